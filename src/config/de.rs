@@ -1,0 +1,881 @@
+//! Serde over a [`Node`] tree: how raw config types are read from any format.
+//!
+//! The raw types in [`super::raw`] derive `Deserialize` with
+//! `deny_unknown_fields`; this deserializer feeds them from a parsed [`Node`]
+//! and puts the span of the innermost offending key or value on every error,
+//! so a diagnostic can point at it. Two wrapper types take part in the
+//! protocol through marker names (the same technique `toml` uses for its
+//! `Spanned`):
+//!
+//! * [`Spanned<T>`] keeps the span of a value next to it;
+//! * [`Node`] itself can be a field, which defers decoding that part of the
+//!   tree (step lists are decoded step by step, so one bad step does not hide
+//!   the errors of the others).
+
+use std::fmt;
+
+use serde::de::{
+    self, Error as _, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
+    VariantAccess, Visitor,
+};
+use serde::{Deserialize, forward_to_deserialize_any};
+
+use super::node::{Key, Node, NodeKind, Span};
+
+const SPANNED: &str = "$flowgate::private::Spanned";
+const NODE: &str = "$flowgate::private::Node";
+
+/// Decodes `T` from a node. Errors carry the span of what was wrong.
+pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, DeError> {
+    T::deserialize(NodeDeserializer { node }).map_err(|e| e.at(node.span))
+}
+
+/// A value and the span it was written at.
+#[derive(Clone, Debug)]
+pub struct Spanned<T> {
+    pub span: Span,
+    pub value: T,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(span: Span, value: T) -> Spanned<T> {
+        Spanned { span, value }
+    }
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: Default> Default for Spanned<T> {
+    fn default() -> Self {
+        Spanned::new(Span::default(), T::default())
+    }
+}
+
+/// Spans take no part in comparisons: two keys are equal when their text is.
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl<T: Eq> Eq for Spanned<T> {}
+
+impl<T: Ord> PartialOrd for Spanned<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T: Ord> Ord for Spanned<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.value.cmp(&other.value)
+    }
+}
+
+/// The entries of a map in the order they were written.
+#[derive(Clone, Debug, Default)]
+pub struct Entries<K, V>(pub Vec<(K, V)>);
+
+impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Entries<K, V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor<K, V>(std::marker::PhantomData<(K, V)>);
+
+        impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<K, V> {
+            type Value = Entries<K, V>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Entries(Vec::new()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+
+        deserializer.deserialize_map(EntriesVisitor(std::marker::PhantomData))
+    }
+}
+
+/// What went wrong while decoding a node, and where.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeError {
+    pub kind: DeErrorKind,
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DeErrorKind {
+    UnknownField {
+        field: String,
+        expected: &'static [&'static str],
+    },
+    UnknownVariant {
+        variant: String,
+        expected: &'static [&'static str],
+    },
+    MissingField(&'static str),
+    /// A map that should name exactly one variant (a step, say) had these keys.
+    NotOneKey(Vec<String>),
+    Other(String),
+}
+
+impl DeError {
+    fn new(kind: DeErrorKind) -> DeError {
+        DeError { kind, span: None }
+    }
+
+    /// Puts `span` on the error unless an inner, more precise one is there.
+    pub fn at(mut self, span: Span) -> DeError {
+        if self.span.is_none() {
+            self.span = Some(span);
+        }
+        self
+    }
+
+    /// Like [`DeError::at`], except for missing keys, which the enclosing key
+    /// points at better than the map that lacks them.
+    fn at_value(self, span: Span) -> DeError {
+        match self.kind {
+            DeErrorKind::MissingField(_) => self,
+            _ => self.at(span),
+        }
+    }
+
+    /// A "did you mean" for unknown keys and values, when one is close.
+    pub fn hint(&self) -> Option<String> {
+        match &self.kind {
+            DeErrorKind::UnknownField { field, expected }
+            | DeErrorKind::UnknownVariant {
+                variant: field,
+                expected,
+            } => Some(match did_you_mean(field, expected.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("expected one of {}", quoted_list(expected)),
+            }),
+            DeErrorKind::NotOneKey(keys) if keys.len() > 1 => Some(format!(
+                "a step is a map with one key, its kind; put the options of `{}` under it",
+                keys[0]
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            DeErrorKind::UnknownField { field, .. } => write!(f, "unknown key `{field}`"),
+            DeErrorKind::UnknownVariant { variant, .. } => write!(f, "unknown value `{variant}`"),
+            DeErrorKind::MissingField(field) => write!(f, "missing required key `{field}`"),
+            DeErrorKind::NotOneKey(keys) if keys.is_empty() => {
+                f.write_str("expected a map with one key, found an empty map")
+            }
+            DeErrorKind::NotOneKey(keys) => write!(
+                f,
+                "expected a map with one key, found {} keys ({})",
+                keys.len(),
+                quoted_list(keys)
+            ),
+            DeErrorKind::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for DeError {}
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        DeError::new(DeErrorKind::Other(msg.to_string()))
+    }
+
+    fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        DeError::custom(format_args!("expected {exp}, found {}", describe(&unexp)))
+    }
+
+    fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        DeError::custom(format_args!("expected {exp}, found {}", describe(&unexp)))
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        DeError::new(DeErrorKind::UnknownField {
+            field: field.to_owned(),
+            expected,
+        })
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        DeError::new(DeErrorKind::UnknownVariant {
+            variant: variant.to_owned(),
+            expected,
+        })
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        DeError::new(DeErrorKind::MissingField(field))
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        DeError::custom(format_args!("key `{field}` is given twice"))
+    }
+}
+
+fn describe(unexp: &de::Unexpected<'_>) -> String {
+    use de::Unexpected as U;
+    match unexp {
+        U::Str(s) => format!("the string \"{s}\""),
+        U::Signed(n) => format!("the integer {n}"),
+        U::Unsigned(n) => format!("the integer {n}"),
+        U::Float(n) => format!("the number {n}"),
+        U::Bool(b) => format!("the boolean {b}"),
+        U::Unit | U::Option => "an empty value".to_owned(),
+        U::Seq => "a list".to_owned(),
+        U::Map => "a map".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// The closest of `candidates` to `word`, if it is close enough to be a typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+pub fn quoted_list<S: AsRef<str>>(items: &[S]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{}`", s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+struct NodeDeserializer<'a> {
+    node: &'a Node,
+}
+
+impl NodeDeserializer<'_> {
+    fn wrap<T>(&self, result: Result<T, DeError>) -> Result<T, DeError> {
+        result.map_err(|e| e.at_value(self.node.span))
+    }
+}
+
+impl<'de, 'a> Deserializer<'de> for NodeDeserializer<'a> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let result = match &self.node.kind {
+            NodeKind::Null => visitor.visit_unit(),
+            NodeKind::Bool(b) => visitor.visit_bool(*b),
+            NodeKind::Int(i) => visitor.visit_i64(*i),
+            NodeKind::Float(f) => visitor.visit_f64(*f),
+            NodeKind::Str(s) => visitor.visit_str(s),
+            NodeKind::Seq(items) => visitor.visit_seq(NodeSeq {
+                items: items.iter(),
+            }),
+            NodeKind::Map(entries) => visitor.visit_map(NodeMap {
+                entries: entries.iter(),
+                value: None,
+            }),
+        };
+        self.wrap(result)
+    }
+
+    /// Scalars read as strings too: `status: 201` and `status: "201"` mean
+    /// the same to a user.
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.node.kind {
+            NodeKind::Bool(_) | NodeKind::Int(_) | NodeKind::Float(_) => {
+                let text = self.node.scalar_text().unwrap_or_default();
+                self.wrap(visitor.visit_string(text))
+            }
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.node.kind {
+            NodeKind::Null => self.wrap(visitor.visit_none()),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.node.kind {
+            NodeKind::Map(entries) if entries.is_empty() => self.wrap(visitor.visit_unit()),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        // `stop:` with nothing after it is an empty options block.
+        match &self.node.kind {
+            NodeKind::Null => self.wrap(visitor.visit_map(NodeMap {
+                entries: [].iter(),
+                value: None,
+            })),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        match name {
+            SPANNED => visitor.visit_seq(SpanParts::new(self.node.span, self)),
+            NODE => visitor.visit_seq(SpanParts::new(self.node.span, self)),
+            _ => {
+                let span = self.node.span;
+                visitor.visit_newtype_struct(self).map_err(|e| e.at_value(span))
+            }
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        match &self.node.kind {
+            NodeKind::Str(s) => self.wrap(visitor.visit_enum(UnitVariant {
+                name: s,
+                span: self.node.span,
+            })),
+            NodeKind::Map(entries) if entries.len() == 1 => {
+                let (key, value) = &entries[0];
+                self.wrap(visitor.visit_enum(MapVariant { key, value }))
+            }
+            NodeKind::Map(entries) => Err(DeError::new(DeErrorKind::NotOneKey(
+                entries.iter().map(|(k, _)| k.name.clone()).collect(),
+            ))
+            .at(self.node.span)),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
+        unit_struct seq tuple tuple_struct map identifier ignored_any
+    }
+}
+
+/// The three parts of a span-carrying value: start, end, the value itself.
+struct SpanParts<D> {
+    span: Span,
+    next: u8,
+    value: Option<D>,
+}
+
+impl<D> SpanParts<D> {
+    fn new(span: Span, value: D) -> SpanParts<D> {
+        SpanParts {
+            span,
+            next: 0,
+            value: Some(value),
+        }
+    }
+}
+
+impl<'de, D: Deserializer<'de, Error = DeError>> SeqAccess<'de> for SpanParts<D> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        self.next += 1;
+        match self.next {
+            1 => seed.deserialize(self.span.start.into_deserializer()).map(Some),
+            2 => seed.deserialize(self.span.end.into_deserializer()).map(Some),
+            3 => match self.value.take() {
+                Some(value) => seed.deserialize(value).map(Some),
+                None => Ok(None),
+            },
+            _ => Ok(None),
+        }
+    }
+}
+
+struct NodeSeq<'a> {
+    items: std::slice::Iter<'a, Node>,
+}
+
+impl<'de, 'a> SeqAccess<'de> for NodeSeq<'a> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        match self.items.next() {
+            Some(node) => seed
+                .deserialize(NodeDeserializer { node })
+                .map(Some)
+                .map_err(|e| e.at(node.span)),
+            None => Ok(None),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
+    }
+}
+
+struct NodeMap<'a> {
+    entries: std::slice::Iter<'a, (Key, Node)>,
+    value: Option<(&'a Key, &'a Node)>,
+}
+
+impl<'de, 'a> MapAccess<'de> for NodeMap<'a> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+        match self.entries.next() {
+            Some((key, value)) => {
+                self.value = Some((key, value));
+                seed.deserialize(KeyDeserializer { key }).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let Some((key, node)) = self.value.take() else {
+            return Err(DeError::custom("a map value was read before its key"));
+        };
+        seed.deserialize(NodeDeserializer { node })
+            .map_err(|e| e.at(key.span))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len())
+    }
+}
+
+struct KeyDeserializer<'a> {
+    key: &'a Key,
+}
+
+impl<'de, 'a> Deserializer<'de> for KeyDeserializer<'a> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor
+            .visit_str(&self.key.name)
+            .map_err(|e: DeError| e.at(self.key.span))
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        match name {
+            SPANNED => visitor.visit_seq(SpanParts::new(self.key.span, self)),
+            _ => visitor.visit_newtype_struct(self),
+        }
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// An enum written as a bare string: `- stop` or `operation: create`.
+struct UnitVariant<'a> {
+    name: &'a str,
+    span: Span,
+}
+
+impl<'de, 'a> EnumAccess<'de> for UnitVariant<'a> {
+    type Error = DeError;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), DeError> {
+        let value = seed
+            .deserialize(self.name.into_deserializer())
+            .map_err(|e: DeError| e.at(self.span))?;
+        Ok((value, self))
+    }
+}
+
+impl<'de, 'a> VariantAccess<'de> for UnitVariant<'a> {
+    type Error = DeError;
+
+    fn unit_variant(self) -> Result<(), DeError> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
+        // `- stop` reads like `- stop: {}`: decode the variant's value from nothing.
+        let empty = Node::new(self.span, NodeKind::Null);
+        seed.deserialize(NodeDeserializer { node: &empty })
+            .map_err(|e| e.at(self.span))
+            .map_err(|e| match e.kind {
+                DeErrorKind::Other(_) => DeError::custom(format_args!(
+                    "`{}` needs options: write `{}: …`",
+                    self.name, self.name
+                ))
+                .at(self.span),
+                _ => e,
+            })
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value, DeError> {
+        Err(DeError::custom(format_args!("`{}` needs a list", self.name)).at(self.span))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, DeError> {
+        Err(DeError::custom(format_args!("`{}` needs a map of options", self.name)).at(self.span))
+    }
+}
+
+/// An enum written as a one-key map: `- message: "…"`.
+struct MapVariant<'a> {
+    key: &'a Key,
+    value: &'a Node,
+}
+
+impl<'de, 'a> EnumAccess<'de> for MapVariant<'a> {
+    type Error = DeError;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), DeError> {
+        let value = seed.deserialize(KeyDeserializer { key: self.key })?;
+        Ok((value, self))
+    }
+}
+
+impl<'de, 'a> VariantAccess<'de> for MapVariant<'a> {
+    type Error = DeError;
+
+    fn unit_variant(self) -> Result<(), DeError> {
+        match &self.value.kind {
+            NodeKind::Null => Ok(()),
+            NodeKind::Map(entries) if entries.is_empty() => Ok(()),
+            _ => Err(DeError::custom(format_args!("`{}` takes no options", self.key.name))
+                .at(self.value.span)),
+        }
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
+        seed.deserialize(NodeDeserializer { node: self.value })
+            .map_err(|e| e.at(self.key.span))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+        NodeDeserializer { node: self.value }
+            .deserialize_any(visitor)
+            .map_err(|e| e.at(self.key.span))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        NodeDeserializer { node: self.value }
+            .deserialize_struct("", fields, visitor)
+            .map_err(|e| e.at(self.key.span))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SpannedVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for SpannedVisitor<T> {
+            type Value = Spanned<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a value")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Spanned<T>, A::Error> {
+                let start: u32 = seq.next_element()?.unwrap_or_default();
+                let end: u32 = seq.next_element()?.unwrap_or_default();
+                let value = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::custom("a spanned value without its value"))?;
+                Ok(Spanned::new(Span { start, end }, value))
+            }
+
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Spanned<T>, D::Error> {
+                Ok(Spanned::new(Span::default(), T::deserialize(d)?))
+            }
+        }
+
+        deserializer.deserialize_newtype_struct(SPANNED, SpannedVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A [`Node`] field keeps that part of the tree, spans and all, for later.
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NodeVisitor;
+
+        impl<'de> Visitor<'de> for NodeVisitor {
+            type Value = Node;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                let start: u32 = seq.next_element()?.unwrap_or_default();
+                let end: u32 = seq.next_element()?.unwrap_or_default();
+                let kind: KindOnly = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::custom("a node without its value"))?;
+                Ok(Node::new(Span { start, end }, kind.0))
+            }
+
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+                Ok(Node::new(Span::default(), KindOnly::deserialize(d)?.0))
+            }
+        }
+
+        deserializer.deserialize_newtype_struct(NODE, NodeVisitor)
+    }
+}
+
+/// The value of a node without its span; its children keep theirs.
+struct KindOnly(NodeKind);
+
+impl<'de> Deserialize<'de> for KindOnly {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KindVisitor;
+
+        impl<'de> Visitor<'de> for KindVisitor {
+            type Value = KindOnly;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_unit<E>(self) -> Result<KindOnly, E> {
+                Ok(KindOnly(NodeKind::Null))
+            }
+            fn visit_none<E>(self) -> Result<KindOnly, E> {
+                Ok(KindOnly(NodeKind::Null))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<KindOnly, E> {
+                Ok(KindOnly(NodeKind::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<KindOnly, E> {
+                Ok(KindOnly(NodeKind::Int(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<KindOnly, E> {
+                i64::try_from(v)
+                    .map(|v| KindOnly(NodeKind::Int(v)))
+                    .map_err(|_| E::custom(format_args!("the integer {v} is too large")))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<KindOnly, E> {
+                Ok(KindOnly(NodeKind::Float(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<KindOnly, E> {
+                Ok(KindOnly(NodeKind::Str(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<KindOnly, E> {
+                Ok(KindOnly(NodeKind::Str(v)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KindOnly, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(item) = seq.next_element::<Node>()? {
+                    items.push(item);
+                }
+                Ok(KindOnly(NodeKind::Seq(items)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KindOnly, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    let value = map.next_value::<Node>()?;
+                    entries.push((
+                        Key {
+                            name: key.value,
+                            span: key.span,
+                        },
+                        value,
+                    ));
+                }
+                Ok(KindOnly(NodeKind::Map(entries)))
+            }
+        }
+
+        deserializer.deserialize_any(KindVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn s(start: u32, end: u32) -> Span {
+        Span { start, end }
+    }
+
+    fn str_node(span: Span, text: &str) -> Node {
+        Node::new(span, NodeKind::Str(text.to_owned()))
+    }
+
+    fn map(span: Span, entries: Vec<(&str, Span, Node)>) -> Node {
+        Node::new(
+            span,
+            NodeKind::Map(
+                entries
+                    .into_iter()
+                    .map(|(name, span, value)| {
+                        (
+                            Key {
+                                name: name.to_owned(),
+                                span,
+                            },
+                            value,
+                        )
+                    })
+                    .collect(),
+            ),
+        )
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Listen {
+        operation: Spanned<String>,
+        #[serde(default)]
+        soap: bool,
+    }
+
+    #[test]
+    fn unknown_key_points_at_the_key_and_suggests() {
+        let node = map(
+            s(0, 40),
+            vec![
+                ("operation", s(0, 9), str_node(s(11, 14), "get")),
+                ("sop", s(20, 23), Node::new(s(25, 29), NodeKind::Bool(true))),
+            ],
+        );
+        let err = from_node::<Listen>(&node).unwrap_err();
+        assert_eq!(err.to_string(), "unknown key `sop`");
+        assert_eq!(err.span, Some(s(20, 23)));
+        assert_eq!(err.hint().as_deref(), Some("did you mean `soap`?"));
+    }
+
+    #[test]
+    fn missing_key_points_at_the_enclosing_key() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Outer {
+            listen: Listen,
+        }
+        let node = map(
+            s(0, 30),
+            vec![("listen", s(0, 6), map(s(10, 30), vec![]))],
+        );
+        let err = from_node::<Outer>(&node).unwrap_err();
+        assert_eq!(err.to_string(), "missing required key `operation`");
+        assert_eq!(err.span, Some(s(0, 6)));
+    }
+
+    #[test]
+    fn spanned_values_keep_their_span() {
+        let node = map(s(0, 20), vec![("operation", s(0, 9), str_node(s(11, 14), "get"))]);
+        let listen: Listen = from_node(&node).unwrap();
+        assert_eq!(listen.operation.value, "get");
+        assert_eq!(listen.operation.span, s(11, 14));
+    }
+
+    #[test]
+    fn nodes_round_trip_with_spans() {
+        #[derive(Deserialize)]
+        struct Holder {
+            steps: Node,
+        }
+        let inner = Node::new(
+            s(10, 30),
+            NodeKind::Seq(vec![map(s(12, 30), vec![("stop", s(12, 16), Node::new(s(18, 18), NodeKind::Null))])]),
+        );
+        let node = map(s(0, 30), vec![("steps", s(0, 5), inner.clone())]);
+        let holder: Holder = from_node(&node).unwrap();
+        assert_eq!(holder.steps, inner);
+        assert_eq!(holder.steps.span, inner.span);
+        let NodeKind::Seq(items) = &holder.steps.kind else { panic!() };
+        assert_eq!(items[0].span, s(12, 30));
+        assert_eq!(items[0].as_map().unwrap()[0].0.span, s(12, 16));
+    }
+
+    #[test]
+    fn enums_from_strings_and_one_key_maps() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        #[serde(rename_all = "snake_case")]
+        enum Step {
+            Stop,
+            Message(String),
+        }
+        assert_eq!(from_node::<Step>(&str_node(s(0, 4), "stop")).unwrap(), Step::Stop);
+        let node = map(s(0, 10), vec![("message", s(0, 7), str_node(s(9, 10), "x"))]);
+        assert_eq!(from_node::<Step>(&node).unwrap(), Step::Message("x".into()));
+        let node = map(s(0, 10), vec![("mesage", s(0, 6), str_node(s(8, 10), "x"))]);
+        let err = from_node::<Step>(&node).unwrap_err();
+        assert_eq!(err.span, Some(s(0, 6)));
+        assert_eq!(err.hint().as_deref(), Some("did you mean `message`?"));
+        let node = map(
+            s(0, 20),
+            vec![
+                ("message", s(0, 7), str_node(s(9, 10), "x")),
+                ("content_type", s(11, 23), str_node(s(25, 30), "y")),
+            ],
+        );
+        let err = from_node::<Step>(&node).unwrap_err();
+        assert!(matches!(err.kind, DeErrorKind::NotOneKey(_)));
+    }
+
+    #[test]
+    fn scalars_read_as_strings() {
+        let node = Node::new(s(0, 3), NodeKind::Int(201));
+        assert_eq!(from_node::<String>(&node).unwrap(), "201");
+        let node = map(s(0, 3), vec![("a", s(0, 1), Node::new(s(2, 3), NodeKind::Bool(true)))]);
+        let m: BTreeMap<String, String> = from_node(&node).unwrap();
+        assert_eq!(m["a"], "true");
+    }
+
+    #[test]
+    fn wrong_type_names_both_sides() {
+        let node = str_node(s(0, 5), "hello");
+        let err = from_node::<Vec<String>>(&node).unwrap_err();
+        assert_eq!(err.to_string(), "expected a sequence, found the string \"hello\"");
+        assert_eq!(err.span, Some(s(0, 5)));
+    }
+}

@@ -1,0 +1,258 @@
+//! Loading a config root: which files count, and reading them into raw types.
+//!
+//! `load_root` walks the root (SPEC §1), picks the format of each file by its
+//! extension, parses it into a [`node::Node`] tree and decodes the raw types
+//! of [`raw`]. It reports every problem it meets as a diagnostic and goes on
+//! with the next file; it never resolves references between files, which is
+//! the compiler's job.
+
+pub mod de;
+pub mod node;
+pub mod raw;
+mod toml;
+mod yaml;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use de::{DeError, DeErrorKind};
+use node::{Node, Span};
+use raw::{RawProcess, RawSettings};
+
+/// A file that does not parse: the message and where, when known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormatError {
+    pub message: String,
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Toml,
+}
+
+impl Format {
+    /// The format of a process file, by extension.
+    pub fn of(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()? {
+            "yaml" | "yml" => Some(Format::Yaml),
+            "toml" => Some(Format::Toml),
+            _ => None,
+        }
+    }
+
+    pub fn parse(self, text: &str) -> Result<Node, Vec<FormatError>> {
+        match self {
+            Format::Yaml => yaml::parse(text).map_err(|e| vec![e]),
+            Format::Toml => toml::parse(text),
+        }
+    }
+}
+
+/// A config root as read from disk, before compiling.
+#[derive(Debug, Default)]
+pub struct LoadedRoot {
+    pub root: PathBuf,
+    /// `flowgate.toml`; `None` when it is absent or does not decode.
+    pub settings: Option<Settings>,
+    pub processes: Vec<ProcessFile>,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Debug)]
+pub struct Settings {
+    pub source: Arc<SourceFile>,
+    pub raw: RawSettings,
+}
+
+#[derive(Debug)]
+pub struct ProcessFile {
+    pub source: Arc<SourceFile>,
+    pub raw: RawProcess,
+}
+
+pub const SETTINGS_FILE: &str = "flowgate.toml";
+pub const PROCESSES_DIR: &str = "processes";
+
+/// Folders deeper than this under `processes/` are not read; it also stops
+/// symlink loops.
+const MAX_DEPTH: usize = 16;
+
+pub fn load_root(root: &Path) -> LoadedRoot {
+    let mut loaded = LoadedRoot {
+        root: root.to_path_buf(),
+        ..LoadedRoot::default()
+    };
+    if !root.is_dir() {
+        loaded.diagnostics.push(Diagnostic::error(format!(
+            "the config root `{}` is not a directory",
+            root.display()
+        )));
+        return loaded;
+    }
+
+    let settings_path = root.join(SETTINGS_FILE);
+    if settings_path.is_file()
+        && let Some(source) = read_source(root, &settings_path, &mut loaded.diagnostics)
+        && let Some(raw) = decode::<RawSettings>(&source, Format::Toml, &mut loaded.diagnostics)
+    {
+        loaded.settings = Some(Settings { source, raw });
+    }
+
+    let mut paths = Vec::new();
+    collect_process_paths(&root.join(PROCESSES_DIR), 0, &mut paths);
+    paths.sort();
+    for path in paths {
+        let Some(format) = Format::of(&path) else {
+            continue;
+        };
+        let Some(source) = read_source(root, &path, &mut loaded.diagnostics) else {
+            continue;
+        };
+        if let Some(raw) = decode::<RawProcess>(&source, format, &mut loaded.diagnostics) {
+            loaded.processes.push(ProcessFile { source, raw });
+        }
+    }
+    loaded
+}
+
+/// Hidden files, editor leftovers and files of other types are not config.
+pub fn is_ignored(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with('~')
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name == "4913"
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+}
+
+fn collect_process_paths(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        if is_ignored(name) {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            collect_process_paths(&path, depth + 1, out);
+        } else if Format::of(&path).is_some() {
+            out.push(path);
+        }
+    }
+}
+
+fn display_path(root: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn read_source(root: &Path, path: &Path, diagnostics: &mut Diagnostics) -> Option<Arc<SourceFile>> {
+    let shown = display_path(root, path);
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Some(SourceFile::new(shown, text)),
+            Err(_) => {
+                diagnostics.push(Diagnostic::error(format!("{shown}: the file is not UTF-8")));
+                None
+            }
+        },
+        Err(err) => {
+            diagnostics.push(Diagnostic::error(format!("{shown}: cannot be read: {err}")));
+            None
+        }
+    }
+}
+
+/// Parses and decodes one file; every problem becomes a diagnostic.
+fn decode<T: for<'a> serde::Deserialize<'a>>(
+    source: &Arc<SourceFile>,
+    format: Format,
+    diagnostics: &mut Diagnostics,
+) -> Option<T> {
+    let node = match format.parse(&source.text) {
+        Ok(node) => node,
+        Err(errors) => {
+            for err in errors {
+                diagnostics.push(source.error(err.span.unwrap_or_default(), err.message));
+            }
+            return None;
+        }
+    };
+    match de::from_node::<T>(&node) {
+        Ok(value) => Some(value),
+        Err(err) => {
+            diagnostics.push(de_diagnostic(source, &err));
+            None
+        }
+    }
+}
+
+/// A decode error as a diagnostic in `source`.
+pub fn de_diagnostic(source: &SourceFile, err: &DeError) -> Diagnostic {
+    source
+        .error(err.span.unwrap_or_default(), err.to_string())
+        .with_hint_opt(err.hint())
+}
+
+/// A decode error inside a step, where an unknown variant is an unknown step.
+pub fn step_diagnostic(source: &SourceFile, err: &DeError) -> Diagnostic {
+    let span = err.span.unwrap_or_default();
+    match &err.kind {
+        DeErrorKind::UnknownVariant { variant, .. } => source
+            .error(span, format!("unknown step `{variant}`"))
+            .with_hint_opt(err.hint()),
+        DeErrorKind::NotOneKey(keys) if keys.is_empty() => {
+            source.error(span, "a step needs its kind, such as `message:` or `return:`")
+        }
+        DeErrorKind::NotOneKey(keys) => source
+            .error(
+                span,
+                format!(
+                    "a step has one key, its kind; this one has {} ({})",
+                    keys.len(),
+                    de::quoted_list(keys)
+                ),
+            )
+            .with_hint_opt(err.hint()),
+        _ => de_diagnostic(source, err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignore_rules() {
+        for name in [".hidden.yaml", "a.yaml~", "#a.yaml#", "4913", ".a.yaml.swp", "x.swp"] {
+            assert!(is_ignored(name), "{name}");
+        }
+        for name in ["hello.yaml", "echo-order.toml", "x.yml"] {
+            assert!(!is_ignored(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn formats_by_extension() {
+        assert_eq!(Format::of(Path::new("a/b.yaml")), Some(Format::Yaml));
+        assert_eq!(Format::of(Path::new("b.yml")), Some(Format::Yaml));
+        assert_eq!(Format::of(Path::new("b.toml")), Some(Format::Toml));
+        assert_eq!(Format::of(Path::new("b.json")), None);
+        assert_eq!(Format::of(Path::new("README")), None);
+    }
+}

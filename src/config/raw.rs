@@ -1,0 +1,409 @@
+//! Raw config types: the files as written, before anything is resolved.
+//!
+//! These mirror `flowgate.toml` and the process files key for key, reject
+//! unknown keys, and keep spans where a later check needs to point. Nothing
+//! that serves a request ever sees them: [`crate::compile`] turns them into
+//! the snapshot types. Step lists stay [`Node`]s here and are decoded one step
+//! at a time by the compiler, so every bad step of a file is reported.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::de::{Entries, Spanned};
+use super::node::Node;
+use crate::units::{ByteSize, HumanDuration};
+
+/// `flowgate.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "the settings of flowgate.toml")]
+pub struct RawSettings {
+    pub server: RawServer,
+    pub limits: RawLimits,
+    pub access: Option<Spanned<RawAccess>>,
+    pub users: BTreeMap<Spanned<String>, RawUser>,
+    pub admin: RawAdmin,
+    pub reload: RawReload,
+    pub soap: RawSoap,
+    pub upstreams: BTreeMap<Spanned<String>, RawUpstream>,
+    pub executions: Option<Spanned<RawExecutions>>,
+    pub vars: Option<Node>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a [server] table")]
+pub struct RawServer {
+    pub listen: Spanned<String>,
+    pub base_url: Option<Spanned<String>>,
+    pub trusted_proxies: Vec<Spanned<String>>,
+    pub https: Option<Spanned<RawHttps>>,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            listen: Spanned::new(Default::default(), "127.0.0.1:9090".to_owned()),
+            base_url: None,
+            trusted_proxies: Vec::new(),
+            https: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [server.https] table")]
+pub struct RawHttps {
+    pub listen: String,
+    pub cert: String,
+    pub key: String,
+    pub client_ca: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a [limits] table")]
+pub struct RawLimits {
+    pub max_body: Spanned<ByteSize>,
+    pub max_header_bytes: Spanned<ByteSize>,
+    pub header_read_timeout: HumanDuration,
+    pub request_timeout: HumanDuration,
+    pub max_concurrency: Spanned<u32>,
+    pub max_xml_depth: Spanned<u32>,
+    pub max_json_depth: Spanned<u32>,
+}
+
+impl Default for RawLimits {
+    fn default() -> Self {
+        use std::time::Duration;
+        let at = Default::default();
+        RawLimits {
+            max_body: Spanned::new(at, ByteSize(1 << 20)),
+            max_header_bytes: Spanned::new(at, ByteSize(16 << 10)),
+            header_read_timeout: HumanDuration(Duration::from_secs(10)),
+            request_timeout: HumanDuration(Duration::from_secs(30)),
+            max_concurrency: Spanned::new(at, 250),
+            max_xml_depth: Spanned::new(at, 64),
+            max_json_depth: Spanned::new(at, 64),
+        }
+    }
+}
+
+/// `access:` of a process, or `[access]` defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "an access block")]
+pub struct RawAccess {
+    pub auth: Option<Vec<Spanned<AuthMethod>>>,
+    pub users: Option<Vec<Spanned<String>>>,
+    pub allow_ips: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    None,
+    Basic,
+    Token,
+    Mtls,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [users.NAME] table")]
+pub struct RawUser {
+    pub password_hash: Option<String>,
+    pub token_sha256: Option<String>,
+    pub cert_subject: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub allow_ips: Vec<String>,
+    pub processes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "an [admin] table")]
+pub struct RawAdmin {
+    pub listen: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a [reload] table")]
+pub struct RawReload {
+    pub debounce: Option<Spanned<HumanDuration>>,
+    pub poll: Option<Spanned<HumanDuration>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a [soap] table")]
+pub struct RawSoap {
+    pub namespace: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [upstreams.NAME] table")]
+pub struct RawUpstream {
+    pub base_url: String,
+    pub timeout: Option<HumanDuration>,
+    pub ca: Option<String>,
+    pub client_cert: Option<String>,
+    pub client_key: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [executions] table")]
+pub struct RawExecutions {
+    pub path: Option<String>,
+    pub retention: Option<HumanDuration>,
+    pub max_document_bytes: Option<ByteSize>,
+}
+
+/// One process file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a process: a map with `listen`, `steps` and other keys")]
+pub struct RawProcess {
+    pub name: Option<Spanned<String>>,
+    pub description: Option<String>,
+    pub listen: Option<Spanned<RawListen>>,
+    pub access: Option<Spanned<RawAccess>>,
+    pub mode: Option<Spanned<Mode>>,
+    /// Decoded step by step by the compiler.
+    pub steps: Option<Node>,
+    pub tests: Option<Node>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a listen block")]
+pub struct RawListen {
+    pub operation: Spanned<Operation>,
+    pub object: Spanned<String>,
+    pub rest: Option<Spanned<String>>,
+    pub soap: Option<Spanned<bool>>,
+    pub input: Option<Spanned<DocType>>,
+    pub output: Option<Spanned<DocType>>,
+    pub request_profile: Option<Spanned<String>>,
+    pub response_profile: Option<Spanned<String>>,
+    pub content_type: Option<Spanned<String>>,
+    pub page_size: Option<Spanned<u32>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    Get,
+    Query,
+    Create,
+    Update,
+    Upsert,
+    Delete,
+    Execute,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Get => "get",
+            Operation::Query => "query",
+            Operation::Create => "create",
+            Operation::Update => "update",
+            Operation::Upsert => "upsert",
+            Operation::Delete => "delete",
+            Operation::Execute => "execute",
+        }
+    }
+}
+
+/// What a request body holds and what a response body holds (SPEC §2.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocType {
+    None,
+    Data,
+    Xml,
+    XmlList,
+    Json,
+    JsonList,
+}
+
+impl DocType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocType::None => "none",
+            DocType::Data => "data",
+            DocType::Xml => "xml",
+            DocType::XmlList => "xml-list",
+            DocType::Json => "json",
+            DocType::JsonList => "json-list",
+        }
+    }
+
+    pub fn is_xml(self) -> bool {
+        matches!(self, DocType::Xml | DocType::XmlList)
+    }
+
+    pub fn is_json(self) -> bool {
+        matches!(self, DocType::Json | DocType::JsonList)
+    }
+
+    pub fn is_list(self) -> bool {
+        matches!(self, DocType::XmlList | DocType::JsonList)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    General,
+    LowLatency,
+}
+
+/// A step: a one-key map whose key is the step kind. The options stay a
+/// node until the compiler decodes them with the kind's own type below.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", expecting = "a step")]
+pub enum RawStep {
+    Message(Node),
+    Set(Node),
+    Map(Node),
+    Decision(Node),
+    Route(Node),
+    Branch(Node),
+    Split(Node),
+    Combine(Node),
+    Return(Node),
+    Stop(Node),
+    Exception(Node),
+    Log(Node),
+    Http(Node),
+    Try(Node),
+    Call(Node),
+}
+
+impl RawStep {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RawStep::Message(_) => "message",
+            RawStep::Set(_) => "set",
+            RawStep::Map(_) => "map",
+            RawStep::Decision(_) => "decision",
+            RawStep::Route(_) => "route",
+            RawStep::Branch(_) => "branch",
+            RawStep::Split(_) => "split",
+            RawStep::Combine(_) => "combine",
+            RawStep::Return(_) => "return",
+            RawStep::Stop(_) => "stop",
+            RawStep::Exception(_) => "exception",
+            RawStep::Log(_) => "log",
+            RawStep::Http(_) => "http",
+            RawStep::Try(_) => "try",
+            RawStep::Call(_) => "call",
+        }
+    }
+
+    pub fn options(&self) -> &Node {
+        match self {
+            RawStep::Message(n)
+            | RawStep::Set(n)
+            | RawStep::Map(n)
+            | RawStep::Decision(n)
+            | RawStep::Route(n)
+            | RawStep::Branch(n)
+            | RawStep::Split(n)
+            | RawStep::Combine(n)
+            | RawStep::Return(n)
+            | RawStep::Stop(n)
+            | RawStep::Exception(n)
+            | RawStep::Log(n)
+            | RawStep::Http(n)
+            | RawStep::Try(n)
+            | RawStep::Call(n) => n,
+        }
+    }
+}
+
+/// `message: {template, content_type, combine}`; `message: TEMPLATE` is the short form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "message options")]
+pub struct MessageStep {
+    pub template: Spanned<String>,
+    pub content_type: Option<Spanned<String>>,
+    #[serde(default)]
+    pub combine: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "decision options")]
+pub struct DecisionStep {
+    #[serde(rename = "if")]
+    pub condition: Spanned<String>,
+    pub then: Option<Node>,
+    #[serde(rename = "else")]
+    pub otherwise: Option<Node>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "route options")]
+pub struct RouteStep {
+    pub by: Spanned<String>,
+    pub cases: Node,
+    pub default: Option<Node>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "split options")]
+pub struct SplitStep {
+    pub path: Spanned<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "combine options")]
+pub struct CombineStep {
+    pub wrap: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "return options")]
+pub struct ReturnStep {
+    /// A number, or a template that renders one.
+    pub status: Option<Node>,
+    pub headers: Entries<Spanned<String>, Spanned<String>>,
+    pub content_type: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "stop takes no options")]
+pub struct StopStep {}
+
+/// `exception: {status, message}`; `exception: MESSAGE` is the short form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "exception options")]
+pub struct ExceptionStep {
+    pub status: Option<Spanned<u16>>,
+    pub message: Spanned<String>,
+}
+
+/// `log: {level, message}`; `log: MESSAGE` is the short form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "log options")]
+pub struct LogStep {
+    pub level: Option<Spanned<LogLevel>>,
+    pub message: Spanned<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "try options")]
+pub struct TryStep {
+    pub steps: Node,
+    pub catch: Option<Node>,
+    #[serde(default)]
+    pub retries: Spanned<u32>,
+}

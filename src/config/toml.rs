@@ -1,0 +1,112 @@
+//! TOML files into [`Node`] trees, through the `toml` crate's spanned parser.
+//!
+//! This is the only module that knows which TOML parser flowgate uses. TOML
+//! datetimes have no counterpart in flowgate's files and are read as strings.
+
+use toml::Spanned as TomlSpanned;
+use toml::de::{DeTable, DeValue};
+
+use super::FormatError;
+use super::node::{Key, Node, NodeKind, Span};
+
+/// Parses a TOML document. A file with several syntax errors reports each.
+pub fn parse(text: &str) -> Result<Node, Vec<FormatError>> {
+    let (table, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        return Err(errors
+            .into_iter()
+            .map(|err| FormatError {
+                message: format!("TOML syntax error: {}", err.message().trim_end()),
+                span: err.span().map(|r| Span::new(r.start, r.end)),
+            })
+            .collect());
+    }
+    let span = table.span();
+    Ok(Node::new(
+        Span::new(span.start, span.end),
+        table_kind(table.into_inner()),
+    ))
+}
+
+fn table_kind(table: DeTable<'_>) -> NodeKind {
+    NodeKind::Map(
+        table
+            .into_iter()
+            .map(|(key, value)| {
+                let span = key.span();
+                (
+                    Key {
+                        name: key.into_inner().into_owned(),
+                        span: Span::new(span.start, span.end),
+                    },
+                    node(value),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn node(value: TomlSpanned<DeValue<'_>>) -> Node {
+    let span = value.span();
+    let span = Span::new(span.start, span.end);
+    let kind = match value.into_inner() {
+        DeValue::String(s) => NodeKind::Str(s.into_owned()),
+        DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+            Ok(n) => NodeKind::Int(n),
+            Err(_) => NodeKind::Str(i.as_str().to_owned()),
+        },
+        DeValue::Float(f) => match f.as_str().replace('_', "").parse::<f64>() {
+            Ok(n) => NodeKind::Float(n),
+            Err(_) => NodeKind::Str(f.as_str().to_owned()),
+        },
+        DeValue::Boolean(b) => NodeKind::Bool(b),
+        DeValue::Datetime(d) => NodeKind::Str(d.to_string()),
+        DeValue::Array(items) => NodeKind::Seq(items.into_iter().map(node).collect()),
+        DeValue::Table(table) => table_kind(table),
+    };
+    Node::new(span, kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_arrays_and_spans() {
+        let src = "name = \"echo\"\n[listen]\noperation = \"create\"\n\n[[steps]]\nmessage = \"hi\"\n\n[[steps]]\nreturn = { status = 201 }\n";
+        let node = parse(src).unwrap();
+        let listen = node.get("listen").unwrap();
+        let op = listen.get("operation").unwrap();
+        assert_eq!(op.as_str(), Some("create"));
+        assert_eq!(&src[listen.key("operation").unwrap().span.range()], "operation");
+        let NodeKind::Seq(steps) = &node.get("steps").unwrap().kind else {
+            panic!("steps is a list")
+        };
+        assert_eq!(steps.len(), 2);
+        let status = steps[1].get("return").unwrap().get("status").unwrap();
+        assert_eq!(status.kind, NodeKind::Int(201));
+        assert_eq!(&src[status.span.range()], "201");
+        assert_eq!(&src[steps[1].key("return").unwrap().span.range()], "return");
+    }
+
+    #[test]
+    fn integers_in_every_radix() {
+        let node = parse("a = 0x1F\nb = 1_000\nc = -3\n").unwrap();
+        assert_eq!(node.get("a").unwrap().kind, NodeKind::Int(31));
+        assert_eq!(node.get("b").unwrap().kind, NodeKind::Int(1000));
+        assert_eq!(node.get("c").unwrap().kind, NodeKind::Int(-3));
+    }
+
+    #[test]
+    fn every_syntax_error_is_reported() {
+        let errors = parse("a = \nb = [1,\n").unwrap_err();
+        assert!(!errors.is_empty());
+        assert!(errors.iter().all(|e| e.span.is_some()));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let errors = parse("a = 1\na = 2\n").unwrap_err();
+        assert!(errors[0].message.contains("duplicate"), "{}", errors[0].message);
+    }
+}

@@ -1,0 +1,233 @@
+//! YAML files into [`Node`] trees, through serde-saphyr.
+//!
+//! This is the only module that knows which YAML parser flowgate uses. It
+//! reads YAML 1.2 (`yes`, `on` and `no` are strings), rejects duplicate keys,
+//! and keeps the byte span of every key and value.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned as YamlSpanned;
+
+use super::FormatError;
+use super::node::{Key, Node, NodeKind, Span};
+
+pub fn parse(text: &str) -> Result<Node, FormatError> {
+    if text.trim().is_empty() {
+        return Ok(Node::new(Span::point(0), NodeKind::Map(Vec::new())));
+    }
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        with_snippet: false,
+    };
+    match serde_saphyr::from_str_with_options::<YamlNode>(text, options) {
+        // A file of comments only reads as an empty map, like an empty file.
+        Ok(YamlNode(node)) if node.kind == NodeKind::Null => {
+            Ok(Node::new(Span::point(0), NodeKind::Map(Vec::new())))
+        }
+        Ok(node) => Ok(node.0),
+        Err(err) => Err(syntax_error(text, &err)),
+    }
+}
+
+fn syntax_error(text: &str, err: &serde_saphyr::Error) -> FormatError {
+    let err = err.without_snippet();
+    let span = err
+        .location()
+        .and_then(|loc| offset_of(text, loc.line(), loc.column()))
+        .map(Span::point);
+    // serde-saphyr appends " at line L column C"; the diagnostic shows the position itself.
+    let message = err.to_string();
+    let message = match message.find(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message,
+    };
+    FormatError {
+        message: format!("YAML syntax error: {message}"),
+        span,
+    }
+}
+
+/// The byte offset of a 1-based line and character column.
+fn offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        let nth = usize::try_from(line - 2).ok()?;
+        text.match_indices('\n').nth(nth).map(|(i, _)| i + 1)?
+    };
+    let rest = &text[line_start..];
+    let col = usize::try_from(column.saturating_sub(1)).ok()?;
+    let within = rest
+        .char_indices()
+        .nth(col)
+        .map(|(i, _)| i)
+        .unwrap_or(rest.len());
+    Some(line_start + within)
+}
+
+fn span_of(location: &serde_saphyr::Location) -> Span {
+    let span = location.span();
+    match (span.byte_offset(), span.byte_len()) {
+        (Some(start), Some(len)) => {
+            let start = usize::try_from(start).unwrap_or(usize::MAX);
+            Span::new(start, start.saturating_add(usize::try_from(len).unwrap_or(0)))
+        }
+        _ => Span::default(),
+    }
+}
+
+struct YamlNode(Node);
+
+impl<'de> Deserialize<'de> for YamlNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = YamlSpanned::<YamlKind>::deserialize(deserializer)?;
+        Ok(YamlNode(Node::new(span_of(&spanned.referenced), spanned.value.0)))
+    }
+}
+
+struct YamlKey(String);
+
+impl<'de> Deserialize<'de> for YamlKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let kind = YamlKind::deserialize(deserializer)?;
+        match kind.0 {
+            NodeKind::Str(s) => Ok(YamlKey(s)),
+            NodeKind::Int(i) => Ok(YamlKey(i.to_string())),
+            NodeKind::Bool(b) => Ok(YamlKey(b.to_string())),
+            NodeKind::Float(f) => Ok(YamlKey(f.to_string())),
+            NodeKind::Null => Ok(YamlKey(String::new())),
+            other => Err(de::Error::custom(format_args!(
+                "a key must be a plain value, not {}",
+                other.describe()
+            ))),
+        }
+    }
+}
+
+struct YamlKind(NodeKind);
+
+impl<'de> Deserialize<'de> for YamlKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(KindVisitor)
+    }
+}
+
+struct KindVisitor;
+
+impl<'de> Visitor<'de> for KindVisitor {
+    type Value = YamlKind;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<YamlKind, E> {
+        Ok(YamlKind(NodeKind::Null))
+    }
+    fn visit_none<E>(self) -> Result<YamlKind, E> {
+        Ok(YamlKind(NodeKind::Null))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<YamlKind, D::Error> {
+        YamlKind::deserialize(d)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<YamlKind, E> {
+        Ok(YamlKind(NodeKind::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<YamlKind, E> {
+        Ok(YamlKind(NodeKind::Int(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<YamlKind, E> {
+        match i64::try_from(v) {
+            Ok(v) => Ok(YamlKind(NodeKind::Int(v))),
+            Err(_) => Ok(YamlKind(NodeKind::Float(v as f64))),
+        }
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<YamlKind, E> {
+        Ok(YamlKind(NodeKind::Float(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<YamlKind, E> {
+        Ok(YamlKind(NodeKind::Str(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<YamlKind, E> {
+        Ok(YamlKind(NodeKind::Str(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<YamlKind, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<YamlNode>()? {
+            items.push(item.0);
+        }
+        Ok(YamlKind(NodeKind::Seq(items)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<YamlKind, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<YamlSpanned<YamlKey>>()? {
+            let value = map.next_value::<YamlNode>()?;
+            entries.push((
+                Key {
+                    name: key.value.0,
+                    span: span_of(&key.referenced),
+                },
+                value.0,
+            ));
+        }
+        Ok(YamlKind(NodeKind::Map(entries)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_at<'a>(src: &'a str, span: Span) -> &'a str {
+        &src[span.range()]
+    }
+
+    #[test]
+    fn keys_and_values_keep_their_spans() {
+        let src = "listen:\n  operation: get\n  object: Hello\nsteps:\n  - message: 'hi {{ x }}'\n";
+        let node = parse(src).unwrap();
+        let listen = node.get("listen").unwrap();
+        assert_eq!(text_at(src, node.key("listen").unwrap().span), "listen");
+        assert_eq!(text_at(src, listen.key("object").unwrap().span), "object");
+        assert_eq!(text_at(src, listen.get("object").unwrap().span), "Hello");
+        let NodeKind::Seq(steps) = &node.get("steps").unwrap().kind else {
+            panic!("steps is a list")
+        };
+        let message = steps[0].get("message").unwrap();
+        assert_eq!(message.as_str(), Some("hi {{ x }}"));
+        assert!(text_at(src, message.span).starts_with("'hi"));
+    }
+
+    #[test]
+    fn yaml_1_2_booleans() {
+        let node = parse("a: yes\nb: on\nc: true\nd: no\n").unwrap();
+        assert_eq!(node.get("a").unwrap().as_str(), Some("yes"));
+        assert_eq!(node.get("b").unwrap().as_str(), Some("on"));
+        assert_eq!(node.get("c").unwrap().kind, NodeKind::Bool(true));
+        assert_eq!(node.get("d").unwrap().as_str(), Some("no"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_with_a_position() {
+        let src = "a: 1\nb: 2\na: 3\n";
+        let err = parse(src).unwrap_err();
+        assert!(err.message.contains("duplicate"), "{}", err.message);
+        let span = err.span.unwrap();
+        assert_eq!(&src[span.start as usize..span.start as usize + 1], "a");
+        assert_eq!(span.start, 10);
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let src = "a: [1, 2\nb: 3\n";
+        let err = parse(src).unwrap_err();
+        assert!(err.message.starts_with("YAML syntax error"), "{}", err.message);
+        assert!(err.span.is_some());
+    }
+
+    #[test]
+    fn empty_file_is_an_empty_map() {
+        assert_eq!(parse("# nothing\n").unwrap().kind, NodeKind::Map(vec![]));
+    }
+}

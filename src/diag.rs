@@ -1,0 +1,303 @@
+//! Diagnostics: what is wrong with a config root, and where.
+//!
+//! Every stage that reads user files reports through [`Diagnostic`]. A
+//! diagnostic is self-contained (it carries its file, line, column and the
+//! source line), so it can be printed like a compiler error, serialized as
+//! JSON for `flowgate check --format json`, or kept with a failed reload.
+
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::config::node::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One file of a config root, kept for pointing into it.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path relative to the root, with `/` separators.
+    pub path: String,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<String>, text: String) -> Arc<SourceFile> {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Arc::new(SourceFile {
+            path: path.into(),
+            text,
+            line_starts,
+        })
+    }
+
+    /// The line, column and source line of a span's start; columns count characters.
+    pub fn locate(&self, span: Span) -> Location {
+        let start = (span.start as usize).min(self.text.len());
+        let line_index = match self.line_starts.binary_search(&start) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let line_start = self.line_starts[line_index];
+        let line_end = self
+            .line_starts
+            .get(line_index + 1)
+            .map(|next| next - 1)
+            .unwrap_or(self.text.len());
+        let line_text = self.text[line_start..line_end].trim_end_matches('\r');
+        let column = char_count(&self.text, line_start, start) + 1;
+        let end = (span.end as usize).clamp(start, line_start + line_text.len());
+        let width = char_count(&self.text, start, end).max(1);
+        Location {
+            file: self.path.clone(),
+            line: line_index + 1,
+            column,
+            width,
+            source_line: line_text.to_owned(),
+        }
+    }
+
+    pub fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(Severity::Error, message).at(self.locate(span))
+    }
+
+    pub fn warning(&self, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(Severity::Warning, message).at(self.locate(span))
+    }
+}
+
+fn char_count(text: &str, from: usize, to: usize) -> usize {
+    text.get(from..to).map(|s| s.chars().count()).unwrap_or(0)
+}
+
+/// Where a diagnostic points.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// Characters underlined, at least one.
+    #[serde(skip)]
+    pub width: usize,
+    #[serde(skip)]
+    pub source_line: String,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Other places that take part, such as the first of two duplicate routes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn new(severity: Severity, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity,
+            message: message.into(),
+            location: None,
+            hint: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn error(message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(Severity::Error, message)
+    }
+
+    pub fn at(mut self, location: Location) -> Diagnostic {
+        self.location = Some(location);
+        self
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_hint_opt(mut self, hint: Option<String>) -> Diagnostic {
+        self.hint = hint;
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// Renders like a compiler: severity, message, `--> file:line:col`, the
+    /// source line with a caret under the span, then notes and hint.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        writeln!(f, "{severity}: {}", self.message)?;
+        if let Some(loc) = &self.location {
+            let gutter = loc.line.to_string().len();
+            let pad = " ".repeat(gutter);
+            writeln!(f, "{pad}--> {loc}")?;
+            writeln!(f, "{pad} |")?;
+            let shown = loc.source_line.replace('\t', " ");
+            writeln!(f, "{} | {}", loc.line, shown)?;
+            let mut caret = String::new();
+            caret.push_str(&" ".repeat(loc.column - 1));
+            caret.push_str(&"^".repeat(loc.width));
+            writeln!(f, "{pad} | {caret}")?;
+            for note in &self.notes {
+                writeln!(f, "{pad} = note: {note}")?;
+            }
+            if let Some(hint) = &self.hint {
+                writeln!(f, "{pad} = hint: {hint}")?;
+            }
+        } else {
+            for note in &self.notes {
+                writeln!(f, "  = note: {note}")?;
+            }
+            if let Some(hint) = &self.hint {
+                writeln!(f, "  = hint: {hint}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every diagnostic of one load or compile, in file order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Diagnostics(Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.0.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.0.len() - self.error_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.0.iter()
+    }
+
+    /// Orders by file, then line and column, so output reads top to bottom.
+    pub fn sort(&mut self) {
+        self.0.sort_by(|a, b| {
+            let key = |d: &Diagnostic| {
+                d.location
+                    .as_ref()
+                    .map(|l| (l.file.clone(), l.line, l.column))
+            };
+            key(a).cmp(&key(b))
+        });
+    }
+
+    /// The human rendering of every diagnostic followed by a summary line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for diagnostic in &self.0 {
+            let _ = writeln!(out, "{diagnostic}");
+        }
+        out
+    }
+
+    pub fn summary(&self) -> String {
+        let plural = |n: usize, word: &str| {
+            if n == 1 {
+                format!("1 {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        format!(
+            "{}, {}",
+            plural(self.error_count(), "error"),
+            plural(self.warning_count(), "warning")
+        )
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_lines_and_character_columns() {
+        let file = SourceFile::new("p.yaml", "a: 1\nnäme: ok\n".to_owned());
+        let start = file.text.find("ok").unwrap();
+        let loc = file.locate(Span::new(start, start + 2));
+        assert_eq!((loc.line, loc.column, loc.width), (2, 7, 2));
+        assert_eq!(loc.source_line, "näme: ok");
+    }
+
+    #[test]
+    fn renders_like_a_compiler() {
+        let file = SourceFile::new("processes/hello.yaml", "steps:\n  - mesage: hi\n".to_owned());
+        let start = file.text.find("mesage").unwrap();
+        let d = file
+            .error(Span::new(start, start + 6), "unknown step `mesage`")
+            .with_hint("did you mean `message`?");
+        assert_eq!(
+            d.to_string(),
+            "error: unknown step `mesage`\n --> processes/hello.yaml:2:5\n  |\n2 |   - mesage: hi\n  |     ^^^^^^\n  = hint: did you mean `message`?\n"
+        );
+    }
+
+    #[test]
+    fn spans_past_the_end_are_clamped() {
+        let file = SourceFile::new("x", "abc".to_owned());
+        let loc = file.locate(Span::new(10, 20));
+        assert_eq!((loc.line, loc.column, loc.width), (1, 4, 1));
+    }
+}

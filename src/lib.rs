@@ -1,0 +1,11 @@
+//! flowgate: declarative integration processes served as web services.
+//!
+//! The data path, one direction (see `ARCHITECTURE.md`):
+//! files → [`config`] (raw types) → [`compile`] → [`snapshot::Snapshot`] →
+//! [`server`] (route, access, [`pipeline`]) → response.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod diag;
+pub mod units;

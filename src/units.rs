@@ -1,0 +1,142 @@
+//! Sizes and durations as users write them: `1MiB`, `16KiB`, `200ms`, `30s`.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, de};
+
+/// A number of bytes, written as a plain integer or with a unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(pub u64);
+
+impl FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ByteSize, String> {
+        let (number, unit) = split_number(text);
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a size: write a number with a unit, like `1MiB`"))?;
+        let factor: u64 = match unit.to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kb" => 1000,
+            "kib" | "k" => 1024,
+            "mb" => 1000 * 1000,
+            "mib" | "m" => 1024 * 1024,
+            "gb" => 1000 * 1000 * 1000,
+            "gib" | "g" => 1024 * 1024 * 1024,
+            _ => {
+                return Err(format!(
+                    "unknown size unit `{unit}` in `{text}`: use B, KB, KiB, MB, MiB, GB or GiB"
+                ));
+            }
+        };
+        number
+            .checked_mul(factor)
+            .map(ByteSize)
+            .ok_or_else(|| format!("`{text}` is too large"))
+    }
+}
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+        for (size, unit) in UNITS {
+            if self.0 >= size && self.0 % size == 0 {
+                return write!(f, "{}{unit}", self.0 / size);
+            }
+        }
+        write!(f, "{}B", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Through `String` so that a bare integer (bytes) reads as well.
+        let text = String::deserialize(d)?;
+        text.trim().parse().map_err(de::Error::custom)
+    }
+}
+
+/// A span of time, written with a unit: `250ms`, `10s`, `5m`, `2h`, `7d`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HumanDuration(pub Duration);
+
+impl FromStr for HumanDuration {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<HumanDuration, String> {
+        let (number, unit) = split_number(text);
+        let bad = || format!("`{text}` is not a duration: write a number with a unit, like `30s`");
+        let number: u64 = number.parse().map_err(|_| bad())?;
+        let millis: u64 = match unit {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60 * 1000,
+            "h" => 60 * 60 * 1000,
+            "d" => 24 * 60 * 60 * 1000,
+            "" => return Err(bad()),
+            _ => {
+                return Err(format!(
+                    "unknown duration unit `{unit}` in `{text}`: use ms, s, m, h or d"
+                ));
+            }
+        };
+        number
+            .checked_mul(millis)
+            .map(|ms| HumanDuration(Duration::from_millis(ms)))
+            .ok_or_else(|| format!("`{text}` is too long"))
+    }
+}
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms % 1000 == 0 {
+            write!(f, "{}s", ms / 1000)
+        } else {
+            write!(f, "{ms}ms")
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.trim().parse().map_err(de::Error::custom)
+    }
+}
+
+fn split_number(text: &str) -> (&str, &str) {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    (&text[..digits], text[digits..].trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!("1MiB".parse::<ByteSize>().unwrap(), ByteSize(1 << 20));
+        assert_eq!("16KiB".parse::<ByteSize>().unwrap(), ByteSize(16 << 10));
+        assert_eq!("1000".parse::<ByteSize>().unwrap(), ByteSize(1000));
+        assert_eq!("2 MB".parse::<ByteSize>().unwrap(), ByteSize(2_000_000));
+        assert!("1XB".parse::<ByteSize>().unwrap_err().contains("unknown size unit"));
+        assert!("MiB".parse::<ByteSize>().is_err());
+        assert_eq!(ByteSize(1 << 20).to_string(), "1MiB");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!("200ms".parse::<HumanDuration>().unwrap().0, Duration::from_millis(200));
+        assert_eq!("30s".parse::<HumanDuration>().unwrap().0, Duration::from_secs(30));
+        assert_eq!("7d".parse::<HumanDuration>().unwrap().0, Duration::from_secs(7 * 86400));
+        assert!("30".parse::<HumanDuration>().is_err());
+        assert!("3 weeks".parse::<HumanDuration>().is_err());
+    }
+}
