@@ -8,4 +8,5 @@
 
 pub mod config;
 pub mod diag;
+pub mod doc;
 pub mod units;

@@ -1,0 +1,3 @@
+//! Documents and their formats: the units a process works on.
+
+pub mod xml;

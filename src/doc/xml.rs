@@ -1,0 +1,1 @@
+//! XML documents: parsing into template values, splitting, wrapping, escaping.
