@@ -283,7 +283,10 @@ mod tests {
 
     #[test]
     fn renders_like_a_compiler() {
-        let file = SourceFile::new("processes/hello.yaml", "steps:\n  - mesage: hi\n".to_owned());
+        let file = SourceFile::new(
+            "processes/hello.yaml",
+            "steps:\n  - mesage: hi\n".to_owned(),
+        );
         let start = file.text.find("mesage").unwrap();
         let d = file
             .error(Span::new(start, start + 6), "unknown step `mesage`")

@@ -6,7 +6,15 @@
 
 #![forbid(unsafe_code)]
 
+pub mod compile;
 pub mod config;
 pub mod diag;
 pub mod doc;
+pub mod pipeline;
+pub mod policy;
+pub mod report;
+pub mod routes;
+pub mod server;
+pub mod snapshot;
+pub mod template;
 pub mod units;

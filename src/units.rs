@@ -15,9 +15,9 @@ impl FromStr for ByteSize {
 
     fn from_str(text: &str) -> Result<ByteSize, String> {
         let (number, unit) = split_number(text);
-        let number: u64 = number
-            .parse()
-            .map_err(|_| format!("`{text}` is not a size: write a number with a unit, like `1MiB`"))?;
+        let number: u64 = number.parse().map_err(|_| {
+            format!("`{text}` is not a size: write a number with a unit, like `1MiB`")
+        })?;
         let factor: u64 = match unit.to_ascii_lowercase().as_str() {
             "" | "b" => 1,
             "kb" => 1000,
@@ -43,7 +43,7 @@ impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
         for (size, unit) in UNITS {
-            if self.0 >= size && self.0 % size == 0 {
+            if self.0 >= size && self.0.is_multiple_of(size) {
                 return write!(f, "{}{unit}", self.0 / size);
             }
         }
@@ -93,7 +93,7 @@ impl FromStr for HumanDuration {
 impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        if ms % 1000 == 0 {
+        if ms.is_multiple_of(1000) {
             write!(f, "{}s", ms / 1000)
         } else {
             write!(f, "{ms}ms")
@@ -126,16 +126,30 @@ mod tests {
         assert_eq!("16KiB".parse::<ByteSize>().unwrap(), ByteSize(16 << 10));
         assert_eq!("1000".parse::<ByteSize>().unwrap(), ByteSize(1000));
         assert_eq!("2 MB".parse::<ByteSize>().unwrap(), ByteSize(2_000_000));
-        assert!("1XB".parse::<ByteSize>().unwrap_err().contains("unknown size unit"));
+        assert!(
+            "1XB"
+                .parse::<ByteSize>()
+                .unwrap_err()
+                .contains("unknown size unit")
+        );
         assert!("MiB".parse::<ByteSize>().is_err());
         assert_eq!(ByteSize(1 << 20).to_string(), "1MiB");
     }
 
     #[test]
     fn durations() {
-        assert_eq!("200ms".parse::<HumanDuration>().unwrap().0, Duration::from_millis(200));
-        assert_eq!("30s".parse::<HumanDuration>().unwrap().0, Duration::from_secs(30));
-        assert_eq!("7d".parse::<HumanDuration>().unwrap().0, Duration::from_secs(7 * 86400));
+        assert_eq!(
+            "200ms".parse::<HumanDuration>().unwrap().0,
+            Duration::from_millis(200)
+        );
+        assert_eq!(
+            "30s".parse::<HumanDuration>().unwrap().0,
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            "7d".parse::<HumanDuration>().unwrap().0,
+            Duration::from_secs(7 * 86400)
+        );
         assert!("30".parse::<HumanDuration>().is_err());
         assert!("3 weeks".parse::<HumanDuration>().is_err());
     }

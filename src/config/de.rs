@@ -15,8 +15,8 @@
 use std::fmt;
 
 use serde::de::{
-    self, Error as _, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
-    VariantAccess, Visitor,
+    self, DeserializeSeed, Deserializer, EnumAccess, Error as _, IntoDeserializer, MapAccess,
+    SeqAccess, VariantAccess, Visitor,
 };
 use serde::{Deserialize, forward_to_deserialize_any};
 
@@ -248,7 +248,10 @@ fn describe(unexp: &de::Unexpected<'_>) -> String {
 }
 
 /// The closest of `candidates` to `word`, if it is close enough to be a typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -352,7 +355,9 @@ impl<'de, 'a> Deserializer<'de> for NodeDeserializer<'a> {
             NODE => visitor.visit_seq(SpanParts::new(self.node.span, self)),
             _ => {
                 let span = self.node.span;
-                visitor.visit_newtype_struct(self).map_err(|e| e.at_value(span))
+                visitor
+                    .visit_newtype_struct(self)
+                    .map_err(|e| e.at_value(span))
             }
         }
     }
@@ -412,8 +417,12 @@ impl<'de, D: Deserializer<'de, Error = DeError>> SeqAccess<'de> for SpanParts<D>
     ) -> Result<Option<T::Value>, DeError> {
         self.next += 1;
         match self.next {
-            1 => seed.deserialize(self.span.start.into_deserializer()).map(Some),
-            2 => seed.deserialize(self.span.end.into_deserializer()).map(Some),
+            1 => seed
+                .deserialize(self.span.start.into_deserializer())
+                .map(Some),
+            2 => seed
+                .deserialize(self.span.end.into_deserializer())
+                .map(Some),
             3 => match self.value.take() {
                 Some(value) => seed.deserialize(value).map(Some),
                 None => Ok(None),
@@ -456,7 +465,10 @@ struct NodeMap<'a> {
 impl<'de, 'a> MapAccess<'de> for NodeMap<'a> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match self.entries.next() {
             Some((key, value)) => {
                 self.value = Some((key, value));
@@ -585,8 +597,10 @@ impl<'de, 'a> VariantAccess<'de> for MapVariant<'a> {
         match &self.value.kind {
             NodeKind::Null => Ok(()),
             NodeKind::Map(entries) if entries.is_empty() => Ok(()),
-            _ => Err(DeError::custom(format_args!("`{}` takes no options", self.key.name))
-                .at(self.value.span)),
+            _ => Err(
+                DeError::custom(format_args!("`{}` takes no options", self.key.name))
+                    .at(self.value.span),
+            ),
         }
     }
 
@@ -632,7 +646,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
                 Ok(Spanned::new(Span { start, end }, value))
             }
 
-            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Spanned<T>, D::Error> {
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Spanned<T>, D::Error> {
                 Ok(Spanned::new(Span::default(), T::deserialize(d)?))
             }
         }
@@ -800,10 +817,7 @@ mod tests {
         struct Outer {
             listen: Listen,
         }
-        let node = map(
-            s(0, 30),
-            vec![("listen", s(0, 6), map(s(10, 30), vec![]))],
-        );
+        let node = map(s(0, 30), vec![("listen", s(0, 6), map(s(10, 30), vec![]))]);
         let err = from_node::<Outer>(&node).unwrap_err();
         assert_eq!(err.to_string(), "missing required key `operation`");
         assert_eq!(err.span, Some(s(0, 6)));
@@ -811,7 +825,10 @@ mod tests {
 
     #[test]
     fn spanned_values_keep_their_span() {
-        let node = map(s(0, 20), vec![("operation", s(0, 9), str_node(s(11, 14), "get"))]);
+        let node = map(
+            s(0, 20),
+            vec![("operation", s(0, 9), str_node(s(11, 14), "get"))],
+        );
         let listen: Listen = from_node(&node).unwrap();
         assert_eq!(listen.operation.value, "get");
         assert_eq!(listen.operation.span, s(11, 14));
@@ -825,13 +842,18 @@ mod tests {
         }
         let inner = Node::new(
             s(10, 30),
-            NodeKind::Seq(vec![map(s(12, 30), vec![("stop", s(12, 16), Node::new(s(18, 18), NodeKind::Null))])]),
+            NodeKind::Seq(vec![map(
+                s(12, 30),
+                vec![("stop", s(12, 16), Node::new(s(18, 18), NodeKind::Null))],
+            )]),
         );
         let node = map(s(0, 30), vec![("steps", s(0, 5), inner.clone())]);
         let holder: Holder = from_node(&node).unwrap();
         assert_eq!(holder.steps, inner);
         assert_eq!(holder.steps.span, inner.span);
-        let NodeKind::Seq(items) = &holder.steps.kind else { panic!() };
+        let NodeKind::Seq(items) = &holder.steps.kind else {
+            panic!()
+        };
         assert_eq!(items[0].span, s(12, 30));
         assert_eq!(items[0].as_map().unwrap()[0].0.span, s(12, 16));
     }
@@ -844,8 +866,14 @@ mod tests {
             Stop,
             Message(String),
         }
-        assert_eq!(from_node::<Step>(&str_node(s(0, 4), "stop")).unwrap(), Step::Stop);
-        let node = map(s(0, 10), vec![("message", s(0, 7), str_node(s(9, 10), "x"))]);
+        assert_eq!(
+            from_node::<Step>(&str_node(s(0, 4), "stop")).unwrap(),
+            Step::Stop
+        );
+        let node = map(
+            s(0, 10),
+            vec![("message", s(0, 7), str_node(s(9, 10), "x"))],
+        );
         assert_eq!(from_node::<Step>(&node).unwrap(), Step::Message("x".into()));
         let node = map(s(0, 10), vec![("mesage", s(0, 6), str_node(s(8, 10), "x"))]);
         let err = from_node::<Step>(&node).unwrap_err();
@@ -866,7 +894,10 @@ mod tests {
     fn scalars_read_as_strings() {
         let node = Node::new(s(0, 3), NodeKind::Int(201));
         assert_eq!(from_node::<String>(&node).unwrap(), "201");
-        let node = map(s(0, 3), vec![("a", s(0, 1), Node::new(s(2, 3), NodeKind::Bool(true)))]);
+        let node = map(
+            s(0, 3),
+            vec![("a", s(0, 1), Node::new(s(2, 3), NodeKind::Bool(true)))],
+        );
         let m: BTreeMap<String, String> = from_node(&node).unwrap();
         assert_eq!(m["a"], "true");
     }
@@ -875,7 +906,10 @@ mod tests {
     fn wrong_type_names_both_sides() {
         let node = str_node(s(0, 5), "hello");
         let err = from_node::<Vec<String>>(&node).unwrap_err();
-        assert_eq!(err.to_string(), "expected a sequence, found the string \"hello\"");
+        assert_eq!(
+            err.to_string(),
+            "expected a sequence, found the string \"hello\""
+        );
         assert_eq!(err.span, Some(s(0, 5)));
     }
 }

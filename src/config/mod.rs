@@ -216,9 +216,10 @@ pub fn step_diagnostic(source: &SourceFile, err: &DeError) -> Diagnostic {
         DeErrorKind::UnknownVariant { variant, .. } => source
             .error(span, format!("unknown step `{variant}`"))
             .with_hint_opt(err.hint()),
-        DeErrorKind::NotOneKey(keys) if keys.is_empty() => {
-            source.error(span, "a step needs its kind, such as `message:` or `return:`")
-        }
+        DeErrorKind::NotOneKey(keys) if keys.is_empty() => source.error(
+            span,
+            "a step needs its kind, such as `message:` or `return:`",
+        ),
         DeErrorKind::NotOneKey(keys) => source
             .error(
                 span,
@@ -239,7 +240,14 @@ mod tests {
 
     #[test]
     fn ignore_rules() {
-        for name in [".hidden.yaml", "a.yaml~", "#a.yaml#", "4913", ".a.yaml.swp", "x.swp"] {
+        for name in [
+            ".hidden.yaml",
+            "a.yaml~",
+            "#a.yaml#",
+            "4913",
+            ".a.yaml.swp",
+            "x.swp",
+        ] {
             assert!(is_ignored(name), "{name}");
         }
         for name in ["hello.yaml", "echo-order.toml", "x.yml"] {

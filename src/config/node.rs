@@ -93,7 +93,10 @@ impl Node {
 
     /// The key entry (with its span) named `key` of a mapping node.
     pub fn key(&self, key: &str) -> Option<&Key> {
-        self.as_map()?.iter().find(|(k, _)| k.name == key).map(|(k, _)| k)
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(k, _)| k)
     }
 
     /// The text of a scalar as a user would write it; `None` for lists and maps.

@@ -16,7 +16,11 @@ use crate::units::{ByteSize, HumanDuration};
 
 /// `flowgate.toml`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default, expecting = "the settings of flowgate.toml")]
+#[serde(
+    deny_unknown_fields,
+    default,
+    expecting = "the settings of flowgate.toml"
+)]
 pub struct RawSettings {
     pub server: RawServer,
     pub limits: RawLimits,
@@ -159,7 +163,10 @@ pub struct RawExecutions {
 
 /// One process file.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a process: a map with `listen`, `steps` and other keys")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a process: a map with `listen`, `steps` and other keys"
+)]
 pub struct RawProcess {
     pub name: Option<Spanned<String>>,
     pub description: Option<String>,
@@ -296,26 +303,6 @@ impl RawStep {
             RawStep::Http(_) => "http",
             RawStep::Try(_) => "try",
             RawStep::Call(_) => "call",
-        }
-    }
-
-    pub fn options(&self) -> &Node {
-        match self {
-            RawStep::Message(n)
-            | RawStep::Set(n)
-            | RawStep::Map(n)
-            | RawStep::Decision(n)
-            | RawStep::Route(n)
-            | RawStep::Branch(n)
-            | RawStep::Split(n)
-            | RawStep::Combine(n)
-            | RawStep::Return(n)
-            | RawStep::Stop(n)
-            | RawStep::Exception(n)
-            | RawStep::Log(n)
-            | RawStep::Http(n)
-            | RawStep::Try(n)
-            | RawStep::Call(n) => n,
         }
     }
 }

@@ -78,7 +78,10 @@ mod tests {
         let listen = node.get("listen").unwrap();
         let op = listen.get("operation").unwrap();
         assert_eq!(op.as_str(), Some("create"));
-        assert_eq!(&src[listen.key("operation").unwrap().span.range()], "operation");
+        assert_eq!(
+            &src[listen.key("operation").unwrap().span.range()],
+            "operation"
+        );
         let NodeKind::Seq(steps) = &node.get("steps").unwrap().kind else {
             panic!("steps is a list")
         };
@@ -107,6 +110,10 @@ mod tests {
     #[test]
     fn duplicate_keys_are_errors() {
         let errors = parse("a = 1\na = 2\n").unwrap_err();
-        assert!(errors[0].message.contains("duplicate"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("duplicate"),
+            "{}",
+            errors[0].message
+        );
     }
 }

@@ -72,7 +72,10 @@ fn span_of(location: &serde_saphyr::Location) -> Span {
     match (span.byte_offset(), span.byte_len()) {
         (Some(start), Some(len)) => {
             let start = usize::try_from(start).unwrap_or(usize::MAX);
-            Span::new(start, start.saturating_add(usize::try_from(len).unwrap_or(0)))
+            Span::new(
+                start,
+                start.saturating_add(usize::try_from(len).unwrap_or(0)),
+            )
         }
         _ => Span::default(),
     }
@@ -83,7 +86,10 @@ struct YamlNode(Node);
 impl<'de> Deserialize<'de> for YamlNode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let spanned = YamlSpanned::<YamlKind>::deserialize(deserializer)?;
-        Ok(YamlNode(Node::new(span_of(&spanned.referenced), spanned.value.0)))
+        Ok(YamlNode(Node::new(
+            span_of(&spanned.referenced),
+            spanned.value.0,
+        )))
     }
 }
 
@@ -179,7 +185,7 @@ impl<'de> Visitor<'de> for KindVisitor {
 mod tests {
     use super::*;
 
-    fn text_at<'a>(src: &'a str, span: Span) -> &'a str {
+    fn text_at(src: &str, span: Span) -> &str {
         &src[span.range()]
     }
 
@@ -222,7 +228,11 @@ mod tests {
     fn syntax_errors_have_a_position() {
         let src = "a: [1, 2\nb: 3\n";
         let err = parse(src).unwrap_err();
-        assert!(err.message.starts_with("YAML syntax error"), "{}", err.message);
+        assert!(
+            err.message.starts_with("YAML syntax error"),
+            "{}",
+            err.message
+        );
         assert!(err.span.is_some());
     }
 

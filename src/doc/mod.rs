@@ -1,3 +1,263 @@
 //! Documents and their formats: the units a process works on.
+//!
+//! A running process holds a batch of [`Document`]s. A document is a body,
+//! the media type of that body, and properties. Its parsed form (`doc` in
+//! templates) is computed on first use and kept, so a document that no
+//! template looks at is never parsed twice. The format modules ([`json`],
+//! [`xml`]) turn bodies into template values and enforce the depth limits.
 
+pub mod json;
 pub mod xml;
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use minijinja::value::Value;
+
+/// What a document's body is, as far as flowgate cares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaType {
+    Json,
+    Xml,
+    /// Anything else, by its content type (`text/plain`, `application/pdf`, …).
+    Other(Arc<str>),
+}
+
+impl MediaType {
+    pub const JSON: &'static str = "application/json";
+    pub const XML: &'static str = "application/xml";
+
+    /// Classifies a content type header value.
+    pub fn from_content_type(content_type: &str) -> MediaType {
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if essence == "application/json" || essence == "text/json" || essence.ends_with("+json") {
+            MediaType::Json
+        } else if essence == "application/xml" || essence == "text/xml" || essence.ends_with("+xml")
+        {
+            MediaType::Xml
+        } else {
+            MediaType::Other(content_type.trim().into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            MediaType::Json => MediaType::JSON,
+            MediaType::Xml => MediaType::XML,
+            MediaType::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for MediaType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Parse limits, from `[limits]`.
+#[derive(Clone, Copy, Debug)]
+pub struct ParseLimits {
+    pub max_json_depth: usize,
+    pub max_xml_depth: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            max_json_depth: 64,
+            max_xml_depth: 64,
+        }
+    }
+}
+
+/// One document of a batch. Cloning is cheap: the body and the parsed form are shared.
+#[derive(Clone)]
+pub struct Document {
+    pub body: Bytes,
+    pub media: MediaType,
+    /// The properties set by `set` steps: a map value, shared until changed.
+    pub props: Value,
+    parsed: Arc<OnceLock<Value>>,
+}
+
+impl fmt::Debug for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Document")
+            .field("media", &self.media)
+            .field("bytes", &self.body.len())
+            .finish()
+    }
+}
+
+impl Document {
+    pub fn new(body: impl Into<Bytes>, media: MediaType) -> Document {
+        Document {
+            body: body.into(),
+            media,
+            props: empty_map(),
+            parsed: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// A document whose parsed form is already known (it was parsed to be validated).
+    pub fn parsed(body: impl Into<Bytes>, media: MediaType, value: Value) -> Document {
+        let doc = Document::new(body, media);
+        let _ = doc.parsed.set(value);
+        doc
+    }
+
+    pub fn empty() -> Document {
+        Document::new(Bytes::new(), MediaType::Other("text/plain".into()))
+    }
+
+    /// The same properties on a new body.
+    pub fn with_body(&self, body: impl Into<Bytes>, media: MediaType) -> Document {
+        Document {
+            props: self.props.clone(),
+            ..Document::new(body, media)
+        }
+    }
+
+    /// The same body with other properties.
+    pub fn with_props(mut self, props: &Value) -> Document {
+        self.props = props.clone();
+        self
+    }
+
+    /// The body as text; bodies that are not UTF-8 show replacement characters.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+
+    /// Whether the parsed form has been computed (and so the body is known to be well-formed
+    /// when this is not an error value).
+    pub fn is_parsed_ok(&self) -> bool {
+        self.parsed.get().is_some_and(|v| !is_invalid(v))
+    }
+
+    /// The body parsed for templates: JSON and XML become maps and lists,
+    /// anything else is the body text. A body that does not parse gives a
+    /// value that fails when a template uses it, naming the problem.
+    pub fn value(&self, limits: &ParseLimits) -> Value {
+        self.parsed
+            .get_or_init(|| match self.media {
+                MediaType::Json => match json::parse(&self.body, limits.max_json_depth) {
+                    Ok(value) => value,
+                    Err(err) => invalid(format!("the document is not valid JSON: {err}")),
+                },
+                MediaType::Xml => match std::str::from_utf8(&self.body) {
+                    Ok(text) => match xml::parse(
+                        text,
+                        &xml::XmlLimits {
+                            max_depth: limits.max_xml_depth,
+                        },
+                    ) {
+                        Ok(value) => value,
+                        Err(err) => invalid(format!(
+                            "the document is not well-formed XML: {err} at line {} column {}",
+                            err.line, err.column
+                        )),
+                    },
+                    Err(_) => invalid("the document is not UTF-8".to_owned()),
+                },
+                MediaType::Other(_) => Value::from(self.text().into_owned()),
+            })
+            .clone()
+    }
+
+    /// Sets properties, keeping the others.
+    pub fn set_props(&mut self, updates: Vec<(String, Value)>) {
+        let mut entries: Vec<(Value, Value)> = match self.props.try_iter() {
+            Ok(keys) => keys
+                .map(|k| {
+                    let v = self.props.get_item(&k).unwrap_or_default();
+                    (k, v)
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        for (name, value) in updates {
+            let key = Value::from(name);
+            match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = value,
+                None => entries.push((key, value)),
+            }
+        }
+        self.props = Value::from_pairs(entries);
+    }
+}
+
+pub fn empty_map() -> Value {
+    Value::from_pairs(std::iter::empty::<(Value, Value)>())
+}
+
+fn invalid(message: String) -> Value {
+    Value::from(minijinja::Error::new(
+        minijinja::ErrorKind::InvalidOperation,
+        message,
+    ))
+}
+
+fn is_invalid(value: &Value) -> bool {
+    value.kind() == minijinja::value::ValueKind::Invalid
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types() {
+        assert_eq!(
+            MediaType::from_content_type("application/json; charset=utf-8"),
+            MediaType::Json
+        );
+        assert_eq!(
+            MediaType::from_content_type("application/problem+json"),
+            MediaType::Json
+        );
+        assert_eq!(MediaType::from_content_type("text/xml"), MediaType::Xml);
+        assert_eq!(
+            MediaType::from_content_type("text/plain").as_str(),
+            "text/plain"
+        );
+    }
+
+    #[test]
+    fn documents_parse_lazily_and_once() {
+        let doc = Document::new(r#"{"a": [1, 2]}"#, MediaType::Json);
+        assert!(!doc.is_parsed_ok());
+        let value = doc.value(&ParseLimits::default());
+        assert_eq!(value.get_attr("a").unwrap().len(), Some(2));
+        assert!(doc.is_parsed_ok());
+        let clone = doc.clone();
+        assert!(clone.is_parsed_ok());
+    }
+
+    #[test]
+    fn bad_bodies_give_values_that_fail_when_used() {
+        let doc = Document::new("{nope", MediaType::Json);
+        let value = doc.value(&ParseLimits::default());
+        assert!(is_invalid(&value));
+        assert!(!doc.is_parsed_ok());
+    }
+
+    #[test]
+    fn props_are_set_and_kept() {
+        let mut doc = Document::empty();
+        doc.set_props(vec![
+            ("a".into(), Value::from(1)),
+            ("b".into(), Value::from("x")),
+        ]);
+        doc.set_props(vec![("a".into(), Value::from(2))]);
+        assert_eq!(doc.props.get_attr("a").unwrap(), Value::from(2));
+        assert_eq!(doc.props.get_attr("b").unwrap(), Value::from("x"));
+    }
+}

@@ -5,12 +5,17 @@
 use axum::{Router, http::header, response::IntoResponse, routing::get};
 
 async fn hello() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], r#"{"greeting":"Hello, Ada"}"#)
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"greeting":"Hello, Ada"}"#,
+    )
 }
 
 #[tokio::main]
 async fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9190".to_owned());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9190".to_owned());
     let listener = match tokio::net::TcpListener::bind(&addr).await {
         Ok(listener) => listener,
         Err(err) => {

@@ -1,0 +1,661 @@
+//! Compiling a loaded root into a [`Snapshot`], collecting every diagnostic.
+//!
+//! One pass over the raw types of [`crate::config`]: settings, process
+//! names, each process's listen block, access and steps, the routing table,
+//! and the graph of `call`s. A problem becomes a diagnostic and the pass goes
+//! on, so one run reports everything that is wrong with a root. The snapshot
+//! exists only when there is no error.
+
+mod steps;
+mod values;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use http::Method;
+
+use crate::config::de::{self, Spanned};
+use crate::config::node::Span;
+use crate::config::raw::{AuthMethod, DocType, Mode, RawAccess, RawListen, RawSettings};
+use crate::config::{self, LoadedRoot, ProcessFile};
+use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::doc::{MediaType, ParseLimits};
+use crate::policy::{self, AccessPolicy, Networks};
+use crate::routes::{PatternError, RouteTable};
+use crate::snapshot::{Limits, Listen, Process, ProcessId, RestRoute, Settings, Snapshot};
+use crate::template::TemplatesBuilder;
+
+pub use values::node_to_value;
+
+/// The outcome of compiling a root: a snapshot when there was no error, and
+/// every diagnostic (errors and warnings) either way.
+#[derive(Debug)]
+pub struct Compilation {
+    pub snapshot: Option<Snapshot>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Loads and compiles the config root at `root`.
+pub fn compile_root(root: &Path) -> Compilation {
+    compile(config::load_root(root))
+}
+
+pub fn compile(loaded: LoadedRoot) -> Compilation {
+    let mut diagnostics = loaded.diagnostics;
+    let defaults = RawSettings::default();
+    let (raw_settings, settings_source) = match &loaded.settings {
+        Some(settings) => (&settings.raw, Some(&settings.source)),
+        None => (&defaults, None),
+    };
+    let settings = compile_settings(
+        raw_settings,
+        settings_source.map(Arc::as_ref),
+        &mut diagnostics,
+    );
+    let default_access = match (&raw_settings.access, settings_source) {
+        (Some(access), Some(source)) => compile_access(access, source, &mut diagnostics),
+        _ => AccessPolicy::default(),
+    };
+
+    let names = process_names(&loaded.processes, &mut diagnostics);
+    let ids: HashMap<String, ProcessId> = names
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (name.to_string(), ProcessId::from_index(i)))
+        .rev() // the first of two duplicates keeps the name
+        .collect();
+
+    let mut templates = TemplatesBuilder::new();
+    let mut routes = RouteTable::default();
+    let mut calls = Vec::new();
+    let mut processes = Vec::new();
+
+    for (index, file) in loaded.processes.iter().enumerate() {
+        let id = ProcessId::from_index(index);
+        let source = &file.source;
+        let raw = &file.raw;
+        let listen = raw
+            .listen
+            .as_ref()
+            .and_then(|listen| compile_listen(listen, source, &mut diagnostics));
+        if let (Some(listen), Some(raw_listen)) = (&listen, &raw.listen) {
+            add_routes(
+                &mut routes,
+                id,
+                listen,
+                raw_listen,
+                source,
+                &names,
+                &loaded.processes,
+                &mut diagnostics,
+            );
+        }
+        let access = match &raw.access {
+            Some(access) => compile_access(access, source, &mut diagnostics),
+            None => default_access.clone(),
+        };
+        if let Some(tests) = &raw.tests {
+            diagnostics.push(source.warning(
+                tests.span,
+                "`tests:` are not run yet: `flowgate test` is not part of this version",
+            ));
+        }
+        let mut compiler = steps::StepCompiler::new(
+            source,
+            &mut templates,
+            &mut diagnostics,
+            &ids,
+            listen.as_ref(),
+        );
+        let pipeline = compiler.pipeline(raw.steps.as_ref(), "steps");
+        calls.push(compiler.into_calls());
+        processes.push(Process {
+            name: names[index].0.clone(),
+            file: source.path.clone(),
+            listen,
+            access,
+            mode: raw.mode.as_ref().map(|m| m.value).unwrap_or(Mode::General),
+            steps: pipeline,
+        });
+    }
+
+    report_call_cycles(&calls, &names, &loaded.processes, &mut diagnostics);
+
+    let templates = match templates.build() {
+        Ok(templates) => Some(templates),
+        Err(err) => {
+            diagnostics.push(Diagnostic::error(format!(
+                "templates failed to build: {}",
+                err.message
+            )));
+            None
+        }
+    };
+    diagnostics.sort();
+    let snapshot = match templates {
+        Some(templates) if !diagnostics.has_errors() => Some(Snapshot {
+            settings,
+            processes,
+            routes,
+            templates,
+        }),
+        _ => None,
+    };
+    Compilation {
+        snapshot,
+        diagnostics,
+    }
+}
+
+/// Each process's name (`name:` or the file stem) and where it was set.
+fn process_names(files: &[ProcessFile], diagnostics: &mut Diagnostics) -> Vec<(Arc<str>, Span)> {
+    let mut names: Vec<(Arc<str>, Span)> = Vec::with_capacity(files.len());
+    let mut first: HashMap<String, usize> = HashMap::new();
+    for (index, file) in files.iter().enumerate() {
+        let (name, span) = match &file.raw.name {
+            Some(name) => (name.value.clone(), name.span),
+            None => (file_stem(&file.source.path), Span::default()),
+        };
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !valid {
+            diagnostics.push(
+                file.source
+                    .error(span, format!("`{name}` is not a valid process name"))
+                    .with_hint("use letters, digits, `_`, `-` and `.`"),
+            );
+        }
+        match first.get(&name) {
+            Some(&earlier) => {
+                let other = &files[earlier].source;
+                diagnostics.push(
+                    file.source
+                        .error(span, format!("two processes are named `{name}`"))
+                        .with_note(format!(
+                            "the other one is {}",
+                            other.locate(names[earlier].1)
+                        ))
+                        .with_hint("give one of them another `name:` (or rename its file)"),
+                );
+            }
+            None => {
+                first.insert(name.clone(), index);
+            }
+        }
+        names.push((name.into(), span));
+    }
+    names
+}
+
+fn file_stem(path: &str) -> String {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file.rsplit_once('.')
+        .map(|(stem, _)| stem)
+        .unwrap_or(file)
+        .to_owned()
+}
+
+fn compile_settings(
+    raw: &RawSettings,
+    source: Option<&SourceFile>,
+    diagnostics: &mut Diagnostics,
+) -> Settings {
+    let mut error = |span: Span, message: String| {
+        if let Some(source) = source {
+            diagnostics.push(source.error(span, message));
+        }
+    };
+    let listen = match raw.server.listen.value.trim() {
+        "" => None,
+        text => match SocketAddr::from_str(text) {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                error(
+                    raw.server.listen.span,
+                    format!(
+                        "`{text}` is not a listen address: write `host:port`, like `127.0.0.1:9090`"
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let mut trusted_proxies = Vec::new();
+    for proxy in &raw.server.trusted_proxies {
+        match policy::parse_network(&proxy.value) {
+            Ok(net) => trusted_proxies.push(net),
+            Err(message) => error(proxy.span, message),
+        }
+    }
+    let limits = &raw.limits;
+    if limits.max_body.value.0 == 0 {
+        error(
+            limits.max_body.span,
+            "`max_body` must be more than 0".to_owned(),
+        );
+    }
+    // hyper cannot buffer less than 8 KiB of request head.
+    if limits.max_header_bytes.value.0 < 8 * 1024 {
+        error(
+            limits.max_header_bytes.span,
+            "`max_header_bytes` must be at least 8KiB".to_owned(),
+        );
+    }
+    if limits.max_concurrency.value == 0 {
+        error(
+            limits.max_concurrency.span,
+            "`max_concurrency` must be at least 1".to_owned(),
+        );
+    }
+    for (depth, name, max) in [
+        (&limits.max_json_depth, "max_json_depth", 128),
+        (&limits.max_xml_depth, "max_xml_depth", 1024),
+    ] {
+        if depth.value == 0 || depth.value > max {
+            error(depth.span, format!("`{name}` must be from 1 to {max}"));
+        }
+    }
+
+    if let Some(source) = source {
+        unsupported_settings(raw, source, diagnostics);
+    }
+
+    let vars = match (&raw.vars, source) {
+        (Some(node), Some(source)) => {
+            if node.as_map().is_none() {
+                diagnostics.push(source.error(node.span, "`[vars]` must be a table"));
+            }
+            node_to_value(node)
+        }
+        _ => crate::doc::empty_map(),
+    };
+
+    Settings {
+        listen,
+        limits: Limits {
+            max_body: limits.max_body.value.0,
+            max_header_bytes: usize::try_from(limits.max_header_bytes.value.0)
+                .unwrap_or(usize::MAX),
+            header_read_timeout: limits.header_read_timeout.0,
+            request_timeout: limits.request_timeout.0,
+            max_concurrency: limits.max_concurrency.value as usize,
+            parse: ParseLimits {
+                max_json_depth: limits.max_json_depth.value as usize,
+                max_xml_depth: limits.max_xml_depth.value as usize,
+            },
+        },
+        trusted_proxies,
+        vars,
+    }
+}
+
+/// Settings of the SPEC that this version reads but does not act on yet. What
+/// would leave a route less protected than written is an error; what would
+/// only be ignored is a warning.
+fn unsupported_settings(raw: &RawSettings, source: &SourceFile, diagnostics: &mut Diagnostics) {
+    if let Some(https) = &raw.server.https {
+        diagnostics.push(source.error(
+            https.span,
+            "`[server.https]` is not supported yet: flowgate serves plain HTTP only in this version",
+        ));
+    }
+    if let Some((name, _)) = raw.users.iter().next() {
+        diagnostics.push(source.error(
+            name.span,
+            "`[users]` are not supported yet: this version serves routes with `auth = [\"none\"]` only",
+        ));
+    }
+    let ignored: [(Option<Span>, &str); 6] = [
+        (
+            raw.server.base_url.as_ref().map(|s| s.span),
+            "`base_url` is not used yet",
+        ),
+        (
+            raw.admin.listen.as_ref().map(|s| s.span),
+            "`[admin]` is not used yet: there is no admin listener in this version",
+        ),
+        (
+            raw.reload
+                .debounce
+                .as_ref()
+                .or(raw.reload.poll.as_ref())
+                .map(|s| s.span),
+            "`[reload]` is not used yet: this version does not reload",
+        ),
+        (
+            raw.soap.namespace.as_ref().map(|s| s.span),
+            "`[soap]` is not used yet: there are no SOAP endpoints in this version",
+        ),
+        (
+            raw.upstreams.keys().next().map(|k| k.span),
+            "`[upstreams]` are not used yet: there are no `http` steps in this version",
+        ),
+        (
+            raw.executions.as_ref().map(|s| s.span),
+            "`[executions]` is not used yet: executions are not recorded in this version",
+        ),
+    ];
+    for (span, message) in ignored {
+        if let Some(span) = span {
+            diagnostics.push(source.warning(span, message));
+        }
+    }
+}
+
+fn compile_access(
+    access: &Spanned<RawAccess>,
+    source: &SourceFile,
+    diagnostics: &mut Diagnostics,
+) -> AccessPolicy {
+    for method in access.auth.iter().flatten() {
+        if method.value != AuthMethod::None {
+            diagnostics.push(
+                source
+                    .error(
+                        method.span,
+                        format!(
+                            "authentication `{}` is not supported yet",
+                            match method.value {
+                                AuthMethod::Basic => "basic",
+                                AuthMethod::Token => "token",
+                                AuthMethod::Mtls => "mtls",
+                                AuthMethod::None => "none",
+                            }
+                        ),
+                    )
+                    .with_hint("this version serves only routes with `auth: [none]`; it never serves a route it cannot protect as written"),
+            );
+        }
+    }
+    if let Some(user) = access.users.iter().flatten().next() {
+        diagnostics.push(source.error(user.span, "`users` in access rules are not supported yet"));
+    }
+    let allow_ips = access.allow_ips.as_ref().map(|list| {
+        let mut nets = Vec::new();
+        for entry in list {
+            match policy::parse_network(&entry.value) {
+                Ok(net) => nets.push(net),
+                Err(message) => diagnostics.push(source.error(entry.span, message)),
+            }
+        }
+        Networks::new(nets)
+    });
+    // An empty list means any address (SPEC §4).
+    let allow_ips = allow_ips.filter(|nets| !nets.is_empty());
+    AccessPolicy { allow_ips }
+}
+
+fn compile_listen(
+    raw: &Spanned<RawListen>,
+    source: &SourceFile,
+    diagnostics: &mut Diagnostics,
+) -> Option<Listen> {
+    let mut ok = true;
+    let mut error = |span: Span, message: String| {
+        ok = false;
+        diagnostics.push(source.error(span, message));
+    };
+    let object = raw.object.value.trim();
+    if object.is_empty()
+        || !object
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        error(
+            raw.object.span,
+            format!("`{object}` is not a valid object name: use letters, digits and `_`"),
+        );
+    }
+    let input = raw.input.as_ref().map(|s| s.value).unwrap_or(DocType::None);
+    let output = raw
+        .output
+        .as_ref()
+        .map(|s| s.value)
+        .unwrap_or(DocType::None);
+
+    for (field, name) in [
+        (&raw.request_profile, "request_profile"),
+        (&raw.response_profile, "response_profile"),
+    ] {
+        if let Some(field) = field {
+            error(
+                field.span,
+                format!("`{name}` is not supported yet: profiles are not part of this version"),
+            );
+        }
+    }
+    if let Some(page_size) = &raw.page_size {
+        error(
+            page_size.span,
+            "`page_size` is not supported yet: paging is not part of this version".to_owned(),
+        );
+    }
+    if let Some(soap) = &raw.soap
+        && soap.value
+    {
+        error(
+            soap.span,
+            "`soap` is not supported yet: SOAP endpoints are not part of this version".to_owned(),
+        );
+    }
+    let content_type = match &raw.content_type {
+        Some(ct) if output != DocType::Data => {
+            error(
+                ct.span,
+                format!(
+                    "`content_type` applies to `output: data` only; this process's output is `{}`",
+                    output.as_str()
+                ),
+            );
+            None
+        }
+        Some(ct) => match http::HeaderValue::from_str(ct.value.trim()) {
+            Ok(_) => Some(ct.value.trim().to_owned()),
+            Err(_) => {
+                error(
+                    ct.span,
+                    format!("`{}` is not a valid content type", ct.value),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+
+    let rest = match &raw.rest {
+        Some(rest) => match parse_rest(&rest.value) {
+            Ok(route) => {
+                if input != DocType::None
+                    && (route.method == Method::GET || route.method == Method::DELETE)
+                {
+                    error(
+                        rest.span,
+                        format!(
+                            "a {} request carries no body, but this process's input is `{}`",
+                            route.method,
+                            input.as_str()
+                        ),
+                    );
+                }
+                Some(route)
+            }
+            Err(message) => {
+                error(rest.span, message);
+                None
+            }
+        },
+        None => None,
+    };
+
+    ok.then(|| Listen {
+        operation: raw.operation.value,
+        object: object.to_owned(),
+        simple_path: format!("{}{object}", raw.operation.value.as_str()),
+        rest,
+        input,
+        output,
+        content_type,
+    })
+}
+
+/// `POST /orders/{region}` into a method and a pattern.
+fn parse_rest(text: &str) -> Result<RestRoute, String> {
+    let mut parts = text.split_whitespace();
+    let (Some(method), Some(pattern), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!(
+            "`{text}` is not a REST route: write a method and a path, like `POST /orders/{{region}}`"
+        ));
+    };
+    let method = match method.to_ascii_uppercase().as_str() {
+        "GET" => Method::GET,
+        "POST" => Method::POST,
+        "PUT" => Method::PUT,
+        "PATCH" => Method::PATCH,
+        "DELETE" => Method::DELETE,
+        _ => {
+            return Err(format!(
+                "`{method}` is not a method a REST route can use: GET, POST, PUT, PATCH or DELETE"
+            ));
+        }
+    };
+    let pattern = pattern
+        .strip_prefix("/ws/rest")
+        .unwrap_or(pattern)
+        .to_owned();
+    Ok(RestRoute { method, pattern })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_routes(
+    routes: &mut RouteTable,
+    id: ProcessId,
+    listen: &Listen,
+    raw: &Spanned<RawListen>,
+    source: &SourceFile,
+    names: &[(Arc<str>, Span)],
+    files: &[ProcessFile],
+    diagnostics: &mut Diagnostics,
+) {
+    let clash = |other: ProcessId, url: String, span: Span| {
+        let other_file = &files[other.index()].source;
+        let other_site = files[other.index()]
+            .raw
+            .listen
+            .as_ref()
+            .map(|l| other_file.locate(l.object.span).to_string())
+            .unwrap_or_else(|| other_file.path.clone());
+        source
+            .error(
+                span,
+                format!("`{url}` is already served by process `{}`", names[other.index()].0),
+            )
+            .with_note(format!("`{}` claims it at {other_site}", names[other.index()].0))
+            .with_hint("two processes cannot serve one URL; change `operation`, `object` or `rest` of one of them")
+    };
+    if let Err(other) = routes.add_simple(&listen.simple_path, id) {
+        let url = format!("{}{}", crate::routes::SIMPLE_PREFIX, listen.simple_path);
+        diagnostics.push(clash(other, url, raw.object.span));
+    }
+    if let (Some(rest), Some(raw_rest)) = (&listen.rest, &raw.rest) {
+        match routes.add_rest(rest.method.clone(), &rest.pattern, id) {
+            Ok(()) => {}
+            Err(PatternError::Taken(other)) => {
+                let url = format!(
+                    "{} {}{}",
+                    rest.method,
+                    crate::routes::REST_PREFIX,
+                    rest.pattern
+                );
+                diagnostics.push(clash(other, url, raw_rest.span));
+            }
+            Err(PatternError::Invalid(message)) => {
+                diagnostics.push(source.error(raw_rest.span, message))
+            }
+        }
+    }
+}
+
+/// A process that calls itself, directly or not, could never finish.
+fn report_call_cycles(
+    calls: &[Vec<(ProcessId, Span)>],
+    names: &[(Arc<str>, Span)],
+    files: &[ProcessFile],
+    diagnostics: &mut Diagnostics,
+) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn visit(
+        at: usize,
+        calls: &[Vec<(ProcessId, Span)>],
+        marks: &mut [Mark],
+        stack: &mut Vec<usize>,
+        found: &mut Vec<(usize, Span, Vec<usize>)>,
+    ) {
+        marks[at] = Mark::Active;
+        stack.push(at);
+        for &(callee, span) in calls.get(at).into_iter().flatten() {
+            let callee = callee.index();
+            match marks.get(callee) {
+                Some(Mark::New) => visit(callee, calls, marks, stack, found),
+                Some(Mark::Active) => {
+                    let start = stack.iter().position(|&p| p == callee).unwrap_or(0);
+                    let mut cycle = stack[start..].to_vec();
+                    cycle.push(callee);
+                    found.push((at, span, cycle));
+                }
+                _ => {}
+            }
+        }
+        stack.pop();
+        marks[at] = Mark::Done;
+    }
+
+    let mut marks = vec![Mark::New; calls.len()];
+    let mut found = Vec::new();
+    for start in 0..calls.len() {
+        if marks[start] == Mark::New {
+            visit(start, calls, &mut marks, &mut Vec::new(), &mut found);
+        }
+    }
+    for (caller, span, cycle) in found {
+        let path = cycle
+            .iter()
+            .map(|&p| format!("`{}`", names[p].0))
+            .collect::<Vec<_>>()
+            .join(" → ");
+        diagnostics.push(
+            files[caller]
+                .source
+                .error(span, format!("this call makes a cycle: {path}"))
+                .with_hint("a process cannot call itself, directly or through others"),
+        );
+    }
+}
+
+/// A decode error inside a file, as a diagnostic.
+pub(crate) fn decode_error(source: &SourceFile, err: &de::DeError) -> Diagnostic {
+    config::de_diagnostic(source, err)
+}
+
+/// Media type of documents a process builds unless a step says otherwise.
+pub(crate) fn default_media(listen: Option<&Listen>) -> MediaType {
+    match listen.map(|l| l.output) {
+        Some(DocType::Json | DocType::JsonList) => MediaType::Json,
+        Some(DocType::Xml | DocType::XmlList) => MediaType::Xml,
+        Some(DocType::Data) => MediaType::from_content_type(
+            listen
+                .and_then(|l| l.content_type.as_deref())
+                .unwrap_or("text/plain"),
+        ),
+        _ => MediaType::Other("text/plain".into()),
+    }
+}

@@ -1,0 +1,548 @@
+//! Compiling step lists: each step decoded on its own, its templates and
+//! expressions compiled, its references resolved.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use http::{HeaderName, StatusCode};
+
+use super::values::{node_to_value, span_within};
+use super::{decode_error, default_media};
+use crate::config::de::{self, Spanned};
+use crate::config::node::{Node, NodeKind, Span};
+use crate::config::raw::{
+    CombineStep, DecisionStep, ExceptionStep, LogLevel, LogStep, MessageStep, RawStep, ReturnStep,
+    RouteStep, SplitStep, StopStep, TryStep,
+};
+use crate::config::step_diagnostic;
+use crate::diag::{Diagnostics, SourceFile};
+use crate::doc::MediaType;
+use crate::snapshot::{
+    Listen, Pipeline, ProcessId, ReturnSpec, StatusSource, Step, StepKind, StepSite, ValueSource,
+    escape_for,
+};
+use crate::template::{self, Escape, ExprId, TemplateId, TemplatesBuilder};
+
+/// The most `retries` a `try` step may ask for.
+const MAX_RETRIES: u32 = 10;
+
+pub(super) struct StepCompiler<'a> {
+    source: &'a SourceFile,
+    templates: &'a mut TemplatesBuilder,
+    diagnostics: &'a mut Diagnostics,
+    process_ids: &'a HashMap<String, ProcessId>,
+    default_media: MediaType,
+    default_wrap: Option<String>,
+    calls: Vec<(ProcessId, Span)>,
+}
+
+impl<'a> StepCompiler<'a> {
+    pub(super) fn new(
+        source: &'a SourceFile,
+        templates: &'a mut TemplatesBuilder,
+        diagnostics: &'a mut Diagnostics,
+        process_ids: &'a HashMap<String, ProcessId>,
+        listen: Option<&Listen>,
+    ) -> StepCompiler<'a> {
+        StepCompiler {
+            source,
+            templates,
+            diagnostics,
+            process_ids,
+            default_media: default_media(listen),
+            default_wrap: listen.map(|l| format!("{}List", l.object)),
+            calls: Vec::new(),
+        }
+    }
+
+    /// The processes this one calls, with where.
+    pub(super) fn into_calls(self) -> Vec<(ProcessId, Span)> {
+        self.calls
+    }
+
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.diagnostics.push(self.source.error(span, message));
+    }
+
+    pub(super) fn pipeline(&mut self, node: Option<&Node>, path: &str) -> Pipeline {
+        let Some(node) = node else {
+            return Box::default();
+        };
+        let items = match &node.kind {
+            NodeKind::Seq(items) => items,
+            NodeKind::Null => return Box::default(),
+            other => {
+                self.error(
+                    node.span,
+                    format!("expected a list of steps, found {}", other.describe()),
+                );
+                return Box::default();
+            }
+        };
+        let mut steps = Vec::with_capacity(items.len());
+        let mut ended_by: Option<&'static str> = None;
+        for (index, item) in items.iter().enumerate() {
+            if let Some(kind) = ended_by.take() {
+                self.diagnostics.push(self.source.warning(
+                    item.span,
+                    format!("this step never runs: the `{kind}` before it ends the path"),
+                ));
+            }
+            if let Some(step) = self.step(item, format!("{path}[{index}]")) {
+                if matches!(
+                    step.kind,
+                    StepKind::Return(_) | StepKind::Stop | StepKind::Exception { .. }
+                ) {
+                    ended_by = Some(step.kind.name());
+                }
+                steps.push(step);
+            }
+        }
+        steps.into_boxed_slice()
+    }
+
+    fn step(&mut self, node: &Node, path: String) -> Option<Step> {
+        let raw = match de::from_node::<RawStep>(node) {
+            Ok(raw) => raw,
+            Err(err) => {
+                self.diagnostics.push(step_diagnostic(self.source, &err));
+                return None;
+            }
+        };
+        let kind_span = node
+            .as_map()
+            .and_then(|m| m.first())
+            .map(|(k, _)| k.span)
+            .unwrap_or(node.span);
+        let site = StepSite {
+            line: self.source.locate(kind_span).line,
+            path: format!("{path}.{}", raw.kind()),
+        };
+        let kind = match &raw {
+            RawStep::Message(n) => self.message(n),
+            RawStep::Set(n) => self.set(n),
+            RawStep::Decision(n) => self.decision(n, &site.path),
+            RawStep::Route(n) => self.route(n, &site.path),
+            RawStep::Branch(n) => self.branch(n, &site.path),
+            RawStep::Split(n) => self.split(n),
+            RawStep::Combine(n) => self.decode::<CombineStep>(n).map(|c| {
+                let wrap = c.wrap.map(|w| w.value);
+                let xml_wrap = wrap
+                    .clone()
+                    .or_else(|| self.default_wrap.clone())
+                    .unwrap_or_else(|| "List".to_owned());
+                StepKind::Combine { wrap, xml_wrap }
+            }),
+            RawStep::Return(n) => self.return_step(n),
+            RawStep::Stop(n) => self.decode::<StopStep>(n).map(|_| StepKind::Stop),
+            RawStep::Exception(n) => self.exception(n),
+            RawStep::Log(n) => self.log(n),
+            RawStep::Call(n) => self.call(n),
+            RawStep::Try(n) => self.try_step(n, &site.path),
+            RawStep::Map(_) => {
+                self.error(kind_span, "the `map` step is not supported yet: it needs profiles, which this version does not have");
+                None
+            }
+            RawStep::Http(_) => {
+                self.error(kind_span, "the `http` step is not supported yet: outbound calls are not part of this version");
+                None
+            }
+        };
+        kind.map(|kind| Step { site, kind })
+    }
+
+    fn decode<T: for<'de> serde::Deserialize<'de>>(&mut self, node: &Node) -> Option<T> {
+        match de::from_node::<T>(node) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.diagnostics.push(decode_error(self.source, &err));
+                None
+            }
+        }
+    }
+
+    /// A step whose options may be one string: `log: "text"` for `log: {message: "text"}`.
+    fn short_form(node: &Node) -> Option<Spanned<String>> {
+        match &node.kind {
+            NodeKind::Str(_) | NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_) => Some(
+                Spanned::new(node.span, node.scalar_text().unwrap_or_default()),
+            ),
+            _ => None,
+        }
+    }
+
+    fn template(&mut self, text: &Spanned<String>, escape: Escape) -> Option<TemplateId> {
+        match self.templates.template(&text.value, escape) {
+            Ok(id) => Some(id),
+            Err(err) => {
+                self.syntax_error(text, err);
+                None
+            }
+        }
+    }
+
+    /// An expression, also when written as `{{ expression }}`.
+    fn expression(&mut self, text: &Spanned<String>) -> Option<ExprId> {
+        let source = template::single_expression(&text.value).unwrap_or(&text.value);
+        match self.templates.expression(source) {
+            Ok(id) => Some(id),
+            Err(mut err) => {
+                let offset = text.value.find(source).unwrap_or(0);
+                err.range = err.range.map(|r| r.start + offset..r.end + offset);
+                self.syntax_error(text, err);
+                None
+            }
+        }
+    }
+
+    fn syntax_error(&mut self, text: &Spanned<String>, err: template::SyntaxError) {
+        let span = match err.range.clone() {
+            Some(range) => span_within(&self.source.text, text.span, &text.value, range),
+            None => text.span,
+        };
+        self.error(span, format!("template error: {}", err.message));
+    }
+
+    /// A value that keeps its type when it is one `{{ expression }}`.
+    fn value_source(&mut self, node: &Node, escape: Escape) -> Option<ValueSource> {
+        let NodeKind::Str(text) = &node.kind else {
+            return Some(ValueSource::Literal(node_to_value(node)));
+        };
+        let spanned = Spanned::new(node.span, text.clone());
+        if let Some(expr) = template::single_expression(text) {
+            let offset = text.find(expr).unwrap_or(0);
+            return match self.templates.expression(expr) {
+                Ok(id) => Some(ValueSource::Expr(id)),
+                Err(mut err) => {
+                    err.range = err.range.map(|r| r.start + offset..r.end + offset);
+                    self.syntax_error(&spanned, err);
+                    None
+                }
+            };
+        }
+        if template::is_template(text) {
+            return self.template(&spanned, escape).map(ValueSource::Template);
+        }
+        Some(ValueSource::Literal(node_to_value(node)))
+    }
+
+    fn message(&mut self, node: &Node) -> Option<StepKind> {
+        let step = match Self::short_form(node) {
+            Some(template) => MessageStep {
+                template,
+                content_type: None,
+                combine: false,
+            },
+            None => self.decode::<MessageStep>(node)?,
+        };
+        let media = match &step.content_type {
+            Some(ct) => {
+                if http::HeaderValue::from_str(ct.value.trim()).is_err() {
+                    self.error(
+                        ct.span,
+                        format!("`{}` is not a valid content type", ct.value),
+                    );
+                    return None;
+                }
+                MediaType::from_content_type(&ct.value)
+            }
+            None => self.default_media.clone(),
+        };
+        let template = self.template(&step.template, escape_for(&media))?;
+        Some(StepKind::Message {
+            template,
+            media,
+            combine: step.combine,
+        })
+    }
+
+    fn set(&mut self, node: &Node) -> Option<StepKind> {
+        let Some(entries) = node.as_map() else {
+            self.error(
+                node.span,
+                format!("`set` takes a map of properties, found {}", node.describe()),
+            );
+            return None;
+        };
+        let mut props = Vec::with_capacity(entries.len());
+        let mut ok = true;
+        for (key, value) in entries {
+            match self.value_source(value, Escape::None) {
+                Some(source) => props.push((key.name.clone(), source)),
+                None => ok = false,
+            }
+        }
+        ok.then_some(StepKind::Set(props))
+    }
+
+    fn decision(&mut self, node: &Node, path: &str) -> Option<StepKind> {
+        let step = self.decode::<DecisionStep>(node)?;
+        let condition = self.expression(&step.condition);
+        let then = self.pipeline(step.then.as_ref(), &format!("{path}.then"));
+        let otherwise = self.pipeline(step.otherwise.as_ref(), &format!("{path}.else"));
+        Some(StepKind::Decision {
+            condition: condition?,
+            then,
+            otherwise,
+        })
+    }
+
+    fn route(&mut self, node: &Node, path: &str) -> Option<StepKind> {
+        let step = self.decode::<RouteStep>(node)?;
+        let by = self.expression(&step.by);
+        let Some(entries) = step.cases.as_map() else {
+            self.error(
+                step.cases.span,
+                "`cases` is a map from each value to its steps",
+            );
+            return None;
+        };
+        let cases = entries
+            .iter()
+            .map(|(key, steps)| {
+                let pipeline = self.pipeline(Some(steps), &format!("{path}.cases.{}", key.name));
+                (key.name.clone(), pipeline)
+            })
+            .collect();
+        let default = self.pipeline(step.default.as_ref(), &format!("{path}.default"));
+        Some(StepKind::Route {
+            by: by?,
+            cases,
+            default,
+        })
+    }
+
+    fn branch(&mut self, node: &Node, path: &str) -> Option<StepKind> {
+        let NodeKind::Seq(paths) = &node.kind else {
+            self.error(
+                node.span,
+                "`branch` takes a list of paths, each a list of steps",
+            );
+            return None;
+        };
+        let mut pipelines = Vec::with_capacity(paths.len());
+        for (index, item) in paths.iter().enumerate() {
+            if !matches!(item.kind, NodeKind::Seq(_)) {
+                self.error(
+                    item.span,
+                    format!(
+                        "each path of a `branch` is a list of steps, found {}",
+                        item.describe()
+                    ),
+                );
+                continue;
+            }
+            pipelines.push(self.pipeline(Some(item), &format!("{path}[{index}]")));
+        }
+        Some(StepKind::Branch(pipelines))
+    }
+
+    fn split(&mut self, node: &Node) -> Option<StepKind> {
+        let step = match Self::short_form(node) {
+            Some(path) => SplitStep { path },
+            None => self.decode::<SplitStep>(node)?,
+        };
+        let text = step.path.value.trim();
+        let segments: Vec<String> = text
+            .trim_start_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if text.contains("//") || segments.iter().any(|s| s.contains(char::is_whitespace)) {
+            self.error(
+                step.path.span,
+                format!(
+                    "`{text}` is not a path: write element or key names, like `/Order/Lines/Line`"
+                ),
+            );
+            return None;
+        }
+        Some(StepKind::Split { path: segments })
+    }
+
+    fn return_step(&mut self, node: &Node) -> Option<StepKind> {
+        let step = self.decode::<ReturnStep>(node)?;
+        let mut ok = true;
+        let status = match &step.status {
+            None => None,
+            Some(status) => match &status.kind {
+                NodeKind::Int(code) => match u16::try_from(*code)
+                    .ok()
+                    .and_then(|c| StatusCode::from_u16(c).ok())
+                {
+                    Some(code) if (100..=599).contains(&code.as_u16()) => {
+                        Some(StatusSource::Fixed(code))
+                    }
+                    _ => {
+                        self.error(
+                            status.span,
+                            format!("`{code}` is not an HTTP status: use 100 to 599"),
+                        );
+                        ok = false;
+                        None
+                    }
+                },
+                NodeKind::Str(text) if !template::is_template(text) => {
+                    match text
+                        .trim()
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|c| StatusCode::from_u16(c).ok())
+                    {
+                        Some(code) if (100..=599).contains(&code.as_u16()) => {
+                            Some(StatusSource::Fixed(code))
+                        }
+                        _ => {
+                            self.error(
+                                status.span,
+                                format!("`{text}` is not an HTTP status: use 100 to 599"),
+                            );
+                            ok = false;
+                            None
+                        }
+                    }
+                }
+                NodeKind::Str(_) => self
+                    .value_source(status, Escape::None)
+                    .map(StatusSource::Dynamic),
+                other => {
+                    self.error(
+                        status.span,
+                        format!(
+                            "`status` is a number or a template, found {}",
+                            other.describe()
+                        ),
+                    );
+                    ok = false;
+                    None
+                }
+            },
+        };
+        let mut headers = Vec::with_capacity(step.headers.0.len());
+        for (name, value) in &step.headers.0 {
+            let header = match HeaderName::from_str(name.value.trim()) {
+                Ok(header) => header,
+                Err(_) => {
+                    self.error(
+                        name.span,
+                        format!("`{}` is not a valid header name", name.value),
+                    );
+                    ok = false;
+                    continue;
+                }
+            };
+            let value_node = Node::new(value.span, NodeKind::Str(value.value.clone()));
+            match self.value_source(&value_node, Escape::None) {
+                Some(source) => headers.push((header, source)),
+                None => ok = false,
+            }
+        }
+        let content_type = match &step.content_type {
+            Some(ct) if http::HeaderValue::from_str(ct.value.trim()).is_err() => {
+                self.error(
+                    ct.span,
+                    format!("`{}` is not a valid content type", ct.value),
+                );
+                return None;
+            }
+            Some(ct) => Some(ct.value.trim().to_owned()),
+            None => None,
+        };
+        ok.then_some(StepKind::Return(ReturnSpec {
+            status,
+            headers,
+            content_type,
+        }))
+    }
+
+    fn exception(&mut self, node: &Node) -> Option<StepKind> {
+        let step = match Self::short_form(node) {
+            Some(message) => ExceptionStep {
+                status: None,
+                message,
+            },
+            None => self.decode::<ExceptionStep>(node)?,
+        };
+        let status = match &step.status {
+            None => StatusCode::INTERNAL_SERVER_ERROR,
+            Some(status) => match StatusCode::from_u16(status.value) {
+                Ok(code) if (400..=599).contains(&code.as_u16()) => code,
+                _ => {
+                    self.error(
+                        status.span,
+                        format!(
+                            "an exception's status is an error status, 400 to 599; found {}",
+                            status.value
+                        ),
+                    );
+                    return None;
+                }
+            },
+        };
+        let message = self.template(&step.message, Escape::None)?;
+        Some(StepKind::Exception { status, message })
+    }
+
+    fn log(&mut self, node: &Node) -> Option<StepKind> {
+        let step = match Self::short_form(node) {
+            Some(message) => LogStep {
+                level: None,
+                message,
+            },
+            None => self.decode::<LogStep>(node)?,
+        };
+        let message = self.template(&step.message, Escape::None)?;
+        Some(StepKind::Log {
+            level: step.level.map(|l| l.value).unwrap_or(LogLevel::Info),
+            message,
+        })
+    }
+
+    fn call(&mut self, node: &Node) -> Option<StepKind> {
+        let Some(name) = node.as_str() else {
+            self.error(
+                node.span,
+                format!(
+                    "`call` takes the name of a process, found {}",
+                    node.describe()
+                ),
+            );
+            return None;
+        };
+        match self.process_ids.get(name) {
+            Some(&id) => {
+                self.calls.push((id, node.span));
+                Some(StepKind::Call(id))
+            }
+            None => {
+                let hint = de::did_you_mean(name, self.process_ids.keys().map(String::as_str))
+                    .map(|best| format!("did you mean `{best}`?"));
+                self.diagnostics.push(
+                    self.source
+                        .error(node.span, format!("there is no process named `{name}`"))
+                        .with_hint_opt(hint),
+                );
+                None
+            }
+        }
+    }
+
+    fn try_step(&mut self, node: &Node, path: &str) -> Option<StepKind> {
+        let step = self.decode::<TryStep>(node)?;
+        if step.retries.value > MAX_RETRIES {
+            self.error(
+                step.retries.span,
+                format!("`retries` is at most {MAX_RETRIES}"),
+            );
+            return None;
+        }
+        let steps = self.pipeline(Some(&step.steps), &format!("{path}.steps"));
+        let catch = self.pipeline(step.catch.as_ref(), &format!("{path}.catch"));
+        Some(StepKind::Try {
+            steps,
+            catch,
+            retries: step.retries.value,
+        })
+    }
+}

@@ -1,0 +1,285 @@
+//! JSON documents: parsing into template values under a depth limit, and
+//! splitting a list into its items without parsing them twice.
+
+use std::fmt;
+
+use minijinja::value::Value;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// A JSON body that was not accepted, with the position of the problem.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message} at line {line} column {column}")]
+pub struct JsonError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl JsonError {
+    fn from_serde(err: &serde_json::Error) -> JsonError {
+        let text = err.to_string();
+        // serde_json appends " at line L column C"; the fields carry it.
+        let message = match text.rfind(" at line ") {
+            Some(at) => text[..at].to_owned(),
+            None => text,
+        };
+        JsonError {
+            message,
+            line: err.line(),
+            column: err.column(),
+        }
+    }
+}
+
+/// Parses one JSON value into a template value.
+pub fn parse(body: &[u8], max_depth: usize) -> Result<Value, JsonError> {
+    check_depth(body, max_depth)?;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = ValueSeed
+        .deserialize(&mut de)
+        .map_err(|e| JsonError::from_serde(&e))?;
+    de.end().map_err(|e| JsonError::from_serde(&e))?;
+    Ok(value)
+}
+
+/// Checks that a body is one JSON value within the depth limit, without building it.
+pub fn check(body: &[u8], max_depth: usize) -> Result<(), JsonError> {
+    check_depth(body, max_depth)?;
+    serde_json::from_slice::<de::IgnoredAny>(body)
+        .map(|_| ())
+        .map_err(|e| JsonError::from_serde(&e))
+}
+
+/// The items of a JSON array, each as its own JSON text, unparsed.
+pub fn split_array(body: &[u8], max_depth: usize) -> Result<Vec<Box<RawValue>>, JsonError> {
+    check_depth(body, max_depth)?;
+    let items: Vec<&RawValue> = match serde_json::from_slice(body) {
+        Ok(items) => items,
+        Err(err) if err.is_data() => {
+            return Err(JsonError {
+                message: "expected a JSON array of items".to_owned(),
+                line: err.line(),
+                column: err.column(),
+            });
+        }
+        Err(err) => return Err(JsonError::from_serde(&err)),
+    };
+    Ok(items.into_iter().map(RawValue::to_owned).collect())
+}
+
+/// Fails when arrays and objects nest deeper than `max_depth`. A linear scan
+/// that runs before any parser, so a hostile body never drives recursion.
+fn check_depth(body: &[u8], max_depth: usize) -> Result<(), JsonError> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let (mut line, mut line_start) = (1usize, 0usize);
+    for (i, &byte) in body.iter().enumerate() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max_depth {
+                    return Err(JsonError {
+                        message: format!("nesting deeper than {max_depth} levels"),
+                        line,
+                        column: i - line_start + 1,
+                    });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\n' => {
+                line += 1;
+                line_start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Builds a minijinja value straight from the JSON parser, keeping key order.
+struct ValueSeed;
+
+impl<'de> DeserializeSeed<'de> for ValueSeed {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::from(()))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(ValueSeed)? {
+            items.push(item);
+        }
+        Ok(Value::from(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(ValueSeed)?;
+            entries.push((Value::from(key), value));
+        }
+        Ok(Value::from_pairs(entries))
+    }
+}
+
+/// A template value as JSON text, for building JSON bodies from values.
+pub fn to_string(value: &Value) -> Result<String, minijinja::Error> {
+    let mut out = String::new();
+    write_value(&mut out, value)?;
+    Ok(out)
+}
+
+fn write_value(out: &mut String, value: &Value) -> Result<(), minijinja::Error> {
+    use minijinja::value::ValueKind;
+    use std::fmt::Write as _;
+    match value.kind() {
+        ValueKind::Undefined | ValueKind::None => out.push_str("null"),
+        ValueKind::Bool => out.push_str(if value.is_true() { "true" } else { "false" }),
+        ValueKind::Number => {
+            if let Some(i) = value.as_i64() {
+                let _ = write!(out, "{i}");
+            } else {
+                let f = f64::try_from(value.clone()).unwrap_or(f64::NAN);
+                if f.is_finite() {
+                    let _ = write!(
+                        out,
+                        "{}",
+                        serde_json::Number::from_f64(f)
+                            .map(|n| n.to_string())
+                            .unwrap_or_default()
+                    );
+                } else {
+                    out.push_str("null");
+                }
+            }
+        }
+        ValueKind::Seq | ValueKind::Iterable => {
+            out.push('[');
+            for (i, item) in value.try_iter()?.enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, &item)?;
+            }
+            out.push(']');
+        }
+        ValueKind::Map => {
+            out.push('{');
+            for (i, key) in value.try_iter()?.enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push('"');
+                let _ = crate::template::escape_json_into(out, &key.to_string());
+                out.push_str("\":");
+                write_value(out, &value.get_item(&key)?)?;
+            }
+            out.push('}');
+        }
+        ValueKind::Invalid => {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                value.to_string(),
+            ));
+        }
+        // Strings, and whatever kinds minijinja adds later, as their text.
+        _ => {
+            out.push('"');
+            let _ = crate::template::escape_json_into(out, &value.to_string());
+            out.push('"');
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_into_ordered_values() {
+        let value = parse(br#"{"b": 1, "a": [true, null, "x", 1.5]}"#, 64).unwrap();
+        assert_eq!(
+            to_string(&value).unwrap(),
+            r#"{"b":1,"a":[true,null,"x",1.5]}"#
+        );
+    }
+
+    #[test]
+    fn errors_have_positions() {
+        let err = parse(b"{\n  \"a\": ,\n}", 64).unwrap_err();
+        assert_eq!((err.line, err.column), (2, 8));
+        assert!(err.to_string().contains("line 2 column 8"));
+        assert!(parse(b"{} {}", 64).is_err());
+        assert!(parse(b"", 64).is_err());
+    }
+
+    #[test]
+    fn depth_is_bounded_exactly() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse(nested(64).as_bytes(), 64).is_ok());
+        let err = parse(nested(65).as_bytes(), 64).unwrap_err();
+        assert_eq!(err.message, "nesting deeper than 64 levels");
+        // Brackets inside strings do not count.
+        assert!(parse(br#"["[[[[[[[[[[[[[[[[[["]"#, 2).is_ok());
+        assert!(check(nested(100_000).as_bytes(), 64).is_err());
+    }
+
+    #[test]
+    fn splits_arrays_without_reformatting() {
+        let items = split_array(br#"[ {"a": 1}, 2 , "x" ]"#, 64).unwrap();
+        let texts: Vec<&str> = items.iter().map(|i| i.get()).collect();
+        assert_eq!(texts, [r#"{"a": 1}"#, "2", r#""x""#]);
+        let err = split_array(br#"{"a": 1}"#, 64).unwrap_err();
+        assert_eq!(err.message, "expected a JSON array of items");
+    }
+
+    #[test]
+    fn strings_escape_on_the_way_out() {
+        let value = Value::from_pairs([("k\"", Value::from("a\nb"))]);
+        assert_eq!(to_string(&value).unwrap(), r#"{"k\"":"a\nb"}"#);
+    }
+}

@@ -1,0 +1,239 @@
+//! What templates see (SPEC §2.2), built lazily per document.
+//!
+//! A template context is a small object that answers `doc`, `body`, `props`,
+//! `docs`, `request`, `vars` and `process` when a template asks, so a
+//! template that reads only `request.query.name` never parses a body or
+//! copies headers.
+
+use std::sync::{Arc, OnceLock};
+
+use http::request::Parts;
+use minijinja::value::{Enumerator, Object, Value};
+
+use crate::doc::{Document, ParseLimits};
+
+/// What every document of one execution shares.
+#[derive(Debug)]
+pub struct Shared {
+    pub request: Value,
+    pub vars: Value,
+    pub limits: ParseLimits,
+}
+
+/// The context of one template evaluation: one document, its batch, and the execution.
+#[derive(Debug)]
+pub struct Scope {
+    pub doc: Document,
+    pub batch: Batch,
+    pub process: Value,
+    pub shared: Arc<Shared>,
+}
+
+/// The documents of a batch, with `docs` computed once when first asked for.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    docs: Arc<[Document]>,
+    values: Arc<OnceLock<Value>>,
+}
+
+impl Batch {
+    pub fn new(docs: &[Document]) -> Batch {
+        Batch {
+            docs: docs.into(),
+            values: Arc::new(OnceLock::new()),
+        }
+    }
+
+    fn value(&self, limits: &ParseLimits) -> Value {
+        self.values
+            .get_or_init(|| {
+                Value::from(
+                    self.docs
+                        .iter()
+                        .map(|d| d.value(limits))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .clone()
+    }
+}
+
+impl Object for Scope {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "doc" => self.doc.value(&self.shared.limits),
+            "body" => Value::from(self.doc.text().into_owned()),
+            "props" => self.doc.props.clone(),
+            "docs" => self.batch.value(&self.shared.limits),
+            "request" => self.shared.request.clone(),
+            "vars" => self.shared.vars.clone(),
+            "process" => self.process.clone(),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["doc", "body", "props", "docs", "request", "vars", "process"])
+    }
+}
+
+/// The request as templates see it: `method`, `path`, `user`, `remote_ip`,
+/// `query`, `params`, `headers` (lower-case names).
+#[derive(Debug)]
+pub struct RequestInfo {
+    pub parts: Parts,
+    pub params: Vec<(String, String)>,
+    pub remote_ip: std::net::IpAddr,
+    pub user: Option<String>,
+    query: OnceLock<Value>,
+    headers: OnceLock<Value>,
+}
+
+impl RequestInfo {
+    pub fn new(
+        parts: Parts,
+        params: Vec<(String, String)>,
+        remote_ip: std::net::IpAddr,
+    ) -> RequestInfo {
+        RequestInfo {
+            parts,
+            params,
+            remote_ip,
+            user: None,
+            query: OnceLock::new(),
+            headers: OnceLock::new(),
+        }
+    }
+
+    /// For executions that have no HTTP request (`flowgate run`, tests of a step).
+    pub fn offline() -> RequestInfo {
+        let (parts, ()) = http::Request::new(()).into_parts();
+        RequestInfo::new(parts, Vec::new(), std::net::IpAddr::from([127, 0, 0, 1]))
+    }
+
+    fn query(&self) -> Value {
+        self.query
+            .get_or_init(|| {
+                // The first value of a repeated parameter wins, so a name is always one string.
+                let mut entries: Vec<(String, String)> = Vec::new();
+                for (name, value) in
+                    form_urlencoded::parse(self.parts.uri.query().unwrap_or("").as_bytes())
+                {
+                    if !entries.iter().any(|(n, _)| *n == name) {
+                        entries.push((name.into_owned(), value.into_owned()));
+                    }
+                }
+                Value::from_pairs(entries)
+            })
+            .clone()
+    }
+
+    fn headers(&self) -> Value {
+        self.headers
+            .get_or_init(|| {
+                let mut entries: Vec<(String, String)> = Vec::new();
+                for name in self.parts.headers.keys() {
+                    let joined = self
+                        .parts
+                        .headers
+                        .get_all(name)
+                        .iter()
+                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    entries.push((name.as_str().to_owned(), joined));
+                }
+                Value::from_pairs(entries)
+            })
+            .clone()
+    }
+}
+
+impl Object for RequestInfo {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(match key.as_str()? {
+            "method" => Value::from(self.parts.method.as_str()),
+            "path" => Value::from(self.parts.uri.path()),
+            "user" => self
+                .user
+                .as_deref()
+                .map(Value::from)
+                .unwrap_or(Value::from(())),
+            "remote_ip" => Value::from(self.remote_ip.to_string()),
+            "query" => self.query(),
+            "params" => {
+                Value::from_pairs(self.params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            }
+            "headers" => self.headers(),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&[
+            "method",
+            "path",
+            "user",
+            "remote_ip",
+            "query",
+            "params",
+            "headers",
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(uri: &str) -> Arc<RequestInfo> {
+        let req = http::Request::builder()
+            .uri(uri)
+            .header("X-Trace", "a")
+            .header("x-trace", "b")
+            .body(())
+            .unwrap();
+        let (parts, ()) = req.into_parts();
+        Arc::new(RequestInfo::new(
+            parts,
+            vec![("region".into(), "eu".into())],
+            "10.1.2.3".parse().unwrap(),
+        ))
+    }
+
+    #[test]
+    fn request_fields() {
+        let value =
+            Value::from_dyn_object(request("/ws/simple/getHello?name=Ada&name=Bob&x=%C3%A9"));
+        assert_eq!(
+            value.get_attr("path").unwrap().as_str(),
+            Some("/ws/simple/getHello")
+        );
+        let query = value.get_attr("query").unwrap();
+        assert_eq!(query.get_attr("name").unwrap().as_str(), Some("Ada"));
+        assert_eq!(query.get_attr("x").unwrap().as_str(), Some("é"));
+        assert_eq!(
+            value
+                .get_attr("headers")
+                .unwrap()
+                .get_attr("x-trace")
+                .unwrap()
+                .as_str(),
+            Some("a, b")
+        );
+        assert_eq!(
+            value
+                .get_attr("params")
+                .unwrap()
+                .get_attr("region")
+                .unwrap()
+                .as_str(),
+            Some("eu")
+        );
+        assert_eq!(
+            value.get_attr("remote_ip").unwrap().as_str(),
+            Some("10.1.2.3")
+        );
+        assert!(value.get_attr("user").unwrap().is_none());
+    }
+}

@@ -1,0 +1,560 @@
+//! Running a process: a batch of documents through its steps (SPEC §2.3).
+//!
+//! An [`Execution`] belongs to one request (or one offline run) and one
+//! snapshot. Steps run in order on the whole batch; a step on an empty batch
+//! does nothing. `return` hands documents to the response and ends the path;
+//! paths of `decision`, `route` and `branch` run one after another and what
+//! leaves them goes on to the next step. Nothing here knows about HTTP
+//! except status codes and header names, which steps set.
+
+pub mod context;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, StatusCode};
+use minijinja::value::Value;
+
+use crate::config::raw::LogLevel;
+use crate::doc::{Document, MediaType, json, xml};
+use crate::snapshot::{
+    Pipeline, ProcessId, ReturnSpec, Snapshot, StatusSource, Step, StepKind, StepSite, ValueSource,
+};
+use context::{Batch, RequestInfo, Scope, Shared};
+
+/// Why an execution failed, and whose fault it is.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ExecError {
+    /// An `exception` step: the status and message are for the client.
+    #[error("{message}")]
+    Exception {
+        status: StatusCode,
+        message: String,
+        site: StepSite,
+    },
+    /// A step failed unexpectedly: the detail is for the log, not the client.
+    #[error("{detail}")]
+    Step { detail: String, site: StepSite },
+}
+
+impl ExecError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ExecError::Exception { status, .. } => *status,
+            ExecError::Step { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn site(&self) -> &StepSite {
+        match self {
+            ExecError::Exception { site, .. } | ExecError::Step { site, .. } => site,
+        }
+    }
+
+    fn step(site: &StepSite, detail: impl std::fmt::Display) -> ExecError {
+        ExecError::Step {
+            detail: detail.to_string(),
+            site: site.clone(),
+        }
+    }
+}
+
+/// What `return` steps handed to the response.
+#[derive(Debug, Default)]
+pub struct Returned {
+    pub documents: Vec<Document>,
+    pub status: Option<StatusCode>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub content_type: Option<String>,
+    /// Whether any `return` ran at all.
+    pub any: bool,
+}
+
+impl Returned {
+    /// Undoes what returns added since `mark`, when a `try` attempt fails.
+    fn rollback(&mut self, mark: usize) {
+        self.documents.truncate(mark);
+    }
+}
+
+pub struct Execution {
+    snapshot: Arc<Snapshot>,
+    pub id: String,
+    shared: Arc<Shared>,
+}
+
+type StepsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Document>, ExecError>> + Send + 'a>>;
+
+/// How long a `try` waits before attempt `n` (1-based): 100 ms, doubling, at most 2 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << attempt.saturating_sub(1).min(5)))
+        .min(Duration::from_secs(2))
+}
+
+impl Execution {
+    pub fn new(snapshot: Arc<Snapshot>, id: String, request: Arc<RequestInfo>) -> Execution {
+        let shared = Arc::new(Shared {
+            request: Value::from_dyn_object(request),
+            vars: snapshot.settings.vars.clone(),
+            limits: snapshot.settings.limits.parse,
+        });
+        Execution {
+            snapshot,
+            id,
+            shared,
+        }
+    }
+
+    /// Runs a process on a batch; what its `return` steps handed back.
+    pub async fn run(
+        &self,
+        process: ProcessId,
+        batch: Vec<Document>,
+    ) -> Result<Returned, ExecError> {
+        let mut returned = Returned::default();
+        let steps = &self.snapshot.process(process).steps;
+        let scope = self.process_value(process);
+        self.run_steps(steps, batch, &scope, &mut returned).await?;
+        Ok(returned)
+    }
+
+    fn process_value(&self, process: ProcessId) -> Value {
+        Value::from_pairs([
+            ("name", Value::from(&*self.snapshot.process(process).name)),
+            ("execution_id", Value::from(self.id.as_str())),
+        ])
+    }
+
+    fn scope(&self, doc: &Document, batch: &Batch, process: &Value) -> Value {
+        Value::from_object(Scope {
+            doc: doc.clone(),
+            batch: batch.clone(),
+            process: process.clone(),
+            shared: self.shared.clone(),
+        })
+    }
+
+    fn run_steps<'a>(
+        &'a self,
+        steps: &'a [Step],
+        mut batch: Vec<Document>,
+        process: &'a Value,
+        returned: &'a mut Returned,
+    ) -> StepsFuture<'a> {
+        Box::pin(async move {
+            for step in steps {
+                if batch.is_empty() {
+                    break;
+                }
+                batch = self.run_step(step, batch, process, returned).await?;
+            }
+            Ok(batch)
+        })
+    }
+
+    async fn run_step(
+        &self,
+        step: &Step,
+        batch: Vec<Document>,
+        process: &Value,
+        returned: &mut Returned,
+    ) -> Result<Vec<Document>, ExecError> {
+        let site = &step.site;
+        let templates = &self.snapshot.templates;
+        let all = Batch::new(&batch);
+        match &step.kind {
+            StepKind::Message {
+                template,
+                media,
+                combine: false,
+            } => batch
+                .iter()
+                .map(|doc| {
+                    let text = templates
+                        .render(*template, self.scope(doc, &all, process))
+                        .map_err(|e| ExecError::step(site, template_error(&e)))?;
+                    Ok(doc.with_body(text, media.clone()))
+                })
+                .collect(),
+            StepKind::Message {
+                template,
+                media,
+                combine: true,
+            } => {
+                let first = &batch[0];
+                let text = templates
+                    .render(*template, self.scope(first, &all, process))
+                    .map_err(|e| ExecError::step(site, template_error(&e)))?;
+                Ok(vec![first.with_body(text, media.clone())])
+            }
+            StepKind::Set(props) => {
+                let mut out = batch.clone();
+                for doc in &mut out {
+                    for (name, source) in props {
+                        let value = self.value(source, &self.scope(doc, &all, process), site)?;
+                        doc.set_props(vec![(name.clone(), value)]);
+                    }
+                }
+                Ok(out)
+            }
+            StepKind::Decision {
+                condition,
+                then,
+                otherwise,
+            } => {
+                let (mut yes, mut no) = (Vec::new(), Vec::new());
+                for doc in batch.iter() {
+                    let value = templates
+                        .eval(*condition, self.scope(doc, &all, process))
+                        .map_err(|e| ExecError::step(site, template_error(&e)))?;
+                    if value.is_true() {
+                        yes.push(doc.clone());
+                    } else {
+                        no.push(doc.clone());
+                    }
+                }
+                let mut out = self.run_steps(then, yes, process, returned).await?;
+                out.extend(self.run_steps(otherwise, no, process, returned).await?);
+                Ok(out)
+            }
+            StepKind::Route { by, cases, default } => {
+                let mut groups: Vec<Vec<Document>> = vec![Vec::new(); cases.len()];
+                let mut unmatched = Vec::new();
+                for doc in batch.iter() {
+                    let value = templates
+                        .eval(*by, self.scope(doc, &all, process))
+                        .map_err(|e| ExecError::step(site, template_error(&e)))?;
+                    let key = value_text(&value);
+                    match cases.iter().position(|(case, _)| *case == key) {
+                        Some(index) => groups[index].push(doc.clone()),
+                        None => unmatched.push(doc.clone()),
+                    }
+                }
+                let mut out = Vec::new();
+                for ((_, steps), group) in cases.iter().zip(groups) {
+                    out.extend(self.run_steps(steps, group, process, returned).await?);
+                }
+                out.extend(
+                    self.run_steps(default, unmatched, process, returned)
+                        .await?,
+                );
+                Ok(out)
+            }
+            StepKind::Branch(paths) => {
+                let mut out = Vec::new();
+                for path in paths {
+                    out.extend(
+                        self.run_steps(path, batch.clone(), process, returned)
+                            .await?,
+                    );
+                }
+                Ok(out)
+            }
+            StepKind::Split { path } => {
+                let mut out = Vec::new();
+                for doc in &batch {
+                    out.extend(self.split(doc, path, site)?);
+                }
+                Ok(out)
+            }
+            StepKind::Combine { wrap, xml_wrap } => self
+                .combine(&batch, wrap.as_deref(), xml_wrap, site)
+                .map(|doc| vec![doc]),
+            StepKind::Return(spec) => {
+                self.return_batch(spec, batch, &all, process, returned, site)?;
+                Ok(Vec::new())
+            }
+            StepKind::Stop => Ok(Vec::new()),
+            StepKind::Exception { status, message } => {
+                let message = templates
+                    .render(*message, self.scope(&batch[0], &all, process))
+                    .map_err(|e| ExecError::step(site, template_error(&e)))?;
+                Err(ExecError::Exception {
+                    status: *status,
+                    message,
+                    site: site.clone(),
+                })
+            }
+            StepKind::Log { level, message } => {
+                for doc in &batch {
+                    let text = templates
+                        .render(*message, self.scope(doc, &all, process))
+                        .map_err(|e| ExecError::step(site, template_error(&e)))?;
+                    self.log(*level, process, site, &text);
+                }
+                Ok(batch)
+            }
+            StepKind::Call(callee) => {
+                let mut callee_returned = Returned::default();
+                let callee_scope = self.process_value(*callee);
+                let steps: &Pipeline = &self.snapshot.process(*callee).steps;
+                self.run_steps(steps, batch, &callee_scope, &mut callee_returned)
+                    .await?;
+                Ok(callee_returned.documents)
+            }
+            StepKind::Try {
+                steps,
+                catch,
+                retries,
+            } => {
+                let mut attempt = 0;
+                loop {
+                    let mark = returned.documents.len();
+                    match self
+                        .run_steps(steps, batch.clone(), process, returned)
+                        .await
+                    {
+                        Ok(out) => return Ok(out),
+                        Err(err) if attempt < *retries => {
+                            returned.rollback(mark);
+                            attempt += 1;
+                            tracing::debug!(execution_id = %self.id, step = %site.path, attempt, error = %err, "Retrying");
+                            tokio::time::sleep(backoff(attempt)).await;
+                        }
+                        Err(err) => {
+                            returned.rollback(mark);
+                            let error = error_value(&err);
+                            let caught: Vec<Document> = batch
+                                .iter()
+                                .map(|doc| {
+                                    let mut doc = doc.clone();
+                                    doc.set_props(vec![("error".to_owned(), error.clone())]);
+                                    doc
+                                })
+                                .collect();
+                            return self.run_steps(catch, caught, process, returned).await;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn value(
+        &self,
+        source: &ValueSource,
+        scope: &Value,
+        site: &StepSite,
+    ) -> Result<Value, ExecError> {
+        let templates = &self.snapshot.templates;
+        match source {
+            ValueSource::Literal(value) => Ok(value.clone()),
+            ValueSource::Expr(id) => templates
+                .eval(*id, scope.clone())
+                .map_err(|e| ExecError::step(site, template_error(&e))),
+            ValueSource::Template(id) => templates
+                .render(*id, scope.clone())
+                .map(Value::from)
+                .map_err(|e| ExecError::step(site, template_error(&e))),
+        }
+    }
+
+    fn return_batch(
+        &self,
+        spec: &ReturnSpec,
+        batch: Vec<Document>,
+        all: &Batch,
+        process: &Value,
+        returned: &mut Returned,
+        site: &StepSite,
+    ) -> Result<(), ExecError> {
+        let scope = self.scope(&batch[0], all, process);
+        match &spec.status {
+            Some(StatusSource::Fixed(status)) => returned.status = Some(*status),
+            Some(StatusSource::Dynamic(source)) => {
+                let value = self.value(source, &scope, site)?;
+                let code = value_text(&value)
+                    .trim()
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(|c| StatusCode::from_u16(c).ok())
+                    .filter(|c| (100..=599).contains(&c.as_u16()))
+                    .ok_or_else(|| {
+                        ExecError::step(
+                            site,
+                            format!("the status `{value}` is not a number from 100 to 599"),
+                        )
+                    })?;
+                returned.status = Some(code);
+            }
+            None => {}
+        }
+        for (name, source) in &spec.headers {
+            let value = value_text(&self.value(source, &scope, site)?);
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                ExecError::step(
+                    site,
+                    format!("the value of header `{name}` is not a valid header value"),
+                )
+            })?;
+            returned.headers.retain(|(existing, _)| existing != name);
+            returned.headers.push((name.clone(), value));
+        }
+        if let Some(content_type) = &spec.content_type {
+            returned.content_type = Some(content_type.clone());
+        }
+        returned.any = true;
+        returned.documents.extend(batch);
+        Ok(())
+    }
+
+    fn split(
+        &self,
+        doc: &Document,
+        path: &[String],
+        site: &StepSite,
+    ) -> Result<Vec<Document>, ExecError> {
+        let limits = &self.shared.limits;
+        match doc.media {
+            MediaType::Xml => {
+                let text = std::str::from_utf8(&doc.body)
+                    .map_err(|_| ExecError::step(site, "the document is not UTF-8"))?;
+                let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+                let items = xml::split(
+                    text,
+                    &segments,
+                    &xml::XmlLimits {
+                        max_depth: limits.max_xml_depth,
+                    },
+                )
+                .map_err(|e| ExecError::step(site, format!("cannot split the document: {e}")))?;
+                Ok(items
+                    .into_iter()
+                    .map(|item| doc.with_body(item, MediaType::Xml))
+                    .collect())
+            }
+            MediaType::Json => {
+                let mut value = doc.value(limits);
+                for segment in path {
+                    value = match value.get_attr(segment) {
+                        Ok(v) if !v.is_undefined() => v,
+                        // A path that is not there holds nothing to split.
+                        _ => return Ok(Vec::new()),
+                    };
+                }
+                let items: Vec<Value> = match value.kind() {
+                    minijinja::value::ValueKind::Seq => value
+                        .try_iter()
+                        .map_err(|e| ExecError::step(site, e))?
+                        .collect(),
+                    minijinja::value::ValueKind::Invalid => {
+                        return Err(ExecError::step(site, value.to_string()));
+                    }
+                    _ => vec![value],
+                };
+                items
+                    .iter()
+                    .map(|item| {
+                        let text = json::to_string(item).map_err(|e| ExecError::step(site, e))?;
+                        Ok(Document::parsed(text, MediaType::Json, item.clone())
+                            .with_props(&doc.props))
+                    })
+                    .collect()
+            }
+            MediaType::Other(ref other) => Err(ExecError::step(
+                site,
+                format!("`split` works on JSON and XML documents; this one is `{other}`"),
+            )),
+        }
+    }
+
+    /// JSON documents become an array (inside `{"wrap": …}` when a wrap is
+    /// given); XML documents become children of a wrapper element.
+    fn combine(
+        &self,
+        batch: &[Document],
+        wrap: Option<&str>,
+        xml_wrap: &str,
+        site: &StepSite,
+    ) -> Result<Document, ExecError> {
+        let first = &batch[0];
+        if batch.iter().all(|d| d.media == MediaType::Json) {
+            let mut out = String::from(if wrap.is_some() { "" } else { "[" });
+            if let Some(name) = wrap {
+                out.push_str("{\"");
+                crate::template::escape_json_into(&mut out, name)
+                    .map_err(|e| ExecError::step(site, e))?;
+                out.push_str("\":[");
+            }
+            for (index, doc) in batch.iter().enumerate() {
+                if !doc.is_parsed_ok() {
+                    json::check(&doc.body, self.shared.limits.max_json_depth).map_err(|e| {
+                        ExecError::step(
+                            site,
+                            format!("document {} is not valid JSON: {e}", index + 1),
+                        )
+                    })?;
+                }
+                if index > 0 {
+                    out.push(',');
+                }
+                out.push_str(&doc.text());
+            }
+            out.push_str(if wrap.is_some() { "]}" } else { "]" });
+            return Ok(first.with_body(out, MediaType::Json));
+        }
+        if batch.iter().all(|d| d.media == MediaType::Xml) {
+            let texts: Vec<std::borrow::Cow<'_, str>> = batch.iter().map(Document::text).collect();
+            let items: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
+            return Ok(first.with_body(xml::wrap(xml_wrap, &[], &items), MediaType::Xml));
+        }
+        Err(ExecError::step(
+            site,
+            "`combine` needs documents that are all JSON or all XML",
+        ))
+    }
+
+    fn log(&self, level: LogLevel, process: &Value, site: &StepSite, text: &str) {
+        let process = process.get_attr("name").unwrap_or_default();
+        let process = process.as_str().unwrap_or_default();
+        macro_rules! emit {
+            ($level:expr) => {
+                tracing::event!(target: "flowgate::process", $level, process, execution_id = %self.id, step = %site.path, "{text}")
+            };
+        }
+        match level {
+            LogLevel::Error => emit!(tracing::Level::ERROR),
+            LogLevel::Warn => emit!(tracing::Level::WARN),
+            LogLevel::Info => emit!(tracing::Level::INFO),
+            LogLevel::Debug => emit!(tracing::Level::DEBUG),
+            LogLevel::Trace => emit!(tracing::Level::TRACE),
+        }
+    }
+}
+
+/// A value as text, the way it is compared with `route` cases and put in headers.
+fn value_text(value: &Value) -> String {
+    use minijinja::value::ValueKind;
+    match value.kind() {
+        ValueKind::None | ValueKind::Undefined => String::new(),
+        ValueKind::Bool => (if value.is_true() { "true" } else { "false" }).to_owned(),
+        _ => value.to_string(),
+    }
+}
+
+/// `props.error` in a `catch` path.
+fn error_value(err: &ExecError) -> Value {
+    let message = match err {
+        ExecError::Exception { message, .. } => message.clone(),
+        ExecError::Step { detail, .. } => detail.clone(),
+    };
+    Value::from_pairs([
+        ("step", Value::from(err.site().path.as_str())),
+        ("message", Value::from(message)),
+        ("status", Value::from(err.status().as_u16())),
+    ])
+}
+
+/// A template failure in words for the log: what went wrong and where in the template.
+fn template_error(err: &minijinja::Error) -> String {
+    let mut text = match err.detail() {
+        Some(detail) => format!("{}: {detail}", err.kind()),
+        None => err.kind().to_string(),
+    };
+    if let Some(line) = err.line() {
+        text.push_str(&format!(" (template line {line})"));
+    }
+    text
+}

@@ -1,0 +1,82 @@
+//! What the command line prints about a compiled root.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::diag::Diagnostics;
+use crate::snapshot::Snapshot;
+
+/// `flowgate routes`: method, URL, process, input/output, access.
+pub fn routes_table(snapshot: &Snapshot) -> String {
+    let mut rows = vec![[
+        "METHOD".to_owned(),
+        "URL".to_owned(),
+        "PROCESS".to_owned(),
+        "INPUT".to_owned(),
+        "OUTPUT".to_owned(),
+        "ACCESS".to_owned(),
+    ]];
+    for (method, path, id) in snapshot.routes.entries() {
+        let process = snapshot.process(id);
+        let Some(listen) = &process.listen else {
+            continue;
+        };
+        let access = match &process.access.allow_ips {
+            Some(nets) => format!("auth none, ips {}", nets),
+            None => "auth none".to_owned(),
+        };
+        rows.push([
+            method
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "ANY".to_owned()),
+            path,
+            process.name.to_string(),
+            listen.input.as_str().to_owned(),
+            listen.output.as_str().to_owned(),
+            access,
+        ]);
+    }
+    let mut widths = [0usize; 6];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}  ");
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `flowgate check --format json`.
+#[derive(Serialize)]
+pub struct CheckReport<'a> {
+    pub ok: bool,
+    pub errors: usize,
+    pub warnings: usize,
+    pub processes: usize,
+    pub diagnostics: &'a Diagnostics,
+}
+
+impl<'a> CheckReport<'a> {
+    pub fn new(snapshot: Option<&Snapshot>, diagnostics: &'a Diagnostics) -> CheckReport<'a> {
+        CheckReport {
+            ok: snapshot.is_some(),
+            errors: diagnostics.error_count(),
+            warnings: diagnostics.warning_count(),
+            processes: snapshot.map(|s| s.processes.len()).unwrap_or(0),
+            diagnostics,
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! The routing table: which process serves a method and path.
+//!
+//! Simple URLs (`/ws/simple/createOrder`) are an exact lookup. REST routes
+//! (`/ws/rest/orders/{region}`) live in a segment tree where, at each depth,
+//! a fixed segment is tried before a `{param}`; the first route that matches
+//! the path and the method wins. A path that matches only with other
+//! methods is a 405 with the methods it has.
+
+use std::collections::HashMap;
+
+use http::Method;
+
+use crate::snapshot::ProcessId;
+
+pub const SIMPLE_PREFIX: &str = "/ws/simple/";
+pub const REST_PREFIX: &str = "/ws/rest";
+
+#[derive(Debug, Default)]
+pub struct RouteTable {
+    simple: HashMap<String, ProcessId>,
+    rest: Segment,
+}
+
+#[derive(Debug, Default)]
+struct Segment {
+    fixed: HashMap<String, Segment>,
+    param: Option<Box<Segment>>,
+    endpoints: Vec<Endpoint>,
+}
+
+#[derive(Debug)]
+struct Endpoint {
+    method: Method,
+    process: ProcessId,
+    /// The names of the `{param}` segments on the way here, in order.
+    params: Vec<String>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RouteMatch {
+    Found {
+        process: ProcessId,
+        /// Path parameters, percent-decoded.
+        params: Vec<(String, String)>,
+    },
+    /// The path exists, but not with this method.
+    MethodNotAllowed {
+        allow: Vec<Method>,
+    },
+    NotFound,
+}
+
+/// A REST pattern that cannot be served, and why.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PatternError {
+    Invalid(String),
+    /// Another process already has this method and path.
+    Taken(ProcessId),
+}
+
+impl RouteTable {
+    /// Adds `/ws/simple/{name}`; on a clash, the process that has it.
+    pub fn add_simple(&mut self, name: &str, process: ProcessId) -> Result<(), ProcessId> {
+        let path = format!("{SIMPLE_PREFIX}{name}");
+        match self.simple.get(&path) {
+            Some(existing) => Err(*existing),
+            None => {
+                self.simple.insert(path, process);
+                Ok(())
+            }
+        }
+    }
+
+    /// Adds a REST route; `pattern` is the part after `/ws/rest`, e.g. `/orders/{region}`.
+    pub fn add_rest(
+        &mut self,
+        method: Method,
+        pattern: &str,
+        process: ProcessId,
+    ) -> Result<(), PatternError> {
+        let segments = parse_pattern(pattern).map_err(PatternError::Invalid)?;
+        let mut node = &mut self.rest;
+        let mut params = Vec::new();
+        for segment in segments {
+            node = match segment {
+                PatternSegment::Fixed(text) => node.fixed.entry(text).or_default(),
+                PatternSegment::Param(name) => {
+                    params.push(name);
+                    node.param.get_or_insert_with(Default::default)
+                }
+            };
+        }
+        if let Some(existing) = node.endpoints.iter().find(|e| e.method == method) {
+            return Err(PatternError::Taken(existing.process));
+        }
+        node.endpoints.push(Endpoint {
+            method,
+            process,
+            params,
+        });
+        Ok(())
+    }
+
+    pub fn lookup(&self, method: &Method, path: &str) -> RouteMatch {
+        if let Some(name) = path.strip_prefix(SIMPLE_PREFIX) {
+            return match self.simple.get(path) {
+                Some(process) if !name.is_empty() => RouteMatch::Found {
+                    process: *process,
+                    params: Vec::new(),
+                },
+                _ => RouteMatch::NotFound,
+            };
+        }
+        let Some(rest) = path.strip_prefix(REST_PREFIX) else {
+            return RouteMatch::NotFound;
+        };
+        if !(rest.is_empty() || rest.starts_with('/')) {
+            return RouteMatch::NotFound;
+        }
+        let Some(segments) = split_path(rest) else {
+            return RouteMatch::NotFound;
+        };
+        let mut matches = Vec::new();
+        let mut values = Vec::new();
+        collect_matches(&self.rest, &segments, &mut values, &mut matches);
+        for (node, values) in &matches {
+            if let Some(endpoint) = node.endpoints.iter().find(|e| e.method == *method) {
+                let params = endpoint
+                    .params
+                    .iter()
+                    .cloned()
+                    .zip(values.iter().cloned())
+                    .collect();
+                return RouteMatch::Found {
+                    process: endpoint.process,
+                    params,
+                };
+            }
+        }
+        match matches.first() {
+            Some((node, _)) => RouteMatch::MethodNotAllowed {
+                allow: node.endpoints.iter().map(|e| e.method.clone()).collect(),
+            },
+            None => RouteMatch::NotFound,
+        }
+    }
+
+    /// Every route: (method or `None` for any, full path, process).
+    pub fn entries(&self) -> Vec<(Option<Method>, String, ProcessId)> {
+        let mut out: Vec<_> = self
+            .simple
+            .iter()
+            .map(|(path, id)| (None, path.clone(), *id))
+            .collect();
+        let mut rest = Vec::new();
+        walk(&self.rest, REST_PREFIX.to_owned(), &mut rest);
+        out.extend(rest);
+        out.sort_by(|a, b| {
+            a.1.cmp(&b.1)
+                .then_with(|| method_order(&a.0).cmp(&method_order(&b.0)))
+        });
+        out
+    }
+}
+
+fn method_order(method: &Option<Method>) -> String {
+    method.as_ref().map(|m| m.to_string()).unwrap_or_default()
+}
+
+fn walk(node: &Segment, prefix: String, out: &mut Vec<(Option<Method>, String, ProcessId)>) {
+    for endpoint in &node.endpoints {
+        let mut names = endpoint.params.iter();
+        let path = prefix
+            .split('/')
+            .map(|s| match s {
+                "{}" => format!("{{{}}}", names.next().map(String::as_str).unwrap_or("")),
+                other => other.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let path = if path.is_empty() {
+            "/".to_owned()
+        } else {
+            path
+        };
+        out.push((Some(endpoint.method.clone()), path, endpoint.process));
+    }
+    for (text, child) in &node.fixed {
+        walk(child, format!("{prefix}/{text}"), out);
+    }
+    if let Some(child) = &node.param {
+        walk(child, format!("{prefix}/{{}}"), out);
+    }
+}
+
+/// Every node that matches the whole path, most specific first.
+fn collect_matches<'a>(
+    node: &'a Segment,
+    segments: &[String],
+    values: &mut Vec<String>,
+    out: &mut Vec<(&'a Segment, Vec<String>)>,
+) {
+    let Some((first, rest)) = segments.split_first() else {
+        if !node.endpoints.is_empty() {
+            out.push((node, values.clone()));
+        }
+        return;
+    };
+    if let Some(child) = node.fixed.get(first) {
+        collect_matches(child, rest, values, out);
+    }
+    if let Some(child) = &node.param {
+        values.push(first.clone());
+        collect_matches(child, rest, values, out);
+        values.pop();
+    }
+}
+
+enum PatternSegment {
+    Fixed(String),
+    Param(String),
+}
+
+fn parse_pattern(pattern: &str) -> Result<Vec<PatternSegment>, String> {
+    if !pattern.starts_with('/') {
+        return Err(format!("the path `{pattern}` must start with `/`"));
+    }
+    let trimmed = pattern.trim_end_matches('/');
+    let mut seen = Vec::new();
+    let mut segments = Vec::new();
+    for segment in trimmed.split('/').skip(1) {
+        if segment.is_empty() {
+            return Err(format!("the path `{pattern}` has an empty segment"));
+        }
+        if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            let valid = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !valid {
+                return Err(format!(
+                    "`{segment}` is not a valid parameter: use letters, digits, `_` or `-` inside braces"
+                ));
+            }
+            if seen.contains(&name) {
+                return Err(format!(
+                    "the parameter `{name}` appears twice in `{pattern}`"
+                ));
+            }
+            seen.push(name);
+            segments.push(PatternSegment::Param(name.to_owned()));
+        } else if segment.contains(['{', '}']) {
+            return Err(format!(
+                "`{segment}` mixes text and a parameter: a parameter is a whole segment, like `{{id}}`"
+            ));
+        } else {
+            segments.push(PatternSegment::Fixed(segment.to_owned()));
+        }
+    }
+    Ok(segments)
+}
+
+/// Splits a request path into percent-decoded segments; `None` if a segment
+/// does not decode to UTF-8. One trailing slash is ignored.
+fn split_path(path: &str) -> Option<Vec<String>> {
+    let trimmed = path.strip_suffix('/').unwrap_or(path);
+    if trimmed.is_empty() {
+        return Some(Vec::new());
+    }
+    trimmed
+        .split('/')
+        .skip(1)
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .ok()
+                .map(|c| c.into_owned())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn id(n: usize) -> ProcessId {
+        ProcessId::from_index(n)
+    }
+
+    fn table(routes: &[(Method, &str)]) -> RouteTable {
+        let mut t = RouteTable::default();
+        for (i, (method, pattern)) in routes.iter().enumerate() {
+            t.add_rest(method.clone(), pattern, id(i)).unwrap();
+        }
+        t
+    }
+
+    #[test]
+    fn simple_urls() {
+        let mut t = RouteTable::default();
+        t.add_simple("getHello", id(0)).unwrap();
+        assert_eq!(t.add_simple("getHello", id(1)), Err(id(0)));
+        assert_eq!(
+            t.lookup(&Method::GET, "/ws/simple/getHello"),
+            RouteMatch::Found {
+                process: id(0),
+                params: vec![]
+            }
+        );
+        assert_eq!(
+            t.lookup(&Method::POST, "/ws/simple/gethello"),
+            RouteMatch::NotFound
+        );
+        assert_eq!(t.lookup(&Method::GET, "/ws/simple/"), RouteMatch::NotFound);
+    }
+
+    #[test]
+    fn params_and_decoding() {
+        let t = table(&[(Method::POST, "/orders/{region}")]);
+        assert_eq!(
+            t.lookup(&Method::POST, "/ws/rest/orders/eu%2Dwest"),
+            RouteMatch::Found {
+                process: id(0),
+                params: vec![("region".into(), "eu-west".into())]
+            }
+        );
+        assert_eq!(
+            t.lookup(&Method::POST, "/ws/rest/orders/eu/"),
+            RouteMatch::Found {
+                process: id(0),
+                params: vec![("region".into(), "eu".into())]
+            }
+        );
+        assert_eq!(
+            t.lookup(&Method::POST, "/ws/rest/orders"),
+            RouteMatch::NotFound
+        );
+        assert_eq!(
+            t.lookup(&Method::POST, "/ws/restorders/x"),
+            RouteMatch::NotFound
+        );
+        assert_eq!(
+            t.lookup(&Method::POST, "/ws/rest/orders/%FF"),
+            RouteMatch::NotFound
+        );
+    }
+
+    #[test]
+    fn fixed_beats_param_and_falls_back() {
+        let t = table(&[
+            (Method::GET, "/orders/{id}"),
+            (Method::GET, "/orders/latest"),
+            (Method::GET, "/orders/{id}/lines"),
+        ]);
+        let found = |path: &str| match t.lookup(&Method::GET, path) {
+            RouteMatch::Found { process, .. } => Some(process),
+            _ => None,
+        };
+        assert_eq!(found("/ws/rest/orders/latest"), Some(id(1)));
+        assert_eq!(found("/ws/rest/orders/42"), Some(id(0)));
+        // `latest` is fixed one level up, but only the param path goes deeper.
+        assert_eq!(found("/ws/rest/orders/latest/lines"), Some(id(2)));
+    }
+
+    #[test]
+    fn wrong_method_lists_the_allowed_ones() {
+        let t = table(&[(Method::POST, "/orders/{r}"), (Method::PUT, "/orders/{r}")]);
+        match t.lookup(&Method::GET, "/ws/rest/orders/x") {
+            RouteMatch::MethodNotAllowed { allow } => {
+                assert_eq!(allow, vec![Method::POST, Method::PUT])
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn clashes_and_bad_patterns() {
+        let mut t = table(&[(Method::GET, "/orders/{id}")]);
+        assert_eq!(
+            t.add_rest(Method::GET, "/orders/{other}", id(5)),
+            Err(PatternError::Taken(id(0)))
+        );
+        assert!(t.add_rest(Method::POST, "/orders/{other}", id(5)).is_ok());
+        for bad in [
+            "orders",
+            "/a//b",
+            "/a/{}",
+            "/a/x{id}",
+            "/a/{id}/{id}",
+            "/a/{i d}",
+        ] {
+            assert!(
+                matches!(
+                    t.add_rest(Method::GET, bad, id(9)),
+                    Err(PatternError::Invalid(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn entries_list_every_route() {
+        let mut t = table(&[
+            (Method::POST, "/orders/{region}"),
+            (Method::GET, "/orders/latest"),
+        ]);
+        t.add_simple("getHello", id(7)).unwrap();
+        let paths: Vec<String> = t.entries().into_iter().map(|(_, p, _)| p).collect();
+        assert_eq!(
+            paths,
+            [
+                "/ws/rest/orders/latest",
+                "/ws/rest/orders/{region}",
+                "/ws/simple/getHello"
+            ]
+        );
+    }
+
+    proptest! {
+        /// A route's own path, with any values in its params, finds that route.
+        #[test]
+        fn routes_find_themselves(
+            segments in proptest::collection::vec(("[a-z]{1,6}", any::<bool>()), 1..5),
+            value in "[A-Za-z0-9_.~-]{1,8}",
+        ) {
+            let pattern: String = segments.iter().enumerate()
+                .map(|(i, (s, is_param))| if *is_param { format!("/{{p{i}}}") } else { format!("/{s}") })
+                .collect();
+            let path: String = segments.iter()
+                .map(|(s, is_param)| if *is_param { format!("/{value}") } else { format!("/{s}") })
+                .collect();
+            let t = table(&[(Method::GET, &pattern)]);
+            match t.lookup(&Method::GET, &format!("/ws/rest{path}")) {
+                RouteMatch::Found { process, params } => {
+                    prop_assert_eq!(process, id(0));
+                    prop_assert!(params.iter().all(|(_, v)| v == &value));
+                    prop_assert_eq!(params.len(), segments.iter().filter(|s| s.1).count());
+                }
+                other => prop_assert!(false, "{:?}", other),
+            }
+        }
+
+        /// A fixed segment always wins over a param at the same depth.
+        #[test]
+        fn fixed_always_wins(fixed in "[a-z]{1,8}") {
+            let t = table(&[(Method::GET, "/x/{p}"), (Method::GET, &format!("/x/{fixed}"))]);
+            prop_assert_eq!(
+                t.lookup(&Method::GET, &format!("/ws/rest/x/{fixed}")),
+                RouteMatch::Found { process: id(1), params: vec![] }
+            );
+        }
+    }
+}

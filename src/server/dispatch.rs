@@ -1,0 +1,368 @@
+//! One request, from route lookup to response.
+//!
+//! The snapshot is loaded once at the start and used to the end, so a
+//! request sees one config even if another is swapped in meanwhile. Order of
+//! checks: route, method, address allowlist, body, then the process.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::Full;
+use hyper::body::Incoming;
+
+use super::Gateway;
+use super::input;
+use super::output;
+use super::problem::{Problem, kind, prefers_xml};
+use crate::pipeline::context::RequestInfo;
+use crate::pipeline::{ExecError, Execution};
+use crate::policy::{Networks, client_ip};
+use crate::routes::RouteMatch;
+use crate::snapshot::{Process, ProcessId, Snapshot};
+
+pub type Body = Full<Bytes>;
+
+const STATUS_PATH: &str = "/_admin/status";
+const EXECUTION_ID: &str = "x-execution-id";
+
+pub async fn handle(
+    gateway: Arc<Gateway>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Body> {
+    let started = Instant::now();
+    let snapshot = gateway.snapshot();
+    let method = request.method().clone();
+    let path = request.uri().path();
+
+    if path == STATUS_PATH {
+        return status_response(&method, gateway.generation());
+    }
+
+    let wants_xml = prefers_xml(request.headers().get(header::ACCEPT), false);
+    match snapshot.routes.lookup(&method, path) {
+        RouteMatch::NotFound => {
+            let problem = Problem::new(
+                StatusCode::NOT_FOUND,
+                kind::NOT_FOUND,
+                format!("no route for `{path}`"),
+            );
+            tracing::info!(method = %method, status = 404, "No route");
+            problem_response(&problem, wants_xml, None)
+        }
+        RouteMatch::MethodNotAllowed { allow } => {
+            tracing::info!(method = %method, status = 405, "Method not allowed");
+            method_not_allowed(&method, &allow, wants_xml)
+        }
+        RouteMatch::Found { process, params } => {
+            let Some(_slot) = gateway.enter(snapshot.settings.limits.max_concurrency) else {
+                let problem = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    kind::OVERLOADED,
+                    "too many requests are running; try again shortly",
+                );
+                tracing::warn!(process = %snapshot.process(process).name, status = 503, "Over max_concurrency");
+                return problem_response(&problem, wants_xml, None);
+            };
+            let name = snapshot.process(process).name.clone();
+            let (response, execution_id) =
+                serve_process(snapshot, process, params, request, peer).await;
+            tracing::info!(
+                process = %name,
+                status = response.status().as_u16(),
+                duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+                execution_id = execution_id.as_deref().unwrap_or(""),
+                "Request"
+            );
+            response
+        }
+    }
+}
+
+async fn serve_process(
+    snapshot: Arc<Snapshot>,
+    id: ProcessId,
+    params: Vec<(String, String)>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> (Response<Body>, Option<String>) {
+    let process = snapshot.process(id);
+    let Some(listen) = &process.listen else {
+        // Only processes with a listen block have routes.
+        let problem = Problem::new(StatusCode::NOT_FOUND, kind::NOT_FOUND, "no route");
+        return (problem_response(&problem, false, None), None);
+    };
+    let (parts, body) = request.into_parts();
+    let wants_xml = prefers_xml(parts.headers.get(header::ACCEPT), listen.input.is_xml());
+
+    let via_simple = parts.uri.path().starts_with(crate::routes::SIMPLE_PREFIX);
+    if let Some(response) = check_method(
+        process,
+        via_simple,
+        &parts.method,
+        &parts.headers,
+        wants_xml,
+    ) {
+        return (response, None);
+    }
+
+    let trusted = Networks::new(snapshot.settings.trusted_proxies.clone());
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let remote_ip = client_ip(peer.ip(), forwarded, &trusted);
+    if !process.access.admits_ip(remote_ip) {
+        let problem = Problem::new(
+            StatusCode::FORBIDDEN,
+            kind::FORBIDDEN_ADDRESS,
+            "this address may not use this route",
+        );
+        return (problem_response(&problem, wants_xml, None), None);
+    }
+
+    let execution_id = uuid::Uuid::now_v7().to_string();
+    let limits = snapshot.settings.limits;
+    let fail = |problem: Problem| {
+        let problem = problem.with_execution_id(Some(&execution_id));
+        (
+            problem_response(&problem, wants_xml, Some(&execution_id)),
+            Some(execution_id.clone()),
+        )
+    };
+
+    let batch = if listen.takes_body() {
+        if let Err(problem) = input::check_content_type(&parts.headers, listen.input) {
+            return fail(problem);
+        }
+        let bytes = match input::read_body(&parts.headers, body, limits.max_body).await {
+            Ok(bytes) => bytes,
+            Err(problem) => return fail(problem),
+        };
+        match input::decode(listen.input, &parts.headers, bytes, &limits.parse) {
+            Ok(batch) => batch,
+            Err(problem) => return fail(problem),
+        }
+    } else {
+        vec![crate::doc::Document::empty()]
+    };
+
+    let request_info = Arc::new(RequestInfo::new(parts, params, remote_ip));
+    let execution = Execution::new(snapshot.clone(), execution_id.clone(), request_info);
+
+    if listen.output == crate::config::raw::DocType::None {
+        // Output `none`: answer now, let the process run on (bounded by request_timeout).
+        let name = process.name.clone();
+        tokio::spawn(async move {
+            match tokio::time::timeout(limits.request_timeout, execution.run(id, batch)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(err)) => log_failure(&name, &execution.id, &err),
+                Err(_) => {
+                    tracing::warn!(process = %name, execution_id = %execution.id, "Process ran past request_timeout")
+                }
+            }
+        });
+        let mut response = Response::new(Body::default());
+        *response.status_mut() = StatusCode::ACCEPTED;
+        set_execution_id(&mut response, &execution_id);
+        return (response, Some(execution_id));
+    }
+
+    let returned = match tokio::time::timeout(limits.request_timeout, execution.run(id, batch))
+        .await
+    {
+        Ok(Ok(returned)) => returned,
+        Ok(Err(err)) => {
+            log_failure(&process.name, &execution_id, &err);
+            return fail(exec_problem(&err));
+        }
+        Err(_) => {
+            tracing::warn!(process = %process.name, execution_id = %execution_id, "Process ran past request_timeout");
+            return fail(Problem::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                kind::TIMEOUT,
+                format!(
+                    "the process did not finish within {}",
+                    crate::units::HumanDuration(limits.request_timeout)
+                ),
+            ));
+        }
+    };
+    match output::encode(listen, returned, &limits.parse) {
+        Ok(encoded) => {
+            let mut response = Response::new(Body::new(encoded.body));
+            *response.status_mut() = encoded.status;
+            *response.headers_mut() = encoded.headers;
+            set_execution_id(&mut response, &execution_id);
+            (response, Some(execution_id))
+        }
+        Err(err) => {
+            tracing::error!(process = %process.name, execution_id = %execution_id, error = %err, "Process output cannot be sent");
+            fail(failed_problem())
+        }
+    }
+}
+
+/// Which methods a route takes beyond its match: a body-taking process wants
+/// POST, PUT or PATCH; one that takes none refuses a body (SPEC §2.1).
+fn check_method(
+    process: &Process,
+    via_simple: bool,
+    method: &Method,
+    headers: &http::HeaderMap,
+    wants_xml: bool,
+) -> Option<Response<Body>> {
+    let listen = process.listen.as_ref()?;
+    if listen.takes_body() {
+        // A REST route's method was matched already; compile refuses GET and DELETE with a body.
+        if via_simple && !matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
+            return Some(method_not_allowed(
+                method,
+                &[Method::POST, Method::PUT, Method::PATCH],
+                wants_xml,
+            ));
+        }
+        return None;
+    }
+    let has_body = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim() != "0")
+        .unwrap_or_else(|| headers.contains_key(header::TRANSFER_ENCODING));
+    if has_body && matches!(*method, Method::POST | Method::PUT) {
+        let problem = Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            kind::UNEXPECTED_BODY,
+            format!(
+                "process `{}` takes no input; send the request without a body",
+                process.name
+            ),
+        );
+        let mut response = problem_response(&problem, wants_xml, None);
+        response.headers_mut().insert(
+            header::ALLOW,
+            HeaderValue::from_static("GET, HEAD, DELETE, POST, PUT, PATCH"),
+        );
+        return Some(response);
+    }
+    None
+}
+
+fn exec_problem(err: &ExecError) -> Problem {
+    match err {
+        ExecError::Exception {
+            status, message, ..
+        } => Problem::new(*status, kind::PROCESS_EXCEPTION, message.clone()),
+        ExecError::Step { .. } => failed_problem(),
+    }
+}
+
+fn failed_problem() -> Problem {
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        kind::PROCESS_FAILED,
+        "the process failed; the server log has the detail under this execution id",
+    )
+}
+
+fn log_failure(process: &str, execution_id: &str, err: &ExecError) {
+    let site = err.site();
+    match err {
+        ExecError::Exception {
+            status, message, ..
+        } => tracing::info!(
+            process, execution_id, step = %site.path, line = site.line, status = status.as_u16(), reason = %message,
+            "Process raised an exception"
+        ),
+        ExecError::Step { detail, .. } => tracing::error!(
+            process, execution_id, step = %site.path, line = site.line, error = %detail,
+            "Process step failed"
+        ),
+    }
+}
+
+fn set_execution_id(response: &mut Response<Body>, id: &str) {
+    if let Ok(value) = HeaderValue::from_str(id) {
+        response.headers_mut().insert(EXECUTION_ID, value);
+    }
+}
+
+pub fn problem_response(
+    problem: &Problem,
+    as_xml: bool,
+    execution_id: Option<&str>,
+) -> Response<Body> {
+    let (content_type, body) = problem.render(as_xml);
+    let mut response = Response::new(Body::new(body));
+    *response.status_mut() = problem.status();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
+    if let Some(id) = execution_id {
+        set_execution_id(&mut response, id);
+    }
+    response
+}
+
+fn method_not_allowed(method: &Method, allow: &[Method], as_xml: bool) -> Response<Body> {
+    let list = allow
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let problem = Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        kind::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed here; use {list}"),
+    );
+    let mut response = problem_response(&problem, as_xml, None);
+    if let Ok(value) = HeaderValue::from_str(&list) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+fn status_response(method: &Method, generation: Option<u64>) -> Response<Body> {
+    if *method != Method::GET && *method != Method::HEAD {
+        return method_not_allowed(method, &[Method::GET, Method::HEAD], false);
+    }
+    let (status, body) = match generation {
+        Some(generation) => (
+            StatusCode::OK,
+            format!(r#"{{"status":"ok","generation":{generation}}}"#),
+        ),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"status":"starting"}"#.to_owned(),
+        ),
+    };
+    let mut response = Response::new(Body::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Counts requests running in processes, against `max_concurrency`.
+pub struct Slot<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Gateway {
+    fn enter(&self, max: usize) -> Option<Slot<'_>> {
+        let before = self.in_flight.fetch_add(1, Ordering::AcqRel);
+        let slot = Slot(&self.in_flight);
+        (before < max).then_some(slot)
+    }
+}

@@ -1,0 +1,218 @@
+//! Request bodies into the batch a process starts with (SPEC §2.1).
+//!
+//! The body is read only up to `max_body` (a declared length over it is
+//! refused before reading), its content type is checked against the route's
+//! input type, and it is parsed once: the parsed form is kept on the
+//! document for templates.
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+
+use super::problem::{Problem, kind};
+use crate::config::raw::DocType;
+use crate::doc::{Document, MediaType, ParseLimits, json, xml};
+
+/// Reads the whole body, refusing more than `max_body` bytes.
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: Incoming,
+    max_body: u64,
+) -> Result<Bytes, Problem> {
+    let too_large = || {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            kind::BODY_TOO_LARGE,
+            format!(
+                "the body is larger than the limit of {}",
+                crate::units::ByteSize(max_body)
+            ),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max_body) {
+        return Err(too_large());
+    }
+    let limit = usize::try_from(max_body).unwrap_or(usize::MAX);
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(err) => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            kind::MALFORMED_BODY,
+            format!("the body could not be read: {err}"),
+        )),
+    }
+}
+
+/// Whether the request's content type is one the input type can read. A
+/// request without a content type is read as the route's type.
+pub fn check_content_type(headers: &HeaderMap, input: DocType) -> Result<(), Problem> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let text = value.to_str().unwrap_or("");
+    let media = MediaType::from_content_type(text);
+    let accepted = match input {
+        DocType::Json | DocType::JsonList => media == MediaType::Json,
+        DocType::Xml | DocType::XmlList => media == MediaType::Xml,
+        DocType::Data | DocType::None => true,
+    };
+    let charset_ok = charset(text)
+        .is_none_or(|c| c.eq_ignore_ascii_case("utf-8") || c.eq_ignore_ascii_case("utf8"));
+    if accepted && (charset_ok || matches!(input, DocType::Data | DocType::None)) {
+        return Ok(());
+    }
+    let wanted = if input.is_json() {
+        "application/json"
+    } else {
+        "application/xml"
+    };
+    let detail = if accepted {
+        format!("this route reads UTF-8 only; the request says `{text}`")
+    } else {
+        format!("this route reads {wanted}; the request's content type is `{text}`")
+    };
+    Err(Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        kind::UNSUPPORTED_MEDIA_TYPE,
+        detail,
+    ))
+}
+
+fn charset(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
+    })
+}
+
+/// The documents a process starts with.
+pub fn decode(
+    input: DocType,
+    headers: &HeaderMap,
+    body: Bytes,
+    limits: &ParseLimits,
+) -> Result<Vec<Document>, Problem> {
+    let malformed = |detail: &str, message: String| {
+        Problem::new(StatusCode::BAD_REQUEST, kind::MALFORMED_BODY, detail).with_error("", message)
+    };
+    match input {
+        DocType::None => Ok(vec![Document::empty()]),
+        DocType::Data => {
+            let media = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(MediaType::from_content_type)
+                .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()));
+            Ok(vec![Document::new(body, media)])
+        }
+        DocType::Json => match json::parse(&body, limits.max_json_depth) {
+            Ok(value) => Ok(vec![Document::parsed(body, MediaType::Json, value)]),
+            Err(err) => Err(malformed("the body is not valid JSON", err.to_string())),
+        },
+        DocType::JsonList => {
+            let items = json::split_array(&body, limits.max_json_depth)
+                .map_err(|err| malformed("the body is not a JSON array", err.to_string()))?;
+            Ok(items
+                .into_iter()
+                .map(|item| {
+                    Document::new(
+                        Bytes::from(String::from(Box::<str>::from(item))),
+                        MediaType::Json,
+                    )
+                })
+                .collect())
+        }
+        DocType::Xml | DocType::XmlList => {
+            let text = std::str::from_utf8(&body)
+                .map_err(|e| malformed("the body is not UTF-8", e.to_string()))?;
+            let xml_limits = xml::XmlLimits {
+                max_depth: limits.max_xml_depth,
+            };
+            if input == DocType::Xml {
+                let value = xml::parse(text, &xml_limits)
+                    .map_err(|e| malformed("the body is not well-formed XML", xml_message(&e)))?;
+                return Ok(vec![Document::parsed(body.clone(), MediaType::Xml, value)]);
+            }
+            let items = xml::split_children(text, &xml_limits)
+                .map_err(|e| malformed("the body is not well-formed XML", xml_message(&e)))?;
+            Ok(items
+                .into_iter()
+                .map(|item| Document::new(item, MediaType::Xml))
+                .collect())
+        }
+    }
+}
+
+fn xml_message(err: &xml::XmlError) -> String {
+    format!("{} at line {} column {}", err.message, err.line, err.column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(content_type: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn content_types() {
+        assert!(
+            check_content_type(&headers("application/json; charset=utf-8"), DocType::Json).is_ok()
+        );
+        assert!(check_content_type(&HeaderMap::new(), DocType::Json).is_ok());
+        let err = check_content_type(&headers("application/x-www-form-urlencoded"), DocType::Json)
+            .unwrap_err();
+        assert_eq!(err.status, 415);
+        assert!(err.detail.contains("reads application/json"));
+        let err =
+            check_content_type(&headers("text/xml; charset=iso-8859-1"), DocType::Xml).unwrap_err();
+        assert!(err.detail.contains("UTF-8"));
+        assert!(check_content_type(&headers("image/png"), DocType::Data).is_ok());
+    }
+
+    #[test]
+    fn json_bodies() {
+        let limits = ParseLimits::default();
+        let docs = decode(
+            DocType::Json,
+            &HeaderMap::new(),
+            Bytes::from_static(b"{\"a\":1}"),
+            &limits,
+        )
+        .unwrap();
+        assert!(docs[0].is_parsed_ok());
+        let err = decode(
+            DocType::Json,
+            &HeaderMap::new(),
+            Bytes::from_static(b"{\"a\":}"),
+            &limits,
+        )
+        .unwrap_err();
+        assert_eq!(err.status, 400);
+        assert!(
+            err.errors[0].message.contains("line 1 column 6"),
+            "{:?}",
+            err.errors
+        );
+        let docs = decode(
+            DocType::JsonList,
+            &HeaderMap::new(),
+            Bytes::from_static(b"[1, {\"b\":2}]"),
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(&docs[1].body[..], b"{\"b\":2}");
+    }
+}

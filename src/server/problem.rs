@@ -1,0 +1,200 @@
+//! RFC 9457 problem details: every error a client sees.
+//!
+//! A problem is JSON (`application/problem+json`) unless the route reads XML
+//! or the client accepts only XML; then it is `application/problem+xml` in
+//! the RFC's XML form. It never carries a stack trace or internal detail:
+//! for failures on our side the client gets the execution id and the log
+//! gets the rest.
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+use serde::Serialize;
+
+use crate::doc::xml;
+
+/// The `type` of each kind of problem flowgate reports.
+pub mod kind {
+    pub const NOT_FOUND: &str = "urn:flowgate:problem:not-found";
+    pub const METHOD_NOT_ALLOWED: &str = "urn:flowgate:problem:method-not-allowed";
+    pub const FORBIDDEN_ADDRESS: &str = "urn:flowgate:problem:address-not-allowed";
+    pub const MALFORMED_BODY: &str = "urn:flowgate:problem:malformed-body";
+    pub const BODY_TOO_LARGE: &str = "urn:flowgate:problem:body-too-large";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "urn:flowgate:problem:unsupported-media-type";
+    pub const UNEXPECTED_BODY: &str = "urn:flowgate:problem:unexpected-body";
+    pub const PROCESS_EXCEPTION: &str = "urn:flowgate:problem:process-exception";
+    pub const PROCESS_FAILED: &str = "urn:flowgate:problem:process-failed";
+    pub const TIMEOUT: &str = "urn:flowgate:problem:timeout";
+    pub const OVERLOADED: &str = "urn:flowgate:problem:overloaded";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_id: Option<String>,
+}
+
+/// One thing wrong with a request: where (a path into the body, or a
+/// parameter) and what.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProblemError {
+    pub path: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Problem {
+        Problem {
+            kind,
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            execution_id: None,
+        }
+    }
+
+    pub fn with_error(mut self, path: impl Into<String>, message: impl Into<String>) -> Problem {
+        self.errors.push(ProblemError {
+            path: path.into(),
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn with_execution_id(mut self, id: Option<&str>) -> Problem {
+        self.execution_id = id.map(str::to_owned);
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The body and content type, as JSON or as XML.
+    pub fn render(&self, as_xml: bool) -> (HeaderValue, Bytes) {
+        if as_xml {
+            (
+                HeaderValue::from_static("application/problem+xml"),
+                Bytes::from(self.to_xml()),
+            )
+        } else {
+            let json = serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec());
+            (
+                HeaderValue::from_static("application/problem+json"),
+                Bytes::from(json),
+            )
+        }
+    }
+
+    fn to_xml(&self) -> String {
+        let mut out = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<problem xmlns=\"urn:ietf:rfc:7807\">",
+        );
+        let mut element = |name: &str, text: &str| {
+            out.push_str(&format!("<{name}>{}</{name}>", xml::escape(text)));
+        };
+        element("type", self.kind);
+        element("title", &self.title);
+        element("status", &self.status.to_string());
+        element("detail", &self.detail);
+        if let Some(id) = &self.execution_id {
+            element("execution_id", id);
+        }
+        if !self.errors.is_empty() {
+            out.push_str("<errors>");
+            for error in &self.errors {
+                out.push_str(&format!(
+                    "<error><path>{}</path><message>{}</message></error>",
+                    xml::escape(&error.path),
+                    xml::escape(&error.message)
+                ));
+            }
+            out.push_str("</errors>");
+        }
+        out.push_str("</problem>");
+        out
+    }
+}
+
+/// Whether a client should get XML problems: the route reads XML, or the
+/// `Accept` header names an XML type and no JSON one.
+pub fn prefers_xml(accept: Option<&HeaderValue>, route_reads_xml: bool) -> bool {
+    if route_reads_xml {
+        return true;
+    }
+    let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let types: Vec<&str> = accept
+        .split(',')
+        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .collect();
+    let xml = types
+        .iter()
+        .any(|t| t.ends_with("/xml") || t.ends_with("+xml"));
+    let json_or_any = types.iter().any(|t| {
+        t.ends_with("/json") || t.ends_with("+json") || *t == "*/*" || *t == "application/*"
+    });
+    xml && !json_or_any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_form() {
+        let p = Problem::new(
+            StatusCode::BAD_REQUEST,
+            kind::MALFORMED_BODY,
+            "the body is not valid JSON",
+        )
+        .with_error("", "expected value at line 1 column 2")
+        .with_execution_id(Some("abc"));
+        let (ct, body) = p.render(false);
+        assert_eq!(ct, "application/problem+json");
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["status"], 400);
+        assert_eq!(v["title"], "Bad Request");
+        assert_eq!(v["type"], kind::MALFORMED_BODY);
+        assert_eq!(
+            v["errors"][0]["message"],
+            "expected value at line 1 column 2"
+        );
+        assert_eq!(v["execution_id"], "abc");
+    }
+
+    #[test]
+    fn xml_form_escapes() {
+        let p = Problem::new(StatusCode::NOT_FOUND, kind::NOT_FOUND, "no route for </x>");
+        let (ct, body) = p.render(true);
+        assert_eq!(ct, "application/problem+xml");
+        let text = std::str::from_utf8(&body).unwrap();
+        assert!(
+            text.contains("<detail>no route for &lt;/x&gt;</detail>"),
+            "{text}"
+        );
+        assert!(!text.contains("<errors>"));
+    }
+
+    #[test]
+    fn negotiation() {
+        let h = |s: &'static str| HeaderValue::from_static(s);
+        assert!(prefers_xml(None, true));
+        assert!(!prefers_xml(None, false));
+        assert!(prefers_xml(Some(&h("application/xml")), false));
+        assert!(prefers_xml(Some(&h("text/xml;q=0.9")), false));
+        assert!(!prefers_xml(
+            Some(&h("application/xml, application/json")),
+            false
+        ));
+        assert!(!prefers_xml(Some(&h("application/xml, */*;q=0.1")), false));
+    }
+}

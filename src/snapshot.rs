@@ -1,0 +1,226 @@
+//! The compiled config: one immutable value that serves every request.
+//!
+//! A [`Snapshot`] is built whole by [`crate::compile`] and never changed
+//! after. The server holds the live one behind an atomic pointer and loads it
+//! once per request, so a request sees one consistent config from start to
+//! end, and a reload is one pointer swap. Everything here is resolved: names
+//! are ids, strings are parsed addresses and header names, templates are
+//! compiled.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderName, Method};
+use minijinja::value::Value;
+
+use crate::config::raw::{DocType, LogLevel, Mode, Operation};
+use crate::doc::{MediaType, ParseLimits};
+use crate::policy::AccessPolicy;
+use crate::routes::RouteTable;
+use crate::template::{Escape, ExprId, TemplateId, Templates};
+
+#[derive(Debug)]
+pub struct Snapshot {
+    pub settings: Settings,
+    pub processes: Vec<Process>,
+    pub routes: RouteTable,
+    pub templates: Templates,
+}
+
+impl Snapshot {
+    pub fn process(&self, id: ProcessId) -> &Process {
+        &self.processes[id.index()]
+    }
+
+    pub fn process_by_name(&self, name: &str) -> Option<ProcessId> {
+        self.processes
+            .iter()
+            .position(|p| &*p.name == name)
+            .map(ProcessId::from_index)
+    }
+}
+
+/// `flowgate.toml`, resolved.
+#[derive(Debug)]
+pub struct Settings {
+    /// The plain HTTP listener; `None` when `listen = ""`.
+    pub listen: Option<SocketAddr>,
+    pub limits: Limits,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `[vars]`, as templates see them.
+    pub vars: Value,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_body: u64,
+    pub max_header_bytes: usize,
+    pub header_read_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_concurrency: usize,
+    pub parse: ParseLimits,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProcessId(u32);
+
+impl ProcessId {
+    pub fn from_index(index: usize) -> ProcessId {
+        ProcessId(u32::try_from(index).unwrap_or(u32::MAX))
+    }
+
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+#[derive(Debug)]
+pub struct Process {
+    pub name: Arc<str>,
+    /// The file it came from, relative to the root.
+    pub file: String,
+    pub listen: Option<Listen>,
+    pub access: AccessPolicy,
+    pub mode: Mode,
+    pub steps: Pipeline,
+}
+
+/// How a process is reached over HTTP, and what its bodies hold.
+#[derive(Debug)]
+pub struct Listen {
+    pub operation: Operation,
+    pub object: String,
+    /// `/ws/simple/{operation}{Object}`.
+    pub simple_path: String,
+    pub rest: Option<RestRoute>,
+    pub input: DocType,
+    pub output: DocType,
+    /// The response content type for `output: data`.
+    pub content_type: Option<String>,
+}
+
+impl Listen {
+    /// Whether requests to this process carry a body.
+    pub fn takes_body(&self) -> bool {
+        self.input != DocType::None
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestRoute {
+    pub method: Method,
+    /// The pattern as written after `/ws/rest`, e.g. `/orders/{region}`.
+    pub pattern: String,
+}
+
+/// A list of steps run in order on a batch.
+pub type Pipeline = Box<[Step]>;
+
+#[derive(Debug)]
+pub struct Step {
+    pub site: StepSite,
+    pub kind: StepKind,
+}
+
+/// Where a step was written, for logs and error reports.
+#[derive(Debug, Clone)]
+pub struct StepSite {
+    /// The step's path in its process file, e.g. `steps[2].decision.then[0]`.
+    pub path: String,
+    pub line: usize,
+}
+
+#[derive(Debug)]
+pub enum StepKind {
+    Message {
+        template: TemplateId,
+        media: MediaType,
+        combine: bool,
+    },
+    Set(Vec<(String, ValueSource)>),
+    Decision {
+        condition: ExprId,
+        then: Pipeline,
+        otherwise: Pipeline,
+    },
+    Route {
+        by: ExprId,
+        cases: Vec<(String, Pipeline)>,
+        default: Pipeline,
+    },
+    Branch(Vec<Pipeline>),
+    Split {
+        path: Vec<String>,
+    },
+    Combine {
+        /// Given in the file: JSON output is wrapped in an object with this key.
+        wrap: Option<String>,
+        /// The wrapper element for XML: the given wrap, else `{Object}List`.
+        xml_wrap: String,
+    },
+    Return(ReturnSpec),
+    Stop,
+    Exception {
+        status: http::StatusCode,
+        message: TemplateId,
+    },
+    Log {
+        level: LogLevel,
+        message: TemplateId,
+    },
+    Call(ProcessId),
+    Try {
+        steps: Pipeline,
+        catch: Pipeline,
+        retries: u32,
+    },
+}
+
+impl StepKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepKind::Message { .. } => "message",
+            StepKind::Set(_) => "set",
+            StepKind::Decision { .. } => "decision",
+            StepKind::Route { .. } => "route",
+            StepKind::Branch(_) => "branch",
+            StepKind::Split { .. } => "split",
+            StepKind::Combine { .. } => "combine",
+            StepKind::Return(_) => "return",
+            StepKind::Stop => "stop",
+            StepKind::Exception { .. } => "exception",
+            StepKind::Log { .. } => "log",
+            StepKind::Call(_) => "call",
+            StepKind::Try { .. } => "try",
+        }
+    }
+}
+
+/// A value written in a process file: a literal, one expression that keeps
+/// its type, or a template rendered to text.
+#[derive(Debug, Clone)]
+pub enum ValueSource {
+    Literal(Value),
+    Expr(ExprId),
+    Template(TemplateId),
+}
+
+#[derive(Debug)]
+pub struct ReturnSpec {
+    pub status: Option<StatusSource>,
+    pub headers: Vec<(HeaderName, ValueSource)>,
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum StatusSource {
+    Fixed(http::StatusCode),
+    /// Evaluated per execution; must give a number from 100 to 599.
+    Dynamic(ValueSource),
+}
+
+/// Escaping used for templates that build a body of this media type.
+pub fn escape_for(media: &MediaType) -> Escape {
+    Escape::for_media_type(media.as_str())
+}

@@ -1,0 +1,466 @@
+//! Templates and expressions: compiled once per snapshot, evaluated per document.
+//!
+//! Every template and expression of a config root lives in one minijinja
+//! environment owned by the snapshot. Steps hold [`TemplateId`]s and
+//! [`ExprId`]s; nothing is parsed on the request path. Output is escaped for
+//! the content type it is written into (SPEC §2.2), so request data can never
+//! inject markup: see [`Escape`].
+
+use minijinja::value::Value;
+use minijinja::{
+    AutoEscape, Environment, Error, Expression, Output, State, Template, UndefinedBehavior,
+};
+
+use crate::doc::xml;
+
+/// How a template's output is escaped, chosen from the content type it produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Escape {
+    /// Plain text: values are written as they are.
+    None,
+    /// JSON string content: quotes, backslashes and control characters are
+    /// escaped and no quotes are added, so `"name": "{{ x }}"` stays valid
+    /// JSON whatever `x` holds. Numbers, booleans and none print as JSON
+    /// literals; lists and maps print as escaped JSON text.
+    Json,
+    /// XML content and attribute values: `& < > " '` become entities.
+    Xml,
+    /// HTML, with minijinja's HTML escaping.
+    Html,
+}
+
+impl Escape {
+    /// The escaping for a media type: `application/json`, `…+xml`, `text/html`, …
+    pub fn for_media_type(media_type: &str) -> Escape {
+        let essence = media_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if essence == "application/json" || essence == "text/json" || essence.ends_with("+json") {
+            Escape::Json
+        } else if essence == "application/xml" || essence == "text/xml" || essence.ends_with("+xml")
+        {
+            Escape::Xml
+        } else if essence == "text/html" {
+            Escape::Html
+        } else {
+            Escape::None
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Escape::None => "txt",
+            Escape::Json => "json",
+            Escape::Xml => "xml",
+            Escape::Html => "html",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TemplateId(u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExprId(u32);
+
+/// A syntax error in a template or expression, positioned in its own source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub message: String,
+    /// The byte range in the template source, when minijinja knows it.
+    pub range: Option<std::ops::Range<usize>>,
+    /// The 1-based line in the template source.
+    pub line: Option<usize>,
+}
+
+impl SyntaxError {
+    fn from_minijinja(err: &Error) -> SyntaxError {
+        SyntaxError {
+            message: err
+                .detail()
+                .map(str::to_owned)
+                .unwrap_or_else(|| err.kind().to_string()),
+            range: err.range(),
+            line: err.line(),
+        }
+    }
+}
+
+/// Collects templates and expressions while a root is compiled.
+pub struct TemplatesBuilder {
+    env: Environment<'static>,
+    templates: Vec<String>,
+    expressions: Vec<String>,
+}
+
+impl Default for TemplatesBuilder {
+    fn default() -> Self {
+        TemplatesBuilder::new()
+    }
+}
+
+impl TemplatesBuilder {
+    pub fn new() -> TemplatesBuilder {
+        let mut env = Environment::new();
+        // Printing an undefined value is an error (a typo in a template should
+        // not silently produce empty output), but `if doc.Optional` is allowed.
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_auto_escape_callback(|name| match name.rsplit('.').next() {
+            Some("json") => AutoEscape::Custom("json".into()),
+            Some("xml") => AutoEscape::Custom("xml".into()),
+            Some("html") => AutoEscape::Html,
+            _ => AutoEscape::None,
+        });
+        env.set_formatter(format_value);
+        TemplatesBuilder {
+            env,
+            templates: Vec::new(),
+            expressions: Vec::new(),
+        }
+    }
+
+    /// Compiles a template whose output is escaped with `escape`.
+    pub fn template(&mut self, source: &str, escape: Escape) -> Result<TemplateId, SyntaxError> {
+        let id = TemplateId(self.templates.len() as u32);
+        let name = format!("t{}.{}", id.0, escape.extension());
+        self.env
+            .add_template_owned(name.clone(), source.to_owned())
+            .map_err(|e| SyntaxError::from_minijinja(&e))?;
+        self.templates.push(name);
+        Ok(id)
+    }
+
+    /// Compiles an expression such as `doc.Order.Total > 1000`.
+    pub fn expression(&mut self, source: &str) -> Result<ExprId, SyntaxError> {
+        self.env
+            .compile_expression(source)
+            .map_err(|e| SyntaxError::from_minijinja(&e))?;
+        let id = ExprId(self.expressions.len() as u32);
+        self.expressions.push(source.to_owned());
+        Ok(id)
+    }
+
+    pub fn build(self) -> Result<Templates, SyntaxError> {
+        let TemplatesBuilder {
+            env,
+            templates,
+            expressions,
+        } = self;
+        Templates::try_new(env, |env| {
+            let templates = templates
+                .iter()
+                .map(|name| env.get_template(name))
+                .collect::<Result<Vec<_>, _>>()?;
+            let expressions = expressions
+                .into_iter()
+                .map(|source| env.compile_expression_owned(source))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, Error>(Compiled {
+                templates,
+                expressions,
+            })
+        })
+        .map_err(|e| SyntaxError::from_minijinja(&e))
+    }
+}
+
+/// The compiled templates and expressions, borrowing their environment.
+pub struct Compiled<'env> {
+    templates: Vec<Template<'env, 'env>>,
+    expressions: Vec<Expression<'env, 'env>>,
+}
+
+self_cell::self_cell!(
+    /// Every template and expression of one snapshot.
+    pub struct Templates {
+        owner: Environment<'static>,
+        #[covariant]
+        dependent: Compiled,
+    }
+);
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let compiled = self.borrow_dependent();
+        f.debug_struct("Templates")
+            .field("templates", &compiled.templates.len())
+            .field("expressions", &compiled.expressions.len())
+            .finish()
+    }
+}
+
+impl Templates {
+    pub fn render(&self, id: TemplateId, context: Value) -> Result<String, Error> {
+        match self.borrow_dependent().templates.get(id.0 as usize) {
+            Some(template) => template.render(context),
+            None => Err(missing("template")),
+        }
+    }
+
+    pub fn eval(&self, id: ExprId, context: Value) -> Result<Value, Error> {
+        match self.borrow_dependent().expressions.get(id.0 as usize) {
+            Some(expression) => expression.eval(context),
+            None => Err(missing("expression")),
+        }
+    }
+}
+
+fn missing(what: &str) -> Error {
+    Error::new(
+        minijinja::ErrorKind::InvalidOperation,
+        format!("no such {what} in this snapshot"),
+    )
+}
+
+/// If `source` is exactly one `{{ expression }}` (surrounding whitespace
+/// aside), the expression: such a string keeps the expression's type.
+pub fn single_expression(source: &str) -> Option<&str> {
+    let inner = source
+        .trim()
+        .strip_prefix("{{")?
+        .strip_suffix("}}")?
+        .trim_start_matches('-')
+        .trim_end_matches('-');
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") || inner.contains("{#")
+    {
+        return None;
+    }
+    let inner = inner.trim();
+    (!inner.is_empty()).then_some(inner)
+}
+
+/// Whether `source` holds template syntax at all; plain strings are literals.
+pub fn is_template(source: &str) -> bool {
+    source.contains("{{") || source.contains("{%") || source.contains("{#")
+}
+
+fn format_value(
+    out: &mut Output<'_>,
+    state: &mut State<'_, '_>,
+    value: &Value,
+) -> Result<(), Error> {
+    if value.is_safe() {
+        return out
+            .write_str(value.as_str().unwrap_or_default())
+            .map_err(Error::from);
+    }
+    use minijinja::value::ValueKind;
+    match state.auto_escape() {
+        AutoEscape::Custom(name) if name == "json" => write_json_content(out, value),
+        AutoEscape::Custom(name) if name == "xml" => write_xml_content(out, value),
+        // Booleans print as the data formats spell them, and none as nothing.
+        _ if value.kind() == ValueKind::Bool => {
+            out.write_str(bool_text(value)).map_err(Error::from)
+        }
+        _ if value.kind() == ValueKind::None => Ok(()),
+        _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
+fn bool_text(value: &Value) -> &'static str {
+    if value.is_true() { "true" } else { "false" }
+}
+
+fn write_json_content(out: &mut Output<'_>, value: &Value) -> Result<(), Error> {
+    use minijinja::value::ValueKind;
+    match value.kind() {
+        ValueKind::None => out.write_str("null")?,
+        ValueKind::Undefined => {}
+        ValueKind::Bool => out.write_str(bool_text(value))?,
+        ValueKind::Number => write!(out, "{value}")?,
+        ValueKind::String => escape_json_into(out, value.as_str().unwrap_or_default())?,
+        _ => {
+            let json = to_json(value)?;
+            escape_json_into(out, &json)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_xml_content(out: &mut Output<'_>, value: &Value) -> Result<(), Error> {
+    use minijinja::value::ValueKind;
+    match value.kind() {
+        ValueKind::None | ValueKind::Undefined => {}
+        ValueKind::String => out.write_str(&xml::escape(value.as_str().unwrap_or_default()))?,
+        ValueKind::Bool => out.write_str(bool_text(value))?,
+        _ => out.write_str(&xml::escape(&value.to_string()))?,
+    }
+    Ok(())
+}
+
+/// A value as compact JSON text.
+pub fn to_json(value: &Value) -> Result<String, Error> {
+    let json =
+        minijinja::filters::tojson(value, None, std::iter::empty::<(&str, Value)>().collect())?;
+    Ok(json.as_str().unwrap_or_default().to_owned())
+}
+
+/// Writes `text` as the content of a JSON string (without the quotes).
+pub fn escape_json_into(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
+    let mut start = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let escaped = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x00..=0x1f | 0x7f => "",
+            _ => continue,
+        };
+        out.write_str(&text[start..i])?;
+        if escaped.is_empty() {
+            write!(out, "\\u{byte:04x}")?;
+        } else {
+            out.write_str(escaped)?;
+        }
+        start = i + 1;
+    }
+    out.write_str(&text[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(source: &str, escape: Escape, ctx: Value) -> Result<String, Error> {
+        let mut builder = TemplatesBuilder::new();
+        let id = builder.template(source, escape).unwrap();
+        builder.build().unwrap().render(id, ctx)
+    }
+
+    fn ctx(x: Value) -> Value {
+        Value::from_pairs([("x", x)])
+    }
+
+    #[test]
+    fn json_escaping_keeps_documents_valid() {
+        let tricky = Value::from("a \"quoted\" \\ back\nslash\u{1}");
+        let out = render(r#"{"name": "{{ x }}"}"#, Escape::Json, ctx(tricky)).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(parsed["name"], "a \"quoted\" \\ back\nslash\u{1}");
+    }
+
+    #[test]
+    fn json_numbers_booleans_and_tojson_are_literals() {
+        assert_eq!(
+            render("{{ x }}", Escape::Json, ctx(Value::from(42))).unwrap(),
+            "42"
+        );
+        assert_eq!(
+            render("{{ x }}", Escape::Json, ctx(Value::from(true))).unwrap(),
+            "true"
+        );
+        assert_eq!(
+            render("{{ x }}", Escape::Json, ctx(Value::from(()))).unwrap(),
+            "null"
+        );
+        let list = Value::from(vec![Value::from("a"), Value::from(1)]);
+        assert_eq!(
+            render("{{ x | tojson }}", Escape::Json, ctx(list.clone())).unwrap(),
+            r#"["a", 1]"#
+        );
+        // Inside quotes a list stays a valid string.
+        let out = render(r#"{"v": "{{ x }}"}"#, Escape::Json, ctx(list)).unwrap();
+        assert_eq!(out, r#"{"v": "[\"a\", 1]"}"#);
+    }
+
+    #[test]
+    fn xml_escaping() {
+        let out = render(
+            "<a>{{ x }}</a>",
+            Escape::Xml,
+            ctx(Value::from("</a><b x='1'>&")),
+        )
+        .unwrap();
+        assert_eq!(out, "<a>&lt;/a&gt;&lt;b x=&apos;1&apos;&gt;&amp;</a>");
+    }
+
+    #[test]
+    fn plain_text_is_not_escaped() {
+        assert_eq!(
+            render("{{ x }}", Escape::None, ctx(Value::from("<&>"))).unwrap(),
+            "<&>"
+        );
+        assert_eq!(
+            render("{{ x }}", Escape::None, ctx(Value::from(false))).unwrap(),
+            "false"
+        );
+        assert_eq!(
+            render("[{{ x }}]", Escape::Xml, ctx(Value::from(true))).unwrap(),
+            "[true]"
+        );
+        assert_eq!(
+            render("[{{ x }}]", Escape::None, ctx(Value::from(()))).unwrap(),
+            "[]"
+        );
+        assert_eq!(
+            render("{{ x }}", Escape::Json, ctx(Value::from(1.5))).unwrap(),
+            "1.5"
+        );
+    }
+
+    #[test]
+    fn printing_undefined_is_an_error_but_testing_it_is_not() {
+        let err = render("{{ y }}", Escape::None, ctx(Value::from(1))).unwrap_err();
+        assert_eq!(err.kind(), minijinja::ErrorKind::UndefinedError);
+        assert_eq!(
+            render(
+                "{% if y %}a{% else %}b{% endif %}",
+                Escape::None,
+                ctx(Value::from(1))
+            )
+            .unwrap(),
+            "b"
+        );
+        assert_eq!(
+            render("{{ y | default('d') }}", Escape::None, ctx(Value::from(1))).unwrap(),
+            "d"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let mut builder = TemplatesBuilder::new();
+        let err = builder
+            .template("line one\n{{ x + }}", Escape::None)
+            .unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(err.range.is_some());
+        let err = builder.expression("a >").unwrap_err();
+        assert!(!err.message.is_empty());
+    }
+
+    #[test]
+    fn expressions_keep_types() {
+        let mut builder = TemplatesBuilder::new();
+        let id = builder.expression("x * 2 > 3").unwrap();
+        let list = builder.expression("[x, x]").unwrap();
+        let templates = builder.build().unwrap();
+        assert_eq!(
+            templates.eval(id, ctx(Value::from(2))).unwrap(),
+            Value::from(true)
+        );
+        assert_eq!(
+            templates.eval(list, ctx(Value::from(2))).unwrap().len(),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn single_expressions() {
+        assert_eq!(
+            single_expression("{{ doc.Order.Id }}"),
+            Some("doc.Order.Id")
+        );
+        assert_eq!(single_expression("  {{x}}\n"), Some("x"));
+        assert_eq!(single_expression("{{ a }} and {{ b }}"), None);
+        assert_eq!(single_expression("id {{ a }}"), None);
+        assert_eq!(single_expression("{{ }}"), None);
+        assert!(is_template("a {{ b }}"));
+        assert!(!is_template("plain"));
+    }
+}
