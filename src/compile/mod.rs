@@ -659,3 +659,17 @@ pub(crate) fn default_media(listen: Option<&Listen>) -> MediaType {
         _ => MediaType::Other("text/plain".into()),
     }
 }
+
+/// Compiles a root made of the given files, for tests.
+#[cfg(test)]
+pub(crate) fn compile_files(files: &[(&str, &str)]) -> Compilation {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("a folder for the file");
+        }
+        std::fs::write(path, text).expect("a written file");
+    }
+    compile_root(dir.path())
+}

@@ -558,3 +558,6 @@ fn template_error(err: &minijinja::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,321 @@
+//! Each step's semantics, run on small compiled roots.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+
+use super::context::RequestInfo;
+use super::{ExecError, Execution, Returned};
+use crate::compile::compile_files;
+use crate::doc::{Document, MediaType};
+
+/// Compiles one process file (`processes/p.yaml`) plus extra files, runs `p` on `batch`.
+async fn run_with(
+    extra: &[(&str, &str)],
+    process: &str,
+    batch: Vec<Document>,
+) -> Result<Returned, ExecError> {
+    let mut files = vec![("processes/p.yaml", process)];
+    files.extend_from_slice(extra);
+    let compilation = compile_files(&files);
+    let snapshot = compilation.snapshot.unwrap_or_else(|| {
+        panic!(
+            "the test root compiles:\n{}",
+            compilation.diagnostics.render()
+        )
+    });
+    let snapshot = Arc::new(snapshot);
+    let id = snapshot.process_by_name("p").expect("process p");
+    let execution = Execution::new(
+        snapshot,
+        "test-exec".into(),
+        Arc::new(RequestInfo::offline()),
+    );
+    execution.run(id, batch).await
+}
+
+async fn run(process: &str, batch: Vec<Document>) -> Result<Returned, ExecError> {
+    run_with(&[], process, batch).await
+}
+
+fn json(text: &str) -> Document {
+    Document::new(text.to_owned(), MediaType::Json)
+}
+
+fn bodies(returned: &Returned) -> Vec<String> {
+    returned
+        .documents
+        .iter()
+        .map(|d| d.text().into_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn message_escapes_for_json_and_keeps_props() {
+    let process = r#"
+listen: { operation: create, object: X, input: json, output: json }
+steps:
+  - set: { tag: "t1" }
+  - message: '{"name": "{{ doc.name }}", "tag": "{{ props.tag }}"}'
+  - return: {}
+"#;
+    let returned = run(process, vec![json(r#"{"name": "a\"b</x>"}"#)])
+        .await
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&bodies(&returned)[0]).unwrap();
+    assert_eq!(body["name"], "a\"b</x>");
+    assert_eq!(body["tag"], "t1");
+    assert_eq!(returned.documents[0].media, MediaType::Json);
+}
+
+#[tokio::test]
+async fn set_keeps_native_types_from_single_expressions() {
+    let process = r#"
+steps:
+  - set:
+      count: "{{ doc.items | length }}"
+      label: "n={{ doc.items | length }}"
+      literal: 7
+      next: "{{ props.count + 1 }}"
+  - message: '{{ props.count + 1 }} {{ props.label }} {{ props.literal * 2 }} {{ props.next }}'
+  - return: {}
+"#;
+    let returned = run(process, vec![json(r#"{"items": [1, 2, 3]}"#)])
+        .await
+        .unwrap();
+    assert_eq!(bodies(&returned), ["4 n=3 14 4"]);
+}
+
+#[tokio::test]
+async fn decision_runs_true_documents_first_then_continues() {
+    let process = r#"
+steps:
+  - decision:
+      if: doc.n > 1
+      then:
+        - message: 'big {{ doc.n }}'
+      else:
+        - message: 'small {{ doc.n }}'
+  - return: {}
+"#;
+    let batch = vec![
+        json(r#"{"n": 1}"#),
+        json(r#"{"n": 2}"#),
+        json(r#"{"n": 3}"#),
+    ];
+    let returned = run(process, batch).await.unwrap();
+    assert_eq!(bodies(&returned), ["big 2", "big 3", "small 1"]);
+}
+
+#[tokio::test]
+async fn route_by_value_with_default() {
+    let process = r#"
+steps:
+  - route:
+      by: doc.kind
+      cases:
+        a: [ { message: "case a" } ]
+        "1": [ { message: "case one" } ]
+      default: [ { message: "other {{ doc.kind }}" } ]
+  - return: {}
+"#;
+    let batch = vec![
+        json(r#"{"kind": "z"}"#),
+        json(r#"{"kind": 1}"#),
+        json(r#"{"kind": "a"}"#),
+    ];
+    let returned = run(process, batch).await.unwrap();
+    assert_eq!(bodies(&returned), ["case a", "case one", "other z"]);
+}
+
+#[tokio::test]
+async fn branch_copies_the_batch_to_each_path() {
+    let process = r#"
+steps:
+  - branch:
+      - [ { message: "first" } ]
+      - [ { message: "second" }, { stop: {} } ]
+      - [ { message: "third" } ]
+  - return: {}
+"#;
+    let returned = run(process, vec![Document::empty()]).await.unwrap();
+    assert_eq!(bodies(&returned), ["first", "third"]);
+}
+
+#[tokio::test]
+async fn split_and_combine_json() {
+    let process = r#"
+steps:
+  - split: { path: /order/lines }
+  - message:
+      content_type: application/json
+      template: '{"sku": "{{ doc.sku }}", "qty": {{ doc.qty * 10 }}}'
+  - combine: {}
+  - return: {}
+"#;
+    let doc = json(r#"{"order": {"lines": [{"sku": "a", "qty": 1}, {"sku": "b", "qty": 2}]}}"#);
+    let returned = run(process, vec![doc]).await.unwrap();
+    let combined: serde_json::Value = serde_json::from_str(&bodies(&returned)[0]).unwrap();
+    assert_eq!(
+        combined,
+        serde_json::json!([{"sku": "a", "qty": 10}, {"sku": "b", "qty": 20}])
+    );
+}
+
+#[tokio::test]
+async fn combine_with_wrap_and_a_missing_split_path() {
+    let process = r#"
+steps:
+  - combine: { wrap: items }
+  - return: {}
+"#;
+    let returned = run(process, vec![json("1"), json(r#"{"a":2}"#)])
+        .await
+        .unwrap();
+    assert_eq!(bodies(&returned), [r#"{"items":[1,{"a":2}]}"#]);
+
+    let process = "steps:\n  - split: /nothing/here\n  - return: {}\n";
+    let returned = run(process, vec![json(r#"{"a": 1}"#)]).await.unwrap();
+    assert!(returned.documents.is_empty());
+    assert!(!returned.any);
+}
+
+#[tokio::test]
+async fn returns_add_up_and_set_status_and_headers() {
+    let process = r#"
+steps:
+  - decision:
+      if: doc.ok
+      then:
+        - return: { status: 201, headers: { X-Id: "{{ doc.id }}" } }
+      else:
+        - return: { status: "{{ 200 + 2 }}", content_type: text/csv }
+"#;
+    let batch = vec![json(r#"{"ok": true, "id": "a"}"#), json(r#"{"ok": false}"#)];
+    let returned = run(process, batch).await.unwrap();
+    assert_eq!(returned.documents.len(), 2);
+    assert_eq!(returned.status, Some(StatusCode::from_u16(202).unwrap()));
+    assert_eq!(returned.headers[0].0.as_str(), "x-id");
+    assert_eq!(returned.headers[0].1, "a");
+    assert_eq!(returned.content_type.as_deref(), Some("text/csv"));
+}
+
+#[tokio::test]
+async fn a_process_without_return_returns_nothing() {
+    let returned = run("steps:\n  - message: hi\n", vec![Document::empty()])
+        .await
+        .unwrap();
+    assert!(!returned.any);
+    assert!(returned.documents.is_empty());
+}
+
+#[tokio::test]
+async fn exception_fails_with_its_status_and_message() {
+    let process = r#"
+steps:
+  - exception: { status: 409, message: "order {{ doc.id }} exists" }
+"#;
+    let err = run(process, vec![json(r#"{"id": 7}"#)]).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::CONFLICT);
+    assert_eq!(err.to_string(), "order 7 exists");
+    assert_eq!(err.site().path, "steps[0].exception");
+
+    let err = run("steps:\n  - exception: plain\n", vec![Document::empty()])
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn template_failures_name_the_step() {
+    let process = "steps:\n  - message: ok\n  - message: '{{ missing.field }}'\n";
+    let err = run(process, vec![Document::empty()]).await.unwrap_err();
+    assert!(matches!(err, ExecError::Step { .. }));
+    assert_eq!(err.site().path, "steps[1].message");
+    assert_eq!(err.site().line, 3);
+    assert!(err.to_string().contains("undefined"), "{err}");
+}
+
+#[tokio::test]
+async fn call_runs_another_process_and_continues_with_its_returns() {
+    let helper = r#"
+steps:
+  - message: 'helper saw {{ body }} in {{ process.name }}'
+  - return: {}
+"#;
+    let process = r#"
+steps:
+  - message: input
+  - call: helper
+  - message: '{{ body }}, back in {{ process.name }}'
+  - return: {}
+"#;
+    let returned = run_with(
+        &[("processes/helper.yaml", helper)],
+        process,
+        vec![Document::empty()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(bodies(&returned), ["helper saw input in helper, back in p"]);
+}
+
+#[tokio::test]
+async fn try_retries_then_catches_with_the_error() {
+    let process = r#"
+steps:
+  - try:
+      retries: 1
+      steps:
+        - return: { status: 201 }
+        - message: never
+      catch:
+        - message: 'caught {{ props.error.status }} at {{ props.error.step }}: {{ props.error.message }}'
+        - return: {}
+"#;
+    // The returned-then-failed attempt is undone: only the catch path's document remains.
+    let failing = process.replace(
+        "- return: { status: 201 }",
+        "- exception: { status: 503, message: down }",
+    );
+    let returned = run(&failing, vec![Document::empty()]).await.unwrap();
+    assert_eq!(
+        bodies(&returned),
+        ["caught 503 at steps[0].try.steps[0].exception: down"]
+    );
+    let returned = run(process, vec![Document::empty()]).await.unwrap();
+    assert_eq!(returned.status, Some(StatusCode::CREATED));
+}
+
+#[tokio::test]
+async fn steps_on_an_empty_batch_do_nothing() {
+    let process = r#"
+steps:
+  - stop: {}
+  - exception: "never raised"
+"#;
+    let returned = run(process, vec![Document::empty()]).await.unwrap();
+    assert!(!returned.any);
+}
+
+#[tokio::test]
+async fn message_combine_renders_once_over_docs() {
+    let process = r#"
+steps:
+  - message:
+      combine: true
+      content_type: text/plain
+      template: '{% for d in docs %}{{ d.n }};{% endfor %}'
+  - return: {}
+"#;
+    let batch = vec![json(r#"{"n": 1}"#), json(r#"{"n": 2}"#)];
+    let returned = run(process, batch).await.unwrap();
+    assert_eq!(bodies(&returned), ["1;2;"]);
+}
+
+#[tokio::test]
+async fn log_passes_documents_through() {
+    let process = "steps:\n  - log: { level: debug, message: 'saw {{ body }}' }\n  - return: {}\n";
+    let returned = run(process, vec![json("1"), json("2")]).await.unwrap();
+    assert_eq!(bodies(&returned), ["1", "2"]);
+}

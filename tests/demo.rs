@@ -1,0 +1,320 @@
+//! End to end: the real binary serving the repository's demo root, called
+//! over HTTP on 127.0.0.1, and the command line on good and broken roots.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::{Server, client, repo_root, run};
+
+fn is_execution_id(value: Option<&reqwest::header::HeaderValue>) -> bool {
+    value
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| uuid::Uuid::parse_str(v).is_ok())
+}
+
+#[tokio::test]
+async fn demo_routes_answer_as_documented() {
+    let server = Server::start(&repo_root());
+    let http = client();
+
+    // hello
+    let response = http
+        .get(server.url("/ws/simple/getHello?name=Ada"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert!(is_execution_id(response.headers().get("x-execution-id")));
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"{"greeting":"Hello, Ada"}"#
+    );
+
+    // A name that would break JSON if it were not escaped.
+    let response = http
+        .get(server.url("/ws/simple/getHello"))
+        .query(&[("name", "A\"}, \"x\": {\"")])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body, json!({"greeting": "Hello, A\"}, \"x\": {\""}));
+
+    // echo-order (TOML, REST with a path parameter)
+    let response = http
+        .post(server.url("/ws/rest/orders/eu-west"))
+        .json(&json!({"id": "A-17", "customer": "Ada", "lines": [{"sku": "x"}, {"sku": "y"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        response.headers()["location"],
+        "/ws/rest/orders/eu-west/A-17"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"id": "A-17", "region": "eu-west", "customer": "Ada", "lines": 2, "status": "accepted"})
+    );
+
+    // The same process on its simple URL.
+    let response = http
+        .post(server.url("/ws/simple/createOrder"))
+        .json(&json!({"id": 1, "customer": "B", "lines": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    // submit-payment: accepted, then refused by its decision and exception.
+    let response = http
+        .post(server.url("/ws/simple/executePayment"))
+        .json(&json!({"order": "A-1", "amount": 250}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "paid");
+
+    let response = http
+        .post(server.url("/ws/simple/executePayment"))
+        .json(&json!({"order": "A-1", "amount": 2500}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let id = response.headers()["x-execution-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["status"], 422);
+    assert_eq!(
+        problem["detail"],
+        "payment of 2500 for order A-1 needs approval (limit 1000)"
+    );
+    assert_eq!(problem["execution_id"], id);
+
+    // The status endpoint.
+    let response = http.get(server.url("/_admin/status")).send().await.unwrap();
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"status": "ok", "generation": 1})
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_problem_documents() {
+    let server = Server::start(&repo_root());
+    let http = client();
+    let payment = server.url("/ws/simple/executePayment");
+
+    // Malformed JSON: 400 with the position.
+    let response = http
+        .post(&payment)
+        .header("content-type", "application/json")
+        .body("{\"order\": \"A-1\",\n \"amount\": }")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(is_execution_id(response.headers().get("x-execution-id")));
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["type"], "urn:flowgate:problem:malformed-body");
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("line 2 column 12"), "{message}");
+
+    // A content type the route cannot read: 415.
+    let response = http
+        .post(&payment)
+        .header("content-type", "text/csv")
+        .body("a,b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // Over max_body (1 MiB in the demo): 413, declared or streamed.
+    let big = vec![b' '; 2 << 20];
+    let response = http
+        .post(&payment)
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        chunked_post_status(&server, "/ws/simple/executePayment", 2 << 20).await,
+        413
+    );
+
+    // Unknown path: 404; known path, wrong method: 405 with Allow.
+    let response = http
+        .get(server.url("/ws/simple/getNothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let response = http.get(&payment).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "POST, PUT, PATCH");
+    let response = http
+        .delete(server.url("/ws/rest/orders/eu"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "POST");
+
+    // A body sent to a process that takes none: 405.
+    let response = http
+        .post(server.url("/ws/simple/getHello"))
+        .body("unexpected")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+    // XML-only clients get XML problems.
+    let response = http
+        .get(server.url("/nowhere"))
+        .header("accept", "application/xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+xml"
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("<status>404</status>")
+    );
+}
+
+/// Posts `size` bytes in chunks, without a content length, and reads the status code.
+async fn chunked_post_status(server: &Server, path: &str, size: usize) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b' '; 64 << 10];
+    let mut sent = 0;
+    // The server may answer and close before everything is sent; stop writing then.
+    while sent < size {
+        let frame = [
+            format!("{:x}\r\n", chunk.len()).into_bytes(),
+            chunk.clone(),
+            b"\r\n".to_vec(),
+        ]
+        .concat();
+        if stream.write_all(&frame).await.is_err() {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !response.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&response);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn check_and_routes_on_the_demo_root() {
+    let root = repo_root();
+    let output = run(&["check", &root.to_string_lossy()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("ok: 3 processes"), "{stdout}");
+
+    let output = run(&["routes", &root.to_string_lossy()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "/ws/simple/getHello",
+        "/ws/rest/orders/{region}",
+        "/ws/simple/executePayment",
+    ] {
+        assert!(stdout.contains(expected), "{stdout}");
+    }
+}
+
+#[test]
+fn check_reports_a_broken_root_and_fails() {
+    let broken = repo_root().join("tests/fixtures/broken");
+    let output = run(&["check", &broken.to_string_lossy()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--> processes/unknown-step.yaml:6:5"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `message`?"), "{stderr}");
+
+    let output = run(&["check", &broken.to_string_lossy(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert!(report["errors"].as_u64().unwrap() >= 10);
+    assert!(
+        report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["file"] == "processes/toml-syntax.toml")
+    );
+
+    // serve refuses to start on it.
+    let output = run(&[
+        "serve",
+        &broken.to_string_lossy(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn every_command_has_help() {
+    for command in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["check", "--help"],
+        &["routes", "--help"],
+    ] {
+        let output = run(command);
+        assert!(output.status.success());
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage"));
+    }
+}

@@ -1,0 +1,43 @@
+//! Golden snapshots of the diagnostics of broken config roots: what each
+//! mistake reports, and at which file:line:col.
+
+use std::path::Path;
+
+use flowgate::compile::compile_root;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn a_broken_root_reports_every_mistake_in_one_run() {
+    let compilation = compile_root(&fixture("broken"));
+    assert!(compilation.snapshot.is_none());
+    let rendered = format!(
+        "{}{}",
+        compilation.diagnostics.render(),
+        compilation.diagnostics.summary()
+    );
+    insta::assert_snapshot!("broken_root", rendered);
+}
+
+#[test]
+fn diagnostics_as_json() {
+    let compilation = compile_root(&fixture("broken"));
+    let json = serde_json::to_string_pretty(&compilation.diagnostics).unwrap();
+    insta::assert_snapshot!("broken_root_json", json);
+}
+
+#[test]
+fn the_demo_root_compiles_cleanly() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let compilation = compile_root(root);
+    assert!(
+        compilation.diagnostics.is_empty(),
+        "{}",
+        compilation.diagnostics.render()
+    );
+    assert!(compilation.snapshot.is_some());
+}
