@@ -102,6 +102,26 @@ async fn demo_routes_answer_as_documented() {
     );
     assert_eq!(problem["execution_id"], id);
 
+    // order-summary: XML in, JSON out.
+    let order = std::fs::read_to_string(repo_root().join("samples/order.xml")).unwrap();
+    let response = http
+        .post(server.url("/ws/simple/executeOrderSummary"))
+        .header("content-type", "application/xml")
+        .body(order)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "id": "42", "currency": "EUR", "customer": "Ada & Co",
+            "lines": [{"sku": "X-1", "qty": 2}, {"sku": "Y-7", "qty": 1}],
+            "units": 3
+        })
+    );
+
     // The status endpoint.
     let response = http.get(server.url("/_admin/status")).send().await.unwrap();
     assert_eq!(
@@ -187,6 +207,34 @@ async fn bad_requests_get_problem_documents() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
 
+    // Malformed XML, and XML with a DOCTYPE: 400, as XML problems with the position.
+    let summary = server.url("/ws/simple/executeOrderSummary");
+    for (body, expected) in [
+        (
+            "<Order>\n  <Id>1</Lines>\n</Order>",
+            "mismatched end tag: expected &lt;/Id&gt;, found &lt;/Lines&gt; at line 2 column 8",
+        ),
+        (
+            "<!DOCTYPE Order [<!ENTITY x \"y\">]><Order>&x;</Order>",
+            "DOCTYPE is not allowed at line 1 column 1",
+        ),
+    ] {
+        let response = http
+            .post(&summary)
+            .header("content-type", "application/xml")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+xml"
+        );
+        let text = response.text().await.unwrap();
+        assert!(text.contains(expected), "{text}");
+    }
+
     // XML-only clients get XML problems.
     let response = http
         .get(server.url("/nowhere"))
@@ -257,7 +305,7 @@ fn check_and_routes_on_the_demo_root() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.starts_with("ok: 3 processes"), "{stdout}");
+    assert!(stdout.starts_with("ok: 4 processes"), "{stdout}");
 
     let output = run(&["routes", &root.to_string_lossy()]);
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -1,14 +1,134 @@
-//! XML documents: parsing into template values, splitting, wrapping, escaping.
+//! XML documents: parsing into template values, checking, splitting, wrapping, escaping.
+//!
+//! This module is everything flowgate knows about XML. quick-xml cuts the
+//! text into tokens; this module adds the well-formedness rules quick-xml
+//! leaves to its users (names, attribute syntax, exactly one root element,
+//! references, allowed characters, declared namespace prefixes) and
+//! flowgate's own safety rules: no `<!DOCTYPE` at all, so no entity is ever
+//! expanded (no XXE, no billion laughs), and a limit on element nesting.
+//!
+//! One scanner serves [`parse`], [`check`] and [`split`], so all three
+//! accept and reject exactly the same documents with the same errors. The
+//! scanner is a single forward pass without recursion, and all it keeps
+//! per element is released when that element ends, so time is linear in
+//! the input.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use minijinja::Value;
+use quick_xml::errors::{Error as ReaderError, IllFormedError, SyntaxError};
+use quick_xml::events::Event;
+use quick_xml::reader::Reader;
+
+/// Limits applied to every document this module reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XmlLimits {
+    /// Deepest element nesting accepted; the root element is at depth 1.
+    pub max_depth: usize,
+}
+
+impl Default for XmlLimits {
+    fn default() -> Self {
+        Self { max_depth: 64 }
+    }
+}
+
+/// A document that is not well-formed XML or breaks a limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct XmlError {
+    /// What is wrong, worded for the author of the document.
+    pub message: String,
+    /// 1-based line of the offending place in the input text.
+    pub line: usize,
+    /// 1-based column, counted in characters, of the offending place.
+    pub column: usize,
+}
+
+/// Parses one XML document into the value templates see as `doc`.
+///
+/// The result is a map with one entry, the root element's local name, so
+/// `<Order><Id>42</Id></Order>` gives `{"Order": {"Id": "42"}}`. An element
+/// with neither attributes nor child elements becomes its text; any other
+/// element becomes a map of `@attribute`s, child elements (a list when a
+/// name repeats) and `#text`, in document order. Namespace prefixes are
+/// dropped and `xmlns` declarations are not attributes.
+pub fn parse(text: &str, limits: &XmlLimits) -> Result<Value, XmlError> {
+    let mut builder = ValueBuilder::default();
+    scan(text, limits, &mut builder)?;
+    Ok(builder.finish())
+}
+
+/// Checks that `text` is one well-formed XML document under the same rules
+/// and limits as [`parse`], without building a value.
+pub fn check(text: &str, limits: &XmlLimits) -> Result<(), XmlError> {
+    scan(text, limits, &mut Checker)
+}
+
+/// The items of a list document, each as a standalone XML document text.
+///
+/// `path` names elements by local name from the root down and includes the
+/// root: `["Order", "Lines", "Line"]` selects every `Line` in every `Lines`
+/// of the root `Order`. A path that does not match the document (another
+/// root, say) selects nothing. An empty path selects every child element of
+/// the root, like [`split_children`].
+///
+/// Each item is the element's exact source text, with the namespace
+/// declarations it inherits from its ancestors added to its start tag so
+/// that its prefixes stay bound. The whole document is checked first: a
+/// document that is not well-formed is an error, not a shorter list.
+pub fn split(text: &str, path: &[&str], limits: &XmlLimits) -> Result<Vec<String>, XmlError> {
+    let mut splitter = Splitter::new(without_bom(text), path);
+    scan(text, limits, &mut splitter)?;
+    Ok(splitter.items)
+}
+
+/// Every child element of the root, each as a standalone XML document text
+/// (see [`split`]).
+pub fn split_children(text: &str, limits: &XmlLimits) -> Result<Vec<String>, XmlError> {
+    split(text, &[], limits)
+}
+
+/// One document holding every item under a wrapper element `<name>`.
+///
+/// Each item's leading whitespace and XML declaration are dropped; the
+/// rest is copied as is. `attributes` go on the wrapper's start tag with
+/// their values escaped; `name` and the attribute names must be valid XML
+/// names, which is the caller's to ensure.
+pub fn wrap(name: &str, attributes: &[(&str, &str)], items: &[&str]) -> String {
+    let mut out = String::with_capacity(
+        64 + 2 * name.len() + items.iter().map(|item| item.len()).sum::<usize>(),
+    );
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
+    out.push_str(name);
+    for (key, value) in attributes {
+        out.push(' ');
+        out.push_str(key);
+        out.push_str("=\"");
+        out.push_str(&escape(value));
+        out.push('"');
+    }
+    out.push('>');
+    for item in items {
+        out.push_str(without_declaration(item));
+    }
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+    out
+}
 
 /// Escapes text for XML content and attribute values.
 pub fn escape(text: &str) -> Cow<'_, str> {
-    if !text.contains(['&', '<', '>', '"', '\'']) {
+    const SPECIAL: [char; 5] = ['&', '<', '>', '"', '\''];
+    let Some(first) = text.find(SPECIAL) else {
         return Cow::Borrowed(text);
-    }
+    };
+    let (clean, rest) = text.split_at(first);
     let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
+    out.push_str(clean);
+    for c in rest.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -21,47 +141,1919 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-// Placeholder signatures until the XML module lands.
-pub struct XmlLimits {
-    pub max_depth: usize,
+/// An item without its leading whitespace and XML declaration.
+fn without_declaration(item: &str) -> &str {
+    let item = without_bom(item).trim_start_matches(is_xml_whitespace);
+    let Some(rest) = item.strip_prefix("<?xml") else {
+        return item;
+    };
+    // `<?xml-stylesheet ...?>` is a processing instruction, not a declaration.
+    if !rest.starts_with(|c| is_xml_whitespace(c) || c == '?') {
+        return item;
+    }
+    match rest.split_once("?>") {
+        Some((_, after)) => after.trim_start_matches(is_xml_whitespace),
+        None => item,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct XmlError {
-    pub message: String,
-    pub line: usize,
-    pub column: usize,
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{FEFF}').unwrap_or(text)
 }
 
-pub fn parse(_text: &str, _limits: &XmlLimits) -> Result<minijinja::Value, XmlError> {
-    Err(XmlError {
-        message: "pending".into(),
-        line: 1,
-        column: 1,
+// ---------------------------------------------------------------------------
+// The scanner
+
+/// An error at a byte offset of the document body; located when it leaves.
+struct Fail {
+    at: usize,
+    message: String,
+}
+
+fn fail<T>(at: usize, message: impl Into<String>) -> Result<T, Fail> {
+    Err(Fail {
+        at,
+        message: message.into(),
     })
 }
-pub fn check(_text: &str, _limits: &XmlLimits) -> Result<(), XmlError> {
-    Err(XmlError {
-        message: "pending".into(),
-        line: 1,
-        column: 1,
-    })
+
+/// What the scanner reports about a well-formed start tag.
+struct StartTag<'a> {
+    local: &'a str,
+    /// Offset of the tag's `<`.
+    start: usize,
+    /// Offset just after the element's name, where declarations can be inserted.
+    name_end: usize,
+    /// 1 for the root element.
+    depth: usize,
 }
-pub fn split(_text: &str, _path: &[&str], _limits: &XmlLimits) -> Result<Vec<String>, XmlError> {
-    Err(XmlError {
-        message: "pending".into(),
-        line: 1,
-        column: 1,
-    })
+
+/// An attribute of a start tag, value decoded.
+struct Attr<'a> {
+    local: &'a str,
+    prefix: Option<&'a str>,
+    name_at: usize,
+    value: Cow<'a, str>,
+    /// `xmlns` or `xmlns:*`: a namespace declaration, not data.
+    is_declaration: bool,
 }
-pub fn split_children(_text: &str, _limits: &XmlLimits) -> Result<Vec<String>, XmlError> {
-    Err(XmlError {
-        message: "pending".into(),
-        line: 1,
-        column: 1,
-    })
+
+/// An attribute as written, before its name and value are checked.
+struct RawAttr<'a> {
+    name: &'a str,
+    name_at: usize,
+    value: &'a str,
+    value_at: usize,
 }
-pub fn wrap(_name: &str, _attributes: &[(&str, &str)], _items: &[&str]) -> String {
-    String::new()
+
+/// Character data inside the root element, in document order.
+enum Text<'a> {
+    /// Text as written: no references, line ends not yet normalized.
+    Raw(&'a str),
+    /// Content of a CDATA section, line ends not yet normalized.
+    Cdata(&'a str),
+    /// A resolved entity or character reference.
+    Char(char),
+}
+
+/// Receives the document from the scanner. Everything it is given has
+/// already been checked, so handlers cannot fail.
+trait Handler<'a> {
+    fn start(&mut self, _tag: &StartTag<'a>, _attrs: &[Attr<'a>], _namespaces: &Namespaces<'a>) {}
+    fn text(&mut self, _text: Text<'a>) {}
+    /// The element at `depth` ended; `end` is the offset just after its end tag.
+    fn end(&mut self, _depth: usize, _end: usize) {}
+}
+
+fn scan<'a>(
+    text: &'a str,
+    limits: &XmlLimits,
+    handler: &mut impl Handler<'a>,
+) -> Result<(), XmlError> {
+    let body = without_bom(text);
+    Scanner::new(body, limits.max_depth)
+        .run(handler)
+        .map_err(|fail| {
+            let (line, column) = line_and_column(body, fail.at);
+            XmlError {
+                message: fail.message,
+                line,
+                column,
+            }
+        })
+}
+
+struct Scanner<'a> {
+    body: &'a str,
+    max_depth: usize,
+    /// Qualified name and start offset of each open element, root first.
+    open: Vec<(&'a str, usize)>,
+    root_closed: bool,
+    namespaces: Namespaces<'a>,
+    // Buffers reused from tag to tag.
+    raw_attrs: Vec<RawAttr<'a>>,
+    attrs: Vec<Attr<'a>>,
+    seen: HashSet<&'a str>,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(body: &'a str, max_depth: usize) -> Self {
+        Self {
+            body,
+            max_depth,
+            open: Vec::new(),
+            root_closed: false,
+            namespaces: Namespaces::default(),
+            raw_attrs: Vec::new(),
+            attrs: Vec::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    fn run(&mut self, handler: &mut impl Handler<'a>) -> Result<(), Fail> {
+        check_characters(self.body)?;
+        let mut reader = Reader::from_str(self.body);
+        let config = reader.config_mut();
+        config.check_comments = true;
+        // End tags are matched here, for messages that name both tags.
+        config.check_end_names = false;
+        config.allow_unmatched_ends = true;
+        loop {
+            let at = to_offset(reader.buffer_position());
+            // Caught before quick-xml reads the DTD, which may be huge or unclosed.
+            if is_doctype(self.body, at) {
+                return fail(at, "DOCTYPE is not allowed");
+            }
+            let event = match reader.read_event() {
+                Ok(event) => event,
+                Err(error) => return Err(reader_error(&error, to_offset(reader.error_position()))),
+            };
+            let end = to_offset(reader.buffer_position());
+            let Some(raw) = self.body.get(at..end) else {
+                return fail(at, "internal error: token outside the document");
+            };
+            match event {
+                Event::Start(_) => self.start_tag(raw, at, false, handler)?,
+                Event::Empty(_) => self.start_tag(raw, at, true, handler)?,
+                Event::End(_) => self.end_tag(raw, at, handler)?,
+                Event::Text(_) => self.text(raw, at, handler)?,
+                Event::GeneralRef(_) => self.reference(raw, at, handler)?,
+                Event::CData(_) => {
+                    self.require_root(at)?;
+                    let content = raw
+                        .strip_prefix("<![CDATA[")
+                        .and_then(|rest| rest.strip_suffix("]]>"))
+                        .unwrap_or_default();
+                    handler.text(Text::Cdata(content));
+                }
+                Event::Comment(_) => {}
+                Event::Decl(_) => self.declaration(raw, at)?,
+                Event::PI(_) => self.instruction(raw, at)?,
+                Event::DocType(_) => return fail(at, "DOCTYPE is not allowed"),
+                Event::Eof => return self.finish(at),
+            }
+        }
+    }
+
+    fn start_tag(
+        &mut self,
+        raw: &'a str,
+        at: usize,
+        empty: bool,
+        handler: &mut impl Handler<'a>,
+    ) -> Result<(), Fail> {
+        if self.root_closed {
+            return fail(
+                at,
+                "only one root element is allowed: found another element after it",
+            );
+        }
+        let depth = self.open.len() + 1;
+        if depth > self.max_depth {
+            return fail(
+                at,
+                format!("nesting deeper than {} elements", self.max_depth),
+            );
+        }
+        let close = if empty { "/>" } else { ">" };
+        let inner = raw
+            .strip_prefix('<')
+            .and_then(|rest| rest.strip_suffix(close))
+            .unwrap_or_default();
+        let inner_at = at + 1;
+        let name = leading_name(inner);
+        if name.is_empty() {
+            return fail(
+                at,
+                "expected an element name after `<` (write a literal `<` in text as &lt;)",
+            );
+        }
+        let Some((prefix, local)) = split_qname(name) else {
+            return fail(
+                inner_at,
+                format!("invalid element name `{}`", shorten(name)),
+            );
+        };
+        let name_end = inner_at + name.len();
+        lex_attributes(&inner[name.len()..], name_end, &mut self.raw_attrs)?;
+        self.check_duplicates()?;
+
+        self.attrs.clear();
+        for attr in &self.raw_attrs {
+            let Some((attr_prefix, attr_local)) = split_qname(attr.name) else {
+                return fail(
+                    attr.name_at,
+                    format!("invalid attribute name `{}`", shorten(attr.name)),
+                );
+            };
+            let value = attribute_value(attr.value, attr.value_at)?;
+            let declared = match (attr_prefix, attr_local) {
+                (None, "xmlns") => Some(""),
+                (Some("xmlns"), declared) => Some(declared),
+                _ => None,
+            };
+            if let Some(declared) = declared {
+                if declared == "xmlns" {
+                    return fail(attr.name_at, "the prefix `xmlns` cannot be declared");
+                }
+                if !declared.is_empty() && value.is_empty() {
+                    return fail(
+                        attr.value_at,
+                        format!("namespace prefix `{declared}` cannot be bound to an empty name"),
+                    );
+                }
+                self.namespaces.declare(declared, value.clone(), depth);
+            }
+            self.attrs.push(Attr {
+                local: attr_local,
+                prefix: attr_prefix,
+                name_at: attr.name_at,
+                value,
+                is_declaration: declared.is_some(),
+            });
+        }
+        // Prefixes are checked once all of this tag's declarations are in scope.
+        if let Some(prefix) = prefix
+            && !self.namespaces.is_bound(prefix)
+        {
+            return fail(inner_at, undeclared_prefix(prefix));
+        }
+        for attr in &self.attrs {
+            if let Some(prefix) = attr.prefix
+                && !attr.is_declaration
+                && !self.namespaces.is_bound(prefix)
+            {
+                return fail(attr.name_at, undeclared_prefix(prefix));
+            }
+        }
+
+        let tag = StartTag {
+            local,
+            start: at,
+            name_end,
+            depth,
+        };
+        handler.start(&tag, &self.attrs, &self.namespaces);
+        if empty {
+            self.close(depth, at + raw.len(), handler);
+        } else {
+            self.open.push((name, at));
+        }
+        Ok(())
+    }
+
+    fn check_duplicates(&mut self) -> Result<(), Fail> {
+        // A pairwise comparison is fastest for the usual handful of
+        // attributes; a set keeps tags with very many attributes linear.
+        const PAIRWISE_LIMIT: usize = 8;
+        let duplicate = if self.raw_attrs.len() <= PAIRWISE_LIMIT {
+            self.raw_attrs
+                .iter()
+                .enumerate()
+                .find(|(i, attr)| self.raw_attrs[..*i].iter().any(|a| a.name == attr.name))
+                .map(|(_, attr)| attr)
+        } else {
+            self.seen.clear();
+            self.raw_attrs
+                .iter()
+                .find(|attr| !self.seen.insert(attr.name))
+        };
+        match duplicate {
+            Some(attr) => fail(
+                attr.name_at,
+                format!("duplicate attribute `{}`", shorten(attr.name)),
+            ),
+            None => Ok(()),
+        }
+    }
+
+    fn end_tag(
+        &mut self,
+        raw: &'a str,
+        at: usize,
+        handler: &mut impl Handler<'a>,
+    ) -> Result<(), Fail> {
+        let name = raw
+            .strip_prefix("</")
+            .and_then(|rest| rest.strip_suffix('>'))
+            .unwrap_or_default()
+            .trim_end_matches(is_xml_whitespace);
+        let Some((expected, _)) = self.open.pop() else {
+            let place = if self.root_closed {
+                "after the root element"
+            } else {
+                "with no element open"
+            };
+            return fail(
+                at,
+                format!("unexpected end tag </{}> {place}", shorten(name)),
+            );
+        };
+        if name != expected {
+            return fail(
+                at,
+                format!(
+                    "mismatched end tag: expected </{}>, found </{}>",
+                    shorten(expected),
+                    shorten(name)
+                ),
+            );
+        }
+        self.close(self.open.len() + 1, at + raw.len(), handler);
+        Ok(())
+    }
+
+    fn close(&mut self, depth: usize, end: usize, handler: &mut impl Handler<'a>) {
+        self.namespaces.end_element(depth);
+        handler.end(depth, end);
+        if depth == 1 {
+            self.root_closed = true;
+        }
+    }
+
+    fn text(
+        &mut self,
+        raw: &'a str,
+        at: usize,
+        handler: &mut impl Handler<'a>,
+    ) -> Result<(), Fail> {
+        if self.open.is_empty() {
+            return match raw.find(|c| !is_xml_whitespace(c)) {
+                Some(i) => fail(at + i, "text is not allowed outside the root element"),
+                None => Ok(()),
+            };
+        }
+        if let Some(i) = raw.find("]]>") {
+            return fail(at + i, "`]]>` is not allowed in text (write it as ]]&gt;)");
+        }
+        handler.text(Text::Raw(raw));
+        Ok(())
+    }
+
+    fn reference(
+        &mut self,
+        raw: &'a str,
+        at: usize,
+        handler: &mut impl Handler<'a>,
+    ) -> Result<(), Fail> {
+        self.require_root(at)?;
+        let name = raw
+            .strip_prefix('&')
+            .and_then(|rest| rest.strip_suffix(';'))
+            .unwrap_or_default();
+        match resolve_reference(name) {
+            Some(c) => {
+                handler.text(Text::Char(c));
+                Ok(())
+            }
+            None => Err(reference_error(name, at)),
+        }
+    }
+
+    /// Character data of any kind is allowed only inside the root element.
+    fn require_root(&self, at: usize) -> Result<(), Fail> {
+        if self.open.is_empty() {
+            return fail(at, "text is not allowed outside the root element");
+        }
+        Ok(())
+    }
+
+    fn declaration(&mut self, raw: &'a str, at: usize) -> Result<(), Fail> {
+        if at != 0 {
+            return fail(
+                at,
+                "the XML declaration `<?xml ...?>` is allowed only at the very start of the document",
+            );
+        }
+        let content = raw
+            .strip_prefix("<?xml")
+            .and_then(|rest| rest.strip_suffix("?>"))
+            .unwrap_or_default();
+        lex_attributes(content, at + 5, &mut self.raw_attrs)?;
+        // version, then optionally encoding, then optionally standalone.
+        let mut attrs = self.raw_attrs.iter().peekable();
+        match attrs.next() {
+            Some(attr) if attr.name == "version" => {
+                let minor = attr.value.strip_prefix("1.").unwrap_or_default();
+                if minor.is_empty() || !minor.bytes().all(|b| b.is_ascii_digit()) {
+                    return fail(
+                        attr.value_at,
+                        format!("unsupported XML version `{}`", shorten(attr.value)),
+                    );
+                }
+            }
+            _ => return fail(at, "the XML declaration must start with version=\"1.0\""),
+        }
+        if let Some(attr) = attrs.next_if(|attr| attr.name == "encoding") {
+            let mut chars = attr.value.chars();
+            let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if !valid {
+                return fail(
+                    attr.value_at,
+                    format!("invalid encoding name `{}`", shorten(attr.value)),
+                );
+            }
+        }
+        if let Some(attr) = attrs.next_if(|attr| attr.name == "standalone")
+            && !matches!(attr.value, "yes" | "no")
+        {
+            return fail(attr.value_at, "standalone must be \"yes\" or \"no\"");
+        }
+        match attrs.next() {
+            Some(attr) => fail(
+                attr.name_at,
+                format!("unexpected `{}` in the XML declaration", shorten(attr.name)),
+            ),
+            None => Ok(()),
+        }
+    }
+
+    fn instruction(&self, raw: &'a str, at: usize) -> Result<(), Fail> {
+        let content = raw
+            .strip_prefix("<?")
+            .and_then(|rest| rest.strip_suffix("?>"))
+            .unwrap_or_default();
+        let target = leading_name(content);
+        let rest = &content[target.len()..];
+        let valid = target.starts_with(is_name_start_char)
+            && (rest.is_empty() || rest.starts_with(is_xml_whitespace));
+        if !valid {
+            return fail(
+                at,
+                "a processing instruction must start with a name after `<?`",
+            );
+        }
+        // quick-xml reports `<?xml ...?>` as a declaration; other spellings end up here.
+        if target.eq_ignore_ascii_case("xml") {
+            return fail(
+                at,
+                format!("processing instruction name `{target}` is reserved"),
+            );
+        }
+        Ok(())
+    }
+
+    fn finish(&self, at: usize) -> Result<(), Fail> {
+        if let Some((name, start)) = self.open.last() {
+            return fail(
+                *start,
+                format!(
+                    "unexpected end of document: element <{}> is not closed",
+                    shorten(name)
+                ),
+            );
+        }
+        if !self.root_closed {
+            return fail(at, "no root element: the document is empty");
+        }
+        Ok(())
+    }
+}
+
+/// Rejects characters XML does not allow anywhere: C0 controls other than
+/// tab, line feed and carriage return, and the noncharacters U+FFFE and U+FFFF.
+fn check_characters(body: &str) -> Result<(), Fail> {
+    let bytes = body.as_bytes();
+    for (i, &byte) in bytes.iter().enumerate() {
+        let bad = match byte {
+            b'\t' | b'\n' | b'\r' => false,
+            0..=0x1F => true,
+            // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
+            0xEF => {
+                bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF))
+            }
+            _ => false,
+        };
+        if bad {
+            let code = body
+                .get(i..)
+                .and_then(|rest| rest.chars().next())
+                .map_or(0, u32::from);
+            return fail(i, format!("character U+{code:04X} is not allowed in XML"));
+        }
+    }
+    Ok(())
+}
+
+fn is_doctype(body: &str, at: usize) -> bool {
+    body.as_bytes()
+        .get(at..)
+        .and_then(|rest| rest.get(..9))
+        .is_some_and(|start| start.eq_ignore_ascii_case(b"<!DOCTYPE"))
+}
+
+fn to_offset(position: u64) -> usize {
+    usize::try_from(position).unwrap_or(usize::MAX)
+}
+
+fn reader_error(error: &ReaderError, at: usize) -> Fail {
+    let message = match error {
+        ReaderError::Syntax(syntax) => match syntax {
+            SyntaxError::InvalidBangMarkup => {
+                "unknown markup after `<!`: expected a comment `<!--` or a CDATA section `<![CDATA[`"
+            }
+            SyntaxError::UnclosedPI => "processing instruction is not closed: missing `?>`",
+            SyntaxError::UnclosedXmlDecl => "XML declaration is not closed: missing `?>`",
+            SyntaxError::UnclosedComment => "comment is not closed: missing `-->`",
+            SyntaxError::UnclosedDoctype => "DOCTYPE is not allowed",
+            SyntaxError::UnclosedCData => "CDATA section is not closed: missing `]]>`",
+            SyntaxError::UnclosedTag => "tag is not closed: missing `>`",
+            SyntaxError::UnclosedSingleQuotedAttributeValue => {
+                "attribute value is not closed: missing `'`"
+            }
+            SyntaxError::UnclosedDoubleQuotedAttributeValue => {
+                "attribute value is not closed: missing `\"`"
+            }
+        },
+        ReaderError::IllFormed(IllFormedError::UnclosedReference) => {
+            "`&` starts a reference without a closing `;` (write a literal `&` as &amp;)"
+        }
+        ReaderError::IllFormed(IllFormedError::DoubleHyphenInComment) => {
+            "`--` is not allowed inside a comment"
+        }
+        other => {
+            return Fail {
+                at,
+                message: other.to_string(),
+            };
+        }
+    };
+    Fail {
+        at,
+        message: message.to_owned(),
+    }
+}
+
+/// Reads the `name="value"` pairs of a tag, each preceded by whitespace.
+/// `text` is the tag after its name; `at` is its offset in the body.
+fn lex_attributes<'a>(text: &'a str, at: usize, out: &mut Vec<RawAttr<'a>>) -> Result<(), Fail> {
+    let offset = |rest: &str| at + (text.len() - rest.len());
+    out.clear();
+    let mut rest = text;
+    loop {
+        let trimmed = rest.trim_start_matches(is_xml_whitespace);
+        let spaced = trimmed.len() < rest.len();
+        rest = trimmed;
+        let Some(first) = rest.chars().next() else {
+            return Ok(());
+        };
+        let name_at = offset(rest);
+        let name = leading_name(rest);
+        if name.is_empty() {
+            return fail(name_at, format!("unexpected character `{first}` in tag"));
+        }
+        if !spaced {
+            return fail(
+                name_at,
+                format!("missing whitespace before attribute `{}`", shorten(name)),
+            );
+        }
+        rest = rest[name.len()..].trim_start_matches(is_xml_whitespace);
+        let Some(after_equals) = rest.strip_prefix('=') else {
+            return fail(
+                offset(rest),
+                format!("attribute `{}` has no value: expected `=`", shorten(name)),
+            );
+        };
+        rest = after_equals.trim_start_matches(is_xml_whitespace);
+        let quote = match rest.chars().next() {
+            Some(quote @ ('"' | '\'')) => quote,
+            _ => {
+                return fail(
+                    offset(rest),
+                    format!("the value of attribute `{}` must be quoted", shorten(name)),
+                );
+            }
+        };
+        let value_at = offset(rest) + 1;
+        let Some((value, after)) = rest[1..].split_once(quote) else {
+            return fail(
+                value_at - 1,
+                format!("attribute value is not closed: missing `{quote}`"),
+            );
+        };
+        out.push(RawAttr {
+            name,
+            name_at,
+            value,
+            value_at,
+        });
+        rest = after;
+    }
+}
+
+/// An attribute's value as XML defines it: references resolved, and each
+/// line end, tab or newline turned into one space.
+fn attribute_value(raw: &str, at: usize) -> Result<Cow<'_, str>, Fail> {
+    const SPECIAL: [char; 5] = ['&', '<', '\t', '\n', '\r'];
+    if !raw.contains(SPECIAL) {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find(SPECIAL) {
+        let (clean, special) = rest.split_at(i);
+        out.push_str(clean);
+        let here = at + (raw.len() - special.len());
+        let mut chars = special.chars();
+        let c = chars.next();
+        let after = chars.as_str();
+        rest = match c {
+            Some('<') => {
+                return fail(
+                    here,
+                    "`<` is not allowed in an attribute value (write it as &lt;)",
+                );
+            }
+            Some('&') => {
+                let Some((name, after_reference)) = after.split_once(';') else {
+                    return fail(
+                        here,
+                        "`&` starts a reference without a closing `;` (write a literal `&` as &amp;)",
+                    );
+                };
+                out.push(resolve_reference(name).ok_or_else(|| reference_error(name, here))?);
+                after_reference
+            }
+            Some('\r') => {
+                out.push(' ');
+                after.strip_prefix('\n').unwrap_or(after)
+            }
+            _ => {
+                out.push(' ');
+                after
+            }
+        };
+    }
+    out.push_str(rest);
+    Ok(Cow::Owned(out))
+}
+
+/// The character a reference (between `&` and `;`) stands for. Only the
+/// five predefined entities and character references exist: without a
+/// DOCTYPE no other entity can be declared.
+fn resolve_reference(name: &str) -> Option<char> {
+    let code = match name {
+        "amp" => return Some('&'),
+        "lt" => return Some('<'),
+        "gt" => return Some('>'),
+        "quot" => return Some('"'),
+        "apos" => return Some('\''),
+        _ => {
+            let number = name.strip_prefix('#')?;
+            // Digits are checked first: from_str_radix would accept a sign.
+            match number.strip_prefix('x') {
+                Some(hex) if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    u32::from_str_radix(hex, 16).ok()?
+                }
+                None if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => {
+                    number.parse().ok()?
+                }
+                _ => return None,
+            }
+        }
+    };
+    char::from_u32(code).filter(|&c| is_xml_char(c))
+}
+
+fn reference_error(name: &str, at: usize) -> Fail {
+    let message = if name.starts_with('#') {
+        format!("invalid character reference `&{};`", shorten(name))
+    } else if split_qname(name).is_some() {
+        format!(
+            "unknown entity `&{};`: only &amp; &lt; &gt; &quot; &apos; and character references are allowed",
+            shorten(name)
+        )
+    } else {
+        format!(
+            "invalid reference `&{};` (write a literal `&` as &amp;)",
+            shorten(name)
+        )
+    };
+    Fail { at, message }
+}
+
+fn undeclared_prefix(prefix: &str) -> String {
+    format!("namespace prefix `{}` is not declared", shorten(prefix))
+}
+
+/// Input echoed in a message, cut short so a huge name cannot make a huge message.
+fn shorten(text: &str) -> Cow<'_, str> {
+    const MAX_CHARS: usize = 40;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// 1-based line and character column of a byte offset. CR LF, CR and LF
+/// each end a line.
+fn line_and_column(body: &str, offset: usize) -> (usize, usize) {
+    let mut line = 1;
+    let mut column = 1;
+    let mut after_cr = false;
+    for (i, c) in body.char_indices() {
+        if i >= offset {
+            break;
+        }
+        match c {
+            '\n' if after_cr => {}
+            '\n' | '\r' => {
+                line += 1;
+                column = 1;
+            }
+            _ => column += 1,
+        }
+        after_cr = c == '\r';
+    }
+    (line, column)
+}
+
+// ---------------------------------------------------------------------------
+// Names and characters
+
+fn is_xml_whitespace(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c,
+        '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+fn is_name_start_char(c: char) -> bool {
+    matches!(c,
+        ':' | 'A'..='Z' | '_' | 'a'..='z'
+        | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}'
+        | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}'
+        | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}' | '\u{10000}'..='\u{EFFFF}')
+}
+
+fn is_name_char(c: char) -> bool {
+    is_name_start_char(c)
+        || matches!(c,
+            '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// The longest start of `text` made of name characters (colons included).
+fn leading_name(text: &str) -> &str {
+    let end = text.find(|c| !is_name_char(c)).unwrap_or(text.len());
+    &text[..end]
+}
+
+/// Splits a qualified name into its prefix and local name, or `None` when
+/// it is not one (more than one colon, or a part that is not a name).
+fn split_qname(name: &str) -> Option<(Option<&str>, &str)> {
+    match name.split_once(':') {
+        None => is_ncname(name).then_some((None, name)),
+        Some((prefix, local)) => {
+            (is_ncname(prefix) && is_ncname(local)).then_some((Some(prefix), local))
+        }
+    }
+}
+
+/// A name without colons.
+fn is_ncname(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c != ':' && is_name_start_char(c))
+        && chars.all(|c| c != ':' && is_name_char(c))
+}
+
+// ---------------------------------------------------------------------------
+// Namespace scopes
+
+/// The namespace declarations of the open elements. Each prefix maps to its
+/// innermost declaration, so lookups do not depend on nesting depth.
+#[derive(Default)]
+struct Namespaces<'a> {
+    /// Declarations of the open elements, in document order.
+    declarations: Vec<Declaration<'a>>,
+    /// Prefix (`""` for the default namespace) → index of its innermost declaration.
+    current: HashMap<&'a str, usize>,
+}
+
+struct Declaration<'a> {
+    prefix: &'a str,
+    uri: Cow<'a, str>,
+    depth: usize,
+    /// The declaration of the same prefix this one hides, restored when it ends.
+    shadowed: Option<usize>,
+}
+
+impl<'a> Namespaces<'a> {
+    fn declare(&mut self, prefix: &'a str, uri: Cow<'a, str>, depth: usize) {
+        let shadowed = self.current.insert(prefix, self.declarations.len());
+        self.declarations.push(Declaration {
+            prefix,
+            uri,
+            depth,
+            shadowed,
+        });
+    }
+
+    fn is_bound(&self, prefix: &str) -> bool {
+        prefix == "xml" || self.current.contains_key(prefix)
+    }
+
+    fn end_element(&mut self, depth: usize) {
+        while let Some(declaration) = self.declarations.last()
+            && declaration.depth == depth
+        {
+            let prefix = declaration.prefix;
+            match declaration.shadowed {
+                Some(index) => self.current.insert(prefix, index),
+                None => self.current.remove(prefix),
+            };
+            self.declarations.pop();
+        }
+    }
+
+    /// The declarations an element at `depth` inherits from its ancestors
+    /// and does not redeclare itself, outermost first. An undeclared
+    /// default namespace (`xmlns=""`) needs no declaration and is left out.
+    fn inherited(&self, depth: usize) -> impl Iterator<Item = (&'a str, &str)> + '_ {
+        self.declarations
+            .iter()
+            .enumerate()
+            .filter(move |(index, declaration)| {
+                declaration.depth < depth
+                    && !declaration.uri.is_empty()
+                    && self.current.get(declaration.prefix) == Some(index)
+            })
+            .map(|(_, declaration)| (declaration.prefix, declaration.uri.as_ref()))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Handlers
+
+/// `check` needs the scanner's verdict only.
+struct Checker;
+
+impl Handler<'_> for Checker {}
+
+/// Builds the template value of a document, one element at a time.
+#[derive(Default)]
+struct ValueBuilder<'a> {
+    /// Open elements, innermost last.
+    open: Vec<Frame<'a>>,
+    /// Character data of the innermost open element since its last child.
+    run: String,
+    root: Option<(&'a str, Value)>,
+}
+
+struct Frame<'a> {
+    local: &'a str,
+    entries: Entries<'a>,
+    has_attributes: bool,
+    has_children: bool,
+}
+
+impl Frame<'_> {
+    /// Text runs count only when they are not whitespace: whitespace
+    /// between child elements is layout, not data.
+    fn take_run(&mut self, run: &mut String) {
+        if run.chars().all(is_xml_whitespace) {
+            run.clear();
+        } else {
+            self.entries.push_text(std::mem::take(run));
+        }
+    }
+}
+
+impl<'a> Handler<'a> for ValueBuilder<'a> {
+    fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], _namespaces: &Namespaces<'a>) {
+        if let Some(parent) = self.open.last_mut() {
+            parent.take_run(&mut self.run);
+            parent.has_children = true;
+        }
+        let mut frame = Frame {
+            local: tag.local,
+            entries: Entries::default(),
+            has_attributes: false,
+            has_children: false,
+        };
+        for attr in attrs.iter().filter(|attr| !attr.is_declaration) {
+            frame
+                .entries
+                .push(Key::Attribute(attr.local), Value::from(attr.value.as_ref()));
+            frame.has_attributes = true;
+        }
+        self.open.push(frame);
+    }
+
+    fn text(&mut self, text: Text<'a>) {
+        match text {
+            Text::Raw(text) | Text::Cdata(text) => push_normalized(&mut self.run, text),
+            Text::Char(c) => self.run.push(c),
+        }
+    }
+
+    fn end(&mut self, _depth: usize, _end: usize) {
+        let Some(mut frame) = self.open.pop() else {
+            return;
+        };
+        let value = if frame.has_attributes || frame.has_children {
+            frame.take_run(&mut self.run);
+            frame.entries.into_value()
+        } else {
+            Value::from(std::mem::take(&mut self.run))
+        };
+        match self.open.last_mut() {
+            Some(parent) => parent.entries.push(Key::Element(frame.local), value),
+            None => self.root = Some((frame.local, value)),
+        }
+    }
+}
+
+impl ValueBuilder<'_> {
+    fn finish(self) -> Value {
+        match self.root {
+            Some((name, value)) => Value::from_pairs([(name, value)]),
+            // The scanner only succeeds on a document with a root element.
+            None => Value::UNDEFINED,
+        }
+    }
+}
+
+/// Appends text with XML's line-end normalization: CR LF and a lone CR become LF.
+fn push_normalized(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(i) = rest.find('\r') {
+        out.push_str(&rest[..i]);
+        out.push('\n');
+        let after = &rest[i + 1..];
+        rest = after.strip_prefix('\n').unwrap_or(after);
+    }
+    out.push_str(rest);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key<'a> {
+    Attribute(&'a str),
+    Element(&'a str),
+    Text,
+}
+
+impl Key<'_> {
+    fn to_value(self) -> Value {
+        match self {
+            Key::Attribute(name) => Value::from(format!("@{name}")),
+            Key::Element(name) => Value::from(name),
+            Key::Text => Value::from("#text"),
+        }
+    }
+}
+
+enum Slot {
+    One(Value),
+    Many(Vec<Value>),
+    Text(String),
+}
+
+/// The entries of an element's map, in order of first occurrence.
+#[derive(Default)]
+struct Entries<'a> {
+    entries: Vec<(Key<'a>, Slot)>,
+    /// Key → position, built once an element has many entries so that wide
+    /// elements stay linear.
+    index: Option<HashMap<Key<'a>, usize>>,
+}
+
+impl<'a> Entries<'a> {
+    const LINEAR_LOOKUP_LIMIT: usize = 16;
+
+    fn push(&mut self, key: Key<'a>, value: Value) {
+        let Some(slot) = self.find(key) else {
+            self.insert(key, Slot::One(value));
+            return;
+        };
+        match slot {
+            Slot::One(first) => {
+                let first = std::mem::replace(first, Value::UNDEFINED);
+                *slot = Slot::Many(vec![first, value]);
+            }
+            Slot::Many(values) => values.push(value),
+            // `#text` is only ever extended by `push_text`.
+            Slot::Text(_) => {}
+        }
+    }
+
+    fn push_text(&mut self, text: String) {
+        match self.find(Key::Text) {
+            Some(Slot::Text(existing)) => existing.push_str(&text),
+            _ => self.insert(Key::Text, Slot::Text(text)),
+        }
+    }
+
+    fn find(&mut self, key: Key<'a>) -> Option<&mut Slot> {
+        let position = match &self.index {
+            Some(index) => index.get(&key).copied(),
+            None => self.entries.iter().position(|(k, _)| *k == key),
+        };
+        position
+            .and_then(|position| self.entries.get_mut(position))
+            .map(|(_, slot)| slot)
+    }
+
+    fn insert(&mut self, key: Key<'a>, slot: Slot) {
+        if let Some(index) = &mut self.index {
+            index.insert(key, self.entries.len());
+        }
+        self.entries.push((key, slot));
+        if self.index.is_none() && self.entries.len() > Self::LINEAR_LOOKUP_LIMIT {
+            let index = self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(position, (key, _))| (*key, position))
+                .collect();
+            self.index = Some(index);
+        }
+    }
+
+    fn into_value(self) -> Value {
+        Value::from_pairs(self.entries.into_iter().map(|(key, slot)| {
+            let value = match slot {
+                Slot::One(value) => value,
+                Slot::Many(values) => Value::from(values),
+                Slot::Text(text) => Value::from(text),
+            };
+            (key.to_value(), value)
+        }))
+    }
+}
+
+/// Collects the source text of the selected elements.
+struct Splitter<'a, 'p> {
+    body: &'a str,
+    /// Local names from the root down; empty selects the root's children.
+    path: &'p [&'p str],
+    /// How many of the open elements, from the root, match the path.
+    matched: usize,
+    item: Option<OpenItem>,
+    items: Vec<String>,
+}
+
+/// The selected element being read.
+struct OpenItem {
+    start: usize,
+    name_end: usize,
+    depth: usize,
+    /// Inherited namespace declarations, ready to insert after the name.
+    declarations: String,
+}
+
+impl<'a, 'p> Splitter<'a, 'p> {
+    fn new(body: &'a str, path: &'p [&'p str]) -> Self {
+        Self {
+            body,
+            path,
+            matched: 0,
+            item: None,
+            items: Vec::new(),
+        }
+    }
+
+    fn selects(&mut self, tag: &StartTag<'_>) -> bool {
+        if self.path.is_empty() {
+            return tag.depth == 2;
+        }
+        if self.matched + 1 != tag.depth || self.path.get(self.matched) != Some(&tag.local) {
+            return false;
+        }
+        self.matched = tag.depth;
+        tag.depth == self.path.len()
+    }
+}
+
+impl<'a> Handler<'a> for Splitter<'a, '_> {
+    fn start(&mut self, tag: &StartTag<'a>, _attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
+        // Selected elements never nest: they all sit at the path's depth.
+        if self.item.is_some() || !self.selects(tag) {
+            return;
+        }
+        let mut declarations = String::new();
+        for (prefix, uri) in namespaces.inherited(tag.depth) {
+            declarations.push_str(" xmlns");
+            if !prefix.is_empty() {
+                declarations.push(':');
+                declarations.push_str(prefix);
+            }
+            declarations.push_str("=\"");
+            declarations.push_str(&escape(uri));
+            declarations.push('"');
+        }
+        self.item = Some(OpenItem {
+            start: tag.start,
+            name_end: tag.name_end,
+            depth: tag.depth,
+            declarations,
+        });
+    }
+
+    fn end(&mut self, depth: usize, end: usize) {
+        if self.matched == depth {
+            self.matched -= 1;
+        }
+        let Some(item) = self.item.take_if(|item| item.depth == depth) else {
+            return;
+        };
+        let head = self.body.get(item.start..item.name_end);
+        let tail = self.body.get(item.name_end..end);
+        if let (Some(head), Some(tail)) = (head, tail) {
+            self.items
+                .push([head, item.declarations.as_str(), tail].concat());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> XmlLimits {
+        XmlLimits::default()
+    }
+
+    /// The parsed value in Debug form, which keeps map order.
+    fn show(text: &str) -> String {
+        match parse(text, &limits()) {
+            Ok(value) => format!("{value:?}"),
+            Err(error) => panic!("unexpected error {error:?} for {text:?}"),
+        }
+    }
+
+    fn error(text: &str) -> XmlError {
+        let parsed = parse(text, &limits());
+        let checked = check(text, &limits());
+        assert_eq!(parsed.as_ref().map(|_| ()), checked.as_ref().map(|_| ()));
+        match checked {
+            Ok(()) => panic!("expected an error for {text:?}"),
+            Err(error) => error,
+        }
+    }
+
+    // --- parse: the shape of the value
+
+    #[test]
+    fn root_name_is_the_single_key() {
+        assert_eq!(
+            show("<Order><Id>42</Id></Order>"),
+            "{'Order': {'Id': '42'}}"
+        );
+    }
+
+    #[test]
+    fn templates_reach_values_by_path() {
+        let doc = parse(
+            "<Order><Id>42</Id><Line><Sku>A</Sku></Line><Line><Sku>B</Sku></Line></Order>",
+            &limits(),
+        )
+        .expect("well-formed");
+        let env = minijinja::Environment::new();
+        let out = env
+            .render_str(
+                "{{ doc.Order.Id }}:{% for l in doc.Order.Line %}{{ l.Sku }}{% endfor %}",
+                Value::from_pairs([("doc", doc)]),
+            )
+            .expect("renders");
+        assert_eq!(out, "42:AB");
+    }
+
+    #[test]
+    fn empty_elements_are_empty_strings() {
+        assert_eq!(show("<a><b/><c></c></a>"), "{'a': {'b': '', 'c': ''}}");
+        assert_eq!(show("<a/>"), "{'a': ''}");
+    }
+
+    #[test]
+    fn text_is_kept_as_written() {
+        assert_eq!(show("<a>  two  words \n</a>"), "{'a': '  two  words \\n'}");
+        assert_eq!(show("<a>   </a>"), "{'a': '   '}");
+    }
+
+    #[test]
+    fn whitespace_between_children_is_ignored() {
+        assert_eq!(
+            show("<a>\n  <b>1</b>\n  <c>2</c>\n</a>"),
+            "{'a': {'b': '1', 'c': '2'}}"
+        );
+    }
+
+    #[test]
+    fn repeated_elements_become_a_list_at_the_first_position() {
+        assert_eq!(
+            show("<o><l>1</l><x>2</x><l>3</l><l>4</l></o>"),
+            "{'o': {'l': ['1', '3', '4'], 'x': '2'}}"
+        );
+    }
+
+    #[test]
+    fn a_single_occurrence_stays_a_single_value() {
+        assert_eq!(show("<o><l>1</l></o>"), "{'o': {'l': '1'}}");
+    }
+
+    #[test]
+    fn repetition_is_per_parent() {
+        assert_eq!(
+            show("<o><p><l>1</l></p><p><l>2</l><l>3</l></p></o>"),
+            "{'o': {'p': [{'l': '1'}, {'l': ['2', '3']}]}}"
+        );
+    }
+
+    #[test]
+    fn attributes_and_text() {
+        assert_eq!(
+            show(r#"<price currency="EUR" net='yes'>12.50</price>"#),
+            "{'price': {'@currency': 'EUR', '@net': 'yes', '#text': '12.50'}}"
+        );
+        assert_eq!(show(r#"<a id="1"/>"#), "{'a': {'@id': '1'}}");
+        // Whitespace-only text beside an attribute is layout.
+        assert_eq!(show("<a id=\"1\">\n</a>"), "{'a': {'@id': '1'}}");
+    }
+
+    #[test]
+    fn text_around_children_is_concatenated() {
+        assert_eq!(
+            show("<p>Hello <b>big</b> world<i/>!</p>"),
+            "{'p': {'#text': 'Hello  world!', 'b': 'big', 'i': ''}}"
+        );
+        assert_eq!(
+            show("<p><b>big</b> world</p>"),
+            "{'p': {'b': 'big', '#text': ' world'}}"
+        );
+    }
+
+    #[test]
+    fn namespace_prefixes_are_dropped() {
+        assert_eq!(
+            show(
+                r#"<ns:Order xmlns:ns="urn:x" xmlns="urn:d" ns:id="7"><ns:Id>1</ns:Id><Note>n</Note></ns:Order>"#
+            ),
+            "{'Order': {'@id': '7', 'Id': '1', 'Note': 'n'}}"
+        );
+        // Only declarations: no attributes, so the element is its text.
+        assert_eq!(show(r#"<a xmlns="urn:a">t</a>"#), "{'a': 't'}");
+    }
+
+    #[test]
+    fn same_local_name_under_different_prefixes_is_a_list() {
+        assert_eq!(
+            show(
+                r#"<r xmlns:a="urn:a" xmlns:b="urn:b" a:k="1" b:k="2"><a:x>1</a:x><b:x>2</b:x></r>"#
+            ),
+            "{'r': {'@k': ['1', '2'], 'x': ['1', '2']}}"
+        );
+    }
+
+    #[test]
+    fn cdata_is_text() {
+        assert_eq!(
+            show("<a><![CDATA[<b>&amp;</b>]]></a>"),
+            "{'a': '<b>&amp;</b>'}"
+        );
+        assert_eq!(show("<a>x<![CDATA[y]]>z</a>"), "{'a': 'xyz'}");
+    }
+
+    #[test]
+    fn comments_and_processing_instructions_are_ignored() {
+        assert_eq!(
+            show(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- c --><?pi x?><a>1<!-- c -->2<?pi?></a><!-- after -->\n"
+            ),
+            "{'a': '12'}"
+        );
+    }
+
+    #[test]
+    fn references_are_decoded() {
+        assert_eq!(
+            show("<a t=\"&quot;&apos;&#x41;\">&lt;&#65;&#x42;&amp;&gt;</a>"),
+            "{'a': {'@t': '\"\\'A', '#text': '<AB&>'}}"
+        );
+    }
+
+    #[test]
+    fn line_ends_are_normalized() {
+        assert_eq!(show("<a>1\r\n2\r3</a>"), "{'a': '1\\n2\\n3'}");
+        assert_eq!(
+            show("<a v=\"1\r\n2\t3&#10;4\"/>"),
+            "{'a': {'@v': '1 2 3\\n4'}}"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted() {
+        assert_eq!(
+            show("\u{FEFF}<?xml version=\"1.0\"?><a>1</a>"),
+            "{'a': '1'}"
+        );
+    }
+
+    // --- parse and check: what is rejected
+
+    #[test]
+    fn doctype_is_rejected() {
+        let laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n <!ENTITY lol2 \"&lol;&lol;\">\n]>\n<lolz>&lol2;</lolz>";
+        let e = error(laughs);
+        assert_eq!(e.message, "DOCTYPE is not allowed");
+        assert_eq!((e.line, e.column), (2, 1));
+        assert_eq!(
+            error("<!DOCTYPE a SYSTEM \"file:///etc/passwd\"><a/>").message,
+            "DOCTYPE is not allowed"
+        );
+        assert_eq!(error("<!doctype a><a/>").message, "DOCTYPE is not allowed");
+        assert_eq!(error("<!DOCTYPE a [").message, "DOCTYPE is not allowed");
+        assert_eq!(error("<a/><!DOCTYPE a>").message, "DOCTYPE is not allowed");
+        // As text it is harmless.
+        assert_eq!(
+            show("<a><![CDATA[<!DOCTYPE a>]]></a>"),
+            "{'a': '<!DOCTYPE a>'}"
+        );
+    }
+
+    #[test]
+    fn unknown_entities_are_rejected() {
+        let e = error("<a>\n  x &nbsp; y</a>");
+        assert!(e.message.contains("&nbsp;"), "{}", e.message);
+        assert_eq!((e.line, e.column), (2, 5));
+        let e = error("<a b=\"&ext;\"/>");
+        assert!(e.message.contains("&ext;"), "{}", e.message);
+        assert_eq!((e.line, e.column), (1, 7));
+        assert!(error("<a>&#0;</a>").message.contains("&#0;"));
+        assert!(error("<a>&#xD800;</a>").message.contains("&#xD800;"));
+        assert!(error("<a>&#+65;</a>").message.contains("&#+65;"));
+        assert!(
+            error("<a>&#99999999999;</a>")
+                .message
+                .contains("character reference")
+        );
+        assert!(error("<a>AT&T</a>").message.contains("&amp;"));
+    }
+
+    #[test]
+    fn depth_limit_boundary() {
+        let three = XmlLimits { max_depth: 3 };
+        assert!(check("<a><b><c/></b></a>", &three).is_ok());
+        assert!(parse("<a><b><c>x</c></b></a>", &three).is_ok());
+        let e = parse("<a><b><c><d/></c></b></a>", &three).expect_err("too deep");
+        assert_eq!(e.message, "nesting deeper than 3 elements");
+        assert_eq!((e.line, e.column), (1, 10));
+        assert_eq!(check("<a><b><c><d></d></c></b></a>", &three), Err(e));
+        assert_eq!(
+            error(&format!("{}{}", "<a>".repeat(65), "</a>".repeat(65))).message,
+            "nesting deeper than 64 elements"
+        );
+        assert!(
+            check(
+                &format!("{}{}", "<a>".repeat(64), "</a>".repeat(64)),
+                &limits()
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn error_position_on_line_three() {
+        let e = error("<Order>\n  <Lines>\n    <Line></Lines>\n</Order>");
+        assert_eq!(
+            e.message,
+            "mismatched end tag: expected </Line>, found </Lines>"
+        );
+        assert_eq!((e.line, e.column), (3, 11));
+        assert_eq!(e.to_string(), e.message);
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let e = error("<a>\r\n<ä>é€</b></a>");
+        assert_eq!((e.line, e.column), (2, 6));
+    }
+
+    #[test]
+    fn malformed_documents_are_rejected() {
+        let cases: &[(&str, &str, (usize, usize))] = &[
+            ("", "no root element: the document is empty", (1, 1)),
+            (" \n ", "no root element: the document is empty", (2, 2)),
+            (
+                "<!-- only -->",
+                "no root element: the document is empty",
+                (1, 14),
+            ),
+            (
+                "<a>",
+                "unexpected end of document: element <a> is not closed",
+                (1, 1),
+            ),
+            (
+                "<a><b></a>",
+                "mismatched end tag: expected </b>, found </a>",
+                (1, 7),
+            ),
+            (
+                "<a></a></b>",
+                "unexpected end tag </b> after the root element",
+                (1, 8),
+            ),
+            (
+                "<a/><b/>",
+                "only one root element is allowed: found another element after it",
+                (1, 5),
+            ),
+            (
+                "<a/>x",
+                "text is not allowed outside the root element",
+                (1, 5),
+            ),
+            (
+                "x<a/>",
+                "text is not allowed outside the root element",
+                (1, 1),
+            ),
+            (
+                "<a/>&amp;",
+                "text is not allowed outside the root element",
+                (1, 5),
+            ),
+            (
+                "<a/><![CDATA[x]]>",
+                "text is not allowed outside the root element",
+                (1, 5),
+            ),
+            ("<a x=\"1\" x=\"2\"/>", "duplicate attribute `x`", (1, 10)),
+            (
+                "<a x=1/>",
+                "the value of attribute `x` must be quoted",
+                (1, 6),
+            ),
+            ("<a x/>", "attribute `x` has no value: expected `=`", (1, 5)),
+            (
+                "<a x=\"1\"y=\"2\"/>",
+                "missing whitespace before attribute `y`",
+                (1, 9),
+            ),
+            (
+                "<a x=\"<\"/>",
+                "`<` is not allowed in an attribute value (write it as &lt;)",
+                (1, 7),
+            ),
+            (
+                "<a>1 < 2</a>",
+                "expected an element name after `<` (write a literal `<` in text as &lt;)",
+                (1, 6),
+            ),
+            ("<1a/>", "invalid element name `1a`", (1, 2)),
+            ("<a:b:c/>", "invalid element name `a:b:c`", (1, 2)),
+            ("<p:a/>", "namespace prefix `p` is not declared", (1, 2)),
+            (
+                "<a p:x=\"1\"/>",
+                "namespace prefix `p` is not declared",
+                (1, 4),
+            ),
+            (
+                "<a xmlns:p=\"\"/>",
+                "namespace prefix `p` cannot be bound to an empty name",
+                (1, 13),
+            ),
+            (
+                "<a>]]></a>",
+                "`]]>` is not allowed in text (write it as ]]&gt;)",
+                (1, 4),
+            ),
+            (
+                "<a>\u{1}</a>",
+                "character U+0001 is not allowed in XML",
+                (1, 4),
+            ),
+            (
+                "<a>\u{FFFF}</a>",
+                "character U+FFFF is not allowed in XML",
+                (1, 4),
+            ),
+            (
+                "<a><!-- x -- y --></a>",
+                "`--` is not allowed inside a comment",
+                (1, 11),
+            ),
+            ("<a", "tag is not closed: missing `>`", (1, 1)),
+            (
+                "<a x=\"1/>",
+                "attribute value is not closed: missing `\"`",
+                (1, 1),
+            ),
+            (
+                "<a><!-- x</a>",
+                "comment is not closed: missing `-->`",
+                (1, 4),
+            ),
+            (
+                "<a><![CDATA[x</a>",
+                "CDATA section is not closed: missing `]]>`",
+                (1, 4),
+            ),
+            (
+                "<a><!x></a>",
+                "unknown markup after `<!`: expected a comment `<!--` or a CDATA section `<![CDATA[`",
+                (1, 4),
+            ),
+            (
+                " <?xml version=\"1.0\"?><a/>",
+                "the XML declaration `<?xml ...?>` is allowed only at the very start of the document",
+                (1, 2),
+            ),
+            (
+                "<a/><?xml version=\"1.0\"?>",
+                "the XML declaration `<?xml ...?>` is allowed only at the very start of the document",
+                (1, 5),
+            ),
+            (
+                "<?xml?><a/>",
+                "the XML declaration must start with version=\"1.0\"",
+                (1, 1),
+            ),
+            (
+                "<?xml version=\"2.0\"?><a/>",
+                "unsupported XML version `2.0`",
+                (1, 16),
+            ),
+            (
+                "<?xml version=\"1.0\" standalone=\"maybe\"?><a/>",
+                "standalone must be \"yes\" or \"no\"",
+                (1, 33),
+            ),
+            (
+                "<?xml version=\"1.0\" foo=\"1\"?><a/>",
+                "unexpected `foo` in the XML declaration",
+                (1, 21),
+            ),
+            (
+                "<a><?XML x?></a>",
+                "processing instruction name `XML` is reserved",
+                (1, 4),
+            ),
+            (
+                "<a><? x?></a>",
+                "a processing instruction must start with a name after `<?`",
+                (1, 4),
+            ),
+            (
+                "<a>&amp</a>",
+                "`&` starts a reference without a closing `;` (write a literal `&` as &amp;)",
+                (1, 4),
+            ),
+        ];
+        for (text, message, position) in cases {
+            let e = error(text);
+            assert_eq!(
+                (e.message.as_str(), (e.line, e.column)),
+                (*message, *position),
+                "for {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn huge_names_make_short_messages() {
+        let name = "n".repeat(10_000);
+        let e = error(&format!("<{name}></x>"));
+        assert!(e.message.len() < 200, "{}", e.message);
+    }
+
+    #[test]
+    fn wide_and_deep_documents_are_handled() {
+        let distinct: String = (0..50_000).map(|i| format!("<e{i}>{i}</e{i}>")).collect();
+        let value = parse(&format!("<r>{distinct}</r>"), &limits()).expect("well-formed");
+        let last = value.get_attr("r").and_then(|r| r.get_attr("e49999"));
+        assert_eq!(last.map(|v| v.to_string()).ok().as_deref(), Some("49999"));
+
+        let many_attributes: String = (0..50_000).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        assert!(check(&format!("<r{many_attributes}/>"), &limits()).is_ok());
+        let duplicated = format!("<r{many_attributes} a7=\"x\"/>");
+        assert_eq!(
+            check(&duplicated, &limits()).map_err(|e| e.message),
+            Err("duplicate attribute `a7`".to_owned())
+        );
+
+        let depth = 100_000;
+        let deep = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        assert!(check(&deep, &XmlLimits { max_depth: depth }).is_ok());
+        assert!(check(&deep, &limits()).is_err());
+    }
+
+    // --- split
+
+    const ORDER: &str = r#"<?xml version="1.0"?>
+<o:Order xmlns:o="urn:o" xmlns="urn:d" xmlns:unused="urn:u">
+  <o:Lines>
+    <o:Line n="1"><Sku>A &amp; B</Sku></o:Line>
+    <o:Note>not a line</o:Note>
+    <o:Line xmlns:o="urn:o2" n="2"/>
+  </o:Lines>
+  <o:Lines><o:Line n="3"/></o:Lines>
+</o:Order>"#;
+
+    #[test]
+    fn split_by_path_carries_namespace_declarations() {
+        let items = split(ORDER, &["Order", "Lines", "Line"], &limits()).expect("well-formed");
+        assert_eq!(
+            items,
+            [
+                r#"<o:Line xmlns:o="urn:o" xmlns="urn:d" xmlns:unused="urn:u" n="1"><Sku>A &amp; B</Sku></o:Line>"#,
+                r#"<o:Line xmlns="urn:d" xmlns:unused="urn:u" xmlns:o="urn:o2" n="2"/>"#,
+                r#"<o:Line xmlns:o="urn:o" xmlns="urn:d" xmlns:unused="urn:u" n="3"/>"#,
+            ]
+        );
+        for item in &items {
+            assert!(check(item, &limits()).is_ok(), "{item}");
+        }
+        assert_eq!(show(&items[0]), "{'Line': {'@n': '1', 'Sku': 'A & B'}}");
+    }
+
+    #[test]
+    fn split_by_children() {
+        let items = split_children(ORDER, &limits()).expect("well-formed");
+        assert_eq!(items.len(), 2);
+        assert!(
+            items[0].starts_with(r#"<o:Lines xmlns:o="urn:o" xmlns="urn:d" xmlns:unused="urn:u">"#)
+        );
+        assert_eq!(
+            items[1],
+            r#"<o:Lines xmlns:o="urn:o" xmlns="urn:d" xmlns:unused="urn:u"><o:Line n="3"/></o:Lines>"#
+        );
+        assert_eq!(split(ORDER, &[], &limits()), Ok(items));
+    }
+
+    #[test]
+    fn split_leaves_out_undeclared_default_namespace() {
+        let items = split_children(r#"<r xmlns="urn:d"><m xmlns=""><i/></m></r>"#, &limits());
+        assert_eq!(items, Ok(vec![r#"<m xmlns="">"#.to_owned() + "<i/></m>"]));
+        let items = split(
+            r#"<r xmlns="urn:d"><m xmlns=""><i/></m></r>"#,
+            &["r", "m", "i"],
+            &limits(),
+        );
+        assert_eq!(items, Ok(vec!["<i/>".to_owned()]));
+    }
+
+    #[test]
+    fn split_escapes_carried_namespace_names() {
+        let items = split_children(r#"<r xmlns:p='urn:"q"&amp;'><p:i/></r>"#, &limits());
+        assert_eq!(
+            items,
+            Ok(vec![
+                r#"<p:i xmlns:p="urn:&quot;q&quot;&amp;"/>"#.to_owned()
+            ])
+        );
+    }
+
+    #[test]
+    fn split_path_selection() {
+        // The path includes the root: another root selects nothing.
+        assert_eq!(
+            split(ORDER, &["Invoice", "Lines", "Line"], &limits()),
+            Ok(vec![])
+        );
+        // A one-name path selects the root itself.
+        let root = split("<a><b/></a>", &["a"], &limits());
+        assert_eq!(root, Ok(vec!["<a><b/></a>".to_owned()]));
+        // Names below a mismatch do not count.
+        let text = "<r><x><i>1</i></x><y><i>2</i></y><x><i>3</i><i>4</i></x></r>";
+        let items = split(text, &["r", "x", "i"], &limits());
+        assert_eq!(
+            items,
+            Ok(vec![
+                "<i>1</i>".to_owned(),
+                "<i>3</i>".into(),
+                "<i>4</i>".into()
+            ])
+        );
+        // Items do not nest, even when a name repeats below an item.
+        let items = split("<r><i><i/></i></r>", &["r", "i"], &limits());
+        assert_eq!(items, Ok(vec!["<i><i/></i>".to_owned()]));
+    }
+
+    #[test]
+    fn split_rejects_malformed_documents() {
+        let e = split("<r><i/><i></r>", &["r", "i"], &limits()).expect_err("malformed");
+        assert_eq!(e.message, "mismatched end tag: expected </i>, found </r>");
+        let e = split_children("<r><i/></r><!DOCTYPE r>", &limits()).expect_err("doctype");
+        assert_eq!(e.message, "DOCTYPE is not allowed");
+    }
+
+    // --- wrap and escape
+
+    #[test]
+    fn wrap_drops_declarations_and_leading_whitespace() {
+        let items = [
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n  <i>1</i>",
+            "\n<i>2</i>",
+            "<?xml-stylesheet href=\"s\"?><i>3</i>",
+        ];
+        let text = wrap("Batch", &[("id", "a&b"), ("n", "\"3\"")], &items);
+        assert_eq!(
+            text,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Batch id=\"a&amp;b\" n=\"&quot;3&quot;\"><i>1</i><i>2</i><?xml-stylesheet href=\"s\"?><i>3</i></Batch>"
+        );
+        assert_eq!(
+            show(&text),
+            "{'Batch': {'@id': 'a&b', '@n': '\"3\"', 'i': ['1', '2', '3']}}"
+        );
+        assert_eq!(
+            wrap("E", &[], &[]),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<E></E>"
+        );
+    }
+
+    #[test]
+    fn escape_borrows_clean_text() {
+        assert!(matches!(
+            escape("plain text é"),
+            Cow::Borrowed("plain text é")
+        ));
+        assert!(matches!(escape(""), Cow::Borrowed("")));
+        assert_eq!(escape("a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
+        assert_eq!(escape("é<"), "é&lt;");
+    }
+
+    // --- properties
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Strings made of XML pieces, so that most inputs get past the first byte.
+        fn xmlish() -> impl Strategy<Value = String> {
+            let pieces = vec![
+                "<a>",
+                "</a>",
+                "<b x='1'>",
+                "</b>",
+                "<c/>",
+                "<p:d xmlns:p=\"u\">",
+                "</p:d>",
+                "text",
+                " ",
+                "\n",
+                "\r\n",
+                "&amp;",
+                "&#65;",
+                "&foo;",
+                "&",
+                ";",
+                "<!--c-->",
+                "<!--",
+                "-->",
+                "<![CDATA[x]]>",
+                "<![CDATA[",
+                "]]>",
+                "<?pi d?>",
+                "<?xml version=\"1.0\"?>",
+                "<!DOCTYPE a>",
+                "<!",
+                "<?",
+                "<",
+                ">",
+                "/",
+                "\"",
+                "'",
+                "=",
+                "x",
+                "é",
+                "\u{FEFF}",
+                "\u{1}",
+                "<a",
+                "</",
+                "xmlns=''",
+            ];
+            prop::collection::vec(prop::sample::select(pieces), 0..24).prop_map(|v| v.concat())
+        }
+
+        #[derive(Debug, Clone)]
+        struct Tree {
+            name: &'static str,
+            attributes: Vec<(&'static str, String)>,
+            content: Content,
+        }
+
+        #[derive(Debug, Clone)]
+        enum Content {
+            Text(String),
+            Children(Vec<Tree>),
+        }
+
+        fn tree() -> impl Strategy<Value = Tree> {
+            let name = prop::sample::select(vec!["A", "B", "p:C", "q:D"]);
+            let attributes = prop::sample::subsequence(vec!["x", "y", "p:z"], 0..=3)
+                .prop_flat_map(|names| {
+                    let values = prop::collection::vec("[a-z<>&'\" ]{0,4}", names.len());
+                    (Just(names), values)
+                })
+                .prop_map(|(names, values)| names.into_iter().zip(values).collect::<Vec<_>>());
+            let leaf = (name.clone(), attributes.clone(), "[a-z<>&'\" ]{0,6}").prop_map(
+                |(name, attributes, text)| Tree {
+                    name,
+                    attributes,
+                    content: Content::Text(text),
+                },
+            );
+            leaf.prop_recursive(3, 24, 4, move |inner| {
+                (
+                    name.clone(),
+                    attributes.clone(),
+                    prop::collection::vec(inner, 0..4),
+                )
+                    .prop_map(|(name, attributes, children)| Tree {
+                        name,
+                        attributes,
+                        content: Content::Children(children),
+                    })
+            })
+        }
+
+        fn render(tree: &Tree, out: &mut String) {
+            out.push('<');
+            out.push_str(tree.name);
+            for (key, value) in &tree.attributes {
+                out.push_str(&format!(" {key}=\"{}\"", escape(value)));
+            }
+            out.push('>');
+            match &tree.content {
+                Content::Text(text) => out.push_str(&escape(text)),
+                Content::Children(children) => {
+                    for child in children {
+                        out.push_str("\n  ");
+                        render(child, out);
+                    }
+                }
+            }
+            out.push_str("</");
+            out.push_str(tree.name);
+            out.push('>');
+        }
+
+        proptest! {
+            #[test]
+            fn parse_and_check_agree_and_never_panic(
+                text in prop_oneof![any::<String>(), xmlish()],
+                max_depth in 0usize..4,
+            ) {
+                let limits = XmlLimits { max_depth };
+                let parsed = parse(&text, &limits).map(|_| ());
+                let checked = check(&text, &limits);
+                prop_assert_eq!(&parsed, &checked);
+                let split = split_children(&text, &limits).map(|_| ());
+                prop_assert_eq!(&split, &checked);
+            }
+
+            #[test]
+            fn split_then_wrap_gives_back_the_items(children in prop::collection::vec(tree(), 0..6)) {
+                let mut text = String::from(
+                    "<?xml version=\"1.0\"?>\n<p:Root xmlns:p=\"urn:p\" xmlns:q=\"urn:q\">",
+                );
+                for child in &children {
+                    text.push_str("\n  ");
+                    render(child, &mut text);
+                }
+                // Only whitespace inside the root would be its text, which no item carries.
+                if !children.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str("</p:Root>");
+
+                let items = split_children(&text, &limits()).expect("generated documents are well-formed");
+                prop_assert_eq!(items.len(), children.len());
+                let refs: Vec<&str> = items.iter().map(String::as_str).collect();
+                let wrapped = wrap("Root", &[], &refs);
+                let original = parse(&text, &limits()).expect("well-formed");
+                let rebuilt = parse(&wrapped, &limits()).expect("wrapped items are well-formed");
+                prop_assert_eq!(format!("{rebuilt:?}"), format!("{original:?}"));
+                prop_assert_eq!(split_children(&wrapped, &limits()).expect("well-formed"), items);
+            }
+        }
+    }
 }

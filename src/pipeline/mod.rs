@@ -315,6 +315,10 @@ impl Execution {
                         }
                         Err(err) => {
                             returned.rollback(mark);
+                            if catch.is_empty() {
+                                // Retries without a catch path: retry, then fail.
+                                return Err(err);
+                            }
                             let error = error_value(&err);
                             let caught: Vec<Document> = batch
                                 .iter()

@@ -285,6 +285,11 @@ steps:
     );
     let returned = run(process, vec![Document::empty()]).await.unwrap();
     assert_eq!(returned.status, Some(StatusCode::CREATED));
+
+    let uncaught =
+        "steps:\n  - try:\n      steps: [ { exception: { status: 503, message: down } } ]\n";
+    let err = run(uncaught, vec![Document::empty()]).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
 #[tokio::test]
@@ -318,4 +323,57 @@ async fn log_passes_documents_through() {
     let process = "steps:\n  - log: { level: debug, message: 'saw {{ body }}' }\n  - return: {}\n";
     let returned = run(process, vec![json("1"), json("2")]).await.unwrap();
     assert_eq!(bodies(&returned), ["1", "2"]);
+}
+
+fn xml(text: &str) -> Document {
+    Document::new(text.to_owned(), MediaType::Xml)
+}
+
+#[tokio::test]
+async fn xml_documents_read_by_occurrence_and_escape_on_output() {
+    let process = r#"
+listen: { operation: create, object: Order, input: xml, output: xml }
+steps:
+  - message: '<Ack id="{{ doc.Order["@id"] }}"><Note>{{ doc.Order.Note }}</Note><Lines>{{ doc.Order.Line | length }}</Lines></Ack>'
+  - return: {}
+"#;
+    let input =
+        r#"<Order id="7"><Note>a &lt;b&gt; &amp; "c"</Note><Line>1</Line><Line>2</Line></Order>"#;
+    let returned = run(process, vec![xml(input)]).await.unwrap();
+    assert_eq!(
+        bodies(&returned),
+        [r#"<Ack id="7"><Note>a &lt;b&gt; &amp; &quot;c&quot;</Note><Lines>2</Lines></Ack>"#]
+    );
+}
+
+#[tokio::test]
+async fn split_and_combine_xml() {
+    let process = r#"
+listen: { operation: create, object: Line, input: xml, output: xml }
+steps:
+  - split: /Order/Lines/Line
+  - message: '<Sku>{{ doc.Line.Sku }}</Sku>'
+  - combine: { wrap: Skus }
+  - return: {}
+"#;
+    let input = r#"<o:Order xmlns:o="urn:o"><Lines><Line><Sku>a</Sku></Line><Line><Sku>b</Sku></Line></Lines></o:Order>"#;
+    let returned = run(process, vec![xml(input)]).await.unwrap();
+    let body = &bodies(&returned)[0];
+    assert!(
+        body.ends_with("<Skus><Sku>a</Sku><Sku>b</Sku></Skus>"),
+        "{body}"
+    );
+
+    // Without a wrap, XML documents are wrapped in `{Object}List`.
+    let process = process.replace("combine: { wrap: Skus }", "combine: {}");
+    let returned = run(&process, vec![xml(input)]).await.unwrap();
+    assert!(bodies(&returned)[0].ends_with("<LineList><Sku>a</Sku><Sku>b</Sku></LineList>"));
+}
+
+#[tokio::test]
+async fn split_refuses_other_content_types() {
+    let err = run("steps:\n  - split: /a\n", vec![Document::empty()])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("works on JSON and XML"), "{err}");
 }
