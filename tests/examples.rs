@@ -1,0 +1,128 @@
+//! End to end: each example root under `examples/`, served by the real
+//! binary and called as its README shows.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::{Server, client, repo_root, run};
+
+#[test]
+fn every_example_root_compiles_cleanly() {
+    let examples = repo_root().join("examples");
+    let mut roots = 0;
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let root = entry.unwrap().path();
+        if !root.is_dir() {
+            continue;
+        }
+        roots += 1;
+        let output = run(&["check", &root.to_string_lossy()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{}: {stderr}", root.display());
+        assert!(
+            stderr.is_empty(),
+            "{}: no warnings expected: {stderr}",
+            root.display()
+        );
+        assert!(
+            root.join("README.md").is_file(),
+            "{} has a README",
+            root.display()
+        );
+    }
+    assert!(roots >= 1);
+}
+
+#[tokio::test]
+async fn order_desk() {
+    let root = repo_root().join("examples/order-desk");
+    let server = Server::start(&root);
+    let http = client();
+
+    let orders = std::fs::read_to_string(root.join("samples/orders.xml")).unwrap();
+    let response = http
+        .post(server.url("/ws/rest/orders"))
+        .header("content-type", "application/xml")
+        .body(orders)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!([
+            {"id": "A-101", "channel": "direct", "due": 600.0, "currency": "EUR", "status": "review"},
+            {"id": "A-100", "channel": "partner", "due": 27.0, "currency": "EUR", "status": "accepted"}
+        ])
+    );
+
+    // A list with no orders answers an empty array.
+    let response = http
+        .post(server.url("/ws/simple/createOrder"))
+        .header("content-type", "application/xml")
+        .body("<OrderList/>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.unwrap(), "");
+
+    let response = http
+        .get(server.url("/ws/rest/orders/A-7"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"id": "A-7", "status": "accepted"})
+    );
+    let response = http
+        .get(server.url("/ws/rest/orders/B-7"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["detail"],
+        "there is no order B-7"
+    );
+
+    let response = http
+        .get(server.url("/ws/simple/queryPrices?skus=X-1,%20Q-2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    assert_eq!(
+        response.text().await.unwrap(),
+        "sku,price,currency\nX-1,12.5,EUR\nQ-2,15.0,EUR\n"
+    );
+
+    let response = http
+        .get(server.url("/ws/rest/ops/ping"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = http
+        .get(server.url("/ws/rest/ops/ping"))
+        .header("x-forwarded-for", "10.9.8.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.unwrap(), "pong from 10.9.8.7");
+    // A client outside the network cannot claim to be inside by adding an entry on the left.
+    let response = http
+        .get(server.url("/ws/rest/ops/ping"))
+        .header("x-forwarded-for", "10.9.8.7, 203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
