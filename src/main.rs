@@ -94,7 +94,10 @@ fn main() -> ExitCode {
 
 fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     use tracing_subscriber::EnvFilter;
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    // The writer thread drains lines in batches and flushes after each batch:
+    // buffering makes that one write per batch instead of one per line.
+    let stderr = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
+    let (writer, guard) = tracing_appender::non_blocking(stderr);
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -16,7 +16,7 @@ use minijinja::value::Value;
 
 use crate::config::raw::{DocType, LogLevel, Mode, Operation};
 use crate::doc::{MediaType, ParseLimits};
-use crate::policy::AccessPolicy;
+use crate::policy::{AccessPolicy, Networks};
 use crate::routes::RouteTable;
 use crate::template::{Escape, ExprId, TemplateId, Templates};
 
@@ -47,7 +47,7 @@ pub struct Settings {
     /// The plain HTTP listener; `None` when `listen = ""`.
     pub listen: Option<SocketAddr>,
     pub limits: Limits,
-    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub trusted_proxies: Networks,
     /// `[vars]`, as templates see them.
     pub vars: Value,
 }

@@ -289,7 +289,7 @@ fn compile_settings(
                 max_xml_depth: limits.max_xml_depth.value as usize,
             },
         },
-        trusted_proxies,
+        trusted_proxies: Networks::new(trusted_proxies),
         vars,
     }
 }

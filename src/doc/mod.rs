@@ -120,8 +120,10 @@ impl Document {
     /// The same properties on a new body.
     pub fn with_body(&self, body: impl Into<Bytes>, media: MediaType) -> Document {
         Document {
+            body: body.into(),
+            media,
             props: self.props.clone(),
-            ..Document::new(body, media)
+            parsed: Arc::new(OnceLock::new()),
         }
     }
 
@@ -194,8 +196,11 @@ impl Document {
     }
 }
 
+/// An empty map value. Shared: most documents never get properties.
 pub fn empty_map() -> Value {
-    Value::from_pairs(std::iter::empty::<(Value, Value)>())
+    static EMPTY: std::sync::LazyLock<Value> =
+        std::sync::LazyLock::new(|| Value::from_pairs(std::iter::empty::<(Value, Value)>()));
+    EMPTY.clone()
 }
 
 fn invalid(message: String) -> Value {

@@ -18,6 +18,7 @@ pub struct Shared {
     pub request: Value,
     pub vars: Value,
     pub limits: ParseLimits,
+    pub execution_id: Arc<str>,
 }
 
 /// The context of one template evaluation: one document, its batch, and the execution.
@@ -25,30 +26,49 @@ pub struct Shared {
 pub struct Scope {
     pub doc: Document,
     pub batch: Batch,
-    pub process: Value,
+    /// The name of the running process (a called process has its own).
+    pub process: Arc<str>,
     pub shared: Arc<Shared>,
 }
 
-/// The documents of a batch, with `docs` computed once when first asked for.
+/// The documents a step works on, with `docs` (their parsed values)
+/// computed once, when a template first asks for it.
 #[derive(Debug, Clone)]
-pub struct Batch {
-    docs: Arc<[Document]>,
-    values: Arc<OnceLock<Value>>,
+pub struct Batch(Arc<BatchInner>);
+
+#[derive(Debug)]
+struct BatchInner {
+    docs: Vec<Document>,
+    values: OnceLock<Value>,
 }
 
 impl Batch {
-    pub fn new(docs: &[Document]) -> Batch {
-        Batch {
-            docs: docs.into(),
-            values: Arc::new(OnceLock::new()),
+    pub fn new(docs: Vec<Document>) -> Batch {
+        Batch(Arc::new(BatchInner {
+            docs,
+            values: OnceLock::new(),
+        }))
+    }
+
+    pub fn docs(&self) -> &[Document] {
+        &self.0.docs
+    }
+
+    /// The documents, moved out when this is the last handle on them.
+    pub fn into_docs(self) -> Vec<Document> {
+        match Arc::try_unwrap(self.0) {
+            Ok(inner) => inner.docs,
+            Err(shared) => shared.docs.clone(),
         }
     }
 
     fn value(&self, limits: &ParseLimits) -> Value {
-        self.values
+        self.0
+            .values
             .get_or_init(|| {
                 Value::from(
-                    self.docs
+                    self.0
+                        .docs
                         .iter()
                         .map(|d| d.value(limits))
                         .collect::<Vec<_>>(),
@@ -67,7 +87,10 @@ impl Object for Scope {
             "docs" => self.batch.value(&self.shared.limits),
             "request" => self.shared.request.clone(),
             "vars" => self.shared.vars.clone(),
-            "process" => self.process.clone(),
+            "process" => Value::from_pairs([
+                ("name", Value::from(&*self.process)),
+                ("execution_id", Value::from(&*self.shared.execution_id)),
+            ]),
             _ => return None,
         })
     }
@@ -85,7 +108,6 @@ pub struct RequestInfo {
     pub params: Vec<(String, String)>,
     pub remote_ip: std::net::IpAddr,
     pub user: Option<String>,
-    query: OnceLock<Value>,
     headers: OnceLock<Value>,
 }
 
@@ -100,7 +122,6 @@ impl RequestInfo {
             params,
             remote_ip,
             user: None,
-            query: OnceLock::new(),
             headers: OnceLock::new(),
         }
     }
@@ -109,23 +130,6 @@ impl RequestInfo {
     pub fn offline() -> RequestInfo {
         let (parts, ()) = http::Request::new(()).into_parts();
         RequestInfo::new(parts, Vec::new(), std::net::IpAddr::from([127, 0, 0, 1]))
-    }
-
-    fn query(&self) -> Value {
-        self.query
-            .get_or_init(|| {
-                // The first value of a repeated parameter wins, so a name is always one string.
-                let mut entries: Vec<(String, String)> = Vec::new();
-                for (name, value) in
-                    form_urlencoded::parse(self.parts.uri.query().unwrap_or("").as_bytes())
-                {
-                    if !entries.iter().any(|(n, _)| *n == name) {
-                        entries.push((name.into_owned(), value.into_owned()));
-                    }
-                }
-                Value::from_pairs(entries)
-            })
-            .clone()
     }
 
     fn headers(&self) -> Value {
@@ -149,6 +153,38 @@ impl RequestInfo {
     }
 }
 
+/// `request.query`: decoded on lookup, without building a map, since a
+/// template usually reads one or two parameters. The first value of a
+/// repeated name wins, so a name is always one string.
+#[derive(Debug)]
+struct Query(Box<str>);
+
+impl Query {
+    fn pairs(&self) -> form_urlencoded::Parse<'_> {
+        form_urlencoded::parse(self.0.as_bytes())
+    }
+}
+
+impl Object for Query {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        self.pairs()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| Value::from(value.into_owned()))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let mut names: Vec<Value> = Vec::new();
+        for (name, _) in self.pairs() {
+            let name = Value::from(name.into_owned());
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        Enumerator::Values(names)
+    }
+}
+
 impl Object for RequestInfo {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         Some(match key.as_str()? {
@@ -160,7 +196,7 @@ impl Object for RequestInfo {
                 .map(Value::from)
                 .unwrap_or(Value::from(())),
             "remote_ip" => Value::from(self.remote_ip.to_string()),
-            "query" => self.query(),
+            "query" => Value::from_object(Query(self.parts.uri.query().unwrap_or("").into())),
             "params" => {
                 Value::from_pairs(self.params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             }

@@ -81,7 +81,7 @@ impl Returned {
 
 pub struct Execution {
     snapshot: Arc<Snapshot>,
-    pub id: String,
+    pub id: Arc<str>,
     shared: Arc<Shared>,
 }
 
@@ -94,11 +94,12 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 impl Execution {
-    pub fn new(snapshot: Arc<Snapshot>, id: String, request: Arc<RequestInfo>) -> Execution {
+    pub fn new(snapshot: Arc<Snapshot>, id: Arc<str>, request: Arc<RequestInfo>) -> Execution {
         let shared = Arc::new(Shared {
             request: Value::from_dyn_object(request),
             vars: snapshot.settings.vars.clone(),
             limits: snapshot.settings.limits.parse,
+            execution_id: id.clone(),
         });
         Execution {
             snapshot,
@@ -115,19 +116,12 @@ impl Execution {
     ) -> Result<Returned, ExecError> {
         let mut returned = Returned::default();
         let steps = &self.snapshot.process(process).steps;
-        let scope = self.process_value(process);
-        self.run_steps(steps, batch, &scope, &mut returned).await?;
+        let name = self.snapshot.process(process).name.clone();
+        self.run_steps(steps, batch, &name, &mut returned).await?;
         Ok(returned)
     }
 
-    fn process_value(&self, process: ProcessId) -> Value {
-        Value::from_pairs([
-            ("name", Value::from(&*self.snapshot.process(process).name)),
-            ("execution_id", Value::from(self.id.as_str())),
-        ])
-    }
-
-    fn scope(&self, doc: &Document, batch: &Batch, process: &Value) -> Value {
+    fn scope(&self, doc: &Document, batch: &Batch, process: &Arc<str>) -> Value {
         Value::from_object(Scope {
             doc: doc.clone(),
             batch: batch.clone(),
@@ -140,7 +134,7 @@ impl Execution {
         &'a self,
         steps: &'a [Step],
         mut batch: Vec<Document>,
-        process: &'a Value,
+        process: &'a Arc<str>,
         returned: &'a mut Returned,
     ) -> StepsFuture<'a> {
         Box::pin(async move {
@@ -158,12 +152,13 @@ impl Execution {
         &self,
         step: &Step,
         batch: Vec<Document>,
-        process: &Value,
+        process: &Arc<str>,
         returned: &mut Returned,
     ) -> Result<Vec<Document>, ExecError> {
         let site = &step.site;
         let templates = &self.snapshot.templates;
-        let all = Batch::new(&batch);
+        let all = Batch::new(batch);
+        let batch = all.docs();
         match &step.kind {
             StepKind::Message {
                 template,
@@ -190,7 +185,7 @@ impl Execution {
                 Ok(vec![first.with_body(text, media.clone())])
             }
             StepKind::Set(props) => {
-                let mut out = batch.clone();
+                let mut out = batch.to_vec();
                 for doc in &mut out {
                     for (name, source) in props {
                         let value = self.value(source, &self.scope(doc, &all, process), site)?;
@@ -246,7 +241,7 @@ impl Execution {
                 let mut out = Vec::new();
                 for path in paths {
                     out.extend(
-                        self.run_steps(path, batch.clone(), process, returned)
+                        self.run_steps(path, batch.to_vec(), process, returned)
                             .await?,
                     );
                 }
@@ -254,16 +249,16 @@ impl Execution {
             }
             StepKind::Split { path } => {
                 let mut out = Vec::new();
-                for doc in &batch {
+                for doc in batch {
                     out.extend(self.split(doc, path, site)?);
                 }
                 Ok(out)
             }
             StepKind::Combine { wrap, xml_wrap } => self
-                .combine(&batch, wrap.as_deref(), xml_wrap, site)
+                .combine(batch, wrap.as_deref(), xml_wrap, site)
                 .map(|doc| vec![doc]),
             StepKind::Return(spec) => {
-                self.return_batch(spec, batch, &all, process, returned, site)?;
+                self.return_batch(spec, &all, process, returned, site)?;
                 Ok(Vec::new())
             }
             StepKind::Stop => Ok(Vec::new()),
@@ -278,20 +273,25 @@ impl Execution {
                 })
             }
             StepKind::Log { level, message } => {
-                for doc in &batch {
+                for doc in batch {
                     let text = templates
                         .render(*message, self.scope(doc, &all, process))
                         .map_err(|e| ExecError::step(site, template_error(&e)))?;
                     self.log(*level, process, site, &text);
                 }
-                Ok(batch)
+                Ok(all.into_docs())
             }
             StepKind::Call(callee) => {
                 let mut callee_returned = Returned::default();
-                let callee_scope = self.process_value(*callee);
-                let steps: &Pipeline = &self.snapshot.process(*callee).steps;
-                self.run_steps(steps, batch, &callee_scope, &mut callee_returned)
-                    .await?;
+                let callee_process = self.snapshot.process(*callee);
+                let steps: &Pipeline = &callee_process.steps;
+                self.run_steps(
+                    steps,
+                    batch.to_vec(),
+                    &callee_process.name,
+                    &mut callee_returned,
+                )
+                .await?;
                 Ok(callee_returned.documents)
             }
             StepKind::Try {
@@ -303,7 +303,7 @@ impl Execution {
                 loop {
                     let mark = returned.documents.len();
                     match self
-                        .run_steps(steps, batch.clone(), process, returned)
+                        .run_steps(steps, batch.to_vec(), process, returned)
                         .await
                     {
                         Ok(out) => return Ok(out),
@@ -358,13 +358,12 @@ impl Execution {
     fn return_batch(
         &self,
         spec: &ReturnSpec,
-        batch: Vec<Document>,
         all: &Batch,
-        process: &Value,
+        process: &Arc<str>,
         returned: &mut Returned,
         site: &StepSite,
     ) -> Result<(), ExecError> {
-        let scope = self.scope(&batch[0], all, process);
+        let scope = self.scope(&all.docs()[0], all, process);
         match &spec.status {
             Some(StatusSource::Fixed(status)) => returned.status = Some(*status),
             Some(StatusSource::Dynamic(source)) => {
@@ -400,7 +399,7 @@ impl Execution {
             returned.content_type = Some(content_type.clone());
         }
         returned.any = true;
-        returned.documents.extend(batch);
+        returned.documents.extend(all.docs().iter().cloned());
         Ok(())
     }
 
@@ -510,9 +509,8 @@ impl Execution {
         ))
     }
 
-    fn log(&self, level: LogLevel, process: &Value, site: &StepSite, text: &str) {
-        let process = process.get_attr("name").unwrap_or_default();
-        let process = process.as_str().unwrap_or_default();
+    fn log(&self, level: LogLevel, process: &Arc<str>, site: &StepSite, text: &str) {
+        let process: &str = process;
         macro_rules! emit {
             ($level:expr) => {
                 tracing::event!(target: "flowgate::process", $level, process, execution_id = %self.id, step = %site.path, "{text}")

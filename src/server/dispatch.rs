@@ -20,7 +20,7 @@ use super::output;
 use super::problem::{Problem, kind, prefers_xml};
 use crate::pipeline::context::RequestInfo;
 use crate::pipeline::{ExecError, Execution};
-use crate::policy::{Networks, client_ip};
+use crate::policy::client_ip;
 use crate::routes::RouteMatch;
 use crate::snapshot::{Process, ProcessId, Snapshot};
 
@@ -74,7 +74,7 @@ pub async fn handle(
             tracing::info!(
                 process = %name,
                 status = response.status().as_u16(),
-                duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+                duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
                 execution_id = execution_id.as_deref().unwrap_or(""),
                 "Request"
             );
@@ -89,7 +89,7 @@ async fn serve_process(
     params: Vec<(String, String)>,
     request: Request<Incoming>,
     peer: SocketAddr,
-) -> (Response<Body>, Option<String>) {
+) -> (Response<Body>, Option<Arc<str>>) {
     let process = snapshot.process(id);
     let Some(listen) = &process.listen else {
         // Only processes with a listen block have routes.
@@ -110,13 +110,12 @@ async fn serve_process(
         return (response, None);
     }
 
-    let trusted = Networks::new(snapshot.settings.trusted_proxies.clone());
     let forwarded = parts
         .headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok());
-    let remote_ip = client_ip(peer.ip(), forwarded, &trusted);
+    let remote_ip = client_ip(peer.ip(), forwarded, &snapshot.settings.trusted_proxies);
     if !process.access.admits_ip(remote_ip) {
         let problem = Problem::new(
             StatusCode::FORBIDDEN,
@@ -126,7 +125,7 @@ async fn serve_process(
         return (problem_response(&problem, wants_xml, None), None);
     }
 
-    let execution_id = uuid::Uuid::now_v7().to_string();
+    let execution_id: Arc<str> = uuid::Uuid::now_v7().to_string().into();
     let limits = snapshot.settings.limits;
     let fail = |problem: Problem| {
         let problem = problem.with_execution_id(Some(&execution_id));
@@ -173,15 +172,13 @@ async fn serve_process(
         return (response, Some(execution_id));
     }
 
-    let returned = match tokio::time::timeout(limits.request_timeout, execution.run(id, batch))
-        .await
-    {
-        Ok(Ok(returned)) => returned,
-        Ok(Err(err)) => {
+    let returned = match within(limits.request_timeout, execution.run(id, batch)).await {
+        Some(Ok(returned)) => returned,
+        Some(Err(err)) => {
             log_failure(&process.name, &execution_id, &err);
             return fail(exec_problem(&err));
         }
-        Err(_) => {
+        None => {
             tracing::warn!(process = %process.name, execution_id = %execution_id, "Process ran past request_timeout");
             return fail(Problem::new(
                 StatusCode::GATEWAY_TIMEOUT,
@@ -205,6 +202,20 @@ async fn serve_process(
             tracing::error!(process = %process.name, execution_id = %execution_id, error = %err, "Process output cannot be sent");
             fail(failed_problem())
         }
+    }
+}
+
+/// Runs `future` for at most `limit`; `None` when time ran out. Most
+/// processes finish on their first poll, and those never arm a timer.
+async fn within<F: std::future::Future>(
+    limit: std::time::Duration,
+    future: F,
+) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
+    match first {
+        std::task::Poll::Ready(output) => Some(output),
+        std::task::Poll::Pending => tokio::time::timeout(limit, future).await.ok(),
     }
 }
 
