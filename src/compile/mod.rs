@@ -673,3 +673,165 @@ pub(crate) fn compile_files(files: &[(&str, &str)]) -> Compilation {
     }
     compile_root(dir.path())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn messages(compilation: &Compilation) -> Vec<String> {
+        compilation
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn names_come_from_the_file_stem_unless_given() {
+        let compilation = compile_files(&[
+            ("processes/sub/first-one.yaml", "steps: []\n"),
+            ("processes/second.toml", "name = \"renamed\"\nsteps = []\n"),
+        ]);
+        let snapshot = compilation.snapshot.expect("compiles");
+        let mut names: Vec<&str> = snapshot.processes.iter().map(|p| &*p.name).collect();
+        names.sort();
+        assert_eq!(names, ["first-one", "renamed"]);
+    }
+
+    #[test]
+    fn listen_blocks_become_routes() {
+        let compilation = compile_files(&[(
+            "processes/p.yaml",
+            "listen:\n  operation: upsert\n  object: Customer\n  rest: put /customers/{id}\n  input: json\n  output: json\n",
+        )]);
+        let snapshot = compilation.snapshot.expect("compiles");
+        let listen = snapshot.processes[0].listen.as_ref().unwrap();
+        assert_eq!(listen.simple_path, "upsertCustomer");
+        assert_eq!(
+            listen.rest,
+            Some(RestRoute {
+                method: Method::PUT,
+                pattern: "/customers/{id}".into()
+            })
+        );
+        assert_eq!(snapshot.routes.entries().len(), 2);
+    }
+
+    #[test]
+    fn listen_mistakes() {
+        let compilation = compile_files(&[(
+            "processes/p.yaml",
+            "listen:\n  operation: get\n  object: Bad-Name\n  rest: FETCH /x\n  input: json\n  content_type: text/csv\n",
+        )]);
+        assert!(compilation.snapshot.is_none());
+        let messages = messages(&compilation);
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("not a valid object name")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("`FETCH` is not a method")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("applies to `output: data` only")),
+            "{messages:?}"
+        );
+
+        let compilation = compile_files(&[(
+            "processes/p.yaml",
+            "listen: { operation: get, object: X, rest: GET /x, input: json }\n",
+        )]);
+        assert!(
+            compilation
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("carries no body"))
+        );
+    }
+
+    #[test]
+    fn features_of_later_versions_are_refused_not_ignored() {
+        let compilation = compile_files(&[
+            (
+                "flowgate.toml",
+                "[server.https]\nlisten = \"0.0.0.0:9093\"\ncert = \"c\"\nkey = \"k\"\n[reload]\ndebounce = \"1s\"\n",
+            ),
+            (
+                "processes/p.yaml",
+                "listen: { operation: get, object: X, soap: true }\naccess: { auth: [basic] }\nsteps:\n  - map: { to: x, value: {} }\n",
+            ),
+        ]);
+        assert!(compilation.snapshot.is_none());
+        let messages = messages(&compilation);
+        for expected in [
+            "`[server.https]` is not supported",
+            "`soap` is not supported",
+            "authentication `basic`",
+            "the `map` step",
+        ] {
+            assert!(
+                messages.iter().any(|m| m.contains(expected)),
+                "{expected}: {messages:?}"
+            );
+        }
+        assert_eq!(compilation.diagnostics.warning_count(), 1, "{messages:?}");
+    }
+
+    #[test]
+    fn limits_are_checked() {
+        let compilation = compile_files(&[(
+            "flowgate.toml",
+            "[limits]\nmax_header_bytes = \"1KiB\"\nmax_json_depth = 500\nmax_concurrency = 0\n",
+        )]);
+        assert_eq!(
+            compilation.diagnostics.error_count(),
+            3,
+            "{:?}",
+            messages(&compilation)
+        );
+    }
+
+    #[test]
+    fn settings_reach_the_snapshot() {
+        let compilation = compile_files(&[(
+            "flowgate.toml",
+            "[server]\nlisten = \"\"\ntrusted_proxies = [\"10.0.0.0/8\"]\n[limits]\nmax_body = \"2KiB\"\nrequest_timeout = \"250ms\"\n[vars]\nregion = \"eu\"\n",
+        )]);
+        let snapshot = compilation.snapshot.expect("compiles");
+        let settings = &snapshot.settings;
+        assert_eq!(settings.listen, None);
+        assert_eq!(settings.limits.max_body, 2048);
+        assert_eq!(
+            settings.limits.request_timeout,
+            std::time::Duration::from_millis(250)
+        );
+        assert!(
+            settings
+                .trusted_proxies
+                .contains("10.1.1.1".parse().unwrap())
+        );
+        assert_eq!(
+            settings.vars.get_attr("region").unwrap().as_str(),
+            Some("eu")
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever a process file holds, compiling reports and never panics.
+        #[test]
+        fn compiling_never_panics(text in "(listen:|steps:|  - |message: |\\{\\{ |\\}\\}|route:|cases:|by: |\"|'|\\[|\\]|\\{|\\}|: |\n|[a-z]{1,6}|-|#|&|\\*|!|%|@|`|\\||>|[0-9]{1,3})*") {
+            let compilation = compile_files(&[("processes/p.yaml", &text), ("processes/q.toml", &text)]);
+            prop_assert!(compilation.snapshot.is_some() || compilation.diagnostics.has_errors());
+        }
+    }
+}

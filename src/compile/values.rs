@@ -56,7 +56,7 @@ pub fn span_within(
             }
         }
         // Skip to the next character of the value, past indentation.
-        if let Some(next) = value[target.min(value.len())..].chars().next()
+        if let Some(next) = value.get(target..).and_then(|rest| rest.chars().next())
             && let Some(found) = written[cursor..].find(next)
             && written[cursor..cursor + found].trim().is_empty()
         {
