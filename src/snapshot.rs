@@ -18,7 +18,7 @@ use crate::config::raw::{DocType, LogLevel, Mode, Operation};
 use crate::doc::{MediaType, ParseLimits};
 use crate::policy::{AccessPolicy, Networks};
 use crate::routes::RouteTable;
-use crate::template::{Escape, ExprId, TemplateId, Templates};
+use crate::template::{ExprId, TemplateId, Templates};
 
 #[derive(Debug)]
 pub struct Snapshot {
@@ -213,14 +213,18 @@ pub struct ReturnSpec {
     pub content_type: Option<String>,
 }
 
+/// An HTTP status a process may answer with: 100 to 599.
+pub fn http_status(code: &str) -> Option<http::StatusCode> {
+    let code = code.trim().parse::<u16>().ok()?;
+    (100..=599)
+        .contains(&code)
+        .then(|| http::StatusCode::from_u16(code).ok())
+        .flatten()
+}
+
 #[derive(Debug)]
 pub enum StatusSource {
     Fixed(http::StatusCode),
     /// Evaluated per execution; must give a number from 100 to 599.
     Dynamic(ValueSource),
-}
-
-/// Escaping used for templates that build a body of this media type.
-pub fn escape_for(media: &MediaType) -> Escape {
-    Escape::for_media_type(media.as_str())
 }

@@ -11,7 +11,7 @@ use minijinja::{
     AutoEscape, Environment, Error, Expression, Output, State, Template, UndefinedBehavior,
 };
 
-use crate::doc::xml;
+use crate::doc::{MediaType, xml};
 
 /// How a template's output is escaped, chosen from the content type it produces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,23 +30,19 @@ pub enum Escape {
 }
 
 impl Escape {
-    /// The escaping for a media type: `application/json`, `…+xml`, `text/html`, …
-    pub fn for_media_type(media_type: &str) -> Escape {
-        let essence = media_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if essence == "application/json" || essence == "text/json" || essence.ends_with("+json") {
-            Escape::Json
-        } else if essence == "application/xml" || essence == "text/xml" || essence.ends_with("+xml")
-        {
-            Escape::Xml
-        } else if essence == "text/html" {
-            Escape::Html
-        } else {
-            Escape::None
+    /// The escaping for templates that build a body of this media type.
+    pub fn for_media(media: &MediaType) -> Escape {
+        match media {
+            MediaType::Json => Escape::Json,
+            MediaType::Xml => Escape::Xml,
+            MediaType::Other(content_type) => {
+                let essence = content_type.split(';').next().unwrap_or("").trim();
+                if essence.eq_ignore_ascii_case("text/html") {
+                    Escape::Html
+                } else {
+                    Escape::None
+                }
+            }
         }
     }
 

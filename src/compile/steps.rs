@@ -19,7 +19,7 @@ use crate::diag::{Diagnostics, SourceFile};
 use crate::doc::MediaType;
 use crate::snapshot::{
     Listen, Pipeline, ProcessId, ReturnSpec, StatusSource, Step, StepKind, StepSite, ValueSource,
-    escape_for,
+    http_status,
 };
 use crate::template::{self, Escape, ExprId, TemplateId, TemplatesBuilder};
 
@@ -248,7 +248,7 @@ impl<'a> StepCompiler<'a> {
             }
             None => self.default_media.clone(),
         };
-        let template = self.template(&step.template, escape_for(&media))?;
+        let template = self.template(&step.template, Escape::for_media(&media))?;
         Some(StepKind::Message {
             template,
             media,
@@ -367,33 +367,14 @@ impl<'a> StepCompiler<'a> {
         let status = match &step.status {
             None => None,
             Some(status) => match &status.kind {
-                NodeKind::Int(code) => match u16::try_from(*code)
-                    .ok()
-                    .and_then(|c| StatusCode::from_u16(c).ok())
-                {
-                    Some(code) if (100..=599).contains(&code.as_u16()) => {
-                        Some(StatusSource::Fixed(code))
-                    }
-                    _ => {
-                        self.error(
-                            status.span,
-                            format!("`{code}` is not an HTTP status: use 100 to 599"),
-                        );
-                        ok = false;
-                        None
-                    }
-                },
-                NodeKind::Str(text) if !template::is_template(text) => {
-                    match text
-                        .trim()
-                        .parse::<u16>()
-                        .ok()
-                        .and_then(|c| StatusCode::from_u16(c).ok())
-                    {
-                        Some(code) if (100..=599).contains(&code.as_u16()) => {
-                            Some(StatusSource::Fixed(code))
-                        }
-                        _ => {
+                NodeKind::Str(text) if template::is_template(text) => self
+                    .value_source(status, Escape::None)
+                    .map(StatusSource::Dynamic),
+                NodeKind::Int(_) | NodeKind::Str(_) => {
+                    let text = status.scalar_text().unwrap_or_default();
+                    match http_status(&text) {
+                        Some(code) => Some(StatusSource::Fixed(code)),
+                        None => {
                             self.error(
                                 status.span,
                                 format!("`{text}` is not an HTTP status: use 100 to 599"),
@@ -403,9 +384,6 @@ impl<'a> StepCompiler<'a> {
                         }
                     }
                 }
-                NodeKind::Str(_) => self
-                    .value_source(status, Escape::None)
-                    .map(StatusSource::Dynamic),
                 other => {
                     self.error(
                         status.span,

@@ -8,8 +8,8 @@
 //! `Spanned`):
 //!
 //! * [`Spanned<T>`] keeps the span of a value next to it;
-//! * [`Node`] itself can be a field, which defers decoding that part of the
-//!   tree (step lists are decoded step by step, so one bad step does not hide
+//! * [`Node`] itself can be a field (a spanned copy of that part of the
+//!   tree), which defers decoding it (step lists are decoded step by step, so one bad step does not hide
 //!   the errors of the others).
 
 use std::fmt;
@@ -23,7 +23,6 @@ use serde::{Deserialize, forward_to_deserialize_any};
 use super::node::{Key, Node, NodeKind, Span};
 
 const SPANNED: &str = "$flowgate::private::Spanned";
-const NODE: &str = "$flowgate::private::Node";
 
 /// Decodes `T` from a node. Errors carry the span of what was wrong.
 pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, DeError> {
@@ -353,7 +352,6 @@ impl<'de, 'a> Deserializer<'de> for NodeDeserializer<'a> {
     ) -> Result<V::Value, DeError> {
         match name {
             SPANNED => visitor.visit_seq(SpanParts::new(self.node.span, self)),
-            NODE => visitor.visit_seq(SpanParts::new(self.node.span, self)),
             _ => {
                 let span = self.node.span;
                 visitor
@@ -662,30 +660,8 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
 /// A [`Node`] field keeps that part of the tree, spans and all, for later.
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct NodeVisitor;
-
-        impl<'de> Visitor<'de> for NodeVisitor {
-            type Value = Node;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any value")
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
-                let start: u32 = seq.next_element()?.unwrap_or_default();
-                let end: u32 = seq.next_element()?.unwrap_or_default();
-                let kind: KindOnly = seq
-                    .next_element()?
-                    .ok_or_else(|| de::Error::custom("a node without its value"))?;
-                Ok(Node::new(Span { start, end }, kind.0))
-            }
-
-            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
-                Ok(Node::new(Span::default(), KindOnly::deserialize(d)?.0))
-            }
-        }
-
-        deserializer.deserialize_newtype_struct(NODE, NodeVisitor)
+        let spanned = Spanned::<KindOnly>::deserialize(deserializer)?;
+        Ok(Node::new(spanned.span, spanned.value.0))
     }
 }
 

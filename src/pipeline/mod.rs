@@ -21,6 +21,7 @@ use crate::config::raw::LogLevel;
 use crate::doc::{Document, MediaType, json, xml};
 use crate::snapshot::{
     Pipeline, ProcessId, ReturnSpec, Snapshot, StatusSource, Step, StepKind, StepSite, ValueSource,
+    http_status,
 };
 use context::{Batch, RequestInfo, Scope, Shared};
 
@@ -68,8 +69,6 @@ pub struct Returned {
     pub status: Option<StatusCode>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub content_type: Option<String>,
-    /// Whether any `return` ran at all.
-    pub any: bool,
 }
 
 impl Returned {
@@ -368,18 +367,12 @@ impl Execution {
             Some(StatusSource::Fixed(status)) => returned.status = Some(*status),
             Some(StatusSource::Dynamic(source)) => {
                 let value = self.value(source, &scope, site)?;
-                let code = value_text(&value)
-                    .trim()
-                    .parse::<u16>()
-                    .ok()
-                    .and_then(|c| StatusCode::from_u16(c).ok())
-                    .filter(|c| (100..=599).contains(&c.as_u16()))
-                    .ok_or_else(|| {
-                        ExecError::step(
-                            site,
-                            format!("the status `{value}` is not a number from 100 to 599"),
-                        )
-                    })?;
+                let code = http_status(&value_text(&value)).ok_or_else(|| {
+                    ExecError::step(
+                        site,
+                        format!("the status `{value}` is not a number from 100 to 599"),
+                    )
+                })?;
                 returned.status = Some(code);
             }
             None => {}
@@ -398,7 +391,6 @@ impl Execution {
         if let Some(content_type) = &spec.content_type {
             returned.content_type = Some(content_type.clone());
         }
-        returned.any = true;
         returned.documents.extend(all.docs().iter().cloned());
         Ok(())
     }

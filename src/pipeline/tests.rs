@@ -177,7 +177,7 @@ steps:
     let process = "steps:\n  - split: /nothing/here\n  - return: {}\n";
     let returned = run(process, vec![json(r#"{"a": 1}"#)]).await.unwrap();
     assert!(returned.documents.is_empty());
-    assert!(!returned.any);
+    assert!(returned.documents.is_empty() && returned.status.is_none());
 }
 
 #[tokio::test]
@@ -205,7 +205,7 @@ async fn a_process_without_return_returns_nothing() {
     let returned = run("steps:\n  - message: hi\n", vec![Document::empty()])
         .await
         .unwrap();
-    assert!(!returned.any);
+    assert!(returned.documents.is_empty() && returned.status.is_none());
     assert!(returned.documents.is_empty());
 }
 
@@ -300,7 +300,7 @@ steps:
   - exception: "never raised"
 "#;
     let returned = run(process, vec![Document::empty()]).await.unwrap();
-    assert!(!returned.any);
+    assert!(returned.documents.is_empty() && returned.status.is_none());
 }
 
 #[tokio::test]

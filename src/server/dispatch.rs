@@ -12,7 +12,6 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
-use hyper::body::Incoming;
 
 use super::Gateway;
 use super::input;
@@ -29,11 +28,16 @@ pub type Body = Full<Bytes>;
 const STATUS_PATH: &str = "/_admin/status";
 const EXECUTION_ID: &str = "x-execution-id";
 
-pub async fn handle(
+/// Serves one request. Generic over the body so tests can call it without a socket.
+pub async fn handle<B>(
     gateway: Arc<Gateway>,
-    request: Request<Incoming>,
+    request: Request<B>,
     peer: SocketAddr,
-) -> Response<Body> {
+) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let started = Instant::now();
     let snapshot = gateway.snapshot();
     let method = request.method().clone();
@@ -83,13 +87,17 @@ pub async fn handle(
     }
 }
 
-async fn serve_process(
+async fn serve_process<B>(
     snapshot: Arc<Snapshot>,
     id: ProcessId,
     params: Vec<(String, String)>,
-    request: Request<Incoming>,
+    request: Request<B>,
     peer: SocketAddr,
-) -> (Response<Body>, Option<Arc<str>>) {
+) -> (Response<Body>, Option<Arc<str>>)
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let process = snapshot.process(id);
     let Some(listen) = &process.listen else {
         // Only processes with a listen block have routes.
@@ -338,22 +346,13 @@ fn method_not_allowed(method: &Method, allow: &[Method], as_xml: bool) -> Respon
     response
 }
 
-fn status_response(method: &Method, generation: Option<u64>) -> Response<Body> {
+/// A gateway serves only once a snapshot is live, so its status is always ok.
+fn status_response(method: &Method, generation: u64) -> Response<Body> {
     if *method != Method::GET && *method != Method::HEAD {
         return method_not_allowed(method, &[Method::GET, Method::HEAD], false);
     }
-    let (status, body) = match generation {
-        Some(generation) => (
-            StatusCode::OK,
-            format!(r#"{{"status":"ok","generation":{generation}}}"#),
-        ),
-        None => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            r#"{"status":"starting"}"#.to_owned(),
-        ),
-    };
+    let body = format!(r#"{{"status":"ok","generation":{generation}}}"#);
     let mut response = Response::new(Body::new(Bytes::from(body)));
-    *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -371,7 +370,7 @@ impl Drop for Slot<'_> {
 }
 
 impl Gateway {
-    fn enter(&self, max: usize) -> Option<Slot<'_>> {
+    pub(super) fn enter(&self, max: usize) -> Option<Slot<'_>> {
         let before = self.in_flight.fetch_add(1, Ordering::AcqRel);
         let slot = Slot(&self.in_flight);
         (before < max).then_some(slot)

@@ -8,18 +8,17 @@
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 
 use super::problem::{Problem, kind};
 use crate::config::raw::DocType;
 use crate::doc::{Document, MediaType, ParseLimits, json, xml};
 
 /// Reads the whole body, refusing more than `max_body` bytes.
-pub async fn read_body(
-    headers: &HeaderMap,
-    body: Incoming,
-    max_body: u64,
-) -> Result<Bytes, Problem> {
+pub async fn read_body<B>(headers: &HeaderMap, body: B, max_body: u64) -> Result<Bytes, Problem>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let too_large = || {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -51,11 +51,13 @@ impl Gateway {
     }
 
     /// The generation of the live snapshot, counting from 1.
-    pub fn generation(&self) -> Option<u64> {
-        Some(self.generation.load(Ordering::Acquire))
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
-    /// Makes `snapshot` live for every request that starts from now on.
+    /// Makes `snapshot` live for every request that starts from now on;
+    /// requests already running finish on the one they loaded. Returns the
+    /// new generation.
     pub fn swap(&self, snapshot: Snapshot) -> u64 {
         self.snapshot.store(Arc::new(snapshot));
         self.generation.fetch_add(1, Ordering::AcqRel) + 1
@@ -129,3 +131,6 @@ fn connection_builder(snapshot: &Snapshot) -> auto::Builder<TokioExecutor> {
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
     builder
 }
+
+#[cfg(test)]
+mod tests;
