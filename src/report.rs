@@ -27,9 +27,12 @@ pub fn routes_table(snapshot: &Snapshot) -> String {
             None => "auth none".to_owned(),
         };
         rows.push([
-            method
-                .map(|m| m.to_string())
-                .unwrap_or_else(|| "ANY".to_owned()),
+            match method {
+                Some(method) => method.to_string(),
+                // The simple URL: any method, or the ones that carry a body.
+                None if listen.takes_body() => "POST,PUT,PATCH".to_owned(),
+                None => "ANY".to_owned(),
+            },
             path,
             process.name.to_string(),
             listen.input.as_str().to_owned(),
