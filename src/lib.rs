@@ -10,6 +10,7 @@ pub mod compile;
 pub mod config;
 pub mod diag;
 pub mod doc;
+pub mod logging;
 pub mod pipeline;
 pub mod policy;
 pub mod report;

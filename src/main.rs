@@ -9,8 +9,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use flowgate::compile::{Compilation, compile_root};
-use flowgate::report;
 use flowgate::server::{self, Gateway};
+use flowgate::{logging, report};
 
 /// Declarative integration processes served as web services.
 ///
@@ -73,7 +73,10 @@ enum CheckFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _log_guard = init_logging(cli.log_format);
+    let _log_guard = logging::init(match cli.log_format {
+        LogFormat::Text => logging::LogFormat::Text,
+        LogFormat::Json => logging::LogFormat::Json,
+    });
     let result = match cli.command {
         None => serve(ServeArgs {
             root: PathBuf::from("."),
@@ -90,23 +93,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
-    use tracing_subscriber::EnvFilter;
-    // The writer thread drains lines in batches and flushes after each batch:
-    // buffering makes that one write per batch instead of one per line.
-    let stderr = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
-    let (writer, guard) = tracing_appender::non_blocking(stderr);
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
-    match format {
-        LogFormat::Text => builder.with_ansi(false).init(),
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-    }
-    guard
 }
 
 /// Prints diagnostics to stderr; the snapshot when there was no error.

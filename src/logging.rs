@@ -1,0 +1,247 @@
+//! Log setup: structured lines on stderr, written off the request path.
+//!
+//! Lines go to a background writer thread (tracing-appender) that writes
+//! them in batches. The text format is flowgate's own: one line a request is
+//! the default at info level, so formatting it is on the hot path, and the
+//! general-purpose formatter costs several times more than this one.
+//!
+//! ```text
+//! 2026-11-28T13:18:44.326549Z INFO Request process=hello status=200 duration_us=391 execution_id=01a2…
+//! ```
+
+use std::cell::RefCell;
+use std::fmt::{self, Write as _};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Installs the global subscriber; keep the guard alive until exit, it
+/// flushes the last lines.
+pub fn init(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+    use tracing_subscriber::EnvFilter;
+    // The writer thread drains lines in batches and flushes after each batch:
+    // buffering makes that one write per batch instead of one per line.
+    let stderr = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
+    let (writer, guard) = tracing_appender::non_blocking(stderr);
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
+    match format {
+        LogFormat::Text => builder.event_format(TextFormat).init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+    guard
+}
+
+/// `TIME LEVEL message key=value …`, without ANSI colours or span context.
+pub struct TextFormat;
+
+impl<S, N> FormatEvent<S, N> for TextFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        FIELDS.with(|fields| {
+            let mut fields = fields.borrow_mut();
+            fields.message.clear();
+            fields.rest.clear();
+            event.record(&mut *fields);
+            write_timestamp(&mut writer, SystemTime::now())?;
+            writeln!(
+                writer,
+                " {} {}{}",
+                event.metadata().level(),
+                fields.message,
+                fields.rest
+            )
+        })
+    }
+}
+
+thread_local! {
+    /// Reused per thread so formatting a line allocates nothing once warm.
+    static FIELDS: RefCell<Fields> = RefCell::new(Fields::default());
+}
+
+#[derive(Default)]
+struct Fields {
+    message: String,
+    rest: String,
+}
+
+impl Fields {
+    fn key(&mut self, field: &Field) {
+        self.rest.push(' ');
+        self.rest.push_str(field.name());
+        self.rest.push('=');
+    }
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+            return;
+        }
+        self.key(field);
+        write_value(&mut self.rest, value);
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.key(field);
+        let _ = write!(self.rest, "{value}");
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.key(field);
+        let _ = write!(self.rest, "{value}");
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.key(field);
+        self.rest.push_str(if value { "true" } else { "false" });
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.message, "{value:?}");
+            return;
+        }
+        self.key(field);
+        // `%value` fields arrive here; their Debug is their Display.
+        let start = self.rest.len();
+        let _ = write!(self.rest, "{value:?}");
+        let written = &self.rest[start..];
+        if needs_quotes(written) && !written.starts_with('"') {
+            let text = self.rest.split_off(start);
+            write_value(&mut self.rest, &text);
+        }
+    }
+}
+
+fn needs_quotes(value: &str) -> bool {
+    value.is_empty() || value.contains(|c: char| c.is_whitespace() || c == '"' || c == '=')
+}
+
+/// A value as is when it is one word, else quoted with escapes.
+fn write_value(out: &mut String, value: &str) {
+    if needs_quotes(value) {
+        let _ = write!(out, "{value:?}");
+    } else {
+        out.push_str(value);
+    }
+}
+
+/// RFC 3339 in UTC with microseconds: `2026-11-28T13:18:44.326549Z`.
+fn write_timestamp(out: &mut impl fmt::Write, now: SystemTime) -> fmt::Result {
+    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        since.subsec_micros()
+    )
+}
+
+/// Days since 1970-01-01 to a (year, month, day) date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps() {
+        let mut out = String::new();
+        write_timestamp(&mut out, UNIX_EPOCH).unwrap();
+        assert_eq!(out, "1970-01-01T00:00:00.000000Z");
+        out.clear();
+        // 2026-11-28T13:18:44.326549Z
+        let at = UNIX_EPOCH + Duration::from_micros(1_795_871_924_326_549);
+        write_timestamp(&mut out, at).unwrap();
+        assert_eq!(out, "2026-11-28T13:18:44.326549Z");
+        out.clear();
+        // A leap day.
+        write_timestamp(&mut out, UNIX_EPOCH + Duration::from_secs(951_782_400)).unwrap();
+        assert_eq!(out, "2000-02-29T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn values_are_quoted_only_when_needed() {
+        let mut out = String::new();
+        write_value(&mut out, "hello");
+        out.push(' ');
+        write_value(&mut out, "two words");
+        out.push(' ');
+        write_value(&mut out, "");
+        assert_eq!(out, r#"hello "two words" """#);
+    }
+
+    #[test]
+    fn lines_have_time_level_message_and_fields() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Sink(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .event_format(TextFormat)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let name: Arc<str> = Arc::from("hello");
+            tracing::info!(process = %name, status = 200u64, note = "two words", "Request");
+        });
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let line = text.lines().next().unwrap();
+        let (time, rest) = line.split_once(' ').unwrap();
+        assert!(time.ends_with('Z') && time.len() == 27, "{time}");
+        assert_eq!(
+            rest,
+            r#"INFO Request process=hello status=200 note="two words""#
+        );
+    }
+}
