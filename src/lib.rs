@@ -6,13 +6,16 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod compile;
 pub mod config;
 pub mod diag;
 pub mod doc;
 pub mod logging;
+pub mod metrics;
 pub mod pipeline;
 pub mod policy;
+pub mod reload;
 pub mod report;
 pub mod routes;
 pub mod server;

@@ -149,6 +149,13 @@ fn write_value(out: &mut String, value: &str) {
     }
 }
 
+/// A time as RFC 3339 in UTC with microseconds.
+pub fn rfc3339(time: SystemTime) -> String {
+    let mut out = String::with_capacity(27);
+    let _ = write_timestamp(&mut out, time);
+    out
+}
+
 /// RFC 3339 in UTC with microseconds: `2026-11-28T13:18:44.326549Z`.
 fn write_timestamp(out: &mut impl fmt::Write, now: SystemTime) -> fmt::Result {
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();

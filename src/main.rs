@@ -10,6 +10,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use flowgate::compile::{Compilation, compile_root};
 use flowgate::server::{self, Gateway};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use flowgate::admin::Admin;
+use flowgate::reload::{Controller, ReloadState, Trigger};
 use flowgate::{logging, report};
 
 /// Declarative integration processes served as web services.
@@ -49,7 +55,7 @@ enum Command {
     },
 }
 
-#[derive(clap::Args, Default)]
+#[derive(clap::Args)]
 struct ServeArgs {
     /// The config root.
     #[arg(default_value = ".")]
@@ -57,6 +63,19 @@ struct ServeArgs {
     /// Listen here instead of `[server] listen` (use port 0 for any free port).
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
+    /// Run the admin listener here instead of `[admin] listen`.
+    #[arg(long, value_name = "ADDR")]
+    admin_listen: Option<SocketAddr>,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs {
+            root: PathBuf::from("."),
+            listen: None,
+            admin_listen: None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -78,10 +97,7 @@ fn main() -> ExitCode {
         LogFormat::Json => logging::LogFormat::Json,
     });
     let result = match cli.command {
-        None => serve(ServeArgs {
-            root: PathBuf::from("."),
-            listen: None,
-        }),
+        None => serve(ServeArgs::default()),
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Check { root, format }) => Ok(check(&root, format)),
         Some(Command::Routes { root }) => Ok(routes(&root)),
@@ -152,32 +168,91 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::FAILURE);
     };
-    let addr = args
+    let public = args
         .listen
         .or(snapshot.settings.listen)
         .context("no listener: `[server] listen` is empty and no --listen was given")?;
+    let admin = args.admin_listen.or(snapshot.settings.admin_listen);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let listener = server::bind(addr)
+        let listener = server::bind(public)
             .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
-        let local = listener
-            .local_addr()
-            .context("cannot read the bound address")?;
+            .with_context(|| format!("cannot listen on {public}"))?;
+        let public = listener.local_addr().context("cannot read the bound address")?;
+        let admin_listener = match admin {
+            Some(addr) => Some(
+                server::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (the admin listener)"))?,
+            ),
+            None => None,
+        };
+        let admin = admin_listener.as_ref().and_then(|l| l.local_addr().ok());
+
         let processes = snapshot.processes.len();
         let gateway = Gateway::new(snapshot);
-        tracing::info!(address = %local, processes, root = %args.root.display(), "Serving");
+        let reloads = Arc::new(ReloadState::default());
+        let (triggers, receiver) = mpsc::unbounded_channel();
+        let controller = Controller::new(args.root.clone(), gateway.clone(), reloads.clone(), triggers.clone(), true);
+        tokio::spawn(controller.run(receiver));
+        tokio::spawn(forward_sighup(triggers.clone()));
+
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        if let (Some(listener), Some(address)) = (admin_listener, admin) {
+            let admin = Arc::new(Admin {
+                gateway: gateway.clone(),
+                reloads,
+                triggers,
+                root: args.root.clone(),
+                public: Some(public),
+                admin: Some(address),
+            });
+            let settings = gateway.clone();
+            let mut stopped = stopped.clone();
+            tokio::spawn(server::serve_connections(
+                listener,
+                async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                },
+                move || server::connection_builder(&settings.snapshot()),
+                move |request, _peer| admin.clone().handle(request),
+            ));
+            println!("flowgate admin listening on http://{address}");
+        }
+        tracing::info!(address = %public, admin = ?admin, processes, root = %args.root.display(), "Serving");
         // One line on stdout that scripts and tests can wait for.
-        println!("flowgate listening on http://{local}");
-        std::io::stdout()
-            .flush()
-            .context("cannot write to stdout")?;
-        server::serve(gateway, listener, shutdown_signal()).await;
+        println!("flowgate listening on http://{public}");
+        std::io::stdout().flush().context("cannot write to stdout")?;
+        let shutdown = async move {
+            shutdown_signal().await;
+            tracing::info!("Shutting down: open requests may finish");
+            let _ = stop.send(true);
+        };
+        server::serve(gateway, listener, shutdown).await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// SIGHUP reloads, as it does for most servers.
+async fn forward_sighup(triggers: mpsc::UnboundedSender<Trigger>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("Cannot listen for SIGHUP; reload with POST /reload");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            if triggers.send(Trigger::Signal).is_err() {
+                break;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    drop(triggers);
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

@@ -9,26 +9,48 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use http::{HeaderName, Method};
 use minijinja::value::Value;
 
+use crate::config::FileDigest;
 use crate::config::raw::{DocType, LogLevel, Mode, Operation};
 use crate::doc::{MediaType, ParseLimits};
+use crate::metrics::RequestMetrics;
 use crate::policy::{AccessPolicy, Networks};
 use crate::routes::RouteTable;
 use crate::template::{ExprId, TemplateId, Templates};
 
 #[derive(Debug)]
 pub struct Snapshot {
+    pub meta: Meta,
     pub settings: Settings,
     pub processes: Vec<Process>,
     pub routes: RouteTable,
     pub templates: Templates,
+    /// Each process's request counters, attached when the snapshot goes
+    /// live (see [`crate::server::Gateway`]); empty until then.
+    pub process_metrics: Vec<Arc<RequestMetrics>>,
+}
+
+/// Where a snapshot came from, and when it went live.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    /// 0 until the snapshot goes live; then 1, 2, … for each swap.
+    pub generation: u64,
+    pub loaded_at: SystemTime,
+    /// The git commit of the root, when it is a git checkout.
+    pub commit: Option<String>,
+    /// Every file it was compiled from, with its SHA-256.
+    pub files: Vec<FileDigest>,
 }
 
 impl Snapshot {
+    pub fn metrics(&self, id: ProcessId) -> Option<&RequestMetrics> {
+        self.process_metrics.get(id.index()).map(|m| &**m)
+    }
+
     pub fn process(&self, id: ProcessId) -> &Process {
         &self.processes[id.index()]
     }
@@ -46,10 +68,22 @@ impl Snapshot {
 pub struct Settings {
     /// The plain HTTP listener; `None` when `listen = ""`.
     pub listen: Option<SocketAddr>,
+    /// The admin listener (`/config`, `/reload`, `/metrics`); `None` when disabled.
+    pub admin_listen: Option<SocketAddr>,
+    pub reload: ReloadSettings,
     pub limits: Limits,
     pub trusted_proxies: Networks,
     /// `[vars]`, as templates see them.
     pub vars: Value,
+}
+
+/// `[reload]`: how file changes are noticed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReloadSettings {
+    /// Quiet time after the last change before a reload starts.
+    pub debounce: Duration,
+    /// Poll the files at this interval instead of asking the OS for events.
+    pub poll: Option<Duration>,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -25,7 +25,9 @@ use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::doc::{MediaType, ParseLimits};
 use crate::policy::{self, AccessPolicy, Networks};
 use crate::routes::{PatternError, RouteTable};
-use crate::snapshot::{Limits, Listen, Process, ProcessId, RestRoute, Settings, Snapshot};
+use crate::snapshot::{
+    Limits, Listen, Process, ProcessId, ReloadSettings, RestRoute, Settings, Snapshot,
+};
 use crate::template::TemplatesBuilder;
 
 pub use values::node_to_value;
@@ -137,6 +139,13 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
     diagnostics.sort();
     let snapshot = match templates {
         Some(templates) if !diagnostics.has_errors() => Some(Snapshot {
+            meta: crate::snapshot::Meta {
+                generation: 0,
+                loaded_at: std::time::SystemTime::now(),
+                commit: loaded.commit,
+                files: loaded.files,
+            },
+            process_metrics: Vec::new(),
             settings,
             processes,
             routes,
@@ -210,21 +219,48 @@ fn compile_settings(
             diagnostics.push(source.error(span, message));
         }
     };
-    let listen = match raw.server.listen.value.trim() {
-        "" => None,
-        text => match SocketAddr::from_str(text) {
-            Ok(addr) => Some(addr),
-            Err(_) => {
-                error(
-                    raw.server.listen.span,
-                    format!(
-                        "`{text}` is not a listen address: write `host:port`, like `127.0.0.1:9090`"
-                    ),
-                );
-                None
-            }
-        },
+    let listen = parse_listen(&raw.server.listen, "127.0.0.1:9090", &mut error);
+    let admin_default = Spanned::new(Span::default(), "127.0.0.1:9091".to_owned());
+    let admin_listen = parse_listen(
+        raw.admin.listen.as_ref().unwrap_or(&admin_default),
+        "127.0.0.1:9091",
+        &mut error,
+    );
+    if listen.is_some() && listen == admin_listen {
+        let span = raw
+            .admin
+            .listen
+            .as_ref()
+            .map(|l| l.span)
+            .unwrap_or(raw.server.listen.span);
+        error(
+            span,
+            "the admin listener cannot share the public listener's address".to_owned(),
+        );
+    }
+    let reload = ReloadSettings {
+        debounce: raw
+            .reload
+            .debounce
+            .as_ref()
+            .map(|d| d.value.0)
+            .unwrap_or(DEFAULT_DEBOUNCE),
+        poll: raw.reload.poll.as_ref().map(|p| p.value.0),
     };
+    if let Some(poll) = &raw.reload.poll
+        && poll.value.0 < std::time::Duration::from_millis(100)
+    {
+        error(poll.span, "`poll` must be at least 100ms".to_owned());
+    }
+    if let Some(debounce) = &raw.reload.debounce
+        && (debounce.value.0 < std::time::Duration::from_millis(10)
+            || debounce.value.0 > std::time::Duration::from_secs(60))
+    {
+        error(
+            debounce.span,
+            "`debounce` must be from 10ms to 60s".to_owned(),
+        );
+    }
     let mut trusted_proxies = Vec::new();
     for proxy in &raw.server.trusted_proxies {
         match policy::parse_network(&proxy.value) {
@@ -277,6 +313,8 @@ fn compile_settings(
 
     Settings {
         listen,
+        admin_listen,
+        reload,
         limits: Limits {
             max_body: limits.max_body.value.0,
             max_header_bytes: usize::try_from(limits.max_header_bytes.value.0)
@@ -291,6 +329,32 @@ fn compile_settings(
         },
         trusted_proxies: Networks::new(trusted_proxies),
         vars,
+    }
+}
+
+/// `[reload] debounce` when not given.
+pub const DEFAULT_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// A listen address, or `None` for `""` (disabled).
+fn parse_listen(
+    value: &Spanned<String>,
+    example: &str,
+    error: &mut impl FnMut(Span, String),
+) -> Option<SocketAddr> {
+    match value.value.trim() {
+        "" => None,
+        text => match SocketAddr::from_str(text) {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                error(
+                    value.span,
+                    format!(
+                        "`{text}` is not a listen address: write `host:port`, like `{example}`"
+                    ),
+                );
+                None
+            }
+        },
     }
 }
 
@@ -310,22 +374,10 @@ fn unsupported_settings(raw: &RawSettings, source: &SourceFile, diagnostics: &mu
             "`[users]` are not supported yet: this version serves routes with `auth = [\"none\"]` only",
         ));
     }
-    let ignored: [(Option<Span>, &str); 6] = [
+    let ignored: [(Option<Span>, &str); 4] = [
         (
             raw.server.base_url.as_ref().map(|s| s.span),
             "`base_url` is not used yet",
-        ),
-        (
-            raw.admin.listen.as_ref().map(|s| s.span),
-            "`[admin]` is not used yet: there is no admin listener in this version",
-        ),
-        (
-            raw.reload
-                .debounce
-                .as_ref()
-                .or(raw.reload.poll.as_ref())
-                .map(|s| s.span),
-            "`[reload]` is not used yet: this version does not reload",
         ),
         (
             raw.soap.namespace.as_ref().map(|s| s.span),
@@ -762,7 +814,7 @@ mod tests {
         let compilation = compile_files(&[
             (
                 "flowgate.toml",
-                "[server.https]\nlisten = \"0.0.0.0:9093\"\ncert = \"c\"\nkey = \"k\"\n[reload]\ndebounce = \"1s\"\n",
+                "[server.https]\nlisten = \"0.0.0.0:9093\"\ncert = \"c\"\nkey = \"k\"\n[soap]\nnamespace = \"urn:x\"\n",
             ),
             (
                 "processes/p.yaml",

@@ -7,6 +7,7 @@
 //! the compiler's job.
 
 pub mod de;
+pub mod git;
 pub mod node;
 pub mod raw;
 mod toml;
@@ -51,10 +52,21 @@ impl Format {
     }
 }
 
+/// A file of the root and the SHA-256 of its content, as read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FileDigest {
+    pub path: String,
+    pub sha256: String,
+}
+
 /// A config root as read from disk, before compiling.
 #[derive(Debug, Default)]
 pub struct LoadedRoot {
     pub root: PathBuf,
+    /// Every file that counts, in path order: what a reload compares.
+    pub files: Vec<FileDigest>,
+    /// The git commit checked out at the root, when it is a git checkout.
+    pub commit: Option<String>,
     /// `flowgate.toml`; `None` when it is absent or does not decode.
     pub settings: Option<Settings>,
     pub processes: Vec<ProcessFile>,
@@ -93,9 +105,15 @@ pub fn load_root(root: &Path) -> LoadedRoot {
         return loaded;
     }
 
+    loaded.commit = git::head_commit(root);
     let settings_path = root.join(SETTINGS_FILE);
     if settings_path.is_file()
-        && let Some(source) = read_source(root, &settings_path, &mut loaded.diagnostics)
+        && let Some(source) = read_source(
+            root,
+            &settings_path,
+            &mut loaded.files,
+            &mut loaded.diagnostics,
+        )
         && let Some(raw) = decode::<RawSettings>(&source, Format::Toml, &mut loaded.diagnostics)
     {
         loaded.settings = Some(Settings { source, raw });
@@ -108,7 +126,8 @@ pub fn load_root(root: &Path) -> LoadedRoot {
         let Some(format) = Format::of(&path) else {
             continue;
         };
-        let Some(source) = read_source(root, &path, &mut loaded.diagnostics) else {
+        let Some(source) = read_source(root, &path, &mut loaded.files, &mut loaded.diagnostics)
+        else {
             continue;
         };
         if let Some(raw) = decode::<RawProcess>(&source, format, &mut loaded.diagnostics) {
@@ -161,16 +180,29 @@ fn display_path(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-fn read_source(root: &Path, path: &Path, diagnostics: &mut Diagnostics) -> Option<Arc<SourceFile>> {
+fn read_source(
+    root: &Path,
+    path: &Path,
+    files: &mut Vec<FileDigest>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Arc<SourceFile>> {
+    use sha2::Digest as _;
     let shown = display_path(root, path);
     match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Some(SourceFile::new(shown, text)),
-            Err(_) => {
-                diagnostics.push(Diagnostic::error(format!("{shown}: the file is not UTF-8")));
-                None
+        Ok(bytes) => {
+            // Every file read counts for "did anything change", even one that does not parse.
+            files.push(FileDigest {
+                path: shown.clone(),
+                sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+            });
+            match String::from_utf8(bytes) {
+                Ok(text) => Some(SourceFile::new(shown, text)),
+                Err(_) => {
+                    diagnostics.push(Diagnostic::error(format!("{shown}: the file is not UTF-8")));
+                    None
+                }
             }
-        },
+        }
         Err(err) => {
             diagnostics.push(Diagnostic::error(format!("{shown}: cannot be read: {err}")));
             None

@@ -6,7 +6,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -48,7 +47,7 @@ where
     }
 
     let wants_xml = prefers_xml(request.headers().get(header::ACCEPT), false);
-    match snapshot.routes.lookup(&method, path) {
+    let (response, process) = match snapshot.routes.lookup(&method, path) {
         RouteMatch::NotFound => {
             let problem = Problem::new(
                 StatusCode::NOT_FOUND,
@@ -56,35 +55,49 @@ where
                 format!("no route for `{path}`"),
             );
             tracing::info!(method = %method, status = 404, "No route");
-            problem_response(&problem, wants_xml, None)
+            (problem_response(&problem, wants_xml, None), None)
         }
         RouteMatch::MethodNotAllowed { allow } => {
             tracing::info!(method = %method, status = 405, "Method not allowed");
-            method_not_allowed(&method, &allow, wants_xml)
+            (method_not_allowed(&method, &allow, wants_xml), None)
         }
         RouteMatch::Found { process, params } => {
-            let Some(_slot) = gateway.enter(snapshot.settings.limits.max_concurrency) else {
-                let problem = Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    kind::OVERLOADED,
-                    "too many requests are running; try again shortly",
-                );
-                tracing::warn!(process = %snapshot.process(process).name, status = 503, "Over max_concurrency");
-                return problem_response(&problem, wants_xml, None);
-            };
             let name = snapshot.process(process).name.clone();
-            let (response, execution_id) =
-                serve_process(snapshot, process, params, request, peer).await;
-            tracing::info!(
-                process = %name,
-                status = response.status().as_u16(),
-                duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                execution_id = execution_id.as_deref().unwrap_or(""),
-                "Request"
-            );
-            response
+            let limit = snapshot.settings.limits.max_concurrency;
+            match gateway.metrics().enter(limit) {
+                Some(_running) => {
+                    let (response, execution_id) =
+                        serve_process(snapshot.clone(), process, params, request, peer).await;
+                    tracing::info!(
+                        process = %name,
+                        status = response.status().as_u16(),
+                        duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                        execution_id = execution_id.as_deref().unwrap_or(""),
+                        "Request"
+                    );
+                    (response, Some(process))
+                }
+                None => {
+                    let problem = Problem::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        kind::OVERLOADED,
+                        "too many requests are running; try again shortly",
+                    );
+                    tracing::warn!(process = %name, status = 503, "Over max_concurrency");
+                    (problem_response(&problem, wants_xml, None), Some(process))
+                }
+            }
         }
+    };
+    let status = response.status().as_u16();
+    match process.and_then(|id| snapshot.metrics(id)) {
+        Some(metrics) => metrics.record(status, started.elapsed()),
+        None => gateway
+            .metrics()
+            .unrouted()
+            .record(status, started.elapsed()),
     }
+    response
 }
 
 async fn serve_process<B>(
@@ -358,21 +371,4 @@ fn status_response(method: &Method, generation: u64) -> Response<Body> {
         HeaderValue::from_static("application/json"),
     );
     response
-}
-
-/// Counts requests running in processes, against `max_concurrency`.
-pub struct Slot<'a>(&'a std::sync::atomic::AtomicUsize);
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-impl Gateway {
-    pub(super) fn enter(&self, max: usize) -> Option<Slot<'_>> {
-        let before = self.in_flight.fetch_add(1, Ordering::AcqRel);
-        let slot = Slot(&self.in_flight);
-        (before < max).then_some(slot)
-    }
 }

@@ -13,18 +13,22 @@ mod output;
 pub mod problem;
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use http::{Request, Response};
+use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
+use crate::metrics::Metrics;
 use crate::snapshot::Snapshot;
+use dispatch::Body;
 
 /// How long open requests may run on after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,16 +36,19 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// The live config and the counters every request shares.
 pub struct Gateway {
     snapshot: ArcSwap<Snapshot>,
-    generation: AtomicU64,
-    in_flight: AtomicUsize,
+    metrics: Metrics,
 }
 
 impl Gateway {
+    /// Makes `snapshot` live as generation 1.
     pub fn new(snapshot: Snapshot) -> Arc<Gateway> {
+        let metrics = Metrics::default();
+        let snapshot = Self::stamp(snapshot, 1, &metrics);
+        metrics.set_generation(1);
+        metrics.mark_live();
         Arc::new(Gateway {
             snapshot: ArcSwap::from_pointee(snapshot),
-            generation: AtomicU64::new(1),
-            in_flight: AtomicUsize::new(0),
+            metrics,
         })
     }
 
@@ -52,15 +59,33 @@ impl Gateway {
 
     /// The generation of the live snapshot, counting from 1.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.snapshot.load().meta.generation
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Makes `snapshot` live for every request that starts from now on;
-    /// requests already running finish on the one they loaded. Returns the
-    /// new generation.
+    /// requests already running finish on the one they loaded. Only the
+    /// reload controller swaps, so generations never race. Returns the new
+    /// generation.
     pub fn swap(&self, snapshot: Snapshot) -> u64 {
-        self.snapshot.store(Arc::new(snapshot));
-        self.generation.fetch_add(1, Ordering::AcqRel) + 1
+        let generation = self.generation() + 1;
+        self.snapshot
+            .store(Arc::new(Self::stamp(snapshot, generation, &self.metrics)));
+        generation
+    }
+
+    fn stamp(mut snapshot: Snapshot, generation: u64, metrics: &Metrics) -> Snapshot {
+        snapshot.meta.generation = generation;
+        snapshot.meta.loaded_at = std::time::SystemTime::now();
+        snapshot.process_metrics = snapshot
+            .processes
+            .iter()
+            .map(|process| metrics.for_process(&process.name))
+            .collect();
+        snapshot
     }
 }
 
@@ -70,12 +95,34 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
-/// Serves until `shutdown` completes, then drains open connections.
+/// Serves the gateway until `shutdown` completes, then drains open connections.
 pub async fn serve(
     gateway: Arc<Gateway>,
     listener: TcpListener,
-    shutdown: impl std::future::Future<Output = ()>,
+    shutdown: impl Future<Output = ()>,
 ) {
+    let settings = gateway.clone();
+    serve_connections(
+        listener,
+        shutdown,
+        move || connection_builder(&settings.snapshot()),
+        move |request, peer| dispatch::handle(gateway.clone(), request, peer),
+    )
+    .await;
+}
+
+/// Accepts connections until `shutdown`, serving each request with
+/// `handler`; `builder` gives each connection its HTTP settings. Then gives
+/// open connections [`DRAIN_TIMEOUT`] to finish.
+pub async fn serve_connections<H, F>(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    builder: impl Fn() -> auto::Builder<TokioExecutor>,
+    handler: H,
+) where
+    H: Fn(Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<Body>> + Send + 'static,
+{
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -92,13 +139,12 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let builder = connection_builder(&gateway.snapshot());
-        let gateway = gateway.clone();
+        let handler = handler.clone();
         let service = service_fn(move |request| {
-            let gateway = gateway.clone();
-            async move { Ok::<_, Infallible>(dispatch::handle(gateway, request, peer).await) }
+            let response = handler(request, peer);
+            async move { Ok::<_, Infallible>(response.await) }
         });
-        let connection = builder
+        let connection = builder()
             .serve_connection(TokioIo::new(stream), service)
             .into_owned();
         let connection = graceful.watch(connection);
@@ -109,15 +155,14 @@ pub async fn serve(
         });
     }
     drop(listener);
-    tracing::info!("Shutting down: waiting for open requests");
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("All connections closed"),
+        () = graceful.shutdown() => {},
         () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("Open connections did not finish in time"),
     }
 }
 
 /// The per-connection HTTP settings, from the limits of the live snapshot.
-fn connection_builder(snapshot: &Snapshot) -> auto::Builder<TokioExecutor> {
+pub fn connection_builder(snapshot: &Snapshot) -> auto::Builder<TokioExecutor> {
     let limits = &snapshot.settings.limits;
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder

@@ -77,7 +77,7 @@ async fn over_max_concurrency_is_503() {
         ("flowgate.toml", "[limits]\nmax_concurrency = 1\n"),
         ("processes/hello.yaml", &greeter("x")),
     ]));
-    let held = gateway.enter(1).expect("the first slot");
+    let held = gateway.metrics().enter(1).expect("the first slot");
     let (status, _, body) = call(&gateway, "GET", "/ws/simple/getHello", "").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("urn:flowgate:problem:overloaded"), "{body}");

@@ -19,16 +19,25 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A `flowgate serve` on 127.0.0.1 with a free port, stopped when dropped.
+/// A `flowgate serve` on 127.0.0.1 with free ports, stopped when dropped.
 pub struct Server {
     child: Child,
     pub base: String,
+    /// The admin listener's base URL.
+    pub admin: String,
 }
 
 impl Server {
     pub fn start(root: &Path) -> Server {
         let mut child = Command::new(binary())
-            .args(["serve", &root.to_string_lossy(), "--listen", "127.0.0.1:0"])
+            .args([
+                "serve",
+                &root.to_string_lossy(),
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+            ])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -37,14 +46,18 @@ impl Server {
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
+            let mut admin = String::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("flowgate admin listening on ") {
+                    admin = url.trim().to_owned();
+                }
                 if let Some(url) = line.strip_prefix("flowgate listening on ") {
-                    let _ = tx.send(url.trim().to_owned());
+                    let _ = tx.send((url.trim().to_owned(), admin.clone()));
                 }
             }
         });
         match rx.recv_timeout(START_TIMEOUT) {
-            Ok(base) => Server { child, base },
+            Ok((base, admin)) => Server { child, base, admin },
             Err(_) => {
                 let _ = child.kill();
                 panic!("flowgate did not start listening within {START_TIMEOUT:?}");
@@ -54,6 +67,14 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("{}{path}", self.admin)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

@@ -1,0 +1,166 @@
+//! The admin listener: what is live, reloading on demand, metrics.
+//!
+//! It listens on its own address (`[admin] listen`, loopback by default),
+//! never on the public listener, and has no authentication of its own:
+//! keep it on loopback or a management network.
+//!
+//! | request | answer |
+//! |---|---|
+//! | `GET /config` | generation, load time, git commit, files with SHA-256, the last reload and its diagnostics |
+//! | `POST /reload` | reloads now and answers with what that reload did (422 when it failed) |
+//! | `GET /metrics` | Prometheus text |
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::FileDigest;
+use crate::metrics::ReloadResult;
+use crate::reload::{ReloadReport, ReloadState, Trigger};
+use crate::server::Gateway;
+use crate::server::dispatch::{Body, problem_response};
+use crate::server::problem::{Problem, kind};
+
+/// What the admin API needs from the running gateway.
+pub struct Admin {
+    pub gateway: Arc<Gateway>,
+    pub reloads: Arc<ReloadState>,
+    pub triggers: mpsc::UnboundedSender<Trigger>,
+    pub root: PathBuf,
+    /// The addresses the listeners were bound to.
+    pub public: Option<SocketAddr>,
+    pub admin: Option<SocketAddr>,
+}
+
+/// `GET /config`.
+#[derive(Serialize)]
+struct ConfigView<'a> {
+    generation: u64,
+    loaded_at: String,
+    root: String,
+    commit: Option<&'a str>,
+    files: &'a [FileDigest],
+    listeners: Listeners,
+    watching: String,
+    pending_restart: Vec<String>,
+    last_reload: Option<ReloadReport>,
+}
+
+#[derive(Serialize)]
+struct Listeners {
+    public: Option<String>,
+    admin: Option<String>,
+}
+
+impl Admin {
+    pub async fn handle<B>(self: Arc<Self>, request: Request<B>) -> Response<Body> {
+        let method = request.method().clone();
+        match (request.uri().path(), method) {
+            ("/config", Method::GET | Method::HEAD) => self.config(),
+            ("/reload", Method::POST) => self.reload().await,
+            ("/metrics", Method::GET | Method::HEAD) => {
+                let text = self.gateway.metrics().render();
+                respond(
+                    StatusCode::OK,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    text.into(),
+                )
+            }
+            (path @ ("/config" | "/metrics"), method) => not_allowed(path, &method, "GET, HEAD"),
+            (path @ "/reload", method) => not_allowed(path, &method, "POST"),
+            (path, _) => problem_response(
+                &Problem::new(
+                    StatusCode::NOT_FOUND,
+                    kind::NOT_FOUND,
+                    format!("no admin endpoint `{path}`"),
+                ),
+                false,
+                None,
+            ),
+        }
+    }
+
+    fn config(&self) -> Response<Body> {
+        let snapshot = self.gateway.snapshot();
+        let meta = &snapshot.meta;
+        let view = ConfigView {
+            generation: meta.generation,
+            loaded_at: crate::logging::rfc3339(meta.loaded_at),
+            root: self.root.display().to_string(),
+            commit: meta.commit.as_deref(),
+            files: &meta.files,
+            listeners: Listeners {
+                public: self.public.map(|a| a.to_string()),
+                admin: self.admin.map(|a| a.to_string()),
+            },
+            watching: self.reloads.watching(),
+            pending_restart: self.reloads.pending_restart(),
+            last_reload: self.reloads.last(),
+        };
+        json(StatusCode::OK, &view)
+    }
+
+    async fn reload(&self) -> Response<Body> {
+        let (reply, report) = oneshot::channel();
+        if self.triggers.send(Trigger::Admin(reply)).is_err() {
+            return stopped();
+        }
+        match report.await {
+            Ok(report) => {
+                let status = match report.result {
+                    ReloadResult::Failure => StatusCode::UNPROCESSABLE_ENTITY,
+                    ReloadResult::Success | ReloadResult::Unchanged => StatusCode::OK,
+                };
+                json(status, &report)
+            }
+            Err(_) => stopped(),
+        }
+    }
+}
+
+fn stopped() -> Response<Body> {
+    let problem = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        kind::OVERLOADED,
+        "the reload controller has stopped; the server is shutting down",
+    );
+    problem_response(&problem, false, None)
+}
+
+fn not_allowed(path: &str, method: &Method, allow: &'static str) -> Response<Body> {
+    let problem = Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        kind::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on `{path}`; use {allow}"),
+    );
+    let mut response = problem_response(&problem, false, None);
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+fn json(status: StatusCode, value: &impl Serialize) -> Response<Body> {
+    match serde_json::to_vec_pretty(value) {
+        Ok(body) => respond(status, "application/json", body.into()),
+        Err(err) => respond(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+            Bytes::from(format!("cannot write the answer: {err}")),
+        ),
+    }
+}
+
+fn respond(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Body> {
+    let mut response = Response::new(Body::new(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}

@@ -1,0 +1,292 @@
+//! Reloading: one controller owns every reload of the root (SPEC §5).
+//!
+//! File events ([`watch`]), SIGHUP and `POST /reload` all send a [`Trigger`]
+//! down one channel. The controller takes them one at a time, folding the
+//! ones that queued up meanwhile into the same reload, so a `git checkout`
+//! that touches fifty files compiles once. Each reload loads the whole root:
+//! when no file's content changed, nothing happens; when it compiles, the new
+//! snapshot is swapped in with the next generation; when it does not, the
+//! old snapshot serves on and the diagnostics are logged, kept for
+//! `GET /config` and counted in the metrics.
+
+pub mod watch;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::compile;
+use crate::config;
+use crate::diag::Diagnostics;
+use crate::metrics::ReloadResult;
+use crate::server::Gateway;
+use crate::snapshot::{ReloadSettings, Settings};
+use watch::RootWatcher;
+
+/// Why a reload runs.
+#[derive(Debug)]
+pub enum Trigger {
+    /// Files changed under the root.
+    Watch,
+    /// SIGHUP.
+    Signal,
+    /// `POST /reload`; the report goes back to the caller.
+    Admin(oneshot::Sender<ReloadReport>),
+}
+
+impl Trigger {
+    fn name(&self) -> &'static str {
+        match self {
+            Trigger::Watch => "watch",
+            Trigger::Signal => "signal",
+            Trigger::Admin(_) => "admin",
+        }
+    }
+}
+
+/// What one reload did, for `/config`, `POST /reload` and the log.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReloadReport {
+    pub result: ReloadResult,
+    pub trigger: &'static str,
+    /// When the reload started (RFC 3339).
+    pub at: String,
+    pub duration_ms: f64,
+    /// The live generation after the reload.
+    pub generation: u64,
+    pub diagnostics: Diagnostics,
+}
+
+/// What the admin API shows about reloads; written only by the controller.
+#[derive(Debug, Default)]
+pub struct ReloadState {
+    last: Mutex<Option<ReloadReport>>,
+    pending_restart: Mutex<Vec<String>>,
+    watching: Mutex<String>,
+}
+
+impl ReloadState {
+    pub fn last(&self) -> Option<ReloadReport> {
+        lock(&self.last).clone()
+    }
+
+    /// Changes that apply only after a restart (listener addresses).
+    pub fn pending_restart(&self) -> Vec<String> {
+        lock(&self.pending_restart).clone()
+    }
+
+    /// How changes are noticed: `"events"`, `"polling every 2s"`, or why not at all.
+    pub fn watching(&self) -> String {
+        lock(&self.watching).clone()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The listener addresses the process started with; they stay until restart.
+#[derive(Clone, Copy, Debug)]
+pub struct StartListeners {
+    pub public: Option<SocketAddr>,
+    pub admin: Option<SocketAddr>,
+}
+
+impl StartListeners {
+    pub fn of(settings: &Settings) -> StartListeners {
+        StartListeners {
+            public: settings.listen,
+            admin: settings.admin_listen,
+        }
+    }
+}
+
+pub struct Controller {
+    root: PathBuf,
+    gateway: Arc<Gateway>,
+    state: Arc<ReloadState>,
+    started_with: StartListeners,
+    triggers: mpsc::UnboundedSender<Trigger>,
+    watcher: Option<RootWatcher>,
+}
+
+impl Controller {
+    /// A controller for the root the gateway serves. With `watch`, it also
+    /// watches the files, per the live snapshot's `[reload]` settings.
+    pub fn new(
+        root: PathBuf,
+        gateway: Arc<Gateway>,
+        state: Arc<ReloadState>,
+        triggers: mpsc::UnboundedSender<Trigger>,
+        watch: bool,
+    ) -> Controller {
+        let started_with = StartListeners::of(&gateway.snapshot().settings);
+        let mut controller = Controller {
+            root,
+            gateway,
+            state,
+            started_with,
+            triggers,
+            watcher: None,
+        };
+        if watch {
+            let settings = controller.gateway.snapshot().settings.reload;
+            controller.start_watching(settings);
+        }
+        controller
+    }
+
+    /// Runs reloads as triggers come, until every sender is gone.
+    pub async fn run(mut self, mut triggers: mpsc::UnboundedReceiver<Trigger>) {
+        while let Some(first) = triggers.recv().await {
+            let name = first.name();
+            let mut waiting = Vec::new();
+            let mut take = |trigger: Trigger| {
+                if let Trigger::Admin(reply) = trigger {
+                    waiting.push(reply);
+                }
+            };
+            take(first);
+            // What queued up while the last reload ran is covered by this one.
+            while let Ok(next) = triggers.try_recv() {
+                take(next);
+            }
+            let report = self.reload(name).await;
+            for reply in waiting {
+                let _ = reply.send(report.clone());
+            }
+        }
+    }
+
+    /// Reloads the root once.
+    pub async fn reload(&mut self, trigger: &'static str) -> ReloadReport {
+        let started = Instant::now();
+        let at = crate::logging::rfc3339(SystemTime::now());
+        if let Some(watcher) = &mut self.watcher {
+            // A root that is a symlink may point somewhere new (git-sync).
+            watcher.follow_root();
+        }
+        let live = self.gateway.snapshot();
+        let root = self.root.clone();
+        let live_files = live.meta.files.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let loaded = config::load_root(&root);
+            if loaded.diagnostics.is_empty() && loaded.files == live_files {
+                return None;
+            }
+            Some(compile::compile(loaded))
+        })
+        .await;
+
+        let (result, diagnostics) = match outcome {
+            Ok(None) => (ReloadResult::Unchanged, Diagnostics::default()),
+            Ok(Some(compilation)) => match compilation.snapshot {
+                Some(snapshot) => {
+                    self.note_restart_changes(&snapshot.settings);
+                    let reload = snapshot.settings.reload;
+                    let generation = self.gateway.swap(snapshot);
+                    let live = self.gateway.snapshot();
+                    tracing::info!(
+                        trigger,
+                        generation,
+                        files = live.meta.files.len(),
+                        commit = live.meta.commit.as_deref().unwrap_or(""),
+                        "Reloaded"
+                    );
+                    if self
+                        .watcher
+                        .as_ref()
+                        .is_some_and(|w| w.settings() != reload)
+                    {
+                        self.start_watching(reload);
+                    }
+                    (ReloadResult::Success, compilation.diagnostics)
+                }
+                None => {
+                    tracing::error!(
+                        trigger,
+                        errors = compilation.diagnostics.error_count(),
+                        generation = self.gateway.generation(),
+                        "Reload failed; the live snapshot serves on"
+                    );
+                    for diagnostic in compilation.diagnostics.iter().filter(|d| d.is_error()) {
+                        let at = diagnostic
+                            .location
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default();
+                        tracing::error!(at = %at, "{}", diagnostic.message);
+                    }
+                    (ReloadResult::Failure, compilation.diagnostics)
+                }
+            },
+            Err(err) => {
+                tracing::error!(trigger, error = %err, "Reload stopped unexpectedly; the live snapshot serves on");
+                (ReloadResult::Failure, Diagnostics::default())
+            }
+        };
+        let generation = self.gateway.generation();
+        self.gateway.metrics().reloaded(result, generation);
+        let report = ReloadReport {
+            result,
+            trigger,
+            at,
+            duration_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            generation,
+            diagnostics,
+        };
+        *lock(&self.state.last) = Some(report.clone());
+        report
+    }
+
+    /// Listener addresses are fixed at start: a change is reported, not applied.
+    fn note_restart_changes(&self, settings: &Settings) {
+        let mut pending = Vec::new();
+        let now = StartListeners::of(settings);
+        for (what, before, after) in [
+            ("[server] listen", self.started_with.public, now.public),
+            ("[admin] listen", self.started_with.admin, now.admin),
+        ] {
+            if before != after {
+                let show = |a: Option<SocketAddr>| {
+                    a.map(|a| a.to_string())
+                        .unwrap_or_else(|| "\"\"".to_owned())
+                };
+                let message = format!(
+                    "{what} changed from {} to {}; it applies after a restart",
+                    show(before),
+                    show(after)
+                );
+                tracing::warn!("{message}");
+                pending.push(message);
+            }
+        }
+        *lock(&self.state.pending_restart) = pending;
+    }
+
+    fn start_watching(&mut self, settings: ReloadSettings) {
+        // Stop the old watcher first: two would double every event.
+        self.watcher = None;
+        match RootWatcher::start(&self.root, settings, self.triggers.clone()) {
+            Ok(watcher) => {
+                *lock(&self.state.watching) = watcher.describe();
+                tracing::info!(root = %self.root.display(), watching = %watcher.describe(), "Watching the root");
+                self.watcher = Some(watcher);
+            }
+            Err(err) => {
+                let message = format!("not watching: {err}; reload with SIGHUP or POST /reload");
+                tracing::error!("{message}");
+                *lock(&self.state.watching) = message;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,395 @@
+//! The controller driven through its channel, and the real watcher on temp
+//! folders for each way files change in practice.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Controller, ReloadReport, ReloadState, Trigger};
+use crate::compile::compile_root;
+use crate::doc::Document;
+use crate::metrics::ReloadResult;
+use crate::pipeline::Execution;
+use crate::pipeline::context::RequestInfo;
+use crate::server::Gateway;
+
+/// How long a watcher test waits for something that should happen.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+fn greeter(word: &str) -> String {
+    format!(
+        "listen: {{ operation: get, object: Hello, output: json }}\nsteps:\n  - message: '\"{word}\"'\n  - return: {{}}\n"
+    )
+}
+
+fn write(path: &Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// A served root and its controller, running.
+struct Harness {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    gateway: Arc<Gateway>,
+    state: Arc<ReloadState>,
+    triggers: mpsc::UnboundedSender<Trigger>,
+}
+
+impl Harness {
+    /// `settings` is the flowgate.toml; `link` serves the root through a symlink named `current`.
+    fn start(settings: &str, watch: bool, link: bool) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("rev-a");
+        write(&real.join("flowgate.toml"), settings);
+        write(&real.join("processes/hello.yaml"), &greeter("first"));
+        let root = if link {
+            let link = dir.path().join("current");
+            std::os::unix::fs::symlink(&real, &link).unwrap();
+            link
+        } else {
+            real
+        };
+        let snapshot = compile_root(&root)
+            .snapshot
+            .expect("the first root compiles");
+        let gateway = Gateway::new(snapshot);
+        let state = Arc::new(ReloadState::default());
+        let (triggers, receiver) = mpsc::unbounded_channel();
+        let controller = Controller::new(
+            root.clone(),
+            gateway.clone(),
+            state.clone(),
+            triggers.clone(),
+            watch,
+        );
+        tokio::spawn(controller.run(receiver));
+        Harness {
+            _dir: dir,
+            root,
+            gateway,
+            state,
+            triggers,
+        }
+    }
+
+    /// A harness watching with a short debounce, so tests run quickly.
+    fn watching() -> Harness {
+        Harness::start("[reload]\ndebounce = \"50ms\"\n", true, false)
+    }
+
+    async fn reload(&self) -> ReloadReport {
+        let (reply, report) = oneshot::channel();
+        self.triggers.send(Trigger::Admin(reply)).unwrap();
+        report.await.unwrap()
+    }
+
+    /// What the `hello` process of the live snapshot answers.
+    async fn word(&self) -> String {
+        let snapshot = self.gateway.snapshot();
+        let id = snapshot.process_by_name("hello").expect("a hello process");
+        let execution = Execution::new(
+            snapshot,
+            Arc::from("test"),
+            Arc::new(RequestInfo::offline()),
+        );
+        let returned = execution
+            .run(id, vec![Document::empty()])
+            .await
+            .expect("hello runs");
+        returned.documents[0].text().into_owned()
+    }
+
+    async fn wait_for_generation(&self, generation: u64) {
+        let deadline = Instant::now() + PATIENCE;
+        while self.gateway.generation() < generation {
+            assert!(
+                Instant::now() < deadline,
+                "generation {generation} never came; last reload: {:?}",
+                self.state.last()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits long enough for a change to have been noticed, then checks nothing reloaded.
+    async fn assert_quiet(&self) {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(
+            self.state.last().is_none(),
+            "no reload expected, got {:?}",
+            self.state.last()
+        );
+        assert_eq!(self.gateway.generation(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_good_change_goes_live_with_the_next_generation() {
+    let harness = Harness::start("", false, false);
+    write(
+        &harness.root.join("processes/hello.yaml"),
+        &greeter("second"),
+    );
+    let report = harness.reload().await;
+    assert_eq!(report.result, ReloadResult::Success);
+    assert_eq!(report.generation, 2);
+    assert_eq!(report.trigger, "admin");
+    assert_eq!(harness.gateway.generation(), 2);
+    assert_eq!(harness.word().await, "\"second\"");
+}
+
+#[tokio::test]
+async fn a_bad_change_keeps_the_old_snapshot_serving() {
+    let harness = Harness::start("", false, false);
+    let before = harness.gateway.snapshot();
+    write(&harness.root.join("processes/hello.yaml"), "steps: [");
+    write(
+        &harness.root.join("processes/other.yaml"),
+        "steps:\n  - mesage: x\n",
+    );
+    let report = harness.reload().await;
+    assert_eq!(report.result, ReloadResult::Failure);
+    assert_eq!(report.generation, 1);
+    let files: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.location.as_ref().map(|l| l.file.as_str()))
+        .collect();
+    assert_eq!(files, ["processes/hello.yaml", "processes/other.yaml"]);
+    assert!(
+        Arc::ptr_eq(&before, &harness.gateway.snapshot()),
+        "the live snapshot did not change"
+    );
+    assert_eq!(harness.word().await, "\"first\"");
+    assert_eq!(harness.state.last().unwrap().result, ReloadResult::Failure);
+    // The next good save applies.
+    std::fs::remove_file(harness.root.join("processes/other.yaml")).unwrap();
+    write(
+        &harness.root.join("processes/hello.yaml"),
+        &greeter("fixed"),
+    );
+    assert_eq!(harness.reload().await.result, ReloadResult::Success);
+    assert_eq!(harness.gateway.generation(), 2);
+}
+
+#[tokio::test]
+async fn unchanged_content_keeps_the_generation() {
+    let harness = Harness::start("", false, false);
+    // Rewriting the same bytes, and files that do not count, change nothing.
+    write(
+        &harness.root.join("processes/hello.yaml"),
+        &greeter("first"),
+    );
+    write(&harness.root.join("processes/.notes.yaml"), "scratch");
+    write(&harness.root.join("README.md"), "notes");
+    let report = harness.reload().await;
+    assert_eq!(report.result, ReloadResult::Unchanged);
+    assert_eq!(harness.gateway.generation(), 1);
+}
+
+#[tokio::test]
+async fn queued_triggers_make_one_reload() {
+    let harness = Harness::start("", false, false);
+    write(
+        &harness.root.join("processes/hello.yaml"),
+        &greeter("second"),
+    );
+    for _ in 0..20 {
+        harness.triggers.send(Trigger::Watch).unwrap();
+    }
+    let report = harness.reload().await;
+    // The watch triggers may have started a reload before the admin one was
+    // queued; at most that one and the admin's run, and only one changes anything.
+    assert!(matches!(
+        report.result,
+        ReloadResult::Success | ReloadResult::Unchanged
+    ));
+    assert_eq!(harness.gateway.generation(), 2);
+    let text = harness.gateway.metrics().render();
+    let reloads: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("flowgate_reloads_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert!(reloads <= 2, "{reloads} reloads for 21 triggers");
+}
+
+#[tokio::test]
+async fn a_changed_listener_is_reported_and_the_rest_applies() {
+    let harness = Harness::start("[server]\nlisten = \"127.0.0.1:9090\"\n", false, false);
+    write(
+        &harness.root.join("flowgate.toml"),
+        "[server]\nlisten = \"127.0.0.1:9999\"\n[vars]\nx = 1\n",
+    );
+    let report = harness.reload().await;
+    assert_eq!(report.result, ReloadResult::Success);
+    let pending = harness.state.pending_restart();
+    assert_eq!(pending.len(), 1);
+    assert!(
+        pending[0].contains("127.0.0.1:9090 to 127.0.0.1:9999"),
+        "{pending:?}"
+    );
+    assert_eq!(
+        harness
+            .gateway
+            .snapshot()
+            .settings
+            .vars
+            .get_attr("x")
+            .unwrap()
+            .as_i64(),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn watcher_sees_in_place_writes() {
+    let harness = Harness::watching();
+    write(
+        &harness.root.join("processes/hello.yaml"),
+        &greeter("second"),
+    );
+    harness.wait_for_generation(2).await;
+    assert_eq!(harness.state.last().unwrap().trigger, "watch");
+}
+
+#[tokio::test]
+async fn watcher_sees_editors_that_rename_a_temporary_file() {
+    let harness = Harness::watching();
+    let temp = harness.root.join("processes/.hello.yaml.tmp");
+    write(&temp, &greeter("renamed"));
+    std::fs::rename(&temp, harness.root.join("processes/hello.yaml")).unwrap();
+    harness.wait_for_generation(2).await;
+}
+
+#[tokio::test]
+async fn watcher_sees_delete_and_recreate() {
+    let harness = Harness::watching();
+    let path = harness.root.join("processes/hello.yaml");
+    std::fs::remove_file(&path).unwrap();
+    harness.wait_for_generation(2).await;
+    assert!(
+        harness
+            .gateway
+            .snapshot()
+            .process_by_name("hello")
+            .is_none()
+    );
+    write(&path, &greeter("back"));
+    harness.wait_for_generation(3).await;
+    assert!(
+        harness
+            .gateway
+            .snapshot()
+            .process_by_name("hello")
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn watcher_sees_new_subfolders() {
+    let harness = Harness::watching();
+    write(
+        &harness.root.join("processes/team/deep/extra.yaml"),
+        "steps: []\n",
+    );
+    harness.wait_for_generation(2).await;
+    assert!(
+        harness
+            .gateway
+            .snapshot()
+            .process_by_name("extra")
+            .is_some()
+    );
+    // And files written into that new folder later.
+    write(
+        &harness.root.join("processes/team/deep/more.yaml"),
+        "steps: []\n",
+    );
+    harness.wait_for_generation(3).await;
+}
+
+#[tokio::test]
+async fn a_checkout_of_many_files_is_one_reload() {
+    let harness = Harness::watching();
+    for n in 0..50 {
+        write(
+            &harness.root.join(format!("processes/p{n}.yaml")),
+            "steps: []\n",
+        );
+    }
+    harness.wait_for_generation(2).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        harness.gateway.generation(),
+        2,
+        "fifty files, one new generation"
+    );
+    assert_eq!(harness.gateway.snapshot().processes.len(), 51);
+}
+
+#[tokio::test]
+async fn hidden_folders_and_editor_files_never_reload() {
+    let harness = Harness::watching();
+    write(&harness.root.join(".git/index"), "x");
+    write(&harness.root.join(".flowgate/executions.db"), "x");
+    write(&harness.root.join("processes/.hello.yaml.swp"), "x");
+    write(&harness.root.join("processes/hello.yaml~"), "x");
+    harness.assert_quiet().await;
+}
+
+#[tokio::test]
+async fn a_swapped_symlink_root_is_followed() {
+    let harness = Harness::start("[reload]\ndebounce = \"50ms\"\n", true, true);
+    let parent = harness.root.parent().unwrap().to_path_buf();
+    let rev_b = parent.join("rev-b");
+    write(
+        &rev_b.join("flowgate.toml"),
+        "[reload]\ndebounce = \"50ms\"\n",
+    );
+    write(&rev_b.join("processes/hello.yaml"), &greeter("rev-b"));
+    write(&rev_b.join("processes/only-in-b.yaml"), "steps: []\n");
+    // git-sync: ln -sfn rev-b tmp && mv -T tmp current
+    let tmp = parent.join("tmp-link");
+    std::os::unix::fs::symlink(&rev_b, &tmp).unwrap();
+    std::fs::rename(&tmp, &harness.root).unwrap();
+    harness.wait_for_generation(2).await;
+    assert!(
+        harness
+            .gateway
+            .snapshot()
+            .process_by_name("only-in-b")
+            .is_some()
+    );
+    assert_eq!(harness.word().await, "\"rev-b\"");
+    // Edits inside the new target are seen too.
+    write(&rev_b.join("processes/later.yaml"), "steps: []\n");
+    harness.wait_for_generation(3).await;
+    assert!(
+        harness
+            .gateway
+            .snapshot()
+            .process_by_name("later")
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn polling_when_asked() {
+    let harness = Harness::start(
+        "[reload]\ndebounce = \"50ms\"\npoll = \"100ms\"\n",
+        true,
+        false,
+    );
+    assert_eq!(harness.state.watching(), "polling every 100ms");
+    write(
+        &harness.root.join("processes/hello.yaml"),
+        &greeter("polled"),
+    );
+    harness.wait_for_generation(2).await;
+}

@@ -1,0 +1,277 @@
+//! Noticing changes under the root, and telling the controller.
+//!
+//! The OS's file events (inotify on Linux) go through notify's full
+//! debouncer, which waits for `[reload] debounce` of quiet and follows
+//! renames, so editors that write a temporary file and rename it, and a
+//! checkout that writes many files, each end as one trigger. Changes under
+//! hidden folders (`.git`, `.flowgate`) and to editor leftovers never
+//! trigger. When the OS watcher cannot start, or `[reload] poll` asks for
+//! it, files are polled instead.
+//!
+//! A root that is a symlink (git-sync swaps `ROOT -> rev-A` for `rev-B`) is
+//! watched through the link, and its parent folder is watched for the link
+//! itself being replaced; [`RootWatcher::follow_root`] then moves the watch
+//! to the new target.
+
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use notify::{EventKind, PollWatcher, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{
+    DebounceEventResult, Debouncer, NoCache, RecommendedCache, new_debouncer_opt,
+};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::Trigger;
+use crate::config::is_ignored;
+use crate::snapshot::ReloadSettings;
+
+/// How often to poll when the OS watcher is not available and no `poll` is set.
+const FALLBACK_POLL: Duration = Duration::from_secs(2);
+
+pub struct RootWatcher {
+    root: PathBuf,
+    /// Where a symlinked root points now; `None` when the root is no link.
+    target: Option<PathBuf>,
+    settings: ReloadSettings,
+    watcher: Watcher,
+}
+
+enum Watcher {
+    Events(Debouncer<RecommendedWatcher, RecommendedCache>),
+    Poll {
+        /// Polls until dropped.
+        _debouncer: Debouncer<PollWatcher, NoCache>,
+        interval: Duration,
+    },
+}
+
+impl RootWatcher {
+    /// Starts watching `root`; each relevant change sends [`Trigger::Watch`].
+    pub fn start(
+        root: &Path,
+        settings: ReloadSettings,
+        triggers: UnboundedSender<Trigger>,
+    ) -> Result<RootWatcher, String> {
+        let root = root.to_path_buf();
+        let target = link_target(&root);
+        let watcher = match settings.poll {
+            Some(interval) => poll(&root, settings.debounce, interval, &triggers)?,
+            None => match events(&root, settings.debounce, &triggers) {
+                Ok(watcher) => watcher,
+                Err(err) => {
+                    tracing::warn!(error = %err, interval = ?FALLBACK_POLL, "File events are not available; polling instead");
+                    poll(&root, settings.debounce, FALLBACK_POLL, &triggers)?
+                }
+            },
+        };
+        Ok(RootWatcher {
+            root,
+            target,
+            settings,
+            watcher,
+        })
+    }
+
+    pub fn settings(&self) -> ReloadSettings {
+        self.settings
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.watcher {
+            Watcher::Events(_) => "file events".to_owned(),
+            Watcher::Poll { interval, .. } => {
+                format!("polling every {}", crate::units::HumanDuration(*interval))
+            }
+        }
+    }
+
+    /// When the root is a symlink that now points elsewhere, watches the new target.
+    pub fn follow_root(&mut self) {
+        let target = link_target(&self.root);
+        if target == self.target {
+            return;
+        }
+        if let Watcher::Events(debouncer) = &mut self.watcher {
+            let _ = debouncer.unwatch(&self.root);
+            if let Err(err) = debouncer.watch(&self.root, RecursiveMode::Recursive) {
+                tracing::error!(root = %self.root.display(), error = %err, "Cannot watch the root's new target");
+            }
+        }
+        // A poll watcher walks through the link on every poll: nothing to move.
+        tracing::info!(
+            root = %self.root.display(),
+            target = %target.as_deref().unwrap_or(&self.root).display(),
+            "The root now points elsewhere"
+        );
+        self.target = target;
+    }
+}
+
+fn link_target(root: &Path) -> Option<PathBuf> {
+    let is_link = std::fs::symlink_metadata(root).is_ok_and(|m| m.file_type().is_symlink());
+    is_link.then(|| std::fs::canonicalize(root).ok()).flatten()
+}
+
+fn events(
+    root: &Path,
+    debounce: Duration,
+    triggers: &UnboundedSender<Trigger>,
+) -> Result<Watcher, String> {
+    let mut debouncer = new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
+        debounce,
+        None,
+        handler(root, triggers.clone()),
+        RecommendedCache::new(),
+        notify::Config::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    watch_root(root, |path, mode| debouncer.watch(path, mode))?;
+    Ok(Watcher::Events(debouncer))
+}
+
+fn poll(
+    root: &Path,
+    debounce: Duration,
+    interval: Duration,
+    triggers: &UnboundedSender<Trigger>,
+) -> Result<Watcher, String> {
+    // Modification times are compared in whole seconds: compare contents
+    // too, or a save in the same second as the last poll goes unseen.
+    let config = notify::Config::default()
+        .with_poll_interval(interval)
+        .with_compare_contents(true)
+        .with_follow_symlinks(true);
+    let mut debouncer = new_debouncer_opt::<_, PollWatcher, NoCache>(
+        debounce,
+        None,
+        handler(root, triggers.clone()),
+        NoCache,
+        config,
+    )
+    .map_err(|e| e.to_string())?;
+    watch_root(root, |path, mode| debouncer.watch(path, mode))?;
+    Ok(Watcher::Poll {
+        _debouncer: debouncer,
+        interval,
+    })
+}
+
+/// Watches the root recursively and, when the root is a symlink, its parent
+/// folder (not recursively) so that replacing the link is seen.
+fn watch_root(
+    root: &Path,
+    mut watch: impl FnMut(&Path, RecursiveMode) -> notify::Result<()>,
+) -> Result<(), String> {
+    watch(root, RecursiveMode::Recursive)
+        .map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
+    if link_target(root).is_some()
+        && let Some(parent) = root.parent()
+    {
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        watch(parent, RecursiveMode::NonRecursive)
+            .map_err(|e| format!("cannot watch {}: {e}", parent.display()))?;
+    }
+    Ok(())
+}
+
+fn handler(
+    root: &Path,
+    triggers: UnboundedSender<Trigger>,
+) -> impl FnMut(DebounceEventResult) + Send + 'static {
+    let root = root.to_path_buf();
+    move |result: DebounceEventResult| match result {
+        Ok(events) => {
+            let target = std::fs::canonicalize(&root).ok();
+            let relevant = events
+                .iter()
+                .filter(|event| changes_content(&event.kind))
+                .flat_map(|event| event.paths.iter())
+                .any(|path| counts(&root, target.as_deref(), path));
+            if relevant {
+                let _ = triggers.send(Trigger::Watch);
+            }
+        }
+        Err(errors) => {
+            // Events may have been lost (an overflowing queue): reload to be sure.
+            for error in &errors {
+                tracing::warn!(error = %error, "File watcher error");
+            }
+            let _ = triggers.send(Trigger::Watch);
+        }
+    }
+}
+
+/// Reading a file is an event too (flowgate's own reload reads every file):
+/// only creating, writing, renaming and removing count.
+fn changes_content(kind: &EventKind) -> bool {
+    use notify::event::{MetadataKind, ModifyKind};
+    !matches!(
+        kind,
+        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))
+    )
+}
+
+/// Whether a change at `path` can change the config: it is the root link
+/// itself, or a file under the root that is not hidden, not under a hidden
+/// folder, and not an editor's leftover.
+fn counts(root: &Path, target: Option<&Path>, path: &Path) -> bool {
+    if path == root {
+        return true;
+    }
+    let relative = path
+        .strip_prefix(root)
+        .ok()
+        .or_else(|| target.and_then(|t| path.strip_prefix(t).ok()));
+    let Some(relative) = relative else {
+        // Another entry of the symlinked root's parent folder.
+        return false;
+    };
+    relative.components().all(|component| match component {
+        Component::Normal(name) => name.to_str().is_some_and(|name| !is_ignored(name)),
+        _ => true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_counts_as_a_change() {
+        let root = Path::new("/srv/config");
+        let target = Some(Path::new("/srv/rev-b"));
+        assert!(counts(
+            root,
+            None,
+            Path::new("/srv/config/processes/hello.yaml")
+        ));
+        assert!(counts(root, None, Path::new("/srv/config/flowgate.toml")));
+        assert!(counts(
+            root,
+            None,
+            Path::new("/srv/config/processes/new-folder")
+        ));
+        assert!(counts(root, None, Path::new("/srv/config")));
+        assert!(counts(
+            root,
+            target,
+            Path::new("/srv/rev-b/processes/a.yaml")
+        ));
+        for quiet in [
+            "/srv/config/.git/index",
+            "/srv/config/.flowgate/executions.db",
+            "/srv/config/processes/.hello.yaml.swp",
+            "/srv/config/processes/hello.yaml~",
+            "/srv/config/processes/4913",
+            "/srv/other/file",
+            "/srv/rev-a",
+        ] {
+            assert!(!counts(root, target, Path::new(quiet)), "{quiet}");
+        }
+    }
+}
