@@ -1,0 +1,349 @@
+//! End to end: the real binary reloading while it serves.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use serde_json::Value;
+use support::{Server, client};
+
+fn version(n: u64) -> String {
+    format!(
+        "listen: {{ operation: get, object: Version, output: json }}\nsteps:\n  - message: '{{\"version\": {n}}}'\n  - return: {{}}\n"
+    )
+}
+
+fn write_atomically(path: &Path, text: &str) {
+    let temp = path.with_extension("yaml.tmp");
+    std::fs::write(&temp, text).unwrap();
+    std::fs::rename(&temp, path).unwrap();
+}
+
+/// One keep-alive connection, requests one after another, until told to stop.
+/// Every answer's version is recorded; any failure, including the connection
+/// being closed, is counted.
+async fn keep_alive_client(
+    addr: String,
+    stop: Arc<AtomicBool>,
+    failures: Arc<AtomicU64>,
+) -> (u64, BTreeSet<u64>) {
+    let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let mut seen = BTreeSet::new();
+    let mut count = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Bounded in count and time.
+    while !stop.load(Ordering::Relaxed) && count < 200_000 && Instant::now() < deadline {
+        let request = http::Request::get("/ws/simple/getVersion")
+            .header("host", &addr)
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        count += 1;
+        let response = match sender.send_request(request).await {
+            Ok(response) => response,
+            Err(_) => {
+                failures.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        };
+        if response.status() != 200 {
+            failures.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        match serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v["version"].as_u64())
+        {
+            Some(v) => {
+                seen.insert(v);
+            }
+            None => {
+                failures.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    (count, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_never_fail_while_the_root_changes_fifty_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("flowgate.toml"),
+        "[reload]\ndebounce = \"20ms\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("processes")).unwrap();
+    let process = root.join("processes/version.yaml");
+    std::fs::write(&process, version(0)).unwrap();
+    let server = Server::start(root);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let failures = Arc::new(AtomicU64::new(0));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            tokio::spawn(keep_alive_client(
+                addr.clone(),
+                stop.clone(),
+                failures.clone(),
+            ))
+        })
+        .collect();
+
+    // Fifty rewrites, alternating a valid version and a broken file, in place
+    // and by rename; only the valid ones may ever answer.
+    let mut valid = BTreeSet::from([0]);
+    for n in 1..=50u64 {
+        let text = if n % 2 == 0 {
+            valid.insert(n);
+            version(n)
+        } else {
+            "listen: { operation: get, object: Version, output: json }\nsteps: [\n".to_owned()
+        };
+        if n % 4 < 2 {
+            std::fs::write(&process, text).unwrap();
+        } else {
+            write_atomically(&process, &text);
+        }
+        tokio::time::sleep(Duration::from_millis(80)).await;
+    }
+    // The last write was valid: wait until it serves, then stop the clients.
+    let http = client();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let body: Value = http
+            .get(server.url("/ws/simple/getVersion"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if body["version"] == 50 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "version 50 never went live");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+
+    let mut total = 0;
+    let mut seen = BTreeSet::new();
+    for client in clients {
+        let (count, versions) = client.await.unwrap();
+        total += count;
+        seen.extend(versions);
+    }
+    assert_eq!(
+        failures.load(Ordering::Relaxed),
+        0,
+        "failed requests out of {total}"
+    );
+    assert!(
+        seen.is_subset(&valid),
+        "answers from versions that never compiled: {:?}",
+        seen.difference(&valid)
+    );
+    assert!(
+        seen.len() >= 3,
+        "the clients saw the config change under them: {seen:?}"
+    );
+
+    let config: Value = http
+        .get(server.admin_url("/config"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(config["generation"].as_u64().unwrap() >= 3, "{config}");
+    let metrics = http
+        .get(server.admin_url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !metrics.contains("flowgate_reloads_total{result=\"failure\"} 0\n"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn admin_api_and_sighup() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // Polling rarely: the changes below are applied by SIGHUP and POST /reload, not the watcher.
+    std::fs::write(root.join("flowgate.toml"), "[reload]\npoll = \"1h\"\n").unwrap();
+    std::fs::create_dir(root.join("processes")).unwrap();
+    std::fs::write(root.join("processes/version.yaml"), version(1)).unwrap();
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    std::fs::create_dir_all(root.join(".git/refs/heads")).unwrap();
+    std::fs::write(root.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::write(root.join(".git/refs/heads/main"), format!("{commit}\n")).unwrap();
+    let server = Server::start(root);
+    let http = client();
+
+    let config: Value = http
+        .get(server.admin_url("/config"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["generation"], 1);
+    assert_eq!(config["commit"], commit);
+    assert_eq!(config["watching"], "polling every 3600s");
+    let files: Vec<&str> = config["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["flowgate.toml", "processes/version.yaml"]);
+    assert_eq!(config["files"][1]["sha256"].as_str().unwrap().len(), 64);
+
+    // A broken save: POST /reload reports it with its position, the old version serves.
+    std::fs::write(
+        root.join("processes/version.yaml"),
+        "steps:\n  - mesage: x\n",
+    )
+    .unwrap();
+    let response = http.post(server.admin_url("/reload")).send().await.unwrap();
+    assert_eq!(response.status(), 422);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["result"], "failure");
+    assert_eq!(report["diagnostics"][0]["file"], "processes/version.yaml");
+    assert_eq!(report["diagnostics"][0]["line"], 2);
+    assert_eq!(report["diagnostics"][0]["column"], 5);
+    let body: Value = http
+        .get(server.url("/ws/simple/getVersion"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["version"], 1);
+    let config: Value = http
+        .get(server.admin_url("/config"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["last_reload"]["result"], "failure");
+    assert_eq!(
+        config["last_reload"]["diagnostics"][0]["message"],
+        "unknown step `mesage`"
+    );
+
+    // SIGHUP applies the next good save.
+    std::fs::write(root.join("processes/version.yaml"), version(2)).unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let body: Value = http
+            .get(server.url("/ws/simple/getVersion"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if body["version"] == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "SIGHUP did not reload");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let config: Value = http
+        .get(server.admin_url("/config"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["generation"], 2);
+    assert_eq!(config["last_reload"]["trigger"], "signal");
+
+    // Nothing changed: POST /reload leaves the generation.
+    let report: Value = http
+        .post(server.admin_url("/reload"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["result"], "unchanged");
+    assert_eq!(report["generation"], 2);
+
+    let metrics = http
+        .get(server.admin_url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        "flowgate_reloads_total{result=\"success\"} 1\n",
+        "flowgate_reloads_total{result=\"failure\"} 1\n",
+        "flowgate_reloads_total{result=\"unchanged\"} 1\n",
+        "flowgate_config_generation 2\n",
+        "flowgate_http_requests_total{process=\"version\",status=\"200\"}",
+        "flowgate_http_request_duration_seconds_bucket{process=\"version\",le=\"+Inf\"}",
+    ] {
+        assert!(metrics.contains(expected), "{expected} in\n{metrics}");
+    }
+
+    // The admin listener is not the public one, and the other way round.
+    assert_eq!(
+        http.get(server.url("/config"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        http.get(server.admin_url("/ws/simple/getVersion"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        http.get(server.admin_url("/reload"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        405
+    );
+}
