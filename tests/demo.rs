@@ -175,6 +175,11 @@ async fn bad_requests_get_problem_documents() {
         chunked_post_status(&server, "/ws/simple/executePayment", 2 << 20).await,
         413
     );
+    // A declared length over the limit is refused before any of the body is sent.
+    assert_eq!(
+        declared_post_status(&server, "/ws/simple/executePayment", 2 << 20).await,
+        413
+    );
 
     // Unknown path: 404; known path, wrong method: 405 with Allow.
     let response = http
@@ -253,6 +258,30 @@ async fn bad_requests_get_problem_documents() {
             .unwrap()
             .contains("<status>404</status>")
     );
+}
+
+/// Sends only the head of a POST declaring `size` bytes, and reads the status code.
+async fn declared_post_status(server: &Server, path: &str, size: usize) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut response = [0u8; 64];
+    let n = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read(&mut response),
+    )
+    .await
+    .expect("an answer without the body")
+    .unwrap();
+    let text = String::from_utf8_lossy(&response[..n]);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Posts `size` bytes in chunks, without a content length, and reads the status code.

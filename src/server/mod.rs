@@ -145,7 +145,7 @@ pub async fn serve_connections<H, F>(
             async move { Ok::<_, Infallible>(response.await) }
         });
         let connection = builder()
-            .serve_connection(TokioIo::new(stream), service)
+            .serve_connection(TokioIo::new(Lingering(Some(stream))), service)
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -158,6 +158,113 @@ pub async fn serve_connections<H, F>(
     tokio::select! {
         () = graceful.shutdown() => {},
         () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("Open connections did not finish in time"),
+    }
+}
+
+/// How long a closed connection keeps reading what the client still sends.
+const LINGER: Duration = Duration::from_millis(500);
+/// How much of it, at most.
+const LINGER_BYTES: usize = 4 << 20;
+
+/// A connection that closes gently. When flowgate answers before reading a
+/// whole body (a 413), closing with unread bytes makes the kernel send a
+/// reset, and the client may lose the answer before it reads it. So on drop
+/// the stream shuts its write side, then reads and discards for a moment,
+/// as web servers call a lingering close.
+struct Lingering(Option<tokio::net::TcpStream>);
+
+impl Lingering {
+    fn stream(&mut self) -> std::io::Result<&mut tokio::net::TcpStream> {
+        self.0
+            .as_mut()
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotConnected))
+    }
+}
+
+impl tokio::io::AsyncRead for Lingering {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.stream() {
+            Ok(stream) => std::pin::Pin::new(stream).poll_read(cx, buf),
+            Err(err) => std::task::Poll::Ready(Err(err)),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Lingering {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.stream() {
+            Ok(stream) => std::pin::Pin::new(stream).poll_write(cx, buf),
+            Err(err) => std::task::Poll::Ready(Err(err)),
+        }
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.stream() {
+            Ok(stream) => std::pin::Pin::new(stream).poll_write_vectored(cx, bufs),
+            Err(err) => std::task::Poll::Ready(Err(err)),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.stream() {
+            Ok(stream) => std::pin::Pin::new(stream).poll_flush(cx),
+            Err(err) => std::task::Poll::Ready(Err(err)),
+        }
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.stream() {
+            Ok(stream) => std::pin::Pin::new(stream).poll_shutdown(cx),
+            Err(err) => std::task::Poll::Ready(Err(err)),
+        }
+    }
+}
+
+impl Drop for Lingering {
+    fn drop(&mut self) {
+        let Some(mut stream) = self.0.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let _ = stream.shutdown().await;
+            let mut buf = [0u8; 16 * 1024];
+            let mut discarded = 0;
+            let _ = tokio::time::timeout(LINGER, async {
+                while discarded < LINGER_BYTES {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => discarded += n,
+                    }
+                }
+            })
+            .await;
+        });
     }
 }
 
