@@ -380,6 +380,33 @@ async fn a_swapped_symlink_root_is_followed() {
 }
 
 #[tokio::test]
+async fn a_root_folder_made_again_is_watched_again() {
+    let harness = Harness::watching();
+    let saved = harness.root.with_extension("saved");
+    std::fs::rename(&harness.root, &saved).unwrap();
+    std::fs::create_dir_all(harness.root.join("processes")).unwrap();
+    std::fs::copy(
+        saved.join("flowgate.toml"),
+        harness.root.join("flowgate.toml"),
+    )
+    .unwrap();
+    write(
+        &harness.root.join("processes/hello.yaml"),
+        &greeter("again"),
+    );
+    // The OS watch went with the old folder: a manual reload picks the new one up…
+    assert_eq!(harness.reload().await.result, ReloadResult::Success);
+    assert_eq!(harness.word().await, "\"again\"");
+    // …and from then on its files are watched.
+    write(
+        &harness.root.join("processes/hello.yaml"),
+        &greeter("watched"),
+    );
+    harness.wait_for_generation(3).await;
+    assert_eq!(harness.word().await, "\"watched\"");
+}
+
+#[tokio::test]
 async fn polling_when_asked() {
     let harness = Harness::start(
         "[reload]\ndebounce = \"50ms\"\npoll = \"100ms\"\n",

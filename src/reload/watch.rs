@@ -31,8 +31,10 @@ const FALLBACK_POLL: Duration = Duration::from_secs(2);
 
 pub struct RootWatcher {
     root: PathBuf,
-    /// Where a symlinked root points now; `None` when the root is no link.
-    target: Option<PathBuf>,
+    /// What the root is now: where it points and which folder that is. When
+    /// it changes (a swapped symlink, a folder deleted and made again), the
+    /// OS watch is on the old folder and must move.
+    identity: Option<Identity>,
     settings: ReloadSettings,
     watcher: Watcher,
 }
@@ -54,7 +56,7 @@ impl RootWatcher {
         triggers: UnboundedSender<Trigger>,
     ) -> Result<RootWatcher, String> {
         let root = root.to_path_buf();
-        let target = link_target(&root);
+        let identity = identity(&root);
         let watcher = match settings.poll {
             Some(interval) => poll(&root, settings.debounce, interval, &triggers)?,
             None => match events(&root, settings.debounce, &triggers) {
@@ -67,7 +69,7 @@ impl RootWatcher {
         };
         Ok(RootWatcher {
             root,
-            target,
+            identity,
             settings,
             watcher,
         })
@@ -86,26 +88,42 @@ impl RootWatcher {
         }
     }
 
-    /// When the root is a symlink that now points elsewhere, watches the new target.
+    /// When the root now points elsewhere (a swapped symlink) or is another
+    /// folder of the same name, watches what it is now.
     pub fn follow_root(&mut self) {
-        let target = link_target(&self.root);
-        if target == self.target {
+        let now = identity(&self.root);
+        if now == self.identity {
             return;
         }
         if let Watcher::Events(debouncer) = &mut self.watcher {
             let _ = debouncer.unwatch(&self.root);
             if let Err(err) = debouncer.watch(&self.root, RecursiveMode::Recursive) {
-                tracing::error!(root = %self.root.display(), error = %err, "Cannot watch the root's new target");
+                tracing::error!(root = %self.root.display(), error = %err, "Cannot watch the root again");
             }
         }
-        // A poll watcher walks through the link on every poll: nothing to move.
-        tracing::info!(
-            root = %self.root.display(),
-            target = %target.as_deref().unwrap_or(&self.root).display(),
-            "The root now points elsewhere"
-        );
-        self.target = target;
+        // A poll watcher walks the path on every poll: nothing to move.
+        tracing::info!(root = %self.root.display(), "The root is a new folder now; watching it");
+        self.identity = now;
     }
+}
+
+/// Where a path leads and the folder it is, by device and inode.
+#[derive(Debug, PartialEq, Eq)]
+struct Identity {
+    target: PathBuf,
+    device: u64,
+    inode: u64,
+}
+
+fn identity(root: &Path) -> Option<Identity> {
+    use std::os::unix::fs::MetadataExt as _;
+    let target = std::fs::canonicalize(root).ok()?;
+    let metadata = std::fs::metadata(&target).ok()?;
+    Some(Identity {
+        target,
+        device: metadata.dev(),
+        inode: metadata.ino(),
+    })
 }
 
 fn link_target(root: &Path) -> Option<PathBuf> {
