@@ -15,6 +15,7 @@ pub mod logging;
 pub mod metrics;
 pub mod pipeline;
 pub mod policy;
+pub mod profile;
 pub mod reload;
 pub mod report;
 pub mod routes;

@@ -1,0 +1,1 @@
+//! Inferring a profile from a sample document (`flowgate profile import`).

@@ -1,0 +1,1 @@
+//! XML profiles: the XSD subset of SPEC §7.
