@@ -19,6 +19,7 @@ use crate::config::raw::{DocType, LogLevel, Mode, Operation};
 use crate::doc::{MediaType, ParseLimits};
 use crate::metrics::RequestMetrics;
 use crate::policy::{AccessPolicy, Networks};
+use crate::profile::{Profile, Profiles};
 use crate::routes::RouteTable;
 use crate::template::{ExprId, TemplateId, Templates};
 
@@ -29,6 +30,7 @@ pub struct Snapshot {
     pub processes: Vec<Process>,
     pub routes: RouteTable,
     pub templates: Templates,
+    pub profiles: Profiles,
     /// Each process's request counters, attached when the snapshot goes
     /// live (see [`crate::server::Gateway`]); empty until then.
     pub process_metrics: Vec<Arc<RequestMetrics>>,
@@ -132,6 +134,12 @@ pub struct Listen {
     pub output: DocType,
     /// The response content type for `output: data`.
     pub content_type: Option<String>,
+    /// Validates every input document before any step.
+    pub request_profile: Option<Profile>,
+    /// Validates what the process returns.
+    pub response_profile: Option<Profile>,
+    /// Documents per response page for list outputs.
+    pub page_size: Option<usize>,
 }
 
 impl Listen {
@@ -173,6 +181,10 @@ pub enum StepKind {
         combine: bool,
     },
     Set(Vec<(String, ValueSource)>),
+    Map {
+        target: Profile,
+        shape: Shape,
+    },
     Decision {
         condition: ExprId,
         then: Pipeline,
@@ -216,6 +228,7 @@ impl StepKind {
         match self {
             StepKind::Message { .. } => "message",
             StepKind::Set(_) => "set",
+            StepKind::Map { .. } => "map",
             StepKind::Decision { .. } => "decision",
             StepKind::Route { .. } => "route",
             StepKind::Branch(_) => "branch",
@@ -238,6 +251,24 @@ pub enum ValueSource {
     Literal(Value),
     Expr(ExprId),
     Template(TemplateId),
+}
+
+/// What a `map` step builds: a tree whose leaves are values written in
+/// the file (literals, expressions, templates).
+#[derive(Debug)]
+pub enum Shape {
+    Value(ValueSource),
+    List(Vec<Shape>),
+    Map(MapShape),
+}
+
+#[derive(Debug)]
+pub struct MapShape {
+    /// `$for: NAME in EXPR`: the map is made once per item, with NAME bound to it.
+    pub each: Option<(Arc<str>, ExprId)>,
+    /// `$if: EXPR`: the map is left out when the expression is false.
+    pub condition: Option<ExprId>,
+    pub entries: Vec<(Arc<str>, Shape)>,
 }
 
 #[derive(Debug)]

@@ -87,9 +87,22 @@ impl SyntaxError {
 
 /// Collects templates and expressions while a root is compiled.
 pub struct TemplatesBuilder {
-    env: Environment<'static>,
+    envs: Environments,
     templates: Vec<String>,
-    expressions: Vec<String>,
+    /// Each expression's source, and whether it is a condition.
+    expressions: Vec<(String, bool)>,
+}
+
+/// Two environments that differ in how they treat undefined values.
+pub struct Environments {
+    /// For templates and values: printing an undefined value is an error (a
+    /// typo in a template should not silently produce empty output), but
+    /// `{% if doc.Optional %}` and `| default(…)` work.
+    values: Environment<'static>,
+    /// For conditions (`if`, `$if`, `by`, `$for`): a missing field is
+    /// undefined all the way down and compares false, so
+    /// `doc.Order.Priority == "high"` is simply false when there is no priority.
+    conditions: Environment<'static>,
 }
 
 impl Default for TemplatesBuilder {
@@ -100,19 +113,19 @@ impl Default for TemplatesBuilder {
 
 impl TemplatesBuilder {
     pub fn new() -> TemplatesBuilder {
-        let mut env = Environment::new();
-        // Printing an undefined value is an error (a typo in a template should
-        // not silently produce empty output), but `if doc.Optional` is allowed.
-        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-        env.set_auto_escape_callback(|name| match name.rsplit('.').next() {
+        let mut values = Environment::new();
+        values.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        values.set_auto_escape_callback(|name| match name.rsplit('.').next() {
             Some("json") => AutoEscape::Custom("json".into()),
             Some("xml") => AutoEscape::Custom("xml".into()),
             Some("html") => AutoEscape::Html,
             _ => AutoEscape::None,
         });
-        env.set_formatter(format_value);
+        values.set_formatter(format_value);
+        let mut conditions = Environment::new();
+        conditions.set_undefined_behavior(UndefinedBehavior::Chainable);
         TemplatesBuilder {
-            env,
+            envs: Environments { values, conditions },
             templates: Vec::new(),
             expressions: Vec::new(),
         }
@@ -122,37 +135,58 @@ impl TemplatesBuilder {
     pub fn template(&mut self, source: &str, escape: Escape) -> Result<TemplateId, SyntaxError> {
         let id = TemplateId(self.templates.len() as u32);
         let name = format!("t{}.{}", id.0, escape.extension());
-        self.env
+        self.envs
+            .values
             .add_template_owned(name.clone(), source.to_owned())
             .map_err(|e| SyntaxError::from_minijinja(&e))?;
         self.templates.push(name);
         Ok(id)
     }
 
-    /// Compiles an expression such as `doc.Order.Total > 1000`.
+    /// Compiles an expression whose value is used, such as `doc.Order.Total * 2`.
     pub fn expression(&mut self, source: &str) -> Result<ExprId, SyntaxError> {
-        self.env
-            .compile_expression(source)
+        self.add_expression(source, false)
+    }
+
+    /// Compiles an expression that decides, such as `doc.Order.Total > 1000`.
+    pub fn condition(&mut self, source: &str) -> Result<ExprId, SyntaxError> {
+        self.add_expression(source, true)
+    }
+
+    fn add_expression(&mut self, source: &str, condition: bool) -> Result<ExprId, SyntaxError> {
+        let env = if condition {
+            &self.envs.conditions
+        } else {
+            &self.envs.values
+        };
+        env.compile_expression(source)
             .map_err(|e| SyntaxError::from_minijinja(&e))?;
         let id = ExprId(self.expressions.len() as u32);
-        self.expressions.push(source.to_owned());
+        self.expressions.push((source.to_owned(), condition));
         Ok(id)
     }
 
     pub fn build(self) -> Result<Templates, SyntaxError> {
         let TemplatesBuilder {
-            env,
+            envs,
             templates,
             expressions,
         } = self;
-        Templates::try_new(env, |env| {
+        Templates::try_new(envs, |envs| {
             let templates = templates
                 .iter()
-                .map(|name| env.get_template(name))
+                .map(|name| envs.values.get_template(name))
                 .collect::<Result<Vec<_>, _>>()?;
             let expressions = expressions
                 .into_iter()
-                .map(|source| env.compile_expression_owned(source))
+                .map(|(source, condition)| {
+                    let env = if condition {
+                        &envs.conditions
+                    } else {
+                        &envs.values
+                    };
+                    env.compile_expression_owned(source)
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok::<_, Error>(Compiled {
                 templates,
@@ -163,7 +197,7 @@ impl TemplatesBuilder {
     }
 }
 
-/// The compiled templates and expressions, borrowing their environment.
+/// The compiled templates and expressions, borrowing their environments.
 pub struct Compiled<'env> {
     templates: Vec<Template<'env, 'env>>,
     expressions: Vec<Expression<'env, 'env>>,
@@ -172,7 +206,7 @@ pub struct Compiled<'env> {
 self_cell::self_cell!(
     /// Every template and expression of one snapshot.
     pub struct Templates {
-        owner: Environment<'static>,
+        owner: Environments,
         #[covariant]
         dependent: Compiled,
     }
@@ -433,7 +467,7 @@ mod tests {
     #[test]
     fn expressions_keep_types() {
         let mut builder = TemplatesBuilder::new();
-        let id = builder.expression("x * 2 > 3").unwrap();
+        let id = builder.condition("x * 2 > 3").unwrap();
         let list = builder.expression("[x, x]").unwrap();
         let templates = builder.build().unwrap();
         assert_eq!(
@@ -444,6 +478,23 @@ mod tests {
             templates.eval(list, ctx(Value::from(2))).unwrap().len(),
             Some(2)
         );
+    }
+
+    #[test]
+    fn conditions_treat_missing_fields_as_false() {
+        let mut builder = TemplatesBuilder::new();
+        let condition = builder.condition("doc.order.priority == 'high'").unwrap();
+        let value = builder.expression("doc.order.priority == 'high'").unwrap();
+        let templates = builder.build().unwrap();
+        let ctx = Value::from_pairs([(
+            "doc",
+            Value::from_pairs([("order", Value::from_pairs([("id", 1)]))]),
+        )]);
+        assert_eq!(
+            templates.eval(condition, ctx.clone()).unwrap(),
+            Value::from(false)
+        );
+        assert!(templates.eval(value, ctx).is_err());
     }
 
     #[test]

@@ -20,10 +20,12 @@ use http::Method;
 use crate::config::de::{self, Spanned};
 use crate::config::node::Span;
 use crate::config::raw::{AuthMethod, DocType, Mode, RawAccess, RawListen, RawSettings};
-use crate::config::{self, LoadedRoot, ProcessFile};
+use crate::config::{self, LoadedRoot, ProcessFile, ProfileFile, ProfileKind};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::doc::{MediaType, ParseLimits};
 use crate::policy::{self, AccessPolicy, Networks};
+use crate::profile::json::JsonProfile;
+use crate::profile::{Profile, Profiles, Schema};
 use crate::routes::{PatternError, RouteTable};
 use crate::snapshot::{
     Limits, Listen, Process, ProcessId, ReloadSettings, RestRoute, Settings, Snapshot,
@@ -62,6 +64,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         _ => AccessPolicy::default(),
     };
 
+    let profiles = compile_profiles(&loaded.profiles, &mut diagnostics);
     let names = process_names(&loaded.processes, &mut diagnostics);
     let ids: HashMap<String, ProcessId> = names
         .iter()
@@ -82,7 +85,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         let listen = raw
             .listen
             .as_ref()
-            .and_then(|listen| compile_listen(listen, source, &mut diagnostics));
+            .and_then(|listen| compile_listen(listen, source, &profiles, &mut diagnostics));
         if let (Some(listen), Some(raw_listen)) = (&listen, &raw.listen) {
             add_routes(
                 &mut routes,
@@ -110,6 +113,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
             &mut templates,
             &mut diagnostics,
             &ids,
+            &profiles,
             listen.as_ref(),
         );
         let pipeline = compiler.pipeline(raw.steps.as_ref(), "steps");
@@ -146,6 +150,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
                 files: loaded.files,
             },
             process_metrics: Vec::new(),
+            profiles,
             settings,
             processes,
             routes,
@@ -445,6 +450,7 @@ fn compile_access(
 fn compile_listen(
     raw: &Spanned<RawListen>,
     source: &SourceFile,
+    profiles: &Profiles,
     diagnostics: &mut Diagnostics,
 ) -> Option<Listen> {
     let mut ok = true;
@@ -470,23 +476,44 @@ fn compile_listen(
         .map(|s| s.value)
         .unwrap_or(DocType::None);
 
-    for (field, name) in [
-        (&raw.request_profile, "request_profile"),
-        (&raw.response_profile, "response_profile"),
-    ] {
-        if let Some(field) = field {
+    let request_profile = raw.request_profile.as_ref().and_then(|name| {
+        resolve_profile(
+            name,
+            "request_profile",
+            "input",
+            input,
+            profiles,
+            &mut error,
+        )
+    });
+    let response_profile = raw.response_profile.as_ref().and_then(|name| {
+        resolve_profile(
+            name,
+            "response_profile",
+            "output",
+            output,
+            profiles,
+            &mut error,
+        )
+    });
+    let page_size = match &raw.page_size {
+        Some(size) if !output.is_list() => {
             error(
-                field.span,
-                format!("`{name}` is not supported yet: profiles are not part of this version"),
+                size.span,
+                format!(
+                    "`page_size` pages list outputs; this process's output is `{}`",
+                    output.as_str()
+                ),
             );
+            None
         }
-    }
-    if let Some(page_size) = &raw.page_size {
-        error(
-            page_size.span,
-            "`page_size` is not supported yet: paging is not part of this version".to_owned(),
-        );
-    }
+        Some(size) if size.value == 0 => {
+            error(size.span, "`page_size` must be at least 1".to_owned());
+            None
+        }
+        Some(size) => Some(size.value as usize),
+        None => None,
+    };
     if let Some(soap) = &raw.soap
         && soap.value
     {
@@ -552,7 +579,87 @@ fn compile_listen(
         input,
         output,
         content_type,
+        request_profile,
+        response_profile,
+        page_size,
     })
+}
+
+/// The profile `name` for a listen block's `input` or `output`; an XML type needs an XSD and a JSON type a JSON Schema.
+fn resolve_profile(
+    name: &Spanned<String>,
+    key: &str,
+    side: &str,
+    doc_type: DocType,
+    profiles: &Profiles,
+    error: &mut impl FnMut(Span, String),
+) -> Option<Profile> {
+    let Some(profile) = profiles.get(&name.value) else {
+        let hint = de::did_you_mean(&name.value, profiles.names())
+            .map(|best| format!(" (did you mean `{best}`?)"))
+            .unwrap_or_default();
+        error(
+            name.span,
+            format!("there is no profile `{}` in profiles/{hint}", name.value),
+        );
+        return None;
+    };
+    let fits = match profile.schema() {
+        Schema::Xml(_) => doc_type.is_xml(),
+        Schema::Json(_) => doc_type.is_json(),
+    };
+    if !fits {
+        let kind = match profile.schema() {
+            Schema::Xml(_) => "an XML profile (XSD)",
+            Schema::Json(_) => "a JSON profile (JSON Schema)",
+        };
+        error(
+            name.span,
+            format!(
+                "`{key}` `{}` is {kind}, but the {side} is `{}`",
+                name.value,
+                doc_type.as_str()
+            ),
+        );
+        return None;
+    }
+    Some(profile.clone())
+}
+
+/// Every profile of the root, by name; clashing names are errors.
+fn compile_profiles(files: &[ProfileFile], diagnostics: &mut Diagnostics) -> Profiles {
+    let mut profiles = Profiles::default();
+    let mut seen: HashMap<String, &ProfileFile> = HashMap::new();
+    for file in files {
+        if let Some(first) = seen.get(&file.name) {
+            diagnostics.push(
+                file.source
+                    .error(
+                        Span::point(0),
+                        format!("two profiles are named `{}`", file.name),
+                    )
+                    .with_note(format!("the other one is {}", first.source.path)),
+            );
+            continue;
+        }
+        seen.insert(file.name.clone(), file);
+    }
+    let xsd: Vec<Arc<SourceFile>> = files
+        .iter()
+        .filter(|f| f.kind == ProfileKind::Xsd)
+        .map(|f| f.source.clone())
+        .collect();
+    let (xml_profiles, xsd_diagnostics) = crate::profile::xsd::compile(&xsd);
+    diagnostics.extend(xsd_diagnostics);
+    for (name, profile) in xml_profiles {
+        profiles.insert(Profile::new(&name, Schema::Xml(profile)));
+    }
+    for file in files.iter().filter(|f| f.kind == ProfileKind::JsonSchema) {
+        if let Some(profile) = JsonProfile::compile(&file.source, diagnostics) {
+            profiles.insert(Profile::new(&file.name, Schema::Json(profile)));
+        }
+    }
+    profiles
 }
 
 /// `POST /orders/{region}` into a method and a pattern.
@@ -818,7 +925,7 @@ mod tests {
             ),
             (
                 "processes/p.yaml",
-                "listen: { operation: get, object: X, soap: true }\naccess: { auth: [basic] }\nsteps:\n  - map: { to: x, value: {} }\n",
+                "listen: { operation: get, object: X, soap: true }\naccess: { auth: [basic] }\nsteps:\n  - http: { url: x }\n",
             ),
         ]);
         assert!(compilation.snapshot.is_none());
@@ -827,7 +934,7 @@ mod tests {
             "`[server.https]` is not supported",
             "`soap` is not supported",
             "authentication `basic`",
-            "the `map` step",
+            "the `http` step",
         ] {
             assert!(
                 messages.iter().any(|m| m.contains(expected)),

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use http::{HeaderName, StatusCode};
 
@@ -11,15 +12,16 @@ use super::{decode_error, default_media};
 use crate::config::de::{self, Spanned};
 use crate::config::node::{Node, NodeKind, Span};
 use crate::config::raw::{
-    CombineStep, DecisionStep, ExceptionStep, LogLevel, LogStep, MessageStep, RawStep, ReturnStep,
-    RouteStep, SplitStep, StopStep, TryStep,
+    CombineStep, DecisionStep, ExceptionStep, LogLevel, LogStep, MapStep, MessageStep, RawStep,
+    ReturnStep, RouteStep, SplitStep, StopStep, TryStep,
 };
 use crate::config::step_diagnostic;
 use crate::diag::{Diagnostics, SourceFile};
 use crate::doc::MediaType;
+use crate::profile::Profiles;
 use crate::snapshot::{
-    Listen, Pipeline, ProcessId, ReturnSpec, StatusSource, Step, StepKind, StepSite, ValueSource,
-    http_status,
+    Listen, MapShape, Pipeline, ProcessId, ReturnSpec, Shape, StatusSource, Step, StepKind,
+    StepSite, ValueSource, http_status,
 };
 use crate::template::{self, Escape, ExprId, TemplateId, TemplatesBuilder};
 
@@ -31,6 +33,7 @@ pub(super) struct StepCompiler<'a> {
     templates: &'a mut TemplatesBuilder,
     diagnostics: &'a mut Diagnostics,
     process_ids: &'a HashMap<String, ProcessId>,
+    profiles: &'a Profiles,
     default_media: MediaType,
     default_wrap: Option<String>,
     calls: Vec<(ProcessId, Span)>,
@@ -42,6 +45,7 @@ impl<'a> StepCompiler<'a> {
         templates: &'a mut TemplatesBuilder,
         diagnostics: &'a mut Diagnostics,
         process_ids: &'a HashMap<String, ProcessId>,
+        profiles: &'a Profiles,
         listen: Option<&Listen>,
     ) -> StepCompiler<'a> {
         StepCompiler {
@@ -49,6 +53,7 @@ impl<'a> StepCompiler<'a> {
             templates,
             diagnostics,
             process_ids,
+            profiles,
             default_media: default_media(listen),
             default_wrap: listen.map(|l| format!("{}List", l.object)),
             calls: Vec::new(),
@@ -139,10 +144,7 @@ impl<'a> StepCompiler<'a> {
             RawStep::Log(n) => self.log(n),
             RawStep::Call(n) => self.call(n),
             RawStep::Try(n) => self.try_step(n, &site.path),
-            RawStep::Map(_) => {
-                self.error(kind_span, "the `map` step is not supported yet: it needs profiles, which this version does not have");
-                None
-            }
+            RawStep::Map(n) => self.map(n),
             RawStep::Http(_) => {
                 self.error(kind_span, "the `http` step is not supported yet: outbound calls are not part of this version");
                 None
@@ -181,10 +183,10 @@ impl<'a> StepCompiler<'a> {
         }
     }
 
-    /// An expression, also when written as `{{ expression }}`.
-    fn expression(&mut self, text: &Spanned<String>) -> Option<ExprId> {
+    /// A condition (`if`, `$if`, `by`), also when written as `{{ expression }}`.
+    fn condition(&mut self, text: &Spanned<String>) -> Option<ExprId> {
         let source = template::single_expression(&text.value).unwrap_or(&text.value);
-        match self.templates.expression(source) {
+        match self.templates.condition(source) {
             Ok(id) => Some(id),
             Err(mut err) => {
                 let offset = text.value.find(source).unwrap_or(0);
@@ -275,9 +277,106 @@ impl<'a> StepCompiler<'a> {
         ok.then_some(StepKind::Set(props))
     }
 
+    fn map(&mut self, node: &Node) -> Option<StepKind> {
+        let step = self.decode::<MapStep>(node)?;
+        let Some(target) = self.profiles.get(&step.to.value).cloned() else {
+            let hint = de::did_you_mean(&step.to.value, self.profiles.names())
+                .map(|best| format!("did you mean `{best}`?"));
+            self.diagnostics.push(
+                self.source
+                    .error(
+                        step.to.span,
+                        format!("there is no profile `{}` in profiles/", step.to.value),
+                    )
+                    .with_hint_opt(hint),
+            );
+            return None;
+        };
+        let shape = self.shape(&step.value)?;
+        Some(StepKind::Map { target, shape })
+    }
+
+    /// A `map` value: maps (with `$for` and `$if`), lists and leaves.
+    fn shape(&mut self, node: &Node) -> Option<Shape> {
+        match &node.kind {
+            NodeKind::Seq(items) => {
+                let shapes: Vec<Option<Shape>> =
+                    items.iter().map(|item| self.shape(item)).collect();
+                shapes
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()
+                    .map(Shape::List)
+            }
+            NodeKind::Map(entries) => {
+                let mut shape = MapShape {
+                    each: None,
+                    condition: None,
+                    entries: Vec::with_capacity(entries.len()),
+                };
+                let mut ok = true;
+                for (key, value) in entries {
+                    match key.name.as_str() {
+                        "$for" => match self.each(value) {
+                            Some(each) => shape.each = Some(each),
+                            None => ok = false,
+                        },
+                        "$if" => {
+                            let text =
+                                Spanned::new(value.span, value.scalar_text().unwrap_or_default());
+                            match self.condition(&text) {
+                                Some(id) => shape.condition = Some(id),
+                                None => ok = false,
+                            }
+                        }
+                        other if other.starts_with('$') => {
+                            self.diagnostics.push(
+                                self.source
+                                    .error(key.span, format!("unknown map keyword `{other}`"))
+                                    .with_hint_opt(
+                                        de::did_you_mean(other, ["$for", "$if"])
+                                            .map(|b| format!("did you mean `{b}`?")),
+                                    ),
+                            );
+                            ok = false;
+                        }
+                        _ => match self.shape(value) {
+                            Some(inner) => shape.entries.push((key.name.as_str().into(), inner)),
+                            None => ok = false,
+                        },
+                    }
+                }
+                ok.then_some(Shape::Map(shape))
+            }
+            _ => self.value_source(node, Escape::None).map(Shape::Value),
+        }
+    }
+
+    /// `$for: NAME in EXPR`.
+    fn each(&mut self, node: &Node) -> Option<(Arc<str>, ExprId)> {
+        let text = node.scalar_text().unwrap_or_default();
+        let parsed = text
+            .split_once(" in ")
+            .map(|(name, expr)| (name.trim(), expr));
+        let Some((name, expr)) = parsed.filter(|(name, _)| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }) else {
+            self.error(node.span, format!("`$for` is `NAME in EXPRESSION`, like `line in doc.Order.Lines.Line`; found `{text}`"));
+            return None;
+        };
+        let offset = text.len() - expr.len();
+        match self.templates.condition(expr) {
+            Ok(id) => Some((Arc::from(name), id)),
+            Err(mut err) => {
+                err.range = err.range.map(|r| r.start + offset..r.end + offset);
+                self.syntax_error(&Spanned::new(node.span, text.clone()), err);
+                None
+            }
+        }
+    }
+
     fn decision(&mut self, node: &Node, path: &str) -> Option<StepKind> {
         let step = self.decode::<DecisionStep>(node)?;
-        let condition = self.expression(&step.condition);
+        let condition = self.condition(&step.condition);
         let then = self.pipeline(step.then.as_ref(), &format!("{path}.then"));
         let otherwise = self.pipeline(step.otherwise.as_ref(), &format!("{path}.else"));
         Some(StepKind::Decision {
@@ -289,7 +388,7 @@ impl<'a> StepCompiler<'a> {
 
     fn route(&mut self, node: &Node, path: &str) -> Option<StepKind> {
         let step = self.decode::<RouteStep>(node)?;
-        let by = self.expression(&step.by);
+        let by = self.condition(&step.by);
         let Some(entries) = step.cases.as_map() else {
             self.error(
                 step.cases.span,

@@ -70,6 +70,7 @@ pub struct LoadedRoot {
     /// `flowgate.toml`; `None` when it is absent or does not decode.
     pub settings: Option<Settings>,
     pub processes: Vec<ProcessFile>,
+    pub profiles: Vec<ProfileFile>,
     pub diagnostics: Diagnostics,
 }
 
@@ -87,6 +88,7 @@ pub struct ProcessFile {
 
 pub const SETTINGS_FILE: &str = "flowgate.toml";
 pub const PROCESSES_DIR: &str = "processes";
+pub const PROFILES_DIR: &str = "profiles";
 
 /// Folders deeper than this under `processes/` are not read; it also stops
 /// symlink loops.
@@ -120,7 +122,12 @@ pub fn load_root(root: &Path) -> LoadedRoot {
     }
 
     let mut paths = Vec::new();
-    collect_process_paths(&root.join(PROCESSES_DIR), 0, &mut paths);
+    collect_paths(
+        &root.join(PROCESSES_DIR),
+        0,
+        |name| Format::of(Path::new(name)).is_some(),
+        &mut paths,
+    );
     paths.sort();
     for path in paths {
         let Some(format) = Format::of(&path) else {
@@ -134,7 +141,58 @@ pub fn load_root(root: &Path) -> LoadedRoot {
             loaded.processes.push(ProcessFile { source, raw });
         }
     }
+
+    let mut paths = Vec::new();
+    collect_paths(
+        &root.join(PROFILES_DIR),
+        0,
+        |name| ProfileKind::of(name).is_some(),
+        &mut paths,
+    );
+    paths.sort();
+    for path in paths {
+        let Some((kind, name)) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(ProfileKind::of)
+        else {
+            continue;
+        };
+        let name = name.to_owned();
+        if let Some(source) = read_source(root, &path, &mut loaded.files, &mut loaded.diagnostics) {
+            loaded.profiles.push(ProfileFile { source, kind, name });
+        }
+    }
+    loaded.files.sort_by(|a, b| a.path.cmp(&b.path));
     loaded
+}
+
+/// The two kinds of profile file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileKind {
+    Xsd,
+    JsonSchema,
+}
+
+impl ProfileKind {
+    /// The kind and the profile name of a file name: `order.xsd` → (Xsd, `order`).
+    pub fn of(file_name: &str) -> Option<(ProfileKind, &str)> {
+        if let Some(name) = file_name.strip_suffix(".schema.json") {
+            return Some((ProfileKind::JsonSchema, name));
+        }
+        file_name
+            .strip_suffix(".xsd")
+            .map(|name| (ProfileKind::Xsd, name))
+    }
+}
+
+/// One file of `profiles/`.
+#[derive(Debug)]
+pub struct ProfileFile {
+    pub source: Arc<SourceFile>,
+    pub kind: ProfileKind,
+    /// The profile's name: the file name without `.xsd` or `.schema.json`.
+    pub name: String,
 }
 
 /// Hidden files, editor leftovers and files of other types are not config.
@@ -147,7 +205,8 @@ pub fn is_ignored(name: &str) -> bool {
         || name.ends_with(".swx")
 }
 
-fn collect_process_paths(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+/// Every file under `dir` (not ignored) whose name `wanted` accepts.
+fn collect_paths(dir: &Path, depth: usize, wanted: fn(&str) -> bool, out: &mut Vec<PathBuf>) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -164,8 +223,8 @@ fn collect_process_paths(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
         }
         let path = entry.path();
         if path.is_dir() {
-            collect_process_paths(&path, depth + 1, out);
-        } else if Format::of(&path).is_some() {
+            collect_paths(&path, depth + 1, wanted, out);
+        } else if wanted(name) {
             out.push(path);
         }
     }

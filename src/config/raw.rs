@@ -317,6 +317,14 @@ pub struct MessageStep {
     pub combine: bool,
 }
 
+/// `map: {to, value}`: `value` is a structure whose leaves are templates.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "map options")]
+pub struct MapStep {
+    pub to: Spanned<String>,
+    pub value: Node,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "decision options")]
 pub struct DecisionStep {

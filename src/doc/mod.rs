@@ -15,6 +15,8 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use minijinja::value::Value;
 
+use crate::profile::Profile;
+
 /// What a document's body is, as far as flowgate cares.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MediaType {
@@ -68,6 +70,14 @@ pub struct ParseLimits {
     pub max_xml_depth: usize,
 }
 
+impl ParseLimits {
+    pub fn xml(&self) -> xml::XmlLimits {
+        xml::XmlLimits {
+            max_depth: self.max_xml_depth,
+        }
+    }
+}
+
 impl Default for ParseLimits {
     fn default() -> Self {
         ParseLimits {
@@ -84,6 +94,8 @@ pub struct Document {
     pub media: MediaType,
     /// The properties set by `set` steps: a map value, shared until changed.
     pub props: Value,
+    /// The profile the body follows, when known: it types the parsed value.
+    pub profile: Option<Profile>,
     parsed: Arc<OnceLock<Value>>,
 }
 
@@ -102,6 +114,7 @@ impl Document {
             body: body.into(),
             media,
             props: empty_map(),
+            profile: None,
             parsed: Arc::new(OnceLock::new()),
         }
     }
@@ -123,8 +136,15 @@ impl Document {
             body: body.into(),
             media,
             props: self.props.clone(),
+            profile: None,
             parsed: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// The same document, known to follow `profile` (already validated against it).
+    pub fn with_profile(mut self, profile: Profile) -> Document {
+        self.profile = Some(profile);
+        self
     }
 
     /// The same body with other properties.
@@ -149,29 +169,37 @@ impl Document {
     /// value that fails when a template uses it, naming the problem.
     pub fn value(&self, limits: &ParseLimits) -> Value {
         self.parsed
-            .get_or_init(|| match self.media {
-                MediaType::Json => match json::parse(&self.body, limits.max_json_depth) {
+            .get_or_init(|| match (&self.profile, &self.media) {
+                (Some(profile), _) => match profile.read(&self.body, limits) {
                     Ok(value) => value,
-                    Err(err) => invalid(format!("the document is not valid JSON: {err}")),
+                    Err(violations) => invalid(format!(
+                        "the document does not follow its profile: {}",
+                        crate::profile::describe(&violations)
+                    )),
                 },
-                MediaType::Xml => match std::str::from_utf8(&self.body) {
-                    Ok(text) => match xml::parse(
-                        text,
-                        &xml::XmlLimits {
-                            max_depth: limits.max_xml_depth,
-                        },
-                    ) {
-                        Ok(value) => value,
-                        Err(err) => invalid(format!(
-                            "the document is not well-formed XML: {err} at line {} column {}",
-                            err.line, err.column
-                        )),
-                    },
-                    Err(_) => invalid("the document is not UTF-8".to_owned()),
-                },
-                MediaType::Other(_) => Value::from(self.text().into_owned()),
+                (None, media) => Self::untyped(&self.body, media, limits),
             })
             .clone()
+    }
+
+    fn untyped(body: &Bytes, media: &MediaType, limits: &ParseLimits) -> Value {
+        match media {
+            MediaType::Json => match json::parse(body, limits.max_json_depth) {
+                Ok(value) => value,
+                Err(err) => invalid(format!("the document is not valid JSON: {err}")),
+            },
+            MediaType::Xml => match std::str::from_utf8(body) {
+                Ok(text) => match xml::parse(text, &limits.xml()) {
+                    Ok(value) => value,
+                    Err(err) => invalid(format!(
+                        "the document is not well-formed XML: {err} at line {} column {}",
+                        err.line, err.column
+                    )),
+                },
+                Err(_) => invalid("the document is not UTF-8".to_owned()),
+            },
+            MediaType::Other(_) => Value::from(String::from_utf8_lossy(body).into_owned()),
+        }
     }
 
     /// Sets properties, keeping the others.

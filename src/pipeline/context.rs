@@ -100,6 +100,24 @@ impl Object for Scope {
     }
 }
 
+/// A name bound over a context: the `NAME` of a `map`'s `$for: NAME in …`.
+#[derive(Debug)]
+pub struct Bound {
+    pub parent: Value,
+    pub name: Arc<str>,
+    pub value: Value,
+}
+
+impl Object for Bound {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        if key == &*self.name {
+            return Some(self.value.clone());
+        }
+        self.parent.get_attr(key).ok().filter(|v| !v.is_undefined())
+    }
+}
+
 /// The request as templates see it: `method`, `path`, `user`, `remote_ip`,
 /// `query`, `params`, `headers` (lower-case names).
 #[derive(Debug)]

@@ -19,11 +19,12 @@ use minijinja::value::Value;
 
 use crate::config::raw::LogLevel;
 use crate::doc::{Document, MediaType, json, xml};
+use crate::profile::{Schema, describe};
 use crate::snapshot::{
-    Pipeline, ProcessId, ReturnSpec, Snapshot, StatusSource, Step, StepKind, StepSite, ValueSource,
-    http_status,
+    MapShape, Pipeline, ProcessId, ReturnSpec, Shape, Snapshot, StatusSource, Step, StepKind,
+    StepSite, ValueSource, http_status,
 };
-use context::{Batch, RequestInfo, Scope, Shared};
+use context::{Batch, Bound, RequestInfo, Scope, Shared};
 
 /// Why an execution failed, and whose fault it is.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -193,6 +194,28 @@ impl Execution {
                 }
                 Ok(out)
             }
+            StepKind::Map { target, shape } => batch
+                .iter()
+                .map(|doc| {
+                    let scope = self.scope(doc, &all, process);
+                    let value = self
+                        .build(shape, &scope, site)?
+                        .unwrap_or_else(|| Value::from(()));
+                    let text = target.write(&value).map_err(|violations| {
+                        ExecError::step(
+                            site,
+                            format!(
+                                "the value does not fit the profile `{}`: {}",
+                                target.name(),
+                                crate::profile::describe(&violations)
+                            ),
+                        )
+                    })?;
+                    Ok(doc
+                        .with_body(text, target.media())
+                        .with_profile(target.clone()))
+                })
+                .collect(),
             StepKind::Decision {
                 condition,
                 then,
@@ -354,6 +377,98 @@ impl Execution {
         }
     }
 
+    /// Builds a `map` value; `None` when a `$if` leaves it out.
+    fn build(
+        &self,
+        shape: &Shape,
+        scope: &Value,
+        site: &StepSite,
+    ) -> Result<Option<Value>, ExecError> {
+        match shape {
+            Shape::Value(source) => self.value(source, scope, site).map(Some),
+            Shape::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    match item {
+                        // A repeated map inside a list adds its items to the list.
+                        Shape::Map(map) if map.each.is_some() => {
+                            out.extend(self.build_each(map, scope, site)?)
+                        }
+                        _ => out.extend(self.build(item, scope, site)?),
+                    }
+                }
+                Ok(Some(Value::from(out)))
+            }
+            Shape::Map(map) if map.each.is_some() => {
+                Ok(Some(Value::from(self.build_each(map, scope, site)?)))
+            }
+            Shape::Map(map) => self.build_map(map, scope, site),
+        }
+    }
+
+    /// The maps of a `$for`, one per item that passes its `$if`.
+    fn build_each(
+        &self,
+        map: &MapShape,
+        scope: &Value,
+        site: &StepSite,
+    ) -> Result<Vec<Value>, ExecError> {
+        let Some((name, items)) = &map.each else {
+            return Ok(self.build_map(map, scope, site)?.into_iter().collect());
+        };
+        let items = self
+            .snapshot
+            .templates
+            .eval(*items, scope.clone())
+            .map_err(|e| ExecError::step(site, template_error(&e)))?;
+        let items: Vec<Value> = match items.kind() {
+            minijinja::value::ValueKind::None | minijinja::value::ValueKind::Undefined => {
+                Vec::new()
+            }
+            minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Iterable => items
+                .try_iter()
+                .map_err(|e| ExecError::step(site, e))?
+                .collect(),
+            // One item where a list was expected: a repeating element seen once without a profile.
+            _ => vec![items],
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let bound = Value::from_object(Bound {
+                parent: scope.clone(),
+                name: name.clone(),
+                value: item,
+            });
+            out.extend(self.build_map(map, &bound, site)?);
+        }
+        Ok(out)
+    }
+
+    fn build_map(
+        &self,
+        map: &MapShape,
+        scope: &Value,
+        site: &StepSite,
+    ) -> Result<Option<Value>, ExecError> {
+        if let Some(condition) = map.condition {
+            let keep = self
+                .snapshot
+                .templates
+                .eval(condition, scope.clone())
+                .map_err(|e| ExecError::step(site, template_error(&e)))?;
+            if !keep.is_true() {
+                return Ok(None);
+            }
+        }
+        let mut entries = Vec::with_capacity(map.entries.len());
+        for (key, shape) in &map.entries {
+            if let Some(value) = self.build(shape, scope, site)? {
+                entries.push((Value::from(&**key), value));
+            }
+        }
+        Ok(Some(Value::from_pairs(entries)))
+    }
+
     fn return_batch(
         &self,
         spec: &ReturnSpec,
@@ -407,18 +522,46 @@ impl Execution {
                 let text = std::str::from_utf8(&doc.body)
                     .map_err(|_| ExecError::step(site, "the document is not UTF-8"))?;
                 let segments: Vec<&str> = path.iter().map(String::as_str).collect();
-                let items = xml::split(
-                    text,
-                    &segments,
-                    &xml::XmlLimits {
-                        max_depth: limits.max_xml_depth,
-                    },
-                )
-                .map_err(|e| ExecError::step(site, format!("cannot split the document: {e}")))?;
-                Ok(items
+                let items = xml::split(text, &segments, &limits.xml()).map_err(|e| {
+                    ExecError::step(site, format!("cannot split the document: {e}"))
+                })?;
+                // With an XML profile, each part is read by the declaration at the path, typed.
+                let Some((profile, xsd)) = doc.profile.as_ref().and_then(|p| match p.schema() {
+                    Schema::Xml(xsd) => Some((p, xsd)),
+                    Schema::Json(_) => None,
+                }) else {
+                    return Ok(items
+                        .into_iter()
+                        .map(|item| doc.with_body(item, MediaType::Xml))
+                        .collect());
+                };
+                let Some(element) = xsd.element_at(&segments) else {
+                    return Err(ExecError::step(
+                        site,
+                        format!(
+                            "the profile `{}` has no element at /{}",
+                            profile.name(),
+                            segments.join("/")
+                        ),
+                    ));
+                };
+                items
                     .into_iter()
-                    .map(|item| doc.with_body(item, MediaType::Xml))
-                    .collect())
+                    .map(|item| {
+                        let value =
+                            xsd.read_at(element, &item, &limits.xml())
+                                .map_err(|violations| {
+                                    ExecError::step(
+                                        site,
+                                        format!(
+                                            "a part does not follow the profile: {}",
+                                            describe(&violations)
+                                        ),
+                                    )
+                                })?;
+                        Ok(Document::parsed(item, MediaType::Xml, value).with_props(&doc.props))
+                    })
+                    .collect()
             }
             MediaType::Json => {
                 let mut value = doc.value(limits);

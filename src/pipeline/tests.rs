@@ -377,3 +377,81 @@ async fn split_refuses_other_content_types() {
         .unwrap_err();
     assert!(err.to_string().contains("works on JSON and XML"), "{err}");
 }
+
+const ACK_SCHEMA: &str = r#"{
+  "type": "object",
+  "required": ["id", "lines"],
+  "properties": {
+    "id": {"type": "string"},
+    "rush": {"type": "boolean"},
+    "lines": {"type": "array", "items": {
+      "type": "object", "required": ["sku", "qty"],
+      "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}}
+    }}
+  }
+}"#;
+
+#[tokio::test]
+async fn map_builds_a_profiled_document_with_for_and_if() {
+    let process = r#"
+steps:
+  - map:
+      to: ack
+      value:
+        id: "{{ doc.order.id }}"
+        lines:
+          $for: line in doc.order.lines
+          $if: line.qty > 0
+          sku: "{{ line.sku }}"
+          qty: "{{ line.qty * 2 }}"
+  - return: {}
+"#;
+    let extra = [("profiles/ack.schema.json", ACK_SCHEMA)];
+    let input = r#"{"order": {"id": "A-1", "lines": [{"sku": "x", "qty": 1}, {"sku": "y", "qty": 0}, {"sku": "z", "qty": 3}]}}"#;
+    let returned = run_with(&extra, process, vec![json(input)]).await.unwrap();
+    let body: serde_json::Value = serde_json::from_str(&bodies(&returned)[0]).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"id": "A-1", "lines": [{"sku": "x", "qty": 2}, {"sku": "z", "qty": 6}]})
+    );
+    assert_eq!(returned.documents[0].media, MediaType::Json);
+    assert!(returned.documents[0].profile.is_some());
+
+    // A map left out by its `$if` leaves its key out.
+    let with_rush = process.replace(
+        "        lines:\n",
+        "        rush:\n          $if: doc.order.priority == \"high\"\n          never: used\n        lines:\n",
+    );
+    let returned = run_with(&extra, &with_rush, vec![json(input)])
+        .await
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&bodies(&returned)[0]).unwrap();
+    assert!(body.get("rush").is_none());
+}
+
+#[tokio::test]
+async fn map_reports_what_does_not_fit_the_profile() {
+    let process = r#"
+steps:
+  - map:
+      to: ack
+      value:
+        id: 7
+        lines: [ { sku: "a" } ]
+  - return: {}
+"#;
+    let err = run_with(
+        &[("profiles/ack.schema.json", ACK_SCHEMA)],
+        process,
+        vec![Document::empty()],
+    )
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("the value does not fit the profile `ack`"),
+        "{text}"
+    );
+    assert!(text.contains("/id"), "{text}");
+    assert!(text.contains("/lines/0"), "{text}");
+}

@@ -15,6 +15,7 @@ use http_body_util::Full;
 use super::Gateway;
 use super::input;
 use super::output;
+use super::pages;
 use super::problem::{Problem, kind, prefers_xml};
 use crate::pipeline::context::RequestInfo;
 use crate::pipeline::{ExecError, Execution};
@@ -47,6 +48,14 @@ where
     }
 
     let wants_xml = prefers_xml(request.headers().get(header::ACCEPT), false);
+    if let Some(token) = page_token(request.uri().query()) {
+        let response = next_page(&gateway, &token, path, wants_xml);
+        gateway
+            .metrics()
+            .unrouted()
+            .record(response.status().as_u16(), started.elapsed());
+        return response;
+    }
     let (response, process) = match snapshot.routes.lookup(&method, path) {
         RouteMatch::NotFound => {
             let problem = Problem::new(
@@ -67,7 +76,8 @@ where
             match gateway.metrics().enter(limit) {
                 Some(_running) => {
                     let (response, execution_id) =
-                        serve_process(snapshot.clone(), process, params, request, peer).await;
+                        serve_process(&gateway, snapshot.clone(), process, params, request, peer)
+                            .await;
                     tracing::info!(
                         process = %name,
                         status = response.status().as_u16(),
@@ -101,6 +111,7 @@ where
 }
 
 async fn serve_process<B>(
+    gateway: &Gateway,
     snapshot: Arc<Snapshot>,
     id: ProcessId,
     params: Vec<(String, String)>,
@@ -164,7 +175,13 @@ where
             Ok(bytes) => bytes,
             Err(problem) => return fail(problem),
         };
-        match input::decode(listen.input, &parts.headers, bytes, &limits.parse) {
+        match input::decode(
+            listen.input,
+            &parts.headers,
+            bytes,
+            listen.request_profile.as_ref(),
+            &limits.parse,
+        ) {
             Ok(batch) => batch,
             Err(problem) => return fail(problem),
         }
@@ -172,6 +189,7 @@ where
         vec![crate::doc::Document::empty()]
     };
 
+    let path = parts.uri.path().to_owned();
     let request_info = Arc::new(RequestInfo::new(parts, params, remote_ip));
     let execution = Execution::new(snapshot.clone(), execution_id.clone(), request_info);
 
@@ -211,7 +229,7 @@ where
             ));
         }
     };
-    match output::encode(listen, returned, &limits.parse) {
+    match output::encode(listen, returned, &limits.parse, gateway.pages(), &path) {
         Ok(encoded) => {
             let mut response = Response::new(Body::new(encoded.body));
             *response.status_mut() = encoded.status;
@@ -222,6 +240,37 @@ where
         Err(err) => {
             tracing::error!(process = %process.name, execution_id = %execution_id, error = %err, "Process output cannot be sent");
             fail(failed_problem())
+        }
+    }
+}
+
+/// The `page_token` of a next-page link, if the query has one.
+fn page_token(query: Option<&str>) -> Option<String> {
+    let query = query?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == pages::TOKEN_PARAM)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Answers a next-page link from the page store, without running anything.
+fn next_page(gateway: &Gateway, token: &str, path: &str, wants_xml: bool) -> Response<Body> {
+    let rest = match gateway.pages().take(token, path) {
+        Ok(rest) => rest,
+        Err(gone) => {
+            let problem = Problem::new(StatusCode::GONE, kind::PAGE_GONE, gone.to_string());
+            return problem_response(&problem, wants_xml, None);
+        }
+    };
+    match output::next_page(rest, gateway.pages()) {
+        Ok(encoded) => {
+            let mut response = Response::new(Body::new(encoded.body));
+            *response.status_mut() = encoded.status;
+            *response.headers_mut() = encoded.headers;
+            response
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "Next page cannot be sent");
+            problem_response(&failed_problem(), wants_xml, None)
         }
     }
 }

@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, Limited};
 use super::problem::{Problem, kind};
 use crate::config::raw::DocType;
 use crate::doc::{Document, MediaType, ParseLimits, json, xml};
+use crate::profile::Profile;
 
 /// Reads the whole body, refusing more than `max_body` bytes.
 pub async fn read_body<B>(headers: &HeaderMap, body: B, max_body: u64) -> Result<Bytes, Problem>
@@ -92,60 +93,138 @@ fn charset(content_type: &str) -> Option<&str> {
     })
 }
 
-/// The documents a process starts with.
+/// The documents a process starts with. With a request profile, every
+/// document is validated against it before any step runs; the problem lists
+/// every violation of every document.
 pub fn decode(
     input: DocType,
     headers: &HeaderMap,
     body: Bytes,
+    profile: Option<&Profile>,
     limits: &ParseLimits,
 ) -> Result<Vec<Document>, Problem> {
     let malformed = |detail: &str, message: String| {
         Problem::new(StatusCode::BAD_REQUEST, kind::MALFORMED_BODY, detail).with_error("", message)
     };
-    match input {
-        DocType::None => Ok(vec![Document::empty()]),
+    let items: Vec<Bytes> = match input {
+        DocType::None => return Ok(vec![Document::empty()]),
         DocType::Data => {
             let media = headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(MediaType::from_content_type)
                 .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()));
-            Ok(vec![Document::new(body, media)])
+            return Ok(vec![Document::new(body, media)]);
         }
-        DocType::Json => match json::parse(&body, limits.max_json_depth) {
-            Ok(value) => Ok(vec![Document::parsed(body, MediaType::Json, value)]),
-            Err(err) => Err(malformed("the body is not valid JSON", err.to_string())),
-        },
-        DocType::JsonList => {
-            let items = json::split_array(&body, limits.max_json_depth)
-                .map_err(|err| malformed("the body is not a JSON array", err.to_string()))?;
-            Ok(items
-                .into_iter()
-                .map(|item| {
-                    Document::new(
-                        Bytes::from(String::from(Box::<str>::from(item))),
-                        MediaType::Json,
-                    )
-                })
-                .collect())
+        DocType::Json | DocType::Xml if profile.is_some() => vec![body.clone()],
+        DocType::Json => {
+            return match json::parse(&body, limits.max_json_depth) {
+                Ok(value) => Ok(vec![Document::parsed(body, MediaType::Json, value)]),
+                Err(err) => Err(malformed("the body is not valid JSON", err.to_string())),
+            };
         }
-        DocType::Xml | DocType::XmlList => {
+        DocType::Xml => {
             let text = std::str::from_utf8(&body)
                 .map_err(|e| malformed("the body is not UTF-8", e.to_string()))?;
-            let xml_limits = xml::XmlLimits {
-                max_depth: limits.max_xml_depth,
-            };
-            if input == DocType::Xml {
-                let value = xml::parse(text, &xml_limits)
-                    .map_err(|e| malformed("the body is not well-formed XML", xml_message(&e)))?;
-                return Ok(vec![Document::parsed(body.clone(), MediaType::Xml, value)]);
-            }
-            let items = xml::split_children(text, &xml_limits)
+            let value = xml::parse(text, &limits.xml())
                 .map_err(|e| malformed("the body is not well-formed XML", xml_message(&e)))?;
-            Ok(items
+            return Ok(vec![Document::parsed(body.clone(), MediaType::Xml, value)]);
+        }
+        DocType::JsonList => json::split_array(&body, limits.max_json_depth)
+            .map_err(|err| malformed("the body is not a JSON array", err.to_string()))?
+            .into_iter()
+            .map(|item| Bytes::from(String::from(Box::<str>::from(item))))
+            .collect(),
+        DocType::XmlList => {
+            let text = std::str::from_utf8(&body)
+                .map_err(|e| malformed("the body is not UTF-8", e.to_string()))?;
+            xml::split_children(text, &limits.xml())
+                .map_err(|e| malformed("the body is not well-formed XML", xml_message(&e)))?
                 .into_iter()
-                .map(|item| Document::new(item, MediaType::Xml))
-                .collect())
+                .map(Bytes::from)
+                .collect()
+        }
+    };
+    let media = if input.is_json() {
+        MediaType::Json
+    } else {
+        MediaType::Xml
+    };
+    let Some(profile) = profile else {
+        return Ok(items
+            .into_iter()
+            .map(|item| Document::new(item, media.clone()))
+            .collect());
+    };
+
+    let mut documents = Vec::with_capacity(items.len());
+    let mut problem = Problem::new(
+        StatusCode::BAD_REQUEST,
+        kind::PROFILE_MISMATCH,
+        format!("the body does not match the profile `{}`", profile.name()),
+    );
+    let wrapper = (input == DocType::XmlList)
+        .then(|| std::str::from_utf8(&body).ok().and_then(root_name))
+        .flatten();
+    for (index, item) in items.into_iter().enumerate() {
+        match profile.read(&item, limits) {
+            Ok(value) => documents
+                .push(Document::parsed(item, media.clone(), value).with_profile(profile.clone())),
+            Err(violations) => {
+                for violation in violations {
+                    let path = match input {
+                        DocType::JsonList => format!("/{index}{}", violation.path),
+                        DocType::XmlList => {
+                            item_path(wrapper.unwrap_or(""), index, &violation.path)
+                        }
+                        _ => violation.path,
+                    };
+                    problem = problem.with_error(path, violation.message);
+                }
+            }
+        }
+        if problem.errors.len() >= MAX_ERRORS {
+            break;
+        }
+    }
+    if problem.errors.is_empty() {
+        Ok(documents)
+    } else {
+        Err(problem)
+    }
+}
+
+/// At most this many errors in one problem: enough to fix a request, bounded for a hostile one.
+const MAX_ERRORS: usize = 100;
+
+/// `/Order/Qty` of the second item of `<OrderList>` is `/OrderList/Order[2]/Qty`.
+fn item_path(wrapper: &str, index: usize, path: &str) -> String {
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    let (item, below) = match rest.find('/') {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    if item.is_empty() {
+        return format!("/{wrapper}");
+    }
+    format!("/{wrapper}/{item}[{}]{below}", index + 1)
+}
+
+/// The name of a document's root element, as written. The document is
+/// known to be well-formed.
+fn root_name(text: &str) -> Option<&str> {
+    let mut rest = text.trim_start_matches('\u{feff}');
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix("<?") {
+            rest = &after[after.find("?>")? + 2..];
+        } else if let Some(after) = rest.strip_prefix("<!--") {
+            rest = &after[after.find("-->")? + 3..];
+        } else {
+            let name = rest.strip_prefix('<')?;
+            let end = name.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+            let name = &name[..end];
+            return Some(name.rsplit(':').next().unwrap_or(name));
         }
     }
 }
@@ -187,6 +266,7 @@ mod tests {
             DocType::Json,
             &HeaderMap::new(),
             Bytes::from_static(b"{\"a\":1}"),
+            None,
             &limits,
         )
         .unwrap();
@@ -195,6 +275,7 @@ mod tests {
             DocType::Json,
             &HeaderMap::new(),
             Bytes::from_static(b"{\"a\":}"),
+            None,
             &limits,
         )
         .unwrap_err();
@@ -208,10 +289,25 @@ mod tests {
             DocType::JsonList,
             &HeaderMap::new(),
             Bytes::from_static(b"[1, {\"b\":2}]"),
+            None,
             &limits,
         )
         .unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(&docs[1].body[..], b"{\"b\":2}");
+    }
+
+    #[test]
+    fn item_paths_name_the_item() {
+        assert_eq!(
+            item_path("OrderList", 1, "/Order/Qty"),
+            "/OrderList/Order[2]/Qty"
+        );
+        assert_eq!(item_path("OrderList", 0, "/Order"), "/OrderList/Order[1]");
+        assert_eq!(item_path("OrderList", 0, ""), "/OrderList");
+        assert_eq!(
+            root_name("<?xml version='1.0'?>\n<!-- c --><ns:List xmlns:ns='u'>"),
+            Some("List")
+        );
     }
 }

@@ -10,6 +10,7 @@
 pub mod dispatch;
 mod input;
 mod output;
+pub mod pages;
 pub mod problem;
 
 use std::convert::Infallible;
@@ -29,6 +30,7 @@ use tokio::net::TcpListener;
 use crate::metrics::Metrics;
 use crate::snapshot::Snapshot;
 use dispatch::Body;
+use pages::PageStore;
 
 /// How long open requests may run on after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -37,6 +39,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Gateway {
     snapshot: ArcSwap<Snapshot>,
     metrics: Metrics,
+    /// Next pages of paged answers; they outlive reloads.
+    pages: PageStore,
 }
 
 impl Gateway {
@@ -49,6 +53,7 @@ impl Gateway {
         Arc::new(Gateway {
             snapshot: ArcSwap::from_pointee(snapshot),
             metrics,
+            pages: PageStore::default(),
         })
     }
 
@@ -64,6 +69,10 @@ impl Gateway {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    pub fn pages(&self) -> &PageStore {
+        &self.pages
     }
 
     /// Makes `snapshot` live for every request that starts from now on;

@@ -3,14 +3,17 @@
 //! The output type of the route decides the shape: one document, a list
 //! (a JSON array, or an XML wrapper `<{Object}List>`), or raw bytes. A body
 //! that would not be what the content type says (a `message` that built
-//! broken JSON) is a process failure, never sent.
+//! broken JSON) or that breaks the response profile is a process failure,
+//! never sent. Lists longer than `page_size` are paged (see [`super::pages`]).
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, StatusCode, header};
 
+use super::pages::{PageStore, Rest, TOKEN_PARAM};
 use crate::config::raw::DocType;
 use crate::doc::{Document, MediaType, ParseLimits, json, xml};
 use crate::pipeline::Returned;
+use crate::profile::{Profile, describe};
 use crate::snapshot::Listen;
 
 /// A response ready to send, apart from the headers every response carries.
@@ -30,6 +33,8 @@ pub fn encode(
     listen: &Listen,
     returned: Returned,
     limits: &ParseLimits,
+    pages: &PageStore,
+    path: &str,
 ) -> Result<Encoded, OutputError> {
     let status = returned.status.unwrap_or(StatusCode::OK);
     let mut headers = http::HeaderMap::new();
@@ -37,6 +42,11 @@ pub fn encode(
         headers.append(name, value);
     }
     let docs = returned.documents;
+    if let Some(profile) = &listen.response_profile {
+        for (index, doc) in docs.iter().enumerate() {
+            check_profile(doc, profile, limits, index, docs.len())?;
+        }
+    }
     let (body, default_type): (Bytes, Option<&str>) = match listen.output {
         _ if docs.is_empty() => (Bytes::new(), None),
         DocType::None => (Bytes::new(), None),
@@ -52,36 +62,33 @@ pub fn encode(
             check_json(doc, limits, None)?;
             (doc.body.clone(), Some(MediaType::JSON))
         }
-        DocType::JsonList => {
-            let mut out =
-                BytesMut::with_capacity(docs.iter().map(|d| d.body.len() + 1).sum::<usize>() + 2);
-            out.extend_from_slice(b"[");
-            for (index, doc) in docs.iter().enumerate() {
-                check_json(doc, limits, Some(index))?;
-                if index > 0 {
-                    out.extend_from_slice(b",");
-                }
-                out.extend_from_slice(&doc.body);
-            }
-            out.extend_from_slice(b"]");
-            (out.freeze(), Some(MediaType::JSON))
-        }
         DocType::Xml => {
             let doc = single(&docs, listen.output)?;
             check_xml(doc, limits, None)?;
             (doc.body.clone(), Some(MediaType::XML))
         }
-        DocType::XmlList => {
-            let mut texts = Vec::with_capacity(docs.len());
+        DocType::JsonList | DocType::XmlList => {
+            let mut items = Vec::with_capacity(docs.len());
             for (index, doc) in docs.iter().enumerate() {
-                texts.push(check_xml(doc, limits, Some(index))?);
+                if listen.output == DocType::JsonList {
+                    check_json(doc, limits, Some(index))?;
+                    items.push(doc.body.clone());
+                } else {
+                    items.push(check_xml(doc, limits, Some(index))?);
+                }
             }
-            let items: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let wrapper = format!("{}List", listen.object);
-            (
-                Bytes::from(xml::wrap(&wrapper, &[], &items)),
-                Some(MediaType::XML),
-            )
+            let rest = Rest {
+                path: path.to_owned(),
+                output: listen.output,
+                wrapper: format!("{}List", listen.object),
+                page_size: listen.page_size.unwrap_or(usize::MAX),
+                items,
+            };
+            let (body, link) = page(rest, pages)?;
+            if let Some(link) = link {
+                headers.insert(header::LINK, link);
+            }
+            (body, Some(list_type(listen.output)))
         }
     };
     let content_type = returned.content_type.as_deref().or(default_type);
@@ -97,6 +104,114 @@ pub fn encode(
         headers,
         body,
     })
+}
+
+/// The next page of an answer, from what its token stood for.
+pub fn next_page(rest: Rest, pages: &PageStore) -> Result<Encoded, OutputError> {
+    let output = rest.output;
+    let (body, link) = page(rest, pages)?;
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(list_type(output)),
+    );
+    if let Some(link) = link {
+        headers.insert(header::LINK, link);
+    }
+    Ok(Encoded {
+        status: StatusCode::OK,
+        headers,
+        body,
+    })
+}
+
+fn list_type(output: DocType) -> &'static str {
+    if output == DocType::JsonList {
+        MediaType::JSON
+    } else {
+        MediaType::XML
+    }
+}
+
+/// The first `page_size` items as a list body; the rest, if any, kept
+/// under a token that the `Link` header (and, for XML, the wrapper's
+/// `pageToken` attribute) carries.
+fn page(mut rest: Rest, pages: &PageStore) -> Result<(Bytes, Option<HeaderValue>), OutputError> {
+    let now: Vec<Bytes> = if rest.items.len() > rest.page_size {
+        let later = rest.items.split_off(rest.page_size);
+        std::mem::replace(&mut rest.items, later)
+    } else {
+        std::mem::take(&mut rest.items)
+    };
+    let token = if rest.items.is_empty() {
+        None
+    } else {
+        let path = rest.path.clone();
+        let token = pages
+            .put(rest.clone())
+            .map_err(|e| OutputError(e.to_string()))?;
+        Some((token, path))
+    };
+    let body = match rest.output {
+        DocType::JsonList => {
+            let mut out =
+                BytesMut::with_capacity(now.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
+            out.extend_from_slice(b"[");
+            for (index, item) in now.iter().enumerate() {
+                if index > 0 {
+                    out.extend_from_slice(b",");
+                }
+                out.extend_from_slice(item);
+            }
+            out.extend_from_slice(b"]");
+            out.freeze()
+        }
+        _ => {
+            let texts: Vec<std::borrow::Cow<'_, str>> =
+                now.iter().map(|i| String::from_utf8_lossy(i)).collect();
+            let items: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
+            let attributes: Vec<(&str, &str)> = match &token {
+                Some((token, _)) => vec![("pageToken", token.as_str())],
+                None => Vec::new(),
+            };
+            Bytes::from(xml::wrap(&rest.wrapper, &attributes, &items))
+        }
+    };
+    let link = match token {
+        Some((token, path)) => Some(
+            HeaderValue::from_str(&format!("<{path}?{TOKEN_PARAM}={token}>; rel=\"next\""))
+                .map_err(|_| OutputError("the next page link is not a valid header".to_owned()))?,
+        ),
+        None => None,
+    };
+    Ok((body, link))
+}
+
+fn check_profile(
+    doc: &Document,
+    profile: &Profile,
+    limits: &ParseLimits,
+    index: usize,
+    count: usize,
+) -> Result<(), OutputError> {
+    if doc.profile.as_ref().is_some_and(|p| p.is(profile)) {
+        return Ok(());
+    }
+    profile
+        .read(&doc.body, limits)
+        .map(|_| ())
+        .map_err(|violations| {
+            let which = if count > 1 {
+                format!("document {} of ", index + 1)
+            } else {
+                String::new()
+            };
+            OutputError(format!(
+                "{which}the process's output does not follow the response profile `{}`: {}",
+                profile.name(),
+                describe(&violations)
+            ))
+        })
 }
 
 fn single(docs: &[Document], output: DocType) -> Result<&Document, OutputError> {
@@ -133,7 +248,7 @@ fn check_json(
     limits: &ParseLimits,
     index: Option<usize>,
 ) -> Result<(), OutputError> {
-    if doc.media == MediaType::Json && doc.is_parsed_ok() {
+    if doc.media == MediaType::Json && (doc.is_parsed_ok() || doc.profile.is_some()) {
         return Ok(());
     }
     json::check(&doc.body, limits.max_json_depth).map_err(|e| {
@@ -144,21 +259,16 @@ fn check_json(
     })
 }
 
+/// Checks an XML document and gives its body.
 fn check_xml(
     doc: &Document,
     limits: &ParseLimits,
     index: Option<usize>,
-) -> Result<String, OutputError> {
+) -> Result<Bytes, OutputError> {
     let text = std::str::from_utf8(&doc.body)
         .map_err(|_| OutputError(format!("the process's output {}is not UTF-8", which(index))))?;
-    if !(doc.media == MediaType::Xml && doc.is_parsed_ok()) {
-        xml::check(
-            text,
-            &xml::XmlLimits {
-                max_depth: limits.max_xml_depth,
-            },
-        )
-        .map_err(|e| {
+    if !(doc.media == MediaType::Xml && (doc.is_parsed_ok() || doc.profile.is_some())) {
+        xml::check(text, &limits.xml()).map_err(|e| {
             OutputError(format!(
                 "the process's output {}is not well-formed XML: {} at line {} column {}",
                 which(index),
@@ -168,5 +278,5 @@ fn check_xml(
             ))
         })?;
     }
-    Ok(text.to_owned())
+    Ok(doc.body.clone())
 }

@@ -18,6 +18,8 @@ pub mod kind {
     pub const METHOD_NOT_ALLOWED: &str = "urn:flowgate:problem:method-not-allowed";
     pub const FORBIDDEN_ADDRESS: &str = "urn:flowgate:problem:address-not-allowed";
     pub const MALFORMED_BODY: &str = "urn:flowgate:problem:malformed-body";
+    pub const PROFILE_MISMATCH: &str = "urn:flowgate:problem:profile-mismatch";
+    pub const PAGE_GONE: &str = "urn:flowgate:problem:page-gone";
     pub const BODY_TOO_LARGE: &str = "urn:flowgate:problem:body-too-large";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "urn:flowgate:problem:unsupported-media-type";
     pub const UNEXPECTED_BODY: &str = "urn:flowgate:problem:unexpected-body";

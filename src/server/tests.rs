@@ -170,3 +170,134 @@ async fn list_outputs_are_wrapped() {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PartList><Part>1</Part><Part n='2'/></PartList>"
     );
 }
+
+async fn get(gateway: &Arc<Gateway>, uri: &str) -> (StatusCode, http::HeaderMap, String) {
+    call(gateway, "GET", uri, "").await
+}
+
+fn next_link(headers: &http::HeaderMap) -> Option<String> {
+    let link = headers.get("link")?.to_str().ok()?;
+    let url = link.strip_prefix('<')?.split('>').next()?;
+    Some(url.to_owned())
+}
+
+#[tokio::test]
+async fn long_lists_are_paged_and_tokens_serve_once() {
+    let process = "listen: { operation: query, object: Item, input: json-list, output: json-list, page_size: 2 }\nsteps:\n  - return: {}\n";
+    let gateway = Gateway::new(snapshot(&[("processes/items.yaml", process)]));
+    let (status, headers, body) =
+        call(&gateway, "POST", "/ws/simple/queryItem", "[1, 2, 3, 4, 5]").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, "[1,2]");
+    let second = next_link(&headers).expect("a next page");
+    assert!(
+        second.starts_with("/ws/simple/queryItem?page_token="),
+        "{second}"
+    );
+
+    let (status, headers, body) = get(&gateway, &second).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "[3,4]"));
+    let third = next_link(&headers).expect("a third page");
+    let (status, headers, body) = get(&gateway, &third).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "[5]"));
+    assert!(next_link(&headers).is_none(), "the last page links nowhere");
+
+    // A token serves once; an unknown one is gone too.
+    let (status, headers, body) = get(&gateway, &second).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(headers["content-type"], "application/problem+json");
+    assert!(body.contains("urn:flowgate:problem:page-gone"), "{body}");
+    let (status, _, _) = get(&gateway, "/ws/simple/queryItem?page_token=nope").await;
+    assert_eq!(status, StatusCode::GONE);
+}
+
+#[tokio::test]
+async fn xml_pages_carry_the_token_on_the_wrapper() {
+    let process = "listen: { operation: query, object: Part, input: xml-list, output: xml-list, page_size: 1 }\nsteps:\n  - return: {}\n";
+    let gateway = Gateway::new(snapshot(&[("processes/parts.yaml", process)]));
+    let request = Request::builder()
+        .method("POST")
+        .uri("/ws/simple/queryPart")
+        .header("content-type", "application/xml")
+        .body(Full::new(Bytes::from_static(
+            b"<Parts><Part>1</Part><Part>2</Part></Parts>",
+        )))
+        .unwrap();
+    let response = handle(gateway.clone(), request, peer()).await;
+    let link = next_link(response.headers()).unwrap();
+    let token = link.split("page_token=").nth(1).unwrap().to_owned();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PartList pageToken=\"{token}\"><Part>1</Part></PartList>"
+        )
+    );
+    let (_, _, body) = get(&gateway, &link).await;
+    assert!(
+        body.ends_with("<PartList><Part>2</Part></PartList>"),
+        "{body}"
+    );
+}
+
+const ORDER_SCHEMA: &str = r#"{
+  "type": "object", "required": ["id", "qty"],
+  "properties": {"id": {"type": "string"}, "qty": {"type": "integer", "minimum": 1}}
+}"#;
+
+#[tokio::test]
+async fn request_profiles_list_every_error_of_every_document() {
+    let process = "listen: { operation: create, object: Order, input: json-list, output: json-list, request_profile: order }\nsteps:\n  - return: {}\n";
+    let gateway = Gateway::new(snapshot(&[
+        ("profiles/order.schema.json", ORDER_SCHEMA),
+        ("processes/orders.yaml", process),
+    ]));
+    let (status, _, body) = call(
+        &gateway,
+        "POST",
+        "/ws/simple/createOrder",
+        r#"[{"id": "a", "qty": 1}, {"qty": 0}, {"id": 5, "qty": 2}]"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["type"], "urn:flowgate:problem:profile-mismatch");
+    assert_eq!(
+        problem["detail"],
+        "the body does not match the profile `order`"
+    );
+    let paths: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/1", "/1/qty", "/2/id"], "{body}");
+
+    let (status, _, body) = call(
+        &gateway,
+        "POST",
+        "/ws/simple/createOrder",
+        r#"[{"id": "a", "qty": 1}]"#,
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, r#"[{"id": "a", "qty": 1}]"#)
+    );
+}
+
+#[tokio::test]
+async fn response_profiles_keep_bad_output_from_clients() {
+    let process = "listen: { operation: get, object: Order, output: json, response_profile: order }\nsteps:\n  - message: '{\"id\": \"a\", \"qty\": 0}'\n  - return: {}\n";
+    let gateway = Gateway::new(snapshot(&[
+        ("profiles/order.schema.json", ORDER_SCHEMA),
+        ("processes/order.yaml", process),
+    ]));
+    let (status, _, body) = get(&gateway, "/ws/simple/getOrder").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        body.contains("urn:flowgate:problem:process-failed"),
+        "{body}"
+    );
+}

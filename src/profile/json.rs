@@ -1,0 +1,334 @@
+//! JSON profiles: JSON Schema (2020-12 or draft-07), compiled once per snapshot.
+//!
+//! Schemas are local: the validator is built without any retriever, so a
+//! remote `$ref` is a compile error, never a fetch.
+
+use std::sync::Arc;
+
+use minijinja::value::{Value, ValueKind};
+
+use super::Violation;
+use crate::config::node::Span;
+use crate::diag::{Diagnostics, SourceFile};
+
+/// The `$schema` values flowgate accepts; absent means 2020-12.
+const DRAFTS: [&str; 2] = ["2020-12", "draft-07"];
+
+pub struct JsonProfile {
+    schema: serde_json::Value,
+    validator: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for JsonProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonProfile").finish_non_exhaustive()
+    }
+}
+
+impl JsonProfile {
+    /// Compiles one `*.schema.json` file; problems become diagnostics in it.
+    pub fn compile(source: &SourceFile, diagnostics: &mut Diagnostics) -> Option<Arc<JsonProfile>> {
+        let schema: serde_json::Value = match serde_json::from_str(&source.text) {
+            Ok(schema) => schema,
+            Err(err) => {
+                let offset = offset_of(&source.text, err.line(), err.column());
+                let message = err.to_string();
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_owned();
+                diagnostics.push(
+                    source.error(Span::point(offset), format!("JSON syntax error: {message}")),
+                );
+                return None;
+            }
+        };
+        let draft = match schema.get("$schema").and_then(|s| s.as_str()) {
+            None => jsonschema::Draft::Draft202012,
+            Some(uri) if uri.contains(DRAFTS[0]) => jsonschema::Draft::Draft202012,
+            Some(uri) if uri.contains(DRAFTS[1]) => jsonschema::Draft::Draft7,
+            Some(uri) => {
+                let span = span_of_text(&source.text, uri);
+                diagnostics.push(
+                    source
+                        .error(
+                            span,
+                            format!("`{uri}` is not a supported JSON Schema version"),
+                        )
+                        .with_hint("use JSON Schema 2020-12 or draft-07"),
+                );
+                return None;
+            }
+        };
+        match jsonschema::options().with_draft(draft).build(&schema) {
+            Ok(validator) => Some(Arc::new(JsonProfile { schema, validator })),
+            Err(err) => {
+                let pointer = err.schema_path().to_string();
+                diagnostics.push(source.error(
+                    Span::point(0),
+                    format!("invalid JSON Schema at `{pointer}`: {err}"),
+                ));
+                None
+            }
+        }
+    }
+
+    pub fn schema(&self) -> &serde_json::Value {
+        &self.schema
+    }
+
+    /// Every violation of `instance`, with its JSON pointer (at most 100).
+    pub fn check(&self, instance: &serde_json::Value) -> Result<(), Vec<Violation>> {
+        let violations: Vec<Violation> = self
+            .validator
+            .iter_errors(instance)
+            .take(100)
+            .map(|err| Violation {
+                path: err.instance_path().to_string(),
+                message: err.to_string(),
+            })
+            .collect();
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(violations)
+        }
+    }
+
+    /// Parses and validates a body into its template value.
+    pub fn read(&self, body: &[u8], max_depth: usize) -> Result<Value, Vec<Violation>> {
+        let instance = parse(body, max_depth)?;
+        self.check(&instance)?;
+        Ok(to_value(&instance))
+    }
+
+    /// The JSON text of a template value, validated.
+    pub fn write(&self, value: &Value) -> Result<String, Vec<Violation>> {
+        let instance = from_value(value, "")?;
+        self.check(&instance)?;
+        serde_json::to_string(&instance).map_err(|e| {
+            vec![Violation {
+                path: String::new(),
+                message: e.to_string(),
+            }]
+        })
+    }
+}
+
+/// A JSON body into `serde_json`'s value, under the depth limit.
+pub fn parse(body: &[u8], max_depth: usize) -> Result<serde_json::Value, Vec<Violation>> {
+    crate::doc::json::check(body, max_depth).map_err(|e| {
+        vec![Violation {
+            path: String::new(),
+            message: e.to_string(),
+        }]
+    })?;
+    serde_json::from_slice(body).map_err(|e| {
+        vec![Violation {
+            path: String::new(),
+            message: e.to_string(),
+        }]
+    })
+}
+
+/// A JSON value as templates see it.
+pub fn to_value(json: &serde_json::Value) -> Value {
+    match json {
+        serde_json::Value::Null => Value::from(()),
+        serde_json::Value::Bool(b) => Value::from(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::from(i),
+            (None, Some(u)) => Value::from(u),
+            _ => Value::from(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::from(s.as_str()),
+        serde_json::Value::Array(items) => {
+            Value::from(items.iter().map(to_value).collect::<Vec<_>>())
+        }
+        serde_json::Value::Object(entries) => Value::from_pairs(
+            entries
+                .iter()
+                .map(|(k, v)| (Value::from(k.as_str()), to_value(v))),
+        ),
+    }
+}
+
+/// A template value as JSON; `path` names where, for errors.
+pub fn from_value(value: &Value, path: &str) -> Result<serde_json::Value, Vec<Violation>> {
+    let fail = |message: String| {
+        vec![Violation {
+            path: path.to_owned(),
+            message,
+        }]
+    };
+    Ok(match value.kind() {
+        ValueKind::None => serde_json::Value::Null,
+        ValueKind::Undefined => return Err(fail("the value is undefined".to_owned())),
+        ValueKind::Bool => serde_json::Value::Bool(value.is_true()),
+        ValueKind::Number => match value.as_i64() {
+            Some(i) => serde_json::Value::from(i),
+            None => {
+                let f = f64::try_from(value.clone()).unwrap_or(f64::NAN);
+                match serde_json::Number::from_f64(f) {
+                    Some(n) => serde_json::Value::Number(n),
+                    None => return Err(fail(format!("{f} is not a JSON number"))),
+                }
+            }
+        },
+        ValueKind::String => {
+            serde_json::Value::String(value.as_str().unwrap_or_default().to_owned())
+        }
+        ValueKind::Seq | ValueKind::Iterable => {
+            let mut items = Vec::new();
+            let mut errors = Vec::new();
+            for (index, item) in value
+                .try_iter()
+                .map_err(|e| fail(e.to_string()))?
+                .enumerate()
+            {
+                match from_value(&item, &format!("{path}/{index}")) {
+                    Ok(item) => items.push(item),
+                    Err(mut e) => errors.append(&mut e),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(errors);
+            }
+            serde_json::Value::Array(items)
+        }
+        ValueKind::Map => {
+            let mut entries = serde_json::Map::new();
+            let mut errors = Vec::new();
+            for key in value.try_iter().map_err(|e| fail(e.to_string()))? {
+                let name = key.to_string();
+                let item = value.get_item(&key).unwrap_or_default();
+                match from_value(
+                    &item,
+                    &format!("{path}/{}", name.replace('~', "~0").replace('/', "~1")),
+                ) {
+                    Ok(item) => {
+                        entries.insert(name, item);
+                    }
+                    Err(mut e) => errors.append(&mut e),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(errors);
+            }
+            serde_json::Value::Object(entries)
+        }
+        ValueKind::Invalid => return Err(fail(value.to_string())),
+        _ => serde_json::Value::String(value.to_string()),
+    })
+}
+
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (start + column.saturating_sub(1)).min(text.len())
+}
+
+fn span_of_text(text: &str, needle: &str) -> Span {
+    match text.find(needle) {
+        Some(at) => Span::new(at, at + needle.len()),
+        None => Span::point(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(text: &str) -> (Option<Arc<JsonProfile>>, Diagnostics) {
+        let source = SourceFile::new("profiles/x.schema.json", text.to_owned());
+        let mut diagnostics = Diagnostics::default();
+        (JsonProfile::compile(&source, &mut diagnostics), diagnostics)
+    }
+
+    const ORDER: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "required": ["id", "lines"],
+  "properties": {
+    "id": {"type": "string"},
+    "lines": {"type": "array", "items": {
+      "type": "object", "required": ["qty"],
+      "properties": {"qty": {"type": "integer", "minimum": 1}}
+    }}
+  }
+}"#;
+
+    #[test]
+    fn validates_with_every_violation_and_its_path() {
+        let (profile, diagnostics) = compile(ORDER);
+        assert!(diagnostics.is_empty());
+        let profile = profile.unwrap();
+        let value = profile
+            .read(br#"{"id": "A", "lines": [{"qty": 2}]}"#, 64)
+            .unwrap();
+        assert_eq!(value.get_attr("lines").unwrap().len(), Some(1));
+        let errors = profile
+            .read(br#"{"lines": [{"qty": 0}, {"qty": "x"}]}"#, 64)
+            .unwrap_err();
+        let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert!(paths.contains(&""), "{errors:?}");
+        assert!(paths.contains(&"/lines/0/qty"), "{errors:?}");
+        assert!(paths.contains(&"/lines/1/qty"), "{errors:?}");
+    }
+
+    #[test]
+    fn writes_values_and_validates_them() {
+        let (profile, _) = compile(ORDER);
+        let profile = profile.unwrap();
+        let value = Value::from_pairs([
+            ("id", Value::from("A")),
+            (
+                "lines",
+                Value::from(vec![Value::from_pairs([("qty", Value::from(3))])]),
+            ),
+        ]);
+        assert_eq!(
+            profile.write(&value).unwrap(),
+            r#"{"id":"A","lines":[{"qty":3}]}"#
+        );
+        let bad = Value::from_pairs([("id", Value::from(7))]);
+        assert!(profile.write(&bad).is_err());
+    }
+
+    #[test]
+    fn draft_07_and_unsupported_versions() {
+        let (profile, _) =
+            compile(r#"{"$schema": "http://json-schema.org/draft-07/schema#", "type": "integer"}"#);
+        assert!(profile.unwrap().read(b"3", 64).is_ok());
+        let (profile, diagnostics) =
+            compile(r#"{"$schema": "http://json-schema.org/draft-04/schema#"}"#);
+        assert!(profile.is_none());
+        assert!(
+            diagnostics
+                .iter()
+                .next()
+                .unwrap()
+                .message
+                .contains("not a supported")
+        );
+    }
+
+    #[test]
+    fn remote_references_are_never_fetched() {
+        let (profile, diagnostics) = compile(r#"{"$ref": "https://example.com/schema.json"}"#);
+        assert!(profile.is_none());
+        assert!(diagnostics.has_errors());
+    }
+
+    #[test]
+    fn syntax_errors_point_into_the_file() {
+        let (_, diagnostics) = compile("{\n  \"type\": ,\n}");
+        let d = diagnostics.iter().next().unwrap();
+        let loc = d.location.as_ref().unwrap();
+        assert_eq!((loc.line, loc.column), (2, 11));
+    }
+}

@@ -1,0 +1,225 @@
+//! Response paging (SPEC §2.1): the documents past the first page, kept for
+//! a while under a single-use token.
+//!
+//! A list output with more documents than `page_size` answers the first
+//! page and a `Link: <path?page_token=T>; rel="next"`; following it answers
+//! the next page (and, if more remain, a new token). Tokens are random,
+//! single-use and expire after five minutes; the store is bounded in pages
+//! and bytes, dropping the oldest first, so a client that never follows its
+//! links costs bounded memory.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use crate::config::raw::DocType;
+
+/// How long a token lives.
+pub const TOKEN_TTL: Duration = Duration::from_secs(5 * 60);
+/// At most this many pages wait at once…
+const MAX_PAGES: usize = 10_000;
+/// …holding at most this many bytes of documents.
+const MAX_BYTES: usize = 64 << 20;
+
+/// The query parameter of a next-page link.
+pub const TOKEN_PARAM: &str = "page_token";
+
+/// What a token stands for: the rest of a list answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rest {
+    /// The path the first page answered; a token is only good there.
+    pub path: String,
+    pub output: DocType,
+    /// The XML wrapper element, `{Object}List`.
+    pub wrapper: String,
+    pub page_size: usize,
+    pub items: Vec<Bytes>,
+}
+
+impl Rest {
+    fn bytes(&self) -> usize {
+        self.items.iter().map(Bytes::len).sum::<usize>() + self.path.len()
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    rest: Rest,
+    created: Instant,
+}
+
+#[derive(Debug, Default)]
+pub struct PageStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: HashMap<String, Entry>,
+    /// Tokens oldest first, for expiry and eviction.
+    order: VecDeque<String>,
+    bytes: usize,
+}
+
+/// Why a token gives nothing.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Gone {
+    #[error(
+        "the page token is unknown, used already, or expired (tokens live 5 minutes and serve once)"
+    )]
+    Unknown,
+    #[error("the page token belongs to another URL")]
+    OtherPath,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the rest of the answer ({0} bytes) is larger than the page store holds ({MAX_BYTES} bytes)"
+)]
+pub struct TooLarge(pub usize);
+
+impl PageStore {
+    /// Keeps `rest` and returns its token.
+    pub fn put(&self, rest: Rest) -> Result<String, TooLarge> {
+        self.put_at(rest, Instant::now())
+    }
+
+    fn put_at(&self, rest: Rest, now: Instant) -> Result<String, TooLarge> {
+        let size = rest.bytes();
+        if size > MAX_BYTES {
+            return Err(TooLarge(size));
+        }
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let mut inner = self.lock();
+        inner.expire(now);
+        while inner.entries.len() >= MAX_PAGES || inner.bytes + size > MAX_BYTES {
+            if !inner.drop_oldest() {
+                break;
+            }
+        }
+        inner.bytes += size;
+        inner.order.push_back(token.clone());
+        inner
+            .entries
+            .insert(token.clone(), Entry { rest, created: now });
+        Ok(token)
+    }
+
+    /// Takes what `token` stands for; it serves once.
+    pub fn take(&self, token: &str, path: &str) -> Result<Rest, Gone> {
+        self.take_at(token, path, Instant::now())
+    }
+
+    fn take_at(&self, token: &str, path: &str, now: Instant) -> Result<Rest, Gone> {
+        let mut inner = self.lock();
+        inner.expire(now);
+        let entry = inner.entries.get(token).ok_or(Gone::Unknown)?;
+        if entry.rest.path != path {
+            return Err(Gone::OtherPath);
+        }
+        let entry = inner.entries.remove(token).ok_or(Gone::Unknown)?;
+        inner.bytes -= entry.rest.bytes();
+        inner.order.retain(|t| t != token);
+        Ok(entry.rest)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Inner {
+    fn expire(&mut self, now: Instant) {
+        while let Some(oldest) = self.order.front() {
+            let expired = self
+                .entries
+                .get(oldest)
+                .is_none_or(|e| now.duration_since(e.created) >= TOKEN_TTL);
+            if !expired || !self.drop_oldest() {
+                break;
+            }
+        }
+    }
+
+    fn drop_oldest(&mut self) -> bool {
+        let Some(token) = self.order.pop_front() else {
+            return false;
+        };
+        if let Some(entry) = self.entries.remove(&token) {
+            self.bytes -= entry.rest.bytes();
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rest(path: &str, items: usize) -> Rest {
+        Rest {
+            path: path.to_owned(),
+            output: DocType::JsonList,
+            wrapper: "ItemList".to_owned(),
+            page_size: 2,
+            items: (0..items).map(|n| Bytes::from(n.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn tokens_serve_once_and_only_their_path() {
+        let store = PageStore::default();
+        let token = store.put(rest("/ws/simple/queryItems", 3)).unwrap();
+        assert_eq!(token.len(), 32);
+        assert_eq!(store.take(&token, "/other"), Err(Gone::OtherPath));
+        assert_eq!(
+            store
+                .take(&token, "/ws/simple/queryItems")
+                .unwrap()
+                .items
+                .len(),
+            3
+        );
+        assert_eq!(
+            store.take(&token, "/ws/simple/queryItems"),
+            Err(Gone::Unknown)
+        );
+        assert_eq!(
+            store.take("made-up", "/ws/simple/queryItems"),
+            Err(Gone::Unknown)
+        );
+    }
+
+    #[test]
+    fn tokens_expire() {
+        let store = PageStore::default();
+        let start = Instant::now();
+        let token = store.put_at(rest("/p", 1), start).unwrap();
+        let later = start + TOKEN_TTL + Duration::from_secs(1);
+        assert_eq!(store.take_at(&token, "/p", later), Err(Gone::Unknown));
+        assert_eq!(store.lock().bytes, 0);
+    }
+
+    #[test]
+    fn memory_is_bounded_by_dropping_the_oldest() {
+        let store = PageStore::default();
+        let big = |n: usize| Rest {
+            items: vec![Bytes::from(vec![b'x'; n])],
+            ..rest("/p", 0)
+        };
+        let first = store.put(big(40 << 20)).unwrap();
+        let second = store.put(big(40 << 20)).unwrap();
+        assert_eq!(
+            store.take(&first, "/p"),
+            Err(Gone::Unknown),
+            "the oldest made room"
+        );
+        assert!(store.take(&second, "/p").is_ok());
+        assert!(store.put(big(65 << 20)).is_err());
+        assert!(store.lock().bytes <= MAX_BYTES);
+    }
+}
