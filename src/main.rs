@@ -53,6 +53,22 @@ enum Command {
         #[arg(default_value = ".")]
         root: PathBuf,
     },
+    /// Work with profiles (XSD and JSON Schema).
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// Print a profile inferred from a sample: an XSD from a .xml file, a
+    /// JSON Schema from a .json file. Save it under profiles/.
+    Import {
+        /// The sample document (.xml or .json).
+        sample: PathBuf,
+        /// The profile's name (default: the sample's file name without extension).
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -101,6 +117,9 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Check { root, format }) => Ok(check(&root, format)),
         Some(Command::Routes { root }) => Ok(routes(&root)),
+        Some(Command::Profile(ProfileCommand::Import { sample, name })) => {
+            import_profile(&sample, name)
+        }
     };
     match result {
         Ok(code) => code,
@@ -234,6 +253,36 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         server::serve(gateway, listener, shutdown).await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn import_profile(sample: &std::path::Path, name: Option<String>) -> anyhow::Result<ExitCode> {
+    use flowgate::profile::infer;
+    let text = std::fs::read_to_string(sample)
+        .with_context(|| format!("cannot read {}", sample.display()))?;
+    let name = name.unwrap_or_else(|| {
+        sample
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let profile = match sample.extension().and_then(|e| e.to_str()) {
+        Some("xml") => infer::xsd_from_sample(&text, &name),
+        Some("json") => infer::json_schema_from_sample(&text, &name),
+        _ => anyhow::bail!(
+            "{}: the sample must be a .xml or a .json file",
+            sample.display()
+        ),
+    };
+    match profile {
+        Ok(profile) => {
+            print!("{profile}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("error: {}: {err}", sample.display());
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// SIGHUP reloads, as it does for most servers.

@@ -126,3 +126,58 @@ pub fn describe(violations: &[Violation]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+/// Samples validate against what is imported from them, by the same
+/// compilers and validators that serve requests.
+#[cfg(test)]
+mod round_trips {
+    use super::*;
+    use crate::diag::SourceFile;
+
+    fn json_round_trip(sample: &str) {
+        let schema = infer::json_schema_from_sample(sample, "sample").unwrap();
+        let source = SourceFile::new("profiles/sample.schema.json", schema.clone());
+        let mut diagnostics = crate::diag::Diagnostics::default();
+        let profile = JsonProfile::compile(&source, &mut diagnostics)
+            .unwrap_or_else(|| panic!("{schema}\n{}", diagnostics.render()));
+        if let Err(violations) = profile.read(sample.as_bytes(), 64) {
+            panic!("{sample} against\n{schema}\n{violations:?}");
+        }
+    }
+
+    #[test]
+    fn json_samples_validate_against_their_schema() {
+        json_round_trip(
+            r#"{"id": "A", "lines": [{"sku": "x", "qty": 1}, {"sku": "y", "qty": 2.5, "note": "n"}], "at": "2024-01-02", "paid": null}"#,
+        );
+        json_round_trip(r#"[1, 2.5, {"a": [[], [true]]}, "2024-01-02T10:00:00Z"]"#);
+        json_round_trip("3");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_json_sample_validates(sample in json_strategy()) {
+            json_round_trip(&sample.to_string());
+        }
+    }
+
+    fn json_strategy() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i32>().prop_map(serde_json::Value::from),
+            (-1000.0f64..1000.0).prop_map(serde_json::Value::from),
+            "[a-z0-9 -]{0,8}".prop_map(serde_json::Value::from),
+            Just(serde_json::Value::from("2024-02-29")),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map("[a-c]", inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+}
