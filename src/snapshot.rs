@@ -268,6 +268,8 @@ pub struct MapShape {
     pub each: Option<(Arc<str>, ExprId)>,
     /// `$if: EXPR`: the map is left out when the expression is false.
     pub condition: Option<ExprId>,
+    /// `$value: …`: the map stands for this value (a leaf kept by its `$if`).
+    pub value: Option<ValueSource>,
     pub entries: Vec<(Arc<str>, Shape)>,
 }
 

@@ -311,6 +311,7 @@ impl<'a> StepCompiler<'a> {
                 let mut shape = MapShape {
                     each: None,
                     condition: None,
+                    value: None,
                     entries: Vec::with_capacity(entries.len()),
                 };
                 let mut ok = true;
@@ -328,12 +329,16 @@ impl<'a> StepCompiler<'a> {
                                 None => ok = false,
                             }
                         }
+                        "$value" => match self.value_source(value, Escape::None) {
+                            Some(source) => shape.value = Some(source),
+                            None => ok = false,
+                        },
                         other if other.starts_with('$') => {
                             self.diagnostics.push(
                                 self.source
                                     .error(key.span, format!("unknown map keyword `{other}`"))
                                     .with_hint_opt(
-                                        de::did_you_mean(other, ["$for", "$if"])
+                                        de::did_you_mean(other, ["$for", "$if", "$value"])
                                             .map(|b| format!("did you mean `{b}`?")),
                                     ),
                             );
@@ -344,6 +349,10 @@ impl<'a> StepCompiler<'a> {
                             None => ok = false,
                         },
                     }
+                }
+                if shape.value.is_some() && !shape.entries.is_empty() {
+                    self.error(node.span, "a map with `$value` stands for that value: it can have `$if` and `$for`, but no other keys");
+                    ok = false;
                 }
                 ok.then_some(Shape::Map(shape))
             }

@@ -460,6 +460,9 @@ impl Execution {
                 return Ok(None);
             }
         }
+        if let Some(value) = &map.value {
+            return self.value(value, scope, site).map(Some);
+        }
         let mut entries = Vec::with_capacity(map.entries.len());
         for (key, shape) in &map.entries {
             if let Some(value) = self.build(shape, scope, site)? {
