@@ -21,7 +21,7 @@ use crate::metrics::RequestMetrics;
 use crate::policy::{AccessPolicy, Networks};
 use crate::profile::{Profile, Profiles};
 use crate::routes::RouteTable;
-use crate::template::{ExprId, TemplateId, Templates};
+use crate::template::{ExprId, Path, TemplateId, Templates};
 
 #[derive(Debug)]
 pub struct Snapshot {
@@ -249,6 +249,8 @@ impl StepKind {
 #[derive(Debug, Clone)]
 pub enum ValueSource {
     Literal(Value),
+    /// An expression that is only a lookup, followed directly.
+    Path(Path),
     Expr(ExprId),
     Template(TemplateId),
 }

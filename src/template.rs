@@ -6,6 +6,8 @@
 //! the content type it is written into (SPEC §2.2), so request data can never
 //! inject markup: see [`Escape`].
 
+use std::sync::Arc;
+
 use minijinja::value::Value;
 use minijinja::{
     AutoEscape, Environment, Error, Expression, Output, State, Template, UndefinedBehavior,
@@ -262,6 +264,110 @@ pub fn single_expression(source: &str) -> Option<&str> {
     (!inner.is_empty()).then_some(inner)
 }
 
+/// A step of a [`Path`]: `.name`, `['name']` or `[0]`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PathStep {
+    Key(Arc<str>),
+    Index(i64),
+}
+
+/// An expression that only looks a value up, such as `doc.Order.Id`,
+/// `line.Sku` or `doc.Order['@currency']`: most values of a `map` are
+/// these, and following them directly is many times cheaper than running
+/// an expression. It behaves exactly as the expression would.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Path {
+    pub root: Arc<str>,
+    pub steps: Vec<PathStep>,
+}
+
+impl Path {
+    /// The path an expression is, if it is one.
+    pub fn parse(source: &str) -> Option<Path> {
+        let source = source.trim();
+        let ident_end = |s: &str| {
+            s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(s.len())
+        };
+        let first = ident_end(source);
+        if first == 0 || source.as_bytes()[0].is_ascii_digit() {
+            return None;
+        }
+        let root = &source[..first];
+        // Names minijinja gives a meaning of their own are not plain lookups.
+        if matches!(
+            root,
+            "true" | "false" | "none" | "True" | "False" | "None" | "loop" | "self"
+        ) {
+            return None;
+        }
+        let mut steps = Vec::new();
+        let mut rest = &source[first..];
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix('.') {
+                let end = ident_end(after);
+                if end == 0 || after.as_bytes()[0].is_ascii_digit() {
+                    return None;
+                }
+                steps.push(PathStep::Key(after[..end].into()));
+                rest = &after[end..];
+            } else if let Some(after) = rest.strip_prefix('[') {
+                let close = after.find(']')?;
+                let inner = after[..close].trim();
+                let quoted = |q: char| inner.strip_prefix(q).and_then(|i| i.strip_suffix(q));
+                match quoted('\'').or_else(|| quoted('"')) {
+                    Some(key) if !key.contains(['\\', '\'', '"']) => {
+                        steps.push(PathStep::Key(key.into()))
+                    }
+                    Some(_) => return None,
+                    None => steps.push(PathStep::Index(inner.parse().ok()?)),
+                }
+                rest = &after[close + 1..];
+            } else {
+                return None;
+            }
+        }
+        Some(Path {
+            root: root.into(),
+            steps,
+        })
+    }
+
+    /// Follows the path from a context. As with the expression, a missing
+    /// last step is undefined, and going on from an undefined value is an error.
+    pub fn get(&self, context: &Value) -> Result<Value, Error> {
+        let mut value = context.get_attr(&self.root)?;
+        for (index, step) in self.steps.iter().enumerate() {
+            if value.is_undefined() {
+                return Err(Error::new(
+                    minijinja::ErrorKind::UndefinedError,
+                    format!("`{}` is undefined", self.describe(index)),
+                ));
+            }
+            value = match step {
+                PathStep::Key(key) => value.get_attr(key)?,
+                PathStep::Index(index) => value.get_item(&Value::from(*index))?,
+            };
+        }
+        Ok(value)
+    }
+
+    /// The path's first `steps` steps as written, for messages.
+    fn describe(&self, steps: usize) -> String {
+        let mut text = self.root.to_string();
+        for step in &self.steps[..steps.min(self.steps.len())] {
+            match step {
+                PathStep::Key(key) => {
+                    text.push('.');
+                    text.push_str(key);
+                }
+                PathStep::Index(index) => text.push_str(&format!("[{index}]")),
+            }
+        }
+        text
+    }
+}
+
 /// Whether `source` holds template syntax at all; plain strings are literals.
 pub fn is_template(source: &str) -> bool {
     source.contains("{{") || source.contains("{%") || source.contains("{#")
@@ -495,6 +601,56 @@ mod tests {
             Value::from(false)
         );
         assert!(templates.eval(value, ctx).is_err());
+    }
+
+    #[test]
+    fn paths_are_lookups_that_behave_like_their_expression() {
+        let path = Path::parse("doc.Order['@currency']").unwrap();
+        assert_eq!(path.root.as_ref(), "doc");
+        assert_eq!(
+            path.steps,
+            [
+                PathStep::Key("Order".into()),
+                PathStep::Key("@currency".into())
+            ]
+        );
+        assert_eq!(Path::parse("line.items[2].x").unwrap().steps.len(), 3);
+        for not_a_path in [
+            "a + b",
+            "a.b | upper",
+            "f(x)",
+            "true",
+            "a[b]",
+            "a.1",
+            "'text'",
+            "a..b",
+            "",
+        ] {
+            assert!(Path::parse(not_a_path).is_none(), "{not_a_path}");
+        }
+        let ctx = Value::from_pairs([(
+            "doc",
+            Value::from_pairs([(
+                "Order",
+                Value::from_pairs([("@currency", Value::from("EUR"))]),
+            )]),
+        )]);
+        let mut builder = TemplatesBuilder::new();
+        for source in [
+            "doc.Order['@currency']",
+            "doc.Order.Missing",
+            "doc.Missing.Deeper",
+        ] {
+            let id = builder.expression(source).unwrap();
+            let templates = std::mem::take(&mut builder).build().unwrap();
+            let expected = templates.eval(id, ctx.clone());
+            let got = Path::parse(source).unwrap().get(&ctx);
+            match (expected, got) {
+                (Ok(a), Ok(b)) => assert_eq!(a.is_undefined(), b.is_undefined(), "{source}"),
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("{source}: {a:?} vs {b:?}"),
+            }
+        }
     }
 
     #[test]

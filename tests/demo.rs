@@ -62,7 +62,7 @@ async fn demo_routes_answer_as_documented() {
 
     // The same process on its simple URL.
     let response = http
-        .post(server.url("/ws/simple/createOrder"))
+        .post(server.url("/ws/simple/createOrderEcho"))
         .json(&json!({"id": 1, "customer": "B", "lines": []}))
         .send()
         .await
@@ -121,6 +121,47 @@ async fn demo_routes_answer_as_documented() {
             "units": 3
         })
     );
+
+    // create-order: an XML order list validated by an XSD, mapped to JSON.
+    let orders = std::fs::read_to_string(repo_root().join("samples/orders.xml")).unwrap();
+    let response = http
+        .post(server.url("/ws/simple/createOrder"))
+        .header("content-type", "application/xml")
+        .body(orders)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let acks: Value = response.json().await.unwrap();
+    assert_eq!(acks.as_array().unwrap().len(), 3);
+    assert_eq!(acks[0]["id"], "A-1001");
+    assert_eq!(acks[0]["rush"], true);
+    assert_eq!(acks[0]["lines"][0]["sku"], "GEAR-12");
+    assert_eq!(acks[0]["lines"][0]["qty"], 4);
+    assert_eq!(acks[0]["lines"][0]["amount"].as_f64(), Some(50.0));
+    assert_eq!(acks[0]["total"].as_f64(), Some(176.0));
+    assert!(acks[1].get("rush").is_none());
+    assert_eq!(acks[2]["currency"], "USD");
+
+    // A list that breaks the profile: every violation, with the item's path.
+    let bad = "<OrderList><Order currency=\"GBP\"><Id>x1</Id><Customer>a</Customer><Lines><Line><Sku>s</Sku><Qty>abc</Qty><Price>1</Price></Line></Lines></Order></OrderList>";
+    let response = http
+        .post(server.url("/ws/simple/createOrder"))
+        .header("content-type", "application/xml")
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let text = response.text().await.unwrap();
+    for expected in [
+        "/OrderList/Order[1]/@currency",
+        "/OrderList/Order[1]/Id",
+        "/OrderList/Order[1]/Lines/Line[1]/Qty",
+        "&quot;abc&quot; is not an integer",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
 
     // The status endpoint.
     let response = http.get(server.url("/_admin/status")).send().await.unwrap();
@@ -334,7 +375,7 @@ fn check_and_routes_on_the_demo_root() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.starts_with("ok: 4 processes"), "{stdout}");
+    assert!(stdout.starts_with("ok: 5 processes"), "{stdout}");
 
     let output = run(&["routes", &root.to_string_lossy()]);
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -212,6 +212,9 @@ impl<'a> StepCompiler<'a> {
         };
         let spanned = Spanned::new(node.span, text.clone());
         if let Some(expr) = template::single_expression(text) {
+            if let Some(path) = template::Path::parse(expr) {
+                return Some(ValueSource::Path(path));
+            }
             let offset = text.find(expr).unwrap_or(0);
             return match self.templates.expression(expr) {
                 Ok(id) => Some(ValueSource::Expr(id)),

@@ -72,9 +72,7 @@ pub struct ParseLimits {
 
 impl ParseLimits {
     pub fn xml(&self) -> xml::XmlLimits {
-        xml::XmlLimits {
-            max_depth: self.max_xml_depth,
-        }
+        xml::XmlLimits::with_depth(self.max_xml_depth)
     }
 }
 

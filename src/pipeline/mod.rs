@@ -8,6 +8,7 @@
 //! except status codes and header names, which steps set.
 
 pub mod context;
+mod map;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,10 +22,10 @@ use crate::config::raw::LogLevel;
 use crate::doc::{Document, MediaType, json, xml};
 use crate::profile::{Schema, describe};
 use crate::snapshot::{
-    MapShape, Pipeline, ProcessId, ReturnSpec, Shape, Snapshot, StatusSource, Step, StepKind,
-    StepSite, ValueSource, http_status,
+    Pipeline, ProcessId, ReturnSpec, Snapshot, StatusSource, Step, StepKind, StepSite, ValueSource,
+    http_status,
 };
-use context::{Batch, Bound, RequestInfo, Scope, Shared};
+use context::{Batch, RequestInfo, Scope, Shared};
 
 /// Why an execution failed, and whose fault it is.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -198,19 +199,7 @@ impl Execution {
                 .iter()
                 .map(|doc| {
                     let scope = self.scope(doc, &all, process);
-                    let value = self
-                        .build(shape, &scope, site)?
-                        .unwrap_or_else(|| Value::from(()));
-                    let text = target.write(&value).map_err(|violations| {
-                        ExecError::step(
-                            site,
-                            format!(
-                                "the value does not fit the profile `{}`: {}",
-                                target.name(),
-                                crate::profile::describe(&violations)
-                            ),
-                        )
-                    })?;
+                    let text = self.map_document(target, shape, &scope, site)?;
                     Ok(doc
                         .with_body(text, target.media())
                         .with_profile(target.clone()))
@@ -367,6 +356,9 @@ impl Execution {
         let templates = &self.snapshot.templates;
         match source {
             ValueSource::Literal(value) => Ok(value.clone()),
+            ValueSource::Path(path) => path
+                .get(scope)
+                .map_err(|e| ExecError::step(site, template_error(&e))),
             ValueSource::Expr(id) => templates
                 .eval(*id, scope.clone())
                 .map_err(|e| ExecError::step(site, template_error(&e))),
@@ -375,101 +367,6 @@ impl Execution {
                 .map(Value::from)
                 .map_err(|e| ExecError::step(site, template_error(&e))),
         }
-    }
-
-    /// Builds a `map` value; `None` when a `$if` leaves it out.
-    fn build(
-        &self,
-        shape: &Shape,
-        scope: &Value,
-        site: &StepSite,
-    ) -> Result<Option<Value>, ExecError> {
-        match shape {
-            Shape::Value(source) => self.value(source, scope, site).map(Some),
-            Shape::List(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    match item {
-                        // A repeated map inside a list adds its items to the list.
-                        Shape::Map(map) if map.each.is_some() => {
-                            out.extend(self.build_each(map, scope, site)?)
-                        }
-                        _ => out.extend(self.build(item, scope, site)?),
-                    }
-                }
-                Ok(Some(Value::from(out)))
-            }
-            Shape::Map(map) if map.each.is_some() => {
-                Ok(Some(Value::from(self.build_each(map, scope, site)?)))
-            }
-            Shape::Map(map) => self.build_map(map, scope, site),
-        }
-    }
-
-    /// The maps of a `$for`, one per item that passes its `$if`.
-    fn build_each(
-        &self,
-        map: &MapShape,
-        scope: &Value,
-        site: &StepSite,
-    ) -> Result<Vec<Value>, ExecError> {
-        let Some((name, items)) = &map.each else {
-            return Ok(self.build_map(map, scope, site)?.into_iter().collect());
-        };
-        let items = self
-            .snapshot
-            .templates
-            .eval(*items, scope.clone())
-            .map_err(|e| ExecError::step(site, template_error(&e)))?;
-        let items: Vec<Value> = match items.kind() {
-            minijinja::value::ValueKind::None | minijinja::value::ValueKind::Undefined => {
-                Vec::new()
-            }
-            minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Iterable => items
-                .try_iter()
-                .map_err(|e| ExecError::step(site, e))?
-                .collect(),
-            // One item where a list was expected: a repeating element seen once without a profile.
-            _ => vec![items],
-        };
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            let bound = Value::from_object(Bound {
-                parent: scope.clone(),
-                name: name.clone(),
-                value: item,
-            });
-            out.extend(self.build_map(map, &bound, site)?);
-        }
-        Ok(out)
-    }
-
-    fn build_map(
-        &self,
-        map: &MapShape,
-        scope: &Value,
-        site: &StepSite,
-    ) -> Result<Option<Value>, ExecError> {
-        if let Some(condition) = map.condition {
-            let keep = self
-                .snapshot
-                .templates
-                .eval(condition, scope.clone())
-                .map_err(|e| ExecError::step(site, template_error(&e)))?;
-            if !keep.is_true() {
-                return Ok(None);
-            }
-        }
-        if let Some(value) = &map.value {
-            return self.value(value, scope, site).map(Some);
-        }
-        let mut entries = Vec::with_capacity(map.entries.len());
-        for (key, shape) in &map.entries {
-            if let Some(value) = self.build(shape, scope, site)? {
-                entries.push((Value::from(&**key), value));
-            }
-        }
-        Ok(Some(Value::from_pairs(entries)))
     }
 
     fn return_batch(

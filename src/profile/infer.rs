@@ -390,15 +390,11 @@ fn is_xml_whitespace(c: char) -> bool {
 /// The sample under flowgate's XML rules and the depth limit. A failure
 /// that goes away without the limit is the limit's.
 fn check_xml(sample: &str) -> Result<(), InferError> {
-    let limited = xml::XmlLimits {
-        max_depth: MAX_DEPTH,
-    };
+    let limited = xml::XmlLimits::with_depth(MAX_DEPTH);
     let Err(error) = xml::check(sample, &limited) else {
         return Ok(());
     };
-    let unlimited = xml::XmlLimits {
-        max_depth: usize::MAX,
-    };
+    let unlimited = xml::XmlLimits::with_depth(usize::MAX);
     if xml::check(sample, &unlimited).err().as_ref() == Some(&error) {
         Err(InferError::Malformed {
             format: SampleFormat::Xml,

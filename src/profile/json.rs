@@ -105,9 +105,13 @@ impl JsonProfile {
 
     /// The JSON text of a template value, validated.
     pub fn write(&self, value: &Value) -> Result<String, Vec<Violation>> {
-        let instance = from_value(value, "")?;
-        self.check(&instance)?;
-        serde_json::to_string(&instance).map_err(|e| {
+        self.write_json(&from_value(value, "")?)
+    }
+
+    /// The text of a JSON value, validated.
+    pub fn write_json(&self, instance: &serde_json::Value) -> Result<String, Vec<Violation>> {
+        self.check(instance)?;
+        serde_json::to_string(instance).map_err(|e| {
             vec![Violation {
                 path: String::new(),
                 message: e.to_string(),

@@ -17,12 +17,7 @@ use crate::doc::{MediaType, ParseLimits};
 use json::JsonProfile;
 use xsd::XmlProfile;
 
-/// One problem with a document, at a path into it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Violation {
-    pub path: String,
-    pub message: String,
-}
+pub use xsd::Violation;
 
 /// A compiled profile with its name; cloning shares it.
 #[derive(Clone, Debug)]
@@ -143,6 +138,63 @@ mod round_trips {
         if let Err(violations) = profile.read(sample.as_bytes(), 64) {
             panic!("{sample} against\n{schema}\n{violations:?}");
         }
+    }
+
+    fn xml_round_trip(sample: &str) {
+        let xsd = infer::xsd_from_sample(sample, "sample").unwrap();
+        let source = SourceFile::new("profiles/sample.xsd", xsd.clone());
+        let (profiles, diagnostics) = xsd::compile(&[source]);
+        assert!(!diagnostics.has_errors(), "{xsd}\n{}", diagnostics.render());
+        let (_, profile) = profiles.into_iter().next().expect("one profile");
+        if let Err(violations) = profile.read(sample, &crate::doc::xml::XmlLimits::default()) {
+            panic!("{sample} against\n{xsd}\n{violations:?}");
+        }
+    }
+
+    #[test]
+    fn xml_samples_validate_against_their_xsd() {
+        xml_round_trip(include_str!("../../samples/order.xml"));
+        xml_round_trip(include_str!("../../samples/orders.xml"));
+        xml_round_trip(
+            r#"<r xmlns="urn:x" v="1"><a>2024-01-02</a><a>2024-01-03T10:00:00Z</a><b t="x">1.5</b><c/></r>"#,
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_xml_sample_validates(sample in xml_strategy()) {
+            xml_round_trip(&sample);
+        }
+    }
+
+    /// Random documents whose repeated children come in one order, as real data does.
+    fn xml_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            "-?[0-9]{1,5}",
+            "[0-9]{1,3}\\.[0-9]{1,2}",
+            "true|false",
+            "[a-z ]{0,6}",
+            Just("2024-02-29".to_owned())
+        ];
+        let element = |name: &'static str| {
+            (leaf.clone(), 1..3usize)
+                .prop_map(move |(text, count)| format!("<{name}>{text}</{name}>").repeat(count))
+        };
+        (
+            element("a"),
+            proptest::option::of(element("b")),
+            element("c"),
+            any::<bool>(),
+        )
+            .prop_map(|(a, b, c, attr)| {
+                let attr = if attr { " id=\"7\"" } else { "" };
+                format!(
+                    "<root{attr}><item>{a}{}{c}</item><item>{a}{c}</item></root>",
+                    b.unwrap_or_default()
+                )
+            })
     }
 
     #[test]

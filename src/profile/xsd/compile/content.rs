@@ -1,0 +1,151 @@
+//! What the reader needs to know about a content model, computed once:
+//! which elements each particle can start with, which particles can match
+//! nothing, each particle's slot in the matching state, and which child
+//! names can occur more than once (and so are lists in values).
+
+use minijinja::Value;
+
+use super::set::index_u32;
+use crate::profile::xsd::model::{
+    ChildKey, Content, ElementDecl, ElementRef, MaxOccurs, Particle, Term,
+};
+
+/// A particle, with what can be known from its term alone.
+pub(super) fn particle(min_occurs: u32, max_occurs: MaxOccurs, term: Term) -> Particle {
+    let (term_nullable, first) = match &term {
+        Term::Element(id) => (false, vec![*id]),
+        Term::Sequence(children) => {
+            let mut first = Vec::new();
+            let mut nullable = true;
+            for child in children {
+                extend_unique(&mut first, &child.first);
+                if !child.nullable {
+                    nullable = false;
+                    break;
+                }
+            }
+            (nullable, first)
+        }
+        Term::Choice(children) => {
+            let mut first = Vec::new();
+            for child in children {
+                extend_unique(&mut first, &child.first);
+            }
+            (children.iter().any(|c| c.nullable), first)
+        }
+        Term::All(children) => {
+            let mut first = Vec::new();
+            for child in children {
+                extend_unique(&mut first, &child.first);
+            }
+            (children.iter().all(|c| c.nullable), first)
+        }
+    };
+    Particle {
+        min_occurs,
+        max_occurs,
+        term,
+        slot: 0,
+        slot_end: 0,
+        term_nullable,
+        nullable: min_occurs == 0 || term_nullable,
+        first,
+        key: 0,
+    }
+}
+
+pub(super) fn extend_unique(into: &mut Vec<ElementRef>, from: &[ElementRef]) {
+    for id in from {
+        if !into.contains(id) {
+            into.push(*id);
+        }
+    }
+}
+
+/// The most elements one particle can match.
+pub(super) fn max_count(particle: &Particle) -> u32 {
+    let inner = match &particle.term {
+        Term::Element(_) => MaxOccurs::Bounded(1),
+        Term::Sequence(children) | Term::All(children) => {
+            children.iter().fold(MaxOccurs::Bounded(0), |sum, c| {
+                sum.plus(MaxOccurs::Bounded(max_count(c)))
+            })
+        }
+        Term::Choice(children) => children.iter().fold(MaxOccurs::Bounded(0), |most, c| {
+            most.max(MaxOccurs::Bounded(max_count(c)))
+        }),
+    };
+    match inner.times(particle.max_occurs) {
+        MaxOccurs::Bounded(n) => n,
+        MaxOccurs::Unbounded => u32::MAX,
+    }
+}
+
+/// Numbers the particles of a content model and gathers its child keys.
+pub(super) fn finish_content(
+    content: Content,
+    elements: &[ElementDecl],
+) -> (Content, Vec<ChildKey>, u32) {
+    let Content::Elements(mut root) = content else {
+        return (content, Vec::new(), 0);
+    };
+    let mut keys: Vec<ChildKey> = Vec::new();
+    let mut next_slot = 0;
+    number_particles(&mut root, &mut next_slot, &mut keys, elements);
+    for key in &mut keys {
+        key.repeats = !MaxOccurs::Bounded(1).allows(occurrences(&root, &key.local, elements));
+    }
+    (Content::Elements(root), keys, next_slot)
+}
+
+fn number_particles(
+    particle: &mut Particle,
+    next_slot: &mut u32,
+    keys: &mut Vec<ChildKey>,
+    elements: &[ElementDecl],
+) {
+    particle.slot = *next_slot;
+    *next_slot += 1;
+    match &mut particle.term {
+        Term::Element(id) => {
+            let name = &elements[id.0 as usize].name;
+            particle.key = match keys.iter().position(|k| &k.local == name) {
+                Some(index) => index_u32(index),
+                None => {
+                    keys.push(ChildKey {
+                        local: name.clone(),
+                        key: Value::from(name.as_str()),
+                        repeats: false,
+                    });
+                    index_u32(keys.len() - 1)
+                }
+            };
+        }
+        Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
+            for child in children {
+                number_particles(child, next_slot, keys, elements);
+            }
+        }
+    }
+    particle.slot_end = *next_slot;
+}
+
+/// The most elements named `local` one particle can match: alternatives of
+/// a choice exclude each other, everything else adds up.
+fn occurrences(particle: &Particle, local: &str, elements: &[ElementDecl]) -> u32 {
+    let inner = match &particle.term {
+        Term::Element(id) => MaxOccurs::Bounded(u32::from(elements[id.0 as usize].name == local)),
+        Term::Sequence(children) | Term::All(children) => {
+            children.iter().fold(MaxOccurs::Bounded(0), |sum, c| {
+                sum.plus(MaxOccurs::Bounded(occurrences(c, local, elements)))
+            })
+        }
+        Term::Choice(children) => children.iter().fold(MaxOccurs::Bounded(0), |most, c| {
+            most.max(MaxOccurs::Bounded(occurrences(c, local, elements)))
+        }),
+    };
+    match inner.times(particle.max_occurs) {
+        MaxOccurs::Bounded(n) => n,
+        MaxOccurs::Unbounded => u32::MAX,
+    }
+}

@@ -1,0 +1,410 @@
+//! Simple types: restrictions of built-in or named simple types, and the
+//! facets they set, checked for what they apply to and for consistency.
+
+use std::collections::HashSet;
+
+use super::set::{SetCompiler, index_u32};
+use super::{MAX_DERIVATION_DEPTH, misplaced};
+use crate::profile::xsd::model::{QName, SimpleType, SimpleTypeRef, TypeRef};
+use crate::profile::xsd::pattern::Pattern;
+use crate::profile::xsd::schema::{Node, NodeId, XSD_NAMESPACE};
+use crate::profile::xsd::simple::{
+    Atom, Bound, BuiltIn, EnumValue, Facets, Number, WhiteSpace, parse_lexical,
+};
+
+impl<'s> SetCompiler<'s> {
+    pub(super) fn named_simple_type(&mut self, d: usize, n: NodeId) -> Option<SimpleTypeRef> {
+        if let Some(done) = self.named_simple.get(&(d, n)) {
+            return *done;
+        }
+        let node = self.node(d, n);
+        if !self.simple_in_progress.insert((d, n)) {
+            let name = node.attr("name").map_or("", |a| a.value.as_str());
+            self.error(
+                d,
+                node.span,
+                format!("simple type `{name}` is derived from itself"),
+            );
+            return None;
+        }
+        if self.derivation_depth >= MAX_DERIVATION_DEPTH {
+            self.error(d, node.span, "type derivations are nested too deep");
+            return None;
+        }
+        self.derivation_depth += 1;
+        let id = self.simple_type(d, n, self.type_name(d, n));
+        self.derivation_depth -= 1;
+        self.simple_in_progress.remove(&(d, n));
+        self.named_simple.insert((d, n), id);
+        id
+    }
+
+    /// An `xs:simpleType`: a restriction of another simple type.
+    pub(super) fn simple_type(
+        &mut self,
+        d: usize,
+        n: NodeId,
+        name: Option<QName>,
+    ) -> Option<SimpleTypeRef> {
+        let node = self.node(d, n);
+        let allowed: &[&str] = if name.is_some() {
+            &["name", "id"]
+        } else {
+            &["id"]
+        };
+        self.check_attributes(d, node, allowed);
+        self.no_text(d, node);
+        let derivations: Vec<NodeId> = node
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| !self.node(d, c).is_xs("annotation"))
+            .collect();
+        let mut derivations = derivations.into_iter();
+        let Some(r) = derivations.next() else {
+            self.error(d, node.span, "xs:simpleType needs an xs:restriction");
+            return None;
+        };
+        for extra in derivations {
+            let extra = self.node(d, extra);
+            self.error(d, extra.span, "xs:simpleType holds one derivation only");
+        }
+        let restriction = self.node(d, r);
+        if !restriction.is_xs("restriction") {
+            let message = misplaced(restriction, node);
+            self.error(d, restriction.span, message);
+            return None;
+        }
+        self.check_attributes(d, restriction, &["base", "id"]);
+        self.no_text(d, restriction);
+        let inline: Vec<NodeId> = restriction
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| self.node(d, c).is_xs("simpleType"))
+            .collect();
+        let base = match (restriction.attr("base"), inline.as_slice()) {
+            (Some(attr), []) => match self.type_by_name(d, attr)? {
+                TypeRef::Simple(simple) => simple,
+                TypeRef::Complex(_) => {
+                    self.error(
+                        d,
+                        attr.span,
+                        "a simple type can only restrict a simple type",
+                    );
+                    return None;
+                }
+            },
+            (None, [c]) => {
+                if self.derivation_depth >= MAX_DERIVATION_DEPTH {
+                    self.error(d, restriction.span, "type derivations are nested too deep");
+                    return None;
+                }
+                self.derivation_depth += 1;
+                let base = self.simple_type(d, *c, None);
+                self.derivation_depth -= 1;
+                base?
+            }
+            (None, []) => {
+                self.error(
+                    d,
+                    restriction.span,
+                    "xs:restriction needs a `base` or an inline xs:simpleType",
+                );
+                return None;
+            }
+            (_, _) => {
+                self.error(
+                    d,
+                    restriction.span,
+                    "xs:restriction has both a `base` and an inline xs:simpleType",
+                );
+                return None;
+            }
+        };
+        let facets = self.facets(d, restriction, base)?;
+        let base_type = &self.simple_types[base.0 as usize];
+        let builtin = base_type.builtin;
+        let whitespace = facets.white_space.unwrap_or(base_type.whitespace);
+        let id = SimpleTypeRef(index_u32(self.simple_types.len()));
+        self.simple_types.push(SimpleType {
+            name,
+            builtin,
+            base: Some(base),
+            facets,
+            whitespace,
+        });
+        Some(id)
+    }
+
+    /// The facets of an `xs:restriction` of `base`.
+    pub(super) fn facets(
+        &mut self,
+        d: usize,
+        restriction: &'s Node,
+        base: SimpleTypeRef,
+    ) -> Option<Facets> {
+        let builtin = self.simple_types[base.0 as usize].builtin;
+        let base_whitespace = self.simple_types[base.0 as usize].whitespace;
+        let mut facets = Facets::default();
+        let mut valid = true;
+        let mut seen: HashSet<&str> = HashSet::new();
+        // The whitespace rule of this step applies to its own enumeration values.
+        let mut whitespace = base_whitespace;
+        let facet_nodes: Vec<&'s Node> = restriction
+            .children
+            .iter()
+            .map(|&c| self.node(d, c))
+            .filter(|c| !c.is_xs("annotation") && !c.is_xs("simpleType"))
+            .collect();
+        for node in &facet_nodes {
+            if node.is_xs("whiteSpace")
+                && let Some(value) = node.attr("value")
+            {
+                match value.value.trim() {
+                    "preserve" => whitespace = WhiteSpace::Preserve,
+                    "replace" => whitespace = WhiteSpace::Replace,
+                    "collapse" => whitespace = WhiteSpace::Collapse,
+                    _ => {}
+                }
+            }
+        }
+        for node in facet_nodes {
+            let facet = node.local.as_str();
+            let known = [
+                "enumeration",
+                "pattern",
+                "length",
+                "minLength",
+                "maxLength",
+                "minInclusive",
+                "maxInclusive",
+                "minExclusive",
+                "maxExclusive",
+                "totalDigits",
+                "fractionDigits",
+                "whiteSpace",
+            ];
+            if node.namespace.as_deref() != Some(XSD_NAMESPACE) || !known.contains(&facet) {
+                let message = misplaced(node, restriction);
+                self.error(d, node.span, message);
+                valid = false;
+                continue;
+            }
+            // `fixed` only forbids restricting the facet further.
+            self.check_attributes(d, node, &["value", "fixed", "id"]);
+            self.no_text(d, node);
+            let Some(attr) = node.attr("value") else {
+                self.error(d, node.span, format!("xs:{facet} needs a `value`"));
+                valid = false;
+                continue;
+            };
+            let repeatable = facet == "enumeration" || facet == "pattern";
+            if !repeatable && !seen.insert(facet) {
+                self.error(d, node.span, format!("xs:{facet} is given twice"));
+                valid = false;
+                continue;
+            }
+            let applies = match facet {
+                "enumeration" => builtin != BuiltIn::Boolean,
+                "pattern" => true,
+                "length" | "minLength" | "maxLength" => builtin.has_length(),
+                "minInclusive" | "maxInclusive" | "minExclusive" | "maxExclusive" => {
+                    builtin.is_numeric()
+                }
+                "totalDigits" | "fractionDigits" => {
+                    builtin.is_integer() || builtin == BuiltIn::Decimal
+                }
+                _ => true,
+            };
+            if !applies {
+                let message = if facet.contains("clusive") {
+                    format!(
+                        "xs:{facet} is supported on numeric types only, not on xs:{}",
+                        builtin.name()
+                    )
+                } else {
+                    format!("xs:{facet} does not apply to xs:{}", builtin.name())
+                };
+                self.error(d, node.span, message);
+                valid = false;
+                continue;
+            }
+            let value = attr.value.as_str();
+            if let Err(message) = self.facet_value(
+                &mut facets,
+                facet,
+                value,
+                builtin,
+                whitespace,
+                base_whitespace,
+                base,
+            ) {
+                self.error(d, attr.span, message);
+                valid = false;
+            }
+        }
+        if let Err(message) = consistent(&facets) {
+            self.error(d, restriction.span, message);
+            valid = false;
+        }
+        valid.then_some(facets)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn facet_value(
+        &self,
+        facets: &mut Facets,
+        facet: &str,
+        value: &str,
+        builtin: BuiltIn,
+        whitespace: WhiteSpace,
+        base_whitespace: WhiteSpace,
+        base: SimpleTypeRef,
+    ) -> Result<(), String> {
+        let count = |value: &str| -> Result<u64, String> {
+            value
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| format!("xs:{facet} must be a non-negative integer, not `{value}`"))
+        };
+        let bound = |value: &str| -> Result<Bound, String> {
+            let lexical = value.trim();
+            let atom = parse_lexical(builtin, lexical)
+                .map_err(|e| format!("the xs:{facet} value is invalid: {e}"))?;
+            match Number::from_atom(atom) {
+                Some(number) => Ok(Bound {
+                    lexical: lexical.to_owned(),
+                    number,
+                }),
+                None => Err(format!("xs:{facet} needs a number")),
+            }
+        };
+        match facet {
+            "enumeration" => {
+                let lexical = whitespace.apply(value);
+                let atom = parse_lexical(builtin, &lexical)
+                    .map_err(|e| format!("the enumeration value is invalid: {e}"))?;
+                self.check_chain(base, &lexical, atom).map_err(|e| {
+                    format!("the enumeration value does not fit the base type: {e}")
+                })?;
+                facets.enumeration.push(EnumValue {
+                    lexical: lexical.into_owned(),
+                    atom,
+                });
+            }
+            "pattern" => {
+                let pattern = Pattern::new(value).map_err(|e| format!("invalid pattern: {e}"))?;
+                facets.patterns.push(pattern);
+            }
+            "length" => facets.length = Some(count(value)?),
+            "minLength" => facets.min_length = Some(count(value)?),
+            "maxLength" => facets.max_length = Some(count(value)?),
+            "minInclusive" => facets.min_inclusive = Some(bound(value)?),
+            "maxInclusive" => facets.max_inclusive = Some(bound(value)?),
+            "minExclusive" => facets.min_exclusive = Some(bound(value)?),
+            "maxExclusive" => facets.max_exclusive = Some(bound(value)?),
+            "totalDigits" => {
+                let digits = count(value)?;
+                if digits == 0 {
+                    return Err("xs:totalDigits must be at least 1".to_owned());
+                }
+                facets.total_digits = Some(u32::try_from(digits).unwrap_or(u32::MAX));
+            }
+            "fractionDigits" => {
+                facets.fraction_digits = Some(u32::try_from(count(value)?).unwrap_or(u32::MAX));
+            }
+            "whiteSpace" => {
+                let ws = match value.trim() {
+                    "preserve" => WhiteSpace::Preserve,
+                    "replace" => WhiteSpace::Replace,
+                    "collapse" => WhiteSpace::Collapse,
+                    other => {
+                        return Err(format!(
+                            "`{other}` is not a whiteSpace value: expected preserve, replace or collapse"
+                        ));
+                    }
+                };
+                let rank = |ws: WhiteSpace| match ws {
+                    WhiteSpace::Preserve => 0,
+                    WhiteSpace::Replace => 1,
+                    WhiteSpace::Collapse => 2,
+                };
+                if rank(ws) < rank(base_whitespace) {
+                    return Err(format!(
+                        "whiteSpace `{}` is looser than the base type's `{}`",
+                        ws.name(),
+                        base_whitespace.name()
+                    ));
+                }
+                facets.white_space = Some(ws);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Checks a value against the facets of a type and all its bases.
+    pub(super) fn check_chain(
+        &self,
+        id: SimpleTypeRef,
+        text: &str,
+        atom: Atom,
+    ) -> Result<(), String> {
+        let mut next = Some(id);
+        while let Some(id) = next {
+            let simple = &self.simple_types[id.0 as usize];
+            simple.facets.check(simple.builtin, text, atom)?;
+            next = simple.base;
+        }
+        Ok(())
+    }
+}
+
+/// Facets of one restriction that contradict each other.
+fn consistent(facets: &Facets) -> Result<(), String> {
+    if let (Some(min), Some(max)) = (facets.min_length, facets.max_length)
+        && min > max
+    {
+        return Err(format!(
+            "minLength ({min}) is greater than maxLength ({max})"
+        ));
+    }
+    if facets.length.is_some() && (facets.min_length.is_some() || facets.max_length.is_some()) {
+        return Err("xs:length cannot be combined with xs:minLength or xs:maxLength".to_owned());
+    }
+    if facets.min_inclusive.is_some() && facets.min_exclusive.is_some() {
+        return Err("xs:minInclusive and xs:minExclusive cannot both be given".to_owned());
+    }
+    if facets.max_inclusive.is_some() && facets.max_exclusive.is_some() {
+        return Err("xs:maxInclusive and xs:maxExclusive cannot both be given".to_owned());
+    }
+    let lower = facets
+        .min_inclusive
+        .as_ref()
+        .or(facets.min_exclusive.as_ref());
+    let upper = facets
+        .max_inclusive
+        .as_ref()
+        .or(facets.max_exclusive.as_ref());
+    if let (Some(lower), Some(upper)) = (lower, upper) {
+        let as_f64 = |n: Number| match n {
+            Number::Int(i) => i as f64,
+            Number::Float(x) => x,
+        };
+        if as_f64(lower.number) > as_f64(upper.number) {
+            return Err(format!(
+                "the lower bound {} is greater than the upper bound {}",
+                lower.lexical, upper.lexical
+            ));
+        }
+    }
+    if let (Some(total), Some(fraction)) = (facets.total_digits, facets.fraction_digits)
+        && fraction > total
+    {
+        return Err(format!(
+            "fractionDigits ({fraction}) is greater than totalDigits ({total})"
+        ));
+    }
+    Ok(())
+}

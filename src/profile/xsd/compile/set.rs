@@ -1,0 +1,1184 @@
+//! One schema set at a time: global names, element declarations, content
+//! models, complex types and attributes. Simple types and facets are in
+//! [`facets`](super::facets); the analysis of content models in
+//! [`content`](super::content).
+
+use std::collections::{HashMap, HashSet};
+
+use minijinja::Value;
+
+use crate::config::node::Span;
+use crate::diag::Diagnostic;
+use crate::doc::xml;
+
+use super::content::{extend_unique, finish_content, max_count, particle};
+use super::{
+    DocInfo, MAX_DERIVATION_DEPTH, Sink, UNSUPPORTED_BUILTINS, check_attributes, form, misplaced,
+    schema_set,
+};
+use crate::profile::xsd::model::{
+    AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs,
+    Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef,
+};
+use crate::profile::xsd::schema::{Node, NodeAttr, NodeId, SchemaDoc, XSD_NAMESPACE};
+use crate::profile::xsd::simple::{BuiltIn, Facets};
+
+/// XSD keeps element names and type names apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Space {
+    Element,
+    Type,
+}
+
+/// Where a named complex type is in its compilation; `Compiling` twice is a cycle.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Progress {
+    Queued,
+    Compiling,
+    Done,
+}
+
+/// A place in the set's files: member index and node.
+pub(super) type Site = (usize, NodeId);
+
+/// Compiles one schema set. Files are named by their index in `members`
+/// (the profile's own file is 0), and sites by file and node.
+pub(super) struct SetCompiler<'s> {
+    pub(super) members: Vec<(&'s SchemaDoc, &'s DocInfo)>,
+    /// The members' indices among all files.
+    pub(super) files: Vec<usize>,
+    /// Global elements and types of every member, by symbol space, namespace and name.
+    pub(super) globals: HashMap<(Space, Option<&'s str>, &'s str), Site>,
+    pub(super) diagnostics: Vec<Diagnostic>,
+    /// An error was reported: the set gives no profile.
+    pub(super) failed: bool,
+
+    // The arenas of the profile being built.
+    pub(super) elements: Vec<ElementDecl>,
+    pub(super) complex_types: Vec<ComplexType>,
+    pub(super) simple_types: Vec<SimpleType>,
+
+    // Handles already given out, by where their declaration is.
+    pub(super) global_elements: HashMap<Site, ElementRef>,
+    pub(super) named_complex: HashMap<Site, (ComplexTypeRef, Progress)>,
+    pub(super) complex_sites: HashMap<ComplexTypeRef, Site>,
+    /// Complex types whose simple content failed, so that types extending
+    /// them do not report the same problem again.
+    pub(super) broken_simple_content: HashSet<ComplexTypeRef>,
+    /// `None` for a simple type that failed to compile.
+    pub(super) named_simple: HashMap<Site, Option<SimpleTypeRef>>,
+    /// Simple types being compiled: meeting one again is a cycle.
+    pub(super) simple_in_progress: HashSet<Site>,
+    pub(super) builtins: HashMap<BuiltIn, SimpleTypeRef>,
+    pub(super) queue: Vec<Pending>,
+    /// How deep the current chain of simple-type derivations is.
+    pub(super) derivation_depth: usize,
+}
+
+/// A named component whose handle is given out, to be compiled from the work list.
+pub(super) enum Pending {
+    Element(Site, ElementRef),
+    Complex(Site, ComplexTypeRef),
+}
+
+/// What a compiled set hands over to become a profile.
+pub(super) struct SetParts {
+    pub(super) diagnostics: Vec<Diagnostic>,
+    pub(super) elements: Vec<ElementDecl>,
+    pub(super) complex_types: Vec<ComplexType>,
+    pub(super) simple_types: Vec<SimpleType>,
+    /// Namespace → prefix, as the set's files declare them, the profile's own file first.
+    pub(super) prefixes: Vec<(String, String)>,
+}
+
+impl<'s> SetCompiler<'s> {
+    pub(super) fn new(
+        docs: &'s [Option<SchemaDoc>],
+        infos: &'s [Option<DocInfo>],
+        start: usize,
+    ) -> Self {
+        // Links only ever lead to files that parsed, so no member is lost here.
+        let (members, files) = schema_set(start, infos)
+            .into_iter()
+            .filter_map(|i| Some(((docs[i].as_ref()?, infos[i].as_ref()?), i)))
+            .unzip();
+        let mut compiler = SetCompiler {
+            members,
+            files,
+            globals: HashMap::new(),
+            diagnostics: Vec::new(),
+            failed: false,
+            elements: Vec::new(),
+            complex_types: Vec::new(),
+            simple_types: Vec::new(),
+            global_elements: HashMap::new(),
+            named_complex: HashMap::new(),
+            complex_sites: HashMap::new(),
+            broken_simple_content: HashSet::new(),
+            named_simple: HashMap::new(),
+            simple_in_progress: HashSet::new(),
+            builtins: HashMap::new(),
+            queue: Vec::new(),
+            derivation_depth: 0,
+        };
+        compiler.collect_globals();
+        compiler
+    }
+
+    pub(super) fn doc(&self, d: usize) -> &'s SchemaDoc {
+        self.members[d].0
+    }
+
+    pub(super) fn node(&self, d: usize, n: NodeId) -> &'s Node {
+        self.doc(d).node(n)
+    }
+
+    pub(super) fn info(&self, d: usize) -> &'s DocInfo {
+        self.members[d].1
+    }
+
+    pub(super) fn target_namespace(&self, d: usize) -> Option<&'s str> {
+        self.info(d).target_namespace.as_deref()
+    }
+
+    pub(super) fn error(&mut self, d: usize, span: Span, message: impl Into<String>) {
+        self.failed = true;
+        let diagnostic = self.doc(d).error(span, message);
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub(super) fn push(&mut self, diagnostic: Diagnostic) {
+        self.failed |= diagnostic.is_error();
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub(super) fn check_attributes(&mut self, d: usize, node: &Node, allowed: &[&str]) {
+        let mut sink = Sink::default();
+        check_attributes(self.doc(d), node, allowed, &mut sink);
+        for diagnostic in sink.diagnostics {
+            self.push(diagnostic);
+        }
+    }
+
+    pub(super) fn no_text(&mut self, d: usize, node: &Node) {
+        if node.has_text {
+            self.error(
+                d,
+                node.span,
+                format!("text is not allowed in {}", node.display_name()),
+            );
+        }
+    }
+
+    pub(super) fn collect_globals(&mut self) {
+        for d in 0..self.members.len() {
+            let doc = self.doc(d);
+            let namespace = self.target_namespace(d);
+            for &n in &doc.node(0).children {
+                let node = doc.node(n);
+                let space = if node.is_xs("element") {
+                    Space::Element
+                } else if node.is_xs("complexType") || node.is_xs("simpleType") {
+                    Space::Type
+                } else {
+                    continue;
+                };
+                let Some(name) = node.attr("name") else {
+                    self.error(
+                        d,
+                        node.span,
+                        format!("a global {} needs a name", node.display_name()),
+                    );
+                    continue;
+                };
+                if !xml::is_ncname(&name.value) {
+                    self.error(
+                        d,
+                        name.span,
+                        format!("`{}` is not a valid name", name.value),
+                    );
+                    continue;
+                }
+                let key = (space, namespace, name.value.as_str());
+                if let Some(&(first_doc, first_node)) = self.globals.get(&key) {
+                    let first = self
+                        .doc(first_doc)
+                        .file
+                        .locate(self.node(first_doc, first_node).span);
+                    let what = match space {
+                        Space::Element => "global element",
+                        Space::Type => "type",
+                    };
+                    let diagnostic = doc
+                        .error(name.span, format!("duplicate {what} `{}`", name.value))
+                        .with_note(format!("first declared at {first}"));
+                    self.push(diagnostic);
+                    continue;
+                }
+                self.globals.insert(key, (d, n));
+            }
+        }
+    }
+
+    /// Compiles every global component of the set, reachable or not, so
+    /// that mistakes in unused declarations are reported too.
+    pub(super) fn compile_everything(&mut self) {
+        let globals: Vec<(Space, Site)> = {
+            let mut all: Vec<(Space, Site)> = self
+                .globals
+                .iter()
+                .map(|((space, _, _), site)| (*space, *site))
+                .collect();
+            all.sort_by_key(|(_, site)| *site);
+            all
+        };
+        for (space, (d, n)) in globals {
+            let node = self.node(d, n);
+            match space {
+                Space::Element => {
+                    self.global_element(d, n);
+                }
+                Space::Type if node.is_xs("complexType") => {
+                    self.named_complex_type(d, n);
+                }
+                Space::Type => {
+                    self.named_simple_type(d, n);
+                }
+            }
+            self.drain_queue();
+        }
+        self.drain_queue();
+    }
+
+    pub(super) fn drain_queue(&mut self) {
+        while let Some(pending) = self.queue.pop() {
+            match pending {
+                Pending::Element((d, n), id) => {
+                    let type_ref = self.element_type(d, n);
+                    self.elements[id.0 as usize].type_ref = type_ref;
+                }
+                Pending::Complex((d, n), id) => {
+                    if self.named_complex.get(&(d, n)).map(|(_, p)| *p) == Some(Progress::Queued) {
+                        self.build_named_complex((d, n), id);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn finish(self) -> SetParts {
+        let mut prefixes = Vec::new();
+        for (doc, _) in &self.members {
+            for (prefix, namespace) in &doc.prefixes {
+                prefixes.push((namespace.clone(), prefix.clone()));
+            }
+        }
+        SetParts {
+            diagnostics: self.diagnostics,
+            elements: self.elements,
+            complex_types: self.complex_types,
+            simple_types: self.simple_types,
+            prefixes,
+        }
+    }
+
+    // --- elements
+
+    pub(super) fn global_element(&mut self, d: usize, n: NodeId) -> ElementRef {
+        if let Some(&id) = self.global_elements.get(&(d, n)) {
+            return id;
+        }
+        let node = self.node(d, n);
+        for local in ["ref", "minOccurs", "maxOccurs", "form"] {
+            if let Some(attr) = node.attr(local) {
+                self.error(
+                    d,
+                    attr.span,
+                    format!("`{local}` is not allowed on a global xs:element"),
+                );
+            }
+        }
+        self.check_attributes(
+            d,
+            node,
+            &[
+                "name",
+                "type",
+                "id",
+                "ref",
+                "minOccurs",
+                "maxOccurs",
+                "form",
+            ],
+        );
+        let name = node.attr("name").map_or("", |a| a.value.as_str());
+        let id = self.new_element(name, self.target_namespace(d), true);
+        self.global_elements.insert((d, n), id);
+        self.queue.push(Pending::Element((d, n), id));
+        id
+    }
+
+    pub(super) fn new_element(
+        &mut self,
+        name: &str,
+        namespace: Option<&str>,
+        global: bool,
+    ) -> ElementRef {
+        let id = ElementRef(index_u32(self.elements.len()));
+        let placeholder = self.builtin(BuiltIn::String);
+        self.elements.push(ElementDecl {
+            name: name.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            type_ref: TypeRef::Simple(placeholder),
+            global,
+            key: Value::from(name),
+            written_name: name.to_owned(),
+        });
+        id
+    }
+
+    /// The type of an element declaration: its `type`, or its inline type.
+    pub(super) fn element_type(&mut self, d: usize, n: NodeId) -> TypeRef {
+        let node = self.node(d, n);
+        let name = node.attr("name").map_or("", |a| a.value.as_str());
+        let mut inline: Vec<NodeId> = Vec::new();
+        for &c in &node.children {
+            let child = self.node(d, c);
+            if child.is_xs("complexType") || child.is_xs("simpleType") {
+                inline.push(c);
+            } else if !child.is_xs("annotation") {
+                let message = misplaced(child, node);
+                self.error(d, child.span, message);
+            }
+        }
+        self.no_text(d, node);
+        let fallback = TypeRef::Simple(self.builtin(BuiltIn::String));
+        for &extra in inline.iter().skip(1) {
+            let extra = self.node(d, extra);
+            self.error(
+                d,
+                extra.span,
+                format!("element `{name}` can have only one inline type"),
+            );
+        }
+        match (node.attr("type"), inline.first().copied()) {
+            (Some(attr), None) => self.type_by_name(d, attr).unwrap_or(fallback),
+            (None, Some(c)) if self.node(d, c).is_xs("complexType") => {
+                TypeRef::Complex(self.anonymous_complex_type(d, c))
+            }
+            (None, Some(c)) => self
+                .simple_type(d, c, None)
+                .map_or(fallback, TypeRef::Simple),
+            (Some(attr), Some(_)) => {
+                self.error(
+                    d,
+                    attr.span,
+                    format!("element `{name}` has both a `type` and an inline type"),
+                );
+                fallback
+            }
+            (None, None) => {
+                self.error(
+                    d,
+                    node.span,
+                    format!("element `{name}` has no type: add type=\"xs:string\" or an inline type (xs:anyType is not supported)"),
+                );
+                fallback
+            }
+        }
+    }
+
+    /// A local `xs:element` inside a model group; `None` when it can never occur.
+    pub(super) fn local_element(&mut self, d: usize, n: NodeId) -> Option<Particle> {
+        let node = self.node(d, n);
+        let occurs = self.occurs(d, node);
+        let id = if let Some(reference) = node.attr("ref") {
+            self.check_attributes(d, node, &["ref", "minOccurs", "maxOccurs", "id"]);
+            if node
+                .children
+                .iter()
+                .any(|&c| !self.node(d, c).is_xs("annotation"))
+            {
+                self.error(
+                    d,
+                    node.span,
+                    "an element with `ref` cannot have an inline type",
+                );
+            }
+            self.element_by_name(d, reference)?
+        } else {
+            self.check_attributes(
+                d,
+                node,
+                &["name", "type", "minOccurs", "maxOccurs", "form", "id"],
+            );
+            let Some(name) = node.attr("name") else {
+                self.error(d, node.span, "xs:element needs a `name` or a `ref`");
+                return None;
+            };
+            if !xml::is_ncname(&name.value) {
+                self.error(
+                    d,
+                    name.span,
+                    format!("`{}` is not a valid name", name.value),
+                );
+                return None;
+            }
+            let qualified = match node.attr("form") {
+                Some(attr) => {
+                    let mut sink = Sink::default();
+                    let form = form(self.doc(d), attr, &mut sink);
+                    self.diagnostics_from(sink);
+                    form.unwrap_or(false)
+                }
+                None => self.info(d).elements_qualified,
+            };
+            let namespace = if qualified {
+                self.target_namespace(d)
+            } else {
+                None
+            };
+            let id = self.new_element(&name.value, namespace, false);
+            let type_ref = self.element_type(d, n);
+            self.elements[id.0 as usize].type_ref = type_ref;
+            id
+        };
+        let (min, max) = occurs?;
+        if max == MaxOccurs::Bounded(0) {
+            return None;
+        }
+        Some(particle(min, max, Term::Element(id)))
+    }
+
+    pub(super) fn diagnostics_from(&mut self, sink: Sink) {
+        for diagnostic in sink.diagnostics {
+            self.push(diagnostic);
+        }
+    }
+
+    pub(super) fn element_by_name(&mut self, d: usize, attr: &NodeAttr) -> Option<ElementRef> {
+        let qname = self.qname(d, attr)?;
+        let key = (
+            Space::Element,
+            qname.namespace.as_deref(),
+            qname.local.as_str(),
+        );
+        match self.globals.get(&key) {
+            Some(&(gd, gn)) => Some(self.global_element(gd, gn)),
+            None => {
+                let hint = self.suggest(Space::Element, d, &qname, attr.value.trim());
+                let diagnostic = self
+                    .doc(d)
+                    .error(
+                        attr.span,
+                        format!("no global element `{}`", attr.value.trim()),
+                    )
+                    .with_hint_opt(hint);
+                self.push(diagnostic);
+                None
+            }
+        }
+    }
+
+    pub(super) fn qname(&mut self, d: usize, attr: &NodeAttr) -> Option<QName> {
+        match &attr.qname {
+            Some(Ok(qname)) => Some(qname.clone()),
+            Some(Err(message)) => {
+                self.error(d, attr.span, message.clone());
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// A hint for a name that resolved to nothing; `written` is the name as written.
+    pub(super) fn suggest(
+        &self,
+        space: Space,
+        d: usize,
+        wanted: &QName,
+        written: &str,
+    ) -> Option<String> {
+        let prefix_of = |namespace: Option<&str>| {
+            self.doc(d)
+                .prefixes
+                .iter()
+                .find(|(_, uri)| Some(uri.as_str()) == namespace)
+                .map(|(prefix, _)| prefix.as_str())
+        };
+        // The same name in another namespace, preferring one this file has a
+        // prefix for; sorted, so that the hint does not depend on hashing.
+        let mut elsewhere: Vec<Option<&str>> = self
+            .globals
+            .keys()
+            .filter(|(s, namespace, local)| {
+                *s == space && *local == wanted.local && *namespace != wanted.namespace.as_deref()
+            })
+            .map(|(_, namespace, _)| *namespace)
+            .collect();
+        elsewhere.sort_by_key(|namespace| (prefix_of(*namespace).is_none(), *namespace));
+        if let Some(&namespace) = elsewhere.first() {
+            let local = &wanted.local;
+            return Some(match (namespace, prefix_of(namespace)) {
+                (Some(_), Some(prefix)) => format!("did you mean `{prefix}:{local}`?"),
+                (Some(namespace), None) => format!(
+                    "`{local}` is declared in namespace `{namespace}`: declare a prefix for it and write `prefix:{local}`"
+                ),
+                (None, _) => format!("`{local}` is declared in no namespace"),
+            });
+        }
+        let prefix = written
+            .split_once(':')
+            .map(|(prefix, _)| format!("{prefix}:"))
+            .unwrap_or_default();
+        let close = self
+            .globals
+            .keys()
+            .filter(|(s, namespace, _)| *s == space && *namespace == wanted.namespace.as_deref())
+            .map(|(_, _, local)| *local)
+            .filter(|local| is_close(local, &wanted.local))
+            .min();
+        close.map(|local| format!("did you mean `{prefix}{local}`?"))
+    }
+
+    /// `minOccurs` and `maxOccurs`; `None` when they are invalid.
+    pub(super) fn occurs(&mut self, d: usize, node: &Node) -> Option<(u32, MaxOccurs)> {
+        let mut valid = true;
+        let mut number = |this: &mut Self, attr: &NodeAttr| match attr.value.trim().parse::<u32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                this.error(
+                    d,
+                    attr.span,
+                    format!(
+                        "`{}` must be a non-negative integer (up to {}), not `{}`",
+                        attr.local,
+                        u32::MAX,
+                        attr.value
+                    ),
+                );
+                valid = false;
+                None
+            }
+        };
+        let min = match node.attr("minOccurs") {
+            Some(attr) => number(self, attr).unwrap_or(1),
+            None => 1,
+        };
+        let max = match node.attr("maxOccurs") {
+            Some(attr) if attr.value.trim() == "unbounded" => MaxOccurs::Unbounded,
+            Some(attr) => MaxOccurs::Bounded(number(self, attr).unwrap_or(1)),
+            None => MaxOccurs::Bounded(1),
+        };
+        if !valid {
+            return None;
+        }
+        if let MaxOccurs::Bounded(max) = max
+            && max < min
+        {
+            let span = node.attr("maxOccurs").map_or(node.span, |a| a.span);
+            self.error(
+                d,
+                span,
+                format!("maxOccurs ({max}) is less than minOccurs ({min})"),
+            );
+            return None;
+        }
+        Some((min, max))
+    }
+
+    // --- content models
+
+    /// `xs:sequence`, `xs:choice` or `xs:all`; `top` when it is the whole
+    /// content model of a complex type (the only place `xs:all` may be).
+    pub(super) fn model_group(&mut self, d: usize, n: NodeId, top: bool) -> Option<Particle> {
+        let node = self.node(d, n);
+        self.check_attributes(d, node, &["minOccurs", "maxOccurs", "id"]);
+        self.no_text(d, node);
+        let occurs = self.occurs(d, node);
+        let is_all = node.is_xs("all");
+        if is_all && !top {
+            self.error(
+                d,
+                node.span,
+                "xs:all must be the whole content model of a complex type",
+            );
+        }
+        if is_all
+            && let Some((min, max)) = occurs
+            && (min > 1 || max != MaxOccurs::Bounded(1))
+        {
+            self.error(
+                d,
+                node.span,
+                "xs:all may occur at most once (minOccurs 0 or 1, maxOccurs 1)",
+            );
+        }
+        let mut particles = Vec::new();
+        for &c in &node.children {
+            let child = self.node(d, c);
+            if child.is_xs("annotation") {
+                continue;
+            }
+            let particle = if child.is_xs("element") {
+                self.local_element(d, c)
+            } else if child.is_xs("sequence") || child.is_xs("choice") || child.is_xs("all") {
+                if is_all {
+                    self.error(d, child.span, "xs:all may hold only xs:element");
+                    None
+                } else {
+                    self.model_group(d, c, false)
+                }
+            } else {
+                let message = misplaced(child, node);
+                self.error(d, child.span, message);
+                None
+            };
+            let Some(particle) = particle else { continue };
+            if is_all && !MaxOccurs::Bounded(1).allows(max_count(&particle)) {
+                self.error(
+                    d,
+                    child.span,
+                    "an element in xs:all may occur at most once (maxOccurs 0 or 1)",
+                );
+                continue;
+            }
+            particles.push(particle);
+        }
+        let (min, max) = occurs?;
+        if max == MaxOccurs::Bounded(0) {
+            return None;
+        }
+        let term = if is_all {
+            Term::All(particles)
+        } else if node.is_xs("choice") {
+            if particles.is_empty() && min > 0 {
+                self.error(d, node.span, "an empty xs:choice can never be satisfied: give it minOccurs=\"0\" or alternatives");
+            }
+            self.warn_overlapping_choice(d, node, &particles);
+            Term::Choice(particles)
+        } else {
+            self.warn_overlapping_sequence(d, node, &particles);
+            Term::Sequence(particles)
+        };
+        Some(particle(min, max, term))
+    }
+
+    /// XSD's Unique Particle Attribution rule makes content models
+    /// deterministic, and the reader relies on it: it gives each element to
+    /// the first particle that can take it. Models breaking the rule in the
+    /// common ways are reported, as the reader may then refuse documents a
+    /// full validator would refuse too (XSD calls such schemas invalid).
+    pub(super) fn warn_overlapping_choice(
+        &mut self,
+        d: usize,
+        node: &Node,
+        particles: &[Particle],
+    ) {
+        for (i, a) in particles.iter().enumerate() {
+            for b in &particles[i + 1..] {
+                if let Some(name) = self.shared_name(&a.first, &b.first) {
+                    self.ambiguous(d, node, &name);
+                    return;
+                }
+            }
+        }
+    }
+
+    pub(super) fn warn_overlapping_sequence(
+        &mut self,
+        d: usize,
+        node: &Node,
+        particles: &[Particle],
+    ) {
+        for (i, particle) in particles.iter().enumerate() {
+            let open_ended = particle.nullable
+                || !MaxOccurs::Bounded(particle.min_occurs).allows(max_count(particle));
+            if !open_ended {
+                continue;
+            }
+            let mut following = Vec::new();
+            for next in &particles[i + 1..] {
+                extend_unique(&mut following, &next.first);
+                if !next.nullable {
+                    break;
+                }
+            }
+            if let Some(name) = self.shared_name(&particle.first, &following) {
+                self.ambiguous(d, node, &name);
+                return;
+            }
+        }
+    }
+
+    pub(super) fn shared_name(&self, a: &[ElementRef], b: &[ElementRef]) -> Option<String> {
+        a.iter().find_map(|x| {
+            let x = &self.elements[x.0 as usize];
+            b.iter()
+                .map(|y| &self.elements[y.0 as usize])
+                .find(|y| y.matches(&x.name, x.namespace.as_deref()))
+                .map(|_| x.name.clone())
+        })
+    }
+
+    pub(super) fn ambiguous(&mut self, d: usize, node: &Node, name: &str) {
+        let diagnostic = self
+            .doc(d)
+            .file
+            .warning(
+                node.span,
+                format!(
+                    "element `{name}` can be matched by two particles of this {}: documents give it to the first",
+                    node.display_name()
+                ),
+            )
+            .with_hint("XSD requires content models to be unambiguous (Unique Particle Attribution)");
+        self.push(diagnostic);
+    }
+
+    // --- complex types
+
+    pub(super) fn named_complex_type(&mut self, d: usize, n: NodeId) -> ComplexTypeRef {
+        if let Some(&(id, _)) = self.named_complex.get(&(d, n)) {
+            return id;
+        }
+        let id = self.new_complex_type(self.type_name(d, n));
+        self.named_complex.insert((d, n), (id, Progress::Queued));
+        self.complex_sites.insert(id, (d, n));
+        self.queue.push(Pending::Complex((d, n), id));
+        id
+    }
+
+    pub(super) fn type_name(&self, d: usize, n: NodeId) -> Option<QName> {
+        self.node(d, n).attr("name").map(|name| QName {
+            namespace: self.target_namespace(d).map(str::to_owned),
+            local: name.value.clone(),
+        })
+    }
+
+    pub(super) fn new_complex_type(&mut self, name: Option<QName>) -> ComplexTypeRef {
+        let id = ComplexTypeRef(index_u32(self.complex_types.len()));
+        self.complex_types.push(ComplexType {
+            name,
+            attributes: Vec::new(),
+            content: Content::Empty,
+            child_keys: Vec::new(),
+            slots: 0,
+        });
+        id
+    }
+
+    pub(super) fn build_named_complex(&mut self, site: Site, id: ComplexTypeRef) {
+        self.named_complex.insert(site, (id, Progress::Compiling));
+        self.build_complex(site.0, site.1, id, true);
+        self.named_complex.insert(site, (id, Progress::Done));
+    }
+
+    pub(super) fn anonymous_complex_type(&mut self, d: usize, n: NodeId) -> ComplexTypeRef {
+        let id = self.new_complex_type(None);
+        self.build_complex(d, n, id, false);
+        id
+    }
+
+    pub(super) fn build_complex(&mut self, d: usize, n: NodeId, id: ComplexTypeRef, named: bool) {
+        let node = self.node(d, n);
+        let allowed: &[&str] = if named { &["name", "id"] } else { &["id"] };
+        self.check_attributes(d, node, allowed);
+        self.no_text(d, node);
+        let mut content = Content::Empty;
+        let mut content_node: Option<&Node> = None;
+        let mut attributes: Vec<AttributeDecl> = Vec::new();
+        for &c in &node.children {
+            let child = self.node(d, c);
+            if child.is_xs("annotation") {
+                continue;
+            }
+            let is_model = child.is_xs("sequence") || child.is_xs("choice") || child.is_xs("all");
+            if is_model || child.is_xs("simpleContent") {
+                if content_node.is_some() || !attributes.is_empty() {
+                    self.error(
+                        d,
+                        child.span,
+                        format!(
+                            "{} must come first in xs:complexType, before attributes and only once",
+                            child.display_name()
+                        ),
+                    );
+                    continue;
+                }
+                content_node = Some(child);
+                if is_model {
+                    if let Some(particle) = self.model_group(d, c, true) {
+                        content = Content::Elements(particle);
+                    }
+                } else if let Some((simple, inherited)) = self.simple_content(d, c) {
+                    content = Content::Simple(simple);
+                    attributes = inherited;
+                } else {
+                    self.broken_simple_content.insert(id);
+                }
+                if child.is_xs("simpleContent") {
+                    self.extension_attributes(d, c, &mut attributes);
+                }
+            } else if child.is_xs("attribute") {
+                if let Some(attribute) = self.attribute(d, c) {
+                    self.add_attribute(d, child, &mut attributes, attribute);
+                }
+            } else {
+                let message = misplaced(child, node);
+                self.error(d, child.span, message);
+            }
+        }
+        let (content, child_keys, slots) = finish_content(content, &self.elements);
+        let complex = &mut self.complex_types[id.0 as usize];
+        complex.attributes = attributes;
+        complex.content = content;
+        complex.child_keys = child_keys;
+        complex.slots = slots;
+    }
+
+    pub(super) fn add_attribute(
+        &mut self,
+        d: usize,
+        node: &Node,
+        attributes: &mut Vec<AttributeDecl>,
+        attribute: AttributeDecl,
+    ) {
+        let duplicate = attributes
+            .iter()
+            .any(|a| a.name == attribute.name && a.namespace == attribute.namespace);
+        if duplicate {
+            self.error(
+                d,
+                node.span,
+                format!("duplicate attribute `{}`", attribute.name),
+            );
+        } else {
+            attributes.push(attribute);
+        }
+    }
+
+    /// `xs:simpleContent` with `xs:extension`: the text's type, and the
+    /// attributes inherited from a complex base type.
+    pub(super) fn simple_content(
+        &mut self,
+        d: usize,
+        n: NodeId,
+    ) -> Option<(SimpleTypeRef, Vec<AttributeDecl>)> {
+        let node = self.node(d, n);
+        self.check_attributes(d, node, &["id"]);
+        self.no_text(d, node);
+        let derivations: Vec<NodeId> = node
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| !self.node(d, c).is_xs("annotation"))
+            .collect();
+        let mut derivations = derivations.into_iter();
+        let Some(c) = derivations.next() else {
+            self.error(d, node.span, "xs:simpleContent needs an xs:extension");
+            return None;
+        };
+        for extra in derivations {
+            let extra = self.node(d, extra);
+            self.error(d, extra.span, "xs:simpleContent holds one derivation only");
+        }
+        let extension = self.node(d, c);
+        if extension.is_xs("restriction") {
+            self.error(
+                d,
+                extension.span,
+                "xs:simpleContent with xs:restriction is not supported: use xs:extension of a simple type",
+            );
+            return None;
+        }
+        if !extension.is_xs("extension") {
+            let message = misplaced(extension, node);
+            self.error(d, extension.span, message);
+            return None;
+        }
+        self.check_attributes(d, extension, &["base", "id"]);
+        self.no_text(d, extension);
+        let Some(base) = extension.attr("base") else {
+            self.error(d, extension.span, "xs:extension needs a `base` type");
+            return None;
+        };
+        match self.type_by_name(d, base)? {
+            TypeRef::Simple(simple) => Some((simple, Vec::new())),
+            TypeRef::Complex(complex) => {
+                self.complete_complex(d, base, complex)?;
+                if self.broken_simple_content.contains(&complex) {
+                    return None;
+                }
+                let base_type = &self.complex_types[complex.0 as usize];
+                match base_type.content {
+                    Content::Simple(simple) => {
+                        let inherited = base_type.attributes.clone();
+                        Some((simple, inherited))
+                    }
+                    _ => {
+                        self.error(
+                            d,
+                            base.span,
+                            "xs:simpleContent must extend a simple type or a complex type with simple content",
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// The attributes an `xs:extension` inside `xs:simpleContent` adds.
+    pub(super) fn extension_attributes(
+        &mut self,
+        d: usize,
+        n: NodeId,
+        attributes: &mut Vec<AttributeDecl>,
+    ) {
+        let node = self.node(d, n);
+        let Some(extension) = node
+            .children
+            .iter()
+            .map(|&c| (c, self.node(d, c)))
+            .find(|(_, c)| c.is_xs("extension"))
+        else {
+            return;
+        };
+        for &c in &extension.1.children {
+            let child = self.node(d, c);
+            if child.is_xs("annotation") {
+                continue;
+            }
+            if child.is_xs("attribute") {
+                if let Some(attribute) = self.attribute(d, c) {
+                    self.add_attribute(d, child, attributes, attribute);
+                }
+            } else {
+                let message = misplaced(child, extension.1);
+                self.error(d, child.span, message);
+            }
+        }
+    }
+
+    /// Makes sure a named complex type used as a base is compiled now.
+    pub(super) fn complete_complex(
+        &mut self,
+        d: usize,
+        at: &NodeAttr,
+        id: ComplexTypeRef,
+    ) -> Option<()> {
+        let site = self
+            .complex_sites
+            .get(&id)
+            .and_then(|site| Some((*site, self.named_complex.get(site)?.1)));
+        match site {
+            Some((site, Progress::Queued)) => {
+                if self.derivation_depth >= MAX_DERIVATION_DEPTH {
+                    self.error(d, at.span, "type derivations are nested too deep");
+                    return None;
+                }
+                self.derivation_depth += 1;
+                self.build_named_complex(site, id);
+                self.derivation_depth -= 1;
+                Some(())
+            }
+            Some((_, Progress::Compiling)) => {
+                self.error(
+                    d,
+                    at.span,
+                    format!("`{}` is derived from itself", at.value.trim()),
+                );
+                None
+            }
+            _ => Some(()),
+        }
+    }
+
+    pub(super) fn attribute(&mut self, d: usize, n: NodeId) -> Option<AttributeDecl> {
+        let node = self.node(d, n);
+        if node.attr("ref").is_some() {
+            self.error(
+                d,
+                node.span,
+                "attribute references (`ref`) are not supported: declare the attribute here",
+            );
+            return None;
+        }
+        self.check_attributes(d, node, &["name", "type", "use", "form", "id"]);
+        self.no_text(d, node);
+        let Some(name) = node.attr("name") else {
+            self.error(d, node.span, "xs:attribute needs a `name`");
+            return None;
+        };
+        if !xml::is_ncname(&name.value) || name.value == "xmlns" {
+            self.error(
+                d,
+                name.span,
+                format!("`{}` is not a valid attribute name", name.value),
+            );
+            return None;
+        }
+        let required = match node.attr("use") {
+            None => false,
+            Some(attr) => match attr.value.trim() {
+                "optional" => false,
+                "required" => true,
+                "prohibited" => {
+                    self.error(d, attr.span, "use=\"prohibited\" is not supported");
+                    return None;
+                }
+                other => {
+                    self.error(
+                        d,
+                        attr.span,
+                        format!("`{other}` is not a use: expected `optional` or `required`"),
+                    );
+                    return None;
+                }
+            },
+        };
+        let qualified = match node.attr("form") {
+            Some(attr) => {
+                let mut sink = Sink::default();
+                let form = form(self.doc(d), attr, &mut sink);
+                self.diagnostics_from(sink);
+                form.unwrap_or(false)
+            }
+            None => self.info(d).attributes_qualified,
+        };
+        let namespace = if qualified {
+            self.target_namespace(d)
+        } else {
+            None
+        };
+        let inline: Vec<NodeId> = node
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| !self.node(d, c).is_xs("annotation"))
+            .collect();
+        let type_ref = match (node.attr("type"), inline.as_slice()) {
+            (Some(attr), []) => match self.type_by_name(d, attr)? {
+                TypeRef::Simple(simple) => simple,
+                TypeRef::Complex(_) => {
+                    self.error(
+                        d,
+                        attr.span,
+                        format!("attribute `{}` needs a simple type", name.value),
+                    );
+                    return None;
+                }
+            },
+            (None, [c]) if self.node(d, *c).is_xs("simpleType") => self.simple_type(d, *c, None)?,
+            (None, []) => {
+                self.error(
+                    d,
+                    node.span,
+                    format!(
+                        "attribute `{}` has no type: add type=\"xs:string\"",
+                        name.value
+                    ),
+                );
+                return None;
+            }
+            (_, [first, ..]) => {
+                let child = self.node(d, *first);
+                let message = if child.is_xs("simpleType") {
+                    format!(
+                        "attribute `{}` has both a `type` and an inline type",
+                        name.value
+                    )
+                } else {
+                    misplaced(child, node)
+                };
+                self.error(d, child.span, message);
+                return None;
+            }
+        };
+        Some(AttributeDecl {
+            name: name.value.clone(),
+            namespace: namespace.map(str::to_owned),
+            required,
+            type_ref,
+            key: Value::from(format!("@{}", name.value)),
+            written_name: name.value.clone(),
+        })
+    }
+
+    // --- types by name
+
+    pub(super) fn type_by_name(&mut self, d: usize, attr: &NodeAttr) -> Option<TypeRef> {
+        let qname = self.qname(d, attr)?;
+        if qname.namespace.as_deref() == Some(XSD_NAMESPACE) {
+            if let Some(builtin) = BuiltIn::from_name(&qname.local) {
+                return Some(TypeRef::Simple(self.builtin(builtin)));
+            }
+            let supported: Vec<&str> = BuiltIn::ALL.iter().map(|b| b.name()).collect();
+            let message = if UNSUPPORTED_BUILTINS.contains(&qname.local.as_str()) {
+                format!("the built-in type `{}` is not supported", attr.value.trim())
+            } else {
+                format!("unknown built-in type `{}`", attr.value.trim())
+            };
+            let close = supported
+                .iter()
+                .find(|name| is_close(name, &qname.local))
+                .map(|name| format!("did you mean `{name}`? "))
+                .unwrap_or_default();
+            let diagnostic = self.doc(d).error(attr.span, message).with_hint(format!(
+                "{close}the supported built-in types are {}",
+                supported.join(", ")
+            ));
+            self.push(diagnostic);
+            return None;
+        }
+        let key = (
+            Space::Type,
+            qname.namespace.as_deref(),
+            qname.local.as_str(),
+        );
+        let Some(&(td, tn)) = self.globals.get(&key) else {
+            let hint = self.suggest(Space::Type, d, &qname, attr.value.trim());
+            let diagnostic = self
+                .doc(d)
+                .error(attr.span, format!("unknown type `{}`", attr.value.trim()))
+                .with_hint_opt(hint);
+            self.push(diagnostic);
+            return None;
+        };
+        if self.node(td, tn).is_xs("complexType") {
+            Some(TypeRef::Complex(self.named_complex_type(td, tn)))
+        } else {
+            self.named_simple_type(td, tn).map(TypeRef::Simple)
+        }
+    }
+
+    pub(super) fn builtin(&mut self, builtin: BuiltIn) -> SimpleTypeRef {
+        if let Some(&id) = self.builtins.get(&builtin) {
+            return id;
+        }
+        let id = SimpleTypeRef(index_u32(self.simple_types.len()));
+        self.simple_types.push(SimpleType {
+            name: Some(QName {
+                namespace: Some(XSD_NAMESPACE.to_owned()),
+                local: builtin.name().to_owned(),
+            }),
+            builtin,
+            base: None,
+            facets: Facets::default(),
+            whitespace: builtin.default_whitespace(),
+        });
+        self.builtins.insert(builtin, id);
+        id
+    }
+}
+
+/// Close enough to be a typo: a third of the letters wrong at most.
+pub(super) fn is_close(candidate: &str, written: &str) -> bool {
+    strsim::levenshtein(candidate, written) <= (written.chars().count() / 3).max(1)
+}
+
+pub(super) fn index_u32(index: usize) -> u32 {
+    // Arenas are bounded by the size of the schema files, far below 2^32.
+    u32::try_from(index).unwrap_or(u32::MAX)
+}

@@ -1,0 +1,300 @@
+//! The compiled form of an XML profile: what `read`, `write` and the WSDL and
+//! OpenAPI generators see.
+//!
+//! Declarations live in arenas owned by [`XmlProfile`](super::XmlProfile) and
+//! point at each other by small copyable handles ([`ElementRef`],
+//! [`ComplexTypeRef`], [`SimpleTypeRef`]): XSD types may be recursive (a
+//! `Part` holding `Part`s), which plain ownership cannot express. Everything
+//! here is immutable once compiled. Fields marked `pub(crate)` beyond the
+//! getters are bookkeeping for the reader and writer, computed at compile
+//! time so that the request path only follows indices.
+
+use minijinja::Value;
+
+use super::simple::{BuiltIn, Facets, WhiteSpace};
+
+/// A handle to an element declaration of one profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ElementRef(pub(crate) u32);
+
+/// A handle to a complex type of one profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ComplexTypeRef(pub(crate) u32);
+
+/// A handle to a simple type of one profile (built-in types included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SimpleTypeRef(pub(crate) u32);
+
+/// The type of an element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TypeRef {
+    Simple(SimpleTypeRef),
+    Complex(ComplexTypeRef),
+}
+
+/// A name in a namespace, as declared by a schema.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct QName {
+    pub namespace: Option<String>,
+    pub local: String,
+}
+
+impl std::fmt::Display for QName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(namespace) => write!(f, "{{{namespace}}}{}", self.local),
+            None => f.write_str(&self.local),
+        }
+    }
+}
+
+/// An element declaration: a global `xs:element` or a local one inside a
+/// content model. How often it occurs belongs to the [`Particle`] that uses it.
+#[derive(Debug)]
+pub struct ElementDecl {
+    pub(crate) name: String,
+    pub(crate) namespace: Option<String>,
+    pub(crate) type_ref: TypeRef,
+    pub(crate) global: bool,
+    /// The name as a template value, made once: the element's key in its parent's map.
+    pub(crate) key: Value,
+    /// The qualified name `write` gives the element (`tns:Order` or `Order`).
+    pub(crate) written_name: String,
+}
+
+impl ElementDecl {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    pub fn type_ref(&self) -> TypeRef {
+        self.type_ref
+    }
+
+    /// Declared at the top of a schema (and so referable with `ref`).
+    pub fn is_global(&self) -> bool {
+        self.global
+    }
+
+    pub(crate) fn matches(&self, local: &str, namespace: Option<&str>) -> bool {
+        self.name == local && self.namespace.as_deref() == namespace
+    }
+}
+
+/// A complex type: attributes and content.
+#[derive(Debug)]
+pub struct ComplexType {
+    pub(crate) name: Option<QName>,
+    pub(crate) attributes: Vec<AttributeDecl>,
+    pub(crate) content: Content,
+    /// The distinct local names of the child elements, in content-model
+    /// order; particles point here by index. Several particles with one
+    /// name share one key, as they share one entry of the value's map.
+    pub(crate) child_keys: Vec<ChildKey>,
+    /// How many particles the content model has: the size of its matching state.
+    pub(crate) slots: u32,
+}
+
+impl ComplexType {
+    /// `None` for an anonymous type.
+    pub fn name(&self) -> Option<&QName> {
+        self.name.as_ref()
+    }
+
+    pub fn attributes(&self) -> &[AttributeDecl] {
+        &self.attributes
+    }
+
+    pub fn content(&self) -> &Content {
+        &self.content
+    }
+}
+
+/// A child element name of a complex type, as its value's map sees it.
+#[derive(Debug)]
+pub(crate) struct ChildKey {
+    pub(crate) local: String,
+    pub(crate) key: Value,
+    /// Its effective maxOccurs is above one, counting enclosing groups and
+    /// other particles with the same name: its value is always a list.
+    pub(crate) repeats: bool,
+}
+
+/// What a complex type holds between its tags.
+#[derive(Debug)]
+pub enum Content {
+    /// Nothing: only attributes.
+    Empty,
+    /// `xs:simpleContent`: text of a simple type, beside the attributes.
+    Simple(SimpleTypeRef),
+    /// Child elements following a content model.
+    Elements(Particle),
+}
+
+/// A term with its occurrence bounds.
+#[derive(Debug)]
+pub struct Particle {
+    pub(crate) min_occurs: u32,
+    pub(crate) max_occurs: MaxOccurs,
+    pub(crate) term: Term,
+    /// This particle's index in the matching state of its content model;
+    /// the particles below it take `slot + 1 .. slot_end`.
+    pub(crate) slot: u32,
+    pub(crate) slot_end: u32,
+    /// The term can match nothing at all.
+    pub(crate) term_nullable: bool,
+    /// The particle can match nothing at all (`min_occurs` 0 or a nullable term).
+    pub(crate) nullable: bool,
+    /// The elements one occurrence of the term can start with.
+    pub(crate) first: Vec<ElementRef>,
+    /// For an element term: its index in the type's `child_keys`.
+    pub(crate) key: u32,
+}
+
+impl Particle {
+    pub fn min_occurs(&self) -> u32 {
+        self.min_occurs
+    }
+
+    pub fn max_occurs(&self) -> MaxOccurs {
+        self.max_occurs
+    }
+
+    pub fn term(&self) -> &Term {
+        &self.term
+    }
+}
+
+/// What a particle matches.
+#[derive(Debug)]
+pub enum Term {
+    Element(ElementRef),
+    Sequence(Vec<Particle>),
+    Choice(Vec<Particle>),
+    /// Every particle is an element occurring at most once, in any order.
+    All(Vec<Particle>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaxOccurs {
+    Bounded(u32),
+    Unbounded,
+}
+
+impl MaxOccurs {
+    /// Whether `count` occurrences are within the bound.
+    pub fn allows(self, count: u32) -> bool {
+        match self {
+            MaxOccurs::Bounded(max) => count <= max,
+            MaxOccurs::Unbounded => true,
+        }
+    }
+
+    pub(crate) fn times(self, other: MaxOccurs) -> MaxOccurs {
+        match (self, other) {
+            (MaxOccurs::Bounded(0), _) | (_, MaxOccurs::Bounded(0)) => MaxOccurs::Bounded(0),
+            (MaxOccurs::Bounded(a), MaxOccurs::Bounded(b)) => a
+                .checked_mul(b)
+                .map_or(MaxOccurs::Unbounded, MaxOccurs::Bounded),
+            _ => MaxOccurs::Unbounded,
+        }
+    }
+
+    pub(crate) fn plus(self, other: MaxOccurs) -> MaxOccurs {
+        match (self, other) {
+            (MaxOccurs::Bounded(a), MaxOccurs::Bounded(b)) => a
+                .checked_add(b)
+                .map_or(MaxOccurs::Unbounded, MaxOccurs::Bounded),
+            _ => MaxOccurs::Unbounded,
+        }
+    }
+
+    pub(crate) fn max(self, other: MaxOccurs) -> MaxOccurs {
+        match (self, other) {
+            (MaxOccurs::Bounded(a), MaxOccurs::Bounded(b)) => MaxOccurs::Bounded(a.max(b)),
+            _ => MaxOccurs::Unbounded,
+        }
+    }
+}
+
+impl std::fmt::Display for MaxOccurs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MaxOccurs::Bounded(n) => write!(f, "{n}"),
+            MaxOccurs::Unbounded => f.write_str("unbounded"),
+        }
+    }
+}
+
+/// An attribute of a complex type.
+#[derive(Clone, Debug)]
+pub struct AttributeDecl {
+    pub(crate) name: String,
+    pub(crate) namespace: Option<String>,
+    pub(crate) required: bool,
+    pub(crate) type_ref: SimpleTypeRef,
+    /// `@name` as a template value, made once.
+    pub(crate) key: Value,
+    /// The qualified name `write` gives the attribute.
+    pub(crate) written_name: String,
+}
+
+impl AttributeDecl {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    pub fn is_required(&self) -> bool {
+        self.required
+    }
+
+    pub fn type_ref(&self) -> SimpleTypeRef {
+        self.type_ref
+    }
+}
+
+/// A simple type: a built-in type, or a restriction of another simple type.
+#[derive(Debug)]
+pub struct SimpleType {
+    pub(crate) name: Option<QName>,
+    pub(crate) builtin: BuiltIn,
+    /// The type this one restricts; `None` for a built-in type.
+    pub(crate) base: Option<SimpleTypeRef>,
+    /// The facets of this restriction step; a value must also satisfy the base's.
+    pub(crate) facets: Facets,
+    /// The whitespace handling in effect, inherited unless this step sets it.
+    pub(crate) whitespace: WhiteSpace,
+}
+
+impl SimpleType {
+    /// The type's name: `{http://www.w3.org/2001/XMLSchema}int` for a
+    /// built-in type, `None` for an anonymous one.
+    pub fn name(&self) -> Option<&QName> {
+        self.name.as_ref()
+    }
+
+    /// The built-in type at the root of the derivation.
+    pub fn builtin(&self) -> BuiltIn {
+        self.builtin
+    }
+
+    pub fn base(&self) -> Option<SimpleTypeRef> {
+        self.base
+    }
+
+    pub fn facets(&self) -> &Facets {
+        &self.facets
+    }
+
+    pub fn whitespace(&self) -> WhiteSpace {
+        self.whitespace
+    }
+}

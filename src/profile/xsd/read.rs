@@ -1,0 +1,942 @@
+//! Reading a document with a profile: one forward pass that checks
+//! well-formedness (the XML scanner), validates against the profile and
+//! builds the template value, with no tree in between.
+//!
+//! Per open element the reader keeps a frame plus three stack regions
+//! shared by all frames: the content model's matching state (one slot per
+//! particle), a count and map entry per child name, and the map entries
+//! built so far. A frame's regions are released when the element ends, so
+//! memory follows nesting depth and time is linear in the input: each
+//! child element costs one walk down the content model, whose size is
+//! fixed by the schema.
+//!
+//! Content models are matched greedily: an element goes to the first
+//! particle that can take it. XSD's Unique Particle Attribution rule makes
+//! that the only possible match in a valid schema (the compiler warns
+//! about models that break it).
+//!
+//! After an element that does not fit, its whole subtree is skipped and
+//! reading goes on, so one pass reports every violation (up to
+//! [`MAX_VIOLATIONS`]). Once there is a violation no value is built.
+
+use std::fmt::Write as _;
+
+use minijinja::Value;
+
+use crate::doc::xml::{self, Attr, Handler, Namespaces, StartTag, Text, XmlLimits};
+
+use super::model::{
+    ComplexType, Content, ElementDecl, ElementRef, Particle, SimpleTypeRef, Term, TypeRef,
+};
+use super::schema::XSI_NAMESPACE;
+use super::{MAX_VIOLATIONS, Violation, XmlProfile};
+
+pub(crate) fn read(
+    profile: &XmlProfile,
+    root: ElementRef,
+    text: &str,
+    limits: &XmlLimits,
+) -> Result<Value, Vec<Violation>> {
+    let mut reader = Reader::new(profile, root);
+    if let Err(error) = xml::scan(text, limits, &mut reader) {
+        return Err(vec![Violation {
+            path: String::new(),
+            message: format!(
+                "{} at line {} column {}",
+                error.message, error.line, error.column
+            ),
+        }]);
+    }
+    reader.finish()
+}
+
+/// The matching state of one particle.
+#[derive(Clone, Copy, Default, Debug)]
+struct SlotState {
+    /// Occurrences of the term begun.
+    count: u32,
+    /// In the current occurrence: the sequence position or the chosen alternative.
+    pos: u32,
+}
+
+/// One child name of an open element.
+#[derive(Clone, Copy)]
+struct KeyState {
+    /// Occurrences so far: the position in paths.
+    count: u32,
+    /// Index of its entry in `Reader::entries`, once it has one.
+    entry: Option<u32>,
+}
+
+/// A map entry under construction.
+enum Entry {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+impl Entry {
+    fn into_value(self) -> Value {
+        match self {
+            Entry::One(value) => value,
+            Entry::Many(values) => Value::from(values),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Frame<'p> {
+    element: &'p ElementDecl,
+    /// Position among its siblings of the same name, for elements that may repeat.
+    index: Option<u32>,
+    /// Its key in the parent's `child_keys`.
+    key: u32,
+    kind: Kind<'p>,
+    /// Where this frame's regions start in the shared stacks.
+    slots: usize,
+    keys: usize,
+    entries: usize,
+    text_reported: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Kind<'p> {
+    Simple(SimpleTypeRef),
+    Complex(&'p ComplexType),
+}
+
+struct Reader<'p> {
+    profile: &'p XmlProfile,
+    root: ElementRef,
+    frames: Vec<Frame<'p>>,
+    slots: Vec<SlotState>,
+    keys: Vec<KeyState>,
+    entries: Vec<(Value, Entry)>,
+    /// Text of the innermost element with simple content.
+    text: String,
+    /// Which declared attributes the current start tag has.
+    seen_attributes: Vec<bool>,
+    violations: Vec<Violation>,
+    /// Depth inside an element being skipped; 0 when not skipping.
+    skipping: usize,
+    result: Option<Value>,
+}
+
+impl<'p> Reader<'p> {
+    fn new(profile: &'p XmlProfile, root: ElementRef) -> Self {
+        Reader {
+            profile,
+            root,
+            frames: Vec::new(),
+            slots: Vec::new(),
+            keys: Vec::new(),
+            entries: Vec::new(),
+            text: String::new(),
+            seen_attributes: Vec::new(),
+            violations: Vec::new(),
+            skipping: 0,
+            result: None,
+        }
+    }
+
+    fn finish(self) -> Result<Value, Vec<Violation>> {
+        if !self.violations.is_empty() {
+            return Err(self.violations);
+        }
+        self.result.ok_or_else(|| {
+            vec![Violation {
+                path: String::new(),
+                message: "the document has no document element".to_owned(),
+            }]
+        })
+    }
+
+    /// Values are built only while the document is valid.
+    fn building(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    fn violation(&mut self, path: String, message: String) {
+        if self.violations.len() < MAX_VIOLATIONS {
+            self.violations.push(Violation { path, message });
+        }
+    }
+
+    /// The path of the innermost open element.
+    fn path(&self) -> String {
+        let mut path = String::new();
+        for frame in &self.frames {
+            path.push('/');
+            path.push_str(&frame.element.name);
+            if let Some(index) = frame.index {
+                let _ = write!(path, "[{index}]");
+            }
+        }
+        path
+    }
+
+    fn child_path(&self, local: &str) -> String {
+        let mut path = self.path();
+        path.push('/');
+        path.push_str(local);
+        path
+    }
+
+    /// Finds the declaration of a child of the innermost element and
+    /// advances its content model; reports and gives `None` when it does not fit.
+    fn child(
+        &mut self,
+        local: &str,
+        namespace: Option<&str>,
+    ) -> Option<(ElementRef, Option<u32>, u32)> {
+        let profile = self.profile;
+        let frame = *self.frames.last()?;
+        let (complex, particle) = match frame.kind {
+            Kind::Complex(complex) => match &complex.content {
+                Content::Elements(particle) => (complex, particle),
+                Content::Empty => {
+                    let message = format!(
+                        "no element `{local}` here: `{}` is empty",
+                        frame.element.name
+                    );
+                    self.violation(self.child_path(local), message);
+                    return None;
+                }
+                Content::Simple(_) => {
+                    self.text_only(&frame, local);
+                    return None;
+                }
+            },
+            Kind::Simple(_) => {
+                self.text_only(&frame, local);
+                return None;
+            }
+        };
+        let region = frame.slots..frame.slots + complex.slots as usize;
+        let name = Name { local, namespace };
+        if let Some((id, key)) = feed(
+            &profile.elements,
+            particle,
+            &mut self.slots[region.clone()],
+            &name,
+        ) {
+            return Some(self.count_child(&frame, complex, id, key));
+        }
+        let mut expected = Vec::new();
+        acceptable(particle, &self.slots[region.clone()], &mut expected);
+        // The right name in the wrong namespace is the most common mistake:
+        // report it, then read the element as the declared one.
+        if let Some(declared) = expected
+            .iter()
+            .map(|id| profile.element(*id))
+            .find(|decl| decl.name == local)
+        {
+            let as_declared = Name {
+                local,
+                namespace: declared.namespace.as_deref(),
+            };
+            let (id, key) = feed(
+                &profile.elements,
+                particle,
+                &mut self.slots[region],
+                &as_declared,
+            )?;
+            let child = self.count_child(&frame, complex, id, key);
+            let mut path = self.child_path(local);
+            if let Some(index) = child.1 {
+                let _ = write!(path, "[{index}]");
+            }
+            let message = format!(
+                "element `{local}` must be{}, not{}",
+                in_namespace(declared.namespace.as_deref()),
+                in_namespace(namespace)
+            );
+            self.violation(path, message);
+            return Some(child);
+        }
+        let message = unexpected(
+            complex,
+            &self.keys[frame.keys..],
+            &profile.elements,
+            &expected,
+            local,
+            &frame.element.name,
+        );
+        self.violation(self.child_path(local), message);
+        None
+    }
+
+    fn text_only(&mut self, frame: &Frame<'_>, local: &str) {
+        let message = format!(
+            "no element `{local}` here: `{}` holds text only",
+            frame.element.name
+        );
+        self.violation(self.child_path(local), message);
+    }
+
+    /// Counts an accepted child: its position, for paths, if it may repeat.
+    fn count_child(
+        &mut self,
+        frame: &Frame<'_>,
+        complex: &ComplexType,
+        id: ElementRef,
+        key: u32,
+    ) -> (ElementRef, Option<u32>, u32) {
+        let key_state = &mut self.keys[frame.keys + key as usize];
+        key_state.count += 1;
+        let index = complex.child_keys[key as usize]
+            .repeats
+            .then_some(key_state.count);
+        (id, index, key)
+    }
+
+    fn open(
+        &mut self,
+        id: ElementRef,
+        index: Option<u32>,
+        key: u32,
+        attrs: &[Attr<'_>],
+        namespaces: &Namespaces<'_>,
+    ) {
+        let element = self.profile.element(id);
+        let kind = match element.type_ref {
+            TypeRef::Simple(simple) => Kind::Simple(simple),
+            TypeRef::Complex(complex) => Kind::Complex(self.profile.complex_type(complex)),
+        };
+        let frame = Frame {
+            element,
+            index,
+            key,
+            kind,
+            slots: self.slots.len(),
+            keys: self.keys.len(),
+            entries: self.entries.len(),
+            text_reported: false,
+        };
+        self.frames.push(frame);
+        self.text.clear();
+        match kind {
+            Kind::Simple(_) => self.no_attributes(attrs, namespaces),
+            Kind::Complex(complex) => {
+                let slots = self.slots.len() + complex.slots as usize;
+                self.slots.resize(slots, SlotState::default());
+                let keys = self.keys.len() + complex.child_keys.len();
+                self.keys.resize(
+                    keys,
+                    KeyState {
+                        count: 0,
+                        entry: None,
+                    },
+                );
+                self.attributes(complex, attrs, namespaces);
+            }
+        }
+    }
+
+    fn no_attributes(&mut self, attrs: &[Attr<'_>], namespaces: &Namespaces<'_>) {
+        for attr in attrs.iter().filter(|a| !a.is_declaration) {
+            let namespace = attr.prefix.and_then(|p| namespaces.resolve(p));
+            if let Some(message) = foreign_attribute(attr, namespace) {
+                let path = format!("{}/@{}", self.path(), attr.local);
+                self.violation(path, message);
+            }
+        }
+    }
+
+    fn attributes(
+        &mut self,
+        complex: &'p ComplexType,
+        attrs: &[Attr<'_>],
+        namespaces: &Namespaces<'_>,
+    ) {
+        self.seen_attributes.clear();
+        self.seen_attributes.resize(complex.attributes.len(), false);
+        for attr in attrs.iter().filter(|a| !a.is_declaration) {
+            let namespace = attr.prefix.and_then(|p| namespaces.resolve(p));
+            let found = complex
+                .attributes
+                .iter()
+                .position(|decl| decl.name == attr.local && decl.namespace.as_deref() == namespace);
+            let Some(position) = found else {
+                let same_name = complex.attributes.iter().find(|d| d.name == attr.local);
+                let message = match same_name {
+                    Some(declared) => Some(format!(
+                        "attribute `{}` must be{}, not{}",
+                        attr.local,
+                        in_namespace(declared.namespace.as_deref()),
+                        in_namespace(namespace)
+                    )),
+                    None => foreign_attribute(attr, namespace),
+                };
+                if let Some(message) = message {
+                    let path = format!("{}/@{}", self.path(), attr.local);
+                    self.violation(path, message);
+                }
+                continue;
+            };
+            self.seen_attributes[position] = true;
+            let decl = &complex.attributes[position];
+            match self.profile.check_simple(decl.type_ref, &attr.value) {
+                Ok((text, atom)) => {
+                    if self.building() {
+                        let value = atom.into_value(&text);
+                        self.entries.push((decl.key.clone(), Entry::One(value)));
+                    }
+                }
+                Err(message) => {
+                    let path = format!("{}/@{}", self.path(), attr.local);
+                    self.violation(path, message);
+                }
+            }
+        }
+        for (position, decl) in complex.attributes.iter().enumerate() {
+            if decl.required && !self.seen_attributes[position] {
+                let message = format!("missing attribute `{}`", decl.name);
+                self.violation(self.path(), message);
+            }
+        }
+    }
+
+    /// Checks the text of a simple-typed element or simple content.
+    fn leaf(&mut self, simple: SimpleTypeRef) -> Option<Value> {
+        match self.profile.check_simple(simple, &self.text) {
+            Ok((text, atom)) => Some(atom.into_value(&text)),
+            Err(message) => {
+                self.violation(self.path(), message);
+                None
+            }
+        }
+    }
+
+    /// The value of a complex element from its entries, with an empty list
+    /// for each repeating child that did not occur.
+    fn complex_value(
+        &mut self,
+        complex: &ComplexType,
+        frame: &Frame<'_>,
+        text: Option<Value>,
+    ) -> Value {
+        let mut pairs: Vec<(Value, Value)> = self
+            .entries
+            .drain(frame.entries..)
+            .map(|(key, entry)| (key, entry.into_value()))
+            .collect();
+        for (child, state) in complex.child_keys.iter().zip(&self.keys[frame.keys..]) {
+            if child.repeats && state.entry.is_none() {
+                pairs.push((child.key.clone(), Value::from(Vec::<Value>::new())));
+            }
+        }
+        if let Some(text) = text {
+            pairs.push((Value::from("#text"), text));
+        }
+        Value::from_pairs(pairs)
+    }
+
+    /// Hands a finished child's value to its parent's entries.
+    fn deliver(&mut self, key: u32, value: Value) {
+        let Some(parent) = self.frames.last() else {
+            let root = self.profile.element(self.root);
+            self.result = Some(Value::from_pairs([(root.key.clone(), value)]));
+            return;
+        };
+        let Kind::Complex(complex) = parent.kind else {
+            return;
+        };
+        let Some(child) = complex.child_keys.get(key as usize) else {
+            return;
+        };
+        let key_state = &mut self.keys[parent.keys + key as usize];
+        match key_state
+            .entry
+            .and_then(|i| self.entries.get_mut(i as usize))
+        {
+            Some((_, Entry::Many(values))) => values.push(value),
+            Some((_, entry @ Entry::One(_))) => {
+                // Not expected: a name that can occur twice is a list from its
+                // first occurrence. Should it happen, keep both values.
+                let Entry::One(first) = std::mem::replace(entry, Entry::Many(Vec::new())) else {
+                    return;
+                };
+                *entry = Entry::Many(vec![first, value]);
+            }
+            None => {
+                key_state.entry = u32::try_from(self.entries.len()).ok();
+                let entry = if child.repeats {
+                    Entry::Many(vec![value])
+                } else {
+                    Entry::One(value)
+                };
+                self.entries.push((child.key.clone(), entry));
+            }
+        }
+    }
+}
+
+/// Why an attribute nobody declared is wrong, or `None` when it is one
+/// of the schema-location hints documents may carry.
+fn foreign_attribute(attr: &Attr<'_>, namespace: Option<&str>) -> Option<String> {
+    if namespace == Some(XSI_NAMESPACE) {
+        return match attr.local {
+            "schemaLocation" | "noNamespaceSchemaLocation" => None,
+            other => Some(format!("xsi:{other} is not supported")),
+        };
+    }
+    if namespace == Some(xml::XML_NAMESPACE) {
+        return Some(format!("no attribute `xml:{}` here", attr.local));
+    }
+    Some(format!("no attribute `{}` here", attr.local))
+}
+
+impl<'a> Handler<'a> for Reader<'_> {
+    fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
+        if self.skipping > 0 {
+            self.skipping += 1;
+            return;
+        }
+        if self.violations.len() >= MAX_VIOLATIONS {
+            self.skipping = 1;
+            return;
+        }
+        let namespace = namespaces.resolve(tag.prefix.unwrap_or(""));
+        let found = if self.frames.is_empty() {
+            let root = self.profile.element(self.root);
+            if root.matches(tag.local, namespace) {
+                Some((self.root, None, 0))
+            } else {
+                let message = format!(
+                    "expected the document element `{}`{}, found `{}`{}",
+                    root.name,
+                    in_namespace(root.namespace.as_deref()),
+                    tag.local,
+                    in_namespace(namespace)
+                );
+                self.violation(format!("/{}", tag.local), message);
+                None
+            }
+        } else {
+            self.child(tag.local, namespace)
+        };
+        match found {
+            Some((id, index, key)) => self.open(id, index, key, attrs, namespaces),
+            None => self.skipping = 1,
+        }
+    }
+
+    fn text(&mut self, text: Text<'a>) {
+        if self.skipping > 0 {
+            return;
+        }
+        let Some(frame) = self.frames.last_mut() else {
+            return;
+        };
+        let collects = match frame.kind {
+            Kind::Simple(_) => true,
+            Kind::Complex(complex) => matches!(complex.content, Content::Simple(_)),
+        };
+        if collects {
+            match text {
+                Text::Raw(raw) | Text::Cdata(raw) => xml::push_normalized(&mut self.text, raw),
+                Text::Char(c) => self.text.push(c),
+            }
+            return;
+        }
+        let blank = match text {
+            Text::Raw(raw) | Text::Cdata(raw) => raw.chars().all(xml::is_xml_whitespace),
+            Text::Char(c) => xml::is_xml_whitespace(c),
+        };
+        if !blank && !frame.text_reported {
+            frame.text_reported = true;
+            let message = format!("text is not allowed in `{}`", frame.element.name);
+            self.violation(self.path(), message);
+        }
+    }
+
+    fn end(&mut self, _depth: usize, _end: usize) {
+        if self.skipping > 0 {
+            self.skipping -= 1;
+            return;
+        }
+        let Some(&frame) = self.frames.last() else {
+            return;
+        };
+        // Checked while the frame is still open, so that messages have its path.
+        let value = match frame.kind {
+            Kind::Simple(simple) => self.leaf(simple),
+            Kind::Complex(complex) => {
+                let text = match &complex.content {
+                    Content::Elements(particle) => {
+                        let state = &self.slots[frame.slots..frame.slots + complex.slots as usize];
+                        if !can_end(particle, state) {
+                            let message = missing(&self.profile.elements, particle, state);
+                            self.violation(self.path(), message);
+                        }
+                        None
+                    }
+                    Content::Simple(simple) => self.leaf(*simple),
+                    Content::Empty => None,
+                };
+                self.building()
+                    .then(|| self.complex_value(complex, &frame, text))
+            }
+        };
+        self.frames.pop();
+        self.slots.truncate(frame.slots);
+        self.keys.truncate(frame.keys);
+        self.entries.truncate(frame.entries);
+        self.text.clear();
+        if let Some(value) = value
+            && self.building()
+        {
+            self.deliver(frame.key, value);
+        }
+    }
+}
+
+fn in_namespace(namespace: Option<&str>) -> String {
+    match namespace {
+        Some(namespace) => format!(" in namespace `{namespace}`"),
+        None => " in no namespace".to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Content-model matching
+
+/// An element's name as read.
+struct Name<'n> {
+    local: &'n str,
+    namespace: Option<&'n str>,
+}
+
+fn slot(state: &[SlotState], particle: &Particle) -> SlotState {
+    state[particle.slot as usize]
+}
+
+fn in_first(elements: &[ElementDecl], particle: &Particle, name: &Name<'_>) -> bool {
+    particle
+        .first
+        .iter()
+        .any(|id| elements[id.0 as usize].matches(name.local, name.namespace))
+}
+
+/// Gives one child element to a particle. On success the particle's state
+/// has advanced and the element's declaration and key are returned; on
+/// failure the state is unchanged.
+fn feed(
+    elements: &[ElementDecl],
+    particle: &Particle,
+    state: &mut [SlotState],
+    name: &Name<'_>,
+) -> Option<(ElementRef, u32)> {
+    let count = slot(state, particle).count;
+    if count > 0 {
+        if let Some(hit) = continue_term(elements, particle, state, name) {
+            return Some(hit);
+        }
+        if !term_can_end(particle, state) {
+            return None;
+        }
+    }
+    if !particle.max_occurs.allows(count + 1) || !in_first(elements, particle, name) {
+        return None;
+    }
+    // A new occurrence of the term: its particles start afresh.
+    for below in &mut state[particle.slot as usize + 1..particle.slot_end as usize] {
+        *below = SlotState::default();
+    }
+    state[particle.slot as usize] = SlotState {
+        count: count + 1,
+        pos: 0,
+    };
+    start_term(elements, particle, state, name)
+}
+
+/// Offers an element to the occurrence of the term in progress.
+fn continue_term(
+    elements: &[ElementDecl],
+    particle: &Particle,
+    state: &mut [SlotState],
+    name: &Name<'_>,
+) -> Option<(ElementRef, u32)> {
+    let pos = slot(state, particle).pos as usize;
+    match &particle.term {
+        Term::Element(_) => None,
+        Term::Sequence(children) => {
+            let current = children.get(pos)?;
+            if let Some(hit) = feed(elements, current, state, name) {
+                return Some(hit);
+            }
+            if !can_end(current, state) {
+                return None;
+            }
+            advance_sequence(elements, particle, children, pos + 1, state, name)
+        }
+        Term::Choice(children) => feed(elements, children.get(pos)?, state, name),
+        Term::All(children) => take_from_all(elements, children, state, name),
+    }
+}
+
+/// Starts a fresh occurrence of the term with an element that is in its first set.
+fn start_term(
+    elements: &[ElementDecl],
+    particle: &Particle,
+    state: &mut [SlotState],
+    name: &Name<'_>,
+) -> Option<(ElementRef, u32)> {
+    match &particle.term {
+        Term::Element(id) => elements[id.0 as usize]
+            .matches(name.local, name.namespace)
+            .then_some((*id, particle.key)),
+        Term::Sequence(children) => advance_sequence(elements, particle, children, 0, state, name),
+        Term::Choice(children) => {
+            for (i, child) in children.iter().enumerate() {
+                if let Some(hit) = feed(elements, child, state, name) {
+                    state[particle.slot as usize].pos = u32::try_from(i).unwrap_or(u32::MAX);
+                    return Some(hit);
+                }
+            }
+            None
+        }
+        Term::All(children) => take_from_all(elements, children, state, name),
+    }
+}
+
+/// Tries the sequence's particles from `from` on, passing over those that may be empty.
+fn advance_sequence(
+    elements: &[ElementDecl],
+    particle: &Particle,
+    children: &[Particle],
+    from: usize,
+    state: &mut [SlotState],
+    name: &Name<'_>,
+) -> Option<(ElementRef, u32)> {
+    for (i, child) in children.iter().enumerate().skip(from) {
+        if let Some(hit) = feed(elements, child, state, name) {
+            state[particle.slot as usize].pos = u32::try_from(i).unwrap_or(u32::MAX);
+            return Some(hit);
+        }
+        if !child.nullable {
+            return None;
+        }
+    }
+    None
+}
+
+fn take_from_all(
+    elements: &[ElementDecl],
+    children: &[Particle],
+    state: &mut [SlotState],
+    name: &Name<'_>,
+) -> Option<(ElementRef, u32)> {
+    for child in children {
+        if let Term::Element(id) = &child.term
+            && elements[id.0 as usize].matches(name.local, name.namespace)
+        {
+            if slot(state, child).count > 0 {
+                return None;
+            }
+            state[child.slot as usize].count = 1;
+            return Some((*id, child.key));
+        }
+    }
+    None
+}
+
+/// Whether the particle may end here.
+fn can_end(particle: &Particle, state: &[SlotState]) -> bool {
+    let count = slot(state, particle).count;
+    if count == 0 {
+        return particle.nullable;
+    }
+    term_can_end(particle, state) && (count >= particle.min_occurs || particle.term_nullable)
+}
+
+/// Whether the occurrence of the term in progress is complete.
+fn term_can_end(particle: &Particle, state: &[SlotState]) -> bool {
+    let pos = slot(state, particle).pos as usize;
+    match &particle.term {
+        Term::Element(_) => true,
+        Term::Sequence(children) => {
+            children
+                .get(pos)
+                .is_none_or(|current| can_end(current, state))
+                && children.iter().skip(pos + 1).all(|c| c.nullable)
+        }
+        Term::Choice(children) => children
+            .get(pos)
+            .is_none_or(|chosen| can_end(chosen, state)),
+        Term::All(children) => children
+            .iter()
+            .all(|c| c.nullable || slot(state, c).count > 0),
+    }
+}
+
+/// The elements that would be accepted next, for messages.
+fn acceptable(particle: &Particle, state: &[SlotState], out: &mut Vec<ElementRef>) {
+    let SlotState { count, pos } = slot(state, particle);
+    if count == 0 {
+        if particle.max_occurs.allows(1) {
+            extend(out, &particle.first);
+        }
+        return;
+    }
+    let pos = pos as usize;
+    match &particle.term {
+        Term::Element(_) => {}
+        Term::Sequence(children) => {
+            if let Some(current) = children.get(pos) {
+                acceptable(current, state, out);
+                if can_end(current, state) {
+                    for next in children.iter().skip(pos + 1) {
+                        extend(out, &next.first);
+                        if !next.nullable {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Term::Choice(children) => {
+            if let Some(chosen) = children.get(pos) {
+                acceptable(chosen, state, out);
+            }
+        }
+        Term::All(children) => {
+            for child in children.iter().filter(|c| slot(state, c).count == 0) {
+                extend(out, &child.first);
+            }
+        }
+    }
+    if term_can_end(particle, state) && particle.max_occurs.allows(count + 1) {
+        extend(out, &particle.first);
+    }
+}
+
+fn extend(out: &mut Vec<ElementRef>, from: &[ElementRef]) {
+    for id in from {
+        if !out.contains(id) {
+            out.push(*id);
+        }
+    }
+}
+
+/// What is missing when a particle cannot end, for the message.
+fn missing(elements: &[ElementDecl], particle: &Particle, state: &[SlotState]) -> String {
+    let SlotState { count, pos } = slot(state, particle);
+    if count == 0 {
+        return required(elements, particle);
+    }
+    let pos = pos as usize;
+    if !term_can_end(particle, state) {
+        match &particle.term {
+            Term::Element(_) => {}
+            Term::Sequence(children) => {
+                if let Some(current) = children.get(pos)
+                    && !can_end(current, state)
+                {
+                    return missing(elements, current, state);
+                }
+                if let Some(next) = children.iter().skip(pos + 1).find(|c| !c.nullable) {
+                    return required(elements, next);
+                }
+            }
+            Term::Choice(children) => {
+                if let Some(chosen) = children.get(pos) {
+                    return missing(elements, chosen, state);
+                }
+            }
+            Term::All(children) => {
+                if let Some(child) = children
+                    .iter()
+                    .find(|c| !c.nullable && slot(state, c).count == 0)
+                {
+                    return required(elements, child);
+                }
+            }
+        }
+    }
+    match &particle.term {
+        Term::Element(id) => format!(
+            "`{}` occurs {count} times, at least {} expected",
+            elements[id.0 as usize].name, particle.min_occurs
+        ),
+        _ => required(elements, particle),
+    }
+}
+
+/// What a particle that has not begun needs first.
+fn required(elements: &[ElementDecl], particle: &Particle) -> String {
+    match &particle.term {
+        Term::Element(id) => {
+            let name = &elements[id.0 as usize].name;
+            if particle.min_occurs > 1 {
+                format!(
+                    "missing element `{name}` (at least {})",
+                    particle.min_occurs
+                )
+            } else {
+                format!("missing element `{name}`")
+            }
+        }
+        Term::Sequence(children) => match children.iter().find(|c| !c.nullable) {
+            Some(child) => required(elements, child),
+            None => "missing content".to_owned(),
+        },
+        Term::Choice(_) | Term::All(_) => {
+            let names = names(elements, &particle.first);
+            if particle.first.len() == 1 {
+                format!("missing element {names}")
+            } else {
+                format!("missing one of {names}")
+            }
+        }
+    }
+}
+
+/// `` `A`, `B` `` for a list of elements, distinct names only.
+pub(crate) fn names(elements: &[ElementDecl], ids: &[ElementRef]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for id in ids {
+        let name = elements[id.0 as usize].name.as_str();
+        if !seen.contains(&name) {
+            seen.push(name);
+        }
+    }
+    let mut out = String::new();
+    for (i, name) in seen.iter().enumerate() {
+        if i == 8 {
+            out.push_str(", …");
+            break;
+        }
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "`{name}`");
+    }
+    out
+}
+
+/// The message for a child element the content model does not take.
+fn unexpected(
+    complex: &ComplexType,
+    keys: &[KeyState],
+    elements: &[ElementDecl],
+    expected: &[ElementRef],
+    local: &str,
+    parent: &str,
+) -> String {
+    let seen_before = complex
+        .child_keys
+        .iter()
+        .zip(keys)
+        .any(|(key, state)| key.local == local && state.count > 0);
+    let head = if seen_before {
+        format!("`{local}` cannot occur again here")
+    } else {
+        format!("no element `{local}` here")
+    };
+    match expected.len() {
+        0 => format!("{head}, expected the end of `{parent}`"),
+        1 => format!("{head}, expected {}", names(elements, expected)),
+        _ => format!("{head}, expected one of {}", names(elements, expected)),
+    }
+}

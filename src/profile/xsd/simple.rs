@@ -1,0 +1,899 @@
+//! Simple types at work: the lexical rules of the built-in types, whitespace
+//! handling, facets, and turning checked text into typed template values.
+//!
+//! Used by the reader (text → value) and the writer (value → text → the
+//! same checks), so both accept exactly the same leaves. Nothing here knows
+//! about documents or schemas.
+
+use std::borrow::Cow;
+
+use minijinja::Value;
+
+use super::pattern::Pattern;
+
+/// The built-in types of the supported subset (SPEC §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BuiltIn {
+    String,
+    Boolean,
+    Int,
+    Integer,
+    Long,
+    Decimal,
+    Double,
+    Date,
+    DateTime,
+    Time,
+    Base64Binary,
+    AnyUri,
+}
+
+impl BuiltIn {
+    pub const ALL: [BuiltIn; 12] = [
+        BuiltIn::String,
+        BuiltIn::Boolean,
+        BuiltIn::Int,
+        BuiltIn::Integer,
+        BuiltIn::Long,
+        BuiltIn::Decimal,
+        BuiltIn::Double,
+        BuiltIn::Date,
+        BuiltIn::DateTime,
+        BuiltIn::Time,
+        BuiltIn::Base64Binary,
+        BuiltIn::AnyUri,
+    ];
+
+    /// The local name in the XML Schema namespace.
+    pub fn name(self) -> &'static str {
+        match self {
+            BuiltIn::String => "string",
+            BuiltIn::Boolean => "boolean",
+            BuiltIn::Int => "int",
+            BuiltIn::Integer => "integer",
+            BuiltIn::Long => "long",
+            BuiltIn::Decimal => "decimal",
+            BuiltIn::Double => "double",
+            BuiltIn::Date => "date",
+            BuiltIn::DateTime => "dateTime",
+            BuiltIn::Time => "time",
+            BuiltIn::Base64Binary => "base64Binary",
+            BuiltIn::AnyUri => "anyURI",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<BuiltIn> {
+        BuiltIn::ALL.into_iter().find(|b| b.name() == name)
+    }
+
+    /// int, integer and long: template values are integers.
+    pub fn is_integer(self) -> bool {
+        matches!(self, BuiltIn::Int | BuiltIn::Integer | BuiltIn::Long)
+    }
+
+    /// The types with an order, where the bound facets apply.
+    pub fn is_numeric(self) -> bool {
+        self.is_integer() || matches!(self, BuiltIn::Decimal | BuiltIn::Double)
+    }
+
+    /// The types whose length facets count something (characters, or bytes
+    /// for base64Binary).
+    pub fn has_length(self) -> bool {
+        matches!(
+            self,
+            BuiltIn::String | BuiltIn::AnyUri | BuiltIn::Base64Binary
+        )
+    }
+
+    /// Only `xs:string` keeps whitespace as written; XSD fixes `collapse` for the others.
+    pub fn default_whitespace(self) -> WhiteSpace {
+        match self {
+            BuiltIn::String => WhiteSpace::Preserve,
+            _ => WhiteSpace::Collapse,
+        }
+    }
+}
+
+/// The `whiteSpace` facet: what happens to whitespace before a value is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhiteSpace {
+    Preserve,
+    /// Each tab, line feed and carriage return becomes a space.
+    Replace,
+    /// As `Replace`, then runs of spaces become one and the ends are trimmed.
+    Collapse,
+}
+
+impl WhiteSpace {
+    pub fn name(self) -> &'static str {
+        match self {
+            WhiteSpace::Preserve => "preserve",
+            WhiteSpace::Replace => "replace",
+            WhiteSpace::Collapse => "collapse",
+        }
+    }
+
+    pub(crate) fn apply(self, text: &str) -> Cow<'_, str> {
+        let is_space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+        match self {
+            WhiteSpace::Preserve => Cow::Borrowed(text),
+            WhiteSpace::Replace if !text.contains(['\t', '\n', '\r']) => Cow::Borrowed(text),
+            WhiteSpace::Replace => Cow::Owned(text.replace(['\t', '\n', '\r'], " ")),
+            WhiteSpace::Collapse => {
+                let trimmed = text.trim_matches(is_space);
+                let mut previous_space = false;
+                let clean = trimmed.chars().all(|c| {
+                    let ok = c == ' ' && !previous_space || !is_space(c);
+                    previous_space = c == ' ';
+                    ok
+                });
+                if clean {
+                    return Cow::Borrowed(trimmed);
+                }
+                let mut out = String::with_capacity(trimmed.len());
+                for word in trimmed.split(is_space).filter(|w| !w.is_empty()) {
+                    if !out.is_empty() {
+                        out.push(' ');
+                    }
+                    out.push_str(word);
+                }
+                Cow::Owned(out)
+            }
+        }
+    }
+}
+
+/// A checked leaf in the value space of its built-in type. Text stays with
+/// the caller, which already holds it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Atom {
+    Text,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Atom {
+    /// The template value: numbers and booleans typed, everything else the text.
+    pub(crate) fn into_value(self, text: &str) -> Value {
+        match self {
+            Atom::Text => Value::from(text),
+            Atom::Int(n) => Value::from(n),
+            Atom::Float(x) => Value::from(x),
+            Atom::Bool(b) => Value::from(b),
+        }
+    }
+
+    fn as_f64(self) -> Option<f64> {
+        match self {
+            Atom::Int(n) => Some(n as f64),
+            Atom::Float(x) => Some(x),
+            Atom::Text | Atom::Bool(_) => None,
+        }
+    }
+}
+
+/// A number in a bound facet, kept exact for integer types.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    pub(crate) fn from_atom(atom: Atom) -> Option<Number> {
+        match atom {
+            Atom::Int(n) => Some(Number::Int(n)),
+            Atom::Float(x) => Some(Number::Float(x)),
+            Atom::Text | Atom::Bool(_) => None,
+        }
+    }
+
+    /// `value` compared with this bound; `None` when unordered (NaN).
+    fn compare(self, value: Atom) -> Option<std::cmp::Ordering> {
+        match (value, self) {
+            (Atom::Int(a), Number::Int(b)) => Some(a.cmp(&b)),
+            (value, Number::Int(b)) => value.as_f64()?.partial_cmp(&(b as f64)),
+            (value, Number::Float(b)) => value.as_f64()?.partial_cmp(&b),
+        }
+    }
+}
+
+/// A value of an `enumeration` facet.
+#[derive(Clone, Debug)]
+pub struct EnumValue {
+    /// As written in the schema, whitespace processed.
+    pub lexical: String,
+    pub(crate) atom: Atom,
+}
+
+impl EnumValue {
+    /// Equality in the value space: `01` equals `1` for numbers.
+    fn matches(&self, text: &str, atom: Atom) -> bool {
+        match (self.atom, atom) {
+            (Atom::Text, Atom::Text) => self.lexical == text,
+            (Atom::Int(a), Atom::Int(b)) => a == b,
+            (Atom::Float(a), Atom::Float(b)) => a == b || a.is_nan() && b.is_nan(),
+            (Atom::Bool(a), Atom::Bool(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// A bound facet's value.
+#[derive(Clone, Debug)]
+pub struct Bound {
+    /// As written in the schema.
+    pub lexical: String,
+    pub(crate) number: Number,
+}
+
+/// The facets of one restriction step. A value must satisfy every step of
+/// its type's derivation; within a step, any one pattern and any one
+/// enumeration value is enough, as XSD says.
+#[derive(Clone, Debug, Default)]
+pub struct Facets {
+    pub enumeration: Vec<EnumValue>,
+    pub patterns: Vec<Pattern>,
+    pub length: Option<u64>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub min_inclusive: Option<Bound>,
+    pub max_inclusive: Option<Bound>,
+    pub min_exclusive: Option<Bound>,
+    pub max_exclusive: Option<Bound>,
+    pub total_digits: Option<u32>,
+    pub fraction_digits: Option<u32>,
+    pub white_space: Option<WhiteSpace>,
+}
+
+impl Facets {
+    pub fn is_empty(&self) -> bool {
+        self.enumeration.is_empty()
+            && self.patterns.is_empty()
+            && self.length.is_none()
+            && self.min_length.is_none()
+            && self.max_length.is_none()
+            && self.min_inclusive.is_none()
+            && self.max_inclusive.is_none()
+            && self.min_exclusive.is_none()
+            && self.max_exclusive.is_none()
+            && self.total_digits.is_none()
+            && self.fraction_digits.is_none()
+            && self.white_space.is_none()
+    }
+
+    /// Checks a value that already passed its built-in type's lexical rules.
+    pub(crate) fn check(&self, builtin: BuiltIn, text: &str, atom: Atom) -> Result<(), String> {
+        if !self.enumeration.is_empty() && !self.enumeration.iter().any(|e| e.matches(text, atom)) {
+            let mut allowed = String::new();
+            for (i, value) in self.enumeration.iter().enumerate() {
+                if i == 10 {
+                    allowed.push_str(", …");
+                    break;
+                }
+                if i > 0 {
+                    allowed.push_str(", ");
+                }
+                allowed.push_str(&quoted(&value.lexical));
+            }
+            return Err(format!("{} is not one of {allowed}", quoted(text)));
+        }
+        if !self.patterns.is_empty() && !self.patterns.iter().any(|p| p.is_match(text)) {
+            let which = if self.patterns.len() == 1 {
+                format!("the pattern {}", quoted(self.patterns[0].source()))
+            } else {
+                "any of the allowed patterns".to_owned()
+            };
+            return Err(format!("{} does not match {which}", quoted(text)));
+        }
+        self.check_length(builtin, text)?;
+        self.check_bounds(text, atom)?;
+        self.check_digits(text)
+    }
+
+    fn check_length(&self, builtin: BuiltIn, text: &str) -> Result<(), String> {
+        if self.length.is_none() && self.min_length.is_none() && self.max_length.is_none() {
+            return Ok(());
+        }
+        let (length, unit) = match builtin {
+            BuiltIn::Base64Binary => (base64_length(text), "bytes"),
+            _ => (text.chars().count() as u64, "characters"),
+        };
+        let problem = if self.length.is_some_and(|n| length != n) {
+            self.length.map(|n| format!("exactly {n}"))
+        } else if self.min_length.is_some_and(|n| length < n) {
+            self.min_length.map(|n| format!("at least {n}"))
+        } else if self.max_length.is_some_and(|n| length > n) {
+            self.max_length.map(|n| format!("at most {n}"))
+        } else {
+            None
+        };
+        match problem {
+            Some(expected) => Err(format!(
+                "{} has {length} {unit}, expected {expected}",
+                quoted(text)
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn check_bounds(&self, text: &str, atom: Atom) -> Result<(), String> {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let checks = [
+            (
+                &self.min_inclusive,
+                &[Greater, Equal][..],
+                "less than the minimum",
+            ),
+            (&self.min_exclusive, &[Greater][..], "not greater than"),
+            (
+                &self.max_inclusive,
+                &[Less, Equal][..],
+                "greater than the maximum",
+            ),
+            (&self.max_exclusive, &[Less][..], "not less than"),
+        ];
+        for (bound, allowed, problem) in checks {
+            if let Some(bound) = bound {
+                let ordering = bound.number.compare(atom);
+                if !ordering.is_some_and(|o| allowed.contains(&o)) {
+                    return Err(format!("{text} is {problem} {}", bound.lexical));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_digits(&self, text: &str) -> Result<(), String> {
+        if self.total_digits.is_none() && self.fraction_digits.is_none() {
+            return Ok(());
+        }
+        let (total, fraction) = significant_digits(text);
+        if let Some(max) = self.total_digits
+            && total > max
+        {
+            return Err(format!("{} has more than {max} digits", quoted(text)));
+        }
+        if let Some(max) = self.fraction_digits
+            && fraction > max
+        {
+            return Err(format!(
+                "{} has more than {max} fraction digits",
+                quoted(text)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Digits of a decimal's value, as `totalDigits` and `fractionDigits` count
+/// them: leading zeros and trailing fraction zeros do not count.
+fn significant_digits(text: &str) -> (u32, u32) {
+    let unsigned = text.trim_start_matches(['+', '-']);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let whole = whole.trim_start_matches('0');
+    let fraction = fraction.trim_end_matches('0');
+    let count = |s: &str| u32::try_from(s.len()).unwrap_or(u32::MAX);
+    (
+        count(whole).saturating_add(count(fraction)),
+        count(fraction),
+    )
+}
+
+/// A value echoed in a message, quoted and cut short.
+pub(crate) fn quoted(text: &str) -> String {
+    const MAX_CHARS: usize = 60;
+    let mut out = String::from("\"");
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => {
+            out.push_str(&text[..cut]);
+            out.push('…');
+        }
+        None => out.push_str(text),
+    }
+    out.push('"');
+    out
+}
+
+/// Checks `text` (whitespace already processed) against a built-in type's
+/// lexical rules and gives its value.
+pub(crate) fn parse_lexical(builtin: BuiltIn, text: &str) -> Result<Atom, String> {
+    let invalid = |what: &str| Err(format!("{} is not {what}", quoted(text)));
+    match builtin {
+        BuiltIn::String | BuiltIn::AnyUri => Ok(Atom::Text),
+        BuiltIn::Boolean => match text {
+            "true" | "1" => Ok(Atom::Bool(true)),
+            "false" | "0" => Ok(Atom::Bool(false)),
+            _ => invalid("a boolean (true, false, 1 or 0)"),
+        },
+        BuiltIn::Int | BuiltIn::Integer | BuiltIn::Long => {
+            if !is_integer_lexical(text) {
+                return invalid("an integer");
+            }
+            let range = match builtin {
+                BuiltIn::Int => "xs:int",
+                BuiltIn::Long => "xs:long",
+                _ => "a 64-bit integer",
+            };
+            let out_of_range = || Err(format!("{} is out of range for {range}", quoted(text)));
+            match text.parse::<i64>() {
+                Ok(n) if builtin != BuiltIn::Int || i32::try_from(n).is_ok() => Ok(Atom::Int(n)),
+                _ => out_of_range(),
+            }
+        }
+        BuiltIn::Decimal => match decimal_end(text.as_bytes(), 0) {
+            Some(end) if end == text.len() => parse_float(text),
+            _ => invalid("a decimal number"),
+        },
+        BuiltIn::Double => match text {
+            "INF" => Ok(Atom::Float(f64::INFINITY)),
+            "-INF" => Ok(Atom::Float(f64::NEG_INFINITY)),
+            "NaN" => Ok(Atom::Float(f64::NAN)),
+            _ if is_double_lexical(text) => parse_float(text),
+            _ => invalid("a number"),
+        },
+        BuiltIn::Date => {
+            let b = text.as_bytes();
+            let mut at = 0;
+            if date(b, &mut at) && timezone(b, &mut at) && at == b.len() {
+                Ok(Atom::Text)
+            } else {
+                invalid("a date (YYYY-MM-DD)")
+            }
+        }
+        BuiltIn::DateTime => {
+            let b = text.as_bytes();
+            let mut at = 0;
+            let valid = date(b, &mut at)
+                && eat(b, &mut at, b'T')
+                && time(b, &mut at)
+                && timezone(b, &mut at)
+                && at == b.len();
+            if valid {
+                Ok(Atom::Text)
+            } else {
+                invalid("a date and time (YYYY-MM-DDThh:mm:ss)")
+            }
+        }
+        BuiltIn::Time => {
+            let b = text.as_bytes();
+            let mut at = 0;
+            if time(b, &mut at) && timezone(b, &mut at) && at == b.len() {
+                Ok(Atom::Text)
+            } else {
+                invalid("a time (hh:mm:ss)")
+            }
+        }
+        BuiltIn::Base64Binary => {
+            if is_base64(text) {
+                Ok(Atom::Text)
+            } else {
+                invalid("base64")
+            }
+        }
+    }
+}
+
+fn parse_float(text: &str) -> Result<Atom, String> {
+    text.parse::<f64>()
+        .map(Atom::Float)
+        .map_err(|_| format!("{} is not a number", quoted(text)))
+}
+
+fn is_integer_lexical(text: &str) -> bool {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The end of a decimal `[+-]?(d+(.d*)?|.d+)` starting at `at`, if there is one.
+fn decimal_end(b: &[u8], mut at: usize) -> Option<usize> {
+    if matches!(b.get(at), Some(b'+' | b'-')) {
+        at += 1;
+    }
+    let whole = digits(b, &mut at);
+    let mut fraction = 0;
+    if b.get(at) == Some(&b'.') {
+        at += 1;
+        fraction = digits(b, &mut at);
+    }
+    (whole + fraction > 0).then_some(at)
+}
+
+fn is_double_lexical(text: &str) -> bool {
+    let b = text.as_bytes();
+    let Some(mut at) = decimal_end(b, 0) else {
+        return false;
+    };
+    if matches!(b.get(at), Some(b'e' | b'E')) {
+        at += 1;
+        if matches!(b.get(at), Some(b'+' | b'-')) {
+            at += 1;
+        }
+        if digits(b, &mut at) == 0 {
+            return false;
+        }
+    }
+    at == b.len()
+}
+
+fn digits(b: &[u8], at: &mut usize) -> usize {
+    let start = *at;
+    while b.get(*at).is_some_and(u8::is_ascii_digit) {
+        *at += 1;
+    }
+    *at - start
+}
+
+/// Exactly `count` digits as a number.
+fn fixed_digits(b: &[u8], at: &mut usize, count: usize) -> Option<u32> {
+    let part = b.get(*at..*at + count)?;
+    if !part.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    *at += count;
+    Some(part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+}
+
+fn eat(b: &[u8], at: &mut usize, expected: u8) -> bool {
+    if b.get(*at) == Some(&expected) {
+        *at += 1;
+        true
+    } else {
+        false
+    }
+}
+
+/// `-?YYYY-MM-DD`: at least four year digits (more only without a leading
+/// zero), no year 0000, and a day that exists in that month.
+fn date(b: &[u8], at: &mut usize) -> bool {
+    eat(b, at, b'-');
+    let year_start = *at;
+    let year_digits = digits(b, at);
+    let year_text = &b[year_start..*at];
+    if year_digits < 4 || year_digits > 4 && year_text[0] == b'0' || year_digits > 9 {
+        return false;
+    }
+    let year = year_text
+        .iter()
+        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    if year == 0 || !eat(b, at, b'-') {
+        return false;
+    }
+    let Some(month) = fixed_digits(b, at, 2) else {
+        return false;
+    };
+    if !eat(b, at, b'-') {
+        return false;
+    }
+    let Some(day) = fixed_digits(b, at, 2) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+/// `hh:mm:ss(.s+)?`; `24:00:00` is the end of a day.
+fn time(b: &[u8], at: &mut usize) -> bool {
+    let Some(hour) = fixed_digits(b, at, 2) else {
+        return false;
+    };
+    if !eat(b, at, b':') {
+        return false;
+    }
+    let Some(minute) = fixed_digits(b, at, 2) else {
+        return false;
+    };
+    if !eat(b, at, b':') {
+        return false;
+    }
+    let Some(second) = fixed_digits(b, at, 2) else {
+        return false;
+    };
+    let mut fraction_is_zero = true;
+    if eat(b, at, b'.') {
+        let start = *at;
+        if digits(b, at) == 0 {
+            return false;
+        }
+        fraction_is_zero = b[start..*at].iter().all(|&d| d == b'0');
+    }
+    if hour == 24 {
+        return minute == 0 && second == 0 && fraction_is_zero;
+    }
+    hour < 24 && minute < 60 && second < 60
+}
+
+/// An optional `Z` or `±hh:mm` up to 14:00.
+fn timezone(b: &[u8], at: &mut usize) -> bool {
+    match b.get(*at) {
+        None => true,
+        Some(b'Z') => {
+            *at += 1;
+            true
+        }
+        Some(b'+' | b'-') => {
+            *at += 1;
+            let Some(hour) = fixed_digits(b, at, 2) else {
+                return false;
+            };
+            if !eat(b, at, b':') {
+                return false;
+            }
+            let Some(minute) = fixed_digits(b, at, 2) else {
+                return false;
+            };
+            hour < 14 && minute < 60 || hour == 14 && minute == 0
+        }
+        Some(_) => false,
+    }
+}
+
+fn is_base64_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'+' || c == b'/'
+}
+
+/// base64Binary after whitespace collapse: groups of four characters (single
+/// spaces allowed between characters), `=` padding only at the end, and the
+/// unused bits before padding zero, as XSD's grammar requires.
+fn is_base64(text: &str) -> bool {
+    if text.contains("  ") {
+        return false;
+    }
+    let chars: Vec<u8> = text.bytes().filter(|&b| b != b' ').collect();
+    if !chars.len().is_multiple_of(4) {
+        return false;
+    }
+    let padding = chars.iter().rev().take_while(|&&b| b == b'=').count();
+    let body = &chars[..chars.len() - padding];
+    if padding > 2 || !body.iter().all(|&b| is_base64_char(b)) {
+        return false;
+    }
+    let Some(&last) = body.last() else {
+        return padding == 0;
+    };
+    match padding {
+        1 => b"AEIMQUYcgkosw048".contains(&last),
+        2 => b"AQgw".contains(&last),
+        _ => true,
+    }
+}
+
+/// Decoded bytes of a checked base64 text.
+fn base64_length(text: &str) -> u64 {
+    let chars = text.bytes().filter(|&b| b != b' ').count() as u64;
+    let padding = text
+        .bytes()
+        .rev()
+        .filter(|&b| b != b' ')
+        .take_while(|&b| b == b'=')
+        .count() as u64;
+    (chars / 4 * 3).saturating_sub(padding)
+}
+
+/// How `write` spells a number for a built-in type, or why it cannot.
+pub(crate) fn number_text(builtin: BuiltIn, value: &Value) -> Result<String, String> {
+    let out_of_range = || Err(format!("{value} is out of range for a 64-bit integer"));
+    if value.is_integer() {
+        match i64::try_from(value.clone()) {
+            Ok(n) => return Ok(n.to_string()),
+            Err(_) if builtin.is_integer() => return out_of_range(),
+            // Beyond 64 bits: as a float for the other types.
+            Err(_) => {}
+        }
+    }
+    let Ok(x) = f64::try_from(value.clone()) else {
+        return Err(format!("{value} is not a number"));
+    };
+    match builtin {
+        BuiltIn::Int | BuiltIn::Integer | BuiltIn::Long => {
+            // 2^63: integral floats below it are written as integers,
+            // without needless decimals.
+            const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+            if x.fract() != 0.0 || !x.is_finite() {
+                Err(format!("{value} is not an integer"))
+            } else if x.abs() >= LIMIT {
+                out_of_range()
+            } else {
+                Ok(format!("{x:.0}"))
+            }
+        }
+        BuiltIn::Double if x.is_nan() => Ok("NaN".to_owned()),
+        BuiltIn::Double if x.is_infinite() => Ok(if x > 0.0 { "INF" } else { "-INF" }.to_owned()),
+        // Debug is the shortest form that reads back exactly, exponent included.
+        BuiltIn::Double => Ok(format!("{x:?}")),
+        _ if x.is_finite() => Ok(format!("{x}")),
+        _ => Err(format!("{value} is not a decimal number")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(builtin: BuiltIn, text: &str) -> Result<Atom, String> {
+        parse_lexical(builtin, text)
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(parsed(BuiltIn::Int, "+42"), Ok(Atom::Int(42)));
+        assert_eq!(parsed(BuiltIn::Int, "-007"), Ok(Atom::Int(-7)));
+        assert_eq!(
+            parsed(BuiltIn::Int, "abc"),
+            Err("\"abc\" is not an integer".into())
+        );
+        assert!(parsed(BuiltIn::Int, "1.0").is_err());
+        assert!(parsed(BuiltIn::Int, "").is_err());
+        assert!(parsed(BuiltIn::Int, "+").is_err());
+        assert_eq!(
+            parsed(BuiltIn::Int, "2147483647"),
+            Ok(Atom::Int(i32::MAX.into()))
+        );
+        assert_eq!(
+            parsed(BuiltIn::Int, "2147483648"),
+            Err("\"2147483648\" is out of range for xs:int".into())
+        );
+        assert_eq!(
+            parsed(BuiltIn::Long, "-9223372036854775808"),
+            Ok(Atom::Int(i64::MIN))
+        );
+        assert!(parsed(BuiltIn::Long, "9223372036854775808").is_err());
+        assert_eq!(
+            parsed(BuiltIn::Integer, "99999999999999999999"),
+            Err("\"99999999999999999999\" is out of range for a 64-bit integer".into())
+        );
+    }
+
+    #[test]
+    fn decimals_and_doubles() {
+        assert_eq!(parsed(BuiltIn::Decimal, "12.50"), Ok(Atom::Float(12.5)));
+        assert_eq!(parsed(BuiltIn::Decimal, "-.5"), Ok(Atom::Float(-0.5)));
+        assert_eq!(parsed(BuiltIn::Decimal, "3."), Ok(Atom::Float(3.0)));
+        for bad in ["", ".", "1e3", "INF", "1,5", "--1", "1.2.3"] {
+            assert!(parsed(BuiltIn::Decimal, bad).is_err(), "{bad}");
+        }
+        assert_eq!(parsed(BuiltIn::Double, "1E3"), Ok(Atom::Float(1000.0)));
+        assert_eq!(
+            parsed(BuiltIn::Double, "-INF"),
+            Ok(Atom::Float(f64::NEG_INFINITY))
+        );
+        assert!(matches!(parsed(BuiltIn::Double, "NaN"), Ok(Atom::Float(x)) if x.is_nan()));
+        for bad in ["inf", "nan", "+INF", "1e", "e3", "1e+"] {
+            assert!(parsed(BuiltIn::Double, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn booleans() {
+        assert_eq!(parsed(BuiltIn::Boolean, "1"), Ok(Atom::Bool(true)));
+        assert_eq!(parsed(BuiltIn::Boolean, "false"), Ok(Atom::Bool(false)));
+        assert!(parsed(BuiltIn::Boolean, "True").is_err());
+        assert!(parsed(BuiltIn::Boolean, "yes").is_err());
+    }
+
+    #[test]
+    fn dates_and_times() {
+        for good in [
+            "2024-02-29",
+            "2000-02-29",
+            "2023-12-31Z",
+            "2023-01-01+14:00",
+            "-0044-03-15",
+            "12024-01-01",
+        ] {
+            assert!(parsed(BuiltIn::Date, good).is_ok(), "{good}");
+        }
+        for bad in [
+            "2023-02-29",
+            "1900-02-29",
+            "2023-13-01",
+            "2023-04-31",
+            "0000-01-01",
+            "023-01-01",
+            "02023-01-01",
+            "2023-1-01",
+            "2023-01-01+14:01",
+            "2023-01-01 ",
+            "2023-01-01T00:00:00",
+        ] {
+            assert!(parsed(BuiltIn::Date, bad).is_err(), "{bad}");
+        }
+        for good in ["00:00:00", "23:59:59.999", "24:00:00", "12:00:00-05:30"] {
+            assert!(parsed(BuiltIn::Time, good).is_ok(), "{good}");
+        }
+        for bad in ["24:00:01", "12:60:00", "12:00", "12:00:00.", "1:00:00"] {
+            assert!(parsed(BuiltIn::Time, bad).is_err(), "{bad}");
+        }
+        assert!(parsed(BuiltIn::DateTime, "2024-05-01T10:30:00.5Z").is_ok());
+        assert!(parsed(BuiltIn::DateTime, "2024-05-01 10:30:00").is_err());
+        assert!(parsed(BuiltIn::DateTime, "2024-05-01").is_err());
+    }
+
+    #[test]
+    fn base64() {
+        for good in ["", "QUJD", "QUI=", "QQ==", "QU JD", "Q U J D QQ=="] {
+            assert!(is_base64(good), "{good}");
+        }
+        for bad in ["QUJ", "Q===", "QUJ=D", "QUB=", "QR==", "QU  JD", "QU*D"] {
+            assert!(!is_base64(bad), "{bad}");
+        }
+        assert_eq!(base64_length("QUJD QQ=="), 4);
+        assert_eq!(base64_length(""), 0);
+    }
+
+    #[test]
+    fn whitespace() {
+        assert_eq!(WhiteSpace::Collapse.apply("  a \t\n b  "), "a b");
+        assert!(matches!(
+            WhiteSpace::Collapse.apply("a b"),
+            Cow::Borrowed("a b")
+        ));
+        assert!(matches!(
+            WhiteSpace::Collapse.apply(" 42\n"),
+            Cow::Borrowed("42")
+        ));
+        assert_eq!(WhiteSpace::Replace.apply("a\tb\n"), "a b ");
+        assert_eq!(WhiteSpace::Preserve.apply(" a\n"), " a\n");
+    }
+
+    #[test]
+    fn digits_are_counted_as_values() {
+        assert_eq!(significant_digits("-00120.4500"), (5, 2));
+        assert_eq!(significant_digits("0.0"), (0, 0));
+        assert_eq!(significant_digits("+7"), (1, 0));
+    }
+
+    #[test]
+    fn numbers_for_writing() {
+        assert_eq!(number_text(BuiltIn::Int, &Value::from(3.0)), Ok("3".into()));
+        assert_eq!(
+            number_text(BuiltIn::Int, &Value::from(2.5)),
+            Err("2.5 is not an integer".into())
+        );
+        assert_eq!(
+            number_text(BuiltIn::Decimal, &Value::from(2.5)),
+            Ok("2.5".into())
+        );
+        assert_eq!(
+            number_text(BuiltIn::Decimal, &Value::from(7)),
+            Ok("7".into())
+        );
+        assert_eq!(
+            number_text(BuiltIn::Double, &Value::from(7)),
+            Ok("7".into())
+        );
+        assert_eq!(
+            number_text(BuiltIn::Long, &Value::from(1e17)),
+            Ok("100000000000000000".into())
+        );
+        assert_eq!(
+            number_text(BuiltIn::Long, &Value::from(1e19)),
+            Err("10000000000000000000.0 is out of range for a 64-bit integer".into())
+        );
+        assert_eq!(
+            number_text(BuiltIn::Int, &Value::from(u64::MAX)),
+            Err("18446744073709551615 is out of range for a 64-bit integer".into())
+        );
+        assert_eq!(
+            number_text(BuiltIn::Double, &Value::from(1e300)),
+            Ok("1e300".into())
+        );
+        assert_eq!(
+            number_text(BuiltIn::Double, &Value::from(f64::NEG_INFINITY)),
+            Ok("-INF".into())
+        );
+        assert!(number_text(BuiltIn::Decimal, &Value::from(f64::NAN)).is_err());
+        assert_eq!(
+            number_text(BuiltIn::String, &Value::from(1.5)),
+            Ok("1.5".into())
+        );
+    }
+}

@@ -1,0 +1,1554 @@
+//! Tests of XML profiles: compiled outlines and diagnostics (golden
+//! files), reading, writing, the write→read property, and hostile input.
+//!
+//! Fixture schemas live in `fixtures/`, loaded as `profiles/<path>`.
+
+use std::sync::Arc;
+
+use minijinja::Value;
+
+use super::*;
+use crate::diag::SourceFile;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/profile/xsd/fixtures");
+
+fn load(paths: &[&str]) -> Vec<Arc<SourceFile>> {
+    paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(format!("{FIXTURES}/{path}"))
+                .unwrap_or_else(|e| panic!("fixture {path}: {e}"));
+            SourceFile::new(format!("profiles/{path}"), text)
+        })
+        .collect()
+}
+
+/// Compiles fixture files that must compile without errors; returns the named profile.
+fn fixture(paths: &[&str], name: &str) -> Arc<XmlProfile> {
+    let (profiles, diagnostics) = compile(&load(paths));
+    assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
+    profiles
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, p)| p)
+        .unwrap_or_else(|| panic!("no profile {name}"))
+}
+
+fn order() -> Arc<XmlProfile> {
+    fixture(&["order.xsd"], "order")
+}
+
+fn shapes() -> Arc<XmlProfile> {
+    fixture(&["shapes.xsd"], "shapes")
+}
+
+fn envelope() -> Arc<XmlProfile> {
+    fixture(&["ns/main.xsd", "ns/common.xsd", "ns/part.xsd"], "main")
+}
+
+fn note() -> Arc<XmlProfile> {
+    fixture(&["ns/default.xsd"], "default")
+}
+
+/// Compiles one schema given as text, as `profiles/test.xsd`.
+fn compile_one(xsd: &str) -> (Option<Arc<XmlProfile>>, Diagnostics) {
+    let (profiles, diagnostics) = compile(&[SourceFile::new("profiles/test.xsd", xsd.to_owned())]);
+    (profiles.into_iter().next().map(|(_, p)| p), diagnostics)
+}
+
+fn limits() -> XmlLimits {
+    XmlLimits::default()
+}
+
+/// A value in Debug form, which keeps map order.
+fn show(value: &Value) -> String {
+    format!("{value:?}")
+}
+
+fn read_ok(profile: &XmlProfile, text: &str) -> String {
+    match profile.read(text, &limits()) {
+        Ok(value) => show(&value),
+        Err(violations) => panic!("unexpected violations {violations:#?} for {text}"),
+    }
+}
+
+fn read_err(profile: &XmlProfile, text: &str) -> Vec<String> {
+    match profile.read(text, &limits()) {
+        Ok(value) => panic!("expected violations, got {}", show(&value)),
+        Err(violations) => violations.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn value(json: &str) -> Value {
+    let parsed: serde_json::Value = match serde_json::from_str(json) {
+        Ok(parsed) => parsed,
+        Err(e) => panic!("bad test JSON {json}: {e}"),
+    };
+    from_json(&parsed)
+}
+
+fn from_json(json: &serde_json::Value) -> Value {
+    match json {
+        serde_json::Value::Null => Value::from(()),
+        serde_json::Value::Bool(b) => Value::from(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::from(i),
+            None => Value::from(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::from(s.as_str()),
+        serde_json::Value::Array(items) => {
+            Value::from(items.iter().map(from_json).collect::<Vec<_>>())
+        }
+        serde_json::Value::Object(map) => Value::from_pairs(
+            map.iter()
+                .map(|(k, v)| (Value::from(k.as_str()), from_json(v))),
+        ),
+    }
+}
+
+const ORDER_DOC: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Order xmlns="urn:example:order" version="2" channel="  partner
+  api ">
+  <Id>AB-12345</Id>
+  <Customer>
+    <Name>Ada Lovelace</Name>
+  </Customer>
+  <Lines>
+    <Line no="1">
+      <Sku>ABC-1</Sku>
+      <Qty> 3 </Qty>
+      <Price currency="EUR">12.50</Price>
+    </Line>
+    <Line no="2">
+      <Sku>GIFT</Sku>
+      <Qty>1</Qty>
+      <Price currency="USD">0</Price>
+      <Note>  wrap it  </Note>
+    </Line>
+  </Lines>
+  <Total>37.50</Total>
+  <Paid>1</Paid>
+  <OrderDate>2024-02-29</OrderDate>
+  <Invoice days="30"/>
+</Order>
+"#;
+
+// --- compiled forms
+
+#[test]
+fn order_outline() {
+    insta::assert_snapshot!("order_outline", order().to_string());
+}
+
+#[test]
+fn shapes_outline() {
+    insta::assert_snapshot!("shapes_outline", shapes().to_string());
+}
+
+#[test]
+fn namespaces_outline() {
+    insta::assert_snapshot!("namespaces_outline", envelope().to_string());
+    insta::assert_snapshot!("default_namespace_outline", note().to_string());
+}
+
+#[test]
+fn diagnostics_of_bad_schemas() {
+    let files = load(&[
+        "bad/unsupported.xsd",
+        "bad/mistakes.xsd",
+        "bad/types-only.xsd",
+        "bad/broken.xsd",
+        "bad/not-a-schema.xsd",
+    ]);
+    let (profiles, diagnostics) = compile(&files);
+    let names: Vec<&str> = profiles.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.is_empty(), "{names:?}");
+    insta::assert_snapshot!("bad_schemas", diagnostics.render());
+}
+
+// --- reading
+
+#[test]
+fn reads_typed_values() {
+    insta::assert_snapshot!("order_value", read_ok(&order(), ORDER_DOC));
+}
+
+#[test]
+fn repetition_shapes_the_value() {
+    let profile = order();
+    let doc = |lines: &str, tags: &str| {
+        format!(
+            r#"<Order xmlns="urn:example:order" version="1"><Id>AB-1234</Id><Lines>{lines}</Lines><Total>1</Total><Paid>false</Paid><OrderDate>2024-01-01Z</OrderDate><Card>1234567812345678</Card>{tags}</Order>"#
+        )
+    };
+    let line = "<Line><Sku>GIFT</Sku><Qty>1</Qty><Price currency=\"EUR\">1</Price></Line>";
+    // One occurrence of a repeating element is still a list; an absent
+    // repeating element is an empty list; an absent optional one is absent.
+    assert_eq!(
+        read_ok(&profile, &doc(line, "")),
+        "{'Order': {'@version': 1, 'Id': 'AB-1234', 'Lines': {'Line': [{'Sku': 'GIFT', 'Qty': 1, 'Price': {'@currency': 'EUR', '#text': 1.0}}]}, 'Total': 1.0, 'Paid': False, 'OrderDate': '2024-01-01Z', 'Card': '1234567812345678', 'Tag': []}}"
+    );
+    let two_tags = read_ok(&profile, &doc(line, "<Tag>a</Tag><Tag> b </Tag>"));
+    assert!(two_tags.ends_with("'Tag': ['a', ' b ']}}"), "{two_tags}");
+}
+
+#[test]
+fn templates_see_typed_values() {
+    let value = order().read(ORDER_DOC, &limits()).expect("valid");
+    let env = minijinja::Environment::new();
+    let out = env
+        .render_str(
+            "{{ doc.Order.Lines.Line | length }} {{ doc.Order.Lines.Line[0].Qty + 1 }} {{ doc.Order.Total * 2 }} {{ doc.Order.Tag | length }} {{ doc.Order.Paid is true }}",
+            Value::from_pairs([("doc", value)]),
+        )
+        .expect("renders");
+    assert_eq!(out, "2 4 75.0 0 True");
+}
+
+const BAD_ORDER: &str = r#"<Order xmlns="urn:example:order" channel="fax">
+  <Id>12345</Id>
+  <Lines>
+    <Line no="one">
+      <Sku>ABC-1</Sku>
+      <Qty>3</Qty>
+      <Price currency="EUR">1.255</Price>
+    </Line>
+    <Line>
+      <Sku>abc</Sku>
+      <Qty>abc</Qty>
+      <Price>-1</Price>
+      <Note>this note is much too long for the forty characters allowed</Note>
+      <Extra/>
+    </Line>
+    <Line><Qty>0</Qty><Sku>ABC-2</Sku></Line>
+  </Lines>
+  <Total>x</Total>
+  stray text
+  <Paid>yes</Paid>
+  <OrderDate>2023-02-29</OrderDate>
+  <Card>1234</Card>
+  <Invoice days="30"/>
+  <Tag xmlns="urn:other">t</Tag>
+</Order>"#;
+
+#[test]
+fn every_violation_is_reported_with_its_path() {
+    insta::assert_snapshot!("order_violations", read_err(&order(), BAD_ORDER).join("\n"));
+}
+
+#[test]
+fn violations_are_capped() {
+    let lines: String = (0..300)
+        .map(|_| "<Line><Sku>x</Sku><Qty>x</Qty><Price currency=\"EUR\">1</Price></Line>")
+        .collect();
+    let text = format!(
+        r#"<Order xmlns="urn:example:order" version="1"><Id>AB-1234</Id><Lines>{lines}</Lines></Order>"#
+    );
+    let violations = order().read(&text, &limits()).expect_err("invalid");
+    assert_eq!(violations.len(), MAX_VIOLATIONS);
+    assert_eq!(violations[0].path, "/Order/Lines/Line[1]/Sku");
+}
+
+#[test]
+fn document_element_must_match() {
+    let profile = order();
+    assert_eq!(
+        read_err(&profile, "<Invoice/>"),
+        [
+            "/Invoice: expected the document element `Order` in namespace `urn:example:order`, found `Invoice` in no namespace"
+        ]
+    );
+    assert_eq!(
+        read_err(&profile, "<Order version=\"1\"/>"),
+        [
+            "/Order: expected the document element `Order` in namespace `urn:example:order`, found `Order` in no namespace"
+        ]
+    );
+}
+
+#[test]
+fn malformed_documents_are_one_violation() {
+    let violations = order()
+        .read(
+            "<Order xmlns=\"urn:example:order\">\n  <Id>1</Order>",
+            &limits(),
+        )
+        .expect_err("malformed");
+    assert_eq!(
+        violations,
+        [Violation {
+            path: String::new(),
+            message: "mismatched end tag: expected </Id>, found </Order> at line 2 column 8".into()
+        }]
+    );
+}
+
+#[test]
+fn all_groups_choices_and_recursion() {
+    let profile = shapes();
+    let text = r#"<Shapes>
+      <Settings><Title>t</Title><Height>2</Height><Width>1</Width></Settings>
+      <Label>a</Label><Shape><Circle r="1.5"/></Shape>
+      <Label>b</Label><Shape id="g"><Group><Shape><Circle r="2"/></Shape><Shape><Group><Shape><Circle r="1e1"/></Shape></Group></Shape></Group></Shape>
+      <From>10:00:00</From><To>11:00:00</To><Mark>m</Mark>
+      <Blob> QUJD
+        QQ== </Blob>
+      <Ratio>5E-1</Ratio>
+      <Big>-9223372036854775808</Big>
+      <Empty/>
+    </Shapes>"#;
+    insta::assert_snapshot!("shapes_value", read_ok(&profile, text));
+    let errors = read_err(
+        &profile,
+        "<Shapes><Settings><Width>1</Width><Width>2</Width></Settings><Mark>1</Mark><Mark>2</Mark><Mark>3</Mark><Mark>4</Mark><Label>x</Label></Shapes>",
+    );
+    assert_eq!(
+        errors,
+        [
+            "/Shapes/Settings/Width: `Width` cannot occur again here, expected one of `Height`, `Title`",
+            "/Shapes/Settings: missing element `Height`",
+            "/Shapes/Mark: `Mark` cannot occur again here, expected one of `Blob`, `Link`, `Ratio`, `Big`, `Empty`",
+            "/Shapes/Label: no element `Label` here, expected one of `Blob`, `Link`, `Ratio`, `Big`, `Empty`",
+        ]
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            "<Shapes><Settings><Width>1</Width><Height>1</Height></Settings><Label>x</Label></Shapes>"
+        ),
+        ["/Shapes: missing element `Shape`"]
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            "<Shapes><Settings><Width>1</Width><Height>1</Height></Settings><From>10:00:00</From></Shapes>"
+        ),
+        ["/Shapes: missing element `To`"]
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            "<Shapes><Settings><Width>1</Width><Height>1</Height></Settings><Empty>x</Empty><Label/></Shapes>"
+        ),
+        [
+            "/Shapes/Empty: text is not allowed in `Empty`",
+            "/Shapes/Label: no element `Label` here, expected the end of `Shapes`"
+        ]
+    );
+}
+
+#[test]
+fn qualified_unqualified_and_imported_names() {
+    let profile = envelope();
+    let text = r#"<m:Envelope xmlns:m="urn:example:main" xmlns:c="urn:example:common" stamp="2024-05-01T10:00:00Z">
+      <Header><From>me</From></Header>
+      <c:Address c:kind="home"><c:Street>Main St 1</c:Street><c:City>Springfield</c:City></c:Address>
+      <Part unit="kg">12</Part>
+      <m:Qualified>q</m:Qualified>
+    </m:Envelope>"#;
+    assert_eq!(
+        read_ok(&profile, text),
+        "{'Envelope': {'@stamp': '2024-05-01T10:00:00Z', 'Header': {'From': 'me'}, 'Address': {'@kind': 'home', 'Street': 'Main St 1', 'City': 'Springfield'}, 'Part': [{'@unit': 'kg', '#text': 12}], 'Qualified': 'q'}}"
+    );
+    // The same names in the wrong namespaces.
+    let wrong = r#"<Envelope xmlns="urn:example:main" xmlns:c="urn:example:common" kind="x">
+      <Header><From>me</From></Header>
+      <Address kind="home"><c:Street/><c:City/></Address>
+      <Part>-1</Part>
+    </Envelope>"#;
+    assert_eq!(
+        read_err(&profile, wrong),
+        [
+            "/Envelope/@kind: no attribute `kind` here",
+            "/Envelope/Header: element `Header` must be in no namespace, not in namespace `urn:example:main`",
+            "/Envelope/Header/From: element `From` must be in no namespace, not in namespace `urn:example:main`",
+            "/Envelope/Address: element `Address` must be in namespace `urn:example:common`, not in namespace `urn:example:main`",
+            "/Envelope/Address/@kind: attribute `kind` must be in namespace `urn:example:common`, not in no namespace",
+            "/Envelope/Part[1]: element `Part` must be in no namespace, not in namespace `urn:example:main`",
+            "/Envelope/Part[1]: -1 is less than the minimum 0",
+        ]
+    );
+}
+
+#[test]
+fn items_are_read_by_their_own_declaration() {
+    let profile = order();
+    assert_eq!(profile.element_at(&["Order"]), Some(profile.root_ref()));
+    assert_eq!(profile.element_at(&["Invoice"]), None);
+    assert_eq!(profile.element_at(&["Order", "Nope"]), None);
+    assert_eq!(profile.element_at(&["Order", "Id", "Deeper"]), None);
+    let line = profile
+        .element_at(&["Order", "Lines", "Line"])
+        .expect("declared");
+    assert_eq!(profile.element(line).name(), "Line");
+    let items = crate::doc::xml::split(ORDER_DOC, &["Order", "Lines", "Line"], &limits())
+        .expect("well-formed");
+    let values: Vec<String> = items
+        .iter()
+        .map(|item| match profile.read_at(line, item, &limits()) {
+            Ok(value) => show(&value),
+            Err(violations) => format!("{violations:?}"),
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [
+            "{'Line': {'@no': 1, 'Sku': 'ABC-1', 'Qty': 3, 'Price': {'@currency': 'EUR', '#text': 12.5}}}",
+            "{'Line': {'@no': 2, 'Sku': 'GIFT', 'Qty': 1, 'Price': {'@currency': 'USD', '#text': 0.0}, 'Note': '  wrap it  '}}",
+        ]
+    );
+    assert_eq!(
+        profile
+            .read_at(
+                line,
+                "<Line xmlns=\"urn:example:order\"><Sku>GIFT</Sku></Line>",
+                &limits()
+            )
+            .map_err(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>()),
+        Err(vec!["/Line: missing element `Qty`".to_owned()])
+    );
+}
+
+// --- writing
+
+#[test]
+fn writes_in_profile_order_with_namespaces() {
+    let profile = order();
+    // Keys in any order; the profile decides the element order.
+    let input = value(
+        r##"{"Order": {
+            "Tag": ["x"],
+            "Invoice": {"@days": "30"},
+            "Paid": true,
+            "Total": 37.5,
+            "OrderDate": "2024-02-29",
+            "Lines": {"Line": [
+                {"Price": {"#text": 12.5, "@currency": "EUR"}, "Qty": 3, "Sku": "ABC-1", "@no": 1},
+                {"Sku": "GIFT", "Qty": 1.0, "Price": {"@currency": "USD", "#text": 0}, "Note": "a < b & \"c\""}
+            ]},
+            "Id": "AB-12345",
+            "@channel": "web",
+            "@version": 2,
+            "Customer": null
+        }}"##,
+    );
+    let text = profile.write(&input).expect("valid");
+    insta::assert_snapshot!("order_written", text);
+    let back = profile.read(&text, &limits()).expect("reads back");
+    assert_eq!(
+        show(&back),
+        "{'Order': {'@version': 2, '@channel': 'web', 'Id': 'AB-12345', 'Lines': {'Line': [{'@no': 1, 'Sku': 'ABC-1', 'Qty': 3, 'Price': {'@currency': 'EUR', '#text': 12.5}}, {'Sku': 'GIFT', 'Qty': 1, 'Price': {'@currency': 'USD', '#text': 0.0}, 'Note': 'a < b & \"c\"'}]}, 'Total': 37.5, 'Paid': True, 'OrderDate': '2024-02-29', 'Invoice': {'@days': 30}, 'Tag': ['x']}}"
+    );
+    // What read gives, write takes back unchanged.
+    let again = profile.write(&back).expect("valid");
+    assert_eq!(again, text);
+}
+
+#[test]
+fn writes_namespaces_the_profile_needs() {
+    let profile = envelope();
+    let input = value(
+        r##"{"Envelope": {"@stamp": "2024-05-01T10:00:00Z", "Header": {"From": "me"},
+            "Address": {"@kind": "home", "Street": "Main\tSt", "City": "Springfield"},
+            "Part": {"@unit": "kg\n", "#text": 12}, "Qualified": "q"}}"##,
+    );
+    let text = profile.write(&input).expect("valid");
+    assert_eq!(
+        text,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<m:Envelope xmlns:m=\"urn:example:main\" xmlns:c=\"urn:example:common\" stamp=\"2024-05-01T10:00:00Z\"><Header><From>me</From></Header><c:Address c:kind=\"home\"><c:Street>Main\tSt</c:Street><c:City>Springfield</c:City></c:Address><Part unit=\"kg&#10;\">12</Part><m:Qualified>q</m:Qualified></m:Envelope>"
+    );
+    let back = profile.read(&text, &limits()).expect("reads back");
+    assert_eq!(
+        show(&back),
+        "{'Envelope': {'@stamp': '2024-05-01T10:00:00Z', 'Header': {'From': 'me'}, 'Address': {'@kind': 'home', 'Street': 'Main\\tSt', 'City': 'Springfield'}, 'Part': [{'@unit': 'kg\\n', '#text': 12}], 'Qualified': 'q'}}"
+    );
+    let note = note();
+    let text = note
+        .write(&value(r##"{"Note": {"To": "a", "Body": "hi", "Reply": {"To": ["b", "c"], "Body": "re\r\n"}}}"##))
+        .expect("valid");
+    assert_eq!(
+        text,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Note xmlns=\"urn:example:default\"><To>a</To><Body>hi</Body><Reply><To>b</To><To>c</To><Body>re&#13;\n</Body></Reply></Note>"
+    );
+    assert_eq!(
+        show(&note.read(&text, &limits()).expect("reads back")),
+        "{'Note': {'To': ['a'], 'Body': 'hi', 'Reply': {'To': ['b', 'c'], 'Body': 're\\r\\n'}}}"
+    );
+}
+
+#[test]
+fn every_write_violation_is_reported() {
+    let profile = order();
+    let input = value(
+        r##"{"Order": {
+            "@version": "two",
+            "@colour": "red",
+            "Id": ["AB-1234", "AB-5678"],
+            "Lines": {"Line": [{"Sku": "GIFT", "Qty": 2.5, "Price": 3}, {"Sku": "GIFT", "Qty": 1, "Price": {"#text": 1, "@currency": "EUR"}, "Bogus": 1}]},
+            "Total": "lots",
+            "Paid": 1,
+            "OrderDate": {"day": 1},
+            "Card": "1234567812345678",
+            "Invoice": {"@days": 3},
+            "Tag": ["a", "b", "c", "d", "e", "f"],
+            "#text": "loose"
+        }}"##,
+    );
+    let violations = profile.write(&input).expect_err("invalid");
+    let lines: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    insta::assert_snapshot!("order_write_violations", lines.join("\n"));
+    assert!(
+        profile.write(&value(r##"{"Invoice": {}}"##)).is_err(),
+        "another document element"
+    );
+    assert_eq!(
+        profile.write(&value("[1]")).expect_err("not a map"),
+        [Violation {
+            path: String::new(),
+            message: "expected a map holding the document element `Order`, found a list".into()
+        }]
+    );
+}
+
+#[test]
+fn write_refuses_what_xml_cannot_carry() {
+    let profile = note();
+    let violations = profile
+        .write(&value(r##"{"Note": {"To": "a\u0001b", "Body": "x"}}"##))
+        .expect_err("control character");
+    assert_eq!(
+        violations,
+        [Violation {
+            path: "/Note/To[1]".into(),
+            message: "character U+0001 cannot be written in XML".into()
+        }]
+    );
+}
+
+// --- hostile input
+
+/// Reads `text` with the order profile, expecting one well-formedness
+/// violation; returns its message and how long it took.
+fn hostile(text: &str, limits: &XmlLimits) -> (String, std::time::Duration) {
+    let profile = order();
+    let started = std::time::Instant::now();
+    let result = profile.read(text, limits);
+    let elapsed = started.elapsed();
+    match result {
+        Ok(_) => panic!("hostile input accepted"),
+        Err(violations) => {
+            assert_eq!(violations.len(), 1, "{violations:?}");
+            assert_eq!(violations[0].path, "");
+            (violations[0].message.clone(), elapsed)
+        }
+    }
+}
+
+#[test]
+fn attack_documents_stay_errors_and_are_fast() {
+    let budget = std::time::Duration::from_secs(2);
+    let laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n]>\n<Order xmlns=\"urn:example:order\">&lol3;</Order>";
+    let (message, elapsed) = hostile(laughs, &limits());
+    assert_eq!(message, "DOCTYPE is not allowed at line 2 column 1");
+    assert!(elapsed < budget);
+
+    let external = "<?xml version=\"1.0\"?><!DOCTYPE Order [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><Order xmlns=\"urn:example:order\"><Id>&xxe;</Id></Order>";
+    let (message, _) = hostile(external, &limits());
+    assert_eq!(message, "DOCTYPE is not allowed at line 1 column 22");
+    let (message, _) = hostile(
+        "<Order xmlns=\"urn:example:order\"><Id>&xxe;</Id></Order>",
+        &limits(),
+    );
+    assert!(message.starts_with("unknown entity `&xxe;`"), "{message}");
+
+    let depth = 20_000;
+    let deep = format!("{}{}", "<Order>".repeat(depth), "</Order>".repeat(depth));
+    let (message, elapsed) = hostile(&deep, &limits());
+    assert_eq!(
+        message,
+        "nesting deeper than 64 elements at line 1 column 449"
+    );
+    assert!(elapsed < budget);
+    // With the limit raised, the reader itself stays iterative: the
+    // unexpected subtree is skipped without recursion.
+    let raised = XmlLimits::with_depth(depth);
+    let started = std::time::Instant::now();
+    let violations = order().read(&deep, &raised).expect_err("invalid");
+    assert!(started.elapsed() < budget);
+    assert_eq!(violations.len(), 1, "{violations:?}");
+
+    let attributes: String = (0..100_000).map(|i| format!(" a{i}=\"{i}\"")).collect();
+    let (message, elapsed) = hostile(&format!("<Order{attributes}/>"), &limits());
+    assert_eq!(
+        message,
+        "more than 256 attributes on one element at line 1 column 2604"
+    );
+    assert!(elapsed < budget);
+
+    let name = "N".repeat(100 * 1024);
+    let (message, elapsed) = hostile(&format!("<{name}></{name}>"), &limits());
+    assert!(message.starts_with("element name `NNNN"), "{message}");
+    assert!(
+        message.ends_with("is longer than 1024 bytes at line 1 column 2"),
+        "{message}"
+    );
+    assert!(message.len() < 200);
+    assert!(elapsed < budget);
+}
+
+#[test]
+fn deep_valid_documents_within_the_limit() {
+    // Shape → Group → Shape …: 200 levels, read and written back.
+    let levels = 100;
+    let mut text = String::from(
+        "<Shapes><Settings><Width>1</Width><Height>1</Height></Settings><Label>deep</Label>",
+    );
+    text.push_str(&"<Shape><Group>".repeat(levels));
+    text.push_str("<Shape><Circle r=\"1\"/></Shape>");
+    text.push_str(&"</Group></Shape>".repeat(levels));
+    text.push_str("</Shapes>");
+    let profile = shapes();
+    let deep_enough = XmlLimits::with_depth(2 * levels + 10);
+    let read = profile.read(&text, &deep_enough).expect("valid");
+    let written = profile.write(&read).expect("valid");
+    assert!(profile.read(&written, &deep_enough).is_ok());
+    assert!(profile.read(&text, &limits()).is_err());
+
+    // Written values are bounded too, so a runaway template cannot exhaust the stack.
+    let mut deep = value(r#"{"Circle": {"@r": 1}}"#);
+    for _ in 0..200 {
+        deep = Value::from_pairs([("Group", Value::from_pairs([("Shape", deep)]))]);
+    }
+    let document = Value::from_pairs([(
+        "Shapes",
+        Value::from_pairs([
+            ("Settings", value(r#"{"Width": 1, "Height": 1}"#)),
+            ("Label", Value::from("deep")),
+            ("Shape", deep),
+        ]),
+    )]);
+    let violations = profile.write(&document).expect_err("too deep");
+    assert_eq!(violations.len(), 1);
+    assert_eq!(
+        violations[0].message,
+        format!("nesting deeper than {} elements", write::MAX_DEPTH)
+    );
+}
+
+// --- properties
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Random choices for the generator; running out means "the first
+    /// choice", so shrinking the tape shrinks the value.
+    struct Tape<'t> {
+        choices: &'t [u32],
+        at: usize,
+    }
+
+    impl Tape<'_> {
+        fn pick(&mut self, n: usize) -> usize {
+            let choice = self.choices.get(self.at).copied().unwrap_or(0);
+            self.at += 1;
+            if n == 0 { 0 } else { choice as usize % n }
+        }
+
+        /// True about once in `n` draws.
+        fn one_in(&mut self, n: usize) -> bool {
+            self.pick(n) == n - 1
+        }
+    }
+
+    /// Builds values shaped by a profile: mostly valid, with `mischief`
+    /// turning on missing and extra keys, wrong counts and bad leaves.
+    struct Generator<'p, 't> {
+        profile: &'p XmlProfile,
+        tape: Tape<'t>,
+        mischief: bool,
+    }
+
+    impl Generator<'_, '_> {
+        fn document(&mut self) -> Value {
+            let root = self.profile.root_ref();
+            let value = self.element(root, 0);
+            Value::from_pairs([(self.profile.root().name(), value)])
+        }
+
+        fn element(&mut self, id: ElementRef, depth: usize) -> Value {
+            match self.profile.element(id).type_ref() {
+                TypeRef::Simple(simple) => self.leaf(simple),
+                TypeRef::Complex(complex) => self.complex(complex, depth),
+            }
+        }
+
+        fn complex(&mut self, id: ComplexTypeRef, depth: usize) -> Value {
+            let complex = self.profile.complex_type(id);
+            let mut pairs: Vec<(String, Value)> = Vec::new();
+            for attribute in complex.attributes() {
+                let skip = if attribute.is_required() {
+                    self.mischief && self.tape.one_in(20)
+                } else {
+                    self.tape.one_in(2)
+                };
+                if !skip {
+                    pairs.push((
+                        format!("@{}", attribute.name()),
+                        self.leaf(attribute.type_ref()),
+                    ));
+                }
+            }
+            match complex.content() {
+                Content::Empty => {}
+                Content::Simple(simple) => pairs.push(("#text".to_owned(), self.leaf(*simple))),
+                Content::Elements(particle) => {
+                    let mut children: Vec<(String, Vec<Value>)> = Vec::new();
+                    self.particle(particle, depth, &mut children);
+                    for (name, items) in children {
+                        let repeats = complex
+                            .child_keys
+                            .iter()
+                            .any(|k| k.local == name && k.repeats);
+                        let value = if !repeats && items.len() == 1 && !self.tape.one_in(8) {
+                            items.into_iter().next().unwrap_or_default()
+                        } else if repeats && items.len() == 1 && self.tape.one_in(4) {
+                            // A single value for a repeating element is one occurrence.
+                            items.into_iter().next().unwrap_or_default()
+                        } else {
+                            Value::from(items)
+                        };
+                        pairs.push((name, value));
+                    }
+                    // Repeating elements that did not occur, as read gives them.
+                    for key in &complex.child_keys {
+                        if key.repeats
+                            && !pairs.iter().any(|(n, _)| *n == key.local)
+                            && self.tape.one_in(2)
+                        {
+                            pairs.push((key.local.clone(), Value::from(Vec::<Value>::new())));
+                        }
+                    }
+                }
+            }
+            if self.mischief && self.tape.one_in(25) {
+                pairs.push(("Bogus".to_owned(), Value::from("x")));
+            }
+            if self.mischief && self.tape.one_in(40) {
+                pairs.push(("@bogus".to_owned(), Value::from("x")));
+            }
+            // Map order must not matter.
+            if self.tape.one_in(3) {
+                pairs.reverse();
+            }
+            Value::from_pairs(pairs.into_iter().map(|(k, v)| (Value::from(k), v)))
+        }
+
+        fn particle(
+            &mut self,
+            particle: &Particle,
+            depth: usize,
+            out: &mut Vec<(String, Vec<Value>)>,
+        ) {
+            let min = particle.min_occurs();
+            let max = match particle.max_occurs() {
+                MaxOccurs::Bounded(max) => max.min(min + 3),
+                MaxOccurs::Unbounded => min + 3,
+            };
+            let mut count = if depth > 4 {
+                min
+            } else {
+                min + self.tape.pick((max - min + 1) as usize) as u32
+            };
+            if self.mischief && self.tape.one_in(30) {
+                count = if self.tape.one_in(2) {
+                    min.saturating_sub(1)
+                } else {
+                    count + 1
+                };
+            }
+            for _ in 0..count {
+                match particle.term() {
+                    Term::Element(id) => {
+                        let value = self.element(*id, depth + 1);
+                        let name = self.profile.element(*id).name().to_owned();
+                        match out.iter_mut().find(|(n, _)| *n == name) {
+                            Some((_, items)) => items.push(value),
+                            None => out.push((name, vec![value])),
+                        }
+                    }
+                    Term::Sequence(children) | Term::All(children) => {
+                        for child in children {
+                            self.particle(child, depth, out);
+                        }
+                    }
+                    Term::Choice(children) => {
+                        let first = if depth > 4 {
+                            0
+                        } else {
+                            self.tape.pick(children.len())
+                        };
+                        if let Some(child) = children.get(first) {
+                            self.particle(child, depth, out);
+                        }
+                        if self.mischief && self.tape.one_in(30) {
+                            let second = self.tape.pick(children.len());
+                            if let Some(child) = children.get(second) {
+                                self.particle(child, depth, out);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// A leaf for a simple type: mostly one that passes its checks.
+        fn leaf(&mut self, simple: SimpleTypeRef) -> Value {
+            let candidates = candidates(self.profile.simple_type(simple).builtin());
+            let valid: Vec<&(Value, String)> = candidates
+                .iter()
+                .filter(|(_, lexical)| {
+                    self.profile.check_simple(simple, lexical).is_ok()
+                        && lexical.chars().all(crate::doc::xml::is_xml_char)
+                })
+                .collect();
+            let wild = self.mischief && self.tape.one_in(10) || valid.is_empty();
+            if wild {
+                candidates[self.tape.pick(candidates.len())].0.clone()
+            } else {
+                valid[self.tape.pick(valid.len())].0.clone()
+            }
+        }
+    }
+
+    /// Values for a built-in type, with the text `write` makes of each.
+    fn candidates(builtin: BuiltIn) -> Vec<(Value, String)> {
+        let text = |s: &str| (Value::from(s), s.to_owned());
+        let mut out: Vec<(Value, String)> = match builtin {
+            BuiltIn::String | BuiltIn::AnyUri => [
+                "",
+                "x",
+                "AB-12345",
+                "ZZ-00000001",
+                "ABC-1",
+                "XYZ-987",
+                "GIFT",
+                "1234567812345678",
+                "web",
+                "partner api",
+                "EUR",
+                "USD",
+                "a<b&c>\"'",
+                " spaced  out ",
+                "tab\there",
+                "line\nbreak",
+                "cr\rlf",
+                "é€😀",
+                "http://example.com/a?b=c",
+                "\u{1}",
+            ]
+            .map(text)
+            .to_vec(),
+            BuiltIn::Int | BuiltIn::Integer | BuiltIn::Long => vec![
+                (Value::from(0), "0".into()),
+                (Value::from(1), "1".into()),
+                (Value::from(-5), "-5".into()),
+                (Value::from(1000), "1000".into()),
+                (Value::from(1001), "1001".into()),
+                (Value::from(i64::from(i32::MAX)), i32::MAX.to_string()),
+                (Value::from(i64::MAX), i64::MAX.to_string()),
+                (Value::from(3.0), "3".into()),
+                (Value::from(2.5), "2.5".into()),
+                text("42"),
+                text(" +7 "),
+                text("abc"),
+            ],
+            BuiltIn::Decimal => vec![
+                (Value::from(0.0), "0".into()),
+                (Value::from(12.5), "12.5".into()),
+                (Value::from(37.25), "37.25".into()),
+                (Value::from(-1.0), "-1".into()),
+                (Value::from(0.001), "0.001".into()),
+                (Value::from(7), "7".into()),
+                text("12.50"),
+                text("1e3"),
+            ],
+            BuiltIn::Double => vec![
+                (Value::from(1.5), "1.5".into()),
+                (Value::from(0.5), "0.5".into()),
+                (Value::from(-0.25), "-0.25".into()),
+                (Value::from(1e300), "1e300".into()),
+                (Value::from(f64::INFINITY), "INF".into()),
+                (Value::from(3), "3.0".into()),
+                text("1E3"),
+                text("inf"),
+            ],
+            BuiltIn::Boolean => vec![
+                (Value::from(true), "true".into()),
+                (Value::from(false), "false".into()),
+                text("1"),
+                text(" false "),
+                // Numbers are refused for booleans, whatever their text.
+                (Value::from(1), "\u{1}".into()),
+                text("yes"),
+            ],
+            BuiltIn::Date => [
+                "2024-02-29",
+                "2024-01-01Z",
+                " 1999-12-31+01:00 ",
+                "2023-02-29",
+                "2024-1-1",
+            ]
+            .map(text)
+            .to_vec(),
+            BuiltIn::DateTime => [
+                "2024-05-01T10:30:00Z",
+                "2024-05-01T10:30:00.25",
+                "2024-05-01 10:30",
+            ]
+            .map(text)
+            .to_vec(),
+            BuiltIn::Time => ["12:00:00", "24:00:00", "23:59:59.5-05:00", "25:00:00"]
+                .map(text)
+                .to_vec(),
+            BuiltIn::Base64Binary => ["", "QUJD", "QUI=", "QU JD", "Q"].map(text).to_vec(),
+        };
+        // Values of the wrong kind for any type, never picked as valid.
+        out.push((Value::from(vec![Value::from(1)]), "\u{1}".into()));
+        out.push((Value::from_pairs([("k", 1)]), "\u{1}".into()));
+        out
+    }
+
+    /// Whether `read` (what came back) holds the same data as `written`
+    /// (what was given), allowing for the documented normalisations:
+    /// absent and none are one, a single value and a list of one are one
+    /// occurrence, numbers and booleans may be given as text, leaves
+    /// are whitespace-processed by type, and plain values for simple
+    /// content are its `#text`.
+    fn same(read: &Value, written: &Value) -> Result<(), String> {
+        let mismatch = || Err(format!("read {read:?}, written {written:?}"));
+        match (read.kind(), written.kind()) {
+            (ValueKind::Map, ValueKind::Map) => {
+                let keys = |v: &Value| -> Vec<Value> {
+                    v.try_iter().map(|keys| keys.collect()).unwrap_or_default()
+                };
+                let present = |v: &Value, k: &Value| {
+                    v.get_item(k)
+                        .ok()
+                        .filter(|x| !x.is_none() && !x.is_undefined())
+                };
+                for key in keys(read) {
+                    let r = present(read, &key).unwrap_or_default();
+                    match present(written, &key) {
+                        Some(w) => same(&r, &w)?,
+                        None if r.kind() == ValueKind::Seq && r.len() == Some(0) => {}
+                        None => return Err(format!("read has {key} = {r:?}, not written")),
+                    }
+                }
+                for key in keys(written) {
+                    if let Some(w) = present(written, &key)
+                        && present(read, &key).is_none()
+                        && !(w.kind() == ValueKind::Seq && w.len() == Some(0))
+                    {
+                        return Err(format!("written {key} = {w:?} did not come back"));
+                    }
+                }
+                Ok(())
+            }
+            (ValueKind::Seq, ValueKind::Seq) => {
+                let r: Vec<Value> = read.try_iter().map(|i| i.collect()).unwrap_or_default();
+                let w: Vec<Value> = written.try_iter().map(|i| i.collect()).unwrap_or_default();
+                if r.len() != w.len() {
+                    return mismatch();
+                }
+                r.iter().zip(&w).try_for_each(|(r, w)| same(r, w))
+            }
+            (ValueKind::Seq, _) if read.len() == Some(1) => {
+                same(&read.get_item(&Value::from(0)).unwrap_or_default(), written)
+            }
+            (_, ValueKind::Seq) if written.len() == Some(1) => {
+                same(read, &written.get_item(&Value::from(0)).unwrap_or_default())
+            }
+            (ValueKind::Map, _) => {
+                let text = read.get_attr("#text").unwrap_or_default();
+                if read.len() == Some(1) && !text.is_undefined() {
+                    same(&text, written)
+                } else if written.as_str() == Some("") && read.len() == Some(0) {
+                    Ok(())
+                } else {
+                    mismatch()
+                }
+            }
+            _ if leaf_same(read, written) => Ok(()),
+            _ => mismatch(),
+        }
+    }
+
+    fn leaf_same(read: &Value, written: &Value) -> bool {
+        if read == written {
+            return true;
+        }
+        let number = |v: &Value| -> Option<f64> {
+            match v.kind() {
+                ValueKind::Number => f64::try_from(v.clone()).ok(),
+                ValueKind::String => {
+                    let s = v.as_str()?.trim();
+                    match s {
+                        "INF" => Some(f64::INFINITY),
+                        "-INF" => Some(f64::NEG_INFINITY),
+                        _ => s.parse().ok(),
+                    }
+                }
+                _ => None,
+            }
+        };
+        match read.kind() {
+            ValueKind::Number => number(read).is_some() && number(read) == number(written),
+            ValueKind::Bool => {
+                let truth = match written.kind() {
+                    ValueKind::Bool => Some(written.is_true()),
+                    _ => match written.as_str().map(str::trim) {
+                        Some("true" | "1") => Some(true),
+                        Some("false" | "0") => Some(false),
+                        _ => None,
+                    },
+                };
+                truth == Some(read.is_true())
+            }
+            ValueKind::String => {
+                let r = read.as_str().unwrap_or_default();
+                match written.kind() {
+                    ValueKind::String => {
+                        let w = written.as_str().unwrap_or_default();
+                        r == w || r == w.split_whitespace().collect::<Vec<_>>().join(" ")
+                    }
+                    ValueKind::Bool => r == if written.is_true() { "true" } else { "false" },
+                    ValueKind::Number => {
+                        r.parse::<f64>().ok() == f64::try_from(written.clone()).ok()
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    use minijinja::value::ValueKind;
+
+    /// The fixture profiles, compiled once for all cases.
+    fn profiles() -> &'static [Arc<XmlProfile>] {
+        static PROFILES: std::sync::LazyLock<Vec<Arc<XmlProfile>>> =
+            std::sync::LazyLock::new(|| vec![order(), shapes(), envelope(), note()]);
+        &PROFILES
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever `write` accepts, `read` accepts and gives back.
+        #[test]
+        fn write_then_read_gives_the_value_back(
+            which in 0usize..4,
+            mischief in any::<bool>(),
+            choices in prop::collection::vec(any::<u32>(), 0..400),
+        ) {
+            let profile = &profiles()[which];
+            let mut generator = Generator { profile, tape: Tape { choices: &choices, at: 0 }, mischief };
+            let written = generator.document();
+            match profile.write(&written) {
+                Err(violations) => prop_assert!(!violations.is_empty()),
+                Ok(text) => {
+                    let read = profile.read(&text, &limits());
+                    prop_assert!(read.is_ok(), "{text}\n{:?}", read);
+                    let read = read.unwrap_or_default();
+                    let outcome = same(&read, &written);
+                    prop_assert!(outcome.is_ok(), "{:?}\n{text}", outcome);
+                }
+            }
+        }
+
+        /// Values built from the profile without mischief are written.
+        #[test]
+        fn valid_values_are_written(
+            which in 0usize..4,
+            choices in prop::collection::vec(any::<u32>(), 0..400),
+        ) {
+            let profile = &profiles()[which];
+            let mut generator = Generator { profile, tape: Tape { choices: &choices, at: 0 }, mischief: false };
+            let written = generator.document();
+            let outcome = profile.write(&written);
+            prop_assert!(outcome.is_ok(), "{:?}\n{written:?}", outcome);
+        }
+
+        /// Reading never panics, whatever the text.
+        #[test]
+        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..4) {
+            let profile = &profiles()[which];
+            let _ = profile.read(&text, &limits());
+        }
+    }
+
+    /// Random schemas made of XSD elements and attributes, nested: mostly
+    /// nonsense, much of it well-formed.
+    fn schema_text() -> impl Strategy<Value = String> {
+        let names = vec![
+            "element",
+            "complexType",
+            "simpleType",
+            "sequence",
+            "choice",
+            "all",
+            "attribute",
+            "restriction",
+            "extension",
+            "simpleContent",
+            "enumeration",
+            "pattern",
+            "minInclusive",
+            "maxLength",
+            "length",
+            "whiteSpace",
+            "include",
+            "import",
+            "annotation",
+            "group",
+            "any",
+        ];
+        let attributes = vec![
+            " name=\"a\"",
+            " name=\"b\"",
+            " name=\"T\"",
+            " type=\"xs:int\"",
+            " type=\"T\"",
+            " type=\"xs:token\"",
+            " ref=\"a\"",
+            " base=\"xs:string\"",
+            " base=\"T\"",
+            " base=\"xs:decimal\"",
+            " minOccurs=\"0\"",
+            " minOccurs=\"2\"",
+            " maxOccurs=\"unbounded\"",
+            " maxOccurs=\"0\"",
+            " value=\"[a-z\"",
+            " value=\"5\"",
+            " value=\"\\d+\"",
+            " schemaLocation=\"other.xsd\"",
+            " schemaLocation=\"test.xsd\"",
+            " use=\"required\"",
+            " namespace=\"urn:o\"",
+            " form=\"qualified\"",
+        ];
+        let leaf = (
+            prop::sample::select(names.clone()),
+            prop::sample::subsequence(attributes.clone(), 0..4),
+        )
+            .prop_map(|(name, attrs)| format!("<xs:{name}{}/>", attrs.concat()));
+        let tree = leaf.prop_recursive(5, 60, 6, move |inner| {
+            (
+                prop::sample::select(names.clone()),
+                prop::sample::subsequence(attributes.clone(), 0..4),
+                prop::collection::vec(inner, 0..6),
+            )
+                .prop_map(|(name, attrs, children)| {
+                    format!(
+                        "<xs:{name}{}>{}</xs:{name}>",
+                        attrs.concat(),
+                        children.concat()
+                    )
+                })
+        });
+        (prop::collection::vec(tree, 0..6), any::<bool>()).prop_map(|(trees, namespaced)| {
+            let target = if namespaced {
+                " targetNamespace=\"urn:t\" xmlns=\"urn:t\" elementFormDefault=\"qualified\""
+            } else {
+                ""
+            };
+            format!("<xs:schema {XS}{target}>{}</xs:schema>", trees.concat())
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Compiling never panics, and what compiles can be used.
+        #[test]
+        fn compiling_never_panics(test in schema_text(), other in schema_text()) {
+            let files = [
+                SourceFile::new("profiles/test.xsd", test),
+                SourceFile::new("profiles/other.xsd", other),
+            ];
+            let (profiles, diagnostics) = compile(&files);
+            for (name, profile) in profiles {
+                // A profile is returned only when its file is free of errors.
+                let file = format!("profiles/{name}.xsd");
+                prop_assert!(!diagnostics.iter().any(|d| d.is_error()
+                    && d.location.as_ref().is_some_and(|l| l.file == file)));
+                let _ = profile.to_string();
+                let _ = profile.read("<a><b>5</b></a>", &limits());
+                let _ = profile.write(&value(r#"{"a": {"b": [5, "x"], "@a": 1}}"#));
+            }
+        }
+    }
+
+    /// Strings made of pieces of the fixtures' documents, so that many get past the first tag.
+    fn xmlish() -> impl Strategy<Value = String> {
+        let pieces = vec![
+            "<Order xmlns=\"urn:example:order\" version=\"1\">",
+            "</Order>",
+            "<Lines>",
+            "</Lines>",
+            "<Line>",
+            "</Line>",
+            "<Sku>GIFT</Sku>",
+            "<Qty>",
+            "</Qty>",
+            "3",
+            "x",
+            " ",
+            "<Price currency=\"EUR\">1</Price>",
+            "<Id>AB-1234</Id>",
+            "<Tag>t</Tag>",
+            "<Card/>",
+            "<Shapes>",
+            "</Shapes>",
+            "<Settings>",
+            "</Settings>",
+            "<Width>1</Width>",
+            "<Height>2</Height>",
+            "<Shape>",
+            "</Shape>",
+            "<Group>",
+            "</Group>",
+            "<Circle r=\"1\"/>",
+            "<Mark>m</Mark>",
+            "<Label>l</Label>",
+            "<From>10:00:00</From>",
+            "<To>11:00:00</To>",
+            "<m:Envelope xmlns:m=\"urn:example:main\">",
+            "</m:Envelope>",
+            "<Header>",
+            "</Header>",
+            "<Note xmlns=\"urn:example:default\">",
+            "</Note>",
+            "<To>a</To>",
+            "<Body>b</Body>",
+            "<Reply>",
+            "</Reply>",
+            "&amp;",
+            "&#65;",
+            "<![CDATA[x]]>",
+            "<!-- c -->",
+            "<",
+            ">",
+            "/",
+            "\"",
+            "=",
+            "<!DOCTYPE x>",
+            "xmlns:q=\"u\"",
+            "<q:x>",
+            "</q:x>",
+            "xsi:type=\"x\"",
+        ];
+        prop::collection::vec(prop::sample::select(pieces), 0..30).prop_map(|v| v.concat())
+    }
+}
+
+// --- compiling: more diagnostics
+
+fn compile_texts(files: &[(&str, &str)]) -> (Vec<String>, String) {
+    let sources: Vec<Arc<SourceFile>> = files
+        .iter()
+        .map(|(path, text)| SourceFile::new(*path, (*text).to_owned()))
+        .collect();
+    let (profiles, diagnostics) = compile(&sources);
+    (
+        profiles.into_iter().map(|(name, _)| name).collect(),
+        diagnostics.render(),
+    )
+}
+
+const XS: &str = r#"xmlns:xs="http://www.w3.org/2001/XMLSchema""#;
+
+#[test]
+fn links_between_files_are_checked() {
+    let a = format!(
+        r#"<xs:schema {XS} targetNamespace="urn:a">
+  <xs:include schemaLocation="b.xsd"/>
+  <xs:include schemaLocation="c.xsd"/>
+  <xs:include schemaLocation="sub/../a.xsd" namespace="urn:a"/>
+  <xs:import namespace="urn:a" schemaLocation="d.xsd"/>
+  <xs:import namespace="urn:z" schemaLocation="b.xsd"/>
+  <xs:import namespace="urn:b"/>
+  <xs:include schemaLocation="../../etc/passwd"/>
+  <xs:include schemaLocation="https://example.com/x.xsd"/>
+  <xs:element name="A" type="xs:string"/>
+</xs:schema>"#
+    );
+    let b = format!(
+        r#"<xs:schema {XS} targetNamespace="urn:b"><xs:element name="B" type="xs:string"/></xs:schema>"#
+    );
+    let c = format!(r#"<xs:schema {XS}><xs:element name="C" type="xs:string"/></xs:schema>"#);
+    let d = format!(
+        r#"<xs:schema {XS} targetNamespace="urn:a"><xs:element name="D" type="xs:string"/></xs:schema>"#
+    );
+    let (names, rendered) = compile_texts(&[
+        ("profiles/a.xsd", &a),
+        ("profiles/b.xsd", &b),
+        ("profiles/c.xsd", &c),
+        ("profiles/d.xsd", &d),
+        ("profiles/more/b.xsd", &b),
+    ]);
+    assert_eq!(names, ["b", "c", "d"]);
+    insta::assert_snapshot!("link_diagnostics", rendered);
+}
+
+#[test]
+fn names_resolve_across_included_and_imported_files() {
+    let main = format!(
+        r#"<xs:schema {XS} xmlns:a="urn:a" xmlns:t="urn:types" targetNamespace="urn:a" elementFormDefault="qualified">
+  <xs:include schemaLocation="parts/more.xsd"/>
+  <xs:import namespace="urn:types" schemaLocation="parts/types.xsd"/>
+  <xs:element name="Main">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Code" type="t:Code"/>
+        <xs:element ref="a:Extra"/>
+        <xs:element ref="t:Shared" minOccurs="0"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"#
+    );
+    let more = format!(
+        r#"<xs:schema {XS} xmlns:x="urn:a" xmlns:t="urn:types" targetNamespace="urn:a">
+  <xs:import namespace="urn:types" schemaLocation="types.xsd"/>
+  <xs:element name="Extra" type="t:Code"/>
+</xs:schema>"#
+    );
+    let types = format!(
+        r#"<xs:schema {XS} targetNamespace="urn:types">
+  <xs:simpleType name="Code"><xs:restriction base="xs:string"><xs:length value="3"/></xs:restriction></xs:simpleType>
+  <xs:element name="Shared" type="xs:string"/>
+</xs:schema>"#
+    );
+    let files: Vec<Arc<SourceFile>> = [
+        ("profiles/main.xsd", &main),
+        ("profiles/parts/more.xsd", &more),
+        ("profiles/parts/types.xsd", &types),
+    ]
+    .iter()
+    .map(|(path, text)| SourceFile::new(*path, (*text).clone()))
+    .collect();
+    let (profiles, diagnostics) = compile(&files);
+    assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
+    let names: Vec<&str> = profiles.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["main", "more", "types"]);
+    let main = &profiles[0].1;
+    assert_eq!(main.target_namespace(), Some("urn:a"));
+    let text = main
+        .write(&value(
+            r#"{"Main": {"Code": "abc", "Extra": "xyz", "Shared": "s"}}"#,
+        ))
+        .expect("valid");
+    assert_eq!(
+        text,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Main xmlns=\"urn:a\" xmlns:t=\"urn:types\"><Code>abc</Code><Extra>xyz</Extra><t:Shared>s</t:Shared></Main>"
+    );
+    assert_eq!(
+        read_ok(main, &text),
+        "{'Main': {'Code': 'abc', 'Extra': 'xyz', 'Shared': 's'}}"
+    );
+    assert_eq!(
+        read_err(
+            main,
+            "<Main xmlns=\"urn:a\"><Code>abcd</Code><Extra>xyz</Extra></Main>"
+        ),
+        ["/Main/Code: \"abcd\" has 4 characters, expected exactly 3"]
+    );
+}
+
+#[test]
+fn simple_content_extends_simple_content() {
+    let xsd = format!(
+        r#"<xs:schema {XS}>
+  <xs:element name="Amount" type="Taxed"/>
+  <xs:complexType name="Taxed">
+    <xs:simpleContent>
+      <xs:extension base="Money"><xs:attribute name="rate" type="xs:decimal"/></xs:extension>
+    </xs:simpleContent>
+  </xs:complexType>
+  <xs:complexType name="Money">
+    <xs:simpleContent>
+      <xs:extension base="xs:decimal"><xs:attribute name="currency" type="xs:string" use="required"/></xs:extension>
+    </xs:simpleContent>
+  </xs:complexType>
+</xs:schema>"#
+    );
+    let (profile, diagnostics) = compile_one(&xsd);
+    assert!(diagnostics.is_empty(), "{}", diagnostics.render());
+    let profile = profile.expect("compiles");
+    assert_eq!(
+        read_ok(
+            &profile,
+            r#"<Amount rate="0.2" currency="EUR"> 10 </Amount>"#
+        ),
+        "{'Amount': {'@rate': 0.2, '@currency': 'EUR', '#text': 10.0}}"
+    );
+    assert_eq!(
+        read_err(&profile, r#"<Amount rate="x">ten<b/></Amount>"#),
+        [
+            "/Amount/@rate: \"x\" is not a decimal number",
+            "/Amount: missing attribute `currency`",
+            "/Amount/b: no element `b` here: `Amount` holds text only",
+            "/Amount: \"ten\" is not a decimal number",
+        ]
+    );
+    // A plain value is the text of simple content.
+    assert_eq!(
+        profile
+            .write(&value(r#"{"Amount": 5}"#))
+            .map_err(|v| v[0].to_string()),
+        Err("/Amount: missing attribute `currency`".to_owned())
+    );
+}
+
+#[test]
+fn model_and_type_mistakes() {
+    let xsd = format!(
+        r#"<xs:schema {XS}>
+  <xs:element name="Root">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:all><xs:element name="A" type="xs:int"/></xs:all>
+        <xs:choice>
+          <xs:element name="B" type="xs:int"/>
+          <xs:sequence><xs:element name="B" type="xs:string"/></xs:sequence>
+        </xs:choice>
+        <xs:choice/>
+        <xs:element name="C" type="xs:int" maxOccurs="0"/>
+      </xs:sequence>
+      <xs:attribute name="x" type="xs:int"/>
+      <xs:attribute name="x" type="xs:string"/>
+      <xs:attribute name="y" type="Root"/>
+      <xs:attribute name="z"/>
+      <xs:attribute name="w" type="xs:int" use="prohibited"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="Other" type="xs:int" maxOccurs="2"/>
+  <xs:complexType name="Loop1"><xs:simpleContent><xs:extension base="Loop2"/></xs:simpleContent></xs:complexType>
+  <xs:complexType name="Loop2"><xs:simpleContent><xs:extension base="Loop1"/></xs:simpleContent></xs:complexType>
+  <xs:complexType name="Late">
+    <xs:attribute name="a" type="xs:string"/>
+    <xs:sequence/>
+  </xs:complexType>
+  <xs:simpleType name="Facets">
+    <xs:restriction base="xs:string">
+      <xs:length value="3"/>
+      <xs:maxLength value="2"/>
+      <xs:minLength value="-1"/>
+      <xs:whiteSpace value="sometimes"/>
+      <xs:totalDigits value="2"/>
+      <xs:length value="4"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="Looser">
+    <xs:restriction base="xs:int"><xs:whiteSpace value="preserve"/></xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="EnumOutsideBase">
+    <xs:restriction base="Small"><xs:enumeration value="7"/></xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="Small">
+    <xs:restriction base="xs:int"><xs:maxExclusive value="5"/></xs:restriction>
+  </xs:simpleType>
+</xs:schema>"#
+    );
+    let (profile, diagnostics) = compile_one(&xsd);
+    assert!(profile.is_none());
+    insta::assert_snapshot!("model_and_type_mistakes", diagnostics.render());
+}
+
+#[test]
+fn deeply_nested_schemas_compile() {
+    // Nesting is bounded by the schema reader's depth limit (256): each
+    // level here is three elements deep.
+    let levels = 80;
+    let mut xsd = format!("<xs:schema {XS}><xs:element name=\"L0\">");
+    for i in 1..=levels {
+        xsd.push_str(&format!(
+            "<xs:complexType><xs:sequence minOccurs=\"0\"><xs:element name=\"L{i}\">"
+        ));
+    }
+    xsd.push_str("<xs:simpleType><xs:restriction base=\"xs:int\"/></xs:simpleType>");
+    for _ in 1..=levels {
+        xsd.push_str("</xs:element></xs:sequence></xs:complexType>");
+    }
+    xsd.push_str("</xs:element></xs:schema>");
+    let (profile, diagnostics) = compile_one(&xsd);
+    assert!(diagnostics.is_empty(), "{}", diagnostics.render());
+    let profile = profile.expect("compiles");
+    assert!(profile.to_string().lines().count() > 2 * levels);
+    let path: Vec<String> = (0..=levels).map(|i| format!("L{i}")).collect();
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    assert!(profile.element_at(&path).is_some());
+
+    let too_deep = format!("<xs:schema {XS}>{}", "<xs:annotation>".repeat(300));
+    let (_, diagnostics) = compile_one(&too_deep);
+    assert!(
+        diagnostics
+            .render()
+            .contains("nesting deeper than 256 elements")
+    );
+}
+
+/// A rough speed check, not run by default:
+/// `cargo test --release --lib profile::xsd::tests::read_speed -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, run by hand in release mode"]
+fn read_speed() {
+    let profile = order();
+    let lines: String = (1..=8)
+        .map(|i| {
+            format!(
+                "\n    <Line no=\"{i}\">\n      <Sku>ABC-{i}</Sku>\n      <Qty>{i}</Qty>\n      <Price currency=\"EUR\">1{i}.50</Price>\n      <Note>line {i}</Note>\n    </Line>"
+            )
+        })
+        .collect();
+    let text = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Order xmlns=\"urn:example:order\" version=\"2\" channel=\"web\">\n  <Id>AB-12345</Id>\n  <Customer>\n    <Name>Ada Lovelace</Name>\n    <Email>ada@example.com</Email>\n  </Customer>\n  <Lines>{lines}\n  </Lines>\n  <Total>137.50</Total>\n  <Paid>true</Paid>\n  <OrderDate>2024-02-29</OrderDate>\n  <Placed>2024-02-29T10:30:00Z</Placed>\n  <Card>1234567812345678</Card>\n  <Tag>priority</Tag>\n</Order>\n"
+    );
+    assert!(profile.read(&text, &limits()).is_ok());
+    let rounds = 20_000;
+    let measure = |f: &dyn Fn()| {
+        for _ in 0..rounds / 10 {
+            f();
+        }
+        let started = std::time::Instant::now();
+        for _ in 0..rounds {
+            f();
+        }
+        started.elapsed() / rounds
+    };
+    let typed = measure(&|| {
+        let _ = std::hint::black_box(profile.read(std::hint::black_box(&text), &limits()));
+    });
+    let untyped = measure(&|| {
+        let _ = std::hint::black_box(crate::doc::xml::parse(
+            std::hint::black_box(&text),
+            &limits(),
+        ));
+    });
+    let checked = measure(&|| {
+        let _ = std::hint::black_box(crate::doc::xml::check(
+            std::hint::black_box(&text),
+            &limits(),
+        ));
+    });
+    let value = profile.read(&text, &limits()).unwrap_or_default();
+    let written = measure(&|| {
+        let _ = std::hint::black_box(profile.write(std::hint::black_box(&value)));
+    });
+    println!(
+        "{} bytes: read {typed:?}, xml::parse {untyped:?}, xml::check {checked:?}, write {written:?}",
+        text.len()
+    );
+}

@@ -1,0 +1,565 @@
+//! Writing a document from a template value, following the profile.
+//!
+//! The value has `read`'s shape (a map holding the document element; `@name`
+//! keys for attributes, `#text` beside them, lists for repeated elements),
+//! but the profile decides everything about the output: element order is
+//! the content model's, not the map's; names get the profile's namespaces
+//! and prefixes; leaves are written in their type's lexical form and pass
+//! the same checks `read` applies. So whatever `write` returns, `read`
+//! accepts.
+//!
+//! Values are taken leniently where that is unambiguous: a single value
+//! for an element that may repeat is one occurrence (and a list of one for
+//! an element that may not); a string for a number is fine if it spells
+//! one; a plain value for an element with simple content is its `#text`;
+//! an empty string for a complex element is an empty element; `none` (or
+//! undefined) is the same as an absent key. Numbers are refused for
+//! booleans, and non-integral numbers for integer types.
+//!
+//! Each element writes its children by walking its content model with a
+//! queue of values per child name: a particle takes as many as it may
+//! (greedily), a choice takes the alternative whose names have values.
+//! Values left over, alternatives given together, and required elements
+//! or attributes missing are violations, each with its path.
+
+use std::fmt::Write as _;
+
+use minijinja::Value;
+use minijinja::value::ValueKind;
+
+use crate::doc::xml;
+
+use super::model::{
+    ComplexType, Content, ElementDecl, ElementRef, MaxOccurs, Particle, SimpleTypeRef, Term,
+    TypeRef,
+};
+use super::read::names;
+use super::simple::{BuiltIn, number_text};
+use super::{MAX_VIOLATIONS, Violation, XmlProfile};
+
+/// Deepest element nesting `write` produces. Writing recurses once per
+/// element, so this bounds its stack; it is well above the 64 levels
+/// documents are read with by default.
+pub(crate) const MAX_DEPTH: usize = 256;
+
+pub(crate) fn write(
+    profile: &XmlProfile,
+    root: ElementRef,
+    value: &Value,
+) -> Result<String, Vec<Violation>> {
+    let mut writer = Writer {
+        profile,
+        out: String::with_capacity(512),
+        path: String::new(),
+        violations: Vec::new(),
+        depth: 0,
+    };
+    writer
+        .out
+        .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let decl = profile.element(root);
+    if value.kind() != ValueKind::Map {
+        writer.violation_here(format!(
+            "expected a map holding the document element `{}`, found {}",
+            decl.name,
+            kind_name(value)
+        ));
+        return Err(writer.violations);
+    }
+    let mut found = None;
+    for (key, item) in entries(value) {
+        if key == decl.name {
+            found = Some(item);
+        } else {
+            writer.violation(
+                format!("/{key}"),
+                format!("no element `{key}` here, expected `{}`", decl.name),
+            );
+        }
+    }
+    match found {
+        Some(item) => writer.element(decl, &item, None, true),
+        None => writer.violation_here(format!("missing the document element `{}`", decl.name)),
+    }
+    if writer.violations.is_empty() {
+        Ok(writer.out)
+    } else {
+        Err(writer.violations)
+    }
+}
+
+/// A map's entries with string keys; `none` and undefined values count as absent.
+fn entries(value: &Value) -> Vec<(String, Value)> {
+    let Ok(keys) = value.try_iter() else {
+        return Vec::new();
+    };
+    keys.filter_map(|key| {
+        let item = value.get_item(&key).ok()?;
+        if item.is_none() || item.is_undefined() {
+            return None;
+        }
+        let key = match key.as_str() {
+            Some(key) => key.to_owned(),
+            None => key.to_string(),
+        };
+        Some((key, item))
+    })
+    .collect()
+}
+
+fn kind_name(value: &Value) -> &'static str {
+    match value.kind() {
+        ValueKind::Undefined => "an undefined value",
+        ValueKind::None => "none",
+        ValueKind::Bool => "a boolean",
+        ValueKind::Number => "a number",
+        ValueKind::String => "a string",
+        ValueKind::Bytes => "bytes",
+        ValueKind::Seq => "a list",
+        ValueKind::Map => "a map",
+        _ => "an object",
+    }
+}
+
+/// The items given for one child name, consumed in order by the particles using it.
+struct Queue {
+    items: Vec<Value>,
+    next: usize,
+    /// Already reported: leftovers are not reported again.
+    reported: bool,
+}
+
+impl Queue {
+    fn remaining(&self) -> usize {
+        self.items.len() - self.next
+    }
+}
+
+struct Writer<'p> {
+    profile: &'p XmlProfile,
+    out: String,
+    /// The path of the element being written.
+    path: String,
+    violations: Vec<Violation>,
+    /// Elements open.
+    depth: usize,
+}
+
+impl<'p> Writer<'p> {
+    fn violation(&mut self, path: String, message: String) {
+        if self.violations.len() < MAX_VIOLATIONS {
+            self.violations.push(Violation { path, message });
+        }
+    }
+
+    fn violation_here(&mut self, message: String) {
+        self.violation(self.path.clone(), message);
+    }
+
+    fn child_path(&self, name: &str) -> String {
+        format!("{}/{name}", self.path)
+    }
+
+    fn element(&mut self, decl: &'p ElementDecl, value: &Value, index: Option<usize>, root: bool) {
+        if self.depth >= MAX_DEPTH {
+            self.violation_here(format!("nesting deeper than {MAX_DEPTH} elements"));
+            return;
+        }
+        self.depth += 1;
+        let mark = self.path.len();
+        self.path.push('/');
+        self.path.push_str(&decl.name);
+        if let Some(index) = index {
+            let _ = write!(self.path, "[{index}]");
+        }
+        self.out.push('<');
+        self.out.push_str(&decl.written_name);
+        if root {
+            self.out.push_str(&self.profile.declarations);
+        }
+        match decl.type_ref {
+            TypeRef::Simple(simple) => {
+                if let Some(text) = self.leaf(simple, value) {
+                    self.close_with_text(decl, &text);
+                }
+            }
+            TypeRef::Complex(complex) => {
+                let complex = self.profile.complex_type(complex);
+                self.complex(decl, complex, value);
+            }
+        }
+        self.path.truncate(mark);
+        self.depth -= 1;
+    }
+
+    fn close_with_text(&mut self, decl: &ElementDecl, text: &str) {
+        if text.is_empty() {
+            self.out.push_str("/>");
+            return;
+        }
+        self.out.push('>');
+        push_escaped(&mut self.out, text, false);
+        self.out.push_str("</");
+        self.out.push_str(&decl.written_name);
+        self.out.push('>');
+    }
+
+    fn complex(&mut self, decl: &ElementDecl, complex: &'p ComplexType, value: &Value) {
+        let mut given = match value.kind() {
+            ValueKind::Map => entries(value),
+            _ if matches!(complex.content, Content::Simple(_)) => {
+                vec![("#text".to_owned(), value.clone())]
+            }
+            // An empty string stands for an element with nothing in it.
+            ValueKind::String if value.as_str() == Some("") => Vec::new(),
+            _ => {
+                self.violation_here(format!(
+                    "`{}` needs a map, found {}",
+                    decl.name,
+                    kind_name(value)
+                ));
+                return;
+            }
+        };
+        self.attributes(complex, &mut given);
+        match &complex.content {
+            Content::Empty => {
+                self.unknown_keys(decl, &given);
+                self.out.push_str("/>");
+            }
+            Content::Simple(simple) => {
+                let text_value = given
+                    .iter()
+                    .position(|(key, _)| key == "#text")
+                    .map(|i| given.swap_remove(i).1)
+                    .unwrap_or_else(|| Value::from(""));
+                self.unknown_keys(decl, &given);
+                if let Some(text) = self.leaf(*simple, &text_value) {
+                    self.close_with_text(decl, &text);
+                }
+            }
+            Content::Elements(particle) => {
+                let mut queues: Vec<Queue> = complex
+                    .child_keys
+                    .iter()
+                    .map(|_| Queue {
+                        items: Vec::new(),
+                        next: 0,
+                        reported: false,
+                    })
+                    .collect();
+                let mut rest = Vec::new();
+                for (key, item) in given {
+                    match complex.child_keys.iter().position(|k| k.local == key) {
+                        Some(i) => queues[i].items = self.items(&key, item),
+                        None => rest.push((key, item)),
+                    }
+                }
+                self.unknown_keys(decl, &rest);
+                self.out.push('>');
+                self.particle(complex, particle, &mut queues);
+                for (key, queue) in complex.child_keys.iter().zip(&queues) {
+                    if queue.remaining() > 0 && !queue.reported {
+                        self.violation_here(format!(
+                            "too many `{}` elements: {} given, {} fit here",
+                            key.local,
+                            queue.items.len(),
+                            queue.next
+                        ));
+                    }
+                }
+                self.out.push_str("</");
+                self.out.push_str(&decl.written_name);
+                self.out.push('>');
+            }
+        }
+    }
+
+    /// The occurrences a value gives for one child name.
+    fn items(&mut self, key: &str, value: Value) -> Vec<Value> {
+        if !matches!(value.kind(), ValueKind::Seq | ValueKind::Iterable) {
+            return vec![value];
+        }
+        let Ok(items) = value.try_iter() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.enumerate() {
+            if item.is_none() || item.is_undefined() {
+                let path = format!("{}[{}]", self.child_path(key), i + 1);
+                self.violation(path, "an occurrence cannot be none".to_owned());
+            } else {
+                out.push(item);
+            }
+        }
+        out
+    }
+
+    /// Writes the declared attributes and takes their keys out of `given`.
+    fn attributes(&mut self, complex: &ComplexType, given: &mut Vec<(String, Value)>) {
+        for attribute in &complex.attributes {
+            let found = given
+                .iter()
+                .position(|(key, _)| key.strip_prefix('@') == Some(attribute.name.as_str()));
+            let Some(position) = found else {
+                if attribute.required {
+                    self.violation_here(format!("missing attribute `{}`", attribute.name));
+                }
+                continue;
+            };
+            let (_, value) = given.remove(position);
+            let mark = self.path.len();
+            self.path.push_str("/@");
+            self.path.push_str(&attribute.name);
+            let text = self.leaf(attribute.type_ref, &value);
+            self.path.truncate(mark);
+            if let Some(text) = text {
+                self.out.push(' ');
+                self.out.push_str(&attribute.written_name);
+                self.out.push_str("=\"");
+                push_escaped(&mut self.out, &text, true);
+                self.out.push('"');
+            }
+        }
+        given.retain(|(key, _)| {
+            let Some(name) = key.strip_prefix('@') else {
+                return true;
+            };
+            let path = format!("{}/@{name}", self.path);
+            if self.violations.len() < MAX_VIOLATIONS {
+                self.violations.push(Violation {
+                    path,
+                    message: format!("no attribute `{name}` here"),
+                });
+            }
+            false
+        });
+    }
+
+    /// Reports the keys no declaration took.
+    fn unknown_keys(&mut self, decl: &ElementDecl, given: &[(String, Value)]) {
+        for (key, _) in given {
+            if key == "#text" {
+                self.violation_here(format!("text is not allowed in `{}`", decl.name));
+            } else {
+                let path = self.child_path(key);
+                self.violation(path, format!("no element `{key}` here"));
+            }
+        }
+    }
+
+    /// Writes what one particle takes from the queues; returns how many elements.
+    fn particle(
+        &mut self,
+        complex: &'p ComplexType,
+        particle: &'p Particle,
+        queues: &mut [Queue],
+    ) -> usize {
+        match &particle.term {
+            Term::Element(id) => self.element_particle(complex, particle, *id, queues),
+            Term::Sequence(children) | Term::All(children) => {
+                let mut written = 0;
+                let mut occurrence = 0;
+                while particle.max_occurs.allows(occurrence + 1) {
+                    if occurrence >= particle.min_occurs && !has_items(particle, queues) {
+                        break;
+                    }
+                    let before = written;
+                    for child in children {
+                        written += self.particle(complex, child, queues);
+                    }
+                    occurrence += 1;
+                    // An occurrence that took nothing would take nothing again.
+                    if written == before {
+                        break;
+                    }
+                }
+                written
+            }
+            Term::Choice(children) => {
+                let mut written = 0;
+                let mut occurrence = 0;
+                while particle.max_occurs.allows(occurrence + 1) {
+                    let present: Vec<&'p Particle> =
+                        children.iter().filter(|c| has_items(c, queues)).collect();
+                    let Some(&chosen) = present.first() else {
+                        if occurrence < particle.min_occurs && !particle.term_nullable {
+                            let message = format!(
+                                "missing one of {}",
+                                names(&self.profile.elements, &particle.first)
+                            );
+                            self.violation_here(message);
+                        }
+                        break;
+                    };
+                    if present.len() > 1 && particle.max_occurs == MaxOccurs::Bounded(1) {
+                        let mut given = Vec::new();
+                        for alternative in &present {
+                            present_elements(alternative, queues, &mut given);
+                        }
+                        for alternative in &present {
+                            mark_reported(alternative, queues);
+                        }
+                        let message = format!(
+                            "only one of {} may be given",
+                            names(&self.profile.elements, &given)
+                        );
+                        self.violation_here(message);
+                        break;
+                    }
+                    let taken = self.particle(complex, chosen, queues);
+                    written += taken;
+                    occurrence += 1;
+                    if taken == 0 {
+                        break;
+                    }
+                }
+                written
+            }
+        }
+    }
+
+    fn element_particle(
+        &mut self,
+        complex: &'p ComplexType,
+        particle: &'p Particle,
+        id: ElementRef,
+        queues: &mut [Queue],
+    ) -> usize {
+        let key = particle.key as usize;
+        let Some(queue) = queues.get(key) else {
+            return 0;
+        };
+        let take = match particle.max_occurs {
+            MaxOccurs::Bounded(max) => queue.remaining().min(max as usize),
+            MaxOccurs::Unbounded => queue.remaining(),
+        };
+        let decl = self.profile.element(id);
+        if take < particle.min_occurs as usize && !queue.reported {
+            let message = if take == 0 {
+                format!("missing element `{}`", decl.name)
+            } else {
+                format!(
+                    "`{}` occurs {take} times, at least {} expected",
+                    decl.name, particle.min_occurs
+                )
+            };
+            self.violation_here(message);
+        }
+        let repeats = complex
+            .child_keys
+            .get(key)
+            .is_some_and(|child| child.repeats);
+        for _ in 0..take {
+            let queue = &mut queues[key];
+            let item = queue.items[queue.next].clone();
+            queue.next += 1;
+            let index = repeats.then_some(queue.next);
+            self.element(decl, &item, index, false);
+        }
+        take
+    }
+
+    /// A leaf's text in its type's lexical form, checked as `read` checks it.
+    fn leaf(&mut self, simple: SimpleTypeRef, value: &Value) -> Option<String> {
+        let builtin = self.profile.simple_type(simple).builtin;
+        let raw = match value.kind() {
+            ValueKind::String => value.as_str().unwrap_or_default().to_owned(),
+            ValueKind::Number if builtin == BuiltIn::Boolean => {
+                self.violation_here(format!("expected true or false, found {value}"));
+                return None;
+            }
+            ValueKind::Number => match number_text(builtin, value) {
+                Ok(text) => text,
+                Err(message) => {
+                    self.violation_here(message);
+                    return None;
+                }
+            },
+            ValueKind::Bool => if value.is_true() { "true" } else { "false" }.to_owned(),
+            _ => {
+                self.violation_here(format!(
+                    "expected a value of type xs:{}, found {}",
+                    builtin.name(),
+                    kind_name(value)
+                ));
+                return None;
+            }
+        };
+        if let Some(c) = raw.chars().find(|&c| !xml::is_xml_char(c)) {
+            self.violation_here(format!(
+                "character U+{:04X} cannot be written in XML",
+                u32::from(c)
+            ));
+            return None;
+        }
+        match self.profile.check_simple(simple, &raw) {
+            Ok((text, _)) => Some(text.into_owned()),
+            Err(message) => {
+                self.violation_here(message);
+                None
+            }
+        }
+    }
+}
+
+/// Whether any element below the particle still has items to write.
+fn has_items(particle: &Particle, queues: &[Queue]) -> bool {
+    match &particle.term {
+        Term::Element(_) => queues
+            .get(particle.key as usize)
+            .is_some_and(|q| q.remaining() > 0),
+        Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
+            children.iter().any(|c| has_items(c, queues))
+        }
+    }
+}
+
+fn present_elements(particle: &Particle, queues: &[Queue], out: &mut Vec<ElementRef>) {
+    match &particle.term {
+        Term::Element(id) => {
+            if has_items(particle, queues) && !out.contains(id) {
+                out.push(*id);
+            }
+        }
+        Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
+            for child in children {
+                present_elements(child, queues, out);
+            }
+        }
+    }
+}
+
+fn mark_reported(particle: &Particle, queues: &mut [Queue]) {
+    match &particle.term {
+        Term::Element(_) => {
+            if let Some(queue) = queues.get_mut(particle.key as usize) {
+                queue.reported = true;
+            }
+        }
+        Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
+            for child in children {
+                mark_reported(child, queues);
+            }
+        }
+    }
+}
+
+/// Escapes text for content or an attribute value, so that it reads back
+/// as written: line ends would be normalized, and in attributes tabs and
+/// line feeds would become spaces, unless written as references.
+fn push_escaped(out: &mut String, text: &str, attribute: bool) {
+    let escaped = xml::escape(text);
+    let special = |c: char| c == '\r' || attribute && (c == '\n' || c == '\t');
+    if !escaped.contains(special) {
+        out.push_str(&escaped);
+        return;
+    }
+    for c in escaped.chars() {
+        if special(c) {
+            let _ = write!(out, "&#{};", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+}
