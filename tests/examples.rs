@@ -126,3 +126,105 @@ async fn order_desk() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn xml_json_bridge() {
+    let root = repo_root().join("examples/xml-json-bridge");
+    let server = Server::start(&root);
+    let http = client();
+    let sample = |name: &str| std::fs::read_to_string(root.join("samples").join(name)).unwrap();
+
+    // XML to JSON, typed by the XSD.
+    let response = http
+        .post(server.url("/ws/rest/customers/to-json"))
+        .header("content-type", "application/xml")
+        .body(sample("customer.xml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let customer: Value = response.json().await.unwrap();
+    let expected: Value = serde_json::from_str(&sample("customer.json")).unwrap();
+    assert_eq!(customer, expected);
+
+    // JSON to XML, ordered and namespaced by the XSD; and back to the same JSON.
+    let response = http
+        .post(server.url("/ws/rest/customers/to-xml"))
+        .header("content-type", "application/json")
+        .body(sample("customer.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "application/xml");
+    let xml = response.text().await.unwrap();
+    assert!(
+        xml.contains(
+            r#"<Customer xmlns="urn:example:crm" id="1042"><Name>Ada Lovelace</Name><Email>"#
+        ),
+        "{xml}"
+    );
+    let back: Value = http
+        .post(server.url("/ws/rest/customers/to-json"))
+        .header("content-type", "application/xml")
+        .body(xml)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(back, expected);
+
+    // Five customers, two per page, over three pages.
+    let mut response = http
+        .post(server.url("/ws/simple/queryCustomer"))
+        .header("content-type", "application/json")
+        .body(sample("customers.json"))
+        .send()
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        let link = response.headers().get("link").map(|l| {
+            l.to_str()
+                .unwrap()
+                .trim_start_matches('<')
+                .split('>')
+                .next()
+                .unwrap()
+                .to_owned()
+        });
+        let body = response.text().await.unwrap();
+        assert!(body.contains("<CustomerList"), "{body}");
+        ids.extend(
+            body.match_indices(" id=\"")
+                .map(|(at, _)| body[at + 5..].split('"').next().unwrap().to_owned()),
+        );
+        let Some(link) = link else { break };
+        assert!(pages < 5, "the pages end");
+        response = http.get(server.url(&link)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(ids, ["1", "2", "3", "4", "5"]);
+
+    // Every violation of a bad customer, with its path.
+    let response = http
+        .post(server.url("/ws/rest/customers/to-json"))
+        .header("content-type", "application/xml")
+        .body(r#"<Customer xmlns="urn:example:crm" id="x"><Name>A</Name><Email>no-at-sign</Email></Customer>"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let text = response.text().await.unwrap();
+    for path in [
+        "<path>/Customer/@id</path>",
+        "<path>/Customer/Email</path>",
+        "<path>/Customer</path>",
+    ] {
+        assert!(text.contains(path), "{path} in {text}");
+    }
+}
