@@ -697,22 +697,35 @@ impl<'a> Scanner<'a> {
 /// tab, line feed and carriage return, and the noncharacters U+FFFE and U+FFFF.
 fn check_characters(body: &str) -> Result<(), Fail> {
     let bytes = body.as_bytes();
-    for (i, &byte) in bytes.iter().enumerate() {
-        let bad = match byte {
-            b'\t' | b'\n' | b'\r' => false,
-            0..=0x1F => true,
-            // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
-            0xEF => {
-                bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF))
+    // Nearly every byte is printable: test a block at a time (the compiler
+    // turns this into vector code), and look closer only at a block that
+    // holds a control byte or the lead byte of U+FFFE/U+FFFF.
+    const BLOCK: usize = 64;
+    for (block, chunk) in bytes.chunks(BLOCK).enumerate() {
+        let suspect = chunk
+            .iter()
+            .fold(false, |acc, &b| acc | (b < 0x20) | (b == 0xEF));
+        if !suspect {
+            continue;
+        }
+        for (offset, &byte) in chunk.iter().enumerate() {
+            let i = block * BLOCK + offset;
+            let bad = match byte {
+                b'\t' | b'\n' | b'\r' => false,
+                0..=0x1F => true,
+                // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
+                0xEF => {
+                    bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF))
+                }
+                _ => false,
+            };
+            if bad {
+                let code = body
+                    .get(i..)
+                    .and_then(|rest| rest.chars().next())
+                    .map_or(0, u32::from);
+                return fail(i, format!("character U+{code:04X} is not allowed in XML"));
             }
-            _ => false,
-        };
-        if bad {
-            let code = body
-                .get(i..)
-                .and_then(|rest| rest.chars().next())
-                .map_or(0, u32::from);
-            return fail(i, format!("character U+{code:04X} is not allowed in XML"));
         }
     }
     Ok(())
@@ -977,6 +990,9 @@ pub(crate) fn is_xml_char(c: char) -> bool {
 }
 
 pub(crate) fn is_name_start_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic() || c == '_' || c == ':';
+    }
     matches!(c,
         ':' | 'A'..='Z' | '_' | 'a'..='z'
         | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
@@ -986,6 +1002,9 @@ pub(crate) fn is_name_start_char(c: char) -> bool {
 }
 
 pub(crate) fn is_name_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.');
+    }
     is_name_start_char(c)
         || matches!(c,
             '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
@@ -993,7 +1012,17 @@ pub(crate) fn is_name_char(c: char) -> bool {
 
 /// The longest start of `text` made of name characters (colons included).
 fn leading_name(text: &str) -> &str {
-    let end = text.find(|c| !is_name_char(c)).unwrap_or(text.len());
+    // Names are nearly always ASCII: scan bytes, and fall back to chars at the first other byte.
+    let ascii = text
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.')))
+        .unwrap_or(text.len());
+    if text.as_bytes().get(ascii).is_none_or(|b| b.is_ascii()) {
+        return &text[..ascii];
+    }
+    let end = text[ascii..]
+        .find(|c| !is_name_char(c))
+        .map_or(text.len(), |e| ascii + e);
     &text[..end]
 }
 
@@ -1010,6 +1039,15 @@ pub(crate) fn split_qname(name: &str) -> Option<(Option<&str>, &str)> {
 
 /// A name without colons.
 pub(crate) fn is_ncname(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if text.is_ascii() {
+        return bytes
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    }
     let mut chars = text.chars();
     chars
         .next()

@@ -246,7 +246,7 @@ where
 
 /// The `page_token` of a next-page link, if the query has one.
 fn page_token(query: Option<&str>) -> Option<String> {
-    let query = query?;
+    let query = query.filter(|q| q.contains(pages::TOKEN_PARAM))?;
     form_urlencoded::parse(query.as_bytes())
         .find(|(name, _)| name == pages::TOKEN_PARAM)
         .map(|(_, value)| value.into_owned())
