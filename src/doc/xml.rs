@@ -956,7 +956,7 @@ fn shorten(text: &str) -> Cow<'_, str> {
 
 /// 1-based line and character column of a byte offset. CR LF, CR and LF
 /// each end a line.
-fn line_and_column(body: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_and_column(body: &str, offset: usize) -> (usize, usize) {
     let mut line = 1;
     let mut column = 1;
     let mut after_cr = false;

@@ -434,28 +434,6 @@ fn check_json(sample: &str) -> Result<(), InferError> {
     }
 }
 
-/// 1-based line and character column of a byte offset, as `doc::xml` counts them.
-fn line_and_column(body: &str, offset: usize) -> (usize, usize) {
-    let mut line = 1;
-    let mut column = 1;
-    let mut after_cr = false;
-    for (i, c) in body.char_indices() {
-        if i >= offset {
-            break;
-        }
-        match c {
-            '\n' if after_cr => {}
-            '\n' | '\r' => {
-                line += 1;
-                column = 1;
-            }
-            _ => column += 1,
-        }
-        after_cr = c == '\r';
-    }
-    (line, column)
-}
-
 /// The character a reference (between `&` and `;`) stands for. The sample
 /// has been checked, so only the predefined entities and character
 /// references occur.
@@ -691,7 +669,7 @@ impl<'a> XmlModel<'a> {
     }
 
     fn malformed(&self, at: usize, message: String) -> InferError {
-        let (line, column) = line_and_column(self.body, at);
+        let (line, column) = xml::line_and_column(self.body, at);
         InferError::Malformed {
             format: SampleFormat::Xml,
             message,
@@ -701,7 +679,7 @@ impl<'a> XmlModel<'a> {
     }
 
     fn mixed(&self, node: usize, at: usize) -> InferError {
-        let (line, column) = line_and_column(self.body, at);
+        let (line, column) = xml::line_and_column(self.body, at);
         InferError::MixedContent {
             path: self.nodes[node].path.clone(),
             line,
@@ -727,7 +705,7 @@ impl<'a> XmlModel<'a> {
             }
             Some(parent) => {
                 if namespace != self.namespace {
-                    let (line, column) = line_and_column(self.body, at);
+                    let (line, column) = xml::line_and_column(self.body, at);
                     return Err(InferError::ForeignNamespace {
                         path: format!("{}/{local}", self.nodes[parent.node].path),
                         namespace,
@@ -750,7 +728,7 @@ impl<'a> XmlModel<'a> {
             let element = &mut self.nodes[node];
             let key: &str = attribute.key.as_ref();
             if attribute.key.prefix().is_some() {
-                let (line, column) = line_and_column(self.body, at);
+                let (line, column) = xml::line_and_column(self.body, at);
                 return Err(InferError::QualifiedAttribute {
                     path: element.path.clone(),
                     name: key.to_owned(),
@@ -823,7 +801,7 @@ impl<'a> XmlModel<'a> {
             let node = element.children[slot].node;
             let last = parent.last.map(|last| element.children[last].node);
             let after = last.map(|last| self.nodes[last].name.clone());
-            let (line, column) = line_and_column(self.body, at);
+            let (line, column) = xml::line_and_column(self.body, at);
             return Err(InferError::ScatteredRepeat {
                 path: self.nodes[node].path.clone(),
                 after: after.unwrap_or_default(),
@@ -927,7 +905,7 @@ impl<'a> XmlModel<'a> {
         let mut order: Vec<Precedence> = Vec::with_capacity(cycle.len());
         for (i, &(after, at)) in cycle.iter().enumerate() {
             let before = cycle[(i + 1) % cycle.len()].0;
-            let (line, column) = line_and_column(self.body, at);
+            let (line, column) = xml::line_and_column(self.body, at);
             order.push(Precedence {
                 before: name(before),
                 after: name(after),
