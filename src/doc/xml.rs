@@ -1132,7 +1132,24 @@ impl<'a> Namespaces<'a> {
     /// The declarations an element at `depth` inherits from its ancestors
     /// and does not redeclare itself, outermost first. An undeclared
     /// default namespace (`xmlns=""`) needs no declaration and is left out.
-    fn inherited(&self, depth: usize) -> impl Iterator<Item = (&'a str, &str)> + '_ {
+    /// [`Namespaces::inherited`] as attributes to add to a start tag, so a
+    /// subtree cut out of its document keeps its prefixes bound.
+    pub(crate) fn inherited_declarations(&self, depth: usize) -> String {
+        let mut declarations = String::new();
+        for (prefix, uri) in self.inherited(depth) {
+            declarations.push_str(" xmlns");
+            if !prefix.is_empty() {
+                declarations.push(':');
+                declarations.push_str(prefix);
+            }
+            declarations.push_str("=\"");
+            declarations.push_str(&escape(uri));
+            declarations.push('"');
+        }
+        declarations
+    }
+
+    pub(crate) fn inherited(&self, depth: usize) -> impl Iterator<Item = (&'a str, &str)> + '_ {
         self.declarations
             .iter()
             .enumerate()
@@ -1394,17 +1411,7 @@ impl<'a> Handler<'a> for Splitter<'a, '_> {
         if self.item.is_some() || !self.selects(tag) {
             return;
         }
-        let mut declarations = String::new();
-        for (prefix, uri) in namespaces.inherited(tag.depth) {
-            declarations.push_str(" xmlns");
-            if !prefix.is_empty() {
-                declarations.push(':');
-                declarations.push_str(prefix);
-            }
-            declarations.push_str("=\"");
-            declarations.push_str(&escape(uri));
-            declarations.push('"');
-        }
+        let declarations = namespaces.inherited_declarations(tag.depth);
         self.item = Some(OpenItem {
             start: tag.start,
             name_end: tag.name_end,

@@ -12,7 +12,8 @@ use http_body_util::{BodyExt, Limited};
 use super::problem::{Problem, kind};
 use crate::config::raw::DocType;
 use crate::doc::{Document, MediaType, ParseLimits, json, xml};
-use crate::profile::Profile;
+use crate::profile::xsd::XmlProfile;
+use crate::profile::{Profile, Schema};
 
 /// Reads the whole body, refusing more than `max_body` bytes.
 pub async fn read_body<B>(headers: &HeaderMap, body: B, max_body: u64) -> Result<Bytes, Problem>
@@ -106,6 +107,12 @@ pub fn decode(
     let malformed = |detail: &str, message: String| {
         Problem::new(StatusCode::BAD_REQUEST, kind::MALFORMED_BODY, detail).with_error("", message)
     };
+    // With an XSD, a list is read, validated and typed in one pass.
+    if let (DocType::XmlList, Some(profile)) = (input, profile)
+        && let Schema::Xml(xsd) = profile.schema()
+    {
+        return read_xml_items(&body, profile, xsd, limits);
+    }
     let items: Vec<Bytes> = match input {
         DocType::None => return Ok(vec![Document::empty()]),
         DocType::Data => {
@@ -191,6 +198,65 @@ pub fn decode(
         Ok(documents)
     } else {
         Err(problem)
+    }
+}
+
+/// The items of an `xml-list` body with an XML profile, read in one pass.
+/// An item that needs no inherited namespace declaration shares the body's
+/// bytes.
+fn read_xml_items(
+    body: &Bytes,
+    profile: &Profile,
+    xsd: &XmlProfile,
+    limits: &ParseLimits,
+) -> Result<Vec<Document>, Problem> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            kind::MALFORMED_BODY,
+            "the body is not UTF-8",
+        )
+        .with_error("", e.to_string())
+    })?;
+    match xsd.read_items(text, &limits.xml()) {
+        Ok(items) => Ok(items
+            .into_iter()
+            .map(|item| {
+                let bytes = if item.declarations.is_empty() {
+                    body.slice(item.start..item.end)
+                } else {
+                    let head = &text[item.start..item.name_end];
+                    let tail = &text[item.name_end..item.end];
+                    Bytes::from([head, item.declarations.as_str(), tail].concat())
+                };
+                Document::parsed(bytes, MediaType::Xml, item.value).with_profile(profile.clone())
+            })
+            .collect()),
+        Err(violations) => {
+            let wrapper = root_name(text).unwrap_or("");
+            let well_formed = !(violations.len() == 1 && violations[0].1.path.is_empty());
+            let (kind, detail) = if well_formed {
+                (
+                    kind::PROFILE_MISMATCH,
+                    format!("the body does not match the profile `{}`", profile.name()),
+                )
+            } else {
+                (
+                    kind::MALFORMED_BODY,
+                    "the body is not well-formed XML".to_owned(),
+                )
+            };
+            let mut problem = Problem::new(StatusCode::BAD_REQUEST, kind, detail);
+            for (index, violation) in violations.into_iter().take(MAX_ERRORS) {
+                let path = if well_formed {
+                    item_path(wrapper, index, &violation.path)
+                } else {
+                    String::new()
+                };
+                problem = problem.with_error(path, violation.message);
+            }
+            Err(problem)
+        }
     }
 }
 

@@ -52,6 +52,7 @@ mod compile;
 mod model;
 mod pattern;
 mod read;
+pub use read::Item;
 mod render;
 mod schema;
 mod simple;
@@ -158,6 +159,16 @@ impl XmlProfile {
     /// not well-formed is one violation with an empty path.
     pub fn read(&self, text: &str, limits: &XmlLimits) -> Result<Value, Vec<Violation>> {
         read::read(self, self.root, text, limits)
+    }
+
+    /// Reads a list document in one pass: each child element of the root
+    /// is a document of this profile (the items of `xml-list` input).
+    pub fn read_items(
+        &self,
+        text: &str,
+        limits: &XmlLimits,
+    ) -> Result<Vec<Item>, Vec<(usize, Violation)>> {
+        read::read_items(self, text, limits)
     }
 
     /// The declaration of the element at `path`: local names from the

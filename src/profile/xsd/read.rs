@@ -50,6 +50,119 @@ pub(crate) fn read(
     reader.finish()
 }
 
+/// One item of a list document, read by [`read_items`].
+#[derive(Debug)]
+pub struct Item {
+    /// The item element's byte range in the document.
+    pub start: usize,
+    pub end: usize,
+    /// Where the item's start tag name ends, and the namespace declarations
+    /// it inherits from the wrapper: inserted there, the item stands alone.
+    pub name_end: usize,
+    pub declarations: String,
+    pub value: Value,
+}
+
+/// Reads a list document in one pass: every child element of its root (the
+/// wrapper) is one document of the profile. Violations come with the index
+/// of their item.
+pub(crate) fn read_items(
+    profile: &XmlProfile,
+    text: &str,
+    limits: &XmlLimits,
+) -> Result<Vec<Item>, Vec<(usize, Violation)>> {
+    let mut list = ListReader {
+        profile,
+        current: None,
+        seen: 0,
+        items: Vec::new(),
+        violations: Vec::new(),
+    };
+    if let Err(error) = xml::scan(text, limits, &mut list) {
+        return Err(vec![(
+            0,
+            Violation {
+                path: String::new(),
+                message: format!(
+                    "{} at line {} column {}",
+                    error.message, error.line, error.column
+                ),
+            },
+        )]);
+    }
+    if list.violations.is_empty() {
+        Ok(list.items)
+    } else {
+        Err(list.violations)
+    }
+}
+
+/// Hands each child of the root to a fresh [`Reader`] of the profile.
+struct ListReader<'p> {
+    profile: &'p XmlProfile,
+    /// The item being read, with where it started.
+    current: Option<(Reader<'p>, usize, usize, String)>,
+    /// Items ended so far, good or bad.
+    seen: usize,
+    items: Vec<Item>,
+    violations: Vec<(usize, Violation)>,
+}
+
+impl<'a> Handler<'a> for ListReader<'_> {
+    fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
+        if tag.depth == 2 {
+            let declarations = namespaces.inherited_declarations(tag.depth);
+            self.current = Some((
+                Reader::new(self.profile, self.profile.root),
+                tag.start,
+                tag.name_end,
+                declarations,
+            ));
+        }
+        if let Some((reader, ..)) = &mut self.current {
+            reader.start(tag, attrs, namespaces);
+        }
+    }
+
+    fn text(&mut self, text: Text<'a>) {
+        if let Some((reader, ..)) = &mut self.current {
+            reader.text(text);
+        }
+    }
+
+    fn end(&mut self, depth: usize, end: usize) {
+        let Some((reader, ..)) = &mut self.current else {
+            return;
+        };
+        reader.end(depth, end);
+        if depth != 2 {
+            return;
+        }
+        let Some((reader, start, name_end, declarations)) = self.current.take() else {
+            return;
+        };
+        let index = self.seen;
+        self.seen += 1;
+        match reader.finish() {
+            // Once an item is bad the others are only checked.
+            Ok(value) if self.violations.is_empty() => self.items.push(Item {
+                start,
+                end,
+                name_end,
+                declarations,
+                value,
+            }),
+            Ok(_) => {}
+            Err(violations) => {
+                if self.violations.len() < MAX_VIOLATIONS {
+                    self.violations
+                        .extend(violations.into_iter().map(|v| (index, v)));
+                }
+            }
+        }
+    }
+}
+
 /// The matching state of one particle.
 #[derive(Clone, Copy, Default, Debug)]
 struct SlotState {
