@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod admin;
 pub mod compile;
 pub mod config;
@@ -14,7 +15,6 @@ pub mod doc;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;
-pub mod policy;
 pub mod profile;
 pub mod reload;
 pub mod report;

@@ -14,11 +14,12 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderName, Method};
 use minijinja::value::Value;
 
+use crate::access::AccessPolicy;
+use crate::access::net::Networks;
 use crate::config::FileDigest;
 use crate::config::raw::{DocType, LogLevel, Mode, Operation};
 use crate::doc::{MediaType, ParseLimits};
 use crate::metrics::RequestMetrics;
-use crate::policy::{AccessPolicy, Networks};
 use crate::profile::{Profile, Profiles};
 use crate::routes::RouteTable;
 use crate::template::{ExprId, Path, TemplateId, Templates};

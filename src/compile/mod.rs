@@ -17,13 +17,14 @@ use std::sync::Arc;
 
 use http::Method;
 
+use crate::access::AccessPolicy;
+use crate::access::net::{self, Networks};
 use crate::config::de::{self, Spanned};
 use crate::config::node::Span;
 use crate::config::raw::{AuthMethod, DocType, Mode, RawAccess, RawListen, RawSettings};
 use crate::config::{self, LoadedRoot, ProcessFile, ProfileFile, ProfileKind};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::doc::{MediaType, ParseLimits};
-use crate::policy::{self, AccessPolicy, Networks};
 use crate::profile::json::JsonProfile;
 use crate::profile::{Profile, Profiles, Schema};
 use crate::routes::{PatternError, RouteTable};
@@ -268,7 +269,7 @@ fn compile_settings(
     }
     let mut trusted_proxies = Vec::new();
     for proxy in &raw.server.trusted_proxies {
-        match policy::parse_network(&proxy.value) {
+        match net::parse_network(&proxy.value) {
             Ok(net) => trusted_proxies.push(net),
             Err(message) => error(proxy.span, message),
         }
@@ -435,7 +436,7 @@ fn compile_access(
     let allow_ips = access.allow_ips.as_ref().map(|list| {
         let mut nets = Vec::new();
         for entry in list {
-            match policy::parse_network(&entry.value) {
+            match net::parse_network(&entry.value) {
                 Ok(net) => nets.push(net),
                 Err(message) => diagnostics.push(source.error(entry.span, message)),
             }

@@ -4,7 +4,6 @@
 //! request sees one config even if another is swapped in meanwhile. Order of
 //! checks: route, method, address allowlist, body, then the process.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,14 +11,14 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 
-use super::Gateway;
 use super::input;
 use super::output;
 use super::pages;
 use super::problem::{Problem, kind, prefers_xml};
+use super::{Gateway, Peer};
+use crate::access::net::client_ip;
 use crate::pipeline::context::RequestInfo;
 use crate::pipeline::{ExecError, Execution};
-use crate::policy::client_ip;
 use crate::routes::RouteMatch;
 use crate::snapshot::{Process, ProcessId, Snapshot};
 
@@ -29,11 +28,7 @@ const STATUS_PATH: &str = "/_admin/status";
 const EXECUTION_ID: &str = "x-execution-id";
 
 /// Serves one request. Generic over the body so tests can call it without a socket.
-pub async fn handle<B>(
-    gateway: Arc<Gateway>,
-    request: Request<B>,
-    peer: SocketAddr,
-) -> Response<Body>
+pub async fn handle<B>(gateway: Arc<Gateway>, request: Request<B>, peer: Peer) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -116,7 +111,7 @@ async fn serve_process<B>(
     id: ProcessId,
     params: Vec<(String, String)>,
     request: Request<B>,
-    peer: SocketAddr,
+    peer: Peer,
 ) -> (Response<Body>, Option<Arc<str>>)
 where
     B: http_body::Body<Data = Bytes>,
@@ -147,7 +142,11 @@ where
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok());
-    let remote_ip = client_ip(peer.ip(), forwarded, &snapshot.settings.trusted_proxies);
+    let remote_ip = client_ip(
+        peer.addr.ip(),
+        forwarded,
+        &snapshot.settings.trusted_proxies,
+    );
     if !process.access.admits_ip(remote_ip) {
         let problem = Problem::new(
             StatusCode::FORBIDDEN,

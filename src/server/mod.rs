@@ -27,10 +27,34 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
+use crate::access::cert::ClientCertificate;
 use crate::metrics::Metrics;
 use crate::snapshot::Snapshot;
 use dispatch::Body;
 use pages::PageStore;
+
+/// Who is on the other end of a connection.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    /// The socket peer; the client address is derived from it (see
+    /// [`crate::access::net::client_ip`]).
+    pub addr: SocketAddr,
+    /// Whether the connection is TLS.
+    pub tls: bool,
+    /// The client certificate, verified at the handshake.
+    pub certificate: Option<Arc<ClientCertificate>>,
+}
+
+impl Peer {
+    /// A plain-HTTP peer.
+    pub fn plain(addr: SocketAddr) -> Peer {
+        Peer {
+            addr,
+            tls: false,
+            certificate: None,
+        }
+    }
+}
 
 /// How long open requests may run on after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -129,7 +153,7 @@ pub async fn serve_connections<H, F>(
     builder: impl Fn() -> auto::Builder<TokioExecutor>,
     handler: H,
 ) where
-    H: Fn(Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+    H: Fn(Request<Incoming>, Peer) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
 {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -149,8 +173,9 @@ pub async fn serve_connections<H, F>(
         };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
+        let client = Peer::plain(peer);
         let service = service_fn(move |request| {
-            let response = handler(request, peer);
+            let response = handler(request, client.clone());
             async move { Ok::<_, Infallible>(response.await) }
         });
         let connection = builder()

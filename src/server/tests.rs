@@ -1,15 +1,14 @@
 //! Dispatch without a socket: requests built in memory, answered by the
 //! same code the listener runs.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 
-use super::Gateway;
 use super::dispatch::handle;
+use super::{Gateway, Peer};
 use crate::compile::compile_files;
 use crate::snapshot::Snapshot;
 
@@ -23,8 +22,8 @@ fn snapshot(files: &[(&str, &str)]) -> Snapshot {
     })
 }
 
-fn peer() -> SocketAddr {
-    "127.0.0.1:40000".parse().unwrap()
+fn peer() -> Peer {
+    Peer::plain("127.0.0.1:40000".parse().unwrap())
 }
 
 async fn call(

@@ -1,8 +1,8 @@
-//! Access policy as plain data: IP networks, allowlists, the client address.
+//! IP networks, allowlists and the client address.
 //!
-//! These types are parsed once at compile time and checked per request from
-//! the live snapshot. They know nothing about HTTP beyond the one header that
-//! proxies use to pass the client address on.
+//! Networks are parsed once at compile time and checked per request from
+//! the live snapshot. Nothing here knows about HTTP beyond the values of the
+//! one header that proxies use to pass the client address on.
 
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -70,21 +70,6 @@ fn canonical_net(net: IpNet) -> IpNet {
             None => net,
         },
         other => other,
-    }
-}
-
-/// Who may use a route, apart from authentication.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AccessPolicy {
-    /// `None`: any address.
-    pub allow_ips: Option<Networks>,
-}
-
-impl AccessPolicy {
-    pub fn admits_ip(&self, addr: IpAddr) -> bool {
-        self.allow_ips
-            .as_ref()
-            .is_none_or(|nets| nets.contains(addr))
     }
 }
 
