@@ -56,6 +56,10 @@ enum Command {
     /// Work with profiles (XSD and JSON Schema).
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Read a password on stdin and print its argon2id hash, for
+    /// `password_hash` in `[users.NAME]`. On a terminal the password is not
+    /// echoed; a pipe gives its first line.
+    HashPassword,
 }
 
 #[derive(Subcommand)]
@@ -117,6 +121,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Check { root, format }) => Ok(check(&root, format)),
         Some(Command::Routes { root }) => Ok(routes(&root)),
+        Some(Command::HashPassword) => hash_password(),
         Some(Command::Profile(ProfileCommand::Import { sample, name })) => {
             import_profile(&sample, name)
         }
@@ -283,6 +288,28 @@ fn import_profile(sample: &std::path::Path, name: Option<String>) -> anyhow::Res
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn hash_password() -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal as _;
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ").context("cannot read the password")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
+        let trimmed = line.strip_suffix('\n').unwrap_or(&line);
+        trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned()
+    };
+    if password.is_empty() {
+        eprintln!("error: the password is empty");
+        return Ok(ExitCode::FAILURE);
+    }
+    let hash =
+        flowgate::access::users::hash_password(password.as_bytes()).map_err(anyhow::Error::msg)?;
+    println!("{hash}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// SIGHUP reloads, as it does for most servers.

@@ -22,10 +22,7 @@ pub fn routes_table(snapshot: &Snapshot) -> String {
         let Some(listen) = &process.listen else {
             continue;
         };
-        let access = match &process.access.allow_ips {
-            Some(nets) => format!("auth none, ips {}", nets),
-            None => "auth none".to_owned(),
-        };
+        let access = access_summary(&process.access);
         rows.push([
             match method {
                 Some(method) => method.to_string(),
@@ -60,6 +57,27 @@ pub fn routes_table(snapshot: &Snapshot) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `auth basic,token; users acme,role:partners; ips 10.0.0.0/8; cors`.
+fn access_summary(access: &crate::access::AccessPolicy) -> String {
+    let mut parts = vec![format!("auth {}", access.auth.names().join(","))];
+    if let Some(principals) = &access.principals {
+        let names: Vec<String> = principals
+            .users
+            .iter()
+            .cloned()
+            .chain(principals.roles.iter().map(|r| format!("role:{r}")))
+            .collect();
+        parts.push(format!("users {}", names.join(",")));
+    }
+    if let Some(nets) = &access.allow_ips {
+        parts.push(format!("ips {nets}"));
+    }
+    if access.cors.is_some() {
+        parts.push("cors".to_owned());
+    }
+    parts.join("; ")
 }
 
 /// `flowgate check --format json`.

@@ -16,6 +16,7 @@ use minijinja::value::Value;
 
 use crate::access::AccessPolicy;
 use crate::access::net::Networks;
+use crate::access::users::Users;
 use crate::config::FileDigest;
 use crate::config::raw::{DocType, LogLevel, Mode, Operation};
 use crate::doc::{MediaType, ParseLimits};
@@ -32,6 +33,8 @@ pub struct Snapshot {
     pub routes: RouteTable,
     pub templates: Templates,
     pub profiles: Profiles,
+    /// `[users]`, with the cache of password verdicts.
+    pub users: Users,
     /// Each process's request counters, attached when the snapshot goes
     /// live (see [`crate::server::Gateway`]); empty until then.
     pub process_metrics: Vec<Arc<RequestMetrics>>,

@@ -24,6 +24,18 @@ fn a_broken_root_reports_every_mistake_in_one_run() {
 }
 
 #[test]
+fn access_mistakes_are_reported_where_they_are() {
+    let compilation = compile_root(&fixture("broken-access"));
+    assert!(compilation.snapshot.is_none());
+    let rendered = format!(
+        "{}{}",
+        compilation.diagnostics.render(),
+        compilation.diagnostics.summary()
+    );
+    insta::assert_snapshot!("broken_access", rendered);
+}
+
+#[test]
 fn diagnostics_as_json() {
     let compilation = compile_root(&fixture("broken"));
     let json = serde_json::to_string_pretty(&compilation.diagnostics).unwrap();

@@ -1,27 +1,273 @@
 //! Who may call a route: users, credentials, address allowlists, CORS.
 //!
-//! Everything here is compiled into the snapshot and checked per request in
-//! the order of SPEC §4: authentication, IP allowlists (route and user),
-//! user/role/process permission.
+//! Everything here is compiled into the snapshot and checked per request, in
+//! the order of SPEC §4: authentication ([`AccessPolicy::authenticate`]),
+//! then IP allowlists of the route and the user, then the user's permission
+//! ([`AccessPolicy::authorize`]). A denial says which rule refused and why;
+//! [`crate::server`] turns it into a 401 or 403.
 
 pub mod cert;
+pub mod cors;
 pub mod net;
+pub mod users;
 
 use std::net::IpAddr;
 
-use net::Networks;
+use base64::Engine as _;
+use http::HeaderMap;
 
-/// Who may use a route, apart from authentication.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+use cert::ClientCertificate;
+use cors::Cors;
+use net::Networks;
+use users::{UserId, Users};
+
+/// The header a token may come in, besides `Authorization: Bearer`.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// The ways a route accepts callers (`auth:`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthMethods {
+    /// Anonymous callers are admitted.
+    pub none: bool,
+    pub basic: bool,
+    pub token: bool,
+    pub mtls: bool,
+}
+
+impl Default for AuthMethods {
+    fn default() -> AuthMethods {
+        AuthMethods {
+            none: true,
+            basic: false,
+            token: false,
+            mtls: false,
+        }
+    }
+}
+
+impl AuthMethods {
+    /// `none, basic` and so on, for messages and `flowgate routes`.
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            (self.none, "none"),
+            (self.basic, "basic"),
+            (self.token, "token"),
+            (self.mtls, "mtls"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
+
+    /// Whether only anonymous callers are admitted.
+    pub fn is_public_only(&self) -> bool {
+        self.none && !self.basic && !self.token && !self.mtls
+    }
+}
+
+/// Who may use a route: compiled from a process's `access:` block, each key
+/// falling back to the `[access]` defaults.
+#[derive(Clone, Debug, Default)]
 pub struct AccessPolicy {
+    pub auth: AuthMethods,
+    /// User names and roles admitted; `None` admits every user the route
+    /// authenticates.
+    pub principals: Option<Principals>,
     /// `None`: any address.
     pub allow_ips: Option<Networks>,
+    pub cors: Option<Cors>,
+}
+
+/// `users: [acme, "role:partners"]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Principals {
+    pub users: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+/// Why a request is refused, before the process runs.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Denial {
+    /// 401: credentials missing or wrong.
+    Unauthenticated(String),
+    /// 403: the caller's address is not allowed.
+    Address(String),
+    /// 403: authenticated, but not allowed on this route.
+    Forbidden(String),
+}
+
+/// A credential as the request presents it.
+enum Presented<'a> {
+    Basic { user: String, password: String },
+    Token(&'a str),
 }
 
 impl AccessPolicy {
-    pub fn admits_ip(&self, addr: IpAddr) -> bool {
-        self.allow_ips
-            .as_ref()
-            .is_none_or(|nets| nets.contains(addr))
+    /// Who the caller is: `Ok(None)` for an anonymous caller on a route that
+    /// admits one. On a route that takes credentials, a credential the request
+    /// presents is always checked, even where anonymous callers are admitted
+    /// too: wrong credentials are a 401, never a silent downgrade to
+    /// anonymous.
+    pub async fn authenticate(
+        &self,
+        users: &Users,
+        headers: &HeaderMap,
+        certificate: Option<&ClientCertificate>,
+    ) -> Result<Option<UserId>, Denial> {
+        let auth = self.auth;
+        if auth.is_public_only() {
+            // A public route has no use for credentials, so it does not read them.
+            return Ok(None);
+        }
+        match presented(headers)? {
+            Some(Presented::Basic { user, password }) => {
+                if !auth.basic {
+                    return Err(self.wrong_method("basic"));
+                }
+                match users.by_password(&user, &password).await {
+                    Some(id) => Ok(Some(id)),
+                    None => Err(Denial::Unauthenticated(
+                        "the user name or password is wrong".to_owned(),
+                    )),
+                }
+            }
+            Some(Presented::Token(token)) => {
+                if !auth.token {
+                    return Err(self.wrong_method("token"));
+                }
+                match users.by_token(token) {
+                    Some(id) => Ok(Some(id)),
+                    None => Err(Denial::Unauthenticated("the token is not known".to_owned())),
+                }
+            }
+            None => match certificate.filter(|_| auth.mtls) {
+                Some(certificate) => match users.by_certificate(certificate) {
+                    Some(id) => Ok(Some(id)),
+                    None => Err(Denial::Forbidden(format!(
+                        "the client certificate `{}` is not mapped to a user",
+                        certificate.subject
+                    ))),
+                },
+                None if auth.none => Ok(None),
+                None => Err(Denial::Unauthenticated(format!(
+                    "this route needs credentials: {}",
+                    self.accepted()
+                ))),
+            },
+        }
+    }
+
+    /// The IP allowlists of the route and the user, then the route's users
+    /// and roles and the user's process list.
+    pub fn authorize(
+        &self,
+        users: &Users,
+        user: Option<UserId>,
+        client: IpAddr,
+        process: &str,
+    ) -> Result<(), Denial> {
+        if let Some(nets) = &self.allow_ips
+            && !nets.contains(client)
+        {
+            return Err(Denial::Address(format!(
+                "the address {client} may not use this route"
+            )));
+        }
+        let Some(id) = user else {
+            return Ok(());
+        };
+        let user = users.get(id);
+        if let Some(nets) = &user.allow_ips
+            && !nets.contains(client)
+        {
+            return Err(Denial::Address(format!(
+                "user `{}` may not connect from {client}",
+                user.name
+            )));
+        }
+        let listed = self.principals.as_ref().is_none_or(|p| {
+            p.users.iter().any(|name| **name == *user.name)
+                || p.roles.iter().any(|role| user.has_role(role))
+        });
+        if !listed || !user.may_run(process) {
+            return Err(Denial::Forbidden(format!(
+                "user `{}` may not use this route",
+                user.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn wrong_method(&self, sent: &str) -> Denial {
+        Denial::Unauthenticated(format!(
+            "this route does not take {sent} credentials; it takes {}",
+            self.accepted()
+        ))
+    }
+
+    fn accepted(&self) -> String {
+        let mut ways = Vec::new();
+        if self.auth.basic {
+            ways.push("basic (Authorization: Basic)");
+        }
+        if self.auth.token {
+            ways.push("a token (Authorization: Bearer or X-API-Key)");
+        }
+        if self.auth.mtls {
+            ways.push("a client certificate over HTTPS");
+        }
+        ways.join(", or ")
     }
 }
+
+/// The one credential in `Authorization` or `X-API-Key`. Two of them, or a
+/// scheme flowgate does not take, is a 401 that says so.
+fn presented(headers: &HeaderMap) -> Result<Option<Presented<'_>>, Denial> {
+    let mut authorization = headers.get_all(http::header::AUTHORIZATION).iter();
+    let mut api_key = headers.get_all(API_KEY_HEADER).iter();
+    let (authorization, api_key) = match (
+        authorization.next(),
+        authorization.next(),
+        api_key.next(),
+        api_key.next(),
+    ) {
+        (Some(_), Some(_), _, _) | (_, _, Some(_), Some(_)) | (Some(_), _, Some(_), _) => {
+            return Err(Denial::Unauthenticated(
+                "send one credential: the request has more than one Authorization or X-API-Key header"
+                    .to_owned(),
+            ));
+        }
+        (authorization, _, api_key, _) => (authorization, api_key),
+    };
+    let unreadable = || Denial::Unauthenticated("the credentials are not readable".to_owned());
+    if let Some(key) = api_key {
+        let key = key.to_str().map_err(|_| unreadable())?.trim();
+        return Ok(Some(Presented::Token(key)));
+    }
+    let Some(value) = authorization else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| unreadable())?.trim();
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(Some(Presented::Token(rest)));
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(Denial::Unauthenticated(format!(
+            "the Authorization scheme `{scheme}` is not one flowgate takes; use Basic or Bearer"
+        )));
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest)
+        .map_err(|_| unreadable())?;
+    let text = String::from_utf8(decoded).map_err(|_| unreadable())?;
+    let (user, password) = text.split_once(':').ok_or_else(unreadable)?;
+    Ok(Some(Presented::Basic {
+        user: user.to_owned(),
+        password: password.to_owned(),
+    }))
+}
+
+#[cfg(test)]
+mod tests;

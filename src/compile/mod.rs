@@ -6,6 +6,7 @@
 //! on, so one run reports everything that is wrong with a root. The snapshot
 //! exists only when there is no error.
 
+mod access;
 mod steps;
 mod values;
 
@@ -21,7 +22,7 @@ use crate::access::AccessPolicy;
 use crate::access::net::{self, Networks};
 use crate::config::de::{self, Spanned};
 use crate::config::node::Span;
-use crate::config::raw::{AuthMethod, DocType, Mode, RawAccess, RawListen, RawSettings};
+use crate::config::raw::{DocType, Mode, RawListen, RawSettings};
 use crate::config::{self, LoadedRoot, ProcessFile, ProfileFile, ProfileKind};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::doc::{MediaType, ParseLimits};
@@ -60,10 +61,30 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         settings_source.map(Arc::as_ref),
         &mut diagnostics,
     );
+    let users = access::compile_users(
+        raw_settings,
+        settings_source.map(Arc::as_ref),
+        &mut diagnostics,
+    );
+    let access_context = access::Context {
+        users: &users,
+        client_ca: raw_settings
+            .server
+            .https
+            .as_ref()
+            .is_some_and(|https| https.client_ca.is_some()),
+    };
     let default_access = match (&raw_settings.access, settings_source) {
-        (Some(access), Some(source)) => compile_access(access, source, &mut diagnostics),
+        (Some(access), Some(source)) => access::compile_access(
+            access,
+            &AccessPolicy::default(),
+            &access_context,
+            source,
+            &mut diagnostics,
+        ),
         _ => AccessPolicy::default(),
     };
+    let exposed = access::exposed_listeners(raw_settings, settings.listen);
 
     let profiles = compile_profiles(&loaded.profiles, &mut diagnostics);
     let names = process_names(&loaded.processes, &mut diagnostics);
@@ -100,9 +121,31 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
             );
         }
         let access = match &raw.access {
-            Some(access) => compile_access(access, source, &mut diagnostics),
+            Some(access) => access::compile_access(
+                access,
+                &default_access,
+                &access_context,
+                source,
+                &mut diagnostics,
+            ),
             None => default_access.clone(),
         };
+        if let (Some(raw_listen), Some(exposed)) = (&raw.listen, exposed.first())
+            && access.auth.none
+        {
+            let span = raw.access.as_ref().map_or(raw_listen.span, |a| a.span);
+            diagnostics.push(
+                source
+                    .warning(
+                        span,
+                        format!(
+                            "process `{}` is public (`auth` has `none`) on {exposed}, which other machines can reach",
+                            names[index].0
+                        ),
+                    )
+                    .with_hint("require credentials, or listen on 127.0.0.1 behind a proxy that checks them"),
+            );
+        }
         if let Some(tests) = &raw.tests {
             diagnostics.push(source.warning(
                 tests.span,
@@ -130,6 +173,12 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
     }
 
     report_call_cycles(&calls, &names, &loaded.processes, &mut diagnostics);
+    access::check_user_processes(
+        raw_settings,
+        names.iter().map(|(name, _)| &**name),
+        settings_source.map(Arc::as_ref),
+        &mut diagnostics,
+    );
 
     let templates = match templates.build() {
         Ok(templates) => Some(templates),
@@ -156,6 +205,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
             processes,
             routes,
             templates,
+            users,
         }),
         _ => None,
     };
@@ -368,18 +418,6 @@ fn parse_listen(
 /// would leave a route less protected than written is an error; what would
 /// only be ignored is a warning.
 fn unsupported_settings(raw: &RawSettings, source: &SourceFile, diagnostics: &mut Diagnostics) {
-    if let Some(https) = &raw.server.https {
-        diagnostics.push(source.error(
-            https.span,
-            "`[server.https]` is not supported yet: flowgate serves plain HTTP only in this version",
-        ));
-    }
-    if let Some((name, _)) = raw.users.iter().next() {
-        diagnostics.push(source.error(
-            name.span,
-            "`[users]` are not supported yet: this version serves routes with `auth = [\"none\"]` only",
-        ));
-    }
     let ignored: [(Option<Span>, &str); 4] = [
         (
             raw.server.base_url.as_ref().map(|s| s.span),
@@ -403,49 +441,6 @@ fn unsupported_settings(raw: &RawSettings, source: &SourceFile, diagnostics: &mu
             diagnostics.push(source.warning(span, message));
         }
     }
-}
-
-fn compile_access(
-    access: &Spanned<RawAccess>,
-    source: &SourceFile,
-    diagnostics: &mut Diagnostics,
-) -> AccessPolicy {
-    for method in access.auth.iter().flatten() {
-        if method.value != AuthMethod::None {
-            diagnostics.push(
-                source
-                    .error(
-                        method.span,
-                        format!(
-                            "authentication `{}` is not supported yet",
-                            match method.value {
-                                AuthMethod::Basic => "basic",
-                                AuthMethod::Token => "token",
-                                AuthMethod::Mtls => "mtls",
-                                AuthMethod::None => "none",
-                            }
-                        ),
-                    )
-                    .with_hint("this version serves only routes with `auth: [none]`; it never serves a route it cannot protect as written"),
-            );
-        }
-    }
-    if let Some(user) = access.users.iter().flatten().next() {
-        diagnostics.push(source.error(user.span, "`users` in access rules are not supported yet"));
-    }
-    let allow_ips = access.allow_ips.as_ref().map(|list| {
-        let mut nets = Vec::new();
-        for entry in list {
-            match net::parse_network(&entry.value) {
-                Ok(net) => nets.push(net),
-                Err(message) => diagnostics.push(source.error(entry.span, message)),
-            }
-        }
-        Networks::new(nets)
-    });
-    // An empty list means any address (SPEC §4).
-    let allow_ips = allow_ips.filter(|nets| !nets.is_empty());
-    AccessPolicy { allow_ips }
 }
 
 fn compile_listen(
@@ -920,23 +915,15 @@ mod tests {
     #[test]
     fn features_of_later_versions_are_refused_not_ignored() {
         let compilation = compile_files(&[
-            (
-                "flowgate.toml",
-                "[server.https]\nlisten = \"0.0.0.0:9093\"\ncert = \"c\"\nkey = \"k\"\n[soap]\nnamespace = \"urn:x\"\n",
-            ),
+            ("flowgate.toml", "[soap]\nnamespace = \"urn:x\"\n"),
             (
                 "processes/p.yaml",
-                "listen: { operation: get, object: X, soap: true }\naccess: { auth: [basic] }\nsteps:\n  - http: { url: x }\n",
+                "listen: { operation: get, object: X, soap: true }\nsteps:\n  - http: { url: x }\n",
             ),
         ]);
         assert!(compilation.snapshot.is_none());
         let messages = messages(&compilation);
-        for expected in [
-            "`[server.https]` is not supported",
-            "`soap` is not supported",
-            "authentication `basic`",
-            "the `http` step",
-        ] {
+        for expected in ["`soap` is not supported", "the `http` step"] {
             assert!(
                 messages.iter().any(|m| m.contains(expected)),
                 "{expected}: {messages:?}"

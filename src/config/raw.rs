@@ -98,6 +98,18 @@ pub struct RawAccess {
     pub auth: Option<Vec<Spanned<AuthMethod>>>,
     pub users: Option<Vec<Spanned<String>>>,
     pub allow_ips: Option<Vec<Spanned<String>>>,
+    pub cors: Option<Spanned<RawCors>>,
+}
+
+/// `access.cors`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a cors block")]
+pub struct RawCors {
+    pub origins: Vec<Spanned<String>>,
+    pub methods: Option<Vec<Spanned<String>>>,
+    pub headers: Option<Vec<Spanned<String>>>,
+    pub credentials: Option<Spanned<bool>>,
+    pub max_age: Option<HumanDuration>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -112,14 +124,14 @@ pub enum AuthMethod {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a [users.NAME] table")]
 pub struct RawUser {
-    pub password_hash: Option<String>,
-    pub token_sha256: Option<String>,
-    pub cert_subject: Option<String>,
+    pub password_hash: Option<Spanned<String>>,
+    pub token_sha256: Option<Spanned<String>>,
+    pub cert_subject: Option<Spanned<String>>,
     #[serde(default)]
-    pub roles: Vec<String>,
+    pub roles: Vec<Spanned<String>>,
     #[serde(default)]
-    pub allow_ips: Vec<String>,
-    pub processes: Option<Vec<String>>,
+    pub allow_ips: Vec<Spanned<String>>,
+    pub processes: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -125,7 +125,7 @@ pub struct RequestInfo {
     pub parts: Parts,
     pub params: Vec<(String, String)>,
     pub remote_ip: std::net::IpAddr,
-    pub user: Option<String>,
+    pub user: Option<Arc<str>>,
     headers: OnceLock<Value>,
 }
 

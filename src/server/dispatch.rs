@@ -2,7 +2,10 @@
 //!
 //! The snapshot is loaded once at the start and used to the end, so a
 //! request sees one config even if another is swapped in meanwhile. Order of
-//! checks: route, method, address allowlist, body, then the process.
+//! checks: the request head and path ([`guard`]), a CORS preflight, route,
+//! concurrency, method, then access in the order of SPEC §4
+//! (authentication, address allowlists, permission), the body, and the
+//! process.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,11 +14,13 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 
+use super::guard;
 use super::input;
 use super::output;
 use super::pages;
 use super::problem::{Problem, kind, prefers_xml};
 use super::{Gateway, Peer};
+use crate::access::Denial;
 use crate::access::net::client_ip;
 use crate::pipeline::context::RequestInfo;
 use crate::pipeline::{ExecError, Execution};
@@ -36,22 +41,57 @@ where
     let started = Instant::now();
     let snapshot = gateway.snapshot();
     let method = request.method().clone();
-    let path = request.uri().path();
-
-    if path == STATUS_PATH {
-        return status_response(&method, gateway.generation());
-    }
-
     let wants_xml = prefers_xml(request.headers().get(header::ACCEPT), false);
-    if let Some(token) = page_token(request.uri().query()) {
-        let response = next_page(&gateway, &token, path, wants_xml);
+    let unrouted = |response: Response<Body>| {
         gateway
             .metrics()
             .unrouted()
             .record(response.status().as_u16(), started.elapsed());
-        return response;
+        response
+    };
+
+    if let Err(refusal) = guard::check_head(request.version(), request.headers()) {
+        tracing::info!(method = %method, status = 400, reason = %refusal.detail, "Bad request head");
+        let problem = Problem::new(StatusCode::BAD_REQUEST, kind::BAD_REQUEST, refusal.detail);
+        let mut response = problem_response(&problem, wants_xml, None);
+        if refusal.close {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        return unrouted(response);
     }
-    let (response, process) = match snapshot.routes.lookup(&method, path) {
+    if request.uri().path() == STATUS_PATH {
+        return status_response(&method, gateway.generation());
+    }
+    let path = match guard::normalize_path(request.uri().path()) {
+        Ok(path) => path,
+        Err(refusal) => {
+            tracing::info!(method = %method, status = 400, reason = %refusal.detail, "Bad path");
+            let problem = Problem::new(StatusCode::BAD_REQUEST, kind::BAD_REQUEST, refusal.detail);
+            return unrouted(problem_response(&problem, wants_xml, None));
+        }
+    };
+    if let Some(token) = page_token(request.uri().query()) {
+        return unrouted(next_page(&gateway, &token, request.uri().path(), wants_xml));
+    }
+    if method == Method::OPTIONS
+        && let Some(origin) = request.headers().get(header::ORIGIN)
+        && let Some(requested) = request.headers().get(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        let response = preflight(
+            &snapshot,
+            &path,
+            origin,
+            requested,
+            &peer,
+            request.headers(),
+            wants_xml,
+        );
+        return unrouted(response);
+    }
+    let route = snapshot.routes.lookup(&method, &path);
+    let (response, process) = match route {
         RouteMatch::NotFound => {
             let problem = Problem::new(
                 StatusCode::NOT_FOUND,
@@ -68,19 +108,22 @@ where
         RouteMatch::Found { process, params } => {
             let name = snapshot.process(process).name.clone();
             let limit = snapshot.settings.limits.max_concurrency;
-            match gateway.metrics().enter(limit) {
+            let cors = snapshot.process(process).access.cors.as_ref();
+            let origin = cors.and_then(|_| request.headers().get(header::ORIGIN).cloned());
+            let mut response = match gateway.metrics().enter(limit) {
                 Some(_running) => {
-                    let (response, execution_id) =
+                    let served =
                         serve_process(&gateway, snapshot.clone(), process, params, request, peer)
                             .await;
                     tracing::info!(
                         process = %name,
-                        status = response.status().as_u16(),
+                        status = served.response.status().as_u16(),
                         duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                        execution_id = execution_id.as_deref().unwrap_or(""),
+                        execution_id = served.execution_id.as_deref().unwrap_or(""),
+                        user = served.user.as_deref().unwrap_or(""),
                         "Request"
                     );
-                    (response, Some(process))
+                    served.response
                 }
                 None => {
                     let problem = Problem::new(
@@ -89,9 +132,17 @@ where
                         "too many requests are running; try again shortly",
                     );
                     tracing::warn!(process = %name, status = 503, "Over max_concurrency");
-                    (problem_response(&problem, wants_xml, None), Some(process))
+                    let mut response = problem_response(&problem, wants_xml, None);
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    response
                 }
+            };
+            if let Some(cors) = cors {
+                cors.decorate(origin.as_ref(), response.headers_mut());
             }
+            (response, Some(process))
         }
     };
     let status = response.status().as_u16();
@@ -105,6 +156,24 @@ where
     response
 }
 
+/// What serving a process gave: the response, and for the log line the
+/// execution id and the user.
+struct Served {
+    response: Response<Body>,
+    execution_id: Option<Arc<str>>,
+    user: Option<Arc<str>>,
+}
+
+impl Served {
+    fn early(response: Response<Body>) -> Served {
+        Served {
+            response,
+            execution_id: None,
+            user: None,
+        }
+    }
+}
+
 async fn serve_process<B>(
     gateway: &Gateway,
     snapshot: Arc<Snapshot>,
@@ -112,7 +181,7 @@ async fn serve_process<B>(
     params: Vec<(String, String)>,
     request: Request<B>,
     peer: Peer,
-) -> (Response<Body>, Option<Arc<str>>)
+) -> Served
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -121,7 +190,7 @@ where
     let Some(listen) = &process.listen else {
         // Only processes with a listen block have routes.
         let problem = Problem::new(StatusCode::NOT_FOUND, kind::NOT_FOUND, "no route");
-        return (problem_response(&problem, false, None), None);
+        return Served::early(problem_response(&problem, false, None));
     };
     let (parts, body) = request.into_parts();
     let wants_xml = prefers_xml(parts.headers.get(header::ACCEPT), listen.input.is_xml());
@@ -134,7 +203,7 @@ where
         &parts.headers,
         wants_xml,
     ) {
-        return (response, None);
+        return Served::early(response);
     }
 
     let forwarded = parts
@@ -147,23 +216,32 @@ where
         forwarded,
         &snapshot.settings.trusted_proxies,
     );
-    if !process.access.admits_ip(remote_ip) {
-        let problem = Problem::new(
-            StatusCode::FORBIDDEN,
-            kind::FORBIDDEN_ADDRESS,
-            "this address may not use this route",
-        );
-        return (problem_response(&problem, wants_xml, None), None);
-    }
+    let access = &process.access;
+    let users = &snapshot.users;
+    let user = match access
+        .authenticate(users, &parts.headers, peer.certificate.as_deref())
+        .await
+        .and_then(|user| {
+            access
+                .authorize(users, user, remote_ip, &process.name)
+                .map(|()| user)
+        }) {
+        Ok(user) => user.map(|id| users.get(id).name.clone()),
+        Err(denial) => {
+            tracing::info!(process = %process.name, remote_ip = %remote_ip, reason = ?denial, "Access denied");
+            return Served::early(denied(denial, access.auth.basic, wants_xml));
+        }
+    };
 
     let execution_id: Arc<str> = uuid::Uuid::now_v7().to_string().into();
     let limits = snapshot.settings.limits;
     let fail = |problem: Problem| {
         let problem = problem.with_execution_id(Some(&execution_id));
-        (
-            problem_response(&problem, wants_xml, Some(&execution_id)),
-            Some(execution_id.clone()),
-        )
+        Served {
+            response: problem_response(&problem, wants_xml, Some(&execution_id)),
+            execution_id: Some(execution_id.clone()),
+            user: user.clone(),
+        }
     };
 
     let batch = if listen.takes_body() {
@@ -189,7 +267,9 @@ where
     };
 
     let path = parts.uri.path().to_owned();
-    let request_info = Arc::new(RequestInfo::new(parts, params, remote_ip));
+    let mut request_info = RequestInfo::new(parts, params, remote_ip);
+    request_info.user = user.clone();
+    let request_info = Arc::new(request_info);
     let execution = Execution::new(snapshot.clone(), execution_id.clone(), request_info);
 
     if listen.output == crate::config::raw::DocType::None {
@@ -207,7 +287,11 @@ where
         let mut response = Response::new(Body::default());
         *response.status_mut() = StatusCode::ACCEPTED;
         set_execution_id(&mut response, &execution_id);
-        return (response, Some(execution_id));
+        return Served {
+            response,
+            execution_id: Some(execution_id),
+            user,
+        };
     }
 
     let returned = match within(limits.request_timeout, execution.run(id, batch)).await {
@@ -234,12 +318,113 @@ where
             *response.status_mut() = encoded.status;
             *response.headers_mut() = encoded.headers;
             set_execution_id(&mut response, &execution_id);
-            (response, Some(execution_id))
+            Served {
+                response,
+                execution_id: Some(execution_id),
+                user,
+            }
         }
         Err(err) => {
             tracing::error!(process = %process.name, execution_id = %execution_id, error = %err, "Process output cannot be sent");
             fail(failed_problem())
         }
+    }
+}
+
+/// A refusal by the access rules as a 401 or 403.
+fn denied(denial: Denial, basic: bool, wants_xml: bool) -> Response<Body> {
+    let problem = match denial {
+        Denial::Unauthenticated(detail) => {
+            Problem::new(StatusCode::UNAUTHORIZED, kind::UNAUTHENTICATED, detail)
+        }
+        Denial::Address(detail) => {
+            Problem::new(StatusCode::FORBIDDEN, kind::FORBIDDEN_ADDRESS, detail)
+        }
+        Denial::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, kind::FORBIDDEN, detail),
+    };
+    let mut response = problem_response(&problem, wants_xml, None);
+    if problem.status == 401 && basic {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"flowgate\""),
+        );
+    }
+    response
+}
+
+/// Answers a CORS preflight for the route that `Access-Control-Request-Method`
+/// would reach; never runs a process, never asks for credentials.
+fn preflight(
+    snapshot: &Snapshot,
+    path: &str,
+    origin: &HeaderValue,
+    requested: &HeaderValue,
+    peer: &Peer,
+    headers: &http::HeaderMap,
+    wants_xml: bool,
+) -> Response<Body> {
+    let refused = |detail: String| {
+        tracing::info!(status = 403, reason = %detail, "Preflight refused");
+        let problem = Problem::new(StatusCode::FORBIDDEN, kind::CORS_REFUSED, detail);
+        problem_response(&problem, wants_xml, None)
+    };
+    let Ok(method) = Method::from_bytes(requested.as_bytes()) else {
+        return refused("Access-Control-Request-Method is not a method".to_owned());
+    };
+    let id = match snapshot.routes.lookup(&method, path) {
+        RouteMatch::Found { process, .. } => process,
+        RouteMatch::NotFound => {
+            let problem = Problem::new(
+                StatusCode::NOT_FOUND,
+                kind::NOT_FOUND,
+                format!("no route for `{path}`"),
+            );
+            return problem_response(&problem, wants_xml, None);
+        }
+        RouteMatch::MethodNotAllowed { allow } => {
+            return method_not_allowed(&method, &allow, wants_xml);
+        }
+    };
+    let access = &snapshot.process(id).access;
+    let Some(cors) = &access.cors else {
+        return refused(
+            "this route does not take requests from browsers of other origins".to_owned(),
+        );
+    };
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let remote_ip = client_ip(
+        peer.addr.ip(),
+        forwarded,
+        &snapshot.settings.trusted_proxies,
+    );
+    if access
+        .allow_ips
+        .as_ref()
+        .is_some_and(|nets| !nets.contains(remote_ip))
+    {
+        return denied(
+            Denial::Address(format!("the address {remote_ip} may not use this route")),
+            false,
+            wants_xml,
+        );
+    }
+    let Ok(origin) = origin.to_str() else {
+        return refused("the Origin header is not readable".to_owned());
+    };
+    match cors.preflight(origin, &method) {
+        Ok(cors_headers) => {
+            let mut response = Response::new(Body::default());
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            response.headers_mut().extend(cors_headers);
+            response
+                .headers_mut()
+                .append(header::VARY, HeaderValue::from_static("origin"));
+            response
+        }
+        Err(detail) => refused(detail),
     }
 }
 

@@ -8,6 +8,7 @@
 //! bounded time to finish.
 
 pub mod dispatch;
+pub mod guard;
 mod input;
 mod output;
 pub mod pages;
@@ -318,5 +319,7 @@ pub fn connection_builder(snapshot: &Snapshot) -> auto::Builder<TokioExecutor> {
     builder
 }
 
+#[cfg(test)]
+mod access_tests;
 #[cfg(test)]
 mod tests;

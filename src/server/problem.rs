@@ -16,7 +16,11 @@ use crate::doc::xml;
 pub mod kind {
     pub const NOT_FOUND: &str = "urn:flowgate:problem:not-found";
     pub const METHOD_NOT_ALLOWED: &str = "urn:flowgate:problem:method-not-allowed";
+    pub const BAD_REQUEST: &str = "urn:flowgate:problem:bad-request";
+    pub const UNAUTHENTICATED: &str = "urn:flowgate:problem:unauthenticated";
+    pub const FORBIDDEN: &str = "urn:flowgate:problem:forbidden";
     pub const FORBIDDEN_ADDRESS: &str = "urn:flowgate:problem:address-not-allowed";
+    pub const CORS_REFUSED: &str = "urn:flowgate:problem:cors-refused";
     pub const MALFORMED_BODY: &str = "urn:flowgate:problem:malformed-body";
     pub const PROFILE_MISMATCH: &str = "urn:flowgate:problem:profile-mismatch";
     pub const PAGE_GONE: &str = "urn:flowgate:problem:page-gone";

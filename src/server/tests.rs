@@ -12,7 +12,7 @@ use super::{Gateway, Peer};
 use crate::compile::compile_files;
 use crate::snapshot::Snapshot;
 
-fn snapshot(files: &[(&str, &str)]) -> Snapshot {
+pub(super) fn snapshot(files: &[(&str, &str)]) -> Snapshot {
     let compilation = compile_files(files);
     compilation.snapshot.unwrap_or_else(|| {
         panic!(
@@ -33,6 +33,7 @@ async fn call(
     body: &str,
 ) -> (StatusCode, http::HeaderMap, String) {
     let request = Request::builder()
+        .header("host", "gateway.test")
         .method(method)
         .uri(uri)
         .header("content-type", "application/json")
@@ -77,9 +78,10 @@ async fn over_max_concurrency_is_503() {
         ("processes/hello.yaml", &greeter("x")),
     ]));
     let held = gateway.metrics().enter(1).expect("the first slot");
-    let (status, _, body) = call(&gateway, "GET", "/ws/simple/getHello", "").await;
+    let (status, headers, body) = call(&gateway, "GET", "/ws/simple/getHello", "").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("urn:flowgate:problem:overloaded"), "{body}");
+    assert_eq!(headers[http::header::RETRY_AFTER], "1");
     drop(held);
     let (status, _, _) = call(&gateway, "GET", "/ws/simple/getHello", "").await;
     assert_eq!(status, StatusCode::OK);
@@ -154,6 +156,7 @@ async fn list_outputs_are_wrapped() {
     assert_eq!(body, r#"[{"a": 1},2]"#);
 
     let request = Request::builder()
+        .header("host", "gateway.test")
         .method("POST")
         .uri("/ws/simple/queryPart")
         .header("content-type", "application/xml")
@@ -215,6 +218,7 @@ async fn xml_pages_carry_the_token_on_the_wrapper() {
     let process = "listen: { operation: query, object: Part, input: xml-list, output: xml-list, page_size: 1 }\nsteps:\n  - return: {}\n";
     let gateway = Gateway::new(snapshot(&[("processes/parts.yaml", process)]));
     let request = Request::builder()
+        .header("host", "gateway.test")
         .method("POST")
         .uri("/ws/simple/queryPart")
         .header("content-type", "application/xml")

@@ -1,0 +1,208 @@
+//! Requests refused before routing: heads that parsers disagree on, and
+//! paths that could read as another route.
+//!
+//! A path is percent-decoded once, here, and routed in that form, so no
+//! later layer decodes it again. Whatever could make two layers (a proxy in
+//! front, the router, a process) see different paths is refused instead of
+//! normalized: dot segments, doubled slashes, an encoded `/` or `\`, control
+//! characters, malformed escapes. Routes are case-sensitive, so a case
+//! variant is simply another path (a 404).
+
+use std::borrow::Cow;
+
+use http::{HeaderMap, Version, header};
+
+/// Why a request head is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub detail: String,
+    /// The body's framing is in doubt: answer, then close the connection,
+    /// so nothing the client sent after can be read as a request.
+    pub close: bool,
+}
+
+impl Refusal {
+    fn new(detail: impl Into<String>) -> Refusal {
+        Refusal {
+            detail: detail.into(),
+            close: false,
+        }
+    }
+}
+
+/// `Host` once (HTTP/1.1 requires it), and never `Content-Length` beside
+/// `Transfer-Encoding`.
+pub fn check_head(version: Version, headers: &HeaderMap) -> Result<(), Refusal> {
+    let hosts = headers.get_all(header::HOST).iter().count();
+    if hosts > 1 {
+        return Err(Refusal::new("the request has more than one Host header"));
+    }
+    if hosts == 0 && version == Version::HTTP_11 {
+        return Err(Refusal::new("an HTTP/1.1 request must have a Host header"));
+    }
+    if headers.contains_key(header::CONTENT_LENGTH)
+        && headers.contains_key(header::TRANSFER_ENCODING)
+    {
+        return Err(Refusal {
+            detail: "the request has both Content-Length and Transfer-Encoding; send one"
+                .to_owned(),
+            close: true,
+        });
+    }
+    Ok(())
+}
+
+/// The path to route by: percent-decoded once, or refused.
+pub fn normalize_path(raw: &str) -> Result<Cow<'_, str>, Refusal> {
+    if !raw.starts_with('/') {
+        return Err(Refusal::new("the path must start with `/`"));
+    }
+    let decoded: Cow<'_, str> = if raw.contains('%') {
+        let bytes = decode(raw)?;
+        Cow::Owned(
+            String::from_utf8(bytes)
+                .map_err(|_| Refusal::new("the path does not decode to UTF-8"))?,
+        )
+    } else {
+        Cow::Borrowed(raw)
+    };
+    if decoded.chars().any(char::is_control) {
+        return Err(Refusal::new("the path has a control character"));
+    }
+    if decoded.contains('\\') {
+        return Err(Refusal::new("the path has a backslash"));
+    }
+    // One trailing slash is allowed; every other segment must have text.
+    let body = decoded.strip_suffix('/').unwrap_or(&decoded);
+    for segment in body.split('/').skip(1) {
+        match segment {
+            "" => return Err(Refusal::new("the path has an empty segment (`//`)")),
+            "." | ".." => {
+                return Err(Refusal::new(format!("the path has a `{segment}` segment")));
+            }
+            _ => {}
+        }
+    }
+    Ok(decoded)
+}
+
+/// Decodes `%XX` escapes; an escaped `/` would join two segments into one
+/// after routing, so it is refused.
+fn decode(raw: &str) -> Result<Vec<u8>, Refusal> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'%' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .ok_or_else(|| {
+                Refusal::new("the path has a `%` that is not followed by two hex digits")
+            })?;
+        if hex == b'/' {
+            return Err(Refusal::new("the path has an encoded `/` (`%2F`)"));
+        }
+        out.push(hex);
+        i += 3;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn plain_paths_pass_as_they_are() {
+        assert!(matches!(
+            normalize_path("/ws/rest/orders/eu"),
+            Ok(Cow::Borrowed("/ws/rest/orders/eu"))
+        ));
+        assert_eq!(
+            normalize_path("/ws/rest/orders/").unwrap(),
+            "/ws/rest/orders/"
+        );
+        assert_eq!(normalize_path("/").unwrap(), "/");
+    }
+
+    #[test]
+    fn escapes_are_decoded_once() {
+        assert_eq!(
+            normalize_path("/ws/rest/%6Frders").unwrap(),
+            "/ws/rest/orders"
+        );
+        assert_eq!(normalize_path("/ws/rest/a%2541").unwrap(), "/ws/rest/a%41");
+        assert_eq!(
+            normalize_path("/ws/rest/caf%C3%A9").unwrap(),
+            "/ws/rest/café"
+        );
+    }
+
+    #[test]
+    fn ambiguous_paths_are_refused() {
+        for path in [
+            "/ws/rest/public/../admin",
+            "/ws/rest/public/%2e%2e/admin",
+            "/ws/rest/public/%2E%2E/admin",
+            "/ws/rest/./admin",
+            "/ws/rest//admin",
+            "/ws/rest/admin//",
+            "/ws/rest/a%2fb",
+            "/ws/rest/a%2Fb",
+            "/ws/rest/a%5cb",
+            "/ws/rest/a\\b",
+            "/ws/rest/a%00",
+            "/ws/rest/a%0d%0a",
+            "/ws/rest/a%zz",
+            "/ws/rest/a%4",
+            "/ws/rest/%ff",
+            "ws/rest",
+        ] {
+            assert!(normalize_path(path).is_err(), "{path} should be refused");
+        }
+    }
+
+    #[test]
+    fn heads_that_parsers_disagree_on() {
+        let mut headers = HeaderMap::new();
+        assert!(check_head(Version::HTTP_11, &headers).is_err());
+        assert!(check_head(Version::HTTP_10, &headers).is_ok());
+        assert!(check_head(Version::HTTP_2, &headers).is_ok());
+        headers.append(header::HOST, "a".parse().unwrap());
+        assert!(check_head(Version::HTTP_11, &headers).is_ok());
+        headers.append(header::HOST, "b".parse().unwrap());
+        assert!(
+            check_head(Version::HTTP_11, &headers)
+                .unwrap_err()
+                .detail
+                .contains("more than one Host")
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "a".parse().unwrap());
+        headers.insert(header::CONTENT_LENGTH, "5".parse().unwrap());
+        headers.insert(header::TRANSFER_ENCODING, "chunked".parse().unwrap());
+        assert!(check_head(Version::HTTP_11, &headers).unwrap_err().close);
+    }
+
+    proptest! {
+        /// Whatever a client sends, what passes has no dot segment, no
+        /// empty segment and no backslash, so it names one route only.
+        #[test]
+        fn what_passes_is_unambiguous(path in "/[a-z%./\\\\0-9A-F]{0,24}") {
+            if let Ok(normal) = normalize_path(&path) {
+                let body = normal.strip_suffix('/').unwrap_or(&normal);
+                for segment in body.split('/').skip(1) {
+                    prop_assert!(!segment.is_empty() && segment != "." && segment != "..");
+                }
+                prop_assert!(!normal.contains('\\'));
+            }
+        }
+    }
+}
