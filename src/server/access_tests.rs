@@ -416,12 +416,12 @@ async fn forwarded_for_counts_only_from_trusted_proxies() {
 async fn client_certificates_map_to_users() {
     let gateway = gateway();
     let certificate = |subject: &str, keys: Vec<String>| Peer {
-        addr: "127.0.0.1:1".parse().unwrap(),
         tls: true,
         certificate: Some(Arc::new(ClientCertificate {
             subject: subject.to_owned(),
             keys,
         })),
+        ..local()
     };
     let mapped = certificate(
         "CN=gw-client, O=Acme",

@@ -50,7 +50,12 @@ where
         response
     };
 
-    if let Err(refusal) = guard::check_head(request.version(), request.headers()) {
+    let head = if peer.framing.seen() {
+        Err(guard::Refusal::framing())
+    } else {
+        guard::check_head(request.version(), request.headers())
+    };
+    if let Err(refusal) = head {
         tracing::info!(method = %method, status = 400, reason = %refusal.detail, "Bad request head");
         let problem = Problem::new(StatusCode::BAD_REQUEST, kind::BAD_REQUEST, refusal.detail);
         let mut response = problem_response(&problem, wants_xml, None);

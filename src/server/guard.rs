@@ -22,6 +22,15 @@ pub struct Refusal {
 }
 
 impl Refusal {
+    /// Both `Content-Length` and `Transfer-Encoding`.
+    pub fn framing() -> Refusal {
+        Refusal {
+            detail: "the request has both Content-Length and Transfer-Encoding; send one"
+                .to_owned(),
+            close: true,
+        }
+    }
+
     fn new(detail: impl Into<String>) -> Refusal {
         Refusal {
             detail: detail.into(),
@@ -40,14 +49,14 @@ pub fn check_head(version: Version, headers: &HeaderMap) -> Result<(), Refusal> 
     if hosts == 0 && version == Version::HTTP_11 {
         return Err(Refusal::new("an HTTP/1.1 request must have a Host header"));
     }
+    // hyper drops `Content-Length` beside `Transfer-Encoding` before a
+    // request gets here; `server::framing` sees the raw head and raises the
+    // connection's flag, which dispatch checks. This catches the pair when
+    // a request is built in memory.
     if headers.contains_key(header::CONTENT_LENGTH)
         && headers.contains_key(header::TRANSFER_ENCODING)
     {
-        return Err(Refusal {
-            detail: "the request has both Content-Length and Transfer-Encoding; send one"
-                .to_owned(),
-            close: true,
-        });
+        return Err(Refusal::framing());
     }
     Ok(())
 }

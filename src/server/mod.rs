@@ -8,6 +8,7 @@
 //! bounded time to finish.
 
 pub mod dispatch;
+mod framing;
 pub mod guard;
 mod input;
 mod output;
@@ -44,6 +45,9 @@ pub struct Peer {
     pub tls: bool,
     /// The client certificate, verified at the handshake.
     pub certificate: Option<Arc<ClientCertificate>>,
+    /// Raised when a request head on this connection had both
+    /// `Content-Length` and `Transfer-Encoding` (see [`framing`]).
+    pub framing: framing::Conflict,
 }
 
 impl Peer {
@@ -53,6 +57,7 @@ impl Peer {
             addr,
             tls: false,
             certificate: None,
+            framing: framing::Conflict::default(),
         }
     }
 }
@@ -174,13 +179,17 @@ pub async fn serve_connections<H, F>(
         };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
-        let client = Peer::plain(peer);
+        let (stream, framing) = framing::Framing::new(Lingering(Some(stream)));
+        let client = Peer {
+            framing,
+            ..Peer::plain(peer)
+        };
         let service = service_fn(move |request| {
             let response = handler(request, client.clone());
             async move { Ok::<_, Infallible>(response.await) }
         });
         let connection = builder()
-            .serve_connection(TokioIo::new(Lingering(Some(stream))), service)
+            .serve_connection(TokioIo::new(stream), service)
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

@@ -29,6 +29,15 @@ pub struct Server {
 
 impl Server {
     pub fn start(root: &Path) -> Server {
+        Server::spawn(root, "warn", Stdio::null())
+    }
+
+    /// Like [`Server::start`], logging at `level` into `log`.
+    pub fn start_logging(root: &Path, level: &str, log: std::fs::File) -> Server {
+        Server::spawn(root, level, Stdio::from(log))
+    }
+
+    fn spawn(root: &Path, level: &str, stderr: Stdio) -> Server {
         let mut child = Command::new(binary())
             .args([
                 "serve",
@@ -38,9 +47,9 @@ impl Server {
                 "--admin-listen",
                 "127.0.0.1:0",
             ])
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("flowgate starts");
         let stdout = child.stdout.take().expect("piped stdout");

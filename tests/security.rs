@@ -1,0 +1,327 @@
+//! The shared listener against clients that try to get around it: raw
+//! sockets for each HTTP hardening rule, and the real `hash-password` and
+//! credential checks end to end.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use sha2::{Digest, Sha256};
+use support::{Server, client, run};
+
+/// Any wait on a socket ends by then, pass or fail.
+const SOCKET_LIMIT: Duration = Duration::from_secs(15);
+
+const ECHO: &str = "listen: { operation: create, object: Echo, input: data, output: data, content_type: text/plain }\nsteps:\n  - return: {}\n";
+const WHOAMI: &str = "listen: { operation: get, object: Me, output: json }\naccess: { auth: [basic, token] }\nsteps:\n  - message: '{\"user\": {{ request.user | tojson }}}'\n  - return: {}\n";
+
+fn hash_password(password: &str) -> String {
+    let mut child = std::process::Command::new(support::binary())
+        .arg("hash-password")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+fn root(dir: &Path, password_hash: &str) {
+    std::fs::create_dir_all(dir.join("processes")).unwrap();
+    std::fs::write(
+        dir.join("flowgate.toml"),
+        format!(
+            r#"[limits]
+max_body = "1KiB"
+max_header_bytes = "8KiB"
+header_read_timeout = "1s"
+
+[users.acme]
+password_hash = "{password_hash}"
+token_sha256 = "{token}"
+"#,
+            token = hex::encode(Sha256::digest(b"acme-token"))
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("processes/echo.yaml"), ECHO).unwrap();
+    std::fs::write(dir.join("processes/whoami.yaml"), WHOAMI).unwrap();
+}
+
+fn address(server: &Server) -> String {
+    server
+        .base
+        .strip_prefix("http://")
+        .expect("a plain listener")
+        .to_owned()
+}
+
+fn connect(server: &Server) -> TcpStream {
+    let stream = TcpStream::connect(address(server)).unwrap();
+    stream.set_read_timeout(Some(SOCKET_LIMIT)).unwrap();
+    stream.set_write_timeout(Some(SOCKET_LIMIT)).unwrap();
+    stream
+}
+
+/// Sends `request` and reads until the server closes or `SOCKET_LIMIT`.
+fn exchange(server: &Server, request: &[u8]) -> String {
+    let mut stream = connect(server);
+    stream.write_all(request).unwrap();
+    read_all(&mut stream)
+}
+
+fn read_all(stream: &mut TcpStream) -> String {
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + SOCKET_LIMIT;
+    while Instant::now() < deadline {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                answer.extend_from_slice(&buf[..n]);
+                // One answer is enough when the server keeps the connection.
+                if answer.windows(4).any(|w| w == b"\r\n\r\n") && has_whole_body(&answer) {
+                    break;
+                }
+            }
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn has_whole_body(answer: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(answer);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    let length = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    body.len() >= length
+}
+
+fn status_of(answer: &str) -> u16 {
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("an HTTP answer: {answer:?}"))
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    server: Server,
+    log: std::path::PathBuf,
+}
+
+fn start() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    root(dir.path(), &hash_password("correct horse battery"));
+    let log = dir.path().join("server.log");
+    let server = Server::start_logging(dir.path(), "debug", std::fs::File::create(&log).unwrap());
+    Fixture {
+        _dir: dir,
+        server,
+        log,
+    }
+}
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_closed() {
+    let fixture = start();
+    let mut stream = connect(&fixture.server);
+    let started = Instant::now();
+    stream
+        .write_all(b"POST /ws/simple/createEcho HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    // The server closes (perhaps after a 408); a read that times out means it did not.
+    let closed = loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(_) => continue,
+            Err(err)
+                if err.kind() == std::io::ErrorKind::WouldBlock
+                    || err.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                break false;
+            }
+            Err(_) => break true,
+        }
+    };
+    assert!(closed, "still open after {:?}", started.elapsed());
+    eprintln!(
+        "closed after {:?} (header_read_timeout 1s)",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn duplicate_host_is_400() {
+    let fixture = start();
+    let answer = exchange(
+        &fixture.server,
+        b"GET /ws/simple/getMe HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status_of(&answer), 400, "{answer}");
+    assert!(answer.contains("more than one Host"), "{answer}");
+}
+
+#[test]
+fn content_length_with_transfer_encoding_is_400_and_closes() {
+    let fixture = start();
+    // A smuggling attempt: the "body" holds a second request.
+    let smuggled = "GET /ws/simple/getMe HTTP/1.1\r\nHost: x\r\n\r\n";
+    for framing in [
+        "Content-Length: 4\r\nTransfer-Encoding: chunked",
+        "Transfer-Encoding: chunked\r\nContent-Length: 4",
+        "transfer-encoding: chunked\r\ncontent-length: 40",
+    ] {
+        let request = format!(
+            "POST /ws/simple/createEcho HTTP/1.1\r\nHost: x\r\n{framing}\r\n\r\n0\r\n\r\n{smuggled}"
+        );
+        let answer = exchange(&fixture.server, request.as_bytes());
+        assert_eq!(status_of(&answer), 400, "{framing}: {answer}");
+        assert!(
+            answer.contains("Content-Length and Transfer-Encoding"),
+            "{answer}"
+        );
+        // One answer only: the smuggled request never ran.
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+    }
+    // A keep-alive connection with plain requests before is not disturbed.
+    let mut stream = connect(&fixture.server);
+    stream
+        .write_all(b"POST /ws/simple/createEcho HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+        .unwrap();
+    let answer = read_all(&mut stream);
+    assert_eq!(status_of(&answer), 200, "{answer}");
+}
+
+#[test]
+fn oversized_headers_are_431() {
+    let fixture = start();
+    let big = "a".repeat(20 * 1024);
+    let request = format!(
+        "GET /ws/simple/getMe HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\nConnection: close\r\n\r\n"
+    );
+    let answer = exchange(&fixture.server, request.as_bytes());
+    assert_eq!(status_of(&answer), 431, "{answer}");
+}
+
+#[test]
+fn an_oversized_chunked_body_is_413_without_reading_it_all() {
+    let fixture = start();
+    let mut stream = connect(&fixture.server);
+    stream
+        .write_all(b"POST /ws/simple/createEcho HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+        .unwrap();
+    // Chunks of 512 bytes, far past the 1 KiB limit; the server may stop reading early.
+    let chunk = format!("200\r\n{}\r\n", "x".repeat(512));
+    for _ in 0..64 {
+        if stream.write_all(chunk.as_bytes()).is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let answer = read_all(&mut stream);
+    assert_eq!(status_of(&answer), 413, "{answer}");
+    assert!(
+        answer.contains("urn:flowgate:problem:body-too-large"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn basic_and_token_end_to_end_and_nothing_secret_is_logged() {
+    let fixture = start();
+    let url = fixture.server.url("/ws/simple/getMe");
+    let http = client();
+    for _ in 0..2 {
+        let response = http
+            .get(&url)
+            .basic_auth("acme", Some("correct horse battery"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.text().await.unwrap(), r#"{"user": "acme"}"#);
+    }
+    let response = http
+        .get(&url)
+        .basic_auth("acme", Some("wrong horse"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Basic realm=\"flowgate\""
+    );
+    let response = http
+        .get(&url)
+        .bearer_auth("acme-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = http.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    // The admin view of the config never shows a hash or a token.
+    let config = http
+        .get(fixture.server.admin_url("/config"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let settings = std::fs::read_to_string(fixture._dir.path().join("flowgate.toml")).unwrap();
+    let hash = settings
+        .lines()
+        .find_map(|l| l.strip_prefix("password_hash = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_owned();
+    let token_hash = hex::encode(Sha256::digest(b"acme-token"));
+    let log = std::fs::read_to_string(&fixture.log).unwrap();
+    assert!(log.contains("Access denied"), "the log is written: {log}");
+    for secret in [
+        "correct horse battery",
+        "wrong horse",
+        "acme-token",
+        hash.as_str(),
+        token_hash.as_str(),
+    ] {
+        assert!(!log.contains(secret), "`{secret}` is in the log");
+        assert!(!config.contains(secret), "`{secret}` is in /config");
+    }
+}
+
+#[test]
+fn hash_password_reads_stdin_and_refuses_an_empty_password() {
+    let hash = hash_password("s3cret");
+    assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
+    assert_ne!(hash, hash_password("s3cret"), "every hash has its own salt");
+    let output = run(&["hash-password"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("empty"));
+}
