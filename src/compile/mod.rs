@@ -7,6 +7,7 @@
 //! exists only when there is no error.
 
 mod steps;
+pub(crate) mod tls;
 mod values;
 
 use std::collections::HashMap;
@@ -55,11 +56,19 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         Some(settings) => (&settings.raw, Some(&settings.source)),
         None => (&defaults, None),
     };
-    let settings = compile_settings(
+    let mut settings = compile_settings(
         raw_settings,
         settings_source.map(Arc::as_ref),
         &mut diagnostics,
     );
+    if let (Some(https), Some(source)) = (&raw_settings.server.https, settings_source) {
+        let taken = [
+            ("`[server] listen`", settings.listen),
+            ("`[admin] listen`", settings.admin_listen),
+        ];
+        settings.https =
+            tls::compile_https(https, source, &loaded.named_files, &taken, &mut diagnostics);
+    }
     let default_access = match (&raw_settings.access, settings_source) {
         (Some(access), Some(source)) => compile_access(access, source, &mut diagnostics),
         _ => AccessPolicy::default(),
@@ -320,6 +329,8 @@ fn compile_settings(
     Settings {
         listen,
         admin_listen,
+        // Read from its files by `tls::compile_https`.
+        https: None,
         reload,
         limits: Limits {
             max_body: limits.max_body.value.0,
@@ -368,12 +379,6 @@ fn parse_listen(
 /// would leave a route less protected than written is an error; what would
 /// only be ignored is a warning.
 fn unsupported_settings(raw: &RawSettings, source: &SourceFile, diagnostics: &mut Diagnostics) {
-    if let Some(https) = &raw.server.https {
-        diagnostics.push(source.error(
-            https.span,
-            "`[server.https]` is not supported yet: flowgate serves plain HTTP only in this version",
-        ));
-    }
     if let Some((name, _)) = raw.users.iter().next() {
         diagnostics.push(source.error(
             name.span,
@@ -820,7 +825,9 @@ pub(crate) fn default_media(listen: Option<&Listen>) -> MediaType {
     }
 }
 
-/// Compiles a root made of the given files, for tests.
+/// Compiles a root made of the given files, for tests. The PEM files of
+/// `[server.https]` are given the same way, e.g. `("certs/server.pem", &pem)`:
+/// they are read with the root like in a real one.
 #[cfg(test)]
 pub(crate) fn compile_files(files: &[(&str, &str)]) -> Compilation {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -920,10 +927,7 @@ mod tests {
     #[test]
     fn features_of_later_versions_are_refused_not_ignored() {
         let compilation = compile_files(&[
-            (
-                "flowgate.toml",
-                "[server.https]\nlisten = \"0.0.0.0:9093\"\ncert = \"c\"\nkey = \"k\"\n[soap]\nnamespace = \"urn:x\"\n",
-            ),
+            ("flowgate.toml", "[soap]\nnamespace = \"urn:x\"\n"),
             (
                 "processes/p.yaml",
                 "listen: { operation: get, object: X, soap: true }\naccess: { auth: [basic] }\nsteps:\n  - http: { url: x }\n",
@@ -932,7 +936,6 @@ mod tests {
         assert!(compilation.snapshot.is_none());
         let messages = messages(&compilation);
         for expected in [
-            "`[server.https]` is not supported",
             "`soap` is not supported",
             "authentication `basic`",
             "the `http` step",
