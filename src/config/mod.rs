@@ -482,8 +482,14 @@ mod tests {
                 .and_then(|file| file.contents.as_ref().err().cloned())
                 .unwrap_or_default()
         };
-        assert!(error("/dev/zero").contains("not a regular file"), "{loaded:?}");
-        assert!(error("certs/big.pem").contains("larger than 1MiB"), "{loaded:?}");
+        assert!(
+            error("/dev/zero").contains("not a regular file"),
+            "{loaded:?}"
+        );
+        assert!(
+            error("certs/big.pem").contains("larger than 1MiB"),
+            "{loaded:?}"
+        );
         assert_eq!(error("certs/none.pem"), "there is no file `certs/none.pem`");
         // Only what was read counts among the files.
         let files: Vec<&str> = loaded.files.iter().map(|f| f.path.as_str()).collect();
