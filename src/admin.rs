@@ -6,7 +6,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `GET /config` | generation, load time, git commit, files with SHA-256, the last reload and its diagnostics |
+//! | `GET /config` | generation, load time, git commit, files with SHA-256, listeners and the HTTPS files (names only), the last reload and its diagnostics |
 //! | `POST /reload` | reloads now and answers with what that reload did (422 when it failed) |
 //! | `GET /metrics` | Prometheus text |
 
@@ -34,6 +34,7 @@ pub struct Admin {
     pub root: PathBuf,
     /// The addresses the listeners were bound to.
     pub public: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
     pub admin: Option<SocketAddr>,
 }
 
@@ -46,6 +47,8 @@ struct ConfigView<'a> {
     commit: Option<&'a str>,
     files: &'a [FileDigest],
     listeners: Listeners,
+    /// `[server.https]` of the live snapshot: file names, never contents.
+    https: Option<HttpsView<'a>>,
     watching: String,
     pending_restart: Vec<String>,
     last_reload: Option<ReloadReport>,
@@ -54,7 +57,16 @@ struct ConfigView<'a> {
 #[derive(Serialize)]
 struct Listeners {
     public: Option<String>,
+    https: Option<String>,
     admin: Option<String>,
+}
+
+#[derive(Serialize)]
+struct HttpsView<'a> {
+    listen: String,
+    cert: &'a str,
+    key: &'a str,
+    client_ca: Option<&'a str>,
 }
 
 impl Admin {
@@ -96,8 +108,15 @@ impl Admin {
             files: &meta.files,
             listeners: Listeners {
                 public: self.public.map(|a| a.to_string()),
+                https: self.https.map(|a| a.to_string()),
                 admin: self.admin.map(|a| a.to_string()),
             },
+            https: snapshot.settings.https.as_ref().map(|https| HttpsView {
+                listen: https.listen.to_string(),
+                cert: &https.cert,
+                key: &https.key,
+                client_ca: https.client_ca.as_deref(),
+            }),
             watching: self.reloads.watching(),
             pending_restart: self.reloads.pending_restart(),
             last_reload: self.reloads.last(),

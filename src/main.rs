@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use flowgate::compile::{Compilation, compile_root};
-use flowgate::server::{self, Gateway};
+use flowgate::server::{self, Gateway, Transport};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -83,6 +83,9 @@ struct ServeArgs {
     /// Listen here instead of `[server] listen` (use port 0 for any free port).
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
+    /// Listen for HTTPS here instead of `[server.https] listen`.
+    #[arg(long, value_name = "ADDR")]
+    https_listen: Option<SocketAddr>,
     /// Run the admin listener here instead of `[admin] listen`.
     #[arg(long, value_name = "ADDR")]
     admin_listen: Option<SocketAddr>,
@@ -93,6 +96,7 @@ impl Default for ServeArgs {
         ServeArgs {
             root: PathBuf::from("."),
             listen: None,
+            https_listen: None,
             admin_listen: None,
         }
     }
@@ -192,29 +196,33 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::FAILURE);
     };
-    let public = args
-        .listen
-        .or(snapshot.settings.listen)
-        .context("no listener: `[server] listen` is empty and no --listen was given")?;
+    let public = args.listen.or(snapshot.settings.listen);
+    let https = match (args.https_listen, &snapshot.settings.https) {
+        (Some(addr), Some(_)) => Some(addr),
+        (None, Some(https)) => Some(https.listen),
+        (Some(_), None) => anyhow::bail!(
+            "--https-listen needs a `[server.https]` table with `cert` and `key` in flowgate.toml"
+        ),
+        (None, None) => None,
+    };
+    if public.is_none() && https.is_none() {
+        anyhow::bail!(
+            "no listener: `[server] listen` is empty, there is no `[server.https]`, and no --listen was given"
+        );
+    }
     let admin = args.admin_listen.or(snapshot.settings.admin_listen);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let listener = server::bind(public)
-            .await
-            .with_context(|| format!("cannot listen on {public}"))?;
-        let public = listener.local_addr().context("cannot read the bound address")?;
-        let admin_listener = match admin {
-            Some(addr) => Some(
-                server::bind(addr)
-                    .await
-                    .with_context(|| format!("cannot listen on {addr} (the admin listener)"))?,
-            ),
-            None => None,
+        let listener = bind(public, "").await?;
+        let https_listener = bind(https, " (the HTTPS listener)").await?;
+        let admin_listener = bind(admin, " (the admin listener)").await?;
+        let bound = |listener: &Option<tokio::net::TcpListener>| {
+            listener.as_ref().and_then(|l| l.local_addr().ok())
         };
-        let admin = admin_listener.as_ref().and_then(|l| l.local_addr().ok());
+        let (public, https, admin) = (bound(&listener), bound(&https_listener), bound(&admin_listener));
 
         let processes = snapshot.processes.len();
         let gateway = Gateway::new(snapshot);
@@ -225,39 +233,83 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tokio::spawn(forward_sighup(triggers.clone()));
 
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stopped = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }
+        };
         if let (Some(listener), Some(address)) = (admin_listener, admin) {
             let admin = Arc::new(Admin {
                 gateway: gateway.clone(),
                 reloads,
                 triggers,
                 root: args.root.clone(),
-                public: Some(public),
+                public,
+                https,
                 admin: Some(address),
             });
             let settings = gateway.clone();
-            let mut stopped = stopped.clone();
             tokio::spawn(server::serve_connections(
                 listener,
-                async move {
-                    let _ = stopped.wait_for(|stop| *stop).await;
-                },
+                Transport::Plain,
+                stopped(),
                 move || server::connection_builder(&settings.snapshot()),
                 move |request, _peer| admin.clone().handle(request),
             ));
             println!("flowgate admin listening on http://{address}");
         }
-        tracing::info!(address = %public, admin = ?admin, processes, root = %args.root.display(), "Serving");
-        // One line on stdout that scripts and tests can wait for.
-        println!("flowgate listening on http://{public}");
+        tracing::info!(address = ?public, https = ?https, admin = ?admin, processes, root = %args.root.display(), "Serving");
+        // One line per listener on stdout that scripts and tests can wait
+        // for; the plain one comes last.
+        if let Some(address) = https {
+            println!("flowgate https listening on https://{address}");
+        }
+        if let Some(address) = public {
+            println!("flowgate listening on http://{address}");
+        }
         std::io::stdout().flush().context("cannot write to stdout")?;
+        let plain = listener.map(|listener| {
+            server::serve(gateway.clone(), listener, Transport::Plain, stopped())
+        });
+        let secure = https_listener.map(|listener| {
+            let transport = Transport::Tls(server::tls::live_settings(gateway.clone()));
+            server::serve(gateway.clone(), listener, transport, stopped())
+        });
         let shutdown = async move {
             shutdown_signal().await;
             tracing::info!("Shutting down: open requests may finish");
             let _ = stop.send(true);
         };
-        server::serve(gateway, listener, shutdown).await;
+        tokio::join!(
+            shutdown,
+            async move {
+                if let Some(plain) = plain {
+                    plain.await;
+                }
+            },
+            async move {
+                if let Some(secure) = secure {
+                    secure.await;
+                }
+            },
+        );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Binds a listener when there is an address to bind; `what` names it in errors.
+async fn bind(
+    addr: Option<SocketAddr>,
+    what: &str,
+) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    match addr {
+        Some(addr) => server::bind(addr)
+            .await
+            .map(Some)
+            .with_context(|| format!("cannot listen on {addr}{what}")),
+        None => Ok(None),
+    }
 }
 
 fn import_profile(sample: &std::path::Path, name: Option<String>) -> anyhow::Result<ExitCode> {

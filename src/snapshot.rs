@@ -76,11 +76,38 @@ pub struct Settings {
     pub listen: Option<SocketAddr>,
     /// The admin listener (`/config`, `/reload`, `/metrics`); `None` when disabled.
     pub admin_listen: Option<SocketAddr>,
+    /// `[server.https]`; `None` when absent.
+    pub https: Option<Https>,
     pub reload: ReloadSettings,
     pub limits: Limits,
     pub trusted_proxies: Networks,
     /// `[vars]`, as templates see them.
     pub vars: Value,
+}
+
+/// `[server.https]`, resolved: the certificate, key and client CAs are
+/// read, checked and built into the config every new handshake uses.
+pub struct Https {
+    pub listen: SocketAddr,
+    /// The files as written in flowgate.toml, for `/config`.
+    pub cert: String,
+    pub key: String,
+    pub client_ca: Option<String>,
+    /// ALPN `h2` and `http/1.1`; asks for a client certificate when
+    /// `client_ca` is set.
+    pub config: Arc<rustls::ServerConfig>,
+}
+
+/// Shows the file names, never what was read from them.
+impl std::fmt::Debug for Https {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Https")
+            .field("listen", &self.listen)
+            .field("cert", &self.cert)
+            .field("key", &self.key)
+            .field("client_ca", &self.client_ca)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `[reload]`: how file changes are noticed.

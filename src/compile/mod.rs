@@ -8,6 +8,7 @@
 
 mod access;
 mod steps;
+pub(crate) mod tls;
 mod values;
 
 use std::collections::HashMap;
@@ -56,11 +57,19 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         Some(settings) => (&settings.raw, Some(&settings.source)),
         None => (&defaults, None),
     };
-    let settings = compile_settings(
+    let mut settings = compile_settings(
         raw_settings,
         settings_source.map(Arc::as_ref),
         &mut diagnostics,
     );
+    if let (Some(https), Some(source)) = (&raw_settings.server.https, settings_source) {
+        let taken = [
+            ("`[server] listen`", settings.listen),
+            ("`[admin] listen`", settings.admin_listen),
+        ];
+        settings.https =
+            tls::compile_https(https, source, &loaded.named_files, &taken, &mut diagnostics);
+    }
     let users = access::compile_users(
         raw_settings,
         settings_source.map(Arc::as_ref),
@@ -370,6 +379,8 @@ fn compile_settings(
     Settings {
         listen,
         admin_listen,
+        // Read from its files by `tls::compile_https`.
+        https: None,
         reload,
         limits: Limits {
             max_body: limits.max_body.value.0,
@@ -815,7 +826,9 @@ pub(crate) fn default_media(listen: Option<&Listen>) -> MediaType {
     }
 }
 
-/// Compiles a root made of the given files, for tests.
+/// Compiles a root made of the given files, for tests. The PEM files of
+/// `[server.https]` are given the same way, e.g. `("certs/server.pem", &pem)`:
+/// they are read with the root like in a real one.
 #[cfg(test)]
 pub(crate) fn compile_files(files: &[(&str, &str)]) -> Compilation {
     let dir = tempfile::tempdir().expect("a temporary directory");

@@ -71,7 +71,41 @@ pub struct LoadedRoot {
     pub settings: Option<Settings>,
     pub processes: Vec<ProcessFile>,
     pub profiles: Vec<ProfileFile>,
+    /// The files flowgate.toml names (`[server.https]` certificates and
+    /// keys), read with the rest so that a changed certificate is a changed
+    /// root.
+    pub named_files: Vec<NamedFile>,
     pub diagnostics: Diagnostics,
+}
+
+impl LoadedRoot {
+    /// The file read for `written`, a path as flowgate.toml gives it.
+    pub fn named_file(&self, written: &str) -> Option<&NamedFile> {
+        self.named_files.iter().find(|file| file.written == written)
+    }
+}
+
+/// A file that flowgate.toml points to, such as a PEM certificate or key.
+/// Its problems are left to the compiler, which knows the key that named
+/// it; its bytes may be a secret, so `Debug` shows only their length.
+pub struct NamedFile {
+    /// The path as written in flowgate.toml.
+    pub written: String,
+    /// The bytes, or why they could not be read.
+    pub contents: Result<Vec<u8>, String>,
+}
+
+impl std::fmt::Debug for NamedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let contents = match &self.contents {
+            Ok(bytes) => format!("{} bytes", bytes.len()),
+            Err(err) => err.clone(),
+        };
+        f.debug_struct("NamedFile")
+            .field("written", &self.written)
+            .field("contents", &contents)
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -118,6 +152,11 @@ pub fn load_root(root: &Path) -> LoadedRoot {
         )
         && let Some(raw) = decode::<RawSettings>(&source, Format::Toml, &mut loaded.diagnostics)
     {
+        if let Some(https) = &raw.server.https {
+            for written in https.files() {
+                read_named(root, &written.value, &mut loaded);
+            }
+        }
         loaded.settings = Some(Settings { source, raw });
     }
 
@@ -269,6 +308,85 @@ fn read_source(
     }
 }
 
+/// Where a path written in flowgate.toml leads: relative to the root, or
+/// absolute. A relative path may not climb out of the root; a file outside
+/// it is named by its absolute path, so that leaving the root is plain to
+/// see.
+pub fn resolve_named(root: &Path, written: &str) -> Result<PathBuf, String> {
+    use std::path::Component;
+    if written.trim().is_empty() {
+        return Err("the path is empty".to_owned());
+    }
+    let path = Path::new(written);
+    if path.is_absolute() {
+        return Ok(path.to_path_buf());
+    }
+    if path
+        .components()
+        .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
+    {
+        return Err(format!(
+            "`{written}` leaves the config root; paths are relative to the root, or absolute for a file outside it"
+        ));
+    }
+    Ok(root.join(path))
+}
+
+/// Reads a file flowgate.toml names, once even if named twice, and counts
+/// it among the root's files (by its path under the root, or its absolute
+/// path outside it).
+fn read_named(root: &Path, written: &str, loaded: &mut LoadedRoot) {
+    use sha2::Digest as _;
+    if loaded.named_file(written).is_some() {
+        return;
+    }
+    let contents = resolve_named(root, written).and_then(|path| {
+        let bytes = read_bounded(&path, MAX_NAMED_FILE).map_err(|err| match err.kind() {
+            std::io::ErrorKind::NotFound => format!("there is no file `{written}`"),
+            std::io::ErrorKind::FileTooLarge => format!(
+                "`{written}` is larger than {}; a PEM file of certificates or a key is a few KiB",
+                crate::units::ByteSize(MAX_NAMED_FILE)
+            ),
+            _ => format!("`{written}` cannot be read: {err}"),
+        })?;
+        let shown = if path.starts_with(root) {
+            display_path(root, &path)
+        } else {
+            path.display().to_string()
+        };
+        if !loaded.files.iter().any(|f| f.path == shown) {
+            loaded.files.push(FileDigest {
+                path: shown,
+                sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+            });
+        }
+        Ok(bytes)
+    });
+    loaded.named_files.push(NamedFile {
+        written: written.to_owned(),
+        contents,
+    });
+}
+
+/// The most of a named file that is read: PEM files are small, and a path
+/// like `/dev/zero` must not fill the memory.
+const MAX_NAMED_FILE: u64 = 1 << 20;
+
+/// Reads a regular file of at most `limit` bytes.
+fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::ErrorKind::FileTooLarge.into());
+    }
+    Ok(bytes)
+}
+
 /// Parses and decodes one file; every problem becomes a diagnostic.
 fn decode<T: for<'a> serde::Deserialize<'a>>(
     source: &Arc<SourceFile>,
@@ -344,6 +462,38 @@ mod tests {
         for name in ["hello.yaml", "echo-order.toml", "x.yml"] {
             assert!(!is_ignored(name), "{name}");
         }
+    }
+
+    #[test]
+    fn named_files_are_small_regular_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("certs")).unwrap();
+        std::fs::write(root.join("certs/big.pem"), vec![b'A'; (1 << 20) + 1]).unwrap();
+        std::fs::write(
+            root.join(SETTINGS_FILE),
+            "[server.https]\nlisten = \"127.0.0.1:9443\"\ncert = \"/dev/zero\"\nkey = \"certs/big.pem\"\nclient_ca = \"certs/none.pem\"\n",
+        )
+        .unwrap();
+        let loaded = load_root(root);
+        let error = |written: &str| {
+            loaded
+                .named_file(written)
+                .and_then(|file| file.contents.as_ref().err().cloned())
+                .unwrap_or_default()
+        };
+        assert!(
+            error("/dev/zero").contains("not a regular file"),
+            "{loaded:?}"
+        );
+        assert!(
+            error("certs/big.pem").contains("larger than 1MiB"),
+            "{loaded:?}"
+        );
+        assert_eq!(error("certs/none.pem"), "there is no file `certs/none.pem`");
+        // Only what was read counts among the files.
+        let files: Vec<&str> = loaded.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(files, [SETTINGS_FILE]);
     }
 
     #[test]

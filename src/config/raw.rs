@@ -54,13 +54,25 @@ impl Default for RawServer {
     }
 }
 
+/// `[server.https]`. The paths are relative to the root or absolute; the
+/// files are read with the root (see [`super::NamedFile`]).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a [server.https] table")]
 pub struct RawHttps {
-    pub listen: String,
-    pub cert: String,
-    pub key: String,
-    pub client_ca: Option<String>,
+    pub listen: Spanned<String>,
+    /// PEM: the server certificate, then any intermediates.
+    pub cert: Spanned<String>,
+    /// PEM: the private key of the certificate.
+    pub key: Spanned<String>,
+    /// PEM: the CAs whose client certificates are accepted.
+    pub client_ca: Option<Spanned<String>>,
+}
+
+impl RawHttps {
+    /// The files it names, in the order they are read.
+    pub fn files(&self) -> impl Iterator<Item = &Spanned<String>> {
+        [&self.cert, &self.key].into_iter().chain(&self.client_ca)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -95,6 +95,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Clone, Copy, Debug)]
 pub struct StartListeners {
     pub public: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
     pub admin: Option<SocketAddr>,
 }
 
@@ -102,6 +103,7 @@ impl StartListeners {
     pub fn of(settings: &Settings) -> StartListeners {
         StartListeners {
             public: settings.listen,
+            https: settings.https.as_ref().map(|https| https.listen),
             admin: settings.admin_listen,
         }
     }
@@ -251,6 +253,7 @@ impl Controller {
         let now = StartListeners::of(settings);
         for (what, before, after) in [
             ("[server] listen", self.started_with.public, now.public),
+            ("[server.https] listen", self.started_with.https, now.https),
             ("[admin] listen", self.started_with.admin, now.admin),
         ] {
             if before != after {

@@ -43,9 +43,17 @@ struct Harness {
 impl Harness {
     /// `settings` is the flowgate.toml; `link` serves the root through a symlink named `current`.
     fn start(settings: &str, watch: bool, link: bool) -> Harness {
+        Harness::start_with(settings, &[], watch, link)
+    }
+
+    /// Like [`Harness::start`], with more files in the root.
+    fn start_with(settings: &str, files: &[(&str, &str)], watch: bool, link: bool) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let real = dir.path().join("rev-a");
         write(&real.join("flowgate.toml"), settings);
+        for (path, text) in files {
+            write(&real.join(path), text);
+        }
         write(&real.join("processes/hello.yaml"), &greeter("first"));
         let root = if link {
             let link = dir.path().join("current");
@@ -419,4 +427,134 @@ async fn polling_when_asked() {
         &greeter("polled"),
     );
     harness.wait_for_generation(2).await;
+}
+
+const HTTPS: &str = "[server.https]\nlisten = \"127.0.0.1:9443\"\ncert = \"certs/server.pem\"\nkey = \"certs/server.key\"\n";
+
+/// The SHA-256 of `path` in the live snapshot's files.
+fn digest(gateway: &Gateway, path: &str) -> Option<String> {
+    let snapshot = gateway.snapshot();
+    let file = snapshot.meta.files.iter().find(|f| f.path == path)?;
+    Some(file.sha256.clone())
+}
+
+#[tokio::test]
+async fn a_new_certificate_alone_is_a_change() {
+    let ca = crate::compile::tls::test_pki::Ca::new("test CA");
+    let first = ca.server("first");
+    let harness = Harness::start_with(
+        HTTPS,
+        &[
+            ("certs/server.pem", &first.cert),
+            ("certs/server.key", &first.key),
+        ],
+        false,
+        false,
+    );
+    let before = digest(&harness.gateway, "certs/server.pem").expect("the certificate counts");
+
+    let second = ca.server("second");
+    write(&harness.root.join("certs/server.pem"), &second.cert);
+    write(&harness.root.join("certs/server.key"), &second.key);
+    let report = harness.reload().await;
+    assert_eq!(
+        report.result,
+        ReloadResult::Success,
+        "{:?}",
+        report.diagnostics
+    );
+    assert_eq!(harness.gateway.generation(), 2);
+    assert_ne!(digest(&harness.gateway, "certs/server.pem"), Some(before));
+
+    // A key that is not the certificate's keeps the old snapshot serving.
+    let live = harness.gateway.snapshot();
+    write(&harness.root.join("certs/server.key"), &first.key);
+    let report = harness.reload().await;
+    assert_eq!(report.result, ReloadResult::Failure);
+    assert!(
+        report
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("does not belong to the certificate")),
+        "{:?}",
+        report.diagnostics
+    );
+    assert!(Arc::ptr_eq(&live, &harness.gateway.snapshot()));
+}
+
+#[tokio::test]
+async fn a_certificate_outside_the_root_is_read_on_every_reload() {
+    let ca = crate::compile::tls::test_pki::Ca::new("test CA");
+    let first = ca.server("first");
+    let outside = tempfile::tempdir().unwrap();
+    let cert = outside.path().join("server.pem");
+    let key = outside.path().join("server.key");
+    write(&cert, &first.cert);
+    write(&key, &first.key);
+    let settings = format!(
+        "[server.https]\nlisten = \"127.0.0.1:9443\"\ncert = \"{}\"\nkey = \"{}\"\n",
+        cert.display(),
+        key.display()
+    );
+    let harness = Harness::start(&settings, false, false);
+    let shown = cert.display().to_string();
+    let before =
+        digest(&harness.gateway, &shown).expect("the certificate counts by its absolute path");
+
+    let second = ca.server("second");
+    write(&cert, &second.cert);
+    write(&key, &second.key);
+    let report = harness.reload().await;
+    assert_eq!(
+        report.result,
+        ReloadResult::Success,
+        "{:?}",
+        report.diagnostics
+    );
+    assert_ne!(digest(&harness.gateway, &shown), Some(before));
+}
+
+#[tokio::test]
+async fn a_changed_https_listener_is_reported() {
+    let ca = crate::compile::tls::test_pki::Ca::new("test CA");
+    let server = ca.server("flowgate test");
+    let files = [
+        ("certs/server.pem", server.cert.as_str()),
+        ("certs/server.key", server.key.as_str()),
+    ];
+    let harness = Harness::start_with(HTTPS, &files, false, false);
+    write(
+        &harness.root.join("flowgate.toml"),
+        &HTTPS.replace("127.0.0.1:9443", "127.0.0.1:9444"),
+    );
+    assert_eq!(harness.reload().await.result, ReloadResult::Success);
+    assert_eq!(
+        harness.state.pending_restart(),
+        [
+            "[server.https] listen changed from 127.0.0.1:9443 to 127.0.0.1:9444; it applies after a restart"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_watcher_sees_a_new_certificate() {
+    let ca = crate::compile::tls::test_pki::Ca::new("test CA");
+    let first = ca.server("first");
+    let settings = format!("[reload]\ndebounce = \"50ms\"\n{HTTPS}");
+    let harness = Harness::start_with(
+        &settings,
+        &[
+            ("certs/server.pem", &first.cert),
+            ("certs/server.key", &first.key),
+        ],
+        true,
+        false,
+    );
+    let second = ca.server("second");
+    // The key first: until the certificate follows, the pair does not
+    // match and the reload that may run in between keeps the old one.
+    write(&harness.root.join("certs/server.key"), &second.key);
+    write(&harness.root.join("certs/server.pem"), &second.cert);
+    harness.wait_for_generation(2).await;
+    assert_eq!(harness.state.last().unwrap().trigger, "watch");
 }

@@ -16,6 +16,7 @@ use super::dispatch::handle;
 use super::tests::snapshot;
 use super::{Gateway, Peer};
 use crate::access::cert::ClientCertificate;
+use crate::compile::tls::test_pki::Ca;
 
 fn sha256(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
@@ -82,8 +83,13 @@ fn rest(pattern: &str, access: &str) -> String {
 
 fn gateway() -> Arc<Gateway> {
     let settings = settings();
+    let ca = Ca::new("clients");
+    let server = ca.server("gateway.test");
     Gateway::new(snapshot(&[
         ("flowgate.toml", &settings),
+        ("certs/server.pem", &server.cert),
+        ("certs/server.key", &server.key),
+        ("certs/clients.pem", &ca.pem),
         (
             "processes/public.yaml",
             &whoami("get", "Public", "{ auth: [none] }"),

@@ -3,9 +3,11 @@
 //!
 //! [`Gateway`] holds the live [`Snapshot`] behind an atomic pointer; every
 //! request loads it once (see [`dispatch`]), and a reload only has to swap
-//! it. Connections are HTTP/1.1 or HTTP/2 (prior knowledge) with the header
-//! limits and timeouts of `[limits]`; on shutdown, open requests get a
-//! bounded time to finish.
+//! it. The plain and the HTTPS listener share one accept loop
+//! ([`serve_connections`]); a TLS connection shakes hands in its own task
+//! ([`tls`]). Connections are HTTP/1.1 or HTTP/2 (prior knowledge on plain
+//! HTTP, ALPN over TLS) with the header limits and timeouts of `[limits]`;
+//! on shutdown, open requests get a bounded time to finish.
 
 pub mod dispatch;
 mod framing;
@@ -14,6 +16,7 @@ mod input;
 mod output;
 pub mod pages;
 pub mod problem;
+pub mod tls;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -134,15 +137,29 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
-/// Serves the gateway until `shutdown` completes, then drains open connections.
+/// How the connections of a listener begin.
+#[derive(Clone)]
+pub enum Transport {
+    /// Plain HTTP.
+    Plain,
+    /// A TLS handshake first, with the settings the source gives at each accept.
+    Tls(tls::TlsSource),
+}
+
+/// Serves the gateway on `listener` until `shutdown` completes, then drains
+/// open connections. With [`Transport::Tls`] built by
+/// [`tls::live_settings`], each handshake uses the live snapshot's
+/// certificate.
 pub async fn serve(
     gateway: Arc<Gateway>,
     listener: TcpListener,
+    transport: Transport,
     shutdown: impl Future<Output = ()>,
 ) {
     let settings = gateway.clone();
     serve_connections(
         listener,
+        transport,
         shutdown,
         move || connection_builder(&settings.snapshot()),
         move |request, peer| dispatch::handle(gateway.clone(), request, peer),
@@ -153,8 +170,12 @@ pub async fn serve(
 /// Accepts connections until `shutdown`, serving each request with
 /// `handler`; `builder` gives each connection its HTTP settings. Then gives
 /// open connections [`DRAIN_TIMEOUT`] to finish.
+///
+/// The loop only accepts: a TLS handshake runs in the connection's task, so
+/// a slow client never holds up the next one.
 pub async fn serve_connections<H, F>(
     listener: TcpListener,
+    transport: Transport,
     shutdown: impl Future<Output = ()>,
     builder: impl Fn() -> auto::Builder<TokioExecutor>,
     handler: H,
@@ -163,9 +184,12 @@ pub async fn serve_connections<H, F>(
     F: Future<Output = Response<Body>> + Send + 'static,
 {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // A reload that drops `[server.https]` leaves the listener bound until
+    // restart; it goes on with the last certificate it had.
+    let mut last_tls: Option<tls::TlsSettings> = None;
     tokio::pin!(shutdown);
     loop {
-        let (stream, peer) = tokio::select! {
+        let (stream, addr) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
@@ -178,23 +202,38 @@ pub async fn serve_connections<H, F>(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let handler = handler.clone();
-        let (stream, framing) = framing::Framing::new(Lingering(Some(stream)));
-        let client = Peer {
-            framing,
-            ..Peer::plain(peer)
+        let tls = match &transport {
+            Transport::Plain => None,
+            Transport::Tls(source) => {
+                if let Some(settings) = source() {
+                    last_tls = Some(settings);
+                }
+                match &last_tls {
+                    Some(settings) => Some(settings.clone()),
+                    None => {
+                        tracing::warn!(peer = %addr, "No TLS certificate to shake hands with; connection closed");
+                        continue;
+                    }
+                }
+            }
         };
-        let service = service_fn(move |request| {
-            let response = handler(request, client.clone());
-            async move { Ok::<_, Infallible>(response.await) }
-        });
-        let connection = builder()
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let connection = Connection {
+            builder: builder(),
+            handler: handler.clone(),
+            // Taken here, before the task runs, so a shutdown that starts
+            // meanwhile still waits for this connection.
+            watcher: graceful.watcher(),
+        };
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(peer = %peer, error = %err, "Connection ended with an error");
+            let stream = Lingering(Some(stream));
+            match tls {
+                None => connection.serve(stream, Peer::plain(addr), None).await,
+                Some(settings) => {
+                    if let Some((stream, peer, alpn)) = tls::handshake(stream, addr, settings).await
+                    {
+                        connection.serve(stream, peer, alpn).await;
+                    }
+                }
             }
         });
     }
@@ -202,6 +241,47 @@ pub async fn serve_connections<H, F>(
     tokio::select! {
         () = graceful.shutdown() => {},
         () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("Open connections did not finish in time"),
+    }
+}
+
+/// What one accepted connection is served with.
+struct Connection<H> {
+    builder: auto::Builder<TokioExecutor>,
+    handler: H,
+    watcher: hyper_util::server::graceful::Watcher,
+}
+
+impl<H, F> Connection<H>
+where
+    H: Fn(Request<Incoming>, Peer) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<Body>> + Send + 'static,
+{
+    /// Serves HTTP on `io` until the client or a shutdown ends it. When ALPN
+    /// settled the version, the other is not offered: the first bytes need
+    /// not be sniffed, and HTTP/1.1's header timeout starts at once.
+    async fn serve<IO>(self, io: IO, peer: Peer, alpn: Option<tls::Alpn>)
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let addr = peer.addr;
+        // Reads along with hyper to flag Content-Length with
+        // Transfer-Encoding; HTTP/2 stops it at the preface.
+        let (io, framing) = framing::Framing::new(io);
+        let peer = Peer { framing, ..peer };
+        let handler = self.handler;
+        let service = service_fn(move |request| {
+            let response = handler(request, peer.clone());
+            async move { Ok::<_, Infallible>(response.await) }
+        });
+        let builder = match alpn {
+            Some(tls::Alpn::Http1) => self.builder.http1_only(),
+            Some(tls::Alpn::Http2) => self.builder.http2_only(),
+            None => self.builder,
+        };
+        let connection = builder.serve_connection(TokioIo::new(io), service);
+        if let Err(err) = self.watcher.watch(connection).await {
+            tracing::debug!(peer = %addr, error = %err, "Connection ended with an error");
+        }
     }
 }
 

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -22,31 +24,70 @@ pub fn repo_root() -> PathBuf {
 /// A `flowgate serve` on 127.0.0.1 with free ports, stopped when dropped.
 pub struct Server {
     child: Child,
+    /// The plain listener's base URL; empty when it is off.
     pub base: String,
     /// The admin listener's base URL.
     pub admin: String,
+    /// The HTTPS listener's base URL, when the root has `[server.https]`.
+    pub https: Option<String>,
 }
+
+/// Which public listeners a test server runs, each on a free port.
+#[derive(Clone, Copy)]
+pub struct Listeners {
+    /// `--listen 127.0.0.1:0`; without it the root's `[server] listen`
+    /// holds, which a test sets to `""`.
+    pub plain: bool,
+    /// `--https-listen 127.0.0.1:0`; the root needs `[server.https]`.
+    pub https: bool,
+}
+
+/// The plain listener only.
+const PLAIN: Listeners = Listeners {
+    plain: true,
+    https: false,
+};
 
 impl Server {
     pub fn start(root: &Path) -> Server {
-        Server::spawn(root, "warn", Stdio::null())
+        Server::start_with(root, PLAIN)
     }
 
     /// Like [`Server::start`], logging at `level` into `log`.
     pub fn start_logging(root: &Path, level: &str, log: std::fs::File) -> Server {
-        Server::spawn(root, level, Stdio::from(log))
+        Server::spawn(root, PLAIN, level, Stdio::from(log))
     }
 
-    fn spawn(root: &Path, level: &str, stderr: Stdio) -> Server {
+    /// The plain and the HTTPS listener of a root with `[server.https]`.
+    pub fn start_https(root: &Path) -> Server {
+        Server::start_with(
+            root,
+            Listeners {
+                plain: true,
+                https: true,
+            },
+        )
+    }
+
+    pub fn start_with(root: &Path, listeners: Listeners) -> Server {
+        Server::spawn(root, listeners, "warn", Stdio::null())
+    }
+
+    fn spawn(root: &Path, listeners: Listeners, level: &str, stderr: Stdio) -> Server {
+        let mut args = vec![
+            "serve".to_owned(),
+            root.to_string_lossy().into_owned(),
+            "--admin-listen".to_owned(),
+            "127.0.0.1:0".to_owned(),
+        ];
+        if listeners.plain {
+            args.extend(["--listen".to_owned(), "127.0.0.1:0".to_owned()]);
+        }
+        if listeners.https {
+            args.extend(["--https-listen".to_owned(), "127.0.0.1:0".to_owned()]);
+        }
         let mut child = Command::new(binary())
-            .args([
-                "serve",
-                &root.to_string_lossy(),
-                "--listen",
-                "127.0.0.1:0",
-                "--admin-listen",
-                "127.0.0.1:0",
-            ])
+            .args(&args)
             .env("RUST_LOG", level)
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -55,27 +96,54 @@ impl Server {
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            let mut admin = String::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("flowgate admin listening on ") {
-                    admin = url.trim().to_owned();
-                }
-                if let Some(url) = line.strip_prefix("flowgate listening on ") {
-                    let _ = tx.send((url.trim().to_owned(), admin.clone()));
+                for (prefix, kind) in [
+                    ("flowgate admin listening on ", "admin"),
+                    ("flowgate https listening on ", "https"),
+                    ("flowgate listening on ", "plain"),
+                ] {
+                    if let Some(url) = line.strip_prefix(prefix) {
+                        let _ = tx.send((kind, url.trim().to_owned()));
+                    }
                 }
             }
         });
-        match rx.recv_timeout(START_TIMEOUT) {
-            Ok((base, admin)) => Server { child, base, admin },
-            Err(_) => {
-                let _ = child.kill();
-                panic!("flowgate did not start listening within {START_TIMEOUT:?}");
+        let mut server = Server {
+            child,
+            base: String::new(),
+            admin: String::new(),
+            https: None,
+        };
+        let deadline = std::time::Instant::now() + START_TIMEOUT;
+        // Ready when every listener asked for has printed its line; the
+        // admin line comes first.
+        while server.admin.is_empty()
+            || (listeners.plain && server.base.is_empty())
+            || (listeners.https && server.https.is_none())
+        {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(("admin", url)) => server.admin = url,
+                Ok(("https", url)) => server.https = Some(url),
+                Ok((_, url)) => server.base = url,
+                Err(_) => {
+                    let _ = server.child.kill();
+                    panic!("flowgate did not start listening within {START_TIMEOUT:?}");
+                }
             }
         }
+        server
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    pub fn https_url(&self, path: &str) -> String {
+        format!(
+            "{}{path}",
+            self.https.as_deref().expect("an HTTPS listener")
+        )
     }
 
     pub fn admin_url(&self, path: &str) -> String {
