@@ -215,30 +215,58 @@ async fn a_client_that_sends_nothing_is_closed_within_header_read_timeout() {
     );
 }
 
+const WHOAMI: &str = "listen: { operation: get, object: Me, output: json }\naccess: { auth: [mtls] }\nsteps:\n  - message: '{\"user\": \"{{ request.user }}\"}'\n  - return: {}\n";
+
 #[tokio::test]
 async fn client_certificates_are_asked_for_and_checked_when_client_ca_is_set() {
     let ca = Ca::new("server CA");
     let clients = Ca::new("clients CA");
-    let settings = format!("{SETTINGS}client_ca = \"certs/clients.pem\"\n");
+    let settings = format!(
+        "{SETTINGS}client_ca = \"certs/clients.pem\"\n\n[users.acme]\ncert_subject = \"CN=acme-client\"\n"
+    );
     let dir = https_root(&settings, &ca.server("flowgate test"));
     std::fs::write(dir.path().join("certs/clients.pem"), &clients.pem).unwrap();
+    std::fs::write(dir.path().join("processes/whoami.yaml"), WHOAMI).unwrap();
     let server = Server::start_https(dir.path());
     let https = server.https.clone().unwrap();
+    let me = "/ws/simple/getMe";
 
-    // None: accepted, the route is public.
+    // None: the connection is accepted; the public route answers, the mtls
+    // route asks for a certificate (401, no basic challenge).
     let result = get_once(&https, client_config(&ca, None, H1), HELLO).await;
     assert_eq!(result, Ok((StatusCode::OK, GREETING.to_owned())));
-    // A good one: accepted.
+    let (status, _) = get_once(&https, client_config(&ca, None, H1), me)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A good one of a known subject: both routes, and the user is known.
     let good = clients.client("acme-client", false);
     let result = get_once(&https, client_config(&ca, Some(&good), H2), HELLO).await;
     assert_eq!(result, Ok((StatusCode::OK, GREETING.to_owned())));
+    let result = get_once(&https, client_config(&ca, Some(&good), H1), me).await;
+    assert_eq!(
+        result,
+        Ok((StatusCode::OK, r#"{"user": "acme"}"#.to_owned()))
+    );
+    // A good one nobody maps to a user: verified, but no one we know (403).
+    let unmapped = clients.client("someone-else", false);
+    let (status, _) = get_once(&https, client_config(&ca, Some(&unmapped), H1), me)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::FORBIDDEN);
     // One that does not verify is refused at the handshake, even for a public route.
     let stranger = Ca::new("another CA").client("acme-client", false);
     let expired = clients.client("acme-client", true);
     for (what, leaf) in [("another CA", &stranger), ("expired", &expired)] {
-        let result = get_once(&https, client_config(&ca, Some(leaf), H1), HELLO).await;
-        assert!(result.is_err(), "{what}: {result:?}");
+        for path in [HELLO, me] {
+            let result = get_once(&https, client_config(&ca, Some(leaf), H1), path).await;
+            assert!(result.is_err(), "{what} {path}: {result:?}");
+        }
     }
+    // The plain listener has no certificate to offer.
+    let response = client().get(server.url(me)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response.headers().get("www-authenticate").is_none());
 }
 
 #[tokio::test]
