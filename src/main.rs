@@ -21,8 +21,8 @@ use flowgate::{logging, report};
 /// Declarative integration processes served as web services.
 ///
 /// A config root (flowgate.toml, processes/, profiles/, certs/) is compiled
-/// into one snapshot and served on a shared HTTP listener. Without a command,
-/// flowgate serves the current directory.
+/// into one snapshot and served on shared HTTP and HTTPS listeners. Without
+/// a command, flowgate serves the current directory.
 #[derive(Parser)]
 #[command(name = "flowgate", version, propagate_version = true)]
 struct Cli {
