@@ -228,3 +228,144 @@ async fn xml_json_bridge() {
         assert!(text.contains(path), "{path} in {text}");
     }
 }
+
+#[tokio::test]
+async fn partner_api() {
+    let root = repo_root().join("examples/partner-api");
+    let server = Server::start(&root);
+    let http = client();
+    let place = |order: &str| {
+        http.post(server.url("/ws/rest/orders"))
+            .header("content-type", "application/json")
+            .body(format!(r#"{{"id": "{order}"}}"#))
+    };
+    let problem_type = |body: &Value| body["type"].as_str().unwrap_or_default().to_owned();
+
+    // Public, whatever is sent.
+    let response = http
+        .get(server.url("/ws/simple/getStatus"))
+        .header("x-api-key", "not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"status": "up"})
+    );
+
+    // No credentials: 401 with the basic challenge.
+    let response = place("P-1").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Basic realm=\"flowgate\""
+    );
+
+    // acme by password and by token.
+    for request in [
+        place("P-1").basic_auth("acme", Some("acme-demo-password")),
+        place("P-1").bearer_auth("acme-demo-token"),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!({"order": "P-1", "placed_by": "acme", "status": "placed"})
+        );
+    }
+    let response = place("P-1")
+        .basic_auth("acme", Some("acme-demo-token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    // globex: not for placing orders, but for looking them up.
+    let response = place("P-3")
+        .header("x-api-key", "globex-demo-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(problem_type(&body), "urn:flowgate:problem:forbidden");
+    let response = http
+        .get(server.url("/ws/rest/orders/P-1"))
+        .header("x-api-key", "globex-demo-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"order": "P-1", "status": "shipped", "checked_by": "globex"})
+    );
+    let response = http
+        .get(server.url("/ws/rest/orders/P-1"))
+        .header("x-api-key", "wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    // The report: ops only, by password.
+    let report = |user: &str, password: &str| {
+        http.get(server.url("/ws/simple/getReport"))
+            .basic_auth(user, Some(password))
+            .send()
+    };
+    assert_eq!(
+        report("acme", "acme-demo-password").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let response = report("ops", "ops-demo-password").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"report": "all quiet", "for": "ops", "from": "127.0.0.1"})
+    );
+    let response = http
+        .get(server.url("/ws/simple/getReport"))
+        .bearer_auth("acme-demo-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    // CORS: the portal's preflight, and a stranger's.
+    let preflight = |origin: &str| {
+        http.request(reqwest::Method::OPTIONS, server.url("/ws/rest/orders/P-1"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let response = preflight("http://localhost:3000").await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+    assert_eq!(
+        response.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let response = preflight("https://evil.example").await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    // An ambiguous path is refused before routing.
+    let response = http
+        .get(server.url("/ws/rest/orders/..%2Fsecret"))
+        .header("x-api-key", "globex-demo-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
