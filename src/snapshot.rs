@@ -81,6 +81,11 @@ pub struct Settings {
     pub reload: ReloadSettings,
     pub limits: Limits,
     pub trusted_proxies: Networks,
+    /// `[server] base_url`, without a trailing slash: where the WSDL and
+    /// OpenAPI documents say the service is. `None`: from each request.
+    pub base_url: Option<String>,
+    /// `[soap] namespace`: the namespace of SOAP operation wrappers.
+    pub soap_namespace: String,
     /// `[vars]`, as templates see them.
     pub vars: Value,
 }
@@ -158,9 +163,12 @@ pub struct Process {
 pub struct Listen {
     pub operation: Operation,
     pub object: String,
-    /// `/ws/simple/{operation}{Object}`.
+    /// `/ws/simple/{operation}{Object}`; also the SOAP operation's name.
     pub simple_path: String,
     pub rest: Option<RestRoute>,
+    /// Also a SOAP operation (`/ws/soap`, `/ws/soap12`): then input and
+    /// output are `none`, `xml` or `xml-list`, each XML side with an XSD.
+    pub soap: bool,
     pub input: DocType,
     pub output: DocType,
     /// The response content type for `output: data`.
@@ -174,6 +182,11 @@ pub struct Listen {
 }
 
 impl Listen {
+    /// The SOAP operation's name, and the simple URL's last segment: `createOrder`.
+    pub fn operation_name(&self) -> &str {
+        &self.simple_path
+    }
+
     /// Whether requests to this process carry a body.
     pub fn takes_body(&self) -> bool {
         self.input != DocType::None

@@ -362,6 +362,27 @@ fn compile_settings(
         }
     }
 
+    let base_url = raw.server.base_url.as_ref().and_then(|url| {
+        parse_base_url(&url.value)
+            .map_err(|message| error(url.span, message))
+            .ok()
+            .flatten()
+    });
+    let soap_namespace = match &raw.soap.namespace {
+        Some(namespace) => {
+            let value = namespace.value.trim();
+            if !is_namespace_uri(value) {
+                error(
+                    namespace.span,
+                    format!(
+                        "`{value}` is not a namespace URI: write one like `urn:example:ws` or `http://example.com/ws`"
+                    ),
+                );
+            }
+            value.to_owned()
+        }
+        None => DEFAULT_SOAP_NAMESPACE.to_owned(),
+    };
     if let Some(source) = source {
         unsupported_settings(raw, source, diagnostics);
     }
@@ -395,8 +416,49 @@ fn compile_settings(
             },
         },
         trusted_proxies: Networks::new(trusted_proxies),
+        base_url,
+        soap_namespace,
         vars,
     }
+}
+
+/// `[soap] namespace` when it is not set.
+pub const DEFAULT_SOAP_NAMESPACE: &str = "urn:flowgate:ws";
+
+/// `[server] base_url`: `scheme://host[:port][/path]`, kept without a
+/// trailing slash; `""` means "from the request".
+fn parse_base_url(text: &str) -> Result<Option<String>, String> {
+    let text = text.trim().trim_end_matches('/');
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let uri: http::Uri = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a URL: write one like `https://api.example.com`"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+        return Err(format!(
+            "`{text}` is not an http or https URL with a host: write one like `https://api.example.com`"
+        ));
+    }
+    if uri.query().is_some() || text.contains('#') {
+        return Err(format!(
+            "`{text}` has a query or fragment; the base URL is where `/ws/...` paths start"
+        ));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// A URI as XML namespaces take them: a scheme, a colon, and no spaces.
+fn is_namespace_uri(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once(':') else {
+        return false;
+    };
+    !rest.is_empty()
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// `[reload] debounce` when not given.
@@ -429,15 +491,7 @@ fn parse_listen(
 /// would leave a route less protected than written is an error; what would
 /// only be ignored is a warning.
 fn unsupported_settings(raw: &RawSettings, source: &SourceFile, diagnostics: &mut Diagnostics) {
-    let ignored: [(Option<Span>, &str); 4] = [
-        (
-            raw.server.base_url.as_ref().map(|s| s.span),
-            "`base_url` is not used yet",
-        ),
-        (
-            raw.soap.namespace.as_ref().map(|s| s.span),
-            "`[soap]` is not used yet: there are no SOAP endpoints in this version",
-        ),
+    let ignored: [(Option<Span>, &str); 2] = [
         (
             raw.upstreams.keys().next().map(|k| k.span),
             "`[upstreams]` are not used yet: there are no `http` steps in this version",
@@ -521,13 +575,30 @@ fn compile_listen(
         Some(size) => Some(size.value as usize),
         None => None,
     };
-    if let Some(soap) = &raw.soap
-        && soap.value
-    {
-        error(
-            soap.span,
-            "`soap` is not supported yet: SOAP endpoints are not part of this version".to_owned(),
-        );
+    let soap = raw.soap.as_ref().is_some_and(|soap| soap.value);
+    if let Some(span) = raw.soap.as_ref().filter(|soap| soap.value).map(|s| s.span) {
+        for (side, doc_type, profile, key) in [
+            ("input", input, &request_profile, "request_profile"),
+            ("output", output, &response_profile, "response_profile"),
+        ] {
+            if !matches!(doc_type, DocType::None | DocType::Xml | DocType::XmlList) {
+                error(
+                    span,
+                    format!(
+                        "a SOAP operation carries XML, but this process's {side} is `{}`",
+                        doc_type.as_str()
+                    ),
+                );
+            } else if doc_type != DocType::None && profile.is_none() {
+                error(
+                    span,
+                    format!(
+                        "a SOAP operation with {side} `{}` needs a `{key}`: the WSDL describes its body by the profile",
+                        doc_type.as_str()
+                    ),
+                );
+            }
+        }
     }
     let content_type = match &raw.content_type {
         Some(ct) if output != DocType::Data => {
@@ -583,6 +654,7 @@ fn compile_listen(
         object: object.to_owned(),
         simple_path: format!("{}{object}", raw.operation.value.as_str()),
         rest,
+        soap,
         input,
         output,
         content_type,
@@ -855,6 +927,18 @@ mod tests {
             .collect()
     }
 
+    /// `file:line:col message` of each diagnostic.
+    fn located(compilation: &Compilation) -> Vec<String> {
+        compilation
+            .diagnostics
+            .iter()
+            .map(|d| match &d.location {
+                Some(location) => format!("{location} {}", d.message),
+                None => d.message.clone(),
+            })
+            .collect()
+    }
+
     #[test]
     fn names_come_from_the_file_stem_unless_given() {
         let compilation = compile_files(&[
@@ -928,21 +1012,124 @@ mod tests {
     #[test]
     fn features_of_later_versions_are_refused_not_ignored() {
         let compilation = compile_files(&[
-            ("flowgate.toml", "[soap]\nnamespace = \"urn:x\"\n"),
+            ("flowgate.toml", "[executions]\nretention = \"7d\"\n"),
             (
                 "processes/p.yaml",
-                "listen: { operation: get, object: X, soap: true }\nsteps:\n  - http: { url: x }\n",
+                "listen: { operation: get, object: X }\nsteps:\n  - http: { url: x }\n",
             ),
         ]);
         assert!(compilation.snapshot.is_none());
         let messages = messages(&compilation);
-        for expected in ["`soap` is not supported", "the `http` step"] {
+        for expected in ["`[executions]` is not used yet", "the `http` step"] {
             assert!(
                 messages.iter().any(|m| m.contains(expected)),
                 "{expected}: {messages:?}"
             );
         }
         assert_eq!(compilation.diagnostics.warning_count(), 1, "{messages:?}");
+    }
+
+    const ORDER_XSD: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="Order"><xs:complexType><xs:sequence><xs:element name="Id" type="xs:string"/></xs:sequence></xs:complexType></xs:element></xs:schema>"#;
+
+    #[test]
+    fn soap_operations_carry_xml_described_by_profiles() {
+        let process = |listen: &str| {
+            format!("listen: {{ {listen}, soap: true }}\nsteps:\n  - return: {{}}\n")
+        };
+        let compilation = compile_files(&[
+            ("profiles/order.xsd", ORDER_XSD),
+            ("profiles/ack.schema.json", r#"{"type": "object"}"#),
+            (
+                "processes/good.yaml",
+                &process(
+                    "operation: create, object: Order, input: xml-list, output: xml, request_profile: order, response_profile: order",
+                ),
+            ),
+            (
+                "processes/ping.yaml",
+                &process("operation: get, object: Ping"),
+            ),
+            (
+                "processes/json.yaml",
+                &process("operation: create, object: Json, input: json, output: json"),
+            ),
+            (
+                "processes/bare.yaml",
+                &process("operation: create, object: Bare, input: xml, output: none"),
+            ),
+        ]);
+        let mut messages = located(&compilation);
+        messages.sort();
+        assert_eq!(
+            messages,
+            [
+                "processes/bare.yaml:1:76 a SOAP operation with input `xml` needs a `request_profile`: the WSDL describes its body by the profile",
+                "processes/json.yaml:1:77 a SOAP operation carries XML, but this process's input is `json`",
+                "processes/json.yaml:1:77 a SOAP operation carries XML, but this process's output is `json`",
+            ]
+        );
+
+        let compilation = compile_files(&[
+            ("profiles/order.xsd", ORDER_XSD),
+            (
+                "processes/good.yaml",
+                &process(
+                    "operation: create, object: Order, input: xml, output: xml, request_profile: order, response_profile: order",
+                ),
+            ),
+        ]);
+        let snapshot = compilation.snapshot.expect("compiles");
+        let listen = snapshot.processes[0].listen.as_ref().unwrap();
+        assert!(listen.soap);
+        assert_eq!(listen.operation_name(), "createOrder");
+        assert_eq!(snapshot.settings.soap_namespace, DEFAULT_SOAP_NAMESPACE);
+        assert_eq!(snapshot.settings.base_url, None);
+    }
+
+    #[test]
+    fn base_url_and_soap_namespace_are_checked() {
+        let settings = |text: &str| {
+            let compilation = compile_files(&[("flowgate.toml", text)]);
+            (located(&compilation), compilation.snapshot)
+        };
+        let (messages, snapshot) = settings(
+            "[server]\nbase_url = \"https://api.example.com/gw/\"\n[soap]\nnamespace = \"urn:acme:ws\"\n",
+        );
+        assert!(messages.is_empty(), "{messages:?}");
+        let snapshot = snapshot.unwrap();
+        assert_eq!(
+            snapshot.settings.base_url.as_deref(),
+            Some("https://api.example.com/gw")
+        );
+        assert_eq!(snapshot.settings.soap_namespace, "urn:acme:ws");
+
+        for (base_url, expected) in [
+            ("api.example.com", "is not an http or https URL with a host"),
+            (
+                "ftp://api.example.com",
+                "is not an http or https URL with a host",
+            ),
+            ("https://api.example.com/?a=1", "has a query or fragment"),
+            ("https://exa mple.com", "is not a URL"),
+        ] {
+            let (messages, _) = settings(&format!("[server]\nbase_url = \"{base_url}\"\n"));
+            assert_eq!(messages.len(), 1, "{base_url}: {messages:?}");
+            assert!(messages[0].contains(expected), "{base_url}: {messages:?}");
+            assert!(
+                messages[0].starts_with("flowgate.toml:2:12 "),
+                "{messages:?}"
+            );
+        }
+        let (messages, _) = settings("[server]\nbase_url = \"\"\n");
+        assert!(messages.is_empty(), "{messages:?}");
+        for namespace in ["", "no-scheme", "urn:with space"] {
+            let (messages, _) = settings(&format!("[soap]\nnamespace = \"{namespace}\"\n"));
+            assert_eq!(messages.len(), 1, "{namespace}: {messages:?}");
+            assert!(
+                messages[0].contains("is not a namespace URI"),
+                "{messages:?}"
+            );
+        }
     }
 
     #[test]
