@@ -10,6 +10,7 @@ pub mod access;
 pub mod admin;
 pub mod compile;
 pub mod config;
+pub mod contract;
 pub mod diag;
 pub mod doc;
 pub mod logging;

@@ -80,7 +80,7 @@ pub fn encode(
             let rest = Rest {
                 path: path.to_owned(),
                 output: listen.output,
-                wrapper: format!("{}List", listen.object),
+                wrapper: crate::contract::list_element(listen),
                 page_size: listen.page_size.unwrap_or(usize::MAX),
                 items,
             };
