@@ -22,5 +22,6 @@ pub mod report;
 pub mod routes;
 pub mod server;
 pub mod snapshot;
+pub mod soap;
 pub mod template;
 pub mod units;

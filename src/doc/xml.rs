@@ -168,7 +168,7 @@ pub fn escape(text: &str) -> Cow<'_, str> {
 }
 
 /// An item without its leading whitespace and XML declaration.
-fn without_declaration(item: &str) -> &str {
+pub(crate) fn without_declaration(item: &str) -> &str {
     let item = without_bom(item).trim_start_matches(is_xml_whitespace);
     let Some(rest) = item.strip_prefix("<?xml") else {
         return item;

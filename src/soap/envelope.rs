@@ -1,0 +1,292 @@
+//! Reading a request envelope in one pass of the XML scanner.
+//!
+//! What comes out is the operation (the Body's one element, the wrapper)
+//! and the wrapper's child elements, each as a standalone document with the
+//! namespace declarations it inherits added to its start tag, exactly as
+//! `xml-list` items are cut out of a list. Header blocks are only looked at
+//! for `mustUnderstand`: flowgate understands none, so one addressed to it
+//! is a fault.
+
+use super::{QName, Version};
+use crate::doc::xml::{self, Attr, Handler, Namespaces, StartTag, Text, XmlLimits};
+
+/// A request envelope, read.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Envelope {
+    /// The Body's element, which names the operation.
+    pub operation: Operation,
+    /// The wrapper's child elements, each a standalone XML document.
+    pub payload: Vec<String>,
+}
+
+/// The wrapper element of the Body.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Operation {
+    pub name: QName,
+}
+
+/// Why an envelope cannot be processed; each maps to a fault code.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EnvelopeError {
+    /// Not XML, not an envelope, or not the shape SOAP requires.
+    Malformed(String),
+    /// An envelope of the other SOAP version.
+    VersionMismatch(String),
+    /// Header blocks addressed to flowgate with `mustUnderstand`.
+    MustUnderstand(Vec<QName>),
+}
+
+impl std::fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EnvelopeError::Malformed(message) | EnvelopeError::VersionMismatch(message) => {
+                f.write_str(message)
+            }
+            EnvelopeError::MustUnderstand(blocks) => {
+                let names: Vec<String> = blocks.iter().map(ToString::to_string).collect();
+                write!(
+                    f,
+                    "header blocks marked mustUnderstand are not understood: {}",
+                    names.join(", ")
+                )
+            }
+        }
+    }
+}
+
+/// Reads `text` as a `version` envelope.
+pub fn read_envelope(
+    text: &str,
+    version: Version,
+    limits: &XmlLimits,
+) -> Result<Envelope, EnvelopeError> {
+    let body = xml::without_bom(text);
+    let mut reader = Reader::new(body, version);
+    xml::scan(text, limits, &mut reader).map_err(|err| {
+        EnvelopeError::Malformed(format!(
+            "the envelope is not well-formed XML: line {}, column {}: {}",
+            err.line, err.column, err.message
+        ))
+    })?;
+    reader.finish()
+}
+
+/// Where in the envelope an element at depth 2 put us.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Before,
+    Header,
+    AfterHeader,
+    Body,
+    AfterBody,
+}
+
+/// A wrapper child being read.
+struct OpenItem {
+    start: usize,
+    name_end: usize,
+    declarations: String,
+}
+
+struct Reader<'a> {
+    body: &'a str,
+    version: Version,
+    /// Elements open now; text belongs to the innermost.
+    depth: usize,
+    section: Section,
+    /// The first thing wrong with the envelope's shape.
+    error: Option<EnvelopeError>,
+    wrapper: Option<QName>,
+    item: Option<OpenItem>,
+    payload: Vec<String>,
+    not_understood: Vec<QName>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(body: &'a str, version: Version) -> Self {
+        Reader {
+            body,
+            version,
+            depth: 0,
+            section: Section::Before,
+            error: None,
+            wrapper: None,
+            item: None,
+            payload: Vec::new(),
+            not_understood: Vec::new(),
+        }
+    }
+
+    fn refuse(&mut self, error: EnvelopeError) {
+        self.error.get_or_insert(error);
+    }
+
+    fn malformed(&mut self, message: impl Into<String>) {
+        self.refuse(EnvelopeError::Malformed(message.into()));
+    }
+
+    fn is_envelope(&self, name: &QName, local: &str) -> bool {
+        name.local == local && name.namespace.as_deref() == Some(self.version.namespace())
+    }
+
+    fn root(&mut self, name: &QName) {
+        if self.is_envelope(name, "Envelope") {
+            return;
+        }
+        let other = self.version.other();
+        if name.local == "Envelope" && name.namespace.as_deref() == Some(other.namespace()) {
+            let endpoint = match other {
+                super::Version::Soap11 => crate::contract::SOAP11_PATH,
+                super::Version::Soap12 => crate::contract::SOAP12_PATH,
+            };
+            self.refuse(EnvelopeError::VersionMismatch(format!(
+                "this endpoint speaks {}; the envelope is {} (send it to {endpoint})",
+                describe(self.version),
+                describe(other)
+            )));
+            return;
+        }
+        self.malformed(format!(
+            "the document is not a SOAP envelope: its root element is `{name}`, not `Envelope` in `{}`",
+            self.version.namespace()
+        ));
+    }
+
+    fn section(&mut self, name: &QName) {
+        let next = match self.section {
+            Section::Before if self.is_envelope(name, "Header") => Section::Header,
+            Section::Before | Section::AfterHeader if self.is_envelope(name, "Body") => {
+                Section::Body
+            }
+            _ => {
+                self.malformed(format!(
+                    "unexpected `{name}` in the envelope: it holds an optional Header, then one Body"
+                ));
+                Section::AfterBody
+            }
+        };
+        self.section = next;
+    }
+
+    fn header_block(&mut self, name: QName, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
+        let mut must_understand = false;
+        let mut actor = None;
+        for attr in attrs.iter().filter(|attr| !attr.is_declaration) {
+            let namespace = attr.prefix.and_then(|prefix| namespaces.resolve(prefix));
+            if namespace != Some(self.version.namespace()) {
+                continue;
+            }
+            if attr.local == "mustUnderstand" {
+                must_understand = matches!(attr.value.trim(), "1" | "true");
+            } else if attr.local == self.version.actor_attribute() {
+                actor = Some(attr.value.trim().to_owned());
+            }
+        }
+        if must_understand && self.version.targets_us(actor.as_deref()) {
+            self.not_understood.push(name);
+        }
+    }
+
+    fn finish(self) -> Result<Envelope, EnvelopeError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        if !matches!(self.section, Section::Body | Section::AfterBody) {
+            return Err(EnvelopeError::Malformed(
+                "the envelope has no Body".to_owned(),
+            ));
+        }
+        if !self.not_understood.is_empty() {
+            return Err(EnvelopeError::MustUnderstand(self.not_understood));
+        }
+        let Some(name) = self.wrapper else {
+            return Err(EnvelopeError::Malformed(
+                "the Body is empty: it must hold the operation's element, like `<createOrder xmlns=\"urn:flowgate:ws\">`".to_owned(),
+            ));
+        };
+        Ok(Envelope {
+            operation: Operation { name },
+            payload: self.payload,
+        })
+    }
+}
+
+fn describe(version: Version) -> &'static str {
+    match version {
+        Version::Soap11 => "SOAP 1.1",
+        Version::Soap12 => "SOAP 1.2",
+    }
+}
+
+fn qname(tag: &StartTag<'_>, namespaces: &Namespaces<'_>) -> QName {
+    QName {
+        namespace: namespaces
+            .resolve(tag.prefix.unwrap_or(""))
+            .map(str::to_owned),
+        local: tag.local.to_owned(),
+    }
+}
+
+impl<'a> Handler<'a> for Reader<'a> {
+    fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
+        self.depth = tag.depth;
+        match (tag.depth, self.section) {
+            (1, _) => self.root(&qname(tag, namespaces)),
+            (2, _) => self.section(&qname(tag, namespaces)),
+            (3, Section::Header) => self.header_block(qname(tag, namespaces), attrs, namespaces),
+            (3, Section::Body) => {
+                if self.wrapper.is_some() {
+                    self.malformed(
+                        "the Body holds more than one element; a request holds one operation",
+                    );
+                } else {
+                    self.wrapper = Some(qname(tag, namespaces));
+                }
+            }
+            (4, Section::Body) if self.item.is_none() => {
+                self.item = Some(OpenItem {
+                    start: tag.start,
+                    name_end: tag.name_end,
+                    declarations: namespaces.inherited_declarations(tag.depth),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn text(&mut self, text: Text<'a>) {
+        let blank = match text {
+            Text::Raw(text) | Text::Cdata(text) => text.chars().all(xml::is_xml_whitespace),
+            Text::Char(c) => xml::is_xml_whitespace(c),
+        };
+        // Text belongs in the payload's documents and in header blocks, not
+        // between the envelope's own elements.
+        let structural = self.depth <= 2 || (self.depth == 3 && self.section == Section::Body);
+        if !blank && structural {
+            self.malformed("the envelope holds text outside its elements");
+        }
+    }
+
+    fn end(&mut self, depth: usize, end: usize) {
+        self.depth = depth - 1;
+        if depth == 2 {
+            self.section = match self.section {
+                Section::Header => Section::AfterHeader,
+                Section::Body => Section::AfterBody,
+                other => other,
+            };
+        }
+        if depth != 4 {
+            return;
+        }
+        let Some(item) = self.item.take() else {
+            return;
+        };
+        let head = self.body.get(item.start..item.name_end);
+        let tail = self.body.get(item.name_end..end);
+        if let (Some(head), Some(tail)) = (head, tail) {
+            self.payload
+                .push([head, item.declarations.as_str(), tail].concat());
+        }
+    }
+}

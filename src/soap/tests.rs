@@ -1,0 +1,257 @@
+use super::*;
+use crate::doc::xml::XmlLimits;
+
+const ENV11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+const ENV12: &str = "http://www.w3.org/2003/05/soap-envelope";
+
+fn limits() -> XmlLimits {
+    XmlLimits::with_depth(64)
+}
+
+fn envelope(namespace: &str, header: &str, body: &str) -> String {
+    format!(
+        r#"<?xml version="1.0"?><s:Envelope xmlns:s="{namespace}" xmlns:o="urn:example:order">{header}<s:Body>{body}</s:Body></s:Envelope>"#
+    )
+}
+
+fn read(version: Version, text: &str) -> Result<Envelope, EnvelopeError> {
+    read_envelope(text, version, &limits())
+}
+
+fn malformed(version: Version, text: &str) -> String {
+    match read(version, text) {
+        Err(EnvelopeError::Malformed(message)) => message,
+        other => panic!("expected a malformed envelope, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_wrapper_names_the_operation_and_its_children_stand_alone() {
+    let text = envelope(
+        ENV11,
+        "<s:Header><t:Trace xmlns:t=\"urn:trace\">42</t:Trace></s:Header>",
+        r#"<ws:createOrder xmlns:ws="urn:flowgate:ws">
+             <o:Order id="7"><o:Id>A-1</o:Id></o:Order>
+             <Note>plain</Note>
+           </ws:createOrder>"#,
+    );
+    let envelope = read(Version::Soap11, &text).unwrap();
+    assert_eq!(
+        envelope.operation.name,
+        QName {
+            namespace: Some("urn:flowgate:ws".to_owned()),
+            local: "createOrder".to_owned()
+        }
+    );
+    // Each payload element carries the declarations it inherits, so it
+    // reads the same on its own.
+    assert_eq!(
+        envelope.payload,
+        [
+            format!(
+                r#"<o:Order xmlns:s="{ENV11}" xmlns:o="urn:example:order" xmlns:ws="urn:flowgate:ws" id="7"><o:Id>A-1</o:Id></o:Order>"#
+            ),
+            format!(
+                r#"<Note xmlns:s="{ENV11}" xmlns:o="urn:example:order" xmlns:ws="urn:flowgate:ws">plain</Note>"#
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_empty_wrapper_has_no_payload() {
+    let text = envelope(ENV12, "", "<ws:getPing xmlns:ws=\"urn:flowgate:ws\"/>");
+    let envelope = read(Version::Soap12, &text).unwrap();
+    assert_eq!(envelope.operation.name.local, "getPing");
+    assert!(envelope.payload.is_empty());
+}
+
+#[test]
+fn the_other_version_is_a_version_mismatch() {
+    let text = envelope(ENV12, "", "<op/>");
+    match read(Version::Soap11, &text) {
+        Err(EnvelopeError::VersionMismatch(message)) => {
+            assert!(message.contains("send it to /ws/soap12"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = envelope(ENV11, "", "<op/>");
+    assert!(matches!(
+        read(Version::Soap12, &text),
+        Err(EnvelopeError::VersionMismatch(_))
+    ));
+}
+
+#[test]
+fn must_understand_blocks_addressed_to_us_are_refused() {
+    let block = |attrs: &str| {
+        envelope(
+            ENV11,
+            &format!(
+                "<s:Header><w:Security xmlns:w=\"urn:wsse\" {attrs}>x</w:Security></s:Header>"
+            ),
+            "<op/>",
+        )
+    };
+    let security = QName {
+        namespace: Some("urn:wsse".to_owned()),
+        local: "Security".to_owned(),
+    };
+    assert_eq!(
+        read(Version::Soap11, &block("s:mustUnderstand=\"1\"")),
+        Err(EnvelopeError::MustUnderstand(vec![security.clone()]))
+    );
+    let next = "s:actor=\"http://schemas.xmlsoap.org/soap/actor/next\"";
+    assert_eq!(
+        read(
+            Version::Soap11,
+            &block(&format!("s:mustUnderstand=\"1\" {next}"))
+        ),
+        Err(EnvelopeError::MustUnderstand(vec![security]))
+    );
+    // Not marked, marked off, for another actor, or the attribute in no
+    // namespace: nothing to understand.
+    for attrs in [
+        "",
+        "s:mustUnderstand=\"0\"",
+        "s:mustUnderstand=\"1\" s:actor=\"urn:somebody-else\"",
+        "mustUnderstand=\"1\"",
+    ] {
+        assert!(read(Version::Soap11, &block(attrs)).is_ok(), "{attrs}");
+    }
+
+    let text = envelope(
+        ENV12,
+        "<s:Header><w:Security xmlns:w=\"urn:wsse\" s:mustUnderstand=\"true\" s:role=\"http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver\"/></s:Header>",
+        "<op/>",
+    );
+    assert!(matches!(
+        read(Version::Soap12, &text),
+        Err(EnvelopeError::MustUnderstand(_))
+    ));
+}
+
+#[test]
+fn envelopes_of_the_wrong_shape_say_what_is_wrong() {
+    let v = Version::Soap11;
+    assert!(malformed(v, "<Order/>").contains("not a SOAP envelope: its root element is `Order`"));
+    assert!(malformed(v, &format!("<s:Envelope xmlns:s=\"{ENV11}\"/>")).contains("has no Body"));
+    assert!(malformed(v, &envelope(ENV11, "", "")).contains("the Body is empty"));
+    assert!(malformed(v, &envelope(ENV11, "", "<a/><b/>")).contains("more than one element"));
+    assert!(malformed(v, &envelope(ENV11, "", "stray<a/>")).contains("text outside"));
+    assert!(malformed(v, &envelope(ENV11, "", "<a>stray<b/></a>")).contains("text outside"));
+    assert!(
+        malformed(
+            v,
+            &format!(
+                "<s:Envelope xmlns:s=\"{ENV11}\"><s:Body><a/></s:Body><s:Header/></s:Envelope>"
+            )
+        )
+        .contains("unexpected `{http://schemas.xmlsoap.org/soap/envelope/}Header`")
+    );
+    assert!(malformed(v, "<s:Envelope").contains("not well-formed XML: line 1"));
+}
+
+#[test]
+fn no_entity_is_expanded_and_depth_is_bounded() {
+    let doctype = format!(
+        "<!DOCTYPE s:Envelope [<!ENTITY x \"boom\">]>{}",
+        envelope(ENV11, "", "<op>&x;</op>")
+    );
+    assert!(malformed(Version::Soap11, &doctype).contains("DOCTYPE"));
+    let deep = envelope(
+        ENV11,
+        "",
+        &format!("{}{}", "<a>".repeat(100), "</a>".repeat(100)),
+    );
+    assert!(malformed(Version::Soap11, &deep).contains("nesting deeper than 64 elements"));
+}
+
+#[test]
+fn responses_wrap_documents_without_their_declarations() {
+    let text = response_envelope(
+        Version::Soap11,
+        "urn:flowgate:ws",
+        "createOrderResponse",
+        Some("OrderList"),
+        &[
+            "<?xml version=\"1.0\"?>\n<Ack><Id>1</Id></Ack>",
+            "<Ack><Id>2</Id></Ack>",
+        ],
+    );
+    assert_eq!(
+        text,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope xmlns:soap=\"{ENV11}\"><soap:Body><ws:createOrderResponse xmlns:ws=\"urn:flowgate:ws\"><ws:OrderList><Ack><Id>1</Id></Ack><Ack><Id>2</Id></Ack></ws:OrderList></ws:createOrderResponse></soap:Body></soap:Envelope>"
+        )
+    );
+    // What flowgate writes, it reads: the documents come back out.
+    let read = read_envelope(&text, Version::Soap11, &limits()).unwrap();
+    assert_eq!(read.operation.name.local, "createOrderResponse");
+    assert_eq!(read.payload.len(), 1);
+    let list = &read.payload[0];
+    assert!(
+        list.ends_with("<Ack><Id>1</Id></Ack><Ack><Id>2</Id></Ack></ws:OrderList>"),
+        "{list}"
+    );
+}
+
+#[test]
+fn faults_in_each_version() {
+    let fault = Fault {
+        code: FaultCode::Client,
+        reason: "order <A-1> needs approval".to_owned(),
+        detail: Some("<?xml version=\"1.0\"?>\n<problem xmlns=\"urn:ietf:rfc:7807\"><status>422</status></problem>".to_owned()),
+    };
+    assert_eq!(
+        fault_envelope(Version::Soap11, &fault),
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope xmlns:soap=\"{ENV11}\"><soap:Body><soap:Fault><faultcode>soap:Client</faultcode><faultstring>order &lt;A-1&gt; needs approval</faultstring><detail><problem xmlns=\"urn:ietf:rfc:7807\"><status>422</status></problem></detail></soap:Fault></soap:Body></soap:Envelope>"
+        )
+    );
+    let server = Fault {
+        code: FaultCode::Server,
+        reason: "failed".to_owned(),
+        detail: None,
+    };
+    assert_eq!(
+        fault_envelope(Version::Soap12, &server),
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope xmlns:soap=\"{ENV12}\"><soap:Body><soap:Fault><soap:Code><soap:Value>soap:Receiver</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang=\"en\">failed</soap:Text></soap:Reason></soap:Fault></soap:Body></soap:Envelope>"
+        )
+    );
+    let must = Fault {
+        code: FaultCode::MustUnderstand(vec![QName {
+            namespace: Some("urn:wsse".to_owned()),
+            local: "Security".to_owned(),
+        }]),
+        reason: "not understood".to_owned(),
+        detail: None,
+    };
+    let text = fault_envelope(Version::Soap12, &must);
+    assert!(
+        text.contains("<soap:Header><soap:NotUnderstood qname=\"h:Security\" xmlns:h=\"urn:wsse\"/></soap:Header>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("<soap:Value>soap:MustUnderstand</soap:Value>"),
+        "{text}"
+    );
+    assert!(
+        fault_envelope(Version::Soap11, &must)
+            .contains("<faultcode>soap:MustUnderstand</faultcode>")
+    );
+    // Both parse as XML.
+    for text in [fault_envelope(Version::Soap11, &fault), text] {
+        crate::doc::xml::check(&text, &limits()).unwrap();
+    }
+}
+
+#[test]
+fn content_types_by_version() {
+    assert!(Version::Soap11.accepts("text/xml; charset=utf-8"));
+    assert!(Version::Soap11.accepts("Application/XML"));
+    assert!(!Version::Soap11.accepts("application/soap+xml"));
+    assert!(Version::Soap12.accepts("application/soap+xml; charset=utf-8; action=\"x\""));
+    assert!(!Version::Soap12.accepts("text/xml"));
+}
