@@ -19,6 +19,7 @@ use super::input;
 use super::output;
 use super::pages;
 use super::problem::{Problem, kind, prefers_xml};
+use super::soap;
 use super::{Gateway, Peer};
 use crate::access::Denial;
 use crate::access::net::client_ip;
@@ -77,6 +78,9 @@ where
             return unrouted(problem_response(&problem, wants_xml, None));
         }
     };
+    if let Some(version) = soap::endpoint(&path) {
+        return serve_soap(&gateway, snapshot, version, request, peer, started).await;
+    }
     if let Some(token) = page_token(request.uri().query()) {
         return unrouted(next_page(&gateway, &token, request.uri().path(), wants_xml));
     }
@@ -161,16 +165,71 @@ where
     response
 }
 
+/// A SOAP request: concurrency, the endpoint, then the log line and the
+/// metrics, as for a routed request.
+async fn serve_soap<B>(
+    gateway: &Gateway,
+    snapshot: Arc<Snapshot>,
+    version: crate::soap::Version,
+    request: Request<B>,
+    peer: Peer,
+    started: Instant,
+) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let limit = snapshot.settings.limits.max_concurrency;
+    let Some(_running) = gateway.metrics().enter(limit) else {
+        tracing::warn!(status = 503, "Over max_concurrency");
+        let problem = Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            kind::OVERLOADED,
+            "too many requests are running; try again shortly",
+        );
+        let mut response = soap::overloaded(version, &problem);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        gateway
+            .metrics()
+            .unrouted()
+            .record(response.status().as_u16(), started.elapsed());
+        return response;
+    };
+    let soap::SoapServed { served, process } =
+        soap::serve(snapshot.clone(), version, request, peer).await;
+    let status = served.response.status().as_u16();
+    let name = process.map(|id| snapshot.process(id).name.clone());
+    tracing::info!(
+        process = name.as_deref().unwrap_or(""),
+        endpoint = version.path(),
+        status,
+        duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        execution_id = served.execution_id.as_deref().unwrap_or(""),
+        user = served.user.as_deref().unwrap_or(""),
+        "Request"
+    );
+    match process.and_then(|id| snapshot.metrics(id)) {
+        Some(metrics) => metrics.record(status, started.elapsed()),
+        None => gateway
+            .metrics()
+            .unrouted()
+            .record(status, started.elapsed()),
+    }
+    served.response
+}
+
 /// What serving a process gave: the response, and for the log line the
 /// execution id and the user.
-struct Served {
-    response: Response<Body>,
-    execution_id: Option<Arc<str>>,
-    user: Option<Arc<str>>,
+pub(super) struct Served {
+    pub response: Response<Body>,
+    pub execution_id: Option<Arc<str>>,
+    pub user: Option<Arc<str>>,
 }
 
 impl Served {
-    fn early(response: Response<Body>) -> Served {
+    pub fn early(response: Response<Body>) -> Served {
         Served {
             response,
             execution_id: None,
@@ -211,32 +270,13 @@ where
         return Served::early(response);
     }
 
-    let forwarded = parts
-        .headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    let remote_ip = client_ip(
-        peer.addr.ip(),
-        forwarded,
-        &snapshot.settings.trusted_proxies,
-    );
-    let access = &process.access;
-    let users = &snapshot.users;
-    let user = match access
-        .authenticate(users, &parts.headers, peer.certificate.as_deref())
-        .await
-        .and_then(|user| {
-            access
-                .authorize(users, user, remote_ip, &process.name)
-                .map(|()| user)
-        }) {
-        Ok(user) => user.map(|id| users.get(id).name.clone()),
+    let admitted = match admit(&snapshot, process, &parts.headers, &peer).await {
+        Ok(admitted) => admitted,
         Err(denial) => {
-            tracing::info!(process = %process.name, remote_ip = %remote_ip, reason = ?denial, "Access denied");
-            return Served::early(denied(denial, access.auth.basic, wants_xml));
+            return Served::early(denied(denial, process.access.auth.basic, wants_xml));
         }
     };
+    let user = admitted.user.clone();
 
     let execution_id: Arc<str> = uuid::Uuid::now_v7().to_string().into();
     let limits = snapshot.settings.limits;
@@ -272,23 +312,11 @@ where
     };
 
     let path = parts.uri.path().to_owned();
-    let mut request_info = RequestInfo::new(parts, params, remote_ip);
-    request_info.user = user.clone();
-    let request_info = Arc::new(request_info);
+    let request_info = admitted.request_info(parts, params);
     let execution = Execution::new(snapshot.clone(), execution_id.clone(), request_info);
 
     if listen.output == crate::config::raw::DocType::None {
-        // Output `none`: answer now, let the process run on (bounded by request_timeout).
-        let name = process.name.clone();
-        tokio::spawn(async move {
-            match tokio::time::timeout(limits.request_timeout, execution.run(id, batch)).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(err)) => log_failure(&name, &execution.id, &err),
-                Err(_) => {
-                    tracing::warn!(process = %name, execution_id = %execution.id, "Process ran past request_timeout")
-                }
-            }
-        });
+        run_detached(execution, process, id, batch, limits.request_timeout);
         let mut response = Response::new(Body::default());
         *response.status_mut() = StatusCode::ACCEPTED;
         set_execution_id(&mut response, &execution_id);
@@ -299,23 +327,9 @@ where
         };
     }
 
-    let returned = match within(limits.request_timeout, execution.run(id, batch)).await {
-        Some(Ok(returned)) => returned,
-        Some(Err(err)) => {
-            log_failure(&process.name, &execution_id, &err);
-            return fail(exec_problem(&err));
-        }
-        None => {
-            tracing::warn!(process = %process.name, execution_id = %execution_id, "Process ran past request_timeout");
-            return fail(Problem::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                kind::TIMEOUT,
-                format!(
-                    "the process did not finish within {}",
-                    crate::units::HumanDuration(limits.request_timeout)
-                ),
-            ));
-        }
+    let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
+        Ok(returned) => returned,
+        Err(problem) => return fail(problem),
     };
     match output::encode(listen, returned, &limits.parse, gateway.pages(), &path) {
         Ok(encoded) => {
@@ -334,6 +348,114 @@ where
             fail(failed_problem())
         }
     }
+}
+
+/// A caller that access let in.
+pub(super) struct Admitted {
+    pub user: Option<Arc<str>>,
+    pub remote_ip: std::net::IpAddr,
+}
+
+impl Admitted {
+    /// What templates see as `request`.
+    pub fn request_info(
+        &self,
+        parts: http::request::Parts,
+        params: Vec<(String, String)>,
+    ) -> Arc<RequestInfo> {
+        let mut info = RequestInfo::new(parts, params, self.remote_ip);
+        info.user = self.user.clone();
+        Arc::new(info)
+    }
+}
+
+/// The access checks of SPEC §4 for `process`: who the caller is, then its
+/// address and permission.
+pub(super) async fn admit(
+    snapshot: &Snapshot,
+    process: &Process,
+    headers: &http::HeaderMap,
+    peer: &Peer,
+) -> Result<Admitted, Denial> {
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let remote_ip = client_ip(
+        peer.addr.ip(),
+        forwarded,
+        &snapshot.settings.trusted_proxies,
+    );
+    let access = &process.access;
+    let users = &snapshot.users;
+    let admitted = access
+        .authenticate(users, headers, peer.certificate.as_deref())
+        .await
+        .and_then(|user| {
+            access
+                .authorize(users, user, remote_ip, &process.name)
+                .map(|()| user)
+        });
+    match admitted {
+        Ok(user) => Ok(Admitted {
+            user: user.map(|id| users.get(id).name.clone()),
+            remote_ip,
+        }),
+        Err(denial) => {
+            tracing::info!(process = %process.name, remote_ip = %remote_ip, reason = ?denial, "Access denied");
+            Err(denial)
+        }
+    }
+}
+
+/// Runs a process to its end within `timeout`; a failure as the problem
+/// the client gets (the detail of a failed step goes to the log).
+pub(super) async fn execute(
+    execution: &Execution,
+    process: &Process,
+    id: ProcessId,
+    batch: Vec<crate::doc::Document>,
+    timeout: std::time::Duration,
+) -> Result<crate::pipeline::Returned, Problem> {
+    match within(timeout, execution.run(id, batch)).await {
+        Some(Ok(returned)) => Ok(returned),
+        Some(Err(err)) => {
+            log_failure(&process.name, &execution.id, &err);
+            Err(exec_problem(&err))
+        }
+        None => {
+            tracing::warn!(process = %process.name, execution_id = %execution.id, "Process ran past request_timeout");
+            Err(Problem::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                kind::TIMEOUT,
+                format!(
+                    "the process did not finish within {}",
+                    crate::units::HumanDuration(timeout)
+                ),
+            ))
+        }
+    }
+}
+
+/// Output `none`: the caller is answered at once, and the process runs on
+/// (still bounded by `timeout`).
+pub(super) fn run_detached(
+    execution: Execution,
+    process: &Process,
+    id: ProcessId,
+    batch: Vec<crate::doc::Document>,
+    timeout: std::time::Duration,
+) {
+    let name = process.name.clone();
+    tokio::spawn(async move {
+        match tokio::time::timeout(timeout, execution.run(id, batch)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => log_failure(&name, &execution.id, &err),
+            Err(_) => {
+                tracing::warn!(process = %name, execution_id = %execution.id, "Process ran past request_timeout")
+            }
+        }
+    });
 }
 
 /// A refusal by the access rules as a 401 or 403.
@@ -532,7 +654,7 @@ fn exec_problem(err: &ExecError) -> Problem {
     }
 }
 
-fn failed_problem() -> Problem {
+pub(super) fn failed_problem() -> Problem {
     Problem::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         kind::PROCESS_FAILED,
@@ -556,7 +678,7 @@ fn log_failure(process: &str, execution_id: &str, err: &ExecError) {
     }
 }
 
-fn set_execution_id(response: &mut Response<Body>, id: &str) {
+pub(super) fn set_execution_id(response: &mut Response<Body>, id: &str) {
     if let Ok(value) = HeaderValue::from_str(id) {
         response.headers_mut().insert(EXECUTION_ID, value);
     }
@@ -579,7 +701,11 @@ pub fn problem_response(
     response
 }
 
-fn method_not_allowed(method: &Method, allow: &[Method], as_xml: bool) -> Response<Body> {
+pub(super) fn method_not_allowed(
+    method: &Method,
+    allow: &[Method],
+    as_xml: bool,
+) -> Response<Body> {
     let list = allow
         .iter()
         .map(Method::as_str)

@@ -16,6 +16,7 @@ mod input;
 mod output;
 pub mod pages;
 pub mod problem;
+mod soap;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -410,5 +411,7 @@ pub fn connection_builder(snapshot: &Snapshot) -> auto::Builder<TokioExecutor> {
 
 #[cfg(test)]
 mod access_tests;
+#[cfg(test)]
+mod soap_tests;
 #[cfg(test)]
 mod tests;

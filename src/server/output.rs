@@ -106,6 +106,30 @@ pub fn encode(
     })
 }
 
+/// The XML documents a process returned, checked as [`encode`] checks
+/// them, for a SOAP response: at most one for output `xml`, any number for
+/// `xml-list`, each following the response profile. Never paged.
+pub fn xml_documents(
+    listen: &Listen,
+    returned: Returned,
+    limits: &ParseLimits,
+) -> Result<Vec<Bytes>, OutputError> {
+    let docs = returned.documents;
+    if listen.output == DocType::Xml && docs.len() > 1 {
+        single(&docs, listen.output)?;
+    }
+    if let Some(profile) = &listen.response_profile {
+        for (index, doc) in docs.iter().enumerate() {
+            check_profile(doc, profile, limits, index, docs.len())?;
+        }
+    }
+    let index = |i| (docs.len() > 1).then_some(i);
+    docs.iter()
+        .enumerate()
+        .map(|(i, doc)| check_xml(doc, limits, index(i)))
+        .collect()
+}
+
 /// The next page of an answer, from what its token stood for.
 pub fn next_page(rest: Rest, pages: &PageStore) -> Result<Encoded, OutputError> {
     let output = rest.output;

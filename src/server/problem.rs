@@ -99,7 +99,8 @@ impl Problem {
         }
     }
 
-    fn to_xml(&self) -> String {
+    /// The problem as an XML document, `<problem xmlns="urn:ietf:rfc:7807">`.
+    pub fn to_xml(&self) -> String {
         let mut out = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<problem xmlns=\"urn:ietf:rfc:7807\">",
         );

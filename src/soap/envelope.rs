@@ -16,7 +16,15 @@ pub struct Envelope {
     /// The Body's element, which names the operation.
     pub operation: Operation,
     /// The wrapper's child elements, each a standalone XML document.
-    pub payload: Vec<String>,
+    pub payload: Vec<Payload>,
+}
+
+/// One child element of the wrapper.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Payload {
+    pub name: QName,
+    /// The element's text with the namespace declarations it inherits.
+    pub text: String,
 }
 
 /// The wrapper element of the Body.
@@ -83,6 +91,7 @@ enum Section {
 
 /// A wrapper child being read.
 struct OpenItem {
+    name: QName,
     start: usize,
     name_end: usize,
     declarations: String,
@@ -98,7 +107,7 @@ struct Reader<'a> {
     error: Option<EnvelopeError>,
     wrapper: Option<QName>,
     item: Option<OpenItem>,
-    payload: Vec<String>,
+    payload: Vec<Payload>,
     not_understood: Vec<QName>,
 }
 
@@ -135,10 +144,7 @@ impl<'a> Reader<'a> {
         }
         let other = self.version.other();
         if name.local == "Envelope" && name.namespace.as_deref() == Some(other.namespace()) {
-            let endpoint = match other {
-                super::Version::Soap11 => crate::contract::SOAP11_PATH,
-                super::Version::Soap12 => crate::contract::SOAP12_PATH,
-            };
+            let endpoint = other.path();
             self.refuse(EnvelopeError::VersionMismatch(format!(
                 "this endpoint speaks {}; the envelope is {} (send it to {endpoint})",
                 describe(self.version),
@@ -245,6 +251,7 @@ impl<'a> Handler<'a> for Reader<'a> {
             }
             (4, Section::Body) if self.item.is_none() => {
                 self.item = Some(OpenItem {
+                    name: qname(tag, namespaces),
                     start: tag.start,
                     name_end: tag.name_end,
                     declarations: namespaces.inherited_declarations(tag.depth),
@@ -285,8 +292,10 @@ impl<'a> Handler<'a> for Reader<'a> {
         let head = self.body.get(item.start..item.name_end);
         let tail = self.body.get(item.name_end..end);
         if let (Some(head), Some(tail)) = (head, tail) {
-            self.payload
-                .push([head, item.declarations.as_str(), tail].concat());
+            self.payload.push(Payload {
+                name: item.name,
+                text: [head, item.declarations.as_str(), tail].concat(),
+            });
         }
     }
 }

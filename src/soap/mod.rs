@@ -11,7 +11,7 @@
 mod envelope;
 mod write;
 
-pub use envelope::{Envelope, EnvelopeError, Operation, read_envelope};
+pub use envelope::{Envelope, EnvelopeError, Operation, Payload, read_envelope};
 pub use write::{Fault, FaultCode, fault_envelope, response_envelope};
 
 use crate::contract::{SOAP11_ENVELOPE, SOAP12_ENVELOPE};
@@ -24,6 +24,14 @@ pub enum Version {
 }
 
 impl Version {
+    /// The endpoint's path.
+    pub fn path(self) -> &'static str {
+        match self {
+            Version::Soap11 => crate::contract::SOAP11_PATH,
+            Version::Soap12 => crate::contract::SOAP12_PATH,
+        }
+    }
+
     /// The envelope namespace.
     pub fn namespace(self) -> &'static str {
         match self {

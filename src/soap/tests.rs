@@ -45,8 +45,14 @@ fn the_wrapper_names_the_operation_and_its_children_stand_alone() {
     );
     // Each payload element carries the declarations it inherits, so it
     // reads the same on its own.
+    let texts: Vec<&str> = envelope.payload.iter().map(|p| p.text.as_str()).collect();
     assert_eq!(
-        envelope.payload,
+        envelope.payload[0].name.namespace.as_deref(),
+        Some("urn:example:order")
+    );
+    assert_eq!(envelope.payload[1].name.namespace, None);
+    assert_eq!(
+        texts,
         [
             format!(
                 r#"<o:Order xmlns:s="{ENV11}" xmlns:o="urn:example:order" xmlns:ws="urn:flowgate:ws" id="7"><o:Id>A-1</o:Id></o:Order>"#
@@ -189,7 +195,7 @@ fn responses_wrap_documents_without_their_declarations() {
     let read = read_envelope(&text, Version::Soap11, &limits()).unwrap();
     assert_eq!(read.operation.name.local, "createOrderResponse");
     assert_eq!(read.payload.len(), 1);
-    let list = &read.payload[0];
+    let list = &read.payload[0].text;
     assert!(
         list.ends_with("<Ack><Id>1</Id></Ack><Ack><Id>2</Id></Ack></ws:OrderList>"),
         "{list}"

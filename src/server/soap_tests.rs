@@ -1,0 +1,405 @@
+//! The SOAP endpoints through dispatch: envelopes in, envelopes and faults out.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+
+use super::dispatch::handle;
+use super::tests::snapshot;
+use super::{Gateway, Peer};
+
+const ENV11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+const ENV12: &str = "http://www.w3.org/2003/05/soap-envelope";
+
+const ORDER_XSD: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+    targetNamespace="urn:example:order" elementFormDefault="qualified">
+  <xs:element name="Order">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Id" type="xs:string"/>
+        <xs:element name="Qty" type="xs:int"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"#;
+
+const ACK_XSD: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Ack">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Id" type="xs:string"/>
+        <xs:element name="Double" type="xs:int"/>
+        <xs:element name="By" type="xs:string"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"#;
+
+const CREATE_ORDER: &str = r#"listen:
+  operation: create
+  object: Order
+  input: xml-list
+  output: xml-list
+  request_profile: order
+  response_profile: ack
+  soap: true
+steps:
+  - decision:
+      if: doc.Order.Qty > 100
+      then:
+        - exception: { status: 422, message: "order {{ doc.Order.Id }} needs approval" }
+  - map:
+      to: ack
+      value:
+        Ack:
+          Id: "{{ doc.Order.Id }}"
+          Double: "{{ doc.Order.Qty * 2 }}"
+          By: "{{ request.user or 'anonymous' }}"
+  - return: {}
+"#;
+
+const PING: &str = r#"listen: { operation: get, object: Ping, output: xml, response_profile: ack, soap: true }
+access: { auth: [basic, token] }
+steps:
+  - message: '<Ack><Id>ping</Id><Double>0</Double><By>{{ request.user }}</By></Ack>'
+  - return: {}
+"#;
+
+const NOTIFY: &str = r#"listen: { operation: execute, object: Notice, input: xml, request_profile: order, soap: true }
+steps:
+  - log: { message: "notice {{ doc.Order.Id }}" }
+"#;
+
+fn gateway() -> Arc<Gateway> {
+    let token = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"ping-token"));
+    let settings = format!("[users.ops]\ntoken_sha256 = \"{token}\"\n");
+    Gateway::new(snapshot(&[
+        ("flowgate.toml", &settings),
+        ("profiles/order.xsd", ORDER_XSD),
+        ("profiles/ack.xsd", ACK_XSD),
+        ("processes/create-order.yaml", CREATE_ORDER),
+        ("processes/ping.yaml", PING),
+        ("processes/notify.yaml", NOTIFY),
+    ]))
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: http::HeaderMap,
+    body: String,
+}
+
+async fn post(gateway: &Arc<Gateway>, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+    let mut request = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("host", "gateway.test");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .unwrap();
+    let response = handle(
+        gateway.clone(),
+        request,
+        Peer::plain("127.0.0.1:40000".parse().unwrap()),
+    )
+    .await;
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn soap11(gateway: &Arc<Gateway>, body: &str) -> Answer {
+    post(
+        gateway,
+        "/ws/soap",
+        &[
+            ("content-type", "text/xml; charset=utf-8"),
+            ("soapaction", "\"createOrder\""),
+        ],
+        &envelope(ENV11, "", body),
+    )
+    .await
+}
+
+fn envelope(namespace: &str, header: &str, body: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{namespace}" xmlns:ws="urn:flowgate:ws">{header}<soap:Body>{body}</soap:Body></soap:Envelope>"#
+    )
+}
+
+fn orders(quantities: &[(&str, u32)]) -> String {
+    let items: String = quantities
+        .iter()
+        .map(|(id, qty)| format!("<o:Order><o:Id>{id}</o:Id><o:Qty>{qty}</o:Qty></o:Order>"))
+        .collect();
+    format!(
+        r#"<ws:createOrder><ws:OrderList xmlns:o="urn:example:order">{items}</ws:OrderList></ws:createOrder>"#
+    )
+}
+
+#[tokio::test]
+async fn a_soap_11_call_runs_the_process_and_wraps_its_documents() {
+    let gateway = gateway();
+    let answer = soap11(&gateway, &orders(&[("A-1", 2), ("A-2", 5)])).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.headers["content-type"], "text/xml; charset=utf-8");
+    assert!(answer.headers.contains_key("x-execution-id"));
+    assert_eq!(
+        answer.body,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope xmlns:soap=\"{ENV11}\"><soap:Body><ws:createOrderResponse xmlns:ws=\"urn:flowgate:ws\"><ws:OrderList><Ack><Id>A-1</Id><Double>4</Double><By>anonymous</By></Ack><Ack><Id>A-2</Id><Double>10</Double><By>anonymous</By></Ack></ws:OrderList></ws:createOrderResponse></soap:Body></soap:Envelope>"
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_soap_12_call_answers_in_soap_12() {
+    let gateway = gateway();
+    let answer = post(
+        &gateway,
+        "/ws/soap12",
+        &[(
+            "content-type",
+            "application/soap+xml; charset=utf-8; action=\"createOrder\"",
+        )],
+        &envelope(ENV12, "", &orders(&[("B-1", 1)])),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        answer.headers["content-type"],
+        "application/soap+xml; charset=utf-8"
+    );
+    assert!(
+        answer
+            .body
+            .contains(&format!("<soap:Envelope xmlns:soap=\"{ENV12}\">"))
+    );
+    assert!(
+        answer.body.contains("<Ack><Id>B-1</Id><Double>2</Double>"),
+        "{}",
+        answer.body
+    );
+}
+
+#[tokio::test]
+async fn what_the_request_profile_refuses_is_a_client_fault_listing_every_error() {
+    let gateway = gateway();
+    let body = r#"<ws:createOrder><ws:OrderList xmlns:o="urn:example:order"><o:Order><o:Id>A-1</o:Id><o:Qty>many</o:Qty></o:Order><o:Order><o:Qty>1</o:Qty></o:Order></ws:OrderList></ws:createOrder>"#;
+    let answer = soap11(&gateway, body).await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        answer.body.contains("<faultcode>soap:Client</faultcode>"),
+        "{}",
+        answer.body
+    );
+    assert!(answer.body.contains("<detail><problem xmlns=\"urn:ietf:rfc:7807\"><type>urn:flowgate:problem:profile-mismatch</type>"), "{}", answer.body);
+    assert!(answer.body.contains("is not an integer"), "{}", answer.body);
+    assert_eq!(answer.body.matches("<error>").count(), 3, "{}", answer.body);
+    assert!(
+        answer.body.contains("<path>/OrderList/Order[1]/Qty</path>"),
+        "{}",
+        answer.body
+    );
+}
+
+#[tokio::test]
+async fn an_exception_step_is_the_fault_string() {
+    let gateway = gateway();
+    let answer = soap11(&gateway, &orders(&[("A-9", 500)])).await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        answer.body.contains(
+            "<faultcode>soap:Client</faultcode><faultstring>order A-9 needs approval</faultstring>"
+        ),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains("<status>422</status>"),
+        "{}",
+        answer.body
+    );
+    assert!(answer.headers.contains_key("x-execution-id"));
+}
+
+#[tokio::test]
+async fn the_wrapper_must_name_an_operation_and_hold_its_element() {
+    let gateway = gateway();
+    for (body, expected) in [
+        (
+            "<ws:deleteOrder/>",
+            "there is no SOAP operation `{urn:flowgate:ws}deleteOrder`",
+        ),
+        ("<createOrder/>", "there is no SOAP operation `createOrder`"),
+        (
+            "<ws:createOrder/>",
+            "`createOrder` holds one `{urn:flowgate:ws}OrderList` element; it holds nothing",
+        ),
+        (
+            "<ws:createOrder><OrderList/></ws:createOrder>",
+            "it holds `OrderList`",
+        ),
+        (
+            "<ws:executeNotice><ws:OrderList/></ws:executeNotice>",
+            "`executeNotice` holds one `{urn:example:order}Order` element; it holds `{urn:flowgate:ws}OrderList`",
+        ),
+    ] {
+        let answer = soap11(&gateway, body).await;
+        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+        assert!(
+            answer.body.contains("<faultcode>soap:Client</faultcode>"),
+            "{body}: {}",
+            answer.body
+        );
+        assert!(answer.body.contains(expected), "{body}: {}", answer.body);
+    }
+}
+
+#[tokio::test]
+async fn envelope_faults_have_their_own_codes() {
+    let gateway = gateway();
+    // SOAP 1.2 at the 1.1 endpoint.
+    let answer = post(
+        &gateway,
+        "/ws/soap",
+        &[("content-type", "text/xml")],
+        &envelope(ENV12, "", "<ws:getPing/>"),
+    )
+    .await;
+    assert!(
+        answer
+            .body
+            .contains("<faultcode>soap:VersionMismatch</faultcode>"),
+        "{}",
+        answer.body
+    );
+    // A header block nobody here understands.
+    let header = "<soap:Header><w:Security xmlns:w=\"urn:wsse\" soap:mustUnderstand=\"true\"/></soap:Header>";
+    let answer = post(
+        &gateway,
+        "/ws/soap12",
+        &[("content-type", "application/soap+xml")],
+        &envelope(ENV12, header, "<ws:getPing/>"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        answer
+            .body
+            .contains("<soap:Value>soap:MustUnderstand</soap:Value>"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains("NotUnderstood qname=\"h:Security\""),
+        "{}",
+        answer.body
+    );
+    // The wrong content type: a 415, still a fault.
+    let answer = post(
+        &gateway,
+        "/ws/soap12",
+        &[("content-type", "text/xml")],
+        &envelope(ENV12, "", "<ws:getPing/>"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        answer.body.contains("<soap:Value>soap:Sender</soap:Value>"),
+        "{}",
+        answer.body
+    );
+    // Not XML at all.
+    let answer = post(&gateway, "/ws/soap", &[("content-type", "text/xml")], "{}").await;
+    assert!(
+        answer.body.contains("not well-formed XML"),
+        "{}",
+        answer.body
+    );
+}
+
+#[tokio::test]
+async fn access_rules_hold_on_the_soap_endpoint() {
+    let gateway = gateway();
+    let answer = soap11(&gateway, "<ws:getPing/>").await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        answer.headers["www-authenticate"],
+        "Basic realm=\"flowgate\""
+    );
+    assert!(
+        answer.body.contains("<faultcode>soap:Client</faultcode>"),
+        "{}",
+        answer.body
+    );
+
+    let answer = post(
+        &gateway,
+        "/ws/soap",
+        &[
+            ("content-type", "text/xml"),
+            ("authorization", "Bearer ping-token"),
+        ],
+        &envelope(ENV11, "", "<ws:getPing/>"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let with_token = [
+        ("content-type", "text/xml"),
+        ("authorization", "Bearer ping-token"),
+    ];
+    let answer_with_input = post(
+        &gateway,
+        "/ws/soap",
+        &with_token,
+        &envelope(ENV11, "", "<ws:getPing><x/></ws:getPing>"),
+    )
+    .await;
+    assert!(
+        answer_with_input.body.contains("`getPing` takes no input"),
+        "{}",
+        answer_with_input.body
+    );
+    assert!(answer.body.contains("<ws:getPingResponse xmlns:ws=\"urn:flowgate:ws\"><Ack><Id>ping</Id><Double>0</Double><By>ops</By></Ack></ws:getPingResponse>"), "{}", answer.body);
+}
+
+#[tokio::test]
+async fn a_one_way_operation_is_accepted_at_once() {
+    let gateway = gateway();
+    let answer = soap11(
+        &gateway,
+        r#"<ws:executeNotice><o:Order xmlns:o="urn:example:order"><o:Id>N-1</o:Id><o:Qty>1</o:Qty></o:Order></ws:executeNotice>"#,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+    assert!(answer.body.is_empty());
+}
+
+#[tokio::test]
+async fn only_post_is_soap() {
+    let gateway = gateway();
+    let request = Request::builder()
+        .method("PUT")
+        .uri("/ws/soap")
+        .header("host", "gateway.test")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = handle(
+        gateway.clone(),
+        request,
+        Peer::plain("127.0.0.1:40000".parse().unwrap()),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "POST");
+}
