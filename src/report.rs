@@ -37,6 +37,25 @@ pub fn routes_table(snapshot: &Snapshot) -> String {
             access,
         ]);
     }
+    // SOAP operations share two URLs; the operation tells them apart.
+    for process in &snapshot.processes {
+        let Some(listen) = process.listen.as_ref().filter(|listen| listen.soap) else {
+            continue;
+        };
+        rows.push([
+            "POST".to_owned(),
+            format!(
+                "{},{} {}",
+                crate::contract::SOAP11_PATH,
+                crate::contract::SOAP12_PATH,
+                listen.operation_name()
+            ),
+            process.name.to_string(),
+            listen.input.as_str().to_owned(),
+            listen.output.as_str().to_owned(),
+            access_summary(&process.access),
+        ]);
+    }
     let mut widths = [0usize; 6];
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {

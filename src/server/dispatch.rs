@@ -370,8 +370,22 @@ impl Admitted {
 }
 
 /// The access checks of SPEC §4 for `process`: who the caller is, then its
-/// address and permission.
+/// address and permission. A refusal is logged.
 pub(super) async fn admit(
+    snapshot: &Snapshot,
+    process: &Process,
+    headers: &http::HeaderMap,
+    peer: &Peer,
+) -> Result<Admitted, Denial> {
+    check_access(snapshot, process, headers, peer)
+        .await
+        .inspect_err(|denial| {
+            tracing::info!(process = %process.name, reason = ?denial, "Access denied");
+        })
+}
+
+/// [`admit`] without the log line, for asking which routes a caller may use.
+pub(super) async fn check_access(
     snapshot: &Snapshot,
     process: &Process,
     headers: &http::HeaderMap,
@@ -396,16 +410,10 @@ pub(super) async fn admit(
                 .authorize(users, user, remote_ip, &process.name)
                 .map(|()| user)
         });
-    match admitted {
-        Ok(user) => Ok(Admitted {
-            user: user.map(|id| users.get(id).name.clone()),
-            remote_ip,
-        }),
-        Err(denial) => {
-            tracing::info!(process = %process.name, remote_ip = %remote_ip, reason = ?denial, "Access denied");
-            Err(denial)
-        }
-    }
+    admitted.map(|user| Admitted {
+        user: user.map(|id| users.get(id).name.clone()),
+        remote_ip,
+    })
 }
 
 /// Runs a process to its end within `timeout`; a failure as the problem

@@ -9,6 +9,7 @@
 //! HTTP, ALPN over TLS) with the header limits and timeouts of `[limits]`;
 //! on shutdown, open requests get a bounded time to finish.
 
+mod contract;
 pub mod dispatch;
 mod framing;
 pub mod guard;

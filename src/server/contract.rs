@@ -1,0 +1,180 @@
+//! Serving the published contracts: who is asking, and where they reach us.
+//!
+//! A caller sees only what it may use (SPEC §3): a process is in its WSDL
+//! or OpenAPI document when the process's access rules admit the caller
+//! right now, with the credentials, certificate and address of this very
+//! request. The generators themselves live in [`crate::contract`].
+
+use http::HeaderMap;
+
+use super::Peer;
+use super::dispatch::check_access;
+use crate::snapshot::{Listen, ProcessId, Snapshot};
+
+/// The processes with a listen block that `filter` selects and whose access
+/// rules admit this caller.
+pub(super) async fn visible(
+    snapshot: &Snapshot,
+    headers: &HeaderMap,
+    peer: &Peer,
+    filter: impl Fn(&Listen) -> bool,
+) -> Vec<ProcessId> {
+    let mut visible = Vec::new();
+    for (index, process) in snapshot.processes.iter().enumerate() {
+        if !process.listen.as_ref().is_some_and(&filter) {
+            continue;
+        }
+        if check_access(snapshot, process, headers, peer).await.is_ok() {
+            visible.push(ProcessId::from_index(index));
+        }
+    }
+    visible
+}
+
+/// Where clients reach this server: `[server] base_url`, else the scheme
+/// and `Host` of the request. Behind a trusted proxy, its
+/// `X-Forwarded-Proto` and `X-Forwarded-Host` win, as the proxy is the one
+/// the client talked to; from anyone else they are ignored.
+pub(super) fn base_url(
+    snapshot: &Snapshot,
+    headers: &HeaderMap,
+    authority: Option<&str>,
+    peer: &Peer,
+) -> String {
+    if let Some(base) = &snapshot.settings.base_url {
+        return base.clone();
+    }
+    let trusted = snapshot
+        .settings
+        .trusted_proxies
+        .contains(peer.addr.ip());
+    let forwarded = |name: &str| {
+        trusted
+            .then(|| last_value(headers, name))
+            .flatten()
+            .filter(|value| !value.is_empty())
+    };
+    let scheme = match forwarded("x-forwarded-proto") {
+        Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
+        Some(proto) if proto.eq_ignore_ascii_case("http") => "http",
+        _ if peer.tls => "https",
+        _ => "http",
+    };
+    let host = forwarded("x-forwarded-host")
+        .or_else(|| {
+            headers
+                .get(http::header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        })
+        .or(authority)
+        .filter(|host| is_host(host));
+    match host {
+        Some(host) => format!("{scheme}://{host}"),
+        // HTTP/1.0 without Host, or a Host that is not a host: the
+        // listener's own address is all there is.
+        None => {
+            let settings = &snapshot.settings;
+            let listen = match peer.tls {
+                true => settings.https.as_ref().map(|https| https.listen),
+                false => settings.listen,
+            };
+            match listen {
+                Some(addr) => format!("{scheme}://{addr}"),
+                None => format!("{scheme}://localhost"),
+            }
+        }
+    }
+}
+
+/// The rightmost value of a header that proxies append to: the one the
+/// nearest proxy wrote.
+fn last_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .map(str::trim)
+}
+
+/// A host with an optional port, and nothing a URL could be bent with.
+fn is_host(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 255
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::tests::snapshot;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        map
+    }
+
+    fn peer(addr: &str, tls: bool) -> Peer {
+        Peer {
+            tls,
+            ..Peer::plain(addr.parse().unwrap())
+        }
+    }
+
+    #[test]
+    fn the_base_url_comes_from_settings_then_the_request() {
+        let behind_proxy = snapshot(&[(
+            "flowgate.toml",
+            "[server]\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+        )]);
+        let base = |h: &[(&str, &str)], from: &str, tls: bool| {
+            base_url(&behind_proxy, &headers(h), None, &peer(from, tls))
+        };
+        assert_eq!(
+            base(&[("host", "gw.example.com:9090")], "192.0.2.1:5000", false),
+            "http://gw.example.com:9090"
+        );
+        assert_eq!(
+            base(&[("host", "gw.example.com")], "192.0.2.1:5000", true),
+            "https://gw.example.com"
+        );
+        let forwarded = [
+            ("host", "10.0.0.5:9090"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "spoofed.example, api.example.com"),
+        ];
+        // From the trusted proxy: what it says the client used.
+        assert_eq!(base(&forwarded, "10.1.2.3:5000", false), "https://api.example.com");
+        // From anyone else: ignored.
+        assert_eq!(base(&forwarded, "192.0.2.1:5000", false), "http://10.0.0.5:9090");
+        // A Host that is not a host falls back to the listener's address.
+        assert_eq!(
+            base(&[("host", "evil.example/<x>")], "192.0.2.1:5000", false),
+            "http://127.0.0.1:9090"
+        );
+
+        let fixed = snapshot(&[(
+            "flowgate.toml",
+            "[server]\nbase_url = \"https://api.example.com/gw/\"\n",
+        )]);
+        assert_eq!(
+            base_url(
+                &fixed,
+                &headers(&[("host", "other")]),
+                None,
+                &peer("192.0.2.1:5000", false)
+            ),
+            "https://api.example.com/gw"
+        );
+    }
+}
