@@ -163,6 +163,31 @@ async fn demo_routes_answer_as_documented() {
         assert!(text.contains(expected), "{expected} in {text}");
     }
 
+    // confirm-orders: the same orders over SOAP 1.1, confirmed in XML.
+    let items = std::fs::read_to_string(repo_root().join("samples/orders.xml"))
+        .unwrap()
+        .replace("<OrderList>", "<ws:OrderList>")
+        .replace("</OrderList>", "</ws:OrderList>")
+        .replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "");
+    let envelope = format!(
+        r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ws="urn:flowgate:ws"><soap:Body><ws:executeOrder>{items}</ws:executeOrder></soap:Body></soap:Envelope>"#
+    );
+    let response = http
+        .post(server.url("/ws/soap"))
+        .header("content-type", "text/xml; charset=utf-8")
+        .header("soapaction", "executeOrder")
+        .body(envelope)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(r#"<ws:executeOrderResponse xmlns:ws="urn:flowgate:ws"><ws:OrderList><Confirmation xmlns="urn:flowgate:demo:confirmation" currency="EUR"><Id>A-1001</Id><Customer>Lovelace Engines Ltd</Customer><Lines>4</Lines><Total>176</Total><Status>accepted</Status></Confirmation>"#),
+        "{text}"
+    );
+    assert_eq!(text.matches("<Confirmation ").count(), 3, "{text}");
+
     // The status endpoint.
     let response = http.get(server.url("/_admin/status")).send().await.unwrap();
     assert_eq!(
@@ -375,7 +400,7 @@ fn check_and_routes_on_the_demo_root() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.starts_with("ok: 5 processes"), "{stdout}");
+    assert!(stdout.starts_with("ok: 6 processes"), "{stdout}");
 
     let output = run(&["routes", &root.to_string_lossy()]);
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -383,6 +408,7 @@ fn check_and_routes_on_the_demo_root() {
         "/ws/simple/getHello",
         "/ws/rest/orders/{region}",
         "/ws/simple/executePayment",
+        "/ws/soap,/ws/soap12 executeOrder",
     ] {
         assert!(stdout.contains(expected), "{stdout}");
     }

@@ -44,10 +44,7 @@ pub(super) fn base_url(
     if let Some(base) = &snapshot.settings.base_url {
         return base.clone();
     }
-    let trusted = snapshot
-        .settings
-        .trusted_proxies
-        .contains(peer.addr.ip());
+    let trusted = snapshot.settings.trusted_proxies.contains(peer.addr.ip());
     let forwarded = |name: &str| {
         trusted
             .then(|| last_value(headers, name))
@@ -154,9 +151,15 @@ mod tests {
             ("x-forwarded-host", "spoofed.example, api.example.com"),
         ];
         // From the trusted proxy: what it says the client used.
-        assert_eq!(base(&forwarded, "10.1.2.3:5000", false), "https://api.example.com");
+        assert_eq!(
+            base(&forwarded, "10.1.2.3:5000", false),
+            "https://api.example.com"
+        );
         // From anyone else: ignored.
-        assert_eq!(base(&forwarded, "192.0.2.1:5000", false), "http://10.0.0.5:9090");
+        assert_eq!(
+            base(&forwarded, "192.0.2.1:5000", false),
+            "http://10.0.0.5:9090"
+        );
         // A Host that is not a host falls back to the listener's address.
         assert_eq!(
             base(&[("host", "evil.example/<x>")], "192.0.2.1:5000", false),
