@@ -765,6 +765,11 @@ fn parse_rest(text: &str) -> Result<RestRoute, String> {
         .strip_prefix("/ws/rest")
         .unwrap_or(pattern)
         .to_owned();
+    if method == Method::GET && pattern.trim_end_matches('/') == "/openapi.json" {
+        return Err(format!(
+            "`GET /ws/rest/openapi.json` is where flowgate serves the OpenAPI document; choose another path than `{pattern}`"
+        ));
+    }
     Ok(RestRoute { method, pattern })
 }
 
@@ -1084,6 +1089,20 @@ mod tests {
         assert_eq!(listen.operation_name(), "createOrder");
         assert_eq!(snapshot.settings.soap_namespace, DEFAULT_SOAP_NAMESPACE);
         assert_eq!(snapshot.settings.base_url, None);
+    }
+
+    #[test]
+    fn the_openapi_document_keeps_its_url() {
+        let compilation = compile_files(&[(
+            "processes/p.yaml",
+            "listen: { operation: get, object: X, output: json, rest: GET /openapi.json }\nsteps:\n  - return: {}\n",
+        )]);
+        let messages = located(&compilation);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("where flowgate serves the OpenAPI document"),
+            "{messages:?}"
+        );
     }
 
     #[test]
