@@ -182,6 +182,12 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
     }
 
     report_call_cycles(&calls, &names, &loaded.processes, &mut diagnostics);
+    report_wsdl_conflicts(
+        &settings.soap_namespace,
+        &processes,
+        &loaded.processes,
+        &mut diagnostics,
+    );
     access::check_user_processes(
         raw_settings,
         names.iter().map(|(name, _)| &**name),
@@ -881,6 +887,39 @@ fn report_call_cycles(
                 .error(span, format!("this call makes a cycle: {path}"))
                 .with_hint("a process cannot call itself, directly or through others"),
         );
+    }
+}
+
+/// The SOAP operations share one WSDL, which cannot hold two different
+/// declarations under one name: each conflict is an error at the later
+/// process's `soap: true`.
+fn report_wsdl_conflicts(
+    soap_namespace: &str,
+    processes: &[Process],
+    files: &[ProcessFile],
+    diagnostics: &mut Diagnostics,
+) {
+    for conflict in crate::contract::wsdl::conflicts(soap_namespace, processes) {
+        let Some(file) = files.get(conflict.process.index()) else {
+            continue;
+        };
+        let span = file
+            .raw
+            .listen
+            .as_ref()
+            .and_then(|listen| listen.soap.as_ref())
+            .map_or(Span::point(0), |soap| soap.span);
+        let mut diagnostic = file.source.error(span, conflict.message);
+        if let Some(other) = conflict
+            .other
+            .and_then(|other| processes.get(other.index()))
+        {
+            diagnostic = diagnostic.with_note(format!(
+                "the other comes with process `{}` ({})",
+                other.name, other.file
+            ));
+        }
+        diagnostics.push(diagnostic);
     }
 }
 

@@ -15,7 +15,8 @@
 //!
 //! The files: `schema` reads schema files into trees; `compile` resolves
 //! them into the `model`; `simple` and `pattern` check leaves; `read` and
-//! `write` handle documents; `render` prints a profile's outline. XML
+//! `write` handle documents; `render` prints a profile's outline; `emit`
+//! writes profiles back as XSD text, for the WSDL. XML
 //! syntax itself (well-formedness, DOCTYPE refusal, limits, namespaces)
 //! belongs to [`crate::doc::xml`], whose scanner drives both schema
 //! reading and document reading.
@@ -49,6 +50,7 @@
 //! about; documents are matched greedily).
 
 mod compile;
+pub mod emit;
 mod model;
 mod pattern;
 mod read;

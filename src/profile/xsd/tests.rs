@@ -838,6 +838,9 @@ mod properties {
                 "partner api",
                 "EUR",
                 "USD",
+                "A-1",
+                "DE",
+                "ada@example.com",
                 "a<b&c>\"'",
                 " spaced  out ",
                 "tab\there",
@@ -1251,6 +1254,167 @@ mod properties {
         ];
         prop::collection::vec(prop::sample::select(pieces), 0..30).prop_map(|v| v.concat())
     }
+
+    /// The fixture and repository profiles, each with its emitted schema
+    /// compiled again, for all cases.
+    fn emitted_pairs() -> &'static [(Arc<XmlProfile>, Arc<XmlProfile>)] {
+        static PAIRS: std::sync::LazyLock<Vec<(Arc<XmlProfile>, Arc<XmlProfile>)>> =
+            std::sync::LazyLock::new(|| {
+                let mut profiles = vec![order(), shapes(), envelope(), note()];
+                profiles.extend(super::emitted::repository_profiles());
+                profiles
+                    .into_iter()
+                    .map(|p| {
+                        let again = super::emitted::recompiled(&p);
+                        (p, again)
+                    })
+                    .collect()
+            });
+        &PAIRS
+    }
+
+    /// The elements of a document written by `write`: the byte range of
+    /// each, from its start tag to the end of its end tag. `write` gives no
+    /// comments, CDATA or `>` in attribute values, which keeps this simple.
+    fn element_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
+        let mut ranges = Vec::new();
+        let mut open: Vec<usize> = Vec::new();
+        let mut at = 0;
+        while let Some(offset) = text[at..].find('<') {
+            let start = at + offset;
+            let Some(length) = text[start..].find('>') else {
+                break;
+            };
+            let end = start + length + 1;
+            let tag = &text[start..end];
+            if tag.starts_with("</") {
+                if let Some(begin) = open.pop() {
+                    ranges.push(begin..end);
+                }
+            } else if tag.ends_with("/>") {
+                ranges.push(start..end);
+            } else if !tag.starts_with("<?") {
+                open.push(start);
+            }
+            at = end;
+        }
+        ranges
+    }
+
+    /// The ranges of text content and of attribute values.
+    fn value_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
+        let mut out = Vec::new();
+        let mut inside_tag = false;
+        let mut in_value = false;
+        let mut begin = 0;
+        for (i, c) in text.char_indices() {
+            match (c, inside_tag, in_value) {
+                ('<', false, _) => {
+                    if i > begin {
+                        out.push(begin..i);
+                    }
+                    inside_tag = true;
+                }
+                ('>', true, false) => {
+                    inside_tag = false;
+                    begin = i + 1;
+                }
+                ('"', true, false) => {
+                    in_value = true;
+                    begin = i + 1;
+                }
+                ('"', true, true) => {
+                    in_value = false;
+                    out.push(begin..i);
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// A document changed in one place: an element dropped, doubled or
+    /// moved to the end of its parent, a value replaced, an attribute dropped.
+    fn mutate(text: &str, tape: &mut Tape<'_>) -> String {
+        const VALUES: [&str; 14] = [
+            "",
+            "x",
+            "-1",
+            "0",
+            "1",
+            "1.5",
+            "abc",
+            "2024-01-01",
+            "true",
+            "A-1",
+            "QUJD",
+            "INF",
+            "rush",
+            "&lt;",
+        ];
+        let elements = element_ranges(text);
+        // The document element is left alone: changing it is tested elsewhere.
+        let inner: Vec<std::ops::Range<usize>> = elements
+            .iter()
+            .filter(|r| {
+                r.start > 0 && text[..r.start].contains('<') && r.end < text.trim_end().len()
+            })
+            .cloned()
+            .collect();
+        match tape.pick(4) {
+            0 | 1 if !inner.is_empty() => {
+                let range = inner[tape.pick(inner.len())].clone();
+                let element = &text[range.clone()];
+                if tape.one_in(2) {
+                    format!("{}{}", &text[..range.start], &text[range.end..])
+                } else {
+                    format!(
+                        "{}{element}{element}{}",
+                        &text[..range.start],
+                        &text[range.end..]
+                    )
+                }
+            }
+            _ => {
+                let values = value_ranges(text);
+                if values.is_empty() {
+                    return text.to_owned();
+                }
+                let range = values[tape.pick(values.len())].clone();
+                let value = VALUES[tape.pick(VALUES.len())];
+                format!("{}{value}{}", &text[..range.start], &text[range.end..])
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// A profile's emitted schema, compiled again, accepts and refuses
+        /// the same documents, and reads them to the same values.
+        #[test]
+        fn emitted_schemas_validate_the_same_documents(
+            which in 0usize..6,
+            mutations in 0usize..3,
+            choices in prop::collection::vec(any::<u32>(), 0..400),
+            changes in prop::collection::vec(any::<u32>(), 0..8),
+        ) {
+            let pairs = emitted_pairs();
+            let (original, emitted) = &pairs[which % pairs.len()];
+            let mut generator = Generator { profile: original, tape: Tape { choices: &choices, at: 0 }, mischief: false };
+            let value = generator.document();
+            let Ok(mut text) = original.write(&value) else {
+                return Ok(());
+            };
+            let mut tape = Tape { choices: &changes, at: 0 };
+            for _ in 0..mutations {
+                text = mutate(&text, &mut tape);
+            }
+            let expected = original.read(&text, &limits()).map(|v| show(&v));
+            let actual = emitted.read(&text, &limits()).map(|v| show(&v));
+            prop_assert_eq!(actual, expected, "{}", text);
+        }
+    }
 }
 
 // --- compiling: more diagnostics
@@ -1551,4 +1715,236 @@ fn read_speed() {
         "{} bytes: read {typed:?}, xml::parse {untyped:?}, xml::check {checked:?}, write {written:?}",
         text.len()
     );
+}
+
+// --- emitted schemas
+
+mod emitted {
+    use super::*;
+    use crate::profile::xsd::emit::{Origin, SchemaSet, Space};
+
+    fn origin(id: usize, label: &str) -> Origin {
+        Origin {
+            id,
+            label: format!("profile `{label}`"),
+        }
+    }
+
+    /// Where the emitted schema of a namespace is written: the one of
+    /// `root` (the profile's document element) as `profiles/emitted.xsd`,
+    /// so that it names the profile.
+    fn file_name(namespaces: &[Option<String>], root: Option<&str>, ns: Option<&str>) -> String {
+        if ns == root {
+            return "emitted.xsd".to_owned();
+        }
+        let index = namespaces
+            .iter()
+            .position(|n| n.as_deref() == ns)
+            .unwrap_or(usize::MAX);
+        format!("emitted-{index}.xsd")
+    }
+
+    /// The schemas emitted for `profiles`, as files under `profiles/`.
+    pub(super) fn emit_files(profiles: &[&XmlProfile]) -> Vec<(String, String)> {
+        let mut set = SchemaSet::new();
+        for (i, profile) in profiles.iter().enumerate() {
+            let clashes = set.add_profile(profile, &origin(i, profile.name()));
+            assert!(clashes.is_empty(), "{clashes:?}");
+        }
+        let namespaces: Vec<Option<String>> =
+            set.namespaces().map(|n| n.map(str::to_owned)).collect();
+        let root = profiles.first().and_then(|p| p.root().namespace());
+        set.documents(&|ns| Some(file_name(&namespaces, root, ns)))
+            .into_iter()
+            .map(|(ns, text)| {
+                (
+                    format!("profiles/{}", file_name(&namespaces, root, ns.as_deref())),
+                    text,
+                )
+            })
+            .collect()
+    }
+
+    /// `profile` emitted and compiled again.
+    pub(super) fn recompiled(profile: &XmlProfile) -> Arc<XmlProfile> {
+        let files = emit_files(&[profile]);
+        let sources: Vec<Arc<SourceFile>> = files
+            .iter()
+            .map(|(path, text)| SourceFile::new(path.clone(), text.clone()))
+            .collect();
+        let (profiles, diagnostics) = compile(&sources);
+        assert!(
+            !diagnostics.has_errors(),
+            "{}\n{}",
+            diagnostics.render(),
+            shown(&files)
+        );
+        profiles
+            .into_iter()
+            .find(|(name, _)| name == "emitted")
+            .map(|(_, p)| p)
+            .unwrap_or_else(|| panic!("no profile from\n{}", shown(&files)))
+    }
+
+    fn shown(files: &[(String, String)]) -> String {
+        files
+            .iter()
+            .map(|(path, text)| format!("--- {path}\n{text}"))
+            .collect()
+    }
+
+    fn repository_profile(path: &str) -> Arc<XmlProfile> {
+        let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
+        let (profiles, diagnostics) = compile(&[SourceFile::new(path, text)]);
+        assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
+        profiles
+            .into_iter()
+            .next()
+            .map(|(_, p)| p)
+            .expect("a profile")
+    }
+
+    /// Every XSD profile of the repository's roots.
+    pub(super) fn repository_profiles() -> Vec<Arc<XmlProfile>> {
+        [
+            "profiles/order.xsd",
+            "examples/xml-json-bridge/profiles/customer.xsd",
+        ]
+        .iter()
+        .map(|path| repository_profile(path))
+        .collect()
+    }
+
+    #[test]
+    fn fixtures_as_emitted() {
+        for (name, profile) in [
+            ("emitted_order", order()),
+            ("emitted_shapes", shapes()),
+            ("emitted_namespaces", envelope()),
+            ("emitted_default_namespace", note()),
+        ] {
+            insta::assert_snapshot!(name, shown(&emit_files(&[&profile])));
+        }
+    }
+
+    #[test]
+    fn repository_profiles_as_emitted() {
+        let texts: Vec<String> = repository_profiles()
+            .iter()
+            .map(|profile| shown(&emit_files(&[profile])))
+            .collect();
+        insta::assert_snapshot!("emitted_repository_profiles", texts.join("\n"));
+    }
+
+    #[test]
+    fn emitted_schemas_compile_to_the_same_outline() {
+        let mut profiles = vec![order(), shapes(), envelope(), note()];
+        profiles.extend(repository_profiles());
+        for profile in profiles {
+            let again = recompiled(&profile);
+            // The outline names the profile; everything else must match.
+            let outline = |p: &XmlProfile| p.to_string().replacen(p.name(), "", 1);
+            assert_eq!(outline(&again), outline(&profile), "{}", profile.name());
+        }
+    }
+
+    /// Two profiles importing one file: its declarations are written once.
+    #[test]
+    fn shared_declarations_are_written_once() {
+        let files = load(&["ns/main.xsd", "ns/common.xsd", "ns/part.xsd"]);
+        let mut sources = files.clone();
+        sources.push(SourceFile::new(
+            "profiles/other.xsd",
+            format!(
+                r#"<xs:schema {XS} xmlns:c="urn:example:common" targetNamespace="urn:example:other">
+  <xs:import namespace="urn:example:common" schemaLocation="ns/common.xsd"/>
+  <xs:element name="Other"><xs:complexType><xs:sequence><xs:element ref="c:Address"/></xs:sequence>
+    <xs:attribute name="at" type="c:Stamp"/></xs:complexType></xs:element>
+</xs:schema>"#
+            ),
+        ));
+        let (profiles, diagnostics) = compile(&sources);
+        assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
+        let by_name = |name: &str| {
+            profiles
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, p)| p.clone())
+                .expect("profile")
+        };
+        let mut set = SchemaSet::new();
+        for (i, name) in ["main", "other", "common", "main"].iter().enumerate() {
+            let clashes = set.add_profile(&by_name(name), &origin(i, name));
+            assert!(clashes.is_empty(), "{clashes:?}");
+        }
+        let documents = set.documents(&|_| None);
+        let common = documents
+            .iter()
+            .find(|(ns, _)| ns.as_deref() == Some("urn:example:common"))
+            .map(|(_, text)| text.as_str())
+            .expect("the common schema");
+        assert_eq!(common.matches("name=\"Address\"").count(), 1, "{common}");
+        assert_eq!(common.matches("name=\"Stamp\"").count(), 1, "{common}");
+        assert_eq!(documents.len(), 3);
+    }
+
+    #[test]
+    fn different_declarations_under_one_name_clash() {
+        let first = compile_one(&format!(
+            r#"<xs:schema {XS}><xs:element name="Order" type="xs:string"/></xs:schema>"#
+        ))
+        .0
+        .expect("compiles");
+        let second = compile_one(&format!(
+            r#"<xs:schema {XS}><xs:element name="Order" type="xs:int"/></xs:schema>"#
+        ))
+        .0
+        .expect("compiles");
+        let mut set = SchemaSet::new();
+        assert!(set.add_profile(&first, &origin(0, "order")).is_empty());
+        assert!(set.add_profile(&first, &origin(1, "order")).is_empty());
+        let clashes = set.add_profile(&second, &origin(2, "legacy-order"));
+        assert_eq!(clashes.len(), 1);
+        assert_eq!(clashes[0].space, Space::Element);
+        assert_eq!((clashes[0].first.id, clashes[0].second.id), (0, 2));
+        assert_eq!(
+            clashes[0].to_string(),
+            "profile `order` and profile `legacy-order` both declare the element `Order` in no namespace, differently"
+        );
+    }
+
+    /// Text that needs escaping stays text, and names that need a prefix get one.
+    #[test]
+    fn facets_and_names_are_escaped() {
+        let (profile, diagnostics) = compile_one(&format!(
+            r#"<xs:schema {XS} xmlns:t="urn:a&amp;b" targetNamespace="urn:a&amp;b">
+  <xs:element name="R"><xs:simpleType><xs:restriction base="xs:string">
+    <xs:enumeration value="&lt;&amp;&quot;&apos;&gt;"/><xs:pattern value="[&lt;&gt;&amp;&quot;&apos;]+"/>
+  </xs:restriction></xs:simpleType></xs:element>
+</xs:schema>"#
+        ));
+        let profile = profile.unwrap_or_else(|| panic!("{}", diagnostics.render()));
+        let text = shown(&emit_files(&[&profile]));
+        assert!(text.contains(r#"targetNamespace="urn:a&amp;b""#), "{text}");
+        assert!(
+            text.contains(r#"value="&lt;&amp;&quot;&apos;&gt;""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"value="[&lt;&gt;&amp;&quot;&apos;]+""#),
+            "{text}"
+        );
+        let again = recompiled(&profile);
+        assert!(
+            again
+                .read("<R xmlns=\"urn:a&amp;b\">&lt;&amp;\"'&gt;</R>", &limits())
+                .is_ok()
+        );
+        assert!(
+            again
+                .read("<R xmlns=\"urn:a&amp;b\">&lt;&amp;</R>", &limits())
+                .is_err()
+        );
+    }
 }
