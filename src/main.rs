@@ -56,6 +56,9 @@ enum Command {
     /// Work with profiles (XSD and JSON Schema).
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Print the WSDL of every SOAP operation of a config root, as
+    /// `GET /ws/soap?wsdl` serves it to a caller who may use them all.
+    Wsdl(ContractArgs),
     /// Read a password on stdin and print its argon2id hash, for
     /// `password_hash` in `[users.NAME]`. On a terminal the password is not
     /// echoed; a pipe gives its first line.
@@ -73,6 +76,17 @@ enum ProfileCommand {
         #[arg(long)]
         name: Option<String>,
     },
+}
+
+#[derive(clap::Args)]
+struct ContractArgs {
+    /// The config root.
+    #[arg(default_value = ".")]
+    root: PathBuf,
+    /// Where clients reach the server, like `https://api.example.com`
+    /// (default: `[server] base_url`, else the HTTPS or the plain listener).
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -125,6 +139,12 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Check { root, format }) => Ok(check(&root, format)),
         Some(Command::Routes { root }) => Ok(routes(&root)),
+        Some(Command::Wsdl(args)) => Ok(contract(&args, |snapshot, base| {
+            let everyone: Vec<_> = (0..snapshot.processes.len())
+                .map(flowgate::snapshot::ProcessId::from_index)
+                .collect();
+            flowgate::contract::wsdl::generate(snapshot, &everyone, base)
+        })),
         Some(Command::HashPassword) => hash_password(),
         Some(Command::Profile(ProfileCommand::Import { sample, name })) => {
             import_profile(&sample, name)
@@ -185,6 +205,23 @@ fn routes(root: &std::path::Path) -> ExitCode {
         }
         None => ExitCode::FAILURE,
     }
+}
+
+/// Prints a generated contract of a root, for everyone.
+fn contract(
+    args: &ContractArgs,
+    generate: impl Fn(&flowgate::snapshot::Snapshot, &str) -> String,
+) -> ExitCode {
+    let Some(snapshot) = compiled(&args.root).snapshot else {
+        return ExitCode::FAILURE;
+    };
+    let base = args
+        .base_url
+        .as_deref()
+        .map(|url| url.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| flowgate::contract::default_base_url(&snapshot.settings));
+    println!("{}", generate(&snapshot, &base));
+    ExitCode::SUCCESS
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {

@@ -27,7 +27,7 @@
 
 pub mod wsdl;
 
-use crate::snapshot::Listen;
+use crate::snapshot::{Listen, Settings};
 
 /// The SOAP 1.1 envelope namespace.
 pub const SOAP11_ENVELOPE: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -57,4 +57,18 @@ pub fn response_wrapper(listen: &Listen) -> String {
 /// the same name as the HTTP `xml-list` output's wrapper.
 pub fn list_element(listen: &Listen) -> String {
     format!("{}List", listen.object)
+}
+
+/// Where clients reach a server when no request says so (`flowgate wsdl`,
+/// `flowgate openapi`): `[server] base_url`, else the HTTPS listener, else
+/// the plain one.
+pub fn default_base_url(settings: &Settings) -> String {
+    if let Some(base) = &settings.base_url {
+        return base.clone();
+    }
+    match (&settings.https, settings.listen) {
+        (Some(https), _) => format!("https://{}", https.listen),
+        (None, Some(listen)) => format!("http://{listen}"),
+        (None, None) => "http://localhost".to_owned(),
+    }
 }

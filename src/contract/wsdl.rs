@@ -222,8 +222,8 @@ fn wrapper(name: &str, body: Option<XsNode>) -> XsNode {
 }
 
 /// What a wrapper holds: the profile's document element (at most one in a
-/// response), or the list element holding any number of them. Lists in
-/// responses may carry the `pageToken` of SPEC §2.1 when the process pages.
+/// response), or the list element holding any number of them. SOAP
+/// responses are never paged, so lists carry no `pageToken`.
 fn wrapper_body(
     listen: &Listen,
     doc_type: DocType,
@@ -244,15 +244,7 @@ fn wrapper_body(
         DocType::Xml => Some(document),
         DocType::XmlList => {
             let items = XsNode::new("sequence").child(document.occurs(0, MaxOccurs::Unbounded));
-            let mut list_type = XsNode::new("complexType").child(items);
-            if response && listen.page_size.is_some() {
-                list_type = list_type.child(
-                    XsNode::new("attribute")
-                        .attr("name", "pageToken")
-                        .name_attr("type", xs("string"))
-                        .qualified(false),
-                );
-            }
+            let list_type = XsNode::new("complexType").child(items);
             Some(
                 XsNode::new("element")
                     .attr("name", list_element(listen))

@@ -17,6 +17,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 
 use super::Peer;
+use super::contract;
 use super::dispatch::{
     Admitted, Body, Served, admit, execute, failed_problem, method_not_allowed, run_detached,
     set_execution_id,
@@ -67,8 +68,13 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (parts, body) = request.into_parts();
+    let is_get = parts.method == Method::GET || parts.method == Method::HEAD;
+    if is_get && asks_for_wsdl(parts.uri.query()) {
+        return SoapServed::unrouted(wsdl(&snapshot, &parts, &peer).await);
+    }
     if parts.method != Method::POST {
-        return SoapServed::unrouted(method_not_allowed(&parts.method, &[Method::POST], true));
+        let allow = [Method::GET, Method::POST];
+        return SoapServed::unrouted(method_not_allowed(&parts.method, &allow, true));
     }
     let content_type = parts
         .headers
@@ -191,6 +197,35 @@ where
         execution_id: Some(execution_id),
         user,
     })
+}
+
+/// `?wsdl` (any value: flowgate writes one file with the schemas inline).
+fn asks_for_wsdl(query: Option<&str>) -> bool {
+    query.is_some_and(|query| {
+        query.split('&').any(|pair| {
+            pair.split('=')
+                .next()
+                .is_some_and(|key| key.eq_ignore_ascii_case("wsdl"))
+        })
+    })
+}
+
+/// The WSDL of the operations this caller may use.
+async fn wsdl(snapshot: &Snapshot, parts: &http::request::Parts, peer: &Peer) -> Response<Body> {
+    let visible = contract::visible(snapshot, &parts.headers, peer, |listen| listen.soap).await;
+    let base = contract::base_url(
+        snapshot,
+        &parts.headers,
+        parts.uri.authority().map(|a| a.as_str()),
+        peer,
+    );
+    let document = crate::contract::wsdl::generate(snapshot, &visible, &base);
+    let mut response = Response::new(Body::new(Bytes::from(document)));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    response
 }
 
 /// A 503 as a fault, for a request that never got to run.

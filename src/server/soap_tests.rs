@@ -401,5 +401,89 @@ async fn only_post_is_soap() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(response.headers()["allow"], "POST");
+    assert_eq!(response.headers()["allow"], "GET, POST");
+}
+
+async fn get(gateway: &Arc<Gateway>, uri: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::builder().method("GET").uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = handle(
+        gateway.clone(),
+        request.body(Full::new(Bytes::new())).unwrap(),
+        Peer::plain("127.0.0.1:40000".parse().unwrap()),
+    )
+    .await;
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn the_wsdl_shows_a_caller_the_operations_it_may_use() {
+    let gateway = gateway();
+    let anonymous = get(
+        &gateway,
+        "/ws/soap?wsdl",
+        &[("host", "gw.example.com:9090")],
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::OK);
+    assert_eq!(anonymous.headers["content-type"], "text/xml; charset=utf-8");
+    assert!(
+        anonymous
+            .body
+            .contains("<wsdl:operation name=\"createOrder\">"),
+        "{}",
+        anonymous.body
+    );
+    assert!(
+        anonymous
+            .body
+            .contains("<wsdl:operation name=\"executeNotice\">")
+    );
+    assert!(!anonymous.body.contains("getPing"), "{}", anonymous.body);
+    assert!(
+        anonymous
+            .body
+            .contains("location=\"http://gw.example.com:9090/ws/soap\""),
+        "{}",
+        anonymous.body
+    );
+    assert!(
+        anonymous
+            .body
+            .contains("location=\"http://gw.example.com:9090/ws/soap12\"")
+    );
+
+    let ops = get(
+        &gateway,
+        "/ws/soap12?WSDL",
+        &[
+            ("host", "gw.example.com"),
+            ("authorization", "Bearer ping-token"),
+        ],
+    )
+    .await;
+    assert!(
+        ops.body.contains("<wsdl:operation name=\"getPing\">"),
+        "{}",
+        ops.body
+    );
+    // A wrong credential shows nothing that needs one.
+    let wrong = get(
+        &gateway,
+        "/ws/soap?wsdl",
+        &[("host", "gw.example.com"), ("authorization", "Bearer nope")],
+    )
+    .await;
+    assert!(!wrong.body.contains("getPing"));
+    // Without ?wsdl, a GET is not SOAP.
+    let plain = get(&gateway, "/ws/soap", &[("host", "gw.example.com")]).await;
+    assert_eq!(plain.status, StatusCode::METHOD_NOT_ALLOWED);
 }
