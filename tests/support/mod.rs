@@ -177,3 +177,30 @@ pub fn client() -> reqwest::Client {
         .build()
         .expect("an HTTP client")
 }
+
+/// A Python interpreter that can import every one of `modules`: the one in
+/// `FLOWGATE_PYTHON` (which `.ci/run` sets to its virtualenv), else
+/// `python3`. `None` when there is none; under CI (`CI` set) that is a
+/// failure, since an interoperability test must never pass by skipping.
+pub fn python_with(modules: &[&str]) -> Option<PathBuf> {
+    let candidate = std::env::var_os("FLOWGATE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    let imports = format!("import {}", modules.join(", "));
+    let found = Command::new(&candidate)
+        .args(["-c", &imports])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if found {
+        return Some(candidate);
+    }
+    let missing = format!(
+        "{} cannot `{imports}`; .ci/run installs them in a virtualenv and sets FLOWGATE_PYTHON",
+        candidate.display()
+    );
+    assert!(std::env::var_os("CI").is_none(), "{missing}");
+    eprintln!("skipped: {missing}");
+    None
+}
