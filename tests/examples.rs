@@ -369,3 +369,109 @@ async fn partner_api() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn soap_warehouse() {
+    let root = repo_root().join("examples/soap-warehouse");
+    let server = Server::start(&root);
+    let http = client();
+    let call = |path: &'static str, content_type: &'static str, body: String| {
+        http.post(server.url(path))
+            .header("content-type", content_type)
+            .body(body)
+    };
+    let envelope11 = |body: &str| {
+        format!(
+            r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ws="urn:example:warehouse:ws"><soap:Body>{body}</soap:Body></soap:Envelope>"#
+        )
+    };
+
+    let response = call(
+        "/ws/soap",
+        "text/xml",
+        envelope11(r#"<ws:getStock><w:StockQuery xmlns:w="urn:example:warehouse"><w:Sku>GEAR-12</w:Sku><w:Sku>NOPE-1</w:Sku></w:StockQuery></ws:getStock>"#),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(r#"<ws:getStockResponse xmlns:ws="urn:example:warehouse:ws"><StockLevel xmlns="urn:example:warehouse"><Item known="true"><Sku>GEAR-12</Sku><Available>140</Available></Item><Item known="false"><Sku>NOPE-1</Sku><Available>0</Available></Item></StockLevel></ws:getStockResponse>"#),
+        "{text}"
+    );
+
+    let response = call(
+        "/ws/soap12",
+        "application/soap+xml",
+        r#"<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:ws="urn:example:warehouse:ws"><soap:Body><ws:createPickOrder><ws:PickOrderList><PickOrder><Id>P-1</Id><Line><Sku>GEAR-12</Sku><Qty>4</Qty></Line><Line><Sku>AXLE-3</Sku><Qty>2</Qty></Line></PickOrder></ws:PickOrderList></ws:createPickOrder></soap:Body></soap:Envelope>"#.to_owned(),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/soap+xml; charset=utf-8"
+    );
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("<ws:PickOrderList><PickTicket><Order>P-1</Order><Lines>2</Lines><Units>6</Units></PickTicket></ws:PickOrderList>"),
+        "{text}"
+    );
+
+    let response = call(
+        "/ws/soap",
+        "text/xml",
+        envelope11("<ws:getStock><Sku>x</Sku></ws:getStock>"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("<faultcode>soap:Client</faultcode>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`getStock` holds one `{urn:example:warehouse}StockQuery` element"),
+        "{text}"
+    );
+
+    let shipment = envelope11(
+        r#"<ws:executeShipment><c:Shipment xmlns:c="urn:example:carrier"><c:Order>P-1</c:Order><c:Tracking>1Z999</c:Tracking><c:ShippedAt>2026-11-28T10:00:00Z</c:ShippedAt></c:Shipment></ws:executeShipment>"#,
+    );
+    let response = call("/ws/soap", "text/xml", shipment.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = call("/ws/soap", "text/xml", shipment)
+        .bearer_auth("carrier-demo-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+
+    // The WSDL lists what the caller may use.
+    let wsdl = |token: Option<&'static str>| {
+        let request = http.get(server.url("/ws/soap?wsdl"));
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let anonymous = wsdl(None).await;
+    assert!(
+        anonymous.contains(r#"<wsdl:operation name="getStock">"#),
+        "{anonymous}"
+    );
+    assert!(!anonymous.contains("executeShipment"), "{anonymous}");
+    let carrier = wsdl(Some("carrier-demo-token")).await;
+    assert!(
+        carrier.contains(r#"<wsdl:operation name="executeShipment">"#),
+        "{carrier}"
+    );
+}
