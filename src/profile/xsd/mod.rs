@@ -49,6 +49,7 @@
 //! about; documents are matched greedily).
 
 mod compile;
+mod json_schema;
 mod model;
 mod pattern;
 mod read;
@@ -69,6 +70,7 @@ use minijinja::Value;
 use crate::diag::{Diagnostics, SourceFile};
 use crate::doc::xml::XmlLimits;
 
+pub use json_schema::{XmlJsonSchema, component_name};
 pub use model::{
     AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs,
     Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef,
