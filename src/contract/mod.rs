@@ -25,6 +25,8 @@
 //! | response, output `xml-list` | `<N:opResponse><N:ObjectList>` holding any number of them |
 //! | fault detail | the problem document, `<problem xmlns="urn:ietf:rfc:7807">` |
 
+pub mod openapi;
+
 use crate::snapshot::Listen;
 
 /// The SOAP 1.1 envelope namespace.
