@@ -59,6 +59,10 @@ enum Command {
     /// Print the WSDL of every SOAP operation of a config root, as
     /// `GET /ws/soap?wsdl` serves it to a caller who may use them all.
     Wsdl(ContractArgs),
+    /// Print the OpenAPI document of every simple and REST route of a config
+    /// root, as `GET /ws/rest/openapi.json` serves it to a caller who may
+    /// use them all.
+    Openapi(ContractArgs),
     /// Read a password on stdin and print its argon2id hash, for
     /// `password_hash` in `[users.NAME]`. On a terminal the password is not
     /// echoed; a pipe gives its first line.
@@ -140,10 +144,12 @@ fn main() -> ExitCode {
         Some(Command::Check { root, format }) => Ok(check(&root, format)),
         Some(Command::Routes { root }) => Ok(routes(&root)),
         Some(Command::Wsdl(args)) => Ok(contract(&args, |snapshot, base| {
-            let everyone: Vec<_> = (0..snapshot.processes.len())
-                .map(flowgate::snapshot::ProcessId::from_index)
-                .collect();
-            flowgate::contract::wsdl::generate(snapshot, &everyone, base)
+            flowgate::contract::wsdl::generate(snapshot, &everyone(snapshot), base)
+        })),
+        Some(Command::Openapi(args)) => Ok(contract(&args, |snapshot, base| {
+            let document =
+                flowgate::contract::openapi::generate(snapshot, &everyone(snapshot), base);
+            serde_json::to_string_pretty(&document).unwrap_or_default()
         })),
         Some(Command::HashPassword) => hash_password(),
         Some(Command::Profile(ProfileCommand::Import { sample, name })) => {
@@ -205,6 +211,13 @@ fn routes(root: &std::path::Path) -> ExitCode {
         }
         None => ExitCode::FAILURE,
     }
+}
+
+/// Every process of a snapshot: what a contract shows a caller who may use all.
+fn everyone(snapshot: &flowgate::snapshot::Snapshot) -> Vec<flowgate::snapshot::ProcessId> {
+    (0..snapshot.processes.len())
+        .map(flowgate::snapshot::ProcessId::from_index)
+        .collect()
 }
 
 /// Prints a generated contract of a root, for everyone.

@@ -152,6 +152,9 @@ pub struct Process {
     pub name: Arc<str>,
     /// The file it came from, relative to the root.
     pub file: String,
+    /// `description:` as written: the summary of its operations in the
+    /// published contracts.
+    pub description: Option<String>,
     pub listen: Option<Listen>,
     pub access: AccessPolicy,
     pub mode: Mode,

@@ -174,6 +174,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         processes.push(Process {
             name: names[index].0.clone(),
             file: source.path.clone(),
+            description: raw.description.clone(),
             listen,
             access,
             mode: raw.mode.as_ref().map(|m| m.value).unwrap_or(Mode::General),

@@ -25,6 +25,7 @@
 //! | response, output `xml-list` | `<N:opResponse><N:ObjectList>` holding any number of them |
 //! | fault detail | the problem document, `<problem xmlns="urn:ietf:rfc:7807">` |
 
+pub mod openapi;
 pub mod wsdl;
 
 use crate::snapshot::{Listen, Settings};

@@ -120,6 +120,148 @@ impl JsonProfile {
     }
 }
 
+impl JsonProfile {
+    /// The schema as a subschema of a larger document, at the JSON pointer
+    /// `at` (`/components/schemas/order-ack` in OpenAPI): local `$ref`s are
+    /// rewritten to point there, `$schema` and the root `$id` go (the
+    /// larger document decides both), and draft-07 keywords become their
+    /// 2020-12 forms, so that the copy means what the file means. `at` must
+    /// need no escaping (component names do not).
+    pub fn embedded(&self, at: &str) -> serde_json::Value {
+        let draft_07 = self
+            .schema
+            .get("$schema")
+            .and_then(|s| s.as_str())
+            .is_some_and(|uri| uri.contains(DRAFTS[1]));
+        let mut schema = self.schema.clone();
+        if let serde_json::Value::Object(map) = &mut schema {
+            map.remove("$schema");
+            if map
+                .get("$id")
+                .and_then(|id| id.as_str())
+                .is_some_and(|id| !id.starts_with('#'))
+            {
+                map.remove("$id");
+            }
+        }
+        embed(&mut schema, at, draft_07);
+        schema
+    }
+}
+
+/// Keywords whose value is a map of schemas.
+const SCHEMA_MAPS: [&str; 6] = [
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
+    "dependencies",
+];
+/// Keywords whose value is a list of schemas (`items` too, in draft-07).
+const SCHEMA_LISTS: [&str; 5] = ["allOf", "anyOf", "oneOf", "prefixItems", "items"];
+/// Keywords whose value is one schema.
+const SCHEMA_ONE: [&str; 12] = [
+    "items",
+    "additionalItems",
+    "additionalProperties",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+];
+/// What a draft-07 `$ref` keeps of its siblings: draft-07 ignores the
+/// others, 2020-12 would apply them.
+const BESIDE_REF: [&str; 5] = ["$ref", "title", "description", "definitions", "$comment"];
+
+/// One schema object and the schemas below it, keyword by keyword (so
+/// that values in `enum`, `const` or `examples` are never taken for
+/// schemas). A nested resource (its own `$id`) keeps its references, which
+/// are relative to it.
+fn embed(schema: &mut serde_json::Value, at: &str, draft_07: bool) {
+    let serde_json::Value::Object(map) = schema else {
+        return;
+    };
+    if draft_07 {
+        upgrade_draft_07(map);
+    }
+    if let Some(serde_json::Value::String(reference)) = map.get_mut("$ref")
+        && (reference == "#" || reference.starts_with("#/"))
+    {
+        *reference = format!("#{at}{}", &reference[1..]);
+    }
+    for (keyword, value) in map.iter_mut() {
+        let keyword = keyword.as_str();
+        let nested_resource = |v: &serde_json::Value| {
+            v.get("$id")
+                .and_then(|id| id.as_str())
+                .is_some_and(|id| !id.starts_with('#'))
+        };
+        let mut visit = |v: &mut serde_json::Value| {
+            if !nested_resource(v) {
+                embed(v, at, draft_07);
+            }
+        };
+        match value {
+            serde_json::Value::Object(children) if SCHEMA_MAPS.contains(&keyword) => {
+                children.values_mut().for_each(&mut visit);
+            }
+            serde_json::Value::Array(children) if SCHEMA_LISTS.contains(&keyword) => {
+                children.iter_mut().for_each(&mut visit);
+            }
+            serde_json::Value::Object(_) if SCHEMA_ONE.contains(&keyword) => visit(value),
+            _ => {}
+        }
+    }
+}
+
+/// The draft-07 keywords 2020-12 spells differently, in one schema object.
+fn upgrade_draft_07(map: &mut serde_json::Map<String, serde_json::Value>) {
+    if map.contains_key("$ref") {
+        map.retain(|keyword, _| BESIDE_REF.contains(&keyword.as_str()));
+        return;
+    }
+    if let Some(serde_json::Value::String(id)) = map.get("$id")
+        && let Some(anchor) = id.strip_prefix('#')
+    {
+        let anchor = anchor.to_owned();
+        map.remove("$id");
+        map.insert("$anchor".to_owned(), serde_json::Value::String(anchor));
+    }
+    if matches!(map.get("items"), Some(serde_json::Value::Array(_))) {
+        if let Some(tuple) = map.remove("items") {
+            map.insert("prefixItems".to_owned(), tuple);
+        }
+        if let Some(rest) = map.remove("additionalItems") {
+            map.insert("items".to_owned(), rest);
+        }
+    } else {
+        // Without a tuple, draft-07 ignores `additionalItems`.
+        map.remove("additionalItems");
+    }
+    if let Some(serde_json::Value::Object(dependencies)) = map.remove("dependencies") {
+        let (required, schemas): (Vec<_>, Vec<_>) =
+            dependencies.into_iter().partition(|(_, v)| v.is_array());
+        if !required.is_empty() {
+            map.insert(
+                "dependentRequired".to_owned(),
+                serde_json::Value::Object(required.into_iter().collect()),
+            );
+        }
+        if !schemas.is_empty() {
+            map.insert(
+                "dependentSchemas".to_owned(),
+                serde_json::Value::Object(schemas.into_iter().collect()),
+            );
+        }
+    }
+}
+
 /// A JSON body into `serde_json`'s value, under the depth limit.
 pub fn parse(body: &[u8], max_depth: usize) -> Result<serde_json::Value, Vec<Violation>> {
     crate::doc::json::check(body, max_depth).map_err(|e| {
@@ -326,6 +468,64 @@ mod tests {
         let (profile, diagnostics) = compile(r#"{"$ref": "https://example.com/schema.json"}"#);
         assert!(profile.is_none());
         assert!(diagnostics.has_errors());
+    }
+
+    #[test]
+    fn embedded_copies_point_into_their_new_place() {
+        let (profile, _) = compile(
+            r##"{
+  "$id": "https://example.com/a.json",
+  "$defs": { "n": { "type": "integer" } },
+  "properties": {
+    "a": { "$ref": "#/$defs/n" },
+    "b": { "enum": [{ "$ref": "#/data" }] },
+    "c": { "$id": "https://example.com/c.json", "$defs": { "m": {} }, "$ref": "#/$defs/m" },
+    "d": { "$ref": "#" },
+    "e": { "items": { "$ref": "#/$defs/n" } }
+  }
+}"##,
+        );
+        let embedded = profile.unwrap().embedded("/components/schemas/a");
+        assert_eq!(
+            embedded,
+            serde_json::json!({
+                "$defs": { "n": { "type": "integer" } },
+                "properties": {
+                    "a": { "$ref": "#/components/schemas/a/$defs/n" },
+                    "b": { "enum": [{ "$ref": "#/data" }] },
+                    "c": { "$id": "https://example.com/c.json", "$defs": { "m": {} }, "$ref": "#/$defs/m" },
+                    "d": { "$ref": "#/components/schemas/a" },
+                    "e": { "items": { "$ref": "#/components/schemas/a/$defs/n" } }
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn embedded_draft_07_speaks_2020_12() {
+        let (profile, _) = compile(
+            r##"{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "$ref": "#/definitions/t",
+  "definitions": {
+    "t": { "$id": "#thing", "type": "array", "items": [{ "type": "string" }], "additionalItems": { "$ref": "#/definitions/u" } },
+    "u": { "$ref": "#/definitions/t", "minimum": 3, "description": "kept" },
+    "v": { "dependencies": { "a": ["b"], "c": { "required": ["d"] } }, "additionalItems": false }
+  }
+}"##,
+        );
+        let embedded = profile.unwrap().embedded("/x");
+        assert_eq!(
+            embedded,
+            serde_json::json!({
+                "$ref": "#/x/definitions/t",
+                "definitions": {
+                    "t": { "type": "array", "$anchor": "thing", "prefixItems": [{ "type": "string" }], "items": { "$ref": "#/x/definitions/u" } },
+                    "u": { "$ref": "#/x/definitions/t", "description": "kept" },
+                    "v": { "dependentRequired": { "a": ["b"] }, "dependentSchemas": { "c": { "required": ["d"] } } }
+                }
+            })
+        );
     }
 
     #[test]

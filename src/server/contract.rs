@@ -5,10 +5,11 @@
 //! right now, with the credentials, certificate and address of this very
 //! request. The generators themselves live in [`crate::contract`].
 
-use http::HeaderMap;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Response, header};
 
 use super::Peer;
-use super::dispatch::check_access;
+use super::dispatch::{Body, check_access, method_not_allowed};
 use crate::snapshot::{Listen, ProcessId, Snapshot};
 
 /// The processes with a listen block that `filter` selects and whose access
@@ -29,6 +30,33 @@ pub(super) async fn visible(
         }
     }
     visible
+}
+
+/// `GET /ws/rest/openapi.json`: the OpenAPI document of the simple and
+/// REST routes this caller may use.
+pub(super) async fn openapi(
+    snapshot: &Snapshot,
+    parts: &http::request::Parts,
+    peer: &Peer,
+) -> Response<Body> {
+    if parts.method != Method::GET && parts.method != Method::HEAD {
+        return method_not_allowed(&parts.method, &[Method::GET, Method::HEAD], false);
+    }
+    let visible = visible(snapshot, &parts.headers, peer, |_| true).await;
+    let base = base_url(
+        snapshot,
+        &parts.headers,
+        parts.uri.authority().map(|a| a.as_str()),
+        peer,
+    );
+    let document = crate::contract::openapi::generate(snapshot, &visible, &base);
+    let body = serde_json::to_vec_pretty(&document).unwrap_or_default();
+    let mut response = Response::new(Body::new(Bytes::from(body)));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// Where clients reach this server: `[server] base_url`, else the scheme

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 
+use super::contract;
 use super::guard;
 use super::input;
 use super::output;
@@ -80,6 +81,10 @@ where
     };
     if let Some(version) = soap::endpoint(&path) {
         return serve_soap(&gateway, snapshot, version, request, peer, started).await;
+    }
+    if path == crate::contract::OPENAPI_PATH {
+        let (parts, _) = request.into_parts();
+        return unrouted(contract::openapi(&snapshot, &parts, &peer).await);
     }
     if let Some(token) = page_token(request.uri().query()) {
         return unrouted(next_page(&gateway, &token, request.uri().path(), wants_xml));

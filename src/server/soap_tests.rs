@@ -487,3 +487,31 @@ async fn the_wsdl_shows_a_caller_the_operations_it_may_use() {
     let plain = get(&gateway, "/ws/soap", &[("host", "gw.example.com")]).await;
     assert_eq!(plain.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn the_openapi_document_shows_a_caller_the_routes_it_may_use() {
+    let gateway = gateway();
+    let anonymous = get(
+        &gateway,
+        "/ws/rest/openapi.json",
+        &[("host", "gw.example.com")],
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::OK);
+    assert_eq!(anonymous.headers["content-type"], "application/json");
+    let document: serde_json::Value = serde_json::from_str(&anonymous.body).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert_eq!(document["servers"][0]["url"], "http://gw.example.com");
+    let paths = document["paths"].as_object().unwrap();
+    assert!(paths.contains_key("/ws/simple/createOrder"), "{paths:?}");
+    assert!(!paths.contains_key("/ws/simple/getPing"), "{paths:?}");
+
+    let ops = get(
+        &gateway,
+        "/ws/rest/openapi.json",
+        &[("host", "gw.example.com"), ("x-api-key", "ping-token")],
+    )
+    .await;
+    let document: serde_json::Value = serde_json::from_str(&ops.body).unwrap();
+    assert!(document["paths"].get("/ws/simple/getPing").is_some());
+}

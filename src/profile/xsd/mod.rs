@@ -51,6 +51,7 @@
 
 mod compile;
 pub mod emit;
+mod json_schema;
 mod model;
 mod pattern;
 mod read;
@@ -71,6 +72,7 @@ use minijinja::Value;
 use crate::diag::{Diagnostics, SourceFile};
 use crate::doc::xml::XmlLimits;
 
+pub use json_schema::{XmlJsonSchema, component_name};
 pub use model::{
     AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs,
     Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef,
