@@ -18,8 +18,10 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use minijinja::Value;
+use minijinja::value::{Enumerator, Object, ObjectExt};
 use quick_xml::errors::{Error as ReaderError, IllFormedError, SyntaxError};
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;
@@ -180,6 +182,65 @@ fn without_declaration(item: &str) -> &str {
     match rest.split_once("?>") {
         Some((_, after)) => after.trim_start_matches(is_xml_whitespace),
         None => item,
+    }
+}
+
+/// Most entries an element map finds by scanning; a larger one is hashed.
+const SCANNED_ENTRIES: usize = 12;
+
+/// The map value of an element's entries (attributes, children, text), in
+/// document order; a repeated key keeps its first place and its last value.
+///
+/// The usual element has a handful of entries: scanned, they are found as
+/// fast as hashed ones, and the map is built without hashing any. Larger
+/// elements get minijinja's own map. Templates cannot tell the two apart.
+pub(crate) fn element_map(mut entries: Vec<(Value, Value)>) -> Value {
+    if entries.len() > SCANNED_ENTRIES {
+        return Value::from_pairs(entries);
+    }
+    let mut i = 1;
+    while i < entries.len() {
+        match entries[..i]
+            .iter()
+            .position(|(key, _)| *key == entries[i].0)
+        {
+            Some(first) => {
+                let (_, value) = entries.remove(i);
+                entries[first].1 = value;
+            }
+            None => i += 1,
+        }
+    }
+    Value::from_object(Element(entries))
+}
+
+/// See [`element_map`].
+#[derive(Debug)]
+struct Element(Vec<(Value, Value)>);
+
+impl Object for Element {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, value)| value.clone())
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, value)| value.clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        self.mapped_rev_key_value_enumerator(|this| {
+            Box::new(this.0.iter().map(|(k, v)| (k.clone(), v.clone())))
+        })
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.0.len())
     }
 }
 
@@ -1442,6 +1503,44 @@ impl<'a> Handler<'a> for Splitter<'a, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn element_maps_look_like_ordinary_maps() {
+        let entries = |n: usize| -> Vec<(Value, Value)> {
+            let mut entries: Vec<(Value, Value)> = (0..n)
+                .map(|i| (Value::from(format!("k{i}")), Value::from(i)))
+                .collect();
+            // A repeated key: first place, last value.
+            entries.push((Value::from("k0"), Value::from("again")));
+            entries.push((Value::from("#text"), Value::from("text")));
+            entries
+        };
+        for n in [1, 3, SCANNED_ENTRIES + 5] {
+            let element = element_map(entries(n));
+            let ordinary = Value::from_pairs(entries(n));
+            assert_eq!(element, ordinary);
+            assert_eq!(element.len(), ordinary.len());
+            assert_eq!(element.to_string(), ordinary.to_string());
+            assert_eq!(format!("{element:?}"), format!("{ordinary:?}"));
+            assert_eq!(
+                crate::template::to_json(&element).unwrap(),
+                crate::template::to_json(&ordinary).unwrap()
+            );
+            for key in ["k0", "k1", "#text", "missing"] {
+                assert_eq!(
+                    element.get_attr(key).unwrap(),
+                    ordinary.get_attr(key).unwrap()
+                );
+                let key = Value::from(key);
+                assert_eq!(
+                    element.get_item(&key).unwrap(),
+                    ordinary.get_item(&key).unwrap()
+                );
+            }
+            let keys = |v: &Value| v.try_iter().unwrap().collect::<Vec<_>>();
+            assert_eq!(keys(&element), keys(&ordinary));
+        }
+    }
 
     fn limits() -> XmlLimits {
         XmlLimits::default()

@@ -566,14 +566,14 @@ impl<'p> Reader<'p> {
         if let Some(text) = text {
             pairs.push((Value::from("#text"), text));
         }
-        Value::from_pairs(pairs)
+        xml::element_map(pairs)
     }
 
     /// Hands a finished child's value to its parent's entries.
     fn deliver(&mut self, key: u32, value: Value) {
         let Some(parent) = self.frames.last() else {
             let root = self.profile.element(self.root);
-            self.result = Some(Value::from_pairs([(root.key.clone(), value)]));
+            self.result = Some(xml::element_map(vec![(root.key.clone(), value)]));
             return;
         };
         let Kind::Complex(complex) = parent.kind else {
