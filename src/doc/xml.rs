@@ -820,12 +820,13 @@ fn check_characters(body: &str) -> Result<(), Fail> {
     let bytes = body.as_bytes();
     // Nearly every byte is printable: test a block at a time (the compiler
     // turns this into vector code), and look closer only at a block that
-    // holds a control byte or the lead byte of U+FFFE/U+FFFF.
+    // holds a control byte other than a line end or tab (most blocks hold
+    // one of those) or the lead byte of U+FFFE/U+FFFF.
     const BLOCK: usize = 64;
     for (block, chunk) in bytes.chunks(BLOCK).enumerate() {
-        let suspect = chunk
-            .iter()
-            .fold(false, |acc, &b| acc | (b < 0x20) | (b == 0xEF));
+        let suspect = chunk.iter().fold(false, |acc, &b| {
+            acc | (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) | (b == 0xEF)
+        });
         if !suspect {
             continue;
         }
