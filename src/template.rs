@@ -179,6 +179,21 @@ impl TemplatesBuilder {
                 .iter()
                 .map(|name| envs.values.get_template(name))
                 .collect::<Result<Vec<_>, _>>()?;
+            let shortcuts = expressions
+                .iter()
+                .map(|(source, condition)| {
+                    condition
+                        .then(|| Lookup::parse(source))
+                        .flatten()
+                        // A global (`range`, `namespace`, …) is found where the context has nothing.
+                        .filter(|lookup| {
+                            !envs
+                                .conditions
+                                .globals()
+                                .any(|(name, _)| name == &*lookup.path.root)
+                        })
+                })
+                .collect();
             let expressions = expressions
                 .into_iter()
                 .map(|(source, condition)| {
@@ -193,6 +208,7 @@ impl TemplatesBuilder {
             Ok::<_, Error>(Compiled {
                 templates,
                 expressions,
+                shortcuts,
             })
         })
         .map_err(|e| SyntaxError::from_minijinja(&e))
@@ -203,6 +219,8 @@ impl TemplatesBuilder {
 pub struct Compiled<'env> {
     templates: Vec<Template<'env, 'env>>,
     expressions: Vec<Expression<'env, 'env>>,
+    /// By expression: the condition as a [`Lookup`], when it is one.
+    shortcuts: Vec<Option<Lookup>>,
 }
 
 self_cell::self_cell!(
@@ -233,7 +251,13 @@ impl Templates {
     }
 
     pub fn eval(&self, id: ExprId, context: Value) -> Result<Value, Error> {
-        match self.borrow_dependent().expressions.get(id.0 as usize) {
+        let compiled = self.borrow_dependent();
+        if let Some(Some(lookup)) = compiled.shortcuts.get(id.0 as usize)
+            && let Some(value) = lookup.eval_chained(&context)
+        {
+            return Ok(value);
+        }
+        match compiled.expressions.get(id.0 as usize) {
             Some(expression) => expression.eval(context),
             None => Err(missing("expression")),
         }
@@ -366,6 +390,84 @@ impl Path {
         }
         text
     }
+}
+
+/// A condition that only looks a value up (`doc.Order.Lines.Line`) or
+/// compares one with a literal (`doc.Order.Priority == "rush"`): most
+/// conditions are these, and following them directly is many times cheaper
+/// than running the expression. It gives what the expression gives in the
+/// conditions' environment, where a missing value is undefined all the way
+/// down; anything out of the ordinary on the way (an invalid value) is left
+/// to the expression.
+#[derive(Debug, Clone, PartialEq)]
+struct Lookup {
+    path: Path,
+    /// `== literal` (true) or `!= literal` (false).
+    compare: Option<(bool, Value)>,
+}
+
+impl Lookup {
+    fn parse(source: &str) -> Option<Lookup> {
+        let operator = ["==", "!="]
+            .iter()
+            .filter_map(|op| source.find(op).map(|at| (at, *op == "==")))
+            .min();
+        let Some((at, equal)) = operator else {
+            return Some(Lookup {
+                path: Path::parse(source)?,
+                compare: None,
+            });
+        };
+        Some(Lookup {
+            path: Path::parse(&source[..at])?,
+            compare: Some((equal, literal(source[at + 2..].trim())?)),
+        })
+    }
+
+    /// The condition's value, or `None` to leave it to the expression.
+    fn eval_chained(&self, context: &Value) -> Option<Value> {
+        use minijinja::value::ValueKind;
+        let mut value = context.get_attr(&self.path.root).ok()?;
+        for step in &self.path.steps {
+            if value.kind() == ValueKind::Invalid {
+                return None;
+            }
+            if value.is_undefined() {
+                break;
+            }
+            value = match step {
+                PathStep::Key(key) => value.get_attr(key).ok()?,
+                PathStep::Index(index) => value.get_item(&Value::from(*index)).ok()?,
+            };
+        }
+        if value.kind() == ValueKind::Invalid {
+            return None;
+        }
+        Some(match &self.compare {
+            None => value,
+            Some((equal, literal)) => Value::from((value == *literal) == *equal),
+        })
+    }
+}
+
+/// A literal as the expression language reads it, for the plain forms:
+/// a string without escapes, a small decimal integer, a boolean, none.
+fn literal(source: &str) -> Option<Value> {
+    let quoted = |q: char| source.strip_prefix(q).and_then(|s| s.strip_suffix(q));
+    if let Some(text) = quoted('"').or_else(|| quoted('\'')) {
+        return (!text.contains(['\\', '"', '\''])).then(|| Value::from(text));
+    }
+    match source {
+        "true" | "True" => return Some(Value::from(true)),
+        "false" | "False" => return Some(Value::from(false)),
+        "none" | "None" => return Some(Value::from(())),
+        _ => {}
+    }
+    let digits = source.bytes().all(|b| b.is_ascii_digit());
+    // Longer numbers, or written with a leading zero, are left to the expression.
+    (digits && (1..=18).contains(&source.len()) && (source == "0" || !source.starts_with('0')))
+        .then(|| source.parse::<i64>().ok().map(Value::from))
+        .flatten()
 }
 
 /// Whether `source` holds template syntax at all; plain strings are literals.
@@ -651,6 +753,77 @@ mod tests {
                 (a, b) => panic!("{source}: {a:?} vs {b:?}"),
             }
         }
+    }
+
+    #[test]
+    fn condition_lookups_give_what_the_expression_gives() {
+        let order = Value::from_pairs([
+            ("Priority", Value::from("rush")),
+            ("Count", Value::from(3)),
+            ("Flag", Value::from(true)),
+            (
+                "Lines",
+                Value::from(vec![Value::from("a"), Value::from("b")]),
+            ),
+            ("@currency", Value::from("EUR")),
+        ]);
+        let ctx = Value::from_pairs([("doc", Value::from_pairs([("Order", order)]))]);
+        let sources = [
+            "doc.Order.Priority == 'rush'",
+            "doc.Order.Priority == \"rush\"",
+            "doc.Order.Priority != 'rush'",
+            "doc.Order.Priority == 'normal'",
+            "doc.Order.Missing == 'rush'",
+            "doc.Order.Missing != 'rush'",
+            "doc.Missing.Deeper.Still == none",
+            "doc.Order.Count == 3",
+            "doc.Order.Count != 4",
+            "doc.Order.Flag == true",
+            "doc.Order.Flag == False",
+            "doc.Order['@currency'] == 'EUR'",
+            "doc.Order.Lines",
+            "doc.Order.Lines[1] == 'b'",
+            "doc.Order.Lines[5]",
+            "doc.Order.Priority.Deeper",
+            "doc.Missing",
+            "missing.x == 1",
+        ];
+        let mut builder = TemplatesBuilder::new();
+        let ids: Vec<ExprId> = sources
+            .iter()
+            .map(|source| builder.condition(source).unwrap())
+            .collect();
+        let templates = builder.build().unwrap();
+        let compiled = templates.borrow_dependent();
+        for (source, id) in sources.iter().zip(ids) {
+            let lookup = Lookup::parse(source).unwrap_or_else(|| panic!("{source}"));
+            let fast = lookup.eval_chained(&ctx).unwrap();
+            let slow = compiled.expressions[id.0 as usize]
+                .eval(ctx.clone())
+                .unwrap();
+            assert_eq!(fast, slow, "{source}");
+            assert_eq!(fast.is_undefined(), slow.is_undefined(), "{source}");
+        }
+        for not_a_lookup in [
+            "doc.a == 'x' == 'y'",
+            "doc.a == 'x' | upper",
+            "doc.a == 'it\\'s'",
+            "doc.a == x.y",
+            "doc.a == 007",
+            "doc.a == -1",
+            "doc.a == 1.5",
+            "not doc.a == 'x'",
+            "doc['a==b'] == 1",
+            "doc.a >= 1",
+        ] {
+            assert!(Lookup::parse(not_a_lookup).is_none(), "{not_a_lookup}");
+        }
+        // Globals are the engine's to find.
+        let mut builder = TemplatesBuilder::new();
+        let id = builder.condition("range").unwrap();
+        let templates = builder.build().unwrap();
+        assert!(templates.borrow_dependent().shortcuts[id.0 as usize].is_none());
+        assert!(!templates.eval(id, ctx).unwrap().is_undefined());
     }
 
     #[test]

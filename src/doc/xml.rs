@@ -1,7 +1,9 @@
 //! XML documents: parsing into template values, checking, splitting, wrapping, escaping.
 //!
-//! This module is everything flowgate knows about XML. quick-xml cuts the
-//! text into tokens; this module adds the well-formedness rules quick-xml
+//! This module is everything flowgate knows about XML. The scanner cuts
+//! tags, text and references out of the text itself and hands the rarer
+//! markup (comments, CDATA sections, processing instructions, the XML
+//! declaration) to quick-xml; it adds the well-formedness rules quick-xml
 //! leaves to its users (names, attribute syntax, exactly one root element,
 //! references, allowed characters, declared namespace prefixes) and
 //! flowgate's own safety rules: no `<!DOCTYPE` at all, so no entity is ever
@@ -18,8 +20,11 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
+use memchr::{memchr, memchr2, memchr3, memchr3_iter};
 use minijinja::Value;
+use minijinja::value::{Enumerator, Object, ObjectExt};
 use quick_xml::errors::{Error as ReaderError, IllFormedError, SyntaxError};
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;
@@ -183,6 +188,65 @@ pub(crate) fn without_declaration(item: &str) -> &str {
     }
 }
 
+/// Most entries an element map finds by scanning; a larger one is hashed.
+const SCANNED_ENTRIES: usize = 12;
+
+/// The map value of an element's entries (attributes, children, text), in
+/// document order; a repeated key keeps its first place and its last value.
+///
+/// The usual element has a handful of entries: scanned, they are found as
+/// fast as hashed ones, and the map is built without hashing any. Larger
+/// elements get minijinja's own map. Templates cannot tell the two apart.
+pub(crate) fn element_map(mut entries: Vec<(Value, Value)>) -> Value {
+    if entries.len() > SCANNED_ENTRIES {
+        return Value::from_pairs(entries);
+    }
+    let mut i = 1;
+    while i < entries.len() {
+        match entries[..i]
+            .iter()
+            .position(|(key, _)| *key == entries[i].0)
+        {
+            Some(first) => {
+                let (_, value) = entries.remove(i);
+                entries[first].1 = value;
+            }
+            None => i += 1,
+        }
+    }
+    Value::from_object(Element(entries))
+}
+
+/// See [`element_map`].
+#[derive(Debug)]
+struct Element(Vec<(Value, Value)>);
+
+impl Object for Element {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, value)| value.clone())
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, value)| value.clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        self.mapped_rev_key_value_enumerator(|this| {
+            Box::new(this.0.iter().map(|(k, v)| (k.clone(), v.clone())))
+        })
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
 /// The text after a leading byte order mark; the scanner's offsets count from there.
 pub(crate) fn without_bom(text: &str) -> &str {
     text.strip_prefix('\u{FEFF}').unwrap_or(text)
@@ -302,47 +366,97 @@ impl<'a> Scanner<'a> {
 
     fn run(&mut self, handler: &mut impl Handler<'a>) -> Result<(), Fail> {
         check_characters(self.body)?;
-        let mut reader = Reader::from_str(self.body);
-        let config = reader.config_mut();
-        config.check_comments = true;
-        // End tags are matched here, for messages that name both tags.
-        config.check_end_names = false;
-        config.allow_unmatched_ends = true;
-        loop {
-            let at = to_offset(reader.buffer_position());
-            // Caught before quick-xml reads the DTD, which may be huge or unclosed.
-            if is_doctype(self.body, at) {
-                return fail(at, "DOCTYPE is not allowed");
-            }
-            let event = match reader.read_event() {
-                Ok(event) => event,
-                Err(error) => return Err(reader_error(&error, to_offset(reader.error_position()))),
-            };
-            let end = to_offset(reader.buffer_position());
-            let Some(raw) = self.body.get(at..end) else {
-                return fail(at, "internal error: token outside the document");
-            };
-            match event {
-                Event::Start(_) => self.start_tag(raw, at, false, handler)?,
-                Event::Empty(_) => self.start_tag(raw, at, true, handler)?,
-                Event::End(_) => self.end_tag(raw, at, handler)?,
-                Event::Text(_) => self.text(raw, at, handler)?,
-                Event::GeneralRef(_) => self.reference(raw, at, handler)?,
-                Event::CData(_) => {
-                    self.require_root(at)?;
-                    let content = raw
-                        .strip_prefix("<![CDATA[")
-                        .and_then(|rest| rest.strip_suffix("]]>"))
-                        .unwrap_or_default();
-                    handler.text(Text::Cdata(content));
+        let bytes = self.body.as_bytes();
+        let mut at = 0;
+        while let Some(&byte) = bytes.get(at) {
+            at = match byte {
+                b'<' => self.markup(at, handler)?,
+                b'&' => self.reference(at, handler)?,
+                _ => {
+                    let end = memchr2(b'<', b'&', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+                    self.text(self.token(at, end)?, at, handler)?;
+                    end
                 }
-                Event::Comment(_) => {}
-                Event::Decl(_) => self.declaration(raw, at)?,
-                Event::PI(_) => self.instruction(raw, at)?,
-                Event::DocType(_) => return fail(at, "DOCTYPE is not allowed"),
-                Event::Eof => return self.finish(at),
-            }
+            };
         }
+        self.finish(at)
+    }
+
+    /// The text from `start` to `end`. Tokens start and end at ASCII
+    /// delimiters, so this cannot fail; it is checked all the same.
+    fn token(&self, start: usize, end: usize) -> Result<&'a str, Fail> {
+        match self.body.get(start..end) {
+            Some(token) => Ok(token),
+            None => fail(start, "internal error: token outside the document"),
+        }
+    }
+
+    /// Reads the markup that starts with the `<` at `at`; returns where it ends.
+    ///
+    /// Start and end tags, nearly all the markup there is, are cut out here:
+    /// a tag runs to the first `>` outside a quoted attribute value. The
+    /// rest (comments, CDATA sections, processing instructions, the XML
+    /// declaration) goes to quick-xml, whose wording and error positions for
+    /// them this module has always reported.
+    fn markup(&mut self, at: usize, handler: &mut impl Handler<'a>) -> Result<usize, Fail> {
+        let bytes = self.body.as_bytes();
+        let Some(&next) = bytes.get(at + 1) else {
+            return fail(at, "tag is not closed: missing `>`");
+        };
+        if matches!(next, b'!' | b'?') {
+            return self.other_markup(at, handler);
+        }
+        let end = match tag_length(&bytes[at..]) {
+            Ok(length) => at + length,
+            Err(message) => return fail(at, message),
+        };
+        let raw = self.token(at, end)?;
+        if next == b'/' {
+            self.end_tag(raw, at, handler)?;
+        } else {
+            let empty = raw[1..].ends_with("/>");
+            self.start_tag(raw, at, empty, handler)?;
+        }
+        Ok(end)
+    }
+
+    /// A comment, CDATA section, processing instruction or XML declaration
+    /// at `at`, read by quick-xml.
+    fn other_markup(&mut self, at: usize, handler: &mut impl Handler<'a>) -> Result<usize, Fail> {
+        // Caught before quick-xml reads the DTD, which may be huge or unclosed.
+        if is_doctype(self.body, at) {
+            return fail(at, "DOCTYPE is not allowed");
+        }
+        let mut reader = Reader::from_str(self.token(at, self.body.len())?);
+        reader.config_mut().check_comments = true;
+        let event = match reader.read_event() {
+            Ok(event) => event,
+            Err(error) => {
+                return Err(reader_error(
+                    &error,
+                    at + to_offset(reader.error_position()),
+                ));
+            }
+        };
+        let end = at + to_offset(reader.buffer_position());
+        let raw = self.token(at, end)?;
+        match event {
+            Event::CData(_) => {
+                self.require_root(at)?;
+                let content = raw
+                    .strip_prefix("<![CDATA[")
+                    .and_then(|rest| rest.strip_suffix("]]>"))
+                    .unwrap_or_default();
+                handler.text(Text::Cdata(content));
+            }
+            Event::Comment(_) => {}
+            Event::Decl(_) => self.declaration(raw, at)?,
+            Event::PI(_) => self.instruction(raw, at)?,
+            Event::DocType(_) => return fail(at, "DOCTYPE is not allowed"),
+            // quick-xml reads markup that starts with `<!` or `<?` as one of the above.
+            _ => return fail(at, "internal error: unexpected markup"),
+        }
+        Ok(end)
     }
 
     fn start_tag(
@@ -553,33 +667,40 @@ impl<'a> Scanner<'a> {
         handler: &mut impl Handler<'a>,
     ) -> Result<(), Fail> {
         if self.open.is_empty() {
-            return match raw.find(|c| !is_xml_whitespace(c)) {
+            return match raw.bytes().position(|b| !is_xml_whitespace_byte(b)) {
                 Some(i) => fail(at + i, "text is not allowed outside the root element"),
                 None => Ok(()),
             };
         }
-        if let Some(i) = raw.find("]]>") {
+        // Most text holds no `>` at all, and a byte search costs far less to start.
+        if raw.contains('>')
+            && let Some(i) = raw.find("]]>")
+        {
             return fail(at + i, "`]]>` is not allowed in text (write it as ]]&gt;)");
         }
         handler.text(Text::Raw(raw));
         Ok(())
     }
 
-    fn reference(
-        &mut self,
-        raw: &'a str,
-        at: usize,
-        handler: &mut impl Handler<'a>,
-    ) -> Result<(), Fail> {
+    /// Reads the reference that starts with the `&` at `at`; returns where it ends.
+    fn reference(&mut self, at: usize, handler: &mut impl Handler<'a>) -> Result<usize, Fail> {
+        let bytes = self.body.as_bytes();
+        // A reference ends at the first `;`, before any other `&` or `<`.
+        let end = match memchr3(b';', b'&', b'<', &bytes[at + 1..]) {
+            Some(i) if bytes[at + 1 + i] == b';' => at + 1 + i,
+            _ => {
+                return fail(
+                    at,
+                    "`&` starts a reference without a closing `;` (write a literal `&` as &amp;)",
+                );
+            }
+        };
         self.require_root(at)?;
-        let name = raw
-            .strip_prefix('&')
-            .and_then(|rest| rest.strip_suffix(';'))
-            .unwrap_or_default();
+        let name = self.token(at + 1, end)?;
         match resolve_reference(name) {
             Some(c) => {
                 handler.text(Text::Char(c));
-                Ok(())
+                Ok(end + 1)
             }
             None => Err(reference_error(name, at)),
         }
@@ -699,12 +820,13 @@ fn check_characters(body: &str) -> Result<(), Fail> {
     let bytes = body.as_bytes();
     // Nearly every byte is printable: test a block at a time (the compiler
     // turns this into vector code), and look closer only at a block that
-    // holds a control byte or the lead byte of U+FFFE/U+FFFF.
+    // holds a control byte other than a line end or tab (most blocks hold
+    // one of those) or the lead byte of U+FFFE/U+FFFF.
     const BLOCK: usize = 64;
     for (block, chunk) in bytes.chunks(BLOCK).enumerate() {
-        let suspect = chunk
-            .iter()
-            .fold(false, |acc, &b| acc | (b < 0x20) | (b == 0xEF));
+        let suspect = chunk.iter().fold(false, |acc, &b| {
+            acc | (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) | (b == 0xEF)
+        });
         if !suspect {
             continue;
         }
@@ -740,6 +862,27 @@ fn is_doctype(body: &str, at: usize) -> bool {
 
 fn to_offset(position: u64) -> usize {
     usize::try_from(position).unwrap_or(usize::MAX)
+}
+
+/// The length of the tag at the start of `bytes`, up to and including the
+/// first `>` outside a quoted attribute value; or, when there is none, why
+/// the tag is not closed.
+fn tag_length(bytes: &[u8]) -> Result<usize, &'static str> {
+    let mut quote = None;
+    for i in memchr3_iter(b'>', b'"', b'\'', bytes) {
+        let byte = bytes[i];
+        match quote {
+            None if byte == b'>' => return Ok(i + 1),
+            None => quote = Some(byte),
+            Some(open) if open == byte => quote = None,
+            Some(_) => {}
+        }
+    }
+    Err(match quote {
+        None => "tag is not closed: missing `>`",
+        Some(b'\'') => "attribute value is not closed: missing `'`",
+        Some(_) => "attribute value is not closed: missing `\"`",
+    })
 }
 
 fn reader_error(error: &ReaderError, at: usize) -> Fail {
@@ -789,17 +932,24 @@ fn lex_attributes<'a>(
     max: usize,
     out: &mut Vec<RawAttr<'a>>,
 ) -> Result<(), Fail> {
-    let offset = |rest: &str| at + (text.len() - rest.len());
     out.clear();
-    let mut rest = text;
+    // Positions in `text`; every one the lexer stops at follows an ASCII byte.
+    let bytes = text.as_bytes();
+    let skip_whitespace = |from: usize| {
+        from + bytes[from..]
+            .iter()
+            .take_while(|b| is_xml_whitespace_byte(**b))
+            .count()
+    };
+    let mut pos = 0;
     loop {
-        let trimmed = rest.trim_start_matches(is_xml_whitespace);
-        let spaced = trimmed.len() < rest.len();
-        rest = trimmed;
+        let start = pos;
+        pos = skip_whitespace(pos);
+        let rest = &text[pos..];
         let Some(first) = rest.chars().next() else {
             return Ok(());
         };
-        let name_at = offset(rest);
+        let name_at = at + pos;
         let name = leading_name(rest);
         if name.is_empty() {
             return fail(name_at, format!("unexpected character `{first}` in tag"));
@@ -810,43 +960,47 @@ fn lex_attributes<'a>(
                 format!("more than {max} attributes on one element"),
             );
         }
-        if !spaced {
+        if pos == start {
             return fail(
                 name_at,
                 format!("missing whitespace before attribute `{}`", shorten(name)),
             );
         }
-        rest = rest[name.len()..].trim_start_matches(is_xml_whitespace);
-        let Some(after_equals) = rest.strip_prefix('=') else {
+        pos = skip_whitespace(pos + name.len());
+        if bytes.get(pos) != Some(&b'=') {
             return fail(
-                offset(rest),
+                at + pos,
                 format!("attribute `{}` has no value: expected `=`", shorten(name)),
             );
-        };
-        rest = after_equals.trim_start_matches(is_xml_whitespace);
-        let quote = match rest.chars().next() {
-            Some(quote @ ('"' | '\'')) => quote,
+        }
+        pos = skip_whitespace(pos + 1);
+        let quote = match bytes.get(pos) {
+            Some(&quote @ (b'"' | b'\'')) => quote,
             _ => {
                 return fail(
-                    offset(rest),
+                    at + pos,
                     format!("the value of attribute `{}` must be quoted", shorten(name)),
                 );
             }
         };
-        let value_at = offset(rest) + 1;
-        let Some((value, after)) = rest[1..].split_once(quote) else {
+        let value_start = pos + 1;
+        let Some(length) = memchr(quote, &bytes[value_start..]) else {
             return fail(
-                value_at - 1,
-                format!("attribute value is not closed: missing `{quote}`"),
+                at + pos,
+                format!(
+                    "attribute value is not closed: missing `{}`",
+                    char::from(quote)
+                ),
             );
         };
+        pos = value_start + length;
         out.push(RawAttr {
             name,
             name_at,
-            value,
-            value_at,
+            value: &text[value_start..pos],
+            value_at: at + value_start,
         });
-        rest = after;
+        pos += 1;
     }
 }
 
@@ -854,7 +1008,11 @@ fn lex_attributes<'a>(
 /// line end, tab or newline turned into one space.
 fn attribute_value(raw: &str, at: usize) -> Result<Cow<'_, str>, Fail> {
     const SPECIAL: [char; 5] = ['&', '<', '\t', '\n', '\r'];
-    if !raw.contains(SPECIAL) {
+    // Most values hold none of them: a byte test is quicker than a char search.
+    if !raw
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
+    {
         return Ok(Cow::Borrowed(raw));
     }
     let mut out = String::with_capacity(raw.len());
@@ -984,6 +1142,10 @@ pub(crate) fn is_xml_whitespace(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
+fn is_xml_whitespace_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c,
         '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
@@ -1029,9 +1191,11 @@ fn leading_name(text: &str) -> &str {
 /// Splits a qualified name into its prefix and local name, or `None` when
 /// it is not one (more than one colon, or a part that is not a name).
 pub(crate) fn split_qname(name: &str) -> Option<(Option<&str>, &str)> {
-    match name.split_once(':') {
+    // A byte search: names are short, and a `str` pattern search costs more to set up.
+    match name.bytes().position(|b| b == b':') {
         None => is_ncname(name).then_some((None, name)),
-        Some((prefix, local)) => {
+        Some(colon) => {
+            let (prefix, local) = (&name[..colon], &name[colon + 1..]);
             (is_ncname(prefix) && is_ncname(local)).then_some((Some(prefix), local))
         }
     }
@@ -1439,6 +1603,44 @@ impl<'a> Handler<'a> for Splitter<'a, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn element_maps_look_like_ordinary_maps() {
+        let entries = |n: usize| -> Vec<(Value, Value)> {
+            let mut entries: Vec<(Value, Value)> = (0..n)
+                .map(|i| (Value::from(format!("k{i}")), Value::from(i)))
+                .collect();
+            // A repeated key: first place, last value.
+            entries.push((Value::from("k0"), Value::from("again")));
+            entries.push((Value::from("#text"), Value::from("text")));
+            entries
+        };
+        for n in [1, 3, SCANNED_ENTRIES + 5] {
+            let element = element_map(entries(n));
+            let ordinary = Value::from_pairs(entries(n));
+            assert_eq!(element, ordinary);
+            assert_eq!(element.len(), ordinary.len());
+            assert_eq!(element.to_string(), ordinary.to_string());
+            assert_eq!(format!("{element:?}"), format!("{ordinary:?}"));
+            assert_eq!(
+                crate::template::to_json(&element).unwrap(),
+                crate::template::to_json(&ordinary).unwrap()
+            );
+            for key in ["k0", "k1", "#text", "missing"] {
+                assert_eq!(
+                    element.get_attr(key).unwrap(),
+                    ordinary.get_attr(key).unwrap()
+                );
+                let key = Value::from(key);
+                assert_eq!(
+                    element.get_item(&key).unwrap(),
+                    ordinary.get_item(&key).unwrap()
+                );
+            }
+            let keys = |v: &Value| v.try_iter().unwrap().collect::<Vec<_>>();
+            assert_eq!(keys(&element), keys(&ordinary));
+        }
+    }
 
     fn limits() -> XmlLimits {
         XmlLimits::default()

@@ -80,7 +80,12 @@ impl Batch {
 
 impl Object for Scope {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        Some(match key.as_str()? {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    // Every name a template reads comes here: no key value is made for it.
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        Some(match key {
             "doc" => self.doc.value(&self.shared.limits),
             "body" => Value::from(self.doc.text().into_owned()),
             "props" => self.doc.props.clone(),
@@ -110,7 +115,10 @@ pub struct Bound {
 
 impl Object for Bound {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let key = key.as_str()?;
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
         if key == &*self.name {
             return Some(self.value.clone());
         }
@@ -185,7 +193,10 @@ impl Query {
 
 impl Object for Query {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let key = key.as_str()?;
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
         self.pairs()
             .find(|(name, _)| name == key)
             .map(|(_, value)| Value::from(value.into_owned()))
@@ -205,7 +216,11 @@ impl Object for Query {
 
 impl Object for RequestInfo {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        Some(match key.as_str()? {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        Some(match key {
             "method" => Value::from(self.parts.method.as_str()),
             "path" => Value::from(self.parts.uri.path()),
             "user" => self

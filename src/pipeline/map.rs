@@ -16,37 +16,50 @@ use crate::snapshot::{MapShape, Shape, StepSite};
 
 /// What a shape is built into.
 trait Tree: Sized {
+    /// A map being filled, entry by entry.
+    type Map;
     fn leaf(value: Value) -> Result<Self, String>;
     fn list(items: Vec<Self>) -> Self;
-    fn map(entries: Vec<(Arc<str>, Self)>) -> Self;
+    fn map_with_capacity(capacity: usize) -> Self::Map;
+    fn insert(map: &mut Self::Map, key: &Arc<str>, value: Self);
+    fn map(map: Self::Map) -> Self;
 }
 
 impl Tree for Value {
+    type Map = Vec<(Value, Value)>;
     fn leaf(value: Value) -> Result<Self, String> {
         Ok(value)
     }
     fn list(items: Vec<Self>) -> Self {
         Value::from(items)
     }
-    fn map(entries: Vec<(Arc<str>, Self)>) -> Self {
-        Value::from_pairs(entries.into_iter().map(|(k, v)| (Value::from(k), v)))
+    fn map_with_capacity(capacity: usize) -> Self::Map {
+        Vec::with_capacity(capacity)
+    }
+    fn insert(map: &mut Self::Map, key: &Arc<str>, value: Self) {
+        map.push((Value::from(key.clone()), value));
+    }
+    fn map(map: Self::Map) -> Self {
+        Value::from_pairs(map)
     }
 }
 
 impl Tree for serde_json::Value {
+    type Map = serde_json::Map<String, serde_json::Value>;
     fn leaf(value: Value) -> Result<Self, String> {
         json::from_value(&value, "").map_err(|violations| describe(&violations))
     }
     fn list(items: Vec<Self>) -> Self {
         serde_json::Value::Array(items)
     }
-    fn map(entries: Vec<(Arc<str>, Self)>) -> Self {
-        serde_json::Value::Object(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        )
+    fn map_with_capacity(capacity: usize) -> Self::Map {
+        serde_json::Map::with_capacity(capacity)
+    }
+    fn insert(map: &mut Self::Map, key: &Arc<str>, value: Self) {
+        map.insert(String::from(&**key), value);
+    }
+    fn map(map: Self::Map) -> Self {
+        serde_json::Value::Object(map)
     }
 }
 
@@ -177,10 +190,10 @@ impl Execution {
                 .map(Some)
                 .map_err(|e| ExecError::step(site, e));
         }
-        let mut entries = Vec::with_capacity(map.entries.len());
+        let mut entries = T::map_with_capacity(map.entries.len());
         for (key, shape) in &map.entries {
             if let Some(value) = self.build::<T>(shape, scope, site)? {
-                entries.push((key.clone(), value));
+                T::insert(&mut entries, key, value);
             }
         }
         Ok(Some(T::map(entries)))

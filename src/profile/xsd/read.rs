@@ -72,7 +72,7 @@ pub(crate) fn read_items(
     limits: &XmlLimits,
 ) -> Result<Vec<Item>, Vec<(usize, Violation)>> {
     let mut list = ListReader {
-        profile,
+        reader: Reader::new(profile, profile.root),
         current: None,
         seen: 0,
         items: Vec::new(),
@@ -97,53 +97,65 @@ pub(crate) fn read_items(
     }
 }
 
-/// Hands each child of the root to a fresh [`Reader`] of the profile.
+/// Hands each child of the root to a [`Reader`] of the profile, one
+/// after another; the reader's buffers serve every item.
 struct ListReader<'p> {
-    profile: &'p XmlProfile,
-    /// The item being read, with where it started.
-    current: Option<(Reader<'p>, usize, usize, String)>,
+    reader: Reader<'p>,
+    /// Where the item being read started, while one is.
+    current: Option<ItemStart>,
     /// Items ended so far, good or bad.
     seen: usize,
     items: Vec<Item>,
     violations: Vec<(usize, Violation)>,
 }
 
+/// The start of a list item: see [`Item`].
+struct ItemStart {
+    start: usize,
+    name_end: usize,
+    declarations: String,
+}
+
 impl<'a> Handler<'a> for ListReader<'_> {
     fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
         if tag.depth == 2 {
-            let declarations = namespaces.inherited_declarations(tag.depth);
-            self.current = Some((
-                Reader::new(self.profile, self.profile.root),
-                tag.start,
-                tag.name_end,
-                declarations,
-            ));
+            self.reader.reset();
+            self.current = Some(ItemStart {
+                start: tag.start,
+                name_end: tag.name_end,
+                declarations: namespaces.inherited_declarations(tag.depth),
+            });
         }
-        if let Some((reader, ..)) = &mut self.current {
-            reader.start(tag, attrs, namespaces);
+        if self.current.is_some() {
+            self.reader.start(tag, attrs, namespaces);
         }
     }
 
     fn text(&mut self, text: Text<'a>) {
-        if let Some((reader, ..)) = &mut self.current {
-            reader.text(text);
+        if self.current.is_some() {
+            self.reader.text(text);
         }
     }
 
     fn end(&mut self, depth: usize, end: usize) {
-        let Some((reader, ..)) = &mut self.current else {
+        if self.current.is_none() {
             return;
-        };
-        reader.end(depth, end);
+        }
+        self.reader.end(depth, end);
         if depth != 2 {
             return;
         }
-        let Some((reader, start, name_end, declarations)) = self.current.take() else {
+        let Some(ItemStart {
+            start,
+            name_end,
+            declarations,
+        }) = self.current.take()
+        else {
             return;
         };
         let index = self.seen;
         self.seen += 1;
-        match reader.finish() {
+        match self.reader.finish() {
             // Once an item is bad the others are only checked.
             Ok(value) if self.violations.is_empty() => self.items.push(Item {
                 start,
@@ -251,11 +263,24 @@ impl<'p> Reader<'p> {
         }
     }
 
-    fn finish(self) -> Result<Value, Vec<Violation>> {
+    /// Makes the reader ready for another document, keeping its buffers.
+    fn reset(&mut self) {
+        self.frames.clear();
+        self.slots.clear();
+        self.keys.clear();
+        self.entries.clear();
+        self.text.clear();
+        self.violations.clear();
+        self.skipping = 0;
+        self.result = None;
+    }
+
+    /// The document's value, or every violation found; taken from the reader.
+    fn finish(&mut self) -> Result<Value, Vec<Violation>> {
         if !self.violations.is_empty() {
-            return Err(self.violations);
+            return Err(std::mem::take(&mut self.violations));
         }
-        self.result.ok_or_else(|| {
+        self.result.take().ok_or_else(|| {
             vec![Violation {
                 path: String::new(),
                 message: "the document has no document element".to_owned(),
@@ -541,14 +566,14 @@ impl<'p> Reader<'p> {
         if let Some(text) = text {
             pairs.push((Value::from("#text"), text));
         }
-        Value::from_pairs(pairs)
+        xml::element_map(pairs)
     }
 
     /// Hands a finished child's value to its parent's entries.
     fn deliver(&mut self, key: u32, value: Value) {
         let Some(parent) = self.frames.last() else {
             let root = self.profile.element(self.root);
-            self.result = Some(Value::from_pairs([(root.key.clone(), value)]));
+            self.result = Some(xml::element_map(vec![(root.key.clone(), value)]));
             return;
         };
         let Kind::Complex(complex) = parent.kind else {
