@@ -261,3 +261,53 @@ fn content_types_by_version() {
     assert!(Version::Soap12.accepts("application/soap+xml; charset=utf-8; action=\"x\""));
     assert!(!Version::Soap12.accepts("text/xml"));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> String {
+        envelope(
+            ENV11,
+            "<s:Header><t:Trace xmlns:t=\"urn:trace\" s:mustUnderstand=\"0\">42</t:Trace></s:Header>",
+            "<ws:createOrder xmlns:ws=\"urn:flowgate:ws\"><ws:OrderList><o:Order><o:Id>A-1</o:Id></o:Order></ws:OrderList></ws:createOrder>",
+        )
+    }
+
+    proptest! {
+        /// Whatever a client sends, reading it ends in an envelope or an
+        /// error, never a panic; and every payload item read is itself
+        /// well-formed XML.
+        #[test]
+        fn any_bytes_read_or_refused(text in ".{0,300}") {
+            if let Ok(envelope) = read(Version::Soap11, &text) {
+                for item in envelope.payload {
+                    prop_assert!(crate::doc::xml::check(&item.text, &limits()).is_ok());
+                }
+            }
+        }
+
+        /// A valid envelope with one stretch cut out or repeated.
+        #[test]
+        fn mutated_envelopes_read_or_refused(start in 0usize..400, len in 0usize..40, repeat in any::<bool>()) {
+            let text = sample();
+            let start = start.min(text.len());
+            let end = (start + len).min(text.len());
+            if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+                return Ok(());
+            }
+            let mutated = if repeat {
+                format!("{}{}{}", &text[..end], &text[start..end], &text[end..])
+            } else {
+                format!("{}{}", &text[..start], &text[end..])
+            };
+            for version in [Version::Soap11, Version::Soap12] {
+                if let Ok(envelope) = read(version, &mutated) {
+                    for item in envelope.payload {
+                        prop_assert!(crate::doc::xml::check(&item.text, &limits()).is_ok(), "{}", item.text);
+                    }
+                }
+            }
+        }
+    }
+}
