@@ -15,6 +15,7 @@ pub mod diag;
 pub mod doc;
 pub mod logging;
 pub mod metrics;
+pub mod outbound;
 pub mod pipeline;
 pub mod profile;
 pub mod reload;

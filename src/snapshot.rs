@@ -21,6 +21,7 @@ use crate::config::FileDigest;
 use crate::config::raw::{DocType, LogLevel, Mode, Operation};
 use crate::doc::{MediaType, ParseLimits};
 use crate::metrics::RequestMetrics;
+use crate::outbound::{CallPolicy, Upstream};
 use crate::profile::{Profile, Profiles};
 use crate::routes::RouteTable;
 use crate::template::{ExprId, Path, TemplateId, Templates};
@@ -268,6 +269,7 @@ pub enum StepKind {
         catch: Pipeline,
         retries: u32,
     },
+    Http(Box<HttpSpec>),
 }
 
 impl StepKind {
@@ -287,8 +289,58 @@ impl StepKind {
             StepKind::Log { .. } => "log",
             StepKind::Call(_) => "call",
             StepKind::Try { .. } => "try",
+            StepKind::Http(_) => "http",
         }
     }
+}
+
+/// An `http` step, resolved: where it calls and how.
+#[derive(Debug)]
+pub struct HttpSpec {
+    pub target: HttpTarget,
+    pub method: Method,
+    /// Added to (and replacing) the upstream's headers.
+    pub headers: Vec<(HeaderName, ValueSource)>,
+    pub body: HttpBody,
+    pub policy: CallPolicy,
+    /// How many documents of a batch call out at once; results keep the batch's order.
+    pub concurrency: usize,
+}
+
+#[derive(Debug)]
+pub enum HttpTarget {
+    /// `upstream` + `path`: the path (a template) is appended to the upstream's `base_url`.
+    Upstream {
+        upstream: Arc<Upstream>,
+        path: TemplateId,
+    },
+    /// `url`: a full URL (a template), sent with the snapshot's shared client.
+    Url {
+        url: TemplateId,
+        client: reqwest::Client,
+    },
+}
+
+impl HttpTarget {
+    pub fn client(&self) -> &reqwest::Client {
+        match self {
+            HttpTarget::Upstream { upstream, .. } => &upstream.client,
+            HttpTarget::Url { client, .. } => client,
+        }
+    }
+}
+
+/// What an `http` step sends as its body.
+#[derive(Debug)]
+pub enum HttpBody {
+    None,
+    /// The current document, with its content type.
+    Document,
+    /// A template rendered per document, escaped for and sent as `media`.
+    Template {
+        template: TemplateId,
+        media: MediaType,
+    },
 }
 
 /// A value written in a process file: a literal, one expression that keeps

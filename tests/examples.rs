@@ -475,3 +475,52 @@ async fn soap_warehouse() {
         "{carrier}"
     );
 }
+
+#[tokio::test]
+async fn enrich_orders() {
+    let example = repo_root().join("examples/enrich-orders");
+    let stock = Server::start(&example.join("stock-service"));
+    // The gateway's root, pointed at the stock service's free port.
+    let root = tempfile::tempdir().unwrap();
+    let settings = std::fs::read_to_string(example.join("flowgate.toml"))
+        .unwrap()
+        .replace("http://127.0.0.1:9295/ws/rest", &stock.url("/ws/rest"));
+    std::fs::write(root.path().join("flowgate.toml"), settings).unwrap();
+    std::fs::create_dir(root.path().join("processes")).unwrap();
+    std::fs::copy(
+        example.join("processes/enrich-order.yaml"),
+        root.path().join("processes/enrich-order.yaml"),
+    )
+    .unwrap();
+    let gateway = Server::start(root.path());
+    let http = client();
+    let order = std::fs::read_to_string(example.join("samples/order.json")).unwrap();
+    let post = |body: String| {
+        http.post(gateway.url("/ws/rest/orders"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+
+    let response = post(order.clone()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"id": "A-100", "sku": "KB-101", "quantity": 2, "available": 12, "status": "confirmed"})
+    );
+    let response = post(r#"{"id": "A-101", "sku": "MS-202", "quantity": 3}"#.to_owned())
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "backordered");
+
+    drop(stock);
+    let response = post(order).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"id": "A-100", "sku": "KB-101", "quantity": 2, "status": "pending", "reason": "upstream `stock` cannot be reached"})
+    );
+}

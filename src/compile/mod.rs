@@ -9,6 +9,7 @@
 mod access;
 mod steps;
 pub(crate) mod tls;
+mod upstreams;
 mod values;
 
 use std::collections::HashMap;
@@ -70,6 +71,12 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         settings.https =
             tls::compile_https(https, source, &loaded.named_files, &taken, &mut diagnostics);
     }
+    let outbound = Outbound::new(upstreams::compile_upstreams(
+        raw_settings,
+        settings_source.map(Arc::as_ref),
+        &loaded.named_files,
+        &mut diagnostics,
+    ));
     let users = access::compile_users(
         raw_settings,
         settings_source.map(Arc::as_ref),
@@ -167,6 +174,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
             &mut diagnostics,
             &ids,
             &profiles,
+            &outbound,
             listen.as_ref(),
         );
         let pipeline = compiler.pipeline(raw.steps.as_ref(), "steps");
@@ -228,6 +236,41 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
     Compilation {
         snapshot,
         diagnostics,
+    }
+}
+
+/// What `http` steps call with: the named upstreams, and the one client
+/// shared by every step with a full `url` (built when the first is compiled).
+pub(crate) struct Outbound {
+    upstreams: HashMap<String, Arc<crate::outbound::Upstream>>,
+    direct: std::cell::OnceCell<Result<reqwest::Client, String>>,
+}
+
+impl Outbound {
+    fn new(upstreams: HashMap<String, Arc<crate::outbound::Upstream>>) -> Outbound {
+        Outbound {
+            upstreams,
+            direct: std::cell::OnceCell::new(),
+        }
+    }
+
+    pub(crate) fn upstream(&self, name: &str) -> Option<&Arc<crate::outbound::Upstream>> {
+        self.upstreams.get(name)
+    }
+
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.upstreams.keys().map(String::as_str)
+    }
+
+    /// The client for full URLs, or why it cannot be built.
+    pub(crate) fn direct(&self) -> Result<&reqwest::Client, &str> {
+        self.direct
+            .get_or_init(|| {
+                let config = tls::system_client_config().map_err(|e| e.to_string())?;
+                upstreams::client(config).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(String::as_str)
     }
 }
 
@@ -498,16 +541,10 @@ fn parse_listen(
 /// would leave a route less protected than written is an error; what would
 /// only be ignored is a warning.
 fn unsupported_settings(raw: &RawSettings, source: &SourceFile, diagnostics: &mut Diagnostics) {
-    let ignored: [(Option<Span>, &str); 2] = [
-        (
-            raw.upstreams.keys().next().map(|k| k.span),
-            "`[upstreams]` are not used yet: there are no `http` steps in this version",
-        ),
-        (
-            raw.executions.as_ref().map(|s| s.span),
-            "`[executions]` is not used yet: executions are not recorded in this version",
-        ),
-    ];
+    let ignored: [(Option<Span>, &str); 1] = [(
+        raw.executions.as_ref().map(|s| s.span),
+        "`[executions]` is not used yet: executions are not recorded in this version",
+    )];
     for (span, message) in ignored {
         if let Some(span) = span {
             diagnostics.push(source.warning(span, message));
@@ -1065,7 +1102,10 @@ mod tests {
         ]);
         assert!(compilation.snapshot.is_none());
         let messages = messages(&compilation);
-        for expected in ["`[executions]` is not used yet", "the `http` step"] {
+        for expected in [
+            "`[executions]` is not used yet",
+            "`x` is not an http or https URL with a host",
+        ] {
             assert!(
                 messages.iter().any(|m| m.contains(expected)),
                 "{expected}: {messages:?}"

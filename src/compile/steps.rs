@@ -8,25 +8,28 @@ use std::sync::Arc;
 use http::{HeaderName, StatusCode};
 
 use super::values::{node_to_value, span_within};
-use super::{decode_error, default_media};
+use super::{Outbound, decode_error, default_media};
 use crate::config::de::{self, Spanned};
 use crate::config::node::{Node, NodeKind, Span};
 use crate::config::raw::{
-    CombineStep, DecisionStep, ExceptionStep, LogLevel, LogStep, MapStep, MessageStep, RawStep,
-    ReturnStep, RouteStep, SplitStep, StopStep, TryStep,
+    CombineStep, DecisionStep, ExceptionStep, HttpStep, LogLevel, LogStep, MapStep, MessageStep,
+    RawStep, ReturnStep, RouteStep, SplitStep, StopStep, TryStep,
 };
 use crate::config::step_diagnostic;
 use crate::diag::{Diagnostics, SourceFile};
 use crate::doc::MediaType;
 use crate::profile::Profiles;
 use crate::snapshot::{
-    Listen, MapShape, Pipeline, ProcessId, ReturnSpec, Shape, StatusSource, Step, StepKind,
-    StepSite, ValueSource, http_status,
+    HttpBody, HttpSpec, HttpTarget, Listen, MapShape, Pipeline, ProcessId, ReturnSpec, Shape,
+    StatusSource, Step, StepKind, StepSite, ValueSource, http_status,
 };
 use crate::template::{self, Escape, ExprId, TemplateId, TemplatesBuilder};
 
-/// The most `retries` a `try` step may ask for.
+/// The most `retries` a `try` or `http` step may ask for.
 const MAX_RETRIES: u32 = 10;
+
+/// The most documents of a batch an `http` step sends at once.
+const MAX_CONCURRENCY: u32 = 64;
 
 pub(super) struct StepCompiler<'a> {
     source: &'a SourceFile,
@@ -34,6 +37,7 @@ pub(super) struct StepCompiler<'a> {
     diagnostics: &'a mut Diagnostics,
     process_ids: &'a HashMap<String, ProcessId>,
     profiles: &'a Profiles,
+    outbound: &'a Outbound,
     default_media: MediaType,
     default_wrap: Option<String>,
     calls: Vec<(ProcessId, Span)>,
@@ -46,6 +50,7 @@ impl<'a> StepCompiler<'a> {
         diagnostics: &'a mut Diagnostics,
         process_ids: &'a HashMap<String, ProcessId>,
         profiles: &'a Profiles,
+        outbound: &'a Outbound,
         listen: Option<&Listen>,
     ) -> StepCompiler<'a> {
         StepCompiler {
@@ -54,6 +59,7 @@ impl<'a> StepCompiler<'a> {
             diagnostics,
             process_ids,
             profiles,
+            outbound,
             default_media: default_media(listen),
             default_wrap: listen.map(|l| format!("{}List", l.object)),
             calls: Vec::new(),
@@ -145,10 +151,7 @@ impl<'a> StepCompiler<'a> {
             RawStep::Call(n) => self.call(n),
             RawStep::Try(n) => self.try_step(n, &site.path),
             RawStep::Map(n) => self.map(n),
-            RawStep::Http(_) => {
-                self.error(kind_span, "the `http` step is not supported yet: outbound calls are not part of this version");
-                None
-            }
+            RawStep::Http(n) => self.http(n),
         };
         kind.map(|kind| Step { site, kind })
     }
@@ -633,5 +636,255 @@ impl<'a> StepCompiler<'a> {
             catch,
             retries: step.retries.value,
         })
+    }
+
+    fn http(&mut self, node: &Node) -> Option<StepKind> {
+        let step = self.decode::<HttpStep>(node)?;
+        let method = self.http_method(&step);
+        let target = self.http_target(&step, node.span);
+        let headers = self.http_headers(&step);
+        let body = method
+            .as_ref()
+            .and_then(|method| self.http_body(&step, method, &headers));
+        let timeout = match &step.timeout {
+            Some(timeout) if timeout.value.0.is_zero() => {
+                self.error(timeout.span, "`timeout` must be more than 0");
+                None
+            }
+            Some(timeout) => Some(timeout.value.0),
+            None => target.as_ref().map(|target| match target {
+                HttpTarget::Upstream { upstream, .. } => upstream.timeout,
+                HttpTarget::Url { .. } => crate::outbound::DEFAULT_TIMEOUT,
+            }),
+        };
+        let retries = self.http_retries(&step, method.as_ref());
+        let concurrency = match &step.concurrency {
+            Some(n) if n.value == 0 || n.value > MAX_CONCURRENCY => {
+                self.error(
+                    n.span,
+                    format!("`concurrency` is from 1 to {MAX_CONCURRENCY}"),
+                );
+                None
+            }
+            Some(n) => Some(n.value as usize),
+            None => Some(1),
+        };
+        Some(StepKind::Http(Box::new(HttpSpec {
+            target: target?,
+            method: method?,
+            headers: headers?,
+            body: body?,
+            policy: crate::outbound::CallPolicy {
+                timeout: timeout?,
+                retries: retries?,
+                fail_on_status: step.fail_on_status.as_ref().is_none_or(|f| f.value),
+            },
+            concurrency: concurrency?,
+        })))
+    }
+
+    /// `method`, or GET; POST when a `body` is written.
+    fn http_method(&mut self, step: &HttpStep) -> Option<http::Method> {
+        let Some(written) = &step.method else {
+            return Some(if step.body.is_some() {
+                http::Method::POST
+            } else {
+                http::Method::GET
+            });
+        };
+        let method = match written.value.trim().to_ascii_uppercase().as_str() {
+            "GET" => http::Method::GET,
+            "HEAD" => http::Method::HEAD,
+            "POST" => http::Method::POST,
+            "PUT" => http::Method::PUT,
+            "PATCH" => http::Method::PATCH,
+            "DELETE" => http::Method::DELETE,
+            "OPTIONS" => http::Method::OPTIONS,
+            _ => {
+                self.diagnostics.push(
+                    self.source
+                        .error(
+                            written.span,
+                            format!(
+                                "`{}` is not a method an `http` step can send",
+                                written.value
+                            ),
+                        )
+                        .with_hint("use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS"),
+                );
+                return None;
+            }
+        };
+        Some(method)
+    }
+
+    /// `upstream` (+ `path`) or `url`: exactly one of them.
+    fn http_target(&mut self, step: &HttpStep, at: Span) -> Option<HttpTarget> {
+        match (&step.upstream, &step.url) {
+            (Some(name), None) => {
+                let Some(upstream) = self.outbound.upstream(&name.value).cloned() else {
+                    let hint = de::did_you_mean(&name.value, self.outbound.names())
+                        .map(|best| format!("did you mean `{best}`?"))
+                        .unwrap_or_else(|| {
+                            "declare it in flowgate.toml as `[upstreams.NAME]` with a `base_url`"
+                                .to_owned()
+                        });
+                    self.diagnostics.push(
+                        self.source
+                            .error(
+                                name.span,
+                                format!("there is no upstream `{}` in flowgate.toml", name.value),
+                            )
+                            .with_hint(hint),
+                    );
+                    return None;
+                };
+                let path = step
+                    .path
+                    .clone()
+                    .unwrap_or_else(|| Spanned::new(name.span, String::new()));
+                let path = self.template(&path, Escape::None)?;
+                Some(HttpTarget::Upstream { upstream, path })
+            }
+            (None, Some(url)) => {
+                if let Some(path) = &step.path {
+                    self.diagnostics.push(
+                        self.source
+                            .error(path.span, "`path` goes with `upstream`; a `url` is whole")
+                            .with_hint("write the path into the `url`, or name an upstream"),
+                    );
+                    return None;
+                }
+                if !template::is_template(&url.value) {
+                    let text = url.value.trim();
+                    let good = url::Url::parse(text).is_ok_and(|parsed| {
+                        matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some()
+                    });
+                    if !good {
+                        self.error(
+                            url.span,
+                            format!("`{text}` is not an http or https URL with a host"),
+                        );
+                        return None;
+                    }
+                }
+                let template = self.template(url, Escape::None)?;
+                match self.outbound.direct() {
+                    Ok(client) => Some(HttpTarget::Url {
+                        url: template,
+                        client: client.clone(),
+                    }),
+                    Err(err) => {
+                        let message = format!("no client for full URLs can be built: {err}");
+                        self.error(url.span, message);
+                        None
+                    }
+                }
+            }
+            (Some(_), Some(url)) => {
+                self.diagnostics.push(
+                    self.source
+                        .error(url.span, "an `http` step calls an `upstream` or a `url`, not both")
+                        .with_hint("keep `upstream` and `path` to use the upstream's address, headers and TLS settings"),
+                );
+                None
+            }
+            (None, None) => {
+                self.diagnostics.push(
+                    self.source
+                        .error(
+                            at,
+                            "an `http` step needs an `upstream` (with a `path`) or a `url`",
+                        )
+                        .with_hint(
+                            "e.g. `http: { upstream: stock, path: \"/items/{{ doc.sku }}\" }`",
+                        ),
+                );
+                None
+            }
+        }
+    }
+
+    fn http_headers(&mut self, step: &HttpStep) -> Option<Vec<(HeaderName, ValueSource)>> {
+        let mut ok = true;
+        let mut headers = Vec::with_capacity(step.headers.0.len());
+        for (name, value) in &step.headers.0 {
+            let Ok(header) = HeaderName::from_str(name.value.trim()) else {
+                self.error(
+                    name.span,
+                    format!("`{}` is not a valid header name", name.value),
+                );
+                ok = false;
+                continue;
+            };
+            let value_node = Node::new(value.span, NodeKind::Str(value.value.clone()));
+            match self.value_source(&value_node, Escape::None) {
+                Some(source) => headers.push((header, source)),
+                None => ok = false,
+            }
+        }
+        ok.then_some(headers)
+    }
+
+    /// The written `body`, else the current document for methods that carry one.
+    fn http_body(
+        &mut self,
+        step: &HttpStep,
+        method: &http::Method,
+        headers: &Option<Vec<(HeaderName, ValueSource)>>,
+    ) -> Option<HttpBody> {
+        let carries_body = !matches!(
+            *method,
+            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+        );
+        match &step.body {
+            Some(body) if !carries_body => {
+                self.error(body.span, format!("a {method} request carries no body"));
+                None
+            }
+            Some(body) => {
+                // A literal Content-Type header says how to escape; else the process's output.
+                let media = headers
+                    .iter()
+                    .flatten()
+                    .find(|(name, _)| *name == http::header::CONTENT_TYPE)
+                    .and_then(|(_, source)| match source {
+                        ValueSource::Literal(value) => {
+                            value.as_str().map(MediaType::from_content_type)
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| self.default_media.clone());
+                let template = self.template(body, Escape::for_media(&media))?;
+                Some(HttpBody::Template { template, media })
+            }
+            None if carries_body && *method != http::Method::DELETE => Some(HttpBody::Document),
+            None => Some(HttpBody::None),
+        }
+    }
+
+    /// `retries` repeat calls that failed before an answer; a method that
+    /// is not idempotent is repeated only when no connection was made.
+    fn http_retries(&mut self, step: &HttpStep, method: Option<&http::Method>) -> Option<u32> {
+        let Some(retries) = &step.retries else {
+            return Some(0);
+        };
+        if retries.value > MAX_RETRIES {
+            self.error(retries.span, format!("`retries` is at most {MAX_RETRIES}"));
+            return None;
+        }
+        if let Some(method) = method.filter(|m| !crate::outbound::is_idempotent(m))
+            && retries.value > 0
+        {
+            self.diagnostics.push(
+                self.source
+                    .warning(
+                        retries.span,
+                        format!("a {method} is retried only when no connection could be made: once sent, it might be applied twice"),
+                    )
+                    .with_hint("to repeat it whatever happened, wrap the step in a `try` with `retries`"),
+            );
+        }
+        Some(retries.value)
     }
 }

@@ -1,5 +1,6 @@
-//! `[server.https]`: from the PEM files flowgate.toml names to the TLS
-//! config that every new handshake uses.
+//! `[server.https]` and `[upstreams]`: from the PEM files flowgate.toml
+//! names to the TLS configs that new handshakes use, the listener's and each
+//! upstream client's.
 //!
 //! The files are read by [`crate::config::load_root`] with the rest of the
 //! root, so a changed certificate is a changed root and a reload builds a new
@@ -11,16 +12,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use rustls::RootCertStore;
-use rustls::ServerConfig;
 use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::{ClientConfig, ServerConfig};
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::NamedFile;
 use crate::config::de::Spanned;
-use crate::config::raw::RawHttps;
+use crate::config::raw::{RawHttps, RawUpstream};
 use crate::diag::{Diagnostics, SourceFile};
 use crate::snapshot::Https;
 
@@ -83,6 +84,108 @@ pub(super) fn compile_https(
         client_ca: raw.client_ca.as_ref().map(|ca| ca.value.clone()),
         config: Arc::new(config),
     })
+}
+
+/// The TLS settings of an upstream's client: its `ca` (else the operating
+/// system's trust store) and, when given, the client certificate it shows.
+/// `None` (with diagnostics) when anything is wrong.
+pub(super) fn upstream_client_config(
+    raw: &RawUpstream,
+    source: &SourceFile,
+    files: &[NamedFile],
+    diagnostics: &mut Diagnostics,
+) -> Option<ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = match ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+    {
+        Ok(builder) => builder,
+        Err(err) => {
+            diagnostics.push(source.error(
+                raw.base_url.span,
+                format!("the TLS settings cannot be built: {err}"),
+            ));
+            return None;
+        }
+    };
+    let builder = match &raw.ca {
+        Some(ca) => {
+            let bytes = contents(files, ca, source, diagnostics)?;
+            let roots = root_store(bytes, ca, "the upstream's certificate", source, diagnostics)?;
+            builder.with_root_certificates(roots)
+        }
+        None => match rustls_platform_verifier::Verifier::new(provider.clone()) {
+            Ok(verifier) => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier)),
+            Err(err) => {
+                diagnostics.push(
+                    source
+                        .error(
+                            raw.base_url.span,
+                            format!("the system's trust store cannot be used: {err}"),
+                        )
+                        .with_hint("name the CA that signs the upstream's certificate with `ca`"),
+                );
+                return None;
+            }
+        },
+    };
+    let mut config = match (&raw.client_cert, &raw.client_key) {
+        (None, None) => builder.with_no_client_auth(),
+        (Some(cert), Some(key)) => {
+            let chain = contents(files, cert, source, diagnostics)
+                .and_then(|bytes| certificates(bytes, cert, source, diagnostics));
+            let der = contents(files, key, source, diagnostics).and_then(|bytes| {
+                private_key(bytes, key, &provider, source, diagnostics)?;
+                PrivateKeyDer::from_pem_slice(bytes).ok()
+            });
+            let (chain, der) = (chain?, der?);
+            match builder.with_client_auth_cert(chain, der) {
+                Ok(config) => config,
+                Err(_) => {
+                    diagnostics.push(source.error(
+                        key.span,
+                        format!(
+                            "the private key in `{}` does not belong to the certificate in `{}`",
+                            key.value, cert.value
+                        ),
+                    ));
+                    return None;
+                }
+            }
+        }
+        (Some(given), None) | (None, Some(given)) => {
+            diagnostics.push(
+                source
+                    .error(
+                        given.span,
+                        "`client_cert` and `client_key` go together: give both or neither",
+                    )
+                    .with_hint(
+                        "the certificate is shown to the upstream, the key proves it is ours",
+                    ),
+            );
+            return None;
+        }
+    };
+    // The client speaks HTTP/1.1 only: offering h2 would be a promise it cannot keep.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Some(config)
+}
+
+/// The TLS settings of the client that `http` steps with a full `url` use:
+/// the operating system's trust store, no client certificate.
+pub(super) fn system_client_config() -> Result<ClientConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())?;
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// What load_root read for a file; why not, as a diagnostic at its key.
@@ -314,6 +417,33 @@ fn client_verifier(
     source: &SourceFile,
     diagnostics: &mut Diagnostics,
 ) -> Option<Arc<dyn rustls::server::danger::ClientCertVerifier>> {
+    let roots = root_store(bytes, written, "client certificates", source, diagnostics)?;
+    match WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()
+    {
+        Ok(verifier) => Some(verifier),
+        Err(err) => {
+            diagnostics.push(source.error(
+                written.span,
+                format!(
+                    "the CAs in `{}` cannot verify clients: {err}",
+                    written.value
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// The CA certificates of a PEM file; `what` says what they verify.
+fn root_store(
+    bytes: &[u8],
+    written: &Spanned<String>,
+    what: &str,
+    source: &SourceFile,
+    diagnostics: &mut Diagnostics,
+) -> Option<RootCertStore> {
     let cas = match CertificateDer::pem_slice_iter(bytes).collect::<Result<Vec<_>, _>>() {
         Ok(cas) => cas,
         Err(err) => {
@@ -328,7 +458,7 @@ fn client_verifier(
                     written.span,
                     format!("`{}` holds no CA certificate", written.value),
                 )
-                .with_hint("the file must be PEM, with one `-----BEGIN CERTIFICATE-----` block per CA whose client certificates are accepted"),
+                .with_hint(format!("the file must be PEM, with one `-----BEGIN CERTIFICATE-----` block per CA that signs {what}")),
         );
         return None;
     }
@@ -346,22 +476,7 @@ fn client_verifier(
             return None;
         }
     }
-    match WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .allow_unauthenticated()
-        .build()
-    {
-        Ok(verifier) => Some(verifier),
-        Err(err) => {
-            diagnostics.push(source.error(
-                written.span,
-                format!(
-                    "the CAs in `{}` cannot verify clients: {err}",
-                    written.value
-                ),
-            ));
-            None
-        }
-    }
+    Some(roots)
 }
 
 /// A file that is not PEM, said without quoting any of it.

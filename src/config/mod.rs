@@ -71,8 +71,8 @@ pub struct LoadedRoot {
     pub settings: Option<Settings>,
     pub processes: Vec<ProcessFile>,
     pub profiles: Vec<ProfileFile>,
-    /// The files flowgate.toml names (`[server.https]` certificates and
-    /// keys), read with the rest so that a changed certificate is a changed
+    /// The files flowgate.toml names (`[server.https]` and `[upstreams]`
+    /// certificates and keys), read with the rest so that a changed certificate is a changed
     /// root.
     pub named_files: Vec<NamedFile>,
     pub diagnostics: Diagnostics,
@@ -152,10 +152,10 @@ pub fn load_root(root: &Path) -> LoadedRoot {
         )
         && let Some(raw) = decode::<RawSettings>(&source, Format::Toml, &mut loaded.diagnostics)
     {
-        if let Some(https) = &raw.server.https {
-            for written in https.files() {
-                read_named(root, &written.value, &mut loaded);
-            }
+        let https = raw.server.https.iter().flat_map(|https| https.files());
+        let upstreams = raw.upstreams.values().flat_map(|upstream| upstream.files());
+        for written in https.chain(upstreams) {
+            read_named(root, &written.value, &mut loaded);
         }
         loaded.settings = Some(Settings { source, raw });
     }

@@ -165,16 +165,33 @@ pub struct RawSoap {
     pub namespace: Option<Spanned<String>>,
 }
 
+/// `[upstreams.NAME]`: where `http` steps call, and the secrets they send,
+/// kept out of process files. The PEM files are read with the root like
+/// `[server.https]`'s (see [`super::NamedFile`]).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "an [upstreams.NAME] table")]
 pub struct RawUpstream {
-    pub base_url: String,
-    pub timeout: Option<HumanDuration>,
-    pub ca: Option<String>,
-    pub client_cert: Option<String>,
-    pub client_key: Option<String>,
+    pub base_url: Spanned<String>,
+    pub timeout: Option<Spanned<HumanDuration>>,
+    /// PEM: the CAs that sign the upstream's certificate; absent = the system's.
+    pub ca: Option<Spanned<String>>,
+    /// PEM: the certificate flowgate shows when the upstream asks for one.
+    pub client_cert: Option<Spanned<String>>,
+    /// PEM: the private key of `client_cert`.
+    pub client_key: Option<Spanned<String>>,
+    /// Sent with every call; a value `env:NAME` is read from the environment.
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: Entries<Spanned<String>, Spanned<String>>,
+}
+
+impl RawUpstream {
+    /// The files it names, in the order they are read.
+    pub fn files(&self) -> impl Iterator<Item = &Spanned<String>> {
+        self.ca
+            .iter()
+            .chain(&self.client_cert)
+            .chain(&self.client_key)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -416,6 +433,23 @@ pub enum LogLevel {
     Info,
     Debug,
     Trace,
+}
+
+/// `http: {upstream, path, …}` or `http: {url, …}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "http options")]
+pub struct HttpStep {
+    pub upstream: Option<Spanned<String>>,
+    pub path: Option<Spanned<String>>,
+    pub url: Option<Spanned<String>>,
+    pub method: Option<Spanned<String>>,
+    #[serde(default)]
+    pub headers: Entries<Spanned<String>, Spanned<String>>,
+    pub body: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<HumanDuration>>,
+    pub retries: Option<Spanned<u32>>,
+    pub fail_on_status: Option<Spanned<bool>>,
+    pub concurrency: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]

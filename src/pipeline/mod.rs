@@ -8,12 +8,12 @@
 //! except status codes and header names, which steps set.
 
 pub mod context;
+mod http_step;
 mod map;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, StatusCode};
 use minijinja::value::Value;
@@ -40,6 +40,14 @@ pub enum ExecError {
     /// A step failed unexpectedly: the detail is for the log, not the client.
     #[error("{detail}")]
     Step { detail: String, site: StepSite },
+    /// An `http` step's upstream failed (502) or was too slow (504): the
+    /// client is told which upstream and what happened, not where it is.
+    #[error("upstream `{upstream}` {error}")]
+    Upstream {
+        upstream: Arc<str>,
+        error: crate::outbound::CallError,
+        site: StepSite,
+    },
 }
 
 impl ExecError {
@@ -47,12 +55,15 @@ impl ExecError {
         match self {
             ExecError::Exception { status, .. } => *status,
             ExecError::Step { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            ExecError::Upstream { error, .. } => error.status(),
         }
     }
 
     pub fn site(&self) -> &StepSite {
         match self {
-            ExecError::Exception { site, .. } | ExecError::Step { site, .. } => site,
+            ExecError::Exception { site, .. }
+            | ExecError::Step { site, .. }
+            | ExecError::Upstream { site, .. } => site,
         }
     }
 
@@ -87,12 +98,6 @@ pub struct Execution {
 }
 
 type StepsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Document>, ExecError>> + Send + 'a>>;
-
-/// How long a `try` waits before attempt `n` (1-based): 100 ms, doubling, at most 2 s.
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(100u64.saturating_mul(1 << attempt.saturating_sub(1).min(5)))
-        .min(Duration::from_secs(2))
-}
 
 impl Execution {
     pub fn new(snapshot: Arc<Snapshot>, id: Arc<str>, request: Arc<RequestInfo>) -> Execution {
@@ -305,6 +310,7 @@ impl Execution {
                 .await?;
                 Ok(callee_returned.documents)
             }
+            StepKind::Http(spec) => self.http(spec, &all, process, site).await,
             StepKind::Try {
                 steps,
                 catch,
@@ -322,7 +328,7 @@ impl Execution {
                             returned.rollback(mark);
                             attempt += 1;
                             tracing::debug!(execution_id = %self.id, step = %site.path, attempt, error = %err, "Retrying");
-                            tokio::time::sleep(backoff(attempt)).await;
+                            tokio::time::sleep(crate::outbound::backoff(attempt)).await;
                         }
                         Err(err) => {
                             returned.rollback(mark);
@@ -576,6 +582,7 @@ fn error_value(err: &ExecError) -> Value {
     let message = match err {
         ExecError::Exception { message, .. } => message.clone(),
         ExecError::Step { detail, .. } => detail.clone(),
+        ExecError::Upstream { .. } => err.to_string(),
     };
     Value::from_pairs([
         ("step", Value::from(err.site().path.as_str())),

@@ -24,6 +24,7 @@ use super::soap;
 use super::{Gateway, Peer};
 use crate::access::Denial;
 use crate::access::net::client_ip;
+use crate::outbound::CallError;
 use crate::pipeline::context::RequestInfo;
 use crate::pipeline::{ExecError, Execution};
 use crate::routes::RouteMatch;
@@ -664,6 +665,13 @@ fn exec_problem(err: &ExecError) -> Problem {
             status, message, ..
         } => Problem::new(*status, kind::PROCESS_EXCEPTION, message.clone()),
         ExecError::Step { .. } => failed_problem(),
+        ExecError::Upstream { error, .. } => {
+            let kind = match error {
+                CallError::Timeout { .. } => kind::UPSTREAM_TIMEOUT,
+                _ => kind::UPSTREAM_FAILED,
+            };
+            Problem::new(error.status(), kind, err.to_string())
+        }
     }
 }
 
@@ -687,6 +695,13 @@ fn log_failure(process: &str, execution_id: &str, err: &ExecError) {
         ExecError::Step { detail, .. } => tracing::error!(
             process, execution_id, step = %site.path, line = site.line, error = %detail,
             "Process step failed"
+        ),
+        ExecError::Upstream {
+            upstream, error, ..
+        } => tracing::warn!(
+            process, execution_id, step = %site.path, line = site.line, upstream = %upstream,
+            status = error.status().as_u16(), reason = %error, detail = error.detail().unwrap_or_default(),
+            "Upstream call failed"
         ),
     }
 }

@@ -30,6 +30,8 @@ pub mod kind {
     pub const PROCESS_EXCEPTION: &str = "urn:flowgate:problem:process-exception";
     pub const PROCESS_FAILED: &str = "urn:flowgate:problem:process-failed";
     pub const TIMEOUT: &str = "urn:flowgate:problem:timeout";
+    pub const UPSTREAM_FAILED: &str = "urn:flowgate:problem:upstream-failed";
+    pub const UPSTREAM_TIMEOUT: &str = "urn:flowgate:problem:upstream-timeout";
     pub const OVERLOADED: &str = "urn:flowgate:problem:overloaded";
 }
 

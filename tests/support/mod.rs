@@ -172,6 +172,9 @@ pub fn run(args: &[&str]) -> Output {
 }
 
 pub fn client() -> reqwest::Client {
+    // reqwest is built without a crypto provider of its own (flowgate hands
+    // it rustls configs on ring); the tests' client uses ring too.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

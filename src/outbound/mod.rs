@@ -1,0 +1,230 @@
+//! Outbound HTTP: the upstreams of a snapshot and one call of an `http` step.
+//!
+//! Each `[upstreams.NAME]` becomes an [`Upstream`] when the snapshot is
+//! compiled, with its own client, so its connection pool is shared by every
+//! request of that snapshot and dropped with it: a reload starts fresh pools
+//! with the new addresses, certificates and headers. A call here gets a
+//! request that is already rendered (templates are the pipeline's business)
+//! and answers with the response or a [`CallError`] that knows whose fault
+//! it is: an upstream that failed or cannot be reached (502) or one that was
+//! too slow (504). Nothing here knows about documents or processes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, Method, StatusCode};
+
+/// The default time a call may take, when neither the step nor its upstream says.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest response body read from an upstream; more is a failed call,
+/// so one upstream cannot fill the gateway's memory.
+pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
+
+/// A named upstream of `[upstreams]`, resolved: its address, its client
+/// (connection pool and TLS) and the headers sent with every call.
+pub struct Upstream {
+    pub name: Arc<str>,
+    /// `base_url` as written, without a trailing slash; paths are appended.
+    pub base_url: String,
+    /// The scheme, host and port of `base_url`: a rendered path may not leave them.
+    pub origin: url::Origin,
+    pub timeout: Duration,
+    /// Sent with every call; values are marked sensitive (they often hold secrets).
+    pub headers: HeaderMap,
+    pub client: reqwest::Client,
+}
+
+/// Shows the header names, never their values.
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<&str> = self.headers.keys().map(|name| name.as_str()).collect();
+        f.debug_struct("Upstream")
+            .field("name", &self.name)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("headers", &headers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A rendered request, ready to be sent (again, when it is retried).
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub method: Method,
+    pub url: url::Url,
+    pub headers: HeaderMap,
+    pub body: Option<Bytes>,
+}
+
+/// What an upstream answered.
+#[derive(Debug)]
+pub struct Incoming {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// How a call is made: from the `http` step's options.
+#[derive(Debug, Clone, Copy)]
+pub struct CallPolicy {
+    /// For each attempt, from sending to the last byte of the body.
+    pub timeout: Duration,
+    /// More attempts after the first, for failures that are safe to repeat.
+    pub retries: u32,
+    /// A 4xx or 5xx answer fails the call.
+    pub fail_on_status: bool,
+}
+
+/// Why a call failed. The `Display` text is what a client may read: it
+/// names no address and quotes nothing the upstream sent.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    #[error("answered {status}")]
+    Status { status: StatusCode },
+    #[error("did not answer within {}", crate::units::HumanDuration(*after))]
+    Timeout { after: Duration },
+    /// No connection was made, so nothing was sent: safe to repeat for any method.
+    #[error("cannot be reached")]
+    Unreachable { detail: String },
+    /// The connection failed after the request may have been sent.
+    #[error("broke off the exchange")]
+    Broken { detail: String },
+    #[error("sent a response body larger than {}", crate::units::ByteSize(*limit as u64))]
+    TooLarge { limit: usize },
+}
+
+impl CallError {
+    /// The status a client sees: 504 for a timeout, else 502.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            CallError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            _ => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// What went wrong at the network level, for the log.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            CallError::Unreachable { detail } | CallError::Broken { detail } => Some(detail),
+            _ => None,
+        }
+    }
+
+    /// Whether another attempt may be made: never for an answer or a
+    /// timeout; after a failed connect always (nothing was sent); after a
+    /// broken exchange only for methods that may be repeated.
+    fn retryable(&self, method: &Method) -> bool {
+        match self {
+            CallError::Unreachable { .. } => true,
+            CallError::Broken { .. } => is_idempotent(method),
+            _ => false,
+        }
+    }
+}
+
+/// Methods that may be sent twice with the effect of once (RFC 9110 §9.2.2).
+pub fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    )
+}
+
+/// How long to wait before attempt `n` (1-based) after a failure: 100 ms,
+/// doubling, at most 2 s.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << attempt.saturating_sub(1).min(5)))
+        .min(Duration::from_secs(2))
+}
+
+/// Sends `outgoing` with `client`, repeating what may be repeated.
+pub async fn call(
+    client: &reqwest::Client,
+    outgoing: &Outgoing,
+    policy: CallPolicy,
+) -> Result<Incoming, CallError> {
+    let mut attempt = 0;
+    loop {
+        match tokio::time::timeout(policy.timeout, attempt_once(client, outgoing)).await {
+            Ok(Ok(incoming)) if policy.fail_on_status && is_failure(incoming.status) => {
+                return Err(CallError::Status {
+                    status: incoming.status,
+                });
+            }
+            Ok(Ok(incoming)) => return Ok(incoming),
+            Ok(Err(err)) if attempt < policy.retries && err.retryable(&outgoing.method) => {
+                attempt += 1;
+                tracing::debug!(url = %outgoing.url, attempt, error = err.detail().unwrap_or_default(), "Retrying an upstream call");
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            Ok(Err(err)) => return Err(err),
+            Err(_) => {
+                return Err(CallError::Timeout {
+                    after: policy.timeout,
+                });
+            }
+        }
+    }
+}
+
+fn is_failure(status: StatusCode) -> bool {
+    status.is_client_error() || status.is_server_error()
+}
+
+async fn attempt_once(
+    client: &reqwest::Client,
+    outgoing: &Outgoing,
+) -> Result<Incoming, CallError> {
+    let mut request = client
+        .request(outgoing.method.clone(), outgoing.url.clone())
+        .headers(outgoing.headers.clone());
+    if let Some(body) = &outgoing.body {
+        request = request.body(body.clone());
+    }
+    let mut response = request.send().await.map_err(network_error)?;
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(CallError::TooLarge {
+            limit: MAX_RESPONSE_BYTES,
+        });
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(network_error)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(CallError::TooLarge {
+                limit: MAX_RESPONSE_BYTES,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Incoming {
+        status,
+        headers,
+        body: body.freeze(),
+    })
+}
+
+/// A reqwest error as a [`CallError`], with its causes in words for the log.
+fn network_error(err: reqwest::Error) -> CallError {
+    let mut detail = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if err.is_connect() {
+        CallError::Unreachable { detail }
+    } else {
+        CallError::Broken { detail }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,237 @@
+//! The `http` step: each document rendered into a request, sent through
+//! [`crate::outbound`], and its response made the document.
+//!
+//! Every request of a batch is rendered before any is sent, so a template
+//! error fails the step without calling anyone, and nothing borrowed from a
+//! template scope is held across an `.await`. With `concurrency: N` up to N
+//! calls are in flight at once; the documents come back in the batch's
+//! order, and the first failure (in that order) fails the step.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt as _;
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue};
+use minijinja::value::Value;
+
+use super::context::Batch;
+use super::{ExecError, Execution, template_error, value_text};
+use crate::doc::{Document, MediaType};
+use crate::outbound::{self, Incoming, Outgoing};
+use crate::snapshot::{HttpBody, HttpSpec, HttpTarget, StepSite};
+
+impl Execution {
+    pub(super) async fn http(
+        &self,
+        spec: &HttpSpec,
+        all: &Batch,
+        process: &Arc<str>,
+        site: &StepSite,
+    ) -> Result<Vec<Document>, ExecError> {
+        let requests = all
+            .docs()
+            .iter()
+            .map(|doc| {
+                let scope = self.scope(doc, all, process);
+                self.outgoing(spec, doc, &scope, site)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let client = spec.target.client();
+        let label = target_label(&spec.target);
+        let mut calls = futures_util::stream::iter(requests)
+            .map(|outgoing| async move {
+                let answer = outbound::call(client, &outgoing, spec.policy).await;
+                (outgoing, answer)
+            })
+            .buffered(spec.concurrency.max(1));
+        let mut out = Vec::with_capacity(all.docs().len());
+        let mut docs = all.docs().iter();
+        while let Some((outgoing, answer)) = calls.next().await {
+            let Some(doc) = docs.next() else { break };
+            match answer {
+                Ok(incoming) => out.push(response_document(doc, incoming)),
+                Err(error) => {
+                    return Err(ExecError::Upstream {
+                        upstream: label.clone().unwrap_or_else(|| host_label(&outgoing.url)),
+                        error,
+                        site: site.clone(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The request for one document: URL, headers and body rendered.
+    fn outgoing(
+        &self,
+        spec: &HttpSpec,
+        doc: &Document,
+        scope: &Value,
+        site: &StepSite,
+    ) -> Result<Outgoing, ExecError> {
+        let templates = &self.snapshot.templates;
+        let render = |id| {
+            templates
+                .render(id, scope.clone())
+                .map_err(|e| ExecError::step(site, template_error(&e)))
+        };
+        let (url, mut headers) = match &spec.target {
+            HttpTarget::Upstream { upstream, path } => {
+                let path = render(*path)?;
+                let url = upstream_url(&upstream.base_url, &upstream.origin, &path)
+                    .map_err(|message| ExecError::step(site, message))?;
+                (url, upstream.headers.clone())
+            }
+            HttpTarget::Url { url, .. } => {
+                let text = render(*url)?;
+                let url = full_url(&text).map_err(|message| ExecError::step(site, message))?;
+                (url, HeaderMap::new())
+            }
+        };
+        let body = match &spec.body {
+            HttpBody::None => None,
+            HttpBody::Document => {
+                set_content_type(&mut headers, doc.media.as_str());
+                Some(doc.body.clone())
+            }
+            HttpBody::Template { template, media } => {
+                set_content_type(&mut headers, media.as_str());
+                Some(render(*template)?.into())
+            }
+        };
+        for (name, source) in &spec.headers {
+            let text = value_text(&self.value(source, scope, site)?);
+            let value = HeaderValue::from_str(&text).map_err(|_| {
+                ExecError::step(
+                    site,
+                    format!("the value of header `{name}` is not a valid header value"),
+                )
+            })?;
+            headers.insert(name.clone(), value);
+        }
+        Ok(Outgoing {
+            method: spec.method.clone(),
+            url,
+            headers,
+            body,
+        })
+    }
+}
+
+/// A body's content type unless the upstream's headers set one.
+fn set_content_type(headers: &mut HeaderMap, media: &str) {
+    if !headers.contains_key(CONTENT_TYPE)
+        && let Ok(value) = HeaderValue::from_str(media)
+    {
+        headers.insert(CONTENT_TYPE, value);
+    }
+}
+
+/// The upstream's base URL with `path` appended. The path always starts a
+/// new segment, and the result must keep the base's scheme, host and port:
+/// data in a path template can never send the call elsewhere.
+fn upstream_url(base: &str, origin: &url::Origin, path: &str) -> Result<url::Url, String> {
+    let joined = if path.is_empty() || path.starts_with('/') {
+        format!("{base}{path}")
+    } else {
+        format!("{base}/{path}")
+    };
+    let url = url::Url::parse(&joined)
+        .map_err(|e| format!("the path `{path}` does not make a URL: {e}"))?;
+    if url.origin() != *origin {
+        return Err(format!("the path `{path}` leaves the upstream's host"));
+    }
+    Ok(url)
+}
+
+/// A rendered `url`: http or https with a host.
+fn full_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("`{text}` is not an http or https URL with a host"));
+    }
+    Ok(url)
+}
+
+/// The name errors give the callee: the upstream's name, or for full URLs
+/// (decided per request) `None`.
+fn target_label(target: &HttpTarget) -> Option<Arc<str>> {
+    match target {
+        HttpTarget::Upstream { upstream, .. } => Some(upstream.name.clone()),
+        HttpTarget::Url { .. } => None,
+    }
+}
+
+/// `host:port` of a full URL, naming the callee in errors.
+fn host_label(url: &url::Url) -> Arc<str> {
+    match (url.host_str(), url.port_or_known_default()) {
+        (Some(host), Some(port)) => format!("{host}:{port}").into(),
+        (Some(host), None) => host.into(),
+        _ => url.as_str().into(),
+    }
+}
+
+/// The response as the new document; its status and headers as properties.
+fn response_document(doc: &Document, incoming: Incoming) -> Document {
+    let media = incoming
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(MediaType::from_content_type)
+        .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()));
+    let mut headers: Vec<(String, String)> = Vec::with_capacity(incoming.headers.keys_len());
+    for name in incoming.headers.keys() {
+        let values: Vec<String> = incoming
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .collect();
+        headers.push((name.as_str().to_owned(), values.join(", ")));
+    }
+    let mut out = doc.with_body(incoming.body, media);
+    out.set_props(vec![
+        (
+            "http_status".to_owned(),
+            Value::from(incoming.status.as_u16()),
+        ),
+        ("http_headers".to_owned(), Value::from_pairs(headers)),
+    ]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_on_the_upstream() {
+        let base = "http://stock.internal:8080/api";
+        let origin = url::Url::parse(base).unwrap().origin();
+        let url = |path| upstream_url(base, &origin, path);
+        assert_eq!(
+            url("/items/1?x=2").unwrap().as_str(),
+            "http://stock.internal:8080/api/items/1?x=2"
+        );
+        assert_eq!(
+            url("items").unwrap().as_str(),
+            "http://stock.internal:8080/api/items"
+        );
+        assert_eq!(url("").unwrap().as_str(), "http://stock.internal:8080/api");
+        // Without the slash, `@evil` would make the base a user name.
+        assert_eq!(
+            url("@evil.example/").unwrap().host_str(),
+            Some("stock.internal")
+        );
+        let other = url::Url::parse("http://other.internal").unwrap().origin();
+        assert!(upstream_url(base, &other, "/items").is_err());
+    }
+
+    #[test]
+    fn full_urls_are_http() {
+        assert!(full_url("https://example.com/x").is_ok());
+        assert!(full_url("ftp://example.com/x").is_err());
+        assert!(full_url("not a url").is_err());
+    }
+}
