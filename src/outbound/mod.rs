@@ -156,7 +156,14 @@ pub async fn call(
             Ok(Ok(incoming)) => return Ok(incoming),
             Ok(Err(err)) if attempt < policy.retries && err.retryable(&outgoing.method) => {
                 attempt += 1;
-                tracing::debug!(url = %outgoing.url, attempt, error = err.detail().unwrap_or_default(), "Retrying an upstream call");
+                // The origin and path only: query values may carry secrets.
+                tracing::debug!(
+                    origin = %outgoing.url.origin().ascii_serialization(),
+                    path = outgoing.url.path(),
+                    attempt,
+                    error = err.detail().unwrap_or_default(),
+                    "Retrying an upstream call"
+                );
                 tokio::time::sleep(backoff(attempt)).await;
             }
             Ok(Err(err)) => return Err(err),
