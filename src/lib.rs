@@ -25,4 +25,6 @@ pub mod server;
 pub mod snapshot;
 pub mod soap;
 pub mod template;
+#[cfg(test)]
+pub(crate) mod test_pki;
 pub mod units;

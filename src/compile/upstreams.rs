@@ -333,7 +333,7 @@ mod tests {
 
     #[test]
     fn a_client_certificate_needs_its_key() {
-        let ca = crate::compile::tls::test_pki::Ca::new("test CA");
+        let ca = crate::test_pki::Ca::new("test CA");
         let client = ca.client("gateway", false);
         let compilation = compile_files(&[
             (

@@ -19,10 +19,10 @@ use tokio::io::AsyncReadExt as _;
 use tokio::net::TcpListener;
 
 use crate::compile::compile_files;
-use crate::compile::tls::test_pki::Ca;
 use crate::doc::{Document, MediaType};
 use crate::pipeline::context::RequestInfo;
 use crate::pipeline::{ExecError, Execution, Returned};
+use crate::test_pki::Ca;
 
 /// No test waits longer than this for anything.
 const BOUND: Duration = Duration::from_secs(20);
@@ -504,7 +504,7 @@ async fn a_tls_upstream_with_a_client_certificate() {
 }
 
 /// A server config presenting `server` and requiring a client certificate signed by `ca`.
-fn tls_server(ca: &Ca, server: &crate::compile::tls::test_pki::Leaf) -> Arc<rustls::ServerConfig> {
+fn tls_server(ca: &Ca, server: &crate::test_pki::Leaf) -> Arc<rustls::ServerConfig> {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -440,7 +440,7 @@ fn digest(gateway: &Gateway, path: &str) -> Option<String> {
 
 #[tokio::test]
 async fn a_new_certificate_alone_is_a_change() {
-    let ca = crate::compile::tls::test_pki::Ca::new("test CA");
+    let ca = crate::test_pki::Ca::new("test CA");
     let first = ca.server("first");
     let harness = Harness::start_with(
         HTTPS,
@@ -484,7 +484,7 @@ async fn a_new_certificate_alone_is_a_change() {
 
 #[tokio::test]
 async fn a_certificate_outside_the_root_is_read_on_every_reload() {
-    let ca = crate::compile::tls::test_pki::Ca::new("test CA");
+    let ca = crate::test_pki::Ca::new("test CA");
     let first = ca.server("first");
     let outside = tempfile::tempdir().unwrap();
     let cert = outside.path().join("server.pem");
@@ -516,7 +516,7 @@ async fn a_certificate_outside_the_root_is_read_on_every_reload() {
 
 #[tokio::test]
 async fn a_changed_https_listener_is_reported() {
-    let ca = crate::compile::tls::test_pki::Ca::new("test CA");
+    let ca = crate::test_pki::Ca::new("test CA");
     let server = ca.server("flowgate test");
     let files = [
         ("certs/server.pem", server.cert.as_str()),
@@ -538,7 +538,7 @@ async fn a_changed_https_listener_is_reported() {
 
 #[tokio::test]
 async fn the_watcher_sees_a_new_certificate() {
-    let ca = crate::compile::tls::test_pki::Ca::new("test CA");
+    let ca = crate::test_pki::Ca::new("test CA");
     let first = ca.server("first");
     let settings = format!("[reload]\ndebounce = \"50ms\"\n{HTTPS}");
     let harness = Harness::start_with(

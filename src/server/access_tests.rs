@@ -16,7 +16,7 @@ use super::dispatch::handle;
 use super::tests::snapshot;
 use super::{Gateway, Peer};
 use crate::access::cert::ClientCertificate;
-use crate::compile::tls::test_pki::Ca;
+use crate::test_pki::Ca;
 
 fn sha256(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))

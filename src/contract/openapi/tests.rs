@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::compile::compile_files;
-use crate::compile::tls::test_pki::Ca;
 use crate::snapshot::Snapshot;
+use crate::test_pki::Ca;
 
 const BASE_URL: &str = "https://gw.example.com";
 

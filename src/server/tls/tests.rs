@@ -15,9 +15,9 @@ use tokio::sync::oneshot;
 
 use super::TlsSettings;
 use crate::compile::compile_files;
-use crate::compile::tls::test_pki::{Ca, Leaf};
 use crate::server::dispatch::Body;
 use crate::server::{Peer, Transport, serve_connections};
+use crate::test_pki::{Ca, Leaf};
 
 /// Every wait in these tests ends by then.
 const BOUND: Duration = Duration::from_secs(10);
