@@ -162,14 +162,7 @@ async fn requests_never_fail_while_the_root_changes_fifty_times() {
         "the clients saw the config change under them: {seen:?}"
     );
 
-    let config: Value = http
-        .get(server.admin_url("/config"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = server.config().await;
     assert!(config["generation"].as_u64().unwrap() >= 3, "{config}");
     let metrics = http
         .get(server.admin_url("/metrics"))
@@ -200,14 +193,7 @@ async fn admin_api_and_sighup() {
     let server = Server::start(root);
     let http = client();
 
-    let config: Value = http
-        .get(server.admin_url("/config"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = server.config().await;
     assert_eq!(config["generation"], 1);
     assert_eq!(config["commit"], commit);
     assert_eq!(config["watching"], "polling every 3600s");
@@ -242,14 +228,7 @@ async fn admin_api_and_sighup() {
         .await
         .unwrap();
     assert_eq!(body["version"], 1);
-    let config: Value = http
-        .get(server.admin_url("/config"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = server.config().await;
     assert_eq!(config["last_reload"]["result"], "failure");
     assert_eq!(
         config["last_reload"]["diagnostics"][0]["message"],
@@ -279,14 +258,7 @@ async fn admin_api_and_sighup() {
         assert!(Instant::now() < deadline, "SIGHUP did not reload");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let config: Value = http
-        .get(server.admin_url("/config"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = server.config().await;
     assert_eq!(config["generation"], 2);
     assert_eq!(config["last_reload"]["trigger"], "signal");
 

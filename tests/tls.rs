@@ -106,14 +106,7 @@ async fn https_serves_http1_and_http2() {
     assert_eq!(body, GREETING);
 
     // The admin API shows the listener and the file names, never their contents.
-    let config: Value = client()
-        .get(server.admin_url("/config"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = server.config().await;
     assert_eq!(
         config["listeners"]["https"],
         https.trim_start_matches("https://")
@@ -165,14 +158,7 @@ async fn a_bad_key_on_reload_keeps_the_old_certificate_serving() {
         .unwrap();
     assert_eq!(response.status(), 422);
 
-    let config: Value = client()
-        .get(server.admin_url("/config"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = server.config().await;
     assert_eq!(config["generation"], 1);
     assert_eq!(config["last_reload"]["result"], "failure");
     let diagnostics = config["last_reload"]["diagnostics"].to_string();

@@ -141,11 +141,7 @@ where
                     served.response
                 }
                 None => {
-                    let problem = Problem::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        kind::OVERLOADED,
-                        "too many requests are running; try again shortly",
-                    );
+                    let problem = overloaded_problem();
                     tracing::warn!(process = %name, status = 503, "Over max_concurrency");
                     let mut response = problem_response(&problem, wants_xml, None);
                     response
@@ -188,12 +184,7 @@ where
     let limit = snapshot.settings.limits.max_concurrency;
     let Some(_running) = gateway.metrics().enter(limit) else {
         tracing::warn!(status = 503, "Over max_concurrency");
-        let problem = Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            kind::OVERLOADED,
-            "too many requests are running; try again shortly",
-        );
-        let mut response = soap::overloaded(version, &problem);
+        let mut response = soap::overloaded(version, &overloaded_problem());
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -474,7 +465,15 @@ pub(super) fn run_detached(
 
 /// A refusal by the access rules as a 401 or 403.
 fn denied(denial: Denial, basic: bool, wants_xml: bool) -> Response<Body> {
-    let problem = match denial {
+    let problem = denial_problem(denial);
+    let mut response = problem_response(&problem, wants_xml, None);
+    challenge(&mut response, basic);
+    response
+}
+
+/// A refusal by the access rules as the problem the client gets: 401 or 403.
+pub(super) fn denial_problem(denial: Denial) -> Problem {
+    match denial {
         Denial::Unauthenticated(detail) => {
             Problem::new(StatusCode::UNAUTHORIZED, kind::UNAUTHENTICATED, detail)
         }
@@ -482,15 +481,26 @@ fn denied(denial: Denial, basic: bool, wants_xml: bool) -> Response<Body> {
             Problem::new(StatusCode::FORBIDDEN, kind::FORBIDDEN_ADDRESS, detail)
         }
         Denial::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, kind::FORBIDDEN, detail),
-    };
-    let mut response = problem_response(&problem, wants_xml, None);
-    if problem.status == 401 && basic {
+    }
+}
+
+/// A 401 asks for basic credentials where the route takes them.
+pub(super) fn challenge(response: &mut Response<Body>, basic: bool) {
+    if response.status() == StatusCode::UNAUTHORIZED && basic {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"flowgate\""),
         );
     }
-    response
+}
+
+/// More than `max_concurrency` requests are running.
+fn overloaded_problem() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        kind::OVERLOADED,
+        "too many requests are running; try again shortly",
+    )
 }
 
 /// Answers a CORS preflight for the route that `Access-Control-Request-Method`

@@ -19,8 +19,8 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use super::Peer;
 use super::contract;
 use super::dispatch::{
-    Admitted, Body, Served, admit, execute, failed_problem, method_not_allowed, run_detached,
-    set_execution_id,
+    Body, Served, admit, challenge, denial_problem, execute, failed_problem, method_not_allowed,
+    run_detached, set_execution_id,
 };
 use super::input;
 use super::output;
@@ -133,8 +133,7 @@ where
             )));
         }
     };
-    let Admitted { user, .. } = &admitted;
-    let user = user.clone();
+    let user = admitted.user.clone();
     let execution_id: Arc<str> = uuid::Uuid::now_v7().to_string().into();
     let fail = |problem: Problem| {
         let problem = problem.with_execution_id(Some(&execution_id));
@@ -337,23 +336,11 @@ fn envelope_fault(version: Version, err: EnvelopeError) -> Response<Body> {
     )
 }
 
-/// A refusal by the access rules: 401 stays a 401 (so HTTP clients can
-/// answer the challenge), the rest is a 500 like every fault.
+/// A refusal by the access rules, as a fault: a 401 stays a 401 (so HTTP
+/// clients can answer the challenge), the rest is a 500 like every fault.
 fn denied(version: Version, denial: Denial, basic: bool) -> Response<Body> {
-    let (status, kind, detail) = match denial {
-        Denial::Unauthenticated(detail) => {
-            (StatusCode::UNAUTHORIZED, kind::UNAUTHENTICATED, detail)
-        }
-        Denial::Address(detail) => (StatusCode::FORBIDDEN, kind::FORBIDDEN_ADDRESS, detail),
-        Denial::Forbidden(detail) => (StatusCode::FORBIDDEN, kind::FORBIDDEN, detail),
-    };
-    let mut response = fault(version, &Problem::new(status, kind, detail), None);
-    if status == StatusCode::UNAUTHORIZED && basic {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"flowgate\""),
-        );
-    }
+    let mut response = fault(version, &denial_problem(denial), None);
+    challenge(&mut response, basic);
     response
 }
 

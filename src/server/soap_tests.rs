@@ -91,11 +91,15 @@ struct Answer {
     body: String,
 }
 
-async fn post(gateway: &Arc<Gateway>, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
-    let mut request = Request::builder()
-        .method("POST")
-        .uri(path)
-        .header("host", "gateway.test");
+/// One request through dispatch, from a local client.
+async fn send(
+    gateway: &Arc<Gateway>,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -115,6 +119,14 @@ async fn post(gateway: &Arc<Gateway>, path: &str, headers: &[(&str, &str)], body
         headers: parts.headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
+}
+
+async fn post(gateway: &Arc<Gateway>, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+    let headers: Vec<(&str, &str)> = [("host", "gateway.test")]
+        .into_iter()
+        .chain(headers.iter().copied())
+        .collect();
+    send(gateway, "POST", path, &headers, body).await
 }
 
 async fn soap11(gateway: &Arc<Gateway>, body: &str) -> Answer {
@@ -388,40 +400,13 @@ async fn a_one_way_operation_is_accepted_at_once() {
 #[tokio::test]
 async fn only_post_is_soap() {
     let gateway = gateway();
-    let request = Request::builder()
-        .method("PUT")
-        .uri("/ws/soap")
-        .header("host", "gateway.test")
-        .body(Full::new(Bytes::new()))
-        .unwrap();
-    let response = handle(
-        gateway.clone(),
-        request,
-        Peer::plain("127.0.0.1:40000".parse().unwrap()),
-    )
-    .await;
-    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(response.headers()["allow"], "GET, POST");
+    let answer = send(&gateway, "PUT", "/ws/soap", &[("host", "gateway.test")], "").await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.headers["allow"], "GET, POST");
 }
 
 async fn get(gateway: &Arc<Gateway>, uri: &str, headers: &[(&str, &str)]) -> Answer {
-    let mut request = Request::builder().method("GET").uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = handle(
-        gateway.clone(),
-        request.body(Full::new(Bytes::new())).unwrap(),
-        Peer::plain("127.0.0.1:40000".parse().unwrap()),
-    )
-    .await;
-    let (parts, body) = response.into_parts();
-    let bytes = body.collect().await.unwrap().to_bytes();
-    Answer {
-        status: parts.status,
-        headers: parts.headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    send(gateway, "GET", uri, headers, "").await
 }
 
 #[tokio::test]

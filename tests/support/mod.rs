@@ -150,6 +150,18 @@ impl Server {
         format!("{}{path}", self.admin)
     }
 
+    /// `GET /config` of the admin listener.
+    pub async fn config(&self) -> serde_json::Value {
+        client()
+            .get(self.admin_url("/config"))
+            .send()
+            .await
+            .expect("the admin listener answers")
+            .json()
+            .await
+            .expect("/config is JSON")
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
