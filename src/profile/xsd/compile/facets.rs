@@ -54,21 +54,7 @@ impl<'s> SetCompiler<'s> {
         };
         self.check_attributes(d, node, allowed);
         self.no_text(d, node);
-        let derivations: Vec<NodeId> = node
-            .children
-            .iter()
-            .copied()
-            .filter(|&c| !self.node(d, c).is_xs("annotation"))
-            .collect();
-        let mut derivations = derivations.into_iter();
-        let Some(r) = derivations.next() else {
-            self.error(d, node.span, "xs:simpleType needs an xs:restriction");
-            return None;
-        };
-        for extra in derivations {
-            let extra = self.node(d, extra);
-            self.error(d, extra.span, "xs:simpleType holds one derivation only");
-        }
+        let r = self.single_derivation(d, node, "xs:restriction")?;
         let restriction = self.node(d, r);
         if !restriction.is_xs("restriction") {
             let message = misplaced(restriction, node);

@@ -170,6 +170,43 @@ impl<'s> SetCompiler<'s> {
         }
     }
 
+    /// The children of `node` that say something: all but `xs:annotation`.
+    pub(super) fn content_children(&self, d: usize, node: &Node) -> Vec<NodeId> {
+        node.children
+            .iter()
+            .copied()
+            .filter(|&c| !self.node(d, c).is_xs("annotation"))
+            .collect()
+    }
+
+    /// The one derivation `node` holds (`xs:restriction` or `xs:extension`);
+    /// none is an error saying `needs`, each one more an error of its own.
+    pub(super) fn single_derivation(
+        &mut self,
+        d: usize,
+        node: &Node,
+        needs: &str,
+    ) -> Option<NodeId> {
+        let mut derivations = self.content_children(d, node).into_iter();
+        let Some(first) = derivations.next() else {
+            self.error(
+                d,
+                node.span,
+                format!("{} needs an {needs}", node.display_name()),
+            );
+            return None;
+        };
+        for extra in derivations {
+            let extra = self.node(d, extra);
+            self.error(
+                d,
+                extra.span,
+                format!("{} holds one derivation only", node.display_name()),
+            );
+        }
+        Some(first)
+    }
+
     pub(super) fn collect_globals(&mut self) {
         for d in 0..self.members.len() {
             let doc = self.doc(d);
@@ -868,21 +905,7 @@ impl<'s> SetCompiler<'s> {
         let node = self.node(d, n);
         self.check_attributes(d, node, &["id"]);
         self.no_text(d, node);
-        let derivations: Vec<NodeId> = node
-            .children
-            .iter()
-            .copied()
-            .filter(|&c| !self.node(d, c).is_xs("annotation"))
-            .collect();
-        let mut derivations = derivations.into_iter();
-        let Some(c) = derivations.next() else {
-            self.error(d, node.span, "xs:simpleContent needs an xs:extension");
-            return None;
-        };
-        for extra in derivations {
-            let extra = self.node(d, extra);
-            self.error(d, extra.span, "xs:simpleContent holds one derivation only");
-        }
+        let c = self.single_derivation(d, node, "xs:extension")?;
         let extension = self.node(d, c);
         if extension.is_xs("restriction") {
             self.error(
@@ -1052,12 +1075,7 @@ impl<'s> SetCompiler<'s> {
         } else {
             None
         };
-        let inline: Vec<NodeId> = node
-            .children
-            .iter()
-            .copied()
-            .filter(|&c| !self.node(d, c).is_xs("annotation"))
-            .collect();
+        let inline = self.content_children(d, node);
         let type_ref = match (node.attr("type"), inline.as_slice()) {
             (Some(attr), []) => match self.type_by_name(d, attr)? {
                 TypeRef::Simple(simple) => simple,
