@@ -1948,3 +1948,32 @@ mod emitted {
         );
     }
 }
+
+#[test]
+fn a_derivation_is_one_and_only_one() {
+    let messages = |xsd: &str| -> Vec<String> {
+        let (_, diagnostics) = compile_one(xsd);
+        diagnostics.iter().map(|d| d.message.clone()).collect()
+    };
+    let schema = |body: &str| {
+        format!(
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="A">{body}</xs:element></xs:schema>"#
+        )
+    };
+    assert_eq!(
+        messages(&schema("<xs:simpleType><xs:annotation/></xs:simpleType>")),
+        ["xs:simpleType needs an xs:restriction"]
+    );
+    assert_eq!(
+        messages(&schema(
+            r#"<xs:simpleType><xs:restriction base="xs:string"/><xs:restriction base="xs:int"/></xs:simpleType>"#
+        )),
+        ["xs:simpleType holds one derivation only"]
+    );
+    assert_eq!(
+        messages(&schema(
+            "<xs:complexType><xs:simpleContent/></xs:complexType>"
+        )),
+        ["xs:simpleContent needs an xs:extension"]
+    );
+}
