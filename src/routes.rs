@@ -71,6 +71,12 @@ impl RouteTable {
         }
     }
 
+    /// The process whose simple URL ends in `name` (`createOrder`); the
+    /// name of a SOAP operation too.
+    pub fn by_operation(&self, name: &str) -> Option<ProcessId> {
+        self.simple.get(&format!("{SIMPLE_PREFIX}{name}")).copied()
+    }
+
     /// Adds a REST route; `pattern` is the part after `/ws/rest`, e.g. `/orders/{region}`.
     pub fn add_rest(
         &mut self,

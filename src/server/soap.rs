@@ -233,20 +233,14 @@ pub(super) fn overloaded(version: Version, problem: &Problem) -> Response<Body> 
 }
 
 /// The `soap: true` process whose operation `name` is, in `[soap] namespace`.
+/// Operation names are simple URL names, which are unique.
 fn operation(snapshot: &Snapshot, name: &QName) -> Option<ProcessId> {
     if name.namespace.as_deref() != Some(snapshot.settings.soap_namespace.as_str()) {
         return None;
     }
-    snapshot
-        .processes
-        .iter()
-        .position(|process| {
-            process
-                .listen
-                .as_ref()
-                .is_some_and(|listen| listen.soap && listen.operation_name() == name.local)
-        })
-        .map(ProcessId::from_index)
+    let id = snapshot.routes.by_operation(&name.local)?;
+    let listen = snapshot.process(id).listen.as_ref()?;
+    listen.soap.then_some(id)
 }
 
 /// The documents the process starts with, from the wrapper's children,
@@ -258,12 +252,19 @@ fn batch(
 ) -> Result<Vec<crate::doc::Document>, Problem> {
     let operation = listen.operation_name();
     let expected = match listen.input {
-        DocType::Xml => listen.request_profile.as_ref().map(profile_root),
+        DocType::None => None,
         DocType::XmlList => Some(QName {
             namespace: Some(snapshot.settings.soap_namespace.clone()),
             local: list_element(listen),
         }),
-        _ => None,
+        // Compile gives a SOAP operation's XML input an XSD profile.
+        _ => Some(
+            listen
+                .request_profile
+                .as_ref()
+                .and_then(profile_root)
+                .ok_or_else(failed_problem)?,
+        ),
     };
     let mut payload = payload.into_iter();
     let (first, more) = (payload.next(), payload.next().is_some());
@@ -298,17 +299,13 @@ fn batch(
 }
 
 /// The document element a profile validates.
-fn profile_root(profile: &crate::profile::Profile) -> QName {
+fn profile_root(profile: &crate::profile::Profile) -> Option<QName> {
     match profile.schema() {
-        crate::profile::Schema::Xml(xsd) => QName {
+        crate::profile::Schema::Xml(xsd) => Some(QName {
             namespace: xsd.root().namespace().map(str::to_owned),
             local: xsd.root().name().to_owned(),
-        },
-        // Compile gives SOAP operations XML profiles only.
-        crate::profile::Schema::Json(_) => QName {
-            namespace: None,
-            local: profile.name().to_owned(),
-        },
+        }),
+        crate::profile::Schema::Json(_) => None,
     }
 }
 

@@ -82,6 +82,10 @@ fn gateway() -> Arc<Gateway> {
         ("processes/create-order.yaml", CREATE_ORDER),
         ("processes/ping.yaml", PING),
         ("processes/notify.yaml", NOTIFY),
+        (
+            "processes/plain.yaml",
+            "listen: { operation: get, object: Plain, output: json }\nsteps:\n  - message: '{}'\n  - return: {}\n",
+        ),
     ]))
 }
 
@@ -253,6 +257,11 @@ async fn the_wrapper_must_name_an_operation_and_hold_its_element() {
             "there is no SOAP operation `{urn:flowgate:ws}deleteOrder`",
         ),
         ("<createOrder/>", "there is no SOAP operation `createOrder`"),
+        // A process without `soap: true` is not an operation.
+        (
+            "<ws:getPlain/>",
+            "there is no SOAP operation `{urn:flowgate:ws}getPlain`",
+        ),
         (
             "<ws:createOrder/>",
             "`createOrder` holds one `{urn:flowgate:ws}OrderList` element; it holds nothing",
