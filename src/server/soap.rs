@@ -105,10 +105,10 @@ where
         Ok(envelope) => envelope,
         Err(err) => return SoapServed::unrouted(envelope_fault(version, err)),
     };
-    let Some(id) = operation(&snapshot, &envelope.operation.name) else {
+    let Some(id) = operation(&snapshot, &envelope.operation) else {
         let problem = client_problem(format!(
             "there is no SOAP operation `{}`; operations are elements in `{}` (the WSDL at {}?wsdl lists them)",
-            envelope.operation.name,
+            envelope.operation,
             snapshot.settings.soap_namespace,
             version.path()
         ));

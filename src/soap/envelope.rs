@@ -13,8 +13,8 @@ use crate::doc::xml::{self, Attr, Handler, Namespaces, StartTag, Text, XmlLimits
 /// A request envelope, read.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Envelope {
-    /// The Body's element, which names the operation.
-    pub operation: Operation,
+    /// The Body's element (the wrapper), which names the operation.
+    pub operation: QName,
     /// The wrapper's child elements, each a standalone XML document.
     pub payload: Vec<Payload>,
 }
@@ -25,12 +25,6 @@ pub struct Payload {
     pub name: QName,
     /// The element's text with the namespace declarations it inherits.
     pub text: String,
-}
-
-/// The wrapper element of the Body.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Operation {
-    pub name: QName,
 }
 
 /// Why an envelope cannot be processed; each maps to a fault code.
@@ -211,7 +205,7 @@ impl<'a> Reader<'a> {
             ));
         };
         Ok(Envelope {
-            operation: Operation { name },
+            operation: name,
             payload: self.payload,
         })
     }

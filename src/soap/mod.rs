@@ -11,7 +11,7 @@
 mod envelope;
 mod write;
 
-pub use envelope::{Envelope, EnvelopeError, Operation, Payload, read_envelope};
+pub use envelope::{Envelope, EnvelopeError, Payload, read_envelope};
 pub use write::{Fault, FaultCode, fault_envelope, response_envelope};
 
 use crate::contract::{SOAP11_ENVELOPE, SOAP12_ENVELOPE};
