@@ -10,6 +10,7 @@
 pub mod context;
 mod http_step;
 mod map;
+pub mod trace;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -26,6 +27,7 @@ use crate::snapshot::{
     http_status,
 };
 use context::{Batch, RequestInfo, Scope, Shared};
+use trace::Trace;
 
 /// Why an execution failed, and whose fault it is.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -95,6 +97,7 @@ pub struct Execution {
     snapshot: Arc<Snapshot>,
     pub id: Arc<str>,
     shared: Arc<Shared>,
+    trace: Option<Arc<Trace>>,
 }
 
 type StepsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Document>, ExecError>> + Send + 'a>>;
@@ -111,7 +114,14 @@ impl Execution {
             snapshot,
             id,
             shared,
+            trace: None,
         }
+    }
+
+    /// Notes each step in `trace` as it runs.
+    pub fn with_trace(mut self, trace: Arc<Trace>) -> Execution {
+        self.trace = Some(trace);
+        self
     }
 
     /// Runs a process on a batch; what its `return` steps handed back.
@@ -148,7 +158,21 @@ impl Execution {
                 if batch.is_empty() {
                     break;
                 }
-                batch = self.run_step(step, batch, process, returned).await?;
+                batch = match &self.trace {
+                    None => self.run_step(step, batch, process, returned).await?,
+                    Some(trace) => {
+                        let pending = trace.begin(process, step, batch.len());
+                        let mark = returned.documents.len();
+                        let result = self.run_step(step, batch, process, returned).await;
+                        let output = match (&step.kind, &result) {
+                            (StepKind::Return(_), Ok(_)) => Ok(&returned.documents[mark..]),
+                            (_, Ok(docs)) => Ok(docs.as_slice()),
+                            (_, Err(err)) => Err(err),
+                        };
+                        trace.end(pending, output);
+                        result?
+                    }
+                };
             }
             Ok(batch)
         })

@@ -455,3 +455,83 @@ steps:
     assert!(text.contains("/id"), "{text}");
     assert!(text.contains("/lines/0"), "{text}");
 }
+
+#[tokio::test]
+async fn a_trace_notes_every_step_with_what_it_produced() {
+    use super::trace::{Detail, Outcome, Trace};
+    let process = r#"
+listen: { operation: create, object: X, input: json, output: json }
+steps:
+  - set: { tag: "{{ doc.n }}" }
+  - decision:
+      if: doc.n > 1
+      then:
+        - message: '{"big": {{ doc.n }}}'
+      else:
+        - exception: { status: 422, message: "too small" }
+  - return: {}
+"#;
+    let compilation = compile_files(&[("processes/p.yaml", process)]);
+    let snapshot = Arc::new(compilation.snapshot.expect("compiles"));
+    let id = snapshot.process_by_name("p").expect("process p");
+    let trace = Arc::new(Trace::new(Detail::Documents { max_bytes: 8 }));
+    let execution = Execution::new(snapshot, "t".into(), Arc::new(RequestInfo::offline()))
+        .with_trace(trace.clone());
+    let returned = execution.run(id, vec![json(r#"{"n": 5}"#)]).await;
+    assert_eq!(bodies(&returned.expect("runs")), vec![r#"{"big": 5}"#]);
+
+    let steps = trace.steps();
+    let paths: Vec<&str> = steps.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "steps[0].set",
+            "steps[1].decision",
+            "steps[1].decision.then[0].message",
+            "steps[2].return"
+        ]
+    );
+    assert_eq!(steps[1].kind, "decision");
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.process == "p" && s.documents_in == 1)
+    );
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.outcome == Outcome::Ok { documents_out: 1 }
+                || (s.kind == "return" && s.outcome == Outcome::Ok { documents_out: 0 }))
+    );
+    // The set step's document keeps its body and gains the property.
+    assert_eq!(steps[0].output[0].props, serde_json::json!({"tag": 5}));
+    // Bodies are cut at the limit; the size says how long they were.
+    let made = &steps[2].output[0];
+    assert_eq!((made.body.as_str(), made.bytes), (r#"{"big": "#, 10));
+    assert!(made.is_cut());
+    // What `return` handed to the response is its output.
+    assert_eq!(steps[3].output.len(), 1);
+
+    // A failing step is noted with its error and status, and what encloses it fails too.
+    let trace = Arc::new(Trace::new(Detail::Steps));
+    let snapshot = Arc::new(
+        compile_files(&[("processes/p.yaml", process)])
+            .snapshot
+            .expect("compiles"),
+    );
+    let execution = Execution::new(snapshot, "t".into(), Arc::new(RequestInfo::offline()))
+        .with_trace(trace.clone());
+    assert!(execution.run(id, vec![json(r#"{"n": 0}"#)]).await.is_err());
+    let steps = trace.steps();
+    assert_eq!(steps.len(), 3);
+    for step in &steps[1..] {
+        assert_eq!(
+            step.outcome,
+            Outcome::Failed {
+                error: "too small".into(),
+                http_status: 422
+            }
+        );
+        assert!(step.output.is_empty());
+    }
+}
