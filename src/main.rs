@@ -73,6 +73,9 @@ enum Command {
     /// `password_hash` in `[users.NAME]`. On a terminal the password is not
     /// echoed; a pipe gives its first line.
     HashPassword,
+    /// Print the JSON Schema of process files, for editors that complete
+    /// and check YAML and TOML against one (see docs/processes.md).
+    Schema,
 }
 
 #[derive(Subcommand)]
@@ -158,6 +161,10 @@ fn main() -> ExitCode {
             serde_json::to_string_pretty(&document).unwrap_or_default()
         })),
         Some(Command::HashPassword) => hash_password(),
+        Some(Command::Schema) => {
+            print!("{}", flowgate::config::schema::process_schema());
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Profile(ProfileCommand::Import { sample, name })) => {
             import_profile(&sample, name)
         }

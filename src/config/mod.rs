@@ -10,6 +10,7 @@ pub mod de;
 pub mod git;
 pub mod node;
 pub mod raw;
+pub mod schema;
 mod toml;
 mod yaml;
 

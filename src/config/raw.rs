@@ -8,10 +8,12 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::de::{Entries, Spanned};
 use super::node::Node;
+use super::schema;
 use crate::units::{ByteSize, HumanDuration};
 
 /// `flowgate.toml`.
@@ -104,18 +106,24 @@ impl Default for RawLimits {
 }
 
 /// `access:` of a process, or `[access]` defaults.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default, expecting = "an access block")]
+#[schemars(rename = "Access")]
 pub struct RawAccess {
+    /// How callers sign in: any of `none`, `basic`, `token`, `mtls`.
     pub auth: Option<Vec<Spanned<AuthMethod>>>,
+    /// The users (`[users.NAME]`) and roles (`role:NAME`) allowed in.
     pub users: Option<Vec<Spanned<String>>>,
+    /// Addresses and CIDR networks allowed in; empty = any.
     pub allow_ips: Option<Vec<Spanned<String>>>,
+    /// Cross-origin requests from browsers.
     pub cors: Option<Spanned<RawCors>>,
 }
 
 /// `access.cors`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default, expecting = "a cors block")]
+#[schemars(rename = "Cors")]
 pub struct RawCors {
     pub origins: Vec<Spanned<String>>,
     pub methods: Option<Vec<Spanned<String>>>,
@@ -124,7 +132,7 @@ pub struct RawCors {
     pub max_age: Option<HumanDuration>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     None,
@@ -203,38 +211,58 @@ pub struct RawExecutions {
 }
 
 /// One process file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a process: a map with `listen`, `steps` and other keys"
 )]
+#[schemars(rename = "Process")]
 pub struct RawProcess {
+    /// The process's name; default: the file name without its extension.
     pub name: Option<Spanned<String>>,
     pub description: Option<String>,
+    /// How the process is reached; without it the process has no URL and
+    /// exists to be called by `call`.
     pub listen: Option<Spanned<RawListen>>,
+    /// Who may call it; absent: the `[access]` defaults of flowgate.toml.
     pub access: Option<Spanned<RawAccess>>,
+    /// `general` records each execution; `low-latency` records metrics only.
     pub mode: Option<Spanned<Mode>>,
-    /// Decoded step by step by the compiler.
+    /// The steps, run in order on the batch of documents. Each step is
+    /// decoded on its own, so every bad step of a file is reported.
+    #[schemars(with = "Option<schema::StepList>")]
     pub steps: Option<Node>,
+    /// Run by `flowgate test`.
+    #[schemars(with = "Option<schema::Tests>")]
     pub tests: Option<Node>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a listen block")]
+#[schemars(rename = "Listen")]
 pub struct RawListen {
+    /// With `object`, names the simple URL: `/ws/simple/{operation}{Object}`.
     pub operation: Spanned<Operation>,
     pub object: Spanned<String>,
+    /// Also a REST route, `METHOD /path/{param}`, under `/ws/rest`.
     pub rest: Option<Spanned<String>>,
+    /// Also a SOAP operation on `/ws/soap` and `/ws/soap12` (XML in and out, XSD profiles).
     pub soap: Option<Spanned<bool>>,
+    /// What the request body holds.
     pub input: Option<Spanned<DocType>>,
+    /// What the response body holds.
     pub output: Option<Spanned<DocType>>,
+    /// The profile (`profiles/NAME.xsd` or `NAME.schema.json`) every input document must follow.
     pub request_profile: Option<Spanned<String>>,
+    /// The profile the returned documents must follow.
     pub response_profile: Option<Spanned<String>>,
+    /// The response's content type, for `output: data`.
     pub content_type: Option<Spanned<String>>,
+    /// Documents per response page for `*-list` outputs.
     pub page_size: Option<Spanned<u32>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     Get,
@@ -261,7 +289,7 @@ impl Operation {
 }
 
 /// What a request body holds and what a response body holds (SPEC §2.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DocType {
     None,
@@ -297,7 +325,7 @@ impl DocType {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     General,
@@ -349,68 +377,82 @@ impl RawStep {
 }
 
 /// `message: {template, content_type, combine}`; `message: TEMPLATE` is the short form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "message options")]
 pub struct MessageStep {
+    /// The new body of each document.
     pub template: Spanned<String>,
     pub content_type: Option<Spanned<String>>,
+    /// Render once over `docs` into one document.
     #[serde(default)]
     pub combine: bool,
 }
 
 /// `map: {to, value}`: `value` is a structure whose leaves are templates.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "map options")]
 pub struct MapStep {
+    /// The profile of the document to build.
     pub to: Spanned<String>,
+    /// The document's structure; its leaves are templates, `$for: x in EXPR`
+    /// repeats a node, `$if: EXPR` keeps it conditionally.
     pub value: Node,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "decision options")]
 pub struct DecisionStep {
+    /// An expression, evaluated for each document.
     #[serde(rename = "if")]
     pub condition: Spanned<String>,
+    #[schemars(with = "Option<schema::StepList>")]
     pub then: Option<Node>,
     #[serde(rename = "else")]
+    #[schemars(with = "Option<schema::StepList>")]
     pub otherwise: Option<Node>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "route options")]
 pub struct RouteStep {
+    /// An expression whose value picks the case, for each document.
     pub by: Spanned<String>,
+    #[schemars(with = "schema::Cases")]
     pub cases: Node,
+    #[schemars(with = "Option<schema::StepList>")]
     pub default: Option<Node>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "split options")]
 pub struct SplitStep {
+    /// The repeating node: one document each.
     pub path: Spanned<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default, expecting = "combine options")]
 pub struct CombineStep {
+    /// The wrapper's name (JSON: the key holding the list; XML: the element).
     pub wrap: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default, expecting = "return options")]
 pub struct ReturnStep {
     /// A number, or a template that renders one.
+    #[schemars(with = "Option<schema::Status>")]
     pub status: Option<Node>,
     pub headers: Entries<Spanned<String>, Spanned<String>>,
     pub content_type: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "stop takes no options")]
 pub struct StopStep {}
 
 /// `exception: {status, message}`; `exception: MESSAGE` is the short form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "exception options")]
 pub struct ExceptionStep {
     pub status: Option<Spanned<u16>>,
@@ -418,14 +460,14 @@ pub struct ExceptionStep {
 }
 
 /// `log: {level, message}`; `log: MESSAGE` is the short form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "log options")]
 pub struct LogStep {
     pub level: Option<Spanned<LogLevel>>,
     pub message: Spanned<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LogLevel {
     Error,
@@ -436,27 +478,39 @@ pub enum LogLevel {
 }
 
 /// `http: {upstream, path, …}` or `http: {url, …}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "http options")]
 pub struct HttpStep {
+    /// A `[upstreams.NAME]` of flowgate.toml; with `path`.
     pub upstream: Option<Spanned<String>>,
+    /// A template, after the upstream's `base_url`.
     pub path: Option<Spanned<String>>,
+    /// A full URL (a template), instead of `upstream` and `path`.
     pub url: Option<Spanned<String>>,
+    /// Default: GET; POST when `body` is written.
     pub method: Option<Spanned<String>>,
     #[serde(default)]
     pub headers: Entries<Spanned<String>, Spanned<String>>,
+    /// A template; default: the current document.
     pub body: Option<Spanned<String>>,
     pub timeout: Option<Spanned<HumanDuration>>,
+    /// More attempts after the first, for idempotent methods and connection errors.
     pub retries: Option<Spanned<u32>>,
+    /// `false` hands a 4xx/5xx answer to the process instead of failing the step.
     pub fail_on_status: Option<Spanned<bool>>,
+    /// How many documents of a batch call out at once.
     pub concurrency: Option<Spanned<u32>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "try options")]
 pub struct TryStep {
+    #[schemars(with = "schema::StepList")]
     pub steps: Node,
+    /// Runs when the steps still fail, with the error as `props.error`.
+    #[schemars(with = "Option<schema::StepList>")]
     pub catch: Option<Node>,
+    /// More attempts after the first, with backoff.
     #[serde(default)]
     pub retries: Spanned<u32>,
 }
