@@ -1,0 +1,178 @@
+//! What one request costs inside flowgate, without a socket (not a test):
+//! `cargo bench --bench route`.
+//!
+//! The repository root's demo routes are served by the same dispatch code
+//! the listener runs — routing, access, reading and validating the body,
+//! the steps, the response — on a single-threaded runtime, so the numbers
+//! are flowgate's own work per request with no kernel, no HTTP parsing and
+//! no load generator. `bench/run` measures the same routes over loopback
+//! against a bare server; the difference between the two is what the
+//! network path costs. Medians of repeated batches; results go to stdout
+//! and `bench/results/route.md`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+
+use flowgate::server::{Gateway, Peer, dispatch};
+
+/// The allocator the `flowgate` binary runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Requests per timed batch, and the time budget of each route.
+const BATCH: u32 = 100;
+const BUDGET: Duration = Duration::from_secs(2);
+const MAX_BATCHES: usize = 2_000;
+
+struct Route {
+    name: &'static str,
+    method: &'static str,
+    uri: &'static str,
+    content_type: &'static str,
+    body: String,
+    status: StatusCode,
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let compilation = flowgate::compile::compile_root(root);
+    let snapshot = compilation.snapshot.unwrap_or_else(|| {
+        panic!(
+            "the repository root compiles:\n{}",
+            compilation.diagnostics.render()
+        )
+    });
+    let gateway = Gateway::new(snapshot);
+    let orders = std::fs::read_to_string(root.join("samples/orders.xml")).expect("orders.xml");
+    let envelope = soap_envelope(&orders);
+    let routes = [
+        Route {
+            name: "hello",
+            method: "GET",
+            uri: "/ws/simple/getHello?name=Ada",
+            content_type: "text/plain",
+            body: String::new(),
+            status: StatusCode::OK,
+        },
+        Route {
+            name: "xml-order",
+            method: "POST",
+            uri: "/ws/simple/createOrder",
+            content_type: "application/xml",
+            body: orders.clone(),
+            status: StatusCode::CREATED,
+        },
+        Route {
+            name: "soap-order",
+            method: "POST",
+            uri: "/ws/soap",
+            content_type: "text/xml; charset=utf-8",
+            body: envelope,
+            status: StatusCode::OK,
+        },
+    ];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+
+    let mut report = String::from("# Cost of a request inside flowgate\n\n");
+    let _ = writeln!(
+        report,
+        "Command: `cargo bench --bench route`; the repository root's routes served by \
+         `server::dispatch::handle` without a socket, median µs per request over batches of {BATCH}.\n"
+    );
+    let _ = writeln!(report, "| route | body | µs per request | × hello |");
+    let _ = writeln!(report, "|---|---:|---:|---:|");
+    // `cargo bench --bench route -- xml` measures the routes whose name holds `xml`.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    let mut hello = None;
+    for route in routes
+        .iter()
+        .filter(|r| only.is_empty() || only.iter().any(|o| r.name.contains(o.as_str())))
+    {
+        let per_request = runtime.block_on(measure(&gateway, route));
+        let micros = per_request.as_secs_f64() * 1e6;
+        let reference = *hello.get_or_insert(micros);
+        let _ = writeln!(
+            report,
+            "| {} | {} B | {micros:.2} | {:.1} |",
+            route.name,
+            route.body.len(),
+            micros / reference
+        );
+    }
+    print!("{report}");
+    let out = root.join("bench/results/route.md");
+    if let Err(err) = std::fs::write(&out, &report) {
+        eprintln!("could not write {}: {err}", out.display());
+    }
+}
+
+async fn measure(gateway: &Arc<Gateway>, route: &Route) -> Duration {
+    // Warm up, and check the route answers as it should.
+    for _ in 0..BATCH {
+        call(gateway, route).await;
+    }
+    let started = Instant::now();
+    let mut batches = Vec::new();
+    while started.elapsed() < BUDGET && batches.len() < MAX_BATCHES {
+        let batch = Instant::now();
+        for _ in 0..BATCH {
+            call(gateway, route).await;
+        }
+        batches.push(batch.elapsed() / BATCH);
+    }
+    batches.sort_unstable();
+    batches[batches.len() / 2]
+}
+
+async fn call(gateway: &Arc<Gateway>, route: &Route) {
+    let request = Request::builder()
+        .method(route.method)
+        .uri(route.uri)
+        .header("host", "127.0.0.1")
+        .header("content-type", route.content_type)
+        .body(Full::new(Bytes::from(route.body.clone())))
+        .expect("a request");
+    let peer = Peer::plain("127.0.0.1:40000".parse().expect("an address"));
+    let response = dispatch::handle(gateway.clone(), request, peer).await;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    assert_eq!(
+        status,
+        route.status,
+        "{}: {}",
+        route.name,
+        String::from_utf8_lossy(&body)
+    );
+}
+
+/// The orders of `samples/orders.xml` as a SOAP 1.1 `executeOrder` request,
+/// as `bench/run` sends them.
+fn soap_envelope(orders: &str) -> String {
+    let items = orders
+        .split_once("<OrderList>")
+        .and_then(|(_, rest)| rest.rsplit_once("</OrderList>"))
+        .map(|(items, _)| items)
+        .expect("an OrderList");
+    format!(
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" \
+         xmlns:ws=\"urn:flowgate:ws\"><soapenv:Body><ws:executeOrder><ws:OrderList>{items}\
+         </ws:OrderList></ws:executeOrder></soapenv:Body></soapenv:Envelope>"
+    )
+}
