@@ -14,6 +14,7 @@ pub mod dispatch;
 mod framing;
 pub mod guard;
 mod input;
+pub mod offline;
 mod output;
 pub mod pages;
 pub mod problem;
