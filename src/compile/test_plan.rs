@@ -173,6 +173,7 @@ impl TestCompiler<'_, '_> {
             Some(method) => match method.value.trim().to_ascii_uppercase().parse::<Method>() {
                 Ok(parsed) if is_known_method(&parsed) => parsed,
                 _ => {
+                    // Reported; the rest of the request is still checked.
                     self.error(
                         method.span,
                         format!(
@@ -180,7 +181,7 @@ impl TestCompiler<'_, '_> {
                             method.value
                         ),
                     );
-                    return None;
+                    Method::POST
                 }
             },
             None => match listen {
