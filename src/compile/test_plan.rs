@@ -184,8 +184,14 @@ impl TestCompiler<'_, '_> {
                     Method::POST
                 }
             },
+            // SOAP envelopes are POSTed whatever the operation takes.
             None => match listen {
-                Some(listen) if !listen.takes_body() => Method::GET,
+                Some(listen)
+                    if !listen.takes_body()
+                        && !raw.path.as_ref().is_some_and(|p| is_soap_path(&p.value)) =>
+                {
+                    Method::GET
+                }
                 _ => Method::POST,
             },
         };
@@ -299,7 +305,7 @@ impl TestCompiler<'_, '_> {
         let Some(listen) = self.process.listen else {
             return;
         };
-        if path == crate::contract::SOAP11_PATH || path == crate::contract::SOAP12_PATH {
+        if is_soap_path(path) {
             if !listen.soap {
                 self.error(
                     span,
@@ -731,6 +737,11 @@ impl TestCompiler<'_, '_> {
             props,
         })
     }
+}
+
+fn is_soap_path(path: &str) -> bool {
+    let path = path.trim().split('?').next().unwrap_or_default();
+    path == crate::contract::SOAP11_PATH || path == crate::contract::SOAP12_PATH
 }
 
 fn path_span(raw: &Spanned<RawTestRequest>) -> Span {

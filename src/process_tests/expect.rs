@@ -99,13 +99,17 @@ pub(super) fn check(expect: &Expect, seen: &Seen) -> Vec<Failure> {
         check_body(body, seen, &mut failures);
     }
     let text = seen.text();
-    for wanted in &expect.body_contains {
-        if !text.contains(wanted.as_str()) {
-            failures.push(
-                Failure::new(format!("body: does not contain `{wanted}`"))
-                    .with_actual(text.clone()),
-            );
-        }
+    let missing: Vec<String> = expect
+        .body_contains
+        .iter()
+        .filter(|wanted| !text.contains(wanted.as_str()))
+        .map(|wanted| format!("`{wanted}`"))
+        .collect();
+    if !missing.is_empty() {
+        failures.push(
+            Failure::new(format!("body: does not contain {}", missing.join(", ")))
+                .with_actual(text.clone()),
+        );
     }
     if expect.json.is_some() || !expect.paths.is_empty() || expect.problem.is_some() {
         match seen.value() {
