@@ -335,6 +335,14 @@ fn every_root_of_the_repository_passes_its_own_tests() {
         }
     }
     for root in roots {
+        for file in process_files(&root.join("processes")) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(
+                text.contains("\ntests:") || text.contains("[[tests]]"),
+                "{} has no tests",
+                file.display()
+            );
+        }
         let output = flowgate(&["test", root.to_str().unwrap()]);
         let out = stdout(&output);
         assert_eq!(
@@ -346,4 +354,20 @@ fn every_root_of_the_repository_passes_its_own_tests() {
         );
         assert!(out.contains(" passed, 0 failed"), "{out}");
     }
+}
+
+fn process_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(process_files(&path));
+        } else if path
+            .extension()
+            .is_some_and(|ext| ext == "yaml" || ext == "yml" || ext == "toml")
+        {
+            files.push(path);
+        }
+    }
+    files
 }
