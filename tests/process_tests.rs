@@ -91,6 +91,9 @@ tests:
     expect: { json: { units: 3 } }
   - name: without a stub
     expect: { status: 200 }
+  - name: stubbed from a file
+    stubs: [{ upstream: stock, method: GET, body_file: samples/stock.json }]
+    expect: { json: { units: 7 } }
 "#;
 
 const CAUGHT: &str = r#"
@@ -167,6 +170,7 @@ fn failing_root(dir: &Path) {
             ("flowgate.toml", &SETTINGS.replace("TOKEN", &token)),
             ("processes/greet.yaml", GREET),
             ("processes/lookup.yaml", LOOKUP),
+            ("samples/stock.json", r#"{"units": 7}"#),
             ("processes/caught.yaml", CAUGHT),
             ("processes/private.yaml", PRIVATE),
             ("processes/echo.toml", ECHO_TOML),
@@ -189,6 +193,7 @@ fn a_suite_fails_when_it_should_and_says_why() {
         "FAILED  greet/wrong json",
         "FAILED  greet/wrong path value",
         "ok      lookup/stubbed",
+        "ok      lookup/stubbed from a file",
         "FAILED  lookup/without a stub",
         "FAILED  caught/a caught call without a stub still fails",
         "ok      private/a partner may",
@@ -222,7 +227,7 @@ fn a_suite_fails_when_it_should_and_says_why() {
         assert!(out.contains(message), "no `{message}` in:\n{out}");
     }
     assert!(!out.contains("cannot be reached"), "{out}");
-    assert!(out.ends_with("9 passed, 8 failed\n"), "{out}");
+    assert!(out.ends_with("10 passed, 8 failed\n"), "{out}");
 }
 
 #[test]

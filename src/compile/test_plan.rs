@@ -23,6 +23,7 @@ use crate::diag::{Diagnostics, SourceFile};
 use crate::outbound::stub::{Stub, StubAnswer, StubTarget};
 use crate::process_tests::{
     Expect, ExpectedBody, ExpectedError, ExpectedProblem, ProcessTest, Source, TestRequest,
+    TestStub,
 };
 use crate::routes::{REST_PREFIX, RouteMatch, RouteTable, SIMPLE_PREFIX};
 use crate::snapshot::{Listen, ProcessId};
@@ -127,7 +128,7 @@ impl TestCompiler<'_, '_> {
     fn test(&mut self, raw: &RawTest) -> Option<ProcessTest> {
         let default_request = Spanned::new(raw.name.span, RawTestRequest::default());
         let request = self.request(raw.request.as_ref().unwrap_or(&default_request));
-        let stubs: Vec<Stub> = raw
+        let stubs: Vec<TestStub> = raw
             .stubs
             .iter()
             .enumerate()
@@ -246,12 +247,7 @@ impl TestCompiler<'_, '_> {
         }
 
         let mut headers = self.headers(&raw.headers.0);
-        let (body, structured) = self.body(
-            raw.body.as_ref(),
-            raw.body_file.as_ref(),
-            raw.span,
-            "request",
-        )?;
+        let (body, structured) = self.body(raw.body.as_ref(), raw.body_file.as_ref(), "request")?;
         let body = body.unwrap_or(Source::Bytes(Bytes::new()));
         if !headers.contains_key(CONTENT_TYPE)
             && let Some(media) = default_content_type(listen, &body, structured)
@@ -369,7 +365,6 @@ impl TestCompiler<'_, '_> {
         &mut self,
         body: Option<&Node>,
         file: Option<&Spanned<String>>,
-        span: Span,
         what: &str,
     ) -> Option<(Option<Source>, bool)> {
         match (body, file) {
@@ -397,7 +392,6 @@ impl TestCompiler<'_, '_> {
                 )),
             },
             (None, Some(file)) => {
-                let _ = span;
                 let path = self.root_file(file)?;
                 Some((
                     Some(Source::File {
@@ -430,7 +424,7 @@ impl TestCompiler<'_, '_> {
         }
     }
 
-    fn stub(&mut self, index: usize, raw: &Spanned<RawStub>) -> Option<Stub> {
+    fn stub(&mut self, index: usize, raw: &Spanned<RawStub>) -> Option<TestStub> {
         let outbound = self.context.outbound;
         let method = match &raw.method {
             Some(method) => match method.value.trim().to_ascii_uppercase().parse::<Method>() {
@@ -478,7 +472,11 @@ impl TestCompiler<'_, '_> {
                     );
                     return None;
                 };
-                let base = url::Url::parse(&upstream.base_url).ok()?;
+                let Ok(base) = url::Url::parse(&upstream.base_url) else {
+                    // Its own diagnostic is at `[upstreams]`; the test cannot run.
+                    self.ok = false;
+                    return None;
+                };
                 match &raw.path {
                     Some(path) => {
                         let text = path.value.trim();
@@ -570,37 +568,41 @@ impl TestCompiler<'_, '_> {
                 };
                 let mut headers = self.headers(&raw.headers.0);
                 let (body, structured) =
-                    self.body(raw.body.as_ref(), raw.body_file.as_ref(), raw.span, "stub")?;
-                let body = match body {
-                    Some(source) => match source.read() {
-                        Ok(bytes) => {
-                            if !headers.contains_key(CONTENT_TYPE)
-                                && let Some(media) = media_of(&source, structured)
-                            {
-                                headers.insert(CONTENT_TYPE, HeaderValue::from_static(media));
-                            }
-                            bytes
-                        }
-                        Err(message) => {
-                            let span = raw.body_file.as_ref().map_or(raw.span, |f| f.span);
-                            self.error(span, message);
-                            return None;
-                        }
-                    },
-                    None => Bytes::new(),
-                };
-                StubAnswer::Respond {
-                    status,
-                    headers,
-                    body,
+                    self.body(raw.body.as_ref(), raw.body_file.as_ref(), "stub")?;
+                if let Some(source) = &body
+                    && !headers.contains_key(CONTENT_TYPE)
+                    && let Some(media) = media_of(source, structured)
+                {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static(media));
                 }
+                let (body, body_file) = match body {
+                    Some(Source::Bytes(bytes)) => (bytes, None),
+                    Some(file) => (Bytes::new(), Some(file)),
+                    None => (Bytes::new(), None),
+                };
+                return Some(TestStub {
+                    stub: Stub {
+                        label,
+                        method,
+                        target,
+                        answer: StubAnswer::Respond {
+                            status,
+                            headers,
+                            body,
+                        },
+                    },
+                    body_file,
+                });
             }
         };
-        Some(Stub {
-            label,
-            method,
-            target,
-            answer,
+        Some(TestStub {
+            stub: Stub {
+                label,
+                method,
+                target,
+                answer,
+            },
+            body_file: None,
         })
     }
 
@@ -625,12 +627,8 @@ impl TestCompiler<'_, '_> {
                 Err(_) => self.error(name.span, format!("`{}` is not a header name", name.value)),
             }
         }
-        let (body, structured) = self.body(
-            raw.body.as_ref(),
-            raw.body_file.as_ref(),
-            raw.span,
-            "expectation",
-        )?;
+        let (body, structured) =
+            self.body(raw.body.as_ref(), raw.body_file.as_ref(), "expectation")?;
         let body = match (body, structured, &raw.body) {
             (Some(_), true, Some(node)) => Some(ExpectedBody::Json(node_to_json(node))),
             (Some(source), _, _) => Some(ExpectedBody::Text(source)),

@@ -50,8 +50,16 @@ pub struct ProcessTest {
     pub file: String,
     pub line: usize,
     pub request: TestRequest,
-    pub stubs: Vec<Stub>,
+    pub stubs: Vec<TestStub>,
     pub expect: Expect,
+}
+
+/// A stub of a test; a `body_file` is read when the test runs, into the
+/// answer's body.
+#[derive(Debug, Clone)]
+pub struct TestStub {
+    pub stub: Stub,
+    pub body_file: Option<Source>,
 }
 
 impl ProcessTest {

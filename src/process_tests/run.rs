@@ -11,7 +11,7 @@ use http_body_util::{BodyExt as _, Full};
 use super::ProcessTest;
 use super::expect::{Seen, check};
 use crate::outbound::Calls;
-use crate::outbound::stub::{StubbedCall, Stubs};
+use crate::outbound::stub::{Stub, StubAnswer, StubbedCall, Stubs};
 use crate::pipeline::trace::{Detail, StepRecord, Trace};
 use crate::server::{Gateway, InProcess, dispatch, offline};
 
@@ -79,7 +79,6 @@ impl TestOutcome {
 /// one fails the test.
 pub async fn run(gateway: &Arc<Gateway>, test: &ProcessTest) -> TestOutcome {
     let started = Instant::now();
-    let stubs = Arc::new(Stubs::new(test.stubs.clone()));
     let trace = Arc::new(Trace::new(Detail::Documents {
         max_bytes: TRACE_BYTES,
     }));
@@ -94,6 +93,13 @@ pub async fn run(gateway: &Arc<Gateway>, test: &ProcessTest) -> TestOutcome {
         steps: Vec::new(),
         calls: Vec::new(),
         duration: Duration::ZERO,
+    };
+    let stubs = match stubs(test) {
+        Ok(stubs) => Arc::new(Stubs::new(stubs)),
+        Err(message) => {
+            outcome.failures.push(Failure::new(message));
+            return outcome;
+        }
     };
     let seen = match send(gateway, test, &stubs, &trace).await {
         Ok(seen) => seen,
@@ -115,6 +121,24 @@ pub async fn run(gateway: &Arc<Gateway>, test: &ProcessTest) -> TestOutcome {
     outcome.calls = stubs.calls();
     outcome.duration = started.elapsed();
     outcome
+}
+
+/// The test's stubs with the files they name read.
+fn stubs(test: &ProcessTest) -> Result<Vec<Stub>, String> {
+    test.stubs
+        .iter()
+        .map(|planned| {
+            let mut stub = planned.stub.clone();
+            if let (Some(file), StubAnswer::Respond { body, .. }) =
+                (&planned.body_file, &mut stub.answer)
+            {
+                *body = file
+                    .read()
+                    .map_err(|message| format!("stub {}: {message}", stub.label))?;
+            }
+            Ok(stub)
+        })
+        .collect()
 }
 
 async fn send(
