@@ -316,7 +316,6 @@ fn run_once(
     input: Option<&std::path::Path>,
     trace: bool,
 ) -> anyhow::Result<ExitCode> {
-    use flowgate::config::raw::DocType;
     use flowgate::pipeline::trace::{Detail, Trace};
     use flowgate::server::offline;
     let Some(snapshot) = compiled(root).snapshot else {
@@ -335,23 +334,7 @@ fn run_once(
         }
         None => Vec::new(),
     };
-    let by_extension = || match input
-        .and_then(|p| p.extension())
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("json") => "application/json",
-        Some("xml") => "application/xml",
-        Some("csv") => "text/csv",
-        _ => "text/plain",
-    };
-    let content_type = match snapshot.process(id).listen.as_ref().map(|l| l.input) {
-        Some(DocType::None) => None,
-        Some(DocType::Json | DocType::JsonList) => Some("application/json"),
-        Some(DocType::Xml | DocType::XmlList) => Some("application/xml"),
-        Some(DocType::Data) | None => Some(by_extension()),
-    };
+    let content_type = offline::content_type(snapshot.process(id), input);
     let trace = trace.then(|| {
         Arc::new(Trace::new(Detail::Documents {
             max_bytes: 64 * 1024,

@@ -1306,5 +1306,13 @@ mod tests {
             let compilation = compile_files(&[("processes/p.yaml", &text), ("processes/q.toml", &text)]);
             prop_assert!(compilation.snapshot.is_some() || compilation.diagnostics.has_errors());
         }
+
+        /// Whatever a process's `tests:` hold, compiling reports and never panics.
+        #[test]
+        fn compiling_tests_never_panics(text in "(tests:|  - |name: |request: |expect: |stubs: |body_file: |body: |path: |paths: |/|\\[|\\]|\\{|\\}|: |, |\n|[a-z]{1,6}|-|[0-9]{1,3}|\\.\\./)*") {
+            let process = format!("listen: {{ operation: get, object: X, output: json }}\nsteps: [{{ return: {{}} }}]\n{text}");
+            let compilation = compile_files(&[("processes/p.yaml", &process)]);
+            prop_assert!(compilation.snapshot.is_some() || compilation.diagnostics.has_errors());
+        }
     }
 }

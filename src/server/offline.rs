@@ -23,7 +23,7 @@ use crate::outbound::Calls;
 use crate::pipeline::Execution;
 use crate::pipeline::context::RequestInfo;
 use crate::pipeline::trace::{DocumentRecord, Trace};
-use crate::snapshot::{ProcessId, Snapshot};
+use crate::snapshot::{Process, ProcessId, Snapshot};
 
 /// What one offline execution answered.
 #[derive(Debug)]
@@ -43,6 +43,30 @@ pub struct Input {
     /// The content type of `body`; without one, the process's input type
     /// decides (and `application/octet-stream` for a process without `listen`).
     pub content_type: Option<String>,
+}
+
+/// The content type of an input file for `process`: what its `listen`
+/// block reads (none for `input: none`), else by the file's extension
+/// (`.json`, `.xml`, `.csv`; `text/plain` otherwise).
+pub fn content_type(process: &Process, file: Option<&std::path::Path>) -> Option<&'static str> {
+    use crate::config::raw::DocType;
+    let by_extension = || match file
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("json") => "application/json",
+        Some("xml") => "application/xml",
+        Some("csv") => "text/csv",
+        _ => "text/plain",
+    };
+    match process.listen.as_ref().map(|l| l.input) {
+        Some(DocType::None) => None,
+        Some(DocType::Json | DocType::JsonList) => Some("application/json"),
+        Some(DocType::Xml | DocType::XmlList) => Some("application/xml"),
+        Some(DocType::Data) | None => Some(by_extension()),
+    }
 }
 
 /// Runs process `id` once on `input`; `http` steps call as `calls` says.
