@@ -70,7 +70,7 @@ pub(super) fn compile_tests(
         ok: true,
     };
     let mut tests = Vec::new();
-    let mut names: Vec<&str> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     for item in items {
         let raw = match de::from_node::<RawTest>(item) {
             Ok(raw) => raw,
@@ -85,18 +85,13 @@ pub(super) fn compile_tests(
         let name = raw.name.value.trim();
         if name.is_empty() {
             compiler.error(raw.name.span, "a test needs a name".to_owned());
-        } else if names.contains(&name) {
+        } else if names.iter().any(|earlier| earlier == name) {
             compiler.error(
                 raw.name.span,
                 format!("two tests of this process are named `{name}`"),
             );
         }
-        names.push(
-            item.get("name")
-                .and_then(Node::as_str)
-                .unwrap_or_default()
-                .trim(),
-        );
+        names.push(name.to_owned());
         if let Some(test) = compiler.test(&raw) {
             tests.push(test);
         }
