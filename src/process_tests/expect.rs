@@ -241,8 +241,9 @@ fn check_body(body: &ExpectedBody, seen: &Seen, failures: &mut Vec<Failure>) {
 }
 
 fn check_problem(problem: &ExpectedProblem, value: &Value, failures: &mut Vec<Failure>) {
-    // An XML problem reads as `{"problem": {…}}`; its errors as `errors.error`.
-    let problem_value = value.get("problem").unwrap_or(value);
+    // An XML problem reads as `{"problem": {…}}`, its errors as
+    // `errors.error`; in a SOAP fault it is the fault's detail.
+    let problem_value = find_problem(value).unwrap_or(value);
     let field = |name: &str| {
         problem_value
             .get(name)
@@ -314,6 +315,18 @@ fn check_problem(problem: &ExpectedProblem, value: &Value, failures: &mut Vec<Fa
                 }
             )));
         }
+    }
+}
+
+/// The first `problem` element of an XML body, however deep (a SOAP
+/// fault's detail holds one).
+fn find_problem(value: &Value) -> Option<&Value> {
+    match value {
+        Value::Object(map) => map
+            .get("problem")
+            .or_else(|| map.values().find_map(find_problem)),
+        Value::Array(items) => items.iter().find_map(find_problem),
+        _ => None,
     }
 }
 
