@@ -17,6 +17,7 @@ pub mod logging;
 pub mod metrics;
 pub mod outbound;
 pub mod pipeline;
+pub mod process_tests;
 pub mod profile;
 pub mod reload;
 pub mod report;

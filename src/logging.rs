@@ -25,15 +25,17 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber; keep the guard alive until exit, it
-/// flushes the last lines.
-pub fn init(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+/// Installs the global subscriber, at `default_level` unless `RUST_LOG`
+/// says otherwise; keep the guard alive until exit, it flushes the last
+/// lines.
+pub fn init(format: LogFormat, default_level: &str) -> tracing_appender::non_blocking::WorkerGuard {
     use tracing_subscriber::EnvFilter;
     // The writer thread drains lines in batches and flushes after each batch:
     // buffering makes that one write per batch instead of one per line.
     let stderr = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
     let (writer, guard) = tracing_appender::non_blocking(stderr);
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);

@@ -59,6 +59,39 @@ enum Command {
         #[arg(default_value = ".")]
         root: PathBuf,
     },
+    /// Run the `tests:` of every process of a config root, in this process
+    /// and without a port: each test's request goes through the same
+    /// routing, access, pipeline and output as a real one, and its stubs
+    /// answer every `http` step (a call without a stub fails the test;
+    /// nothing reaches the network). Prints a line per test, what differed
+    /// for each failure, and `N passed, N failed`; exits 1 on any failure.
+    Test {
+        /// The config root.
+        #[arg(default_value = ".")]
+        root: PathBuf,
+        /// Only the tests whose `process/name` contains TEXT.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+    },
+    /// Run one process once on an input file, without a server, and print
+    /// its response (status, headers, body). The input is read as the
+    /// process's `listen` block says and checked by its request profile;
+    /// routing and access are skipped. This is a real execution: its `http`
+    /// steps call their upstreams over the network. Exits 1 when the
+    /// response is an error (4xx or 5xx).
+    Run {
+        /// The config root.
+        root: PathBuf,
+        /// The process's name.
+        process: String,
+        /// The request body (none for a process with `input: none`).
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Also print each step: where it is, how long it took, documents
+        /// in and out, and each document it produced with its properties.
+        #[arg(long)]
+        trace: bool,
+    },
     /// Work with profiles (XSD and JSON Schema).
     #[command(subcommand)]
     Profile(ProfileCommand),
@@ -143,15 +176,31 @@ enum CheckFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _log_guard = logging::init(match cli.log_format {
-        LogFormat::Text => logging::LogFormat::Text,
-        LogFormat::Json => logging::LogFormat::Json,
-    });
+    // Tests and offline runs print their own report; a request's log line
+    // would only get in its way, a failing step's still shows.
+    let quiet = matches!(
+        cli.command,
+        Some(Command::Test { .. } | Command::Run { .. })
+    );
+    let _log_guard = logging::init(
+        match cli.log_format {
+            LogFormat::Text => logging::LogFormat::Text,
+            LogFormat::Json => logging::LogFormat::Json,
+        },
+        if quiet { "warn" } else { "info" },
+    );
     let result = match cli.command {
         None => serve(ServeArgs::default()),
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Check { root, format }) => Ok(check(&root, format)),
         Some(Command::Routes { root }) => Ok(routes(&root)),
+        Some(Command::Test { root, filter }) => run_tests(&root, filter.as_deref()),
+        Some(Command::Run {
+            root,
+            process,
+            input,
+            trace,
+        }) => run_once(&root, &process, input.as_deref(), trace),
         Some(Command::Wsdl(args)) => Ok(contract(&args, |snapshot, base| {
             flowgate::contract::wsdl::generate(snapshot, &everyone(snapshot), base)
         })),
@@ -224,6 +273,128 @@ fn routes(root: &std::path::Path) -> ExitCode {
         }
         None => ExitCode::FAILURE,
     }
+}
+
+fn run_tests(root: &std::path::Path, filter: Option<&str>) -> anyhow::Result<ExitCode> {
+    use flowgate::process_tests::{self, report};
+    let compilation = compiled(root);
+    let Some(snapshot) = compilation.snapshot else {
+        eprintln!(
+            "failed: {}; no test was run",
+            compilation.diagnostics.summary()
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    let runtime = runtime()?;
+    let gateway = Gateway::new(snapshot);
+    let mut outcomes = Vec::new();
+    for test in compilation.tests.select(filter) {
+        let outcome = runtime.block_on(process_tests::run(&gateway, test));
+        println!("{}", report::outcome_line(&outcome));
+        outcomes.push(outcome);
+    }
+    if outcomes.is_empty() {
+        match filter {
+            Some(text) => println!("no test's `process/name` contains `{text}`"),
+            None => println!("no process of {} has `tests:`", root.display()),
+        }
+    }
+    let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
+    if !failed.is_empty() {
+        println!("\nfailures:\n");
+        for outcome in &failed {
+            println!(
+                "{}",
+                report::failure_text(outcome, flowgate::report::Timings::Show)
+            );
+        }
+    }
+    println!("{}", report::summary(&outcomes));
+    Ok(if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn run_once(
+    root: &std::path::Path,
+    name: &str,
+    input: Option<&std::path::Path>,
+    trace: bool,
+) -> anyhow::Result<ExitCode> {
+    use flowgate::pipeline::trace::{Detail, Trace};
+    use flowgate::server::offline;
+    let Some(snapshot) = compiled(root).snapshot else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let Some(id) = snapshot.process_by_name(name) else {
+        let names = snapshot.processes.iter().map(|p| &*p.name);
+        let hint = flowgate::config::de::did_you_mean(name, names)
+            .map(|best| format!("; did you mean `{best}`?"))
+            .unwrap_or_default();
+        anyhow::bail!("there is no process `{name}` in {}{hint}", root.display());
+    };
+    let body = match input {
+        Some(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+        }
+        None => Vec::new(),
+    };
+    let content_type = offline::content_type(snapshot.process(id), input);
+    let trace = trace.then(|| {
+        Arc::new(Trace::new(Detail::Documents {
+            max_bytes: 64 * 1024,
+        }))
+    });
+    let answer = runtime()?.block_on(offline::run(
+        Arc::new(snapshot),
+        id,
+        offline::Input {
+            body: body.into(),
+            content_type: content_type.map(str::to_owned),
+        },
+        flowgate::outbound::Calls::Network,
+        trace.clone(),
+    ));
+    let mut out = std::io::stdout().lock();
+    if let Some(trace) = trace {
+        writeln!(out, "steps:")?;
+        for line in report::trace_text(&trace.steps(), report::Timings::Show).lines() {
+            writeln!(out, "  {line}")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "{}", status_line(answer.status))?;
+    for (name, value) in &answer.headers {
+        writeln!(out, "{name}: {}", String::from_utf8_lossy(value.as_bytes()))?;
+    }
+    writeln!(out)?;
+    out.write_all(&answer.body)?;
+    if !answer.body.ends_with(b"\n") && !answer.body.is_empty() {
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(if answer.status.as_u16() < 400 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn status_line(status: http::StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {reason}", status.as_u16()),
+        None => status.as_u16().to_string(),
+    }
+}
+
+/// The async runtime of a command that runs processes without serving.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Every process of a snapshot: what a contract shows a caller who may use all.

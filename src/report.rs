@@ -1,4 +1,5 @@
-//! What the command line prints about a compiled root.
+//! What the command line prints about a compiled root, and the steps of an
+//! execution (`flowgate run --trace`, failed tests).
 
 use std::fmt::Write as _;
 
@@ -6,6 +7,72 @@ use serde::Serialize;
 
 use crate::diag::Diagnostics;
 use crate::snapshot::Snapshot;
+
+/// Whether a trace shows how long each step took. Golden tests leave
+/// timings out, since they differ from run to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timings {
+    Show,
+    Hide,
+}
+
+/// The steps of an execution, one block each: where the step is (process,
+/// path, line), documents in and out (or why it failed), then each document
+/// it produced with its content type, properties and body.
+///
+/// ```text
+/// create-order steps[0].set (line 16): 1 in, 1 out
+///   [1] application/xml, props {"total":35.5}
+///       <Order>…</Order>
+/// ```
+pub fn trace_text(steps: &[crate::pipeline::trace::StepRecord], timings: Timings) -> String {
+    use crate::pipeline::trace::Outcome;
+    let mut out = String::new();
+    for step in steps {
+        let outcome = match &step.outcome {
+            Outcome::Ok { documents_out } => {
+                format!("{} in, {documents_out} out", step.documents_in)
+            }
+            Outcome::Failed { error, http_status } => {
+                format!("{} in, failed ({http_status}): {error}", step.documents_in)
+            }
+            Outcome::Running => format!("{} in, did not finish", step.documents_in),
+        };
+        let _ = write!(
+            out,
+            "{} {} (line {}): {outcome}",
+            step.process, step.path, step.line
+        );
+        if timings == Timings::Show {
+            let _ = write!(out, " [{}]", micros_text(step.duration_us));
+        }
+        out.push('\n');
+        for (index, doc) in step.output.iter().enumerate() {
+            let _ = write!(out, "  [{}] {}", index + 1, doc.media_type);
+            if doc.props.as_object().is_some_and(|props| !props.is_empty()) {
+                let _ = write!(out, ", props {}", doc.props);
+            }
+            out.push('\n');
+            for line in doc.body.lines() {
+                let _ = writeln!(out, "      {line}");
+            }
+            if doc.is_cut() {
+                let _ = writeln!(out, "      … ({} bytes in all)", doc.bytes);
+            }
+        }
+    }
+    out
+}
+
+fn micros_text(us: u64) -> String {
+    if us >= 1_000_000 {
+        format!("{:.2} s", us as f64 / 1e6)
+    } else if us >= 1_000 {
+        format!("{:.2} ms", us as f64 / 1e3)
+    } else {
+        format!("{us} µs")
+    }
+}
 
 /// `flowgate routes`: method, URL, process, input/output, access.
 pub fn routes_table(snapshot: &Snapshot) -> String {

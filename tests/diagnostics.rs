@@ -53,3 +53,16 @@ fn the_demo_root_compiles_cleanly() {
     );
     assert!(compilation.snapshot.is_some());
 }
+
+#[test]
+fn mistakes_in_tests_are_reported_where_they_are() {
+    let compilation = compile_root(&fixture("broken-tests"));
+    assert!(compilation.snapshot.is_none());
+    assert!(compilation.tests.tests.is_empty());
+    let rendered = format!(
+        "{}{}",
+        compilation.diagnostics.render(),
+        compilation.diagnostics.summary()
+    );
+    insta::assert_snapshot!("broken_tests", rendered);
+}

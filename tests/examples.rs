@@ -492,6 +492,13 @@ async fn enrich_orders() {
         root.path().join("processes/enrich-order.yaml"),
     )
     .unwrap();
+    // The process's tests name a sample, which must exist for the root to compile.
+    std::fs::create_dir(root.path().join("samples")).unwrap();
+    std::fs::copy(
+        example.join("samples/order.json"),
+        root.path().join("samples/order.json"),
+    )
+    .unwrap();
     let gateway = Server::start(root.path());
     let http = client();
     let order = std::fs::read_to_string(example.join("samples/order.json")).unwrap();

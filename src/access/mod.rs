@@ -157,6 +157,33 @@ impl AccessPolicy {
         }
     }
 
+    /// Authentication for a caller inside the process that acts as the user
+    /// `name` (`flowgate test`): no secret is presented, so the user must
+    /// hold a kind of credential the route takes, as a client of that user
+    /// would need one. On a route that only admits anonymous callers the
+    /// user is ignored, as credentials are.
+    pub fn authenticate_as(&self, users: &Users, name: &str) -> Result<Option<UserId>, Denial> {
+        if self.auth.is_public_only() {
+            return Ok(None);
+        }
+        let Some(id) = users.by_name(name) else {
+            return Err(Denial::Unauthenticated(format!(
+                "there is no user `{name}`"
+            )));
+        };
+        let user = users.get(id);
+        let usable = (self.auth.basic && user.password_hash.is_some())
+            || (self.auth.token && user.token_sha256.is_some())
+            || (self.auth.mtls && user.cert_key.is_some());
+        if !usable {
+            return Err(Denial::Unauthenticated(format!(
+                "user `{name}` has no credential this route takes; it takes {}",
+                self.accepted()
+            )));
+        }
+        Ok(Some(id))
+    }
+
     /// The IP allowlists of the route and the user, then the route's users
     /// and roles and the user's process list.
     pub fn authorize(

@@ -8,6 +8,7 @@
 
 mod access;
 mod steps;
+mod test_plan;
 pub(crate) mod tls;
 mod upstreams;
 mod values;
@@ -28,6 +29,7 @@ use crate::config::raw::{DocType, Mode, RawListen, RawSettings};
 use crate::config::{self, LoadedRoot, ProcessFile, ProfileFile, ProfileKind};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::doc::{MediaType, ParseLimits};
+use crate::process_tests::TestPlan;
 use crate::profile::json::JsonProfile;
 use crate::profile::{Profile, Profiles, Schema};
 use crate::routes::{PatternError, RouteTable};
@@ -44,6 +46,10 @@ pub use values::node_to_value;
 pub struct Compilation {
     pub snapshot: Option<Snapshot>,
     pub diagnostics: Diagnostics,
+    /// The `tests:` of every process, for `flowgate test`; beside the
+    /// snapshot, not in it, so serving never carries them. Empty when
+    /// there was an error.
+    pub tests: TestPlan,
 }
 
 /// Loads and compiles the config root at `root`.
@@ -162,12 +168,6 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
                     .with_hint("require credentials, or listen on 127.0.0.1 behind a proxy that checks them"),
             );
         }
-        if let Some(tests) = &raw.tests {
-            diagnostics.push(source.warning(
-                tests.span,
-                "`tests:` are not run yet: `flowgate test` is not part of this version",
-            ));
-        }
         let mut compiler = steps::StepCompiler::new(
             source,
             &mut templates,
@@ -203,6 +203,29 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         settings_source.map(Arc::as_ref),
         &mut diagnostics,
     );
+    let test_context = test_plan::TestContext {
+        root: &loaded.root,
+        routes: &routes,
+        outbound: &outbound,
+        users: &users,
+    };
+    let mut tests = TestPlan::default();
+    for (index, file) in loaded.processes.iter().enumerate() {
+        if let Some(node) = &file.raw.tests {
+            let process = test_plan::TestedProcess {
+                id: ProcessId::from_index(index),
+                name: &names[index].0,
+                listen: processes[index].listen.as_ref(),
+            };
+            tests.tests.extend(test_plan::compile_tests(
+                node,
+                &process,
+                &test_context,
+                &file.source,
+                &mut diagnostics,
+            ));
+        }
+    }
 
     let templates = match templates.build() {
         Ok(templates) => Some(templates),
@@ -233,9 +256,13 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         }),
         _ => None,
     };
+    if snapshot.is_none() {
+        tests = TestPlan::default();
+    }
     Compilation {
         snapshot,
         diagnostics,
+        tests,
     }
 }
 
@@ -1277,6 +1304,14 @@ mod tests {
         #[test]
         fn compiling_never_panics(text in "(listen:|steps:|  - |message: |\\{\\{ |\\}\\}|route:|cases:|by: |\"|'|\\[|\\]|\\{|\\}|: |\n|[a-z]{1,6}|-|#|&|\\*|!|%|@|`|\\||>|[0-9]{1,3})*") {
             let compilation = compile_files(&[("processes/p.yaml", &text), ("processes/q.toml", &text)]);
+            prop_assert!(compilation.snapshot.is_some() || compilation.diagnostics.has_errors());
+        }
+
+        /// Whatever a process's `tests:` hold, compiling reports and never panics.
+        #[test]
+        fn compiling_tests_never_panics(text in "(tests:|  - |name: |request: |expect: |stubs: |body_file: |body: |path: |paths: |/|\\[|\\]|\\{|\\}|: |, |\n|[a-z]{1,6}|-|[0-9]{1,3}|\\.\\./)*") {
+            let process = format!("listen: {{ operation: get, object: X, output: json }}\nsteps: [{{ return: {{}} }}]\n{text}");
+            let compilation = compile_files(&[("processes/p.yaml", &process)]);
             prop_assert!(compilation.snapshot.is_some() || compilation.diagnostics.has_errors());
         }
     }

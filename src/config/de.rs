@@ -77,8 +77,15 @@ impl<T: Ord> Ord for Spanned<T> {
 }
 
 /// The entries of a map in the order they were written.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Entries<K, V>(pub Vec<(K, V)>);
+
+/// No entries, whatever the key and value types.
+impl<K, V> Default for Entries<K, V> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
 
 impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Entries<K, V> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

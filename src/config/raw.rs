@@ -514,3 +514,104 @@ pub struct TryStep {
     #[serde(default)]
     pub retries: Spanned<u32>,
 }
+
+/// One entry of a process's `tests:` (run by `flowgate test`).
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a test: a map with `name`, `request` and `expect`"
+)]
+pub struct RawTest {
+    pub name: Spanned<String>,
+    pub request: Option<Spanned<RawTestRequest>>,
+    #[serde(default)]
+    pub stubs: Vec<Spanned<RawStub>>,
+    pub expect: Spanned<RawExpect>,
+}
+
+/// `request:` of a test: what a client sends.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a test's request")]
+pub struct RawTestRequest {
+    pub method: Option<Spanned<String>>,
+    /// A URL path, optionally with a query.
+    pub path: Option<Spanned<String>>,
+    /// Query parameters, added to any in `path`; values are scalars.
+    pub query: Entries<Spanned<String>, Node>,
+    pub headers: Entries<Spanned<String>, Spanned<String>>,
+    /// Text, or a structure sent as JSON.
+    pub body: Option<Node>,
+    /// A file under the root whose bytes are the body.
+    pub body_file: Option<Spanned<String>>,
+    /// A user of `[users]` to act as, without credentials.
+    pub user: Option<Spanned<String>>,
+    /// The client address the request comes from.
+    pub remote_ip: Option<Spanned<String>>,
+}
+
+/// One entry of a test's `stubs:`: the canned answer to an `http` step's call.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a stub")]
+pub struct RawStub {
+    pub upstream: Option<Spanned<String>>,
+    pub url: Option<Spanned<String>>,
+    pub method: Option<Spanned<String>>,
+    pub path: Option<Spanned<String>>,
+    pub status: Option<Spanned<u16>>,
+    #[serde(default)]
+    pub headers: Entries<Spanned<String>, Spanned<String>>,
+    pub body: Option<Node>,
+    pub body_file: Option<Spanned<String>>,
+    /// Instead of an answer: a call that times out or is refused.
+    pub fail: Option<Spanned<StubFailure>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StubFailure {
+    Timeout,
+    Refused,
+}
+
+/// `expect:` of a test: what the response must be.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a test's expectations")]
+pub struct RawExpect {
+    pub status: Option<Spanned<u16>>,
+    pub headers: Entries<Spanned<String>, Spanned<String>>,
+    /// The whole body: text, or a structure compared as JSON.
+    pub body: Option<Node>,
+    pub body_file: Option<Spanned<String>>,
+    /// A string or a list of strings the body holds.
+    pub body_contains: Option<Node>,
+    /// A JSON structure the body holds (a subset).
+    pub json: Option<Node>,
+    /// Values at paths of the body: `/Order/Id` in XML, `/lines/0/sku` in JSON.
+    pub paths: Entries<Spanned<String>, Node>,
+    pub problem: Option<Spanned<RawExpectProblem>>,
+    /// The properties of the first returned document (processes without `listen`).
+    pub props: Option<Node>,
+}
+
+/// `expect.problem`: the problem document of a failed request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "a problem expectation")]
+pub struct RawExpectProblem {
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
+    pub detail: Option<Spanned<String>>,
+    pub detail_contains: Option<Spanned<String>>,
+    pub errors: Vec<Spanned<RawExpectError>>,
+}
+
+/// One entry of `expect.problem.errors`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    default,
+    expecting = "a problem error expectation"
+)]
+pub struct RawExpectError {
+    pub path: Option<Spanned<String>>,
+    pub message_contains: Option<Spanned<String>>,
+}

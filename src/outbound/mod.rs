@@ -8,6 +8,12 @@
 //! and answers with the response or a [`CallError`] that knows whose fault
 //! it is: an upstream that failed or cannot be reached (502) or one that was
 //! too slow (504). Nothing here knows about documents or processes.
+//!
+//! An execution's calls go to the network ([`Calls::Network`], what the
+//! server does) or, under `flowgate test`, to a table of canned answers
+//! ([`stub::Stubs`]) that never opens a socket.
+
+pub mod stub;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,6 +99,19 @@ pub enum CallError {
     Broken { detail: String },
     #[error("sent a response body larger than {}", crate::units::ByteSize(*limit as u64))]
     TooLarge { limit: usize },
+    /// Under `flowgate test`: no stub of the test answers this call.
+    #[error("has no stub for {call}")]
+    Unstubbed { call: String },
+}
+
+/// Where the `http` steps of an execution send their calls.
+#[derive(Clone, Debug, Default)]
+pub enum Calls {
+    /// To the upstreams, over the network: what the server does.
+    #[default]
+    Network,
+    /// To a test's stubs; nothing reaches the network.
+    Stubbed(Arc<stub::Stubs>),
 }
 
 impl CallError {
@@ -145,9 +164,24 @@ pub async fn call(
     outgoing: &Outgoing,
     policy: CallPolicy,
 ) -> Result<Incoming, CallError> {
+    call_with(outgoing, policy, || attempt_once(client, outgoing)).await
+}
+
+/// The policy of [`call`] (timeout per attempt, retries, failing statuses)
+/// around `attempt`, which makes one attempt: over the network, or from a
+/// test's stubs.
+pub(crate) async fn call_with<F, A>(
+    outgoing: &Outgoing,
+    policy: CallPolicy,
+    mut attempt_once: F,
+) -> Result<Incoming, CallError>
+where
+    F: FnMut() -> A,
+    A: std::future::Future<Output = Result<Incoming, CallError>>,
+{
     let mut attempt = 0;
     loop {
-        match tokio::time::timeout(policy.timeout, attempt_once(client, outgoing)).await {
+        match tokio::time::timeout(policy.timeout, attempt_once()).await {
             Ok(Ok(incoming)) if policy.fail_on_status && is_failure(incoming.status) => {
                 return Err(CallError::Status {
                     status: incoming.status,

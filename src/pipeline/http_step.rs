@@ -17,7 +17,7 @@ use minijinja::value::Value;
 use super::context::Batch;
 use super::{ExecError, Execution, template_error, value_text};
 use crate::doc::{Document, MediaType};
-use crate::outbound::{self, Incoming, Outgoing};
+use crate::outbound::{self, Calls, Incoming, Outgoing};
 use crate::snapshot::{HttpBody, HttpSpec, HttpTarget, StepSite};
 
 impl Execution {
@@ -40,7 +40,10 @@ impl Execution {
         let label = target_label(&spec.target);
         let mut calls = futures_util::stream::iter(requests)
             .map(|outgoing| async move {
-                let answer = outbound::call(client, &outgoing, spec.policy).await;
+                let answer = match &self.calls {
+                    Calls::Network => outbound::call(client, &outgoing, spec.policy).await,
+                    Calls::Stubbed(stubs) => stubs.call(&outgoing, spec.policy).await,
+                };
                 (outgoing, answer)
             })
             .buffered(spec.concurrency.max(1));

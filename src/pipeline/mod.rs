@@ -98,6 +98,8 @@ pub struct Execution {
     pub id: Arc<str>,
     shared: Arc<Shared>,
     trace: Option<Arc<Trace>>,
+    /// Where `http` steps call: the network, or a test's stubs.
+    calls: crate::outbound::Calls,
 }
 
 type StepsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Document>, ExecError>> + Send + 'a>>;
@@ -115,7 +117,14 @@ impl Execution {
             id,
             shared,
             trace: None,
+            calls: crate::outbound::Calls::Network,
         }
+    }
+
+    /// Sends the calls of `http` steps as `calls` says (a test's stubs).
+    pub fn with_calls(mut self, calls: crate::outbound::Calls) -> Execution {
+        self.calls = calls;
+        self
     }
 
     /// Notes each step in `trace` as it runs.

@@ -625,3 +625,63 @@ async fn malformed_heads_are_400() {
     assert_eq!(call.status, StatusCode::BAD_REQUEST);
     assert_eq!(call.headers[header::CONNECTION], "close");
 }
+
+/// `flowgate test`'s way in: a user without credentials, who must still be
+/// one the route's auth methods could admit and whose rules still apply.
+#[tokio::test]
+async fn in_process_callers_act_as_users_under_their_rules() {
+    use super::InProcess;
+    use super::dispatch::handle_in_process;
+    let gateway = gateway();
+    let call = |uri: &'static str, user: Option<&'static str>, from: &'static str| {
+        let gateway = gateway.clone();
+        async move {
+            let request = get(uri)
+                .header(header::HOST, "gateway.test")
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            let caller = InProcess {
+                user: user.map(str::to_owned),
+                ..InProcess::default()
+            };
+            let response = handle_in_process(gateway, request, from.parse().unwrap(), caller).await;
+            let status = response.status();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    // acme has a password and a token: admitted where either is taken.
+    let (status, body) = call("/ws/simple/getPartners", Some("acme"), "127.0.0.1").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(r#""user": "acme""#), "{body}");
+    // bob has a token only, and partners take basic or token: bob is no partner.
+    let (status, _) = call("/ws/simple/getPartners", Some("bob"), "192.0.2.9").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // bob's own address list applies.
+    let (status, body) = call("/ws/simple/getTokens", Some("bob"), "127.0.0.1").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("address-not-allowed"), "{body}");
+    // carol may run `tokens` only.
+    let (status, _) = call("/ws/simple/getTokens", Some("carol"), "127.0.0.1").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call("/ws/simple/getMixed", Some("carol"), "127.0.0.1").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // gw has a certificate only: a token route cannot admit it.
+    let (status, body) = call("/ws/simple/getTokens", Some("gw"), "127.0.0.1").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(
+        body.contains("has no credential this route takes"),
+        "{body}"
+    );
+    let (status, _) = call("/ws/simple/getCerts", Some("gw"), "127.0.0.1").await;
+    assert_eq!(status, StatusCode::OK);
+    // On a public route the user is ignored, like credentials.
+    let (status, body) = call("/ws/simple/getPublic", Some("acme"), "127.0.0.1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(r#""user": null"#), "{body}");
+    // Without a user, the request needs credentials like any other.
+    let (status, _) = call("/ws/simple/getPartners", None, "127.0.0.1").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call("/ws/simple/getPartners", Some("nobody"), "127.0.0.1").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

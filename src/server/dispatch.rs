@@ -35,6 +35,28 @@ pub type Body = Full<Bytes>;
 const STATUS_PATH: &str = "/_admin/status";
 const EXECUTION_ID: &str = "x-execution-id";
 
+/// Serves a request made inside this process (`flowgate test`) as if it
+/// came from `remote_ip`: the same routing, access, input, pipeline and
+/// output as [`handle`], with `caller`'s user, stubs and trace. An output
+/// `none` process is answered 202 as usual, but only once it has finished,
+/// so its trace and calls are complete.
+pub async fn handle_in_process<B>(
+    gateway: Arc<Gateway>,
+    request: Request<B>,
+    remote_ip: std::net::IpAddr,
+    caller: super::InProcess,
+) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let peer = Peer {
+        in_process: Some(Arc::new(caller)),
+        ..Peer::plain(std::net::SocketAddr::new(remote_ip, 0))
+    };
+    handle(gateway, request, peer).await
+}
+
 /// Serves one request. Generic over the body so tests can call it without a socket.
 pub async fn handle<B>(gateway: Arc<Gateway>, request: Request<B>, peer: Peer) -> Response<Body>
 where
@@ -310,10 +332,14 @@ where
 
     let path = parts.uri.path().to_owned();
     let request_info = admitted.request_info(parts, params);
-    let execution = Execution::new(snapshot.clone(), execution_id.clone(), request_info);
+    let execution = peer.execution(Execution::new(
+        snapshot.clone(),
+        execution_id.clone(),
+        request_info,
+    ));
 
     if listen.output == crate::config::raw::DocType::None {
-        run_detached(execution, process, id, batch, limits.request_timeout);
+        start(execution, process, id, batch, limits.request_timeout, &peer).await;
         let mut response = Response::new(Body::default());
         *response.status_mut() = StatusCode::ACCEPTED;
         set_execution_id(&mut response, &execution_id);
@@ -399,14 +425,20 @@ pub(super) async fn check_access(
     );
     let access = &process.access;
     let users = &snapshot.users;
-    let admitted = access
-        .authenticate(users, headers, peer.certificate.as_deref())
-        .await
-        .and_then(|user| {
+    let acting_as = peer.in_process.as_ref().and_then(|c| c.user.as_deref());
+    let authenticated = match acting_as {
+        Some(name) => access.authenticate_as(users, name),
+        None => {
             access
-                .authorize(users, user, remote_ip, &process.name)
-                .map(|()| user)
-        });
+                .authenticate(users, headers, peer.certificate.as_deref())
+                .await
+        }
+    };
+    let admitted = authenticated.and_then(|user| {
+        access
+            .authorize(users, user, remote_ip, &process.name)
+            .map(|()| user)
+    });
     admitted.map(|user| Admitted {
         user: user.map(|id| users.get(id).name.clone()),
         remote_ip,
@@ -439,6 +471,25 @@ pub(super) async fn execute(
                 ),
             ))
         }
+    }
+}
+
+/// Output `none`: the process runs on after the answer (see
+/// [`run_detached`]), except for a caller inside the process, which waits
+/// for it.
+pub(super) async fn start(
+    execution: Execution,
+    process: &Process,
+    id: ProcessId,
+    batch: Vec<crate::doc::Document>,
+    timeout: std::time::Duration,
+    peer: &Peer,
+) {
+    if peer.in_process.is_some() {
+        // The failure, if any, is in the log and the trace; the caller gets 202 either way.
+        let _ = execute(&execution, process, id, batch, timeout).await;
+    } else {
+        run_detached(execution, process, id, batch, timeout);
     }
 }
 

@@ -14,6 +14,7 @@ pub mod dispatch;
 mod framing;
 pub mod guard;
 mod input;
+pub mod offline;
 mod output;
 pub mod pages;
 pub mod problem;
@@ -53,6 +54,10 @@ pub struct Peer {
     /// Raised when a request head on this connection had both
     /// `Content-Length` and `Transfer-Encoding` (see [`framing`]).
     pub framing: framing::Conflict,
+    /// Set only by [`dispatch::handle_in_process`]: a caller inside this
+    /// process (`flowgate test`). Connections never have one, so no request
+    /// from the network can act as a user without its credentials.
+    in_process: Option<Arc<InProcess>>,
 }
 
 impl Peer {
@@ -63,6 +68,51 @@ impl Peer {
             tls: false,
             certificate: None,
             framing: framing::Conflict::default(),
+            in_process: None,
+        }
+    }
+
+    /// `execution` equipped for this peer: a caller inside the process
+    /// brings its stubs and trace; a connection changes nothing.
+    fn execution(&self, execution: crate::pipeline::Execution) -> crate::pipeline::Execution {
+        match &self.in_process {
+            Some(caller) => caller.equip(execution),
+            None => execution,
+        }
+    }
+
+    /// A TLS peer, with the client certificate its handshake verified.
+    pub fn tls(addr: SocketAddr, certificate: Option<Arc<ClientCertificate>>) -> Peer {
+        Peer {
+            tls: true,
+            certificate,
+            ..Peer::plain(addr)
+        }
+    }
+}
+
+/// A request made from inside this process, as `flowgate test` makes them:
+/// served by the same dispatch as a network request, with a few things a
+/// socket cannot carry.
+#[derive(Debug, Default)]
+pub struct InProcess {
+    /// Admit the request as this user of `[users]` without credentials. The
+    /// route must take a kind of credential the user has, and the user's
+    /// authorization (address, roles, process list) applies as usual.
+    pub user: Option<String>,
+    /// Where the `http` steps of the execution call.
+    pub calls: crate::outbound::Calls,
+    /// Notes the steps of the execution.
+    pub trace: Option<Arc<crate::pipeline::trace::Trace>>,
+}
+
+impl InProcess {
+    /// Gives `execution` the stubs and the trace of this caller.
+    fn equip(&self, execution: crate::pipeline::Execution) -> crate::pipeline::Execution {
+        let execution = execution.with_calls(self.calls.clone());
+        match &self.trace {
+            Some(trace) => execution.with_trace(trace.clone()),
+            None => execution,
         }
     }
 }

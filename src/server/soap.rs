@@ -20,7 +20,7 @@ use super::Peer;
 use super::contract;
 use super::dispatch::{
     Body, Served, admit, challenge, denial_problem, execute, failed_problem, method_not_allowed,
-    run_detached, set_execution_id,
+    set_execution_id, start,
 };
 use super::input;
 use super::output;
@@ -149,9 +149,13 @@ where
         Err(problem) => return fail(problem),
     };
     let request_info = admitted.request_info(parts, Vec::new());
-    let execution = Execution::new(snapshot.clone(), execution_id.clone(), request_info);
+    let execution = peer.execution(Execution::new(
+        snapshot.clone(),
+        execution_id.clone(),
+        request_info,
+    ));
     if listen.output == DocType::None {
-        run_detached(execution, process, id, batch, limits.request_timeout);
+        start(execution, process, id, batch, limits.request_timeout, &peer).await;
         let mut response = Response::new(Body::default());
         *response.status_mut() = StatusCode::ACCEPTED;
         set_execution_id(&mut response, &execution_id);

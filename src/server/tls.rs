@@ -93,12 +93,7 @@ where
             names
         })
         .map(Arc::new);
-    let peer = Peer {
-        addr,
-        tls: true,
-        certificate,
-        framing: Default::default(),
-    };
+    let peer = Peer::tls(addr, certificate);
     Some((stream, peer, alpn))
 }
 

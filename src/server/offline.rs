@@ -1,0 +1,206 @@
+//! One execution without a connection or a route: `flowgate run`, and the
+//! tests of processes that have no `listen` block.
+//!
+//! The input is read as the process's listen block says (content type,
+//! request profile) and the output shaped as a response would be, by the
+//! same [`super::input`] and [`super::output`] code the server uses; only
+//! routing and access are skipped. A process without `listen` takes the
+//! input as one document of the given content type and answers its
+//! returned documents' bodies, one after another.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+
+use super::dispatch::{execute, failed_problem};
+use super::input;
+use super::output;
+use super::pages::PageStore;
+use super::problem::{Problem, prefers_xml};
+use crate::doc::{Document, MediaType};
+use crate::outbound::Calls;
+use crate::pipeline::Execution;
+use crate::pipeline::context::RequestInfo;
+use crate::pipeline::trace::{DocumentRecord, Trace};
+use crate::snapshot::{Process, ProcessId, Snapshot};
+
+/// What one offline execution answered.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub execution_id: Arc<str>,
+    /// The properties of the first returned document, as JSON.
+    pub first_props: Option<serde_json::Value>,
+}
+
+/// The input of an offline execution.
+#[derive(Debug, Default)]
+pub struct Input {
+    pub body: Bytes,
+    /// The content type of `body`; without one, the process's input type
+    /// decides (and `application/octet-stream` for a process without `listen`).
+    pub content_type: Option<String>,
+}
+
+/// The content type of an input file for `process`: what its `listen`
+/// block reads (none for `input: none`), else by the file's extension
+/// (`.json`, `.xml`, `.csv`; `text/plain` otherwise).
+pub fn content_type(process: &Process, file: Option<&std::path::Path>) -> Option<&'static str> {
+    use crate::config::raw::DocType;
+    let by_extension = || match file
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("json") => "application/json",
+        Some("xml") => "application/xml",
+        Some("csv") => "text/csv",
+        _ => "text/plain",
+    };
+    match process.listen.as_ref().map(|l| l.input) {
+        Some(DocType::None) => None,
+        Some(DocType::Json | DocType::JsonList) => Some("application/json"),
+        Some(DocType::Xml | DocType::XmlList) => Some("application/xml"),
+        Some(DocType::Data) | None => Some(by_extension()),
+    }
+}
+
+/// Runs process `id` once on `input`; `http` steps call as `calls` says.
+pub async fn run(
+    snapshot: Arc<Snapshot>,
+    id: ProcessId,
+    input: Input,
+    calls: Calls,
+    trace: Option<Arc<Trace>>,
+) -> Answer {
+    let process = snapshot.process(id);
+    let limits = snapshot.settings.limits;
+    let execution_id: Arc<str> = uuid::Uuid::now_v7().to_string().into();
+    let mut headers = HeaderMap::new();
+    if let Some(value) = input
+        .content_type
+        .as_deref()
+        .and_then(|ct| HeaderValue::from_str(ct).ok())
+    {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    let as_xml = process
+        .listen
+        .as_ref()
+        .is_some_and(|listen| listen.input.is_xml());
+    let fail = |problem: Problem| {
+        let problem = problem.with_execution_id(Some(&execution_id));
+        let (content_type, body) = problem.render(prefers_xml(None, as_xml));
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, content_type);
+        Answer {
+            status: problem.status(),
+            headers,
+            body,
+            execution_id: execution_id.clone(),
+            first_props: None,
+        }
+    };
+
+    let batch = match &process.listen {
+        Some(listen) if listen.takes_body() => {
+            if let Err(problem) = input::check_content_type(&headers, listen.input) {
+                return fail(problem);
+            }
+            match input::decode(
+                listen.input,
+                &headers,
+                input.body,
+                listen.request_profile.as_ref(),
+                &limits.parse,
+            ) {
+                Ok(batch) => batch,
+                Err(problem) => return fail(problem),
+            }
+        }
+        Some(_) => vec![Document::empty()],
+        None => {
+            let media = input
+                .content_type
+                .as_deref()
+                .map(MediaType::from_content_type)
+                .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()));
+            vec![Document::new(input.body, media)]
+        }
+    };
+
+    let mut execution = Execution::new(
+        snapshot.clone(),
+        execution_id.clone(),
+        Arc::new(RequestInfo::offline()),
+    )
+    .with_calls(calls);
+    if let Some(trace) = trace {
+        execution = execution.with_trace(trace);
+    }
+    let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
+        Ok(returned) => returned,
+        Err(problem) => return fail(problem),
+    };
+    let first_props = returned
+        .documents
+        .first()
+        .map(|doc| DocumentRecord::of(doc, 0).props);
+
+    let (status, headers, body) = match &process.listen {
+        Some(listen) if listen.output == crate::config::raw::DocType::None => {
+            (StatusCode::ACCEPTED, HeaderMap::new(), Bytes::new())
+        }
+        Some(listen) => {
+            let path = format!("{}{}", crate::routes::SIMPLE_PREFIX, listen.simple_path);
+            match output::encode(
+                listen,
+                returned,
+                &limits.parse,
+                &PageStore::default(),
+                &path,
+            ) {
+                Ok(encoded) => (encoded.status, encoded.headers, encoded.body),
+                Err(err) => {
+                    tracing::error!(process = %process.name, execution_id = %execution_id, error = %err, "Process output cannot be sent");
+                    return fail(failed_problem());
+                }
+            }
+        }
+        None => {
+            let mut headers = HeaderMap::new();
+            for (name, value) in &returned.headers {
+                headers.append(name.clone(), value.clone());
+            }
+            let media = returned.content_type.clone().or_else(|| {
+                returned
+                    .documents
+                    .first()
+                    .map(|d| d.media.as_str().to_owned())
+            });
+            if let Some(value) = media.and_then(|m| HeaderValue::from_str(&m).ok()) {
+                headers.insert(header::CONTENT_TYPE, value);
+            }
+            let mut body = BytesMut::new();
+            for doc in &returned.documents {
+                body.extend_from_slice(&doc.body);
+            }
+            (
+                returned.status.unwrap_or(StatusCode::OK),
+                headers,
+                body.freeze(),
+            )
+        }
+    };
+    Answer {
+        status,
+        headers,
+        body,
+        execution_id,
+        first_props,
+    }
+}
