@@ -233,7 +233,7 @@ pub struct RawProcess {
     #[schemars(with = "Option<schema::StepList>")]
     pub steps: Option<Node>,
     /// Run by `flowgate test`.
-    #[schemars(with = "Option<schema::Tests>")]
+    #[schemars(with = "Option<Vec<RawTest>>")]
     pub tests: Option<Node>,
 }
 
@@ -516,11 +516,12 @@ pub struct TryStep {
 }
 
 /// One entry of a process's `tests:` (run by `flowgate test`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a test: a map with `name`, `request` and `expect`"
 )]
+#[schemars(rename = "Test")]
 pub struct RawTest {
     pub name: Spanned<String>,
     pub request: Option<Spanned<RawTestRequest>>,
@@ -530,8 +531,9 @@ pub struct RawTest {
 }
 
 /// `request:` of a test: what a client sends.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default, expecting = "a test's request")]
+#[schemars(rename = "TestRequest")]
 pub struct RawTestRequest {
     pub method: Option<Spanned<String>>,
     /// A URL path, optionally with a query.
@@ -550,8 +552,9 @@ pub struct RawTestRequest {
 }
 
 /// One entry of a test's `stubs:`: the canned answer to an `http` step's call.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a stub")]
+#[schemars(rename = "Stub")]
 pub struct RawStub {
     pub upstream: Option<Spanned<String>>,
     pub url: Option<Spanned<String>>,
@@ -566,7 +569,7 @@ pub struct RawStub {
     pub fail: Option<Spanned<StubFailure>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StubFailure {
     Timeout,
@@ -574,8 +577,9 @@ pub enum StubFailure {
 }
 
 /// `expect:` of a test: what the response must be.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default, expecting = "a test's expectations")]
+#[schemars(rename = "Expect")]
 pub struct RawExpect {
     pub status: Option<Spanned<u16>>,
     pub headers: Entries<Spanned<String>, Spanned<String>>,
@@ -583,6 +587,7 @@ pub struct RawExpect {
     pub body: Option<Node>,
     pub body_file: Option<Spanned<String>>,
     /// A string or a list of strings the body holds.
+    #[schemars(with = "Option<schema::Texts>")]
     pub body_contains: Option<Node>,
     /// A JSON structure the body holds (a subset).
     pub json: Option<Node>,
@@ -594,8 +599,9 @@ pub struct RawExpect {
 }
 
 /// `expect.problem`: the problem document of a failed request.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default, expecting = "a problem expectation")]
+#[schemars(rename = "ExpectProblem")]
 pub struct RawExpectProblem {
     #[serde(rename = "type")]
     pub kind: Option<Spanned<String>>,
@@ -605,12 +611,13 @@ pub struct RawExpectProblem {
 }
 
 /// One entry of `expect.problem.errors`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     default,
     expecting = "a problem error expectation"
 )]
+#[schemars(rename = "ExpectError")]
 pub struct RawExpectError {
     pub path: Option<Spanned<String>>,
     pub message_contains: Option<Spanned<String>>,

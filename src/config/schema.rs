@@ -190,16 +190,21 @@ impl JsonSchema for Status {
     }
 }
 
-/// A process's `tests:` (run by `flowgate test`).
-pub struct Tests;
+/// One text, or a list of them (`body_contains`).
+pub struct Texts;
 
-impl JsonSchema for Tests {
+impl JsonSchema for Texts {
     fn schema_name() -> Cow<'static, str> {
-        "Tests".into()
+        "Texts".into()
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "array", "items": { "type": "object" } })
+        json_schema!({
+            "oneOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" } },
+            ]
+        })
     }
 }
 

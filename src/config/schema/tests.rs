@@ -123,6 +123,10 @@ fn the_schema_refuses_what_the_loader_refuses() {
         "steps:\n  - http: { url: 'http://x', timeout: 30 }\n",
         // an unknown auth method
         "access: { auth: [password] }\n",
+        // a test expecting with a misspelt key
+        "tests:\n  - name: t\n    request: { path: /ws/simple/getX }\n    expect: { stauts: 200 }\n",
+        // a stub that fails in a way stubs cannot
+        "tests:\n  - name: t\n    stubs: [ { url: 'http://x', fail: slow } ]\n    expect: {}\n",
     ];
     for text in bad {
         let instance = parse(Path::new("p.yaml"), text);
