@@ -7,8 +7,7 @@
 // admin API, no telemetry (it would reach out of the machine), quiet logs.
 module.exports = {
     flowFile: "flows.json",
-    // Credentials are never used by the bench flows; a fixed secret keeps
-    // Node-RED from generating and writing one into the userDir.
+    // The bench flows have no credentials to encrypt.
     credentialSecret: false,
     flowFilePretty: true,
 
@@ -19,7 +18,6 @@ module.exports = {
     httpAdminRoot: false,
     httpNodeRoot: "/",
     disableEditor: true,
-    httpStatic: undefined,
 
     // Never contact the Node-RED project (update checks, usage data).
     telemetry: { enabled: false },
@@ -31,7 +29,7 @@ module.exports = {
         console: { level: "warn", metrics: false, audit: false },
     },
 
-    // The default body limit (5 MB); the order list is 1.1 KB.
+    // Nothing is installed or loaded at run time.
     functionExternalModules: false,
     functionTimeout: 0,
     exportGlobalContextKeys: false,
