@@ -40,7 +40,9 @@ stop_process() {
         waited=$((waited + 1))
     done
     kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    # Braces: bash warns about an already reaped pid outside the builtin's
+    # own stderr.
+    { wait "$pid"; } 2>/dev/null || true
 }
 
 # stop_all — stops every process start_process started, newest first (so a
@@ -74,6 +76,10 @@ STARTED_PID=""
 start_process() {
     local name="$1" out="$2" err="$3"
     shift 3
+    # Created now, not when the background job gets to its redirections, so
+    # the caller can read them at once.
+    : >"$out"
+    : >"$err"
     "$@" >"$out" 2>"$err" &
     STARTED_PID=$!
     STARTED+=("$STARTED_PID")
