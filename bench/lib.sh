@@ -63,6 +63,10 @@ cleanup() {
 }
 
 install_cleanup() {
+    # A command that fails under `set -e` says where, rather than ending the
+    # run silently.
+    set -o errtrace
+    trap 'printf "%s: line %s: \`%s\x27 failed\n" "$BENCH_NAME" "$LINENO" "$BASH_COMMAND" >&2' ERR
     trap cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
