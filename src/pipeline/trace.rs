@@ -134,6 +134,12 @@ impl Trace {
         self.lock().clone()
     }
 
+    /// The steps so far, leaving the trace empty: for a record made once
+    /// the execution is over.
+    pub fn take_steps(&self) -> Vec<StepRecord> {
+        std::mem::take(&mut *self.lock())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<StepRecord>> {
         self.steps.lock().unwrap_or_else(PoisonError::into_inner)
     }
