@@ -103,9 +103,13 @@ enum Message {
     Record(Box<ExecutionRecord>),
     /// Answered once everything queued before it is written.
     Flush(SyncSender<()>),
-    /// Holds the writer until the sender is dropped, as a stalled disk would.
+    /// Holds the writer until `release` ends, as a stalled disk would;
+    /// `held` says it is holding.
     #[cfg(test)]
-    Hold(Receiver<()>),
+    Hold {
+        held: SyncSender<()>,
+        release: Receiver<()>,
+    },
 }
 
 /// The queue to the store's writer thread; cheap to clone.
@@ -263,11 +267,16 @@ impl Recorder {
     }
 
     /// Holds the writer (as a stalled disk would) until the returned sender
-    /// is dropped.
+    /// is dropped; returns once the writer holds, with the queue empty.
     #[cfg(test)]
     pub(crate) fn hold(&self) -> SyncSender<()> {
-        let (release, held) = mpsc::sync_channel(0);
-        let _ = self.inner.queue.send(Message::Hold(held));
+        let (release, waiting) = mpsc::sync_channel(0);
+        let (held, holding) = mpsc::sync_channel(1);
+        let _ = self.inner.queue.send(Message::Hold {
+            held,
+            release: waiting,
+        });
+        let _ = holding.recv();
         release
     }
 }
@@ -398,8 +407,9 @@ impl Writer {
                                 let _ = reply.send(());
                             }
                             #[cfg(test)]
-                            Message::Hold(held) => {
-                                let _ = held.recv();
+                            Message::Hold { held, release } => {
+                                let _ = held.send(());
+                                let _ = release.recv();
                             }
                         }
                         if batch.len() < BATCH {

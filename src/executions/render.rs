@@ -89,18 +89,18 @@ pub fn show(execution: &Execution) -> String {
                 format!("failed ({http_status}): {}", one_line(error))
             }
         };
+        let of = if step.process == s.process {
+            String::new()
+        } else {
+            format!(" of {}", step.process)
+        };
         let _ = writeln!(
             out,
-            "  {:>2}. {} {} (line {}{}), +{}, {}: {outcome}",
+            "  {:>2}. {} ({}, line {}{of}) at +{}, took {}: {outcome}",
             number + 1,
-            step.kind,
             step.path,
+            step.kind,
             step.line,
-            if step.process == s.process {
-                String::new()
-            } else {
-                format!(" of {}", step.process)
-            },
             duration(step.started_us),
             duration(step.duration_us),
         );
