@@ -75,7 +75,7 @@ impl Snapshot {
 pub struct Settings {
     /// The plain HTTP listener; `None` when `listen = ""`.
     pub listen: Option<SocketAddr>,
-    /// The admin listener (`/config`, `/reload`, `/metrics`); `None` when disabled.
+    /// The admin listener (`/config`, `/reload`, `/metrics`, `/executions`); `None` when disabled.
     pub admin_listen: Option<SocketAddr>,
     /// `[server.https]`; `None` when absent.
     pub https: Option<Https>,

@@ -437,7 +437,7 @@ impl Writer {
         }
         let count = batch.len() as u64;
         let result = match &mut self.store {
-            Some(store) => store.insert(batch).map_err(|err| err.to_string()),
+            Some(store) => store.insert(batch.drain(..)).map_err(|err| err.to_string()),
             None => Err(format!("the store at {} is not open", self.path.display())),
         };
         batch.clear();

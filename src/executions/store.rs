@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::redact::Redactor;
 use super::{ExecutionRecord, RecordedBody};
-use crate::pipeline::trace::{DocumentRecord, StepRecord};
+use crate::pipeline::trace::DocumentRecord;
 
 /// The schema version this code writes and reads (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 1;
@@ -160,12 +160,15 @@ impl Store {
     }
 
     /// Writes records in one transaction, redacting their properties.
-    pub fn insert(&mut self, records: &[ExecutionRecord]) -> rusqlite::Result<()> {
+    pub fn insert(
+        &mut self,
+        records: impl IntoIterator<Item = ExecutionRecord>,
+    ) -> rusqlite::Result<()> {
         let transaction = self.connection.transaction()?;
         {
             let mut statement = transaction.prepare_cached(INSERT)?;
-            for record in records {
-                let row = Row::of(record);
+            for mut record in records {
+                let row = Row::of(&mut record);
                 statement.execute(rusqlite::params![
                     &*record.id,
                     &*record.process,
@@ -272,19 +275,16 @@ struct Row {
 }
 
 impl Row {
-    fn of(record: &ExecutionRecord) -> Row {
-        let redactor = Redactor::new(&record.settings.redact);
-        let steps: Vec<StepRecord> = record
-            .steps
-            .iter()
-            .map(|step| {
-                let mut step = step.clone();
-                for document in &mut step.output {
-                    redactor.document(document);
-                }
-                step
-            })
-            .collect();
+    /// The columns of `record`, whose step documents are redacted in place.
+    fn of(record: &mut ExecutionRecord) -> Row {
+        let settings = record.settings.clone();
+        let redactor = Redactor::new(&settings.redact);
+        for step in &mut record.steps {
+            for document in &mut step.output {
+                redactor.document(document);
+            }
+        }
+        let steps = &record.steps;
         let document = |body: &Option<RecordedBody>| {
             body.as_ref().map(|body| {
                 let mut document = DocumentRecord {
@@ -298,7 +298,7 @@ impl Row {
             })
         };
         Row {
-            steps: serde_json::to_string(&steps).unwrap_or_else(|_| "[]".to_owned()),
+            steps: serde_json::to_string(steps).unwrap_or_else(|_| "[]".to_owned()),
             input: document(&record.input),
             output: document(&record.output),
         }

@@ -467,7 +467,7 @@ fn retention_by_age_and_by_count() {
     let now = UNIX_EPOCH + Duration::from_secs(1_795_871_924);
     let hours_ago = |h: u64| now - Duration::from_secs(h * 3600);
     store
-        .insert(&[
+        .insert([
             record("e1", "a", hours_ago(50), 200),
             record("e2", "a", hours_ago(30), 200),
             record("e3", "b", hours_ago(3), 422),
@@ -590,7 +590,7 @@ fn the_command_prints_a_table_and_one_execution() {
         200,
     );
     ok.duration = Duration::from_millis(2500);
-    store.insert(&[refused, ok]).unwrap();
+    store.insert([refused, ok]).unwrap();
 
     let list = store.list(&Filter::default()).unwrap();
     insta::assert_snapshot!("table", render::table(&list));
