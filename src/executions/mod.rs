@@ -6,7 +6,8 @@
 //! response bodies (cut at `max_document_bytes`, otherwise shared, not
 //! copied), and hands one [`ExecutionRecord`] to a bounded queue without
 //! waiting. One writer thread owns the SQLite connection: it redacts
-//! properties, writes what queued up in one transaction, and deletes records
+//! properties, writes what came in within 100 ms (up to 256 records) in one
+//! transaction, and deletes records
 //! past `retention` or `max_records`. When the queue is full the record is
 //! dropped and counted (`flowgate_execution_records_total{result="dropped"}`),
 //! so a slow disk never slows a response; a store that cannot be opened or
@@ -42,6 +43,10 @@ pub const DEBUG_HEADER: &str = "x-flowgate-debug";
 const QUEUE: usize = 1024;
 /// Records written in one transaction, at most.
 const BATCH: usize = 256;
+/// How long the writer waits for more records after the first of a batch:
+/// a commit writes whole pages, so one record per transaction would cost
+/// several pages each.
+const LINGER: Duration = Duration::from_millis(100);
 /// How often retention runs, and how often a store that could not be
 /// opened is tried again.
 const HOUSEKEEPING: Duration = Duration::from_secs(30);
@@ -416,6 +421,7 @@ impl Writer {
         loop {
             match queue.recv_timeout(HOUSEKEEPING) {
                 Ok(first) => {
+                    let deadline = Instant::now() + LINGER;
                     let mut next = Some(first);
                     while let Some(message) = next.take() {
                         match message {
@@ -430,9 +436,15 @@ impl Writer {
                                 let _ = release.recv();
                             }
                         }
-                        if batch.len() < BATCH {
-                            next = queue.try_recv().ok();
+                        if batch.len() >= BATCH {
+                            break;
                         }
+                        next = if batch.is_empty() {
+                            queue.try_recv().ok()
+                        } else {
+                            let left = deadline.saturating_duration_since(Instant::now());
+                            queue.recv_timeout(left).ok()
+                        };
                     }
                     self.write(&mut batch);
                 }

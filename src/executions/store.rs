@@ -1,5 +1,8 @@
 //! The SQLite store of execution records: one table, one row per
-//! execution; steps and documents are JSON columns.
+//! execution; steps and documents are JSON columns. Two indexes, the id and
+//! the start time: every list is newest first, and a filter by process or
+//! status reads at most `max_records` rows, so each index more would cost
+//! every write for little.
 //!
 //! The writer thread of [`super::Recorder`] is the only writer; readers
 //! (`flowgate executions`, the admin API) open it read-only, which WAL mode
@@ -37,7 +40,6 @@ CREATE TABLE IF NOT EXISTS executions (
     output TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_by_start ON executions (started_us);
-CREATE INDEX IF NOT EXISTS executions_by_process ON executions (process, started_us);
 ";
 
 const INSERT: &str = "INSERT OR REPLACE INTO executions
