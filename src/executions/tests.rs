@@ -258,7 +258,9 @@ async fn failures_are_recorded_with_what_went_wrong() {
     let malformed = recorded.get(&by_process("order").id);
     assert!(malformed.steps.is_empty());
     assert_eq!(malformed.input.as_ref().unwrap().body, "{not json");
-    assert!(malformed.summary.error.as_deref().unwrap().contains("JSON"));
+    let error = malformed.summary.error.as_deref().unwrap();
+    assert!(error.starts_with("the body is not valid JSON: "), "{error}");
+    assert!(error.contains("line 1 column 2"), "{error}");
 
     let only = |status| {
         recorded

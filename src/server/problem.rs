@@ -76,6 +76,20 @@ impl Problem {
         self
     }
 
+    /// The detail and each error on one line, for an execution's record.
+    pub fn summary(&self) -> String {
+        let mut text = self.detail.clone();
+        for (i, error) in self.errors.iter().enumerate() {
+            text.push_str(if i == 0 { ": " } else { "; " });
+            if !error.path.is_empty() {
+                text.push_str(&error.path);
+                text.push_str(": ");
+            }
+            text.push_str(&error.message);
+        }
+        text
+    }
+
     pub fn with_execution_id(mut self, id: Option<&str>) -> Problem {
         self.execution_id = id.map(str::to_owned);
         self

@@ -156,7 +156,7 @@ where
             execution_id: Some(execution_id.clone()),
             user: user.clone(),
             recording: None,
-            error: recorded.then(|| problem.detail.clone()),
+            error: recorded.then(|| problem.summary()),
         })
     };
 
