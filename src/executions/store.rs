@@ -193,7 +193,9 @@ impl Store {
     }
 
     /// Deletes records that started before `now - retention`, then the
-    /// oldest beyond `max_records`; how many went.
+    /// earliest written beyond `max_records`; how many went. Rows are
+    /// numbered in the order they were written, so the count needs no
+    /// sort, only the rows that go.
     pub fn prune(
         &self,
         now: SystemTime,
@@ -206,8 +208,7 @@ impl Store {
             [micros_since_epoch(oldest)],
         )?;
         let by_count = self.connection.execute(
-            "DELETE FROM executions WHERE rowid IN
-                (SELECT rowid FROM executions ORDER BY started_us DESC, id DESC LIMIT -1 OFFSET ?1)",
+            "DELETE FROM executions WHERE rowid <= (SELECT max(rowid) FROM executions) - ?1",
             [i64::try_from(max_records).unwrap_or(i64::MAX)],
         )?;
         Ok(by_age + by_count)
@@ -234,7 +235,8 @@ impl Store {
             sql.push_str(" AND started_us >= ?");
             values.push(SqlValue::Integer(micros_since_epoch(since)));
         }
-        sql.push_str(" ORDER BY started_us DESC, id DESC LIMIT ?");
+        // The index gives this order, so only `limit` rows are read.
+        sql.push_str(" ORDER BY started_us DESC LIMIT ?");
         values.push(SqlValue::Integer(
             i64::try_from(filter.limit).unwrap_or(i64::MAX),
         ));
