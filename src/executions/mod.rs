@@ -5,13 +5,14 @@
 //! The request path only gathers: the execution's [`Trace`], the request and
 //! response bodies (cut at `max_document_bytes`, otherwise shared, not
 //! copied), and hands one [`ExecutionRecord`] to a bounded queue without
-//! waiting. One writer thread owns the SQLite connection: it redacts
-//! properties, writes what came in within 100 ms (up to 256 records) in one
-//! transaction, and deletes records
-//! past `retention` or `max_records`. When the queue is full the record is
+//! waiting. One writer thread owns the SQLite connection; it runs at the
+//! lowest priority, redacts properties, writes what came in within 100 ms
+//! (up to 256 records) in one transaction, and deletes records past
+//! `retention` or `max_records`. When the queue is full the record is
 //! dropped and counted (`flowgate_execution_records_total{result="dropped"}`),
-//! so a slow disk never slows a response; a store that cannot be opened or
-//! written is logged and counted as `failed`, and serving goes on.
+//! so a slow disk or a busy core never slows a response; a store that
+//! cannot be opened or written is logged and counted as `failed`, and
+//! serving goes on.
 //!
 //! `mode: low-latency` processes are not recorded, unless a signed-in user
 //! sends `X-Flowgate-Debug: true`: that one execution is recorded in full.

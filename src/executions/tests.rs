@@ -627,3 +627,73 @@ fn the_store_and_its_companions_stay_where_configured() {
         .collect();
     assert!(names.iter().all(|n| n.starts_with("runs.db")), "{names:?}");
 }
+
+#[tokio::test]
+async fn an_output_none_execution_is_recorded_when_it_ends() {
+    let notice = "listen: { operation: execute, object: Notice, input: json }
+steps:
+  - exception: { status: 422, message: 'notice {{ doc.id }} refused' }
+";
+    let recorded = Recorded::start(&[("processes/notice.yaml", notice)]);
+    let (status, _) = recorded
+        .call("POST", "/ws/simple/executeNotice", r#"{"id": 7}"#, &[])
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // The process runs on after the 202; its record comes when it ends.
+    let mut list = Vec::new();
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        list = recorded.list(&Filter::default());
+        if !list.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].status, 202);
+    assert_eq!(list[0].outcome(), "failed");
+    assert_eq!(list[0].error.as_deref(), Some("notice 7 refused"));
+    let failed = recorded.list(&Filter {
+        status: Some(StatusFilter::Failed),
+        ..Filter::default()
+    });
+    assert_eq!(failed.len(), 1);
+}
+
+#[tokio::test]
+async fn a_soap_execution_is_recorded_with_its_envelopes() {
+    let ack = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Ack"><xs:complexType><xs:sequence>
+    <xs:element name="Id" type="xs:string"/>
+  </xs:sequence></xs:complexType></xs:element>
+</xs:schema>"#;
+    let ping =
+        "listen: { operation: get, object: Ping, output: xml, response_profile: ack, soap: true }
+steps:
+  - message: '<Ack><Id>ping</Id></Ack>'
+  - return: {}
+";
+    let recorded = Recorded::start(&[("profiles/ack.xsd", ack), ("processes/ping.yaml", ping)]);
+    let envelope = r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ws="urn:flowgate:ws"><soap:Body><ws:getPing/></soap:Body></soap:Envelope>"#;
+    let request = Request::post("/ws/soap")
+        .header("host", "gateway.test")
+        .header("content-type", "text/xml; charset=utf-8")
+        .body(Full::new(Bytes::from_static(envelope.as_bytes())))
+        .unwrap();
+    let peer = Peer::plain("127.0.0.1:40000".parse().unwrap());
+    let response = handle(recorded.gateway.clone(), request, peer).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let list = recorded.list(&Filter::default());
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].path, "/ws/soap");
+    let execution = recorded.get(&list[0].id);
+    assert_eq!(execution.input.unwrap().body, envelope);
+    let output = execution.output.unwrap();
+    assert!(
+        output.media_type.starts_with("text/xml"),
+        "{}",
+        output.media_type
+    );
+    assert!(output.body.contains("<Id>ping</Id>"), "{}", output.body);
+    assert_eq!(execution.steps.len(), 2);
+}
