@@ -240,7 +240,7 @@ impl Admin {
             tracing::warn!(error = %detail, "Cannot read the execution store");
             let problem = Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                kind::PROCESS_FAILED,
+                kind::EXECUTION_STORE,
                 format!("cannot read the execution store: {detail}"),
             );
             problem_response(&problem, false, None)

@@ -33,6 +33,8 @@ pub mod kind {
     pub const UPSTREAM_FAILED: &str = "urn:flowgate:problem:upstream-failed";
     pub const UPSTREAM_TIMEOUT: &str = "urn:flowgate:problem:upstream-timeout";
     pub const OVERLOADED: &str = "urn:flowgate:problem:overloaded";
+    /// The admin API could not read the execution store.
+    pub const EXECUTION_STORE: &str = "urn:flowgate:problem:execution-store";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
