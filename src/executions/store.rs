@@ -439,7 +439,7 @@ pub struct Execution {
     pub steps: Vec<StoredStep>,
 }
 
-/// A step as the store keeps it (the shape of [`StepRecord`]).
+/// A step as the store keeps it (the shape of [`crate::pipeline::trace::StepRecord`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoredStep {
     pub process: String,
