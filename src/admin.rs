@@ -9,6 +9,8 @@
 //! | `GET /config` | generation, load time, git commit, files with SHA-256, listeners and the HTTPS files (names only), the last reload and its diagnostics |
 //! | `POST /reload` | reloads now and answers with what that reload did (422 when it failed) |
 //! | `GET /metrics` | Prometheus text |
+//! | `GET /executions` | recorded executions, newest first: `process`, `status`, `since`, `limit` |
+//! | `GET /executions/{id}` | one execution with its steps and documents |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +22,8 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::FileDigest;
+use crate::executions::store::{Summary, parse_since};
+use crate::executions::{Filter, StatusFilter, Store};
 use crate::metrics::ReloadResult;
 use crate::reload::{ReloadReport, ReloadState, Trigger};
 use crate::server::Gateway;
@@ -83,7 +87,19 @@ impl Admin {
                     text.into(),
                 )
             }
-            (path @ ("/config" | "/metrics"), method) => not_allowed(path, &method, "GET, HEAD"),
+            ("/executions", Method::GET | Method::HEAD) => {
+                self.executions(request.uri().query()).await
+            }
+            (path, Method::GET | Method::HEAD) if path.starts_with(EXECUTIONS_PREFIX) => {
+                let id = path[EXECUTIONS_PREFIX.len()..].to_owned();
+                self.execution(id).await
+            }
+            (path @ ("/config" | "/metrics" | "/executions"), method) => {
+                not_allowed(path, &method, "GET, HEAD")
+            }
+            (path, method) if path.starts_with(EXECUTIONS_PREFIX) => {
+                not_allowed(path, &method, "GET, HEAD")
+            }
             (path @ "/reload", method) => not_allowed(path, &method, "POST"),
             (path, _) => problem_response(
                 &Problem::new(
@@ -140,6 +156,129 @@ impl Admin {
             Err(_) => stopped(),
         }
     }
+}
+
+const EXECUTIONS_PREFIX: &str = "/executions/";
+
+/// The most executions one `GET /executions` lists.
+const MAX_LIST: usize = 1000;
+
+/// `GET /executions`.
+#[derive(Serialize)]
+struct ExecutionList {
+    executions: Vec<Summary>,
+}
+
+impl Admin {
+    /// `GET /executions?process=&status=&since=&limit=`: newest first.
+    async fn executions(&self, query: Option<&str>) -> Response<Body> {
+        let filter = match list_filter(query, std::time::SystemTime::now()) {
+            Ok(filter) => filter,
+            Err(detail) => return bad_request(detail),
+        };
+        let read = self
+            .read_store(move |store| store.list(&filter).map_err(|e| e.to_string()))
+            .await;
+        match read {
+            Ok(executions) => json(
+                StatusCode::OK,
+                &ExecutionList {
+                    executions: executions.unwrap_or_default(),
+                },
+            ),
+            Err(response) => response,
+        }
+    }
+
+    /// `GET /executions/{id}`.
+    async fn execution(&self, id: String) -> Response<Body> {
+        let wanted = id.clone();
+        let read = self
+            .read_store(move |store| store.get(&wanted).map_err(|e| e.to_string()))
+            .await;
+        match read {
+            Ok(Some(Some(execution))) => json(StatusCode::OK, &execution),
+            Ok(_) => problem_response(
+                &Problem::new(
+                    StatusCode::NOT_FOUND,
+                    kind::NOT_FOUND,
+                    format!("no execution `{id}` is recorded"),
+                ),
+                false,
+                None,
+            ),
+            Err(response) => response,
+        }
+    }
+
+    /// Runs `read` on the store, opened read-only on a blocking thread;
+    /// `Ok(None)` when nothing was recorded yet.
+    async fn read_store<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Store) -> Result<T, String> + Send + 'static,
+    ) -> Result<Option<T>, Response<Body>> {
+        let Some(recorder) = self.gateway.recorder() else {
+            return Err(problem_response(
+                &Problem::new(
+                    StatusCode::NOT_FOUND,
+                    kind::NOT_FOUND,
+                    "this server does not record executions",
+                ),
+                false,
+                None,
+            ));
+        };
+        let path = recorder.path().to_path_buf();
+        let result = tokio::task::spawn_blocking(move || match Store::open_read_only(&path) {
+            Ok(Some(store)) => read(&store).map(Some),
+            Ok(None) => Ok(None),
+            Err(err) => Err(err.to_string()),
+        })
+        .await
+        .unwrap_or_else(|err| Err(err.to_string()));
+        result.map_err(|detail| {
+            tracing::warn!(error = %detail, "Cannot read the execution store");
+            let problem = Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                kind::EXECUTION_STORE,
+                format!("cannot read the execution store: {detail}"),
+            );
+            problem_response(&problem, false, None)
+        })
+    }
+}
+
+/// The filter of `GET /executions` from its query.
+fn list_filter(query: Option<&str>, now: std::time::SystemTime) -> Result<Filter, String> {
+    let mut filter = Filter::default();
+    for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match &*name {
+            "process" => filter.process = Some(value.into_owned()),
+            "status" => filter.status = Some(value.parse::<StatusFilter>()?),
+            "since" => filter.since = Some(parse_since(&value, now)?),
+            "limit" => {
+                filter.limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|limit| (1..=MAX_LIST).contains(limit))
+                    .ok_or_else(|| format!("`limit` must be a number from 1 to {MAX_LIST}"))?;
+            }
+            other => {
+                return Err(format!(
+                    "unknown parameter `{other}`: use process, status, since and limit"
+                ));
+            }
+        }
+    }
+    Ok(filter)
+}
+
+fn bad_request(detail: String) -> Response<Body> {
+    problem_response(
+        &Problem::new(StatusCode::BAD_REQUEST, kind::BAD_REQUEST, detail),
+        false,
+        None,
+    )
 }
 
 fn stopped() -> Response<Body> {

@@ -2,7 +2,8 @@
 //!
 //! The data path, one direction (see `ARCHITECTURE.md`):
 //! files → [`config`] (raw types) → [`compile`] → [`snapshot::Snapshot`] →
-//! [`server`] (route, access, [`pipeline`]) → response.
+//! [`server`] (route, access, [`pipeline`]) → response → [`executions`]
+//! (records, written off the request path).
 
 #![forbid(unsafe_code)]
 
@@ -13,6 +14,7 @@ pub mod config;
 pub mod contract;
 pub mod diag;
 pub mod doc;
+pub mod executions;
 pub mod logging;
 pub mod metrics;
 pub mod outbound;

@@ -174,6 +174,85 @@ fn write_timestamp(out: &mut impl fmt::Write, now: SystemTime) -> fmt::Result {
     )
 }
 
+/// Reads an RFC 3339 time: `2026-11-28T13:18:44Z`, with an optional
+/// fraction of a second and a `Z` or `±HH:MM` offset. `None` when it is not
+/// one, or is before 1970.
+pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    if bytes.len() < 20
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || !matches!(bytes[10], b'T' | b't' | b' ')
+        || bytes[13] != b':'
+        || bytes[16] != b':'
+    {
+        return None;
+    }
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut rest = &text[19..];
+    let mut nanos = 0u32;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        for (i, digit) in fraction.bytes().take(digits.min(9)).enumerate() {
+            nanos += u32::from(digit - b'0') * 10u32.pow(8 - i as u32);
+        }
+        rest = &fraction[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            if rest.len() != 6 || rest.as_bytes()[3] != b':' {
+                return None;
+            }
+            let (hours, minutes) = (
+                rest[1..3].parse::<i64>().ok()?,
+                rest[4..6].parse::<i64>().ok()?,
+            );
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    let days = days_from_civil(year, month as u32, day as u32);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
+    let secs = u64::try_from(secs).ok()?;
+    Some(UNIX_EPOCH + std::time::Duration::new(secs, nanos))
+}
+
+/// A (year, month, day) date to days since 1970-01-01 (the inverse of
+/// [`civil_from_days`]).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let month = i64::from(month);
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to a (year, month, day) date (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -207,6 +286,37 @@ mod tests {
         // A leap day.
         write_timestamp(&mut out, UNIX_EPOCH + Duration::from_secs(951_782_400)).unwrap();
         assert_eq!(out, "2000-02-29T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn rfc3339_times_are_read_back() {
+        for at in [
+            UNIX_EPOCH,
+            UNIX_EPOCH + Duration::from_micros(1_795_871_924_326_549),
+            UNIX_EPOCH + Duration::from_secs(951_782_400),
+        ] {
+            assert_eq!(parse_rfc3339(&rfc3339(at)), Some(at));
+        }
+        assert_eq!(
+            parse_rfc3339("2026-11-28T14:18:44+01:00"),
+            Some(UNIX_EPOCH + Duration::from_secs(1_795_871_924))
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-28 13:18:44.5z"),
+            Some(UNIX_EPOCH + Duration::from_millis(1_795_871_924_500))
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-11-28",
+            "2026-13-01T00:00:00Z",
+            "2026-11-28T13:18:44",
+            "2026-11-28T13:18:44+0100",
+            "1969-12-31T23:59:59Z",
+            "2026-11-28T13:18:44.Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

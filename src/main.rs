@@ -15,6 +15,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use flowgate::admin::Admin;
+use flowgate::executions::Recorder;
 use flowgate::reload::{Controller, ReloadState, Trigger};
 use flowgate::{logging, report};
 
@@ -102,6 +103,9 @@ enum Command {
     /// root, as `GET /ws/rest/openapi.json` serves it to a caller who may
     /// use them all.
     Openapi(ContractArgs),
+    /// List recorded executions, newest first, or show one with its steps
+    /// and documents. Reads the store while the server writes it.
+    Executions(ExecutionsArgs),
     /// Read a password on stdin and print its argon2id hash, for
     /// `password_hash` in `[users.NAME]`. On a terminal the password is not
     /// echoed; a pipe gives its first line.
@@ -133,6 +137,32 @@ struct ContractArgs {
     /// (default: `[server] base_url`, else the HTTPS or the plain listener).
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct ExecutionsArgs {
+    /// The config root (its `[executions] path` is the store).
+    #[arg(default_value = ".")]
+    root: PathBuf,
+    /// Only this process's executions.
+    #[arg(long)]
+    process: Option<String>,
+    /// `ok`, `failed`, or an HTTP status like 422.
+    #[arg(long)]
+    status: Option<flowgate::executions::StatusFilter>,
+    /// Only executions since then: a duration back from now (`30m`, `1h`,
+    /// `7d`) or an RFC 3339 time.
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// At most this many, the newest.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// Print this execution with its steps and documents.
+    #[arg(long, value_name = "ID")]
+    show: Option<String>,
+    /// A table (and text for --show), or JSON.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    format: CheckFormat,
 }
 
 #[derive(clap::Args)]
@@ -209,6 +239,7 @@ fn main() -> ExitCode {
                 flowgate::contract::openapi::generate(snapshot, &everyone(snapshot), base);
             serde_json::to_string_pretty(&document).unwrap_or_default()
         })),
+        Some(Command::Executions(args)) => executions(args),
         Some(Command::HashPassword) => hash_password(),
         Some(Command::Schema) => {
             print!("{}", flowgate::config::schema::process_schema());
@@ -460,6 +491,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
         let processes = snapshot.processes.len();
         let gateway = Gateway::new(snapshot);
+        let recorder = Recorder::start(
+            &args.root,
+            &gateway.snapshot().settings.executions,
+            gateway.metrics().records().clone(),
+        );
+        gateway.record_with(recorder.clone());
         let reloads = Arc::new(ReloadState::default());
         let (triggers, receiver) = mpsc::unbounded_channel();
         let controller = Controller::new(args.root.clone(), gateway.clone(), reloads.clone(), triggers.clone(), true);
@@ -528,8 +565,81 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 }
             },
         );
+        // What is still queued is written before the process ends.
+        let _ = tokio::task::spawn_blocking(move || recorder.flush(RECORDS_FLUSH)).await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// How long a shutdown waits for queued execution records to be written.
+const RECORDS_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `flowgate executions`: reads the store of a root, read-only.
+fn executions(args: ExecutionsArgs) -> anyhow::Result<ExitCode> {
+    use flowgate::executions::render;
+    use flowgate::executions::store::{Filter, Store, parse_since};
+    let (settings, diagnostics) = flowgate::compile::root_settings(&args.root);
+    eprint!("{}", diagnostics.render());
+    if diagnostics.has_errors() {
+        return Ok(ExitCode::FAILURE);
+    }
+    let path = args.root.join(&settings.executions.path);
+    let store = Store::open_read_only(&path)?;
+    let json = matches!(args.format, CheckFormat::Json);
+    if let Some(id) = &args.show {
+        let execution = match &store {
+            Some(store) => store.get(id).context("cannot read the execution store")?,
+            None => None,
+        };
+        let Some(execution) = execution else {
+            eprintln!(
+                "error: no execution `{id}` is recorded in {}",
+                path.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        };
+        if json {
+            println!("{}", serde_json::to_string_pretty(&execution)?);
+        } else {
+            print!("{}", render::show(&execution));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let since = args
+        .since
+        .as_deref()
+        .map(|since| parse_since(since, std::time::SystemTime::now()))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let filter = Filter {
+        process: args.process,
+        status: args.status,
+        since,
+        limit: args.limit,
+    };
+    let list = match &store {
+        Some(store) => store
+            .list(&filter)
+            .context("cannot read the execution store")?,
+        None => Vec::new(),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "executions": list }))?
+        );
+    } else if list.is_empty() {
+        match store {
+            Some(_) => eprintln!("no recorded execution matches"),
+            None => eprintln!(
+                "no executions recorded yet: there is no store at {}",
+                path.display()
+            ),
+        }
+    } else {
+        print!("{}", render::table(&list));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Binds a listener when there is an address to bind; `what` names it in errors.

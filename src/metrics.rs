@@ -71,6 +71,40 @@ impl ReloadResult {
     }
 }
 
+/// What became of execution records: counted by the request path (dropped
+/// when the queue is full) and by the store's writer thread.
+#[derive(Debug, Default)]
+pub struct RecordCounts {
+    written: AtomicU64,
+    dropped: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl RecordCounts {
+    pub fn written(&self, records: u64) {
+        self.written.fetch_add(records, Ordering::Relaxed);
+    }
+
+    /// A record that did not fit in the queue.
+    pub fn dropped(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records the store could not take (it cannot be opened or written).
+    pub fn failed(&self, records: u64) {
+        self.failed.fetch_add(records, Ordering::Relaxed);
+    }
+
+    /// Written, dropped and failed so far.
+    pub fn totals(&self) -> (u64, u64, u64) {
+        (
+            self.written.load(Ordering::Relaxed),
+            self.dropped.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+        )
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     processes: Mutex<BTreeMap<Arc<str>, Arc<RequestMetrics>>>,
@@ -80,6 +114,8 @@ pub struct Metrics {
     reloads: [AtomicU64; 3],
     generation: AtomicU64,
     last_success: AtomicU64,
+    /// Shared with the execution store's writer thread.
+    records: Arc<RecordCounts>,
 }
 
 impl Metrics {
@@ -103,6 +139,11 @@ impl Metrics {
         let before = self.active.fetch_add(1, Ordering::AcqRel);
         let guard = ActiveGuard(&self.active);
         (before < max).then_some(guard)
+    }
+
+    /// The counters of execution records.
+    pub fn records(&self) -> &Arc<RecordCounts> {
+        &self.records
     }
 
     pub fn reloaded(&self, result: ReloadResult, generation: u64) {
@@ -254,6 +295,24 @@ impl Metrics {
             "flowgate_config_last_success_timestamp_seconds {}",
             self.last_success.load(Ordering::Relaxed)
         );
+
+        header(
+            &mut out,
+            "flowgate_execution_records_total",
+            "counter",
+            "Execution records, by result: written to the store, dropped because the queue was full, or failed because the store could not take them.",
+        );
+        let (written, dropped, failed) = self.records.totals();
+        for (result, value) in [
+            ("written", written),
+            ("dropped", dropped),
+            ("failed", failed),
+        ] {
+            let _ = writeln!(
+                out,
+                "flowgate_execution_records_total{{result=\"{result}\"}} {value}"
+            );
+        }
         out
     }
 }
@@ -344,6 +403,12 @@ mod tests {
                 .contains("flowgate_http_requests_active 1\n")
         );
         assert!(metrics.enter(1).is_none(), "one is running already");
+        metrics.records().written(3);
+        metrics.records().dropped();
+        let text = metrics.render();
+        assert!(text.contains("flowgate_execution_records_total{result=\"written\"} 3\n"));
+        assert!(text.contains("flowgate_execution_records_total{result=\"dropped\"} 1\n"));
+        assert!(text.contains("flowgate_execution_records_total{result=\"failed\"} 0\n"));
         assert!(
             metrics
                 .render()

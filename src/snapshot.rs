@@ -75,7 +75,7 @@ impl Snapshot {
 pub struct Settings {
     /// The plain HTTP listener; `None` when `listen = ""`.
     pub listen: Option<SocketAddr>,
-    /// The admin listener (`/config`, `/reload`, `/metrics`); `None` when disabled.
+    /// The admin listener (`/config`, `/reload`, `/metrics`, `/executions`); `None` when disabled.
     pub admin_listen: Option<SocketAddr>,
     /// `[server.https]`; `None` when absent.
     pub https: Option<Https>,
@@ -89,6 +89,42 @@ pub struct Settings {
     pub soap_namespace: String,
     /// `[vars]`, as templates see them.
     pub vars: Value,
+    /// `[executions]`: shared with every record, so a record is written
+    /// under the settings of the snapshot that served it.
+    pub executions: Arc<ExecutionSettings>,
+}
+
+/// `[executions]`, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecutionSettings {
+    /// The store, relative to the root (checked to stay inside it).
+    pub path: std::path::PathBuf,
+    /// Records older than this are deleted.
+    pub retention: Duration,
+    /// At most this many records are kept.
+    pub max_records: u64,
+    /// Each recorded body is cut at this many bytes.
+    pub max_document_bytes: usize,
+    /// `redact`, lower-cased: property names containing one of these (or
+    /// one of the built-in words) are recorded as `"[redacted]"`.
+    pub redact: Vec<String>,
+}
+
+impl Default for ExecutionSettings {
+    fn default() -> Self {
+        ExecutionSettings {
+            path: std::path::PathBuf::from(ExecutionSettings::DEFAULT_PATH),
+            retention: Duration::from_secs(7 * 24 * 60 * 60),
+            max_records: 100_000,
+            max_document_bytes: 64 * 1024,
+            redact: Vec::new(),
+        }
+    }
+}
+
+impl ExecutionSettings {
+    /// `[executions] path` when it is not set: hidden, so never watched.
+    pub const DEFAULT_PATH: &str = ".flowgate/executions.db";
 }
 
 /// `[server.https]`, resolved: the certificate, key and client CAs are

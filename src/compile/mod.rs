@@ -25,7 +25,7 @@ use crate::access::AccessPolicy;
 use crate::access::net::{self, Networks};
 use crate::config::de::{self, Spanned};
 use crate::config::node::Span;
-use crate::config::raw::{DocType, Mode, RawListen, RawSettings};
+use crate::config::raw::{DocType, Mode, RawExecutions, RawListen, RawSettings};
 use crate::config::{self, LoadedRoot, ProcessFile, ProfileFile, ProfileKind};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::doc::{MediaType, ParseLimits};
@@ -34,7 +34,8 @@ use crate::profile::json::JsonProfile;
 use crate::profile::{Profile, Profiles, Schema};
 use crate::routes::{PatternError, RouteTable};
 use crate::snapshot::{
-    Limits, Listen, Process, ProcessId, ReloadSettings, RestRoute, Settings, Snapshot,
+    ExecutionSettings, Limits, Listen, Process, ProcessId, ReloadSettings, RestRoute, Settings,
+    Snapshot,
 };
 use crate::template::TemplatesBuilder;
 
@@ -55,6 +56,30 @@ pub struct Compilation {
 /// Loads and compiles the config root at `root`.
 pub fn compile_root(root: &Path) -> Compilation {
     compile(config::load_root(root))
+}
+
+/// The settings of the root at `root` alone, with the diagnostics of
+/// flowgate.toml: for commands that need no process (`flowgate
+/// executions` reads the store while a process file may be broken).
+pub fn root_settings(root: &Path) -> (Settings, Diagnostics) {
+    let loaded = config::load_root(root);
+    let mut diagnostics = Diagnostics::default();
+    for diagnostic in loaded.diagnostics.iter() {
+        if diagnostic
+            .location
+            .as_ref()
+            .is_some_and(|at| at.file == config::SETTINGS_FILE)
+        {
+            diagnostics.push(diagnostic.clone());
+        }
+    }
+    let defaults = RawSettings::default();
+    let (raw, source) = match &loaded.settings {
+        Some(settings) => (&settings.raw, Some(settings.source.as_ref())),
+        None => (&defaults, None),
+    };
+    let settings = compile_settings(raw, source, &mut diagnostics);
+    (settings, diagnostics)
 }
 
 pub fn compile(loaded: LoadedRoot) -> Compilation {
@@ -460,9 +485,7 @@ fn compile_settings(
         }
         None => DEFAULT_SOAP_NAMESPACE.to_owned(),
     };
-    if let Some(source) = source {
-        unsupported_settings(raw, source, diagnostics);
-    }
+    let executions = compile_executions(raw.executions.as_ref(), &mut error);
 
     let vars = match (&raw.vars, source) {
         (Some(node), Some(source)) => {
@@ -496,7 +519,93 @@ fn compile_settings(
         base_url,
         soap_namespace,
         vars,
+        executions: Arc::new(executions),
     }
+}
+
+/// The most a recorded body may keep (`[executions] max_document_bytes`).
+const MAX_RECORDED_DOCUMENT: u64 = 16 << 20;
+
+/// `[executions]`: the store must stay inside the root (SPEC §1), and the
+/// bounds must leave something to keep.
+fn compile_executions(
+    raw: Option<&Spanned<RawExecutions>>,
+    error: &mut impl FnMut(Span, String),
+) -> ExecutionSettings {
+    let mut settings = ExecutionSettings::default();
+    let Some(raw) = raw.map(|raw| &raw.value) else {
+        return settings;
+    };
+    if let Some(path) = &raw.path {
+        match store_path(&path.value) {
+            Ok(resolved) => settings.path = resolved,
+            Err(message) => error(path.span, message),
+        }
+    }
+    if let Some(retention) = &raw.retention {
+        if retention.value.0.is_zero() {
+            error(retention.span, "`retention` must be more than 0".to_owned());
+        }
+        settings.retention = retention.value.0;
+    }
+    if let Some(max) = &raw.max_records {
+        if max.value == 0 {
+            error(max.span, "`max_records` must be at least 1".to_owned());
+        }
+        settings.max_records = max.value;
+    }
+    if let Some(size) = &raw.max_document_bytes {
+        if size.value.0 > MAX_RECORDED_DOCUMENT {
+            error(
+                size.span,
+                format!(
+                    "`max_document_bytes` must be at most {}",
+                    crate::units::ByteSize(MAX_RECORDED_DOCUMENT)
+                ),
+            );
+        }
+        settings.max_document_bytes = usize::try_from(size.value.0).unwrap_or(usize::MAX);
+    }
+    for name in &raw.redact {
+        let word = name.value.trim().to_ascii_lowercase();
+        if word.is_empty() {
+            error(name.span, "a `redact` name cannot be empty".to_owned());
+        } else {
+            settings.redact.push(word);
+        }
+    }
+    settings
+}
+
+/// `[executions] path`: a file path relative to the root that stays inside it.
+fn store_path(text: &str) -> Result<std::path::PathBuf, String> {
+    use std::path::{Component, PathBuf};
+    let text = text.trim();
+    if text.is_empty() || text.ends_with('/') {
+        return Err(format!(
+            "`{text}` is not a file path: write one like `{}`",
+            ExecutionSettings::DEFAULT_PATH
+        ));
+    }
+    let path = PathBuf::from(text);
+    let mut depth = 0usize;
+    for component in path.components() {
+        match component {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir if depth > 0 => depth -= 1,
+            _ => {
+                return Err(format!(
+                    "`{text}` leaves the config root: the store's path is relative to the root and stays inside it, like `{}`",
+                    ExecutionSettings::DEFAULT_PATH
+                ));
+            }
+        }
+    }
+    if depth == 0 {
+        return Err(format!("`{text}` is not a file path inside the root"));
+    }
+    Ok(path)
 }
 
 /// `[soap] namespace` when it is not set.
@@ -561,21 +670,6 @@ fn parse_listen(
                 None
             }
         },
-    }
-}
-
-/// Settings of the SPEC that this version reads but does not act on yet. What
-/// would leave a route less protected than written is an error; what would
-/// only be ignored is a warning.
-fn unsupported_settings(raw: &RawSettings, source: &SourceFile, diagnostics: &mut Diagnostics) {
-    let ignored: [(Option<Span>, &str); 1] = [(
-        raw.executions.as_ref().map(|s| s.span),
-        "`[executions]` is not used yet: executions are not recorded in this version",
-    )];
-    for (span, message) in ignored {
-        if let Some(span) = span {
-            diagnostics.push(source.warning(span, message));
-        }
     }
 }
 
@@ -1119,26 +1213,53 @@ mod tests {
     }
 
     #[test]
-    fn features_of_later_versions_are_refused_not_ignored() {
-        let compilation = compile_files(&[
-            ("flowgate.toml", "[executions]\nretention = \"7d\"\n"),
-            (
-                "processes/p.yaml",
-                "listen: { operation: get, object: X }\nsteps:\n  - http: { url: x }\n",
-            ),
-        ]);
-        assert!(compilation.snapshot.is_none());
-        let messages = messages(&compilation);
-        for expected in [
-            "`[executions]` is not used yet",
-            "`x` is not an http or https URL with a host",
+    fn executions_settings_have_defaults_and_bounds() {
+        let compilation = compile_files(&[("processes/p.yaml", "steps: []\n")]);
+        let snapshot = compilation.snapshot.expect("compiles");
+        assert_eq!(*snapshot.settings.executions, ExecutionSettings::default());
+        assert_eq!(
+            snapshot.settings.executions.path,
+            Path::new(".flowgate/executions.db")
+        );
+
+        let compilation = compile_files(&[(
+            "flowgate.toml",
+            "[executions]\npath = \"records/runs.db\"\nretention = \"2d\"\nmax_records = 500\nmax_document_bytes = \"1KiB\"\nredact = [\"IBAN\"]\n",
+        )]);
+        let snapshot = compilation.snapshot.expect("compiles");
+        let executions = &snapshot.settings.executions;
+        assert_eq!(executions.path, Path::new("records/runs.db"));
+        assert_eq!(
+            executions.retention,
+            std::time::Duration::from_secs(2 * 86400)
+        );
+        assert_eq!(executions.max_records, 500);
+        assert_eq!(executions.max_document_bytes, 1024);
+        assert_eq!(executions.redact, ["iban"]);
+        assert!(compilation.diagnostics.is_empty());
+
+        for (text, expected) in [
+            ("path = \"../elsewhere.db\"", "leaves the config root"),
+            ("path = \"/var/lib/flowgate.db\"", "leaves the config root"),
+            ("path = \"a/../../b.db\"", "leaves the config root"),
+            ("path = \"records/\"", "is not a file path"),
+            ("retention = \"0s\"", "`retention` must be more than 0"),
+            ("max_records = 0", "`max_records` must be at least 1"),
+            ("max_document_bytes = \"1GiB\"", "at most 16MiB"),
+            ("redact = [\" \"]", "cannot be empty"),
+            ("keep = 3", "unknown"),
         ] {
+            let compilation =
+                compile_files(&[("flowgate.toml", &format!("[executions]\n{text}\n"))]);
+            let messages = located(&compilation);
+            assert!(compilation.snapshot.is_none(), "{text}");
             assert!(
-                messages.iter().any(|m| m.contains(expected)),
-                "{expected}: {messages:?}"
+                messages
+                    .iter()
+                    .any(|m| m.starts_with("flowgate.toml:2:") && m.contains(expected)),
+                "{text}: {messages:?}"
             );
         }
-        assert_eq!(compilation.diagnostics.warning_count(), 1, "{messages:?}");
     }
 
     const ORDER_XSD: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="Order"><xs:complexType><xs:sequence><xs:element name="Id" type="xs:string"/></xs:sequence></xs:complexType></xs:element></xs:schema>"#;

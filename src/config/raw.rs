@@ -202,12 +202,20 @@ impl RawUpstream {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "an [executions] table")]
+/// `[executions]`: where and how long execution records are kept.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default, expecting = "an [executions] table")]
 pub struct RawExecutions {
-    pub path: Option<String>,
-    pub retention: Option<HumanDuration>,
-    pub max_document_bytes: Option<ByteSize>,
+    /// The store, relative to the root.
+    pub path: Option<Spanned<String>>,
+    /// Records older than this are deleted.
+    pub retention: Option<Spanned<HumanDuration>>,
+    /// At most this many records are kept; the oldest go first.
+    pub max_records: Option<Spanned<u64>>,
+    /// Each recorded document's body is cut at this size.
+    pub max_document_bytes: Option<Spanned<ByteSize>>,
+    /// More property names to redact, beside the built-in ones.
+    pub redact: Vec<Spanned<String>>,
 }
 
 /// One process file.

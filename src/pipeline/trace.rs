@@ -93,10 +93,14 @@ impl DocumentRecord {
             media_type: doc.media.as_str().to_owned(),
             body: text[..end].to_owned(),
             bytes: doc.body.len(),
-            props: crate::template::to_json(&doc.props)
-                .ok()
-                .and_then(|text| serde_json::from_str(&text).ok())
-                .unwrap_or(serde_json::Value::Null),
+            props: match doc.props.len() {
+                // Most documents have no properties: no serializer for them.
+                Some(0) => serde_json::Value::Object(serde_json::Map::new()),
+                _ => crate::template::to_json(&doc.props)
+                    .ok()
+                    .and_then(|text| serde_json::from_str(&text).ok())
+                    .unwrap_or(serde_json::Value::Null),
+            },
         }
     }
 
@@ -132,6 +136,12 @@ impl Trace {
     /// The steps so far, in the order they started.
     pub fn steps(&self) -> Vec<StepRecord> {
         self.lock().clone()
+    }
+
+    /// The steps so far, leaving the trace empty: for a record made once
+    /// the execution is over.
+    pub fn take_steps(&self) -> Vec<StepRecord> {
+        std::mem::take(&mut *self.lock())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<StepRecord>> {

@@ -74,7 +74,8 @@ impl ReloadState {
         lock(&self.last).clone()
     }
 
-    /// Changes that apply only after a restart (listener addresses).
+    /// Changes that apply only after a restart (listener addresses, the
+    /// execution store's path).
     pub fn pending_restart(&self) -> Vec<String> {
         lock(&self.pending_restart).clone()
     }
@@ -114,6 +115,8 @@ pub struct Controller {
     gateway: Arc<Gateway>,
     state: Arc<ReloadState>,
     started_with: StartListeners,
+    /// `[executions] path` at start: the store stays there until restart.
+    store_path: PathBuf,
     triggers: mpsc::UnboundedSender<Trigger>,
     watcher: Option<RootWatcher>,
 }
@@ -129,11 +132,16 @@ impl Controller {
         watch: bool,
     ) -> Controller {
         let started_with = StartListeners::of(&gateway.snapshot().settings);
+        let store_path = match gateway.recorder() {
+            Some(recorder) => recorder.relative_path().to_path_buf(),
+            None => gateway.snapshot().settings.executions.path.clone(),
+        };
         let mut controller = Controller {
             root,
             gateway,
             state,
             started_with,
+            store_path,
             triggers,
             watcher: None,
         };
@@ -270,13 +278,32 @@ impl Controller {
                 pending.push(message);
             }
         }
+        if settings.executions.path != self.store_path {
+            let message = format!(
+                "[executions] path changed from {} to {}; it applies after a restart",
+                self.store_path.display(),
+                settings.executions.path.display()
+            );
+            tracing::warn!("{message}");
+            pending.push(message);
+        }
         *lock(&self.state.pending_restart) = pending;
     }
 
     fn start_watching(&mut self, settings: ReloadSettings) {
         // Stop the old watcher first: two would double every event.
         self.watcher = None;
-        match RootWatcher::start(&self.root, settings, self.triggers.clone()) {
+        // The store's writes are never a change, wherever it is.
+        let store = self
+            .gateway
+            .recorder()
+            .map(|recorder| recorder.relative_path().to_path_buf());
+        match RootWatcher::start(
+            &self.root,
+            settings,
+            store.as_deref(),
+            self.triggers.clone(),
+        ) {
             Ok(watcher) => {
                 *lock(&self.state.watching) = watcher.describe();
                 tracing::info!(root = %self.root.display(), watching = %watcher.describe(), "Watching the root");

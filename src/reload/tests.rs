@@ -256,6 +256,24 @@ async fn a_changed_listener_is_reported_and_the_rest_applies() {
 }
 
 #[tokio::test]
+async fn a_changed_store_path_is_reported_and_the_rest_applies() {
+    let harness = Harness::start("[executions]\npath = \"records/a.db\"\n", false, false);
+    write(
+        &harness.root.join("flowgate.toml"),
+        "[executions]\npath = \"records/b.db\"\nretention = \"1d\"\n",
+    );
+    let report = harness.reload().await;
+    assert_eq!(report.result, ReloadResult::Success);
+    let pending = harness.state.pending_restart();
+    assert_eq!(
+        pending,
+        ["[executions] path changed from records/a.db to records/b.db; it applies after a restart"]
+    );
+    let executions = harness.gateway.snapshot().settings.executions.clone();
+    assert_eq!(executions.retention, Duration::from_secs(86400));
+}
+
+#[tokio::test]
 async fn watcher_sees_in_place_writes() {
     let harness = Harness::watching();
     write(

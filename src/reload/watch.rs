@@ -5,7 +5,8 @@
 //! renames, so editors that write a temporary file and rename it, and a
 //! checkout that writes many files, each end as one trigger. Changes under
 //! hidden folders (`.git`, `.flowgate`) and to editor leftovers never
-//! trigger. When the OS watcher cannot start, or `[reload] poll` asks for
+//! trigger, nor do writes to the execution store (wherever `[executions]
+//! path` puts it) and its SQLite companions. When the OS watcher cannot start, or `[reload] poll` asks for
 //! it, files are polled instead.
 //!
 //! A root that is a symlink (git-sync swaps `ROOT -> rev-A` for `rev-B`) is
@@ -50,20 +51,27 @@ enum Watcher {
 
 impl RootWatcher {
     /// Starts watching `root`; each relevant change sends [`Trigger::Watch`].
+    /// Changes to `store` (the execution store, relative to the root) and
+    /// its `-wal`, `-shm` and `-journal` files are not relevant.
     pub fn start(
         root: &Path,
         settings: ReloadSettings,
+        store: Option<&Path>,
         triggers: UnboundedSender<Trigger>,
     ) -> Result<RootWatcher, String> {
         let root = root.to_path_buf();
         let identity = identity(&root);
+        let filter = Filter {
+            root: root.clone(),
+            store: store.map(Path::to_path_buf),
+        };
         let watcher = match settings.poll {
-            Some(interval) => poll(&root, settings.debounce, interval, &triggers)?,
-            None => match events(&root, settings.debounce, &triggers) {
+            Some(interval) => poll(&filter, settings.debounce, interval, &triggers)?,
+            None => match events(&filter, settings.debounce, &triggers) {
                 Ok(watcher) => watcher,
                 Err(err) => {
                     tracing::warn!(error = %err, interval = ?FALLBACK_POLL, "File events are not available; polling instead");
-                    poll(&root, settings.debounce, FALLBACK_POLL, &triggers)?
+                    poll(&filter, settings.debounce, FALLBACK_POLL, &triggers)?
                 }
             },
         };
@@ -131,15 +139,23 @@ fn link_target(root: &Path) -> Option<PathBuf> {
     is_link.then(|| std::fs::canonicalize(root).ok()).flatten()
 }
 
+/// Which changes count: see [`counts`].
+#[derive(Clone)]
+struct Filter {
+    root: PathBuf,
+    store: Option<PathBuf>,
+}
+
 fn events(
-    root: &Path,
+    filter: &Filter,
     debounce: Duration,
     triggers: &UnboundedSender<Trigger>,
 ) -> Result<Watcher, String> {
+    let root = &filter.root;
     let mut debouncer = new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
         debounce,
         None,
-        handler(root, triggers.clone()),
+        handler(filter.clone(), triggers.clone()),
         RecommendedCache::new(),
         notify::Config::default(),
     )
@@ -149,7 +165,7 @@ fn events(
 }
 
 fn poll(
-    root: &Path,
+    filter: &Filter,
     debounce: Duration,
     interval: Duration,
     triggers: &UnboundedSender<Trigger>,
@@ -163,12 +179,12 @@ fn poll(
     let mut debouncer = new_debouncer_opt::<_, PollWatcher, NoCache>(
         debounce,
         None,
-        handler(root, triggers.clone()),
+        handler(filter.clone(), triggers.clone()),
         NoCache,
         config,
     )
     .map_err(|e| e.to_string())?;
-    watch_root(root, |path, mode| debouncer.watch(path, mode))?;
+    watch_root(&filter.root, |path, mode| debouncer.watch(path, mode))?;
     Ok(Watcher::Poll {
         _debouncer: debouncer,
         interval,
@@ -198,18 +214,25 @@ fn watch_root(
 }
 
 fn handler(
-    root: &Path,
+    filter: Filter,
     triggers: UnboundedSender<Trigger>,
 ) -> impl FnMut(DebounceEventResult) + Send + 'static {
-    let root = root.to_path_buf();
     move |result: DebounceEventResult| match result {
         Ok(events) => {
-            let target = std::fs::canonicalize(&root).ok();
+            let target = std::fs::canonicalize(&filter.root).ok();
             let relevant = events
                 .iter()
                 .filter(|event| changes_content(&event.kind))
                 .flat_map(|event| event.paths.iter())
-                .any(|path| counts(&root, target.as_deref(), path));
+                .any(|path| {
+                    counts(&filter.root, target.as_deref(), path)
+                        && !is_store(
+                            filter.store.as_deref(),
+                            &filter.root,
+                            target.as_deref(),
+                            path,
+                        )
+                });
             if relevant {
                 let _ = triggers.send(Trigger::Watch);
             }
@@ -255,9 +278,60 @@ fn counts(root: &Path, target: Option<&Path>, path: &Path) -> bool {
     })
 }
 
+/// Whether `path` is the execution store or one of the files SQLite keeps
+/// beside it (`-wal`, `-shm`, `-journal`).
+fn is_store(store: Option<&Path>, root: &Path, target: Option<&Path>, path: &Path) -> bool {
+    let Some(store) = store else {
+        return false;
+    };
+    let relative = path
+        .strip_prefix(root)
+        .ok()
+        .or_else(|| target.and_then(|t| path.strip_prefix(t).ok()));
+    let (Some(relative), Some(name)) = (relative, store.file_name().and_then(|n| n.to_str()))
+    else {
+        return false;
+    };
+    let store = store.strip_prefix(".").unwrap_or(store);
+    relative.parent() == store.parent()
+        && relative
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|file| file.strip_prefix(name))
+            .is_some_and(|suffix| matches!(suffix, "" | "-wal" | "-shm" | "-journal"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_execution_store_is_not_a_change() {
+        let root = Path::new("/srv/config");
+        let store = Some(Path::new("records/runs.db"));
+        for quiet in [
+            "/srv/config/records/runs.db",
+            "/srv/config/records/runs.db-wal",
+            "/srv/config/records/runs.db-shm",
+            "/srv/config/records/runs.db-journal",
+        ] {
+            assert!(is_store(store, root, None, Path::new(quiet)), "{quiet}");
+        }
+        for change in [
+            "/srv/config/records/runs.db.yaml",
+            "/srv/config/records/other.db",
+            "/srv/config/runs.db",
+            "/srv/config/processes/records/runs.db",
+        ] {
+            assert!(!is_store(store, root, None, Path::new(change)), "{change}");
+        }
+        assert!(!is_store(
+            None,
+            root,
+            None,
+            Path::new("/srv/config/records/runs.db")
+        ));
+    }
 
     #[test]
     fn what_counts_as_a_change() {

@@ -24,6 +24,7 @@ use super::soap;
 use super::{Gateway, Peer};
 use crate::access::Denial;
 use crate::access::net::client_ip;
+use crate::executions::{RecordedBody, Recording, Start};
 use crate::outbound::CallError;
 use crate::pipeline::context::RequestInfo;
 use crate::pipeline::{ExecError, Execution};
@@ -147,11 +148,19 @@ where
             let limit = snapshot.settings.limits.max_concurrency;
             let cors = snapshot.process(process).access.cors.as_ref();
             let origin = cors.and_then(|_| request.headers().get(header::ORIGIN).cloned());
+            let mut record = None;
             let mut response = match gateway.metrics().enter(limit) {
                 Some(_running) => {
-                    let served =
-                        serve_process(&gateway, snapshot.clone(), process, params, request, peer)
-                            .await;
+                    let served = serve_process(
+                        &gateway,
+                        snapshot.clone(),
+                        process,
+                        params,
+                        request,
+                        peer,
+                        started,
+                    )
+                    .await;
                     tracing::info!(
                         process = %name,
                         status = served.response.status().as_u16(),
@@ -160,6 +169,7 @@ where
                         user = served.user.as_deref().unwrap_or(""),
                         "Request"
                     );
+                    record = served.recording.map(|recording| (recording, served.error));
                     served.response
                 }
                 None => {
@@ -174,6 +184,9 @@ where
             };
             if let Some(cors) = cors {
                 cors.decorate(origin.as_ref(), response.headers_mut());
+            }
+            if let Some((recording, error)) = record {
+                record_answer(recording, &response, error);
             }
             (response, Some(process))
         }
@@ -217,7 +230,7 @@ where
         return response;
     };
     let soap::SoapServed { served, process } =
-        soap::serve(snapshot.clone(), version, request, peer).await;
+        soap::serve(gateway, snapshot.clone(), version, request, peer, started).await;
     let status = served.response.status().as_u16();
     let name = process.map(|id| snapshot.process(id).name.clone());
     tracing::info!(
@@ -236,15 +249,22 @@ where
             .unrouted()
             .record(status, started.elapsed()),
     }
+    if let Some(recording) = served.recording {
+        record_answer(recording, &served.response, served.error);
+    }
     served.response
 }
 
-/// What serving a process gave: the response, and for the log line the
-/// execution id and the user.
+/// What serving a process gave: the response, for the log line the
+/// execution id and the user, and the execution's record to finish.
 pub(super) struct Served {
     pub response: Response<Body>,
     pub execution_id: Option<Arc<str>>,
     pub user: Option<Arc<str>>,
+    /// Finished with the response once it is final (CORS headers and all).
+    pub recording: Option<Recording>,
+    /// Why the request failed, for the record (only when recording).
+    pub error: Option<String>,
 }
 
 impl Served {
@@ -253,7 +273,75 @@ impl Served {
             response,
             execution_id: None,
             user: None,
+            recording: None,
+            error: None,
         }
+    }
+}
+
+/// Finishes an execution's record with the answer: its status and body.
+pub(super) fn record_answer(
+    recording: Recording,
+    response: &Response<Body>,
+    error: Option<String>,
+) {
+    use futures_util::FutureExt as _;
+    use http_body_util::BodyExt as _;
+    // A `Full` body is one frame that is ready at once; its clone shares the bytes.
+    let body = response
+        .body()
+        .clone()
+        .frame()
+        .now_or_never()
+        .flatten()
+        .and_then(|frame| frame.ok())
+        .and_then(|frame| frame.into_data().ok())
+        .unwrap_or_default();
+    let output = (!body.is_empty()).then(|| {
+        let media_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream");
+        RecordedBody::cut(media_type, &body, recording.max_document_bytes())
+    });
+    recording.finish(response.status().as_u16(), error, output);
+}
+
+/// Starts the record of an execution, when its process is recorded.
+pub(super) fn begin_recording(
+    gateway: &Gateway,
+    snapshot: &Snapshot,
+    process: &Process,
+    execution_id: &Arc<str>,
+    user: Option<&Arc<str>>,
+    parts: &http::request::Parts,
+    started: Instant,
+) -> Option<Recording> {
+    gateway.recorder()?.begin(Start {
+        settings: &snapshot.settings.executions,
+        process,
+        id: execution_id,
+        user,
+        headers: &parts.headers,
+        method: &parts.method,
+        path: parts.uri.path(),
+        started,
+    })
+}
+
+/// The request body, in the record.
+pub(super) fn record_input(
+    recording: &mut Option<Recording>,
+    headers: &http::HeaderMap,
+    body: &Bytes,
+) {
+    if let Some(recording) = recording {
+        let media_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream");
+        recording.input(media_type, body);
     }
 }
 
@@ -264,6 +352,7 @@ async fn serve_process<B>(
     params: Vec<(String, String)>,
     request: Request<B>,
     peer: Peer,
+    started: Instant,
 ) -> Served
 where
     B: http_body::Body<Data = Bytes>,
@@ -298,6 +387,16 @@ where
     let user = admitted.user.clone();
 
     let execution_id: Arc<str> = uuid::Uuid::now_v7().to_string().into();
+    let mut recording = begin_recording(
+        gateway,
+        &snapshot,
+        process,
+        &execution_id,
+        user.as_ref(),
+        &parts,
+        started,
+    );
+    let recorded = recording.is_some();
     let limits = snapshot.settings.limits;
     let fail = |problem: Problem| {
         let problem = problem.with_execution_id(Some(&execution_id));
@@ -305,71 +404,94 @@ where
             response: problem_response(&problem, wants_xml, Some(&execution_id)),
             execution_id: Some(execution_id.clone()),
             user: user.clone(),
+            recording: None,
+            error: recorded.then(|| problem.summary()),
         }
     };
 
-    let batch = if listen.takes_body() {
-        if let Err(problem) = input::check_content_type(&parts.headers, listen.input) {
-            return fail(problem);
-        }
-        let bytes = match input::read_body(&parts.headers, body, limits.max_body).await {
-            Ok(bytes) => bytes,
-            Err(problem) => return fail(problem),
+    let served = 'run: {
+        let batch = if listen.takes_body() {
+            if let Err(problem) = input::check_content_type(&parts.headers, listen.input) {
+                break 'run fail(problem);
+            }
+            let bytes = match input::read_body(&parts.headers, body, limits.max_body).await {
+                Ok(bytes) => bytes,
+                Err(problem) => break 'run fail(problem),
+            };
+            record_input(&mut recording, &parts.headers, &bytes);
+            match input::decode(
+                listen.input,
+                &parts.headers,
+                bytes,
+                listen.request_profile.as_ref(),
+                &limits.parse,
+            ) {
+                Ok(batch) => batch,
+                Err(problem) => break 'run fail(problem),
+            }
+        } else {
+            vec![crate::doc::Document::empty()]
         };
-        match input::decode(
-            listen.input,
-            &parts.headers,
-            bytes,
-            listen.request_profile.as_ref(),
-            &limits.parse,
-        ) {
-            Ok(batch) => batch,
-            Err(problem) => return fail(problem),
+
+        let path = parts.uri.path().to_owned();
+        let request_info = admitted.request_info(parts, params);
+        let mut execution = Execution::new(snapshot.clone(), execution_id.clone(), request_info);
+        if let Some(recording) = &recording {
+            execution = execution.with_trace(recording.trace());
         }
-    } else {
-        vec![crate::doc::Document::empty()]
-    };
+        let execution = peer.execution(execution);
 
-    let path = parts.uri.path().to_owned();
-    let request_info = admitted.request_info(parts, params);
-    let execution = peer.execution(Execution::new(
-        snapshot.clone(),
-        execution_id.clone(),
-        request_info,
-    ));
-
-    if listen.output == crate::config::raw::DocType::None {
-        start(execution, process, id, batch, limits.request_timeout, &peer).await;
-        let mut response = Response::new(Body::default());
-        *response.status_mut() = StatusCode::ACCEPTED;
-        set_execution_id(&mut response, &execution_id);
-        return Served {
-            response,
-            execution_id: Some(execution_id),
-            user,
-        };
-    }
-
-    let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
-        Ok(returned) => returned,
-        Err(problem) => return fail(problem),
-    };
-    match output::encode(listen, returned, &limits.parse, gateway.pages(), &path) {
-        Ok(encoded) => {
-            let mut response = Response::new(Body::new(encoded.body));
-            *response.status_mut() = encoded.status;
-            *response.headers_mut() = encoded.headers;
+        if listen.output == crate::config::raw::DocType::None {
+            let recording = recording.take();
+            start(
+                execution,
+                process,
+                id,
+                batch,
+                limits.request_timeout,
+                recording,
+                &peer,
+            )
+            .await;
+            let mut response = Response::new(Body::default());
+            *response.status_mut() = StatusCode::ACCEPTED;
             set_execution_id(&mut response, &execution_id);
-            Served {
+            break 'run Served {
                 response,
-                execution_id: Some(execution_id),
-                user,
+                execution_id: Some(execution_id.clone()),
+                user: user.clone(),
+                recording: None,
+                error: None,
+            };
+        }
+
+        let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
+            Ok(returned) => returned,
+            Err(problem) => break 'run fail(problem),
+        };
+        match output::encode(listen, returned, &limits.parse, gateway.pages(), &path) {
+            Ok(encoded) => {
+                let mut response = Response::new(Body::new(encoded.body));
+                *response.status_mut() = encoded.status;
+                *response.headers_mut() = encoded.headers;
+                set_execution_id(&mut response, &execution_id);
+                Served {
+                    response,
+                    execution_id: Some(execution_id.clone()),
+                    user: user.clone(),
+                    recording: None,
+                    error: None,
+                }
+            }
+            Err(err) => {
+                tracing::error!(process = %process.name, execution_id = %execution_id, error = %err, "Process output cannot be sent");
+                fail(failed_problem())
             }
         }
-        Err(err) => {
-            tracing::error!(process = %process.name, execution_id = %execution_id, error = %err, "Process output cannot be sent");
-            fail(failed_problem())
-        }
+    };
+    Served {
+        recording,
+        ..served
     }
 }
 
@@ -474,44 +596,58 @@ pub(super) async fn execute(
     }
 }
 
-/// Output `none`: the process runs on after the answer (see
-/// [`run_detached`]), except for a caller inside the process, which waits
-/// for it.
+/// Output `none`: the caller is answered at once, and the process runs on
+/// (still bounded by `timeout`); its record, if any, is finished when it
+/// ends, with the 202 the caller got and what went wrong after. A caller
+/// inside this process (a test) waits for the end instead.
 pub(super) async fn start(
     execution: Execution,
     process: &Process,
     id: ProcessId,
     batch: Vec<crate::doc::Document>,
     timeout: std::time::Duration,
+    recording: Option<Recording>,
     peer: &Peer,
 ) {
+    let name = process.name.clone();
+    let run = run_to_end(execution, name, id, batch, timeout, recording);
     if peer.in_process.is_some() {
-        // The failure, if any, is in the log and the trace; the caller gets 202 either way.
-        let _ = execute(&execution, process, id, batch, timeout).await;
+        // A test waits for the process, so its trace is complete; the
+        // caller gets 202 either way.
+        run.await;
     } else {
-        run_detached(execution, process, id, batch, timeout);
+        tokio::spawn(run);
     }
 }
 
-/// Output `none`: the caller is answered at once, and the process runs on
-/// (still bounded by `timeout`).
-pub(super) fn run_detached(
+/// Runs a process whose caller was answered already, bounded by
+/// `timeout`: a failure goes to the log and the execution's record.
+async fn run_to_end(
     execution: Execution,
-    process: &Process,
+    name: Arc<str>,
     id: ProcessId,
     batch: Vec<crate::doc::Document>,
     timeout: std::time::Duration,
+    recording: Option<Recording>,
 ) {
-    let name = process.name.clone();
-    tokio::spawn(async move {
-        match tokio::time::timeout(timeout, execution.run(id, batch)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(err)) => log_failure(&name, &execution.id, &err),
-            Err(_) => {
-                tracing::warn!(process = %name, execution_id = %execution.id, "Process ran past request_timeout")
-            }
+    let error = match tokio::time::timeout(timeout, execution.run(id, batch)).await {
+        Ok(Ok(_)) => None,
+        Ok(Err(err)) => {
+            log_failure(&name, &execution.id, &err);
+            Some(err.to_string())
         }
-    });
+        Err(_) => {
+            tracing::warn!(process = %name, execution_id = %execution.id, "Process ran past request_timeout");
+            Some(format!(
+                "the process did not finish within {}",
+                crate::units::HumanDuration(timeout)
+            ))
+        }
+    };
+    drop(execution);
+    if let Some(recording) = recording {
+        recording.finish(StatusCode::ACCEPTED.as_u16(), error, None);
+    }
 }
 
 /// A refusal by the access rules as a 401 or 403.

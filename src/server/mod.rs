@@ -36,6 +36,7 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
 use crate::access::cert::ClientCertificate;
+use crate::executions::Recorder;
 use crate::metrics::Metrics;
 use crate::snapshot::Snapshot;
 use dispatch::Body;
@@ -126,6 +127,9 @@ pub struct Gateway {
     metrics: Metrics,
     /// Next pages of paged answers; they outlive reloads.
     pages: PageStore,
+    /// The queue to the execution store, once [`Gateway::record_with`] set
+    /// it; without it nothing is recorded.
+    recorder: std::sync::OnceLock<Recorder>,
 }
 
 impl Gateway {
@@ -139,6 +143,7 @@ impl Gateway {
             snapshot: ArcSwap::from_pointee(snapshot),
             metrics,
             pages: PageStore::default(),
+            recorder: std::sync::OnceLock::new(),
         })
     }
 
@@ -158,6 +163,17 @@ impl Gateway {
 
     pub fn pages(&self) -> &PageStore {
         &self.pages
+    }
+
+    /// Records executions through `recorder` from now on; the first
+    /// recorder set stays (the store's path is fixed at start).
+    pub fn record_with(&self, recorder: Recorder) {
+        let _ = self.recorder.set(recorder);
+    }
+
+    /// The queue to the execution store, when executions are recorded.
+    pub fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.get()
     }
 
     /// Makes `snapshot` live for every request that starts from now on;

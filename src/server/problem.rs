@@ -33,6 +33,8 @@ pub mod kind {
     pub const UPSTREAM_FAILED: &str = "urn:flowgate:problem:upstream-failed";
     pub const UPSTREAM_TIMEOUT: &str = "urn:flowgate:problem:upstream-timeout";
     pub const OVERLOADED: &str = "urn:flowgate:problem:overloaded";
+    /// The admin API could not read the execution store.
+    pub const EXECUTION_STORE: &str = "urn:flowgate:problem:execution-store";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -74,6 +76,20 @@ impl Problem {
             message: message.into(),
         });
         self
+    }
+
+    /// The detail and each error on one line, for an execution's record.
+    pub fn summary(&self) -> String {
+        let mut text = self.detail.clone();
+        for (i, error) in self.errors.iter().enumerate() {
+            text.push_str(if i == 0 { ": " } else { "; " });
+            if !error.path.is_empty() {
+                text.push_str(&error.path);
+                text.push_str(": ");
+            }
+            text.push_str(&error.message);
+        }
+        text
     }
 
     pub fn with_execution_id(mut self, id: Option<&str>) -> Problem {

@@ -12,19 +12,20 @@
 //! and a content type of the other version is a 415.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 
-use super::Peer;
 use super::contract;
 use super::dispatch::{
-    Body, Served, admit, challenge, denial_problem, execute, failed_problem, method_not_allowed,
-    set_execution_id, start,
+    Body, Served, admit, begin_recording, challenge, denial_problem, execute, failed_problem,
+    method_not_allowed, record_input, set_execution_id, start,
 };
 use super::input;
 use super::output;
 use super::problem::{Problem, kind};
+use super::{Gateway, Peer};
 use crate::access::Denial;
 use crate::config::raw::DocType;
 use crate::contract::{list_element, response_wrapper};
@@ -58,10 +59,12 @@ pub(super) fn endpoint(path: &str) -> Option<Version> {
 }
 
 pub(super) async fn serve<B>(
+    gateway: &Gateway,
     snapshot: Arc<Snapshot>,
     version: Version,
     request: Request<B>,
     peer: Peer,
+    started: Instant,
 ) -> SoapServed
 where
     B: http_body::Body<Data = Bytes>,
@@ -135,71 +138,102 @@ where
     };
     let user = admitted.user.clone();
     let execution_id: Arc<str> = uuid::Uuid::now_v7().to_string().into();
+    let mut recording = begin_recording(
+        gateway,
+        &snapshot,
+        process,
+        &execution_id,
+        user.as_ref(),
+        &parts,
+        started,
+    );
+    record_input(&mut recording, &parts.headers, &bytes);
+    let recorded = recording.is_some();
     let fail = |problem: Problem| {
         let problem = problem.with_execution_id(Some(&execution_id));
         routed(Served {
             response: fault(version, &problem, Some(&execution_id)),
             execution_id: Some(execution_id.clone()),
             user: user.clone(),
+            recording: None,
+            error: recorded.then(|| problem.summary()),
         })
     };
 
-    let batch = match batch(listen, envelope.payload, &snapshot) {
-        Ok(batch) => batch,
-        Err(problem) => return fail(problem),
-    };
-    let request_info = admitted.request_info(parts, Vec::new());
-    let execution = peer.execution(Execution::new(
-        snapshot.clone(),
-        execution_id.clone(),
-        request_info,
-    ));
-    if listen.output == DocType::None {
-        start(execution, process, id, batch, limits.request_timeout, &peer).await;
-        let mut response = Response::new(Body::default());
-        *response.status_mut() = StatusCode::ACCEPTED;
-        set_execution_id(&mut response, &execution_id);
-        return routed(Served {
-            response,
-            execution_id: Some(execution_id),
-            user,
-        });
-    }
-    let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
-        Ok(returned) => returned,
-        Err(problem) => return fail(problem),
-    };
-    let documents = match output::xml_documents(listen, returned, &limits.parse) {
-        Ok(documents) => documents,
-        Err(err) => {
-            tracing::error!(process = %process.name, execution_id = %execution_id, error = %err, "Process output cannot be sent");
-            return fail(failed_problem());
+    let mut soap_served = 'run: {
+        let batch = match batch(listen, envelope.payload, &snapshot) {
+            Ok(batch) => batch,
+            Err(problem) => break 'run fail(problem),
+        };
+        let request_info = admitted.request_info(parts, Vec::new());
+        let mut execution = Execution::new(snapshot.clone(), execution_id.clone(), request_info);
+        if let Some(recording) = &recording {
+            execution = execution.with_trace(recording.trace());
         }
+        let execution = peer.execution(execution);
+        if listen.output == DocType::None {
+            let recording = recording.take();
+            start(
+                execution,
+                process,
+                id,
+                batch,
+                limits.request_timeout,
+                recording,
+                &peer,
+            )
+            .await;
+            let mut response = Response::new(Body::default());
+            *response.status_mut() = StatusCode::ACCEPTED;
+            set_execution_id(&mut response, &execution_id);
+            break 'run routed(Served {
+                response,
+                execution_id: Some(execution_id.clone()),
+                user: user.clone(),
+                recording: None,
+                error: None,
+            });
+        }
+        let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
+            Ok(returned) => returned,
+            Err(problem) => break 'run fail(problem),
+        };
+        let documents = match output::xml_documents(listen, returned, &limits.parse) {
+            Ok(documents) => documents,
+            Err(err) => {
+                tracing::error!(process = %process.name, execution_id = %execution_id, error = %err, "Process output cannot be sent");
+                break 'run fail(failed_problem());
+            }
+        };
+        let texts: Vec<std::borrow::Cow<'_, str>> = documents
+            .iter()
+            .map(|doc| String::from_utf8_lossy(doc))
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(AsRef::as_ref).collect();
+        let list = (listen.output == DocType::XmlList).then(|| list_element(listen));
+        let envelope = soap::response_envelope(
+            version,
+            &snapshot.settings.soap_namespace,
+            &response_wrapper(listen),
+            list.as_deref(),
+            &texts,
+        );
+        let mut response = Response::new(Body::new(Bytes::from(envelope)));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(version.content_type()),
+        );
+        set_execution_id(&mut response, &execution_id);
+        routed(Served {
+            response,
+            execution_id: Some(execution_id.clone()),
+            user: user.clone(),
+            recording: None,
+            error: None,
+        })
     };
-    let texts: Vec<std::borrow::Cow<'_, str>> = documents
-        .iter()
-        .map(|doc| String::from_utf8_lossy(doc))
-        .collect();
-    let texts: Vec<&str> = texts.iter().map(AsRef::as_ref).collect();
-    let list = (listen.output == DocType::XmlList).then(|| list_element(listen));
-    let envelope = soap::response_envelope(
-        version,
-        &snapshot.settings.soap_namespace,
-        &response_wrapper(listen),
-        list.as_deref(),
-        &texts,
-    );
-    let mut response = Response::new(Body::new(Bytes::from(envelope)));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(version.content_type()),
-    );
-    set_execution_id(&mut response, &execution_id);
-    routed(Served {
-        response,
-        execution_id: Some(execution_id),
-        user,
-    })
+    soap_served.served.recording = recording;
+    soap_served
 }
 
 /// `?wsdl` (any value: flowgate writes one file with the schemas inline).
