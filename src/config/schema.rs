@@ -24,8 +24,8 @@ use super::raw::{
 };
 use crate::units::{ByteSize, HumanDuration};
 
-/// Where the schema says it lives; editors only need it to be stable.
-const ID: &str = "https://flowgate.dev/schema/process.schema.json";
+/// The schema's identifier: a name, not an address (nothing is fetched).
+const ID: &str = "urn:flowgate:schema:process";
 
 /// The JSON Schema (2020-12) of a process file, as pretty JSON with a final newline.
 pub fn process_schema() -> String {
