@@ -161,14 +161,7 @@ async fn executions_are_listed_and_shown_while_the_server_runs() {
         .unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 
-    let metrics = http
-        .get(server.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains("flowgate_execution_records_total{result=\"written\"} 2\n"),
         "{metrics}"

@@ -164,14 +164,7 @@ async fn requests_never_fail_while_the_root_changes_fifty_times() {
 
     let config = server.config().await;
     assert!(config["generation"].as_u64().unwrap() >= 3, "{config}");
-    let metrics = http
-        .get(server.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         !metrics.contains("flowgate_reloads_total{result=\"failure\"} 0\n"),
         "{metrics}"
@@ -274,14 +267,7 @@ async fn admin_api_and_sighup() {
     assert_eq!(report["result"], "unchanged");
     assert_eq!(report["generation"], 2);
 
-    let metrics = http
-        .get(server.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     for expected in [
         "flowgate_reloads_total{result=\"success\"} 1\n",
         "flowgate_reloads_total{result=\"failure\"} 1\n",

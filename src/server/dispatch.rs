@@ -435,27 +435,23 @@ where
 
         let path = parts.uri.path().to_owned();
         let request_info = admitted.request_info(parts, params);
-        let mut execution = Execution::new(snapshot.clone(), execution_id.clone(), request_info);
-        if let Some(recording) = &recording {
-            execution = execution.with_trace(recording.trace());
-        }
-        let execution = peer.execution(execution);
+        let execution = execution_for(
+            &snapshot,
+            &execution_id,
+            request_info,
+            recording.as_ref(),
+            &peer,
+        );
 
         if listen.output == crate::config::raw::DocType::None {
-            let recording = recording.take();
-            start(
-                execution,
+            let run = Detached {
                 process,
                 id,
                 batch,
-                limits.request_timeout,
-                recording,
-                &peer,
-            )
-            .await;
-            let mut response = Response::new(Body::default());
-            *response.status_mut() = StatusCode::ACCEPTED;
-            set_execution_id(&mut response, &execution_id);
+                timeout: limits.request_timeout,
+                recording: recording.take(),
+            };
+            let response = accept(execution, run, &peer).await;
             break 'run Served {
                 response,
                 execution_id: Some(execution_id.clone()),
@@ -594,6 +590,50 @@ pub(super) async fn execute(
             ))
         }
     }
+}
+
+/// The execution of an admitted request: traced when it is recorded,
+/// equipped with stubs and a trace when the caller is inside this process.
+pub(super) fn execution_for(
+    snapshot: &Arc<Snapshot>,
+    execution_id: &Arc<str>,
+    request_info: Arc<RequestInfo>,
+    recording: Option<&Recording>,
+    peer: &Peer,
+) -> Execution {
+    let mut execution = Execution::new(snapshot.clone(), execution_id.clone(), request_info);
+    if let Some(recording) = recording {
+        execution = execution.with_trace(recording.trace());
+    }
+    peer.execution(execution)
+}
+
+/// A process of output `none`, to run after its caller is answered.
+pub(super) struct Detached<'a> {
+    pub process: &'a Process,
+    pub id: ProcessId,
+    pub batch: Vec<crate::doc::Document>,
+    pub timeout: std::time::Duration,
+    pub recording: Option<Recording>,
+}
+
+/// Output `none`: starts the process (see [`start`]) and answers 202.
+pub(super) async fn accept(execution: Execution, run: Detached<'_>, peer: &Peer) -> Response<Body> {
+    let execution_id = execution.id.clone();
+    start(
+        execution,
+        run.process,
+        run.id,
+        run.batch,
+        run.timeout,
+        run.recording,
+        peer,
+    )
+    .await;
+    let mut response = Response::new(Body::default());
+    *response.status_mut() = StatusCode::ACCEPTED;
+    set_execution_id(&mut response, &execution_id);
+    response
 }
 
 /// Output `none`: the caller is answered at once, and the process runs on

@@ -19,8 +19,8 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 
 use super::contract;
 use super::dispatch::{
-    Body, Served, admit, begin_recording, challenge, denial_problem, execute, failed_problem,
-    method_not_allowed, record_input, set_execution_id, start,
+    Body, Detached, Served, accept, admit, begin_recording, challenge, denial_problem, execute,
+    execution_for, failed_problem, method_not_allowed, record_input, set_execution_id,
 };
 use super::input;
 use super::output;
@@ -29,7 +29,6 @@ use super::{Gateway, Peer};
 use crate::access::Denial;
 use crate::config::raw::DocType;
 use crate::contract::{list_element, response_wrapper};
-use crate::pipeline::Execution;
 use crate::snapshot::{Listen, ProcessId, Snapshot};
 use crate::soap::{self, EnvelopeError, Fault, FaultCode, QName, Version};
 
@@ -166,26 +165,22 @@ where
             Err(problem) => break 'run fail(problem),
         };
         let request_info = admitted.request_info(parts, Vec::new());
-        let mut execution = Execution::new(snapshot.clone(), execution_id.clone(), request_info);
-        if let Some(recording) = &recording {
-            execution = execution.with_trace(recording.trace());
-        }
-        let execution = peer.execution(execution);
+        let execution = execution_for(
+            &snapshot,
+            &execution_id,
+            request_info,
+            recording.as_ref(),
+            &peer,
+        );
         if listen.output == DocType::None {
-            let recording = recording.take();
-            start(
-                execution,
+            let run = Detached {
                 process,
                 id,
                 batch,
-                limits.request_timeout,
-                recording,
-                &peer,
-            )
-            .await;
-            let mut response = Response::new(Body::default());
-            *response.status_mut() = StatusCode::ACCEPTED;
-            set_execution_id(&mut response, &execution_id);
+                timeout: limits.request_timeout,
+                recording: recording.take(),
+            };
+            let response = accept(execution, run, &peer).await;
             break 'run routed(Served {
                 response,
                 execution_id: Some(execution_id.clone()),

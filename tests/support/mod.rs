@@ -162,6 +162,18 @@ impl Server {
             .expect("/config is JSON")
     }
 
+    /// `GET /metrics` of the admin listener: Prometheus text.
+    pub async fn metrics(&self) -> String {
+        client()
+            .get(self.admin_url("/metrics"))
+            .send()
+            .await
+            .expect("the admin listener answers")
+            .text()
+            .await
+            .expect("/metrics is text")
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
