@@ -9,7 +9,7 @@ use http::{HeaderName, StatusCode};
 
 use super::values::{node_to_value, span_within};
 use super::{Outbound, decode_error, default_media};
-use crate::config::de::{self, Spanned};
+use crate::config::de::{self, Entries, Spanned};
 use crate::config::node::{Node, NodeKind, Span};
 use crate::config::raw::{
     CombineStep, DecisionStep, ExceptionStep, HttpStep, LogLevel, LogStep, MapStep, MessageStep,
@@ -511,25 +511,7 @@ impl<'a> StepCompiler<'a> {
                 }
             },
         };
-        let mut headers = Vec::with_capacity(step.headers.0.len());
-        for (name, value) in &step.headers.0 {
-            let header = match HeaderName::from_str(name.value.trim()) {
-                Ok(header) => header,
-                Err(_) => {
-                    self.error(
-                        name.span,
-                        format!("`{}` is not a valid header name", name.value),
-                    );
-                    ok = false;
-                    continue;
-                }
-            };
-            let value_node = Node::new(value.span, NodeKind::Str(value.value.clone()));
-            match self.value_source(&value_node, Escape::None) {
-                Some(source) => headers.push((header, source)),
-                None => ok = false,
-            }
-        }
+        let headers = self.header_templates(&step.headers);
         let content_type = match &step.content_type {
             Some(ct) if http::HeaderValue::from_str(ct.value.trim()).is_err() => {
                 self.error(
@@ -541,6 +523,7 @@ impl<'a> StepCompiler<'a> {
             Some(ct) => Some(ct.value.trim().to_owned()),
             None => None,
         };
+        let headers = headers?;
         ok.then_some(StepKind::Return(ReturnSpec {
             status,
             headers,
@@ -642,7 +625,7 @@ impl<'a> StepCompiler<'a> {
         let step = self.decode::<HttpStep>(node)?;
         let method = self.http_method(&step);
         let target = self.http_target(&step, node.span);
-        let headers = self.http_headers(&step);
+        let headers = self.header_templates(&step.headers);
         let body = method
             .as_ref()
             .and_then(|method| self.http_body(&step, method, &headers));
@@ -805,10 +788,15 @@ impl<'a> StepCompiler<'a> {
         }
     }
 
-    fn http_headers(&mut self, step: &HttpStep) -> Option<Vec<(HeaderName, ValueSource)>> {
+    /// The headers of a `return` or `http` step: each name checked, each
+    /// value a template (or a literal).
+    fn header_templates(
+        &mut self,
+        written: &Entries<Spanned<String>, Spanned<String>>,
+    ) -> Option<Vec<(HeaderName, ValueSource)>> {
         let mut ok = true;
-        let mut headers = Vec::with_capacity(step.headers.0.len());
-        for (name, value) in &step.headers.0 {
+        let mut headers = Vec::with_capacity(written.0.len());
+        for (name, value) in &written.0 {
             let Ok(header) = HeaderName::from_str(name.value.trim()) else {
                 self.error(
                     name.span,

@@ -451,14 +451,7 @@ where
                 timeout: limits.request_timeout,
                 recording: recording.take(),
             };
-            let response = accept(execution, run, &peer).await;
-            break 'run Served {
-                response,
-                execution_id: Some(execution_id.clone()),
-                user: user.clone(),
-                recording: None,
-                error: None,
-            };
+            break 'run accept(execution, run, user.clone(), &peer).await;
         }
 
         let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
@@ -525,6 +518,20 @@ pub(super) async fn admit(
         })
 }
 
+/// The client's address: the socket peer, or the rightmost untrusted hop of
+/// `X-Forwarded-For` behind the snapshot's trusted proxies.
+fn remote_ip(snapshot: &Snapshot, headers: &http::HeaderMap, peer: &Peer) -> std::net::IpAddr {
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    client_ip(
+        peer.addr.ip(),
+        forwarded,
+        &snapshot.settings.trusted_proxies,
+    )
+}
+
 /// [`admit`] without the log line, for asking which routes a caller may use.
 pub(super) async fn check_access(
     snapshot: &Snapshot,
@@ -532,15 +539,7 @@ pub(super) async fn check_access(
     headers: &http::HeaderMap,
     peer: &Peer,
 ) -> Result<Admitted, Denial> {
-    let forwarded = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    let remote_ip = client_ip(
-        peer.addr.ip(),
-        forwarded,
-        &snapshot.settings.trusted_proxies,
-    );
+    let remote_ip = remote_ip(snapshot, headers, peer);
     let access = &process.access;
     let users = &snapshot.users;
     let acting_as = peer.in_process.as_ref().and_then(|c| c.user.as_deref());
@@ -617,8 +616,14 @@ pub(super) struct Detached<'a> {
     pub recording: Option<Recording>,
 }
 
-/// Output `none`: starts the process (see [`start`]) and answers 202.
-pub(super) async fn accept(execution: Execution, run: Detached<'_>, peer: &Peer) -> Response<Body> {
+/// Output `none`: starts the process (see [`start`]) and answers 202; the
+/// record, if any, is finished when the process ends.
+pub(super) async fn accept(
+    execution: Execution,
+    run: Detached<'_>,
+    user: Option<Arc<str>>,
+    peer: &Peer,
+) -> Served {
     let execution_id = execution.id.clone();
     start(
         execution,
@@ -633,7 +638,13 @@ pub(super) async fn accept(execution: Execution, run: Detached<'_>, peer: &Peer)
     let mut response = Response::new(Body::default());
     *response.status_mut() = StatusCode::ACCEPTED;
     set_execution_id(&mut response, &execution_id);
-    response
+    Served {
+        response,
+        execution_id: Some(execution_id),
+        user,
+        recording: None,
+        error: None,
+    }
 }
 
 /// Output `none`: the caller is answered at once, and the process runs on
@@ -769,15 +780,7 @@ fn preflight(
             "this route does not take requests from browsers of other origins".to_owned(),
         );
     };
-    let forwarded = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    let remote_ip = client_ip(
-        peer.addr.ip(),
-        forwarded,
-        &snapshot.settings.trusted_proxies,
-    );
+    let remote_ip = remote_ip(snapshot, headers, peer);
     if access
         .allow_ips
         .as_ref()

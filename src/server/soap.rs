@@ -180,14 +180,7 @@ where
                 timeout: limits.request_timeout,
                 recording: recording.take(),
             };
-            let response = accept(execution, run, &peer).await;
-            break 'run routed(Served {
-                response,
-                execution_id: Some(execution_id.clone()),
-                user: user.clone(),
-                recording: None,
-                error: None,
-            });
+            break 'run routed(accept(execution, run, user.clone(), &peer).await);
         }
         let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
             Ok(returned) => returned,
