@@ -93,14 +93,9 @@ impl DocumentRecord {
             media_type: doc.media.as_str().to_owned(),
             body: text[..end].to_owned(),
             bytes: doc.body.len(),
-            props: match doc.props.len() {
-                // Most documents have no properties: no serializer for them.
-                Some(0) => serde_json::Value::Object(serde_json::Map::new()),
-                _ => crate::template::to_json(&doc.props)
-                    .ok()
-                    .and_then(|text| serde_json::from_str(&text).ok())
-                    .unwrap_or(serde_json::Value::Null),
-            },
+            // Straight to JSON values, without printing and parsing text.
+            props: crate::profile::json::from_value(&doc.props, "")
+                .unwrap_or(serde_json::Value::Null),
         }
     }
 
