@@ -4,7 +4,11 @@
 //! environment owned by the snapshot. Steps hold [`TemplateId`]s and
 //! [`ExprId`]s; nothing is parsed on the request path. Output is escaped for
 //! the content type it is written into (SPEC §2.2), so request data can never
-//! inject markup: see [`Escape`].
+//! inject markup: see [`Escape`]. The everyday forms skip minijinja's
+//! machine and are evaluated straight from their syntax tree ([`fast`]),
+//! with the same results.
+
+mod fast;
 
 use std::sync::Arc;
 
@@ -13,6 +17,7 @@ use minijinja::{
     AutoEscape, Environment, Error, Expression, Output, State, Template, UndefinedBehavior,
 };
 
+use self::fast::{FastExpr, FastTemplate};
 use crate::doc::{MediaType, xml};
 
 /// How a template's output is escaped, chosen from the content type it produces.
@@ -93,6 +98,9 @@ pub struct TemplatesBuilder {
     templates: Vec<String>,
     /// Each expression's source, and whether it is a condition.
     expressions: Vec<(String, bool)>,
+    /// The fast forms, by template and by expression, where there is one.
+    fast_templates: Vec<Option<FastTemplate>>,
+    fast_expressions: Vec<Option<FastExpr>>,
 }
 
 /// Two environments that differ in how they treat undefined values.
@@ -130,6 +138,8 @@ impl TemplatesBuilder {
             envs: Environments { values, conditions },
             templates: Vec::new(),
             expressions: Vec::new(),
+            fast_templates: Vec::new(),
+            fast_expressions: Vec::new(),
         }
     }
 
@@ -142,6 +152,8 @@ impl TemplatesBuilder {
             .add_template_owned(name.clone(), source.to_owned())
             .map_err(|e| SyntaxError::from_minijinja(&e))?;
         self.templates.push(name);
+        self.fast_templates
+            .push(FastTemplate::compile(source, escape));
         Ok(id)
     }
 
@@ -165,6 +177,7 @@ impl TemplatesBuilder {
             .map_err(|e| SyntaxError::from_minijinja(&e))?;
         let id = ExprId(self.expressions.len() as u32);
         self.expressions.push((source.to_owned(), condition));
+        self.fast_expressions.push(FastExpr::compile(source));
         Ok(id)
     }
 
@@ -173,6 +186,8 @@ impl TemplatesBuilder {
             envs,
             templates,
             expressions,
+            fast_templates,
+            fast_expressions,
         } = self;
         Templates::try_new(envs, |envs| {
             let templates = templates
@@ -209,6 +224,8 @@ impl TemplatesBuilder {
                 templates,
                 expressions,
                 shortcuts,
+                fast_templates,
+                fast_expressions,
             })
         })
         .map_err(|e| SyntaxError::from_minijinja(&e))
@@ -221,6 +238,8 @@ pub struct Compiled<'env> {
     expressions: Vec<Expression<'env, 'env>>,
     /// By expression: the condition as a [`Lookup`], when it is one.
     shortcuts: Vec<Option<Lookup>>,
+    fast_templates: Vec<Option<FastTemplate>>,
+    fast_expressions: Vec<Option<FastExpr>>,
 }
 
 self_cell::self_cell!(
@@ -244,7 +263,13 @@ impl std::fmt::Debug for Templates {
 
 impl Templates {
     pub fn render(&self, id: TemplateId, context: Value) -> Result<String, Error> {
-        match self.borrow_dependent().templates.get(id.0 as usize) {
+        let compiled = self.borrow_dependent();
+        if let Some(Some(fast)) = compiled.fast_templates.get(id.0 as usize)
+            && let Some(text) = fast.render(&context)
+        {
+            return Ok(text);
+        }
+        match compiled.templates.get(id.0 as usize) {
             Some(template) => template.render(context),
             None => Err(missing("template")),
         }
@@ -254,6 +279,11 @@ impl Templates {
         let compiled = self.borrow_dependent();
         if let Some(Some(lookup)) = compiled.shortcuts.get(id.0 as usize)
             && let Some(value) = lookup.eval_chained(&context)
+        {
+            return Ok(value);
+        }
+        if let Some(Some(fast)) = compiled.fast_expressions.get(id.0 as usize)
+            && let Some(value) = fast.eval(&context)
         {
             return Ok(value);
         }
