@@ -76,7 +76,7 @@ impl Execution {
         let templates = &self.snapshot.templates;
         let render = |id| {
             templates
-                .render(id, scope.clone())
+                .render(id, scope)
                 .map_err(|e| ExecError::step(site, template_error(&e)))
         };
         let (url, mut headers) = match &spec.target {

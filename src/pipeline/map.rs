@@ -145,7 +145,7 @@ impl Execution {
         let items = self
             .snapshot
             .templates
-            .eval(*items, scope.clone())
+            .eval(*items, scope)
             .map_err(|e| ExecError::step(site, template_error(&e)))?;
         let items: Vec<Value> = match items.kind() {
             ValueKind::None | ValueKind::Undefined => Vec::new(),
@@ -178,7 +178,7 @@ impl Execution {
             let keep = self
                 .snapshot
                 .templates
-                .eval(condition, scope.clone())
+                .eval(condition, scope)
                 .map_err(|e| ExecError::step(site, template_error(&e)))?;
             if !keep.is_true() {
                 return Ok(None);

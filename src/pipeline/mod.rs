@@ -207,7 +207,7 @@ impl Execution {
                 .iter()
                 .map(|doc| {
                     let text = templates
-                        .render(*template, self.scope(doc, &all, process))
+                        .render(*template, &self.scope(doc, &all, process))
                         .map_err(|e| ExecError::step(site, template_error(&e)))?;
                     Ok(doc.with_body(text, media.clone()))
                 })
@@ -219,7 +219,7 @@ impl Execution {
             } => {
                 let first = &batch[0];
                 let text = templates
-                    .render(*template, self.scope(first, &all, process))
+                    .render(*template, &self.scope(first, &all, process))
                     .map_err(|e| ExecError::step(site, template_error(&e)))?;
                 Ok(vec![first.with_body(text, media.clone())])
             }
@@ -251,7 +251,7 @@ impl Execution {
                 let (mut yes, mut no) = (Vec::new(), Vec::new());
                 for doc in batch.iter() {
                     let value = templates
-                        .eval(*condition, self.scope(doc, &all, process))
+                        .eval(*condition, &self.scope(doc, &all, process))
                         .map_err(|e| ExecError::step(site, template_error(&e)))?;
                     if value.is_true() {
                         yes.push(doc.clone());
@@ -268,7 +268,7 @@ impl Execution {
                 let mut unmatched = Vec::new();
                 for doc in batch.iter() {
                     let value = templates
-                        .eval(*by, self.scope(doc, &all, process))
+                        .eval(*by, &self.scope(doc, &all, process))
                         .map_err(|e| ExecError::step(site, template_error(&e)))?;
                     let key = value_text(&value);
                     match cases.iter().position(|(case, _)| *case == key) {
@@ -313,7 +313,7 @@ impl Execution {
             StepKind::Stop => Ok(Vec::new()),
             StepKind::Exception { status, message } => {
                 let message = templates
-                    .render(*message, self.scope(&batch[0], &all, process))
+                    .render(*message, &self.scope(&batch[0], &all, process))
                     .map_err(|e| ExecError::step(site, template_error(&e)))?;
                 Err(ExecError::Exception {
                     status: *status,
@@ -324,7 +324,7 @@ impl Execution {
             StepKind::Log { level, message } => {
                 for doc in batch {
                     let text = templates
-                        .render(*message, self.scope(doc, &all, process))
+                        .render(*message, &self.scope(doc, &all, process))
                         .map_err(|e| ExecError::step(site, template_error(&e)))?;
                     self.log(*level, process, site, &text);
                 }
@@ -399,10 +399,10 @@ impl Execution {
                 .get(scope)
                 .map_err(|e| ExecError::step(site, template_error(&e))),
             ValueSource::Expr(id) => templates
-                .eval(*id, scope.clone())
+                .eval(*id, scope)
                 .map_err(|e| ExecError::step(site, template_error(&e))),
             ValueSource::Template(id) => templates
-                .render(*id, scope.clone())
+                .render(*id, scope)
                 .map(Value::from)
                 .map_err(|e| ExecError::step(site, template_error(&e))),
         }

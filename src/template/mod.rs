@@ -262,33 +262,33 @@ impl std::fmt::Debug for Templates {
 }
 
 impl Templates {
-    pub fn render(&self, id: TemplateId, context: Value) -> Result<String, Error> {
+    pub fn render(&self, id: TemplateId, context: &Value) -> Result<String, Error> {
         let compiled = self.borrow_dependent();
         if let Some(Some(fast)) = compiled.fast_templates.get(id.0 as usize)
-            && let Some(text) = fast.render(&context)
+            && let Some(text) = fast.render(context)
         {
             return Ok(text);
         }
         match compiled.templates.get(id.0 as usize) {
-            Some(template) => template.render(context),
+            Some(template) => template.render(context.clone()),
             None => Err(missing("template")),
         }
     }
 
-    pub fn eval(&self, id: ExprId, context: Value) -> Result<Value, Error> {
+    pub fn eval(&self, id: ExprId, context: &Value) -> Result<Value, Error> {
         let compiled = self.borrow_dependent();
         if let Some(Some(lookup)) = compiled.shortcuts.get(id.0 as usize)
-            && let Some(value) = lookup.eval_chained(&context)
+            && let Some(value) = lookup.eval_chained(context)
         {
             return Ok(value);
         }
         if let Some(Some(fast)) = compiled.fast_expressions.get(id.0 as usize)
-            && let Some(value) = fast.eval(&context)
+            && let Some(value) = fast.eval(context)
         {
             return Ok(value);
         }
         match compiled.expressions.get(id.0 as usize) {
-            Some(expression) => expression.eval(context),
+            Some(expression) => expression.eval(context.clone()),
             None => Err(missing("expression")),
         }
     }
@@ -597,7 +597,7 @@ mod tests {
     fn render(source: &str, escape: Escape, ctx: Value) -> Result<String, Error> {
         let mut builder = TemplatesBuilder::new();
         let id = builder.template(source, escape).unwrap();
-        builder.build().unwrap().render(id, ctx)
+        builder.build().unwrap().render(id, &ctx)
     }
 
     fn ctx(x: Value) -> Value {
@@ -709,11 +709,11 @@ mod tests {
         let list = builder.expression("[x, x]").unwrap();
         let templates = builder.build().unwrap();
         assert_eq!(
-            templates.eval(id, ctx(Value::from(2))).unwrap(),
+            templates.eval(id, &ctx(Value::from(2))).unwrap(),
             Value::from(true)
         );
         assert_eq!(
-            templates.eval(list, ctx(Value::from(2))).unwrap().len(),
+            templates.eval(list, &ctx(Value::from(2))).unwrap().len(),
             Some(2)
         );
     }
@@ -728,11 +728,8 @@ mod tests {
             "doc",
             Value::from_pairs([("order", Value::from_pairs([("id", 1)]))]),
         )]);
-        assert_eq!(
-            templates.eval(condition, ctx.clone()).unwrap(),
-            Value::from(false)
-        );
-        assert!(templates.eval(value, ctx).is_err());
+        assert_eq!(templates.eval(condition, &ctx).unwrap(), Value::from(false));
+        assert!(templates.eval(value, &ctx).is_err());
     }
 
     #[test]
@@ -775,7 +772,7 @@ mod tests {
         ] {
             let id = builder.expression(source).unwrap();
             let templates = std::mem::take(&mut builder).build().unwrap();
-            let expected = templates.eval(id, ctx.clone());
+            let expected = templates.eval(id, &ctx);
             let got = Path::parse(source).unwrap().get(&ctx);
             match (expected, got) {
                 (Ok(a), Ok(b)) => assert_eq!(a.is_undefined(), b.is_undefined(), "{source}"),
@@ -853,7 +850,7 @@ mod tests {
         let id = builder.condition("range").unwrap();
         let templates = builder.build().unwrap();
         assert!(templates.borrow_dependent().shortcuts[id.0 as usize].is_none());
-        assert!(!templates.eval(id, ctx).unwrap().is_undefined());
+        assert!(!templates.eval(id, &ctx).unwrap().is_undefined());
     }
 
     #[test]
