@@ -335,3 +335,43 @@ fn kinds_of_results_match() {
         Some("14".to_owned())
     );
 }
+
+#[test]
+fn paths_through_documents_agree_with_minijinja() {
+    // Element maps are followed by reference; what comes out is the engine's.
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/orders.xml"))
+        .expect("samples/orders.xml");
+    let doc = crate::doc::xml::parse(&text, &crate::doc::xml::XmlLimits::default())
+        .expect("the sample parses");
+    let context = Value::from_pairs([("doc", doc)]);
+    let mut fast = 0;
+    for source in [
+        "doc.OrderList.Order[0].Id",
+        "doc.OrderList.Order[1]['@currency']",
+        "doc.OrderList.Order[0].Lines.Line[0].Sku",
+        "doc.OrderList.Order[0].Lines.Line | length",
+        "doc.OrderList.Order[0].Lines",
+        "doc.OrderList.Order[0].Missing",
+        "doc.OrderList.Order[0].Missing.Deeper",
+        "doc.OrderList.Order[0].Id.Deeper",
+        "doc.OrderList.Order[0].Missing | default('none')",
+        "doc.OrderList.Order[2].Priority == 'rush'",
+    ] {
+        if check_expr(source, &context).is_some() {
+            fast += 1;
+        }
+        // The lookups of `Path` agree too.
+        if let Some(path) = crate::template::Path::parse(source) {
+            let [engine, _] = engine_eval(source, &context);
+            match (path.get(&context), engine) {
+                (Ok(a), Ok(b)) => assert!(
+                    same(&a, &b) || (a.is_undefined() && b.is_undefined()),
+                    "{source}: {a:?} vs {b:?}"
+                ),
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("{source}: {a:?} vs {b:?}"),
+            }
+        }
+    }
+    assert!(fast >= 7, "{fast} paths took the fast path");
+}
