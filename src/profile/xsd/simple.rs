@@ -320,6 +320,13 @@ impl Facets {
 
     fn check_bounds(&self, text: &str, atom: Atom) -> Result<(), String> {
         use std::cmp::Ordering::{Equal, Greater, Less};
+        if self.min_inclusive.is_none()
+            && self.min_exclusive.is_none()
+            && self.max_inclusive.is_none()
+            && self.max_exclusive.is_none()
+        {
+            return Ok(());
+        }
         let checks = [
             (
                 &self.min_inclusive,
