@@ -735,7 +735,10 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
             return;
         }
         let blank = match text {
-            Text::Raw(raw) | Text::Cdata(raw) => raw.chars().all(xml::is_xml_whitespace),
+            // Whitespace is ASCII, and no byte of another character is.
+            Text::Raw(raw) | Text::Cdata(raw) => raw
+                .bytes()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')),
             Text::Char(c) => xml::is_xml_whitespace(c),
         };
         if !blank && !frame.text_reported {
@@ -823,6 +826,20 @@ fn feed(
     name: &Name<'_>,
 ) -> Option<(ElementRef, u32)> {
     let count = slot(state, particle).count;
+    if let Term::Element(id) = &particle.term {
+        // The usual particle, taken directly: an element term has no
+        // occurrence in progress to continue, and its first set is itself.
+        if !particle.max_occurs.allows(count + 1)
+            || !elements[id.0 as usize].matches(name.local, name.namespace)
+        {
+            return None;
+        }
+        state[particle.slot as usize] = SlotState {
+            count: count + 1,
+            pos: 0,
+        };
+        return Some((*id, particle.key));
+    }
     if count > 0 {
         if let Some(hit) = continue_term(elements, particle, state, name) {
             return Some(hit);
