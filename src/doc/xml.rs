@@ -415,16 +415,21 @@ impl<'a> Scanner<'a> {
         if matches!(next, b'!' | b'?') {
             return self.other_markup(at, handler);
         }
-        let end = match tag_length(&bytes[at..]) {
-            Ok(length) => at + length,
-            Err(message) => return fail(at, message),
+        let name_at = at + 1 + usize::from(next == b'/');
+        let name = leading_name(self.token(name_at, bytes.len())?);
+        let end = match plain_tag_end(bytes, name_at + name.len()) {
+            Some(end) => end,
+            None => match tag_length(&bytes[at..]) {
+                Ok(length) => at + length,
+                Err(message) => return fail(at, message),
+            },
         };
         let raw = self.token(at, end)?;
         if next == b'/' {
             self.end_tag(raw, at, handler)?;
         } else {
             let empty = raw[1..].ends_with("/>");
-            self.start_tag(raw, at, empty, handler)?;
+            self.start_tag(raw, name, at, empty, handler)?;
         }
         Ok(end)
     }
@@ -468,9 +473,11 @@ impl<'a> Scanner<'a> {
         Ok(end)
     }
 
+    /// `name` is the element's name, as [`leading_name`] finds it after the `<`.
     fn start_tag(
         &mut self,
         raw: &'a str,
+        name: &'a str,
         at: usize,
         empty: bool,
         handler: &mut impl Handler<'a>,
@@ -494,7 +501,6 @@ impl<'a> Scanner<'a> {
             .and_then(|rest| rest.strip_suffix(close))
             .unwrap_or_default();
         let inner_at = at + 1;
-        let name = leading_name(inner);
         if name.is_empty() {
             return fail(
                 at,
@@ -510,7 +516,7 @@ impl<'a> Scanner<'a> {
         };
         let name_end = inner_at + name.len();
         lex_attributes(
-            &inner[name.len()..],
+            inner.get(name.len()..).unwrap_or_default(),
             name_end,
             self.limits.max_attributes,
             &mut self.raw_attrs,
@@ -875,6 +881,17 @@ fn is_doctype(body: &str, at: usize) -> bool {
 
 fn to_offset(position: u64) -> usize {
     usize::try_from(position).unwrap_or(usize::MAX)
+}
+
+/// Where a tag ends when it is the usual kind: a name (ending at
+/// `after_name`), then `>` or `/>`. No byte of that can be a quote, so the
+/// end is the one [`tag_length`] would find, without a search.
+fn plain_tag_end(bytes: &[u8], after_name: usize) -> Option<usize> {
+    match bytes.get(after_name)? {
+        b'>' => Some(after_name + 1),
+        b'/' if bytes.get(after_name + 1) == Some(&b'>') => Some(after_name + 2),
+        _ => None,
+    }
 }
 
 /// The length of the tag at the start of `bytes`, up to and including the
