@@ -971,6 +971,10 @@ fn lex_attributes<'a>(
     out: &mut Vec<RawAttr<'a>>,
 ) -> Result<(), Fail> {
     out.clear();
+    // Most tags have no attributes at all.
+    if text.is_empty() {
+        return Ok(());
+    }
     // Positions in `text`; every one the lexer stops at follows an ASCII byte.
     let bytes = text.as_bytes();
     let skip_whitespace = |from: usize| {
