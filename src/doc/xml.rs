@@ -232,16 +232,21 @@ struct Element(Vec<(Value, Value)>);
 
 impl Object for Element {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        if let Some(key) = key.as_str() {
+            return self.get_value_by_str(key);
+        }
         self.0
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, value)| value.clone())
     }
 
+    // Templates look up names on the request path (`doc.Order.Lines.Line`):
+    // keys are compared as names, without the C library's `memcmp`.
     fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
         self.0
             .iter()
-            .find(|(k, _)| k.as_str() == Some(key))
+            .find(|(k, _)| k.as_str().is_some_and(|k| same_name(k, key)))
             .map(|(_, value)| value.clone())
     }
 
