@@ -1254,7 +1254,7 @@ fn leading_name(text: &str) -> &str {
 /// has set up; long ones still get its vector search.
 const SHORT_RUN: usize = 32;
 
-/// The first `needle` in `haystack`: `memchr` for short haystacks.
+/// The first `needle` in `haystack`; `memchr` past the first [`SHORT_RUN`] bytes.
 pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
     let head = haystack.len().min(SHORT_RUN);
     match haystack[..head].iter().position(|&b| b == needle) {
@@ -1264,7 +1264,7 @@ pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
     }
 }
 
-/// The first `a` or `b` in `haystack`: `memchr2` for short haystacks.
+/// The first `a` or `b` in `haystack`; `memchr2` past the first [`SHORT_RUN`] bytes.
 fn find_either(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
     let head = haystack.len().min(SHORT_RUN);
     match haystack[..head].iter().position(|&c| c == a || c == b) {
@@ -1274,7 +1274,7 @@ fn find_either(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
     }
 }
 
-/// The first `a`, `b` or `c` in `haystack`: `memchr3` for short haystacks.
+/// The first `a`, `b` or `c` in `haystack`; `memchr3` past the first [`SHORT_RUN`] bytes.
 fn find_any3(a: u8, b: u8, c: u8, haystack: &[u8]) -> Option<usize> {
     let head = haystack.len().min(SHORT_RUN);
     match haystack[..head]
