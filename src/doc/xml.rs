@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use memchr::{memchr, memchr2, memchr3, memchr3_iter};
+use memchr::{memchr, memchr2, memchr3};
 use minijinja::Value;
 use minijinja::value::{Enumerator, Object, ObjectExt};
 use quick_xml::errors::{Error as ReaderError, IllFormedError, SyntaxError};
@@ -217,22 +217,36 @@ pub(crate) fn element_map(mut entries: Vec<(Value, Value)>) -> Value {
     Value::from_object(Element(entries))
 }
 
+/// [`element_map`] of entries whose keys are known to be distinct, so
+/// there are no repeated keys to look for.
+pub(crate) fn element_map_of_distinct(entries: Vec<(Value, Value)>) -> Value {
+    if entries.len() > SCANNED_ENTRIES {
+        return Value::from_pairs(entries);
+    }
+    Value::from_object(Element(entries))
+}
+
 /// See [`element_map`].
 #[derive(Debug)]
 struct Element(Vec<(Value, Value)>);
 
 impl Object for Element {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        if let Some(key) = key.as_str() {
+            return self.get_value_by_str(key);
+        }
         self.0
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, value)| value.clone())
     }
 
+    // Templates look up names on the request path (`doc.Order.Lines.Line`):
+    // keys are compared as names, without the C library's `memcmp`.
     fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
         self.0
             .iter()
-            .find(|(k, _)| k.as_str() == Some(key))
+            .find(|(k, _)| k.as_str().is_some_and(|k| same_name(k, key)))
             .map(|(_, value)| value.clone())
     }
 
@@ -373,7 +387,7 @@ impl<'a> Scanner<'a> {
                 b'<' => self.markup(at, handler)?,
                 b'&' => self.reference(at, handler)?,
                 _ => {
-                    let end = memchr2(b'<', b'&', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+                    let end = find_either(b'<', b'&', &bytes[at..]).map_or(bytes.len(), |i| at + i);
                     self.text(self.token(at, end)?, at, handler)?;
                     end
                 }
@@ -406,16 +420,21 @@ impl<'a> Scanner<'a> {
         if matches!(next, b'!' | b'?') {
             return self.other_markup(at, handler);
         }
-        let end = match tag_length(&bytes[at..]) {
-            Ok(length) => at + length,
-            Err(message) => return fail(at, message),
+        let name_at = at + 1 + usize::from(next == b'/');
+        let name = leading_name(self.token(name_at, bytes.len())?);
+        let end = match plain_tag_end(bytes, name_at + name.len()) {
+            Some(end) => end,
+            None => match tag_length(&bytes[at..]) {
+                Ok(length) => at + length,
+                Err(message) => return fail(at, message),
+            },
         };
         let raw = self.token(at, end)?;
         if next == b'/' {
             self.end_tag(raw, at, handler)?;
         } else {
             let empty = raw[1..].ends_with("/>");
-            self.start_tag(raw, at, empty, handler)?;
+            self.start_tag(raw, name, at, empty, handler)?;
         }
         Ok(end)
     }
@@ -459,9 +478,11 @@ impl<'a> Scanner<'a> {
         Ok(end)
     }
 
+    /// `name` is the element's name, as [`leading_name`] finds it after the `<`.
     fn start_tag(
         &mut self,
         raw: &'a str,
+        name: &'a str,
         at: usize,
         empty: bool,
         handler: &mut impl Handler<'a>,
@@ -485,7 +506,6 @@ impl<'a> Scanner<'a> {
             .and_then(|rest| rest.strip_suffix(close))
             .unwrap_or_default();
         let inner_at = at + 1;
-        let name = leading_name(inner);
         if name.is_empty() {
             return fail(
                 at,
@@ -493,7 +513,7 @@ impl<'a> Scanner<'a> {
             );
         }
         self.check_name_length(name, inner_at, "element")?;
-        let Some((prefix, local)) = split_qname(name) else {
+        let Some((prefix, local)) = split_scanned_name(name) else {
             return fail(
                 inner_at,
                 format!("invalid element name `{}`", shorten(name)),
@@ -501,7 +521,7 @@ impl<'a> Scanner<'a> {
         };
         let name_end = inner_at + name.len();
         lex_attributes(
-            &inner[name.len()..],
+            inner.get(name.len()..).unwrap_or_default(),
             name_end,
             self.limits.max_attributes,
             &mut self.raw_attrs,
@@ -513,7 +533,7 @@ impl<'a> Scanner<'a> {
 
         self.attrs.clear();
         for attr in &self.raw_attrs {
-            let Some((attr_prefix, attr_local)) = split_qname(attr.name) else {
+            let Some((attr_prefix, attr_local)) = split_scanned_name(attr.name) else {
                 return fail(
                     attr.name_at,
                     format!("invalid attribute name `{}`", shorten(attr.name)),
@@ -599,7 +619,11 @@ impl<'a> Scanner<'a> {
             self.raw_attrs
                 .iter()
                 .enumerate()
-                .find(|(i, attr)| self.raw_attrs[..*i].iter().any(|a| a.name == attr.name))
+                .find(|(i, attr)| {
+                    self.raw_attrs[..*i]
+                        .iter()
+                        .any(|a| same_name(a.name, attr.name))
+                })
                 .map(|(_, attr)| attr)
         } else {
             self.seen.clear();
@@ -638,7 +662,7 @@ impl<'a> Scanner<'a> {
                 format!("unexpected end tag </{}> {place}", shorten(name)),
             );
         };
-        if name != expected {
+        if !same_name(name, expected) {
             return fail(
                 at,
                 format!(
@@ -673,7 +697,7 @@ impl<'a> Scanner<'a> {
             };
         }
         // Most text holds no `>` at all, and a byte search costs far less to start.
-        if raw.contains('>')
+        if find_byte(b'>', raw.as_bytes()).is_some()
             && let Some(i) = raw.find("]]>")
         {
             return fail(at + i, "`]]>` is not allowed in text (write it as ]]&gt;)");
@@ -864,18 +888,37 @@ fn to_offset(position: u64) -> usize {
     usize::try_from(position).unwrap_or(usize::MAX)
 }
 
+/// Where a tag ends when it is the usual kind: a name (ending at
+/// `after_name`), then `>` or `/>`. No byte of that can be a quote, so the
+/// end is the one [`tag_length`] would find, without a search.
+fn plain_tag_end(bytes: &[u8], after_name: usize) -> Option<usize> {
+    match bytes.get(after_name)? {
+        b'>' => Some(after_name + 1),
+        b'/' if bytes.get(after_name + 1) == Some(&b'>') => Some(after_name + 2),
+        _ => None,
+    }
+}
+
 /// The length of the tag at the start of `bytes`, up to and including the
 /// first `>` outside a quoted attribute value; or, when there is none, why
 /// the tag is not closed.
 fn tag_length(bytes: &[u8]) -> Result<usize, &'static str> {
     let mut quote = None;
-    for i in memchr3_iter(b'>', b'"', b'\'', bytes) {
-        let byte = bytes[i];
-        match quote {
-            None if byte == b'>' => return Ok(i + 1),
-            None => quote = Some(byte),
-            Some(open) if open == byte => quote = None,
-            Some(_) => {}
+    let mut from = 0;
+    // Outside quotes the next `>` ends the tag and a quote opens a value,
+    // which runs to the same quote.
+    while let Some(i) = find_any3(b'>', b'"', b'\'', &bytes[from..]) {
+        let at = from + i;
+        let byte = bytes[at];
+        if byte == b'>' {
+            return Ok(at + 1);
+        }
+        match find_byte(byte, &bytes[at + 1..]) {
+            Some(length) => from = at + 1 + length + 1,
+            None => {
+                quote = Some(byte);
+                break;
+            }
         }
     }
     Err(match quote {
@@ -933,6 +976,10 @@ fn lex_attributes<'a>(
     out: &mut Vec<RawAttr<'a>>,
 ) -> Result<(), Fail> {
     out.clear();
+    // Most tags have no attributes at all.
+    if text.is_empty() {
+        return Ok(());
+    }
     // Positions in `text`; every one the lexer stops at follows an ASCII byte.
     let bytes = text.as_bytes();
     let skip_whitespace = |from: usize| {
@@ -984,7 +1031,7 @@ fn lex_attributes<'a>(
             }
         };
         let value_start = pos + 1;
-        let Some(length) = memchr(quote, &bytes[value_start..]) else {
+        let Some(length) = find_byte(quote, &bytes[value_start..]) else {
             return fail(
                 at + pos,
                 format!(
@@ -1172,12 +1219,25 @@ pub(crate) fn is_name_char(c: char) -> bool {
             '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
+/// The ASCII name characters (letters, digits, `_ : - .`) by byte: a
+/// lookup costs less than the comparisons.
+const ASCII_NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] =
+            matches!(b as u8, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b':' | b'-' | b'.');
+        b += 1;
+    }
+    table
+};
+
 /// The longest start of `text` made of name characters (colons included).
 fn leading_name(text: &str) -> &str {
     // Names are nearly always ASCII: scan bytes, and fall back to chars at the first other byte.
     let ascii = text
         .bytes()
-        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.')))
+        .position(|b| !ASCII_NAME_BYTES[usize::from(b)])
         .unwrap_or(text.len());
     if text.as_bytes().get(ascii).is_none_or(|b| b.is_ascii()) {
         return &text[..ascii];
@@ -1186,6 +1246,53 @@ fn leading_name(text: &str) -> &str {
         .find(|c| !is_name_char(c))
         .map_or(text.len(), |e| ascii + e);
     &text[..end]
+}
+
+/// How many bytes the short searches below look at one by one before
+/// handing the rest to `memchr`. Text between tags, tags and values are
+/// mostly shorter: for them a plain loop is done before a `memchr` search
+/// has set up; long ones still get its vector search.
+const SHORT_RUN: usize = 32;
+
+/// The first `needle` in `haystack`; `memchr` past the first [`SHORT_RUN`] bytes.
+pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    let head = haystack.len().min(SHORT_RUN);
+    match haystack[..head].iter().position(|&b| b == needle) {
+        Some(i) => Some(i),
+        None if head == haystack.len() => None,
+        None => memchr(needle, &haystack[head..]).map(|i| head + i),
+    }
+}
+
+/// The first `a` or `b` in `haystack`; `memchr2` past the first [`SHORT_RUN`] bytes.
+fn find_either(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
+    let head = haystack.len().min(SHORT_RUN);
+    match haystack[..head].iter().position(|&c| c == a || c == b) {
+        Some(i) => Some(i),
+        None if head == haystack.len() => None,
+        None => memchr2(a, b, &haystack[head..]).map(|i| head + i),
+    }
+}
+
+/// The first `a`, `b` or `c` in `haystack`; `memchr3` past the first [`SHORT_RUN`] bytes.
+fn find_any3(a: u8, b: u8, c: u8, haystack: &[u8]) -> Option<usize> {
+    let head = haystack.len().min(SHORT_RUN);
+    match haystack[..head]
+        .iter()
+        .position(|&x| x == a || x == b || x == c)
+    {
+        Some(i) => Some(i),
+        None if head == haystack.len() => None,
+        None => memchr3(a, b, c, &haystack[head..]).map(|i| head + i),
+    }
+}
+
+/// Whether two names are the same. Names are short: comparing their bytes
+/// here costs less than the call into the C library's `memcmp` that `==`
+/// on strings makes.
+#[inline]
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 /// Splits a qualified name into its prefix and local name, or `None` when
@@ -1197,6 +1304,28 @@ pub(crate) fn split_qname(name: &str) -> Option<(Option<&str>, &str)> {
         Some(colon) => {
             let (prefix, local) = (&name[..colon], &name[colon + 1..]);
             (is_ncname(prefix) && is_ncname(local)).then_some((Some(prefix), local))
+        }
+    }
+}
+
+/// [`split_qname`] of a name [`leading_name`] found. Such a name holds
+/// name characters only, so when it is ASCII what is left to check is
+/// where its colons are and how each part starts.
+fn split_scanned_name(name: &str) -> Option<(Option<&str>, &str)> {
+    if !name.is_ascii() {
+        return split_qname(name);
+    }
+    let starts_name = |part: &str| {
+        part.as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+    };
+    match name.bytes().position(|b| b == b':') {
+        None => starts_name(name).then_some((None, name)),
+        Some(colon) => {
+            let (prefix, local) = (&name[..colon], &name[colon + 1..]);
+            (starts_name(prefix) && starts_name(local) && !local.bytes().any(|b| b == b':'))
+                .then_some((Some(prefix), local))
         }
     }
 }
@@ -1266,14 +1395,12 @@ impl<'a> Namespaces<'a> {
         }
         // Documents declare a handful of prefixes: scanning them beats
         // hashing. The map keeps documents with very many declarations linear.
-        // The empty prefix is compared by length: some C libraries make a
-        // zero-length `memcmp` surprisingly slow, and every unprefixed
-        // element asks for it.
         const SCAN_LIMIT: usize = 8;
         let declaration = if self.declarations.len() <= SCAN_LIMIT {
-            self.declarations.iter().rev().find(|d| {
-                d.prefix.len() == prefix.len() && (prefix.is_empty() || d.prefix == prefix)
-            })?
+            self.declarations
+                .iter()
+                .rev()
+                .find(|d| same_name(d.prefix, prefix))?
         } else {
             self.declarations.get(*self.current.get(prefix)?)?
         };
@@ -1421,7 +1548,7 @@ impl ValueBuilder<'_> {
 /// Appends text with XML's line-end normalization: CR LF and a lone CR become LF.
 pub(crate) fn push_normalized(out: &mut String, text: &str) {
     let mut rest = text;
-    while let Some(i) = rest.find('\r') {
+    while let Some(i) = find_byte(b'\r', rest.as_bytes()) {
         out.push_str(&rest[..i]);
         out.push('\n');
         let after = &rest[i + 1..];

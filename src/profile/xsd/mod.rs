@@ -224,11 +224,11 @@ impl XmlProfile {
         let simple_type = self.simple_type(simple);
         let text = simple_type.whitespace.apply(raw);
         let atom = simple::parse_lexical(simple_type.builtin, &text)?;
-        let mut next = Some(simple);
-        while let Some(id) = next {
-            let step = self.simple_type(id);
+        let mut step = simple_type;
+        // Built-in types (no base) have no facets.
+        while let Some(base) = step.base {
             step.facets.check(step.builtin, &text, atom)?;
-            next = step.base;
+            step = self.simple_type(base);
         }
         Ok((text, atom))
     }

@@ -81,7 +81,7 @@ impl ElementDecl {
     }
 
     pub(crate) fn matches(&self, local: &str, namespace: Option<&str>) -> bool {
-        self.name == local && self.namespace.as_deref() == namespace
+        crate::doc::xml::same_name(&self.name, local) && self.namespace.as_deref() == namespace
     }
 }
 

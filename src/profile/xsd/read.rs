@@ -99,8 +99,8 @@ pub(crate) fn read_items(
 
 /// Hands each child of the root to a [`Reader`] of the profile, one
 /// after another; the reader's buffers serve every item.
-struct ListReader<'p> {
-    reader: Reader<'p>,
+struct ListReader<'p, 'a> {
+    reader: Reader<'p, 'a>,
     /// Where the item being read started, while one is.
     current: Option<ItemStart>,
     /// Items ended so far, good or bad.
@@ -116,7 +116,7 @@ struct ItemStart {
     declarations: String,
 }
 
-impl<'a> Handler<'a> for ListReader<'_> {
+impl<'a> Handler<'a> for ListReader<'_, 'a> {
     fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
         if tag.depth == 2 {
             self.reader.reset();
@@ -220,6 +220,8 @@ struct Frame<'p> {
     slots: usize,
     keys: usize,
     entries: usize,
+    /// How many of its entries are attributes: they come first.
+    attributes: usize,
     text_reported: bool,
 }
 
@@ -229,14 +231,17 @@ enum Kind<'p> {
     Complex(&'p ComplexType),
 }
 
-struct Reader<'p> {
+struct Reader<'p, 'a> {
     profile: &'p XmlProfile,
     root: ElementRef,
     frames: Vec<Frame<'p>>,
     slots: Vec<SlotState>,
     keys: Vec<KeyState>,
     entries: Vec<(Value, Entry)>,
-    /// Text of the innermost element with simple content.
+    /// Text of the innermost element with simple content: borrowed from
+    /// the document while it is one run with nothing to normalize (the
+    /// usual leaf), else gathered in `text`.
+    borrowed: Option<&'a str>,
     text: String,
     /// Which declared attributes the current start tag has.
     seen_attributes: Vec<bool>,
@@ -246,7 +251,7 @@ struct Reader<'p> {
     result: Option<Value>,
 }
 
-impl<'p> Reader<'p> {
+impl<'p, 'a> Reader<'p, 'a> {
     fn new(profile: &'p XmlProfile, root: ElementRef) -> Self {
         Reader {
             profile,
@@ -255,6 +260,7 @@ impl<'p> Reader<'p> {
             slots: Vec::new(),
             keys: Vec::new(),
             entries: Vec::new(),
+            borrowed: None,
             text: String::new(),
             seen_attributes: Vec::new(),
             violations: Vec::new(),
@@ -269,7 +275,7 @@ impl<'p> Reader<'p> {
         self.slots.clear();
         self.keys.clear();
         self.entries.clear();
-        self.text.clear();
+        self.clear_text();
         self.violations.clear();
         self.skipping = 0;
         self.result = None;
@@ -286,6 +292,36 @@ impl<'p> Reader<'p> {
                 message: "the document has no document element".to_owned(),
             }]
         })
+    }
+
+    fn clear_text(&mut self) {
+        self.borrowed = None;
+        self.text.clear();
+    }
+
+    /// Adds a piece of an element's simple content.
+    fn push_text(&mut self, text: Text<'a>) {
+        match text {
+            Text::Raw(raw) | Text::Cdata(raw) => {
+                if self.borrowed.is_none()
+                    && self.text.is_empty()
+                    && xml::find_byte(b'\r', raw.as_bytes()).is_none()
+                {
+                    self.borrowed = Some(raw);
+                    return;
+                }
+                if let Some(first) = self.borrowed.take() {
+                    self.text.push_str(first);
+                }
+                xml::push_normalized(&mut self.text, raw);
+            }
+            Text::Char(c) => {
+                if let Some(first) = self.borrowed.take() {
+                    self.text.push_str(first);
+                }
+                self.text.push(c);
+            }
+        }
     }
 
     /// Values are built only while the document is valid.
@@ -448,10 +484,11 @@ impl<'p> Reader<'p> {
             slots: self.slots.len(),
             keys: self.keys.len(),
             entries: self.entries.len(),
+            attributes: 0,
             text_reported: false,
         };
         self.frames.push(frame);
-        self.text.clear();
+        self.clear_text();
         match kind {
             Kind::Simple(_) => self.no_attributes(attrs, namespaces),
             Kind::Complex(complex) => {
@@ -466,6 +503,10 @@ impl<'p> Reader<'p> {
                     },
                 );
                 self.attributes(complex, attrs, namespaces);
+                let entries = self.entries.len();
+                if let Some(frame) = self.frames.last_mut() {
+                    frame.attributes = entries - frame.entries;
+                }
             }
         }
     }
@@ -490,10 +531,9 @@ impl<'p> Reader<'p> {
         self.seen_attributes.resize(complex.attributes.len(), false);
         for attr in attrs.iter().filter(|a| !a.is_declaration) {
             let namespace = attr.prefix.and_then(|p| namespaces.resolve(p));
-            let found = complex
-                .attributes
-                .iter()
-                .position(|decl| decl.name == attr.local && decl.namespace.as_deref() == namespace);
+            let found = complex.attributes.iter().position(|decl| {
+                xml::same_name(&decl.name, attr.local) && decl.namespace.as_deref() == namespace
+            });
             let Some(position) = found else {
                 let same_name = complex.attributes.iter().find(|d| d.name == attr.local);
                 let message = match same_name {
@@ -536,7 +576,8 @@ impl<'p> Reader<'p> {
 
     /// Checks the text of a simple-typed element or simple content.
     fn leaf(&mut self, simple: SimpleTypeRef) -> Option<Value> {
-        match self.profile.check_simple(simple, &self.text) {
+        let text = self.borrowed.unwrap_or(&self.text);
+        match self.profile.check_simple(simple, text) {
             Ok((text, atom)) => Some(atom.into_value(&text)),
             Err(message) => {
                 self.violation(self.path(), message);
@@ -553,20 +594,39 @@ impl<'p> Reader<'p> {
         frame: &Frame<'_>,
         text: Option<Value>,
     ) -> Value {
-        let mut pairs: Vec<(Value, Value)> = self
-            .entries
-            .drain(frame.entries..)
-            .map(|(key, entry)| (key, entry.into_value()))
-            .collect();
-        for (child, state) in complex.child_keys.iter().zip(&self.keys[frame.keys..]) {
-            if child.repeats && state.entry.is_none() {
-                pairs.push((child.key.clone(), Value::from(Vec::<Value>::new())));
+        let keys = &self.keys[frame.keys..];
+        let absent = complex
+            .child_keys
+            .iter()
+            .zip(keys)
+            .filter(|(child, state)| child.repeats && state.entry.is_none())
+            .count();
+        let mut pairs = Vec::with_capacity(
+            self.entries.len() - frame.entries + absent + usize::from(text.is_some()),
+        );
+        // Attribute entries come first; two of them can share a key (one
+        // local name in two namespaces), nothing else can: child keys are
+        // distinct names, and `@` or `#` cannot start an element name.
+        pairs.extend(
+            self.entries
+                .drain(frame.entries..)
+                .map(|(key, entry)| (key, entry.into_value())),
+        );
+        if absent > 0 {
+            for (child, state) in complex.child_keys.iter().zip(keys) {
+                if child.repeats && state.entry.is_none() {
+                    pairs.push((child.key.clone(), Value::from(Vec::<Value>::new())));
+                }
             }
         }
         if let Some(text) = text {
             pairs.push((Value::from("#text"), text));
         }
-        xml::element_map(pairs)
+        if frame.attributes > 1 {
+            xml::element_map(pairs)
+        } else {
+            xml::element_map_of_distinct(pairs)
+        }
     }
 
     /// Hands a finished child's value to its parent's entries.
@@ -624,7 +684,7 @@ fn foreign_attribute(attr: &Attr<'_>, namespace: Option<&str>) -> Option<String>
     Some(format!("no attribute `{}` here", attr.local))
 }
 
-impl<'a> Handler<'a> for Reader<'_> {
+impl<'a> Handler<'a> for Reader<'_, 'a> {
     fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
         if self.skipping > 0 {
             self.skipping += 1;
@@ -671,14 +731,14 @@ impl<'a> Handler<'a> for Reader<'_> {
             Kind::Complex(complex) => matches!(complex.content, Content::Simple(_)),
         };
         if collects {
-            match text {
-                Text::Raw(raw) | Text::Cdata(raw) => xml::push_normalized(&mut self.text, raw),
-                Text::Char(c) => self.text.push(c),
-            }
+            self.push_text(text);
             return;
         }
         let blank = match text {
-            Text::Raw(raw) | Text::Cdata(raw) => raw.chars().all(xml::is_xml_whitespace),
+            // Whitespace is ASCII, and no byte of another character is.
+            Text::Raw(raw) | Text::Cdata(raw) => raw
+                .bytes()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')),
             Text::Char(c) => xml::is_xml_whitespace(c),
         };
         if !blank && !frame.text_reported {
@@ -720,7 +780,7 @@ impl<'a> Handler<'a> for Reader<'_> {
         self.slots.truncate(frame.slots);
         self.keys.truncate(frame.keys);
         self.entries.truncate(frame.entries);
-        self.text.clear();
+        self.clear_text();
         if let Some(value) = value
             && self.building()
         {
@@ -766,6 +826,20 @@ fn feed(
     name: &Name<'_>,
 ) -> Option<(ElementRef, u32)> {
     let count = slot(state, particle).count;
+    if let Term::Element(id) = &particle.term {
+        // The usual particle, taken directly: an element term has no
+        // occurrence in progress to continue, and its first set is itself.
+        if !particle.max_occurs.allows(count + 1)
+            || !elements[id.0 as usize].matches(name.local, name.namespace)
+        {
+            return None;
+        }
+        state[particle.slot as usize] = SlotState {
+            count: count + 1,
+            pos: 0,
+        };
+        return Some((*id, particle.key));
+    }
     if count > 0 {
         if let Some(hit) = continue_term(elements, particle, state, name) {
             return Some(hit);

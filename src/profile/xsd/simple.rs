@@ -121,10 +121,12 @@ impl WhiteSpace {
             WhiteSpace::Replace => Cow::Owned(text.replace(['\t', '\n', '\r'], " ")),
             WhiteSpace::Collapse => {
                 let trimmed = text.trim_matches(is_space);
+                // Whitespace is ASCII, and no byte of another character is.
                 let mut previous_space = false;
-                let clean = trimmed.chars().all(|c| {
-                    let ok = c == ' ' && !previous_space || !is_space(c);
-                    previous_space = c == ' ';
+                let clean = trimmed.bytes().all(|b| {
+                    let ok =
+                        b == b' ' && !previous_space || !matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+                    previous_space = b == b' ';
                     ok
                 });
                 if clean {
@@ -319,27 +321,27 @@ impl Facets {
     }
 
     fn check_bounds(&self, text: &str, atom: Atom) -> Result<(), String> {
-        use std::cmp::Ordering::{Equal, Greater, Less};
+        use std::cmp::Ordering::{Greater, Less};
+        // Each bound with the orderings of the value it allows.
         let checks = [
             (
                 &self.min_inclusive,
-                &[Greater, Equal][..],
+                (|o| o != Less) as fn(std::cmp::Ordering) -> bool,
                 "less than the minimum",
             ),
-            (&self.min_exclusive, &[Greater][..], "not greater than"),
+            (&self.min_exclusive, |o| o == Greater, "not greater than"),
             (
                 &self.max_inclusive,
-                &[Less, Equal][..],
+                |o| o != Greater,
                 "greater than the maximum",
             ),
-            (&self.max_exclusive, &[Less][..], "not less than"),
+            (&self.max_exclusive, |o| o == Less, "not less than"),
         ];
-        for (bound, allowed, problem) in checks {
-            if let Some(bound) = bound {
-                let ordering = bound.number.compare(atom);
-                if !ordering.is_some_and(|o| allowed.contains(&o)) {
-                    return Err(format!("{text} is {problem} {}", bound.lexical));
-                }
+        for (bound, allows, problem) in checks {
+            if let Some(bound) = bound
+                && !bound.number.compare(atom).is_some_and(allows)
+            {
+                return Err(format!("{text} is {problem} {}", bound.lexical));
             }
         }
         Ok(())
