@@ -349,6 +349,8 @@ pub enum HttpTarget {
     Upstream {
         upstream: Arc<Upstream>,
         path: TemplateId,
+        /// The URL, made once, when the path is plain text.
+        fixed: Option<url::Url>,
     },
     /// `url`: a full URL (a template), sent with the snapshot's shared client.
     Url {

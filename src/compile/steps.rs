@@ -726,8 +726,28 @@ impl<'a> StepCompiler<'a> {
                     .path
                     .clone()
                     .unwrap_or_else(|| Spanned::new(name.span, String::new()));
+                // A plain path makes the same URL for every call: made and checked here.
+                let fixed = if template::is_template(&path.value) {
+                    None
+                } else {
+                    match crate::pipeline::upstream_url(
+                        &upstream.base_url,
+                        &upstream.origin,
+                        &path.value,
+                    ) {
+                        Ok(url) => Some(url),
+                        Err(message) => {
+                            self.error(path.span, message);
+                            return None;
+                        }
+                    }
+                };
                 let path = self.template(&path, Escape::None)?;
-                Some(HttpTarget::Upstream { upstream, path })
+                Some(HttpTarget::Upstream {
+                    upstream,
+                    path,
+                    fixed,
+                })
             }
             (None, Some(url)) => {
                 if let Some(path) = &step.path {

@@ -80,7 +80,12 @@ impl Execution {
                 .map_err(|e| ExecError::step(site, template_error(&e)))
         };
         let (url, mut headers) = match &spec.target {
-            HttpTarget::Upstream { upstream, path } => {
+            HttpTarget::Upstream {
+                upstream,
+                fixed: Some(url),
+                ..
+            } => (url.clone(), upstream.headers.clone()),
+            HttpTarget::Upstream { upstream, path, .. } => {
                 let path = render(*path)?;
                 let url = upstream_url(&upstream.base_url, &upstream.origin, &path)
                     .map_err(|message| ExecError::step(site, message))?;
@@ -134,7 +139,11 @@ fn set_content_type(headers: &mut HeaderMap, media: &str) {
 /// The upstream's base URL with `path` appended. The path always starts a
 /// new segment, and the result must keep the base's scheme, host and port:
 /// data in a path template can never send the call elsewhere.
-fn upstream_url(base: &str, origin: &url::Origin, path: &str) -> Result<url::Url, String> {
+pub(crate) fn upstream_url(
+    base: &str,
+    origin: &url::Origin,
+    path: &str,
+) -> Result<url::Url, String> {
     let joined = if path.is_empty() || path.starts_with('/') {
         format!("{base}{path}")
     } else {

@@ -9,6 +9,7 @@
 
 pub mod context;
 mod http_step;
+pub(crate) use http_step::upstream_url;
 mod map;
 pub mod trace;
 
