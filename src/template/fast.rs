@@ -458,35 +458,42 @@ fn int_value(int: i128) -> Value {
     }
 }
 
+impl Math {
+    /// The operation on integers; `None` for division, which is never integral.
+    fn ints(self, a: i128, b: i128) -> Option<i128> {
+        match self {
+            Math::Add => Some(a + b),
+            Math::Sub => Some(a - b),
+            Math::Mul => Some(a * b),
+            Math::Div => None,
+        }
+    }
+
+    fn floats(self, a: f64, b: f64) -> f64 {
+        match self {
+            Math::Add => a + b,
+            Math::Sub => a - b,
+            Math::Mul => a * b,
+            Math::Div => a / b,
+        }
+    }
+}
+
+/// Arithmetic as minijinja does it on numbers: integers stay integers
+/// (an `i64` product always fits the `i128` it is computed in), anything
+/// with a float or a division is a float, and dividing by zero is an error
+/// (left to minijinja).
 fn math(op: Math, left: &Value, right: &Value) -> Option<Value> {
     let (a, b) = (Num::of(left)?, Num::of(right)?);
-    Some(match (op, a, b) {
-        (Math::Div, _, _) => {
-            let divisor = b.float();
-            if divisor == 0.0 {
-                return None;
-            }
-            Value::from(a.float() / divisor)
-        }
-        (_, Num::Int(a), Num::Int(b)) => {
-            let (a, b) = (i128::from(a), i128::from(b));
-            int_value(match op {
-                Math::Add => a + b,
-                Math::Sub => a - b,
-                Math::Mul => a * b,
-                Math::Div => unreachable!("division is handled above"),
-            })
-        }
-        _ => {
-            let (a, b) = (a.float(), b.float());
-            Value::from(match op {
-                Math::Add => a + b,
-                Math::Sub => a - b,
-                Math::Mul => a * b,
-                Math::Div => unreachable!("division is handled above"),
-            })
-        }
-    })
+    if let (Num::Int(x), Num::Int(y)) = (a, b)
+        && let Some(int) = op.ints(i128::from(x), i128::from(y))
+    {
+        return Some(int_value(int));
+    }
+    if matches!(op, Math::Div) && b.float() == 0.0 {
+        return None;
+    }
+    Some(Value::from(op.floats(a.float(), b.float())))
 }
 
 impl Node {
