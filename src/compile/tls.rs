@@ -337,7 +337,7 @@ fn private_key(
                     .with_hint(if encrypted {
                         "the key is encrypted; flowgate reads unencrypted keys only (`openssl pkey -in encrypted.key -out server.key` decrypts one)"
                     } else {
-                        "the file must be PEM, with a `-----BEGIN PRIVATE KEY-----`, `RSA PRIVATE KEY` or `EC PRIVATE KEY` block"
+                        "the file must be PEM, with a `PRIVATE KEY` (PKCS #8), `RSA PRIVATE KEY` or `EC PRIVATE KEY` block"
                     }),
             );
             return None;

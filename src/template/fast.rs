@@ -22,8 +22,7 @@ use std::sync::Arc;
 use minijinja::machinery::ast;
 use minijinja::value::{Value, ValueKind};
 
-use super::{Escape, escape_json_into};
-use crate::doc::xml;
+use super::Escape;
 
 /// An expression the fast path can evaluate.
 #[derive(Debug)]
@@ -695,23 +694,9 @@ fn run(stmts: &[Stmt], scope: &mut Scope<'_>, escape: Escape, out: &mut String) 
 }
 
 /// Prints a value as the environment's formatter does; `None` for values
-/// whose printing is left to it (lists, maps, markup).
+/// whose printing is left to it (undefined, lists, maps).
 fn write_value(out: &mut String, value: &Value, escape: Escape) -> Option<()> {
-    if value.is_safe() {
-        out.push_str(value.as_str()?);
-        return Some(());
-    }
-    match (value.kind(), escape) {
-        (ValueKind::None, Escape::Json) => out.push_str("null"),
-        (ValueKind::None, _) => {}
-        (ValueKind::Bool, _) => out.push_str(if value.is_true() { "true" } else { "false" }),
-        (ValueKind::Number, _) => write!(out, "{value}").ok()?,
-        (ValueKind::String, Escape::Json) => escape_json_into(out, value.as_str()?).ok()?,
-        (ValueKind::String, Escape::Xml) => out.push_str(&xml::escape(value.as_str()?)),
-        (ValueKind::String, _) => out.push_str(value.as_str()?),
-        _ => return None,
-    }
-    Some(())
+    super::write_scalar(out, value, escape)?.ok()
 }
 
 #[cfg(test)]

@@ -510,53 +510,52 @@ fn format_value(
     state: &mut State<'_, '_>,
     value: &Value,
 ) -> Result<(), Error> {
+    let escape = match state.auto_escape() {
+        AutoEscape::Custom(name) if name == "json" => Escape::Json,
+        AutoEscape::Custom(name) if name == "xml" => Escape::Xml,
+        AutoEscape::None => Escape::None,
+        // HTML (the callback sets no other): text is the engine's to escape.
+        _ => Escape::Html,
+    };
+    if let Some(written) = write_scalar(out, value, escape) {
+        return written.map_err(Error::from);
+    }
+    match escape {
+        Escape::Json | Escape::Xml if value.is_undefined() => Ok(()),
+        Escape::Json => escape_json_into(out, &to_json(value)?).map_err(Error::from),
+        Escape::Xml => out
+            .write_str(&xml::escape(&value.to_string()))
+            .map_err(Error::from),
+        Escape::None | Escape::Html => minijinja::escape_formatter(out, state, value),
+    }
+}
+
+/// Prints a scalar as templates print it into `escape`d output: markup as
+/// it is, strings escaped, numbers and booleans as the data formats spell
+/// them, none as JSON's `null` or as nothing. `None` for the rest (undefined
+/// values, lists, maps, and numbers and text under HTML escaping), which
+/// the engine's formatter handles.
+fn write_scalar(
+    out: &mut impl std::fmt::Write,
+    value: &Value,
+    escape: Escape,
+) -> Option<std::fmt::Result> {
+    use minijinja::value::ValueKind;
     if value.is_safe() {
-        return out
-            .write_str(value.as_str().unwrap_or_default())
-            .map_err(Error::from);
+        return Some(out.write_str(value.as_str().unwrap_or_default()));
     }
-    use minijinja::value::ValueKind;
-    match state.auto_escape() {
-        AutoEscape::Custom(name) if name == "json" => write_json_content(out, value),
-        AutoEscape::Custom(name) if name == "xml" => write_xml_content(out, value),
-        // Booleans print as the data formats spell them, and none as nothing.
-        _ if value.kind() == ValueKind::Bool => {
-            out.write_str(bool_text(value)).map_err(Error::from)
-        }
-        _ if value.kind() == ValueKind::None => Ok(()),
-        _ => minijinja::escape_formatter(out, state, value),
-    }
-}
-
-fn bool_text(value: &Value) -> &'static str {
-    if value.is_true() { "true" } else { "false" }
-}
-
-fn write_json_content(out: &mut Output<'_>, value: &Value) -> Result<(), Error> {
-    use minijinja::value::ValueKind;
-    match value.kind() {
-        ValueKind::None => out.write_str("null")?,
-        ValueKind::Undefined => {}
-        ValueKind::Bool => out.write_str(bool_text(value))?,
-        ValueKind::Number => write!(out, "{value}")?,
-        ValueKind::String => escape_json_into(out, value.as_str().unwrap_or_default())?,
-        _ => {
-            let json = to_json(value)?;
-            escape_json_into(out, &json)?;
-        }
-    }
-    Ok(())
-}
-
-fn write_xml_content(out: &mut Output<'_>, value: &Value) -> Result<(), Error> {
-    use minijinja::value::ValueKind;
-    match value.kind() {
-        ValueKind::None | ValueKind::Undefined => {}
-        ValueKind::String => out.write_str(&xml::escape(value.as_str().unwrap_or_default()))?,
-        ValueKind::Bool => out.write_str(bool_text(value))?,
-        _ => out.write_str(&xml::escape(&value.to_string()))?,
-    }
-    Ok(())
+    let text = || value.as_str().unwrap_or_default();
+    Some(match (value.kind(), escape) {
+        (ValueKind::None, Escape::Json) => out.write_str("null"),
+        (ValueKind::None, _) => Ok(()),
+        (ValueKind::Bool, _) => out.write_str(if value.is_true() { "true" } else { "false" }),
+        (ValueKind::Number, Escape::Html) | (ValueKind::String, Escape::Html) => return None,
+        (ValueKind::Number, _) => write!(out, "{value}"),
+        (ValueKind::String, Escape::Json) => escape_json_into(out, text()),
+        (ValueKind::String, Escape::Xml) => out.write_str(&xml::escape(text())),
+        (ValueKind::String, Escape::None) => out.write_str(text()),
+        _ => return None,
+    })
 }
 
 /// A value as compact JSON text.
