@@ -345,18 +345,25 @@ pub struct HttpSpec {
 
 #[derive(Debug)]
 pub enum HttpTarget {
-    /// `upstream` + `path`: the path (a template) is appended to the upstream's `base_url`.
+    /// `upstream` + `path`: the path is appended to the upstream's `base_url`.
     Upstream {
         upstream: Arc<Upstream>,
-        path: TemplateId,
-        /// The URL, made once, when the path is plain text.
-        fixed: Option<url::Url>,
+        path: UpstreamPath,
     },
     /// `url`: a full URL (a template), sent with the snapshot's shared client.
     Url {
         url: TemplateId,
         client: reqwest::Client,
     },
+}
+
+/// The `path` of an `http` step with an `upstream`.
+#[derive(Debug)]
+pub enum UpstreamPath {
+    /// Plain text: the URL, made and checked once, when the root is compiled.
+    Fixed(url::Url),
+    /// A template, rendered per call.
+    Template(TemplateId),
 }
 
 impl HttpTarget {

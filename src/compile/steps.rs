@@ -21,7 +21,7 @@ use crate::doc::MediaType;
 use crate::profile::Profiles;
 use crate::snapshot::{
     HttpBody, HttpSpec, HttpTarget, Listen, MapShape, Pipeline, ProcessId, ReturnSpec, Shape,
-    StatusSource, Step, StepKind, StepSite, ValueSource, http_status,
+    StatusSource, Step, StepKind, StepSite, UpstreamPath, ValueSource, http_status,
 };
 use crate::template::{self, Escape, ExprId, TemplateId, TemplatesBuilder};
 
@@ -726,28 +726,23 @@ impl<'a> StepCompiler<'a> {
                     .path
                     .clone()
                     .unwrap_or_else(|| Spanned::new(name.span, String::new()));
-                // A plain path makes the same URL for every call: made and checked here.
-                let fixed = if template::is_template(&path.value) {
-                    None
+                let path = if template::is_template(&path.value) {
+                    UpstreamPath::Template(self.template(&path, Escape::None)?)
                 } else {
+                    // A plain path makes the same URL for every call: made and checked here.
                     match crate::pipeline::upstream_url(
                         &upstream.base_url,
                         &upstream.origin,
                         &path.value,
                     ) {
-                        Ok(url) => Some(url),
+                        Ok(url) => UpstreamPath::Fixed(url),
                         Err(message) => {
                             self.error(path.span, message);
                             return None;
                         }
                     }
                 };
-                let path = self.template(&path, Escape::None)?;
-                Some(HttpTarget::Upstream {
-                    upstream,
-                    path,
-                    fixed,
-                })
+                Some(HttpTarget::Upstream { upstream, path })
             }
             (None, Some(url)) => {
                 if let Some(path) = &step.path {

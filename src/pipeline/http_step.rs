@@ -18,7 +18,7 @@ use super::context::Batch;
 use super::{ExecError, Execution, template_error, value_text};
 use crate::doc::{Document, MediaType};
 use crate::outbound::{self, Calls, Incoming, Outgoing};
-use crate::snapshot::{HttpBody, HttpSpec, HttpTarget, StepSite};
+use crate::snapshot::{HttpBody, HttpSpec, HttpTarget, StepSite, UpstreamPath};
 
 impl Execution {
     pub(super) async fn http(
@@ -82,10 +82,12 @@ impl Execution {
         let (url, mut headers) = match &spec.target {
             HttpTarget::Upstream {
                 upstream,
-                fixed: Some(url),
-                ..
+                path: UpstreamPath::Fixed(url),
             } => (url.clone(), upstream.headers.clone()),
-            HttpTarget::Upstream { upstream, path, .. } => {
+            HttpTarget::Upstream {
+                upstream,
+                path: UpstreamPath::Template(path),
+            } => {
                 let path = render(*path)?;
                 let url = upstream_url(&upstream.base_url, &upstream.origin, &path)
                     .map_err(|message| ExecError::step(site, message))?;
