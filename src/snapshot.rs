@@ -353,7 +353,7 @@ pub enum HttpTarget {
     /// `url`: a full URL (a template), sent with the snapshot's shared client.
     Url {
         url: TemplateId,
-        client: reqwest::Client,
+        client: crate::outbound::Client,
     },
 }
 
@@ -367,7 +367,7 @@ pub enum UpstreamPath {
 }
 
 impl HttpTarget {
-    pub fn client(&self) -> &reqwest::Client {
+    pub fn client(&self) -> &crate::outbound::Client {
         match self {
             HttpTarget::Upstream { upstream, .. } => &upstream.client,
             HttpTarget::Url { client, .. } => client,

@@ -295,7 +295,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
 /// shared by every step with a full `url` (built when the first is compiled).
 pub(crate) struct Outbound {
     upstreams: HashMap<String, Arc<crate::outbound::Upstream>>,
-    direct: std::cell::OnceCell<Result<reqwest::Client, String>>,
+    direct: std::cell::OnceCell<Result<crate::outbound::Client, String>>,
 }
 
 impl Outbound {
@@ -315,11 +315,11 @@ impl Outbound {
     }
 
     /// The client for full URLs, or why it cannot be built.
-    pub(crate) fn direct(&self) -> Result<&reqwest::Client, &str> {
+    pub(crate) fn direct(&self) -> Result<&crate::outbound::Client, &str> {
         self.direct
             .get_or_init(|| {
                 let config = tls::system_client_config().map_err(|e| e.to_string())?;
-                upstreams::client(config).map_err(|e| e.to_string())
+                Ok(crate::outbound::Client::new(config))
             })
             .as_ref()
             .map_err(String::as_str)

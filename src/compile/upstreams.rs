@@ -17,7 +17,7 @@ use crate::config::NamedFile;
 use crate::config::de::Spanned;
 use crate::config::raw::{RawSettings, RawUpstream};
 use crate::diag::{Diagnostics, SourceFile};
-use crate::outbound::{DEFAULT_TIMEOUT, Upstream};
+use crate::outbound::{Client, DEFAULT_TIMEOUT, Upstream};
 
 /// The upstreams of a root by name; those with a mistake are left out (and reported).
 pub(super) fn compile_upstreams(
@@ -75,19 +75,7 @@ fn compile_upstream(
     if !valid_name {
         return None;
     }
-    let client = match client(tls) {
-        Ok(client) => client,
-        Err(err) => {
-            diagnostics.push(source.error(
-                name.span,
-                format!(
-                    "the client of upstream `{}` cannot be built: {err}",
-                    name.value
-                ),
-            ));
-            return None;
-        }
-    };
+    let client = Client::new(tls);
     Some(Upstream {
         name: name.value.as_str().into(),
         origin: base.origin(),
@@ -96,16 +84,6 @@ fn compile_upstream(
         headers,
         client,
     })
-}
-
-/// A client with our TLS settings that passes redirects on as answers:
-/// following one could send the upstream's headers, secrets included, to
-/// another host.
-pub(super) fn client(tls: rustls::ClientConfig) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
 }
 
 /// `base_url`: an http or https URL with a host, and no query, fragment or

@@ -19,7 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, Method, StatusCode};
+use http::header::{ACCEPT, CONTENT_LENGTH};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 
 /// The default time a call may take, when neither the step nor its upstream says.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,7 +43,38 @@ pub struct Upstream {
     pub timeout: Duration,
     /// Sent with every call; values are marked sensitive (they often hold secrets).
     pub headers: HeaderMap,
-    pub client: reqwest::Client,
+    pub client: Client,
+}
+
+/// An HTTP/1.1 client with its pool of kept-alive connections: hyper's, over
+/// rustls with the given settings for `https` URLs. It connects directly
+/// (proxy variables of the environment are not read), follows no redirects
+/// (following one could carry the upstream's headers, secrets included, to
+/// another host) and sends small requests without delay (`TCP_NODELAY`).
+/// Clones share the pool.
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<
+        hyper_util::client::legacy::Client<
+            hyper_rustls::HttpsConnector<HttpConnector>,
+            Full<Bytes>,
+        >,
+    >,
+}
+
+impl Client {
+    pub fn new(tls: rustls::ClientConfig) -> Client {
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        // `https` URLs are the TLS layer's, which hands `http` ones through.
+        http.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnector::from((http, Arc::new(tls)));
+        Client {
+            inner: Arc::new(
+                hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector),
+            ),
+        }
+    }
 }
 
 /// Shows the header names, never their values.
@@ -160,7 +195,7 @@ pub fn backoff(attempt: u32) -> Duration {
 
 /// Sends `outgoing` with `client`, repeating what may be repeated.
 pub async fn call(
-    client: &reqwest::Client,
+    client: &Client,
     outgoing: &Outgoing,
     policy: CallPolicy,
 ) -> Result<Incoming, CallError> {
@@ -214,57 +249,81 @@ fn is_failure(status: StatusCode) -> bool {
     status.is_client_error() || status.is_server_error()
 }
 
-async fn attempt_once(
-    client: &reqwest::Client,
-    outgoing: &Outgoing,
-) -> Result<Incoming, CallError> {
-    let mut request = client
-        .request(outgoing.method.clone(), outgoing.url.clone())
-        .headers(outgoing.headers.clone());
-    if let Some(body) = &outgoing.body {
-        request = request.body(body.clone());
-    }
-    let mut response = request.send().await.map_err(network_error)?;
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    if response
-        .content_length()
-        .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
-    {
+async fn attempt_once(client: &Client, outgoing: &Outgoing) -> Result<Incoming, CallError> {
+    let uri = http::Uri::try_from(outgoing.url.as_str()).map_err(|err| CallError::Unreachable {
+        detail: format!("the URL is not one HTTP can send: {err}"),
+    })?;
+    let mut request = http::Request::new(Full::new(outgoing.body.clone().unwrap_or_default()));
+    *request.method_mut() = outgoing.method.clone();
+    *request.uri_mut() = uri;
+    *request.headers_mut() = outgoing.headers.clone();
+    request
+        .headers_mut()
+        .entry(ACCEPT)
+        .or_insert(HeaderValue::from_static("*/*"));
+    let response = client.inner.request(request).await.map_err(|err| {
+        let detail = error_chain(&err);
+        if err.is_connect() {
+            CallError::Unreachable { detail }
+        } else {
+            CallError::Broken { detail }
+        }
+    })?;
+    let (parts, mut body) = response.into_parts();
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_RESPONSE_BYTES as u64) {
         return Err(CallError::TooLarge {
             limit: MAX_RESPONSE_BYTES,
         });
     }
-    let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(network_error)? {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+    // Most bodies come in one piece, which is kept as it is; more are joined.
+    let mut first = Bytes::new();
+    let mut joined = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|err| CallError::Broken {
+            detail: error_chain(&err),
+        })?;
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers
+        };
+        if first.len() + joined.len() + chunk.len() > MAX_RESPONSE_BYTES {
             return Err(CallError::TooLarge {
                 limit: MAX_RESPONSE_BYTES,
             });
         }
-        body.extend_from_slice(&chunk);
+        if first.is_empty() && joined.is_empty() {
+            first = chunk;
+        } else {
+            if joined.is_empty() {
+                joined.extend_from_slice(&first);
+            }
+            joined.extend_from_slice(&chunk);
+        }
     }
     Ok(Incoming {
-        status,
-        headers,
-        body: body.freeze(),
+        status: parts.status,
+        headers: parts.headers,
+        body: if joined.is_empty() {
+            first
+        } else {
+            joined.freeze()
+        },
     })
 }
 
-/// A reqwest error as a [`CallError`], with its causes in words for the log.
-fn network_error(err: reqwest::Error) -> CallError {
+/// An error with its causes, in words, for the log.
+fn error_chain(err: &dyn std::error::Error) -> String {
     let mut detail = err.to_string();
-    let mut source = std::error::Error::source(&err);
+    let mut source = err.source();
     while let Some(cause) = source {
         detail.push_str(": ");
         detail.push_str(&cause.to_string());
         source = cause.source();
     }
-    if err.is_connect() {
-        CallError::Unreachable { detail }
-    } else {
-        CallError::Broken { detail }
-    }
+    detail
 }
 
 #[cfg(test)]

@@ -83,8 +83,20 @@ fn router(hits: Arc<AtomicUsize>) -> Router {
             .unwrap_or("none")
             .to_owned()
     }
+    /// Three chunks of a chunked body, which arrive as three frames.
+    async fn chunks() -> axum::body::Body {
+        let parts = ["[1,", " 2,", " 3]"].map(|part| Ok::<_, std::io::Error>(Bytes::from(part)));
+        axum::body::Body::from_stream(futures_util::stream::iter(parts))
+    }
+    /// 17 MiB in chunks of 1 MiB, with no length announced.
+    async fn endless() -> axum::body::Body {
+        let parts = (0..17).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 1 << 20])));
+        axum::body::Body::from_stream(futures_util::stream::iter(parts))
+    }
     Router::new()
         .route("/items/{sku}", get(item))
+        .route("/chunks", get(chunks))
+        .route("/endless", get(endless))
         .route("/delay/{ms}", get(delay))
         .route("/fail", get(fail))
         .route("/echo", post(echo))
@@ -165,6 +177,31 @@ async fn flaky(drops: usize) -> TestUpstream {
     TestUpstream {
         addr,
         accepted,
+        hits: Arc::new(AtomicUsize::new(0)),
+        task,
+    }
+}
+
+/// An upstream that answers every request with a `Content-Length` of 17 MiB
+/// and then sends nothing, keeping the connection open.
+async fn announcing_a_huge_body() -> TestUpstream {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt as _;
+                let mut buffer = [0u8; 4096];
+                let _ = tokio::time::timeout(BOUND, stream.read(&mut buffer)).await;
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", 17 << 20);
+                let _ = stream.write_all(head.as_bytes()).await;
+                tokio::time::sleep(BOUND).await;
+            });
+        }
+    });
+    TestUpstream {
+        addr,
+        accepted: Arc::new(AtomicUsize::new(0)),
         hits: Arc::new(AtomicUsize::new(0)),
         task,
     }
@@ -268,6 +305,65 @@ async fn a_timeout_is_504_within_the_steps_timeout() {
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(message, "upstream `slow` did not answer within 300ms");
     assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_body_in_several_chunks_is_one_document() {
+    let upstream = start(None).await;
+    let settings = upstream_settings("stock", &upstream.url("http"), "");
+    let process = "steps:\n  - http: { upstream: stock, path: /chunks }\n  - return: {}\n";
+    let returned = run(
+        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
+        vec![json("{}")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(bodies(&returned), ["[1, 2, 3]"]);
+}
+
+#[tokio::test]
+async fn a_response_body_over_16_mib_is_502() {
+    let upstream = start(None).await;
+    let settings = upstream_settings("stock", &upstream.url("http"), "");
+    let process = "steps:\n  - http: { upstream: stock, path: /endless }\n";
+    let err = run(
+        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
+        vec![json("{}")],
+    )
+    .await
+    .unwrap_err();
+    let (status, message) = upstream_error(err);
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        message,
+        "upstream `stock` sent a response body larger than 16MiB"
+    );
+}
+
+#[tokio::test]
+async fn an_announced_body_over_16_mib_is_refused_before_it_is_read() {
+    let upstream = announcing_a_huge_body().await;
+    let settings = upstream_settings("stock", &upstream.url("http"), "timeout = \"10s\"\n");
+    let process = "steps:\n  - http: { upstream: stock, path: /big }\n";
+    let started = Instant::now();
+    let err = run(
+        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
+        vec![json("{}")],
+    )
+    .await
+    .unwrap_err();
+    let (status, message) = upstream_error(err);
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        message,
+        "upstream `stock` sent a response body larger than 16MiB"
+    );
+    // Not after the upstream's 10 s: the announced length alone refuses it.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

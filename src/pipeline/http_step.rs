@@ -12,7 +12,7 @@ use std::sync::Arc;
 use futures_util::StreamExt as _;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue};
-use minijinja::value::Value;
+use minijinja::value::{Enumerator, Object, Value};
 
 use super::context::Batch;
 use super::{ExecError, Execution, template_error, value_text};
@@ -28,7 +28,7 @@ impl Execution {
         process: &Arc<str>,
         site: &StepSite,
     ) -> Result<Vec<Document>, ExecError> {
-        let requests = all
+        let mut requests = all
             .docs()
             .iter()
             .map(|doc| {
@@ -38,29 +38,36 @@ impl Execution {
             .collect::<Result<Vec<_>, _>>()?;
         let client = spec.target.client();
         let label = target_label(&spec.target);
-        let mut calls = futures_util::stream::iter(requests)
-            .map(|outgoing| async move {
+        let call = |outgoing: Outgoing| {
+            let label = &label;
+            async move {
                 let answer = match &self.calls {
                     Calls::Network => outbound::call(client, &outgoing, spec.policy).await,
                     Calls::Stubbed(stubs) => stubs.call(&outgoing, spec.policy).await,
                 };
-                (outgoing, answer)
-            })
-            .buffered(spec.concurrency.max(1));
-        let mut out = Vec::with_capacity(all.docs().len());
-        let mut docs = all.docs().iter();
-        while let Some((outgoing, answer)) = calls.next().await {
-            let Some(doc) = docs.next() else { break };
-            match answer {
-                Ok(incoming) => out.push(response_document(doc, incoming)),
-                Err(error) => {
-                    return Err(ExecError::Upstream {
-                        upstream: label.clone().unwrap_or_else(|| host_label(&outgoing.url)),
-                        error,
-                        site: site.clone(),
-                    });
-                }
+                answer.map_err(|error| ExecError::Upstream {
+                    upstream: label.clone().unwrap_or_else(|| host_label(&outgoing.url)),
+                    error,
+                    site: site.clone(),
+                })
             }
+        };
+        let docs = all.docs();
+        if let [doc] = docs
+            && let Some(outgoing) = requests.pop()
+        {
+            // One document, one call: no stream to keep the order of.
+            return Ok(vec![response_document(doc, call(outgoing).await?)]);
+        }
+        let mut answers = futures_util::stream::iter(requests)
+            .map(call)
+            .buffered(spec.concurrency.max(1));
+        let mut out = Vec::with_capacity(docs.len());
+        for doc in docs {
+            let Some(answer) = answers.next().await else {
+                break;
+            };
+            out.push(response_document(doc, answer?));
         }
         Ok(out)
     }
@@ -194,25 +201,58 @@ fn response_document(doc: &Document, incoming: Incoming) -> Document {
         .and_then(|value| value.to_str().ok())
         .map(MediaType::from_content_type)
         .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()));
-    let mut headers: Vec<(String, String)> = Vec::with_capacity(incoming.headers.keys_len());
-    for name in incoming.headers.keys() {
-        let values: Vec<String> = incoming
-            .headers
-            .get_all(name)
-            .iter()
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-            .collect();
-        headers.push((name.as_str().to_owned(), values.join(", ")));
-    }
     let mut out = doc.with_body(incoming.body, media);
     out.set_props(vec![
         (
             "http_status".to_owned(),
             Value::from(incoming.status.as_u16()),
         ),
-        ("http_headers".to_owned(), Value::from_pairs(headers)),
+        (
+            "http_headers".to_owned(),
+            Value::from_object(ResponseHeaders(incoming.headers)),
+        ),
     ]);
     out
+}
+
+/// `props.http_headers`: the response's headers as a map from lower-case
+/// name to value, a repeated header's values joined with `, `. Values are
+/// read from the header map when a template asks for them, not copied for
+/// every call.
+#[derive(Debug)]
+struct ResponseHeaders(HeaderMap);
+
+impl Object for ResponseHeaders {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, name: &str) -> Option<Value> {
+        // Names are lower case, as in the map this stands for.
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            return None;
+        }
+        let mut values = self.0.get_all(name).iter();
+        let first = String::from_utf8_lossy(values.next()?.as_bytes()).into_owned();
+        Some(Value::from(values.fold(first, |mut joined, value| {
+            joined.push_str(", ");
+            joined.push_str(&String::from_utf8_lossy(value.as_bytes()));
+            joined
+        })))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(
+            self.0
+                .keys()
+                .map(|name| Value::from(name.as_str()))
+                .collect(),
+        )
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.0.keys_len())
+    }
 }
 
 #[cfg(test)]
@@ -247,5 +287,32 @@ mod tests {
         assert!(full_url("https://example.com/x").is_ok());
         assert!(full_url("ftp://example.com/x").is_err());
         assert!(full_url("not a url").is_err());
+    }
+
+    #[test]
+    fn response_headers_read_like_a_map_of_lower_case_names() {
+        let mut map = HeaderMap::new();
+        map.insert("content-type", HeaderValue::from_static("application/json"));
+        map.append("set-cookie", HeaderValue::from_static("a=1"));
+        map.append("set-cookie", HeaderValue::from_static("b=2"));
+        let headers = Value::from_object(ResponseHeaders(map));
+        let env = minijinja::Environment::new();
+        let render = |source: &str| {
+            env.render_str(source, minijinja::context! { h => headers.clone() })
+                .unwrap()
+        };
+        assert_eq!(render("{{ h['content-type'] }}"), "application/json");
+        assert_eq!(render("{{ h['set-cookie'] }}"), "a=1, b=2");
+        assert_eq!(render("{{ h['Content-Type'] is defined }}"), "False");
+        assert_eq!(render("{{ h.missing is defined }}"), "False");
+        assert_eq!(render("{{ h | length }}"), "2");
+        assert_eq!(
+            render("{% for name in h %}{{ name }};{% endfor %}"),
+            "content-type;set-cookie;"
+        );
+        assert_eq!(
+            crate::profile::json::from_value(&headers, "").unwrap(),
+            serde_json::json!({"content-type": "application/json", "set-cookie": "a=1, b=2"})
+        );
     }
 }
