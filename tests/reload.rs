@@ -305,3 +305,53 @@ async fn admin_api_and_sighup() {
         405
     );
 }
+
+/// Allowed one core, flowgate serves on its single-threaded runtime: it
+/// answers, checks a password off the request path, and reloads a saved file.
+#[tokio::test]
+async fn a_server_on_one_core_serves_and_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let hash = support::hash_password("secret");
+    std::fs::write(
+        root.join("flowgate.toml"),
+        format!("[reload]\ndebounce = \"20ms\"\n\n[users.ada]\npassword_hash = \"{hash}\"\n"),
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("processes")).unwrap();
+    let process = root.join("processes/version.yaml");
+    let basic = |n: u64| version(n).replacen("steps:", "access: { auth: [basic] }\nsteps:", 1);
+    std::fs::write(&process, basic(1)).unwrap();
+    let log_path = root.join("flowgate.log");
+    let server = Server::start_on_one_core(root, "info", std::fs::File::create(&log_path).unwrap());
+
+    let http = client();
+    let get = || {
+        http.get(server.url("/ws/simple/getVersion"))
+            .basic_auth("ada", Some("secret"))
+            .send()
+    };
+    let body: Value = get().await.unwrap().json().await.unwrap();
+    assert_eq!(body["version"], 1);
+    let refused = http
+        .get(server.url("/ws/simple/getVersion"))
+        .basic_auth("ada", Some("wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+
+    write_atomically(&process, &basic(2));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let body: Value = get().await.unwrap().json().await.unwrap();
+        if body["version"] == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "version 2 never went live");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Logged when serving starts, before any of the answers above.
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains(" Serving ") && log.contains("workers=1"), "{log}");
+}

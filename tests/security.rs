@@ -19,25 +19,6 @@ const SOCKET_LIMIT: Duration = Duration::from_secs(15);
 const ECHO: &str = "listen: { operation: create, object: Echo, input: data, output: data, content_type: text/plain }\nsteps:\n  - return: {}\n";
 const WHOAMI: &str = "listen: { operation: get, object: Me, output: json }\naccess: { auth: [basic, token] }\nsteps:\n  - message: '{\"user\": {{ request.user | tojson }}}'\n  - return: {}\n";
 
-fn hash_password(password: &str) -> String {
-    let mut child = std::process::Command::new(support::binary())
-        .arg("hash-password")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{output:?}");
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
 fn root(dir: &Path, password_hash: &str) {
     std::fs::create_dir_all(dir.join("processes")).unwrap();
     std::fs::write(
@@ -133,7 +114,7 @@ struct Fixture {
 
 fn start() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    root(dir.path(), &hash_password("correct horse battery"));
+    root(dir.path(), &support::hash_password("correct horse battery"));
     let log = dir.path().join("server.log");
     let server = Server::start_logging(dir.path(), "debug", std::fs::File::create(&log).unwrap());
     Fixture {
@@ -318,9 +299,13 @@ async fn basic_and_token_end_to_end_and_nothing_secret_is_logged() {
 
 #[test]
 fn hash_password_reads_stdin_and_refuses_an_empty_password() {
-    let hash = hash_password("s3cret");
+    let hash = support::hash_password("s3cret");
     assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
-    assert_ne!(hash, hash_password("s3cret"), "every hash has its own salt");
+    assert_ne!(
+        hash,
+        support::hash_password("s3cret"),
+        "every hash has its own salt"
+    );
     let output = run(&["hash-password"]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("empty"));

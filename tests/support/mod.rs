@@ -4,7 +4,7 @@
 
 pub mod tls;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -73,20 +73,45 @@ impl Server {
         Server::spawn(root, listeners, "warn", Stdio::null())
     }
 
+    /// Like [`Server::start_logging`], with flowgate allowed one core only
+    /// (`taskset -c 0`), so it serves with its single-threaded runtime.
+    pub fn start_on_one_core(root: &Path, level: &str, log: std::fs::File) -> Server {
+        Server::spawn_with(
+            &["taskset", "-c", "0", binary()],
+            root,
+            PLAIN,
+            level,
+            Stdio::from(log),
+        )
+    }
+
     fn spawn(root: &Path, listeners: Listeners, level: &str, stderr: Stdio) -> Server {
-        let mut args = vec![
+        Server::spawn_with(&[binary()], root, listeners, level, stderr)
+    }
+
+    /// Runs `command` (the binary, or a launcher and the binary) with the
+    /// arguments of `flowgate serve`, and waits until it listens.
+    fn spawn_with(
+        command: &[&str],
+        root: &Path,
+        listeners: Listeners,
+        level: &str,
+        stderr: Stdio,
+    ) -> Server {
+        let mut args: Vec<String> = command[1..].iter().map(|arg| arg.to_string()).collect();
+        args.extend([
             "serve".to_owned(),
             root.to_string_lossy().into_owned(),
             "--admin-listen".to_owned(),
             "127.0.0.1:0".to_owned(),
-        ];
+        ]);
         if listeners.plain {
             args.extend(["--listen".to_owned(), "127.0.0.1:0".to_owned()]);
         }
         if listeners.https {
             args.extend(["--https-listen".to_owned(), "127.0.0.1:0".to_owned()]);
         }
-        let mut child = Command::new(binary())
+        let mut child = Command::new(command[0])
             .args(&args)
             .env("RUST_LOG", level)
             .stdout(Stdio::piped())
@@ -193,6 +218,26 @@ pub fn run(args: &[&str]) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .expect("flowgate runs")
+}
+
+/// `flowgate hash-password` of `password`, given on stdin.
+pub fn hash_password(password: &str) -> String {
+    let mut child = Command::new(binary())
+        .arg("hash-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 pub fn client() -> reqwest::Client {
