@@ -353,5 +353,8 @@ async fn a_server_on_one_core_serves_and_reloads() {
     }
     // Logged when serving starts, before any of the answers above.
     let log = std::fs::read_to_string(&log_path).unwrap();
-    assert!(log.contains(" Serving ") && log.contains("workers=1"), "{log}");
+    assert!(
+        log.contains(" Serving ") && log.contains("workers=1"),
+        "{log}"
+    );
 }
