@@ -23,10 +23,13 @@ use http::header::{ACCEPT, CONTENT_LENGTH};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 /// The default time a call may take, when neither the step nor its upstream says.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a kept-alive connection to an upstream may sit unused in its pool.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The largest response body read from an upstream; more is a failed call,
 /// so one upstream cannot fill the gateway's memory.
@@ -71,7 +74,11 @@ impl Client {
         let connector = hyper_rustls::HttpsConnector::from((http, Arc::new(tls)));
         Client {
             inner: Arc::new(
-                hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector),
+                hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                    // Idle connections are closed after this long unused.
+                    .pool_timer(TokioTimer::new())
+                    .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+                    .build(connector),
             ),
         }
     }
@@ -257,10 +264,15 @@ async fn attempt_once(client: &Client, outgoing: &Outgoing) -> Result<Incoming, 
     *request.method_mut() = outgoing.method.clone();
     *request.uri_mut() = uri;
     *request.headers_mut() = outgoing.headers.clone();
-    request
-        .headers_mut()
+    let headers = request.headers_mut();
+    headers
         .entry(ACCEPT)
         .or_insert(HeaderValue::from_static("*/*"));
+    // hyper sends an empty body as no body at all; a request that has one,
+    // empty, says so (a POST without a length may be refused with 411).
+    if outgoing.body.as_ref().is_some_and(Bytes::is_empty) {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
     let response = client.inner.request(request).await.map_err(|err| {
         let detail = error_chain(&err);
         if err.is_connect() {

@@ -76,6 +76,20 @@ fn router(hits: Arc<AtomicUsize>) -> Router {
             .to_owned();
         ([("content-type", content_type)], body)
     }
+    /// What the request said of its body's length.
+    async fn length(headers: HeaderMap) -> String {
+        let field = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        match (field("content-length"), field("transfer-encoding")) {
+            (Some(length), _) => format!("length {length}"),
+            (None, Some(encoding)) => format!("encoding {encoding}"),
+            (None, None) => "none".to_owned(),
+        }
+    }
     async fn header(headers: HeaderMap) -> String {
         headers
             .get("x-api-key")
@@ -101,6 +115,7 @@ fn router(hits: Arc<AtomicUsize>) -> Router {
         .route("/fail", get(fail))
         .route("/echo", post(echo))
         .route("/header", get(header))
+        .route("/length", get(length).post(length))
         .with_state(hits)
 }
 
@@ -305,6 +320,29 @@ async fn a_timeout_is_504_within_the_steps_timeout() {
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(message, "upstream `slow` did not answer within 300ms");
     assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn an_empty_body_is_announced_and_a_get_has_none() {
+    let upstream = start(None).await;
+    let settings = upstream_settings("stock", &upstream.url("http"), "");
+    let process = r#"
+steps:
+  - http: { upstream: stock, path: /length, method: post, body: "" }
+  - set: { empty_post: "{{ doc }}" }
+  - http: { upstream: stock, path: /length, method: post, body: "abc" }
+  - set: { post: "{{ doc }}" }
+  - http: { upstream: stock, path: /length }
+  - message: "{{ props.empty_post }} / {{ props.post }} / {{ doc }}"
+  - return: {}
+"#;
+    let returned = run(
+        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
+        vec![json("{}")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(bodies(&returned), ["length 0 / length 3 / none"]);
 }
 
 #[tokio::test]
