@@ -28,6 +28,9 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 /// The default time a call may take, when neither the step nor its upstream says.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a connection to an upstream stays quiet before TCP probes it.
+pub const TCP_KEEPALIVE: Duration = Duration::from_secs(15);
+
 /// How long a kept-alive connection to an upstream may sit unused in its pool.
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -69,6 +72,8 @@ impl Client {
     pub fn new(tls: rustls::ClientConfig) -> Client {
         let mut http = HttpConnector::new();
         http.set_nodelay(true);
+        // Probes on idle pooled connections, so a peer that vanished is noticed.
+        http.set_keepalive(Some(TCP_KEEPALIVE));
         // `https` URLs are the TLS layer's, which hands `http` ones through.
         http.enforce_http(false);
         let connector = hyper_rustls::HttpsConnector::from((http, Arc::new(tls)));
