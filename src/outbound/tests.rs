@@ -243,6 +243,15 @@ async fn run(files: &[(&str, &str)], batch: Vec<Document>) -> Result<Returned, E
         .expect("the execution ends in time")
 }
 
+/// Runs process `p` of a root of `settings` (flowgate.toml) and `process` on one `{}`.
+async fn run_on_empty(settings: &str, process: &str) -> Result<Returned, ExecError> {
+    run(
+        &[("flowgate.toml", settings), ("processes/p.yaml", process)],
+        vec![json("{}")],
+    )
+    .await
+}
+
 fn json(text: &str) -> Document {
     Document::new(text.to_owned(), MediaType::Json)
 }
@@ -309,12 +318,7 @@ async fn a_timeout_is_504_within_the_steps_timeout() {
     let settings = upstream_settings("slow", &upstream.url("http"), "timeout = \"10s\"\n");
     let process = "steps:\n  - http: { upstream: slow, path: /delay/5000, timeout: 300ms }\n";
     let started = Instant::now();
-    let err = run(
-        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
-        vec![json("{}")],
-    )
-    .await
-    .unwrap_err();
+    let err = run_on_empty(&settings, process).await.unwrap_err();
     let elapsed = started.elapsed();
     let (status, message) = upstream_error(err);
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
@@ -336,12 +340,7 @@ steps:
   - message: "{{ props.empty_post }} / {{ props.post }} / {{ doc }}"
   - return: {}
 "#;
-    let returned = run(
-        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
-        vec![json("{}")],
-    )
-    .await
-    .unwrap();
+    let returned = run_on_empty(&settings, process).await.unwrap();
     assert_eq!(bodies(&returned), ["length 0 / length 3 / none"]);
 }
 
@@ -350,12 +349,7 @@ async fn a_body_in_several_chunks_is_one_document() {
     let upstream = start(None).await;
     let settings = upstream_settings("stock", &upstream.url("http"), "");
     let process = "steps:\n  - http: { upstream: stock, path: /chunks }\n  - return: {}\n";
-    let returned = run(
-        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
-        vec![json("{}")],
-    )
-    .await
-    .unwrap();
+    let returned = run_on_empty(&settings, process).await.unwrap();
     assert_eq!(bodies(&returned), ["[1, 2, 3]"]);
 }
 
@@ -364,12 +358,7 @@ async fn a_response_body_over_16_mib_is_502() {
     let upstream = start(None).await;
     let settings = upstream_settings("stock", &upstream.url("http"), "");
     let process = "steps:\n  - http: { upstream: stock, path: /endless }\n";
-    let err = run(
-        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
-        vec![json("{}")],
-    )
-    .await
-    .unwrap_err();
+    let err = run_on_empty(&settings, process).await.unwrap_err();
     let (status, message) = upstream_error(err);
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(
@@ -384,12 +373,7 @@ async fn an_announced_body_over_16_mib_is_refused_before_it_is_read() {
     let settings = upstream_settings("stock", &upstream.url("http"), "timeout = \"10s\"\n");
     let process = "steps:\n  - http: { upstream: stock, path: /big }\n";
     let started = Instant::now();
-    let err = run(
-        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
-        vec![json("{}")],
-    )
-    .await
-    .unwrap_err();
+    let err = run_on_empty(&settings, process).await.unwrap_err();
     let (status, message) = upstream_error(err);
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(
@@ -411,12 +395,7 @@ async fn a_refused_connection_is_502() {
     drop(closed);
     let settings = upstream_settings("gone", &format!("http://{addr}"), "");
     let process = "steps:\n  - http: { upstream: gone, path: /items/1, retries: 2 }\n";
-    let err = run(
-        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
-        vec![json("{}")],
-    )
-    .await
-    .unwrap_err();
+    let err = run_on_empty(&settings, process).await.unwrap_err();
     let (status, message) = upstream_error(err);
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(message, "upstream `gone` cannot be reached");
@@ -451,12 +430,7 @@ async fn retries_repeat_idempotent_calls_that_broke_off() {
     let upstream = flaky(2).await;
     let settings = upstream_settings("flaky", &upstream.url("http"), "");
     let process = "steps:\n  - http: { upstream: flaky, path: /x, retries: 3 }\n  - return: {}\n";
-    let returned = run(
-        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
-        vec![json("{}")],
-    )
-    .await
-    .unwrap();
+    let returned = run_on_empty(&settings, process).await.unwrap();
     assert_eq!(bodies(&returned), ["ok"]);
     assert_eq!(upstream.accepted.load(Ordering::SeqCst), 3);
 
@@ -464,12 +438,7 @@ async fn retries_repeat_idempotent_calls_that_broke_off() {
     let upstream = flaky(2).await;
     let settings = upstream_settings("flaky", &upstream.url("http"), "");
     let process = "steps:\n  - http: { upstream: flaky, path: /x, method: post, retries: 3 }\n";
-    let err = run(
-        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
-        vec![json("{}")],
-    )
-    .await
-    .unwrap_err();
+    let err = run_on_empty(&settings, process).await.unwrap_err();
     assert_eq!(upstream_error(err).0, StatusCode::BAD_GATEWAY);
     assert_eq!(upstream.accepted.load(Ordering::SeqCst), 1);
 }
@@ -541,12 +510,7 @@ steps:
         - message: '{{ props.error.status }} at {{ props.error.step }}: {{ props.error.message }}'
   - return: {}
 "#;
-    let returned = run(
-        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
-        vec![json("{}")],
-    )
-    .await
-    .unwrap();
+    let returned = run_on_empty(&settings, process).await.unwrap();
     assert_eq!(
         bodies(&returned),
         ["502 at steps[0].try.steps[0].http: upstream `stock` answered 503 Service Unavailable"]
@@ -583,12 +547,7 @@ async fn upstream_headers_come_from_the_environment() {
         "headers = { X-Api-Key = \"env:PATH\" }\n",
     );
     let process = "steps:\n  - http: { upstream: stock, path: /header }\n  - return: {}\n";
-    let returned = run(
-        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
-        vec![json("{}")],
-    )
-    .await
-    .unwrap();
+    let returned = run_on_empty(&settings, process).await.unwrap();
     assert_eq!(bodies(&returned), [std::env::var("PATH").unwrap()]);
 }
 
