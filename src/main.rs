@@ -420,34 +420,26 @@ fn status_line(status: http::StatusCode) -> String {
     }
 }
 
-/// The async runtime of a command that runs processes without serving.
+/// How many cores flowgate may run on: CPU affinity and cgroup limits count.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The async runtime of every command: one worker thread per core. On a
+/// single core that is the current-thread scheduler, which hands tasks over
+/// without the work-stealing scheduler's cross-thread bookkeeping; blocking
+/// work (password checks, reload compilation, the execution store) still
+/// runs on its own threads either way.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+    let mut builder = if cores() == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    builder
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-}
-
-/// The server's async runtime: one worker thread per core flowgate may run
-/// on. On a single core that is the current-thread scheduler, which hands
-/// tasks over without the work-stealing scheduler's cross-thread
-/// bookkeeping; blocking work (password checks, reload compilation, the
-/// execution store) still runs on its own threads either way.
-/// Returns it with its number of workers.
-fn serving_runtime() -> anyhow::Result<(tokio::runtime::Runtime, usize)> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut builder = if cores == 1 {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.worker_threads(cores);
-        builder
-    };
-    let runtime = builder
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    Ok((runtime, cores))
 }
 
 /// Every process of a snapshot: what a contract shows a caller who may use all.
@@ -498,7 +490,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let admin = args.admin_listen.or(snapshot.settings.admin_listen);
-    let (runtime, workers) = serving_runtime()?;
+    let runtime = runtime()?;
     runtime.block_on(async move {
         let listener = bind(public, "").await?;
         let https_listener = bind(https, " (the HTTPS listener)").await?;
@@ -549,7 +541,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             ));
             println!("flowgate admin listening on http://{address}");
         }
-        tracing::info!(address = ?public, https = ?https, admin = ?admin, processes, workers, root = %args.root.display(), "Serving");
+        tracing::info!(address = ?public, https = ?https, admin = ?admin, processes, workers = cores(), root = %args.root.display(), "Serving");
         // One line per listener on stdout that scripts and tests can wait
         // for; the plain one comes last.
         if let Some(address) = https {
