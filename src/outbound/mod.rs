@@ -18,10 +18,10 @@ pub mod stub;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_LENGTH};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
@@ -286,7 +286,7 @@ async fn attempt_once(client: &Client, outgoing: &Outgoing) -> Result<Incoming, 
             CallError::Broken { detail }
         }
     })?;
-    let (parts, mut body) = response.into_parts();
+    let (parts, body) = response.into_parts();
     let declared = parts
         .headers
         .get(CONTENT_LENGTH)
@@ -296,38 +296,24 @@ async fn attempt_once(client: &Client, outgoing: &Outgoing) -> Result<Incoming, 
             limit: MAX_RESPONSE_BYTES,
         });
     }
-    // Most bodies come in one piece, which is kept as it is; more are joined.
-    let mut first = Bytes::new();
-    let mut joined = BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|err| CallError::Broken {
-            detail: error_chain(&err),
-        })?;
-        let Ok(chunk) = frame.into_data() else {
-            continue; // trailers
-        };
-        if first.len() + joined.len() + chunk.len() > MAX_RESPONSE_BYTES {
+    // Collected without a copy when it comes in one piece.
+    let body = match Limited::new(body, MAX_RESPONSE_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) if err.is::<LengthLimitError>() => {
             return Err(CallError::TooLarge {
                 limit: MAX_RESPONSE_BYTES,
             });
         }
-        if first.is_empty() && joined.is_empty() {
-            first = chunk;
-        } else {
-            if joined.is_empty() {
-                joined.extend_from_slice(&first);
-            }
-            joined.extend_from_slice(&chunk);
+        Err(err) => {
+            return Err(CallError::Broken {
+                detail: error_chain(&*err),
+            });
         }
-    }
+    };
     Ok(Incoming {
         status: parts.status,
         headers: parts.headers,
-        body: if joined.is_empty() {
-            first
-        } else {
-            joined.freeze()
-        },
+        body,
     })
 }
 
