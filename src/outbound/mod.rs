@@ -287,11 +287,8 @@ async fn attempt_once(client: &Client, outgoing: &Outgoing) -> Result<Incoming, 
         }
     })?;
     let (parts, body) = response.into_parts();
-    let declared = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_RESPONSE_BYTES as u64) {
+    // A `Content-Length` over the limit is refused before anything is read.
+    if http_body::Body::size_hint(&body).lower() > MAX_RESPONSE_BYTES as u64 {
         return Err(CallError::TooLarge {
             limit: MAX_RESPONSE_BYTES,
         });
