@@ -166,6 +166,11 @@ impl Document {
     /// anything else is the body text. A body that does not parse gives a
     /// value that fails when a template uses it, naming the problem.
     pub fn value(&self, limits: &ParseLimits) -> Value {
+        self.value_ref(limits).clone()
+    }
+
+    /// [`Document::value`] by reference.
+    pub fn value_ref(&self, limits: &ParseLimits) -> &Value {
         self.parsed
             .get_or_init(|| match (&self.profile, &self.media) {
                 (Some(profile), _) => match profile.read(&self.body, limits) {
@@ -177,7 +182,6 @@ impl Document {
                 },
                 (None, media) => Self::untyped(&self.body, media, limits),
             })
-            .clone()
     }
 
     fn untyped(body: &Bytes, media: &MediaType, limits: &ParseLimits) -> Value {

@@ -228,7 +228,17 @@ pub(crate) fn element_map_of_distinct(entries: Vec<(Value, Value)>) -> Value {
 
 /// See [`element_map`].
 #[derive(Debug)]
-struct Element(Vec<(Value, Value)>);
+pub(crate) struct Element(Vec<(Value, Value)>);
+
+impl Element {
+    /// The entry named `key`, by reference (see [`crate::template`]'s borrowed paths).
+    pub(crate) fn entry(&self, key: &str) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.as_str().is_some_and(|k| same_name(k, key)))
+            .map(|(_, value)| value)
+    }
+}
 
 impl Object for Element {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
@@ -244,10 +254,7 @@ impl Object for Element {
     // Templates look up names on the request path (`doc.Order.Lines.Line`):
     // keys are compared as names, without the C library's `memcmp`.
     fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.as_str().is_some_and(|k| same_name(k, key)))
-            .map(|(_, value)| value.clone())
+        self.entry(key).cloned()
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -1538,7 +1545,7 @@ impl<'a> Handler<'a> for ValueBuilder<'a> {
 impl ValueBuilder<'_> {
     fn finish(self) -> Value {
         match self.root {
-            Some((name, value)) => Value::from_pairs([(name, value)]),
+            Some((name, value)) => element_map_of_distinct(vec![(Value::from(name), value)]),
             // The scanner only succeeds on a document with a root element.
             None => Value::UNDEFINED,
         }
@@ -1642,14 +1649,19 @@ impl<'a> Entries<'a> {
     }
 
     fn into_value(self) -> Value {
-        Value::from_pairs(self.entries.into_iter().map(|(key, slot)| {
-            let value = match slot {
-                Slot::One(value) => value,
-                Slot::Many(values) => Value::from(values),
-                Slot::Text(text) => Value::from(text),
-            };
-            (key.to_value(), value)
-        }))
+        element_map_of_distinct(
+            self.entries
+                .into_iter()
+                .map(|(key, slot)| {
+                    let value = match slot {
+                        Slot::One(value) => value,
+                        Slot::Many(values) => Value::from(values),
+                        Slot::Text(text) => Value::from(text),
+                    };
+                    (key.to_value(), value)
+                })
+                .collect(),
+        )
     }
 }
 

@@ -62,19 +62,32 @@ impl Batch {
         }
     }
 
-    fn value(&self, limits: &ParseLimits) -> Value {
-        self.0
-            .values
-            .get_or_init(|| {
-                Value::from(
-                    self.0
-                        .docs
-                        .iter()
-                        .map(|d| d.value(limits))
-                        .collect::<Vec<_>>(),
-                )
-            })
-            .clone()
+    fn value(&self, limits: &ParseLimits) -> &Value {
+        self.0.values.get_or_init(|| {
+            Value::from(
+                self.0
+                    .docs
+                    .iter()
+                    .map(|d| d.value(limits))
+                    .collect::<Vec<_>>(),
+            )
+        })
+    }
+}
+
+impl Scope {
+    /// The names whose values the scope keeps, by reference; `None` for
+    /// the ones it makes when asked (`body`, `process`).
+    pub(crate) fn entry(&self, key: &str) -> Option<Option<&Value>> {
+        Some(Some(match key {
+            "doc" => self.doc.value_ref(&self.shared.limits),
+            "props" => &self.doc.props,
+            "docs" => self.batch.value(&self.shared.limits),
+            "request" => &self.shared.request,
+            "vars" => &self.shared.vars,
+            "body" | "process" => return None,
+            _ => return Some(None),
+        }))
     }
 }
 
@@ -89,7 +102,7 @@ impl Object for Scope {
             "doc" => self.doc.value(&self.shared.limits),
             "body" => Value::from(self.doc.text().into_owned()),
             "props" => self.doc.props.clone(),
-            "docs" => self.batch.value(&self.shared.limits),
+            "docs" => self.batch.value(&self.shared.limits).clone(),
             "request" => self.shared.request.clone(),
             "vars" => self.shared.vars.clone(),
             "process" => Value::from_pairs([
@@ -123,6 +136,16 @@ impl Object for Bound {
             return Some(self.value.clone());
         }
         self.parent.get_attr(key).ok().filter(|v| !v.is_undefined())
+    }
+}
+
+impl Bound {
+    /// Its name's value, or what its parent lends (see [`Scope::entry`]).
+    pub(crate) fn entry(&self, key: &str) -> Option<Option<&Value>> {
+        if key == &*self.name {
+            return Some(Some(&self.value));
+        }
+        crate::template::entry(&self.parent, key)
     }
 }
 

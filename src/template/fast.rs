@@ -23,6 +23,7 @@ use minijinja::machinery::ast;
 use minijinja::value::{Value, ValueKind};
 
 use super::Escape;
+use super::borrow::Got;
 
 /// An expression the fast path can evaluate.
 #[derive(Debug)]
@@ -37,7 +38,7 @@ impl FastExpr {
 
     /// The expression's value, or `None` to leave it to minijinja.
     pub(super) fn eval(&self, context: &Value) -> Option<Value> {
-        let value = self.0.eval(&mut Scope::new(context, 0))?;
+        let value = self.0.eval(&Scope::new(context, 0))?;
         (!value.is_undefined()).then_some(value)
     }
 }
@@ -393,12 +394,13 @@ impl<'c> Scope<'c> {
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<Value> {
+    fn lookup(&self, name: &str) -> Option<Got<'_>> {
         if let Some((_, value)) = self.locals.iter().rev().find(|(n, _)| &**n == name) {
-            return Some(value.clone());
+            return Some(Got::Ref(value));
         }
         // What the context lacks may be one of the engine's globals.
-        defined(self.context.get_attr(name).ok()?)
+        let value = Got::Ref(self.context).attr(name).ok()?;
+        is_defined(value.value()).then_some(value)
     }
 
     /// Binds a name in the innermost frame.
@@ -415,12 +417,11 @@ impl<'c> Scope<'c> {
 
 /// A value the fast path may go on with: not undefined, not an error.
 fn defined(value: Value) -> Option<Value> {
-    (!value.is_undefined() && value.kind() != ValueKind::Invalid).then_some(value)
+    is_defined(&value).then_some(value)
 }
 
-/// A value that may be undefined (only `default` takes those), never an error.
-fn valid(value: Value) -> Option<Value> {
-    (value.kind() != ValueKind::Invalid).then_some(value)
+fn is_defined(value: &Value) -> bool {
+    !value.is_undefined() && value.kind() != ValueKind::Invalid
 }
 
 /// A number the fast path computes with: an integer that fits `i64`, or a float.
@@ -496,17 +497,37 @@ fn math(op: Math, left: &Value, right: &Value) -> Option<Value> {
 }
 
 impl Node {
-    fn eval(&self, scope: &mut Scope<'_>) -> Option<Value> {
+    /// What a lookup reaches, borrowed where it can be: a path clones only
+    /// the value it ends on.
+    fn got<'s>(&'s self, scope: &'s Scope<'_>) -> Option<Got<'s>> {
+        match self {
+            Node::Var(name) => scope.lookup(name),
+            Node::Attr(base, name) => {
+                let value = base.got_defined(scope)?.attr(name).ok()?;
+                (value.value().kind() != ValueKind::Invalid).then_some(value)
+            }
+            Node::Item(base, key) => {
+                let value = base.got_defined(scope)?.item(key).ok()?;
+                (value.value().kind() != ValueKind::Invalid).then_some(value)
+            }
+            _ => self.eval(scope).map(Got::Own),
+        }
+    }
+
+    fn got_defined<'s>(&'s self, scope: &'s Scope<'_>) -> Option<Got<'s>> {
+        let value = self.got(scope)?;
+        is_defined(value.value()).then_some(value)
+    }
+
+    fn eval(&self, scope: &Scope<'_>) -> Option<Value> {
         match self {
             Node::Const(value) => Some(value.clone()),
-            Node::Var(name) => scope.lookup(name),
+            Node::Var(_) | Node::Attr(..) | Node::Item(..) => self.got(scope).map(Got::into_owned),
             Node::NsAttr(slot, name) => {
                 let entries = scope.namespaces.get(*slot)?.as_ref()?;
                 let (_, value) = entries.iter().find(|(n, _)| n == name)?;
                 Some(value.clone())
             }
-            Node::Attr(base, name) => valid(base.defined(scope)?.get_attr(name).ok()?),
-            Node::Item(base, key) => valid(base.defined(scope)?.get_item(key).ok()?),
             Node::Math(op, left, right) => {
                 let left = left.defined(scope)?;
                 math(*op, &left, &right.defined(scope)?)
@@ -575,13 +596,13 @@ impl Node {
     }
 
     /// The node's value when it is defined; `None` otherwise.
-    fn defined(&self, scope: &mut Scope<'_>) -> Option<Value> {
+    fn defined(&self, scope: &Scope<'_>) -> Option<Value> {
         defined(self.eval(scope)?)
     }
 }
 
 impl Filter {
-    fn apply(&self, operand: &Node, scope: &mut Scope<'_>) -> Option<Value> {
+    fn apply(&self, operand: &Node, scope: &Scope<'_>) -> Option<Value> {
         match self {
             Filter::Default(fallback) => {
                 let value = operand.eval(scope)?;

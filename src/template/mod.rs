@@ -8,6 +8,7 @@
 //! machine and are evaluated straight from their syntax tree ([`fast`]),
 //! with the same results.
 
+mod borrow;
 mod fast;
 
 use std::sync::Arc;
@@ -17,6 +18,8 @@ use minijinja::{
     AutoEscape, Environment, Error, Expression, Output, State, Template, UndefinedBehavior,
 };
 
+use self::borrow::Got;
+pub(crate) use self::borrow::entry;
 use self::fast::{FastExpr, FastTemplate};
 use crate::doc::{MediaType, xml};
 
@@ -390,20 +393,20 @@ impl Path {
     /// Follows the path from a context. As with the expression, a missing
     /// last step is undefined, and going on from an undefined value is an error.
     pub fn get(&self, context: &Value) -> Result<Value, Error> {
-        let mut value = context.get_attr(&self.root)?;
+        let mut value = Got::Ref(context).attr(&self.root)?;
         for (index, step) in self.steps.iter().enumerate() {
-            if value.is_undefined() {
+            if value.value().is_undefined() {
                 return Err(Error::new(
                     minijinja::ErrorKind::UndefinedError,
                     format!("`{}` is undefined", self.describe(index)),
                 ));
             }
             value = match step {
-                PathStep::Key(key) => value.get_attr(key)?,
-                PathStep::Index(index) => value.get_item(&Value::from(*index))?,
+                PathStep::Key(key) => value.attr(key)?,
+                PathStep::Index(index) => value.item(&Value::from(*index))?,
             };
         }
-        Ok(value)
+        Ok(value.into_owned())
     }
 
     /// The path's first `steps` steps as written, for messages.
@@ -457,25 +460,25 @@ impl Lookup {
     /// The condition's value, or `None` to leave it to the expression.
     fn eval_chained(&self, context: &Value) -> Option<Value> {
         use minijinja::value::ValueKind;
-        let mut value = context.get_attr(&self.path.root).ok()?;
+        let mut value = Got::Ref(context).attr(&self.path.root).ok()?;
         for step in &self.path.steps {
-            if value.kind() == ValueKind::Invalid {
+            if value.value().kind() == ValueKind::Invalid {
                 return None;
             }
-            if value.is_undefined() {
+            if value.value().is_undefined() {
                 break;
             }
             value = match step {
-                PathStep::Key(key) => value.get_attr(key).ok()?,
-                PathStep::Index(index) => value.get_item(&Value::from(*index)).ok()?,
+                PathStep::Key(key) => value.attr(key).ok()?,
+                PathStep::Index(index) => value.item(&Value::from(*index)).ok()?,
             };
         }
-        if value.kind() == ValueKind::Invalid {
+        if value.value().kind() == ValueKind::Invalid {
             return None;
         }
         Some(match &self.compare {
-            None => value,
-            Some((equal, literal)) => Value::from((value == *literal) == *equal),
+            None => value.into_owned(),
+            Some((equal, literal)) => Value::from((*value.value() == *literal) == *equal),
         })
     }
 }
