@@ -13,6 +13,7 @@ use super::context::Bound;
 use super::{ExecError, Execution, template_error};
 use crate::profile::{Profile, Schema, Violation, describe, json};
 use crate::snapshot::{MapShape, Shape, StepSite};
+use crate::template;
 
 /// What a shape is built into.
 trait Tree: Sized {
@@ -147,21 +148,28 @@ impl Execution {
             .templates
             .eval(*items, scope)
             .map_err(|e| ExecError::step(site, template_error(&e)))?;
-        let items: Vec<Value> = match items.kind() {
-            ValueKind::None | ValueKind::Undefined => Vec::new(),
-            ValueKind::Seq | ValueKind::Iterable => items
-                .try_iter()
-                .map_err(|e| ExecError::step(site, e))?
-                .collect(),
+        let collected: Vec<Value>;
+        let items: &[Value] = match items.kind() {
+            ValueKind::None | ValueKind::Undefined => &[],
+            ValueKind::Seq | ValueKind::Iterable => match template::items(&items) {
+                Some(items) => items,
+                None => {
+                    collected = items
+                        .try_iter()
+                        .map_err(|e| ExecError::step(site, e))?
+                        .collect();
+                    &collected
+                }
+            },
             // One item where a list was expected: a repeating element seen once without a profile.
-            _ => vec![items],
+            _ => std::slice::from_ref(&items),
         };
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let bound = Value::from_object(Bound {
                 parent: scope.clone(),
                 name: name.clone(),
-                value: item,
+                value: item.clone(),
             });
             out.extend(self.build_map(map, &bound, site)?);
         }

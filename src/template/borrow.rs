@@ -10,7 +10,7 @@
 //! only what it ends on. Anything else is asked as minijinja would ask it.
 
 use minijinja::Error;
-use minijinja::value::Value;
+use minijinja::value::{Value, ValueKind};
 
 use crate::doc::xml::Element;
 use crate::pipeline::context::{Bound, Scope};
@@ -27,6 +27,17 @@ pub(crate) fn entry<'a>(value: &'a Value, name: &str) -> Option<Option<&'a Value
         return bound.entry(name);
     }
     value.downcast_object_ref::<Scope>()?.entry(name)
+}
+
+/// Whether `value` is an error value. An object never is, and is not
+/// asked for its kind (a call through its vtable) to find that out.
+pub(crate) fn is_invalid(value: &Value) -> bool {
+    value.as_object().is_none() && value.kind() == ValueKind::Invalid
+}
+
+/// The items of a list that keeps them as values, by reference.
+pub(crate) fn items(value: &Value) -> Option<&[Value]> {
+    value.downcast_object_ref::<Vec<Value>>().map(Vec::as_slice)
 }
 
 /// A value reached on a path: borrowed from what it was read through, or

@@ -23,7 +23,7 @@ use minijinja::machinery::ast;
 use minijinja::value::{Value, ValueKind};
 
 use super::Escape;
-use super::borrow::Got;
+use super::borrow::{self, Got, is_invalid};
 
 /// An expression the fast path can evaluate.
 #[derive(Debug)]
@@ -421,7 +421,7 @@ fn defined(value: Value) -> Option<Value> {
 }
 
 fn is_defined(value: &Value) -> bool {
-    !value.is_undefined() && value.kind() != ValueKind::Invalid
+    !value.is_undefined() && !is_invalid(value)
 }
 
 /// A number the fast path computes with: an integer that fits `i64`, or a float.
@@ -504,11 +504,11 @@ impl Node {
             Node::Var(name) => scope.lookup(name),
             Node::Attr(base, name) => {
                 let value = base.got_defined(scope)?.attr(name).ok()?;
-                (value.value().kind() != ValueKind::Invalid).then_some(value)
+                (!is_invalid(value.value())).then_some(value)
             }
             Node::Item(base, key) => {
                 let value = base.got_defined(scope)?.item(key).ok()?;
-                (value.value().kind() != ValueKind::Invalid).then_some(value)
+                (!is_invalid(value.value())).then_some(value)
             }
             _ => self.eval(scope).map(Got::Own),
         }
@@ -680,8 +680,17 @@ fn run(stmts: &[Stmt], scope: &mut Scope<'_>, escape: Escape, out: &mut String) 
                 if items.kind() != ValueKind::Seq {
                     return None;
                 }
-                let mut iter = items.try_iter().ok()?.peekable();
-                if iter.peek().is_none() {
+                // A list that keeps its items (every list of a document) is
+                // walked as a slice, any other through its iterator.
+                let collected: Vec<Value>;
+                let items = match borrow::items(&items) {
+                    Some(items) => items,
+                    None => {
+                        collected = items.try_iter().ok()?.collect();
+                        &collected
+                    }
+                };
+                if items.is_empty() {
                     run(otherwise, scope, escape, out)?;
                     continue;
                 }
@@ -689,9 +698,9 @@ fn run(stmts: &[Stmt], scope: &mut Scope<'_>, escape: Escape, out: &mut String) 
                 // one does not see, nor does the code after the loop.
                 let (outer, mark) = (scope.frame, scope.locals.len());
                 scope.frame = mark;
-                for item in iter {
+                for item in items {
                     scope.locals.truncate(mark);
-                    scope.bind(name, item);
+                    scope.bind(name, item.clone());
                     run(body, scope, escape, out)?;
                 }
                 scope.locals.truncate(mark);

@@ -18,8 +18,8 @@ use minijinja::{
     AutoEscape, Environment, Error, Expression, Output, State, Template, UndefinedBehavior,
 };
 
-use self::borrow::Got;
-pub(crate) use self::borrow::entry;
+use self::borrow::{Got, is_invalid};
+pub(crate) use self::borrow::{entry, items};
 use self::fast::{FastExpr, FastTemplate};
 use crate::doc::{MediaType, xml};
 
@@ -459,10 +459,9 @@ impl Lookup {
 
     /// The condition's value, or `None` to leave it to the expression.
     fn eval_chained(&self, context: &Value) -> Option<Value> {
-        use minijinja::value::ValueKind;
         let mut value = Got::Ref(context).attr(&self.path.root).ok()?;
         for step in &self.path.steps {
-            if value.value().kind() == ValueKind::Invalid {
+            if is_invalid(value.value()) {
                 return None;
             }
             if value.value().is_undefined() {
@@ -473,7 +472,7 @@ impl Lookup {
                 PathStep::Index(index) => value.item(&Value::from(*index)).ok()?,
             };
         }
-        if value.value().kind() == ValueKind::Invalid {
+        if is_invalid(value.value()) {
             return None;
         }
         Some(match &self.compare {
