@@ -222,7 +222,8 @@ impl Document {
                 None => entries.push((key, value)),
             }
         }
-        self.props = Value::from_pairs(entries);
+        // Keys are distinct: a handful of properties is scanned, not hashed.
+        self.props = xml::element_map_of_distinct(entries);
     }
 }
 
