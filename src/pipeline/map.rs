@@ -40,8 +40,10 @@ impl Tree for Value {
     fn insert(map: &mut Self::Map, key: &Arc<str>, value: Self) {
         map.push((Value::from(key.clone()), value));
     }
+    // A shape's keys are distinct: a small map is scanned, not hashed, by
+    // the XSD writer that reads it.
     fn map(map: Self::Map) -> Self {
-        Value::from_pairs(map)
+        crate::doc::xml::element_map_of_distinct(map)
     }
 }
 
