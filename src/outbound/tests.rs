@@ -20,8 +20,8 @@ use tokio::net::TcpListener;
 
 use crate::compile::compile_files;
 use crate::doc::{Document, MediaType};
-use crate::pipeline::context::RequestInfo;
 use crate::pipeline::{ExecError, Execution, Returned};
+use crate::template::context::RequestInfo;
 use crate::test_pki::Ca;
 
 /// No test waits longer than this for anything.

@@ -14,11 +14,11 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue};
 use minijinja::value::{Enumerator, Object, Value};
 
-use super::context::Batch;
 use super::{ExecError, Execution, template_error, value_text};
 use crate::doc::{Document, MediaType};
 use crate::outbound::{self, Calls, Incoming, Outgoing};
 use crate::snapshot::{HttpBody, HttpSpec, HttpTarget, StepSite, UpstreamPath};
+use crate::template::context::Batch;
 
 impl Execution {
     pub(super) async fn http(

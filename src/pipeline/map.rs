@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use minijinja::value::{Value, ValueKind};
 
-use super::context::Bound;
 use super::{ExecError, Execution, template_error};
 use crate::profile::{Profile, Schema, Violation, describe, json};
 use crate::snapshot::{MapShape, Shape, StepSite};
 use crate::template;
+use crate::template::context::Bound;
 
 /// What a shape is built into.
 trait Tree: Sized {

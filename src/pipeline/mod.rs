@@ -7,7 +7,6 @@
 //! leaves them goes on to the next step. Nothing here knows about HTTP
 //! except status codes and header names, which steps set.
 
-pub mod context;
 mod http_step;
 pub(crate) use http_step::upstream_url;
 mod map;
@@ -27,7 +26,7 @@ use crate::snapshot::{
     Pipeline, ProcessId, ReturnSpec, Snapshot, StatusSource, Step, StepKind, StepSite, ValueSource,
     http_status,
 };
-use context::{Batch, RequestInfo, Scope, Shared};
+use crate::template::context::{Batch, RequestInfo, Scope, Shared};
 use trace::Trace;
 
 /// Why an execution failed, and whose fault it is.

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
-use super::context::RequestInfo;
 use super::{ExecError, Execution, Returned};
 use crate::compile::compile_files;
 use crate::doc::{Document, MediaType};
+use crate::template::context::RequestInfo;
 
 /// Compiles one process file (`processes/p.yaml`) plus extra files, runs `p` on `batch`.
 async fn run_with(

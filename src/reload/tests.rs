@@ -12,8 +12,8 @@ use crate::compile::compile_root;
 use crate::doc::Document;
 use crate::metrics::ReloadResult;
 use crate::pipeline::Execution;
-use crate::pipeline::context::RequestInfo;
 use crate::server::Gateway;
+use crate::template::context::RequestInfo;
 
 /// How long a watcher test waits for something that should happen.
 const PATIENCE: Duration = Duration::from_secs(15);

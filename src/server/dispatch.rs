@@ -26,10 +26,10 @@ use crate::access::Denial;
 use crate::access::net::client_ip;
 use crate::executions::{RecordedBody, Recording, Start};
 use crate::outbound::CallError;
-use crate::pipeline::context::RequestInfo;
 use crate::pipeline::{ExecError, Execution};
 use crate::routes::RouteMatch;
 use crate::snapshot::{Process, ProcessId, Snapshot};
+use crate::template::context::RequestInfo;
 
 pub type Body = Full<Bytes>;
 

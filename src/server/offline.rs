@@ -21,9 +21,9 @@ use super::problem::{Problem, prefers_xml};
 use crate::doc::{Document, MediaType};
 use crate::outbound::Calls;
 use crate::pipeline::Execution;
-use crate::pipeline::context::RequestInfo;
 use crate::pipeline::trace::{DocumentRecord, Trace};
 use crate::snapshot::{Process, ProcessId, Snapshot};
+use crate::template::context::RequestInfo;
 
 /// What one offline execution answered.
 #[derive(Debug)]

@@ -12,8 +12,8 @@
 use minijinja::Error;
 use minijinja::value::{Value, ValueKind};
 
+use super::context::{Bound, Scope};
 use crate::doc::xml::Element;
-use crate::pipeline::context::{Bound, Scope};
 
 /// `value.name` by reference, when `value` is an object that lends its
 /// entries: `Some(None)` when it has no such entry (undefined), `None` when

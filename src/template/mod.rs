@@ -9,6 +9,7 @@
 //! with the same results.
 
 mod borrow;
+pub mod context;
 mod fast;
 
 use std::sync::Arc;
@@ -18,8 +19,8 @@ use minijinja::{
     AutoEscape, Environment, Error, Expression, Output, State, Template, UndefinedBehavior,
 };
 
+pub(crate) use self::borrow::items;
 use self::borrow::{Got, is_invalid};
-pub(crate) use self::borrow::{entry, items};
 use self::fast::{FastExpr, FastTemplate};
 use crate::doc::{MediaType, xml};
 

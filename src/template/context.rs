@@ -145,7 +145,7 @@ impl Bound {
         if key == &*self.name {
             return Some(Some(&self.value));
         }
-        crate::template::entry(&self.parent, key)
+        super::borrow::entry(&self.parent, key)
     }
 }
 
