@@ -198,12 +198,23 @@ fn context() -> impl Strategy<Value = Value> {
         scalar.clone(),
         scalar.clone(),
         proptest::collection::vec(scalar, 0..4),
+        any::<bool>(),
     )
-        .prop_map(|(a, b, c, list)| {
-            Value::from_pairs([
+        .prop_map(|(a, b, c, list, scanned)| {
+            // The engine's own maps, or the scanned maps of documents, which
+            // the fast path reads by reference.
+            let map = |entries: Vec<(&str, Value)>| {
+                if scanned {
+                    let entries = entries.into_iter().map(|(k, v)| (Value::from(k), v));
+                    crate::doc::xml::element_map_of_distinct(entries.collect())
+                } else {
+                    Value::from_pairs(entries)
+                }
+            };
+            map(vec![
                 ("a", a.clone()),
                 ("b", b),
-                ("m", Value::from_pairs([("k", c), ("@at", a)])),
+                ("m", map(vec![("k", c), ("@at", a)])),
                 ("l", Value::from(list)),
             ])
         })
