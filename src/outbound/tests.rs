@@ -252,6 +252,13 @@ async fn run_on_empty(settings: &str, process: &str) -> Result<Returned, ExecErr
     .await
 }
 
+/// Runs `process` on one `{}` with `[upstreams.stock]` at a fresh test upstream.
+async fn run_against_stock(process: &str) -> Result<Returned, ExecError> {
+    let upstream = start(None).await;
+    let settings = upstream_settings("stock", &upstream.url("http"), "");
+    run_on_empty(&settings, process).await
+}
+
 fn json(text: &str) -> Document {
     Document::new(text.to_owned(), MediaType::Json)
 }
@@ -328,8 +335,6 @@ async fn a_timeout_is_504_within_the_steps_timeout() {
 
 #[tokio::test]
 async fn an_empty_body_is_announced_and_a_get_has_none() {
-    let upstream = start(None).await;
-    let settings = upstream_settings("stock", &upstream.url("http"), "");
     let process = r#"
 steps:
   - http: { upstream: stock, path: /length, method: post, body: "" }
@@ -340,25 +345,21 @@ steps:
   - message: "{{ props.empty_post }} / {{ props.post }} / {{ doc }}"
   - return: {}
 "#;
-    let returned = run_on_empty(&settings, process).await.unwrap();
+    let returned = run_against_stock(process).await.unwrap();
     assert_eq!(bodies(&returned), ["length 0 / length 3 / none"]);
 }
 
 #[tokio::test]
 async fn a_body_in_several_chunks_is_one_document() {
-    let upstream = start(None).await;
-    let settings = upstream_settings("stock", &upstream.url("http"), "");
     let process = "steps:\n  - http: { upstream: stock, path: /chunks }\n  - return: {}\n";
-    let returned = run_on_empty(&settings, process).await.unwrap();
+    let returned = run_against_stock(process).await.unwrap();
     assert_eq!(bodies(&returned), ["[1, 2, 3]"]);
 }
 
 #[tokio::test]
 async fn a_response_body_over_16_mib_is_502() {
-    let upstream = start(None).await;
-    let settings = upstream_settings("stock", &upstream.url("http"), "");
     let process = "steps:\n  - http: { upstream: stock, path: /endless }\n";
-    let err = run_on_empty(&settings, process).await.unwrap_err();
+    let err = run_against_stock(process).await.unwrap_err();
     let (status, message) = upstream_error(err);
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(
@@ -499,8 +500,6 @@ async fn concurrent_calls_keep_the_batchs_order() {
 
 #[tokio::test]
 async fn try_catch_sees_the_upstreams_failure() {
-    let upstream = start(None).await;
-    let settings = upstream_settings("stock", &upstream.url("http"), "");
     let process = r#"
 steps:
   - try:
@@ -510,7 +509,7 @@ steps:
         - message: '{{ props.error.status }} at {{ props.error.step }}: {{ props.error.message }}'
   - return: {}
 "#;
-    let returned = run_on_empty(&settings, process).await.unwrap();
+    let returned = run_against_stock(process).await.unwrap();
     assert_eq!(
         bodies(&returned),
         ["502 at steps[0].try.steps[0].http: upstream `stock` answered 503 Service Unavailable"]
