@@ -730,11 +730,7 @@ impl<'a> StepCompiler<'a> {
                     UpstreamPath::Template(self.template(&path, Escape::None)?)
                 } else {
                     // A plain path makes the same URL for every call: made and checked here.
-                    match crate::pipeline::upstream_url(
-                        &upstream.base_url,
-                        &upstream.origin,
-                        &path.value,
-                    ) {
+                    match upstream.url(&path.value) {
                         Ok(url) => UpstreamPath::Fixed(url),
                         Err(message) => {
                             self.error(path.span, message);

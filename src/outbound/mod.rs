@@ -52,6 +52,30 @@ pub struct Upstream {
     pub client: Client,
 }
 
+impl Upstream {
+    /// The URL of `path` on this upstream (see [`url_under`]).
+    pub fn url(&self, path: &str) -> Result<url::Url, String> {
+        url_under(&self.base_url, &self.origin, path)
+    }
+}
+
+/// `base` (an upstream's `base_url`) with `path` appended. The path always starts a
+/// new segment, and the result must keep the base's scheme, host and port:
+/// data in a path template can never send the call elsewhere.
+pub fn url_under(base: &str, origin: &url::Origin, path: &str) -> Result<url::Url, String> {
+    let joined = if path.is_empty() || path.starts_with('/') {
+        format!("{base}{path}")
+    } else {
+        format!("{base}/{path}")
+    };
+    let url = url::Url::parse(&joined)
+        .map_err(|e| format!("the path `{path}` does not make a URL: {e}"))?;
+    if url.origin() != *origin {
+        return Err(format!("the path `{path}` leaves the upstream's host"));
+    }
+    Ok(url)
+}
+
 /// An HTTP/1.1 client with its pool of kept-alive connections: hyper's, over
 /// rustls with the given settings for `https` URLs. It connects directly
 /// (proxy variables of the environment are not read), follows no redirects

@@ -18,6 +18,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncReadExt as _;
 use tokio::net::TcpListener;
 
+use super::url_under;
 use crate::compile::compile_files;
 use crate::doc::{Document, MediaType};
 use crate::pipeline::{ExecError, Execution, Returned};
@@ -652,4 +653,27 @@ async fn the_client_sees_a_502_problem_naming_the_upstream() {
         problem["detail"],
         "upstream `stock` answered 503 Service Unavailable"
     );
+}
+
+#[test]
+fn paths_stay_on_the_upstream() {
+    let base = "http://stock.internal:8080/api";
+    let origin = url::Url::parse(base).unwrap().origin();
+    let url = |path| url_under(base, &origin, path);
+    assert_eq!(
+        url("/items/1?x=2").unwrap().as_str(),
+        "http://stock.internal:8080/api/items/1?x=2"
+    );
+    assert_eq!(
+        url("items").unwrap().as_str(),
+        "http://stock.internal:8080/api/items"
+    );
+    assert_eq!(url("").unwrap().as_str(), "http://stock.internal:8080/api");
+    // Without the slash, `@evil` would make the base a user name.
+    assert_eq!(
+        url("@evil.example/").unwrap().host_str(),
+        Some("stock.internal")
+    );
+    let other = url::Url::parse("http://other.internal").unwrap().origin();
+    assert!(url_under(base, &other, "/items").is_err());
 }

@@ -8,7 +8,6 @@
 //! except status codes and header names, which steps set.
 
 mod http_step;
-pub(crate) use http_step::upstream_url;
 mod map;
 pub mod trace;
 
