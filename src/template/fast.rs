@@ -500,18 +500,14 @@ impl Node {
     /// What a lookup reaches, borrowed where it can be: a path clones only
     /// the value it ends on.
     fn got<'s>(&'s self, scope: &'s Scope<'_>) -> Option<Got<'s>> {
-        match self {
-            Node::Var(name) => scope.lookup(name),
-            Node::Attr(base, name) => {
-                let value = base.got_defined(scope)?.attr(name).ok()?;
-                (!is_invalid(value.value())).then_some(value)
-            }
-            Node::Item(base, key) => {
-                let value = base.got_defined(scope)?.item(key).ok()?;
-                (!is_invalid(value.value())).then_some(value)
-            }
-            _ => self.eval(scope).map(Got::Own),
-        }
+        let reached = match self {
+            Node::Var(name) => return scope.lookup(name),
+            Node::Attr(base, name) => base.got_defined(scope)?.attr(name),
+            Node::Item(base, key) => base.got_defined(scope)?.item(key),
+            _ => return self.eval(scope).map(Got::Own),
+        };
+        // Undefined goes on (only `default` takes it); an error gives way.
+        reached.ok().filter(|value| !is_invalid(value.value()))
     }
 
     fn got_defined<'s>(&'s self, scope: &'s Scope<'_>) -> Option<Got<'s>> {

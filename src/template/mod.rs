@@ -329,6 +329,16 @@ pub enum PathStep {
     Index(i64),
 }
 
+impl PathStep {
+    /// The value one step on, as `get_attr` or `get_item` gives it.
+    fn follow<'a>(&self, value: Got<'a>) -> Result<Got<'a>, Error> {
+        match self {
+            PathStep::Key(key) => value.attr(key),
+            PathStep::Index(index) => value.item(&Value::from(*index)),
+        }
+    }
+}
+
 /// An expression that only looks a value up, such as `doc.Order.Id`,
 /// `line.Sku` or `doc.Order['@currency']`: most values of a `map` are
 /// these, and following them directly is many times cheaper than running
@@ -402,10 +412,7 @@ impl Path {
                     format!("`{}` is undefined", self.describe(index)),
                 ));
             }
-            value = match step {
-                PathStep::Key(key) => value.attr(key)?,
-                PathStep::Index(index) => value.item(&Value::from(*index))?,
-            };
+            value = step.follow(value)?;
         }
         Ok(value.into_owned())
     }
@@ -468,10 +475,7 @@ impl Lookup {
             if value.value().is_undefined() {
                 break;
             }
-            value = match step {
-                PathStep::Key(key) => value.attr(key).ok()?,
-                PathStep::Index(index) => value.item(&Value::from(*index)).ok()?,
-            };
+            value = step.follow(value).ok()?;
         }
         if is_invalid(value.value()) {
             return None;
