@@ -5,6 +5,7 @@
 //! built as a template value and written by the XSD, which puts elements in
 //! order, adds namespaces and checks types.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use minijinja::value::{Value, ValueKind};
@@ -150,24 +151,16 @@ impl Execution {
             .templates
             .eval(*items, scope)
             .map_err(|e| ExecError::step(site, template_error(&e)))?;
-        let collected: Vec<Value>;
-        let items: &[Value] = match items.kind() {
-            ValueKind::None | ValueKind::Undefined => &[],
-            ValueKind::Seq | ValueKind::Iterable => match template::items(&items) {
-                Some(items) => items,
-                None => {
-                    collected = items
-                        .try_iter()
-                        .map_err(|e| ExecError::step(site, e))?
-                        .collect();
-                    &collected
-                }
-            },
+        let items: Cow<'_, [Value]> = match items.kind() {
+            ValueKind::None | ValueKind::Undefined => Cow::Borrowed(&[]),
+            ValueKind::Seq | ValueKind::Iterable => {
+                template::items(&items).map_err(|e| ExecError::step(site, e))?
+            }
             // One item where a list was expected: a repeating element seen once without a profile.
-            _ => std::slice::from_ref(&items),
+            _ => Cow::Borrowed(std::slice::from_ref(&items)),
         };
         let mut out = Vec::with_capacity(items.len());
-        for item in items {
+        for item in items.iter() {
             let bound = Value::from_object(Bound {
                 parent: scope.clone(),
                 name: name.clone(),

@@ -9,6 +9,8 @@
 //! entries as values, so a path through them can borrow each step and clone
 //! only what it ends on. Anything else is asked as minijinja would ask it.
 
+use std::borrow::Cow;
+
 use minijinja::Error;
 use minijinja::value::{Value, ValueKind};
 
@@ -35,9 +37,13 @@ pub(crate) fn is_invalid(value: &Value) -> bool {
     value.as_object().is_none() && value.kind() == ValueKind::Invalid
 }
 
-/// The items of a list that keeps them as values, by reference.
-pub(crate) fn items(value: &Value) -> Option<&[Value]> {
-    value.downcast_object_ref::<Vec<Value>>().map(Vec::as_slice)
+/// The items of an iterable value: by reference for a list that keeps
+/// them as values (every list of a document), collected for any other.
+pub(crate) fn items(value: &Value) -> Result<Cow<'_, [Value]>, Error> {
+    match value.downcast_object_ref::<Vec<Value>>() {
+        Some(items) => Ok(Cow::Borrowed(items)),
+        None => Ok(Cow::Owned(value.try_iter()?.collect())),
+    }
 }
 
 /// A value reached on a path: borrowed from what it was read through, or

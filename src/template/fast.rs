@@ -676,16 +676,7 @@ fn run(stmts: &[Stmt], scope: &mut Scope<'_>, escape: Escape, out: &mut String) 
                 if items.kind() != ValueKind::Seq {
                     return None;
                 }
-                // A list that keeps its items (every list of a document) is
-                // walked as a slice, any other through its iterator.
-                let collected: Vec<Value>;
-                let items = match borrow::items(&items) {
-                    Some(items) => items,
-                    None => {
-                        collected = items.try_iter().ok()?.collect();
-                        &collected
-                    }
-                };
+                let items = borrow::items(&items).ok()?;
                 if items.is_empty() {
                     run(otherwise, scope, escape, out)?;
                     continue;
@@ -694,7 +685,7 @@ fn run(stmts: &[Stmt], scope: &mut Scope<'_>, escape: Escape, out: &mut String) 
                 // one does not see, nor does the code after the loop.
                 let (outer, mark) = (scope.frame, scope.locals.len());
                 scope.frame = mark;
-                for item in items {
+                for item in items.iter() {
                     scope.locals.truncate(mark);
                     scope.bind(name, item.clone());
                     run(body, scope, escape, out)?;
