@@ -49,7 +49,12 @@ fn main() {
         )
     });
     let gateway = Gateway::new(snapshot);
-    let orders = std::fs::read_to_string(root.join("samples/orders.xml")).expect("orders.xml");
+    let orders = std::fs::read_to_string(
+        std::env::var("ORDERS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or(root.join("samples/orders.xml")),
+    )
+    .expect("orders.xml");
     let envelope = soap_envelope(&orders);
     let routes = [
         Route {

@@ -1,7 +1,7 @@
 //! The `map` step: building a document from a shape, for a profile.
 //!
 //! The shape is walked once per document. For a JSON profile the tree is
-//! built straight as JSON, validated and written; for an XML profile it is
+//! built as a [`JsonTree`], validated and written; for an XML profile it is
 //! built as a template value and written by the XSD, which puts elements in
 //! order, adds namespaces and checks types.
 
@@ -11,7 +11,8 @@ use std::sync::Arc;
 use minijinja::value::{Value, ValueKind};
 
 use super::{ExecError, Execution, template_error};
-use crate::profile::{Profile, Schema, Violation, describe, json};
+use crate::profile::json_tree::JsonTree;
+use crate::profile::{Profile, Schema, Violation, describe};
 use crate::snapshot::{MapShape, Shape, StepSite};
 use crate::template;
 use crate::template::context::Bound;
@@ -48,22 +49,22 @@ impl Tree for Value {
     }
 }
 
-impl Tree for serde_json::Value {
-    type Map = serde_json::Map<String, serde_json::Value>;
+impl Tree for JsonTree {
+    type Map = Vec<(Arc<str>, JsonTree)>;
     fn leaf(value: Value) -> Result<Self, String> {
-        json::from_value(&value, "").map_err(|violations| describe(&violations))
+        JsonTree::from_value(&value, "").map_err(|violations| describe(&violations))
     }
     fn list(items: Vec<Self>) -> Self {
-        serde_json::Value::Array(items)
+        JsonTree::Array(items)
     }
     fn map_with_capacity(capacity: usize) -> Self::Map {
-        serde_json::Map::with_capacity(capacity)
+        Vec::with_capacity(capacity)
     }
     fn insert(map: &mut Self::Map, key: &Arc<str>, value: Self) {
-        map.insert(String::from(&**key), value);
+        map.push((key.clone(), value));
     }
     fn map(map: Self::Map) -> Self {
-        serde_json::Value::Object(map)
+        JsonTree::Object(map)
     }
 }
 
@@ -88,10 +89,8 @@ impl Execution {
         };
         match target.schema() {
             Schema::Json(profile) => {
-                let tree: serde_json::Value = self
-                    .build(shape, scope, site)?
-                    .unwrap_or(serde_json::Value::Null);
-                profile.write_json(&tree).map_err(unfit)
+                let tree: JsonTree = self.build(shape, scope, site)?.unwrap_or(JsonTree::Null);
+                profile.write_tree(&tree).map_err(unfit)
             }
             Schema::Xml(_) => {
                 let tree: Value = self

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use minijinja::value::{Value, ValueKind};
 
 use super::Violation;
+use super::json_tree::{JsonTree, Trees};
 use crate::config::node::Span;
 use crate::diag::{Diagnostics, SourceFile};
 
@@ -17,6 +18,8 @@ const DRAFTS: [&str; 2] = ["2020-12", "draft-07"];
 pub struct JsonProfile {
     schema: serde_json::Value,
     validator: jsonschema::Validator,
+    /// The same schema for the trees `map` builds.
+    tree_validator: jsonschema::Validator<Trees>,
 }
 
 impl std::fmt::Debug for JsonProfile {
@@ -61,8 +64,21 @@ impl JsonProfile {
                 return None;
             }
         };
-        match jsonschema::options().with_draft(draft).build(&schema) {
-            Ok(validator) => Some(Arc::new(JsonProfile { schema, validator })),
+        let built = jsonschema::options()
+            .with_draft(draft)
+            .build(&schema)
+            .and_then(|validator| {
+                let tree_validator = jsonschema::options_for::<Trees>()
+                    .with_draft(draft)
+                    .build(&schema)?;
+                Ok((validator, tree_validator))
+            });
+        match built {
+            Ok((validator, tree_validator)) => Some(Arc::new(JsonProfile {
+                schema,
+                validator,
+                tree_validator,
+            })),
             Err(err) => {
                 let pointer = err.schema_path().to_string();
                 diagnostics.push(source.error(
@@ -110,6 +126,21 @@ impl JsonProfile {
     /// The JSON text of a template value, validated.
     pub fn write(&self, value: &Value) -> Result<String, Vec<Violation>> {
         self.write_json(&from_value(value, "")?)
+    }
+
+    /// The text of a tree a `map` built, validated. A tree that does not
+    /// fit is checked again as a `serde_json::Value`, so its violations are
+    /// those [`JsonProfile::check`] reports for any document.
+    pub fn write_tree(&self, tree: &JsonTree) -> Result<String, Vec<Violation>> {
+        if !self.tree_validator.is_valid(tree) {
+            self.check(&tree.to_json())?;
+        }
+        serde_json::to_string(tree).map_err(|e| {
+            vec![Violation {
+                path: String::new(),
+                message: e.to_string(),
+            }]
+        })
     }
 
     /// The text of a JSON value, validated.
@@ -538,5 +569,79 @@ mod tests {
         let d = diagnostics.iter().next().unwrap();
         let loc = d.location.as_ref().unwrap();
         assert_eq!((loc.line, loc.column), (2, 11));
+    }
+
+    /// Schemas that together use the keywords a tree is asked about in
+    /// its own way: types, scalars compared by `enum` and `const`, member
+    /// lookups and passes, items, lengths and property names.
+    const TREE_SCHEMAS: [&str; 6] = [
+        r#"{"type": "object", "required": ["a"], "additionalProperties": false,
+            "properties": {"a": {"type": "integer", "minimum": 0}, "b": {"type": "string", "maxLength": 3},
+                           "c": {"type": ["array", "null"], "items": {"type": "number"}, "minItems": 1}}}"#,
+        r#"{"enum": ["x", 1, 2.5, true, null, [1], {"a": 1}]}"#,
+        r#"{"type": "array", "uniqueItems": true, "items": {"const": 1}}"#,
+        r#"{"type": "object", "propertyNames": {"pattern": "^[ab]$"}, "minProperties": 1,
+            "patternProperties": {"^a$": {"type": "boolean"}}}"#,
+        r##"{"$defs": {"n": {"oneOf": [{"type": "integer"}, {"type": "string", "minLength": 2}]}},
+            "anyOf": [{"$ref": "#/$defs/n"}, {"type": "array", "items": {"$ref": "#/$defs/n"}}]}"##,
+        r#"{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+            "dependencies": {"a": ["b"]}, "additionalProperties": {"type": ["string", "integer"]}}"#,
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// A tree `map` builds is judged and written as the same document
+        /// as a `serde_json::Value` would be.
+        #[test]
+        fn trees_are_validated_and_written_as_their_json(document in tree_documents()) {
+            let tree = JsonTree::from(document.clone());
+            proptest::prop_assert_eq!(tree.to_json(), document.clone());
+            for text in TREE_SCHEMAS {
+                let (profile, diagnostics) = compile(text);
+                let profile = profile.unwrap_or_else(|| panic!("{}", diagnostics.render()));
+                proptest::prop_assert_eq!(
+                    profile.tree_validator.is_valid(&tree),
+                    profile.validator.is_valid(&document),
+                    "{} against {}", document, text
+                );
+                proptest::prop_assert_eq!(profile.write_tree(&tree), profile.write_json(&document));
+            }
+        }
+    }
+
+    fn tree_documents() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            (-2i64..3).prop_map(serde_json::Value::from),
+            Just(serde_json::Value::from(2.5)),
+            Just(serde_json::Value::from(1.0)),
+            "[abx\"\\\\é]{0,3}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map("[abc]", inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    #[test]
+    fn template_strings_are_shared_and_other_values_converted_as_before() {
+        let text = Value::from("a string too long to be stored inline, so it is shared");
+        let tree = JsonTree::from_value(&text, "").unwrap();
+        assert!(matches!(&tree, JsonTree::String(s) if s.as_str() == text.as_str()));
+        let map = to_value(&serde_json::json!({"n": [1, 2.5, null], "s": "x"}));
+        assert_eq!(
+            JsonTree::from_value(&map, "").unwrap().to_json(),
+            from_value(&map, "").unwrap()
+        );
+        assert_eq!(
+            JsonTree::from_value(&Value::UNDEFINED, "/x").unwrap_err(),
+            from_value(&Value::UNDEFINED, "/x").unwrap_err()
+        );
+        assert!(JsonTree::from_value(&Value::from(f64::NAN), "").is_err());
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod infer;
 pub mod json;
+pub mod json_tree;
 pub mod xsd;
 
 use std::collections::HashMap;

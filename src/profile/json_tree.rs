@@ -1,0 +1,264 @@
+//! The JSON document a `map` step builds for a JSON profile, validated and
+//! written without a copy.
+//!
+//! Building a `serde_json::Value` gave every object key its own `String`
+//! and every object a hashed index, only for the tree to be checked once,
+//! written once and dropped. A [`JsonTree`] shares its keys with the
+//! compiled shape and its strings with the template values they came
+//! from; jsonschema validates it in place through its [`Json`]
+//! representation traits, and serde writes it. Only a tree that fails its
+//! schema is turned into a `serde_json::Value`, so its violations read
+//! exactly as those of any other document (see
+//! [`JsonProfile::write_tree`](super::json::JsonProfile::write_tree)).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use jsonschema::JsonType;
+use jsonschema::json::{Array, Json, Node, NodeIdentity, Object, cmp};
+use minijinja::value::{Value, ValueKind};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+use super::Violation;
+use super::json::from_value;
+
+/// A JSON value as `map` builds it.
+#[derive(Debug, Clone)]
+pub enum JsonTree {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    /// A template value that is a string.
+    String(Value),
+    Array(Vec<JsonTree>),
+    /// Members in the shape's order; their names are distinct (a shape's
+    /// keys are, and so are those of the JSON objects a leaf converts).
+    Object(Vec<(Arc<str>, JsonTree)>),
+}
+
+impl JsonTree {
+    /// The JSON form of a template value, as [`from_value`] gives it:
+    /// strings are shared, everything else goes through `from_value`, so
+    /// both agree on what is and is not JSON.
+    pub fn from_value(value: &Value, path: &str) -> Result<JsonTree, Vec<Violation>> {
+        if value.kind() == ValueKind::String && value.as_str().is_some() {
+            return Ok(JsonTree::String(value.clone()));
+        }
+        from_value(value, path).map(JsonTree::from)
+    }
+
+    /// The same document as a `serde_json::Value`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            JsonTree::Null => serde_json::Value::Null,
+            JsonTree::Bool(b) => serde_json::Value::Bool(*b),
+            JsonTree::Number(n) => serde_json::Value::Number(n.clone()),
+            JsonTree::String(s) => serde_json::Value::String(s.as_str().unwrap_or_default().into()),
+            JsonTree::Array(items) => {
+                serde_json::Value::Array(items.iter().map(JsonTree::to_json).collect())
+            }
+            JsonTree::Object(members) => serde_json::Value::Object(
+                members
+                    .iter()
+                    .map(|(name, value)| (String::from(&**name), value.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            JsonTree::String(s) => s.as_str(),
+            _ => None,
+        }
+    }
+}
+
+impl From<serde_json::Value> for JsonTree {
+    fn from(value: serde_json::Value) -> JsonTree {
+        match value {
+            serde_json::Value::Null => JsonTree::Null,
+            serde_json::Value::Bool(b) => JsonTree::Bool(b),
+            serde_json::Value::Number(n) => JsonTree::Number(n),
+            serde_json::Value::String(s) => JsonTree::String(Value::from(s)),
+            serde_json::Value::Array(items) => {
+                JsonTree::Array(items.into_iter().map(JsonTree::from).collect())
+            }
+            serde_json::Value::Object(members) => JsonTree::Object(
+                members
+                    .into_iter()
+                    .map(|(name, value)| (Arc::from(name), JsonTree::from(value)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl Serialize for JsonTree {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            JsonTree::Null => serializer.serialize_unit(),
+            JsonTree::Bool(b) => serializer.serialize_bool(*b),
+            JsonTree::Number(n) => n.serialize(serializer),
+            JsonTree::String(s) => serializer.serialize_str(s.as_str().unwrap_or_default()),
+            JsonTree::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            JsonTree::Object(members) => {
+                let mut map = serializer.serialize_map(Some(members.len()))?;
+                for (name, value) in members {
+                    map.serialize_entry(&**name, value)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+/// [`JsonTree`] as a representation jsonschema validates.
+pub struct Trees;
+
+impl Json for Trees {
+    type Node<'a> = &'a JsonTree;
+    type PreparedKey = Box<str>;
+    type StringBuffer = ();
+
+    // A lookup scans the members, so a pass over them costs no more than a
+    // few lookups even for objects far larger than `map` shapes make.
+    const KEYS_PER_LOOKUP: usize = 64;
+    const ACYCLIC: bool = true;
+
+    fn prepare_key(key: &str) -> Box<str> {
+        key.into()
+    }
+
+    fn with_string_node<T>((): &mut (), string: &str, f: impl FnOnce(&JsonTree) -> T) -> T {
+        f(&JsonTree::String(Value::from(string)))
+    }
+}
+
+impl<'a> Node<'a, Trees> for &'a JsonTree {
+    type Object = &'a [(Arc<str>, JsonTree)];
+    type Array = &'a [JsonTree];
+    type Number = &'a serde_json::Number;
+
+    fn as_object(&self) -> Option<Self::Object> {
+        match self {
+            JsonTree::Object(members) => Some(members),
+            _ => None,
+        }
+    }
+
+    fn as_array(&self) -> Option<Self::Array> {
+        match self {
+            JsonTree::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    fn as_string(&self) -> Option<Cow<'a, str>> {
+        JsonTree::as_str(self).map(Cow::Borrowed)
+    }
+
+    fn as_number(&self) -> Option<Self::Number> {
+        match self {
+            JsonTree::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn as_boolean(&self) -> Option<bool> {
+        match self {
+            JsonTree::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    fn is_null(&self) -> bool {
+        matches!(self, JsonTree::Null)
+    }
+
+    fn json_type(&self) -> JsonType {
+        match self {
+            JsonTree::Null => JsonType::Null,
+            JsonTree::Bool(_) => JsonType::Boolean,
+            JsonTree::Number(_) => JsonType::Number,
+            JsonTree::String(_) => JsonType::String,
+            JsonTree::Array(_) => JsonType::Array,
+            JsonTree::Object(_) => JsonType::Object,
+        }
+    }
+
+    // `enum` and `const` compare scalars here without building a copy.
+    fn equals_value(&self, expected: &serde_json::Value) -> bool {
+        match (self, expected) {
+            (JsonTree::String(_), serde_json::Value::String(expected)) => {
+                JsonTree::as_str(self) == Some(expected.as_str())
+            }
+            (JsonTree::Number(n), serde_json::Value::Number(expected)) => {
+                cmp::equal_numbers(n, expected)
+            }
+            (JsonTree::Array(_) | JsonTree::Object(_), _) => cmp::equal(&self.to_json(), expected),
+            (JsonTree::Bool(b), serde_json::Value::Bool(expected)) => b == expected,
+            (JsonTree::Null, serde_json::Value::Null) => true,
+            _ => false,
+        }
+    }
+
+    fn to_value(&self) -> Cow<'a, serde_json::Value> {
+        Cow::Owned(self.to_json())
+    }
+
+    fn identity(&self) -> Option<NodeIdentity> {
+        Some(NodeIdentity::new(
+            std::ptr::from_ref::<JsonTree>(self) as usize
+        ))
+    }
+}
+
+impl<'a> Object<'a, Trees> for &'a [(Arc<str>, JsonTree)] {
+    type Node = &'a JsonTree;
+    type MemberName = &'a str;
+    type MembersIter = Members<'a>;
+
+    fn len(&self) -> usize {
+        <[_]>::len(self)
+    }
+
+    fn get(&self, key: &Box<str>) -> Option<&'a JsonTree> {
+        self.iter()
+            .find(|(name, _)| **name == **key)
+            .map(|(_, value)| value)
+    }
+
+    fn members(&self) -> Members<'a> {
+        Members(self.iter())
+    }
+}
+
+pub struct Members<'a>(std::slice::Iter<'a, (Arc<str>, JsonTree)>);
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a str, &'a JsonTree);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(name, value)| (&**name, value))
+    }
+}
+
+impl<'a> Array<'a, Trees> for &'a [JsonTree] {
+    type Node = &'a JsonTree;
+    type ElementsIter = std::slice::Iter<'a, JsonTree>;
+
+    fn len(&self) -> usize {
+        <[_]>::len(self)
+    }
+
+    fn elements(&self) -> Self::ElementsIter {
+        self.iter()
+    }
+}
