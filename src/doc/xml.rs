@@ -231,6 +231,11 @@ pub(crate) fn element_map_of_distinct(entries: Vec<(Value, Value)>) -> Value {
 pub(crate) struct Element(Vec<(Value, Value)>);
 
 impl Element {
+    /// Every entry, in order.
+    pub(crate) fn entries(&self) -> &[(Value, Value)] {
+        &self.0
+    }
+
     /// The entry named `key`, by reference (see [`crate::template`]'s borrowed paths).
     pub(crate) fn entry(&self, key: &str) -> Option<&Value> {
         self.0

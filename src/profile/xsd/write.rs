@@ -22,6 +22,7 @@
 //! Values left over, alternatives given together, and required elements
 //! or attributes missing are violations, each with its path.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use minijinja::Value;
@@ -88,21 +89,35 @@ pub(crate) fn write(
     }
 }
 
-/// A map's entries with string keys; `none` and undefined values count as absent.
-fn entries(value: &Value) -> Vec<(String, Value)> {
+/// A map's entries with string keys; `none` and undefined values count as
+/// absent. The keys of an element map (what `map` builds for an XSD) are
+/// borrowed, those of other maps made.
+fn entries(value: &Value) -> Vec<(Cow<'_, str>, Value)> {
+    let present = |item: &Value| !(item.is_none() || item.is_undefined());
+    if let Some(element) = value.downcast_object_ref::<xml::Element>() {
+        return element
+            .entries()
+            .iter()
+            .filter(|(_, item)| present(item))
+            .map(|(key, item)| {
+                let key = match key.as_str() {
+                    Some(key) => Cow::Borrowed(key),
+                    None => Cow::Owned(key.to_string()),
+                };
+                (key, item.clone())
+            })
+            .collect();
+    }
     let Ok(keys) = value.try_iter() else {
         return Vec::new();
     };
     keys.filter_map(|key| {
-        let item = value.get_item(&key).ok()?;
-        if item.is_none() || item.is_undefined() {
-            return None;
-        }
+        let item = value.get_item(&key).ok().filter(present)?;
         let key = match key.as_str() {
             Some(key) => key.to_owned(),
             None => key.to_string(),
         };
-        Some((key, item))
+        Some((Cow::Owned(key), item))
     })
     .collect()
 }
@@ -208,7 +223,7 @@ impl<'p> Writer<'p> {
         let mut given = match value.kind() {
             ValueKind::Map => entries(value),
             _ if matches!(complex.content, Content::Simple(_)) => {
-                vec![("#text".to_owned(), value.clone())]
+                vec![(Cow::Borrowed("#text"), value.clone())]
             }
             // An empty string stands for an element with nothing in it.
             ValueKind::String if value.as_str() == Some("") => Vec::new(),
@@ -296,7 +311,7 @@ impl<'p> Writer<'p> {
     }
 
     /// Writes the declared attributes and takes their keys out of `given`.
-    fn attributes(&mut self, complex: &ComplexType, given: &mut Vec<(String, Value)>) {
+    fn attributes(&mut self, complex: &ComplexType, given: &mut Vec<(Cow<'_, str>, Value)>) {
         for attribute in &complex.attributes {
             let found = given
                 .iter()
@@ -337,7 +352,7 @@ impl<'p> Writer<'p> {
     }
 
     /// Reports the keys no declaration took.
-    fn unknown_keys(&mut self, decl: &ElementDecl, given: &[(String, Value)]) {
+    fn unknown_keys(&mut self, decl: &ElementDecl, given: &[(Cow<'_, str>, Value)]) {
         for (key, _) in given {
             if key == "#text" {
                 self.violation_here(format!("text is not allowed in `{}`", decl.name));
@@ -461,22 +476,24 @@ impl<'p> Writer<'p> {
     }
 
     /// A leaf's text in its type's lexical form, checked as `read` checks it.
-    fn leaf(&mut self, simple: SimpleTypeRef, value: &Value) -> Option<String> {
+    /// The checked text of a simple value: borrowed from a string value,
+    /// made for numbers.
+    fn leaf<'v>(&mut self, simple: SimpleTypeRef, value: &'v Value) -> Option<Cow<'v, str>> {
         let builtin = self.profile.simple_type(simple).builtin;
-        let raw = match value.kind() {
-            ValueKind::String => value.as_str().unwrap_or_default().to_owned(),
+        let raw: Cow<'v, str> = match value.kind() {
+            ValueKind::String => Cow::Borrowed(value.as_str().unwrap_or_default()),
             ValueKind::Number if builtin == BuiltIn::Boolean => {
                 self.violation_here(format!("expected true or false, found {value}"));
                 return None;
             }
             ValueKind::Number => match number_text(builtin, value) {
-                Ok(text) => text,
+                Ok(text) => Cow::Owned(text),
                 Err(message) => {
                     self.violation_here(message);
                     return None;
                 }
             },
-            ValueKind::Bool => if value.is_true() { "true" } else { "false" }.to_owned(),
+            ValueKind::Bool => Cow::Borrowed(if value.is_true() { "true" } else { "false" }),
             _ => {
                 self.violation_here(format!(
                     "expected a value of type xs:{}, found {}",
@@ -493,8 +510,15 @@ impl<'p> Writer<'p> {
             ));
             return None;
         }
-        match self.profile.check_simple(simple, &raw) {
-            Ok((text, _)) => Some(text.into_owned()),
+        let checked = match &raw {
+            Cow::Borrowed(raw) => self.profile.check_simple(simple, raw).map(|(text, _)| text),
+            Cow::Owned(raw) => self
+                .profile
+                .check_simple(simple, raw)
+                .map(|(text, _)| Cow::Owned(text.into_owned())),
+        };
+        match checked {
+            Ok(text) => Some(text),
             Err(message) => {
                 self.violation_here(message);
                 None
