@@ -12,8 +12,8 @@ use http_body_util::{BodyExt, Limited};
 use super::problem::{Problem, kind};
 use crate::config::raw::DocType;
 use crate::doc::{Document, MediaType, ParseLimits, json, xml};
-use crate::profile::xsd::XmlProfile;
-use crate::profile::{Profile, Schema};
+use crate::profile::xsd::{Item, XmlProfile};
+use crate::profile::{Profile, Schema, Violation};
 
 /// Reads the whole body, refusing more than `max_body` bytes.
 pub async fn read_body<B>(headers: &HeaderMap, body: B, max_body: u64) -> Result<Bytes, Problem>
@@ -202,8 +202,6 @@ pub fn decode(
 }
 
 /// The items of an `xml-list` body with an XML profile, read in one pass.
-/// An item that needs no inherited namespace declaration shares the body's
-/// bytes.
 fn read_xml_items(
     body: &Bytes,
     profile: &Profile,
@@ -218,7 +216,22 @@ fn read_xml_items(
         )
         .with_error("", e.to_string())
     })?;
-    match xsd.read_items(text, &limits.xml()) {
+    let read = xsd.read_items(text, &limits.xml());
+    item_documents(body, text, profile, read, || root_name(text).unwrap_or(""))
+}
+
+/// The documents of list items read by an XML profile from `text` (whose
+/// bytes `body` holds), or the problem that lists their violations under
+/// the list element `wrapper` (asked only then). An item that needs no
+/// inherited namespace declaration shares the body's bytes.
+pub(super) fn item_documents<'t>(
+    body: &Bytes,
+    text: &'t str,
+    profile: &Profile,
+    read: Result<Vec<Item>, Vec<(usize, Violation)>>,
+    wrapper: impl FnOnce() -> &'t str,
+) -> Result<Vec<Document>, Problem> {
+    match read {
         Ok(items) => Ok(items
             .into_iter()
             .map(|item| {
@@ -233,7 +246,7 @@ fn read_xml_items(
             })
             .collect()),
         Err(violations) => {
-            let wrapper = root_name(text).unwrap_or("");
+            let wrapper = wrapper();
             let well_formed = !(violations.len() == 1 && violations[0].1.path.is_empty());
             let (kind, detail) = if well_formed {
                 (

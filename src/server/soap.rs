@@ -29,6 +29,7 @@ use super::{Gateway, Peer};
 use crate::access::Denial;
 use crate::config::raw::DocType;
 use crate::contract::{list_element, response_wrapper};
+use crate::profile::xsd::ListReader;
 use crate::snapshot::{Listen, ProcessId, Snapshot};
 use crate::soap::{self, EnvelopeError, Fault, FaultCode, QName, Version};
 
@@ -103,8 +104,11 @@ where
         let problem = client_problem("the envelope is not UTF-8");
         return SoapServed::unrouted(fault(version, &problem, None));
     };
-    let envelope = match soap::read_envelope(text, version, &limits.parse.xml()) {
-        Ok(envelope) => envelope,
+    let read = soap::read_envelope_with(text, version, &limits.parse.xml(), |wrapper, child| {
+        list_reader(&snapshot, wrapper, child)
+    });
+    let (envelope, list) = match read {
+        Ok(read) => read,
         Err(err) => return SoapServed::unrouted(envelope_fault(version, err)),
     };
     let Some(id) = operation(&snapshot, &envelope.operation) else {
@@ -160,7 +164,7 @@ where
     };
 
     let mut soap_served = 'run: {
-        let batch = match batch(listen, envelope.payload, &snapshot) {
+        let batch = match batch(listen, envelope.payload, list, &snapshot, &bytes, text) {
             Ok(batch) => batch,
             Err(problem) => break 'run fail(problem),
         };
@@ -269,12 +273,42 @@ fn operation(snapshot: &Snapshot, name: &QName) -> Option<ProcessId> {
     listen.soap.then_some(id)
 }
 
+/// The reader of an operation's list element, for the envelope's scan to
+/// read and validate it as it goes instead of reading it again after: when
+/// the operation `wrapper` takes `xml-list` with an XSD profile and `child`
+/// is its list element (where the items are, at depth 5).
+fn list_reader<'s, 'a>(
+    snapshot: &'s Snapshot,
+    wrapper: &QName,
+    child: &QName,
+) -> Option<ListReader<'s, 'a>> {
+    let listen = snapshot
+        .process(operation(snapshot, wrapper)?)
+        .listen
+        .as_ref()?;
+    if listen.input != DocType::XmlList
+        || child.namespace.as_deref() != Some(snapshot.settings.soap_namespace.as_str())
+        || child.local != list_element(listen)
+    {
+        return None;
+    }
+    match listen.request_profile.as_ref()?.schema() {
+        crate::profile::Schema::Xml(xsd) => Some(ListReader::new(xsd, 5)),
+        crate::profile::Schema::Json(_) => None,
+    }
+}
+
 /// The documents the process starts with, from the wrapper's children,
-/// validated by the request profile like a body on the simple URL.
+/// validated by the request profile like a body on the simple URL; `list`
+/// has read them already when the envelope's scan could (see
+/// [`list_reader`]). `body` holds the envelope `text`.
 fn batch(
     listen: &Listen,
     payload: Vec<soap::Payload>,
+    list: Option<ListReader<'_, '_>>,
     snapshot: &Snapshot,
+    body: &Bytes,
+    text: &str,
 ) -> Result<Vec<crate::doc::Document>, Problem> {
     let operation = listen.operation_name();
     let expected = match listen.input {
@@ -315,6 +349,11 @@ fn batch(
             )));
         }
     };
+    if let (Some(list), Some(profile)) = (list, listen.request_profile.as_ref()) {
+        return input::item_documents(body, text, profile, list.finish(), || {
+            expected.local.as_str()
+        });
+    }
     input::decode(
         listen.input,
         &http::HeaderMap::new(),
@@ -403,4 +442,119 @@ fn respond(
         set_execution_id(&mut response, id);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::Document;
+
+    const ORDER_XSD: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+    targetNamespace="urn:example:order" elementFormDefault="qualified">
+  <xs:element name="Order">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Id" type="xs:string"/>
+        <xs:element name="Qty" type="xs:int" maxOccurs="unbounded"/>
+      </xs:sequence>
+      <xs:attribute name="rush" type="xs:boolean"/>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"#;
+
+    const PROCESS: &str = "listen: { operation: create, object: Order, input: xml-list, \
+        output: xml-list, request_profile: order, response_profile: order, soap: true }\n\
+        steps:\n  - return: {}\n";
+
+    /// What `batch` makes of an envelope when the envelope's scan reads the
+    /// list, and when the list is read again from the payload's text.
+    fn both_ways(snapshot: &Snapshot, text: &str) -> [Result<Vec<Document>, Problem>; 2] {
+        let limits = snapshot.settings.limits.parse.xml();
+        let body = Bytes::from(text.to_owned());
+        let (envelope, list) = soap::read_envelope_with(text, Version::Soap11, &limits, |w, c| {
+            list_reader(snapshot, w, c)
+        })
+        .expect("an envelope");
+        assert!(list.is_some(), "the scan reads the list of {text}");
+        let id = operation(snapshot, &envelope.operation).expect("the operation");
+        let listen = snapshot.process(id).listen.as_ref().expect("a listener");
+        let once = batch(listen, envelope.payload, list, snapshot, &body, text);
+        let envelope = soap::read_envelope(text, Version::Soap11, &limits).expect("an envelope");
+        let twice = batch(listen, envelope.payload, None, snapshot, &body, text);
+        [once, twice]
+    }
+
+    fn described(
+        result: &Result<Vec<Document>, Problem>,
+    ) -> Result<Vec<(String, String)>, Problem> {
+        let limits = crate::doc::ParseLimits::default();
+        match result {
+            Ok(documents) => Ok(documents
+                .iter()
+                .map(|doc| {
+                    let value = crate::profile::json::from_value(doc.value_ref(&limits), "")
+                        .expect("a JSON value");
+                    (doc.text().into_owned(), value.to_string())
+                })
+                .collect()),
+            Err(problem) => Err(problem.clone()),
+        }
+    }
+
+    #[test]
+    fn a_list_read_in_the_envelopes_scan_is_the_list_read_from_its_payload() {
+        let snapshot = crate::server::tests::snapshot(&[
+            ("profiles/order.xsd", ORDER_XSD),
+            ("processes/create-order.yaml", PROCESS),
+        ]);
+        let envelopes = [
+            // Prefixes declared on the list, as most clients write it.
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><ws:createOrder xmlns:ws="urn:flowgate:ws"><ws:OrderList xmlns:o="urn:example:order"><o:Order rush="true"><o:Id>A-1</o:Id><o:Qty>2</o:Qty></o:Order><o:Order><o:Id>A&amp;2</o:Id><o:Qty>5</o:Qty><o:Qty>6</o:Qty></o:Order></ws:OrderList></ws:createOrder></s:Body></s:Envelope>"#,
+            // Declarations on the envelope, a default namespace on the list,
+            // whitespace, a comment and CDATA between and inside the items.
+            "<?xml version=\"1.0\"?>\n<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:ws=\"urn:flowgate:ws\" xmlns=\"urn:example:order\">\n <s:Header/>\n <s:Body>\n  <ws:createOrder>\n   <ws:OrderList>\n    <Order><Id><![CDATA[B<1>]]></Id><Qty> 3 </Qty></Order>\n    <!-- the second -->\n    <Order>\r\n<Id>B-2</Id><Qty>4</Qty></Order>\n   </ws:OrderList>\n  </ws:createOrder>\n </s:Body>\n</s:Envelope>",
+            // Orders that break the profile: every violation, with its item.
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ws="urn:flowgate:ws" xmlns:o="urn:example:order"><s:Body><ws:createOrder><ws:OrderList><o:Order><o:Id>C-1</o:Id><o:Qty>x</o:Qty></o:Order><o:Order rush="maybe"><o:Qty>1</o:Qty></o:Order><Order/></ws:OrderList></ws:createOrder></s:Body></s:Envelope>"#,
+            // An empty list.
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><ws:createOrder xmlns:ws="urn:flowgate:ws"><ws:OrderList/></ws:createOrder></s:Body></s:Envelope>"#,
+        ];
+        for text in envelopes {
+            let [once, twice] = both_ways(&snapshot, text);
+            assert_eq!(described(&once), described(&twice), "{text}");
+        }
+        let [bad, _] = both_ways(&snapshot, envelopes[2]);
+        let errors = bad.expect_err("violations").errors;
+        let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/OrderList/Order[1]/Qty[1]",
+                "/OrderList/Order[2]/@rush",
+                "/OrderList/Order[2]/Qty",
+                "/OrderList/Order[2]",
+                "/OrderList/Order[3]",
+            ],
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn only_the_operations_list_element_is_read_in_the_scan() {
+        let snapshot = crate::server::tests::snapshot(&[
+            ("profiles/order.xsd", ORDER_XSD),
+            ("processes/create-order.yaml", PROCESS),
+        ]);
+        let ws = |local: &str| QName {
+            namespace: Some(snapshot.settings.soap_namespace.clone()),
+            local: local.to_owned(),
+        };
+        assert!(list_reader(&snapshot, &ws("createOrder"), &ws("OrderList")).is_some());
+        let other = QName {
+            namespace: None,
+            local: "OrderList".to_owned(),
+        };
+        assert!(list_reader(&snapshot, &ws("createOrder"), &other).is_none());
+        assert!(list_reader(&snapshot, &ws("createOrder"), &ws("Order")).is_none());
+        assert!(list_reader(&snapshot, &ws("deleteOrder"), &ws("OrderList")).is_none());
+    }
 }

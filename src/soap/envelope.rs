@@ -62,8 +62,23 @@ pub fn read_envelope(
     version: Version,
     limits: &XmlLimits,
 ) -> Result<Envelope, EnvelopeError> {
+    read_envelope_with(text, version, limits, |_, _| None::<Ignore>).map(|(envelope, _)| envelope)
+}
+
+/// Reads `text` as a `version` envelope, and lets a handler read the
+/// wrapper's first child in the same scan: `list` is asked with the
+/// wrapper's name and the child's, and the handler it gives gets every
+/// event inside the child (the child's own start and end included, at their
+/// depths in the envelope: the child is at depth 4). The child is still
+/// in the envelope's payload, so its shape can be checked as for any other.
+pub(crate) fn read_envelope_with<'a, H: Handler<'a>>(
+    text: &'a str,
+    version: Version,
+    limits: &XmlLimits,
+    mut list: impl FnMut(&QName, &QName) -> Option<H>,
+) -> Result<(Envelope, Option<H>), EnvelopeError> {
     let body = xml::without_bom(text);
-    let mut reader = Reader::new(body, version);
+    let mut reader = Reader::new(body, version, &mut list);
     xml::scan(text, limits, &mut reader).map_err(|err| {
         EnvelopeError::Malformed(format!(
             "the envelope is not well-formed XML: line {}, column {}: {}",
@@ -72,6 +87,11 @@ pub fn read_envelope(
     })?;
     reader.finish()
 }
+
+/// The handler of [`read_envelope`], which reads no payload as it scans.
+struct Ignore;
+
+impl Handler<'_> for Ignore {}
 
 /// Where in the envelope an element at depth 2 put us.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -91,9 +111,15 @@ struct OpenItem {
     declarations: String,
 }
 
-struct Reader<'a> {
+struct Reader<'a, 'l, H> {
     body: &'a str,
     version: Version,
+    /// Asked for a handler of the wrapper's first child.
+    chooser: &'l mut dyn FnMut(&QName, &QName) -> Option<H>,
+    /// The handler reading the wrapper's first child, once there is one.
+    list: Option<H>,
+    /// Whether the events now are inside that child.
+    listing: bool,
     /// Elements open now; text belongs to the innermost.
     depth: usize,
     section: Section,
@@ -105,11 +131,18 @@ struct Reader<'a> {
     not_understood: Vec<QName>,
 }
 
-impl<'a> Reader<'a> {
-    fn new(body: &'a str, version: Version) -> Self {
+impl<'a, 'l, H: Handler<'a>> Reader<'a, 'l, H> {
+    fn new(
+        body: &'a str,
+        version: Version,
+        chooser: &'l mut dyn FnMut(&QName, &QName) -> Option<H>,
+    ) -> Self {
         Reader {
             body,
             version,
+            chooser,
+            list: None,
+            listing: false,
             depth: 0,
             section: Section::Before,
             error: None,
@@ -187,7 +220,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn finish(self) -> Result<Envelope, EnvelopeError> {
+    fn finish(self) -> Result<(Envelope, Option<H>), EnvelopeError> {
         if let Some(error) = self.error {
             return Err(error);
         }
@@ -204,10 +237,13 @@ impl<'a> Reader<'a> {
                 "the Body is empty: it must hold the operation's element, like `<createOrder xmlns=\"urn:flowgate:ws\">`".to_owned(),
             ));
         };
-        Ok(Envelope {
-            operation: name,
-            payload: self.payload,
-        })
+        Ok((
+            Envelope {
+                operation: name,
+                payload: self.payload,
+            },
+            self.list,
+        ))
     }
 }
 
@@ -227,9 +263,15 @@ fn qname(tag: &StartTag<'_>, namespaces: &Namespaces<'_>) -> QName {
     }
 }
 
-impl<'a> Handler<'a> for Reader<'a> {
+impl<'a, H: Handler<'a>> Handler<'a> for Reader<'a, '_, H> {
     fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
         self.depth = tag.depth;
+        if self.listing {
+            if let Some(list) = &mut self.list {
+                list.start(tag, attrs, namespaces);
+            }
+            return;
+        }
         match (tag.depth, self.section) {
             (1, _) => self.root(&qname(tag, namespaces)),
             (2, _) => self.section(&qname(tag, namespaces)),
@@ -244,8 +286,17 @@ impl<'a> Handler<'a> for Reader<'a> {
                 }
             }
             (4, Section::Body) if self.item.is_none() => {
+                let name = qname(tag, namespaces);
+                if self.payload.is_empty()
+                    && let Some(wrapper) = &self.wrapper
+                    && let Some(mut list) = (self.chooser)(wrapper, &name)
+                {
+                    list.start(tag, attrs, namespaces);
+                    self.list = Some(list);
+                    self.listing = true;
+                }
                 self.item = Some(OpenItem {
-                    name: qname(tag, namespaces),
+                    name,
                     start: tag.start,
                     name_end: tag.name_end,
                     declarations: namespaces.inherited_declarations(tag.depth),
@@ -256,6 +307,12 @@ impl<'a> Handler<'a> for Reader<'a> {
     }
 
     fn text(&mut self, text: Text<'a>) {
+        if self.listing {
+            if let Some(list) = &mut self.list {
+                list.text(text);
+            }
+            return;
+        }
         let blank = match text {
             Text::Raw(text) | Text::Cdata(text) => text.chars().all(xml::is_xml_whitespace),
             Text::Char(c) => xml::is_xml_whitespace(c),
@@ -270,6 +327,16 @@ impl<'a> Handler<'a> for Reader<'a> {
 
     fn end(&mut self, depth: usize, end: usize) {
         self.depth = depth - 1;
+        if self.listing {
+            if let Some(list) = &mut self.list {
+                list.end(depth, end);
+            }
+            // The child's own end is the envelope's too.
+            self.listing = depth > 4;
+            if self.listing {
+                return;
+            }
+        }
         if depth == 2 {
             self.section = match self.section {
                 Section::Header => Section::AfterHeader,

@@ -11,6 +11,7 @@
 mod envelope;
 mod write;
 
+pub(crate) use envelope::read_envelope_with;
 pub use envelope::{Envelope, EnvelopeError, Payload, read_envelope};
 pub use write::{Fault, FaultCode, fault_envelope, response_envelope};
 

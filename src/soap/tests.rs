@@ -64,6 +64,67 @@ fn the_wrapper_names_the_operation_and_its_children_stand_alone() {
     );
 }
 
+/// Notes what a payload handler is told.
+#[derive(Default)]
+struct Events(Vec<String>);
+
+impl<'a> crate::doc::xml::Handler<'a> for Events {
+    fn start(
+        &mut self,
+        tag: &crate::doc::xml::StartTag<'a>,
+        _attrs: &[crate::doc::xml::Attr<'a>],
+        _namespaces: &crate::doc::xml::Namespaces<'a>,
+    ) {
+        self.0.push(format!("<{} {}", tag.local, tag.depth));
+    }
+    fn text(&mut self, text: crate::doc::xml::Text<'a>) {
+        if let crate::doc::xml::Text::Raw(raw) = text {
+            self.0.push(raw.trim().to_owned());
+        }
+    }
+    fn end(&mut self, depth: usize, _end: usize) {
+        self.0.push(format!("> {depth}"));
+    }
+}
+
+#[test]
+fn a_payload_handler_reads_the_first_child_in_the_same_scan() {
+    let text = envelope(
+        ENV11,
+        "<s:Header><h:Trace xmlns:h=\"urn:trace\">42</h:Trace></s:Header>",
+        r#"<ws:createOrder xmlns:ws="urn:flowgate:ws"><ws:OrderList><o:Order><o:Id>A-1</o:Id></o:Order></ws:OrderList><Note>n</Note></ws:createOrder>"#,
+    );
+    let mut asked = Vec::new();
+    let (read, events) = read_envelope_with(&text, Version::Soap11, &limits(), |wrapper, child| {
+        asked.push(format!("{} {}", wrapper.local, child.local));
+        Some(Events::default())
+    })
+    .unwrap();
+    // Asked once, for the first child only; its events at their depths in
+    // the envelope, the child's own start and end included.
+    assert_eq!(asked, ["createOrder OrderList"]);
+    assert_eq!(
+        events.unwrap().0,
+        [
+            "<OrderList 4",
+            "<Order 5",
+            "<Id 6",
+            "A-1",
+            "> 6",
+            "> 5",
+            "> 4"
+        ]
+    );
+    // The payload lists every child, as without a handler.
+    assert_eq!(
+        read,
+        read_envelope(&text, Version::Soap11, &limits()).unwrap()
+    );
+    let (_, none) =
+        read_envelope_with(&text, Version::Soap11, &limits(), |_, _| None::<Events>).unwrap();
+    assert!(none.is_none());
+}
+
 #[test]
 fn an_empty_wrapper_has_no_payload() {
     let text = envelope(ENV12, "", "<ws:getPing xmlns:ws=\"urn:flowgate:ws\"/>");

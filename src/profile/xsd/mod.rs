@@ -56,6 +56,7 @@ mod model;
 mod pattern;
 mod read;
 pub use read::Item;
+pub(crate) use read::ListReader;
 mod render;
 mod schema;
 mod simple;

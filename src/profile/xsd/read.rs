@@ -71,13 +71,7 @@ pub(crate) fn read_items(
     text: &str,
     limits: &XmlLimits,
 ) -> Result<Vec<Item>, Vec<(usize, Violation)>> {
-    let mut list = ListReader {
-        reader: Reader::new(profile, profile.root),
-        current: None,
-        seen: 0,
-        items: Vec::new(),
-        violations: Vec::new(),
-    };
+    let mut list = ListReader::new(profile, 2);
     if let Err(error) = xml::scan(text, limits, &mut list) {
         return Err(vec![(
             0,
@@ -90,23 +84,44 @@ pub(crate) fn read_items(
             },
         )]);
     }
-    if list.violations.is_empty() {
-        Ok(list.items)
-    } else {
-        Err(list.violations)
-    }
+    list.finish()
 }
 
-/// Hands each child of the root to a [`Reader`] of the profile, one
-/// after another; the reader's buffers serve every item.
-struct ListReader<'p, 'a> {
+/// Hands each element at `item_depth` to a [`Reader`] of the profile, one
+/// after another; the reader's buffers serve every item. A list document's
+/// items are at depth 2; a list inside a larger document (a SOAP body) is
+/// read in that document's scan, its items deeper.
+pub(crate) struct ListReader<'p, 'a> {
     reader: Reader<'p, 'a>,
+    item_depth: usize,
     /// Where the item being read started, while one is.
     current: Option<ItemStart>,
     /// Items ended so far, good or bad.
     seen: usize,
     items: Vec<Item>,
     violations: Vec<(usize, Violation)>,
+}
+
+impl<'p> ListReader<'p, '_> {
+    pub(crate) fn new(profile: &'p XmlProfile, item_depth: usize) -> Self {
+        ListReader {
+            reader: Reader::new(profile, profile.root),
+            item_depth,
+            current: None,
+            seen: 0,
+            items: Vec::new(),
+            violations: Vec::new(),
+        }
+    }
+
+    /// The items read, or every violation with the index of its item.
+    pub(crate) fn finish(self) -> Result<Vec<Item>, Vec<(usize, Violation)>> {
+        if self.violations.is_empty() {
+            Ok(self.items)
+        } else {
+            Err(self.violations)
+        }
+    }
 }
 
 /// The start of a list item: see [`Item`].
@@ -118,7 +133,7 @@ struct ItemStart {
 
 impl<'a> Handler<'a> for ListReader<'_, 'a> {
     fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
-        if tag.depth == 2 {
+        if tag.depth == self.item_depth {
             self.reader.reset();
             self.current = Some(ItemStart {
                 start: tag.start,
@@ -142,7 +157,7 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
             return;
         }
         self.reader.end(depth, end);
-        if depth != 2 {
+        if depth != self.item_depth {
             return;
         }
         let Some(ItemStart {
