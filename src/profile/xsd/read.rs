@@ -131,7 +131,11 @@ struct ItemStart {
     declarations: String,
 }
 
+// `#[inline]`: two scans drive a list reader (a list body and a SOAP
+// envelope), and with two callers the compiler stopped inlining these into
+// the list body's scan, which cost that route about 1.5%.
 impl<'a> Handler<'a> for ListReader<'_, 'a> {
+    #[inline]
     fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
         if tag.depth == self.item_depth {
             self.reader.reset();
@@ -146,12 +150,14 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
         }
     }
 
+    #[inline]
     fn text(&mut self, text: Text<'a>) {
         if self.current.is_some() {
             self.reader.text(text);
         }
     }
 
+    #[inline]
     fn end(&mut self, depth: usize, end: usize) {
         if self.current.is_none() {
             return;
