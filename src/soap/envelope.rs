@@ -88,6 +88,16 @@ pub(crate) fn read_envelope_with<'a, H: Handler<'a>>(
     reader.finish()
 }
 
+/// Where the handler of the wrapper's first child is.
+enum Listed<H> {
+    /// There is none (yet).
+    No,
+    /// It is given the events: they are inside the child.
+    Reading(H),
+    /// The child has ended.
+    Read(H),
+}
+
 /// The handler of [`read_envelope`], which reads no payload as it scans.
 struct Ignore;
 
@@ -116,10 +126,8 @@ struct Reader<'a, 'l, H> {
     version: Version,
     /// Asked for a handler of the wrapper's first child.
     chooser: &'l mut dyn FnMut(&QName, &QName) -> Option<H>,
-    /// The handler reading the wrapper's first child, once there is one.
-    list: Option<H>,
-    /// Whether the events now are inside that child.
-    listing: bool,
+    /// The handler of the wrapper's first child, if it has one.
+    list: Listed<H>,
     /// Elements open now; text belongs to the innermost.
     depth: usize,
     section: Section,
@@ -141,8 +149,7 @@ impl<'a, 'l, H: Handler<'a>> Reader<'a, 'l, H> {
             body,
             version,
             chooser,
-            list: None,
-            listing: false,
+            list: Listed::No,
             depth: 0,
             section: Section::Before,
             error: None,
@@ -242,7 +249,10 @@ impl<'a, 'l, H: Handler<'a>> Reader<'a, 'l, H> {
                 operation: name,
                 payload: self.payload,
             },
-            self.list,
+            match self.list {
+                Listed::Reading(list) | Listed::Read(list) => Some(list),
+                Listed::No => None,
+            },
         ))
     }
 }
@@ -266,10 +276,8 @@ fn qname(tag: &StartTag<'_>, namespaces: &Namespaces<'_>) -> QName {
 impl<'a, H: Handler<'a>> Handler<'a> for Reader<'a, '_, H> {
     fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
         self.depth = tag.depth;
-        if self.listing {
-            if let Some(list) = &mut self.list {
-                list.start(tag, attrs, namespaces);
-            }
+        if let Listed::Reading(list) = &mut self.list {
+            list.start(tag, attrs, namespaces);
             return;
         }
         match (tag.depth, self.section) {
@@ -292,8 +300,7 @@ impl<'a, H: Handler<'a>> Handler<'a> for Reader<'a, '_, H> {
                     && let Some(mut list) = (self.chooser)(wrapper, &name)
                 {
                     list.start(tag, attrs, namespaces);
-                    self.list = Some(list);
-                    self.listing = true;
+                    self.list = Listed::Reading(list);
                 }
                 self.item = Some(OpenItem {
                     name,
@@ -307,10 +314,8 @@ impl<'a, H: Handler<'a>> Handler<'a> for Reader<'a, '_, H> {
     }
 
     fn text(&mut self, text: Text<'a>) {
-        if self.listing {
-            if let Some(list) = &mut self.list {
-                list.text(text);
-            }
+        if let Listed::Reading(list) = &mut self.list {
+            list.text(text);
             return;
         }
         let blank = match text {
@@ -327,14 +332,14 @@ impl<'a, H: Handler<'a>> Handler<'a> for Reader<'a, '_, H> {
 
     fn end(&mut self, depth: usize, end: usize) {
         self.depth = depth - 1;
-        if self.listing {
-            if let Some(list) = &mut self.list {
-                list.end(depth, end);
+        if let Listed::Reading(list) = &mut self.list {
+            list.end(depth, end);
+            if depth > 4 {
+                return;
             }
             // The child's own end is the envelope's too.
-            self.listing = depth > 4;
-            if self.listing {
-                return;
+            if let Listed::Reading(list) = std::mem::replace(&mut self.list, Listed::No) {
+                self.list = Listed::Read(list);
             }
         }
         if depth == 2 {
