@@ -286,15 +286,20 @@ fn list_reader<'s, 'a>(
         .process(operation(snapshot, wrapper)?)
         .listen
         .as_ref()?;
-    if listen.input != DocType::XmlList
-        || child.namespace.as_deref() != Some(snapshot.settings.soap_namespace.as_str())
-        || child.local != list_element(listen)
-    {
+    if listen.input != DocType::XmlList || *child != list_name(listen, snapshot) {
         return None;
     }
     match listen.request_profile.as_ref()?.schema() {
         crate::profile::Schema::Xml(xsd) => Some(ListReader::new(xsd, 5)),
         crate::profile::Schema::Json(_) => None,
+    }
+}
+
+/// The element that holds an `xml-list` operation's items in its wrapper.
+fn list_name(listen: &Listen, snapshot: &Snapshot) -> QName {
+    QName {
+        namespace: Some(snapshot.settings.soap_namespace.clone()),
+        local: list_element(listen),
     }
 }
 
@@ -313,10 +318,7 @@ fn batch(
     let operation = listen.operation_name();
     let expected = match listen.input {
         DocType::None => None,
-        DocType::XmlList => Some(QName {
-            namespace: Some(snapshot.settings.soap_namespace.clone()),
-            local: list_element(listen),
-        }),
+        DocType::XmlList => Some(list_name(listen, snapshot)),
         // Compile gives a SOAP operation's XML input an XSD profile.
         _ => Some(
             listen
