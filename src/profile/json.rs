@@ -135,23 +135,13 @@ impl JsonProfile {
         if !self.tree_validator.is_valid(tree) {
             self.check(&tree.to_json())?;
         }
-        serde_json::to_string(tree).map_err(|e| {
-            vec![Violation {
-                path: String::new(),
-                message: e.to_string(),
-            }]
-        })
+        json_text(tree)
     }
 
     /// The text of a JSON value, validated.
     pub fn write_json(&self, instance: &serde_json::Value) -> Result<String, Vec<Violation>> {
         self.check(instance)?;
-        serde_json::to_string(instance).map_err(|e| {
-            vec![Violation {
-                path: String::new(),
-                message: e.to_string(),
-            }]
-        })
+        json_text(instance)
     }
 }
 
@@ -401,6 +391,16 @@ pub fn from_value(value: &Value, path: &str) -> Result<serde_json::Value, Vec<Vi
         }
         ValueKind::Invalid => return Err(fail(value.to_string())),
         _ => serde_json::Value::String(value.to_string()),
+    })
+}
+
+/// The JSON text of a document that passed its schema.
+fn json_text(document: &impl serde::Serialize) -> Result<String, Vec<Violation>> {
+    serde_json::to_string(document).map_err(|e| {
+        vec![Violation {
+            path: String::new(),
+            message: e.to_string(),
+        }]
     })
 }
 
