@@ -99,13 +99,7 @@ fn entries(value: &Value) -> Vec<(Cow<'_, str>, Value)> {
             .entries()
             .iter()
             .filter(|(_, item)| present(item))
-            .map(|(key, item)| {
-                let key = match key.as_str() {
-                    Some(key) => Cow::Borrowed(key),
-                    None => Cow::Owned(key.to_string()),
-                };
-                (key, item.clone())
-            })
+            .map(|(key, item)| (key_text(key), item.clone()))
             .collect();
     }
     let Ok(keys) = value.try_iter() else {
@@ -113,13 +107,17 @@ fn entries(value: &Value) -> Vec<(Cow<'_, str>, Value)> {
     };
     keys.filter_map(|key| {
         let item = value.get_item(&key).ok().filter(present)?;
-        let key = match key.as_str() {
-            Some(key) => key.to_owned(),
-            None => key.to_string(),
-        };
-        Some((Cow::Owned(key), item))
+        Some((Cow::Owned(key_text(&key).into_owned()), item))
     })
     .collect()
+}
+
+/// A map key as text: a string as it is, anything else displayed.
+fn key_text(key: &Value) -> Cow<'_, str> {
+    match key.as_str() {
+        Some(key) => Cow::Borrowed(key),
+        None => Cow::Owned(key.to_string()),
+    }
 }
 
 fn kind_name(value: &Value) -> &'static str {
@@ -475,9 +473,8 @@ impl<'p> Writer<'p> {
         take
     }
 
-    /// A leaf's text in its type's lexical form, checked as `read` checks it.
-    /// The checked text of a simple value: borrowed from a string value,
-    /// made for numbers.
+    /// A leaf's text in its type's lexical form, checked as `read` checks it:
+    /// borrowed from a string value, made for a number.
     fn leaf<'v>(&mut self, simple: SimpleTypeRef, value: &'v Value) -> Option<Cow<'v, str>> {
         let builtin = self.profile.simple_type(simple).builtin;
         let raw: Cow<'v, str> = match value.kind() {
