@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use jsonschema::JsonType;
 use jsonschema::json::{Array, Json, Node, NodeIdentity, Object, cmp};
-use minijinja::value::{Value, ValueKind};
+use minijinja::value::Value;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use super::Violation;
@@ -41,7 +41,7 @@ impl JsonTree {
     /// strings are shared, everything else goes through `from_value`, so
     /// both agree on what is and is not JSON.
     pub fn from_value(value: &Value, path: &str) -> Result<JsonTree, Vec<Violation>> {
-        if value.kind() == ValueKind::String && value.as_str().is_some() {
+        if value.as_str().is_some() {
             return Ok(JsonTree::String(value.clone()));
         }
         from_value(value, path).map(JsonTree::from)
