@@ -206,14 +206,20 @@ impl Document {
 
     /// Sets properties, keeping the others.
     pub fn set_props(&mut self, updates: Vec<(String, Value)>) {
-        let mut entries: Vec<(Value, Value)> = match self.props.try_iter() {
-            Ok(keys) => keys
-                .map(|k| {
-                    let v = self.props.get_item(&k).unwrap_or_default();
-                    (k, v)
-                })
-                .collect(),
-            Err(_) => Vec::new(),
+        let existing = self.props.downcast_object_ref::<xml::Element>();
+        let mut entries: Vec<(Value, Value)> = match existing {
+            // Properties set before: taken as they are kept.
+            Some(element) => element.entries().to_vec(),
+            None if self.props.len() == Some(0) => Vec::with_capacity(updates.len()),
+            None => match self.props.try_iter() {
+                Ok(keys) => keys
+                    .map(|k| {
+                        let v = self.props.get_item(&k).unwrap_or_default();
+                        (k, v)
+                    })
+                    .collect(),
+                Err(_) => Vec::new(),
+            },
         };
         for (name, value) in updates {
             let key = Value::from(name);

@@ -116,9 +116,23 @@ pub fn split(text: &str, path: &[&str], limits: &XmlLimits) -> Result<Vec<String
 }
 
 /// Every child element of the root, each as a standalone XML document text
-/// (see [`split`]).
+/// (see [`split`]): the items of a list document. The root holds nothing
+/// else: text in it (not whitespace) is an error at the root's start tag.
 pub fn split_children(text: &str, limits: &XmlLimits) -> Result<Vec<String>, XmlError> {
-    split(text, &[], limits)
+    let body = without_bom(text);
+    let mut splitter = Splitter::new(body, &[]);
+    splitter.strict = true;
+    scan(text, limits, &mut splitter)?;
+    if let Some((name, at)) = splitter.stray {
+        let (line, column) = line_and_column(body, at);
+        return Err(XmlError {
+            message: format!("text is not allowed in `{name}`: it holds only the items"),
+            line,
+            column,
+            offset: at + (text.len() - body.len()),
+        });
+    }
+    Ok(splitter.items)
 }
 
 /// One document holding every item under a wrapper element `<name>`.
@@ -333,6 +347,19 @@ pub(crate) enum Text<'a> {
     Cdata(&'a str),
     /// A resolved entity or character reference.
     Char(char),
+}
+
+impl Text<'_> {
+    /// Whether the text is XML whitespace only.
+    pub(crate) fn is_blank(&self) -> bool {
+        match self {
+            // Whitespace is ASCII, and no byte of another character is.
+            Text::Raw(raw) | Text::Cdata(raw) => raw
+                .bytes()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')),
+            Text::Char(c) => is_xml_whitespace(*c),
+        }
+    }
 }
 
 /// Receives the document from the scanner. Everything it is given has
@@ -1679,6 +1706,12 @@ struct Splitter<'a, 'p> {
     matched: usize,
     item: Option<OpenItem>,
     items: Vec<String>,
+    /// Whether the root's own text is noted: a list's root holds only items.
+    strict: bool,
+    /// The root's name and start, while it is open.
+    root: Option<(&'a str, usize)>,
+    /// The root's name and start, once text was found in it.
+    stray: Option<(&'a str, usize)>,
 }
 
 /// The selected element being read.
@@ -1698,6 +1731,9 @@ impl<'a, 'p> Splitter<'a, 'p> {
             matched: 0,
             item: None,
             items: Vec::new(),
+            strict: false,
+            root: None,
+            stray: None,
         }
     }
 
@@ -1715,6 +1751,9 @@ impl<'a, 'p> Splitter<'a, 'p> {
 
 impl<'a> Handler<'a> for Splitter<'a, '_> {
     fn start(&mut self, tag: &StartTag<'a>, _attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
+        if tag.depth == 1 {
+            self.root = Some((tag.local, tag.start));
+        }
         // Selected elements never nest: they all sit at the path's depth.
         if self.item.is_some() || !self.selects(tag) {
             return;
@@ -1726,6 +1765,13 @@ impl<'a> Handler<'a> for Splitter<'a, '_> {
             depth: tag.depth,
             declarations,
         });
+    }
+
+    // Outside an item of a list, text is the root's own: its children are the items.
+    fn text(&mut self, text: Text<'a>) {
+        if self.strict && self.item.is_none() && self.stray.is_none() && !text.is_blank() {
+            self.stray = self.root;
+        }
     }
 
     fn end(&mut self, depth: usize, end: usize) {
@@ -2345,6 +2391,34 @@ mod tests {
     }
 
     #[test]
+    fn a_list_root_holds_only_its_items() {
+        let spaced = "<L>\n <!-- c --> <i>text</i> <?pi?>\n <![CDATA[ ]]></L>";
+        assert_eq!(split_children(spaced, &limits()).expect("a list").len(), 1);
+        for (text, column) in [
+            ("<L>true</L>", 1),
+            (
+                "\u{feff}<?xml version='1.0'?>\n <p:L xmlns:p='u'><i/>x</p:L>",
+                2,
+            ),
+            ("<L><i/><![CDATA[y]]></L>", 1),
+            ("<L><i/>&amp;</L>", 1),
+        ] {
+            let e = split_children(text, &limits()).expect_err("text in the root");
+            assert!(e.message.starts_with("text is not allowed in `L`"), "{e:?}");
+            assert_eq!(
+                (e.line, e.column),
+                (1 + usize::from(column == 2), column),
+                "{text}"
+            );
+        }
+        // A split by path takes what it selects and looks at nothing else.
+        assert_eq!(
+            split("<L>x<i/></L>", &["L", "i"], &limits()).map(|i| i.len()),
+            Ok(1)
+        );
+    }
+
+    #[test]
     fn split_leaves_out_undeclared_default_namespace() {
         let items = split_children(r#"<r xmlns="urn:d"><m xmlns=""><i/></m></r>"#, &limits());
         assert_eq!(items, Ok(vec![r#"<m xmlns="">"#.to_owned() + "<i/></m>"]));
@@ -2563,7 +2637,14 @@ mod tests {
                 let checked = check(&text, &limits);
                 prop_assert_eq!(&parsed, &checked);
                 let split = split_children(&text, &limits).map(|_| ());
-                prop_assert_eq!(&split, &checked);
+                match (&split, &checked) {
+                    // A well-formed document whose root holds text is no list.
+                    (Err(e), Ok(())) => prop_assert!(
+                        e.message.starts_with("text is not allowed in"),
+                        "{:?}", e
+                    ),
+                    _ => prop_assert_eq!(&split, &checked),
+                }
             }
 
             #[test]

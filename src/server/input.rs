@@ -146,7 +146,7 @@ pub fn decode(
             let text = std::str::from_utf8(&body)
                 .map_err(|e| malformed("the body is not UTF-8", e.to_string()))?;
             xml::split_children(text, &limits.xml())
-                .map_err(|e| malformed("the body is not well-formed XML", xml_message(&e)))?
+                .map_err(|e| malformed("the body is not a well-formed XML list", xml_message(&e)))?
                 .into_iter()
                 .map(Bytes::from)
                 .collect()

@@ -519,6 +519,8 @@ mod tests {
             r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ws="urn:flowgate:ws" xmlns:o="urn:example:order"><s:Body><ws:createOrder><ws:OrderList><o:Order><o:Id>C-1</o:Id><o:Qty>x</o:Qty></o:Order><o:Order rush="maybe"><o:Qty>1</o:Qty></o:Order><Order/></ws:OrderList></ws:createOrder></s:Body></s:Envelope>"#,
             // An empty list.
             r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><ws:createOrder xmlns:ws="urn:flowgate:ws"><ws:OrderList/></ws:createOrder></s:Body></s:Envelope>"#,
+            // Text in the list, around a good order: it is no item.
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><ws:createOrder xmlns:ws="urn:flowgate:ws"><ws:OrderList xmlns:o="urn:example:order">true<o:Order><o:Id>D-1</o:Id><o:Qty>1</o:Qty></o:Order>!</ws:OrderList></ws:createOrder></s:Body></s:Envelope>"#,
         ];
         for text in envelopes {
             let [once, twice] = both_ways(&snapshot, text);
@@ -537,6 +539,15 @@ mod tests {
                 "/OrderList/Order[3]",
             ],
             "{errors:?}"
+        );
+        let [text, _] = both_ways(&snapshot, envelopes[4]);
+        let errors = text.expect_err("text in the list").errors;
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].path, "/OrderList");
+        assert!(
+            errors[0]
+                .message
+                .contains("text is not allowed in `OrderList`")
         );
     }
 

@@ -171,6 +171,26 @@ async fn list_outputs_are_wrapped() {
         String::from_utf8_lossy(&body),
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PartList><Part>1</Part><Part n='2'/></PartList>"
     );
+
+    // Text beside the items is no item: a 400, not a shorter list.
+    let request = Request::builder()
+        .header("host", "gateway.test")
+        .method("POST")
+        .uri("/ws/simple/queryPart")
+        .header("content-type", "application/xml")
+        .body(Full::new(Bytes::from_static(
+            b"<Parts><Part>1</Part>2</Parts>",
+        )))
+        .unwrap();
+    let response = handle(gateway.clone(), request, peer()).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("malformed-body"), "{body}");
+    assert!(
+        body.contains("text is not allowed in `Parts`: it holds only the items at line 1 column 1"),
+        "{body}"
+    );
 }
 
 async fn get(gateway: &Arc<Gateway>, uri: &str) -> (StatusCode, http::HeaderMap, String) {

@@ -318,14 +318,10 @@ impl<'a, H: Handler<'a>> Handler<'a> for Reader<'a, '_, H> {
             list.text(text);
             return;
         }
-        let blank = match text {
-            Text::Raw(text) | Text::Cdata(text) => text.chars().all(xml::is_xml_whitespace),
-            Text::Char(c) => xml::is_xml_whitespace(c),
-        };
         // Text belongs in the payload's documents and in header blocks, not
         // between the envelope's own elements.
         let structural = self.depth <= 2 || (self.depth == 3 && self.section == Section::Body);
-        if !blank && structural {
+        if structural && !text.is_blank() {
             self.malformed("the envelope holds text outside its elements");
         }
     }

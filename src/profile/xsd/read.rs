@@ -96,6 +96,8 @@ pub(crate) struct ListReader<'p, 'a> {
     item_depth: usize,
     /// Where the item being read started, while one is.
     current: Option<ItemStart>,
+    /// The list element's local name while it is open.
+    list: Option<&'a str>,
     /// Items ended so far, good or bad.
     seen: usize,
     items: Vec<Item>,
@@ -108,6 +110,7 @@ impl<'p> ListReader<'p, '_> {
             reader: Reader::new(profile, profile.root),
             item_depth,
             current: None,
+            list: None,
             seen: 0,
             items: Vec::new(),
             violations: Vec::new(),
@@ -137,6 +140,9 @@ struct ItemStart {
 impl<'a> Handler<'a> for ListReader<'_, 'a> {
     #[inline]
     fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
+        if tag.depth + 1 == self.item_depth {
+            self.list = Some(tag.local);
+        }
         if tag.depth == self.item_depth {
             self.reader.reset();
             self.current = Some(ItemStart {
@@ -154,11 +160,28 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
     fn text(&mut self, text: Text<'a>) {
         if self.current.is_some() {
             self.reader.text(text);
+            return;
+        }
+        // Between items the list element holds nothing but whitespace:
+        // text there is no item, and is not dropped without a word.
+        if let Some(list) = self.list
+            && !text.is_blank()
+            && self.violations.len() < MAX_VIOLATIONS
+        {
+            self.list = None;
+            let message = format!("text is not allowed in `{list}`: it holds only the items");
+            // The path of the list element itself (see `item_path`).
+            let path = "/".to_owned();
+            self.violations
+                .push((self.seen, Violation { path, message }));
         }
     }
 
     #[inline]
     fn end(&mut self, depth: usize, end: usize) {
+        if depth + 1 == self.item_depth {
+            self.list = None;
+        }
         if self.current.is_none() {
             return;
         }
@@ -755,14 +778,7 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
             self.push_text(text);
             return;
         }
-        let blank = match text {
-            // Whitespace is ASCII, and no byte of another character is.
-            Text::Raw(raw) | Text::Cdata(raw) => raw
-                .bytes()
-                .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')),
-            Text::Char(c) => xml::is_xml_whitespace(c),
-        };
-        if !blank && !frame.text_reported {
+        if !text.is_blank() && !frame.text_reported {
             frame.text_reported = true;
             let message = format!("text is not allowed in `{}`", frame.element.name);
             self.violation(self.path(), message);

@@ -1977,3 +1977,34 @@ fn a_derivation_is_one_and_only_one() {
         ["xs:simpleContent needs an xs:extension"]
     );
 }
+
+#[test]
+fn a_list_element_holds_items_and_nothing_else() {
+    let profile = order();
+    let item = crate::doc::xml::without_declaration(ORDER_DOC);
+    let list = |inside: &str| format!("<OrderList>{inside}</OrderList>");
+    let spaced = list(&format!("\n  <!-- one -->\n  {item}\n  <?pi?>\n"));
+    let items = profile
+        .read_items(&spaced, &limits())
+        .unwrap_or_else(|v| panic!("{v:?}"));
+    assert_eq!(items.len(), 1);
+    for body in [
+        list("true"),
+        list(&format!("before{item}")),
+        list(&format!("{item}<![CDATA[after]]>&#65;")),
+    ] {
+        let violations = profile.read_items(&body, &limits()).expect_err("text");
+        let described: Vec<(usize, String)> = violations
+            .iter()
+            .map(|(index, v)| (*index, v.to_string()))
+            .collect();
+        // Reported once, at the list element (`/` below the wrapper).
+        assert_eq!(described.len(), 1, "{body}: {described:?}");
+        assert!(
+            described[0]
+                .1
+                .starts_with("/: text is not allowed in `OrderList`"),
+            "{body}: {described:?}"
+        );
+    }
+}
