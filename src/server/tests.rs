@@ -155,16 +155,17 @@ async fn list_outputs_are_wrapped() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, r#"[{"a": 1},2]"#);
 
-    let request = Request::builder()
-        .header("host", "gateway.test")
-        .method("POST")
-        .uri("/ws/simple/queryPart")
-        .header("content-type", "application/xml")
-        .body(Full::new(Bytes::from_static(
-            b"<Parts><Part>1</Part><Part n='2'/></Parts>",
-        )))
-        .unwrap();
-    let response = handle(gateway.clone(), request, peer()).await;
+    let parts = |body: &'static [u8]| {
+        let request = Request::builder()
+            .header("host", "gateway.test")
+            .method("POST")
+            .uri("/ws/simple/queryPart")
+            .header("content-type", "application/xml")
+            .body(Full::new(Bytes::from_static(body)))
+            .unwrap();
+        handle(gateway.clone(), request, peer())
+    };
+    let response = parts(b"<Parts><Part>1</Part><Part n='2'/></Parts>").await;
     assert_eq!(response.headers()["content-type"], "application/xml");
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(
@@ -173,16 +174,7 @@ async fn list_outputs_are_wrapped() {
     );
 
     // Text beside the items is no item: a 400, not a shorter list.
-    let request = Request::builder()
-        .header("host", "gateway.test")
-        .method("POST")
-        .uri("/ws/simple/queryPart")
-        .header("content-type", "application/xml")
-        .body(Full::new(Bytes::from_static(
-            b"<Parts><Part>1</Part>2</Parts>",
-        )))
-        .unwrap();
-    let response = handle(gateway.clone(), request, peer()).await;
+    let response = parts(b"<Parts><Part>1</Part>2</Parts>").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let body = String::from_utf8_lossy(&body);
