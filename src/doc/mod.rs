@@ -175,9 +175,9 @@ impl Document {
             .get_or_init(|| match (&self.profile, &self.media) {
                 (Some(profile), _) => match profile.read(&self.body, limits) {
                     Ok(value) => value,
-                    Err(violations) => invalid(format!(
+                    Err(error) => invalid(format!(
                         "the document does not follow its profile: {}",
-                        crate::profile::describe(&violations)
+                        crate::profile::describe(&error.into_violations())
                     )),
                 },
                 (None, media) => Self::untyped(&self.body, media, limits),

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use minijinja::value::{Value, ValueKind};
 
-use super::Violation;
 use super::json_tree::{JsonTree, Trees};
+use super::{ReadError, Violation, describe};
 use crate::config::node::Span;
 use crate::diag::{Diagnostics, SourceFile};
 
@@ -117,9 +117,10 @@ impl JsonProfile {
     }
 
     /// Parses and validates a body into its template value.
-    pub fn read(&self, body: &[u8], max_depth: usize) -> Result<Value, Vec<Violation>> {
-        let instance = parse(body, max_depth)?;
-        self.check(&instance)?;
+    pub fn read(&self, body: &[u8], max_depth: usize) -> Result<Value, ReadError> {
+        let instance = parse(body, max_depth)
+            .map_err(|violations| ReadError::Malformed(describe(&violations)))?;
+        self.check(&instance).map_err(ReadError::Invalid)?;
         Ok(to_value(&instance))
     }
 
@@ -452,13 +453,27 @@ mod tests {
             .read(br#"{"id": "A", "lines": [{"qty": 2}]}"#, 64)
             .unwrap();
         assert_eq!(value.get_attr("lines").unwrap().len(), Some(1));
-        let errors = profile
+        let error = profile
             .read(br#"{"lines": [{"qty": 0}, {"qty": "x"}]}"#, 64)
             .unwrap_err();
+        let ReadError::Invalid(errors) = error else {
+            panic!("well-formed, so invalid: {error:?}")
+        };
         let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
         assert!(paths.contains(&""), "{errors:?}");
         assert!(paths.contains(&"/lines/0/qty"), "{errors:?}");
         assert!(paths.contains(&"/lines/1/qty"), "{errors:?}");
+        // A missing property is at the root too, with an empty path, like a
+        // syntax error: the error's kind tells them apart, not the path.
+        let missing = profile.read(br#"{"lines": []}"#, 64).unwrap_err();
+        assert!(
+            matches!(&missing, ReadError::Invalid(v) if v.len() == 1),
+            "{missing:?}"
+        );
+        for text in [&br#"{"id": }"#[..], b"[[[[1]]]]", b"\xff"] {
+            let error = profile.read(text, 3).unwrap_err();
+            assert!(matches!(error, ReadError::Malformed(_)), "{error:?}");
+        }
     }
 
     #[test]

@@ -20,6 +20,30 @@ use xsd::XmlProfile;
 
 pub use xsd::Violation;
 
+/// Why a body could not be read with a profile.
+#[derive(Debug)]
+pub enum ReadError {
+    /// It is no document of the profile's format: not UTF-8, not
+    /// well-formed, or nested deeper than the limits allow. No profile
+    /// could take it; the message says where it goes wrong.
+    Malformed(String),
+    /// A document of the format that breaks the profile: every violation.
+    Invalid(Vec<Violation>),
+}
+
+impl ReadError {
+    /// The problems as violations: a malformed document is one, with no path.
+    pub fn into_violations(self) -> Vec<Violation> {
+        match self {
+            ReadError::Malformed(message) => vec![Violation {
+                path: String::new(),
+                message,
+            }],
+            ReadError::Invalid(violations) => violations,
+        }
+    }
+}
+
 /// A compiled profile with its name; cloning shares it.
 #[derive(Clone, Debug)]
 pub struct Profile {
@@ -57,16 +81,19 @@ impl Profile {
     }
 
     /// Parses and validates a body into its template value.
-    pub fn read(&self, body: &[u8], limits: &ParseLimits) -> Result<Value, Vec<Violation>> {
+    pub fn read(&self, body: &[u8], limits: &ParseLimits) -> Result<Value, ReadError> {
         match &self.schema {
             Schema::Xml(profile) => {
-                let text = std::str::from_utf8(body).map_err(|_| {
-                    vec![Violation {
-                        path: String::new(),
-                        message: "the document is not UTF-8".to_owned(),
-                    }]
-                })?;
-                profile.read(text, &limits.xml())
+                let text = std::str::from_utf8(body)
+                    .map_err(|_| ReadError::Malformed("the document is not UTF-8".to_owned()))?;
+                profile.read(text, &limits.xml()).map_err(|mut violations| {
+                    // The reader's way of saying the text is no XML document.
+                    if violations.len() == 1 && violations[0].path.is_empty() {
+                        ReadError::Malformed(violations.swap_remove(0).message)
+                    } else {
+                        ReadError::Invalid(violations)
+                    }
+                })
             }
             Schema::Json(profile) => profile.read(body, limits.max_json_depth),
         }

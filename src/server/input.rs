@@ -13,7 +13,7 @@ use super::problem::{Problem, kind};
 use crate::config::raw::DocType;
 use crate::doc::{Document, MediaType, ParseLimits, json, xml};
 use crate::profile::xsd::{Item, XmlProfile};
-use crate::profile::{Profile, Schema, Violation};
+use crate::profile::{Profile, ReadError, Schema, Violation};
 
 /// Reads the whole body, refusing more than `max_body` bytes.
 pub async fn read_body<B>(headers: &HeaderMap, body: B, max_body: u64) -> Result<Bytes, Problem>
@@ -177,7 +177,16 @@ pub fn decode(
         match profile.read(&item, limits) {
             Ok(value) => documents
                 .push(Document::parsed(item, media.clone(), value).with_profile(profile.clone())),
-            Err(violations) => {
+            // Not a document at all: the profile has nothing to say about it.
+            // (Items of a list were parsed whole when the list was cut.)
+            Err(ReadError::Malformed(message)) => {
+                let detail = match media {
+                    MediaType::Json => "the body is not valid JSON",
+                    _ => "the body is not well-formed XML",
+                };
+                return Err(malformed(detail, message));
+            }
+            Err(ReadError::Invalid(violations)) => {
                 for violation in violations {
                     let path = match input {
                         DocType::JsonList => format!("/{index}{}", violation.path),
@@ -374,6 +383,69 @@ mod tests {
         .unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(&docs[1].body[..], b"{\"b\":2}");
+    }
+
+    /// A body that is no document is malformed whether or not the route
+    /// has a profile; only a document can break a profile.
+    #[test]
+    fn a_profile_judges_documents_not_broken_bodies() {
+        use crate::diag::{Diagnostics, SourceFile};
+        use crate::profile::json::JsonProfile;
+        let limits = ParseLimits::default();
+        let schema = r#"{"type": "object", "required": ["id"]}"#;
+        let source = SourceFile::new("profiles/p.schema.json", schema.to_owned());
+        let json = JsonProfile::compile(&source, &mut Diagnostics::default()).expect("compiles");
+        let json = Profile::new("p", Schema::Json(json));
+        let xsd = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+            <xs:element name="Order"><xs:complexType><xs:sequence>
+            <xs:element name="Id" type="xs:int"/></xs:sequence></xs:complexType></xs:element>
+            </xs:schema>"#;
+        let (profiles, diagnostics) =
+            crate::profile::xsd::compile(&[SourceFile::new("profiles/o.xsd", xsd.to_owned())]);
+        assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
+        let xml = Profile::new("o", Schema::Xml(profiles[0].1.clone()));
+        let cases: [(DocType, &Profile, &'static [u8], &str, &str); 6] = [
+            (
+                DocType::Json,
+                &json,
+                b"{\"id\": }",
+                kind::MALFORMED_BODY,
+                "",
+            ),
+            (DocType::Json, &json, b"[[1]", kind::MALFORMED_BODY, ""),
+            // A missing property is at the root, with an empty path too.
+            (DocType::Json, &json, b"{}", kind::PROFILE_MISMATCH, ""),
+            (
+                DocType::Xml,
+                &xml,
+                b"<Order><Id>1</Order>",
+                kind::MALFORMED_BODY,
+                "",
+            ),
+            (
+                DocType::Xml,
+                &xml,
+                b"<Order/>",
+                kind::PROFILE_MISMATCH,
+                "/Order",
+            ),
+            (DocType::Xml, &xml, b"\xff", kind::MALFORMED_BODY, ""),
+        ];
+        for (input, profile, body, expected, path) in cases {
+            let problem = decode(
+                input,
+                &HeaderMap::new(),
+                Bytes::from_static(body),
+                Some(profile),
+                &limits,
+            )
+            .expect_err("refused");
+            let shown = String::from_utf8_lossy(body);
+            assert_eq!(problem.status, 400, "{shown}");
+            assert_eq!(problem.kind, expected, "{shown}: {:?}", problem.errors);
+            assert_eq!(problem.errors.len(), 1, "{shown}: {:?}", problem.errors);
+            assert_eq!(problem.errors[0].path, path, "{shown}");
+        }
     }
 
     #[test]

@@ -224,7 +224,8 @@ fn check_profile(
     profile
         .read(&doc.body, limits)
         .map(|_| ())
-        .map_err(|violations| {
+        .map_err(|error| {
+            let violations = error.into_violations();
             let which = if count > 1 {
                 format!("document {} of ", index + 1)
             } else {
