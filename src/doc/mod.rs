@@ -205,12 +205,12 @@ impl Document {
     }
 
     /// Sets properties, keeping the others.
-    pub fn set_props(&mut self, updates: Vec<(String, Value)>) {
+    pub fn set_props<'n>(&mut self, updates: impl IntoIterator<Item = (&'n str, Value)>) {
         let existing = self.props.downcast_object_ref::<xml::Element>();
         let mut entries: Vec<(Value, Value)> = match existing {
             // Properties set before: taken as they are kept.
             Some(element) => element.entries().to_vec(),
-            None if self.props.len() == Some(0) => Vec::with_capacity(updates.len()),
+            None if self.props.len() == Some(0) => Vec::new(),
             None => match self.props.try_iter() {
                 Ok(keys) => keys
                     .map(|k| {
@@ -294,11 +294,8 @@ mod tests {
     #[test]
     fn props_are_set_and_kept() {
         let mut doc = Document::empty();
-        doc.set_props(vec![
-            ("a".into(), Value::from(1)),
-            ("b".into(), Value::from("x")),
-        ]);
-        doc.set_props(vec![("a".into(), Value::from(2))]);
+        doc.set_props([("a", Value::from(1)), ("b", Value::from("x"))]);
+        doc.set_props([("a", Value::from(2))]);
         assert_eq!(doc.props.get_attr("a").unwrap(), Value::from(2));
         assert_eq!(doc.props.get_attr("b").unwrap(), Value::from("x"));
     }

@@ -182,13 +182,10 @@ fn response_document(doc: &Document, incoming: Incoming) -> Document {
         .map(MediaType::from_content_type)
         .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()));
     let mut out = doc.with_body(incoming.body, media);
-    out.set_props(vec![
+    out.set_props([
+        ("http_status", Value::from(incoming.status.as_u16())),
         (
-            "http_status".to_owned(),
-            Value::from(incoming.status.as_u16()),
-        ),
-        (
-            "http_headers".to_owned(),
+            "http_headers",
             Value::from_object(ResponseHeaders(incoming.headers)),
         ),
     ]);

@@ -226,8 +226,12 @@ impl Execution {
                 let mut out = batch.to_vec();
                 for doc in &mut out {
                     for (name, source) in props {
-                        let value = self.value(source, &self.scope(doc, &all, process), site)?;
-                        doc.set_props(vec![(name.clone(), value)]);
+                        let value = match source {
+                            // A literal needs no context made for it.
+                            ValueSource::Literal(value) => value.clone(),
+                            _ => self.value(source, &self.scope(doc, &all, process), site)?,
+                        };
+                        doc.set_props([(name.as_str(), value)]);
                     }
                 }
                 Ok(out)
@@ -373,7 +377,7 @@ impl Execution {
                                 .iter()
                                 .map(|doc| {
                                     let mut doc = doc.clone();
-                                    doc.set_props(vec![("error".to_owned(), error.clone())]);
+                                    doc.set_props([("error", error.clone())]);
                                     doc
                                 })
                                 .collect();
