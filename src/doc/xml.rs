@@ -2394,22 +2394,19 @@ mod tests {
     fn a_list_root_holds_only_its_items() {
         let spaced = "<L>\n <!-- c --> <i>text</i> <?pi?>\n <![CDATA[ ]]></L>";
         assert_eq!(split_children(spaced, &limits()).expect("a list").len(), 1);
-        for (text, column) in [
-            ("<L>true</L>", 1),
+        // Each error is at the root's start tag: line and column.
+        for (text, at) in [
+            ("<L>true</L>", (1, 1)),
             (
                 "\u{feff}<?xml version='1.0'?>\n <p:L xmlns:p='u'><i/>x</p:L>",
-                2,
+                (2, 2),
             ),
-            ("<L><i/><![CDATA[y]]></L>", 1),
-            ("<L><i/>&amp;</L>", 1),
+            ("<L><i/><![CDATA[y]]></L>", (1, 1)),
+            ("<L><i/>&amp;</L>", (1, 1)),
         ] {
             let e = split_children(text, &limits()).expect_err("text in the root");
             assert!(e.message.starts_with("text is not allowed in `L`"), "{e:?}");
-            assert_eq!(
-                (e.line, e.column),
-                (1 + usize::from(column == 2), column),
-                "{text}"
-            );
+            assert_eq!((e.line, e.column), at, "{text}");
         }
         // A split by path takes what it selects and looks at nothing else.
         assert_eq!(

@@ -168,6 +168,7 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
             && !text.is_blank()
             && self.violations.len() < MAX_VIOLATIONS
         {
+            // Said once is enough: the rest of the list's text goes unremarked.
             self.list = None;
             let message = format!("text is not allowed in `{list}`: it holds only the items");
             // The path of the list element itself (see `item_path`).
