@@ -492,12 +492,12 @@ impl Execution {
                     .map(|item| {
                         let value =
                             xsd.read_at(element, &item, &limits.xml())
-                                .map_err(|violations| {
+                                .map_err(|error| {
                                     ExecError::step(
                                         site,
                                         format!(
                                             "a part does not follow the profile: {}",
-                                            describe(&violations)
+                                            describe(&error.into_violations())
                                         ),
                                     )
                                 })?;

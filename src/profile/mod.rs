@@ -20,15 +20,16 @@ use xsd::XmlProfile;
 
 pub use xsd::Violation;
 
-/// Why a body could not be read with a profile.
-#[derive(Debug)]
-pub enum ReadError {
+/// Why a body could not be read with a profile. `V` is how violations
+/// are given: a list document's say which item they are in.
+#[derive(Debug, PartialEq)]
+pub enum ReadError<V = Vec<Violation>> {
     /// It is no document of the profile's format: not UTF-8, not
     /// well-formed, or nested deeper than the limits allow. No profile
     /// could take it; the message says where it goes wrong.
     Malformed(String),
     /// A document of the format that breaks the profile: every violation.
-    Invalid(Vec<Violation>),
+    Invalid(V),
 }
 
 impl ReadError {
@@ -86,14 +87,7 @@ impl Profile {
             Schema::Xml(profile) => {
                 let text = std::str::from_utf8(body)
                     .map_err(|_| ReadError::Malformed("the document is not UTF-8".to_owned()))?;
-                profile.read(text, &limits.xml()).map_err(|mut violations| {
-                    // The reader's way of saying the text is no XML document.
-                    if violations.len() == 1 && violations[0].path.is_empty() {
-                        ReadError::Malformed(violations.swap_remove(0).message)
-                    } else {
-                        ReadError::Invalid(violations)
-                    }
-                })
+                profile.read(text, &limits.xml())
             }
             Schema::Json(profile) => profile.read(body, limits.max_json_depth),
         }

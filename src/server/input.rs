@@ -104,9 +104,6 @@ pub fn decode(
     profile: Option<&Profile>,
     limits: &ParseLimits,
 ) -> Result<Vec<Document>, Problem> {
-    let malformed = |detail: &str, message: String| {
-        Problem::new(StatusCode::BAD_REQUEST, kind::MALFORMED_BODY, detail).with_error("", message)
-    };
     // With an XSD, a list is read, validated and typed in one pass.
     if let (DocType::XmlList, Some(profile)) = (input, profile)
         && let Schema::Xml(xsd) = profile.schema()
@@ -237,7 +234,7 @@ pub(super) fn item_documents<'t>(
     body: &Bytes,
     text: &'t str,
     profile: &Profile,
-    read: Result<Vec<Item>, Vec<(usize, Violation)>>,
+    read: Result<Vec<Item>, ReadError<Vec<(usize, Violation)>>>,
     wrapper: impl FnOnce() -> &'t str,
 ) -> Result<Vec<Document>, Problem> {
     match read {
@@ -254,32 +251,31 @@ pub(super) fn item_documents<'t>(
                 Document::parsed(bytes, MediaType::Xml, item.value).with_profile(profile.clone())
             })
             .collect()),
-        Err(violations) => {
+        Err(ReadError::Malformed(message)) => {
+            Err(malformed("the body is not well-formed XML", message))
+        }
+        Err(ReadError::Invalid(violations)) => {
             let wrapper = wrapper();
-            let well_formed = !(violations.len() == 1 && violations[0].1.path.is_empty());
-            let (kind, detail) = if well_formed {
-                (
-                    kind::PROFILE_MISMATCH,
-                    format!("the body does not match the profile `{}`", profile.name()),
-                )
-            } else {
-                (
-                    kind::MALFORMED_BODY,
-                    "the body is not well-formed XML".to_owned(),
-                )
-            };
-            let mut problem = Problem::new(StatusCode::BAD_REQUEST, kind, detail);
+            let mut problem = Problem::new(
+                StatusCode::BAD_REQUEST,
+                kind::PROFILE_MISMATCH,
+                format!("the body does not match the profile `{}`", profile.name()),
+            );
             for (index, violation) in violations.into_iter().take(MAX_ERRORS) {
-                let path = if well_formed {
-                    item_path(wrapper, index, &violation.path)
-                } else {
-                    String::new()
-                };
-                problem = problem.with_error(path, violation.message);
+                problem = problem.with_error(
+                    item_path(wrapper, index, &violation.path),
+                    violation.message,
+                );
             }
             Err(problem)
         }
     }
+}
+
+/// The problem of a body that is no document of its kind: `detail` says
+/// which kind, `message` where it goes wrong.
+fn malformed(detail: &str, message: String) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST, kind::MALFORMED_BODY, detail).with_error("", message)
 }
 
 /// At most this many errors in one problem: enough to fix a request, bounded for a hostile one.

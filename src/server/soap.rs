@@ -29,6 +29,7 @@ use super::{Gateway, Peer};
 use crate::access::Denial;
 use crate::config::raw::DocType;
 use crate::contract::{list_element, response_wrapper};
+use crate::profile::ReadError;
 use crate::profile::xsd::ListReader;
 use crate::snapshot::{Listen, ProcessId, Snapshot};
 use crate::soap::{self, EnvelopeError, Fault, FaultCode, QName, Version};
@@ -352,9 +353,8 @@ fn batch(
         }
     };
     if let (Some(list), Some(profile)) = (list, listen.request_profile.as_ref()) {
-        return input::item_documents(body, text, profile, list.finish(), || {
-            expected.local.as_str()
-        });
+        let read = list.finish().map_err(ReadError::Invalid);
+        return input::item_documents(body, text, profile, read, || expected.local.as_str());
     }
     input::decode(
         listen.input,

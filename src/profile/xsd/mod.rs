@@ -72,6 +72,7 @@ use minijinja::Value;
 
 use crate::diag::{Diagnostics, SourceFile};
 use crate::doc::xml::XmlLimits;
+use crate::profile::ReadError;
 
 pub use json_schema::{XmlJsonSchema, component_name};
 pub use model::{
@@ -160,9 +161,9 @@ impl XmlProfile {
     }
 
     /// Parses, validates and converts a document in one pass. `Err` holds
-    /// every violation found (up to [`MAX_VIOLATIONS`]); a document that is
-    /// not well-formed is one violation with an empty path.
-    pub fn read(&self, text: &str, limits: &XmlLimits) -> Result<Value, Vec<Violation>> {
+    /// every violation found (up to [`MAX_VIOLATIONS`]), or says where a
+    /// document that is not well-formed goes wrong.
+    pub fn read(&self, text: &str, limits: &XmlLimits) -> Result<Value, ReadError> {
         read::read(self, self.root, text, limits)
     }
 
@@ -172,7 +173,7 @@ impl XmlProfile {
         &self,
         text: &str,
         limits: &XmlLimits,
-    ) -> Result<Vec<Item>, Vec<(usize, Violation)>> {
+    ) -> Result<Vec<Item>, ReadError<Vec<(usize, Violation)>>> {
         read::read_items(self, text, limits)
     }
 
@@ -204,7 +205,7 @@ impl XmlProfile {
         element: ElementRef,
         text: &str,
         limits: &XmlLimits,
-    ) -> Result<Value, Vec<Violation>> {
+    ) -> Result<Value, ReadError> {
         read::read(self, element, text, limits)
     }
 

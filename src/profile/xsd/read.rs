@@ -30,24 +30,25 @@ use super::model::{
 };
 use super::schema::XSI_NAMESPACE;
 use super::{MAX_VIOLATIONS, Violation, XmlProfile};
+use crate::profile::ReadError;
 
 pub(crate) fn read(
     profile: &XmlProfile,
     root: ElementRef,
     text: &str,
     limits: &XmlLimits,
-) -> Result<Value, Vec<Violation>> {
+) -> Result<Value, ReadError> {
     let mut reader = Reader::new(profile, root);
-    if let Err(error) = xml::scan(text, limits, &mut reader) {
-        return Err(vec![Violation {
-            path: String::new(),
-            message: format!(
-                "{} at line {} column {}",
-                error.message, error.line, error.column
-            ),
-        }]);
-    }
-    reader.finish()
+    xml::scan(text, limits, &mut reader).map_err(malformed)?;
+    reader.finish().map_err(ReadError::Invalid)
+}
+
+/// Where a document that is not well-formed goes wrong.
+fn malformed<V>(error: xml::XmlError) -> ReadError<V> {
+    ReadError::Malformed(format!(
+        "{} at line {} column {}",
+        error.message, error.line, error.column
+    ))
 }
 
 /// One item of a list document, read by [`read_items`].
@@ -70,21 +71,10 @@ pub(crate) fn read_items(
     profile: &XmlProfile,
     text: &str,
     limits: &XmlLimits,
-) -> Result<Vec<Item>, Vec<(usize, Violation)>> {
+) -> Result<Vec<Item>, ReadError<Vec<(usize, Violation)>>> {
     let mut list = ListReader::new(profile, 2);
-    if let Err(error) = xml::scan(text, limits, &mut list) {
-        return Err(vec![(
-            0,
-            Violation {
-                path: String::new(),
-                message: format!(
-                    "{} at line {} column {}",
-                    error.message, error.line, error.column
-                ),
-            },
-        )]);
-    }
-    list.finish()
+    xml::scan(text, limits, &mut list).map_err(malformed)?;
+    list.finish().map_err(ReadError::Invalid)
 }
 
 /// Hands each element at `item_depth` to a [`Reader`] of the profile, one

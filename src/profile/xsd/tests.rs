@@ -9,6 +9,7 @@ use minijinja::Value;
 
 use super::*;
 use crate::diag::SourceFile;
+use crate::profile::ReadError;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/profile/xsd/fixtures");
 
@@ -75,7 +76,11 @@ fn read_ok(profile: &XmlProfile, text: &str) -> String {
 fn read_err(profile: &XmlProfile, text: &str) -> Vec<String> {
     match profile.read(text, &limits()) {
         Ok(value) => panic!("expected violations, got {}", show(&value)),
-        Err(violations) => violations.iter().map(ToString::to_string).collect(),
+        Err(error) => error
+            .into_violations()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     }
 }
 
@@ -244,7 +249,10 @@ fn violations_are_capped() {
     let text = format!(
         r#"<Order xmlns="urn:example:order" version="1"><Id>AB-1234</Id><Lines>{lines}</Lines></Order>"#
     );
-    let violations = order().read(&text, &limits()).expect_err("invalid");
+    let violations = order()
+        .read(&text, &limits())
+        .expect_err("invalid")
+        .into_violations();
     assert_eq!(violations.len(), MAX_VIOLATIONS);
     assert_eq!(violations[0].path, "/Order/Lines/Line[1]/Sku");
 }
@@ -273,7 +281,8 @@ fn malformed_documents_are_one_violation() {
             "<Order xmlns=\"urn:example:order\">\n  <Id>1</Order>",
             &limits(),
         )
-        .expect_err("malformed");
+        .expect_err("malformed")
+        .into_violations();
     assert_eq!(
         violations,
         [Violation {
@@ -404,7 +413,13 @@ fn items_are_read_by_their_own_declaration() {
                 "<Line xmlns=\"urn:example:order\"><Sku>GIFT</Sku></Line>",
                 &limits()
             )
-            .map_err(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            .map_err(|e| {
+                let violations = e.into_violations();
+                violations
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+            }),
         Err(vec!["/Line: missing element `Qty`".to_owned()])
     );
 }
@@ -532,7 +547,9 @@ fn write_refuses_what_xml_cannot_carry() {
 fn hostile(text: &str, limits: &XmlLimits) -> (String, std::time::Duration) {
     let profile = order();
     let started = std::time::Instant::now();
-    let result = profile.read(text, limits);
+    let result = profile
+        .read(text, limits)
+        .map_err(ReadError::into_violations);
     let elapsed = started.elapsed();
     match result {
         Ok(_) => panic!("hostile input accepted"),
@@ -573,7 +590,10 @@ fn attack_documents_stay_errors_and_are_fast() {
     // unexpected subtree is skipped without recursion.
     let raised = XmlLimits::with_depth(depth);
     let started = std::time::Instant::now();
-    let violations = order().read(&deep, &raised).expect_err("invalid");
+    let violations = order()
+        .read(&deep, &raised)
+        .expect_err("invalid")
+        .into_violations();
     assert!(started.elapsed() < budget);
     assert_eq!(violations.len(), 1, "{violations:?}");
 
@@ -1993,7 +2013,9 @@ fn a_list_element_holds_items_and_nothing_else() {
         list(&format!("before{item}")),
         list(&format!("{item}<![CDATA[after]]>&#65;")),
     ] {
-        let violations = profile.read_items(&body, &limits()).expect_err("text");
+        let Err(ReadError::Invalid(violations)) = profile.read_items(&body, &limits()) else {
+            panic!("{body}: text in the list is a violation")
+        };
         let described: Vec<(usize, String)> = violations
             .iter()
             .map(|(index, v)| (*index, v.to_string()))
