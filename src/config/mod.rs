@@ -287,6 +287,16 @@ fn read_source(
 ) -> Option<Arc<SourceFile>> {
     use sha2::Digest as _;
     let shown = display_path(root, path);
+    // A FIFO or a device would block the read, or never end it.
+    match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => {
+            diagnostics.push(Diagnostic::error(format!(
+                "{shown}: not a regular file, so it is not read"
+            )));
+            return None;
+        }
+        _ => {}
+    }
     match std::fs::read(path) {
         Ok(bytes) => {
             // Every file read counts for "did anything change", even one that does not parse.
@@ -296,8 +306,20 @@ fn read_source(
             });
             match String::from_utf8(bytes) {
                 Ok(text) => Some(SourceFile::new(shown, text)),
-                Err(_) => {
-                    diagnostics.push(Diagnostic::error(format!("{shown}: the file is not UTF-8")));
+                Err(err) => {
+                    // The text before the first bad byte is the file's own, so
+                    // the diagnostic can point at that byte.
+                    let at = err.utf8_error().valid_up_to();
+                    let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+                    let source = SourceFile::new(shown, text);
+                    diagnostics.push(
+                        source
+                            .error(
+                                Span::new(at, at + 1),
+                                "the file is not UTF-8: this byte is not valid",
+                            )
+                            .with_hint("save the file as UTF-8"),
+                    );
                     None
                 }
             }
@@ -376,10 +398,11 @@ const MAX_NAMED_FILE: u64 = 1 << 20;
 /// Reads a regular file of at most `limit` bytes.
 fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
-    let file = std::fs::File::open(path)?;
-    if !file.metadata()?.is_file() {
+    // Checked before opening: opening a FIFO waits for a writer.
+    if !std::fs::metadata(path)?.is_file() {
         return Err(std::io::Error::other("it is not a regular file"));
     }
+    let file = std::fs::File::open(path)?;
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
@@ -495,6 +518,42 @@ mod tests {
         // Only what was read counts among the files.
         let files: Vec<&str> = loaded.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(files, [SETTINGS_FILE]);
+    }
+
+    #[test]
+    fn process_files_that_cannot_be_read_as_text_are_diagnostics() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("processes")).unwrap();
+        // A Latin-1 `é` on line 2, column 17.
+        std::fs::write(
+            root.join("processes/latin.yaml"),
+            b"steps: []\ndescription: caf\xe9\n",
+        )
+        .unwrap();
+        // A FIFO would block the read until a writer came.
+        let fifo = root.join("processes/fifo.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        let loaded = load_root(root);
+        let messages: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
+        let latin = loaded
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains("not UTF-8"))
+            .expect("a diagnostic for the Latin-1 file");
+        let at = latin.location.as_ref().expect("a location");
+        assert_eq!(
+            (at.file.as_str(), at.line, at.column),
+            ("processes/latin.yaml", 2, 17)
+        );
+        if made.is_ok_and(|status| status.success()) {
+            assert!(
+                messages
+                    .iter()
+                    .any(|m| m.contains("processes/fifo.yaml: not a regular file")),
+                "{messages:?}"
+            );
+        }
     }
 
     #[test]

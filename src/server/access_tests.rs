@@ -127,6 +127,10 @@ fn gateway() -> Arc<Gateway> {
             &rest("/{area}/{id}", "{ auth: [none] }").replace("object: Thing", "object: Area"),
         ),
         (
+            "processes/pages.yaml",
+            "listen: { operation: query, object: Page, output: json-list, page_size: 1 }\naccess: { auth: [token], users: [acme, bob] }\nsteps:\n  - message: '{\"n\": 1}'\n  - branch: [[return: {}], [return: {}], [return: {}]]\n",
+        ),
+        (
             "processes/browser.yaml",
             &whoami(
                 "get",
@@ -684,4 +688,66 @@ async fn in_process_callers_act_as_users_under_their_rules() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = call("/ws/simple/getPartners", Some("nobody"), "127.0.0.1").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_next_page_is_only_for_the_caller_that_got_the_first() {
+    let gateway = gateway();
+    let acme = || get("/ws/simple/queryPage").header(header::AUTHORIZATION, "Bearer acme-token");
+    let first = send(&gateway, acme(), local()).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.body, r#"[{"n": 1}]"#);
+    let execution_id = first.headers["x-execution-id"].clone();
+    let link = first.headers["link"].to_str().unwrap();
+    let next = link
+        .strip_prefix('<')
+        .and_then(|l| l.split('>').next())
+        .unwrap()
+        .to_owned();
+    let follow = |request: http::request::Builder| request.uri(next.as_str());
+
+    // Every refusal leaves the token for its owner.
+    let anonymous = send(&gateway, follow(Request::builder()), local()).await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.body
+    );
+    let wrong = follow(Request::builder()).header(header::AUTHORIZATION, "Bearer nonsense");
+    assert_eq!(
+        send(&gateway, wrong, local()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let carol = follow(Request::builder()).header(header::AUTHORIZATION, "Bearer carol-token");
+    assert_eq!(
+        send(&gateway, carol, local()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let bob = follow(Request::builder()).header(header::AUTHORIZATION, "Bearer bob-token");
+    let bob = send(&gateway, bob, from("192.0.2.7:5000")).await;
+    assert_eq!(bob.status, StatusCode::FORBIDDEN, "{}", bob.body);
+    assert!(bob.body.contains("another caller"), "{}", bob.body);
+    let post = follow(Request::builder().method("POST"))
+        .header(header::AUTHORIZATION, "Bearer acme-token");
+    let post = send(&gateway, post, local()).await;
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED, "{}", post.body);
+    assert_eq!(post.headers["allow"], "GET, HEAD");
+
+    let second = follow(Request::builder()).header(header::AUTHORIZATION, "Bearer acme-token");
+    let second = send(&gateway, second, local()).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_eq!(second.body, r#"[{"n": 1}]"#);
+    assert_eq!(
+        second.headers["x-execution-id"], execution_id,
+        "the pages of one execution"
+    );
+    assert!(second.headers.contains_key("link"), "a third page");
+
+    // A token on a path nothing serves is no page: that path is a 404.
+    let nowhere = get("/ws/simple/queryNothing?page_token=abc");
+    assert_eq!(
+        send(&gateway, nowhere, local()).await.status,
+        StatusCode::NOT_FOUND
+    );
 }

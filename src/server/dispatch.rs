@@ -17,8 +17,8 @@ use http_body_util::Full;
 use super::contract;
 use super::guard;
 use super::input;
-use super::output;
-use super::pages;
+use super::output::{self, Paging};
+use super::pages::{self, Owner};
 use super::problem::{Problem, kind, prefers_xml};
 use super::soap;
 use super::{Gateway, Peer};
@@ -110,9 +110,6 @@ where
         let (parts, _) = request.into_parts();
         return unrouted(contract::openapi(&snapshot, &parts, &peer).await);
     }
-    if let Some(token) = page_token(request.uri().query()) {
-        return unrouted(next_page(&gateway, &token, request.uri().path(), wants_xml));
-    }
     if method == Method::OPTIONS
         && let Some(origin) = request.headers().get(header::ORIGIN)
         && let Some(requested) = request.headers().get(header::ACCESS_CONTROL_REQUEST_METHOD)
@@ -129,6 +126,21 @@ where
         return unrouted(response);
     }
     let route = snapshot.routes.lookup(&method, &path);
+    if !matches!(route, RouteMatch::NotFound)
+        && let Some(token) = page_token(request.uri().query())
+    {
+        let routed = match &route {
+            RouteMatch::Found { process, .. } => Some(*process),
+            _ => None,
+        };
+        let (response, process) =
+            serve_page(&gateway, &snapshot, &token, routed, request, &peer).await;
+        match process.and_then(|id| snapshot.metrics(id)) {
+            Some(metrics) => metrics.record(response.status().as_u16(), started.elapsed()),
+            None => return unrouted(response),
+        }
+        return response;
+    }
     let (response, process) = match route {
         RouteMatch::NotFound => {
             let problem = Problem::new(
@@ -458,7 +470,16 @@ where
             Ok(returned) => returned,
             Err(problem) => break 'run fail(problem),
         };
-        match output::encode(listen, returned, &limits.parse, gateway.pages(), &path) {
+        let paging = Paging {
+            store: gateway.pages(),
+            owner: Owner {
+                path,
+                process: process.name.clone(),
+                user: user.clone(),
+                execution_id: execution_id.clone(),
+            },
+        };
+        match output::encode(listen, returned, &limits.parse, Some(paging)) {
             Ok(encoded) => {
                 let mut response = Response::new(Body::new(encoded.body));
                 *response.status_mut() = encoded.status;
@@ -818,15 +839,76 @@ fn page_token(query: Option<&str>) -> Option<String> {
 }
 
 /// Answers a next-page link from the page store, without running anything.
-fn next_page(gateway: &Gateway, token: &str, path: &str, wants_xml: bool) -> Response<Body> {
-    let rest = match gateway.pages().take(token, path) {
-        Ok(rest) => rest,
-        Err(gone) => {
-            let problem = Problem::new(StatusCode::GONE, kind::PAGE_GONE, gone.to_string());
-            return problem_response(&problem, wants_xml, None);
+/// A request that follows a next-page link. It is a GET to the route that
+/// gave the first page, by the caller it gave it to: the route's access
+/// checks run again before the token is taken, so a leaked link gives
+/// nothing to anyone else. Answers with the process the token belongs to,
+/// when it is still served. `routed` is the process the request's method
+/// and path lead to, if any: its input type picks the problem format of a
+/// token that is gone.
+async fn serve_page<B>(
+    gateway: &Gateway,
+    snapshot: &Snapshot,
+    token: &str,
+    routed: Option<ProcessId>,
+    request: Request<B>,
+    peer: &Peer,
+) -> (Response<Body>, Option<ProcessId>) {
+    let path = request.uri().path();
+    let accept = request.headers().get(header::ACCEPT);
+    let gone = |gone: &dyn std::fmt::Display, xml_route: bool| {
+        let problem = Problem::new(StatusCode::GONE, kind::PAGE_GONE, gone.to_string());
+        problem_response(&problem, prefers_xml(accept, xml_route), None)
+    };
+    let owner = match gateway.pages().owner(token, path) {
+        Ok(owner) => owner,
+        Err(err) => {
+            let listen = routed.and_then(|id| snapshot.process(id).listen.as_ref());
+            let xml_route = listen.is_some_and(|l| l.input.is_xml());
+            return (gone(&err, xml_route), routed);
         }
     };
-    match output::next_page(rest, gateway.pages()) {
+    let served = snapshot
+        .process_by_name(&owner.process)
+        .and_then(|id| Some((id, snapshot.process(id).listen.as_ref()?)));
+    let Some((id, listen)) = served else {
+        let detail = format!(
+            "the process `{}` that answered the first page is no longer served",
+            owner.process
+        );
+        return (gone(&detail, false), None);
+    };
+    let process = snapshot.process(id);
+    let wants_xml = prefers_xml(accept, listen.input.is_xml());
+    let method = request.method();
+    if method != Method::GET && method != Method::HEAD {
+        let allow = [Method::GET, Method::HEAD];
+        return (method_not_allowed(method, &allow, wants_xml), Some(id));
+    }
+    let admitted = match admit(snapshot, process, request.headers(), peer).await {
+        Ok(admitted) => admitted,
+        Err(denial) => {
+            return (
+                denied(denial, process.access.auth.basic, wants_xml),
+                Some(id),
+            );
+        }
+    };
+    if admitted.user != owner.user {
+        tracing::info!(process = %process.name, "Access denied: a page token of another caller");
+        let problem = Problem::new(
+            StatusCode::FORBIDDEN,
+            kind::FORBIDDEN,
+            "the page token was given to another caller",
+        );
+        return (problem_response(&problem, wants_xml, None), Some(id));
+    }
+    let rest = match gateway.pages().take(token, path) {
+        Ok(rest) => rest,
+        // Taken by a request that came in meanwhile.
+        Err(err) => return (gone(&err, listen.input.is_xml()), Some(id)),
+    };
+    let mut response = match output::next_page(rest, gateway.pages()) {
         Ok(encoded) => {
             let mut response = Response::new(Body::new(encoded.body));
             *response.status_mut() = encoded.status;
@@ -834,10 +916,12 @@ fn next_page(gateway: &Gateway, token: &str, path: &str, wants_xml: bool) -> Res
             response
         }
         Err(err) => {
-            tracing::error!(error = %err, "Next page cannot be sent");
-            problem_response(&failed_problem(), wants_xml, None)
+            tracing::error!(process = %process.name, execution_id = %owner.execution_id, error = %err, "Next page cannot be sent");
+            problem_response(&failed_problem(), wants_xml, Some(&owner.execution_id))
         }
-    }
+    };
+    set_execution_id(&mut response, &owner.execution_id);
+    (response, Some(id))
 }
 
 /// Runs `future` for at most `limit`; `None` when time ran out. Most

@@ -16,7 +16,6 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use super::dispatch::{execute, failed_problem};
 use super::input;
 use super::output;
-use super::pages::PageStore;
 use super::problem::{Problem, prefers_xml};
 use crate::doc::{Document, MediaType};
 use crate::outbound::Calls;
@@ -156,14 +155,8 @@ pub async fn run(
             (StatusCode::ACCEPTED, HeaderMap::new(), Bytes::new())
         }
         Some(listen) => {
-            let path = format!("{}{}", crate::routes::SIMPLE_PREFIX, listen.simple_path);
-            match output::encode(
-                listen,
-                returned,
-                &limits.parse,
-                &PageStore::default(),
-                &path,
-            ) {
+            // Without a server there is no page to come back for: the whole list is printed.
+            match output::encode(listen, returned, &limits.parse, None) {
                 Ok(encoded) => (encoded.status, encoded.headers, encoded.body),
                 Err(err) => {
                     tracing::error!(process = %process.name, execution_id = %execution_id, error = %err, "Process output cannot be sent");
@@ -202,5 +195,26 @@ pub async fn run(
         body,
         execution_id,
         first_props,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_paged_list_is_answered_whole() {
+        let process = "listen: { operation: query, object: Item, input: json-list, output: json-list, page_size: 2 }\nsteps:\n  - return: {}\n";
+        let snapshot = super::super::tests::snapshot(&[("processes/items.yaml", process)]);
+        let id = snapshot.process_by_name("items").unwrap();
+        let input = Input {
+            body: Bytes::from_static(b"[1, 2, 3, 4, 5]"),
+            content_type: None,
+        };
+        let answer = run(Arc::new(snapshot), id, input, Calls::Network, None).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        // No link: its token would die with the process.
+        assert!(!answer.headers.contains_key(header::LINK));
+        assert_eq!(answer.body, "[1,2,3,4,5]");
     }
 }

@@ -9,7 +9,7 @@
 use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, StatusCode, header};
 
-use super::pages::{PageStore, Rest, TOKEN_PARAM};
+use super::pages::{Owner, PageStore, Rest, TOKEN_PARAM};
 use crate::config::raw::DocType;
 use crate::doc::{Document, MediaType, ParseLimits, json, xml};
 use crate::pipeline::Returned;
@@ -29,12 +29,20 @@ pub struct Encoded {
 #[error("{0}")]
 pub struct OutputError(pub String);
 
+/// Where the later pages of a list answer are kept, and whose they are.
+pub struct Paging<'a> {
+    pub store: &'a PageStore,
+    pub owner: Owner,
+}
+
+/// The response for what a process returned. A list longer than the
+/// route's `page_size` is paged when `paging` says where to keep the rest;
+/// without it (`flowgate run`) the whole list is the answer.
 pub fn encode(
     listen: &Listen,
     returned: Returned,
     limits: &ParseLimits,
-    pages: &PageStore,
-    path: &str,
+    paging: Option<Paging<'_>>,
 ) -> Result<Encoded, OutputError> {
     let status = returned.status.unwrap_or(StatusCode::OK);
     let mut headers = http::HeaderMap::new();
@@ -77,14 +85,27 @@ pub fn encode(
                     items.push(check_xml(doc, limits, Some(index))?);
                 }
             }
-            let rest = Rest {
-                path: path.to_owned(),
-                output: listen.output,
-                wrapper: crate::contract::list_element(listen),
-                page_size: listen.page_size.unwrap_or(usize::MAX),
-                items,
+            let (body, link) = match paging {
+                Some(Paging { store, owner }) => {
+                    let rest = Rest {
+                        owner,
+                        output: listen.output,
+                        wrapper: crate::contract::list_element(listen),
+                        page_size: listen.page_size.unwrap_or(usize::MAX),
+                        items,
+                    };
+                    page(rest, store)?
+                }
+                None => {
+                    let all = list_body(
+                        listen.output,
+                        &crate::contract::list_element(listen),
+                        &items,
+                        None,
+                    );
+                    (all, None)
+                }
             };
-            let (body, link) = page(rest, pages)?;
             if let Some(link) = link {
                 headers.insert(header::LINK, link);
             }
@@ -167,21 +188,26 @@ fn page(mut rest: Rest, pages: &PageStore) -> Result<(Bytes, Option<HeaderValue>
     } else {
         std::mem::take(&mut rest.items)
     };
-    let token = if rest.items.is_empty() {
-        None
-    } else {
-        let path = rest.path.clone();
-        let token = pages
-            .put(rest.clone())
-            .map_err(|e| OutputError(e.to_string()))?;
-        Some((token, path))
-    };
-    let body = match rest.output {
+    if rest.items.is_empty() {
+        return Ok((list_body(rest.output, &rest.wrapper, &now, None), None));
+    }
+    let path = rest.owner.path.clone();
+    let (output, wrapper) = (rest.output, rest.wrapper.clone());
+    let token = pages.put(rest).map_err(|e| OutputError(e.to_string()))?;
+    let link = HeaderValue::from_str(&format!("<{path}?{TOKEN_PARAM}={token}>; rel=\"next\""))
+        .map_err(|_| OutputError("the next page link is not a valid header".to_owned()))?;
+    Ok((list_body(output, &wrapper, &now, Some(&token)), Some(link)))
+}
+
+/// A list answer: a JSON array, or the XML wrapper holding the items (with
+/// the next page's token as its `pageToken` attribute).
+fn list_body(output: DocType, wrapper: &str, items: &[Bytes], token: Option<&str>) -> Bytes {
+    match output {
         DocType::JsonList => {
             let mut out =
-                BytesMut::with_capacity(now.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
+                BytesMut::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
             out.extend_from_slice(b"[");
-            for (index, item) in now.iter().enumerate() {
+            for (index, item) in items.iter().enumerate() {
                 if index > 0 {
                     out.extend_from_slice(b",");
                 }
@@ -192,23 +218,15 @@ fn page(mut rest: Rest, pages: &PageStore) -> Result<(Bytes, Option<HeaderValue>
         }
         _ => {
             let texts: Vec<std::borrow::Cow<'_, str>> =
-                now.iter().map(|i| String::from_utf8_lossy(i)).collect();
+                items.iter().map(|i| String::from_utf8_lossy(i)).collect();
             let items: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
-            let attributes: Vec<(&str, &str)> = match &token {
-                Some((token, _)) => vec![("pageToken", token.as_str())],
+            let attributes: Vec<(&str, &str)> = match token {
+                Some(token) => vec![("pageToken", token)],
                 None => Vec::new(),
             };
-            Bytes::from(xml::wrap(&rest.wrapper, &attributes, &items))
+            Bytes::from(xml::wrap(wrapper, &attributes, &items))
         }
-    };
-    let link = match token {
-        Some((token, path)) => Some(
-            HeaderValue::from_str(&format!("<{path}?{TOKEN_PARAM}={token}>; rel=\"next\""))
-                .map_err(|_| OutputError("the next page link is not a valid header".to_owned()))?,
-        ),
-        None => None,
-    };
-    Ok((body, link))
+    }
 }
 
 fn check_profile(

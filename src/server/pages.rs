@@ -9,7 +9,7 @@
 //! links costs bounded memory.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -26,11 +26,26 @@ const MAX_BYTES: usize = 64 << 20;
 /// The query parameter of a next-page link.
 pub const TOKEN_PARAM: &str = "page_token";
 
+/// Whose answer a token continues. Following a link is a request to the
+/// same route by the same caller: it passes the route's access checks
+/// again, and a token is good only for the path, process and user that got
+/// the first page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    /// The path the first page answered.
+    pub path: String,
+    /// The process that answered it.
+    pub process: Arc<str>,
+    /// The authenticated user it answered; `None` on a route without authentication.
+    pub user: Option<Arc<str>>,
+    /// The execution that made the answer: every page carries its id.
+    pub execution_id: Arc<str>,
+}
+
 /// What a token stands for: the rest of a list answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rest {
-    /// The path the first page answered; a token is only good there.
-    pub path: String,
+    pub owner: Owner,
     pub output: DocType,
     /// The XML wrapper element, `{Object}List`.
     pub wrapper: String,
@@ -40,7 +55,7 @@ pub struct Rest {
 
 impl Rest {
     fn bytes(&self) -> usize {
-        self.items.iter().map(Bytes::len).sum::<usize>() + self.path.len()
+        self.items.iter().map(Bytes::len).sum::<usize>() + self.owner.path.len()
     }
 }
 
@@ -72,6 +87,17 @@ pub enum Gone {
     Unknown,
     #[error("the page token belongs to another URL")]
     OtherPath,
+}
+
+impl Gone {
+    /// `OtherPath` unless `owner`'s first page answered `path`.
+    fn check(owner: &Owner, path: &str) -> Result<(), Gone> {
+        if owner.path == path {
+            Ok(())
+        } else {
+            Err(Gone::OtherPath)
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -107,6 +133,16 @@ impl PageStore {
         Ok(token)
     }
 
+    /// Whose answer `token` continues, if it is good for `path`; the token
+    /// stays. The caller checks access before it takes the page.
+    pub fn owner(&self, token: &str, path: &str) -> Result<Owner, Gone> {
+        let mut inner = self.lock();
+        inner.expire(Instant::now());
+        let owner = &inner.entries.get(token).ok_or(Gone::Unknown)?.rest.owner;
+        Gone::check(owner, path)?;
+        Ok(owner.clone())
+    }
+
     /// Takes what `token` stands for; it serves once.
     pub fn take(&self, token: &str, path: &str) -> Result<Rest, Gone> {
         self.take_at(token, path, Instant::now())
@@ -116,9 +152,7 @@ impl PageStore {
         let mut inner = self.lock();
         inner.expire(now);
         let entry = inner.entries.get(token).ok_or(Gone::Unknown)?;
-        if entry.rest.path != path {
-            return Err(Gone::OtherPath);
-        }
+        Gone::check(&entry.rest.owner, path)?;
         let entry = inner.entries.remove(token).ok_or(Gone::Unknown)?;
         inner.bytes -= entry.rest.bytes();
         inner.order.retain(|t| t != token);
@@ -160,9 +194,18 @@ impl Inner {
 mod tests {
     use super::*;
 
+    fn owner(path: &str) -> Owner {
+        Owner {
+            path: path.to_owned(),
+            process: "items".into(),
+            user: None,
+            execution_id: "e-1".into(),
+        }
+    }
+
     fn rest(path: &str, items: usize) -> Rest {
         Rest {
-            path: path.to_owned(),
+            owner: owner(path),
             output: DocType::JsonList,
             wrapper: "ItemList".to_owned(),
             page_size: 2,

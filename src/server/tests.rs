@@ -248,11 +248,16 @@ async fn xml_pages_carry_the_token_on_the_wrapper() {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PartList pageToken=\"{token}\"><Part>1</Part></PartList>"
         )
     );
-    let (_, _, body) = get(&gateway, &link).await;
+    let (_, headers, body) = get(&gateway, &link).await;
     assert!(
         body.ends_with("<PartList><Part>2</Part></PartList>"),
         "{body}"
     );
+    assert!(headers.contains_key("x-execution-id"));
+    // The route reads XML, so a token that is gone is told in XML.
+    let (status, headers, _) = get(&gateway, &link).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(headers["content-type"], "application/problem+xml");
 }
 
 const ORDER_SCHEMA: &str = r#"{
