@@ -536,7 +536,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 listener,
                 Transport::Plain,
                 stopped(),
-                move || server::connection_builder(&settings.snapshot()),
+                move || server::connecting(&settings.snapshot()),
                 move |request, _peer| admin.clone().handle(request),
             ));
             println!("flowgate admin listening on http://{address}");

@@ -109,8 +109,9 @@ impl RecordCounts {
 pub struct Metrics {
     processes: Mutex<BTreeMap<Arc<str>, Arc<RequestMetrics>>>,
     unrouted: RequestMetrics,
-    /// Requests running in processes; also what `max_concurrency` limits.
-    active: AtomicUsize,
+    /// Requests running in processes, including the ones of output `none`
+    /// that run on after their 202; also what `max_concurrency` limits.
+    active: Arc<AtomicUsize>,
     reloads: [AtomicU64; 3],
     generation: AtomicU64,
     last_success: AtomicU64,
@@ -135,9 +136,9 @@ impl Metrics {
 
     /// Counts a request as running until the guard is dropped, unless
     /// `max` are running already.
-    pub fn enter(&self, max: usize) -> Option<ActiveGuard<'_>> {
+    pub fn enter(&self, max: usize) -> Option<ActiveGuard> {
         let before = self.active.fetch_add(1, Ordering::AcqRel);
-        let guard = ActiveGuard(&self.active);
+        let guard = ActiveGuard(self.active.clone());
         (before < max).then_some(guard)
     }
 
@@ -317,9 +318,12 @@ impl Metrics {
     }
 }
 
-pub struct ActiveGuard<'a>(&'a AtomicUsize);
+/// A running request's place among `max_concurrency`: it can go with a
+/// process that runs on after its caller was answered.
+#[derive(Debug)]
+pub struct ActiveGuard(Arc<AtomicUsize>);
 
-impl Drop for ActiveGuard<'_> {
+impl Drop for ActiveGuard {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }

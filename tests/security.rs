@@ -155,6 +155,29 @@ fn a_client_that_never_finishes_its_headers_is_closed() {
 }
 
 #[test]
+fn a_client_that_sends_nothing_is_closed() {
+    let fixture = start();
+    let mut stream = connect(&fixture.server);
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    // Not a byte sent: the server closes; a read that times out means it did not.
+    let closed = match stream.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(err) => !matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    };
+    assert!(closed, "still open after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "closed at the 1s header_read_timeout, not before: {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn duplicate_host_is_400() {
     let fixture = start();
     let answer = exchange(

@@ -87,6 +87,11 @@ async fn https_serves_http1_and_http2() {
     let (status, version, body) = h2.get(HELLO).await.unwrap();
     assert_eq!((status, version), (StatusCode::OK, Version::HTTP_2));
     assert_eq!(body, GREETING);
+    // A HEAD has no content, on HTTP/2 too (a DATA frame would be a stream error).
+    for connection in [&mut h1, &mut h2] {
+        let (status, _, body) = connection.request(http::Method::HEAD, HELLO).await.unwrap();
+        assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
+    }
     // Several requests on one connection, either way.
     assert_eq!(h1.get(HELLO).await.unwrap().2, GREETING);
     assert_eq!(

@@ -25,6 +25,7 @@ use super::{Gateway, Peer};
 use crate::access::Denial;
 use crate::access::net::client_ip;
 use crate::executions::{RecordedBody, Recording, Start};
+use crate::metrics::ActiveGuard;
 use crate::outbound::CallError;
 use crate::pipeline::{ExecError, Execution};
 use crate::routes::RouteMatch;
@@ -162,7 +163,7 @@ where
             let origin = cors.and_then(|_| request.headers().get(header::ORIGIN).cloned());
             let mut record = None;
             let mut response = match gateway.metrics().enter(limit) {
-                Some(_running) => {
+                Some(running) => {
                     let served = serve_process(
                         &gateway,
                         snapshot.clone(),
@@ -171,6 +172,7 @@ where
                         request,
                         peer,
                         started,
+                        running,
                     )
                     .await;
                     tracing::info!(
@@ -229,7 +231,7 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let limit = snapshot.settings.limits.max_concurrency;
-    let Some(_running) = gateway.metrics().enter(limit) else {
+    let Some(running) = gateway.metrics().enter(limit) else {
         tracing::warn!(status = 503, "Over max_concurrency");
         let mut response = soap::overloaded(version, &overloaded_problem());
         response
@@ -241,8 +243,16 @@ where
             .record(response.status().as_u16(), started.elapsed());
         return response;
     };
-    let soap::SoapServed { served, process } =
-        soap::serve(gateway, snapshot.clone(), version, request, peer, started).await;
+    let soap::SoapServed { served, process } = soap::serve(
+        gateway,
+        snapshot.clone(),
+        version,
+        request,
+        peer,
+        started,
+        running,
+    )
+    .await;
     let status = served.response.status().as_u16();
     let name = process.map(|id| snapshot.process(id).name.clone());
     tracing::info!(
@@ -357,6 +367,7 @@ pub(super) fn record_input(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn serve_process<B>(
     gateway: &Gateway,
     snapshot: Arc<Snapshot>,
@@ -365,6 +376,7 @@ async fn serve_process<B>(
     request: Request<B>,
     peer: Peer,
     started: Instant,
+    running: ActiveGuard,
 ) -> Served
 where
     B: http_body::Body<Data = Bytes>,
@@ -426,7 +438,14 @@ where
             if let Err(problem) = input::check_content_type(&parts.headers, listen.input) {
                 break 'run fail(problem);
             }
-            let bytes = match input::read_body(&parts.headers, body, limits.max_body).await {
+            let bytes = match input::read_body(
+                &parts.headers,
+                body,
+                limits.max_body,
+                limits.request_timeout,
+            )
+            .await
+            {
                 Ok(bytes) => bytes,
                 Err(problem) => break 'run fail(problem),
             };
@@ -462,6 +481,7 @@ where
                 batch,
                 timeout: limits.request_timeout,
                 recording: recording.take(),
+                running,
             };
             break 'run accept(execution, run, user.clone(), &peer).await;
         }
@@ -635,6 +655,8 @@ pub(super) struct Detached<'a> {
     pub batch: Vec<crate::doc::Document>,
     pub timeout: std::time::Duration,
     pub recording: Option<Recording>,
+    /// Its place among `max_concurrency`, held until the process ends.
+    pub running: ActiveGuard,
 }
 
 /// Output `none`: starts the process (see [`start`]) and answers 202; the
@@ -646,16 +668,7 @@ pub(super) async fn accept(
     peer: &Peer,
 ) -> Served {
     let execution_id = execution.id.clone();
-    start(
-        execution,
-        run.process,
-        run.id,
-        run.batch,
-        run.timeout,
-        run.recording,
-        peer,
-    )
-    .await;
+    start(execution, run, peer).await;
     let mut response = Response::new(Body::default());
     *response.status_mut() = StatusCode::ACCEPTED;
     set_execution_id(&mut response, &execution_id);
@@ -672,17 +685,21 @@ pub(super) async fn accept(
 /// (still bounded by `timeout`); its record, if any, is finished when it
 /// ends, with the 202 the caller got and what went wrong after. A caller
 /// inside this process (a test) waits for the end instead.
-pub(super) async fn start(
-    execution: Execution,
-    process: &Process,
-    id: ProcessId,
-    batch: Vec<crate::doc::Document>,
-    timeout: std::time::Duration,
-    recording: Option<Recording>,
-    peer: &Peer,
-) {
+async fn start(execution: Execution, detached: Detached<'_>, peer: &Peer) {
+    let Detached {
+        process,
+        id,
+        batch,
+        timeout,
+        recording,
+        running,
+    } = detached;
     let name = process.name.clone();
     let run = run_to_end(execution, name, id, batch, timeout, recording);
+    let run = async move {
+        run.await;
+        drop(running);
+    };
     if peer.in_process.is_some() {
         // A test waits for the process, so its trace is complete; the
         // caller gets 202 either way.

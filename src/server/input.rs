@@ -16,7 +16,12 @@ use crate::profile::xsd::{Item, XmlProfile};
 use crate::profile::{Profile, ReadError, Schema, Violation};
 
 /// Reads the whole body, refusing more than `max_body` bytes.
-pub async fn read_body<B>(headers: &HeaderMap, body: B, max_body: u64) -> Result<Bytes, Problem>
+pub async fn read_body<B>(
+    headers: &HeaderMap,
+    body: B,
+    max_body: u64,
+    timeout: std::time::Duration,
+) -> Result<Bytes, Problem>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -39,7 +44,20 @@ where
         return Err(too_large());
     }
     let limit = usize::try_from(max_body).unwrap_or(usize::MAX);
-    match Limited::new(body, limit).collect().await {
+    // A body that never ends would hold its request's place among
+    // `max_concurrency` for good: it has `request_timeout` to arrive.
+    let Ok(collected) = tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await
+    else {
+        return Err(Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            kind::BODY_TIMEOUT,
+            format!(
+                "the body did not arrive within `request_timeout` ({})",
+                crate::units::HumanDuration(timeout)
+            ),
+        ));
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(too_large()),
         Err(err) => Err(Problem::new(

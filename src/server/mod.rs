@@ -229,7 +229,7 @@ pub async fn serve(
         listener,
         transport,
         shutdown,
-        move || connection_builder(&settings.snapshot()),
+        move || connecting(&settings.snapshot()),
         move |request, peer| dispatch::handle(gateway.clone(), request, peer),
     )
     .await;
@@ -245,7 +245,7 @@ pub async fn serve_connections<H, F>(
     listener: TcpListener,
     transport: Transport,
     shutdown: impl Future<Output = ()>,
-    builder: impl Fn() -> auto::Builder<TokioExecutor>,
+    connecting: impl Fn() -> Connecting,
     handler: H,
 ) where
     H: Fn(Request<Incoming>, Peer) -> F + Clone + Send + Sync + 'static,
@@ -285,14 +285,26 @@ pub async fn serve_connections<H, F>(
                 }
             }
         };
+        let Connecting {
+            builder,
+            first_byte_timeout,
+        } = connecting();
         let connection = Connection {
-            builder: builder(),
+            builder,
             handler: handler.clone(),
             // Taken here, before the task runs, so a shutdown that starts
             // meanwhile still waits for this connection.
             watcher: graceful.watcher(),
         };
         tokio::spawn(async move {
+            if tls.is_none() {
+                let mut first = [0u8; 1];
+                let silent = tokio::time::timeout(first_byte_timeout, stream.peek(&mut first));
+                if !matches!(silent.await, Ok(Ok(1..))) {
+                    tracing::debug!(peer = %addr, "Closed: nothing sent within header_read_timeout");
+                    return;
+                }
+            }
             let stream = Lingering(Some(stream));
             match tls {
                 None => connection.serve(stream, Peer::plain(addr), None).await,
@@ -337,9 +349,17 @@ where
         let (io, framing) = framing::Framing::new(io);
         let peer = Peer { framing, ..peer };
         let handler = self.handler;
-        let service = service_fn(move |request| {
+        let service = service_fn(move |request: Request<Incoming>| {
+            let head = request.method() == http::Method::HEAD;
             let response = handler(request, peer.clone());
-            async move { Ok::<_, Infallible>(response.await) }
+            async move {
+                let response = response.await;
+                Ok::<_, Infallible>(if head {
+                    without_body(response)
+                } else {
+                    response
+                })
+            }
         });
         let builder = match alpn {
             Some(tls::Alpn::Http1) => self.builder.http1_only(),
@@ -351,6 +371,21 @@ where
             tracing::debug!(peer = %addr, error = %err, "Connection ended with an error");
         }
     }
+}
+
+/// The answer to a HEAD: the head a GET would get, with no content (RFC
+/// 9110 §9.3.2). HTTP/1.1 leaves the body out by itself; HTTP/2 would send it
+/// as DATA, which a client must treat as an error.
+fn without_body(response: Response<Body>) -> Response<Body> {
+    use http_body::Body as _;
+    let (mut parts, body) = response.into_parts();
+    if let Some(length) = body.size_hint().exact() {
+        parts
+            .headers
+            .entry(http::header::CONTENT_LENGTH)
+            .or_insert_with(|| http::HeaderValue::from(length));
+    }
+    Response::from_parts(parts, Body::default())
 }
 
 /// How long a closed connection keeps reading what the client still sends.
@@ -460,8 +495,24 @@ impl Drop for Lingering {
     }
 }
 
+/// How an accepted connection is served: its HTTP settings, and how long a
+/// plain connection may stay silent before its first byte (hyper's header
+/// timeout starts only when bytes come; TLS has its handshake timeout).
+pub struct Connecting {
+    pub builder: auto::Builder<TokioExecutor>,
+    pub first_byte_timeout: Duration,
+}
+
+/// How connections are served, from the limits of the live snapshot.
+pub fn connecting(snapshot: &Snapshot) -> Connecting {
+    Connecting {
+        builder: connection_builder(snapshot),
+        first_byte_timeout: snapshot.settings.limits.header_read_timeout,
+    }
+}
+
 /// The per-connection HTTP settings, from the limits of the live snapshot.
-pub fn connection_builder(snapshot: &Snapshot) -> auto::Builder<TokioExecutor> {
+fn connection_builder(snapshot: &Snapshot) -> auto::Builder<TokioExecutor> {
     let limits = &snapshot.settings.limits;
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder

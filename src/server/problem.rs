@@ -25,6 +25,7 @@ pub mod kind {
     pub const PROFILE_MISMATCH: &str = "urn:flowgate:problem:profile-mismatch";
     pub const PAGE_GONE: &str = "urn:flowgate:problem:page-gone";
     pub const BODY_TOO_LARGE: &str = "urn:flowgate:problem:body-too-large";
+    pub const BODY_TIMEOUT: &str = "urn:flowgate:problem:body-timeout";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "urn:flowgate:problem:unsupported-media-type";
     pub const UNEXPECTED_BODY: &str = "urn:flowgate:problem:unexpected-body";
     pub const PROCESS_EXCEPTION: &str = "urn:flowgate:problem:process-exception";

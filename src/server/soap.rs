@@ -29,6 +29,7 @@ use super::{Gateway, Peer};
 use crate::access::Denial;
 use crate::config::raw::DocType;
 use crate::contract::{list_element, response_wrapper};
+use crate::metrics::ActiveGuard;
 use crate::profile::ReadError;
 use crate::profile::xsd::ListReader;
 use crate::snapshot::{Listen, ProcessId, Snapshot};
@@ -66,6 +67,7 @@ pub(super) async fn serve<B>(
     request: Request<B>,
     peer: Peer,
     started: Instant,
+    running: ActiveGuard,
 ) -> SoapServed
 where
     B: http_body::Body<Data = Bytes>,
@@ -97,7 +99,14 @@ where
         return SoapServed::unrouted(fault(version, &problem, None));
     }
     let limits = snapshot.settings.limits;
-    let bytes = match input::read_body(&parts.headers, body, limits.max_body).await {
+    let bytes = match input::read_body(
+        &parts.headers,
+        body,
+        limits.max_body,
+        limits.request_timeout,
+    )
+    .await
+    {
         Ok(bytes) => bytes,
         Err(problem) => return SoapServed::unrouted(fault(version, &problem, None)),
     };
@@ -184,6 +193,7 @@ where
                 batch,
                 timeout: limits.request_timeout,
                 recording: recording.take(),
+                running,
             };
             break 'run routed(accept(execution, run, user.clone(), &peer).await);
         }

@@ -104,6 +104,40 @@ async fn a_process_past_request_timeout_is_504() {
 }
 
 #[tokio::test]
+async fn a_body_that_never_ends_is_408_and_frees_its_place() {
+    use futures_util::{StreamExt as _, stream};
+    use http_body_util::StreamBody;
+    let echo = "listen: { operation: create, object: Echo, input: json, output: json }\nsteps:\n  - return: {}\n";
+    let gateway = Gateway::new(snapshot(&[
+        (
+            "flowgate.toml",
+            "[limits]\nrequest_timeout = \"50ms\"\nmax_concurrency = 1\n",
+        ),
+        ("processes/echo.yaml", echo),
+    ]));
+    // Eight of the hundred bytes it promises, then nothing.
+    let first: Result<_, std::convert::Infallible> =
+        Ok(hyper::body::Frame::data(Bytes::from_static(b"{\"n\": 1}")));
+    let body = StreamBody::new(stream::iter([first]).chain(stream::pending()));
+    let request = Request::builder()
+        .method("POST")
+        .uri("/ws/simple/createEcho")
+        .header("host", "gateway.test")
+        .header("content-type", "application/json")
+        .header("content-length", "100")
+        .body(body)
+        .unwrap();
+    let response = handle(gateway.clone(), request, peer()).await;
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("urn:flowgate:problem:body-timeout"), "{body}");
+    // Its place among `max_concurrency` is free again.
+    let (status, _, body) = call(&gateway, "POST", "/ws/simple/createEcho", "{}").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
 async fn output_none_answers_202_at_once() {
     let process =
         "listen: { operation: execute, object: Job, input: json }\nsteps:\n  - log: started\n";
@@ -112,6 +146,36 @@ async fn output_none_answers_202_at_once() {
     assert_eq!(status, StatusCode::ACCEPTED);
     assert!(headers.contains_key("x-execution-id"));
     assert_eq!(body, "");
+}
+
+#[tokio::test]
+async fn a_process_that_runs_on_after_202_keeps_its_place_until_it_ends() {
+    // Two retries back off 100 + 200 ms after the 202.
+    let job = "listen: { operation: execute, object: Job }\nsteps:\n  - try:\n      retries: 2\n      steps: [ { exception: down } ]\n";
+    let gateway = Gateway::new(snapshot(&[
+        ("flowgate.toml", "[limits]\nmax_concurrency = 1\n"),
+        ("processes/job.yaml", job),
+    ]));
+    let (status, _, _) = call(&gateway, "GET", "/ws/simple/executeJob", "").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, _, _) = call(&gateway, "GET", "/ws/simple/executeJob", "").await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the first still runs"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let (status, _, _) = call(&gateway, "GET", "/ws/simple/executeJob", "").await;
+        if status == StatusCode::ACCEPTED {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the place is freed when the run ends"
+        );
+    }
 }
 
 #[tokio::test]

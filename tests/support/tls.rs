@@ -105,17 +105,29 @@ impl Connection {
 
     /// GET `path` on this connection: the status, HTTP version and body.
     pub async fn get(&mut self, path: &str) -> Result<(StatusCode, Version, String), String> {
+        self.request(http::Method::GET, path).await
+    }
+
+    pub async fn request(
+        &mut self,
+        method: http::Method,
+        path: &str,
+    ) -> Result<(StatusCode, Version, String), String> {
         let attempt = async {
             let response = match &mut self.sender {
                 Sender::Http1(sender) => {
-                    let request = Request::get(path)
+                    let request = Request::builder()
+                        .method(method)
+                        .uri(path)
                         .header("host", &self.authority)
                         .body(Empty::new())
                         .unwrap();
                     sender.send_request(request).await
                 }
                 Sender::Http2(sender) => {
-                    let request = Request::get(format!("https://{}{path}", self.authority))
+                    let request = Request::builder()
+                        .method(method)
+                        .uri(format!("https://{}{path}", self.authority))
                         .version(Version::HTTP_2)
                         .body(Empty::new())
                         .unwrap();

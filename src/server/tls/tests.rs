@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use super::TlsSettings;
 use crate::compile::compile_files;
 use crate::server::dispatch::Body;
-use crate::server::{Peer, Transport, serve_connections};
+use crate::server::{Connecting, Peer, Transport, serve_connections};
 use crate::test_pki::{Ca, Leaf};
 
 /// Every wait in these tests ends by then.
@@ -74,7 +74,12 @@ async fn start(
         async move {
             let _ = stopped.await;
         },
-        || hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new()),
+        || Connecting {
+            builder: hyper_util::server::conn::auto::Builder::new(
+                hyper_util::rt::TokioExecutor::new(),
+            ),
+            first_byte_timeout: BOUND,
+        },
         describe_peer,
     ));
     (addr, stop)
@@ -242,7 +247,12 @@ async fn each_accept_takes_the_config_of_the_moment() {
         async move {
             let _ = stopped.await;
         },
-        || hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new()),
+        || Connecting {
+            builder: hyper_util::server::conn::auto::Builder::new(
+                hyper_util::rt::TokioExecutor::new(),
+            ),
+            first_byte_timeout: BOUND,
+        },
         describe_peer,
     ));
 
