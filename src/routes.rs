@@ -127,8 +127,13 @@ impl RouteTable {
         let mut matches = Vec::new();
         let mut values = Vec::new();
         collect_matches(&self.rest, &segments, &mut values, &mut matches);
+        // A HEAD is answered as the GET would be (RFC 9110 §9.3.2).
+        let takes = |endpoint: &&Endpoint| {
+            endpoint.method == *method
+                || (*method == Method::HEAD && endpoint.method == Method::GET)
+        };
         for (node, values) in &matches {
-            if let Some(endpoint) = node.endpoints.iter().find(|e| e.method == *method) {
+            if let Some(endpoint) = node.endpoints.iter().find(takes) {
                 let params = endpoint
                     .params
                     .iter()
@@ -142,9 +147,14 @@ impl RouteTable {
             }
         }
         match matches.first() {
-            Some((node, _)) => RouteMatch::MethodNotAllowed {
-                allow: node.endpoints.iter().map(|e| e.method.clone()).collect(),
-            },
+            Some((node, _)) => {
+                let mut allow: Vec<Method> =
+                    node.endpoints.iter().map(|e| e.method.clone()).collect();
+                if allow.contains(&Method::GET) {
+                    allow.push(Method::HEAD);
+                }
+                RouteMatch::MethodNotAllowed { allow }
+            }
             None => RouteMatch::NotFound,
         }
     }
@@ -365,6 +375,29 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_head_goes_where_a_get_would() {
+        let t = table(&[
+            (Method::GET, "/items/{id}"),
+            (Method::DELETE, "/items/{id}"),
+        ]);
+        assert!(matches!(
+            t.lookup(&Method::HEAD, "/ws/rest/items/x"),
+            RouteMatch::Found { params, .. } if params == [("id".to_owned(), "x".to_owned())]
+        ));
+        match t.lookup(&Method::POST, "/ws/rest/items/x") {
+            RouteMatch::MethodNotAllowed { allow } => {
+                assert_eq!(allow, vec![Method::GET, Method::DELETE, Method::HEAD])
+            }
+            other => panic!("{other:?}"),
+        }
+        let t = table(&[(Method::POST, "/items")]);
+        assert!(matches!(
+            t.lookup(&Method::HEAD, "/ws/rest/items"),
+            RouteMatch::MethodNotAllowed { .. }
+        ));
     }
 
     #[test]

@@ -252,6 +252,9 @@ pub struct Step {
 /// Where a step was written, for logs and error reports.
 #[derive(Debug, Clone)]
 pub struct StepSite {
+    /// The process file, relative to the root: a called process's step is
+    /// in its own file, not the caller's.
+    pub file: Arc<str>,
     /// The step's path in its process file, e.g. `steps[2].decision.then[0]`.
     pub path: String,
     pub line: usize,
@@ -426,10 +429,12 @@ pub struct ReturnSpec {
     pub content_type: Option<String>,
 }
 
-/// An HTTP status a process may answer with: 100 to 599.
+/// An HTTP status a process may answer with: 200 to 599. A 1xx is not a
+/// final answer: the client would wait for another (or, for 101, switch
+/// protocols) and lose the body.
 pub fn http_status(code: &str) -> Option<http::StatusCode> {
     let code = code.trim().parse::<u16>().ok()?;
-    (100..=599)
+    (200..=599)
         .contains(&code)
         .then(|| http::StatusCode::from_u16(code).ok())
         .flatten()
@@ -438,6 +443,6 @@ pub fn http_status(code: &str) -> Option<http::StatusCode> {
 #[derive(Debug)]
 pub enum StatusSource {
     Fixed(http::StatusCode),
-    /// Evaluated per execution; must give a number from 100 to 599.
+    /// Evaluated per execution; must give a number from 200 to 599.
     Dynamic(ValueSource),
 }

@@ -119,7 +119,16 @@ impl AccessPolicy {
             // A public route has no use for credentials, so it does not read them.
             return Ok(None);
         }
-        match presented(headers)? {
+        let presented = presented(headers)?;
+        // A certificate counts as a credential where the route takes one:
+        // with a header credential as well, which one was meant is unclear.
+        if presented.is_some() && auth.mtls && certificate.is_some() {
+            return Err(Denial::Unauthenticated(
+                "more than one credential came: a client certificate and an `Authorization` or `X-API-Key` header; send one"
+                    .to_owned(),
+            ));
+        }
+        match presented {
             Some(Presented::Basic { user, password }) => {
                 if !auth.basic {
                     return Err(self.wrong_method("basic"));

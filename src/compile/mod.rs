@@ -1143,6 +1143,32 @@ mod tests {
     }
 
     #[test]
+    fn a_return_status_is_a_final_one() {
+        let process = |status: &str| {
+            format!(
+                "listen: {{ operation: get, object: S, output: json }}\nsteps:\n  - return: {{ status: {status} }}\n"
+            )
+        };
+        for status in ["101", "199", "600", "ok"] {
+            let compilation = compile_files(&[("processes/s.yaml", &process(status))]);
+            assert_eq!(
+                located(&compilation),
+                [format!(
+                    "processes/s.yaml:3:23 `{status}` is not a status a process can answer with: use 200 to 599"
+                )],
+            );
+        }
+        for status in ["200", "301", "599", "\"{{ props.status }}\""] {
+            let compilation = compile_files(&[("processes/s.yaml", &process(status))]);
+            assert!(
+                compilation.snapshot.is_some(),
+                "{}",
+                compilation.diagnostics.render()
+            );
+        }
+    }
+
+    #[test]
     fn names_come_from_the_file_stem_unless_given() {
         let compilation = compile_files(&[
             ("processes/sub/first-one.yaml", "steps: []\n"),

@@ -126,6 +126,7 @@ impl<'a> StepCompiler<'a> {
             .map(|(k, _)| k.span)
             .unwrap_or(node.span);
         let site = StepSite {
+            file: self.source.path.as_str().into(),
             line: self.source.locate(kind_span).line,
             path: format!("{path}.{}", raw.kind()),
         };
@@ -491,7 +492,7 @@ impl<'a> StepCompiler<'a> {
                         None => {
                             self.error(
                                 status.span,
-                                format!("`{text}` is not an HTTP status: use 100 to 599"),
+                                format!("`{text}` is not a status a process can answer with: use 200 to 599"),
                             );
                             ok = false;
                             None

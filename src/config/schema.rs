@@ -183,7 +183,7 @@ impl JsonSchema for Status {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "oneOf": [
-                { "type": "integer", "minimum": 100, "maximum": 599 },
+                { "type": "integer", "minimum": 200, "maximum": 599 },
                 { "type": "string" },
             ]
         })

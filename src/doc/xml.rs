@@ -186,6 +186,20 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Escapes text that flowgate writes about a request (a problem's detail, a
+/// SOAP fault's reason): a character XML does not allow, such as a control
+/// character a client sent, becomes U+FFFD, so the answer stays well-formed.
+pub fn escape_lossy(text: &str) -> Cow<'_, str> {
+    if text.chars().all(is_xml_char) {
+        return escape(text);
+    }
+    let allowed: String = text
+        .chars()
+        .map(|c| if is_xml_char(c) { c } else { '\u{FFFD}' })
+        .collect();
+    Cow::Owned(escape(&allowed).into_owned())
+}
+
 /// An item without its leading whitespace and XML declaration.
 pub(crate) fn without_declaration(item: &str) -> &str {
     let item = without_bom(item).trim_start_matches(is_xml_whitespace);
@@ -2505,6 +2519,11 @@ mod tests {
         assert!(matches!(escape(""), Cow::Borrowed("")));
         assert_eq!(escape("a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
         assert_eq!(escape("é<"), "é&lt;");
+        assert_eq!(
+            escape_lossy("a\u{1}b\u{1b}<\tc\u{FFFF}"),
+            "a\u{FFFD}b\u{FFFD}&lt;\tc\u{FFFD}"
+        );
+        assert!(matches!(escape_lossy("plain"), Cow::Borrowed("plain")));
     }
 
     // --- properties

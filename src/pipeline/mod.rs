@@ -49,6 +49,12 @@ pub enum ExecError {
         error: crate::outbound::CallError,
         site: StepSite,
     },
+    /// The execution reached `request_timeout` before this step (504).
+    #[error("the process ran past request_timeout ({})", crate::units::HumanDuration(*.timeout))]
+    TimedOut {
+        timeout: std::time::Duration,
+        site: StepSite,
+    },
 }
 
 impl ExecError {
@@ -57,6 +63,7 @@ impl ExecError {
             ExecError::Exception { status, .. } => *status,
             ExecError::Step { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             ExecError::Upstream { error, .. } => error.status(),
+            ExecError::TimedOut { .. } => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -64,7 +71,8 @@ impl ExecError {
         match self {
             ExecError::Exception { site, .. }
             | ExecError::Step { site, .. }
-            | ExecError::Upstream { site, .. } => site,
+            | ExecError::Upstream { site, .. }
+            | ExecError::TimedOut { site, .. } => site,
         }
     }
 
@@ -85,10 +93,32 @@ pub struct Returned {
     pub content_type: Option<String>,
 }
 
+/// What a `try` attempt may undo: the documents returned before it, and
+/// the response head as it was.
+struct Mark {
+    documents: usize,
+    status: Option<StatusCode>,
+    headers: usize,
+    content_type: Option<String>,
+}
+
 impl Returned {
-    /// Undoes what returns added since `mark`, when a `try` attempt fails.
-    fn rollback(&mut self, mark: usize) {
-        self.documents.truncate(mark);
+    fn mark(&self) -> Mark {
+        Mark {
+            documents: self.documents.len(),
+            status: self.status,
+            headers: self.headers.len(),
+            content_type: self.content_type.clone(),
+        }
+    }
+
+    /// Undoes what returns did since `mark`, when a `try` attempt fails:
+    /// their documents, and their status, headers and content type.
+    fn rollback(&mut self, mark: Mark) {
+        self.documents.truncate(mark.documents);
+        self.status = mark.status;
+        self.headers.truncate(mark.headers);
+        self.content_type = mark.content_type;
     }
 }
 
@@ -99,6 +129,10 @@ pub struct Execution {
     trace: Option<Arc<Trace>>,
     /// Where `http` steps call: the network, or a test's stubs.
     calls: crate::outbound::Calls,
+    /// `request_timeout` from the start. Checked before each step, so a
+    /// process that works without ever waiting (no timer could stop it)
+    /// still ends near its deadline; a single template is bounded by fuel.
+    deadline: std::time::Instant,
 }
 
 type StepsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Document>, ExecError>> + Send + 'a>>;
@@ -111,12 +145,14 @@ impl Execution {
             limits: snapshot.settings.limits.parse,
             execution_id: id.clone(),
         });
+        let deadline = std::time::Instant::now() + snapshot.settings.limits.request_timeout;
         Execution {
             snapshot,
             id,
             shared,
             trace: None,
             calls: crate::outbound::Calls::Network,
+            deadline,
         }
     }
 
@@ -165,6 +201,12 @@ impl Execution {
             for step in steps {
                 if batch.is_empty() {
                     break;
+                }
+                if std::time::Instant::now() >= self.deadline {
+                    return Err(ExecError::TimedOut {
+                        timeout: self.snapshot.settings.limits.request_timeout,
+                        site: step.site.clone(),
+                    });
                 }
                 batch = match &self.trace {
                     None => self.run_step(step, batch, process, returned).await?,
@@ -354,12 +396,17 @@ impl Execution {
             } => {
                 let mut attempt = 0;
                 loop {
-                    let mark = returned.documents.len();
+                    let mark = returned.mark();
                     match self
                         .run_steps(steps, batch.to_vec(), process, returned)
                         .await
                     {
                         Ok(out) => return Ok(out),
+                        // Past the deadline, neither another attempt nor a catch path runs.
+                        Err(err @ ExecError::TimedOut { .. }) => {
+                            returned.rollback(mark);
+                            return Err(err);
+                        }
                         Err(err) if attempt < *retries => {
                             returned.rollback(mark);
                             attempt += 1;
@@ -427,7 +474,7 @@ impl Execution {
                 let code = http_status(&value_text(&value)).ok_or_else(|| {
                     ExecError::step(
                         site,
-                        format!("the status `{value}` is not a number from 100 to 599"),
+                        format!("the status `{value}` is not a number from 200 to 599"),
                     )
                 })?;
                 returned.status = Some(code);
@@ -618,7 +665,7 @@ fn error_value(err: &ExecError) -> Value {
     let message = match err {
         ExecError::Exception { message, .. } => message.clone(),
         ExecError::Step { detail, .. } => detail.clone(),
-        ExecError::Upstream { .. } => err.to_string(),
+        ExecError::Upstream { .. } | ExecError::TimedOut { .. } => err.to_string(),
     };
     Value::from_pairs([
         ("step", Value::from(err.site().path.as_str())),

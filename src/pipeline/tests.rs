@@ -293,6 +293,27 @@ steps:
 }
 
 #[tokio::test]
+async fn a_failed_attempt_takes_back_its_status_and_headers_too() {
+    let process = r#"
+steps:
+  - try:
+      steps:
+        - branch:
+            - - message: '{"partial": true}'
+              - return: { status: 299, headers: { X-Partial: "yes" }, content_type: text/plain }
+            - - exception: { status: 418, message: teapot }
+      catch:
+        - message: 'caught'
+        - return: {}
+"#;
+    let returned = run(process, vec![Document::empty()]).await.unwrap();
+    assert_eq!(bodies(&returned), ["caught"]);
+    assert_eq!(returned.status, None, "the failed attempt's 299 is gone");
+    assert!(returned.headers.is_empty(), "{:?}", returned.headers);
+    assert_eq!(returned.content_type, None);
+}
+
+#[tokio::test]
 async fn steps_on_an_empty_batch_do_nothing() {
     let process = r#"
 steps:

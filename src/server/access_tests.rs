@@ -119,6 +119,10 @@ fn gateway() -> Arc<Gateway> {
             &whoami("get", "Certs", "{ auth: [mtls] }"),
         ),
         (
+            "processes/either.yaml",
+            &whoami("get", "Either", "{ auth: [token, mtls] }"),
+        ),
+        (
             "processes/admin.yaml",
             &rest("/admin/{id}", "{ auth: [token], users: [acme] }"),
         ),
@@ -455,8 +459,23 @@ async fn client_certificates_map_to_users() {
     assert_eq!(call.status, StatusCode::UNAUTHORIZED, "{}", call.body);
     assert!(call.body.contains("client certificate"), "{}", call.body);
     // A certificate is no key to routes that do not take mtls.
-    let call = send(&gateway, get("/ws/simple/getTokens"), mapped).await;
+    let call = send(&gateway, get("/ws/simple/getTokens"), mapped.clone()).await;
     assert_eq!(call.status, StatusCode::UNAUTHORIZED, "{}", call.body);
+
+    // Where it is one, it is one too many beside a header credential.
+    let either = || get("/ws/simple/getEither");
+    let call = send(&gateway, either(), mapped.clone()).await;
+    assert_eq!(call.json()["user"], "gw", "{}", call.body);
+    let token = || either().header(header::AUTHORIZATION, "Bearer acme-token");
+    let call = send(&gateway, token(), local()).await;
+    assert_eq!(call.json()["user"], "acme", "{}", call.body);
+    let call = send(&gateway, token(), mapped).await;
+    assert_eq!(call.status, StatusCode::UNAUTHORIZED, "{}", call.body);
+    assert!(
+        call.body.contains("more than one credential"),
+        "{}",
+        call.body
+    );
 }
 
 #[tokio::test]

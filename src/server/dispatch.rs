@@ -189,7 +189,13 @@ where
                 None => {
                     let problem = overloaded_problem();
                     tracing::warn!(process = %name, status = 503, "Over max_concurrency");
-                    let mut response = problem_response(&problem, wants_xml, None);
+                    let xml_route = snapshot
+                        .process(process)
+                        .listen
+                        .as_ref()
+                        .is_some_and(|l| l.input.is_xml());
+                    let as_xml = prefers_xml(request.headers().get(header::ACCEPT), xml_route);
+                    let mut response = problem_response(&problem, as_xml, None);
                     response
                         .headers_mut()
                         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -620,14 +626,7 @@ pub(super) async fn execute(
         }
         None => {
             tracing::warn!(process = %process.name, execution_id = %execution.id, "Process ran past request_timeout");
-            Err(Problem::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                kind::TIMEOUT,
-                format!(
-                    "the process did not finish within {}",
-                    crate::units::HumanDuration(timeout)
-                ),
-            ))
+            Err(timeout_problem(timeout))
         }
     }
 }
@@ -1013,7 +1012,19 @@ fn exec_problem(err: &ExecError) -> Problem {
             };
             Problem::new(error.status(), kind, err.to_string())
         }
+        ExecError::TimedOut { timeout, .. } => timeout_problem(*timeout),
     }
+}
+
+fn timeout_problem(timeout: std::time::Duration) -> Problem {
+    Problem::new(
+        StatusCode::GATEWAY_TIMEOUT,
+        kind::TIMEOUT,
+        format!(
+            "the process did not finish within {}",
+            crate::units::HumanDuration(timeout)
+        ),
+    )
 }
 
 pub(super) fn failed_problem() -> Problem {
@@ -1030,19 +1041,23 @@ fn log_failure(process: &str, execution_id: &str, err: &ExecError) {
         ExecError::Exception {
             status, message, ..
         } => tracing::info!(
-            process, execution_id, step = %site.path, line = site.line, status = status.as_u16(), reason = %message,
+            process, execution_id, file = %site.file, step = %site.path, line = site.line, status = status.as_u16(), reason = %message,
             "Process raised an exception"
         ),
         ExecError::Step { detail, .. } => tracing::error!(
-            process, execution_id, step = %site.path, line = site.line, error = %detail,
+            process, execution_id, file = %site.file, step = %site.path, line = site.line, error = %detail,
             "Process step failed"
         ),
         ExecError::Upstream {
             upstream, error, ..
         } => tracing::warn!(
-            process, execution_id, step = %site.path, line = site.line, upstream = %upstream,
+            process, execution_id, file = %site.file, step = %site.path, line = site.line, upstream = %upstream,
             status = error.status().as_u16(), reason = %error, detail = error.detail().unwrap_or_default(),
             "Upstream call failed"
+        ),
+        ExecError::TimedOut { .. } => tracing::warn!(
+            process, execution_id, file = %site.file, step = %site.path, line = site.line,
+            "Process ran past request_timeout"
         ),
     }
 }

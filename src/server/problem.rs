@@ -124,7 +124,7 @@ impl Problem {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<problem xmlns=\"urn:ietf:rfc:7807\">",
         );
         let mut element = |name: &str, text: &str| {
-            out.push_str(&format!("<{name}>{}</{name}>", xml::escape(text)));
+            out.push_str(&format!("<{name}>{}</{name}>", xml::escape_lossy(text)));
         };
         element("type", self.kind);
         element("title", &self.title);
@@ -138,8 +138,8 @@ impl Problem {
             for error in &self.errors {
                 out.push_str(&format!(
                     "<error><path>{}</path><message>{}</message></error>",
-                    xml::escape(&error.path),
-                    xml::escape(&error.message)
+                    xml::escape_lossy(&error.path),
+                    xml::escape_lossy(&error.message)
                 ));
             }
             out.push_str("</errors>");
@@ -208,6 +208,19 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("<errors>"));
+        // A control character from the request cannot break the document.
+        let p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            kind::PROCESS_EXCEPTION,
+            "bad a\u{1}b\u{1b}c",
+        );
+        let (_, body) = p.render(true);
+        let text = std::str::from_utf8(&body).unwrap();
+        assert!(
+            text.contains("<detail>bad a\u{FFFD}b\u{FFFD}c</detail>"),
+            "{text}"
+        );
+        crate::doc::xml::check(text, &Default::default()).expect("well-formed");
     }
 
     #[test]

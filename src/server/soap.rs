@@ -20,7 +20,8 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use super::contract;
 use super::dispatch::{
     Body, Detached, Served, accept, admit, begin_recording, challenge, denial_problem, execute,
-    execution_for, failed_problem, method_not_allowed, record_input, set_execution_id,
+    execution_for, failed_problem, method_not_allowed, problem_response, record_input,
+    set_execution_id,
 };
 use super::input;
 use super::output;
@@ -78,8 +79,20 @@ where
     if is_get && asks_for_wsdl(parts.uri.query()) {
         return SoapServed::unrouted(wsdl(&snapshot, &parts, &peer).await);
     }
+    if is_get {
+        // The one GET here is the contract's.
+        let problem = Problem::new(
+            StatusCode::BAD_REQUEST,
+            kind::BAD_REQUEST,
+            format!(
+                "a GET of {} asks for the WSDL: add `?wsdl`; calls are POSTed envelopes",
+                version.path()
+            ),
+        );
+        return SoapServed::unrouted(problem_response(&problem, true, None));
+    }
     if parts.method != Method::POST {
-        let allow = [Method::GET, Method::POST];
+        let allow = [Method::GET, Method::HEAD, Method::POST];
         return SoapServed::unrouted(method_not_allowed(&parts.method, &allow, true));
     }
     let content_type = parts

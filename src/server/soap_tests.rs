@@ -411,7 +411,7 @@ async fn only_post_is_soap() {
     let gateway = gateway();
     let answer = send(&gateway, "PUT", "/ws/soap", &[("host", "gateway.test")], "").await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(answer.headers["allow"], "GET, POST");
+    assert_eq!(answer.headers["allow"], "GET, HEAD, POST");
 }
 
 async fn get(gateway: &Arc<Gateway>, uri: &str, headers: &[(&str, &str)]) -> Answer {
@@ -477,9 +477,10 @@ async fn the_wsdl_shows_a_caller_the_operations_it_may_use() {
     )
     .await;
     assert!(!wrong.body.contains("getPing"));
-    // Without ?wsdl, a GET is not SOAP.
+    // Without ?wsdl, a GET is not SOAP, and is told what it may have meant.
     let plain = get(&gateway, "/ws/soap", &[("host", "gw.example.com")]).await;
-    assert_eq!(plain.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(plain.status, StatusCode::BAD_REQUEST);
+    assert!(plain.body.contains("add `?wsdl`"), "{}", plain.body);
 }
 
 #[tokio::test]

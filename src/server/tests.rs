@@ -76,12 +76,20 @@ async fn over_max_concurrency_is_503() {
     let gateway = Gateway::new(snapshot(&[
         ("flowgate.toml", "[limits]\nmax_concurrency = 1\n"),
         ("processes/hello.yaml", &greeter("x")),
+        (
+            "processes/note.yaml",
+            "listen: { operation: create, object: Note, input: xml, output: xml }\nsteps:\n  - return: {}\n",
+        ),
     ]));
     let held = gateway.metrics().enter(1).expect("the first slot");
     let (status, headers, body) = call(&gateway, "GET", "/ws/simple/getHello", "").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("urn:flowgate:problem:overloaded"), "{body}");
     assert_eq!(headers[http::header::RETRY_AFTER], "1");
+    // A route that reads XML is told in XML.
+    let (status, headers, _) = call(&gateway, "POST", "/ws/simple/createNote", "<Note/>").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers["content-type"], "application/problem+xml");
     drop(held);
     let (status, _, _) = call(&gateway, "GET", "/ws/simple/getHello", "").await;
     assert_eq!(status, StatusCode::OK);
@@ -101,6 +109,21 @@ async fn a_process_past_request_timeout_is_504() {
     assert!(started.elapsed() < std::time::Duration::from_millis(700));
     assert!(headers.contains_key("x-execution-id"));
     assert!(body.contains("did not finish within 50ms"), "{body}");
+}
+
+#[tokio::test]
+async fn a_process_that_never_waits_still_stops_at_request_timeout() {
+    // The first step works for far longer than 20ms without awaiting
+    // anything, so no timer can stop it; the second step is not begun.
+    let busy = "listen: { operation: get, object: Busy, output: json }\nsteps:\n  - message: '{% set ns = namespace(n=0) %}{% for i in range(1000) %}{% for j in range(200) %}{% set ns.n = ns.n + 1 %}{% endfor %}{% endfor %}{\"n\": {{ ns.n }}}'\n  - message: '{\"n\": 0}'\n  - return: {}\n";
+    let gateway = Gateway::new(snapshot(&[
+        ("flowgate.toml", "[limits]\nrequest_timeout = \"20ms\"\n"),
+        ("processes/busy.yaml", busy),
+    ]));
+    let (status, headers, body) = call(&gateway, "GET", "/ws/simple/getBusy", "").await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert!(headers.contains_key("x-execution-id"));
+    assert!(body.contains("did not finish within 20ms"), "{body}");
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@
 //! document the simple and REST URLs would have sent, in XML.
 
 use super::{QName, Version};
-use crate::doc::xml::{escape, without_declaration};
+use crate::doc::xml::{escape, escape_lossy, without_declaration};
 
 /// Who is at fault, in each version's words.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub fn fault_envelope(version: Version, fault: &Fault) -> String {
             out.push_str("<soap:Body><soap:Fault><faultcode>soap:");
             out.push_str(code);
             out.push_str("</faultcode><faultstring>");
-            out.push_str(&escape(&fault.reason));
+            out.push_str(&escape_lossy(&fault.reason));
             out.push_str("</faultstring>");
             if let Some(detail) = detail {
                 out.push_str("<detail>");
@@ -104,7 +104,7 @@ pub fn fault_envelope(version: Version, fault: &Fault) -> String {
             out.push_str("<soap:Body><soap:Fault><soap:Code><soap:Value>soap:");
             out.push_str(code);
             out.push_str("</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang=\"en\">");
-            out.push_str(&escape(&fault.reason));
+            out.push_str(&escape_lossy(&fault.reason));
             out.push_str("</soap:Text></soap:Reason>");
             if let Some(detail) = detail {
                 out.push_str("<soap:Detail>");

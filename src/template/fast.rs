@@ -379,7 +379,15 @@ struct Scope<'c> {
     frame: usize,
     /// The namespaces' entries by slot, once their `set` has run.
     namespaces: Vec<Option<Entries>>,
+    /// Loop passes left before the fast path gives way, so that minijinja,
+    /// with its fuel, decides what a template that works this long gives.
+    passes: u64,
 }
+
+/// See `Scope::passes`. A pass costs minijinja several units of fuel, so
+/// the fast path goes about as far as minijinja would before giving way,
+/// and the two together stay within a bounded amount of work.
+const PASSES: u64 = super::FUEL / 8;
 
 /// A namespace's entries, in the order they were set.
 type Entries = Vec<(Arc<str>, Value)>;
@@ -391,6 +399,7 @@ impl<'c> Scope<'c> {
             locals: Vec::new(),
             frame: 0,
             namespaces: (0..namespaces).map(|_| None).collect(),
+            passes: PASSES,
         }
     }
 
@@ -686,6 +695,7 @@ fn run(stmts: &[Stmt], scope: &mut Scope<'_>, escape: Escape, out: &mut String) 
                 let (outer, mark) = (scope.frame, scope.locals.len());
                 scope.frame = mark;
                 for item in items.iter() {
+                    scope.passes = scope.passes.checked_sub(1)?;
                     scope.locals.truncate(mark);
                     scope.bind(name, item.clone());
                     run(body, scope, escape, out)?;

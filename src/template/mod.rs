@@ -96,6 +96,13 @@ impl SyntaxError {
     }
 }
 
+/// The most work one template or expression may do: minijinja counts an
+/// instruction as a unit of fuel, and stops with an error when it is spent.
+/// A request's steps are checked against `request_timeout` between them,
+/// but nothing can stop a template midway, and a loop over `range(…)` needs
+/// no input to be long. About a second of CPU on the machines we measure on.
+pub const FUEL: u64 = 50_000_000;
+
 /// Collects templates and expressions while a root is compiled.
 pub struct TemplatesBuilder {
     envs: Environments,
@@ -127,6 +134,11 @@ impl Default for TemplatesBuilder {
 
 impl TemplatesBuilder {
     pub fn new() -> TemplatesBuilder {
+        TemplatesBuilder::with_fuel(FUEL)
+    }
+
+    /// A builder whose templates and expressions may each spend `fuel`.
+    pub(crate) fn with_fuel(fuel: u64) -> TemplatesBuilder {
         let mut values = Environment::new();
         values.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         values.set_auto_escape_callback(|name| match name.rsplit('.').next() {
@@ -136,8 +148,10 @@ impl TemplatesBuilder {
             _ => AutoEscape::None,
         });
         values.set_formatter(format_value);
+        values.set_fuel(Some(fuel));
         let mut conditions = Environment::new();
         conditions.set_undefined_behavior(UndefinedBehavior::Chainable);
+        conditions.set_fuel(Some(fuel));
         TemplatesBuilder {
             envs: Environments { values, conditions },
             templates: Vec::new(),
@@ -608,6 +622,35 @@ mod tests {
 
     fn ctx(x: Value) -> Value {
         Value::from_pairs([("x", x)])
+    }
+
+    #[test]
+    fn a_template_that_works_too_long_runs_out_of_fuel() {
+        let mut builder = TemplatesBuilder::with_fuel(10_000);
+        let looping = "{% for i in range(100000) %}{{ i }}{% endfor %}";
+        let template = builder.template(looping, Escape::None).unwrap();
+        let short = builder
+            .template("{% for i in range(10) %}{{ i }}{% endfor %}", Escape::None)
+            .unwrap();
+        let expression = builder.condition("range(100000) | sum > 0").unwrap();
+        let templates = builder.build().unwrap();
+        let err = templates
+            .render(template, &ctx(Value::UNDEFINED))
+            .unwrap_err();
+        assert_eq!(err.kind(), minijinja::ErrorKind::OutOfFuel);
+        assert_eq!(
+            templates.render(short, &ctx(Value::UNDEFINED)).unwrap(),
+            "0123456789"
+        );
+        // The fuel is per evaluation, not spent for good.
+        assert_eq!(
+            templates.render(short, &ctx(Value::UNDEFINED)).unwrap(),
+            "0123456789"
+        );
+        let err = templates
+            .eval(expression, &ctx(Value::UNDEFINED))
+            .unwrap_err();
+        assert_eq!(err.kind(), minijinja::ErrorKind::OutOfFuel);
     }
 
     #[test]
