@@ -37,11 +37,29 @@ impl Cors {
 
     /// The headers of a preflight's 204 for a route that answers `method`,
     /// or why it is refused.
-    pub fn preflight(&self, origin: &str, method: &Method) -> Result<HeaderMap, String> {
+    pub fn preflight(
+        &self,
+        origin: &str,
+        method: &Method,
+        requested_headers: &str,
+    ) -> Result<HeaderMap, String> {
         if !self.allows_origin(origin) {
             return Err(format!(
                 "the origin `{origin}` may not call this route from a browser"
             ));
+        }
+        // A browser asks only for headers beyond the safelisted ones.
+        for name in requested_headers
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            if !self.headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+                return Err(format!(
+                    "the header `{name}` is not allowed from a browser here; allowed: {}",
+                    join(self.headers.iter().map(String::as_str))
+                ));
+            }
         }
         let methods = match &self.methods {
             Some(list) if !list.contains(method) => {
@@ -177,7 +195,7 @@ mod tests {
     fn a_preflight_is_answered_for_listed_origins_only() {
         let policy = cors(Some(&["https://app.example.com"]), true);
         let headers = policy
-            .preflight("https://app.example.com", &Method::POST)
+            .preflight("https://app.example.com", &Method::POST, "")
             .unwrap();
         assert_eq!(
             headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
@@ -188,13 +206,13 @@ mod tests {
         assert_eq!(headers[header::ACCESS_CONTROL_MAX_AGE], "600");
         assert!(
             policy
-                .preflight("https://evil.example.com", &Method::POST)
+                .preflight("https://evil.example.com", &Method::POST, "")
                 .is_err()
         );
         // A prefix or suffix of a listed origin is another origin.
         assert!(
             policy
-                .preflight("https://app.example.com.evil.example", &Method::POST)
+                .preflight("https://app.example.com.evil.example", &Method::POST, "")
                 .is_err()
         );
         let restricted = Cors {
@@ -203,9 +221,30 @@ mod tests {
         };
         assert!(
             restricted
-                .preflight("https://app.example.com", &Method::DELETE)
+                .preflight("https://app.example.com", &Method::DELETE, "")
                 .unwrap_err()
                 .contains("allowed: GET")
+        );
+        // Requested headers must be listed (any case); the default list
+        // holds content-type, authorization and x-api-key.
+        assert!(
+            restricted
+                .preflight(
+                    "https://app.example.com",
+                    &Method::GET,
+                    "Content-Type, X-API-Key"
+                )
+                .is_ok()
+        );
+        assert!(
+            restricted
+                .preflight(
+                    "https://app.example.com",
+                    &Method::GET,
+                    "content-type, x-evil"
+                )
+                .unwrap_err()
+                .contains("`x-evil` is not allowed")
         );
     }
 

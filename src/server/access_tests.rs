@@ -591,6 +591,30 @@ async fn cors_preflights_for_listed_origins_only() {
     )
     .await;
     assert_eq!(call.status, StatusCode::FORBIDDEN, "{}", call.body);
+    // Nor does a method the route lacks, or a header cors does not list.
+    let call = send(
+        &gateway,
+        preflight("https://app.example.com")
+            .uri("/ws/rest/admin/1")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "DELETE"),
+        local(),
+    )
+    .await;
+    assert_eq!(call.status, StatusCode::FORBIDDEN, "{}", call.body);
+    assert!(call.body.contains("cors-refused"), "{}", call.body);
+    let call = send(
+        &gateway,
+        preflight("https://app.example.com")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "x-evil"),
+        local(),
+    )
+    .await;
+    assert_eq!(call.status, StatusCode::FORBIDDEN, "{}", call.body);
+    assert!(
+        call.body.contains("`x-evil` is not allowed"),
+        "{}",
+        call.body
+    );
     // The real request still needs its token; its answers name the origin, even a 401.
     let call = send(
         &gateway,

@@ -808,7 +808,11 @@ fn preflight(
             return problem_response(&problem, wants_xml, None);
         }
         RouteMatch::MethodNotAllowed { allow } => {
-            return method_not_allowed(&method, &allow, wants_xml);
+            let allow: Vec<&str> = allow.iter().map(Method::as_str).collect();
+            return refused(format!(
+                "{method} is not a method of this route; it takes {}",
+                allow.join(", ")
+            ));
         }
     };
     let access = &snapshot.process(id).access;
@@ -832,7 +836,12 @@ fn preflight(
     let Ok(origin) = origin.to_str() else {
         return refused("the Origin header is not readable".to_owned());
     };
-    match cors.preflight(origin, &method) {
+    let requested_headers: Vec<&str> = headers
+        .get_all(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .iter()
+        .map(|v| v.to_str().unwrap_or("\u{FFFD}"))
+        .collect();
+    match cors.preflight(origin, &method, &requested_headers.join(",")) {
         Ok(cors_headers) => {
             let mut response = Response::new(Body::default());
             *response.status_mut() = StatusCode::NO_CONTENT;
