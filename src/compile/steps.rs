@@ -16,7 +16,7 @@ use crate::config::raw::{
     RawStep, ReturnStep, RouteStep, SplitStep, StopStep, TryStep,
 };
 use crate::config::step_diagnostic;
-use crate::diag::{Diagnostics, SourceFile};
+use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::doc::MediaType;
 use crate::profile::Profiles;
 use crate::snapshot::{
@@ -178,7 +178,11 @@ impl<'a> StepCompiler<'a> {
 
     fn template(&mut self, text: &Spanned<String>, escape: Escape) -> Option<TemplateId> {
         match self.templates.template(&text.value, escape) {
-            Ok(id) => Some(id),
+            Ok(id) => {
+                let findings = self.templates.check_template(&text.value);
+                self.report(text, 0, findings);
+                Some(id)
+            }
             Err(err) => {
                 self.syntax_error(text, err);
                 None
@@ -189,10 +193,14 @@ impl<'a> StepCompiler<'a> {
     /// A condition (`if`, `$if`, `by`), also when written as `{{ expression }}`.
     fn condition(&mut self, text: &Spanned<String>) -> Option<ExprId> {
         let source = template::single_expression(&text.value).unwrap_or(&text.value);
+        let offset = text.value.find(source).unwrap_or(0);
         match self.templates.condition(source) {
-            Ok(id) => Some(id),
+            Ok(id) => {
+                let findings = self.templates.check_condition(source);
+                self.report(text, offset, findings);
+                Some(id)
+            }
             Err(mut err) => {
-                let offset = text.value.find(source).unwrap_or(0);
                 err.range = err.range.map(|r| r.start + offset..r.end + offset);
                 self.syntax_error(text, err);
                 None
@@ -208,6 +216,20 @@ impl<'a> StepCompiler<'a> {
         self.error(span, format!("template error: {}", err.message));
     }
 
+    /// Reports what checking a template's names found; its ranges are
+    /// `offset` bytes into `text`, where the checked source starts.
+    fn report(&mut self, text: &Spanned<String>, offset: usize, findings: Vec<template::Finding>) {
+        for finding in findings {
+            let range = finding.range.start + offset..finding.range.end + offset;
+            let span = span_within(&self.source.text, text.span, &text.value, range);
+            self.diagnostics.push(
+                Diagnostic::new(finding.severity, finding.message)
+                    .at(self.source.locate(span))
+                    .with_hint_opt(finding.hint),
+            );
+        }
+    }
+
     /// A value that keeps its type when it is one `{{ expression }}`.
     fn value_source(&mut self, node: &Node, escape: Escape) -> Option<ValueSource> {
         let NodeKind::Str(text) = &node.kind else {
@@ -215,12 +237,16 @@ impl<'a> StepCompiler<'a> {
         };
         let spanned = Spanned::new(node.span, text.clone());
         if let Some(expr) = template::single_expression(text) {
+            let offset = text.find(expr).unwrap_or(0);
             if let Some(path) = template::Path::parse(expr) {
                 return Some(ValueSource::Path(path));
             }
-            let offset = text.find(expr).unwrap_or(0);
             return match self.templates.expression(expr) {
-                Ok(id) => Some(ValueSource::Expr(id)),
+                Ok(id) => {
+                    let findings = self.templates.check_expression(expr);
+                    self.report(&spanned, offset, findings);
+                    Some(ValueSource::Expr(id))
+                }
                 Err(mut err) => {
                     err.range = err.range.map(|r| r.start + offset..r.end + offset);
                     self.syntax_error(&spanned, err);
@@ -379,11 +405,16 @@ impl<'a> StepCompiler<'a> {
             return None;
         };
         let offset = text.len() - expr.len();
+        let spanned = Spanned::new(node.span, text.clone());
         match self.templates.condition(expr) {
-            Ok(id) => Some((Arc::from(name), id)),
+            Ok(id) => {
+                let findings = self.templates.check_condition(expr);
+                self.report(&spanned, offset, findings);
+                Some((Arc::from(name), id))
+            }
             Err(mut err) => {
                 err.range = err.range.map(|r| r.start + offset..r.end + offset);
-                self.syntax_error(&Spanned::new(node.span, text.clone()), err);
+                self.syntax_error(&spanned, err);
                 None
             }
         }

@@ -9,6 +9,7 @@
 //! with the same results.
 
 mod borrow;
+mod check;
 pub mod context;
 mod fast;
 
@@ -21,6 +22,7 @@ use minijinja::{
 
 pub(crate) use self::borrow::items;
 use self::borrow::{Got, is_invalid};
+pub use self::check::Finding;
 use self::fast::{FastExpr, FastTemplate};
 use crate::doc::{MediaType, xml};
 
@@ -169,6 +171,22 @@ impl TemplatesBuilder {
     /// Compiles an expression that decides, such as `doc.Order.Total > 1000`.
     pub fn condition(&mut self, source: &str) -> Result<ExprId, SyntaxError> {
         self.add_expression(source, true)
+    }
+
+    /// What is wrong with the names a template uses (a filter or test that
+    /// does not exist), each positioned in `source`.
+    pub fn check_template(&self, source: &str) -> Vec<Finding> {
+        check::template(source, &self.envs.values)
+    }
+
+    /// As [`TemplatesBuilder::check_template`], for a value's expression.
+    pub fn check_expression(&self, source: &str) -> Vec<Finding> {
+        check::expression(source, &self.envs.values)
+    }
+
+    /// As [`TemplatesBuilder::check_template`], for a condition.
+    pub fn check_condition(&self, source: &str) -> Vec<Finding> {
+        check::expression(source, &self.envs.conditions)
     }
 
     fn add_expression(&mut self, source: &str, condition: bool) -> Result<ExprId, SyntaxError> {
