@@ -173,20 +173,21 @@ impl TemplatesBuilder {
         self.add_expression(source, true)
     }
 
-    /// What is wrong with the names a template uses (a filter or test that
-    /// does not exist), each positioned in `source`.
-    pub fn check_template(&self, source: &str) -> Vec<Finding> {
-        check::template(source, &self.envs.values)
+    /// What is wrong with the names a template uses, each positioned in
+    /// `source`: a filter or test that does not exist, and, when `vars` is
+    /// given (the `[vars]` the template sees), a key it reads that is not there.
+    pub fn check_template(&self, source: &str, vars: Option<&Value>) -> Vec<Finding> {
+        check::template(source, &self.envs.values, vars)
     }
 
     /// As [`TemplatesBuilder::check_template`], for a value's expression.
-    pub fn check_expression(&self, source: &str) -> Vec<Finding> {
-        check::expression(source, &self.envs.values)
+    pub fn check_expression(&self, source: &str, vars: Option<&Value>) -> Vec<Finding> {
+        check::expression(source, check::Kind::Value, &self.envs.values, vars)
     }
 
     /// As [`TemplatesBuilder::check_template`], for a condition.
-    pub fn check_condition(&self, source: &str) -> Vec<Finding> {
-        check::expression(source, &self.envs.conditions)
+    pub fn check_condition(&self, source: &str, vars: Option<&Value>) -> Vec<Finding> {
+        check::expression(source, check::Kind::Condition, &self.envs.conditions, vars)
     }
 
     fn add_expression(&mut self, source: &str, condition: bool) -> Result<ExprId, SyntaxError> {
