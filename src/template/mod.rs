@@ -757,6 +757,42 @@ mod tests {
         assert!(templates.eval(value, &ctx).is_err());
     }
 
+    /// What docs/processes.md says about ordering comparisons with a missing
+    /// value in conditions: undefined sorts below every number.
+    #[test]
+    fn conditions_sort_a_missing_value_below_numbers() {
+        let ctx = Value::from_pairs([
+            ("doc", Value::from_pairs([("amount", Value::from(10))])),
+            ("vars", Value::from_pairs([("limit", Value::from(1000))])),
+        ]);
+        let cases = [
+            ("doc.amount > vars.nope", true),
+            ("doc.amount > doc.missing", true),
+            ("doc.amount >= doc.missing", true),
+            ("doc.amount < vars.nope", false),
+            ("doc.missing > 5", false),
+            ("doc.missing < 5", true),
+            ("doc.missing.deeper > 5", false),
+            ("doc.amount > vars.limit", false),
+            ("doc.missing is defined and doc.missing > 5", false),
+            ("vars.nope is defined and doc.amount > vars.nope", false),
+            ("doc.amount is defined and doc.amount > 5", true),
+        ];
+        let mut builder = TemplatesBuilder::new();
+        let ids: Vec<ExprId> = cases
+            .iter()
+            .map(|(source, _)| builder.condition(source).unwrap())
+            .collect();
+        let templates = builder.build().unwrap();
+        for ((source, expected), id) in cases.iter().zip(ids) {
+            assert_eq!(
+                templates.eval(id, &ctx).unwrap(),
+                Value::from(*expected),
+                "{source}"
+            );
+        }
+    }
+
     #[test]
     fn paths_are_lookups_that_behave_like_their_expression() {
         let path = Path::parse("doc.Order['@currency']").unwrap();
