@@ -66,3 +66,15 @@ fn mistakes_in_tests_are_reported_where_they_are() {
     );
     insta::assert_snapshot!("broken_tests", rendered);
 }
+
+#[test]
+fn template_names_are_checked_where_they_are_written() {
+    let compilation = compile_root(&fixture("broken-templates"));
+    assert!(compilation.snapshot.is_none());
+    let rendered = format!(
+        "{}{}",
+        compilation.diagnostics.render(),
+        compilation.diagnostics.summary()
+    );
+    insta::assert_snapshot!("broken_templates", rendered);
+}

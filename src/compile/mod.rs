@@ -143,6 +143,12 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         .collect();
 
     let mut templates = TemplatesBuilder::new();
+    let root_names = steps::RootNames {
+        process_ids: &ids,
+        profiles: &profiles,
+        outbound: &outbound,
+        vars: &settings.vars,
+    };
     let mut routes = RouteTable::default();
     let mut calls = Vec::new();
     let mut processes = Vec::new();
@@ -197,9 +203,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
             source,
             &mut templates,
             &mut diagnostics,
-            &ids,
-            &profiles,
-            &outbound,
+            &root_names,
             listen.as_ref(),
         );
         let pipeline = compiler.pipeline(raw.steps.as_ref(), "steps");
@@ -1166,6 +1170,46 @@ mod tests {
                 compilation.diagnostics.render()
             );
         }
+    }
+
+    #[test]
+    fn vars_read_by_templates_are_checked_against_flowgate_toml() {
+        let process = concat!(
+            "steps:\n",
+            "  - set: { a: \"{{ vars.regoin }}\", b: \"{{ vars.region | upper }}\" }\n",
+            "  - map:\n",
+            "      to: out\n",
+            "      value:\n",
+            "        items:\n",
+            "          - $for: vars in doc.list\n",
+            "            x: \"{{ vars.anything }}\"\n",
+            "        r: \"{{ vars.nope | default(1) }}\"\n",
+            "        s: \"{{ vars.nope }}\"\n",
+        );
+        let compilation = compile_files(&[
+            ("flowgate.toml", "[vars]\nregion = \"eu\"\n"),
+            ("profiles/out.schema.json", r#"{"type": "object"}"#),
+            ("processes/p.yaml", process),
+        ]);
+        assert_eq!(
+            located(&compilation),
+            [
+                "processes/p.yaml:2:24 there is no `regoin` in `[vars]` of flowgate.toml: every request that gets here fails",
+                "processes/p.yaml:9:21 there is no `nope` in `[vars]` of flowgate.toml: here it is always undefined",
+                "processes/p.yaml:10:21 there is no `nope` in `[vars]` of flowgate.toml: every request that gets here fails",
+            ]
+        );
+        // Without a flowgate.toml there are no vars at all.
+        let compilation = compile_files(&[(
+            "processes/p.yaml",
+            "steps:\n  - log: \"{{ vars.region }}\"\n",
+        )]);
+        assert_eq!(
+            located(&compilation),
+            [
+                "processes/p.yaml:2:19 there is no `region` in `[vars]` of flowgate.toml: every request that gets here fails"
+            ]
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use http::{HeaderName, StatusCode};
+use minijinja::value::Value;
 
 use super::values::{node_to_value, span_within};
 use super::{Outbound, decode_error, default_media};
@@ -16,7 +17,7 @@ use crate::config::raw::{
     RawStep, ReturnStep, RouteStep, SplitStep, StopStep, TryStep,
 };
 use crate::config::step_diagnostic;
-use crate::diag::{Diagnostics, SourceFile};
+use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::doc::MediaType;
 use crate::profile::Profiles;
 use crate::snapshot::{
@@ -31,6 +32,15 @@ const MAX_RETRIES: u32 = 10;
 /// The most documents of a batch an `http` step sends at once.
 const MAX_CONCURRENCY: u32 = 64;
 
+/// What the steps of every process of a root are compiled against.
+pub(super) struct RootNames<'a> {
+    pub process_ids: &'a HashMap<String, ProcessId>,
+    pub profiles: &'a Profiles,
+    pub outbound: &'a Outbound,
+    /// `[vars]` of flowgate.toml, to check the keys templates read.
+    pub vars: &'a Value,
+}
+
 pub(super) struct StepCompiler<'a> {
     source: &'a SourceFile,
     templates: &'a mut TemplatesBuilder,
@@ -41,6 +51,11 @@ pub(super) struct StepCompiler<'a> {
     default_media: MediaType,
     default_wrap: Option<String>,
     calls: Vec<(ProcessId, Span)>,
+    /// `[vars]` of flowgate.toml, to check the keys templates read.
+    vars: &'a Value,
+    /// How many enclosing `map` nodes have a `$for` named `vars`, which
+    /// hides `[vars]` from the templates inside.
+    vars_hidden: usize,
 }
 
 impl<'a> StepCompiler<'a> {
@@ -48,22 +63,27 @@ impl<'a> StepCompiler<'a> {
         source: &'a SourceFile,
         templates: &'a mut TemplatesBuilder,
         diagnostics: &'a mut Diagnostics,
-        process_ids: &'a HashMap<String, ProcessId>,
-        profiles: &'a Profiles,
-        outbound: &'a Outbound,
+        root: &RootNames<'a>,
         listen: Option<&Listen>,
     ) -> StepCompiler<'a> {
         StepCompiler {
             source,
             templates,
             diagnostics,
-            process_ids,
-            profiles,
-            outbound,
+            process_ids: root.process_ids,
+            profiles: root.profiles,
+            outbound: root.outbound,
             default_media: default_media(listen),
             default_wrap: listen.map(|l| format!("{}List", l.object)),
             calls: Vec::new(),
+            vars: root.vars,
+            vars_hidden: 0,
         }
+    }
+
+    /// The `[vars]` templates compiled now see, unless a `$for` hides them.
+    fn visible_vars(&self) -> Option<&'a Value> {
+        (self.vars_hidden == 0).then_some(self.vars)
     }
 
     /// The processes this one calls, with where.
@@ -179,7 +199,13 @@ impl<'a> StepCompiler<'a> {
 
     fn template(&mut self, text: &Spanned<String>, escape: Escape) -> Option<TemplateId> {
         match self.templates.template(&text.value, escape) {
-            Ok(id) => Some(id),
+            Ok(id) => {
+                let findings = self
+                    .templates
+                    .check_template(&text.value, self.visible_vars());
+                self.report(text, 0, findings);
+                Some(id)
+            }
             Err(err) => {
                 self.syntax_error(text, err);
                 None
@@ -190,10 +216,14 @@ impl<'a> StepCompiler<'a> {
     /// A condition (`if`, `$if`, `by`), also when written as `{{ expression }}`.
     fn condition(&mut self, text: &Spanned<String>) -> Option<ExprId> {
         let source = template::single_expression(&text.value).unwrap_or(&text.value);
+        let offset = text.value.find(source).unwrap_or(0);
         match self.templates.condition(source) {
-            Ok(id) => Some(id),
+            Ok(id) => {
+                let findings = self.templates.check_condition(source, self.visible_vars());
+                self.report(text, offset, findings);
+                Some(id)
+            }
             Err(mut err) => {
-                let offset = text.value.find(source).unwrap_or(0);
                 err.range = err.range.map(|r| r.start + offset..r.end + offset);
                 self.syntax_error(text, err);
                 None
@@ -209,6 +239,20 @@ impl<'a> StepCompiler<'a> {
         self.error(span, format!("template error: {}", err.message));
     }
 
+    /// Reports what checking a template's names found; its ranges are
+    /// `offset` bytes into `text`, where the checked source starts.
+    fn report(&mut self, text: &Spanned<String>, offset: usize, findings: Vec<template::Finding>) {
+        for finding in findings {
+            let range = finding.range.start + offset..finding.range.end + offset;
+            let span = span_within(&self.source.text, text.span, &text.value, range);
+            self.diagnostics.push(
+                Diagnostic::new(finding.severity, finding.message)
+                    .at(self.source.locate(span))
+                    .with_hint_opt(finding.hint),
+            );
+        }
+    }
+
     /// A value that keeps its type when it is one `{{ expression }}`.
     fn value_source(&mut self, node: &Node, escape: Escape) -> Option<ValueSource> {
         let NodeKind::Str(text) = &node.kind else {
@@ -216,12 +260,19 @@ impl<'a> StepCompiler<'a> {
         };
         let spanned = Spanned::new(node.span, text.clone());
         if let Some(expr) = template::single_expression(text) {
+            let offset = text.find(expr).unwrap_or(0);
             if let Some(path) = template::Path::parse(expr) {
+                // A plain lookup has no filter or test, but may read `[vars]`.
+                let findings = self.templates.check_expression(expr, self.visible_vars());
+                self.report(&spanned, offset, findings);
                 return Some(ValueSource::Path(path));
             }
-            let offset = text.find(expr).unwrap_or(0);
             return match self.templates.expression(expr) {
-                Ok(id) => Some(ValueSource::Expr(id)),
+                Ok(id) => {
+                    let findings = self.templates.check_expression(expr, self.visible_vars());
+                    self.report(&spanned, offset, findings);
+                    Some(ValueSource::Expr(id))
+                }
                 Err(mut err) => {
                     err.range = err.range.map(|r| r.start + offset..r.end + offset);
                     self.syntax_error(&spanned, err);
@@ -322,6 +373,14 @@ impl<'a> StepCompiler<'a> {
                     entries: Vec::with_capacity(entries.len()),
                 };
                 let mut ok = true;
+                let hides_vars = entries.iter().any(|(key, value)| {
+                    key.name == "$for"
+                        && value
+                            .scalar_text()
+                            .and_then(|text| Some(text.split_once(" in ")?.0.trim() == "vars"))
+                            .unwrap_or(false)
+                });
+                self.vars_hidden += usize::from(hides_vars);
                 for (key, value) in entries {
                     match key.name.as_str() {
                         "$for" => match self.each(value) {
@@ -357,6 +416,7 @@ impl<'a> StepCompiler<'a> {
                         },
                     }
                 }
+                self.vars_hidden -= usize::from(hides_vars);
                 if shape.value.is_some() && !shape.entries.is_empty() {
                     self.error(node.span, "a map with `$value` stands for that value: it can have `$if` and `$for`, but no other keys");
                     ok = false;
@@ -380,11 +440,16 @@ impl<'a> StepCompiler<'a> {
             return None;
         };
         let offset = text.len() - expr.len();
+        let spanned = Spanned::new(node.span, text.clone());
         match self.templates.condition(expr) {
-            Ok(id) => Some((Arc::from(name), id)),
+            Ok(id) => {
+                let findings = self.templates.check_condition(expr, self.visible_vars());
+                self.report(&spanned, offset, findings);
+                Some((Arc::from(name), id))
+            }
             Err(mut err) => {
                 err.range = err.range.map(|r| r.start + offset..r.end + offset);
-                self.syntax_error(&Spanned::new(node.span, text.clone()), err);
+                self.syntax_error(&spanned, err);
                 None
             }
         }

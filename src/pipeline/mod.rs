@@ -11,6 +11,8 @@ mod http_step;
 mod map;
 pub mod trace;
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -623,7 +625,7 @@ impl Execution {
             return Ok(first.with_body(out, MediaType::Json));
         }
         if batch.iter().all(|d| d.media == MediaType::Xml) {
-            let texts: Vec<std::borrow::Cow<'_, str>> = batch.iter().map(Document::text).collect();
+            let texts: Vec<Cow<'_, str>> = batch.iter().map(Document::text).collect();
             let items: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
             return Ok(first.with_body(xml::wrap(xml_wrap, &[], &items), MediaType::Xml));
         }
@@ -635,6 +637,7 @@ impl Execution {
 
     fn log(&self, level: LogLevel, process: &Arc<str>, site: &StepSite, text: &str) {
         let process: &str = process;
+        let text = one_line(text);
         macro_rules! emit {
             ($level:expr) => {
                 tracing::event!(target: "flowgate::process", $level, process, execution_id = %self.id, step = %site.path, "{text}")
@@ -648,6 +651,32 @@ impl Execution {
             LogLevel::Trace => emit!(tracing::Level::TRACE),
         }
     }
+}
+
+/// A `log` step's message as one line of the log: its text comes from
+/// request data, so a line break in it could forge a log line of its own
+/// (`\n2026-11-29T06:36:00Z ERROR …`) and an ANSI escape could rewrite the
+/// terminal that shows it. `\n`, `\r` and `\t` are written as those two
+/// characters, any other control character (and the Unicode line and
+/// paragraph separators) as `\u{1b}`.
+fn one_line(text: &str) -> Cow<'_, str> {
+    let escaped = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if !text.contains(escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if escaped(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// A value as text, the way it is compared with `route` cases and put in headers.

@@ -556,3 +556,68 @@ steps:
         assert!(step.output.is_empty());
     }
 }
+
+#[test]
+fn log_messages_stay_on_one_line() {
+    assert_eq!(super::one_line("plain text"), "plain text");
+    assert!(matches!(
+        super::one_line("plain"),
+        std::borrow::Cow::Borrowed(_)
+    ));
+    assert_eq!(
+        super::one_line("a\nb\r\tc\u{1b}[31md\u{0}e\u{7f}f\u{85}g\u{2028}h"),
+        r"a\nb\r\tc\u{1b}[31md\u{0}e\u{7f}f\u{85}g\u{2028}h"
+    );
+    // Text that only looks escaped, and characters beyond ASCII, stay as they are.
+    assert_eq!(super::one_line(r"C:\new é ✓"), r"C:\new é ✓");
+}
+
+#[tokio::test]
+async fn a_log_step_cannot_forge_a_log_line() {
+    use std::sync::Mutex;
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .event_format(crate::logging::TextFormat)
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    // The test runtime runs on this thread, so the subscriber sees the step.
+    let _default = tracing::subscriber::set_default(subscriber);
+    let process = "steps:\n  - log: { level: warn, message: 'note: {{ body }}' }\n  - return: {}\n";
+    let body = "\"x\"\n2026-11-29T06:36:00Z ERROR Fake line \u{1b}[31mred";
+    let returned = run(
+        process,
+        vec![Document::new(
+            body.to_owned(),
+            MediaType::Other("text/plain".into()),
+        )],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        bodies(&returned),
+        [body],
+        "the document itself is untouched"
+    );
+    let logged = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = logged.lines().collect();
+    assert_eq!(lines.len(), 1, "{logged}");
+    assert!(
+        lines[0]
+            .contains(r#" WARN note: "x"\n2026-11-29T06:36:00Z ERROR Fake line \u{1b}[31mred "#),
+        "{logged}"
+    );
+    assert!(!logged.contains('\u{1b}'));
+}

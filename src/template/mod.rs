@@ -9,6 +9,7 @@
 //! with the same results.
 
 mod borrow;
+mod check;
 pub mod context;
 mod fast;
 
@@ -21,6 +22,7 @@ use minijinja::{
 
 pub(crate) use self::borrow::items;
 use self::borrow::{Got, is_invalid};
+pub use self::check::Finding;
 use self::fast::{FastExpr, FastTemplate};
 use crate::doc::{MediaType, xml};
 
@@ -183,6 +185,23 @@ impl TemplatesBuilder {
     /// Compiles an expression that decides, such as `doc.Order.Total > 1000`.
     pub fn condition(&mut self, source: &str) -> Result<ExprId, SyntaxError> {
         self.add_expression(source, true)
+    }
+
+    /// What is wrong with the names a template uses, each positioned in
+    /// `source`: a filter or test that does not exist, and, when `vars` is
+    /// given (the `[vars]` the template sees), a key it reads that is not there.
+    pub fn check_template(&self, source: &str, vars: Option<&Value>) -> Vec<Finding> {
+        check::template(source, &self.envs.values, vars)
+    }
+
+    /// As [`TemplatesBuilder::check_template`], for a value's expression.
+    pub fn check_expression(&self, source: &str, vars: Option<&Value>) -> Vec<Finding> {
+        check::expression(source, check::Kind::Value, &self.envs.values, vars)
+    }
+
+    /// As [`TemplatesBuilder::check_template`], for a condition.
+    pub fn check_condition(&self, source: &str, vars: Option<&Value>) -> Vec<Finding> {
+        check::expression(source, check::Kind::Condition, &self.envs.conditions, vars)
     }
 
     fn add_expression(&mut self, source: &str, condition: bool) -> Result<ExprId, SyntaxError> {
@@ -779,6 +798,42 @@ mod tests {
         )]);
         assert_eq!(templates.eval(condition, &ctx).unwrap(), Value::from(false));
         assert!(templates.eval(value, &ctx).is_err());
+    }
+
+    /// What docs/processes.md says about ordering comparisons with a missing
+    /// value in conditions: undefined sorts below every number.
+    #[test]
+    fn conditions_sort_a_missing_value_below_numbers() {
+        let ctx = Value::from_pairs([
+            ("doc", Value::from_pairs([("amount", Value::from(10))])),
+            ("vars", Value::from_pairs([("limit", Value::from(1000))])),
+        ]);
+        let cases = [
+            ("doc.amount > vars.nope", true),
+            ("doc.amount > doc.missing", true),
+            ("doc.amount >= doc.missing", true),
+            ("doc.amount < vars.nope", false),
+            ("doc.missing > 5", false),
+            ("doc.missing < 5", true),
+            ("doc.missing.deeper > 5", false),
+            ("doc.amount > vars.limit", false),
+            ("doc.missing is defined and doc.missing > 5", false),
+            ("vars.nope is defined and doc.amount > vars.nope", false),
+            ("doc.amount is defined and doc.amount > 5", true),
+        ];
+        let mut builder = TemplatesBuilder::new();
+        let ids: Vec<ExprId> = cases
+            .iter()
+            .map(|(source, _)| builder.condition(source).unwrap())
+            .collect();
+        let templates = builder.build().unwrap();
+        for ((source, expected), id) in cases.iter().zip(ids) {
+            assert_eq!(
+                templates.eval(id, &ctx).unwrap(),
+                Value::from(*expected),
+                "{source}"
+            );
+        }
     }
 
     #[test]

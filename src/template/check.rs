@@ -1,0 +1,857 @@
+//! Checks of the names a template uses, made when it is compiled: its
+//! filters and tests, and the `[vars]` keys it reads.
+//!
+//! minijinja looks filters and tests up by name only when it runs, and a
+//! missing `[vars]` key is just an undefined value, so without these checks
+//! a typo compiles and then fails every request: a save would take a
+//! working route down (SPEC §5). This module reads the syntax tree and
+//! reports; it never changes what is compiled or how it runs.
+
+use std::ops::Range;
+
+use minijinja::machinery::{self, ast};
+use minijinja::value::{Value, ValueKind};
+use minijinja::{Environment, State};
+
+use crate::config::de::did_you_mean;
+use crate::diag::Severity;
+
+/// Something wrong with a name in a template, positioned in its own source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub severity: Severity,
+    pub message: String,
+    pub hint: Option<String>,
+    /// The byte range in the template or expression source.
+    pub range: Range<usize>,
+}
+
+/// What a source is, which decides how an undefined value fares in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A template, or an expression whose value is used (`set`, a `map`
+    /// leaf): SemiStrict, so printing or computing with undefined fails.
+    Value,
+    /// A condition (`if`, `$if`, `by`, `$for`): undefined is chainable and
+    /// compares false.
+    Condition,
+}
+
+/// The builtin filters of the features this crate enables, for the "did you
+/// mean" hint only. Whether a filter exists is asked of the environment
+/// itself (see [`Checker::filter_exists`]), so a name missing here is never a
+/// false error, just a name not suggested; a test holds every name here to
+/// the environment, so none is suggested that does not exist.
+pub(super) const FILTER_NAMES: &[&str] = &[
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "chain",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "format",
+    "groupby",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "pprint",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "sum",
+    "title",
+    "tojson",
+    "trim",
+    "unique",
+    "upper",
+    "urlencode",
+    "zip",
+];
+
+/// The builtin tests, for the hint only, as [`FILTER_NAMES`].
+pub(super) const TEST_NAMES: &[&str] = &[
+    "boolean",
+    "defined",
+    "divisibleby",
+    "endingwith",
+    "eq",
+    "equalto",
+    "escaped",
+    "even",
+    "false",
+    "filter",
+    "float",
+    "ge",
+    "greaterthan",
+    "gt",
+    "in",
+    "int",
+    "integer",
+    "iterable",
+    "le",
+    "lessthan",
+    "lower",
+    "lt",
+    "mapping",
+    "ne",
+    "none",
+    "number",
+    "odd",
+    "safe",
+    "sameas",
+    "sequence",
+    "startingwith",
+    "string",
+    "test",
+    "true",
+    "undefined",
+    "upper",
+];
+
+/// Checks a template's source; a source that does not parse has no findings
+/// (its syntax error is reported by compiling it).
+pub(super) fn template(source: &str, env: &Environment<'_>, vars: Option<&Value>) -> Vec<Finding> {
+    let syntax = minijinja::syntax::SyntaxConfig::default();
+    let Ok(ast::Stmt::Template(template)) = machinery::parse(source, "t", syntax) else {
+        return Vec::new();
+    };
+    let vars = vars.filter(|_| !binds_vars(&template.children));
+    let state = env.empty_state();
+    let mut checker = Checker::new(&state, vars, Kind::Value);
+    checker.stmts(&template.children);
+    checker.findings
+}
+
+/// Checks an expression's source, a value or a condition.
+pub(super) fn expression(
+    source: &str,
+    kind: Kind,
+    env: &Environment<'_>,
+    vars: Option<&Value>,
+) -> Vec<Finding> {
+    let Ok(expr) = machinery::parse_expr(source) else {
+        return Vec::new();
+    };
+    let state = env.empty_state();
+    let mut checker = Checker::new(&state, vars, kind);
+    let top = match kind {
+        Kind::Condition => Use::Guarded,
+        Kind::Value => Use::Strict,
+    };
+    checker.expr(&expr, top);
+    checker.findings
+}
+
+/// How a value is used where it appears.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Use {
+    /// Printed or computed with: an undefined value fails the request.
+    Strict,
+    /// Tested or defaulted: an undefined value is fine, but a `vars` key that
+    /// is not there makes the test always come out the same way.
+    Guarded,
+    /// An operand of `<`, `<=`, `>`, `>=` in a condition: an undefined value
+    /// does not fail, it sorts below every number, so `doc.amount > vars.x`
+    /// is true for any amount.
+    Ordered,
+}
+
+struct Checker<'s, 'env> {
+    /// A state of the environment that runs the source, to ask it which
+    /// filters and tests it has.
+    state: &'s State<'env, 'env>,
+    /// `[vars]`, unless unknown (not a table) or rebound by the template.
+    vars: Option<&'s Value>,
+    kind: Kind,
+    findings: Vec<Finding>,
+}
+
+impl<'s, 'env> Checker<'s, 'env> {
+    fn new(state: &'s State<'env, 'env>, vars: Option<&'s Value>, kind: Kind) -> Self {
+        Checker {
+            state,
+            vars: vars.filter(|v| v.kind() == ValueKind::Map),
+            kind,
+            findings: Vec::new(),
+        }
+    }
+
+    /// How the operand of an operation that reads it (a comparison, a
+    /// filter, a lookup, a loop) fares: in a condition an undefined value
+    /// chains and compares false; elsewhere it fails. Outside conditions this
+    /// errs on the strict side: a few operations let an undefined value
+    /// through (`| tojson`, a list literal, a `set` whose name is defaulted
+    /// later), but a key `[vars]` does not have is a typo there all the same.
+    fn read(&self) -> Use {
+        match self.kind {
+            Kind::Condition => Use::Guarded,
+            Kind::Value => Use::Strict,
+        }
+    }
+
+    /// How an operand of an ordering comparison fares.
+    fn ordered(&self) -> Use {
+        match self.kind {
+            Kind::Condition => Use::Ordered,
+            Kind::Value => Use::Strict,
+        }
+    }
+
+    fn stmts(&mut self, stmts: &[ast::Stmt<'_>]) {
+        for stmt in stmts {
+            self.stmt(stmt);
+        }
+    }
+
+    // Every statement kind the enabled features parse is matched, so turning
+    // on a feature with more (`macros`: macros and call blocks;
+    // `multi_template`: blocks, includes, imports) stops this from compiling
+    // until they are checked too.
+    fn stmt(&mut self, stmt: &ast::Stmt<'_>) {
+        match stmt {
+            ast::Stmt::Template(template) => self.stmts(&template.children),
+            ast::Stmt::EmitExpr(emit) => self.expr(&emit.expr, Use::Strict),
+            ast::Stmt::EmitRaw(_) => {}
+            ast::Stmt::ForLoop(for_loop) => {
+                self.expr(&for_loop.iter, self.read());
+                if let Some(filter) = &for_loop.filter_expr {
+                    self.expr(filter, Use::Guarded);
+                }
+                self.stmts(&for_loop.body);
+                self.stmts(&for_loop.else_body);
+            }
+            ast::Stmt::IfCond(cond) => {
+                // SemiStrict lets an undefined value be false.
+                self.expr(&cond.expr, Use::Guarded);
+                self.stmts(&cond.true_body);
+                self.stmts(&cond.false_body);
+            }
+            ast::Stmt::WithBlock(with) => {
+                for (_, value) in &with.assignments {
+                    self.expr(value, self.read());
+                }
+                self.stmts(&with.body);
+            }
+            ast::Stmt::Set(set) => self.expr(&set.expr, self.read()),
+            ast::Stmt::SetBlock(set) => {
+                if let Some(filter) = &set.filter {
+                    self.expr(filter, Use::Strict);
+                }
+                self.stmts(&set.body);
+            }
+            ast::Stmt::AutoEscape(block) => {
+                self.expr(&block.enabled, self.read());
+                self.stmts(&block.body);
+            }
+            ast::Stmt::FilterBlock(block) => {
+                self.expr(&block.filter, Use::Strict);
+                self.stmts(&block.body);
+            }
+            ast::Stmt::Do(call) => self.call(&call.call),
+        }
+    }
+
+    fn expr(&mut self, expr: &ast::Expr<'_>, used: Use) {
+        if self.vars_path(expr, used) {
+            return;
+        }
+        match expr {
+            ast::Expr::Var(_) | ast::Expr::Const(_) => {}
+            ast::Expr::Slice(slice) => {
+                self.expr(&slice.expr, self.read());
+                for bound in [&slice.start, &slice.stop, &slice.step]
+                    .into_iter()
+                    .flatten()
+                {
+                    self.expr(bound, self.read());
+                }
+            }
+            ast::Expr::UnaryOp(op) => match op.op {
+                ast::UnaryOpKind::Not => self.expr(&op.expr, Use::Guarded),
+                // Arithmetic on an undefined value fails in every mode.
+                ast::UnaryOpKind::Neg => self.expr(&op.expr, Use::Strict),
+            },
+            ast::Expr::BinOp(op) => {
+                let (left, right) = match op.op {
+                    // `a or b` is `b` when `a` is false, undefined included.
+                    ast::BinOpKind::ScOr => (Use::Guarded, used),
+                    // `a and b` is `a` when `a` is false: fine only where
+                    // the result itself is tested.
+                    ast::BinOpKind::ScAnd => (used, used),
+                    ast::BinOpKind::Add
+                    | ast::BinOpKind::Sub
+                    | ast::BinOpKind::Mul
+                    | ast::BinOpKind::Div
+                    | ast::BinOpKind::FloorDiv
+                    | ast::BinOpKind::Rem
+                    | ast::BinOpKind::Pow => (Use::Strict, Use::Strict),
+                    ast::BinOpKind::Lt
+                    | ast::BinOpKind::Lte
+                    | ast::BinOpKind::Gt
+                    | ast::BinOpKind::Gte => (self.ordered(), self.ordered()),
+                    ast::BinOpKind::Eq
+                    | ast::BinOpKind::Ne
+                    | ast::BinOpKind::Concat
+                    | ast::BinOpKind::In => (self.read(), self.read()),
+                };
+                self.expr(&op.left, left);
+                self.expr(&op.right, right);
+            }
+            ast::Expr::Compare(compare) => {
+                let ordering = compare.ops.iter().any(|op| {
+                    matches!(
+                        op.op,
+                        ast::CompareOpKind::Lt
+                            | ast::CompareOpKind::Lte
+                            | ast::CompareOpKind::Gt
+                            | ast::CompareOpKind::Gte
+                    )
+                });
+                let operand = if ordering {
+                    self.ordered()
+                } else {
+                    self.read()
+                };
+                self.expr(&compare.expr, operand);
+                for op in &compare.ops {
+                    self.expr(&op.expr, operand);
+                }
+            }
+            ast::Expr::IfExpr(if_expr) => {
+                self.expr(&if_expr.test_expr, Use::Guarded);
+                self.expr(&if_expr.true_expr, used);
+                if let Some(otherwise) = &if_expr.false_expr {
+                    self.expr(otherwise, used);
+                }
+            }
+            ast::Expr::Filter(filter) => {
+                self.filter_name(filter.name, filter.span().start_offset as usize);
+                if let Some(operand) = &filter.expr {
+                    let operand_use = match filter.name {
+                        "default" | "d" => Use::Guarded,
+                        _ => self.read(),
+                    };
+                    self.expr(operand, operand_use);
+                }
+                self.args(&filter.args);
+            }
+            ast::Expr::Test(test) => {
+                self.test_name(test.name, test.span().start_offset as usize);
+                let operand_use = match test.name {
+                    "defined" | "undefined" | "none" => Use::Guarded,
+                    _ => self.read(),
+                };
+                self.expr(&test.expr, operand_use);
+                self.args(&test.args);
+            }
+            ast::Expr::GetAttr(attr) => self.expr(&attr.expr, self.read()),
+            ast::Expr::GetItem(item) => {
+                self.expr(&item.expr, self.read());
+                self.expr(&item.subscript_expr, self.read());
+            }
+            ast::Expr::Call(call) => self.call(call),
+            ast::Expr::List(list) => {
+                for item in &list.items {
+                    self.expr(item, self.read());
+                }
+            }
+            ast::Expr::Tuple(tuple) => {
+                for item in &tuple.items {
+                    self.expr(item, self.read());
+                }
+            }
+            ast::Expr::Map(map) => {
+                for item in map.keys.iter().chain(&map.values) {
+                    self.expr(item, self.read());
+                }
+            }
+        }
+    }
+
+    fn call(&mut self, call: &ast::Call<'_>) {
+        self.expr(&call.expr, self.read());
+        self.args(&call.args);
+    }
+
+    fn args(&mut self, args: &[ast::CallArg<'_>]) {
+        for arg in args {
+            let expr = match arg {
+                ast::CallArg::Pos(expr)
+                | ast::CallArg::Kwarg(_, expr)
+                | ast::CallArg::PosSplat(expr)
+                | ast::CallArg::KwargSplat(expr) => expr,
+            };
+            self.expr(expr, self.read());
+        }
+    }
+
+    // Whether a filter or test exists is asked of the environment that runs
+    // the template, with the engine's own `is filter` / `is test` checks,
+    // rather than of a list kept here: the answer cannot drift from what
+    // runs when minijinja changes or the project adds a filter.
+    fn filter_exists(&self, name: &str) -> bool {
+        minijinja::tests::is_filter(self.state, &normalize(name))
+    }
+
+    fn test_exists(&self, name: &str) -> bool {
+        minijinja::tests::is_test(self.state, &normalize(name))
+    }
+
+    fn filter_name(&mut self, name: &str, at: usize) {
+        if !self.filter_exists(name) {
+            self.unknown("filter", name, at, FILTER_NAMES);
+        }
+    }
+
+    fn test_name(&mut self, name: &str, at: usize) {
+        if !self.test_exists(name) {
+            self.unknown("test", name, at, TEST_NAMES);
+        }
+    }
+
+    fn unknown(&mut self, what: &str, name: &str, at: usize, known: &[&'static str]) {
+        let hint =
+            did_you_mean(name, known.iter().copied()).map(|b| format!("did you mean `{b}`?"));
+        self.findings.push(Finding {
+            severity: Severity::Error,
+            message: format!("unknown {what} `{name}`"),
+            hint,
+            range: at..at + name.len(),
+        });
+    }
+
+    /// If `expr` is `vars` followed by constant keys (`vars.a`, `vars['a']`,
+    /// `vars.a.b`), checks each key against `[vars]` as far as it goes
+    /// through tables, and says it was one; such a lookup has nothing else
+    /// in it to check.
+    fn vars_path(&mut self, expr: &ast::Expr<'_>, used: Use) -> bool {
+        let Some(vars) = self.vars else {
+            return false;
+        };
+        let mut keys = Vec::new();
+        if !collect_vars_keys(expr, &mut keys) {
+            return false;
+        }
+        let mut table = vars.clone();
+        let mut table_name = "vars".to_owned();
+        for (index, (key, range)) in keys.iter().enumerate() {
+            if table.kind() != ValueKind::Map {
+                break;
+            }
+            let found = table
+                .get_attr(key)
+                .ok()
+                .filter(|value| !value.is_undefined());
+            let Some(value) = found else {
+                let last = index + 1 == keys.len();
+                // Looking further into an undefined value fails unless undefined chains.
+                // An ordering comparison with it never fails and always
+                // comes out the same way: a typo that silently decides.
+                let ordered = last && used == Use::Ordered;
+                let severity = match (last, used, self.kind) {
+                    (_, Use::Strict, _) => Severity::Error,
+                    (false, _, Kind::Value) => Severity::Error,
+                    _ if ordered => Severity::Error,
+                    _ => Severity::Warning,
+                };
+                let names: Vec<String> = table
+                    .try_iter()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect();
+                let close = did_you_mean(key, names.iter().map(String::as_str));
+                let (message, hint) = match severity {
+                    Severity::Error if ordered => (
+                        format!(
+                            "there is no `{key}` in `[{table_name}]` of flowgate.toml: undefined compares below every number, so this comparison always comes out the same"
+                        ),
+                        close.map(|b| format!("did you mean `{b}`?")).unwrap_or_else(|| {
+                            format!("add `{key}` to `[{table_name}]`, or test it first: `vars.{key} is defined and …`")
+                        }),
+                    ),
+                    Severity::Error => (
+                        format!(
+                            "there is no `{key}` in `[{table_name}]` of flowgate.toml: every request that gets here fails"
+                        ),
+                        close.map(|b| format!("did you mean `{b}`?")).unwrap_or_else(|| {
+                            format!("add `{key}` to `[{table_name}]`, or guard it with `| default(…)`")
+                        }),
+                    ),
+                    Severity::Warning => (
+                        format!(
+                            "there is no `{key}` in `[{table_name}]` of flowgate.toml: here it is always undefined"
+                        ),
+                        close.map(|b| format!("did you mean `{b}`?")).unwrap_or_else(|| {
+                            format!("add `{key}` to `[{table_name}]` if it is meant to be set there")
+                        }),
+                    ),
+                };
+                self.findings.push(Finding {
+                    severity,
+                    message,
+                    hint: Some(hint),
+                    range: range.clone(),
+                });
+                break;
+            };
+            table_name = format!("{table_name}.{key}");
+            table = value;
+        }
+        true
+    }
+}
+
+/// Collects the keys of `vars.a['b']…` into `keys`, with where each is
+/// written; false if `expr` is not such a lookup.
+fn collect_vars_keys<'e>(expr: &'e ast::Expr<'_>, keys: &mut Vec<(&'e str, Range<usize>)>) -> bool {
+    match expr {
+        ast::Expr::Var(var) => var.id == "vars",
+        ast::Expr::GetAttr(attr) => {
+            if !collect_vars_keys(&attr.expr, keys) {
+                return false;
+            }
+            let end = attr.span().end_offset as usize;
+            keys.push((attr.name, end.saturating_sub(attr.name.len())..end));
+            true
+        }
+        ast::Expr::GetItem(item) => {
+            let ast::Expr::Const(key) = &item.subscript_expr else {
+                return false;
+            };
+            let Some(name) = key.value.as_str() else {
+                return false;
+            };
+            if !collect_vars_keys(&item.expr, keys) {
+                return false;
+            }
+            let span = key.span();
+            keys.push((name, span.start_offset as usize..span.end_offset as usize));
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Whether a template binds the name `vars` itself (`set`, `for`, `with`),
+/// in which case what it reads as `vars` is not `[vars]`.
+fn binds_vars(stmts: &[ast::Stmt<'_>]) -> bool {
+    fn target(expr: &ast::Expr<'_>) -> bool {
+        match expr {
+            ast::Expr::Var(var) => var.id == "vars",
+            ast::Expr::Tuple(tuple) => tuple.items.iter().any(target),
+            ast::Expr::List(list) => list.items.iter().any(target),
+            _ => false,
+        }
+    }
+    stmts.iter().any(|stmt| match stmt {
+        ast::Stmt::Template(template) => binds_vars(&template.children),
+        ast::Stmt::ForLoop(for_loop) => {
+            target(&for_loop.target)
+                || binds_vars(&for_loop.body)
+                || binds_vars(&for_loop.else_body)
+        }
+        ast::Stmt::IfCond(cond) => binds_vars(&cond.true_body) || binds_vars(&cond.false_body),
+        ast::Stmt::WithBlock(with) => {
+            with.assignments.iter().any(|(name, _)| target(name)) || binds_vars(&with.body)
+        }
+        ast::Stmt::Set(set) => target(&set.target),
+        ast::Stmt::SetBlock(set) => target(&set.target) || binds_vars(&set.body),
+        ast::Stmt::AutoEscape(block) => binds_vars(&block.body),
+        ast::Stmt::FilterBlock(block) => binds_vars(&block.body),
+        ast::Stmt::EmitExpr(_) | ast::Stmt::EmitRaw(_) | ast::Stmt::Do(_) => false,
+    })
+}
+
+/// A dotted filter or test name as the engine looks it up: without spaces.
+fn normalize(name: &str) -> String {
+    name.chars().filter(|c| !c.is_ascii_whitespace()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::TemplatesBuilder;
+    use minijinja::ErrorKind;
+
+    /// The names a template's findings are about, in order.
+    fn unknown_names(source: &str, findings: &[Finding]) -> Vec<String> {
+        findings
+            .iter()
+            .map(|f| source[f.range.clone()].to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn existence_is_what_evaluating_finds_and_hints_only_name_what_exists() {
+        let builder = TemplatesBuilder::new();
+        for env in [&builder.envs.values, &builder.envs.conditions] {
+            let state = env.empty_state();
+            let checker = Checker::new(&state, None, Kind::Value);
+            let unknown = ["nofilter", "uper", "to_json", "nosuchtest"];
+            for name in FILTER_NAMES.iter().chain(&unknown) {
+                let ran = env.compile_expression_owned(format!("none | {name}"));
+                let missing = ran
+                    .unwrap()
+                    .eval(())
+                    .is_err_and(|e| e.kind() == ErrorKind::UnknownFilter);
+                assert_eq!(checker.filter_exists(name), !missing, "filter {name}");
+                assert_eq!(
+                    FILTER_NAMES.contains(name),
+                    !missing,
+                    "filter {name}: the hint list names only filters that exist"
+                );
+            }
+            for name in TEST_NAMES.iter().chain(&unknown) {
+                let ran = env.compile_expression_owned(format!("none is {name}"));
+                let missing = ran
+                    .unwrap()
+                    .eval(())
+                    .is_err_and(|e| e.kind() == ErrorKind::UnknownTest);
+                assert_eq!(checker.test_exists(name), !missing, "test {name}");
+                assert_eq!(TEST_NAMES.contains(name), !missing, "test {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_filters_and_tests_are_found_where_they_are_written() {
+        let builder = TemplatesBuilder::new();
+        let source = "a {{ x | uper }} b {{ x is od }} {{ x | upper | nofilter(1) }}";
+        let findings = builder.check_template(source, None);
+        assert_eq!(unknown_names(source, &findings), ["uper", "od", "nofilter"]);
+        assert_eq!(findings[0].message, "unknown filter `uper`");
+        assert_eq!(findings[0].hint.as_deref(), Some("did you mean `upper`?"));
+        assert_eq!(findings[1].message, "unknown test `od`");
+        assert_eq!(findings[1].hint.as_deref(), Some("did you mean `odd`?"));
+        assert_eq!(findings[2].hint, None);
+        assert!(findings.iter().all(|f| f.severity == Severity::Error));
+        let findings = builder.check_condition("x is not nosuchtest and y | d(1) > 2", None);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].range, 9..19);
+        assert!(
+            builder
+                .check_expression("x | default(1) | upper", None)
+                .is_empty()
+        );
+        // What does not parse is the syntax error's to report.
+        assert!(builder.check_template("{{ x | }}", None).is_empty());
+    }
+
+    #[test]
+    fn every_statement_and_expression_kind_is_searched() {
+        let builder = TemplatesBuilder::new();
+        let source = concat!(
+            "{{ a | f1 }}",
+            "{% for i in b | f2 if i is t1 %}{{ i | f3 }}{% else %}{{ c | f4 }}{% endfor %}",
+            "{% if d is t2 %}{{ e | f5 }}{% else %}{{ g | f6 }}{% endif %}",
+            "{% with w = h | f7 %}{{ w | f8 }}{% endwith %}",
+            "{% set s = k | f9 %}",
+            "{% set blk | f10 %}{{ m | f11 }}{% endset %}",
+            "{% autoescape n | f12 %}{{ o | f13 }}{% endautoescape %}",
+            "{% filter f14 | f15(p | f16) %}{{ q | f17 }}{% endfilter %}",
+            "{{ r[s | f18:t | f19:u | f20] }}",
+            "{{ -(v | f21) }}{{ not (v | f22) }}{{ (v | f23) + (v | f24) }}",
+            "{{ v | f25 < v | f26 < v | f27 }}",
+            "{{ (v | f28) if (v | f29) else (v | f30) }}",
+            "{{ v is t3(v | f31) }}{{ (v | f32).attr }}{{ (v | f33)[v | f34] }}",
+            "{{ fn(v | f35, key=v | f36, *v | f37, **v | f38) }}",
+            "{{ [v | f39] }}{{ (v | f40, v) }}{{ {v | f41: v | f42} }}",
+            "{{ (v | f43).method(v | f44) }}",
+            "{% do fn(v | f45) %}",
+        );
+        let found = unknown_names(source, &builder.check_template(source, None));
+        let mut expected: Vec<String> = (1..=45).map(|n| format!("f{n}")).collect();
+        expected.extend((1..=3).map(|n| format!("t{n}")));
+        let mut sorted = found.clone();
+        sorted.sort();
+        expected.sort();
+        assert_eq!(sorted, expected, "found {found:?}");
+    }
+
+    fn vars() -> Value {
+        Value::from_pairs([
+            ("approval_limit", Value::from(1000)),
+            ("db", Value::from_pairs([("host", Value::from("db.local"))])),
+        ])
+    }
+
+    /// Whether the source fails when it runs (a value that comes out
+    /// undefined counts: it is set or written as nothing at all).
+    fn fails(source: &str, kind: &str) -> bool {
+        let mut builder = TemplatesBuilder::new();
+        let ctx = Value::from_pairs([
+            ("vars", vars()),
+            ("doc", Value::from_pairs([("amount", Value::from(10))])),
+        ]);
+        match kind {
+            "template" => {
+                let id = builder
+                    .template(source, crate::template::Escape::None)
+                    .unwrap();
+                builder.build().unwrap().render(id, &ctx).is_err()
+            }
+            "value" => {
+                let id = builder.expression(source).unwrap();
+                let value = builder.build().unwrap().eval(id, &ctx);
+                value.is_err() || value.is_ok_and(|v| v.is_undefined())
+            }
+            _ => {
+                let id = builder.condition(source).unwrap();
+                builder.build().unwrap().eval(id, &ctx).is_err()
+            }
+        }
+    }
+
+    fn check(source: &str, kind: &str) -> Vec<Finding> {
+        let builder = TemplatesBuilder::new();
+        let vars = vars();
+        match kind {
+            "template" => builder.check_template(source, Some(&vars)),
+            "value" => builder.check_expression(source, Some(&vars)),
+            _ => builder.check_condition(source, Some(&vars)),
+        }
+    }
+
+    #[test]
+    fn a_missing_var_is_an_error_where_it_fails_or_decides_alone_and_a_warning_where_guarded() {
+        let cases = [
+            ("{{ vars.nope }}", "template"),
+            ("{{ vars['nope'] }}", "template"),
+            ("{{ vars.nope | default(1) }}", "template"),
+            ("{{ vars.nope | d(1) }}", "template"),
+            ("{{ vars.nope.deeper | default(1) }}", "template"),
+            ("{{ vars.db.hots }}", "template"),
+            ("{{ vars.db.hots | default('h') }}", "template"),
+            ("{{ vars.nope is defined }}", "template"),
+            ("{{ vars.nope is undefined }}", "template"),
+            ("{{ vars.nope is none }}", "template"),
+            ("{% if vars.nope %}a{% endif %}", "template"),
+            (
+                "{% if not vars.nope and vars.other %}a{% endif %}",
+                "template",
+            ),
+            ("{% if vars.nope == 1 %}a{% endif %}", "template"),
+            ("{{ 'a' if vars.nope else 'b' }}", "template"),
+            ("{{ vars.nope or 'b' }}", "template"),
+            ("{{ vars.nope ~ 'b' }}", "template"),
+            ("{{ vars.nope + 1 }}", "template"),
+            ("{{ vars.nope | upper }}", "template"),
+            ("{% for x in vars.nope %}{% endfor %}", "template"),
+            (
+                "{% filter upper %}{{ vars.nope }}{% endfilter %}",
+                "template",
+            ),
+            ("{% set x %}{{ vars.nope }}{% endset %}", "template"),
+            ("{{ vars.approval_limit }}{{ vars.db.host }}", "template"),
+            ("vars.nope", "value"),
+            ("vars.nope | default(2) * 2", "value"),
+            ("vars.approval_limit * 2", "value"),
+            ("doc.amount > vars.nope", "condition"),
+            ("vars.nope.deeper == 1", "condition"),
+            ("vars.nope | upper", "condition"),
+            ("vars.nope + 1 > 2", "condition"),
+            ("-vars.nope < 2", "condition"),
+        ];
+        for (source, kind) in cases {
+            let findings = check(source, kind);
+            let error = findings.iter().any(|f| f.severity == Severity::Error);
+            // An ordering comparison with the missing key does not fail, but
+            // always comes out the same: that is an error too.
+            let decides_alone = source == "doc.amount > vars.nope";
+            assert_eq!(
+                error,
+                fails(source, kind) || decides_alone,
+                "{kind} {source}: {findings:?}"
+            );
+            let reads_missing = source.contains("nope") || source.contains("hots");
+            assert_eq!(!findings.is_empty(), reads_missing, "{kind} {source}");
+            for finding in &findings {
+                assert!(
+                    ["nope", "'nope'", "hots", "other"].contains(&&source[finding.range.clone()]),
+                    "{source}: {finding:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_hint_names_a_close_key_of_the_same_table() {
+        let findings = check("{{ vars.approval_limt }}{{ vars.db.hots }}", "template");
+        assert_eq!(findings.len(), 2);
+        assert_eq!(
+            findings[0].message,
+            "there is no `approval_limt` in `[vars]` of flowgate.toml: every request that gets here fails"
+        );
+        assert_eq!(
+            findings[0].hint.as_deref(),
+            Some("did you mean `approval_limit`?")
+        );
+        assert!(findings[1].message.contains("`[vars.db]`"));
+        assert_eq!(findings[1].hint.as_deref(), Some("did you mean `host`?"));
+        // A missing value in an ordering comparison does not fail, but
+        // decides alone: an error, with the hint.
+        let findings = check("doc.amount > vars.approval_limt", "condition");
+        assert_eq!(findings[0].severity, Severity::Error);
+        assert!(
+            findings[0]
+                .message
+                .ends_with("below every number, so this comparison always comes out the same"),
+            "{findings:?}"
+        );
+        assert_eq!(
+            findings[0].hint.as_deref(),
+            Some("did you mean `approval_limit`?")
+        );
+        let findings = check("vars.nope == 1 or 1 < vars.db.hots < 3", "condition");
+        assert_eq!(findings.len(), 2);
+        assert_eq!(findings[0].severity, Severity::Warning);
+        assert!(findings[0].message.ends_with("always undefined"));
+        assert_eq!(findings[1].severity, Severity::Error);
+        assert!(findings[1].message.contains("below every number"));
+    }
+
+    #[test]
+    fn a_template_that_binds_vars_itself_is_not_checked_against_the_table() {
+        for source in [
+            "{% set vars = {'x': 1} %}{{ vars.x }}",
+            "{% for vars in [{'x': 1}] %}{{ vars.x }}{% endfor %}",
+            "{% for k, vars in [('a', {'x': 1})] %}{{ vars.x }}{% endfor %}",
+            "{% with vars = {'x': 1} %}{{ vars.x }}{% endwith %}",
+            "{% if true %}{% set vars %}x{% endset %}{% endif %}{{ vars }}",
+        ] {
+            assert!(check(source, "template").is_empty(), "{source}");
+        }
+        // A lookup that is not by constant keys is not checked.
+        assert!(check("{{ vars[doc.key] | default(1) }}", "template").is_empty());
+        // Without a table (no `[vars]` known) nothing is checked.
+        let builder = TemplatesBuilder::new();
+        assert!(builder.check_template("{{ vars.nope }}", None).is_empty());
+    }
+}
