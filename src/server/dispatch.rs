@@ -950,8 +950,9 @@ async fn serve_page<B>(
 }
 
 /// Runs `future` for at most `limit`; `None` when time ran out. Most
-/// processes finish on their first poll, and those never arm a timer.
-async fn within<F: std::future::Future>(
+/// processes (and bodies) finish on their first poll, and those never arm
+/// a timer.
+pub(super) async fn within<F: std::future::Future>(
     limit: std::time::Duration,
     future: F,
 ) -> Option<F::Output> {

@@ -46,7 +46,8 @@ where
     let limit = usize::try_from(max_body).unwrap_or(usize::MAX);
     // A body that never ends would hold its request's place among
     // `max_concurrency` for good: it has `request_timeout` to arrive.
-    let Ok(collected) = tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await
+    let Some(collected) =
+        super::dispatch::within(timeout, Limited::new(body, limit).collect()).await
     else {
         return Err(Problem::new(
             StatusCode::REQUEST_TIMEOUT,
