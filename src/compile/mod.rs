@@ -1173,6 +1173,41 @@ mod tests {
         assert_eq!(snapshot.routes.entries().len(), 2);
     }
 
+    /// A route that `flowgate routes` and OpenAPI would list but that no
+    /// request can reach is an error at the `rest` value.
+    #[test]
+    fn rest_patterns_no_request_can_reach() {
+        let compilation = compile_files(&[
+            (
+                "processes/a.yaml",
+                "listen:\n  operation: get\n  object: A\n  rest: GET /a?x=1\n",
+            ),
+            (
+                "processes/b.yaml",
+                "listen:\n  operation: get\n  object: B\n  rest: GET /b/%2F\n",
+            ),
+            (
+                "processes/c.yaml",
+                "listen:\n  operation: get\n  object: C\n  rest: GET /c/../d\n",
+            ),
+        ]);
+        assert!(compilation.snapshot.is_none());
+        let located = located(&compilation);
+        assert_eq!(located.len(), 3, "{located:?}");
+        for (at, what) in [
+            ("processes/a.yaml:4:9", "the query string"),
+            ("processes/b.yaml:4:9", "percent-decoding"),
+            ("processes/c.yaml:4:9", "`..` segment"),
+        ] {
+            assert!(
+                located.iter().any(|l| l.starts_with(at)
+                    && l.contains("no request can reach")
+                    && l.contains(what)),
+                "{at} {what}: {located:?}"
+            );
+        }
+    }
+
     #[test]
     fn listen_mistakes() {
         let compilation = compile_files(&[(
