@@ -949,13 +949,20 @@ fn add_routes(
     files: &[ProcessFile],
     diagnostics: &mut Diagnostics,
 ) {
-    let clash = |other: ProcessId, url: String, span: Span| {
+    // The note points at what claims the URL in the other file: its
+    // `object` for a simple URL, its `rest` value for a REST route.
+    let clash = |other: ProcessId, url: String, span: Span, by_rest: bool| {
         let other_file = &files[other.index()].source;
         let other_site = files[other.index()]
             .raw
             .listen
             .as_ref()
-            .map(|l| other_file.locate(l.object.span).to_string())
+            .and_then(|l| match (by_rest, &l.rest) {
+                (true, Some(rest)) => Some(rest.span),
+                (true, None) => None,
+                (false, _) => Some(l.object.span),
+            })
+            .map(|span| other_file.locate(span).to_string())
             .unwrap_or_else(|| other_file.path.clone());
         source
             .error(
@@ -967,7 +974,7 @@ fn add_routes(
     };
     if let Err(other) = routes.add_simple(&listen.simple_path, id) {
         let url = format!("{}{}", crate::routes::SIMPLE_PREFIX, listen.simple_path);
-        diagnostics.push(clash(other, url, raw.object.span));
+        diagnostics.push(clash(other, url, raw.object.span, false));
     }
     if let (Some(rest), Some(raw_rest)) = (&listen.rest, &raw.rest) {
         match routes.add_rest(rest.method.clone(), &rest.pattern, id) {
@@ -979,7 +986,7 @@ fn add_routes(
                     crate::routes::REST_PREFIX,
                     rest.pattern
                 );
-                diagnostics.push(clash(other, url, raw_rest.span));
+                diagnostics.push(clash(other, url, raw_rest.span, true));
             }
             Err(PatternError::Invalid(message)) => {
                 diagnostics.push(source.error(raw_rest.span, message))
@@ -1206,6 +1213,44 @@ mod tests {
                 "{at} {what}: {located:?}"
             );
         }
+    }
+
+    /// The note of a clash points at what the other process claims the URL
+    /// with: its `rest` value for a REST route, its `object` for a simple URL.
+    #[test]
+    fn clash_notes_point_at_the_other_claim() {
+        let compilation = compile_files(&[
+            (
+                "processes/a.yaml",
+                "listen:\n  operation: get\n  object: A\n  rest: GET /orders\n",
+            ),
+            (
+                "processes/b.yaml",
+                "listen:\n  operation: get\n  object: B\n  rest: GET /orders\n",
+            ),
+            (
+                "processes/c.yaml",
+                "listen:\n  operation: get\n  object: A\n",
+            ),
+        ]);
+        let found: Vec<(String, Vec<String>)> = compilation
+            .diagnostics
+            .iter()
+            .map(|d| (d.message.clone(), d.notes.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "`GET /ws/rest/orders` is already served by process `a`".to_owned(),
+                    vec!["`a` claims it at processes/a.yaml:4:9".to_owned()]
+                ),
+                (
+                    "`/ws/simple/getA` is already served by process `a`".to_owned(),
+                    vec!["`a` claims it at processes/a.yaml:3:11".to_owned()]
+                ),
+            ]
+        );
     }
 
     #[test]
