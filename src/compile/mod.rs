@@ -1413,6 +1413,25 @@ mod tests {
         );
     }
 
+    /// A size or duration that does not read as one is shown at the value,
+    /// not at its key.
+    #[test]
+    fn bad_sizes_and_durations_point_at_the_value() {
+        for (text, at) in [
+            ("[limits]\nmax_body = \"lots\"\n", "flowgate.toml:2:12 "),
+            ("[limits]\nrequest_timeout = 30\n", "flowgate.toml:2:19 "),
+            ("[reload]\ndebounce = \"-5ms\"\n", "flowgate.toml:2:12 "),
+            (
+                "[executions]\nretention = \"forever\"\n",
+                "flowgate.toml:2:13 ",
+            ),
+        ] {
+            let located = located(&compile_files(&[("flowgate.toml", text)]));
+            assert_eq!(located.len(), 1, "{text}: {located:?}");
+            assert!(located[0].starts_with(at), "{text}: {located:?}");
+        }
+    }
+
     #[test]
     fn base_url_and_soap_namespace_are_checked() {
         let settings = |text: &str| {

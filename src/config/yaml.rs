@@ -63,6 +63,15 @@ fn syntax_error(text: &str, err: &serde_saphyr::Error) -> FormatError {
             "a process file holds one YAML document; this is a second one".to_owned()
         }
         serde_saphyr::Error::Budget { breach, .. } => too_big(breach),
+        // The scanner may complain about a tab while it reads the scalar
+        // before it (`operation: get` then `\tobject: Foo` is reported at
+        // `get`); the tab itself is what to change.
+        _ if err.to_string().contains("tab")
+            && let Some(tab) = indenting_tab(text, offset.unwrap_or(0)) =>
+        {
+            span = Some(Span::new(tab, tab + 1));
+            "a tab indents this line; YAML indents with spaces only".to_owned()
+        }
         _ => {
             // serde-saphyr appends " at line L column C"; the diagnostic shows the position itself.
             let message = err.to_string();
@@ -74,6 +83,20 @@ fn syntax_error(text: &str, err: &serde_saphyr::Error) -> FormatError {
         }
     };
     FormatError { message, span }
+}
+
+/// The first tab in the indentation of a line, from the line of `offset` on.
+fn indenting_tab(text: &str, offset: usize) -> Option<usize> {
+    let line_start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let mut at = line_start;
+    for line in text[line_start..].split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(tab) = line[..indent].find('\t') {
+            return Some(at + tab);
+        }
+        at += line.len();
+    }
+    None
 }
 
 /// The start of the last `---` document marker line before `offset`.
@@ -328,6 +351,17 @@ mod tests {
             "the file expands to more than 250000 nodes through aliases; flowgate reads no file that large"
         );
         assert!(err.span.is_some());
+    }
+
+    #[test]
+    fn a_tab_in_the_indentation_is_shown_where_it_is() {
+        let src = "listen:\n  operation: get\n\tobject: Foo\n";
+        let err = parse(src).unwrap_err();
+        assert_eq!(
+            err.message,
+            "a tab indents this line; YAML indents with spaces only"
+        );
+        assert_eq!(err.span.unwrap().range(), 25..26);
     }
 
     #[test]
