@@ -64,6 +64,11 @@ pub fn compile_root(root: &Path) -> Compilation {
 pub fn root_settings(root: &Path) -> (Settings, Diagnostics) {
     let loaded = config::load_root(root);
     let mut diagnostics = Diagnostics::default();
+    // Only flowgate.toml's own diagnostics count here, but a root that is
+    // no directory has no settings to read: that is an error too.
+    if let Some(problem) = config::root_problem(root) {
+        diagnostics.push(problem);
+    }
     for diagnostic in loaded.diagnostics.iter() {
         if diagnostic
             .location
@@ -1430,6 +1435,22 @@ mod tests {
             assert_eq!(located.len(), 1, "{text}: {located:?}");
             assert!(located[0].starts_with(at), "{text}: {located:?}");
         }
+    }
+
+    /// `flowgate executions` reads the settings alone; a root that is not
+    /// a directory is an error there as everywhere else.
+    #[test]
+    fn root_settings_of_no_directory_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, diagnostics) = root_settings(&dir.path().join("nonexistent"));
+        assert!(diagnostics.has_errors());
+        assert!(
+            diagnostics.render().contains("is not a directory"),
+            "{}",
+            diagnostics.render()
+        );
+        let (_, diagnostics) = root_settings(dir.path());
+        assert!(diagnostics.is_empty(), "{}", diagnostics.render());
     }
 
     #[test]
