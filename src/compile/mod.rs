@@ -159,7 +159,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         let listen = raw
             .listen
             .as_ref()
-            .and_then(|listen| compile_listen(listen, source, &profiles, &mut diagnostics));
+            .map(|listen| compile_listen(listen, source, &profiles, &mut diagnostics));
         if let (Some(listen), Some(raw_listen)) = (&listen, &raw.listen) {
             add_routes(
                 &mut routes,
@@ -678,15 +678,17 @@ fn parse_listen(
     }
 }
 
+/// The listen block as far as it is right. A mistake in it is reported
+/// (and fails the compile) but leaves the rest of the block in place, so
+/// that what depends on it, such as the routes and the tests' requests, is
+/// not reported again as if the process had no `listen` at all.
 fn compile_listen(
     raw: &Spanned<RawListen>,
     source: &SourceFile,
     profiles: &Profiles,
     diagnostics: &mut Diagnostics,
-) -> Option<Listen> {
-    let mut ok = true;
+) -> Listen {
     let mut error = |span: Span, message: String| {
-        ok = false;
         diagnostics.push(source.error(span, message));
     };
     let object = raw.object.value.trim();
@@ -747,9 +749,11 @@ fn compile_listen(
     };
     let soap = raw.soap.as_ref().is_some_and(|soap| soap.value);
     if let Some(span) = raw.soap.as_ref().filter(|soap| soap.value).map(|s| s.span) {
+        // Whether the profile is written, not whether it resolved: one
+        // that does not is reported at its name already.
         for (side, doc_type, profile, key) in [
-            ("input", input, &request_profile, "request_profile"),
-            ("output", output, &response_profile, "response_profile"),
+            ("input", input, &raw.request_profile, "request_profile"),
+            ("output", output, &raw.response_profile, "response_profile"),
         ] {
             if !matches!(doc_type, DocType::None | DocType::Xml | DocType::XmlList) {
                 error(
@@ -819,7 +823,7 @@ fn compile_listen(
         None => None,
     };
 
-    ok.then(|| Listen {
+    Listen {
         operation: raw.operation.value,
         object: object.to_owned(),
         simple_path: format!("{}{object}", raw.operation.value.as_str()),
@@ -831,7 +835,7 @@ fn compile_listen(
         request_profile,
         response_profile,
         page_size,
-    })
+    }
 }
 
 /// The profile `name` for a listen block's `input` or `output`; an XML type needs an XSD and a JSON type a JSON Schema.
@@ -1255,6 +1259,21 @@ mod tests {
                     vec!["`a` claims it at processes/a.yaml:3:11".to_owned()]
                 ),
             ]
+        );
+    }
+
+    /// A profile that is not there is one error, at its name: the SOAP
+    /// operation still has its `request_profile` written, and the process
+    /// still has its `listen` block, which its tests' requests go to.
+    #[test]
+    fn an_unknown_profile_is_one_error() {
+        let compilation = compile_files(&[(
+            "processes/p.yaml",
+            "listen:\n  operation: execute\n  object: Order\n  input: xml-list\n  request_profile: order\n  soap: true\nsteps:\n  - return: {}\ntests:\n  - name: over SOAP\n    request: { path: /ws/soap, body: \"<a/>\" }\n    expect: { status: 200 }\n",
+        )]);
+        assert_eq!(
+            located(&compilation),
+            ["processes/p.yaml:5:20 there is no profile `order` in profiles/"]
         );
     }
 
