@@ -239,6 +239,9 @@ fn parse_pattern(pattern: &str) -> Result<Vec<PatternSegment>, String> {
     if !pattern.starts_with('/') {
         return Err(format!("the path `{pattern}` must start with `/`"));
     }
+    if let Some(why) = unreachable_by_any_request(pattern) {
+        return Err(format!("no request can reach the path `{pattern}`: {why}"));
+    }
     let trimmed = pattern.trim_end_matches('/');
     let mut seen = Vec::new();
     let mut segments = Vec::new();
@@ -272,6 +275,44 @@ fn parse_pattern(pattern: &str) -> Result<Vec<PatternSegment>, String> {
         }
     }
     Ok(segments)
+}
+
+/// Why a pattern can never match a request path, if it cannot. Routing
+/// sees the path after [`crate::server::guard::normalize_path`]: without
+/// the query or fragment, percent-decoded once, and with no backslash,
+/// control character or `.`/`..` segment. A pattern that has one of those
+/// would be listed by `flowgate routes` and OpenAPI but never be served.
+fn unreachable_by_any_request(pattern: &str) -> Option<String> {
+    if pattern.contains('?') {
+        return Some(
+            "a route matches the path only; the query string reaches the process as `request.query`"
+                .to_owned(),
+        );
+    }
+    if pattern.contains('#') {
+        return Some("a `#` fragment is never sent to the server".to_owned());
+    }
+    if pattern.contains('%') {
+        return Some(
+            "paths are matched after percent-decoding, so write the character itself, not a `%` escape"
+                .to_owned(),
+        );
+    }
+    if pattern.contains('\\') {
+        return Some("request paths with a backslash are refused".to_owned());
+    }
+    if let Some(c) = pattern
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control())
+    {
+        return Some(format!(
+            "it has the character {c:?}, which request paths cannot have"
+        ));
+    }
+    pattern
+        .split('/')
+        .find(|segment| *segment == "." || *segment == "..")
+        .map(|segment| format!("request paths with a `{segment}` segment are refused"))
 }
 
 /// Splits a request path into segments; one trailing slash is ignored. The
@@ -423,6 +464,33 @@ mod tests {
                 ),
                 "{bad}"
             );
+        }
+    }
+
+    /// What `normalize_path` refuses or strips before routing, a pattern
+    /// cannot have: the route would be listed but never reached.
+    #[test]
+    fn patterns_no_request_can_reach() {
+        let mut t = RouteTable::default();
+        for bad in [
+            "/a?x=1",
+            "/a#top",
+            "/b/%2F",
+            "/b/caf%C3%A9",
+            "/a\\b",
+            "/a/b c",
+            "/a/\u{7f}",
+            "/a/./b",
+            "/a/..",
+        ] {
+            let result = t.add_rest(Method::POST, bad, id(9));
+            assert!(
+                matches!(&result, Err(PatternError::Invalid(m)) if m.starts_with("no request can reach")),
+                "{bad}: {result:?}"
+            );
+        }
+        for good in ["/a.b/..c", "/café", "/a-b_c~d/{id}"] {
+            assert_eq!(t.add_rest(Method::POST, good, id(9)), Ok(()), "{good}");
         }
     }
 

@@ -64,6 +64,11 @@ pub fn compile_root(root: &Path) -> Compilation {
 pub fn root_settings(root: &Path) -> (Settings, Diagnostics) {
     let loaded = config::load_root(root);
     let mut diagnostics = Diagnostics::default();
+    // Only flowgate.toml's own diagnostics count here, but a root that is
+    // no directory has no settings to read: that is an error too.
+    if let Some(problem) = config::root_problem(root) {
+        diagnostics.push(problem);
+    }
     for diagnostic in loaded.diagnostics.iter() {
         if diagnostic
             .location
@@ -160,7 +165,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         let listen = raw
             .listen
             .as_ref()
-            .and_then(|listen| compile_listen(listen, source, &profiles, &mut diagnostics));
+            .map(|listen| compile_listen(listen, source, &profiles, &mut diagnostics));
         if let (Some(listen), Some(raw_listen)) = (&listen, &raw.listen) {
             add_routes(
                 &mut routes,
@@ -677,15 +682,17 @@ fn parse_listen(
     }
 }
 
+/// The listen block as far as it is right. A mistake in it is reported
+/// (and fails the compile) but leaves the rest of the block in place, so
+/// that what depends on it, such as the routes and the tests' requests, is
+/// not reported again as if the process had no `listen` at all.
 fn compile_listen(
     raw: &Spanned<RawListen>,
     source: &SourceFile,
     profiles: &Profiles,
     diagnostics: &mut Diagnostics,
-) -> Option<Listen> {
-    let mut ok = true;
+) -> Listen {
     let mut error = |span: Span, message: String| {
-        ok = false;
         diagnostics.push(source.error(span, message));
     };
     let object = raw.object.value.trim();
@@ -746,9 +753,11 @@ fn compile_listen(
     };
     let soap = raw.soap.as_ref().is_some_and(|soap| soap.value);
     if let Some(span) = raw.soap.as_ref().filter(|soap| soap.value).map(|s| s.span) {
+        // Whether the profile is written, not whether it resolved: one
+        // that does not is reported at its name already.
         for (side, doc_type, profile, key) in [
-            ("input", input, &request_profile, "request_profile"),
-            ("output", output, &response_profile, "response_profile"),
+            ("input", input, &raw.request_profile, "request_profile"),
+            ("output", output, &raw.response_profile, "response_profile"),
         ] {
             if !matches!(doc_type, DocType::None | DocType::Xml | DocType::XmlList) {
                 error(
@@ -818,7 +827,7 @@ fn compile_listen(
         None => None,
     };
 
-    ok.then(|| Listen {
+    Listen {
         operation: raw.operation.value,
         object: object.to_owned(),
         simple_path: format!("{}{object}", raw.operation.value.as_str()),
@@ -830,7 +839,7 @@ fn compile_listen(
         request_profile,
         response_profile,
         page_size,
-    })
+    }
 }
 
 /// The profile `name` for a listen block's `input` or `output`; an XML type needs an XSD and a JSON type a JSON Schema.
@@ -953,13 +962,20 @@ fn add_routes(
     files: &[ProcessFile],
     diagnostics: &mut Diagnostics,
 ) {
-    let clash = |other: ProcessId, url: String, span: Span| {
+    // The note points at what claims the URL in the other file: its
+    // `object` for a simple URL, its `rest` value for a REST route.
+    let clash = |other: ProcessId, url: String, span: Span, by_rest: bool| {
         let other_file = &files[other.index()].source;
         let other_site = files[other.index()]
             .raw
             .listen
             .as_ref()
-            .map(|l| other_file.locate(l.object.span).to_string())
+            .and_then(|l| match (by_rest, &l.rest) {
+                (true, Some(rest)) => Some(rest.span),
+                (true, None) => None,
+                (false, _) => Some(l.object.span),
+            })
+            .map(|span| other_file.locate(span).to_string())
             .unwrap_or_else(|| other_file.path.clone());
         source
             .error(
@@ -971,7 +987,7 @@ fn add_routes(
     };
     if let Err(other) = routes.add_simple(&listen.simple_path, id) {
         let url = format!("{}{}", crate::routes::SIMPLE_PREFIX, listen.simple_path);
-        diagnostics.push(clash(other, url, raw.object.span));
+        diagnostics.push(clash(other, url, raw.object.span, false));
     }
     if let (Some(rest), Some(raw_rest)) = (&listen.rest, &raw.rest) {
         match routes.add_rest(rest.method.clone(), &rest.pattern, id) {
@@ -983,7 +999,7 @@ fn add_routes(
                     crate::routes::REST_PREFIX,
                     rest.pattern
                 );
-                diagnostics.push(clash(other, url, raw_rest.span));
+                diagnostics.push(clash(other, url, raw_rest.span, true));
             }
             Err(PatternError::Invalid(message)) => {
                 diagnostics.push(source.error(raw_rest.span, message))
@@ -1243,6 +1259,94 @@ mod tests {
         assert_eq!(snapshot.routes.entries().len(), 2);
     }
 
+    /// A route that `flowgate routes` and OpenAPI would list but that no
+    /// request can reach is an error at the `rest` value.
+    #[test]
+    fn rest_patterns_no_request_can_reach() {
+        let compilation = compile_files(&[
+            (
+                "processes/a.yaml",
+                "listen:\n  operation: get\n  object: A\n  rest: GET /a?x=1\n",
+            ),
+            (
+                "processes/b.yaml",
+                "listen:\n  operation: get\n  object: B\n  rest: GET /b/%2F\n",
+            ),
+            (
+                "processes/c.yaml",
+                "listen:\n  operation: get\n  object: C\n  rest: GET /c/../d\n",
+            ),
+        ]);
+        assert!(compilation.snapshot.is_none());
+        let located = located(&compilation);
+        assert_eq!(located.len(), 3, "{located:?}");
+        for (at, what) in [
+            ("processes/a.yaml:4:9", "the query string"),
+            ("processes/b.yaml:4:9", "percent-decoding"),
+            ("processes/c.yaml:4:9", "`..` segment"),
+        ] {
+            assert!(
+                located.iter().any(|l| l.starts_with(at)
+                    && l.contains("no request can reach")
+                    && l.contains(what)),
+                "{at} {what}: {located:?}"
+            );
+        }
+    }
+
+    /// The note of a clash points at what the other process claims the URL
+    /// with: its `rest` value for a REST route, its `object` for a simple URL.
+    #[test]
+    fn clash_notes_point_at_the_other_claim() {
+        let compilation = compile_files(&[
+            (
+                "processes/a.yaml",
+                "listen:\n  operation: get\n  object: A\n  rest: GET /orders\n",
+            ),
+            (
+                "processes/b.yaml",
+                "listen:\n  operation: get\n  object: B\n  rest: GET /orders\n",
+            ),
+            (
+                "processes/c.yaml",
+                "listen:\n  operation: get\n  object: A\n",
+            ),
+        ]);
+        let found: Vec<(String, Vec<String>)> = compilation
+            .diagnostics
+            .iter()
+            .map(|d| (d.message.clone(), d.notes.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "`GET /ws/rest/orders` is already served by process `a`".to_owned(),
+                    vec!["`a` claims it at processes/a.yaml:4:9".to_owned()]
+                ),
+                (
+                    "`/ws/simple/getA` is already served by process `a`".to_owned(),
+                    vec!["`a` claims it at processes/a.yaml:3:11".to_owned()]
+                ),
+            ]
+        );
+    }
+
+    /// A profile that is not there is one error, at its name: the SOAP
+    /// operation still has its `request_profile` written, and the process
+    /// still has its `listen` block, which its tests' requests go to.
+    #[test]
+    fn an_unknown_profile_is_one_error() {
+        let compilation = compile_files(&[(
+            "processes/p.yaml",
+            "listen:\n  operation: execute\n  object: Order\n  input: xml-list\n  request_profile: order\n  soap: true\nsteps:\n  - return: {}\ntests:\n  - name: over SOAP\n    request: { path: /ws/soap, body: \"<a/>\" }\n    expect: { status: 200 }\n",
+        )]);
+        assert_eq!(
+            located(&compilation),
+            ["processes/p.yaml:5:20 there is no profile `order` in profiles/"]
+        );
+    }
+
     #[test]
     fn listen_mistakes() {
         let compilation = compile_files(&[(
@@ -1401,6 +1505,41 @@ mod tests {
             messages[0].contains("where flowgate serves the OpenAPI document"),
             "{messages:?}"
         );
+    }
+
+    /// A size or duration that does not read as one is shown at the value,
+    /// not at its key.
+    #[test]
+    fn bad_sizes_and_durations_point_at_the_value() {
+        for (text, at) in [
+            ("[limits]\nmax_body = \"lots\"\n", "flowgate.toml:2:12 "),
+            ("[limits]\nrequest_timeout = 30\n", "flowgate.toml:2:19 "),
+            ("[reload]\ndebounce = \"-5ms\"\n", "flowgate.toml:2:12 "),
+            (
+                "[executions]\nretention = \"forever\"\n",
+                "flowgate.toml:2:13 ",
+            ),
+        ] {
+            let located = located(&compile_files(&[("flowgate.toml", text)]));
+            assert_eq!(located.len(), 1, "{text}: {located:?}");
+            assert!(located[0].starts_with(at), "{text}: {located:?}");
+        }
+    }
+
+    /// `flowgate executions` reads the settings alone; a root that is not
+    /// a directory is an error there as everywhere else.
+    #[test]
+    fn root_settings_of_no_directory_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, diagnostics) = root_settings(&dir.path().join("nonexistent"));
+        assert!(diagnostics.has_errors());
+        assert!(
+            diagnostics.render().contains("is not a directory"),
+            "{}",
+            diagnostics.render()
+        );
+        let (_, diagnostics) = root_settings(dir.path());
+        assert!(diagnostics.is_empty(), "{}", diagnostics.render());
     }
 
     #[test]

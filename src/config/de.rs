@@ -488,8 +488,15 @@ impl<'de, 'a> MapAccess<'de> for NodeMap<'a> {
         let Some((key, node)) = self.value.take() else {
             return Err(DeError::custom("a map value was read before its key"));
         };
+        // A missing key is best shown at the key of the map that lacks it;
+        // anything else not placed yet, such as a `Deserialize` impl that
+        // read a string and then found it no size (`max_body = "lots"`),
+        // is about the value.
         seed.deserialize(NodeDeserializer { node })
-            .map_err(|e| e.at(key.span))
+            .map_err(|e| match e.kind {
+                DeErrorKind::MissingField(_) => e.at(key.span),
+                _ => e.at(node.span),
+            })
     }
 
     fn size_hint(&self) -> Option<usize> {

@@ -129,16 +129,23 @@ pub const PROFILES_DIR: &str = "profiles";
 /// symlink loops.
 const MAX_DEPTH: usize = 16;
 
+/// Why `root` cannot be a config root at all, if it cannot.
+pub fn root_problem(root: &Path) -> Option<Diagnostic> {
+    (!root.is_dir()).then(|| {
+        Diagnostic::error(format!(
+            "the config root `{}` is not a directory",
+            root.display()
+        ))
+    })
+}
+
 pub fn load_root(root: &Path) -> LoadedRoot {
     let mut loaded = LoadedRoot {
         root: root.to_path_buf(),
         ..LoadedRoot::default()
     };
-    if !root.is_dir() {
-        loaded.diagnostics.push(Diagnostic::error(format!(
-            "the config root `{}` is not a directory",
-            root.display()
-        )));
+    if let Some(problem) = root_problem(root) {
+        loaded.diagnostics.push(problem);
         return loaded;
     }
 

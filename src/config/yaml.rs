@@ -33,19 +33,115 @@ pub fn parse(text: &str) -> Result<Node, FormatError> {
 
 fn syntax_error(text: &str, err: &serde_saphyr::Error) -> FormatError {
     let err = err.without_snippet();
-    let span = err
+    let offset = err
         .location()
-        .and_then(|loc| offset_of(text, loc.line(), loc.column()))
-        .map(Span::point);
-    // serde-saphyr appends " at line L column C"; the diagnostic shows the position itself.
-    let message = err.to_string();
-    let message = match message.find(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message,
+        .and_then(|loc| offset_of(text, loc.line(), loc.column()));
+    let mut span = offset.map(Span::point);
+    // serde-saphyr's own words for these speak of its API (options, other
+    // functions to call); a user needs to hear what is wrong with the file.
+    let mut cause = err;
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = cause
+    {
+        cause = error;
+    }
+    let message = match cause {
+        serde_saphyr::Error::DuplicateMappingKey { key: Some(key), .. } => {
+            if let Some(at) = offset.filter(|&at| text[at..].starts_with(key.as_str())) {
+                span = Some(Span::new(at, at + key.len()));
+            }
+            format!("the key `{key}` appears twice in this map")
+        }
+        serde_saphyr::Error::DuplicateMappingKey { key: None, .. } => {
+            "a key appears twice in this map".to_owned()
+        }
+        serde_saphyr::Error::MultipleDocuments { .. } => {
+            // It points at the second document's content; its `---` is what to remove.
+            if let Some(marker) = offset.and_then(|at| document_marker_before(text, at)) {
+                span = Some(Span::new(marker, marker + 3));
+            }
+            "a process file holds one YAML document; this is a second one".to_owned()
+        }
+        serde_saphyr::Error::Budget { breach, .. } => too_big(breach),
+        // The scanner may complain about a tab while it reads the scalar
+        // before it (`operation: get` then `\tobject: Foo` is reported at
+        // `get`); the tab itself is what to change.
+        _ if err.to_string().contains("tab")
+            && let Some(tab) = indenting_tab(text, offset.unwrap_or(0)) =>
+        {
+            span = Some(Span::new(tab, tab + 1));
+            "a tab indents this line; YAML indents with spaces only".to_owned()
+        }
+        _ => {
+            // serde-saphyr appends " at line L column C"; the diagnostic shows the position itself.
+            let message = err.to_string();
+            let message = match message.find(" at line ") {
+                Some(at) => message[..at].to_owned(),
+                None => message,
+            };
+            format!("YAML syntax error: {message}")
+        }
     };
-    FormatError {
-        message: format!("YAML syntax error: {message}"),
-        span,
+    FormatError { message, span }
+}
+
+/// The first tab in the indentation of a line, from the line of `offset` on.
+fn indenting_tab(text: &str, offset: usize) -> Option<usize> {
+    let line_start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let mut at = line_start;
+    for line in text[line_start..].split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(tab) = line[..indent].find('\t') {
+            return Some(at + tab);
+        }
+        at += line.len();
+    }
+    None
+}
+
+/// The start of the last `---` document marker line before `offset`.
+fn document_marker_before(text: &str, offset: usize) -> Option<usize> {
+    let before = text.get(..offset)?;
+    before
+        .match_indices("---")
+        .map(|(at, _)| at)
+        .filter(|&at| at == 0 || before.as_bytes()[at - 1] == b'\n')
+        .filter(|&at| {
+            text[at + 3..]
+                .chars()
+                .next()
+                .is_none_or(|c| c.is_whitespace())
+        })
+        .last()
+}
+
+/// What a breached parser budget means for the file. The budget guards
+/// against alias bombs (a few lines that expand to billions of values)
+/// and absurd nesting; a real process file is nowhere near it.
+fn too_big(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach;
+    let budget = serde_saphyr::Budget::default();
+    match breach {
+        BudgetBreach::Nodes { .. } => format!(
+            "the file expands to more than {} nodes through aliases; flowgate reads no file that large",
+            budget.max_nodes
+        ),
+        BudgetBreach::Aliases { .. } => format!(
+            "the file uses aliases (`*name`) more than {} times",
+            budget.max_aliases
+        ),
+        BudgetBreach::AliasAnchorRatio { aliases, anchors } => format!(
+            "the file uses its {anchors} anchors through {aliases} aliases, which looks like an alias bomb"
+        ),
+        BudgetBreach::Depth { .. } => format!(
+            "the file nests lists and maps more than {} levels deep",
+            budget.max_depth
+        ),
+        BudgetBreach::ScalarBytes { .. } => format!(
+            "the file's text values add up to more than {} bytes",
+            budget.max_total_scalar_bytes
+        ),
+        _ => "the file is too large, or expands too much through aliases, to be read".to_owned(),
     }
 }
 
@@ -218,10 +314,54 @@ mod tests {
     fn duplicate_keys_are_errors_with_a_position() {
         let src = "a: 1\nb: 2\na: 3\n";
         let err = parse(src).unwrap_err();
-        assert!(err.message.contains("duplicate"), "{}", err.message);
+        assert!(err.message.contains("appears twice"), "{}", err.message);
         let span = err.span.unwrap();
         assert_eq!(&src[span.start as usize..span.start as usize + 1], "a");
         assert_eq!(span.start, 10);
+    }
+
+    /// The parser's words for these name its API; the messages say what is
+    /// wrong with the file, at the place it is wrong.
+    #[test]
+    fn file_mistakes_in_user_terms() {
+        let src = "listen:\n  output: json\n  output: xml\n";
+        let err = parse(src).unwrap_err();
+        assert_eq!(err.message, "the key `output` appears twice in this map");
+        assert_eq!(err.span.unwrap().range(), 25..31);
+
+        let src = "steps: []\n---\nsteps: []\n";
+        let err = parse(src).unwrap_err();
+        assert_eq!(
+            err.message,
+            "a process file holds one YAML document; this is a second one"
+        );
+        assert_eq!(err.span.unwrap().range(), 10..13);
+
+        let mut src = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (c, prev) in ["b", "c", "d", "e", "f", "g"]
+            .into_iter()
+            .zip(["a", "b", "c", "d", "e", "f"])
+        {
+            let aliases = vec![format!("*{prev}"); 10].join(", ");
+            src.push_str(&format!("{c}: &{c} [{aliases}]\n"));
+        }
+        let err = parse(&src).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the file expands to more than 250000 nodes through aliases; flowgate reads no file that large"
+        );
+        assert!(err.span.is_some());
+    }
+
+    #[test]
+    fn a_tab_in_the_indentation_is_shown_where_it_is() {
+        let src = "listen:\n  operation: get\n\tobject: Foo\n";
+        let err = parse(src).unwrap_err();
+        assert_eq!(
+            err.message,
+            "a tab indents this line; YAML indents with spaces only"
+        );
+        assert_eq!(err.span.unwrap().range(), 25..26);
     }
 
     #[test]

@@ -699,11 +699,32 @@ impl<'a> Scanner<'a> {
         at: usize,
         handler: &mut impl Handler<'a>,
     ) -> Result<(), Fail> {
-        let name = raw
+        let inner = raw
             .strip_prefix("</")
             .and_then(|rest| rest.strip_suffix('>'))
-            .unwrap_or_default()
-            .trim_end_matches(is_xml_whitespace);
+            .unwrap_or_default();
+        let name = leading_name(inner);
+        // An end tag is its name and `>`. What else it runs to (the next
+        // tag, when its `>` was forgotten) is reported by the name alone,
+        // so the message stays one line.
+        let after = inner[name.len()..].trim_start_matches(is_xml_whitespace);
+        if !name.is_empty() && !after.is_empty() {
+            let message = if after.starts_with('<') {
+                format!("end tag </{}> is not closed: missing `>`", shorten(name))
+            } else {
+                format!(
+                    "end tag </{}> has more than its name: `{}`",
+                    shorten(name),
+                    shorten(after.lines().next().unwrap_or_default())
+                )
+            };
+            return fail(at, message);
+        }
+        let name = if name.is_empty() {
+            inner.lines().next().unwrap_or_default()
+        } else {
+            name
+        };
         let Some((expected, _)) = self.open.pop() else {
             let place = if self.root_closed {
                 "after the root element"
@@ -2139,6 +2160,18 @@ mod tests {
         );
         assert_eq!((e.line, e.column), (3, 11));
         assert_eq!(e.to_string(), e.message);
+    }
+
+    /// An end tag that runs into the next line (its `>` forgotten) is
+    /// named by its element name alone: the message is one line.
+    #[test]
+    fn an_unclosed_end_tag_is_named_on_one_line() {
+        let e = error("<a>\n  <b>x</b\n</a>");
+        assert_eq!(e.message, "end tag </b> is not closed: missing `>`");
+        assert_eq!((e.line, e.column), (2, 7));
+        let e = error("<a><b></b c></a>");
+        assert_eq!(e.message, "end tag </b> has more than its name: `c`");
+        assert!(check("<a></a >", &limits()).is_ok());
     }
 
     #[test]

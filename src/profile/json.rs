@@ -7,10 +7,14 @@ use std::sync::Arc;
 
 use minijinja::value::{Value, ValueKind};
 
+use super::json_diag::{BadRef, bad_refs, explain, pointer_span};
 use super::json_tree::{JsonTree, Trees};
 use super::{ReadError, Violation, describe};
 use crate::config::node::Span;
 use crate::diag::{Diagnostics, SourceFile};
+
+/// How many metaschema violations of one file are reported.
+const MAX_SCHEMA_ERRORS: usize = 20;
 
 /// The `$schema` values flowgate accepts; absent means 2020-12.
 const DRAFTS: [&str; 2] = ["2020-12", "draft-07"];
@@ -64,6 +68,24 @@ impl JsonProfile {
                 return None;
             }
         };
+        let meta = match draft {
+            jsonschema::Draft::Draft7 => jsonschema::draft7::meta::validator(),
+            _ => jsonschema::draft202012::meta::validator(),
+        };
+        let mut broken = false;
+        for err in meta.iter_errors(&schema).take(MAX_SCHEMA_ERRORS) {
+            broken = true;
+            let message = explain(err.kind(), err.instance(), err.to_string());
+            diagnostics.push(schema_error(source, err.instance_path().as_str(), &message));
+        }
+        for BadRef { at, message, hint } in bad_refs(&schema) {
+            broken = true;
+            let span = pointer_span(&source.text, &at).unwrap_or_default();
+            diagnostics.push(source.error(span, message).with_hint_opt(hint));
+        }
+        if broken {
+            return None;
+        }
         let built = jsonschema::options()
             .with_draft(draft)
             .build(&schema)
@@ -80,11 +102,10 @@ impl JsonProfile {
                 tree_validator,
             })),
             Err(err) => {
-                let pointer = err.schema_path().to_string();
-                diagnostics.push(source.error(
-                    Span::point(0),
-                    format!("invalid JSON Schema at `{pointer}`: {err}"),
-                ));
+                // What the metaschema lets through but the validator cannot
+                // compile, such as a `pattern` that is no regular expression.
+                let message = explain(err.kind(), err.instance(), err.to_string());
+                diagnostics.push(schema_error(source, err.instance_path().as_str(), &message));
                 None
             }
         }
@@ -176,7 +197,7 @@ impl JsonProfile {
 }
 
 /// Keywords whose value is a map of schemas.
-const SCHEMA_MAPS: [&str; 6] = [
+pub(super) const SCHEMA_MAPS: [&str; 6] = [
     "properties",
     "patternProperties",
     "$defs",
@@ -185,9 +206,9 @@ const SCHEMA_MAPS: [&str; 6] = [
     "dependencies",
 ];
 /// Keywords whose value is a list of schemas (`items` too, in draft-07).
-const SCHEMA_LISTS: [&str; 5] = ["allOf", "anyOf", "oneOf", "prefixItems", "items"];
+pub(super) const SCHEMA_LISTS: [&str; 5] = ["allOf", "anyOf", "oneOf", "prefixItems", "items"];
 /// Keywords whose value is one schema.
-const SCHEMA_ONE: [&str; 12] = [
+pub(super) const SCHEMA_ONE: [&str; 12] = [
     "items",
     "additionalItems",
     "additionalProperties",
@@ -405,6 +426,19 @@ fn json_text(document: &impl serde::Serialize) -> Result<String, Vec<Violation>>
     })
 }
 
+/// A schema keyword the metaschema rejects, at its value in the file.
+fn schema_error(source: &SourceFile, pointer: &str, message: &str) -> crate::diag::Diagnostic {
+    let span = pointer_span(&source.text, pointer).unwrap_or_default();
+    if pointer.is_empty() {
+        source.error(span, format!("invalid JSON Schema: {message}"))
+    } else {
+        source.error(
+            span,
+            format!("invalid JSON Schema at `{pointer}`: {message}"),
+        )
+    }
+}
+
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let start: usize = text
         .split_inclusive('\n')
@@ -584,6 +618,58 @@ mod tests {
         let d = diagnostics.iter().next().unwrap();
         let loc = d.location.as_ref().unwrap();
         assert_eq!((loc.line, loc.column), (2, 11));
+    }
+
+    /// Where a bad schema is wrong, by the path in the file, in words about
+    /// the value written there rather than the metaschema's own paths.
+    #[test]
+    fn schema_errors_point_at_the_value_and_say_what_is_wrong() {
+        let at = |text: &str| {
+            let (profile, diagnostics) = compile(text);
+            assert!(profile.is_none(), "{text}");
+            diagnostics
+                .iter()
+                .map(|d| {
+                    let loc = d.location.as_ref().unwrap();
+                    (d.message.clone(), loc.line, loc.column)
+                })
+                .collect::<Vec<_>>()
+        };
+        let found = at(
+            "{\n  \"type\": \"object\",\n  \"properties\": {\n    \"a\": { \"type\": \"strin\" }\n  }\n}",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (message, line, column) = &found[0];
+        assert_eq!((*line, *column), (4, 20), "{message}");
+        assert!(message.contains("`/properties/a/type`"), "{message}");
+        assert!(
+            message.contains("\"strin\" is not a JSON type"),
+            "{message}"
+        );
+        assert!(!message.contains("anyOf"), "{message}");
+
+        let found = at("{\n  \"required\": \"a\"\n}");
+        assert_eq!(
+            found,
+            [(
+                "invalid JSON Schema at `/required`: \"a\" should be an array, not a string"
+                    .to_owned(),
+                2,
+                15
+            )]
+        );
+        let found = at("{\"pattern\": \"(\"}");
+        assert_eq!((found[0].1, found[0].2), (1, 13), "{found:?}");
+        assert!(found[0].0.contains("not a regular expression"), "{found:?}");
+
+        let found = at(
+            "{\n  \"properties\": {\n    \"a\": { \"$ref\": \"#/$defs/nope\" },\n    \"b\": { \"$ref\": \"other.json#/x\" }\n  }\n}",
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!((found[0].1, found[0].2), (3, 20), "{found:?}");
+        assert!(found[0].0.contains("points at nothing"), "{found:?}");
+        assert_eq!((found[1].1, found[1].2), (4, 20), "{found:?}");
+        assert!(found[1].0.contains("is not local"), "{found:?}");
     }
 
     /// Schemas that together use the keywords a tree is asked about in

@@ -6,6 +6,7 @@
 
 pub mod infer;
 pub mod json;
+mod json_diag;
 pub mod json_tree;
 pub mod xsd;
 
