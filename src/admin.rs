@@ -2,7 +2,8 @@
 //!
 //! It listens on its own address (`[admin] listen`, loopback by default),
 //! never on the public listener, and has no authentication of its own:
-//! keep it on loopback or a management network.
+//! keep it on loopback or a management network. It answers only to an IP
+//! address, `localhost` or an `[admin] hosts` name in `Host`.
 //!
 //! | request | answer |
 //! |---|---|
@@ -29,6 +30,34 @@ use crate::reload::{ReloadReport, ReloadState, Trigger};
 use crate::server::Gateway;
 use crate::server::dispatch::{Body, problem_response};
 use crate::server::problem::{Problem, kind};
+
+/// The host a request names (`Host`, or the authority of HTTP/2 and of an
+/// absolute target), without its port.
+fn request_host<B>(request: &Request<B>) -> Option<&str> {
+    let authority = match request.uri().authority() {
+        Some(authority) => authority.as_str(),
+        None => request
+            .headers()
+            .get(header::HOST)?
+            .to_str()
+            .unwrap_or("\u{FFFD}"),
+    };
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority.split(':').next().unwrap_or(authority),
+    };
+    Some(host)
+}
+
+/// Whether the admin API answers to `host`. A browser page can point a name
+/// it owns at this machine (DNS rebinding) and read what the answers say;
+/// it cannot make its requests name an IP address or `localhost`. A request
+/// without a `Host` (HTTP/1.0) comes from no browser.
+fn host_allowed(host: &str, names: &[String]) -> bool {
+    host.parse::<std::net::IpAddr>().is_ok()
+        || host.eq_ignore_ascii_case("localhost")
+        || names.iter().any(|name| name.eq_ignore_ascii_case(host))
+}
 
 /// What the admin API needs from the running gateway.
 pub struct Admin {
@@ -75,6 +104,20 @@ struct HttpsView<'a> {
 
 impl Admin {
     pub async fn handle<B>(self: Arc<Self>, request: Request<B>) -> Response<Body> {
+        let host = request_host(&request);
+        if let Some(host) = host
+            && !host_allowed(host, &self.gateway.snapshot().settings.admin_hosts)
+        {
+            tracing::info!(host, "Admin request refused: not an admin host");
+            let problem = Problem::new(
+                StatusCode::FORBIDDEN,
+                kind::FORBIDDEN,
+                format!(
+                    "the admin API answers to an IP address, `localhost` or a name in `[admin] hosts`, not to `{host}`"
+                ),
+            );
+            return problem_response(&problem, false, None);
+        }
         let method = request.method().clone();
         match (request.uri().path(), method) {
             ("/config", Method::GET | Method::HEAD) => self.config(),

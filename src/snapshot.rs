@@ -77,6 +77,10 @@ pub struct Settings {
     pub listen: Option<SocketAddr>,
     /// The admin listener (`/config`, `/reload`, `/metrics`, `/executions`); `None` when disabled.
     pub admin_listen: Option<SocketAddr>,
+    /// Host names (lower case) the admin API answers to besides IP
+    /// addresses and `localhost`: a page that rebinds its own name to this
+    /// machine cannot read it.
+    pub admin_hosts: Vec<String>,
     /// `[server.https]`; `None` when absent.
     pub https: Option<Https>,
     pub reload: ReloadSettings,

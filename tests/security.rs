@@ -32,6 +32,9 @@ header_read_timeout = "1s"
 [users.acme]
 password_hash = "{password_hash}"
 token_sha256 = "{token}"
+
+[admin]
+hosts = ["flowgate-admin.internal"]
 "#,
             token = hex::encode(Sha256::digest(b"acme-token"))
         ),
@@ -175,6 +178,42 @@ fn a_client_that_sends_nothing_is_closed() {
         "closed at the 1s header_read_timeout, not before: {:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn the_admin_api_answers_only_to_addresses_localhost_and_its_hosts() {
+    let fixture = start();
+    let admin = fixture
+        .server
+        .admin
+        .strip_prefix("http://")
+        .expect("an admin listener")
+        .to_owned();
+    let status_for = |host: &str| {
+        let mut stream = TcpStream::connect(&admin).unwrap();
+        stream.set_read_timeout(Some(SOCKET_LIMIT)).unwrap();
+        let request = format!("GET /metrics HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer.split(' ').nth(1).unwrap_or_default().to_owned()
+    };
+    for host in [
+        admin.as_str(),
+        "localhost:9091",
+        "[::1]:9091",
+        "FLOWGATE-ADMIN.internal",
+    ] {
+        assert_eq!(status_for(host), "200", "{host}");
+    }
+    // A page that points its own name at this machine reads nothing.
+    for host in [
+        "evil.example.com",
+        "evil.example.com:9091",
+        "localhost.evil.example",
+    ] {
+        assert_eq!(status_for(host), "403", "{host}");
+    }
 }
 
 #[test]

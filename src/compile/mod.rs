@@ -414,6 +414,29 @@ fn compile_settings(
             "the admin listener cannot share the public listener's address".to_owned(),
         );
     }
+    let admin_hosts = raw
+        .admin
+        .hosts
+        .iter()
+        .filter_map(|host| {
+            let name = host.value.trim().to_ascii_lowercase();
+            let valid = !name.is_empty()
+                && name.split('.').all(|label| {
+                    !label.is_empty()
+                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            if !valid {
+                error(
+                    host.span,
+                    format!(
+                        "`{}` is not a host name: letters, digits, `-` and dots, without a port",
+                        host.value
+                    ),
+                );
+            }
+            valid.then_some(name)
+        })
+        .collect();
     let reload = ReloadSettings {
         debounce: raw
             .reload
@@ -509,6 +532,7 @@ fn compile_settings(
     Settings {
         listen,
         admin_listen,
+        admin_hosts,
         // Read from its files by `tls::compile_https`.
         https: None,
         reload,
@@ -1160,6 +1184,26 @@ mod tests {
                 None => d.message.clone(),
             })
             .collect()
+    }
+
+    #[test]
+    fn admin_hosts_are_host_names() {
+        let compilation = compile_files(&[(
+            "flowgate.toml",
+            "[admin]\nhosts = [\"Ops.Example.internal\", \"bad host:80\"]\n",
+        )]);
+        assert_eq!(
+            located(&compilation),
+            [
+                "flowgate.toml:2:34 `bad host:80` is not a host name: letters, digits, `-` and dots, without a port"
+            ]
+        );
+        let compilation = compile_files(&[(
+            "flowgate.toml",
+            "[admin]\nhosts = [\"Ops.Example.internal\"]\n",
+        )]);
+        let snapshot = compilation.snapshot.expect("compiles");
+        assert_eq!(snapshot.settings.admin_hosts, ["ops.example.internal"]);
     }
 
     #[test]

@@ -158,6 +158,8 @@ pub struct RawUser {
 #[serde(deny_unknown_fields, default, expecting = "an [admin] table")]
 pub struct RawAdmin {
     pub listen: Option<Spanned<String>>,
+    /// Host names the admin API answers to, beside IP addresses and `localhost`.
+    pub hosts: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
