@@ -855,6 +855,21 @@ impl<'a> Scanner<'a> {
                     format!("invalid encoding name `{}`", shorten(attr.value)),
                 );
             }
+            // Documents are read as UTF-8. Where every byte is ASCII, the
+            // usual encodings agree; past that, a document that declares
+            // another would mean other characters to the next reader.
+            let utf8 = ["UTF-8", "UTF8"]
+                .iter()
+                .any(|name| attr.value.eq_ignore_ascii_case(name));
+            if !utf8 && !self.body.is_ascii() {
+                return fail(
+                    attr.value_at,
+                    format!(
+                        "the document declares encoding `{}` but holds UTF-8 text: declare UTF-8 or leave the encoding out",
+                        shorten(attr.value)
+                    ),
+                );
+            }
         }
         if let Some(attr) = attrs.next_if(|attr| attr.name == "standalone")
             && !matches!(attr.value, "yes" | "no")
@@ -2337,6 +2352,11 @@ mod tests {
                 (1, 21),
             ),
             (
+                "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>é</a>",
+                "the document declares encoding `ISO-8859-1` but holds UTF-8 text: declare UTF-8 or leave the encoding out",
+                (1, 31),
+            ),
+            (
                 "<a><?XML x?></a>",
                 "processing instruction name `XML` is reserved",
                 (1, 4),
@@ -2540,6 +2560,25 @@ mod tests {
         assert_eq!(
             wrap("E", &[], &[]),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<E></E>"
+        );
+    }
+
+    #[test]
+    fn a_declared_encoding_agrees_with_utf8_or_the_text_is_ascii() {
+        let limits = XmlLimits::default();
+        for fine in [
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><a>é</a>",
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>plain</a>",
+            "<?xml version=\"1.0\" encoding=\"US-ASCII\"?><a/>",
+        ] {
+            assert!(check(fine, &limits).is_ok(), "{fine}");
+        }
+        assert!(
+            check(
+                "<?xml version=\"1.0\" encoding=\"windows-1252\"?><a>€</a>",
+                &limits
+            )
+            .is_err()
         );
     }
 
