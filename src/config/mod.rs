@@ -184,6 +184,22 @@ pub fn load_root(root: &Path) -> LoadedRoot {
         else {
             continue;
         };
+        // An editor may leave a file empty for a moment while it saves:
+        // that must not turn a served process into one with no route.
+        let blank = source.text.lines().all(|line| {
+            let line = line.trim();
+            line.is_empty() || line.starts_with('#')
+        });
+        if blank {
+            loaded.diagnostics.push(
+                source
+                    .error(Span::new(0, 0), "the process file is empty")
+                    .with_hint(
+                        "a process has at least `steps:`; delete the file to remove the process",
+                    ),
+            );
+            continue;
+        }
         if let Some(raw) = decode::<RawProcess>(&source, format, &mut loaded.diagnostics) {
             loaded.processes.push(ProcessFile { source, raw });
         }
@@ -561,6 +577,29 @@ mod tests {
                 "{messages:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_empty_process_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("processes")).unwrap();
+        std::fs::write(root.join("processes/blank.toml"), "# nothing yet\n\n").unwrap();
+        std::fs::write(root.join("processes/empty.yaml"), "").unwrap();
+        let loaded = load_root(root);
+        let located: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| format!("{} {}", d.location.as_ref().unwrap(), d.message))
+            .collect();
+        assert_eq!(
+            located,
+            [
+                "processes/blank.toml:1:1 the process file is empty",
+                "processes/empty.yaml:1:1 the process file is empty"
+            ]
+        );
+        assert!(loaded.processes.is_empty());
     }
 
     #[test]
