@@ -1187,6 +1187,29 @@ mod tests {
     }
 
     #[test]
+    fn every_unknown_key_of_a_file_is_reported() {
+        let process = "listen:\n  operation: get\n  object: Thing\n  ouput: json\ndescripton: x\nsteps:\n  - return: { stauts: 200 }\n";
+        let compilation = compile_files(&[
+            ("processes/thing.yaml", process),
+            (
+                "flowgate.toml",
+                "[server]\nlisen = \"x\"\n\n[limits]\nmax_body = \"1 gigabyte\"\n",
+            ),
+        ]);
+        assert_eq!(
+            located(&compilation),
+            [
+                "flowgate.toml:2:1 unknown key `lisen`",
+                "flowgate.toml:5:12 unknown size unit `gigabyte` in `1 gigabyte`: use B, KB, KiB, MB, MiB, GB or GiB",
+                "processes/thing.yaml:4:3 unknown key `ouput`",
+                "processes/thing.yaml:5:1 unknown key `descripton`",
+                "processes/thing.yaml:7:15 unknown key `stauts`",
+            ]
+        );
+        assert!(compilation.snapshot.is_none(), "unknown keys fail the root");
+    }
+
+    #[test]
     fn admin_hosts_are_host_names() {
         let compilation = compile_files(&[(
             "flowgate.toml",

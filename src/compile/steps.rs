@@ -133,10 +133,12 @@ impl<'a> StepCompiler<'a> {
     }
 
     fn step(&mut self, node: &Node, path: String) -> Option<Step> {
-        let raw = match de::from_node::<RawStep>(node) {
+        let raw = match de::from_node_all::<RawStep>(node) {
             Ok(raw) => raw,
-            Err(err) => {
-                self.diagnostics.push(step_diagnostic(self.source, &err));
+            Err(errors) => {
+                for err in &errors {
+                    self.diagnostics.push(step_diagnostic(self.source, err));
+                }
                 return None;
             }
         };
@@ -178,10 +180,12 @@ impl<'a> StepCompiler<'a> {
     }
 
     fn decode<T: for<'de> serde::Deserialize<'de>>(&mut self, node: &Node) -> Option<T> {
-        match de::from_node::<T>(node) {
+        match de::from_node_all::<T>(node) {
             Ok(value) => Some(value),
-            Err(err) => {
-                self.diagnostics.push(decode_error(self.source, &err));
+            Err(errors) => {
+                for err in &errors {
+                    self.diagnostics.push(decode_error(self.source, err));
+                }
                 None
             }
         }

@@ -72,12 +72,14 @@ pub(super) fn compile_tests(
     let mut tests = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for item in items {
-        let raw = match de::from_node::<RawTest>(item) {
+        let raw = match de::from_node_all::<RawTest>(item) {
             Ok(raw) => raw,
-            Err(err) => {
-                compiler
-                    .diagnostics
-                    .push(crate::config::de_diagnostic(source, &err));
+            Err(errors) => {
+                for err in &errors {
+                    compiler
+                        .diagnostics
+                        .push(crate::config::de_diagnostic(source, err));
+                }
                 continue;
             }
         };

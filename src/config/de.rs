@@ -24,9 +24,64 @@ use super::node::{Key, Node, NodeKind, Span};
 
 const SPANNED: &str = "$flowgate::private::Spanned";
 
-/// Decodes `T` from a node. Errors carry the span of what was wrong.
+/// Decodes `T` from a node. Errors carry the span of what was wrong; the
+/// first is returned.
 pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, DeError> {
-    T::deserialize(NodeDeserializer { node }).map_err(|e| e.at(node.span))
+    from_node_all(node).map_err(|mut errors| errors.remove(0))
+}
+
+/// Decodes `T` from a node, with every unknown key as an error of its own
+/// (a file with three misspelled keys is told about all three), in the
+/// order they are written, plus the first other error if there is one.
+/// Decoding goes on past an unknown key: it is left out of its map. Every
+/// config struct denies unknown fields, so a key that no field takes is
+/// always a mistake.
+pub fn from_node_all<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, Vec<DeError>> {
+    match from_node_lenient(node) {
+        (Some(value), errors) if errors.is_empty() => Ok(value),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// As [`from_node_all`], but with the value too when unknown keys were the
+/// only mistakes: a file can then be compiled on, so that mistakes further
+/// in (its steps, say) are found in the same run. The errors still fail
+/// the compilation.
+pub fn from_node_lenient<'a, T: Deserialize<'a>>(node: &'a Node) -> (Option<T>, Vec<DeError>) {
+    let before = UNKNOWN_KEYS.with(|keys| keys.borrow().len());
+    let result = T::deserialize(NodeDeserializer { node }).map_err(|e| e.at(node.span));
+    let mut errors = UNKNOWN_KEYS.with(|keys| keys.borrow_mut().split_off(before));
+    let value = match result {
+        Ok(value) => Some(value),
+        // `expext:` is told once: as an unknown key that may mean `expect`,
+        // not again as `expect` missing.
+        Err(DeError {
+            kind: DeErrorKind::MissingField(name),
+            ..
+        }) if errors.iter().any(|e| meant(e, name)) => None,
+        Err(err) => {
+            errors.push(err);
+            None
+        }
+    };
+    errors.sort_by_key(|e| e.span.map(|s| s.start));
+    (value, errors)
+}
+
+/// Whether `error` is an unknown key that looks like a misspelled `name`.
+fn meant(error: &DeError, name: &str) -> bool {
+    match &error.kind {
+        DeErrorKind::UnknownField { field, expected } => {
+            did_you_mean(field, expected.iter().copied()) == Some(name)
+        }
+        _ => false,
+    }
+}
+
+thread_local! {
+    /// The unknown keys met by the running [`from_node_all`] (decoding is
+    /// synchronous, so one thread holds one decode at a time).
+    static UNKNOWN_KEYS: std::cell::RefCell<Vec<DeError>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// A value and the span it was written at.
@@ -301,6 +356,7 @@ impl<'de, 'a> Deserializer<'de> for NodeDeserializer<'a> {
             NodeKind::Map(entries) => visitor.visit_map(NodeMap {
                 entries: entries.iter(),
                 value: None,
+                fields: None,
             }),
         };
         self.wrap(result)
@@ -339,14 +395,20 @@ impl<'de, 'a> Deserializer<'de> for NodeDeserializer<'a> {
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        // `stop:` with nothing after it is an empty options block.
         match &self.node.kind {
+            // `stop:` with nothing after it is an empty options block.
             NodeKind::Null => self.wrap(visitor.visit_map(NodeMap {
                 entries: [].iter(),
                 value: None,
+                fields: None,
+            })),
+            NodeKind::Map(entries) => self.wrap(visitor.visit_map(NodeMap {
+                entries: entries.iter(),
+                value: None,
+                fields: Some(fields),
             })),
             _ => self.deserialize_any(visitor),
         }
@@ -466,6 +528,8 @@ impl<'de, 'a> SeqAccess<'de> for NodeSeq<'a> {
 struct NodeMap<'a> {
     entries: std::slice::Iter<'a, (Key, Node)>,
     value: Option<(&'a Key, &'a Node)>,
+    /// A struct's fields: another key is noted as unknown and left out.
+    fields: Option<&'static [&'static str]>,
 }
 
 impl<'de, 'a> MapAccess<'de> for NodeMap<'a> {
@@ -475,13 +539,18 @@ impl<'de, 'a> MapAccess<'de> for NodeMap<'a> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, DeError> {
-        match self.entries.next() {
-            Some((key, value)) => {
-                self.value = Some((key, value));
-                seed.deserialize(KeyDeserializer { key }).map(Some)
+        for (key, value) in self.entries.by_ref() {
+            if let Some(fields) = self.fields
+                && !fields.contains(&key.name.as_str())
+            {
+                let unknown = <DeError as de::Error>::unknown_field(&key.name, fields).at(key.span);
+                UNKNOWN_KEYS.with(|keys| keys.borrow_mut().push(unknown));
+                continue;
             }
-            None => Ok(None),
+            self.value = Some((key, value));
+            return seed.deserialize(KeyDeserializer { key }).map(Some);
         }
+        Ok(None)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {

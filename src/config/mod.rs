@@ -449,13 +449,12 @@ fn decode<T: for<'a> serde::Deserialize<'a>>(
             return None;
         }
     };
-    match de::from_node::<T>(&node) {
-        Ok(value) => Some(value),
-        Err(err) => {
-            diagnostics.push(de_diagnostic(source, &err));
-            None
-        }
+    // Compiled on past unknown keys, so the mistakes further in are found too.
+    let (value, errors) = de::from_node_lenient::<T>(&node);
+    for err in &errors {
+        diagnostics.push(de_diagnostic(source, err));
     }
+    value
 }
 
 /// A decode error as a diagnostic in `source`.
