@@ -267,6 +267,45 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// Log lines written in the text format, kept for a test to read.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(crate) struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl Sink {
+    /// A sink and a subscriber that writes every level to it as text.
+    pub(crate) fn text_subscriber() -> (Sink, impl tracing::Subscriber + Send + Sync) {
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .event_format(TextFormat)
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        (sink, subscriber)
+    }
+
+    pub(crate) fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+#[cfg(test)]
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,29 +371,12 @@ mod tests {
 
     #[test]
     fn lines_have_time_level_message_and_fields() {
-        use std::sync::{Arc, Mutex};
-        #[derive(Clone, Default)]
-        struct Sink(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Sink {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let sink = Sink::default();
-        let writer = sink.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .event_format(TextFormat)
-            .with_writer(move || writer.clone())
-            .finish();
+        let (sink, subscriber) = Sink::text_subscriber();
         tracing::subscriber::with_default(subscriber, || {
-            let name: Arc<str> = Arc::from("hello");
+            let name: std::sync::Arc<str> = std::sync::Arc::from("hello");
             tracing::info!(process = %name, status = 200u64, note = "two words", "Request");
         });
-        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let text = sink.text();
         let line = text.lines().next().unwrap();
         let (time, rest) = line.split_once(' ').unwrap();
         assert!(time.ends_with('Z') && time.len() == 27, "{time}");

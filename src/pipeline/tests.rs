@@ -574,25 +574,7 @@ fn log_messages_stay_on_one_line() {
 
 #[tokio::test]
 async fn a_log_step_cannot_forge_a_log_line() {
-    use std::sync::Mutex;
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .event_format(crate::logging::TextFormat)
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
+    let (sink, subscriber) = crate::logging::Sink::text_subscriber();
     // The test runtime runs on this thread, so the subscriber sees the step.
     let _default = tracing::subscriber::set_default(subscriber);
     let process = "steps:\n  - log: { level: warn, message: 'note: {{ body }}' }\n  - return: {}\n";
@@ -611,7 +593,7 @@ async fn a_log_step_cannot_forge_a_log_line() {
         [body],
         "the document itself is untouched"
     );
-    let logged = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let logged = sink.text();
     let lines: Vec<&str> = logged.lines().collect();
     assert_eq!(lines.len(), 1, "{logged}");
     assert!(
