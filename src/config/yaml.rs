@@ -47,7 +47,10 @@ fn syntax_error(text: &str, err: &serde_saphyr::Error) -> FormatError {
     }
     let message = match cause {
         serde_saphyr::Error::DuplicateMappingKey { key: Some(key), .. } => {
-            if let Some(at) = offset.filter(|&at| text[at..].starts_with(key.as_str())) {
+            if let Some(at) = offset.filter(|&at| {
+                text.get(at..)
+                    .is_some_and(|rest| rest.starts_with(key.as_str()))
+            }) {
                 span = Some(Span::new(at, at + key.len()));
             }
             format!("the key `{key}` appears twice in this map")
