@@ -158,9 +158,21 @@ pub fn prefers_xml(accept: Option<&HeaderValue>, route_reads_xml: bool) -> bool 
     let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
         return false;
     };
+    // A range with `q=0` is one the client refuses (RFC 9110 §12.4.2).
+    let refused = |params: std::str::Split<'_, char>| {
+        params
+            .filter_map(|p| p.split_once('='))
+            .any(|(name, value)| {
+                name.trim().eq_ignore_ascii_case("q") && value.trim().parse::<f32>() == Ok(0.0)
+            })
+    };
     let types: Vec<&str> = accept
         .split(',')
-        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .filter_map(|range| {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or("").trim();
+            (!refused(parts)).then_some(media)
+        })
         .collect();
     let xml = types
         .iter()
@@ -235,5 +247,15 @@ mod tests {
             false
         ));
         assert!(!prefers_xml(Some(&h("application/xml, */*;q=0.1")), false));
+        // A range refused with q=0 does not count.
+        assert!(prefers_xml(
+            Some(&h("application/json;q=0, application/xml")),
+            false
+        ));
+        assert!(prefers_xml(
+            Some(&h("application/xml, */*; Q=0.000")),
+            false
+        ));
+        assert!(!prefers_xml(Some(&h("application/xml;q=0")), false));
     }
 }
