@@ -183,6 +183,27 @@ async fn a_bad_key_on_reload_keeps_the_old_certificate_serving() {
 }
 
 #[tokio::test]
+async fn an_idle_http2_connection_is_closed() {
+    let ca = Ca::new("test CA");
+    let dir = https_root(SETTINGS, &ca.server("flowgate test"));
+    let server = Server::start_https(dir.path());
+    let https = server.https.clone().unwrap();
+    let mut h2 = Connection::open(&https, client_config(&ca, None, H2))
+        .await
+        .unwrap();
+    assert_eq!(h2.get(HELLO).await.unwrap().0, StatusCode::OK);
+    // Open while it talks…
+    assert!(!h2.closed_within(Duration::from_millis(300)).await);
+    assert_eq!(h2.get(HELLO).await.unwrap().0, StatusCode::OK);
+    // …closed once silent for a whole header_read_timeout (1s here), so
+    // between one and two after its last byte.
+    assert!(
+        h2.closed_within(Duration::from_secs(4)).await,
+        "an idle HTTP/2 connection stays open"
+    );
+}
+
+#[tokio::test]
 async fn a_client_that_sends_nothing_is_closed_within_header_read_timeout() {
     let ca = Ca::new("test CA");
     let dir = https_root(SETTINGS, &ca.server("flowgate test"));

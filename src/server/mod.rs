@@ -291,6 +291,7 @@ pub async fn serve_connections<H, F>(
         } = connecting();
         let connection = Connection {
             builder,
+            idle_timeout: first_byte_timeout,
             handler: handler.clone(),
             // Taken here, before the task runs, so a shutdown that starts
             // meanwhile still waits for this connection.
@@ -329,6 +330,8 @@ struct Connection<H> {
     builder: auto::Builder<TokioExecutor>,
     handler: H,
     watcher: hyper_util::server::graceful::Watcher,
+    /// How long the connection may be silent with no request running.
+    idle_timeout: Duration,
 }
 
 impl<H, F> Connection<H>
@@ -344,6 +347,8 @@ where
         IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let addr = peer.addr;
+        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let io = Idle::new(io, self.idle_timeout, in_flight.clone());
         // Reads along with hyper to flag Content-Length with
         // Transfer-Encoding; HTTP/2 stops it at the preface.
         let (io, framing) = framing::Framing::new(io);
@@ -351,9 +356,11 @@ where
         let handler = self.handler;
         let service = service_fn(move |request: Request<Incoming>| {
             let head = request.method() == http::Method::HEAD;
+            let running = InFlight::enter(&in_flight);
             let response = handler(request, peer.clone());
             async move {
                 let response = response.await;
+                drop(running);
                 Ok::<_, Infallible>(if head {
                     without_body(response)
                 } else {
@@ -386,6 +393,136 @@ fn without_body(response: Response<Body>) -> Response<Body> {
             .or_insert_with(|| http::HeaderValue::from(length));
     }
     Response::from_parts(parts, Body::default())
+}
+
+/// A request being answered on a connection, counted while it runs.
+struct InFlight(Arc<std::sync::atomic::AtomicUsize>);
+
+impl InFlight {
+    fn enter(count: &Arc<std::sync::atomic::AtomicUsize>) -> InFlight {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InFlight(count.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A connection that ends when it has been silent, both ways, for a whole
+/// `header_read_timeout` with no request running (so between one and two
+/// timeouts after its last byte): it then reads as closed. hyper bounds an
+/// HTTP/1.1 connection between requests by itself, but not an HTTP/2 one,
+/// which could otherwise stay open for good after its preface without ever
+/// sending a request. Bytes are counted, not timed, so the timer is set
+/// once per period rather than on every read.
+struct Idle<IO> {
+    inner: IO,
+    timeout: Duration,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    /// Reads and writes so far, and as many when the period began.
+    moves: u64,
+    moves_at_start: u64,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<IO> Idle<IO> {
+    fn new(inner: IO, timeout: Duration, in_flight: Arc<std::sync::atomic::AtomicUsize>) -> Self {
+        Idle {
+            inner,
+            timeout,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            moves: 0,
+            moves_at_start: 0,
+            in_flight,
+        }
+    }
+
+    /// At the end of a period: whether the connection was silent and idle
+    /// through it; if not, the next period begins.
+    fn silent(&mut self) -> bool {
+        let running = self.in_flight.load(std::sync::atomic::Ordering::Relaxed) > 0;
+        if self.moves == self.moves_at_start && !running {
+            return true;
+        }
+        self.moves_at_start = self.moves;
+        let next = tokio::time::Instant::now() + self.timeout;
+        self.deadline.as_mut().reset(next);
+        false
+    }
+}
+
+impl<IO: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Idle<IO> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let before = buf.filled().len();
+        match std::pin::Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => {
+                self.moves += 1;
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => {
+                while self.deadline.as_mut().poll(cx).is_ready() {
+                    if self.silent() {
+                        // Read as the end of the stream: the connection closes.
+                        return Poll::Ready(Ok(()));
+                    }
+                }
+                Poll::Pending
+            }
+            other => other,
+        }
+    }
+}
+
+impl<IO: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Idle<IO> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(written, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.moves += 1;
+        }
+        written
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(written, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.moves += 1;
+        }
+        written
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// How long a closed connection keeps reading what the client still sends.

@@ -104,6 +104,24 @@ impl Connection {
     }
 
     /// GET `path` on this connection: the status, HTTP version and body.
+    /// Whether the server closed the connection within `limit`.
+    pub async fn closed_within(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let closed = match &self.sender {
+                Sender::Http1(sender) => sender.is_closed(),
+                Sender::Http2(sender) => sender.is_closed(),
+            };
+            if closed {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn get(&mut self, path: &str) -> Result<(StatusCode, Version, String), String> {
         self.request(http::Method::GET, path).await
     }
