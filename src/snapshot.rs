@@ -202,6 +202,13 @@ pub struct Process {
     pub steps: Pipeline,
 }
 
+impl Process {
+    /// Whether its requests carry XML: then its problems are XML too (SPEC §3.1).
+    pub fn reads_xml(&self) -> bool {
+        self.listen.as_ref().is_some_and(|l| l.input.is_xml())
+    }
+}
+
 /// How a process is reached over HTTP, and what its bodies hold.
 #[derive(Debug)]
 pub struct Listen {

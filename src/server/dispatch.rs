@@ -189,12 +189,10 @@ where
                 None => {
                     let problem = overloaded_problem();
                     tracing::warn!(process = %name, status = 503, "Over max_concurrency");
-                    let xml_route = snapshot
-                        .process(process)
-                        .listen
-                        .as_ref()
-                        .is_some_and(|l| l.input.is_xml());
-                    let as_xml = prefers_xml(request.headers().get(header::ACCEPT), xml_route);
+                    let as_xml = prefers_xml(
+                        request.headers().get(header::ACCEPT),
+                        snapshot.process(process).reads_xml(),
+                    );
                     let mut response = problem_response(&problem, as_xml, None);
                     response
                         .headers_mut()
@@ -444,14 +442,7 @@ where
             if let Err(problem) = input::check_content_type(&parts.headers, listen.input) {
                 break 'run fail(problem);
             }
-            let bytes = match input::read_body(
-                &parts.headers,
-                body,
-                limits.max_body,
-                limits.request_timeout,
-            )
-            .await
-            {
+            let bytes = match input::read_body(&parts.headers, body, &limits).await {
                 Ok(bytes) => bytes,
                 Err(problem) => break 'run fail(problem),
             };
@@ -888,15 +879,14 @@ async fn serve_page<B>(
     let owner = match gateway.pages().owner(token, path) {
         Ok(owner) => owner,
         Err(err) => {
-            let listen = routed.and_then(|id| snapshot.process(id).listen.as_ref());
-            let xml_route = listen.is_some_and(|l| l.input.is_xml());
+            let xml_route = routed.is_some_and(|id| snapshot.process(id).reads_xml());
             return (gone(&err, xml_route), routed);
         }
     };
     let served = snapshot
         .process_by_name(&owner.process)
-        .and_then(|id| Some((id, snapshot.process(id).listen.as_ref()?)));
-    let Some((id, listen)) = served else {
+        .filter(|&id| snapshot.process(id).listen.is_some());
+    let Some(id) = served else {
         let detail = format!(
             "the process `{}` that answered the first page is no longer served",
             owner.process
@@ -904,7 +894,7 @@ async fn serve_page<B>(
         return (gone(&detail, false), None);
     };
     let process = snapshot.process(id);
-    let wants_xml = prefers_xml(accept, listen.input.is_xml());
+    let wants_xml = prefers_xml(accept, process.reads_xml());
     let method = request.method();
     if method != Method::GET && method != Method::HEAD {
         let allow = [Method::GET, Method::HEAD];
@@ -931,7 +921,7 @@ async fn serve_page<B>(
     let rest = match gateway.pages().take(token, path) {
         Ok(rest) => rest,
         // Taken by a request that came in meanwhile.
-        Err(err) => return (gone(&err, listen.input.is_xml()), Some(id)),
+        Err(err) => return (gone(&err, process.reads_xml()), Some(id)),
     };
     let mut response = match output::next_page(rest, gateway.pages()) {
         Ok(encoded) => {

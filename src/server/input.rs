@@ -14,14 +14,11 @@ use crate::config::raw::DocType;
 use crate::doc::{Document, MediaType, ParseLimits, json, xml};
 use crate::profile::xsd::{Item, XmlProfile};
 use crate::profile::{Profile, ReadError, Schema, Violation};
+use crate::snapshot::Limits;
 
-/// Reads the whole body, refusing more than `max_body` bytes.
-pub async fn read_body<B>(
-    headers: &HeaderMap,
-    body: B,
-    max_body: u64,
-    timeout: std::time::Duration,
-) -> Result<Bytes, Problem>
+/// Reads the whole body, refusing more than `max_body` bytes and a body
+/// that takes longer than `request_timeout` to arrive.
+pub async fn read_body<B>(headers: &HeaderMap, body: B, limits: &Limits) -> Result<Bytes, Problem>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -32,7 +29,7 @@ where
             kind::BODY_TOO_LARGE,
             format!(
                 "the body is larger than the limit of {}",
-                crate::units::ByteSize(max_body)
+                crate::units::ByteSize(limits.max_body)
             ),
         )
     };
@@ -40,10 +37,11 @@ where
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max_body) {
+    if declared.is_some_and(|len| len > limits.max_body) {
         return Err(too_large());
     }
-    let limit = usize::try_from(max_body).unwrap_or(usize::MAX);
+    let limit = usize::try_from(limits.max_body).unwrap_or(usize::MAX);
+    let timeout = limits.request_timeout;
     // A body that never ends would hold its request's place among
     // `max_concurrency` for good: it has `request_timeout` to arrive.
     let Some(collected) =

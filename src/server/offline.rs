@@ -87,10 +87,7 @@ pub async fn run(
     {
         headers.insert(header::CONTENT_TYPE, value);
     }
-    let as_xml = process
-        .listen
-        .as_ref()
-        .is_some_and(|listen| listen.input.is_xml());
+    let as_xml = process.reads_xml();
     let fail = |problem: Problem| {
         let problem = problem.with_execution_id(Some(&execution_id));
         let (content_type, body) = problem.render(prefers_xml(None, as_xml));

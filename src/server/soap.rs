@@ -112,14 +112,7 @@ where
         return SoapServed::unrouted(fault(version, &problem, None));
     }
     let limits = snapshot.settings.limits;
-    let bytes = match input::read_body(
-        &parts.headers,
-        body,
-        limits.max_body,
-        limits.request_timeout,
-    )
-    .await
-    {
+    let bytes = match input::read_body(&parts.headers, body, &limits).await {
         Ok(bytes) => bytes,
         Err(problem) => return SoapServed::unrouted(fault(version, &problem, None)),
     };
