@@ -43,6 +43,8 @@ pub(super) struct RootNames<'a> {
 
 pub(super) struct StepCompiler<'a> {
     source: &'a SourceFile,
+    /// The file's path, shared by every step's site.
+    file: Arc<str>,
     templates: &'a mut TemplatesBuilder,
     diagnostics: &'a mut Diagnostics,
     process_ids: &'a HashMap<String, ProcessId>,
@@ -68,6 +70,7 @@ impl<'a> StepCompiler<'a> {
     ) -> StepCompiler<'a> {
         StepCompiler {
             source,
+            file: source.path.as_str().into(),
             templates,
             diagnostics,
             process_ids: root.process_ids,
@@ -148,7 +151,7 @@ impl<'a> StepCompiler<'a> {
             .map(|(k, _)| k.span)
             .unwrap_or(node.span);
         let site = StepSite {
-            file: self.source.path.as_str().into(),
+            file: self.file.clone(),
             line: self.source.locate(kind_span).line,
             path: format!("{path}.{}", raw.kind()),
         };

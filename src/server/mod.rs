@@ -287,25 +287,17 @@ pub async fn serve_connections<H, F>(
         };
         let Connecting {
             builder,
-            first_byte_timeout,
+            idle_timeout,
         } = connecting();
         let connection = Connection {
             builder,
-            idle_timeout: first_byte_timeout,
+            idle_timeout,
             handler: handler.clone(),
             // Taken here, before the task runs, so a shutdown that starts
             // meanwhile still waits for this connection.
             watcher: graceful.watcher(),
         };
         tokio::spawn(async move {
-            if tls.is_none() {
-                let mut first = [0u8; 1];
-                let silent = tokio::time::timeout(first_byte_timeout, stream.peek(&mut first));
-                if !matches!(silent.await, Ok(Ok(1..))) {
-                    tracing::debug!(peer = %addr, "Closed: nothing sent within header_read_timeout");
-                    return;
-                }
-            }
             let stream = Lingering(Some(stream));
             match tls {
                 None => connection.serve(stream, Peer::plain(addr), None).await,
@@ -632,19 +624,19 @@ impl Drop for Lingering {
     }
 }
 
-/// How an accepted connection is served: its HTTP settings, and how long a
-/// plain connection may stay silent before its first byte (hyper's header
-/// timeout starts only when bytes come; TLS has its handshake timeout).
+/// How an accepted connection is served: its HTTP settings, and how long
+/// it may stay silent with no request running (see `Idle`; hyper's header
+/// timeout starts only when bytes come, and not at all on HTTP/2).
 pub struct Connecting {
     pub builder: auto::Builder<TokioExecutor>,
-    pub first_byte_timeout: Duration,
+    pub idle_timeout: Duration,
 }
 
 /// How connections are served, from the limits of the live snapshot.
 pub fn connecting(snapshot: &Snapshot) -> Connecting {
     Connecting {
         builder: connection_builder(snapshot),
-        first_byte_timeout: snapshot.settings.limits.header_read_timeout,
+        idle_timeout: snapshot.settings.limits.header_read_timeout,
     }
 }
 

@@ -42,6 +42,17 @@ pub struct Owner {
     pub execution_id: Arc<str>,
 }
 
+impl Owner {
+    /// `OtherPath` unless the first page answered `path`.
+    fn answered(&self, path: &str) -> Result<(), Gone> {
+        if self.path == path {
+            Ok(())
+        } else {
+            Err(Gone::OtherPath)
+        }
+    }
+}
+
 /// What a token stands for: the rest of a list answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rest {
@@ -89,17 +100,6 @@ pub enum Gone {
     OtherPath,
 }
 
-impl Gone {
-    /// `OtherPath` unless `owner`'s first page answered `path`.
-    fn check(owner: &Owner, path: &str) -> Result<(), Gone> {
-        if owner.path == path {
-            Ok(())
-        } else {
-            Err(Gone::OtherPath)
-        }
-    }
-}
-
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "the rest of the answer ({0} bytes) is larger than the page store holds ({MAX_BYTES} bytes)"
@@ -139,7 +139,7 @@ impl PageStore {
         let mut inner = self.lock();
         inner.expire(Instant::now());
         let owner = &inner.entries.get(token).ok_or(Gone::Unknown)?.rest.owner;
-        Gone::check(owner, path)?;
+        owner.answered(path)?;
         Ok(owner.clone())
     }
 
@@ -152,7 +152,7 @@ impl PageStore {
         let mut inner = self.lock();
         inner.expire(now);
         let entry = inner.entries.get(token).ok_or(Gone::Unknown)?;
-        Gone::check(&entry.rest.owner, path)?;
+        entry.rest.owner.answered(path)?;
         let entry = inner.entries.remove(token).ok_or(Gone::Unknown)?;
         inner.bytes -= entry.rest.bytes();
         inner.order.retain(|t| t != token);

@@ -78,7 +78,7 @@ async fn start(
             builder: hyper_util::server::conn::auto::Builder::new(
                 hyper_util::rt::TokioExecutor::new(),
             ),
-            first_byte_timeout: BOUND,
+            idle_timeout: BOUND,
         },
         describe_peer,
     ));
@@ -251,7 +251,7 @@ async fn each_accept_takes_the_config_of_the_moment() {
             builder: hyper_util::server::conn::auto::Builder::new(
                 hyper_util::rt::TokioExecutor::new(),
             ),
-            first_byte_timeout: BOUND,
+            idle_timeout: BOUND,
         },
         describe_peer,
     ));
