@@ -283,23 +283,20 @@ fn parse_pattern(pattern: &str) -> Result<Vec<PatternSegment>, String> {
 /// control character or `.`/`..` segment. A pattern that has one of those
 /// would be listed by `flowgate routes` and OpenAPI but never be served.
 fn unreachable_by_any_request(pattern: &str) -> Option<String> {
-    if pattern.contains('?') {
-        return Some(
-            "a route matches the path only; the query string reaches the process as `request.query`"
-                .to_owned(),
-        );
-    }
-    if pattern.contains('#') {
-        return Some("a `#` fragment is never sent to the server".to_owned());
-    }
-    if pattern.contains('%') {
-        return Some(
-            "paths are matched after percent-decoding, so write the character itself, not a `%` escape"
-                .to_owned(),
-        );
-    }
-    if pattern.contains('\\') {
-        return Some("request paths with a backslash are refused".to_owned());
+    const NEVER_IN_A_PATH: [(char, &str); 4] = [
+        (
+            '?',
+            "a route matches the path only; the query string reaches the process as `request.query`",
+        ),
+        ('#', "a `#` fragment is never sent to the server"),
+        (
+            '%',
+            "paths are matched after percent-decoding, so write the character itself, not a `%` escape",
+        ),
+        ('\\', "request paths with a backslash are refused"),
+    ];
+    if let Some((_, why)) = NEVER_IN_A_PATH.iter().find(|(c, _)| pattern.contains(*c)) {
+        return Some((*why).to_owned());
     }
     if let Some(c) = pattern
         .chars()
