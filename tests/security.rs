@@ -267,6 +267,52 @@ fn oversized_headers_are_431() {
     );
     let answer = exchange(&fixture.server, request.as_bytes());
     assert_eq!(status_of(&answer), 431, "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("max_header_bytes"), "{answer}");
+}
+
+#[test]
+fn a_head_the_http_layer_cannot_parse_gets_a_problem_that_says_why() {
+    let fixture = start();
+    for (request, status, says) in [
+        (
+            &b"GET /ws/simple/getMe HTTP/1.1\r\nHo st: x\r\n\r\n"[..],
+            400,
+            "header name",
+        ),
+        (
+            b"POST /ws/simple/createEcho HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nok",
+            400,
+            "two different `Content-Length` values",
+        ),
+        (b"GET /a<b HTTP/1.1\r\nHost: x\r\n\r\n", 400, "not a valid URI"),
+        (b"GET / HTTP/1.1\r\nX: a\x01b\r\n\r\n", 400, "control character"),
+    ] {
+        let answer = exchange(&fixture.server, request);
+        assert_eq!(status_of(&answer), status, "{answer}");
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains("content-type: application/problem+json"), "{head}");
+        assert!(head.contains("connection: close"), "{head}");
+        let problem: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(problem["status"], status);
+        assert!(
+            problem["detail"].as_str().unwrap().contains(says),
+            "{problem}"
+        );
+    }
+    // A good request before the bad one on the same connection keeps its answer.
+    let mut stream = connect(&fixture.server);
+    stream
+        .write_all(b"POST /ws/simple/createEcho HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+        .unwrap();
+    let first = read_all(&mut stream);
+    assert_eq!(status_of(&first), 200, "{first}");
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHo st: x\r\n\r\n")
+        .unwrap();
+    let second = read_all(&mut stream);
+    assert_eq!(status_of(&second), 400, "{second}");
+    assert!(second.contains("header name"), "{second}");
 }
 
 #[test]

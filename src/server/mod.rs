@@ -288,10 +288,12 @@ pub async fn serve_connections<H, F>(
         let Connecting {
             builder,
             idle_timeout,
+            max_head,
         } = connecting();
         let connection = Connection {
             builder,
             idle_timeout,
+            max_head,
             handler: handler.clone(),
             // Taken here, before the task runs, so a shutdown that starts
             // meanwhile still waits for this connection.
@@ -324,6 +326,8 @@ struct Connection<H> {
     watcher: hyper_util::server::graceful::Watcher,
     /// How long the connection may be silent with no request running.
     idle_timeout: Duration,
+    /// hyper's limit on a request head (`max_buf_size`).
+    max_head: usize,
 }
 
 impl<H, F> Connection<H>
@@ -342,8 +346,9 @@ where
         let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let io = Idle::new(io, self.idle_timeout, in_flight.clone());
         // Reads along with hyper to flag Content-Length with
-        // Transfer-Encoding; HTTP/2 stops it at the preface.
-        let (io, framing) = framing::Framing::new(io);
+        // Transfer-Encoding, and to say why hyper refuses a head it cannot
+        // parse; HTTP/2 stops it at the preface.
+        let (io, framing) = framing::Framing::new(io, self.max_head);
         let peer = Peer { framing, ..peer };
         let handler = self.handler;
         let service = service_fn(move |request: Request<Incoming>| {
@@ -630,6 +635,8 @@ impl Drop for Lingering {
 pub struct Connecting {
     pub builder: auto::Builder<TokioExecutor>,
     pub idle_timeout: Duration,
+    /// The longest request head hyper reads (`max_buf_size`).
+    pub max_head: usize,
 }
 
 /// How connections are served, from the limits of the live snapshot.
@@ -637,7 +644,14 @@ pub fn connecting(snapshot: &Snapshot) -> Connecting {
     Connecting {
         builder: connection_builder(snapshot),
         idle_timeout: snapshot.settings.limits.header_read_timeout,
+        max_head: max_head(snapshot),
     }
+}
+
+/// The longest HTTP/1 request head read: `max_header_bytes`, at least
+/// hyper's smallest buffer.
+fn max_head(snapshot: &Snapshot) -> usize {
+    snapshot.settings.limits.max_header_bytes.max(8192)
 }
 
 /// The per-connection HTTP settings, from the limits of the live snapshot.
@@ -648,7 +662,7 @@ fn connection_builder(snapshot: &Snapshot) -> auto::Builder<TokioExecutor> {
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_bytes.max(8192));
+        .max_buf_size(max_head(snapshot));
     builder
         .http2()
         .timer(TokioTimer::new())

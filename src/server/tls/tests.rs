@@ -79,6 +79,7 @@ async fn start(
                 hyper_util::rt::TokioExecutor::new(),
             ),
             idle_timeout: BOUND,
+            max_head: 16 * 1024,
         },
         describe_peer,
     ));
@@ -252,6 +253,7 @@ async fn each_accept_takes_the_config_of_the_moment() {
                 hyper_util::rt::TokioExecutor::new(),
             ),
             idle_timeout: BOUND,
+            max_head: 16 * 1024,
         },
         describe_peer,
     ));
