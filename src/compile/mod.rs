@@ -1230,6 +1230,35 @@ mod tests {
     }
 
     #[test]
+    fn a_return_cannot_set_the_headers_that_frame_the_response() {
+        for (name, lower) in [
+            ("Content-Length", "content-length"),
+            ("Transfer-Encoding", "transfer-encoding"),
+            ("Connection", "connection"),
+            ("Keep-Alive", "keep-alive"),
+            ("Upgrade", "upgrade"),
+        ] {
+            let process = format!(
+                "listen: {{ operation: get, object: S, output: json }}\nsteps:\n  - return: {{ headers: {{ {name}: \"3\" }} }}\n"
+            );
+            let compilation = compile_files(&[("processes/s.yaml", &process)]);
+            assert_eq!(
+                located(&compilation),
+                [format!(
+                    "processes/s.yaml:3:26 `{lower}` cannot be set here: flowgate writes it from the body it sends and the connection it uses"
+                )],
+            );
+        }
+        let process = "listen: { operation: get, object: S, output: json }\nsteps:\n  - return: { headers: { Location: /s/1, Cache-Control: no-store } }\n";
+        let compilation = compile_files(&[("processes/s.yaml", process)]);
+        assert!(
+            compilation.snapshot.is_some(),
+            "{}",
+            compilation.diagnostics.render()
+        );
+    }
+
+    #[test]
     fn a_return_status_is_a_final_one() {
         let process = |status: &str| {
             format!(

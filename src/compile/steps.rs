@@ -889,6 +889,11 @@ impl<'a> StepCompiler<'a> {
                 ok = false;
                 continue;
             };
+            if let Some(why) = connection_header(&header) {
+                self.error(name.span, why);
+                ok = false;
+                continue;
+            }
             let value_node = Node::new(value.span, NodeKind::Str(value.value.clone()));
             match self.value_source(&value_node, Escape::None) {
                 Some(source) => headers.push((header, source)),
@@ -959,4 +964,28 @@ impl<'a> StepCompiler<'a> {
         }
         Some(retries.value)
     }
+}
+
+/// Why a header may not be set by a step or an upstream, when it may not:
+/// the headers that frame the message on its connection are written by
+/// flowgate (and hyper) from the body actually sent. A `Content-Length`
+/// that disagreed with the body would let one response (or request) carry
+/// another one behind it.
+pub(super) fn connection_header(name: &HeaderName) -> Option<String> {
+    use http::header::{CONNECTION, CONTENT_LENGTH, TE, TRAILER, TRANSFER_ENCODING, UPGRADE};
+    const OTHERS: [&str; 2] = ["keep-alive", "proxy-connection"];
+    let framing = [
+        CONTENT_LENGTH,
+        TRANSFER_ENCODING,
+        CONNECTION,
+        TE,
+        TRAILER,
+        UPGRADE,
+    ];
+    (framing.contains(name) || OTHERS.contains(&name.as_str())).then(|| {
+        format!(
+            "`{name}` cannot be set here: flowgate writes it from the body it sends and the \
+             connection it uses"
+        )
+    })
 }

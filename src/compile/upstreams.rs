@@ -133,6 +133,11 @@ fn headers(
             ok = false;
             continue;
         };
+        if let Some(why) = super::steps::connection_header(&header) {
+            diagnostics.push(source.error(name.span, why));
+            ok = false;
+            continue;
+        }
         let text = match value.value.strip_prefix("env:") {
             Some(variable) => match std::env::var(variable.trim()) {
                 Ok(text) => text,
@@ -251,6 +256,14 @@ mod tests {
                 "processes/p.yaml:2:41 error `Bad Name` is not a valid header name",
             ),
             (
+                "{ upstream: stock, headers: { Content-Length: \"2\" } }",
+                "processes/p.yaml:2:41 error `content-length` cannot be set here: flowgate writes it from the body it sends and the connection it uses",
+            ),
+            (
+                "{ upstream: stock, headers: { Transfer-Encoding: chunked } }",
+                "processes/p.yaml:2:41 error `transfer-encoding` cannot be set here: flowgate writes it from the body it sends and the connection it uses",
+            ),
+            (
                 "{ upstream: stock, body: \"x\", method: get }",
                 "processes/p.yaml:2:36 error a GET request carries no body",
             ),
@@ -292,6 +305,10 @@ mod tests {
             (
                 "[upstreams.stock]\nbase_url = \"https://stock.internal\"\nheaders = { \"a b\" = \"x\" }\n",
                 "flowgate.toml:3:13 error `a b` is not a valid header name",
+            ),
+            (
+                "[upstreams.stock]\nbase_url = \"https://stock.internal\"\nheaders = { Connection = \"close\" }\n",
+                "flowgate.toml:3:13 error `connection` cannot be set here: flowgate writes it from the body it sends and the connection it uses",
             ),
             (
                 "[upstreams.stock]\nbase_url = \"https://stock.internal\"\nca = \"certs/ca.pem\"\n",

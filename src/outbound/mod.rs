@@ -60,8 +60,10 @@ impl Upstream {
 }
 
 /// `base` (an upstream's `base_url`) with `path` appended. The path always starts a
-/// new segment, and the result must keep the base's scheme, host and port:
-/// data in a path template can never send the call elsewhere.
+/// new segment, and the result must keep the base's scheme, host and port
+/// and stay under its path (`..` and `%2e%2e` segments are resolved by the
+/// URL parser, as the upstream would resolve them): data in a path template
+/// can never send the call, with the upstream's headers, elsewhere.
 pub fn url_under(base: &str, origin: &url::Origin, path: &str) -> Result<url::Url, String> {
     let joined = if path.is_empty() || path.starts_with('/') {
         format!("{base}{path}")
@@ -72,6 +74,18 @@ pub fn url_under(base: &str, origin: &url::Origin, path: &str) -> Result<url::Ur
         .map_err(|e| format!("the path `{path}` does not make a URL: {e}"))?;
     if url.origin() != *origin {
         return Err(format!("the path `{path}` leaves the upstream's host"));
+    }
+    let base_path = url::Url::parse(base).map_err(|e| format!("`{base}` is not a URL: {e}"))?;
+    let base_path = base_path.path().trim_end_matches('/');
+    let under = url
+        .path()
+        .strip_prefix(base_path)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    if !under {
+        return Err(format!(
+            "the path `{path}` leaves the upstream's base path `{}`",
+            if base_path.is_empty() { "/" } else { base_path }
+        ));
     }
     Ok(url)
 }

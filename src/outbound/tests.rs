@@ -676,4 +676,31 @@ fn paths_stay_on_the_upstream() {
     );
     let other = url::Url::parse("http://other.internal").unwrap().origin();
     assert!(url_under(base, &other, "/items").is_err());
+    // Dot segments, however written, may not climb out of the base path.
+    for path in [
+        "/items/../../admin",
+        "/../admin",
+        "..",
+        "/%2e%2e/admin",
+        "/%2E%2e/%2e%2e/admin",
+        "/items/..\\..\\admin",
+        "/./../admin",
+    ] {
+        let error = url(path).unwrap_err();
+        assert!(
+            error.contains("leaves the upstream's base path `/api`"),
+            "{path}: {error}"
+        );
+    }
+    // Within it they are fine, and so are names that only start like it.
+    assert_eq!(
+        url("/items/../stock").unwrap().as_str(),
+        "http://stock.internal:8080/api/stock"
+    );
+    assert!(url("/..a/b").is_ok());
+    // A sibling whose name starts with the base's is not under it.
+    assert!(url("/../apix").is_err());
+    // A base without a path lets a path go anywhere on its host.
+    let root = "http://stock.internal:8080";
+    assert!(url_under(root, &origin, "/a/../../b").is_ok());
 }
