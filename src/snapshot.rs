@@ -323,6 +323,23 @@ pub enum StepKind {
 }
 
 impl StepKind {
+    /// The pipelines written inside this step (a `call`'s process is not one).
+    pub fn pipelines(&self) -> Vec<&Pipeline> {
+        match self {
+            StepKind::Decision {
+                then, otherwise, ..
+            } => vec![then, otherwise],
+            StepKind::Route { cases, default, .. } => cases
+                .iter()
+                .map(|(_, pipeline)| pipeline)
+                .chain([default])
+                .collect(),
+            StepKind::Branch(paths) => paths.iter().collect(),
+            StepKind::Try { steps, catch, .. } => vec![steps, catch],
+            _ => Vec::new(),
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             StepKind::Message { .. } => "message",

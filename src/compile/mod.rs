@@ -35,7 +35,7 @@ use crate::profile::{Profile, Profiles, Schema};
 use crate::routes::{PatternError, RouteTable};
 use crate::snapshot::{
     ExecutionSettings, Limits, Listen, Process, ProcessId, ReloadSettings, RestRoute, Settings,
-    Snapshot,
+    Snapshot, Step, StepKind,
 };
 use crate::template::TemplatesBuilder;
 
@@ -225,6 +225,13 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
     }
 
     report_call_cycles(&calls, &names, &loaded.processes, &mut diagnostics);
+    report_deep_nesting(
+        &processes,
+        &calls,
+        &names,
+        &loaded.processes,
+        &mut diagnostics,
+    );
     report_wsdl_conflicts(
         &settings.soap_namespace,
         &processes,
@@ -1093,6 +1100,90 @@ fn report_call_cycles(
     }
 }
 
+/// How deep steps may nest, counting each step that holds steps (`try`,
+/// `decision`, `route`, `branch`) and each `call` as a level. A request
+/// runs nested steps on its worker's stack: far deeper nesting (hundreds of
+/// levels) would overflow it and stop the whole server.
+pub const MAX_NESTING: usize = 32;
+
+/// Processes whose steps, through the processes they call, nest more than
+/// [`MAX_NESTING`] levels deep: an error at the call where the limit is
+/// crossed (not again at every process that leads there).
+fn report_deep_nesting(
+    processes: &[Process],
+    calls: &[Vec<(ProcessId, Span)>],
+    names: &[(Arc<str>, Span)],
+    files: &[ProcessFile],
+    diagnostics: &mut Diagnostics,
+) {
+    /// Levels of `steps`, given the levels of every process it calls.
+    fn levels(steps: &[Step], called: &[Option<usize>]) -> usize {
+        steps
+            .iter()
+            .map(|step| match &step.kind {
+                StepKind::Call(callee) => 1 + called[callee.index()].unwrap_or(0),
+                kind => {
+                    1 + kind
+                        .pipelines()
+                        .into_iter()
+                        .map(|inner| levels(inner, called))
+                        .max()
+                        .unwrap_or(0)
+                }
+            })
+            .max()
+            .unwrap_or(0)
+    }
+    // Callees before callers (calls cannot cycle: `report_call_cycles`
+    // reported any, and their processes are left out here).
+    let mut depth: Vec<Option<usize>> = vec![None; processes.len()];
+    let mut waiting: Vec<usize> = calls.iter().map(Vec::len).collect();
+    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); processes.len()];
+    for (caller, sites) in calls.iter().enumerate() {
+        for (callee, _) in sites {
+            if let Some(list) = callers.get_mut(callee.index()) {
+                list.push(caller);
+            }
+        }
+    }
+    let mut ready: Vec<usize> = (0..processes.len()).filter(|&p| waiting[p] == 0).collect();
+    while let Some(process) = ready.pop() {
+        let own = levels(&processes[process].steps, &depth);
+        depth[process] = Some(own);
+        let callees_fit = calls[process]
+            .iter()
+            .all(|(callee, _)| depth[callee.index()].is_some_and(|d| d <= MAX_NESTING));
+        if own > MAX_NESTING && callees_fit {
+            let deepest = calls[process]
+                .iter()
+                .max_by_key(|(callee, _)| depth[callee.index()]);
+            if let Some(&(callee, span)) = deepest {
+                diagnostics.push(
+                    files[process]
+                        .source
+                        .error(
+                            span,
+                            format!(
+                                "steps nest {own} levels deep through this call of `{}`: more than {MAX_NESTING}",
+                                names[callee.index()].0
+                            ),
+                        )
+                        .with_hint(
+                            "each `call`, `try`, `decision`, `route` and `branch` is a level; \
+                             call fewer processes in a chain, or nest fewer steps",
+                        ),
+                );
+            }
+        }
+        for &caller in &callers[process] {
+            waiting[caller] -= 1;
+            if waiting[caller] == 0 {
+                ready.push(caller);
+            }
+        }
+    }
+}
+
 /// The SOAP operations share one WSDL, which cannot hold two different
 /// declarations under one name: each conflict is an error at the later
 /// process's `soap: true`.
@@ -1184,6 +1275,60 @@ mod tests {
                 None => d.message.clone(),
             })
             .collect()
+    }
+
+    /// A chain of `count` processes `p0` → `p1` → …, each wrapping its
+    /// call in `tries` nested `try`s; the last one returns.
+    fn call_chain(count: usize, tries: usize) -> Vec<(String, String)> {
+        (0..count)
+            .map(|i| {
+                let mut steps = if i + 1 < count {
+                    format!("[ {{ call: p{} }} ]", i + 1)
+                } else {
+                    "[ { return: {} } ]".to_owned()
+                };
+                for _ in 0..tries {
+                    steps = format!("[ {{ try: {{ steps: {steps} }} }} ]");
+                }
+                (format!("processes/p{i}.yaml"), format!("steps: {steps}\n"))
+            })
+            .collect()
+    }
+
+    fn compile_chain(files: &[(String, String)]) -> Compilation {
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(path, text)| (path.as_str(), text.as_str()))
+            .collect();
+        compile_files(&files)
+    }
+
+    #[test]
+    fn steps_nest_at_most_max_nesting_levels_through_calls() {
+        // p_i nests 40 - i levels: p7 is the first over 32, at its call of p8.
+        let compilation = compile_chain(&call_chain(40, 0));
+        assert_eq!(
+            located(&compilation),
+            [
+                "processes/p7.yaml:1:18 steps nest 33 levels deep through this call of `p8`: more than 32"
+            ]
+        );
+        // `try`s count too: 15 levels in p2, 30 in p1, 45 in p0.
+        let compilation = compile_chain(&call_chain(3, 14));
+        let found = located(&compilation);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("processes/p0.yaml:1:")
+                && found[0].contains("45 levels deep through this call of `p1`"),
+            "{found:?}"
+        );
+        // Exactly the limit is fine.
+        let compilation = compile_chain(&call_chain(32, 0));
+        assert!(
+            compilation.snapshot.is_some(),
+            "{}",
+            compilation.diagnostics.render()
+        );
     }
 
     #[test]
