@@ -820,13 +820,10 @@ fn compile_listen(
             );
             None
         }
-        Some(ct) => match http::HeaderValue::from_str(ct.value.trim()) {
-            Ok(_) => Some(ct.value.trim().to_owned()),
-            Err(_) => {
-                error(
-                    ct.span,
-                    format!("`{}` is not a valid content type", ct.value),
-                );
+        Some(ct) => match values::content_type(&ct.value) {
+            Ok(value) => Some(value.to_owned()),
+            Err(message) => {
+                error(ct.span, message);
                 None
             }
         },
@@ -1401,6 +1398,28 @@ mod tests {
             "{}",
             compilation.diagnostics.render()
         );
+    }
+
+    #[test]
+    fn a_content_type_is_fixed_text() {
+        let cases = [
+            (
+                "listen: { operation: get, object: C, output: data, content_type: \"{{ vars.ct }}\" }\nsteps:\n  - return: {}\n",
+                "processes/c.yaml:1:66 `{{ vars.ct }}` is not a content type: a content type is fixed text, not a template",
+            ),
+            (
+                "listen: { operation: get, object: C, output: data }\nsteps:\n  - message: { template: x, content_type: \"{{ doc.ct }}\" }\n  - return: {}\n",
+                "processes/c.yaml:3:43 `{{ doc.ct }}` is not a content type: a content type is fixed text, not a template",
+            ),
+            (
+                "listen: { operation: get, object: C, output: data }\nsteps:\n  - return: { content_type: \"{x}/y\" }\n",
+                "processes/c.yaml:3:29 `{x}/y` is not a content type: write one like `text/csv; charset=utf-8`",
+            ),
+        ];
+        for (process, expected) in cases {
+            let compilation = compile_files(&[("processes/c.yaml", process)]);
+            assert_eq!(located(&compilation), [expected], "{process}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use http::{HeaderName, StatusCode};
 use minijinja::value::Value;
 
-use super::values::{node_to_value, span_within};
+use super::values::{content_type, node_to_value, span_within};
 use super::{Outbound, decode_error, default_media};
 use crate::config::de::{self, Entries, Spanned};
 use crate::config::node::{Node, NodeKind, Span};
@@ -303,16 +303,13 @@ impl<'a> StepCompiler<'a> {
             None => self.decode::<MessageStep>(node)?,
         };
         let media = match &step.content_type {
-            Some(ct) => {
-                if http::HeaderValue::from_str(ct.value.trim()).is_err() {
-                    self.error(
-                        ct.span,
-                        format!("`{}` is not a valid content type", ct.value),
-                    );
+            Some(ct) => match content_type(&ct.value) {
+                Ok(value) => MediaType::from_content_type(value),
+                Err(message) => {
+                    self.error(ct.span, message);
                     return None;
                 }
-                MediaType::from_content_type(&ct.value)
-            }
+            },
             None => self.default_media.clone(),
         };
         let template = self.template(&step.template, Escape::for_media(&media))?;
@@ -586,14 +583,13 @@ impl<'a> StepCompiler<'a> {
         };
         let headers = self.header_templates(&step.headers);
         let content_type = match &step.content_type {
-            Some(ct) if http::HeaderValue::from_str(ct.value.trim()).is_err() => {
-                self.error(
-                    ct.span,
-                    format!("`{}` is not a valid content type", ct.value),
-                );
-                return None;
-            }
-            Some(ct) => Some(ct.value.trim().to_owned()),
+            Some(ct) => match content_type(&ct.value) {
+                Ok(value) => Some(value.to_owned()),
+                Err(message) => {
+                    self.error(ct.span, message);
+                    return None;
+                }
+            },
             None => None,
         };
         let headers = headers?;

@@ -22,6 +22,48 @@ pub fn node_to_value(node: &Node) -> Value {
     }
 }
 
+/// A `content_type` as written: a media type (`type/subtype`, then
+/// `; name=value` parameters), trimmed, or why it is not one. It is fixed
+/// text, never a template.
+pub fn content_type(written: &str) -> Result<&str, String> {
+    fn token(text: &str) -> bool {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    }
+    fn quoted(text: &str) -> bool {
+        text.len() >= 2
+            && text.starts_with('"')
+            && text.ends_with('"')
+            && text[1..text.len() - 1]
+                .bytes()
+                .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    }
+    let value = written.trim();
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    let is_media_type = essence
+        .split_once('/')
+        .is_some_and(|(kind, subtype)| token(kind) && token(subtype))
+        && parts.all(|parameter| {
+            parameter.split_once('=').is_some_and(|(name, value)| {
+                token(name.trim()) && (token(value.trim()) || quoted(value.trim()))
+            })
+        });
+    if is_media_type {
+        return Ok(value);
+    }
+    if value.contains("{{") || value.contains("{%") {
+        return Err(format!(
+            "`{written}` is not a content type: a content type is fixed text, not a template"
+        ));
+    }
+    Err(format!(
+        "`{written}` is not a content type: write one like `text/csv; charset=utf-8`"
+    ))
+}
+
 /// The span in the file of `range`, a byte range inside the string `value`
 /// that was written at `span` in `file_text`.
 ///
@@ -72,6 +114,32 @@ pub fn span_within(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_types_are_media_types() {
+        for good in [
+            "text/csv",
+            " application/vnd.api+json ",
+            "text/plain; charset=utf-8",
+            "multipart/form-data; boundary=\"a b\"",
+        ] {
+            assert_eq!(content_type(good), Ok(good.trim()), "{good}");
+        }
+        for bad in [
+            "not a type",
+            "text",
+            "text/",
+            "/csv",
+            "text/csv; charset",
+            "{x}/y",
+            "text/csv;;",
+        ] {
+            let message = content_type(bad).unwrap_err();
+            assert!(message.contains("write one like"), "{bad}: {message}");
+        }
+        let message = content_type("{{ doc.ct }}").unwrap_err();
+        assert!(message.contains("not a template"), "{message}");
+    }
 
     fn check(file: &str, value: &str, inner: &str) -> String {
         let start = file
