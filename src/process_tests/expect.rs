@@ -373,7 +373,7 @@ pub(super) fn subset(expected: &Value, actual: &Value, at: &str) -> Result<(), S
 /// Equal JSON values, numbers by value (`2` equals `2.0`).
 fn json_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Number(x), Value::Number(y)) => same_number(x, y),
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
         }
@@ -448,12 +448,35 @@ fn xml_value_matches(expected: &Value, actual: &Value) -> bool {
     };
     match (expected, text) {
         (Value::Object(_) | Value::Array(_), _) => subset(expected, actual, "").is_ok(),
-        (Value::Number(_), Value::String(s)) => s
-            .trim()
-            .parse::<f64>()
-            .is_ok_and(|n| Some(n) == expected.as_f64()),
+        (Value::Number(number), Value::String(s)) => text_is_number(s.trim(), number),
         _ => as_text(expected) == as_text(text),
     }
+}
+
+/// Equal numbers: two integers exactly (64-bit ids differ past 2^53, where
+/// floating point would call them equal), else by floating-point value.
+fn same_number(x: &serde_json::Number, y: &serde_json::Number) -> bool {
+    match (integer(x), integer(y)) {
+        (Some(a), Some(b)) => a == b,
+        _ => x.as_f64() == y.as_f64(),
+    }
+}
+
+/// Whether the text of an element is `number`, by the rule of [`same_number`].
+fn text_is_number(text: &str, number: &serde_json::Number) -> bool {
+    match (integer(number), text.parse::<i128>()) {
+        (Some(a), Ok(b)) => a == b,
+        _ => text
+            .parse::<f64>()
+            .is_ok_and(|n| Some(n) == number.as_f64()),
+    }
+}
+
+fn integer(number: &serde_json::Number) -> Option<i128> {
+    number
+        .as_i64()
+        .map(i128::from)
+        .or_else(|| number.as_u64().map(i128::from))
 }
 
 fn compact(value: &Value) -> String {
@@ -468,6 +491,28 @@ fn pretty(value: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn integers_are_compared_exactly() {
+        // Equal as 64-bit floats, different as the ids they are.
+        let actual = json!({"a": 9007199254740993_u64});
+        assert!(subset(&json!({"a": 9007199254740992_u64}), &actual, "").is_err());
+        assert!(subset(&json!({"a": 9007199254740993_u64}), &actual, "").is_ok());
+        assert!(subset(&json!({"a": 9007199254740993.0}), &actual, "").is_ok());
+        assert!(text_is_number(
+            "9007199254740993",
+            &9007199254740993_u64.into()
+        ));
+        assert!(!text_is_number(
+            "9007199254740993",
+            &9007199254740992_u64.into()
+        ));
+        assert!(text_is_number("04", &4.into()));
+        assert!(text_is_number(
+            "12.50",
+            &serde_json::Number::from_f64(12.5).unwrap()
+        ));
+    }
 
     #[test]
     fn subsets_name_where_they_part() {
