@@ -195,12 +195,24 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// Adds a diagnostic, unless the same one (severity, place and
+    /// message) is there already: two checks that meet the same mistake
+    /// report it once.
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        self.0.push(diagnostic);
+        let known = self.0.iter().any(|d| {
+            d.severity == diagnostic.severity
+                && d.message == diagnostic.message
+                && d.location == diagnostic.location
+        });
+        if !known {
+            self.0.push(diagnostic);
+        }
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
-        self.0.extend(other.0);
+        for diagnostic in other.0 {
+            self.push(diagnostic);
+        }
     }
 
     pub fn has_errors(&self) -> bool {
@@ -271,6 +283,21 @@ impl IntoIterator for Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_diagnostic_is_reported_once() {
+        let file = SourceFile::new("p.yaml", "a: 1\nb: 2\n".to_owned());
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.push(file.error(Span::new(0, 1), "bad"));
+        diagnostics.push(file.error(Span::new(0, 1), "bad"));
+        diagnostics.push(file.warning(Span::new(0, 1), "bad"));
+        diagnostics.push(file.error(Span::new(5, 6), "bad"));
+        diagnostics.push(file.error(Span::new(0, 1), "worse"));
+        let mut again = Diagnostics::default();
+        again.push(file.error(Span::new(5, 6), "bad"));
+        diagnostics.extend(again);
+        assert_eq!(diagnostics.iter().count(), 4);
+    }
 
     #[test]
     fn locates_lines_and_character_columns() {

@@ -880,6 +880,9 @@ fn resolve_profile(
     error: &mut impl FnMut(Span, String),
 ) -> Option<Profile> {
     let Some(profile) = profiles.get(&name.value) else {
+        if profiles.is_broken(&name.value) {
+            return None;
+        }
         let hint = de::did_you_mean(&name.value, profiles.names())
             .map(|best| format!(" (did you mean `{best}`?)"))
             .unwrap_or_default();
@@ -943,6 +946,9 @@ fn compile_profiles(files: &[ProfileFile], diagnostics: &mut Diagnostics) -> Pro
         if let Some(profile) = JsonProfile::compile(&file.source, diagnostics) {
             profiles.insert(Profile::new(&file.name, Schema::Json(profile)));
         }
+    }
+    for file in files {
+        profiles.mark_broken(&file.name);
     }
     profiles
 }
@@ -1604,6 +1610,31 @@ mod tests {
         assert_eq!(
             located(&compilation),
             ["processes/p.yaml:5:20 there is no profile `order` in profiles/"]
+        );
+    }
+
+    #[test]
+    fn a_profile_that_does_not_compile_is_reported_once_not_at_each_use() {
+        let compilation = compile_files(&[
+            ("profiles/order.schema.json", "[1, 2]"),
+            (
+                "profiles/line.xsd",
+                "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"><xs:element name=\"Line\" type=\"nope\"/></xs:schema>",
+            ),
+            (
+                "processes/p.yaml",
+                "listen: { operation: execute, object: Order, input: json, output: json, request_profile: order }\nsteps:\n  - map: { to: order, value: {} }\n  - return: {}\n",
+            ),
+            (
+                "processes/q.yaml",
+                "listen: { operation: execute, object: Line, input: xml, output: xml, request_profile: line }\nsteps:\n  - return: {}\n",
+            ),
+        ]);
+        let found = located(&compilation);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found.iter().all(|d| d.starts_with("profiles/")),
+            "{found:?}"
         );
     }
 

@@ -342,6 +342,9 @@ impl<'a> StepCompiler<'a> {
     fn map(&mut self, node: &Node) -> Option<StepKind> {
         let step = self.decode::<MapStep>(node)?;
         let Some(target) = self.profiles.get(&step.to.value).cloned() else {
+            if self.profiles.is_broken(&step.to.value) {
+                return None;
+            }
             let hint = de::did_you_mean(&step.to.value, self.profiles.names())
                 .map(|best| format!("did you mean `{best}`?"));
             self.diagnostics.push(

@@ -112,21 +112,37 @@ impl Profile {
     }
 }
 
-/// The profiles of a root, by name.
+/// The profiles of a root, by name, and the names of those whose files
+/// did not compile (their own errors say why; a use of one is not another).
 #[derive(Debug, Default)]
-pub struct Profiles(HashMap<String, Profile>);
+pub struct Profiles {
+    by_name: HashMap<String, Profile>,
+    broken: std::collections::HashSet<String>,
+}
 
 impl Profiles {
     pub fn insert(&mut self, profile: Profile) {
-        self.0.insert(profile.name().to_owned(), profile);
+        self.by_name.insert(profile.name().to_owned(), profile);
     }
 
     pub fn get(&self, name: &str) -> Option<&Profile> {
-        self.0.get(name)
+        self.by_name.get(name)
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
+        self.by_name.keys().map(String::as_str)
+    }
+
+    /// Notes a profile file that is there but did not compile.
+    pub fn mark_broken(&mut self, name: &str) {
+        if !self.by_name.contains_key(name) {
+            self.broken.insert(name.to_owned());
+        }
+    }
+
+    /// Whether `name` is a profile file that did not compile.
+    pub fn is_broken(&self, name: &str) -> bool {
+        self.broken.contains(name)
     }
 }
 
