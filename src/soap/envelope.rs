@@ -241,7 +241,7 @@ impl<'a, 'l, H: Handler<'a>> Reader<'a, 'l, H> {
         }
         let Some(name) = self.wrapper else {
             return Err(EnvelopeError::Malformed(
-                "the Body is empty: it must hold the operation's element, like `<createOrder xmlns=\"urn:flowgate:ws\">`".to_owned(),
+                "the Body is empty: it must hold the element of an operation, as the WSDL (`?wsdl`) describes it".to_owned(),
             ));
         };
         Ok((
@@ -320,9 +320,20 @@ impl<'a, H: Handler<'a>> Handler<'a> for Reader<'a, '_, H> {
         }
         // Text belongs in the payload's documents and in header blocks, not
         // between the envelope's own elements.
-        let structural = self.depth <= 2 || (self.depth == 3 && self.section == Section::Body);
-        if structural && !text.is_blank() {
+        if text.is_blank() {
+            return;
+        }
+        if self.depth <= 2 {
             self.malformed("the envelope holds text outside its elements");
+        } else if self.depth == 3 && self.section == Section::Body {
+            let message = match &self.wrapper {
+                Some(wrapper) => format!(
+                    "the operation element `{}` holds text: it holds only the operation's documents",
+                    wrapper.local
+                ),
+                None => "the envelope holds text outside its elements".to_owned(),
+            };
+            self.malformed(&message);
         }
     }
 
