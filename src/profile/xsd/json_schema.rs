@@ -450,10 +450,14 @@ fn ecma_pattern(sources: &[&str]) -> Option<String> {
 }
 
 /// An XSD pattern in ECMA-262 syntax: the two agree on the common subset,
-/// except that `^` and `$` are ordinary characters in XSD. `\i`, `\c` (XML
-/// name characters) and class subtraction (`[a-z-[aeiou]]`) have no
-/// counterpart.
+/// except that `^` and `$` are ordinary characters in XSD, and that XSD's
+/// `\s` and `.` name fixed sets (`[ \t\n\r]`, `[^\n\r]`) written out here.
+/// `\d` and `\w` are Unicode classes in XSD (`١٢٣` is digits) and ASCII
+/// ones in ECMA-262 without the `u` flag, so a pattern with them (or with
+/// `\i`, `\c`, XML name characters, or class subtraction, `[a-z-[aeiou]]`)
+/// has no faithful counterpart: the document then says less, not other.
 fn ecma_body(source: &str) -> Option<String> {
+    const SPACE: &str = " \\t\\n\\r";
     let mut out = String::with_capacity(source.len() + 4);
     let mut chars = source.chars().peekable();
     let mut class_depth = 0u32;
@@ -462,12 +466,24 @@ fn ecma_body(source: &str) -> Option<String> {
         match c {
             '\\' => {
                 let escaped = chars.next()?;
-                if matches!(escaped, 'i' | 'I' | 'c' | 'C') {
-                    return None;
+                match escaped {
+                    'i' | 'I' | 'c' | 'C' | 'd' | 'D' | 'w' | 'W' => return None,
+                    's' if class_depth > 0 => out.push_str(SPACE),
+                    's' => out.push_str(&format!("[{SPACE}]")),
+                    // A negated set cannot stand inside another class.
+                    'S' if class_depth > 0 => return None,
+                    'S' => out.push_str(&format!("[^{SPACE}]")),
+                    _ => {
+                        out.push('\\');
+                        out.push(escaped);
+                    }
                 }
-                out.push('\\');
-                out.push(escaped);
                 previous = escaped;
+                continue;
+            }
+            '.' if class_depth == 0 => {
+                out.push_str("[^\\n\\r]");
+                previous = c;
                 continue;
             }
             '[' if class_depth > 0 && previous == '-' => return None,
@@ -799,9 +815,22 @@ mod tests {
     #[test]
     fn patterns_in_ecma_syntax() {
         assert_eq!(
-            ecma_pattern(&[r"[A-Z]{2}-\d{4,8}"]).as_deref(),
-            Some(r"^(?:[A-Z]{2}-\d{4,8})$")
+            ecma_pattern(&[r"[A-Z]{2}-[0-9]{4,8}"]).as_deref(),
+            Some(r"^(?:[A-Z]{2}-[0-9]{4,8})$")
         );
+        // XSD's `\s` and `.` are fixed sets, written out.
+        assert_eq!(
+            ecma_pattern(&[r"[^@\s]+@\s?.+"]).as_deref(),
+            Some(r"^(?:[^@ \t\n\r]+@[ \t\n\r]?[^\n\r]+)$")
+        );
+        assert_eq!(
+            ecma_pattern(&[r"\S[.]"]).as_deref(),
+            Some(r"^(?:[^ \t\n\r][.])$")
+        );
+        // Unicode classes in XSD, ASCII ones in ECMA-262: no counterpart.
+        for unicode in [r"\d+", r"\w+", r"[^\d]", r"\W", r"[\S]"] {
+            assert_eq!(ecma_pattern(&[unicode]), None, "{unicode}");
+        }
         assert_eq!(
             ecma_pattern(&["[A-Z]{3}-[0-9]+", "GIFT"]).as_deref(),
             Some("^(?:(?:[A-Z]{3}-[0-9]+)|(?:GIFT))$")
