@@ -226,42 +226,82 @@ pub(super) const SCHEMA_ONE: [&str; 12] = [
 /// others, 2020-12 would apply them.
 const BESIDE_REF: [&str; 5] = ["$ref", "title", "description", "definitions", "$comment"];
 
-/// One schema object and the schemas below it, keyword by keyword (so
-/// that values in `enum`, `const` or `examples` are never taken for
-/// schemas). A nested resource (its own `$id`) keeps its references, which
-/// are relative to it.
+/// The schema moved to `at`: draft-07 keywords upgraded, local references
+/// rewritten to point there, and references to anchors (`#line`) turned
+/// into pointers to what the anchor names, its `$anchor` dropped: anchors
+/// are names for one document, and two profiles in one larger document
+/// could share one.
 fn embed(schema: &mut serde_json::Value, at: &str, draft_07: bool) {
+    let mut anchors = std::collections::HashMap::new();
+    each_schema(schema, &mut String::new(), &mut |map, pointer| {
+        if draft_07 {
+            upgrade_draft_07(map);
+        }
+        if let Some(serde_json::Value::String(reference)) = map.get_mut("$ref")
+            && (reference == "#" || reference.starts_with("#/"))
+        {
+            *reference = format!("#{at}{}", &reference[1..]);
+        }
+        if let Some(serde_json::Value::String(anchor)) = map.remove("$anchor") {
+            anchors.insert(anchor, pointer.to_owned());
+        }
+    });
+    each_schema(schema, &mut String::new(), &mut |map, _| {
+        if let Some(serde_json::Value::String(reference)) = map.get_mut("$ref")
+            && let Some(pointer) = reference.strip_prefix('#').and_then(|a| anchors.get(a))
+        {
+            *reference = format!("#{at}{pointer}");
+        }
+    });
+}
+
+/// Calls `f` on `schema` and on every schema below it, parents first, keyword
+/// by keyword (so that values in `enum`, `const` or `examples` are never
+/// taken for schemas), with each one's JSON pointer below `schema`. A nested
+/// resource (its own `$id`) is left as it is: its references are relative
+/// to it.
+fn each_schema(
+    schema: &mut serde_json::Value,
+    pointer: &mut String,
+    f: &mut impl FnMut(&mut serde_json::Map<String, serde_json::Value>, &str),
+) {
     let serde_json::Value::Object(map) = schema else {
         return;
     };
-    if draft_07 {
-        upgrade_draft_07(map);
-    }
-    if let Some(serde_json::Value::String(reference)) = map.get_mut("$ref")
-        && (reference == "#" || reference.starts_with("#/"))
-    {
-        *reference = format!("#{at}{}", &reference[1..]);
-    }
+    f(map, pointer);
+    let nested_resource = |v: &serde_json::Value| {
+        v.get("$id")
+            .and_then(|id| id.as_str())
+            .is_some_and(|id| !id.starts_with('#'))
+    };
+    let mut visit = |child: &mut serde_json::Value, pointer: &mut String, steps: &[&str]| {
+        if nested_resource(child) {
+            return;
+        }
+        let len = pointer.len();
+        for step in steps {
+            pointer.push('/');
+            pointer.push_str(&step.replace('~', "~0").replace('/', "~1"));
+        }
+        each_schema(child, pointer, f);
+        pointer.truncate(len);
+    };
     for (keyword, value) in map.iter_mut() {
         let keyword = keyword.as_str();
-        let nested_resource = |v: &serde_json::Value| {
-            v.get("$id")
-                .and_then(|id| id.as_str())
-                .is_some_and(|id| !id.starts_with('#'))
-        };
-        let mut visit = |v: &mut serde_json::Value| {
-            if !nested_resource(v) {
-                embed(v, at, draft_07);
-            }
-        };
         match value {
             serde_json::Value::Object(children) if SCHEMA_MAPS.contains(&keyword) => {
-                children.values_mut().for_each(&mut visit);
+                for (name, child) in children.iter_mut() {
+                    visit(child, pointer, &[keyword, name]);
+                }
             }
             serde_json::Value::Array(children) if SCHEMA_LISTS.contains(&keyword) => {
-                children.iter_mut().for_each(&mut visit);
+                for (index, child) in children.iter_mut().enumerate() {
+                    visit(child, pointer, &[keyword, &index.to_string()]);
+                }
             }
-            serde_json::Value::Object(_) if SCHEMA_ONE.contains(&keyword) => visit(value),
+            serde_json::Value::Object(_) if SCHEMA_ONE.contains(&keyword) => {
+                visit(value, pointer, &[keyword]);
+            }
             _ => {}
         }
     }
@@ -586,6 +626,49 @@ mod tests {
     }
 
     #[test]
+    fn references_to_anchors_become_pointers_in_the_new_place() {
+        let (profile, _) = compile(
+            r##"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$defs": { "q": { "$anchor": "qty", "type": "integer", "minimum": 1 } },
+  "properties": {
+    "n": { "$ref": "#qty" },
+    "lines": { "type": "array", "prefixItems": [{ "$anchor": "first" }], "items": { "$ref": "#first" } },
+    "a/b~c": { "$anchor": "odd" },
+    "o": { "$ref": "#odd" },
+    "c": { "$id": "https://example.com/c.json", "$defs": { "m": { "$anchor": "qty" } }, "$ref": "#qty" }
+  }
+}"##,
+        );
+        let embedded = profile.unwrap().embedded("/components/schemas/a");
+        assert_eq!(
+            embedded,
+            serde_json::json!({
+                "$defs": { "q": { "type": "integer", "minimum": 1 } },
+                "properties": {
+                    "n": { "$ref": "#/components/schemas/a/$defs/q" },
+                    "lines": { "type": "array", "prefixItems": [{}], "items": { "$ref": "#/components/schemas/a/properties/lines/prefixItems/0" } },
+                    "a/b~c": {},
+                    "o": { "$ref": "#/components/schemas/a/properties/a~1b~0c" },
+                    // A nested resource keeps its own anchors.
+                    "c": { "$id": "https://example.com/c.json", "$defs": { "m": { "$anchor": "qty" } }, "$ref": "#qty" }
+                }
+            })
+        );
+        // Draft-07 names anchors with `$id`.
+        let (profile, _) = compile(
+            r##"{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "definitions": { "p": { "$id": "#pos", "type": "integer", "minimum": 0 } },
+  "properties": { "n": { "$ref": "#pos" } }
+}"##,
+        );
+        let embedded = profile.unwrap().embedded("/x");
+        assert_eq!(embedded["properties"]["n"]["$ref"], "#/x/definitions/p");
+        assert_eq!(embedded["definitions"]["p"].get("$anchor"), None);
+    }
+
+    #[test]
     fn embedded_draft_07_speaks_2020_12() {
         let (profile, _) = compile(
             r##"{
@@ -604,7 +687,7 @@ mod tests {
             serde_json::json!({
                 "$ref": "#/x/definitions/t",
                 "definitions": {
-                    "t": { "type": "array", "$anchor": "thing", "prefixItems": [{ "type": "string" }], "items": { "$ref": "#/x/definitions/u" } },
+                    "t": { "type": "array", "prefixItems": [{ "type": "string" }], "items": { "$ref": "#/x/definitions/u" } },
                     "u": { "$ref": "#/x/definitions/t", "description": "kept" },
                     "v": { "dependentRequired": { "a": ["b"] }, "dependentSchemas": { "c": { "required": ["d"] } } }
                 }
