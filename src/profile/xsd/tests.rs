@@ -157,6 +157,79 @@ fn namespaces_outline() {
 }
 
 #[test]
+fn a_restriction_only_narrows_its_base() {
+    let schema = |types: &str, element_type: &str| {
+        format!(
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+{types}
+<xs:element name="R" type="{element_type}"/>
+</xs:schema>"#
+        )
+    };
+    let short = r#"<xs:simpleType name="Short"><xs:restriction base="xs:string"><xs:minLength value="2"/><xs:maxLength value="3"/></xs:restriction></xs:simpleType>"#;
+    let small = r#"<xs:simpleType name="Small"><xs:restriction base="xs:int"><xs:minInclusive value="1"/><xs:maxExclusive value="10"/></xs:restriction></xs:simpleType>"#;
+    let digits = r#"<xs:simpleType name="Money"><xs:restriction base="xs:decimal"><xs:totalDigits value="6"/><xs:fractionDigits value="2"/></xs:restriction></xs:simpleType>"#;
+    let cases = [
+        (
+            short,
+            "xs:maxLength value=\"10\"",
+            "xs:maxLength 10 is wider than the base type's maxLength 3",
+        ),
+        (
+            short,
+            "xs:minLength value=\"1\"",
+            "xs:minLength 1 is wider than the base type's minLength 2",
+        ),
+        (
+            short,
+            "xs:length value=\"4\"",
+            "xs:length 4 is wider than the base type's maxLength 3",
+        ),
+        (
+            small,
+            "xs:maxInclusive value=\"10\"",
+            "xs:maxInclusive 10 is wider than the base type's maxExclusive 10",
+        ),
+        (
+            small,
+            "xs:minExclusive value=\"-1\"",
+            "xs:minExclusive -1 is wider than the base type's minInclusive 1",
+        ),
+        (
+            digits,
+            "xs:fractionDigits value=\"3\"",
+            "xs:fractionDigits 3 is wider than the base type's fractionDigits 2",
+        ),
+    ];
+    for (base_type, facet, message) in cases {
+        let base = base_type.split('"').nth(1).unwrap();
+        let derived = format!(
+            r#"<xs:simpleType name="D"><xs:restriction base="{base}"><{facet}/></xs:restriction></xs:simpleType>"#
+        );
+        let (profile, diagnostics) = compile_one(&schema(&format!("{base_type}{derived}"), "D"));
+        let rendered = diagnostics.render();
+        assert!(profile.is_none(), "{facet}: {rendered}");
+        assert!(rendered.contains(message), "{facet}: {rendered}");
+    }
+    // Narrower, or the same, is fine.
+    for (base_type, facet) in [
+        (short, "xs:maxLength value=\"3\""),
+        (short, "xs:length value=\"2\""),
+        (small, "xs:maxInclusive value=\"9\""),
+        (small, "xs:maxExclusive value=\"10\""),
+        (small, "xs:minExclusive value=\"1\""),
+        (digits, "xs:totalDigits value=\"4\""),
+    ] {
+        let base = base_type.split('"').nth(1).unwrap();
+        let derived = format!(
+            r#"<xs:simpleType name="D"><xs:restriction base="{base}"><{facet}/></xs:restriction></xs:simpleType>"#
+        );
+        let (profile, diagnostics) = compile_one(&schema(&format!("{base_type}{derived}"), "D"));
+        assert!(profile.is_some(), "{facet}: {}", diagnostics.render());
+    }
+}
+
+#[test]
 fn diagnostics_of_bad_schemas() {
     let files = load(&[
         "bad/unsupported.xsd",

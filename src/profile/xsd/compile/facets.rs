@@ -155,6 +155,7 @@ impl<'s> SetCompiler<'s> {
                 }
             }
         }
+        let mut facet_spans: Vec<(&str, crate::config::node::Span)> = Vec::new();
         for node in facet_nodes {
             let facet = node.local.as_str();
             let known = [
@@ -216,6 +217,7 @@ impl<'s> SetCompiler<'s> {
                 valid = false;
                 continue;
             }
+            facet_spans.push((facet, attr.span));
             let value = attr.value.as_str();
             if let Err(message) = self.facet_value(
                 &mut facets,
@@ -234,7 +236,155 @@ impl<'s> SetCompiler<'s> {
             self.error(d, restriction.span, message);
             valid = false;
         }
+        for (facet, message) in self.loosened(&facets, base) {
+            let span = facet_spans
+                .iter()
+                .find(|(name, _)| *name == facet)
+                .map_or(restriction.span, |(_, span)| *span);
+            self.error(d, span, message);
+            valid = false;
+        }
         valid.then_some(facets)
+    }
+
+    /// The facets of a restriction that would let through a value its base
+    /// refuses: a restriction only narrows (XSD Part 2, §4.3), and toolkits
+    /// that read the schema refuse one that widens. Each with its name.
+    fn loosened(&self, facets: &Facets, base: SimpleTypeRef) -> Vec<(&'static str, String)> {
+        // The nearest base that sets a facet holds its tightest value: each
+        // step was checked against its own base in turn.
+        let inherited = |get: &dyn Fn(&Facets) -> Option<u64>| {
+            let mut next = Some(base);
+            while let Some(id) = next {
+                let simple = &self.simple_types[id.0 as usize];
+                if let Some(value) = get(&simple.facets) {
+                    return Some(value);
+                }
+                next = simple.base;
+            }
+            None
+        };
+        // The nearest upper or lower bound of the base: its value, whether
+        // it is inclusive, and as written.
+        let bound = |upper: bool| {
+            let mut next = Some(base);
+            while let Some(id) = next {
+                let simple = &self.simple_types[id.0 as usize];
+                let facets = &simple.facets;
+                let (inclusive, exclusive) = if upper {
+                    (facets.max_inclusive.as_ref(), facets.max_exclusive.as_ref())
+                } else {
+                    (facets.min_inclusive.as_ref(), facets.min_exclusive.as_ref())
+                };
+                match (inclusive, exclusive) {
+                    (Some(inclusive), _) => {
+                        return Some((as_f64(inclusive.number), true, inclusive.lexical.clone()));
+                    }
+                    (_, Some(exclusive)) => {
+                        return Some((as_f64(exclusive.number), false, exclusive.lexical.clone()));
+                    }
+                    _ => next = simple.base,
+                }
+            }
+            None
+        };
+        let mut found = Vec::new();
+        let length = inherited(&|f| f.length);
+        let min_length = inherited(&|f| f.min_length).or(length);
+        let max_length = inherited(&|f| f.max_length).or(length);
+        let wider = |facet: &'static str, value: u64, base_value: u64, base_facet: &str| {
+            (
+                facet,
+                format!(
+                    "xs:{facet} {value} is wider than the base type's {base_facet} {base_value}: a restriction can only narrow"
+                ),
+            )
+        };
+        if let (Some(value), Some(base_value)) = (facets.max_length, max_length)
+            && value > base_value
+        {
+            found.push(wider("maxLength", value, base_value, "maxLength"));
+        }
+        if let (Some(value), Some(base_value)) = (facets.min_length, min_length)
+            && value < base_value
+        {
+            found.push(wider("minLength", value, base_value, "minLength"));
+        }
+        if let Some(value) = facets.length {
+            if let Some(base_value) = length.filter(|&l| l != value) {
+                found.push((
+                    "length",
+                    format!("xs:length {value} differs from the base type's length {base_value}"),
+                ));
+            } else if let Some(base_value) = max_length.filter(|&m| value > m) {
+                found.push(wider("length", value, base_value, "maxLength"));
+            } else if let Some(base_value) = min_length.filter(|&m| value < m) {
+                found.push(wider("length", value, base_value, "minLength"));
+            }
+        }
+        if let (Some(value), Some(base_value)) = (
+            facets.total_digits,
+            inherited(&|f| f.total_digits.map(u64::from)),
+        ) && u64::from(value) > base_value
+        {
+            found.push(wider(
+                "totalDigits",
+                u64::from(value),
+                base_value,
+                "totalDigits",
+            ));
+        }
+        if let (Some(value), Some(base_value)) = (
+            facets.fraction_digits,
+            inherited(&|f| f.fraction_digits.map(u64::from)),
+        ) && u64::from(value) > base_value
+        {
+            found.push(wider(
+                "fractionDigits",
+                u64::from(value),
+                base_value,
+                "fractionDigits",
+            ));
+        }
+        // Bounds: a derived bound may not admit what the base's excludes.
+        let base_upper = bound(true);
+        let base_lower = bound(false);
+        let own = [
+            ("maxInclusive", facets.max_inclusive.as_ref(), true, true),
+            ("maxExclusive", facets.max_exclusive.as_ref(), false, true),
+            ("minInclusive", facets.min_inclusive.as_ref(), true, false),
+            ("minExclusive", facets.min_exclusive.as_ref(), false, false),
+        ];
+        for (facet, value, inclusive, upper) in own {
+            let Some(value) = value else { continue };
+            let base_bound = if upper { &base_upper } else { &base_lower };
+            let Some((limit, limit_inclusive, lexical)) = base_bound else {
+                continue;
+            };
+            let x = as_f64(value.number);
+            let admits_more = match (upper, inclusive && !limit_inclusive) {
+                (true, true) => x >= *limit,
+                (true, false) => x > *limit,
+                (false, true) => x <= *limit,
+                (false, false) => x < *limit,
+            };
+            if admits_more {
+                let base_facet = match (upper, limit_inclusive) {
+                    (true, true) => "maxInclusive",
+                    (true, false) => "maxExclusive",
+                    (false, true) => "minInclusive",
+                    (false, false) => "minExclusive",
+                };
+                found.push((
+                    facet,
+                    format!(
+                        "xs:{facet} {} is wider than the base type's {base_facet} {lexical}: a restriction can only narrow",
+                        value.lexical
+                    ),
+                ));
+            }
+        }
+        found
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -373,17 +523,13 @@ fn consistent(facets: &Facets) -> Result<(), String> {
         .max_inclusive
         .as_ref()
         .or(facets.max_exclusive.as_ref());
-    if let (Some(lower), Some(upper)) = (lower, upper) {
-        let as_f64 = |n: Number| match n {
-            Number::Int(i) => i as f64,
-            Number::Float(x) => x,
-        };
-        if as_f64(lower.number) > as_f64(upper.number) {
-            return Err(format!(
-                "the lower bound {} is greater than the upper bound {}",
-                lower.lexical, upper.lexical
-            ));
-        }
+    if let (Some(lower), Some(upper)) = (lower, upper)
+        && as_f64(lower.number) > as_f64(upper.number)
+    {
+        return Err(format!(
+            "the lower bound {} is greater than the upper bound {}",
+            lower.lexical, upper.lexical
+        ));
     }
     if let (Some(total), Some(fraction)) = (facets.total_digits, facets.fraction_digits)
         && fraction > total
@@ -393,4 +539,12 @@ fn consistent(facets: &Facets) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A bound as a float, as bounds are compared (about 15 significant digits).
+fn as_f64(number: Number) -> f64 {
+    match number {
+        Number::Int(i) => i as f64,
+        Number::Float(x) => x,
+    }
 }

@@ -704,8 +704,8 @@ impl<'s> SetCompiler<'s> {
     /// XSD's Unique Particle Attribution rule makes content models
     /// deterministic, and the reader relies on it: it gives each element to
     /// the first particle that can take it. Models breaking the rule in the
-    /// common ways are reported, as the reader may then refuse documents a
-    /// full validator would refuse too (XSD calls such schemas invalid).
+    /// common ways are errors: XSD calls such schemas invalid, and the
+    /// toolkits that read a published WSDL refuse them.
     pub(super) fn warn_overlapping_choice(
         &mut self,
         d: usize,
@@ -762,14 +762,14 @@ impl<'s> SetCompiler<'s> {
         let diagnostic = self
             .doc(d)
             .file
-            .warning(
+            .error(
                 node.span,
                 format!(
-                    "element `{name}` can be matched by two particles of this {}: documents give it to the first",
+                    "element `{name}` can be matched by two particles of this {}: the content model is ambiguous",
                     node.display_name()
                 ),
             )
-            .with_hint("XSD requires content models to be unambiguous (Unique Particle Attribution)");
+            .with_hint("XSD requires content models to be unambiguous (Unique Particle Attribution), and tools that read the published WSDL refuse one that is not; make one of the particles a different element, or merge them");
         self.push(diagnostic);
     }
 
