@@ -83,7 +83,13 @@ impl Document {
         );
         let name = listen.operation_name();
         let simple_path = format!("{SIMPLE_PREFIX}{name}");
-        for (index, method) in simple_methods(listen).into_iter().enumerate() {
+        let methods = simple_methods(listen);
+        if listen.page_size.is_some() && !methods.contains(&Method::GET) {
+            let id = format!("{name}-next-page");
+            let operation = self.next_page(snapshot, process, listen, &id);
+            self.add_operation(&simple_path, Method::GET, operation);
+        }
+        for (index, method) in methods.into_iter().enumerate() {
             let id = if index == 0 {
                 name.to_owned()
             } else {
@@ -99,7 +105,34 @@ impl Document {
             let id = format!("{name}-rest");
             let operation = self.operation(snapshot, process, listen, &rest.method, &id);
             self.add_operation(&path, rest.method.clone(), operation);
+            if listen.page_size.is_some() && rest.method != Method::GET {
+                let id = format!("{name}-rest-next-page");
+                let operation = self.next_page(snapshot, process, listen, &id);
+                self.add_operation(&path, Method::GET, operation);
+            }
         }
+    }
+
+    /// The GET that follows a paged answer's `Link` on a route that is not
+    /// a GET itself: the token, and the same answers as the route's.
+    fn next_page(
+        &mut self,
+        snapshot: &Snapshot,
+        process: &Process,
+        listen: &Listen,
+        id: &str,
+    ) -> Value {
+        let mut operation = self.operation(snapshot, process, listen, &Method::GET, id);
+        if let Value::Object(map) = &mut operation {
+            map.remove("requestBody");
+            map.remove("description");
+            map.insert(
+                "summary".into(),
+                Value::from(format!("The next page of an answer of `{}`", process.name)),
+            );
+            map.insert("parameters".into(), json!([page_token_parameter(true)]));
+        }
+        operation
     }
 
     fn add_operation(&mut self, path: &str, method: Method, operation: Value) {
@@ -132,8 +165,9 @@ impl Document {
             operation.insert("description".into(), Value::from(description));
         }
         operation.insert("operationId".into(), Value::from(id));
-        if listen.page_size.is_some() {
-            operation.insert("parameters".into(), json!([page_token_parameter()]));
+        // Only a GET follows a link.
+        if listen.page_size.is_some() && *method == Method::GET {
+            operation.insert("parameters".into(), json!([page_token_parameter(false)]));
         }
         if let Some(body) = self.request_body(listen) {
             operation.insert("requestBody".into(), body);
@@ -596,11 +630,11 @@ fn is_parameter(segment: &str) -> bool {
     segment.len() > 2 && segment.starts_with('{') && segment.ends_with('}')
 }
 
-fn page_token_parameter() -> Value {
+fn page_token_parameter(required: bool) -> Value {
     json!({
         "name": "page_token",
         "in": "query",
-        "required": false,
+        "required": required,
         "description": "The token of a `Link` header: answers that next page instead of running the process. A token serves once and expires after 5 minutes (then 410).",
         "schema": { "type": "string" }
     })

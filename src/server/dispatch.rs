@@ -876,12 +876,18 @@ async fn serve_page<B>(
         let problem = Problem::new(StatusCode::GONE, kind::PAGE_GONE, gone.to_string());
         problem_response(&problem, prefers_xml(accept, xml_route), None)
     };
+    let xml_route = routed.is_some_and(|id| snapshot.process(id).reads_xml());
+    // Only a GET or HEAD follows a link, whatever the token: a POST with
+    // one is 405 whether or not the token is still good.
+    let method = request.method();
+    if method != Method::GET && method != Method::HEAD {
+        let allow = [Method::GET, Method::HEAD];
+        let wants_xml = prefers_xml(accept, xml_route);
+        return (method_not_allowed(method, &allow, wants_xml), routed);
+    }
     let owner = match gateway.pages().owner(token, path) {
         Ok(owner) => owner,
-        Err(err) => {
-            let xml_route = routed.is_some_and(|id| snapshot.process(id).reads_xml());
-            return (gone(&err, xml_route), routed);
-        }
+        Err(err) => return (gone(&err, xml_route), routed),
     };
     let served = snapshot
         .process_by_name(&owner.process)
@@ -895,11 +901,6 @@ async fn serve_page<B>(
     };
     let process = snapshot.process(id);
     let wants_xml = prefers_xml(accept, process.reads_xml());
-    let method = request.method();
-    if method != Method::GET && method != Method::HEAD {
-        let allow = [Method::GET, Method::HEAD];
-        return (method_not_allowed(method, &allow, wants_xml), Some(id));
-    }
     let admitted = match admit(snapshot, process, request.headers(), peer).await {
         Ok(admitted) => admitted,
         Err(denial) => {

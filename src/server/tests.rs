@@ -335,6 +335,12 @@ async fn xml_pages_carry_the_token_on_the_wrapper() {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PartList pageToken=\"{token}\"><Part>1</Part></PartList>"
         )
     );
+    // Only a GET follows a link, whether its token is good or not, and a
+    // refused request leaves the token.
+    for uri in [link.as_str(), "/ws/simple/queryPart?page_token=nope"] {
+        let (status, _, _) = call(&gateway, "POST", uri, "<Parts/>").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{uri}");
+    }
     let (_, headers, body) = get(&gateway, &link).await;
     assert!(
         body.ends_with("<PartList><Part>2</Part></PartList>"),
