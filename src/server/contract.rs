@@ -96,15 +96,15 @@ pub(super) fn base_url(
         .filter(|host| is_host(host));
     match host {
         Some(host) => format!("{scheme}://{host}"),
-        // HTTP/1.0 without Host, or a Host that is not a host: the
-        // listener's own address is all there is.
+        // HTTP/1.0 without Host, or a Host that is not a host: the address
+        // the connection reached is all there is (else the configured one).
         None => {
             let settings = &snapshot.settings;
             let listen = match peer.tls {
                 true => settings.https.as_ref().map(|https| https.listen),
                 false => settings.listen,
             };
-            match listen {
+            match peer.local.or(listen) {
                 Some(addr) => format!("{scheme}://{addr}"),
                 None => format!("{scheme}://localhost"),
             }
@@ -188,10 +188,25 @@ mod tests {
             base(&forwarded, "192.0.2.1:5000", false),
             "http://10.0.0.5:9090"
         );
-        // A Host that is not a host falls back to the listener's address.
+        // A Host that is not a host falls back to the listener's address...
         assert_eq!(
             base(&[("host", "evil.example/<x>")], "192.0.2.1:5000", false),
             "http://127.0.0.1:9090"
+        );
+        // ...or rather to the address the connection reached, when it is
+        // known (`--listen` may have moved the listener).
+        let reached = Peer {
+            local: Some("127.0.0.1:9400".parse().unwrap()),
+            ..peer("192.0.2.1:5000", false)
+        };
+        assert_eq!(
+            base_url(
+                &behind_proxy,
+                &headers(&[("host", "bad host")]),
+                None,
+                &reached
+            ),
+            "http://127.0.0.1:9400"
         );
 
         let fixed = snapshot(&[(

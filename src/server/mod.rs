@@ -50,6 +50,9 @@ pub struct Peer {
     pub addr: SocketAddr,
     /// Whether the connection is TLS.
     pub tls: bool,
+    /// The address the client reached (this end of the connection), when
+    /// there is a connection.
+    pub local: Option<SocketAddr>,
     /// The client certificate, verified at the handshake.
     pub certificate: Option<Arc<ClientCertificate>>,
     /// Raised when a request head on this connection had both
@@ -67,6 +70,7 @@ impl Peer {
         Peer {
             addr,
             tls: false,
+            local: None,
             certificate: None,
             framing: framing::Conflict::default(),
             in_process: None,
@@ -299,14 +303,21 @@ pub async fn serve_connections<H, F>(
             // meanwhile still waits for this connection.
             watcher: graceful.watcher(),
         };
+        let local = stream.local_addr().ok();
         tokio::spawn(async move {
             let stream = Lingering(Some(stream));
             match tls {
-                None => connection.serve(stream, Peer::plain(addr), None).await,
+                None => {
+                    let peer = Peer {
+                        local,
+                        ..Peer::plain(addr)
+                    };
+                    connection.serve(stream, peer, None).await;
+                }
                 Some(settings) => {
                     if let Some((stream, peer, alpn)) = tls::handshake(stream, addr, settings).await
                     {
-                        connection.serve(stream, peer, alpn).await;
+                        connection.serve(stream, Peer { local, ..peer }, alpn).await;
                     }
                 }
             }
