@@ -32,6 +32,7 @@ impl Execution {
             .docs()
             .iter()
             .map(|doc| {
+                self.within_deadline(site)?;
                 let scope = self.scope(doc, all, process);
                 self.outgoing(spec, doc, &scope, site)
             })
