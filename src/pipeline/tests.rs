@@ -634,3 +634,22 @@ async fn the_deadline_is_checked_before_each_document_of_a_step() {
     );
     assert_eq!(err.site().path, "steps[0].message");
 }
+
+#[tokio::test]
+async fn a_url_that_fails_keeps_its_query_out_of_the_error() {
+    let process = "steps:\n  - http: { url: \"http://127.0.0.1:{{ doc.port }}/x?api_key={{ vars.key }}\" }\n  - return: {}\n";
+    let settings = "[vars]\nkey = \"VARSECRET42\"\n";
+    let err = run_with(
+        &[("flowgate.toml", settings)],
+        process,
+        vec![json(r#"{"port": 99999}"#)],
+    )
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(!text.contains("VARSECRET42"), "{text}");
+    assert!(
+        text.contains("`http://127.0.0.1:99999/x?…` is not a URL"),
+        "{text}"
+    );
+}
