@@ -280,6 +280,40 @@ async fn failures_are_recorded_with_what_went_wrong() {
 }
 
 #[tokio::test]
+async fn a_timeout_inside_a_try_is_the_error_recorded() {
+    // The attempts fail and back off (100, 200, 400 ms …) until the 300 ms
+    // limit stops the execution; the last error the `try` saw is not what
+    // ended it.
+    let retrying = "listen: { operation: execute, object: Retry, output: json }
+steps:
+  - try:
+      retries: 10
+      steps: [ { exception: { status: 503, message: 'still down' } } ]
+      catch: [ { message: '{\"caught\": true}' } ]
+  - return: {}
+";
+    let recorded = Recorded::start(&[
+        ("flowgate.toml", "[limits]\nrequest_timeout = \"300ms\"\n"),
+        ("processes/retry.yaml", retrying),
+    ]);
+    let (status, body) = recorded
+        .call("GET", "/ws/simple/executeRetry", "", &[])
+        .await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    let summaries = recorded.list(&Filter::default());
+    let record = recorded.get(&summaries[0].id);
+    assert_eq!(record.summary.status, 504);
+    let error = record.summary.error.as_deref().unwrap();
+    assert!(!error.contains("still down"), "{error}");
+    assert!(error.contains("300ms"), "{error}");
+    // The attempts keep their own errors in the steps.
+    assert!(record.steps.iter().any(|step| matches!(
+        &step.outcome,
+        StoredOutcome::Failed { error, .. } if error == "still down"
+    )));
+}
+
+#[tokio::test]
 async fn low_latency_records_nothing_but_metrics() {
     let settings = users();
     let recorded = Recorded::start(&[("flowgate.toml", &settings), ("processes/fast.yaml", FAST)]);

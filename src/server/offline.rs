@@ -140,7 +140,7 @@ pub async fn run(
     }
     let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
         Ok(returned) => returned,
-        Err(problem) => return fail(problem),
+        Err(failure) => return fail(failure.problem),
     };
     let first_props = returned
         .documents
