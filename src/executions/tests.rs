@@ -409,6 +409,36 @@ async fn documents_are_cut_at_max_document_bytes() {
 }
 
 #[tokio::test]
+async fn bodies_redacted_but_whole_are_not_called_cut() {
+    let echo = "listen: { operation: execute, object: Echo, input: data, output: data }
+steps:
+  - return: {}
+";
+    let recorded = Recorded::start(&[
+        ("flowgate.toml", "[executions]\nmax_document_bytes = 300\n"),
+        ("processes/echo.yaml", echo),
+    ]);
+    // Redacting writes the JSON again, without its spaces: shorter, not cut.
+    let body = r#"{ "password" : "hunter9",   "x": 1 }"#;
+    let (status, _) = recorded
+        .call("POST", "/ws/simple/executeEcho", body, &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let list = recorded.list(&Filter::default());
+    let execution = recorded.get(&list[0].id);
+    let input = execution.input.as_ref().unwrap();
+    assert_eq!(input.body, r#"{"password":"[redacted]","x":1}"#);
+    assert_eq!(input.bytes, body.len());
+    assert!(!input.is_cut());
+    let shown = render::show(&execution);
+    assert!(!shown.contains("cut at"), "{shown}");
+    assert!(
+        shown.contains(&format!("input: application/json, {} bytes\n", body.len())),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
 async fn a_stalled_store_drops_records_and_requests_keep_answering() {
     let recorded = Recorded::with_capacity(&[("processes/order.yaml", ORDER)], 3);
     let release = recorded.recorder.hold();
@@ -595,6 +625,7 @@ fn the_command_prints_a_table_and_one_execution() {
                 media_type: "application/json".to_owned(),
                 body: r#"{"amount": 99}"#.to_owned(),
                 bytes: 14,
+                cut: false,
                 props: serde_json::json!({ "amount": 99, "password": "hunter2" }),
             }],
         ),
@@ -730,4 +761,19 @@ steps:
     );
     assert!(output.body.contains("<Id>ping</Id>"), "{}", output.body);
     assert_eq!(execution.steps.len(), 2);
+}
+
+#[test]
+fn documents_recorded_before_the_cut_flag_read_their_sizes() {
+    let old: super::store::StoredDocument = serde_json::from_str(
+        r#"{"media_type": "application/json", "body": "{\"id\": \"", "bytes": 26}"#,
+    )
+    .unwrap();
+    assert_eq!(old.cut, None);
+    assert!(old.is_cut());
+    let whole: super::store::StoredDocument = serde_json::from_str(
+        r#"{"media_type": "application/json", "body": "{\"x\":1}", "bytes": 9, "cut": false}"#,
+    )
+    .unwrap();
+    assert!(!whole.is_cut());
 }
