@@ -322,6 +322,10 @@ fn text_of(body: &[u8]) -> String {
     }
 }
 
+/// The most executions one listing holds: `flowgate executions --limit`
+/// and `GET /executions?limit=` take 1 to this.
+pub const MAX_LIMIT: usize = 1000;
+
 /// Which executions to list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Filter {
