@@ -23,7 +23,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::FileDigest;
-use crate::executions::store::{Summary, parse_since};
+use crate::executions::store::{MAX_LIMIT, Summary, parse_since};
 use crate::executions::{Filter, StatusFilter, Store};
 use crate::metrics::ReloadResult;
 use crate::reload::{ReloadReport, ReloadState, Trigger};
@@ -203,9 +203,6 @@ impl Admin {
 
 const EXECUTIONS_PREFIX: &str = "/executions/";
 
-/// The most executions one `GET /executions` lists.
-const MAX_LIST: usize = 1000;
-
 /// `GET /executions`.
 #[derive(Serialize)]
 struct ExecutionList {
@@ -291,10 +288,16 @@ impl Admin {
     }
 }
 
-/// The filter of `GET /executions` from its query.
+/// The filter of `GET /executions` from its query. Each parameter may be
+/// given once: a second `process` would otherwise silently replace the first.
 fn list_filter(query: Option<&str>, now: std::time::SystemTime) -> Result<Filter, String> {
     let mut filter = Filter::default();
+    let mut seen: Vec<std::borrow::Cow<'_, str>> = Vec::new();
     for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if seen.contains(&name) {
+            return Err(format!("the parameter `{name}` may be given once"));
+        }
+        seen.push(name.clone());
         match &*name {
             "process" => filter.process = Some(value.into_owned()),
             "status" => filter.status = Some(value.parse::<StatusFilter>()?),
@@ -303,8 +306,8 @@ fn list_filter(query: Option<&str>, now: std::time::SystemTime) -> Result<Filter
                 filter.limit = value
                     .parse::<usize>()
                     .ok()
-                    .filter(|limit| (1..=MAX_LIST).contains(limit))
-                    .ok_or_else(|| format!("`limit` must be a number from 1 to {MAX_LIST}"))?;
+                    .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+                    .ok_or_else(|| format!("`limit` must be a number from 1 to {MAX_LIMIT}"))?;
             }
             other => {
                 return Err(format!(
@@ -364,4 +367,32 @@ fn respond(status: StatusCode, content_type: &'static str, body: Bytes) -> Respo
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_filters_take_each_parameter_once_and_limits_in_range() {
+        let now = std::time::SystemTime::now();
+        let filter = list_filter(Some("process=a&status=failed&limit=5"), now).unwrap();
+        assert_eq!(filter.process.as_deref(), Some("a"));
+        assert_eq!(filter.limit, 5);
+        assert_eq!(
+            list_filter(Some("process=a&process=b"), now).unwrap_err(),
+            "the parameter `process` may be given once"
+        );
+        assert_eq!(
+            list_filter(Some("limit=5&limit=6"), now).unwrap_err(),
+            "the parameter `limit` may be given once"
+        );
+        for limit in ["0", "1001", "many"] {
+            assert_eq!(
+                list_filter(Some(&format!("limit={limit}")), now).unwrap_err(),
+                "`limit` must be a number from 1 to 1000"
+            );
+        }
+        assert_eq!(list_filter(Some("limit=1000"), now).unwrap().limit, 1000);
+    }
 }

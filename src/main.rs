@@ -154,8 +154,8 @@ struct ExecutionsArgs {
     /// `7d`) or an RFC 3339 time.
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
-    /// At most this many, the newest.
-    #[arg(long, default_value_t = 50)]
+    /// At most this many, the newest (1 to 1000).
+    #[arg(long, default_value_t = 50, value_parser = limit_parser())]
     limit: usize,
     /// Print this execution with its steps and documents.
     #[arg(long, value_name = "ID")]
@@ -584,6 +584,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 /// How long a shutdown waits for queued execution records to be written.
 const RECORDS_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `--limit` of `flowgate executions`: the range the admin API takes, refused
+/// like any other bad argument.
+fn limit_parser() -> clap::builder::RangedU64ValueParser<usize> {
+    let max = flowgate::executions::store::MAX_LIMIT as u64;
+    clap::builder::RangedU64ValueParser::new().range(1..=max)
+}
 
 /// `flowgate executions`: reads the store of a root, read-only.
 fn executions(args: ExecutionsArgs) -> anyhow::Result<ExitCode> {

@@ -189,3 +189,21 @@ fn a_root_without_records_lists_nothing() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a time"));
 }
+
+#[test]
+fn a_limit_outside_1_to_1000_is_refused_like_any_bad_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "processes/payment.yaml", PAYMENT);
+    let root = dir.path().to_string_lossy();
+    for limit in ["0", "1001"] {
+        let bad = run(&["executions", &root, "--limit", limit]);
+        assert_eq!(bad.status.code(), Some(2), "--limit {limit}");
+        let stderr = String::from_utf8_lossy(&bad.stderr);
+        assert!(stderr.contains("is not in 1..=1000"), "{stderr}");
+    }
+    assert!(
+        run(&["executions", &root, "--limit", "1000"])
+            .status
+            .success()
+    );
+}

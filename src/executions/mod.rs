@@ -32,7 +32,7 @@ use http::HeaderMap;
 
 use crate::config::raw::Mode;
 use crate::metrics::RecordCounts;
-use crate::pipeline::trace::{Detail, Outcome, StepRecord, Trace};
+use crate::pipeline::trace::{Detail, StepRecord, Trace};
 use crate::snapshot::{ExecutionSettings, Process};
 pub use store::{Filter, StatusFilter, Store, StoreError};
 
@@ -349,24 +349,13 @@ impl Recording {
 
     /// Finishes the record with the answer and hands it to the writer. An
     /// execution failed when it answered 400 or more, or `error` says why
-    /// (a detached one that failed after its 202). Its error is the failed
-    /// step's own (more than the client was told), else `error`: why the
-    /// request failed before or around the steps.
+    /// (a detached one that failed after its 202). `error` is what ended
+    /// it: the failed step's own (more than the client was told), the
+    /// timeout, or why the request failed before or around the steps. A
+    /// step that failed earlier (inside a `try` that caught it, say) keeps
+    /// its error in the steps.
     pub fn finish(self, status: u16, error: Option<String>, output: Option<RecordedBody>) {
         let steps = self.trace.take_steps();
-        let failed = status >= 400 || error.is_some();
-        let error = failed
-            .then(|| {
-                steps
-                    .iter()
-                    .rev()
-                    .find_map(|step| match &step.outcome {
-                        Outcome::Failed { error, .. } => Some(error.clone()),
-                        _ => None,
-                    })
-                    .or(error)
-            })
-            .flatten();
         let record = ExecutionRecord {
             id: self.id,
             process: self.process,

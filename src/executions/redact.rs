@@ -96,6 +96,7 @@ mod tests {
             media_type: "application/json".to_owned(),
             body: r#"{"user":"ada","Password":"hunter2","cards":[{"IBAN":"DE02"}]}"#.to_owned(),
             bytes: 62,
+            cut: false,
             props: json!({
                 "order_id": "A-17",
                 "api_token": "abc",
@@ -128,6 +129,7 @@ mod tests {
             media_type: "application/json".to_owned(),
             body: body.to_owned(),
             bytes: body.len(),
+            cut: false,
             props: Value::Null,
         };
         redactor.document(&mut document);

@@ -295,6 +295,7 @@ impl Row {
                     media_type: body.media_type.clone(),
                     body: text_of(&body.body),
                     bytes: body.bytes,
+                    cut: body.body.len() < body.bytes,
                     props: serde_json::Value::Null,
                 };
                 redactor.document(&mut document);
@@ -320,6 +321,10 @@ fn text_of(body: &[u8]) -> String {
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     }
 }
+
+/// The most executions one listing holds: `flowgate executions --limit`
+/// and `GET /executions?limit=` take 1 to this.
+pub const MAX_LIMIT: usize = 1000;
 
 /// Which executions to list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -468,14 +473,20 @@ pub enum StoredOutcome {
 pub struct StoredDocument {
     pub media_type: String,
     pub body: String,
-    /// The whole body's size; more than the body kept when it was cut.
+    /// The whole body's size.
     pub bytes: usize,
+    /// Whether `body` was cut at `max_document_bytes`; `None` in records
+    /// written before the store kept it, where the sizes have to tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut: Option<bool>,
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub props: serde_json::Value,
 }
 
 impl StoredDocument {
+    /// Whether the body was cut at the size limit (not only redacted or
+    /// written again, which may change its length too).
     pub fn is_cut(&self) -> bool {
-        self.bytes > self.body.len()
+        self.cut.unwrap_or(self.bytes > self.body.len())
     }
 }

@@ -280,6 +280,40 @@ async fn failures_are_recorded_with_what_went_wrong() {
 }
 
 #[tokio::test]
+async fn a_timeout_inside_a_try_is_the_error_recorded() {
+    // The attempts fail and back off (100, 200, 400 ms …) until the 300 ms
+    // limit stops the execution; the last error the `try` saw is not what
+    // ended it.
+    let retrying = "listen: { operation: execute, object: Retry, output: json }
+steps:
+  - try:
+      retries: 10
+      steps: [ { exception: { status: 503, message: 'still down' } } ]
+      catch: [ { message: '{\"caught\": true}' } ]
+  - return: {}
+";
+    let recorded = Recorded::start(&[
+        ("flowgate.toml", "[limits]\nrequest_timeout = \"300ms\"\n"),
+        ("processes/retry.yaml", retrying),
+    ]);
+    let (status, body) = recorded
+        .call("GET", "/ws/simple/executeRetry", "", &[])
+        .await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    let summaries = recorded.list(&Filter::default());
+    let record = recorded.get(&summaries[0].id);
+    assert_eq!(record.summary.status, 504);
+    let error = record.summary.error.as_deref().unwrap();
+    assert!(!error.contains("still down"), "{error}");
+    assert!(error.contains("300ms"), "{error}");
+    // The attempts keep their own errors in the steps.
+    assert!(record.steps.iter().any(|step| matches!(
+        &step.outcome,
+        StoredOutcome::Failed { error, .. } if error == "still down"
+    )));
+}
+
+#[tokio::test]
 async fn low_latency_records_nothing_but_metrics() {
     let settings = users();
     let recorded = Recorded::start(&[("flowgate.toml", &settings), ("processes/fast.yaml", FAST)]);
@@ -372,6 +406,36 @@ async fn documents_are_cut_at_max_document_bytes() {
     assert_eq!(message.bytes, r#"{"id": "A-17", "ok": true}"#.len());
     let output = execution.output.unwrap();
     assert!(output.is_cut() && output.body.len() == 8);
+}
+
+#[tokio::test]
+async fn bodies_redacted_but_whole_are_not_called_cut() {
+    let echo = "listen: { operation: execute, object: Echo, input: data, output: data }
+steps:
+  - return: {}
+";
+    let recorded = Recorded::start(&[
+        ("flowgate.toml", "[executions]\nmax_document_bytes = 300\n"),
+        ("processes/echo.yaml", echo),
+    ]);
+    // Redacting writes the JSON again, without its spaces: shorter, not cut.
+    let body = r#"{ "password" : "hunter9",   "x": 1 }"#;
+    let (status, _) = recorded
+        .call("POST", "/ws/simple/executeEcho", body, &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let list = recorded.list(&Filter::default());
+    let execution = recorded.get(&list[0].id);
+    let input = execution.input.as_ref().unwrap();
+    assert_eq!(input.body, r#"{"password":"[redacted]","x":1}"#);
+    assert_eq!(input.bytes, body.len());
+    assert!(!input.is_cut());
+    let shown = render::show(&execution);
+    assert!(!shown.contains("cut at"), "{shown}");
+    assert!(
+        shown.contains(&format!("input: application/json, {} bytes\n", body.len())),
+        "{shown}"
+    );
 }
 
 #[tokio::test]
@@ -561,6 +625,7 @@ fn the_command_prints_a_table_and_one_execution() {
                 media_type: "application/json".to_owned(),
                 body: r#"{"amount": 99}"#.to_owned(),
                 bytes: 14,
+                cut: false,
                 props: serde_json::json!({ "amount": 99, "password": "hunter2" }),
             }],
         ),
@@ -696,4 +761,19 @@ steps:
     );
     assert!(output.body.contains("<Id>ping</Id>"), "{}", output.body);
     assert_eq!(execution.steps.len(), 2);
+}
+
+#[test]
+fn documents_recorded_before_the_cut_flag_read_their_sizes() {
+    let old: super::store::StoredDocument = serde_json::from_str(
+        r#"{"media_type": "application/json", "body": "{\"id\": \"", "bytes": 26}"#,
+    )
+    .unwrap();
+    assert_eq!(old.cut, None);
+    assert!(old.is_cut());
+    let whole: super::store::StoredDocument = serde_json::from_str(
+        r#"{"media_type": "application/json", "body": "{\"x\":1}", "bytes": 9, "cut": false}"#,
+    )
+    .unwrap();
+    assert!(!whole.is_cut());
 }

@@ -71,9 +71,12 @@ pub fn url_under(base: &str, origin: &url::Origin, path: &str) -> Result<url::Ur
         format!("{base}/{path}")
     };
     let url = url::Url::parse(&joined)
-        .map_err(|e| format!("the path `{path}` does not make a URL: {e}"))?;
+        .map_err(|e| format!("the path `{}` does not make a URL: {e}", quoted_url(path)))?;
     if url.origin() != *origin {
-        return Err(format!("the path `{path}` leaves the upstream's host"));
+        return Err(format!(
+            "the path `{}` leaves the upstream's host",
+            quoted_url(path)
+        ));
     }
     let base_path = url::Url::parse(base).map_err(|e| format!("`{base}` is not a URL: {e}"))?;
     let base_path = base_path.path().trim_end_matches('/');
@@ -88,6 +91,39 @@ pub fn url_under(base: &str, origin: &url::Origin, path: &str) -> Result<url::Ur
         ));
     }
     Ok(url)
+}
+
+/// A URL or path as an error quotes it, for the log and execution records:
+/// its query and fragment are left out (`?…`), and so is a user name and
+/// password before its host (`…@`), since either may carry a key from
+/// `[vars]`. It reads text that may not parse as a URL, which is when an
+/// error quotes it.
+pub fn quoted_url(text: &str) -> String {
+    let text = text.trim();
+    let (rest, cut) = match text.find(['?', '#']) {
+        Some(at) => (&text[..at], Some(&text[at..=at])),
+        None => (text, None),
+    };
+    let mut out = String::with_capacity(rest.len() + 8);
+    // The authority runs from `://` to the first slash (a backslash is one in
+    // http URLs); its user information ends at its last `@`, as URL parsers read it.
+    let after_scheme = rest.find("://").map_or(0, |at| at + 3);
+    let authority_end = rest[after_scheme..]
+        .find(['/', '\\'])
+        .map_or(rest.len(), |at| after_scheme + at);
+    match rest[after_scheme..authority_end].rfind('@') {
+        Some(at) if after_scheme > 0 => {
+            out.push_str(&rest[..after_scheme]);
+            out.push('…');
+            out.push_str(&rest[after_scheme + at..]);
+        }
+        _ => out.push_str(rest),
+    }
+    if let Some(mark) = cut {
+        out.push_str(mark);
+        out.push('…');
+    }
+    out
 }
 
 /// An HTTP/1.1 client with its pool of kept-alive connections: hyper's, over

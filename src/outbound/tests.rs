@@ -704,3 +704,17 @@ fn paths_stay_on_the_upstream() {
     let root = "http://stock.internal:8080";
     assert!(url_under(root, &origin, "/a/../../b").is_ok());
 }
+
+#[test]
+fn urls_are_quoted_without_their_query_or_user() {
+    assert_eq!(
+        super::quoted_url("http://127.0.0.1:99999/x?api_key=SECRET"),
+        "http://127.0.0.1:99999/x?…"
+    );
+    assert_eq!(super::quoted_url("/items/1"), "/items/1");
+    assert_eq!(super::quoted_url("/a@b/c?d"), "/a@b/c?…");
+    assert_eq!(
+        super::quoted_url("https://u:p@w@host\\x?y"),
+        "https://…@host\\x?…"
+    );
+}

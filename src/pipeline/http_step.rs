@@ -32,6 +32,7 @@ impl Execution {
             .docs()
             .iter()
             .map(|doc| {
+                self.within_deadline(site)?;
                 let scope = self.scope(doc, all, process);
                 self.outgoing(spec, doc, &scope, site)
             })
@@ -146,11 +147,16 @@ fn set_content_type(headers: &mut HeaderMap, media: &str) {
     }
 }
 
-/// A rendered `url`: http or https with a host.
+/// A rendered `url`: http or https with a host. Errors quote it without its
+/// query or user information, which may hold a key.
 fn full_url(text: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    let url = url::Url::parse(text.trim())
+        .map_err(|e| format!("`{}` is not a URL: {e}", outbound::quoted_url(text)))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(format!("`{text}` is not an http or https URL with a host"));
+        return Err(format!(
+            "`{}` is not an http or https URL with a host",
+            outbound::quoted_url(text)
+        ));
     }
     Ok(url)
 }
@@ -241,6 +247,25 @@ mod tests {
         assert!(full_url("https://example.com/x").is_ok());
         assert!(full_url("ftp://example.com/x").is_err());
         assert!(full_url("not a url").is_err());
+    }
+
+    #[test]
+    fn a_url_that_fails_is_quoted_without_its_query_or_user() {
+        let err = full_url("http://127.0.0.1:99999/x?api_key=VARSECRET42").unwrap_err();
+        assert_eq!(
+            err,
+            "`http://127.0.0.1:99999/x?…` is not a URL: invalid port number"
+        );
+        let err = full_url("http://user:VARSECRET42@127.0.0.1:99999/x#k=1").unwrap_err();
+        assert_eq!(
+            err,
+            "`http://…@127.0.0.1:99999/x#…` is not a URL: invalid port number"
+        );
+        let err = full_url("ftp://u:VARSECRET42@example.com/x?k=VARSECRET42").unwrap_err();
+        assert_eq!(
+            err,
+            "`ftp://…@example.com/x?…` is not an http or https URL with a host"
+        );
     }
 
     #[test]

@@ -131,9 +131,11 @@ pub struct Execution {
     trace: Option<Arc<Trace>>,
     /// Where `http` steps call: the network, or a test's stubs.
     calls: crate::outbound::Calls,
-    /// `request_timeout` from the start. Checked before each step, so a
-    /// process that works without ever waiting (no timer could stop it)
-    /// still ends near its deadline; a single template is bounded by fuel.
+    /// `request_timeout` from the start. Checked before each step and before
+    /// each document of a step that works document by document, so a process
+    /// that works without ever waiting (no timer could stop it) still ends
+    /// within one document's work of its deadline; a single template is
+    /// bounded by fuel.
     deadline: std::time::Instant,
 }
 
@@ -183,6 +185,18 @@ impl Execution {
         Ok(returned)
     }
 
+    /// The 504 once `request_timeout` has passed. One clock read, on the path
+    /// of every step and every document of one.
+    fn within_deadline(&self, site: &StepSite) -> Result<(), ExecError> {
+        if std::time::Instant::now() >= self.deadline {
+            return Err(ExecError::TimedOut {
+                timeout: self.snapshot.settings.limits.request_timeout,
+                site: site.clone(),
+            });
+        }
+        Ok(())
+    }
+
     fn scope(&self, doc: &Document, batch: &Batch, process: &Arc<str>) -> Value {
         Value::from_object(Scope {
             doc: doc.clone(),
@@ -204,12 +218,7 @@ impl Execution {
                 if batch.is_empty() {
                     break;
                 }
-                if std::time::Instant::now() >= self.deadline {
-                    return Err(ExecError::TimedOut {
-                        timeout: self.snapshot.settings.limits.request_timeout,
-                        site: step.site.clone(),
-                    });
-                }
+                self.within_deadline(&step.site)?;
                 batch = match &self.trace {
                     None => self.run_step(step, batch, process, returned).await?,
                     Some(trace) => {
@@ -249,6 +258,7 @@ impl Execution {
             } => batch
                 .iter()
                 .map(|doc| {
+                    self.within_deadline(site)?;
                     let text = templates
                         .render(*template, &self.scope(doc, &all, process))
                         .map_err(|e| ExecError::step(site, template_error(&e)))?;
@@ -269,6 +279,7 @@ impl Execution {
             StepKind::Set(props) => {
                 let mut out = batch.to_vec();
                 for doc in &mut out {
+                    self.within_deadline(site)?;
                     for (name, source) in props {
                         let value = match source {
                             // A literal needs no context made for it.
@@ -283,6 +294,7 @@ impl Execution {
             StepKind::Map { target, shape } => batch
                 .iter()
                 .map(|doc| {
+                    self.within_deadline(site)?;
                     let scope = self.scope(doc, &all, process);
                     let text = self.map_document(target, shape, &scope, site)?;
                     Ok(doc
@@ -297,6 +309,7 @@ impl Execution {
             } => {
                 let (mut yes, mut no) = (Vec::new(), Vec::new());
                 for doc in batch.iter() {
+                    self.within_deadline(site)?;
                     let value = templates
                         .eval(*condition, &self.scope(doc, &all, process))
                         .map_err(|e| ExecError::step(site, template_error(&e)))?;
@@ -314,6 +327,7 @@ impl Execution {
                 let mut groups: Vec<Vec<Document>> = vec![Vec::new(); cases.len()];
                 let mut unmatched = Vec::new();
                 for doc in batch.iter() {
+                    self.within_deadline(site)?;
                     let value = templates
                         .eval(*by, &self.scope(doc, &all, process))
                         .map_err(|e| ExecError::step(site, template_error(&e)))?;
@@ -346,6 +360,7 @@ impl Execution {
             StepKind::Split { path } => {
                 let mut out = Vec::new();
                 for doc in batch {
+                    self.within_deadline(site)?;
                     out.extend(self.split(doc, path, site)?);
                 }
                 Ok(out)
@@ -370,6 +385,7 @@ impl Execution {
             }
             StepKind::Log { level, message } => {
                 for doc in batch {
+                    self.within_deadline(site)?;
                     let text = templates
                         .render(*message, &self.scope(doc, &all, process))
                         .map_err(|e| ExecError::step(site, template_error(&e)))?;

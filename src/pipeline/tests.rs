@@ -603,3 +603,53 @@ async fn a_log_step_cannot_forge_a_log_line() {
     );
     assert!(!logged.contains('\u{1b}'));
 }
+
+#[tokio::test]
+async fn the_deadline_is_checked_before_each_document_of_a_step() {
+    // Each document keeps the template engine busy without ever waiting, so
+    // only a check between documents can stop the step at the deadline.
+    let busy = "steps:\n  - message: '{\"n\": {% for i in range(doc.n) %}{% for j in range(doc.n) %}{% endfor %}{% endfor %}{{ doc.n }}}'\n  - return: {}\n";
+    let batch =
+        |count: usize| -> Vec<Document> { (0..count).map(|_| json(r#"{"n": 400}"#)).collect() };
+    // How long one document takes in this build, on this machine.
+    let started = std::time::Instant::now();
+    run(busy, batch(4)).await.unwrap();
+    let each = (started.elapsed() / 4).max(std::time::Duration::from_millis(5));
+
+    let timeout = each * 6;
+    let settings = format!(
+        "[limits]\nrequest_timeout = \"{}ms\"\n",
+        timeout.as_millis()
+    );
+    let started = std::time::Instant::now();
+    let err = run_with(&[("flowgate.toml", &settings)], busy, batch(40))
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(matches!(err, ExecError::TimedOut { .. }), "{err:?}");
+    // Without the check all 40 documents would be rendered first.
+    assert!(
+        elapsed < each * 20,
+        "stopped after {elapsed:?}; one document takes {each:?}"
+    );
+    assert_eq!(err.site().path, "steps[0].message");
+}
+
+#[tokio::test]
+async fn a_url_that_fails_keeps_its_query_out_of_the_error() {
+    let process = "steps:\n  - http: { url: \"http://127.0.0.1:{{ doc.port }}/x?api_key={{ vars.key }}\" }\n  - return: {}\n";
+    let settings = "[vars]\nkey = \"VARSECRET42\"\n";
+    let err = run_with(
+        &[("flowgate.toml", settings)],
+        process,
+        vec![json(r#"{"port": 99999}"#)],
+    )
+    .await
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(!text.contains("VARSECRET42"), "{text}");
+    assert!(
+        text.contains("`http://127.0.0.1:99999/x?…` is not a URL"),
+        "{text}"
+    );
+}

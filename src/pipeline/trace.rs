@@ -75,8 +75,12 @@ pub enum Outcome {
 pub struct DocumentRecord {
     pub media_type: String,
     pub body: String,
-    /// The body's whole size; more than `body.len()` when it was cut.
+    /// The body's whole size.
     pub bytes: usize,
+    /// Whether `body` was cut at the limit. The sizes cannot say it: a
+    /// body that is redacted and written again, or whose bytes were not
+    /// UTF-8, may be shorter or longer than `bytes` and still be whole.
+    pub cut: bool,
     pub props: serde_json::Value,
 }
 
@@ -93,6 +97,7 @@ impl DocumentRecord {
             media_type: doc.media.as_str().to_owned(),
             body: text[..end].to_owned(),
             bytes: doc.body.len(),
+            cut: end < text.len(),
             // Straight to JSON values, without printing and parsing text.
             props: crate::profile::json::from_value(&doc.props, "")
                 .unwrap_or(serde_json::Value::Null),
@@ -100,7 +105,7 @@ impl DocumentRecord {
     }
 
     pub fn is_cut(&self) -> bool {
-        self.bytes > self.body.len()
+        self.cut
     }
 }
 

@@ -426,15 +426,19 @@ where
     );
     let recorded = recording.is_some();
     let limits = snapshot.settings.limits;
-    let fail = |problem: Problem| {
+    let fail_with = |problem: Problem, error: String| {
         let problem = problem.with_execution_id(Some(&execution_id));
         Served {
             response: problem_response(&problem, wants_xml, Some(&execution_id)),
             execution_id: Some(execution_id.clone()),
             user: user.clone(),
             recording: None,
-            error: recorded.then(|| problem.summary()),
+            error: recorded.then_some(error),
         }
+    };
+    let fail = |problem: Problem| {
+        let error = problem.summary();
+        fail_with(problem, error)
     };
 
     let served = 'run: {
@@ -485,7 +489,7 @@ where
 
         let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
             Ok(returned) => returned,
-            Err(problem) => break 'run fail(problem),
+            Err(failure) => break 'run fail_with(failure.problem, failure.error),
         };
         let paging = Paging {
             store: gateway.pages(),
@@ -600,6 +604,16 @@ pub(super) async fn check_access(
     })
 }
 
+/// A process that ended without an answer: the problem the client gets,
+/// and for the execution's record what ended it, in full.
+pub(super) struct Failure {
+    pub problem: Problem,
+    /// The error that ended the execution: a failed step's whole detail
+    /// (more than the client is told), or the timeout that stopped it. Not
+    /// an error some step had before, such as one a `try` caught.
+    pub error: String,
+}
+
 /// Runs a process to its end within `timeout`; a failure as the problem
 /// the client gets (the detail of a failed step goes to the log).
 pub(super) async fn execute(
@@ -608,16 +622,21 @@ pub(super) async fn execute(
     id: ProcessId,
     batch: Vec<crate::doc::Document>,
     timeout: std::time::Duration,
-) -> Result<crate::pipeline::Returned, Problem> {
+) -> Result<crate::pipeline::Returned, Failure> {
     match within(timeout, execution.run(id, batch)).await {
         Some(Ok(returned)) => Ok(returned),
         Some(Err(err)) => {
             log_failure(&process.name, &execution.id, &err);
-            Err(exec_problem(&err))
+            Err(Failure {
+                problem: exec_problem(&err),
+                error: err.to_string(),
+            })
         }
         None => {
             tracing::warn!(process = %process.name, execution_id = %execution.id, "Process ran past request_timeout");
-            Err(timeout_problem(timeout))
+            let problem = timeout_problem(timeout);
+            let error = problem.summary();
+            Err(Failure { problem, error })
         }
     }
 }

@@ -68,6 +68,25 @@ pub fn content_type(process: &Process, file: Option<&std::path::Path>) -> Option
     }
 }
 
+/// What templates see as `request`: the request the process's simple URL
+/// would get, POST with the input's `Content-Type` when it takes a body,
+/// else GET. A process without `listen` has no route: GET `/`.
+fn request_info(process: &Process, headers: &HeaderMap) -> RequestInfo {
+    let Some(listen) = &process.listen else {
+        return RequestInfo::offline();
+    };
+    let (mut parts, ()) = http::Request::new(()).into_parts();
+    if listen.takes_body() {
+        parts.method = http::Method::POST;
+        parts.headers = headers.clone();
+    }
+    let path = format!("{}{}", crate::routes::SIMPLE_PREFIX, listen.simple_path);
+    if let Ok(uri) = http::Uri::try_from(path) {
+        parts.uri = uri;
+    }
+    RequestInfo::new(parts, Vec::new(), std::net::IpAddr::from([127, 0, 0, 1]))
+}
+
 /// Runs process `id` once on `input`; `http` steps call as `calls` says.
 pub async fn run(
     snapshot: Arc<Snapshot>,
@@ -132,7 +151,7 @@ pub async fn run(
     let mut execution = Execution::new(
         snapshot.clone(),
         execution_id.clone(),
-        Arc::new(RequestInfo::offline()),
+        Arc::new(request_info(process, &headers)),
     )
     .with_calls(calls);
     if let Some(trace) = trace {
@@ -140,7 +159,7 @@ pub async fn run(
     }
     let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
         Ok(returned) => returned,
-        Err(problem) => return fail(problem),
+        Err(failure) => return fail(failure.problem),
     };
     let first_props = returned
         .documents
@@ -213,5 +232,38 @@ mod tests {
         // No link: its token would die with the process.
         assert!(!answer.headers.contains_key(header::LINK));
         assert_eq!(answer.body, "[1,2,3,4,5]");
+    }
+
+    #[tokio::test]
+    async fn an_offline_run_sees_the_request_its_simple_url_would_get() {
+        let create = "listen: { operation: create, object: Order, input: json, output: json, rest: \"POST /orders/{region}\" }
+steps:
+  - message: '{\"m\": \"{{ request.method }}\", \"p\": \"{{ request.path }}\", \"t\": \"{{ request.headers[\"content-type\"] }}\"}'
+  - return: {}
+";
+        let get = "listen: { operation: get, object: Order, output: json }
+steps:
+  - message: '{\"m\": \"{{ request.method }}\", \"p\": \"{{ request.path }}\"}'
+  - return: {}
+";
+        let snapshot = Arc::new(super::super::tests::snapshot(&[
+            ("processes/create.yaml", create),
+            ("processes/get.yaml", get),
+        ]));
+        let run_one = |name: &str, input: Input| {
+            let id = snapshot.process_by_name(name).unwrap();
+            run(snapshot.clone(), id, input, Calls::Network, None)
+        };
+        let input = Input {
+            body: Bytes::from_static(b"{}"),
+            content_type: Some("application/json".to_owned()),
+        };
+        let answer = run_one("create", input).await;
+        assert_eq!(
+            answer.body,
+            r#"{"m": "POST", "p": "/ws/simple/createOrder", "t": "application/json"}"#
+        );
+        let answer = run_one("get", Input::default()).await;
+        assert_eq!(answer.body, r#"{"m": "GET", "p": "/ws/simple/getOrder"}"#);
     }
 }

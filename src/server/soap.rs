@@ -168,15 +168,19 @@ where
     );
     record_input(&mut recording, &parts.headers, &bytes);
     let recorded = recording.is_some();
-    let fail = |problem: Problem| {
+    let fail_with = |problem: Problem, error: String| {
         let problem = problem.with_execution_id(Some(&execution_id));
         routed(Served {
             response: fault(version, &problem, Some(&execution_id)),
             execution_id: Some(execution_id.clone()),
             user: user.clone(),
             recording: None,
-            error: recorded.then(|| problem.summary()),
+            error: recorded.then_some(error),
         })
+    };
+    let fail = |problem: Problem| {
+        let error = problem.summary();
+        fail_with(problem, error)
     };
 
     let mut soap_served = 'run: {
@@ -205,7 +209,7 @@ where
         }
         let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
             Ok(returned) => returned,
-            Err(problem) => break 'run fail(problem),
+            Err(failure) => break 'run fail_with(failure.problem, failure.error),
         };
         let documents = match output::xml_documents(listen, returned, &limits.parse) {
             Ok(documents) => documents,
