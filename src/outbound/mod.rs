@@ -86,7 +86,8 @@ pub fn url_under(base: &str, origin: &url::Origin, path: &str) -> Result<url::Ur
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     if !under {
         return Err(format!(
-            "the path `{path}` leaves the upstream's base path `{}`",
+            "the path `{}` leaves the upstream's base path `{}`",
+            quoted_url(path),
             if base_path.is_empty() { "/" } else { base_path }
         ));
     }
