@@ -714,6 +714,8 @@ fn error_value(err: &ExecError) -> Value {
     };
     Value::from_pairs([
         ("step", Value::from(err.site().path.as_str())),
+        // A step of a called process is in that process's file.
+        ("file", Value::from(&*err.site().file)),
         ("message", Value::from(message)),
         ("status", Value::from(err.status().as_u16())),
     ])

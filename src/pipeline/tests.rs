@@ -286,6 +286,18 @@ steps:
     let returned = run(process, vec![Document::empty()]).await.unwrap();
     assert_eq!(returned.status, Some(StatusCode::CREATED));
 
+    // A step of a called process names its own file.
+    let caller = "steps:\n  - try:\n      steps: [ { call: sub } ]\n      catch:\n        - message: '{{ props.error.file }} {{ props.error.step }}'\n        - return: {}\n";
+    let sub = "steps:\n  - set: { x: 1 }\n  - exception: { status: 502, message: down }\n";
+    let returned = run_with(
+        &[("processes/sub.yaml", sub)],
+        caller,
+        vec![Document::empty()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(bodies(&returned), ["processes/sub.yaml steps[1].exception"]);
+
     let uncaught =
         "steps:\n  - try:\n      steps: [ { exception: { status: 503, message: down } } ]\n";
     let err = run(uncaught, vec![Document::empty()]).await.unwrap_err();
