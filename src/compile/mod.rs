@@ -156,6 +156,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
     };
     let mut routes = RouteTable::default();
     let mut calls = Vec::new();
+    let mut followed_calls = Vec::new();
     let mut processes = Vec::new();
 
     for (index, file) in loaded.processes.iter().enumerate() {
@@ -212,7 +213,9 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
             listen.as_ref(),
         );
         let pipeline = compiler.pipeline(raw.steps.as_ref(), "steps");
-        calls.push(compiler.into_calls());
+        let (process_calls, process_followed_calls) = compiler.into_calls();
+        calls.push(process_calls);
+        followed_calls.push(process_followed_calls);
         processes.push(Process {
             name: names[index].0.clone(),
             file: source.path.clone(),
@@ -228,6 +231,13 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
     report_deep_nesting(
         &processes,
         &calls,
+        &names,
+        &loaded.processes,
+        &mut diagnostics,
+    );
+    report_calls_that_end_paths(
+        &processes,
+        &followed_calls,
         &names,
         &loaded.processes,
         &mut diagnostics,
@@ -1103,6 +1113,44 @@ fn report_call_cycles(
     }
 }
 
+/// A `call` continues with what the called process returns: one that has
+/// no `return` anywhere gives no documents, so the steps after the call
+/// never run (a warning at the call, as for a step after `return`).
+fn report_calls_that_end_paths(
+    processes: &[Process],
+    followed_calls: &[Vec<(ProcessId, Span)>],
+    names: &[(Arc<str>, Span)],
+    files: &[ProcessFile],
+    diagnostics: &mut Diagnostics,
+) {
+    fn returns(steps: &[Step]) -> bool {
+        steps.iter().any(|step| {
+            matches!(step.kind, StepKind::Return(_))
+                || step
+                    .kind
+                    .pipelines()
+                    .into_iter()
+                    .any(|inner| returns(inner))
+        })
+    }
+    for (caller, sites) in followed_calls.iter().enumerate() {
+        for &(callee, span) in sites {
+            let Some(process) = processes.get(callee.index()) else {
+                continue;
+            };
+            if !returns(&process.steps) {
+                diagnostics.push(files[caller].source.warning(
+                    span,
+                    format!(
+                        "the steps after this call never run: `{}` has no `return`, so the call gives no documents",
+                        names[callee.index()].0
+                    ),
+                ));
+            }
+        }
+    }
+}
+
 /// How deep steps may nest, counting each step that holds steps (`try`,
 /// `decision`, `route`, `branch`) and each `call` as a level. A request
 /// runs nested steps on its worker's stack: far deeper nesting (hundreds of
@@ -1304,6 +1352,36 @@ mod tests {
             .map(|(path, text)| (path.as_str(), text.as_str()))
             .collect();
         compile_files(&files)
+    }
+
+    #[test]
+    fn steps_after_a_call_of_a_process_without_return_never_run() {
+        let caller = "listen: { operation: get, object: C, output: json }\nsteps:\n  - call: enrich\n  - return: {}\n";
+        let compilation = compile_files(&[
+            ("processes/c.yaml", caller),
+            ("processes/enrich.yaml", "steps:\n  - set: { x: 1 }\n"),
+        ]);
+        assert_eq!(
+            located(&compilation),
+            [
+                "processes/c.yaml:3:5 the steps after this call never run: `enrich` has no `return`, so the call gives no documents"
+            ]
+        );
+        // A `return` anywhere in it (here inside a `try`) is enough, and a
+        // call that ends its path is no concern.
+        let compilation = compile_files(&[
+            ("processes/c.yaml", caller),
+            (
+                "processes/enrich.yaml",
+                "steps:\n  - try: { steps: [ { return: {} } ] }\n",
+            ),
+            (
+                "processes/d.yaml",
+                "listen: { operation: get, object: D, output: json }\nsteps:\n  - call: side\n",
+            ),
+            ("processes/side.yaml", "steps:\n  - set: { x: 1 }\n"),
+        ]);
+        assert_eq!(located(&compilation), Vec::<String>::new());
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub(super) struct RootNames<'a> {
     pub vars: &'a Value,
 }
 
+/// The `call` steps of a process: the process each calls, and where.
+pub(super) type CallSites = Vec<(ProcessId, Span)>;
+
 pub(super) struct StepCompiler<'a> {
     source: &'a SourceFile,
     /// The file's path, shared by every step's site.
@@ -52,7 +55,9 @@ pub(super) struct StepCompiler<'a> {
     outbound: &'a Outbound,
     default_media: MediaType,
     default_wrap: Option<String>,
-    calls: Vec<(ProcessId, Span)>,
+    calls: CallSites,
+    /// Calls with more steps after them in their path.
+    followed_calls: CallSites,
     /// `[vars]` of flowgate.toml, to check the keys templates read.
     vars: &'a Value,
     /// How many enclosing `map` nodes have a `$for` named `vars`, which
@@ -79,6 +84,7 @@ impl<'a> StepCompiler<'a> {
             default_media: default_media(listen),
             default_wrap: listen.map(|l| format!("{}List", l.object)),
             calls: Vec::new(),
+            followed_calls: Vec::new(),
             vars: root.vars,
             vars_hidden: 0,
         }
@@ -89,9 +95,10 @@ impl<'a> StepCompiler<'a> {
         (self.vars_hidden == 0).then_some(self.vars)
     }
 
-    /// The processes this one calls, with where.
-    pub(super) fn into_calls(self) -> Vec<(ProcessId, Span)> {
-        self.calls
+    /// The processes this one calls, with where; and the calls that other
+    /// steps follow in their path.
+    pub(super) fn into_calls(self) -> (CallSites, CallSites) {
+        (self.calls, self.followed_calls)
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>) {
@@ -123,6 +130,11 @@ impl<'a> StepCompiler<'a> {
                 ));
             }
             if let Some(step) = self.step(item, format!("{path}[{index}]")) {
+                if let StepKind::Call(callee) = step.kind
+                    && index + 1 < items.len()
+                {
+                    self.followed_calls.push((callee, item.span));
+                }
                 if matches!(
                     step.kind,
                     StepKind::Return(_) | StepKind::Stop | StepKind::Exception { .. }
