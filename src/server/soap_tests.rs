@@ -510,3 +510,72 @@ async fn the_openapi_document_shows_a_caller_the_routes_it_may_use() {
     let document: serde_json::Value = serde_json::from_str(&ops.body).unwrap();
     assert!(document["paths"].get("/ws/simple/getPing").is_some());
 }
+
+/// Declarations `xmlns:{k}0`.. of `n` prefixes no item uses.
+fn unused_declarations(k: &str, n: usize) -> String {
+    (0..n)
+        .map(|i| format!(r#" xmlns:{k}{i}="urn:{k}{i}""#))
+        .collect()
+}
+
+#[tokio::test]
+async fn items_under_many_unused_declarations_answer_in_proportion_to_the_request() {
+    let gateway = Gateway::new(snapshot(&[
+        (
+            "profiles/item.xsd",
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="Item"><xs:complexType><xs:sequence><xs:element name="N" type="xs:int"/></xs:sequence></xs:complexType></xs:element></xs:schema>"#,
+        ),
+        (
+            "processes/page.yaml",
+            "listen: { operation: get, object: Page, input: xml-list, output: xml-list, request_profile: item, response_profile: item, soap: true, page_size: 2 }\nsteps: [ { return: {} } ]\n",
+        ),
+    ]));
+    let items = "<Item><N>1</N></Item>".repeat(10_000);
+    let soap = format!(
+        r#"<soap:Envelope xmlns:soap="{ENV11}" xmlns:ws="urn:flowgate:ws"{}><soap:Body{}><ws:getPage{}><ws:PageList{}>{items}</ws:PageList></ws:getPage></soap:Body></soap:Envelope>"#,
+        unused_declarations("a", 250),
+        unused_declarations("b", 250),
+        unused_declarations("c", 250),
+        unused_declarations("e", 250),
+    );
+    let answer = post(
+        &gateway,
+        "/ws/soap",
+        &[("content-type", "text/xml"), ("soapaction", "\"getPage\"")],
+        &soap,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer.body.len() < 2 * soap.len(),
+        "{} bytes answer {} bytes",
+        answer.body.len(),
+        soap.len()
+    );
+    assert!(
+        answer.body.contains("<Item><N>1</N></Item>"),
+        "{}",
+        answer.body
+    );
+    assert!(!answer.body.contains("urn:a0"), "{}", answer.body);
+
+    let simple = format!(
+        "<PageList{}>{items}</PageList>",
+        unused_declarations("a", 250)
+    );
+    let answer = post(
+        &gateway,
+        "/ws/simple/getPage",
+        &[("content-type", "application/xml")],
+        &simple,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer.body.len() < 2 * simple.len(),
+        "{} bytes answer {} bytes",
+        answer.body.len(),
+        simple.len()
+    );
+    assert!(!answer.body.contains("urn:a0"), "{}", answer.body);
+}

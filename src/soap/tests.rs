@@ -43,8 +43,8 @@ fn the_wrapper_names_the_operation_and_its_children_stand_alone() {
             local: "createOrder".to_owned()
         }
     );
-    // Each payload element carries the declarations it inherits, so it
-    // reads the same on its own.
+    // Each payload element carries the inherited declarations its names
+    // use, so it reads the same on its own; the others stay behind.
     let texts: Vec<&str> = envelope.payload.iter().map(|p| p.text.as_str()).collect();
     assert_eq!(
         envelope.payload[0].name.namespace.as_deref(),
@@ -54,12 +54,8 @@ fn the_wrapper_names_the_operation_and_its_children_stand_alone() {
     assert_eq!(
         texts,
         [
-            format!(
-                r#"<o:Order xmlns:s="{ENV11}" xmlns:o="urn:example:order" xmlns:ws="urn:flowgate:ws" id="7"><o:Id>A-1</o:Id></o:Order>"#
-            ),
-            format!(
-                r#"<Note xmlns:s="{ENV11}" xmlns:o="urn:example:order" xmlns:ws="urn:flowgate:ws">plain</Note>"#
-            ),
+            r#"<o:Order xmlns:o="urn:example:order" id="7"><o:Id>A-1</o:Id></o:Order>"#.to_owned(),
+            "<Note>plain</Note>".to_owned(),
         ]
     );
 }
