@@ -579,3 +579,59 @@ async fn items_under_many_unused_declarations_answer_in_proportion_to_the_reques
     );
     assert!(!answer.body.contains("urn:a0"), "{}", answer.body);
 }
+
+#[tokio::test]
+async fn an_envelope_in_another_charset_is_a_415_fault_as_on_the_simple_url() {
+    let gateway = gateway();
+    let body = |namespace| envelope(namespace, "", "<ws:getPing/>");
+    for (path, content_type, namespace, code) in [
+        (
+            "/ws/soap",
+            "text/xml; charset=iso-8859-1",
+            ENV11,
+            "<faultcode>soap:Client</faultcode>",
+        ),
+        (
+            "/ws/soap12",
+            "application/soap+xml; charset=utf-16",
+            ENV12,
+            "<soap:Value>soap:Sender</soap:Value>",
+        ),
+    ] {
+        let answer = post(
+            &gateway,
+            path,
+            &[("content-type", content_type)],
+            &body(namespace),
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+        assert!(answer.body.contains(code), "{}", answer.body);
+        assert!(
+            answer.body.contains(&format!(
+                "this route reads UTF-8 only; the request says `{content_type}`"
+            )),
+            "{}",
+            answer.body
+        );
+    }
+    // UTF-8, named or not, is read; the Ping needs credentials.
+    for content_type in [
+        "text/xml; charset=UTF-8",
+        "text/xml; charset=\"utf-8\"",
+        "text/xml",
+    ] {
+        let answer = post(
+            &gateway,
+            "/ws/soap",
+            &[("content-type", content_type)],
+            &body(ENV11),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{content_type}");
+    }
+}
