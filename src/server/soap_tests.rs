@@ -635,3 +635,42 @@ async fn an_envelope_in_another_charset_is_a_415_fault_as_on_the_simple_url() {
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{content_type}");
     }
 }
+
+#[tokio::test]
+async fn a_must_understand_that_is_no_boolean_is_a_client_fault() {
+    let gateway = gateway();
+    let header = |namespace: &str| {
+        format!(
+            r#"<soap:Header><x:H xmlns:x="urn:x" xmlns:soap="{namespace}" soap:mustUnderstand="TRUE"/></soap:Header>"#
+        )
+    };
+    for (path, content_type, namespace, code) in [
+        (
+            "/ws/soap",
+            "text/xml",
+            ENV11,
+            "<faultcode>soap:Client</faultcode>",
+        ),
+        (
+            "/ws/soap12",
+            "application/soap+xml",
+            ENV12,
+            "<soap:Value>soap:Sender</soap:Value>",
+        ),
+    ] {
+        let body = envelope(namespace, &header(namespace), "<ws:getPing/>");
+        let answer = post(&gateway, path, &[("content-type", content_type)], &body).await;
+        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        assert!(answer.body.contains(code), "{}", answer.body);
+        assert!(
+            answer
+                .body
+                .contains("mustUnderstand=\"TRUE\": it must be true, false, 1 or 0")
+                || answer
+                    .body
+                    .contains("mustUnderstand=&quot;TRUE&quot;: it must be true, false, 1 or 0"),
+            "{}",
+            answer.body
+        );
+    }
+}

@@ -217,7 +217,14 @@ impl<'a, 'l, H: Handler<'a>> Reader<'a, 'l, H> {
                 continue;
             }
             if attr.local == "mustUnderstand" {
-                must_understand = matches!(attr.value.trim(), "1" | "true");
+                let Some(value) = xs_boolean(&attr.value) else {
+                    self.malformed(format!(
+                        "the header block `{name}` has mustUnderstand=\"{}\": it must be true, false, 1 or 0",
+                        attr.value
+                    ));
+                    return;
+                };
+                must_understand = value;
             } else if attr.local == self.version.actor_attribute() {
                 actor = Some(attr.value.trim().to_owned());
             }
@@ -254,6 +261,17 @@ impl<'a, 'l, H: Handler<'a>> Reader<'a, 'l, H> {
                 Listed::No => None,
             },
         ))
+    }
+}
+
+/// An `xs:boolean` (`mustUnderstand` in both versions; SOAP 1.1's schema
+/// allows only `0` and `1`, but `true` and `false` are taken too), with
+/// its whitespace collapsed; `None` for any other text.
+fn xs_boolean(value: &str) -> Option<bool> {
+    match value.trim_matches([' ', '\t', '\r', '\n']) {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
     }
 }
 

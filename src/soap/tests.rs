@@ -195,6 +195,42 @@ fn must_understand_blocks_addressed_to_us_are_refused() {
 }
 
 #[test]
+fn a_must_understand_that_is_no_boolean_is_malformed() {
+    for (version, namespace) in [(Version::Soap11, ENV11), (Version::Soap12, ENV12)] {
+        let block = |value: &str| {
+            envelope(
+                namespace,
+                &format!(
+                    "<s:Header><x:H xmlns:x=\"urn:x\" s:mustUnderstand=\"{value}\"/></s:Header>"
+                ),
+                "<op/>",
+            )
+        };
+        for value in ["TRUE", "yes", "2", "", "1 1", "False"] {
+            let message = malformed(version, &block(value));
+            assert!(
+                message.contains(&format!(
+                    "the header block `{{urn:x}}H` has mustUnderstand=\"{value}\": it must be true, false, 1 or 0"
+                )),
+                "{message}"
+            );
+        }
+        for value in ["true", "1", " 1 ", "\ttrue\n"] {
+            assert!(
+                matches!(
+                    read(version, &block(value)),
+                    Err(EnvelopeError::MustUnderstand(_))
+                ),
+                "{value:?}"
+            );
+        }
+        for value in ["false", "0", " false "] {
+            assert!(read(version, &block(value)).is_ok(), "{value:?}");
+        }
+    }
+}
+
+#[test]
 fn envelopes_of_the_wrong_shape_say_what_is_wrong() {
     let v = Version::Soap11;
     assert!(malformed(v, "<Order/>").contains("not a SOAP envelope: its root element is `Order`"));
