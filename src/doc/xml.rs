@@ -106,8 +106,9 @@ pub fn check(text: &str, limits: &XmlLimits) -> Result<(), XmlError> {
 /// the root, like [`split_children`].
 ///
 /// Each item is the element's exact source text, with the namespace
-/// declarations it inherits from its ancestors added to its start tag so
-/// that its prefixes stay bound. The whole document is checked first: a
+/// declarations of its ancestors that its element and attribute names use
+/// added to its start tag, so that its prefixes stay bound ([`Inherited`]);
+/// the ones it does not use are left out. The whole document is checked first: a
 /// document that is not well-formed is an error, not a shorter list.
 pub fn split(text: &str, path: &[&str], limits: &XmlLimits) -> Result<Vec<String>, XmlError> {
     let mut splitter = Splitter::new(without_bom(text), path);
@@ -1482,18 +1483,23 @@ impl<'a> Namespaces<'a> {
         if prefix == "xml" {
             return Some(XML_NAMESPACE);
         }
+        let declaration = self.innermost(prefix)?;
+        Some(declaration.uri.as_ref()).filter(|uri| !uri.is_empty())
+    }
+
+    /// The declaration of `prefix` in scope (not `xml`, which has none).
+    fn innermost(&self, prefix: &str) -> Option<&Declaration<'a>> {
         // Documents declare a handful of prefixes: scanning them beats
         // hashing. The map keeps documents with very many declarations linear.
         const SCAN_LIMIT: usize = 8;
-        let declaration = if self.declarations.len() <= SCAN_LIMIT {
+        if self.declarations.len() <= SCAN_LIMIT {
             self.declarations
                 .iter()
                 .rev()
-                .find(|d| same_name(d.prefix, prefix))?
+                .find(|d| same_name(d.prefix, prefix))
         } else {
-            self.declarations.get(*self.current.get(prefix)?)?
-        };
-        Some(declaration.uri.as_ref()).filter(|uri| !uri.is_empty())
+            self.declarations.get(*self.current.get(prefix)?)
+        }
     }
 
     fn end_element(&mut self, depth: usize) {
@@ -1509,36 +1515,114 @@ impl<'a> Namespaces<'a> {
         }
     }
 
-    /// The declarations an element at `depth` inherits from its ancestors
-    /// and does not redeclare itself, outermost first. An undeclared
-    /// default namespace (`xmlns=""`) needs no declaration and is left out.
-    /// [`Namespaces::inherited`] as attributes to add to a start tag, so a
-    /// subtree cut out of its document keeps its prefixes bound.
-    pub(crate) fn inherited_declarations(&self, depth: usize) -> String {
-        let mut declarations = String::new();
-        for (prefix, uri) in self.inherited(depth) {
-            declarations.push_str(" xmlns");
-            if !prefix.is_empty() {
-                declarations.push(':');
-                declarations.push_str(prefix);
-            }
-            declarations.push_str("=\"");
-            declarations.push_str(&escape(uri));
-            declarations.push('"');
-        }
-        declarations
+    /// Whether an element at `depth` is in the scope of any declaration
+    /// of its ancestors. Declarations are kept in document order, so the
+    /// first is the outermost.
+    fn declared_above(&self, depth: usize) -> bool {
+        self.declarations.first().is_some_and(|d| d.depth < depth)
     }
 
-    pub(crate) fn inherited(&self, depth: usize) -> impl Iterator<Item = (&'a str, &str)> + '_ {
+    /// The namespace name `prefix` is bound to at this point, when that
+    /// binding comes from an element above `depth` (and is not `xmlns=""`).
+    fn inherited_uri(&self, prefix: &str, depth: usize) -> Option<&str> {
+        let declaration = self.innermost(prefix)?;
+        Some(declaration.uri.as_ref()).filter(|uri| declaration.depth < depth && !uri.is_empty())
+    }
+}
+
+/// The namespace declarations a subtree needs to stand alone once it is cut
+/// out of its document: those of its ancestors that bind a prefix its own
+/// element and attribute names use, or the default namespace of an
+/// unprefixed element in it. Declarations it does not use stay behind, so
+/// an item costs what it holds, however many its wrapper declares.
+///
+/// Names are all that bind: no XSD type flowgate reads holds a QName in
+/// text (there is no `xs:QName`, and `xsi:type` is refused), and untyped
+/// documents drop prefixes, so a prefix used only in text needs nothing.
+pub(crate) struct Inherited<'a> {
+    /// Depth of the subtree's root element.
+    depth: usize,
+    /// Prefixes already declared in `declarations` (`""` for the default).
+    prefixes: Vec<&'a str>,
+    /// `prefixes` again once there are many, so a subtree using thousands
+    /// of inherited prefixes stays linear.
+    index: HashSet<&'a str>,
+    declarations: String,
+}
+
+impl<'a> Inherited<'a> {
+    /// Up to this many prefixes are found by scanning `prefixes`.
+    const SCAN_LIMIT: usize = 8;
+
+    /// The subtree whose root element is at `depth`; its root's start tag
+    /// is noted like any other.
+    pub(crate) fn new(depth: usize) -> Self {
+        Self {
+            depth,
+            prefixes: Vec::new(),
+            index: HashSet::new(),
+            declarations: String::new(),
+        }
+    }
+
+    /// Notes the names of one start tag in the subtree.
+    #[inline]
+    pub(crate) fn note(
+        &mut self,
+        tag: &StartTag<'a>,
+        attrs: &[Attr<'a>],
+        namespaces: &Namespaces<'a>,
+    ) {
+        // The common case: nothing above the subtree declares anything.
+        if !namespaces.declared_above(self.depth) {
+            return;
+        }
+        self.need(tag.prefix.unwrap_or(""), namespaces);
+        for attr in attrs.iter().filter(|attr| !attr.is_declaration) {
+            // An unprefixed attribute is in no namespace, whatever the default.
+            if let Some(prefix) = attr.prefix {
+                self.need(prefix, namespaces);
+            }
+        }
+    }
+
+    fn need(&mut self, prefix: &'a str, namespaces: &Namespaces<'a>) {
+        if prefix == "xml" || self.has(prefix) {
+            return;
+        }
+        let Some(uri) = namespaces.inherited_uri(prefix, self.depth) else {
+            return;
+        };
+        self.declarations.push_str(" xmlns");
+        if !prefix.is_empty() {
+            self.declarations.push(':');
+            self.declarations.push_str(prefix);
+        }
+        self.declarations.push_str("=\"");
+        self.declarations.push_str(&escape(uri));
+        self.declarations.push('"');
+        self.prefixes.push(prefix);
+        if self.prefixes.len() > Self::SCAN_LIMIT {
+            if self.index.is_empty() {
+                self.index.extend(self.prefixes.iter().copied());
+            } else {
+                self.index.insert(prefix);
+            }
+        }
+    }
+
+    fn has(&self, prefix: &str) -> bool {
+        if self.prefixes.len() <= Self::SCAN_LIMIT {
+            self.prefixes.iter().any(|p| same_name(p, prefix))
+        } else {
+            self.index.contains(prefix)
+        }
+    }
+
+    /// The declarations as attributes to insert after the subtree root's
+    /// name, in the order the subtree first uses them.
+    pub(crate) fn into_declarations(self) -> String {
         self.declarations
-            .iter()
-            .enumerate()
-            .filter(move |(index, declaration)| {
-                declaration.depth < depth
-                    && !declaration.uri.is_empty()
-                    && self.current.get(declaration.prefix) == Some(index)
-            })
-            .map(|(_, declaration)| (declaration.prefix, declaration.uri.as_ref()))
     }
 }
 
@@ -1754,7 +1838,7 @@ struct Splitter<'a, 'p> {
     path: &'p [&'p str],
     /// How many of the open elements, from the root, match the path.
     matched: usize,
-    item: Option<OpenItem>,
+    item: Option<OpenItem<'a>>,
     items: Vec<String>,
     /// Whether the root's own text is noted: a list's root holds only items.
     strict: bool,
@@ -1765,12 +1849,12 @@ struct Splitter<'a, 'p> {
 }
 
 /// The selected element being read.
-struct OpenItem {
+struct OpenItem<'a> {
     start: usize,
     name_end: usize,
     depth: usize,
-    /// Inherited namespace declarations, ready to insert after the name.
-    declarations: String,
+    /// The namespace declarations it needs from its ancestors.
+    inherited: Inherited<'a>,
 }
 
 impl<'a, 'p> Splitter<'a, 'p> {
@@ -1800,20 +1884,25 @@ impl<'a, 'p> Splitter<'a, 'p> {
 }
 
 impl<'a> Handler<'a> for Splitter<'a, '_> {
-    fn start(&mut self, tag: &StartTag<'a>, _attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
+    fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
         if tag.depth == 1 {
             self.root = Some((tag.local, tag.start));
         }
         // Selected elements never nest: they all sit at the path's depth.
-        if self.item.is_some() || !self.selects(tag) {
+        if let Some(item) = &mut self.item {
+            item.inherited.note(tag, attrs, namespaces);
             return;
         }
-        let declarations = namespaces.inherited_declarations(tag.depth);
+        if !self.selects(tag) {
+            return;
+        }
+        let mut inherited = Inherited::new(tag.depth);
+        inherited.note(tag, attrs, namespaces);
         self.item = Some(OpenItem {
             start: tag.start,
             name_end: tag.name_end,
             depth: tag.depth,
-            declarations,
+            inherited,
         });
     }
 
@@ -1834,8 +1923,9 @@ impl<'a> Handler<'a> for Splitter<'a, '_> {
         let head = self.body.get(item.start..item.name_end);
         let tail = self.body.get(item.name_end..end);
         if let (Some(head), Some(tail)) = (head, tail) {
+            let declarations = item.inherited.into_declarations();
             self.items
-                .push([head, item.declarations.as_str(), tail].concat());
+                .push([head, declarations.as_str(), tail].concat());
         }
     }
 }
@@ -2427,14 +2517,16 @@ mod tests {
 </o:Order>"#;
 
     #[test]
-    fn split_by_path_carries_namespace_declarations() {
+    fn split_by_path_carries_the_namespace_declarations_items_use() {
         let items = split(ORDER, &["Order", "Lines", "Line"], &limits()).expect("well-formed");
+        // `unused` is used by no item; the default namespace only by the
+        // first item's `Sku`; the second item declares its own `o`.
         assert_eq!(
             items,
             [
-                r#"<o:Line xmlns:o="urn:o" xmlns="urn:d" xmlns:unused="urn:u" n="1"><Sku>A &amp; B</Sku></o:Line>"#,
-                r#"<o:Line xmlns="urn:d" xmlns:unused="urn:u" xmlns:o="urn:o2" n="2"/>"#,
-                r#"<o:Line xmlns:o="urn:o" xmlns="urn:d" xmlns:unused="urn:u" n="3"/>"#,
+                r#"<o:Line xmlns:o="urn:o" xmlns="urn:d" n="1"><Sku>A &amp; B</Sku></o:Line>"#,
+                r#"<o:Line xmlns:o="urn:o2" n="2"/>"#,
+                r#"<o:Line xmlns:o="urn:o" n="3"/>"#,
             ]
         );
         for item in &items {
@@ -2443,16 +2535,95 @@ mod tests {
         assert_eq!(show(&items[0]), "{'Line': {'@n': '1', 'Sku': 'A & B'}}");
     }
 
+    /// The declarations of a wrapper with `n` prefixes `{k}0`..: none used.
+    fn unused_declarations(k: &str, n: usize) -> String {
+        (0..n)
+            .map(|i| format!(r#" xmlns:{k}{i}="urn:{k}{i}""#))
+            .collect()
+    }
+
+    #[test]
+    fn items_leave_unused_declarations_behind() {
+        let list = format!(
+            "<L{}><m:W{}>{}</m:W></L>",
+            unused_declarations("a", 250),
+            unused_declarations("b", 250) + r#" xmlns:m="urn:m""#,
+            "<Item><N>1</N></Item>".repeat(1000)
+        );
+        for items in [
+            split(&list, &["L", "W", "Item"], &limits()).expect("well-formed"),
+            split_children(
+                &format!(
+                    "<L{}>{}</L>",
+                    unused_declarations("a", 250),
+                    "<Item><N>1</N></Item>".repeat(1000)
+                ),
+                &limits(),
+            )
+            .expect("well-formed"),
+        ] {
+            assert_eq!(items.len(), 1000);
+            assert!(items.iter().all(|item| item == "<Item><N>1</N></Item>"));
+        }
+    }
+
+    #[test]
+    fn items_keep_the_inherited_declarations_their_names_use() {
+        // Prefixes used by the item, a descendant and an attribute; the
+        // default namespace by an unprefixed descendant; `xml` needs none;
+        // `q` is redeclared inside the item, `u` is used in text only.
+        let list = format!(
+            r#"<L xmlns:p="urn:p" xmlns:a="urn:a" xmlns:q="urn:q" xmlns:u="urn:u" xmlns="urn:d"{}><p:I xml:lang="en"><q:X xmlns:q="urn:q2"/><Y a:n="1">u:text</Y></p:I><p:I/></L>"#,
+            unused_declarations("z", 20)
+        );
+        let items = split_children(&list, &limits()).expect("well-formed");
+        assert_eq!(
+            items,
+            [
+                r#"<p:I xmlns:p="urn:p" xmlns="urn:d" xmlns:a="urn:a" xml:lang="en"><q:X xmlns:q="urn:q2"/><Y a:n="1">u:text</Y></p:I>"#,
+                r#"<p:I xmlns:p="urn:p"/>"#,
+            ]
+        );
+        for item in &items {
+            assert!(check(item, &limits()).is_ok(), "{item}");
+        }
+        assert_eq!(
+            show(&items[0]),
+            "{'I': {'@lang': 'en', 'X': '', 'Y': {'@n': '1', '#text': 'u:text'}}}"
+        );
+        // A `q` used after its redeclaration inside the item has ended is
+        // the wrapper's again.
+        let list = r#"<L xmlns:q="urn:q"><I><q:X xmlns:q="urn:q2"/><q:Y/></I></L>"#;
+        assert_eq!(
+            split_children(list, &limits()).expect("well-formed"),
+            [r#"<I xmlns:q="urn:q"><q:X xmlns:q="urn:q2"/><q:Y/></I>"#]
+        );
+    }
+
+    #[test]
+    fn an_item_using_many_inherited_prefixes_declares_each_once() {
+        let prefixes: Vec<String> = (0..40).map(|i| format!("p{i}")).collect();
+        let declarations: String = prefixes
+            .iter()
+            .map(|p| format!(r#" xmlns:{p}="urn:{p}""#))
+            .collect();
+        let uses: String = prefixes
+            .iter()
+            .map(|p| format!("<{p}:X/><{p}:Y/>"))
+            .collect();
+        let list = format!("<L{declarations}><I>{uses}</I></L>");
+        let items = split_children(&list, &limits()).expect("well-formed");
+        assert_eq!(items, [format!("<I{declarations}>{uses}</I>")]);
+    }
+
     #[test]
     fn split_by_children() {
         let items = split_children(ORDER, &limits()).expect("well-formed");
         assert_eq!(items.len(), 2);
-        assert!(
-            items[0].starts_with(r#"<o:Lines xmlns:o="urn:o" xmlns="urn:d" xmlns:unused="urn:u">"#)
-        );
+        assert!(items[0].starts_with(r#"<o:Lines xmlns:o="urn:o" xmlns="urn:d">"#));
         assert_eq!(
             items[1],
-            r#"<o:Lines xmlns:o="urn:o" xmlns="urn:d" xmlns:unused="urn:u"><o:Line n="3"/></o:Lines>"#
+            r#"<o:Lines xmlns:o="urn:o"><o:Line n="3"/></o:Lines>"#
         );
         assert_eq!(split(ORDER, &[], &limits()), Ok(items));
     }

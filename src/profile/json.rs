@@ -86,12 +86,17 @@ impl JsonProfile {
         if broken {
             return None;
         }
+        // jsonschema checks `format` by default only for draft-07 and
+        // older (2019-09 made it an annotation); a profile means what it
+        // says in either draft, so a `"format": "date"` is checked in both.
         let built = jsonschema::options()
             .with_draft(draft)
+            .should_validate_formats(true)
             .build(&schema)
             .and_then(|validator| {
                 let tree_validator = jsonschema::options_for::<Trees>()
                     .with_draft(draft)
+                    .should_validate_formats(true)
                     .build(&schema)?;
                 Ok((validator, tree_validator))
             });
@@ -547,6 +552,39 @@ mod tests {
         for text in [&br#"{"id": }"#[..], b"[[[[1]]]]", b"\xff"] {
             let error = profile.read(text, 3).unwrap_err();
             assert!(matches!(error, ReadError::Malformed(_)), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn formats_are_checked_in_every_draft() {
+        for draft in [
+            "https://json-schema.org/draft/2020-12/schema",
+            "http://json-schema.org/draft-07/schema#",
+        ] {
+            let (profile, diagnostics) = compile(&format!(
+                r#"{{"$schema": "{draft}", "type": "object", "properties": {{
+                    "email": {{"format": "email"}}, "when": {{"format": "date-time"}},
+                    "day": {{"format": "date"}}, "link": {{"format": "uri"}}}}}}"#
+            ));
+            assert!(diagnostics.is_empty(), "{draft}");
+            let profile = profile.unwrap();
+            let good = serde_json::json!({"email": "a@example.org",
+                "when": "2020-01-01T10:00:00Z", "day": "2020-01-01", "link": "https://example.org/x"});
+            assert_eq!(profile.check(&good), Ok(()), "{draft}");
+            assert!(profile.write_tree(&JsonTree::from(good)).is_ok(), "{draft}");
+            for (key, bad) in [
+                ("email", "nope"),
+                ("when", "nope"),
+                ("day", "yesterday"),
+                ("link", "not a uri"),
+            ] {
+                let instance = serde_json::json!({ key: bad });
+                let errors = profile.check(&instance).unwrap_err();
+                assert_eq!(errors.len(), 1, "{draft} {key}");
+                assert_eq!(errors[0].path, format!("/{key}"), "{draft}");
+                let tree = profile.write_tree(&JsonTree::from(instance)).unwrap_err();
+                assert_eq!(tree, errors, "{draft} {key}");
+            }
         }
     }
 

@@ -80,26 +80,38 @@ pub fn check_content_type(headers: &HeaderMap, input: DocType) -> Result<(), Pro
         DocType::Xml | DocType::XmlList => media == MediaType::Xml,
         DocType::Data | DocType::None => true,
     };
-    let charset_ok = charset(text)
-        .is_none_or(|c| c.eq_ignore_ascii_case("utf-8") || c.eq_ignore_ascii_case("utf8"));
-    if accepted && (charset_ok || matches!(input, DocType::Data | DocType::None)) {
+    if accepted && (says_utf8(text) || matches!(input, DocType::Data | DocType::None)) {
         return Ok(());
+    }
+    if accepted {
+        return Err(not_utf8(text));
     }
     let wanted = if input.is_json() {
         "application/json"
     } else {
         "application/xml"
     };
-    let detail = if accepted {
-        format!("this route reads UTF-8 only; the request says `{text}`")
-    } else {
-        format!("this route reads {wanted}; the request's content type is `{text}`")
-    };
     Err(Problem::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         kind::UNSUPPORTED_MEDIA_TYPE,
-        detail,
+        format!("this route reads {wanted}; the request's content type is `{text}`"),
     ))
+}
+
+/// Whether a `Content-Type` lets the body be read as UTF-8: it names no
+/// charset, or UTF-8. Text is never converted from another charset.
+pub(super) fn says_utf8(content_type: &str) -> bool {
+    charset(content_type)
+        .is_none_or(|c| c.eq_ignore_ascii_case("utf-8") || c.eq_ignore_ascii_case("utf8"))
+}
+
+/// The 415 for a text body in a charset other than UTF-8.
+pub(super) fn not_utf8(content_type: &str) -> Problem {
+    Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        kind::UNSUPPORTED_MEDIA_TYPE,
+        format!("this route reads UTF-8 only; the request says `{content_type}`"),
+    )
 }
 
 fn charset(content_type: &str) -> Option<&str> {

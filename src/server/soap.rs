@@ -9,7 +9,8 @@
 //! send as its detail. Faults are HTTP 500 (WS-I Basic Profile), with two
 //! exceptions an HTTP client must be able to act on: missing or wrong
 //! credentials are a 401 (with `WWW-Authenticate` where basic is allowed),
-//! and a content type of the other version is a 415.
+//! and a content type of the other version, or a charset other than
+//! UTF-8, is a 415.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -110,6 +111,11 @@ where
             ),
         );
         return SoapServed::unrouted(fault(version, &problem, None));
+    }
+    // Envelopes are read as UTF-8, never converted: another charset is a
+    // 415 as on the simple URL, not a body read as what it is not.
+    if !input::says_utf8(content_type) {
+        return SoapServed::unrouted(fault(version, &input::not_utf8(content_type), None));
     }
     let limits = snapshot.settings.limits;
     let bytes = match input::read_body(&parts.headers, body, &limits).await {

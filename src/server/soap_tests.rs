@@ -510,3 +510,167 @@ async fn the_openapi_document_shows_a_caller_the_routes_it_may_use() {
     let document: serde_json::Value = serde_json::from_str(&ops.body).unwrap();
     assert!(document["paths"].get("/ws/simple/getPing").is_some());
 }
+
+/// Declarations `xmlns:{k}0`.. of `n` prefixes no item uses.
+fn unused_declarations(k: &str, n: usize) -> String {
+    (0..n)
+        .map(|i| format!(r#" xmlns:{k}{i}="urn:{k}{i}""#))
+        .collect()
+}
+
+#[tokio::test]
+async fn items_under_many_unused_declarations_answer_in_proportion_to_the_request() {
+    let gateway = Gateway::new(snapshot(&[
+        (
+            "profiles/item.xsd",
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="Item"><xs:complexType><xs:sequence><xs:element name="N" type="xs:int"/></xs:sequence></xs:complexType></xs:element></xs:schema>"#,
+        ),
+        (
+            "processes/page.yaml",
+            "listen: { operation: get, object: Page, input: xml-list, output: xml-list, request_profile: item, response_profile: item, soap: true, page_size: 2 }\nsteps: [ { return: {} } ]\n",
+        ),
+    ]));
+    let items = "<Item><N>1</N></Item>".repeat(10_000);
+    let soap = format!(
+        r#"<soap:Envelope xmlns:soap="{ENV11}" xmlns:ws="urn:flowgate:ws"{}><soap:Body{}><ws:getPage{}><ws:PageList{}>{items}</ws:PageList></ws:getPage></soap:Body></soap:Envelope>"#,
+        unused_declarations("a", 250),
+        unused_declarations("b", 250),
+        unused_declarations("c", 250),
+        unused_declarations("e", 250),
+    );
+    let answer = post(
+        &gateway,
+        "/ws/soap",
+        &[("content-type", "text/xml"), ("soapaction", "\"getPage\"")],
+        &soap,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer.body.len() < 2 * soap.len(),
+        "{} bytes answer {} bytes",
+        answer.body.len(),
+        soap.len()
+    );
+    assert!(
+        answer.body.contains("<Item><N>1</N></Item>"),
+        "{}",
+        answer.body
+    );
+    assert!(!answer.body.contains("urn:a0"), "{}", answer.body);
+
+    let simple = format!(
+        "<PageList{}>{items}</PageList>",
+        unused_declarations("a", 250)
+    );
+    let answer = post(
+        &gateway,
+        "/ws/simple/getPage",
+        &[("content-type", "application/xml")],
+        &simple,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer.body.len() < 2 * simple.len(),
+        "{} bytes answer {} bytes",
+        answer.body.len(),
+        simple.len()
+    );
+    assert!(!answer.body.contains("urn:a0"), "{}", answer.body);
+}
+
+#[tokio::test]
+async fn an_envelope_in_another_charset_is_a_415_fault_as_on_the_simple_url() {
+    let gateway = gateway();
+    let body = |namespace| envelope(namespace, "", "<ws:getPing/>");
+    for (path, content_type, namespace, code) in [
+        (
+            "/ws/soap",
+            "text/xml; charset=iso-8859-1",
+            ENV11,
+            "<faultcode>soap:Client</faultcode>",
+        ),
+        (
+            "/ws/soap12",
+            "application/soap+xml; charset=utf-16",
+            ENV12,
+            "<soap:Value>soap:Sender</soap:Value>",
+        ),
+    ] {
+        let answer = post(
+            &gateway,
+            path,
+            &[("content-type", content_type)],
+            &body(namespace),
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+        assert!(answer.body.contains(code), "{}", answer.body);
+        assert!(
+            answer.body.contains(&format!(
+                "this route reads UTF-8 only; the request says `{content_type}`"
+            )),
+            "{}",
+            answer.body
+        );
+    }
+    // UTF-8, named or not, is read; the Ping needs credentials.
+    for content_type in [
+        "text/xml; charset=UTF-8",
+        "text/xml; charset=\"utf-8\"",
+        "text/xml",
+    ] {
+        let answer = post(
+            &gateway,
+            "/ws/soap",
+            &[("content-type", content_type)],
+            &body(ENV11),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{content_type}");
+    }
+}
+
+#[tokio::test]
+async fn a_must_understand_that_is_no_boolean_is_a_client_fault() {
+    let gateway = gateway();
+    let header = |namespace: &str| {
+        format!(
+            r#"<soap:Header><x:H xmlns:x="urn:x" xmlns:soap="{namespace}" soap:mustUnderstand="TRUE"/></soap:Header>"#
+        )
+    };
+    for (path, content_type, namespace, code) in [
+        (
+            "/ws/soap",
+            "text/xml",
+            ENV11,
+            "<faultcode>soap:Client</faultcode>",
+        ),
+        (
+            "/ws/soap12",
+            "application/soap+xml",
+            ENV12,
+            "<soap:Value>soap:Sender</soap:Value>",
+        ),
+    ] {
+        let body = envelope(namespace, &header(namespace), "<ws:getPing/>");
+        let answer = post(&gateway, path, &[("content-type", content_type)], &body).await;
+        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        assert!(answer.body.contains(code), "{}", answer.body);
+        assert!(
+            answer
+                .body
+                .contains("mustUnderstand=\"TRUE\": it must be true, false, 1 or 0")
+                || answer
+                    .body
+                    .contains("mustUnderstand=&quot;TRUE&quot;: it must be true, false, 1 or 0"),
+            "{}",
+            answer.body
+        );
+    }
+}

@@ -2,13 +2,13 @@
 //!
 //! What comes out is the operation (the Body's one element, the wrapper)
 //! and the wrapper's child elements, each as a standalone document with the
-//! namespace declarations it inherits added to its start tag, exactly as
-//! `xml-list` items are cut out of a list. Header blocks are only looked at
+//! inherited namespace declarations its names use added to its start tag,
+//! exactly as `xml-list` items are cut out of a list. Header blocks are only looked at
 //! for `mustUnderstand`: flowgate understands none, so one addressed to it
 //! is a fault.
 
 use super::{QName, Version};
-use crate::doc::xml::{self, Attr, Handler, Namespaces, StartTag, Text, XmlLimits};
+use crate::doc::xml::{self, Attr, Handler, Inherited, Namespaces, StartTag, Text, XmlLimits};
 
 /// A request envelope, read.
 #[derive(Debug, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub struct Envelope {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Payload {
     pub name: QName,
-    /// The element's text with the namespace declarations it inherits.
+    /// The element's text with the inherited namespace declarations its names use.
     pub text: String,
 }
 
@@ -114,11 +114,11 @@ enum Section {
 }
 
 /// A wrapper child being read.
-struct OpenItem {
+struct OpenItem<'a> {
     name: QName,
     start: usize,
     name_end: usize,
-    declarations: String,
+    inherited: Inherited<'a>,
 }
 
 struct Reader<'a, 'l, H> {
@@ -134,7 +134,7 @@ struct Reader<'a, 'l, H> {
     /// The first thing wrong with the envelope's shape.
     error: Option<EnvelopeError>,
     wrapper: Option<QName>,
-    item: Option<OpenItem>,
+    item: Option<OpenItem<'a>>,
     payload: Vec<Payload>,
     not_understood: Vec<QName>,
 }
@@ -217,7 +217,14 @@ impl<'a, 'l, H: Handler<'a>> Reader<'a, 'l, H> {
                 continue;
             }
             if attr.local == "mustUnderstand" {
-                must_understand = matches!(attr.value.trim(), "1" | "true");
+                let Some(value) = xs_boolean(&attr.value) else {
+                    self.malformed(format!(
+                        "the header block `{name}` has mustUnderstand=\"{}\": it must be true, false, 1 or 0",
+                        attr.value
+                    ));
+                    return;
+                };
+                must_understand = value;
             } else if attr.local == self.version.actor_attribute() {
                 actor = Some(attr.value.trim().to_owned());
             }
@@ -257,6 +264,17 @@ impl<'a, 'l, H: Handler<'a>> Reader<'a, 'l, H> {
     }
 }
 
+/// An `xs:boolean` (`mustUnderstand` in both versions; SOAP 1.1's schema
+/// allows only `0` and `1`, but `true` and `false` are taken too), with
+/// its whitespace collapsed; `None` for any other text.
+fn xs_boolean(value: &str) -> Option<bool> {
+    match value.trim_matches([' ', '\t', '\r', '\n']) {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
 fn describe(version: Version) -> &'static str {
     match version {
         Version::Soap11 => "SOAP 1.1",
@@ -276,6 +294,9 @@ fn qname(tag: &StartTag<'_>, namespaces: &Namespaces<'_>) -> QName {
 impl<'a, H: Handler<'a>> Handler<'a> for Reader<'a, '_, H> {
     fn start(&mut self, tag: &StartTag<'a>, attrs: &[Attr<'a>], namespaces: &Namespaces<'a>) {
         self.depth = tag.depth;
+        if let Some(item) = &mut self.item {
+            item.inherited.note(tag, attrs, namespaces);
+        }
         if let Listed::Reading(list) = &mut self.list {
             list.start(tag, attrs, namespaces);
             return;
@@ -302,11 +323,13 @@ impl<'a, H: Handler<'a>> Handler<'a> for Reader<'a, '_, H> {
                     list.start(tag, attrs, namespaces);
                     self.list = Listed::Reading(list);
                 }
+                let mut inherited = Inherited::new(tag.depth);
+                inherited.note(tag, attrs, namespaces);
                 self.item = Some(OpenItem {
                     name,
                     start: tag.start,
                     name_end: tag.name_end,
-                    declarations: namespaces.inherited_declarations(tag.depth),
+                    inherited,
                 });
             }
             _ => {}
@@ -367,7 +390,7 @@ impl<'a, H: Handler<'a>> Handler<'a> for Reader<'a, '_, H> {
         if let (Some(head), Some(tail)) = (head, tail) {
             self.payload.push(Payload {
                 name: item.name,
-                text: [head, item.declarations.as_str(), tail].concat(),
+                text: [head, item.inherited.into_declarations().as_str(), tail].concat(),
             });
         }
     }

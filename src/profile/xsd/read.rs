@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 
 use minijinja::Value;
 
-use crate::doc::xml::{self, Attr, Handler, Namespaces, StartTag, Text, XmlLimits};
+use crate::doc::xml::{self, Attr, Handler, Inherited, Namespaces, StartTag, Text, XmlLimits};
 
 use super::model::{
     ComplexType, Content, ElementDecl, ElementRef, Particle, SimpleTypeRef, Term, TypeRef,
@@ -58,7 +58,8 @@ pub struct Item {
     pub start: usize,
     pub end: usize,
     /// Where the item's start tag name ends, and the namespace declarations
-    /// it inherits from the wrapper: inserted there, the item stands alone.
+    /// of its ancestors that its names use: inserted there, the item stands
+    /// alone (see [`Inherited`]).
     pub name_end: usize,
     pub declarations: String,
     pub value: Value,
@@ -85,7 +86,7 @@ pub(crate) struct ListReader<'p, 'a> {
     reader: Reader<'p, 'a>,
     item_depth: usize,
     /// Where the item being read started, while one is.
-    current: Option<ItemStart>,
+    current: Option<ItemStart<'a>>,
     /// The list element's local name while it is open.
     list: Option<&'a str>,
     /// Items ended so far, good or bad.
@@ -118,10 +119,10 @@ impl<'p> ListReader<'p, '_> {
 }
 
 /// The start of a list item: see [`Item`].
-struct ItemStart {
+struct ItemStart<'a> {
     start: usize,
     name_end: usize,
-    declarations: String,
+    inherited: Inherited<'a>,
 }
 
 // `#[inline]`: two scans drive a list reader (a list body and a SOAP
@@ -138,10 +139,11 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
             self.current = Some(ItemStart {
                 start: tag.start,
                 name_end: tag.name_end,
-                declarations: namespaces.inherited_declarations(tag.depth),
+                inherited: Inherited::new(tag.depth),
             });
         }
-        if self.current.is_some() {
+        if let Some(current) = &mut self.current {
+            current.inherited.note(tag, attrs, namespaces);
             self.reader.start(tag, attrs, namespaces);
         }
     }
@@ -183,7 +185,7 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
         let Some(ItemStart {
             start,
             name_end,
-            declarations,
+            inherited,
         }) = self.current.take()
         else {
             return;
@@ -196,7 +198,7 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
                 start,
                 end,
                 name_end,
-                declarations,
+                declarations: inherited.into_declarations(),
                 value,
             }),
             Ok(_) => {}
