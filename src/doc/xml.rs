@@ -111,9 +111,10 @@ pub fn check(text: &str, limits: &XmlLimits) -> Result<(), XmlError> {
 /// the ones it does not use are left out. The whole document is checked first: a
 /// document that is not well-formed is an error, not a shorter list.
 pub fn split(text: &str, path: &[&str], limits: &XmlLimits) -> Result<Vec<String>, XmlError> {
-    let mut splitter = Splitter::new(without_bom(text), path);
+    let body = without_bom(text);
+    let mut splitter = Splitter::new(body, path);
     scan(text, limits, &mut splitter)?;
-    Ok(splitter.items)
+    splitter.finish(text)
 }
 
 /// Every child element of the root, each as a standalone XML document text
@@ -124,6 +125,9 @@ pub fn split_children(text: &str, limits: &XmlLimits) -> Result<Vec<String>, Xml
     let mut splitter = Splitter::new(body, &[]);
     splitter.strict = true;
     scan(text, limits, &mut splitter)?;
+    if splitter.overspent.is_some() {
+        return splitter.finish(text);
+    }
     if let Some((name, at)) = splitter.stray {
         let (line, column) = line_and_column(body, at);
         return Err(XmlError {
@@ -1530,6 +1534,43 @@ impl<'a> Namespaces<'a> {
     }
 }
 
+/// How many bytes of namespace declarations the items of one document may
+/// be given in all: four times the document, and at least 64 KiB. An item
+/// carries the declarations its names use, and a wrapper could declare one
+/// very long namespace name that each of many tiny items uses: unbounded,
+/// the items would take far more memory than the request did.
+pub(crate) struct CopyBudget {
+    left: usize,
+}
+
+impl CopyBudget {
+    pub(crate) const EXCEEDED: &'static str = "the items would carry more namespace declarations, \
+        copied from the elements around them, than the document itself holds: declare the \
+        namespaces on the items, or use shorter namespace names";
+
+    pub(crate) fn for_document(len: usize) -> CopyBudget {
+        CopyBudget {
+            left: len.saturating_mul(4).max(64 * 1024),
+        }
+    }
+
+    /// An item's declarations, when they fit in what is left; `None` (and
+    /// nothing left) when they do not.
+    pub(crate) fn take(&mut self, inherited: Inherited<'_>) -> Option<String> {
+        let declarations = inherited.into_declarations();
+        match self.left.checked_sub(declarations.len()) {
+            Some(left) => {
+                self.left = left;
+                Some(declarations)
+            }
+            None => {
+                self.left = 0;
+                None
+            }
+        }
+    }
+}
+
 /// The namespace declarations a subtree needs to stand alone once it is cut
 /// out of its document: those of its ancestors that bind a prefix its own
 /// element and attribute names use, or the default namespace of an
@@ -1846,6 +1887,10 @@ struct Splitter<'a, 'p> {
     root: Option<(&'a str, usize)>,
     /// The root's name and start, once text was found in it.
     stray: Option<(&'a str, usize)>,
+    /// What the items may be given of their ancestors' declarations.
+    budget: CopyBudget,
+    /// Where the first item that overspent it starts.
+    overspent: Option<usize>,
 }
 
 /// The selected element being read.
@@ -1868,7 +1913,24 @@ impl<'a, 'p> Splitter<'a, 'p> {
             strict: false,
             root: None,
             stray: None,
+            budget: CopyBudget::for_document(body.len()),
+            overspent: None,
         }
+    }
+
+    /// The items, or the error of the first item that overspent the budget
+    /// (`text` is the document as scanned, before any byte order mark went).
+    fn finish(self, text: &str) -> Result<Vec<String>, XmlError> {
+        let Some(at) = self.overspent else {
+            return Ok(self.items);
+        };
+        let (line, column) = line_and_column(self.body, at);
+        Err(XmlError {
+            message: CopyBudget::EXCEEDED.to_owned(),
+            line,
+            column,
+            offset: at + (text.len() - self.body.len()),
+        })
     }
 
     fn selects(&mut self, tag: &StartTag<'_>) -> bool {
@@ -1923,9 +1985,14 @@ impl<'a> Handler<'a> for Splitter<'a, '_> {
         let head = self.body.get(item.start..item.name_end);
         let tail = self.body.get(item.name_end..end);
         if let (Some(head), Some(tail)) = (head, tail) {
-            let declarations = item.inherited.into_declarations();
-            self.items
-                .push([head, declarations.as_str(), tail].concat());
+            match self.budget.take(item.inherited) {
+                Some(declarations) => self
+                    .items
+                    .push([head, declarations.as_str(), tail].concat()),
+                None => {
+                    self.overspent.get_or_insert(item.start);
+                }
+            }
         }
     }
 }
@@ -2565,6 +2632,29 @@ mod tests {
             assert_eq!(items.len(), 1000);
             assert!(items.iter().all(|item| item == "<Item><N>1</N></Item>"));
         }
+    }
+
+    #[test]
+    fn items_may_not_copy_more_declarations_than_the_document_holds() {
+        // One long namespace name, used by many tiny items: each would carry
+        // all of it, 20,000 bytes for 7 of its own.
+        let long = format!("urn:{}", "x".repeat(20_000));
+        let list = format!("<L xmlns:p=\"{long}\">{}</L>", "<p:I/>".repeat(1000));
+        let err = split_children(&list, &limits()).unwrap_err();
+        assert!(
+            err.message.contains("more namespace declarations"),
+            "{err:?}"
+        );
+        let err = split(&list, &["L", "I"], &limits()).unwrap_err();
+        assert!(
+            err.message.contains("more namespace declarations"),
+            "{err:?}"
+        );
+        // A few such items, or a short name, are fine.
+        let few = format!("<L xmlns:p=\"{long}\">{}</L>", "<p:I/>".repeat(3));
+        assert_eq!(split_children(&few, &limits()).unwrap().len(), 3);
+        let short = format!("<L xmlns:p=\"urn:p\">{}</L>", "<p:I/>".repeat(1000));
+        assert_eq!(split_children(&short, &limits()).unwrap().len(), 1000);
     }
 
     #[test]

@@ -127,7 +127,7 @@ where
         return SoapServed::unrouted(fault(version, &problem, None));
     };
     let read = soap::read_envelope_with(text, version, &limits.parse.xml(), |wrapper, child| {
-        list_reader(&snapshot, wrapper, child)
+        list_reader(&snapshot, wrapper, child, text.len())
     });
     let (envelope, list) = match read {
         Ok(read) => read,
@@ -303,11 +303,13 @@ fn operation(snapshot: &Snapshot, name: &QName) -> Option<ProcessId> {
 /// The reader of an operation's list element, for the envelope's scan to
 /// read and validate it as it goes instead of reading it again after: when
 /// the operation `wrapper` takes `xml-list` with an XSD profile and `child`
-/// is its list element (where the items are, at depth 5).
+/// is its list element (where the items are, at depth 5) in an envelope of
+/// `envelope_len` bytes.
 fn list_reader<'s, 'a>(
     snapshot: &'s Snapshot,
     wrapper: &QName,
     child: &QName,
+    envelope_len: usize,
 ) -> Option<ListReader<'s, 'a>> {
     let listen = snapshot
         .process(operation(snapshot, wrapper)?)
@@ -317,7 +319,7 @@ fn list_reader<'s, 'a>(
         return None;
     }
     match listen.request_profile.as_ref()?.schema() {
-        crate::profile::Schema::Xml(xsd) => Some(ListReader::new(xsd, 5)),
+        crate::profile::Schema::Xml(xsd) => Some(ListReader::new(xsd, 5, envelope_len)),
         crate::profile::Schema::Json(_) => None,
     }
 }
@@ -500,7 +502,7 @@ mod tests {
         let limits = snapshot.settings.limits.parse.xml();
         let body = Bytes::from(text.to_owned());
         let (envelope, list) = soap::read_envelope_with(text, Version::Soap11, &limits, |w, c| {
-            list_reader(snapshot, w, c)
+            list_reader(snapshot, w, c, text.len())
         })
         .expect("an envelope");
         assert!(list.is_some(), "the scan reads the list of {text}");
@@ -587,13 +589,13 @@ mod tests {
             namespace: Some(snapshot.settings.soap_namespace.clone()),
             local: local.to_owned(),
         };
-        assert!(list_reader(&snapshot, &ws("createOrder"), &ws("OrderList")).is_some());
+        assert!(list_reader(&snapshot, &ws("createOrder"), &ws("OrderList"), 100).is_some());
         let other = QName {
             namespace: None,
             local: "OrderList".to_owned(),
         };
-        assert!(list_reader(&snapshot, &ws("createOrder"), &other).is_none());
-        assert!(list_reader(&snapshot, &ws("createOrder"), &ws("Order")).is_none());
-        assert!(list_reader(&snapshot, &ws("deleteOrder"), &ws("OrderList")).is_none());
+        assert!(list_reader(&snapshot, &ws("createOrder"), &other, 100).is_none());
+        assert!(list_reader(&snapshot, &ws("createOrder"), &ws("Order"), 100).is_none());
+        assert!(list_reader(&snapshot, &ws("deleteOrder"), &ws("OrderList"), 100).is_none());
     }
 }

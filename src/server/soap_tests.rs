@@ -519,6 +519,53 @@ fn unused_declarations(k: &str, n: usize) -> String {
 }
 
 #[tokio::test]
+async fn items_may_not_copy_more_declarations_than_the_request_holds() {
+    let long = format!("urn:{}", "x".repeat(20_000));
+    let gateway = Gateway::new(snapshot(&[
+        (
+            "profiles/item.xsd",
+            &format!(
+                r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{long}" elementFormDefault="qualified"><xs:element name="I"><xs:complexType/></xs:element></xs:schema>"#
+            ),
+        ),
+        (
+            "processes/page.yaml",
+            "listen: { operation: get, object: Page, input: xml-list, output: xml-list, request_profile: item, response_profile: item, soap: true }\nsteps: [ { return: {} } ]\n",
+        ),
+    ]));
+    let items = "<p:I/>".repeat(1000);
+    let simple = format!("<PageList xmlns:p=\"{long}\">{items}</PageList>");
+    let answer = post(
+        &gateway,
+        "/ws/simple/getPage",
+        &[("content-type", "application/xml")],
+        &simple,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert!(
+        answer.body.contains("more namespace declarations"),
+        "{}",
+        answer.body
+    );
+    let soap = format!(
+        r#"<soap:Envelope xmlns:soap="{ENV11}" xmlns:ws="urn:flowgate:ws" xmlns:p="{long}"><soap:Body><ws:getPage><ws:PageList>{items}</ws:PageList></ws:getPage></soap:Body></soap:Envelope>"#
+    );
+    let answer = post(&gateway, "/ws/soap", &[("content-type", "text/xml")], &soap).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains("more namespace declarations"),
+        "{}",
+        answer.body
+    );
+}
+
+#[tokio::test]
 async fn items_under_many_unused_declarations_answer_in_proportion_to_the_request() {
     let gateway = Gateway::new(snapshot(&[
         (

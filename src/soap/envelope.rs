@@ -8,7 +8,9 @@
 //! is a fault.
 
 use super::{QName, Version};
-use crate::doc::xml::{self, Attr, Handler, Inherited, Namespaces, StartTag, Text, XmlLimits};
+use crate::doc::xml::{
+    self, Attr, CopyBudget, Handler, Inherited, Namespaces, StartTag, Text, XmlLimits,
+};
 
 /// A request envelope, read.
 #[derive(Debug, PartialEq, Eq)]
@@ -137,6 +139,8 @@ struct Reader<'a, 'l, H> {
     item: Option<OpenItem<'a>>,
     payload: Vec<Payload>,
     not_understood: Vec<QName>,
+    /// What the payload's documents may be given of their ancestors' declarations.
+    budget: CopyBudget,
 }
 
 impl<'a, 'l, H: Handler<'a>> Reader<'a, 'l, H> {
@@ -157,6 +161,7 @@ impl<'a, 'l, H: Handler<'a>> Reader<'a, 'l, H> {
             item: None,
             payload: Vec::new(),
             not_understood: Vec::new(),
+            budget: CopyBudget::for_document(body.len()),
         }
     }
 
@@ -388,10 +393,13 @@ impl<'a, H: Handler<'a>> Handler<'a> for Reader<'a, '_, H> {
         let head = self.body.get(item.start..item.name_end);
         let tail = self.body.get(item.name_end..end);
         if let (Some(head), Some(tail)) = (head, tail) {
-            self.payload.push(Payload {
-                name: item.name,
-                text: [head, item.inherited.into_declarations().as_str(), tail].concat(),
-            });
+            match self.budget.take(item.inherited) {
+                Some(declarations) => self.payload.push(Payload {
+                    name: item.name,
+                    text: [head, declarations.as_str(), tail].concat(),
+                }),
+                None => self.malformed(CopyBudget::EXCEEDED),
+            }
         }
     }
 }

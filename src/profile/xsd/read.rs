@@ -23,7 +23,9 @@ use std::fmt::Write as _;
 
 use minijinja::Value;
 
-use crate::doc::xml::{self, Attr, Handler, Inherited, Namespaces, StartTag, Text, XmlLimits};
+use crate::doc::xml::{
+    self, Attr, CopyBudget, Handler, Inherited, Namespaces, StartTag, Text, XmlLimits,
+};
 
 use super::model::{
     ComplexType, Content, ElementDecl, ElementRef, Particle, SimpleTypeRef, Term, TypeRef,
@@ -73,7 +75,7 @@ pub(crate) fn read_items(
     text: &str,
     limits: &XmlLimits,
 ) -> Result<Vec<Item>, ReadError<Vec<(usize, Violation)>>> {
-    let mut list = ListReader::new(profile, 2);
+    let mut list = ListReader::new(profile, 2, text.len());
     xml::scan(text, limits, &mut list).map_err(malformed)?;
     list.finish().map_err(ReadError::Invalid)
 }
@@ -93,10 +95,13 @@ pub(crate) struct ListReader<'p, 'a> {
     seen: usize,
     items: Vec<Item>,
     violations: Vec<(usize, Violation)>,
+    /// What the items may be given of their ancestors' declarations.
+    budget: CopyBudget,
 }
 
 impl<'p> ListReader<'p, '_> {
-    pub(crate) fn new(profile: &'p XmlProfile, item_depth: usize) -> Self {
+    /// A reader of the items of a document of `document_len` bytes.
+    pub(crate) fn new(profile: &'p XmlProfile, item_depth: usize, document_len: usize) -> Self {
         ListReader {
             reader: Reader::new(profile, profile.root),
             item_depth,
@@ -105,6 +110,7 @@ impl<'p> ListReader<'p, '_> {
             seen: 0,
             items: Vec::new(),
             violations: Vec::new(),
+            budget: CopyBudget::for_document(document_len),
         }
     }
 
@@ -194,13 +200,21 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
         self.seen += 1;
         match self.reader.finish() {
             // Once an item is bad the others are only checked.
-            Ok(value) if self.violations.is_empty() => self.items.push(Item {
-                start,
-                end,
-                name_end,
-                declarations: inherited.into_declarations(),
-                value,
-            }),
+            Ok(value) if self.violations.is_empty() => match self.budget.take(inherited) {
+                Some(declarations) => self.items.push(Item {
+                    start,
+                    end,
+                    name_end,
+                    declarations,
+                    value,
+                }),
+                None => {
+                    let message = CopyBudget::EXCEEDED.to_owned();
+                    // The path of the list element itself (see `item_path`).
+                    let path = "/".to_owned();
+                    self.violations.push((index, Violation { path, message }));
+                }
+            },
             Ok(_) => {}
             Err(violations) => {
                 if self.violations.len() < MAX_VIOLATIONS {
