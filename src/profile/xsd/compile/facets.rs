@@ -322,29 +322,24 @@ impl<'s> SetCompiler<'s> {
                 found.push(wider("length", value, base_value, "minLength"));
             }
         }
-        if let (Some(value), Some(base_value)) = (
-            facets.total_digits,
-            inherited(&|f| f.total_digits.map(u64::from)),
-        ) && u64::from(value) > base_value
-        {
-            found.push(wider(
+        let digits = [
+            (
                 "totalDigits",
-                u64::from(value),
-                base_value,
-                "totalDigits",
-            ));
-        }
-        if let (Some(value), Some(base_value)) = (
-            facets.fraction_digits,
-            inherited(&|f| f.fraction_digits.map(u64::from)),
-        ) && u64::from(value) > base_value
-        {
-            found.push(wider(
+                facets.total_digits,
+                inherited(&|f| f.total_digits.map(u64::from)),
+            ),
+            (
                 "fractionDigits",
-                u64::from(value),
-                base_value,
-                "fractionDigits",
-            ));
+                facets.fraction_digits,
+                inherited(&|f| f.fraction_digits.map(u64::from)),
+            ),
+        ];
+        for (facet, value, base_value) in digits {
+            if let (Some(value), Some(base_value)) = (value.map(u64::from), base_value)
+                && value > base_value
+            {
+                found.push(wider(facet, value, base_value, facet));
+            }
         }
         // Bounds: a derived bound may not admit what the base's excludes.
         let base_upper = bound(true);
