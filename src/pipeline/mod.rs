@@ -52,7 +52,7 @@ pub enum ExecError {
         site: StepSite,
     },
     /// The execution reached `request_timeout` before this step (504).
-    #[error("the process ran past request_timeout ({})", crate::units::HumanDuration(*.timeout))]
+    #[error("the process did not finish within {}", crate::units::HumanDuration(*.timeout))]
     TimedOut {
         timeout: std::time::Duration,
         site: StepSite,
