@@ -151,9 +151,11 @@ impl TemplatesBuilder {
         });
         values.set_formatter(format_value);
         values.set_fuel(Some(fuel));
+        values.add_filter("join", join);
         let mut conditions = Environment::new();
         conditions.set_undefined_behavior(UndefinedBehavior::Chainable);
         conditions.set_fuel(Some(fuel));
+        conditions.add_filter("join", join);
         TemplatesBuilder {
             envs: Environments { values, conditions },
             templates: Vec::new(),
@@ -598,6 +600,33 @@ fn write_scalar(
     })
 }
 
+/// `join` as minijinja has it, but with each item written as templates
+/// print it (`true`, `false`, none as nothing) rather than as the engine
+/// spells values (`True`, `None`). A string joins its characters.
+fn join(value: &Value, joiner: Option<&str>) -> Result<String, Error> {
+    use std::fmt::Write as _;
+    let joiner = joiner.unwrap_or_default();
+    if value.is_undefined() || value.is_none() {
+        return Ok(String::new());
+    }
+    if let Some(text) = value.as_str() {
+        let chars: Vec<String> = text.chars().map(String::from).collect();
+        return Ok(chars.join(joiner));
+    }
+    let mut out = String::new();
+    for (index, item) in value.try_iter()?.enumerate() {
+        if index > 0 {
+            out.push_str(joiner);
+        }
+        match write_scalar(&mut out, &item, Escape::None) {
+            Some(written) => written,
+            None => write!(out, "{item}"),
+        }
+        .map_err(Error::from)?;
+    }
+    Ok(out)
+}
+
 /// A value as compact JSON text.
 pub fn to_json(value: &Value) -> Result<String, Error> {
     let json =
@@ -637,6 +666,31 @@ mod tests {
         let mut builder = TemplatesBuilder::new();
         let id = builder.template(source, escape).unwrap();
         builder.build().unwrap().render(id, &ctx)
+    }
+
+    #[test]
+    fn join_writes_items_as_templates_print_them() {
+        let ctx = crate::profile::json::to_value(&serde_json::json!({
+            "l": [1, "a\"b", null, true, false, 2.5],
+        }));
+        assert_eq!(
+            render("{{ l | join(',') }}", Escape::None, ctx.clone()).unwrap(),
+            "1,a\"b,,true,false,2.5"
+        );
+        // The joined text is escaped like any output.
+        assert_eq!(
+            render("{{ l | join(',') }}", Escape::Json, ctx.clone()).unwrap(),
+            "1,a\\\"b,,true,false,2.5"
+        );
+        assert_eq!(
+            render(
+                "{{ 'abc' | join('-') }}|{{ nothing | join }}",
+                Escape::None,
+                ctx
+            )
+            .unwrap(),
+            "a-b-c|"
+        );
     }
 
     fn ctx(x: Value) -> Value {
