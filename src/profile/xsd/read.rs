@@ -1091,8 +1091,13 @@ fn missing(elements: &[ElementDecl], particle: &Particle, state: &[SlotState]) -
                 {
                     return missing(elements, current, state);
                 }
-                if let Some(next) = children.iter().skip(pos + 1).find(|c| !c.nullable) {
-                    return required(elements, next);
+                let rest: Vec<&Particle> = children
+                    .iter()
+                    .skip(pos + 1)
+                    .filter(|c| !c.nullable)
+                    .collect();
+                if !rest.is_empty() {
+                    return all_required(elements, &rest);
                 }
             }
             Term::Choice(children) => {
@@ -1101,11 +1106,12 @@ fn missing(elements: &[ElementDecl], particle: &Particle, state: &[SlotState]) -
                 }
             }
             Term::All(children) => {
-                if let Some(child) = children
+                let absent: Vec<&Particle> = children
                     .iter()
-                    .find(|c| !c.nullable && slot(state, c).count == 0)
-                {
-                    return required(elements, child);
+                    .filter(|c| !c.nullable && slot(state, c).count == 0)
+                    .collect();
+                if !absent.is_empty() {
+                    return all_required(elements, &absent);
                 }
             }
         }
@@ -1133,10 +1139,14 @@ fn required(elements: &[ElementDecl], particle: &Particle) -> String {
                 format!("missing element `{name}`")
             }
         }
-        Term::Sequence(children) => match children.iter().find(|c| !c.nullable) {
-            Some(child) => required(elements, child),
-            None => "missing content".to_owned(),
-        },
+        Term::Sequence(children) => {
+            let needed: Vec<&Particle> = children.iter().filter(|c| !c.nullable).collect();
+            if needed.is_empty() {
+                "missing content".to_owned()
+            } else {
+                all_required(elements, &needed)
+            }
+        }
         Term::Choice(_) | Term::All(_) => {
             let names = names(elements, &particle.first);
             if particle.first.len() == 1 {
@@ -1145,6 +1155,30 @@ fn required(elements: &[ElementDecl], particle: &Particle) -> String {
                 format!("missing one of {names}")
             }
         }
+    }
+}
+
+/// What is missing when every one of `particles` is: one message naming
+/// them all, so a document missing two elements hears of both at once.
+fn all_required(elements: &[ElementDecl], particles: &[&Particle]) -> String {
+    let plain: Option<Vec<&str>> = particles
+        .iter()
+        .map(|p| match &p.term {
+            Term::Element(id) if p.min_occurs == 1 => Some(elements[id.0 as usize].name.as_str()),
+            _ => None,
+        })
+        .collect();
+    match (particles, plain) {
+        ([one], _) => required(elements, one),
+        (_, Some(names)) => {
+            let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            format!("missing elements {}", quoted.join(", "))
+        }
+        (_, None) => particles
+            .iter()
+            .map(|p| required(elements, p))
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 

@@ -157,6 +157,40 @@ fn namespaces_outline() {
 }
 
 #[test]
+fn every_missing_element_of_a_sequence_is_named() {
+    let (profile, diagnostics) = compile_one(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:element name="C"><xs:complexType><xs:sequence>
+  <xs:element name="Name" type="xs:string"/>
+  <xs:element name="Email" type="xs:string" minOccurs="0"/>
+  <xs:element name="Active" type="xs:boolean"/>
+  <xs:element name="Since" type="xs:date"/>
+</xs:sequence></xs:complexType></xs:element>
+</xs:schema>"#,
+    );
+    let profile = profile.unwrap_or_else(|| panic!("{}", diagnostics.render()));
+    let violations = |doc: &str| match profile.read(doc, &limits()) {
+        Err(ReadError::Invalid(violations)) => violations
+            .into_iter()
+            .map(|v| format!("{}: {}", v.path, v.message))
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        violations("<C><Name>A</Name></C>"),
+        ["/C: missing elements `Active`, `Since`"]
+    );
+    assert_eq!(
+        violations("<C><Name>A</Name><Active>true</Active></C>"),
+        ["/C: missing element `Since`"]
+    );
+    assert_eq!(
+        violations("<C/>"),
+        ["/C: missing elements `Name`, `Active`, `Since`"]
+    );
+}
+
+#[test]
 fn a_restriction_only_narrows_its_base() {
     let schema = |types: &str, element_type: &str| {
         format!(
@@ -493,7 +527,7 @@ fn items_are_read_by_their_own_declaration() {
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
             }),
-        Err(vec!["/Line: missing element `Qty`".to_owned()])
+        Err(vec!["/Line: missing elements `Qty`, `Price`".to_owned()])
     );
 }
 
