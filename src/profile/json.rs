@@ -793,6 +793,18 @@ mod tests {
         assert!(found[1].0.contains("is not local"), "{found:?}");
     }
 
+    #[test]
+    fn a_reference_to_the_absolute_id_of_a_nested_schema_is_local() {
+        let (profile, diagnostics) = compile(
+            r#"{"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "http://ex.com/root.json",
+                "$defs": {"it": {"$id": "item.json", "type": "integer"}},
+                "properties": {"y": {"$ref": "http://ex.com/item.json"}}}"#,
+        );
+        let profile = profile.unwrap_or_else(|| panic!("{}", diagnostics.render()));
+        assert!(profile.check(&serde_json::json!({"y": 1})).is_ok());
+        assert!(profile.check(&serde_json::json!({"y": "one"})).is_err());
+    }
+
     /// Schemas that together use the keywords a tree is asked about in
     /// its own way: types, scalars compared by `enum` and `const`, member
     /// lookups and passes, items, lengths and property names.

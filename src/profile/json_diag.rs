@@ -225,7 +225,7 @@ pub struct BadRef {
 pub fn bad_refs(schema: &Value) -> Vec<BadRef> {
     let mut ids = HashSet::new();
     let mut anchors = HashSet::new();
-    collect_names(schema, &mut ids, &mut anchors);
+    collect_names(schema, None, &mut ids, &mut anchors);
     let mut bad = Vec::new();
     check_refs(schema, schema, "", &ids, &anchors, &mut bad);
     bad
@@ -263,19 +263,41 @@ fn subschemas<'a>(schema: &'a Value, mut f: impl FnMut(String, &'a Value)) {
     }
 }
 
-fn collect_names(schema: &Value, ids: &mut HashSet<String>, anchors: &mut HashSet<String>) {
+/// The `$id`s of the file, as written and resolved against the `$id`s
+/// around them (so `item.json` inside `http://ex.com/root.json` is also
+/// `http://ex.com/item.json`), and its anchors.
+fn collect_names(
+    schema: &Value,
+    base: Option<&url::Url>,
+    ids: &mut HashSet<String>,
+    anchors: &mut HashSet<String>,
+) {
+    let mut resolved = None;
     if let Some(id) = schema.get("$id").and_then(Value::as_str) {
         match id.strip_prefix('#') {
-            Some(anchor) => anchors.insert(anchor.to_owned()),
-            None => ids.insert(id.split('#').next().unwrap_or(id).to_owned()),
-        };
+            Some(anchor) => {
+                anchors.insert(anchor.to_owned());
+            }
+            None => {
+                ids.insert(id.split('#').next().unwrap_or(id).to_owned());
+                resolved = match base {
+                    Some(base) => base.join(id).ok(),
+                    None => url::Url::parse(id).ok(),
+                };
+                if let Some(url) = &mut resolved {
+                    url.set_fragment(None);
+                    ids.insert(url.to_string());
+                }
+            }
+        }
     }
     for keyword in ["$anchor", "$dynamicAnchor"] {
         if let Some(anchor) = schema.get(keyword).and_then(Value::as_str) {
             anchors.insert(anchor.to_owned());
         }
     }
-    subschemas(schema, |_, child| collect_names(child, ids, anchors));
+    let base = resolved.as_ref().or(base);
+    subschemas(schema, |_, child| collect_names(child, base, ids, anchors));
 }
 
 fn check_refs(
