@@ -79,6 +79,7 @@ fn compile_upstream(
     Some(Upstream {
         name: name.value.as_str().into(),
         origin: base.origin(),
+        base_path: base.path().trim_end_matches('/').to_owned(),
         base_url: raw.base_url.value.trim().trim_end_matches('/').to_owned(),
         timeout,
         headers,

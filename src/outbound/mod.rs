@@ -46,6 +46,9 @@ pub struct Upstream {
     pub base_url: String,
     /// The scheme, host and port of `base_url`: a rendered path may not leave them.
     pub origin: url::Origin,
+    /// The path of `base_url`, without a trailing slash: a rendered path
+    /// stays under it.
+    pub base_path: String,
     pub timeout: Duration,
     /// Sent with every call; values are marked sensitive (they often hold secrets).
     pub headers: HeaderMap,
@@ -55,16 +58,21 @@ pub struct Upstream {
 impl Upstream {
     /// The URL of `path` on this upstream (see [`url_under`]).
     pub fn url(&self, path: &str) -> Result<url::Url, String> {
-        url_under(&self.base_url, &self.origin, path)
+        url_under(&self.base_url, &self.origin, &self.base_path, path)
     }
 }
 
-/// `base` (an upstream's `base_url`) with `path` appended. The path always starts a
+/// `base` (an upstream's `base_url`, whose path is `base_path`) with `path` appended. The path always starts a
 /// new segment, and the result must keep the base's scheme, host and port
 /// and stay under its path (`..` and `%2e%2e` segments are resolved by the
 /// URL parser, as the upstream would resolve them): data in a path template
 /// can never send the call, with the upstream's headers, elsewhere.
-pub fn url_under(base: &str, origin: &url::Origin, path: &str) -> Result<url::Url, String> {
+pub fn url_under(
+    base: &str,
+    origin: &url::Origin,
+    base_path: &str,
+    path: &str,
+) -> Result<url::Url, String> {
     let joined = if path.is_empty() || path.starts_with('/') {
         format!("{base}{path}")
     } else {
@@ -78,8 +86,6 @@ pub fn url_under(base: &str, origin: &url::Origin, path: &str) -> Result<url::Ur
             quoted_url(path)
         ));
     }
-    let base_path = url::Url::parse(base).map_err(|e| format!("`{base}` is not a URL: {e}"))?;
-    let base_path = base_path.path().trim_end_matches('/');
     let under = url
         .path()
         .strip_prefix(base_path)
