@@ -253,23 +253,12 @@ impl<'s> SetCompiler<'s> {
     fn loosened(&self, facets: &Facets, base: SimpleTypeRef) -> Vec<(&'static str, String)> {
         // The nearest base that sets a facet holds its tightest value: each
         // step was checked against its own base in turn.
-        let inherited = |get: &dyn Fn(&Facets) -> Option<u64>| {
-            let mut next = Some(base);
-            while let Some(id) = next {
-                let simple = &self.simple_types[id.0 as usize];
-                if let Some(value) = get(&simple.facets) {
-                    return Some(value);
-                }
-                next = simple.base;
-            }
-            None
-        };
+        let inherited =
+            |get: &dyn Fn(&Facets) -> Option<u64>| self.chain(base).find_map(|s| get(&s.facets));
         // The nearest upper or lower bound of the base: its value, whether
         // it is inclusive, and as written.
         let bound = |upper: bool| {
-            let mut next = Some(base);
-            while let Some(id) = next {
-                let simple = &self.simple_types[id.0 as usize];
+            self.chain(base).find_map(|simple| {
                 let facets = &simple.facets;
                 let (inclusive, exclusive) = if upper {
                     (facets.max_inclusive.as_ref(), facets.max_exclusive.as_ref())
@@ -278,15 +267,14 @@ impl<'s> SetCompiler<'s> {
                 };
                 match (inclusive, exclusive) {
                     (Some(inclusive), _) => {
-                        return Some((as_f64(inclusive.number), true, inclusive.lexical.clone()));
+                        Some((as_f64(inclusive.number), true, inclusive.lexical.clone()))
                     }
                     (_, Some(exclusive)) => {
-                        return Some((as_f64(exclusive.number), false, exclusive.lexical.clone()));
+                        Some((as_f64(exclusive.number), false, exclusive.lexical.clone()))
                     }
-                    _ => next = simple.base,
+                    _ => None,
                 }
-            }
-            None
+            })
         };
         let mut found = Vec::new();
         let length = inherited(&|f| f.length);
@@ -482,13 +470,15 @@ impl<'s> SetCompiler<'s> {
         text: &str,
         atom: Atom,
     ) -> Result<(), String> {
-        let mut next = Some(id);
-        while let Some(id) = next {
-            let simple = &self.simple_types[id.0 as usize];
-            simple.facets.check(simple.builtin, text, atom)?;
-            next = simple.base;
-        }
-        Ok(())
+        self.chain(id)
+            .try_for_each(|simple| simple.facets.check(simple.builtin, text, atom))
+    }
+
+    /// A simple type and its bases, nearest first.
+    fn chain(&self, id: SimpleTypeRef) -> impl Iterator<Item = &SimpleType> {
+        std::iter::successors(Some(&self.simple_types[id.0 as usize]), |simple| {
+            simple.base.map(|base| &self.simple_types[base.0 as usize])
+        })
     }
 }
 
