@@ -238,6 +238,11 @@ impl Listen {
         &self.simple_path
     }
 
+    /// The simple URL's path: `/ws/simple/createOrder`.
+    pub fn simple_url(&self) -> String {
+        format!("{}{}", crate::routes::SIMPLE_PREFIX, self.simple_path)
+    }
+
     /// Whether requests to this process carry a body.
     pub fn takes_body(&self) -> bool {
         self.input != DocType::None

@@ -1030,8 +1030,7 @@ fn add_routes(
             .with_hint("two processes cannot serve one URL; change `operation`, `object` or `rest` of one of them")
     };
     if let Err(other) = routes.add_simple(&listen.simple_path, id) {
-        let url = format!("{}{}", crate::routes::SIMPLE_PREFIX, listen.simple_path);
-        diagnostics.push(clash(other, url, raw.object.span, false));
+        diagnostics.push(clash(other, listen.simple_url(), raw.object.span, false));
     }
     if let (Some(rest), Some(raw_rest)) = (&listen.rest, &raw.rest) {
         match routes.add_rest(rest.method.clone(), &rest.pattern, id) {

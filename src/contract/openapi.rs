@@ -24,7 +24,7 @@ use crate::access::AccessPolicy;
 use crate::config::raw::DocType;
 use crate::profile::xsd::component_name;
 use crate::profile::{Profile, Schema};
-use crate::routes::{REST_PREFIX, SIMPLE_PREFIX};
+use crate::routes::REST_PREFIX;
 use crate::snapshot::{Listen, Pipeline, Process, ProcessId, Snapshot, StatusSource, StepKind};
 
 /// The OpenAPI version of the document.
@@ -82,7 +82,7 @@ impl Document {
             description.filter(|d| !d.is_empty()).map(str::to_owned),
         );
         let name = listen.operation_name();
-        let simple_path = format!("{SIMPLE_PREFIX}{name}");
+        let simple_path = listen.simple_url();
         let methods = simple_methods(listen);
         if listen.page_size.is_some() && !methods.contains(&Method::GET) {
             let id = format!("{name}-next-page");

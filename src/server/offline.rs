@@ -80,8 +80,7 @@ fn request_info(process: &Process, headers: &HeaderMap) -> RequestInfo {
         parts.method = http::Method::POST;
         parts.headers = headers.clone();
     }
-    let path = format!("{}{}", crate::routes::SIMPLE_PREFIX, listen.simple_path);
-    if let Ok(uri) = http::Uri::try_from(path) {
+    if let Ok(uri) = http::Uri::try_from(listen.simple_url()) {
         parts.uri = uri;
     }
     RequestInfo::new(parts, Vec::new(), std::net::IpAddr::from([127, 0, 0, 1]))
