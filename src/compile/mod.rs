@@ -1132,12 +1132,10 @@ fn report_calls_that_end_paths(
                     .any(|inner| returns(inner))
         })
     }
+    let returning: Vec<bool> = processes.iter().map(|p| returns(&p.steps)).collect();
     for (caller, sites) in followed_calls.iter().enumerate() {
         for &(callee, span) in sites {
-            let Some(process) = processes.get(callee.index()) else {
-                continue;
-            };
-            if !returns(&process.steps) {
+            if returning.get(callee.index()) == Some(&false) {
                 diagnostics.push(files[caller].source.warning(
                     span,
                     format!(
