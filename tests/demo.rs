@@ -237,6 +237,8 @@ async fn bad_requests_get_problem_documents() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The body was not read: the connection ends, and the answer says so.
+    assert_eq!(response.headers()["connection"], "close");
     assert_eq!(
         chunked_post_status(&server, "/ws/simple/executePayment", 2 << 20).await,
         413

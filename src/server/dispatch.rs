@@ -1099,6 +1099,17 @@ pub fn problem_response(
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, content_type);
+    // A body refused as too large or too slow was not read to its end, so
+    // the connection cannot carry another request: say so, or a client
+    // would send its next one down a connection that is closing.
+    if matches!(
+        problem.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+    ) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if let Some(id) = execution_id {
         set_execution_id(&mut response, id);
     }
