@@ -705,10 +705,12 @@ async fn start(execution: Execution, detached: Detached<'_>, peer: &Peer) {
     } = detached;
     let name = process.name.clone();
     let run = run_to_end(execution, name, id, batch, timeout, recording);
-    let run = async move {
+    // Boxed: held here by value, it would make the future of every request
+    // (most of which never come this way) as large as its own.
+    let run = Box::pin(async move {
         run.await;
         drop(running);
-    };
+    });
     if peer.in_process.is_some() {
         // A test waits for the process, so its trace is complete; the
         // caller gets 202 either way.

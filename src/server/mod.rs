@@ -365,7 +365,9 @@ where
         let service = service_fn(move |request: Request<Incoming>| {
             let head = request.method() == http::Method::HEAD;
             let running = InFlight::enter(&in_flight);
-            let response = handler(request, peer.clone());
+            // Boxed where it is made: the request's future is several KiB,
+            // and hyper and this block would otherwise move it by value.
+            let response = Box::pin(handler(request, peer.clone()));
             async move {
                 let response = response.await;
                 drop(running);
