@@ -200,6 +200,11 @@ pub struct Process {
     pub access: AccessPolicy,
     pub mode: Mode,
     pub steps: Pipeline,
+    /// Whether a step may read its documents' parsed form: a template of
+    /// its own or of a process it calls names `doc` or `docs`, or it has a
+    /// `split`. Without a request profile, its JSON or XML input is then
+    /// parsed at once, else only checked (`server::input::decode`).
+    pub reads_documents: bool,
 }
 
 impl Process {

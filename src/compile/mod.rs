@@ -213,6 +213,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
             listen.as_ref(),
         );
         let pipeline = compiler.pipeline(raw.steps.as_ref(), "steps");
+        let reads_documents = compiler.reads_documents();
         let (process_calls, process_followed_calls) = compiler.into_calls();
         calls.push(process_calls);
         followed_calls.push(process_followed_calls);
@@ -224,8 +225,10 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
             access,
             mode: raw.mode.as_ref().map(|m| m.value).unwrap_or(Mode::General),
             steps: pipeline,
+            reads_documents,
         });
     }
+    mark_callers_that_read_documents(&mut processes, &calls);
 
     report_call_cycles(&calls, &names, &loaded.processes, &mut diagnostics);
     report_deep_nesting(
@@ -1157,6 +1160,32 @@ pub const MAX_NESTING: usize = 32;
 /// Processes whose steps, through the processes they call, nest more than
 /// [`MAX_NESTING`] levels deep: an error at the call where the limit is
 /// crossed (not again at every process that leads there).
+/// A process that calls one that reads its documents reads them too: the
+/// callee gets the caller's documents. Repeated until nothing changes, so
+/// chains of calls (and cycles, which are errors of their own) are covered.
+fn mark_callers_that_read_documents(processes: &mut [Process], calls: &[Vec<(ProcessId, Span)>]) {
+    loop {
+        let mut changed = false;
+        for (caller, sites) in calls.iter().enumerate() {
+            let reads = sites.iter().any(|(callee, _)| {
+                processes
+                    .get(callee.index())
+                    .is_some_and(|p| p.reads_documents)
+            });
+            if let Some(process) = processes.get_mut(caller)
+                && reads
+                && !process.reads_documents
+            {
+                process.reads_documents = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+}
+
 fn report_deep_nesting(
     processes: &[Process],
     calls: &[Vec<(ProcessId, Span)>],
@@ -1349,6 +1378,47 @@ mod tests {
             .map(|(path, text)| (path.as_str(), text.as_str()))
             .collect();
         compile_files(&files)
+    }
+
+    #[test]
+    fn a_process_reads_its_documents_when_a_template_or_a_callee_names_them() {
+        let compilation = compile_files(&[
+            (
+                "processes/relay.yaml",
+                "steps:\n  - message: '{\"seen\": \"{{ request.path }}\"}'\n  - return: {}\n",
+            ),
+            (
+                "processes/reader.yaml",
+                "steps:\n  - decision: { if: doc.kind == 'a', then: [ { return: {} } ] }\n  - return: {}\n",
+            ),
+            ("processes/caller.yaml", "steps:\n  - call: reader\n"),
+            ("processes/outer.yaml", "steps:\n  - call: caller\n"),
+            (
+                "processes/splitter.yaml",
+                "steps:\n  - split: { path: items }\n  - return: {}\n",
+            ),
+            (
+                "processes/mapper.yaml",
+                "steps:\n  - set: { n: \"{{ docs | length }}\" }\n  - return: {}\n",
+            ),
+        ]);
+        let snapshot = compilation.snapshot.expect("the root compiles");
+        let reads: Vec<(&str, bool)> = snapshot
+            .processes
+            .iter()
+            .map(|p| (&*p.name, p.reads_documents))
+            .collect();
+        assert_eq!(
+            reads,
+            [
+                ("caller", true),
+                ("mapper", true),
+                ("outer", true),
+                ("reader", true),
+                ("relay", false),
+                ("splitter", true),
+            ]
+        );
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub(super) struct StepCompiler<'a> {
     /// How many enclosing `map` nodes have a `$for` named `vars`, which
     /// hides `[vars]` from the templates inside.
     vars_hidden: usize,
+    /// Whether a step compiled so far may read documents' parsed form.
+    reads_documents: bool,
 }
 
 impl<'a> StepCompiler<'a> {
@@ -87,6 +89,7 @@ impl<'a> StepCompiler<'a> {
             followed_calls: Vec::new(),
             vars: root.vars,
             vars_hidden: 0,
+            reads_documents: false,
         }
     }
 
@@ -99,6 +102,17 @@ impl<'a> StepCompiler<'a> {
     /// steps follow in their path.
     pub(super) fn into_calls(self) -> (CallSites, CallSites) {
         (self.calls, self.followed_calls)
+    }
+
+    /// Whether a step of this process may read its documents' parsed form
+    /// (the processes it calls not counted).
+    pub(super) fn reads_documents(&self) -> bool {
+        self.reads_documents
+    }
+
+    /// Notes a template or expression source that is compiled.
+    fn note_source(&mut self, source: &str) {
+        self.reads_documents |= template::mentions_documents(source);
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>) {
@@ -217,6 +231,7 @@ impl<'a> StepCompiler<'a> {
     }
 
     fn template(&mut self, text: &Spanned<String>, escape: Escape) -> Option<TemplateId> {
+        self.note_source(&text.value);
         match self.templates.template(&text.value, escape) {
             Ok(id) => {
                 let findings = self
@@ -236,6 +251,7 @@ impl<'a> StepCompiler<'a> {
     fn condition(&mut self, text: &Spanned<String>) -> Option<ExprId> {
         let source = template::single_expression(&text.value).unwrap_or(&text.value);
         let offset = text.value.find(source).unwrap_or(0);
+        self.note_source(source);
         match self.templates.condition(source) {
             Ok(id) => {
                 let findings = self.templates.check_condition(source, self.visible_vars());
@@ -279,6 +295,7 @@ impl<'a> StepCompiler<'a> {
         };
         let spanned = Spanned::new(node.span, text.clone());
         if let Some(expr) = template::single_expression(text) {
+            self.note_source(expr);
             let offset = text.find(expr).unwrap_or(0);
             if let Some(path) = template::Path::parse(expr) {
                 // A plain lookup has no filter or test, but may read `[vars]`.
@@ -460,6 +477,7 @@ impl<'a> StepCompiler<'a> {
         };
         let offset = text.len() - expr.len();
         let spanned = Spanned::new(node.span, text.clone());
+        self.note_source(expr);
         match self.templates.condition(expr) {
             Ok(id) => {
                 let findings = self.templates.check_condition(expr, self.visible_vars());
@@ -557,6 +575,7 @@ impl<'a> StepCompiler<'a> {
             );
             return None;
         }
+        self.reads_documents = true;
         Some(StepKind::Split { path: segments })
     }
 

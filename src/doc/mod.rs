@@ -95,6 +95,9 @@ pub struct Document {
     /// The profile the body follows, when known: it types the parsed value.
     pub profile: Option<Profile>,
     parsed: Arc<OnceLock<Value>>,
+    /// The body was checked to be well-formed JSON or XML, and is parsed
+    /// only if a step reads it.
+    checked: bool,
 }
 
 impl fmt::Debug for Document {
@@ -114,6 +117,17 @@ impl Document {
             props: empty_map(),
             profile: None,
             parsed: Arc::new(OnceLock::new()),
+            checked: false,
+        }
+    }
+
+    /// A document whose body was checked to be well-formed JSON or XML
+    /// (by [`json::check`] or [`xml::check`] with the limits its parse will
+    /// have), and is not parsed yet.
+    pub fn well_formed(body: impl Into<Bytes>, media: MediaType) -> Document {
+        Document {
+            checked: true,
+            ..Document::new(body, media)
         }
     }
 
@@ -136,6 +150,7 @@ impl Document {
             props: self.props.clone(),
             profile: None,
             parsed: Arc::new(OnceLock::new()),
+            checked: false,
         }
     }
 
@@ -156,10 +171,15 @@ impl Document {
         String::from_utf8_lossy(&self.body)
     }
 
-    /// Whether the parsed form has been computed (and so the body is known to be well-formed
-    /// when this is not an error value).
-    pub fn is_parsed_ok(&self) -> bool {
-        self.parsed.get().is_some_and(|v| !is_invalid(v))
+    /// Whether the parsed form has been computed (or given) yet.
+    pub fn is_parsed(&self) -> bool {
+        self.parsed.get().is_some()
+    }
+
+    /// Whether the body is known to be well-formed: it was checked, or
+    /// parsed without an error.
+    pub fn is_well_formed(&self) -> bool {
+        self.checked || self.parsed.get().is_some_and(|v| !is_invalid(v))
     }
 
     /// The body parsed for templates: JSON and XML become maps and lists,
@@ -275,12 +295,12 @@ mod tests {
     #[test]
     fn documents_parse_lazily_and_once() {
         let doc = Document::new(r#"{"a": [1, 2]}"#, MediaType::Json);
-        assert!(!doc.is_parsed_ok());
+        assert!(!doc.is_well_formed());
         let value = doc.value(&ParseLimits::default());
         assert_eq!(value.get_attr("a").unwrap().len(), Some(2));
-        assert!(doc.is_parsed_ok());
+        assert!(doc.is_well_formed());
         let clone = doc.clone();
-        assert!(clone.is_parsed_ok());
+        assert!(clone.is_well_formed());
     }
 
     #[test]
@@ -288,7 +308,7 @@ mod tests {
         let doc = Document::new("{nope", MediaType::Json);
         let value = doc.value(&ParseLimits::default());
         assert!(is_invalid(&value));
-        assert!(!doc.is_parsed_ok());
+        assert!(!doc.is_well_formed());
     }
 
     #[test]

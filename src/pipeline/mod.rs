@@ -624,7 +624,7 @@ impl Execution {
                 out.push_str("\":[");
             }
             for (index, doc) in batch.iter().enumerate() {
-                if !doc.is_parsed_ok() {
+                if !doc.is_well_formed() {
                     json::check(&doc.body, self.shared.limits.max_json_depth).map_err(|e| {
                         ExecError::step(
                             site,

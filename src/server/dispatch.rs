@@ -457,6 +457,7 @@ where
                 bytes,
                 listen.request_profile.as_ref(),
                 &limits.parse,
+                process.reads_documents,
             ) {
                 Ok(batch) => batch,
                 Err(problem) => break 'run fail(problem),

@@ -125,13 +125,17 @@ fn charset(content_type: &str) -> Option<&str> {
 
 /// The documents a process starts with. With a request profile, every
 /// document is validated against it before any step runs; the problem lists
-/// every violation of every document.
+/// every violation of every document. Without one, a JSON or XML body is
+/// parsed at once when `read` says a step may read it (`doc` in a
+/// template), else only checked to be well-formed: a body that a process
+/// passes on untouched is never parsed.
 pub fn decode(
     input: DocType,
     headers: &HeaderMap,
     body: Bytes,
     profile: Option<&Profile>,
     limits: &ParseLimits,
+    read: bool,
 ) -> Result<Vec<Document>, Problem> {
     // With an XSD, a list is read, validated and typed in one pass.
     if let (DocType::XmlList, Some(profile)) = (input, profile)
@@ -150,15 +154,26 @@ pub fn decode(
             return Ok(vec![Document::new(body, media)]);
         }
         DocType::Json | DocType::Xml if profile.is_some() => vec![body.clone()],
-        DocType::Json => {
+        DocType::Json if read => {
             return match json::parse(&body, limits.max_json_depth) {
                 Ok(value) => Ok(vec![Document::parsed(body, MediaType::Json, value)]),
+                Err(err) => Err(malformed("the body is not valid JSON", err.to_string())),
+            };
+        }
+        DocType::Json => {
+            return match json::check(&body, limits.max_json_depth) {
+                Ok(()) => Ok(vec![Document::well_formed(body, MediaType::Json)]),
                 Err(err) => Err(malformed("the body is not valid JSON", err.to_string())),
             };
         }
         DocType::Xml => {
             let text = std::str::from_utf8(&body)
                 .map_err(|e| malformed("the body is not UTF-8", e.to_string()))?;
+            if !read {
+                xml::check(text, &limits.xml())
+                    .map_err(|e| malformed("the body is not well-formed XML", xml_message(&e)))?;
+                return Ok(vec![Document::well_formed(body.clone(), MediaType::Xml)]);
+            }
             let value = xml::parse(text, &limits.xml())
                 .map_err(|e| malformed("the body is not well-formed XML", xml_message(&e)))?;
             return Ok(vec![Document::parsed(body.clone(), MediaType::Xml, value)]);
@@ -373,6 +388,92 @@ mod tests {
     }
 
     #[test]
+    fn a_body_no_step_reads_is_checked_not_parsed() {
+        let limits = ParseLimits::default();
+        for (input, good, bad, says) in [
+            (
+                DocType::Json,
+                &b"{\"a\": [1, 2]}"[..],
+                &b"{\"a\":}"[..],
+                "valid JSON",
+            ),
+            (
+                DocType::Xml,
+                b"<a><b>1</b></a>",
+                b"<a><b>1</a>",
+                "well-formed XML",
+            ),
+        ] {
+            let docs = decode(
+                input,
+                &HeaderMap::new(),
+                Bytes::from(good),
+                None,
+                &limits,
+                false,
+            )
+            .unwrap();
+            assert!(docs[0].is_well_formed());
+            assert!(!docs[0].is_parsed());
+            // Parsed when a step asks after all, as if it had been at once.
+            let eager = decode(
+                input,
+                &HeaderMap::new(),
+                Bytes::from(good),
+                None,
+                &limits,
+                true,
+            )
+            .unwrap();
+            assert_eq!(docs[0].value(&limits), eager[0].value(&limits));
+            let lazily = decode(
+                input,
+                &HeaderMap::new(),
+                Bytes::from(bad),
+                None,
+                &limits,
+                false,
+            )
+            .unwrap_err();
+            let eagerly = decode(
+                input,
+                &HeaderMap::new(),
+                Bytes::from(bad),
+                None,
+                &limits,
+                true,
+            )
+            .unwrap_err();
+            assert_eq!(lazily.status, 400);
+            assert!(lazily.detail.contains(says), "{}", lazily.detail);
+            assert_eq!(lazily.errors, eagerly.errors);
+        }
+        // The depth limit holds without a parse.
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        let err = decode(
+            DocType::Json,
+            &HeaderMap::new(),
+            Bytes::from(deep),
+            None,
+            &limits,
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(err.status, 400);
+        let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
+        let err = decode(
+            DocType::Xml,
+            &HeaderMap::new(),
+            Bytes::from(deep),
+            None,
+            &limits,
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(err.status, 400);
+    }
+
+    #[test]
     fn json_bodies() {
         let limits = ParseLimits::default();
         let docs = decode(
@@ -381,15 +482,17 @@ mod tests {
             Bytes::from_static(b"{\"a\":1}"),
             None,
             &limits,
+            true,
         )
         .unwrap();
-        assert!(docs[0].is_parsed_ok());
+        assert!(docs[0].is_well_formed());
         let err = decode(
             DocType::Json,
             &HeaderMap::new(),
             Bytes::from_static(b"{\"a\":}"),
             None,
             &limits,
+            true,
         )
         .unwrap_err();
         assert_eq!(err.status, 400);
@@ -404,6 +507,7 @@ mod tests {
             Bytes::from_static(b"[1, {\"b\":2}]"),
             None,
             &limits,
+            true,
         )
         .unwrap();
         assert_eq!(docs.len(), 2);
@@ -463,6 +567,7 @@ mod tests {
                 Bytes::from_static(body),
                 Some(profile),
                 &limits,
+                true,
             )
             .expect_err("refused");
             let shown = String::from_utf8_lossy(body);

@@ -131,6 +131,7 @@ pub async fn run(
                 input.body,
                 listen.request_profile.as_ref(),
                 &limits.parse,
+                process.reads_documents,
             ) {
                 Ok(batch) => batch,
                 Err(problem) => return fail(problem),

@@ -291,7 +291,7 @@ fn check_json(
     limits: &ParseLimits,
     index: Option<usize>,
 ) -> Result<(), OutputError> {
-    if doc.media == MediaType::Json && (doc.is_parsed_ok() || doc.profile.is_some()) {
+    if doc.media == MediaType::Json && (doc.is_well_formed() || doc.profile.is_some()) {
         return Ok(());
     }
     json::check(&doc.body, limits.max_json_depth).map_err(|e| {
@@ -310,7 +310,7 @@ fn check_xml(
 ) -> Result<Bytes, OutputError> {
     let text = std::str::from_utf8(&doc.body)
         .map_err(|_| OutputError(format!("the process's output {}is not UTF-8", which(index))))?;
-    if !(doc.media == MediaType::Xml && (doc.is_parsed_ok() || doc.profile.is_some())) {
+    if !(doc.media == MediaType::Xml && (doc.is_well_formed() || doc.profile.is_some())) {
         xml::check(text, &limits.xml()).map_err(|e| {
             OutputError(format!(
                 "the process's output {}is not well-formed XML: {} at line {} column {}",

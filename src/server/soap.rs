@@ -390,6 +390,8 @@ fn batch(
         Bytes::from(first.text),
         listen.request_profile.as_ref(),
         &snapshot.settings.limits.parse,
+        // A SOAP operation's input has an XSD, which reads it in any case.
+        true,
     )
 }
 

@@ -547,6 +547,23 @@ pub fn is_template(source: &str) -> bool {
     source.contains("{{") || source.contains("{%") || source.contains("{#")
 }
 
+/// Whether `source` may read documents' parsed form: it has the word `doc`
+/// or `docs` anywhere, even in a string or after a dot. Saying yes too often
+/// only costs a parse that was not needed; the parse itself stays lazy, so
+/// a document is read correctly either way.
+pub fn mentions_documents(source: &str) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = source.as_bytes();
+    source.match_indices("doc").any(|(at, _)| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let mut end = at + 3;
+        if bytes.get(end) == Some(&b's') {
+            end += 1;
+        }
+        !before.is_some_and(word) && !bytes.get(end).copied().is_some_and(word)
+    })
+}
+
 fn format_value(
     out: &mut Output<'_>,
     state: &mut State<'_, '_>,
@@ -666,6 +683,32 @@ mod tests {
         let mut builder = TemplatesBuilder::new();
         let id = builder.template(source, escape).unwrap();
         builder.build().unwrap().render(id, &ctx)
+    }
+
+    #[test]
+    fn documents_are_mentioned_by_the_words_doc_and_docs() {
+        for source in [
+            "{{ doc.Order.Id }}",
+            "doc",
+            "{% for d in docs %}{{ d.id }}{% endfor %}",
+            "{{ docs|length }}",
+            "{{ props.doc }}",
+            "{{ 'doc' }}",
+            "x + doc['a']",
+        ] {
+            assert!(mentions_documents(source), "{source}");
+        }
+        for source in [
+            "{{ request.query.name }}",
+            "{{ props.document }}",
+            "{{ mydoc }}",
+            "{{ doc_id }}",
+            "{{ vars.docsite }}",
+            "plain text",
+            "",
+        ] {
+            assert!(!mentions_documents(source), "{source}");
+        }
     }
 
     #[test]
