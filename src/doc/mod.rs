@@ -139,7 +139,10 @@ impl Document {
     }
 
     pub fn empty() -> Document {
-        Document::new(Bytes::new(), MediaType::Other("text/plain".into()))
+        // Every request without a body starts with one: its media type is shared.
+        static TEXT_PLAIN: std::sync::LazyLock<Arc<str>> =
+            std::sync::LazyLock::new(|| Arc::from("text/plain"));
+        Document::new(Bytes::new(), MediaType::Other(TEXT_PLAIN.clone()))
     }
 
     /// The same properties on a new body.

@@ -496,9 +496,11 @@ impl Scanner {
             self.state = State::Off;
             return Head::Fine;
         }
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut request = httparse::Request::new(&mut headers);
-        let refusal = match request.parse(head) {
+        // Left uninitialized: httparse writes the ones the head has, and
+        // zeroing all of them would cost more than parsing a usual head.
+        let mut headers = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+        let mut request = httparse::Request::new(&mut []);
+        let refusal = match request.parse_with_uninit_headers(head, &mut headers) {
             Ok(httparse::Status::Complete(_)) => request
                 .path
                 .and_then(|target| HeadRefusal::target(target.as_bytes())),

@@ -75,20 +75,30 @@ pub fn normalize_path(raw: &str) -> Result<Cow<'_, str>, Refusal> {
     } else {
         Cow::Borrowed(raw)
     };
-    if decoded.chars().any(char::is_control) {
+    // One pass over the bytes: a control character is below 0x20, 0x7F, or
+    // U+0080–U+009F, which UTF-8 writes as 0xC2 0x80–0x9F.
+    let bytes = decoded.as_bytes();
+    let control = bytes.iter().enumerate().any(|(i, &b)| {
+        b < 0x20
+            || b == 0x7F
+            || (b == 0xC2
+                && bytes
+                    .get(i + 1)
+                    .is_some_and(|next| (0x80..=0x9F).contains(next)))
+    });
+    if control {
         return Err(Refusal::new("the path has a control character"));
     }
-    if decoded.contains('\\') {
+    if bytes.contains(&b'\\') {
         return Err(Refusal::new("the path has a backslash"));
     }
     // One trailing slash is allowed; every other segment must have text.
     let body = decoded.strip_suffix('/').unwrap_or(&decoded);
-    for segment in body.split('/').skip(1) {
+    for segment in body.as_bytes().split(|&b| b == b'/').skip(1) {
         match segment {
-            "" => return Err(Refusal::new("the path has an empty segment (`//`)")),
-            "." | ".." => {
-                return Err(Refusal::new(format!("the path has a `{segment}` segment")));
-            }
+            b"" => return Err(Refusal::new("the path has an empty segment (`//`)")),
+            b"." => return Err(Refusal::new("the path has a `.` segment")),
+            b".." => return Err(Refusal::new("the path has a `..` segment")),
             _ => {}
         }
     }
@@ -175,6 +185,26 @@ mod tests {
             "ws/rest",
         ] {
             assert!(normalize_path(path).is_err(), "{path} should be refused");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_the_ones_rust_calls_control() {
+        // Through every character of the Basic Multilingual Plane, as such and
+        // escaped: the byte scan agrees with `char::is_control`.
+        for c in (0..=0xFFFF_u32).filter_map(char::from_u32) {
+            let plain = format!("/a{c}b");
+            let escaped: String = format!("/a{c}b")
+                .bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect::<String>()
+                .replacen("%2F", "/", 1);
+            for path in [plain, escaped] {
+                let refused = normalize_path(&path)
+                    .err()
+                    .is_some_and(|r| r.detail.contains("control character"));
+                assert_eq!(refused, c.is_control(), "{:?} in {path:?}", c);
+            }
         }
     }
 

@@ -390,6 +390,12 @@ where
     }
 }
 
+/// A new execution id: a UUID v7, so ids sort by when they began.
+pub(crate) fn new_execution_id() -> Arc<str> {
+    let mut text = uuid::Uuid::encode_buffer();
+    Arc::from(&*uuid::Uuid::now_v7().hyphenated().encode_lower(&mut text))
+}
+
 /// The answer to a HEAD: the head a GET would get, with no content (RFC
 /// 9110 §9.3.2). HTTP/1.1 leaves the body out by itself; HTTP/2 would send it
 /// as DATA, which a client must treat as an error.

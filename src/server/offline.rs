@@ -96,7 +96,7 @@ pub async fn run(
 ) -> Answer {
     let process = snapshot.process(id);
     let limits = snapshot.settings.limits;
-    let execution_id: Arc<str> = uuid::Uuid::now_v7().to_string().into();
+    let execution_id = super::new_execution_id();
     let mut headers = HeaderMap::new();
     if let Some(value) = input
         .content_type

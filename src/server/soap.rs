@@ -162,7 +162,7 @@ where
         }
     };
     let user = admitted.user.clone();
-    let execution_id: Arc<str> = uuid::Uuid::now_v7().to_string().into();
+    let execution_id = super::new_execution_id();
     let mut recording = begin_recording(
         gateway,
         &snapshot,
