@@ -62,6 +62,7 @@ tests:
     expect:
       status: 200
       headers: { X-Greeted: Ada, Content-Type: application/json }
+      headers_absent: [Set-Cookie, location]
       body: { greeting: "Hello, Ada", n: 2 }
       json: { n: 2 }
       paths: { /greeting: "Hello, Ada" }
@@ -74,6 +75,9 @@ tests:
   - name: wrong header
     request: { query: { name: Ada } }
     expect: { headers: { X-Greeted: Bob } }
+  - name: a header that should be absent
+    request: { query: { name: Ada } }
+    expect: { headers_absent: [X-Greeted] }
   - name: wrong json
     expect: { json: { n: 3 } }
   - name: wrong path value
@@ -190,6 +194,7 @@ fn a_suite_fails_when_it_should_and_says_why() {
         "FAILED  greet/wrong status",
         "FAILED  greet/wrong body",
         "FAILED  greet/wrong header",
+        "FAILED  greet/a header that should be absent",
         "FAILED  greet/wrong json",
         "FAILED  greet/wrong path value",
         "ok      lookup/stubbed",
@@ -213,6 +218,7 @@ fn a_suite_fails_when_it_should_and_says_why() {
         "-  \"greeting\": \"Hello, Bob\",",
         "+  \"greeting\": \"Hello, Ada\",",
         "header `x-greeted`: expected `Bob`, got `Ada`",
+        "header `x-greeted`: expected none, got `Ada`",
         "json: at /n: expected 3, got 2",
         "path `/greeting`: expected \"Hello, Bob\", got \"Hello, World\"",
         // Never "cannot be reached": no test opens a socket.
@@ -220,14 +226,14 @@ fn a_suite_fails_when_it_should_and_says_why() {
         "status: expected 200 OK, got 502 Bad Gateway",
         "no stub answers `GET http://127.0.0.1:1/rates`",
         "json: at /a: expected 2, got 1",
-        "---- greet/wrong status (processes/greet.yaml:16)",
+        "---- greet/wrong status (processes/greet.yaml:17)",
         "steps:\n  greet steps[0].message (line 4): 1 in, 1 out",
         "GET http://127.0.0.1:1/api/stock/A -> no stub",
     ] {
         assert!(out.contains(message), "no `{message}` in:\n{out}");
     }
     assert!(!out.contains("cannot be reached"), "{out}");
-    assert!(out.ends_with("10 passed, 8 failed\n"), "{out}");
+    assert!(out.ends_with("10 passed, 9 failed\n"), "{out}");
 }
 
 #[test]

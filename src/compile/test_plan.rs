@@ -624,6 +624,21 @@ impl TestCompiler<'_, '_> {
                 Err(_) => self.error(name.span, format!("`{}` is not a header name", name.value)),
             }
         }
+        let mut headers_absent = Vec::new();
+        for name in &raw.headers_absent {
+            match HeaderName::from_bytes(name.value.trim().as_bytes()) {
+                Ok(header) if headers.iter().any(|(present, _)| *present == header) => self
+                    .error(
+                        name.span,
+                        format!(
+                            "`{}` is in `headers` too: a header cannot be expected both with a value and absent",
+                            name.value
+                        ),
+                    ),
+                Ok(header) => headers_absent.push(header),
+                Err(_) => self.error(name.span, format!("`{}` is not a header name", name.value)),
+            }
+        }
         let (body, structured) =
             self.body(raw.body.as_ref(), raw.body_file.as_ref(), "expectation")?;
         let body = match (body, structured, &raw.body) {
@@ -724,6 +739,7 @@ impl TestCompiler<'_, '_> {
         Some(Expect {
             status,
             headers,
+            headers_absent,
             body,
             body_contains,
             json,

@@ -593,6 +593,8 @@ pub enum StubFailure {
 pub struct RawExpect {
     pub status: Option<Spanned<u16>>,
     pub headers: Entries<Spanned<String>, Spanned<String>>,
+    /// Headers the response must not have.
+    pub headers_absent: Vec<Spanned<String>>,
     /// The whole body: text, or a structure compared as JSON.
     pub body: Option<Node>,
     pub body_file: Option<Spanned<String>>,

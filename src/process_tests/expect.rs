@@ -95,6 +95,14 @@ pub(super) fn check(expect: &Expect, seen: &Seen) -> Vec<Failure> {
             )));
         }
     }
+    for name in &expect.headers_absent {
+        if let Some(value) = seen.headers.get(name) {
+            failures.push(Failure::new(format!(
+                "header `{name}`: expected none, got `{}`",
+                String::from_utf8_lossy(value.as_bytes())
+            )));
+        }
+    }
     if let Some(body) = &expect.body {
         check_body(body, seen, &mut failures);
     }

@@ -112,6 +112,8 @@ pub struct Expect {
     pub status: Option<StatusCode>,
     /// Exact values; names are case-insensitive.
     pub headers: Vec<(HeaderName, String)>,
+    /// Headers the response must not have.
+    pub headers_absent: Vec<HeaderName>,
     pub body: Option<ExpectedBody>,
     pub body_contains: Vec<String>,
     /// A JSON structure the body holds.
