@@ -73,6 +73,10 @@ enum Command {
         /// Only the tests whose `process/name` contains TEXT.
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
+        /// `text` for people; `junit` (JUnit XML) or `json` for CI, printed
+        /// once every test has run.
+        #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+        format: TestFormat,
     },
     /// Run one process once on an input file, without a server, and print
     /// its response (status, headers, body). The input is read as the
@@ -204,6 +208,13 @@ enum CheckFormat {
     Json,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    Text,
+    Junit,
+    Json,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Tests and offline runs print their own report; a request's log line
@@ -224,7 +235,11 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Check { root, format }) => Ok(check(&root, format)),
         Some(Command::Routes { root }) => Ok(routes(&root)),
-        Some(Command::Test { root, filter }) => run_tests(&root, filter.as_deref()),
+        Some(Command::Test {
+            root,
+            filter,
+            format,
+        }) => run_tests(&root, filter.as_deref(), format),
         Some(Command::Run {
             root,
             process,
@@ -306,7 +321,11 @@ fn routes(root: &std::path::Path) -> ExitCode {
     }
 }
 
-fn run_tests(root: &std::path::Path, filter: Option<&str>) -> anyhow::Result<ExitCode> {
+fn run_tests(
+    root: &std::path::Path,
+    filter: Option<&str>,
+    format: TestFormat,
+) -> anyhow::Result<ExitCode> {
     use flowgate::process_tests::{self, report};
     let compilation = compiled(root);
     let Some(snapshot) = compilation.snapshot else {
@@ -321,8 +340,27 @@ fn run_tests(root: &std::path::Path, filter: Option<&str>) -> anyhow::Result<Exi
     let mut outcomes = Vec::new();
     for test in compilation.tests.select(filter) {
         let outcome = runtime.block_on(process_tests::run(&gateway, test));
-        println!("{}", report::outcome_line(&outcome));
+        if format == TestFormat::Text {
+            println!("{}", report::outcome_line(&outcome));
+        }
         outcomes.push(outcome);
+    }
+    let failed = outcomes.iter().any(|o| !o.passed());
+    let code = if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    };
+    match format {
+        TestFormat::Text => {}
+        TestFormat::Junit => {
+            print!("{}", report::junit(&outcomes));
+            return Ok(code);
+        }
+        TestFormat::Json => {
+            println!("{:#}", report::json(&outcomes));
+            return Ok(code);
+        }
     }
     if outcomes.is_empty() {
         match filter {
@@ -330,10 +368,9 @@ fn run_tests(root: &std::path::Path, filter: Option<&str>) -> anyhow::Result<Exi
             None => println!("no process of {} has `tests:`", root.display()),
         }
     }
-    let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
-    if !failed.is_empty() {
+    if failed {
         println!("\nfailures:\n");
-        for outcome in &failed {
+        for outcome in outcomes.iter().filter(|o| !o.passed()) {
             println!(
                 "{}",
                 report::failure_text(outcome, flowgate::report::Timings::Show)
@@ -341,11 +378,7 @@ fn run_tests(root: &std::path::Path, filter: Option<&str>) -> anyhow::Result<Exi
         }
     }
     println!("{}", report::summary(&outcomes));
-    Ok(if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(code)
 }
 
 fn run_once(

@@ -237,6 +237,53 @@ fn a_suite_fails_when_it_should_and_says_why() {
 }
 
 #[test]
+fn a_suite_reports_to_ci_as_junit_xml_and_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    failing_root(dir.path());
+    let root = dir.path().to_str().unwrap();
+
+    let output = flowgate(&["test", root, "--format", "junit"]);
+    let xml = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{xml}");
+    flowgate::doc::xml::check(&xml, &Default::default()).expect("well-formed XML");
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    for part in [
+        r#"<testsuites name="flowgate" tests="19" failures="9" "#,
+        r#"<testsuite name="greet" tests="7" failures="6" "#,
+        r#"<testcase name="passes" classname="greet" file="processes/greet.yaml" line="7" "#,
+        r#"<failure message="header `x-greeted`: expected `Bob`, got `Ada`">"#,
+        // The failure's text is what the text report says, escaped.
+        "path `/greeting`: expected &quot;Hello, Bob&quot;, got &quot;Hello, World&quot;",
+        r#"<testsuite name="private" tests="6" failures="0" "#,
+    ] {
+        assert!(xml.contains(part), "no `{part}` in:\n{xml}");
+    }
+    assert!(!xml.contains("ok      "), "{xml}");
+
+    let output = flowgate(&["test", root, "--format", "json", "--filter", "greet/"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["passed"], 1);
+    assert_eq!(report["failed"], 6);
+    let wrong = report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "greet/wrong header")
+        .expect("the test");
+    assert_eq!(wrong["passed"], false);
+    assert_eq!(wrong["status"], 200);
+    assert_eq!(wrong["line"], 22);
+    assert_eq!(
+        wrong["failures"][0]["message"],
+        "header `x-greeted`: expected `Bob`, got `Ada`"
+    );
+
+    let output = flowgate(&["test", root, "--format", "json", "--filter", "greet/passes"]);
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
 fn filter_selects_tests_by_process_and_name() {
     let dir = tempfile::tempdir().unwrap();
     failing_root(dir.path());

@@ -77,3 +77,110 @@ pub fn summary(outcomes: &[TestOutcome]) -> String {
     let passed = outcomes.iter().filter(|o| o.passed()).count();
     format!("{passed} passed, {} failed", outcomes.len() - passed)
 }
+
+/// The outcomes as JUnit XML, as CI servers read it: a `testsuite` per
+/// process, in the order of the outcomes; a failed `testcase` holds a
+/// `failure` whose message is the first thing that differed and whose text
+/// is [`failure_text`] without timings.
+pub fn junit(outcomes: &[TestOutcome]) -> String {
+    use crate::doc::xml::escape_lossy as esc;
+    let seconds = |outcomes: &[&TestOutcome]| -> f64 {
+        outcomes.iter().map(|o| o.duration.as_secs_f64()).sum()
+    };
+    let all: Vec<&TestOutcome> = outcomes.iter().collect();
+    let failed = |outcomes: &[&TestOutcome]| outcomes.iter().filter(|o| !o.passed()).count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        r#"<testsuites name="flowgate" tests="{}" failures="{}" time="{:.6}">"#,
+        all.len(),
+        failed(&all),
+        seconds(&all)
+    );
+    let mut processes: Vec<&str> = Vec::new();
+    for outcome in outcomes {
+        if !processes.contains(&outcome.process.as_str()) {
+            processes.push(&outcome.process);
+        }
+    }
+    for process in processes {
+        let suite: Vec<&TestOutcome> = all
+            .iter()
+            .copied()
+            .filter(|o| o.process == process)
+            .collect();
+        let _ = writeln!(
+            out,
+            r#"  <testsuite name="{}" tests="{}" failures="{}" time="{:.6}">"#,
+            esc(process),
+            suite.len(),
+            failed(&suite),
+            seconds(&suite)
+        );
+        for outcome in suite {
+            let _ = write!(
+                out,
+                r#"    <testcase name="{}" classname="{}" file="{}" line="{}" time="{:.6}""#,
+                esc(&outcome.name),
+                esc(process),
+                esc(&outcome.file),
+                outcome.line,
+                outcome.duration.as_secs_f64()
+            );
+            let Some(first) = outcome.failures.first() else {
+                out.push_str("/>\n");
+                continue;
+            };
+            let text = failure_text(outcome, Timings::Hide);
+            let _ = writeln!(
+                out,
+                ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                esc(&first.message),
+                esc(&text)
+            );
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// The outcomes as JSON: `tests` (each with `id`, `process`, `name`,
+/// `file`, `line`, `passed`, `status`, `duration_ms` and its `failures`,
+/// each a `message` with the `expected` and `actual` bodies it compared),
+/// `passed` and `failed`.
+pub fn json(outcomes: &[TestOutcome]) -> serde_json::Value {
+    let tests: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|outcome| {
+            let failures: Vec<serde_json::Value> = outcome
+                .failures
+                .iter()
+                .map(|failure| {
+                    serde_json::json!({
+                        "message": failure.message,
+                        "expected": failure.expected,
+                        "actual": failure.actual,
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "id": outcome.id,
+                "process": outcome.process,
+                "name": outcome.name,
+                "file": outcome.file,
+                "line": outcome.line,
+                "passed": outcome.passed(),
+                "status": outcome.status.map(|s| s.as_u16()),
+                "duration_ms": outcome.duration.as_secs_f64() * 1000.0,
+                "failures": failures,
+            })
+        })
+        .collect();
+    let passed = outcomes.iter().filter(|o| o.passed()).count();
+    serde_json::json!({
+        "tests": tests,
+        "passed": passed,
+        "failed": outcomes.len() - passed,
+    })
+}
