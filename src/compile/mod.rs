@@ -1151,15 +1151,6 @@ fn report_calls_that_end_paths(
     }
 }
 
-/// How deep steps may nest, counting each step that holds steps (`try`,
-/// `decision`, `route`, `branch`) and each `call` as a level. A request
-/// runs nested steps on its worker's stack: far deeper nesting (hundreds of
-/// levels) would overflow it and stop the whole server.
-pub const MAX_NESTING: usize = 32;
-
-/// Processes whose steps, through the processes they call, nest more than
-/// [`MAX_NESTING`] levels deep: an error at the call where the limit is
-/// crossed (not again at every process that leads there).
 /// A process that calls one that reads its documents reads them too: the
 /// callee gets the caller's documents. Repeated until nothing changes, so
 /// chains of calls (and cycles, which are errors of their own) are covered.
@@ -1186,6 +1177,15 @@ fn mark_callers_that_read_documents(processes: &mut [Process], calls: &[Vec<(Pro
     }
 }
 
+/// How deep steps may nest, counting each step that holds steps (`try`,
+/// `decision`, `route`, `branch`) and each `call` as a level. A request
+/// runs nested steps on its worker's stack: far deeper nesting (hundreds of
+/// levels) would overflow it and stop the whole server.
+pub const MAX_NESTING: usize = 32;
+
+/// Processes whose steps, through the processes they call, nest more than
+/// [`MAX_NESTING`] levels deep: an error at the call where the limit is
+/// crossed (not again at every process that leads there).
 fn report_deep_nesting(
     processes: &[Process],
     calls: &[Vec<(ProcessId, Span)>],
