@@ -175,7 +175,8 @@ impl Document {
     }
 
     /// Whether the parsed form has been computed (or given) yet.
-    pub fn is_parsed(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_parsed(&self) -> bool {
         self.parsed.get().is_some()
     }
 

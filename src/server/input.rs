@@ -154,29 +154,31 @@ pub fn decode(
             return Ok(vec![Document::new(body, media)]);
         }
         DocType::Json | DocType::Xml if profile.is_some() => vec![body.clone()],
-        DocType::Json if read => {
-            return match json::parse(&body, limits.max_json_depth) {
-                Ok(value) => Ok(vec![Document::parsed(body, MediaType::Json, value)]),
-                Err(err) => Err(malformed("the body is not valid JSON", err.to_string())),
-            };
-        }
         DocType::Json => {
-            return match json::check(&body, limits.max_json_depth) {
-                Ok(()) => Ok(vec![Document::well_formed(body, MediaType::Json)]),
-                Err(err) => Err(malformed("the body is not valid JSON", err.to_string())),
+            let invalid =
+                |e: json::JsonError| malformed("the body is not valid JSON", e.to_string());
+            let doc = if read {
+                let value = json::parse(&body, limits.max_json_depth).map_err(invalid)?;
+                Document::parsed(body, MediaType::Json, value)
+            } else {
+                json::check(&body, limits.max_json_depth).map_err(invalid)?;
+                Document::well_formed(body, MediaType::Json)
             };
+            return Ok(vec![doc]);
         }
         DocType::Xml => {
             let text = std::str::from_utf8(&body)
                 .map_err(|e| malformed("the body is not UTF-8", e.to_string()))?;
-            if !read {
-                xml::check(text, &limits.xml())
-                    .map_err(|e| malformed("the body is not well-formed XML", xml_message(&e)))?;
-                return Ok(vec![Document::well_formed(body.clone(), MediaType::Xml)]);
-            }
-            let value = xml::parse(text, &limits.xml())
-                .map_err(|e| malformed("the body is not well-formed XML", xml_message(&e)))?;
-            return Ok(vec![Document::parsed(body.clone(), MediaType::Xml, value)]);
+            let invalid =
+                |e: xml::XmlError| malformed("the body is not well-formed XML", xml_message(&e));
+            let doc = if read {
+                let value = xml::parse(text, &limits.xml()).map_err(invalid)?;
+                Document::parsed(body.clone(), MediaType::Xml, value)
+            } else {
+                xml::check(text, &limits.xml()).map_err(invalid)?;
+                Document::well_formed(body.clone(), MediaType::Xml)
+            };
+            return Ok(vec![doc]);
         }
         DocType::JsonList => json::split_array(&body, limits.max_json_depth)
             .map_err(|err| malformed("the body is not a JSON array", err.to_string()))?
