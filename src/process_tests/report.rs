@@ -84,19 +84,9 @@ pub fn summary(outcomes: &[TestOutcome]) -> String {
 /// is [`failure_text`] without timings.
 pub fn junit(outcomes: &[TestOutcome]) -> String {
     use crate::doc::xml::escape_lossy as esc;
-    let seconds = |outcomes: &[&TestOutcome]| -> f64 {
-        outcomes.iter().map(|o| o.duration.as_secs_f64()).sum()
-    };
     let all: Vec<&TestOutcome> = outcomes.iter().collect();
-    let failed = |outcomes: &[&TestOutcome]| outcomes.iter().filter(|o| !o.passed()).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        r#"<testsuites name="flowgate" tests="{}" failures="{}" time="{:.6}">"#,
-        all.len(),
-        failed(&all),
-        seconds(&all)
-    );
+    let _ = writeln!(out, r#"<testsuites name="flowgate" {}>"#, totals(&all));
     let mut processes: Vec<&str> = Vec::new();
     for outcome in outcomes {
         if !processes.contains(&outcome.process.as_str()) {
@@ -111,11 +101,9 @@ pub fn junit(outcomes: &[TestOutcome]) -> String {
             .collect();
         let _ = writeln!(
             out,
-            r#"  <testsuite name="{}" tests="{}" failures="{}" time="{:.6}">"#,
+            r#"  <testsuite name="{}" {}>"#,
             esc(process),
-            suite.len(),
-            failed(&suite),
-            seconds(&suite)
+            totals(&suite)
         );
         for outcome in suite {
             let _ = write!(
@@ -143,6 +131,16 @@ pub fn junit(outcomes: &[TestOutcome]) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// The `tests`, `failures` and `time` attributes of a JUnit suite.
+fn totals(outcomes: &[&TestOutcome]) -> String {
+    let failures = outcomes.iter().filter(|o| !o.passed()).count();
+    let time: f64 = outcomes.iter().map(|o| o.duration.as_secs_f64()).sum();
+    format!(
+        r#"tests="{}" failures="{failures}" time="{time:.6}""#,
+        outcomes.len()
+    )
 }
 
 /// The outcomes as JSON: `tests` (each with `id`, `process`, `name`,
