@@ -53,9 +53,8 @@ impl fmt::Display for ByteSize {
 
 impl<'de> Deserialize<'de> for ByteSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // Through `String` so that a bare integer (bytes) reads as well.
-        let text = String::deserialize(d)?;
-        text.trim().parse().map_err(de::Error::custom)
+        // Read as text, so that a bare integer (bytes) reads as well.
+        d.deserialize_str(Parsed::new("a size like `1MiB`"))
     }
 }
 
@@ -103,8 +102,35 @@ impl fmt::Display for HumanDuration {
 
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.trim().parse().map_err(de::Error::custom)
+        d.deserialize_str(Parsed::new("a duration like `30s`"))
+    }
+}
+
+/// Reads a value from its text, and says what it expected in its own terms
+/// when it is given something else (a list, a map).
+struct Parsed<T> {
+    expecting: &'static str,
+    parsed: std::marker::PhantomData<T>,
+}
+
+impl<T> Parsed<T> {
+    fn new(expecting: &'static str) -> Parsed<T> {
+        Parsed {
+            expecting,
+            parsed: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: FromStr<Err = String>> de::Visitor<'_> for Parsed<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
+        text.trim().parse().map_err(E::custom)
     }
 }
 

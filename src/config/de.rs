@@ -30,12 +30,17 @@ pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, DeError> {
     from_node_all(node).map_err(|mut errors| errors.remove(0))
 }
 
-/// Decodes `T` from a node, with every unknown key as an error of its own
-/// (a file with three misspelled keys is told about all three), in the
-/// order they are written, plus the first other error if there is one.
+/// Decodes `T` from a node, with every mistake as an error of its own (a
+/// file with three misspelled keys and two values of the wrong kind is told
+/// about all five), in the order they are written.
+///
 /// Decoding goes on past an unknown key: it is left out of its map. Every
 /// config struct denies unknown fields, so a key that no field takes is
-/// always a mistake.
+/// always a mistake. A value that does not decode (the wrong kind, a bad
+/// duration, a map missing a required key) is noted, and the decode is run
+/// again with that entry left out of its map or list, until one runs
+/// through; what only follows from an entry left out (the key its map now
+/// lacks) is not noted again.
 pub fn from_node_all<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, Vec<DeError>> {
     match from_node_lenient(node) {
         (Some(value), errors) if errors.is_empty() => Ok(value),
@@ -46,26 +51,69 @@ pub fn from_node_all<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, Vec<De
 /// As [`from_node_all`], but with the value too when unknown keys were the
 /// only mistakes: a file can then be compiled on, so that mistakes further
 /// in (its steps, say) are found in the same run. The errors still fail
-/// the compilation.
+/// the compilation. A value decoded with entries left out is not given:
+/// what it lacks would be reported again, as something else.
 pub fn from_node_lenient<'a, T: Deserialize<'a>>(node: &'a Node) -> (Option<T>, Vec<DeError>) {
-    let before = UNKNOWN_KEYS.with(|keys| keys.borrow().len());
-    let result = T::deserialize(NodeDeserializer { node }).map_err(|e| e.at(node.span));
-    let mut errors = UNKNOWN_KEYS.with(|keys| keys.borrow_mut().split_off(before));
-    let value = match result {
-        Ok(value) => Some(value),
-        // `expext:` is told once: as an unknown key that may mean `expect`,
-        // not again as `expect` missing.
-        Err(DeError {
-            kind: DeErrorKind::MissingField(name),
-            ..
-        }) if errors.iter().any(|e| meant(e, name)) => None,
-        Err(err) => {
-            errors.push(err);
-            None
+    // The state of a decode that is running on this thread (none does
+    // today) is put aside and given back.
+    let outer = DECODE.with(|state| state.take());
+    let mut errors: Vec<DeError> = Vec::new();
+    let mut left_out: Vec<Entry> = Vec::new();
+    let value = loop {
+        DECODE.with(|state| {
+            *state.borrow_mut() = Decode {
+                left_out: left_out.clone(),
+                ..Decode::default()
+            }
+        });
+        let result = T::deserialize(NodeDeserializer { node }).map_err(|e| e.at(node.span));
+        let attempt = DECODE.with(|state| state.take());
+        // An unknown key inside an entry left out later is still a mistake.
+        for unknown in attempt.unknown {
+            if !errors.contains(&unknown) {
+                errors.push(unknown);
+            }
+        }
+        match result {
+            Ok(value) => break left_out.is_empty().then_some(value),
+            Err(err) => match attempt.failed {
+                Some((entry, why))
+                    if left_out.len() < MAX_LEFT_OUT && !left_out.contains(&entry) =>
+                {
+                    errors.extend(why);
+                    left_out.push(entry);
+                }
+                _ => {
+                    if !follows(&err, node, &errors, &left_out) {
+                        errors.push(err);
+                    }
+                    break None;
+                }
+            },
         }
     };
+    DECODE.with(|state| *state.borrow_mut() = outer);
     errors.sort_by_key(|e| e.span.map(|s| s.start));
     (value, errors)
+}
+
+/// Entries left out of one decode at most: past them it stops at the next mistake.
+const MAX_LEFT_OUT: usize = 100;
+
+/// Whether `error`, raised by decoding `node`, only follows from another
+/// mistake: a required key missing because it was left out, or because it
+/// was misspelled (`expext:` is told once, as an unknown key that may mean
+/// `expect`, not again as `expect` missing).
+fn follows(error: &DeError, node: &Node, unknown: &[DeError], left_out: &[Entry]) -> bool {
+    let DeErrorKind::MissingField(name) = error.kind else {
+        return false;
+    };
+    unknown.iter().any(|e| meant(e, name))
+        || node.as_map().is_some_and(|entries| {
+            entries
+                .iter()
+                .any(|(key, _)| key.name == name && left_out.contains(&Entry::Key(key.span)))
+        })
 }
 
 /// Whether `error` is an unknown key that looks like a misspelled `name`.
@@ -78,10 +126,46 @@ fn meant(error: &DeError, name: &str) -> bool {
     }
 }
 
+/// An entry of a map (by its key) or of a list (by the item) that a decode leaves out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Entry {
+    Key(Span),
+    Item(Span),
+}
+
+/// What the running decode has met (decoding is synchronous, so one thread
+/// runs one decode at a time).
+#[derive(Default)]
+struct Decode {
+    /// Unknown keys, each an error of its own.
+    unknown: Vec<DeError>,
+    /// Entries whose values failed in an earlier run, skipped in this one.
+    left_out: Vec<Entry>,
+    /// The innermost entry that failed in this run, with its error, or
+    /// `None` when it failed only because of an entry left out of it.
+    failed: Option<(Entry, Option<DeError>)>,
+}
+
 thread_local! {
-    /// The unknown keys met by the running [`from_node_all`] (decoding is
-    /// synchronous, so one thread holds one decode at a time).
-    static UNKNOWN_KEYS: std::cell::RefCell<Vec<DeError>> = const { std::cell::RefCell::new(Vec::new()) };
+    static DECODE: std::cell::RefCell<Decode> = std::cell::RefCell::new(Decode::default());
+}
+
+/// Whether the running decode skips `entry`.
+fn is_left_out(entry: Entry) -> bool {
+    DECODE.with(|state| state.borrow().left_out.contains(&entry))
+}
+
+/// Notes that the value of `entry` (the node `node`) failed with `error`,
+/// unless an entry inside it failed first.
+fn note_failure(entry: Entry, node: &Node, error: &DeError) {
+    DECODE.with(|state| {
+        let mut state = state.borrow_mut();
+        if state.failed.is_none() {
+            let why =
+                (!follows(error, node, &state.unknown, &state.left_out)).then(|| error.clone());
+            state.failed = Some((entry, why));
+        }
+    });
 }
 
 /// A value and the span it was written at.
@@ -263,11 +347,19 @@ impl de::Error for DeError {
     }
 
     fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        DeError::custom(format_args!("expected {exp}, found {}", describe(&unexp)))
+        DeError::custom(format_args!(
+            "expected {}, found {}",
+            expected(exp),
+            describe(&unexp)
+        ))
     }
 
     fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        DeError::custom(format_args!("expected {exp}, found {}", describe(&unexp)))
+        DeError::custom(format_args!(
+            "expected {}, found {}",
+            expected(exp),
+            describe(&unexp)
+        ))
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
@@ -290,6 +382,26 @@ impl de::Error for DeError {
 
     fn duplicate_field(field: &'static str) -> Self {
         DeError::custom(format_args!("key `{field}` is given twice"))
+    }
+}
+
+/// What was expected, in the words of the files: serde names integer
+/// types by their Rust names, and lists sequences.
+fn expected(exp: &dyn de::Expected) -> String {
+    let name = exp.to_string();
+    if name == "a sequence" {
+        return "a list".to_owned();
+    }
+    let range = match name.as_str() {
+        "u8" => Some((0, u64::from(u8::MAX))),
+        "u16" => Some((0, u64::from(u16::MAX))),
+        "u32" => Some((0, u64::from(u32::MAX))),
+        "u64" | "usize" => Some((0, u64::MAX)),
+        _ => None,
+    };
+    match range {
+        Some((low, high)) => format!("a whole number from {low} to {high}"),
+        None => name,
     }
 }
 
@@ -511,13 +623,20 @@ impl<'de, 'a> SeqAccess<'de> for NodeSeq<'a> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
-        match self.items.next() {
-            Some(node) => seed
-                .deserialize(NodeDeserializer { node })
-                .map(Some)
-                .map_err(|e| e.at(node.span)),
-            None => Ok(None),
-        }
+        let Some(node) = self
+            .items
+            .by_ref()
+            .find(|node| !is_left_out(Entry::Item(node.span)))
+        else {
+            return Ok(None);
+        };
+        seed.deserialize(NodeDeserializer { node })
+            .map(Some)
+            .map_err(|e| {
+                let e = e.at(node.span);
+                note_failure(Entry::Item(node.span), node, &e);
+                e
+            })
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -544,7 +663,10 @@ impl<'de, 'a> MapAccess<'de> for NodeMap<'a> {
                 && !fields.contains(&key.name.as_str())
             {
                 let unknown = <DeError as de::Error>::unknown_field(&key.name, fields).at(key.span);
-                UNKNOWN_KEYS.with(|keys| keys.borrow_mut().push(unknown));
+                DECODE.with(|state| state.borrow_mut().unknown.push(unknown));
+                continue;
+            }
+            if is_left_out(Entry::Key(key.span)) {
                 continue;
             }
             self.value = Some((key, value));
@@ -561,11 +683,14 @@ impl<'de, 'a> MapAccess<'de> for NodeMap<'a> {
         // anything else not placed yet, such as a `Deserialize` impl that
         // read a string and then found it no size (`max_body = "lots"`),
         // is about the value.
-        seed.deserialize(NodeDeserializer { node })
-            .map_err(|e| match e.kind {
+        seed.deserialize(NodeDeserializer { node }).map_err(|e| {
+            let e = match e.kind {
                 DeErrorKind::MissingField(_) => e.at(key.span),
                 _ => e.at(node.span),
-            })
+            };
+            note_failure(Entry::Key(key.span), node, &e);
+            e
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -968,8 +1093,168 @@ mod tests {
         let err = from_node::<Vec<String>>(&node).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "expected a sequence, found the string \"hello\""
+            "expected a list, found the string \"hello\""
         );
         assert_eq!(err.span, Some(s(0, 5)));
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Process {
+        #[serde(default)]
+        description: Option<String>,
+        listen: Option<Listen>,
+        #[serde(default)]
+        page_size: Option<u32>,
+        #[serde(default)]
+        roles: Vec<String>,
+    }
+
+    fn messages(errors: &[DeError]) -> Vec<(String, Option<Span>)> {
+        errors.iter().map(|e| (e.to_string(), e.span)).collect()
+    }
+
+    #[test]
+    fn every_bad_value_of_a_map_is_an_error_of_its_own() {
+        let node = map(
+            s(0, 60),
+            vec![
+                (
+                    "description",
+                    s(0, 11),
+                    Node::new(s(13, 20), NodeKind::Seq(vec![])),
+                ),
+                ("page_size", s(21, 30), str_node(s(32, 36), "many")),
+                (
+                    "roles",
+                    s(37, 42),
+                    Node::new(
+                        s(44, 60),
+                        NodeKind::Seq(vec![
+                            str_node(s(45, 48), "ops"),
+                            map(s(50, 55), vec![]),
+                            Node::new(s(56, 59), NodeKind::Bool(true)),
+                        ]),
+                    ),
+                ),
+            ],
+        );
+        let (value, errors) = from_node_lenient::<Process>(&node);
+        assert!(
+            value.is_none(),
+            "a value with entries left out is not given"
+        );
+        assert_eq!(
+            messages(&errors),
+            vec![
+                (
+                    "expected a string, found a list".to_owned(),
+                    Some(s(13, 20))
+                ),
+                (
+                    "expected a whole number from 0 to 4294967295, found the string \"many\""
+                        .to_owned(),
+                    Some(s(32, 36))
+                ),
+                ("expected a string, found a map".to_owned(), Some(s(50, 55))),
+            ]
+        );
+    }
+
+    /// The errors of a process whose `listen` is `listen`, with a bad
+    /// `page_size` after it: that one is always the second and last.
+    fn errors_with_bad_page_size(listen: Node) -> Vec<(String, Option<Span>)> {
+        let node = map(
+            s(0, 46),
+            vec![
+                ("listen", s(0, 6), listen),
+                ("page_size", s(31, 40), str_node(s(42, 46), "many")),
+            ],
+        );
+        let errors = messages(&from_node_all::<Process>(&node).unwrap_err());
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[1].1, Some(s(42, 46)));
+        errors
+    }
+
+    #[test]
+    fn a_bad_block_is_told_once_and_decoding_goes_on() {
+        // `operation` holds a list: its map then lacks it, which is no second mistake.
+        let bad_operation = map(
+            s(8, 30),
+            vec![(
+                "operation",
+                s(8, 17),
+                Node::new(s(19, 22), NodeKind::Seq(vec![])),
+            )],
+        );
+        // A map without its required key is told so at its own key.
+        let no_operation = map(s(8, 20), vec![]);
+        for (listen, message, span) in [
+            (bad_operation, "expected a string, found a list", s(19, 22)),
+            (no_operation, "missing required key `operation`", s(0, 6)),
+        ] {
+            let errors = errors_with_bad_page_size(listen);
+            assert_eq!(errors[0], (message.to_owned(), Some(span)));
+        }
+    }
+
+    /// A process with only a `listen` block of these entries.
+    fn process_listening(entries: Vec<(&str, Span, Node)>) -> Node {
+        map(s(0, 40), vec![("listen", s(0, 6), map(s(8, 40), entries))])
+    }
+
+    #[test]
+    fn unknown_keys_inside_a_value_left_out_are_still_reported() {
+        // `sop` is unknown and `operation` is a list: both are told, nothing else.
+        let node = process_listening(vec![
+            (
+                "operation",
+                s(8, 17),
+                Node::new(s(19, 22), NodeKind::Seq(vec![])),
+            ),
+            ("sop", s(23, 26), Node::new(s(28, 32), NodeKind::Bool(true))),
+        ]);
+        let errors = from_node_all::<Process>(&node).unwrap_err();
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            ["expected a string, found a list", "unknown key `sop`"]
+        );
+    }
+
+    #[test]
+    fn a_misspelled_required_key_is_told_once_as_unknown() {
+        let node = process_listening(vec![("operaton", s(8, 16), str_node(s(18, 21), "get"))]);
+        let errors = from_node_all::<Process>(&node).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].to_string(), "unknown key `operaton`");
+        assert_eq!(
+            errors[0].hint().as_deref(),
+            Some("did you mean `operation`?")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_alone_keep_the_value() {
+        let node = map(
+            s(0, 40),
+            vec![
+                (
+                    "page_size",
+                    s(0, 9),
+                    Node::new(s(11, 13), NodeKind::Int(20)),
+                ),
+                (
+                    "pagesize",
+                    s(14, 22),
+                    Node::new(s(24, 26), NodeKind::Int(5)),
+                ),
+            ],
+        );
+        let (value, errors) = from_node_lenient::<Process>(&node);
+        assert_eq!(value.map(|p| p.page_size), Some(Some(20)));
+        assert_eq!(errors.len(), 1);
     }
 }
