@@ -19,11 +19,7 @@ async fn demo_routes_answer_as_documented() {
     let http = client();
 
     // hello
-    let response = http
-        .get(server.url("/ws/simple/getHello?name=Ada"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get("/ws/simple/getHello?name=Ada", &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/json");
     assert!(is_execution_id(response.headers().get("x-execution-id")));
@@ -104,13 +100,9 @@ async fn demo_routes_answer_as_documented() {
 
     // order-summary: XML in, JSON out.
     let order = std::fs::read_to_string(repo_root().join("samples/order.xml")).unwrap();
-    let response = http
-        .post(server.url("/ws/simple/executeOrderSummary"))
-        .header("content-type", "application/xml")
-        .body(order)
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .post("/ws/simple/executeOrderSummary", "application/xml", order)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(
@@ -124,13 +116,9 @@ async fn demo_routes_answer_as_documented() {
 
     // create-order: an XML order list validated by an XSD, mapped to JSON.
     let orders = std::fs::read_to_string(repo_root().join("samples/orders.xml")).unwrap();
-    let response = http
-        .post(server.url("/ws/simple/createOrder"))
-        .header("content-type", "application/xml")
-        .body(orders)
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .post("/ws/simple/createOrder", "application/xml", orders)
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let acks: Value = response.json().await.unwrap();
     assert_eq!(acks.as_array().unwrap().len(), 3);
@@ -145,13 +133,9 @@ async fn demo_routes_answer_as_documented() {
 
     // A list that breaks the profile: every violation, with the item's path.
     let bad = "<OrderList><Order currency=\"GBP\"><Id>x1</Id><Customer>a</Customer><Lines><Line><Sku>s</Sku><Qty>abc</Qty><Price>1</Price></Line></Lines></Order></OrderList>";
-    let response = http
-        .post(server.url("/ws/simple/createOrder"))
-        .header("content-type", "application/xml")
-        .body(bad)
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .post("/ws/simple/createOrder", "application/xml", bad)
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let text = response.text().await.unwrap();
     for expected in [
@@ -250,11 +234,7 @@ async fn bad_requests_get_problem_documents() {
     );
 
     // Unknown path: 404; known path, wrong method: 405 with Allow.
-    let response = http
-        .get(server.url("/ws/simple/getNothing"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get("/ws/simple/getNothing", &[]).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         response.headers()["content-type"],
@@ -309,12 +289,9 @@ async fn bad_requests_get_problem_documents() {
     }
 
     // XML-only clients get XML problems.
-    let response = http
-        .get(server.url("/nowhere"))
-        .header("accept", "application/xml")
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .get("/nowhere", &[("accept", "application/xml")])
+        .await;
     assert_eq!(
         response.headers()["content-type"],
         "application/problem+xml"

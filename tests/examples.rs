@@ -38,16 +38,11 @@ fn every_example_root_compiles_cleanly() {
 async fn order_desk() {
     let root = repo_root().join("examples/order-desk");
     let server = Server::start(&root);
-    let http = client();
 
     let orders = std::fs::read_to_string(root.join("samples/orders.xml")).unwrap();
-    let response = http
-        .post(server.url("/ws/rest/orders"))
-        .header("content-type", "application/xml")
-        .body(orders)
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .post("/ws/rest/orders", "application/xml", orders)
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: Value = response.json().await.unwrap();
     assert_eq!(
@@ -59,41 +54,27 @@ async fn order_desk() {
     );
 
     // A list with no orders answers an empty array.
-    let response = http
-        .post(server.url("/ws/simple/createOrder"))
-        .header("content-type", "application/xml")
-        .body("<OrderList/>")
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .post("/ws/simple/createOrder", "application/xml", "<OrderList/>")
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text().await.unwrap(), "");
 
-    let response = http
-        .get(server.url("/ws/rest/orders/A-7"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get("/ws/rest/orders/A-7", &[]).await;
     assert_eq!(
         response.json::<Value>().await.unwrap(),
         json!({"id": "A-7", "status": "accepted"})
     );
-    let response = http
-        .get(server.url("/ws/rest/orders/B-7"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get("/ws/rest/orders/B-7", &[]).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         response.json::<Value>().await.unwrap()["detail"],
         "there is no order B-7"
     );
 
-    let response = http
-        .get(server.url("/ws/simple/queryPrices?skus=X-1,%20Q-2"))
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .get("/ws/simple/queryPrices?skus=X-1,%20Q-2", &[])
+        .await;
     assert_eq!(
         response.headers()["content-type"],
         "text/csv; charset=utf-8"
@@ -103,27 +84,20 @@ async fn order_desk() {
         "sku,price,currency\nX-1,12.5,EUR\nQ-2,15.0,EUR\n"
     );
 
-    let response = http
-        .get(server.url("/ws/rest/ops/ping"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get("/ws/rest/ops/ping", &[]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let response = http
-        .get(server.url("/ws/rest/ops/ping"))
-        .header("x-forwarded-for", "10.9.8.7")
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .get("/ws/rest/ops/ping", &[("x-forwarded-for", "10.9.8.7")])
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text().await.unwrap(), "pong from 10.9.8.7");
     // A client outside the network cannot claim to be inside by adding an entry on the left.
-    let response = http
-        .get(server.url("/ws/rest/ops/ping"))
-        .header("x-forwarded-for", "10.9.8.7, 203.0.113.9")
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .get(
+            "/ws/rest/ops/ping",
+            &[("x-forwarded-for", "10.9.8.7, 203.0.113.9")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
@@ -135,26 +109,26 @@ async fn xml_json_bridge() {
     let sample = |name: &str| std::fs::read_to_string(root.join("samples").join(name)).unwrap();
 
     // XML to JSON, typed by the XSD.
-    let response = http
-        .post(server.url("/ws/rest/customers/to-json"))
-        .header("content-type", "application/xml")
-        .body(sample("customer.xml"))
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .post(
+            "/ws/rest/customers/to-json",
+            "application/xml",
+            sample("customer.xml"),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let customer: Value = response.json().await.unwrap();
     let expected: Value = serde_json::from_str(&sample("customer.json")).unwrap();
     assert_eq!(customer, expected);
 
     // JSON to XML, ordered and namespaced by the XSD; and back to the same JSON.
-    let response = http
-        .post(server.url("/ws/rest/customers/to-xml"))
-        .header("content-type", "application/json")
-        .body(sample("customer.json"))
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .post(
+            "/ws/rest/customers/to-xml",
+            "application/json",
+            sample("customer.json"),
+        )
+        .await;
     assert_eq!(response.headers()["content-type"], "application/xml");
     let xml = response.text().await.unwrap();
     assert!(
@@ -163,26 +137,22 @@ async fn xml_json_bridge() {
         ),
         "{xml}"
     );
-    let back: Value = http
-        .post(server.url("/ws/rest/customers/to-json"))
-        .header("content-type", "application/xml")
-        .body(xml)
-        .send()
+    let back: Value = server
+        .post("/ws/rest/customers/to-json", "application/xml", xml)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(back, expected);
 
     // Five customers, two per page, over three pages.
-    let mut response = http
-        .post(server.url("/ws/simple/queryCustomer"))
-        .header("content-type", "application/json")
-        .body(sample("customers.json"))
-        .send()
-        .await
-        .unwrap();
+    let mut response = server
+        .post(
+            "/ws/simple/queryCustomer",
+            "application/json",
+            sample("customers.json"),
+        )
+        .await;
     let mut ids = Vec::new();
     let mut pages = 0;
     loop {
@@ -211,13 +181,9 @@ async fn xml_json_bridge() {
     assert_eq!(ids, ["1", "2", "3", "4", "5"]);
 
     // Every violation of a bad customer, with its path.
-    let response = http
-        .post(server.url("/ws/rest/customers/to-json"))
-        .header("content-type", "application/xml")
-        .body(r#"<Customer xmlns="urn:example:crm" id="x"><Name>A</Name><Email>no-at-sign</Email></Customer>"#)
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .post("/ws/rest/customers/to-json", "application/xml", r#"<Customer xmlns="urn:example:crm" id="x"><Name>A</Name><Email>no-at-sign</Email></Customer>"#)
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let text = response.text().await.unwrap();
     for path in [
@@ -242,12 +208,9 @@ async fn partner_api() {
     let problem_type = |body: &Value| body["type"].as_str().unwrap_or_default().to_owned();
 
     // Public, whatever is sent.
-    let response = http
-        .get(server.url("/ws/simple/getStatus"))
-        .header("x-api-key", "not-a-token")
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .get("/ws/simple/getStatus", &[("x-api-key", "not-a-token")])
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
@@ -290,23 +253,17 @@ async fn partner_api() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let body: Value = response.json().await.unwrap();
     assert_eq!(problem_type(&body), "urn:flowgate:problem:forbidden");
-    let response = http
-        .get(server.url("/ws/rest/orders/P-1"))
-        .header("x-api-key", "globex-demo-token")
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .get("/ws/rest/orders/P-1", &[("x-api-key", "globex-demo-token")])
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
         json!({"order": "P-1", "status": "shipped", "checked_by": "globex"})
     );
-    let response = http
-        .get(server.url("/ws/rest/orders/P-1"))
-        .header("x-api-key", "wrong")
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .get("/ws/rest/orders/P-1", &[("x-api-key", "wrong")])
+        .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 
     // The report: ops only, by password.
@@ -361,12 +318,12 @@ async fn partner_api() {
     );
 
     // An ambiguous path is refused before routing.
-    let response = http
-        .get(server.url("/ws/rest/orders/..%2Fsecret"))
-        .header("x-api-key", "globex-demo-token")
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .get(
+            "/ws/rest/orders/..%2Fsecret",
+            &[("x-api-key", "globex-demo-token")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
 

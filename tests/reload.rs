@@ -121,14 +121,11 @@ async fn requests_never_fail_while_the_root_changes_fifty_times() {
         tokio::time::sleep(Duration::from_millis(80)).await;
     }
     // The last write was valid: wait until it serves, then stop the clients.
-    let http = client();
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let body: Value = http
-            .get(server.url("/ws/simple/getVersion"))
-            .send()
+        let body: Value = server
+            .get("/ws/simple/getVersion", &[])
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -212,11 +209,9 @@ async fn admin_api_and_sighup() {
     assert_eq!(report["diagnostics"][0]["file"], "processes/version.yaml");
     assert_eq!(report["diagnostics"][0]["line"], 2);
     assert_eq!(report["diagnostics"][0]["column"], 5);
-    let body: Value = http
-        .get(server.url("/ws/simple/getVersion"))
-        .send()
+    let body: Value = server
+        .get("/ws/simple/getVersion", &[])
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -237,11 +232,9 @@ async fn admin_api_and_sighup() {
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let body: Value = http
-            .get(server.url("/ws/simple/getVersion"))
-            .send()
+        let body: Value = server
+            .get("/ws/simple/getVersion", &[])
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();

@@ -175,6 +175,31 @@ impl Server {
         format!("{}{path}", self.admin)
     }
 
+    /// GETs `path` with these headers; the response, whatever its status.
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = client().get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("the server answers")
+    }
+
+    /// POSTs `body` to `path` as `content_type`; the response, whatever its status.
+    pub async fn post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        client()
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
     /// `GET /config` of the admin listener.
     pub async fn config(&self) -> serde_json::Value {
         client()
