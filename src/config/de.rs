@@ -1257,4 +1257,92 @@ mod tests {
         assert_eq!(value.map(|p| p.page_size), Some(Some(20)));
         assert_eq!(errors.len(), 1);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Settings {
+            a: Option<u32>,
+            b: Option<String>,
+            c: Option<Vec<u32>>,
+            d: Option<Listen>,
+            #[serde(default)]
+            e: bool,
+        }
+
+        const FIELDS: [&str; 5] = ["a", "b", "c", "d", "e"];
+
+        /// A value for a field: the right kind, or one it cannot take.
+        #[derive(Clone, Copy, Debug)]
+        enum Written {
+            Good,
+            Bad,
+        }
+
+        fn value(field: &str, written: Written, at: u32) -> Node {
+            let span = s(at, at + 1);
+            let kind = match (field, written) {
+                ("a", Written::Good) => NodeKind::Int(7),
+                ("b", Written::Good) => NodeKind::Str("text".into()),
+                ("c", Written::Good) => NodeKind::Seq(vec![Node::new(span, NodeKind::Int(1))]),
+                ("d", Written::Good) => {
+                    return map(span, vec![("operation", span, str_node(span, "get"))]);
+                }
+                (_, Written::Good) => NodeKind::Bool(true),
+                ("b", Written::Bad) => NodeKind::Seq(vec![]),
+                // A block without its required key.
+                ("d", Written::Bad) => NodeKind::Map(vec![]),
+                (_, Written::Bad) => NodeKind::Str("wrong".into()),
+            };
+            Node::new(span, kind)
+        }
+
+        proptest! {
+            /// Every bad value is reported once, at its value (a block
+            /// missing a key at its key), in the order written, beside every
+            /// unknown key; a map of good values and unknown keys keeps its value.
+            #[test]
+            fn each_mistake_is_one_error_at_its_place(
+                entries in proptest::collection::vec(
+                    (0..FIELDS.len() + 1, prop_oneof![Just(Written::Good), Just(Written::Bad)]),
+                    0..12,
+                )
+            ) {
+                let mut seen = std::collections::HashSet::new();
+                let mut written = Vec::new();
+                let mut expected = Vec::new();
+                for (index, (field, how)) in entries.into_iter().enumerate() {
+                    // Keys are 10 bytes apart: a key at 10·i, its value at 10·i + 5.
+                    let at = 10 * index as u32;
+                    let name = FIELDS.get(field).copied().unwrap_or("zz");
+                    if !seen.insert(name) {
+                        continue;
+                    }
+                    if name == "zz" {
+                        expected.push(("unknown key `zz`".to_owned(), s(at, at + 2)));
+                    } else if let Written::Bad = how {
+                        let place = if name == "d" { s(at, at + 1) } else { s(at + 5, at + 6) };
+                        expected.push((String::new(), place));
+                    }
+                    written.push((name, s(at, at + name.len() as u32), value(name, how, at + 5)));
+                }
+                let node = map(s(0, 1000), written);
+                let (value, errors) = from_node_lenient::<Settings>(&node);
+                let places: Vec<Span> = errors.iter().map(|e| e.span.unwrap()).collect();
+                let expected_places: Vec<Span> = expected.iter().map(|(_, span)| *span).collect();
+                prop_assert_eq!(places, expected_places, "{:?}", errors);
+                for ((message, _), error) in expected.iter().zip(&errors) {
+                    if !message.is_empty() {
+                        prop_assert_eq!(message, &error.to_string());
+                    }
+                }
+                let only_unknown = expected.iter().all(|(message, _)| !message.is_empty());
+                prop_assert_eq!(value.is_some(), only_unknown);
+            }
+        }
+    }
 }
