@@ -354,12 +354,9 @@ impl de::Error for DeError {
         ))
     }
 
+    // A value out of range reads to a user as one of the wrong kind.
     fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        DeError::custom(format_args!(
-            "expected {}, found {}",
-            expected(exp),
-            describe(&unexp)
-        ))
+        DeError::invalid_type(unexp, exp)
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
@@ -389,20 +386,15 @@ impl de::Error for DeError {
 /// types by their Rust names, and lists sequences.
 fn expected(exp: &dyn de::Expected) -> String {
     let name = exp.to_string();
-    if name == "a sequence" {
-        return "a list".to_owned();
-    }
-    let range = match name.as_str() {
-        "u8" => Some((0, u64::from(u8::MAX))),
-        "u16" => Some((0, u64::from(u16::MAX))),
-        "u32" => Some((0, u64::from(u32::MAX))),
-        "u64" | "usize" => Some((0, u64::MAX)),
-        _ => None,
+    let max = match name.as_str() {
+        "a sequence" => return "a list".to_owned(),
+        "u8" => u64::from(u8::MAX),
+        "u16" => u64::from(u16::MAX),
+        "u32" => u64::from(u32::MAX),
+        "u64" | "usize" => u64::MAX,
+        _ => return name,
     };
-    match range {
-        Some((low, high)) => format!("a whole number from {low} to {high}"),
-        None => name,
-    }
+    format!("a whole number from 0 to {max}")
 }
 
 fn describe(unexp: &de::Unexpected<'_>) -> String {
@@ -1102,10 +1094,8 @@ mod tests {
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Process {
-        #[serde(default)]
         description: Option<String>,
         listen: Option<Listen>,
-        #[serde(default)]
         page_size: Option<u32>,
         #[serde(default)]
         roles: Vec<String>,
