@@ -165,11 +165,13 @@ body = '{"a": 1}'
 json = { a = 2 }
 "#;
 
-fn failing_root(dir: &Path) {
+/// A temporary root whose tests pass and fail in known ways.
+fn failing_root() -> tempfile::TempDir {
     use sha2::Digest as _;
+    let dir = tempfile::tempdir().unwrap();
     let token = hex::encode(sha2::Sha256::digest(b"partner-token"));
     write(
-        dir,
+        dir.path(),
         &[
             ("flowgate.toml", &SETTINGS.replace("TOKEN", &token)),
             ("processes/greet.yaml", GREET),
@@ -180,12 +182,12 @@ fn failing_root(dir: &Path) {
             ("processes/echo.toml", ECHO_TOML),
         ],
     );
+    dir
 }
 
 #[test]
 fn a_suite_fails_when_it_should_and_says_why() {
-    let dir = tempfile::tempdir().unwrap();
-    failing_root(dir.path());
+    let dir = failing_root();
     let output = flowgate(&["test", dir.path().to_str().unwrap()]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{out}");
@@ -238,8 +240,7 @@ fn a_suite_fails_when_it_should_and_says_why() {
 
 #[test]
 fn a_suite_reports_to_ci_as_junit_xml_and_as_json() {
-    let dir = tempfile::tempdir().unwrap();
-    failing_root(dir.path());
+    let dir = failing_root();
     let root = dir.path().to_str().unwrap();
 
     let output = flowgate(&["test", root, "--format", "junit"]);
@@ -285,8 +286,7 @@ fn a_suite_reports_to_ci_as_junit_xml_and_as_json() {
 
 #[test]
 fn filter_selects_tests_by_process_and_name() {
-    let dir = tempfile::tempdir().unwrap();
-    failing_root(dir.path());
+    let dir = failing_root();
     let root = dir.path().to_str().unwrap();
     let output = flowgate(&["test", root, "--filter", "greet/pass"]);
     let out = stdout(&output);
