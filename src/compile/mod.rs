@@ -13,7 +13,7 @@ pub(crate) mod tls;
 mod upstreams;
 mod values;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::str::FromStr;
@@ -107,12 +107,15 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         settings.https =
             tls::compile_https(https, source, &loaded.named_files, &taken, &mut diagnostics);
     }
-    let outbound = Outbound::new(upstreams::compile_upstreams(
-        raw_settings,
-        settings_source.map(Arc::as_ref),
-        &loaded.named_files,
-        &mut diagnostics,
-    ));
+    let outbound = Outbound::new(
+        upstreams::compile_upstreams(
+            raw_settings,
+            settings_source.map(Arc::as_ref),
+            &loaded.named_files,
+            &mut diagnostics,
+        ),
+        raw_settings.upstreams.keys().map(|name| name.value.clone()),
+    );
     let users = access::compile_users(
         raw_settings,
         settings_source.map(Arc::as_ref),
@@ -148,8 +151,17 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         .collect();
 
     let mut templates = TemplatesBuilder::new();
+    // The names of processes whose files did not read: a call of one is
+    // no mistake of the caller's.
+    let unread: HashSet<String> = loaded
+        .unread_processes
+        .iter()
+        .map(|path| file_stem(path))
+        .filter(|name| !ids.contains_key(name))
+        .collect();
     let root_names = steps::RootNames {
         process_ids: &ids,
+        unread_processes: &unread,
         profiles: &profiles,
         outbound: &outbound,
         vars: &settings.vars,
@@ -253,7 +265,10 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
     );
     access::check_user_processes(
         raw_settings,
-        names.iter().map(|(name, _)| &**name),
+        names
+            .iter()
+            .map(|(name, _)| &**name)
+            .chain(unread.iter().map(String::as_str)),
         settings_source.map(Arc::as_ref),
         &mut diagnostics,
     );
@@ -324,13 +339,24 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
 /// shared by every step with a full `url` (built when the first is compiled).
 pub(crate) struct Outbound {
     upstreams: HashMap<String, Arc<crate::outbound::Upstream>>,
+    /// Upstreams flowgate.toml declares that did not compile (their own
+    /// errors say why; a step naming one is not a second mistake).
+    broken: HashSet<String>,
     direct: std::cell::OnceCell<Result<crate::outbound::Client, String>>,
 }
 
 impl Outbound {
-    fn new(upstreams: HashMap<String, Arc<crate::outbound::Upstream>>) -> Outbound {
+    /// The compiled upstreams, of all those `declared`.
+    fn new(
+        upstreams: HashMap<String, Arc<crate::outbound::Upstream>>,
+        declared: impl Iterator<Item = String>,
+    ) -> Outbound {
+        let broken = declared
+            .filter(|name| !upstreams.contains_key(name))
+            .collect();
         Outbound {
             upstreams,
+            broken,
             direct: std::cell::OnceCell::new(),
         }
     }
@@ -339,8 +365,17 @@ impl Outbound {
         self.upstreams.get(name)
     }
 
+    /// Whether `name` is declared in flowgate.toml but did not compile.
+    pub(crate) fn is_broken(&self, name: &str) -> bool {
+        self.broken.contains(name)
+    }
+
+    /// Every upstream flowgate.toml declares, compiled or not.
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
-        self.upstreams.keys().map(String::as_str)
+        self.upstreams
+            .keys()
+            .chain(&self.broken)
+            .map(String::as_str)
     }
 
     /// The client for full URLs, or why it cannot be built.

@@ -1,7 +1,7 @@
 //! Compiling step lists: each step decoded on its own, its templates and
 //! expressions compiled, its references resolved.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -35,6 +35,8 @@ const MAX_CONCURRENCY: u32 = 64;
 /// What the steps of every process of a root are compiled against.
 pub(super) struct RootNames<'a> {
     pub process_ids: &'a HashMap<String, ProcessId>,
+    /// Names of processes whose files did not read (see `LoadedRoot::unread_processes`).
+    pub unread_processes: &'a HashSet<String>,
     pub profiles: &'a Profiles,
     pub outbound: &'a Outbound,
     /// `[vars]` of flowgate.toml, to check the keys templates read.
@@ -51,6 +53,7 @@ pub(super) struct StepCompiler<'a> {
     templates: &'a mut TemplatesBuilder,
     diagnostics: &'a mut Diagnostics,
     process_ids: &'a HashMap<String, ProcessId>,
+    unread_processes: &'a HashSet<String>,
     profiles: &'a Profiles,
     outbound: &'a Outbound,
     default_media: MediaType,
@@ -81,6 +84,7 @@ impl<'a> StepCompiler<'a> {
             templates,
             diagnostics,
             process_ids: root.process_ids,
+            unread_processes: root.unread_processes,
             profiles: root.profiles,
             outbound: root.outbound,
             default_media: default_media(listen),
@@ -693,8 +697,11 @@ impl<'a> StepCompiler<'a> {
                 self.calls.push((id, node.span));
                 Some(StepKind::Call(id))
             }
+            // Its file's own errors say why it is not there.
+            None if self.unread_processes.contains(name) => None,
             None => {
-                let hint = de::did_you_mean(name, self.process_ids.keys().map(String::as_str))
+                let names = self.process_ids.keys().chain(self.unread_processes);
+                let hint = de::did_you_mean(name, names.map(String::as_str))
                     .map(|best| format!("did you mean `{best}`?"));
                 self.diagnostics.push(
                     self.source
@@ -809,6 +816,10 @@ impl<'a> StepCompiler<'a> {
         match (&step.upstream, &step.url) {
             (Some(name), None) => {
                 let Some(upstream) = self.outbound.upstream(&name.value).cloned() else {
+                    // Its declaration's own errors say why it is not there.
+                    if self.outbound.is_broken(&name.value) {
+                        return None;
+                    }
                     let hint = de::did_you_mean(&name.value, self.outbound.names())
                         .map(|best| format!("did you mean `{best}`?"))
                         .unwrap_or_else(|| {

@@ -71,6 +71,10 @@ pub struct LoadedRoot {
     /// `flowgate.toml`; `None` when it is absent or does not decode.
     pub settings: Option<Settings>,
     pub processes: Vec<ProcessFile>,
+    /// Process files that did not read, parse or decode, by path. Their own
+    /// errors say why; the compiler still knows the names they give their
+    /// processes, so a `call` of one is not a second mistake.
+    pub unread_processes: Vec<String>,
     pub profiles: Vec<ProfileFile>,
     /// The files flowgate.toml names (`[server.https]` and `[upstreams]`
     /// certificates and keys), read with the rest so that a changed certificate is a changed
@@ -182,6 +186,7 @@ pub fn load_root(root: &Path) -> LoadedRoot {
         };
         let Some(source) = read_source(root, &path, &mut loaded.files, &mut loaded.diagnostics)
         else {
+            loaded.unread_processes.push(display_path(root, &path));
             continue;
         };
         // An editor may leave a file empty for a moment while it saves:
@@ -198,10 +203,12 @@ pub fn load_root(root: &Path) -> LoadedRoot {
                         "a process has at least `steps:`; delete the file to remove the process",
                     ),
             );
+            loaded.unread_processes.push(source.path.clone());
             continue;
         }
-        if let Some(raw) = decode::<RawProcess>(&source, format, &mut loaded.diagnostics) {
-            loaded.processes.push(ProcessFile { source, raw });
+        match decode::<RawProcess>(&source, format, &mut loaded.diagnostics) {
+            Some(raw) => loaded.processes.push(ProcessFile { source, raw }),
+            None => loaded.unread_processes.push(source.path.clone()),
         }
     }
 
