@@ -233,7 +233,7 @@ impl Document {
         method: &Method,
     ) -> Map<String, Value> {
         let mut responses = BTreeMap::new();
-        let statuses = Statuses::of(snapshot, &process.steps);
+        let statuses = Statuses::of(snapshot, process, listen);
         if listen.output == DocType::None {
             responses.insert(
                 "202".to_owned(),
@@ -250,6 +250,25 @@ impl Document {
             for status in success {
                 let response = self.success_response(listen, Some(status), content.as_ref());
                 responses.insert(status.to_string(), response);
+            }
+            if statuses.nothing {
+                match responses.get_mut("200") {
+                    // A `return` without a status answers 200 too, with
+                    // documents: OpenAPI cannot make that content optional,
+                    // so the description says when there is none.
+                    Some(ok) => {
+                        ok["description"] = json!(format!(
+                            "{} (or, when no document reached a `return`, an empty body)",
+                            ok["description"].as_str().unwrap_or("OK")
+                        ))
+                    }
+                    None => {
+                        let response = self.with_execution_id(json!({
+                            "description": "No document reached a `return` (an empty list, or steps that end without one): nothing is returned."
+                        }));
+                        responses.insert("200".to_owned(), response);
+                    }
+                }
             }
             if statuses.dynamic {
                 let response = self.success_response(listen, None, content.as_ref());
@@ -620,10 +639,22 @@ fn path_parameters(path: &str) -> Vec<Value> {
                 "name": &segment[1..segment.len() - 1],
                 "in": "path",
                 "required": true,
-                "schema": { "type": "string" }
+                "schema": path_segment_schema()
             })
         })
         .collect()
+}
+
+/// What `server::guard` lets through as one segment of a path, once
+/// percent-decoded: text without `/`, `\` or control characters, and not
+/// `.` or `..`. Anything else is refused with a 400 before routing.
+fn path_segment_schema() -> Value {
+    json!({
+        "type": "string",
+        "minLength": 1,
+        "pattern": "^[^/\\\\\\x00-\\x1F\\x7F-\\x9F]+$",
+        "not": { "enum": [".", ".."] }
+    })
 }
 
 fn is_parameter(segment: &str) -> bool {
@@ -685,8 +716,10 @@ fn sort_statuses(responses: BTreeMap<String, Value>) -> Map<String, Value> {
 struct Statuses {
     /// Fixed statuses of `return` steps.
     returned: BTreeSet<u16>,
-    /// A `return` without a status, or no `return` at all: 200.
+    /// A `return` without a status: 200.
     default_200: bool,
+    /// A request may end with no document returned: 200 with an empty body.
+    nothing: bool,
     /// A `return` whose status is computed.
     dynamic: bool,
     /// Statuses of `exception` steps that can reach the client.
@@ -694,17 +727,17 @@ struct Statuses {
 }
 
 impl Statuses {
-    fn of(snapshot: &Snapshot, steps: &Pipeline) -> Statuses {
+    fn of(snapshot: &Snapshot, process: &Process, listen: &Listen) -> Statuses {
         let mut statuses = Statuses::default();
         let mut walk = Walk {
             snapshot,
             called: HashSet::new(),
-            returns: 0,
         };
-        statuses.visit(&mut walk, steps, false, false);
-        if walk.returns == 0 {
-            statuses.default_200 = true;
-        }
+        statuses.visit(&mut walk, &process.steps, false, false);
+        // An empty list is no document: no step runs.
+        let list = matches!(listen.input, DocType::XmlList | DocType::JsonList);
+        let unreturned = Unreturned::of(snapshot, &process.steps, &mut HashSet::new());
+        statuses.nothing = list || unreturned.at_end || unreturned.lost;
         statuses
     }
 
@@ -714,16 +747,13 @@ impl Statuses {
     fn visit(&mut self, walk: &mut Walk<'_>, steps: &Pipeline, caught: bool, in_call: bool) {
         for step in steps.iter() {
             match &step.kind {
-                StepKind::Return(spec) if !in_call => {
-                    walk.returns += 1;
-                    match &spec.status {
-                        None => self.default_200 = true,
-                        Some(StatusSource::Fixed(status)) => {
-                            self.returned.insert(status.as_u16());
-                        }
-                        Some(StatusSource::Dynamic(_)) => self.dynamic = true,
+                StepKind::Return(spec) if !in_call => match &spec.status {
+                    None => self.default_200 = true,
+                    Some(StatusSource::Fixed(status)) => {
+                        self.returned.insert(status.as_u16());
                     }
-                }
+                    Some(StatusSource::Dynamic(_)) => self.dynamic = true,
+                },
                 StepKind::Exception { status, .. } if !caught => {
                     self.raised.insert(status.as_u16());
                 }
@@ -747,7 +777,83 @@ struct Walk<'s> {
     /// Processes already walked into (calls cannot cycle, but one process
     /// may be called from several steps).
     called: HashSet<ProcessId>,
-    returns: usize,
+}
+
+/// Whether a document may go through a pipeline without passing a
+/// `return`: the answer is then 200 with an empty body, when no other
+/// document of the request was returned.
+#[derive(Clone, Copy, Default)]
+struct Unreturned {
+    /// A document not returned may come out at the end.
+    at_end: bool,
+    /// A document not returned may be dropped on the way (`stop`, a
+    /// `split` that finds nothing, a called process that does not return it).
+    lost: bool,
+}
+
+impl Unreturned {
+    /// `calling`: the processes being walked into, so a call met again
+    /// counts as one that may lose documents rather than recursing.
+    fn of(snapshot: &Snapshot, steps: &Pipeline, calling: &mut HashSet<ProcessId>) -> Unreturned {
+        let mut here = Unreturned {
+            at_end: true,
+            lost: false,
+        };
+        for step in steps.iter() {
+            if !here.at_end {
+                break;
+            }
+            match &step.kind {
+                // A called process's `return` hands documents back instead,
+                // which is the same for its caller: they go on, not lost.
+                // An exception answers with a problem, not an empty 200.
+                StepKind::Return(_) | StepKind::Exception { .. } => here.at_end = false,
+                StepKind::Stop => {
+                    here.lost = true;
+                    here.at_end = false;
+                }
+                StepKind::Split { .. } => here.lost = true,
+                StepKind::Call(id) => {
+                    let callee = snapshot.processes.get(id.index());
+                    let drops = match callee {
+                        Some(callee) if calling.insert(*id) => {
+                            let inside = Unreturned::of(snapshot, &callee.steps, calling);
+                            calling.remove(id);
+                            inside.at_end || inside.lost
+                        }
+                        _ => true,
+                    };
+                    here.lost |= drops;
+                }
+                StepKind::Try { steps, catch, .. } => {
+                    let mut paths = vec![Unreturned::of(snapshot, steps, calling)];
+                    if !catch.is_empty() {
+                        paths.push(Unreturned::of(snapshot, catch, calling));
+                    }
+                    here = Unreturned::either(here.lost, &paths);
+                }
+                kind => {
+                    let pipelines = kind.pipelines();
+                    if !pipelines.is_empty() {
+                        let paths: Vec<Unreturned> = pipelines
+                            .into_iter()
+                            .map(|pipeline| Unreturned::of(snapshot, pipeline, calling))
+                            .collect();
+                        here = Unreturned::either(here.lost, &paths);
+                    }
+                }
+            }
+        }
+        here
+    }
+
+    /// After documents took one of `paths`.
+    fn either(lost: bool, paths: &[Unreturned]) -> Unreturned {
+        Unreturned {
+            at_end: paths.iter().any(|p| p.at_end),
+            lost: lost || paths.iter().any(|p| p.lost),
+        }
+    }
 }
 
 /// The pipelines inside a step, each with whether a failure there is

@@ -368,7 +368,7 @@ fn routes_methods_and_parameters() {
     assert_eq!(methods("/ws/rest/orders/{id}"), ["get", "post", "delete"]);
     assert_eq!(
         paths["/ws/rest/orders/{id}"]["parameters"],
-        json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }])
+        json!([{ "name": "id", "in": "path", "required": true, "schema": path_segment_schema() }])
     );
     let file = &paths["/ws/rest/files/{folder}/{name}"]["parameters"];
     assert_eq!(file[1]["name"], "name");
@@ -405,6 +405,65 @@ fn statuses_from_the_steps() {
         hello.contains(&"405".to_owned()),
         "a body to a process without input"
     );
+}
+
+/// Whether an operation lists the empty 200 (no document returned), for
+/// a process of these steps: `None` when it lists no 200 at all.
+fn empty_answer(input: &str, steps: &str, extra: &[(&str, &str)]) -> Option<bool> {
+    let listen = format!("operation: create, object: Thing, input: {input}, output: json");
+    let mut files = vec![(
+        "processes/thing.yaml".to_owned(),
+        process(&listen, None, steps, None),
+    )];
+    files.extend(
+        extra
+            .iter()
+            .map(|(p, t)| ((*p).to_owned(), (*t).to_owned())),
+    );
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let compilation = compile_files(&borrowed);
+    let snapshot = compilation
+        .snapshot
+        .unwrap_or_else(|| panic!("{}", compilation.diagnostics.render()));
+    let thing = snapshot.process_by_name("thing").unwrap();
+    let document = generate(&snapshot, &[thing], BASE_URL);
+    let ok = &document["paths"]["/ws/simple/createThing"]["post"]["responses"]["200"];
+    (!ok.is_null()).then(|| ok.get("content").is_none())
+}
+
+#[test]
+fn the_empty_answer_is_listed_where_a_document_can_miss_every_return() {
+    let created = "  - return: { status: 201 }\n";
+    // Every document reaches a `return` (or an exception): no 200.
+    assert_eq!(empty_answer("json", created, &[]), None);
+    let caught = "  - try:\n      steps:\n        - exception: { status: 418, message: no }\n      catch:\n        - return: { status: 201 }\n";
+    assert_eq!(empty_answer("json", caught, &[]), None);
+    let both = "  - decision:\n      if: doc.a\n      then:\n        - return: { status: 201 }\n      else:\n        - exception: { status: 422, message: no }\n";
+    assert_eq!(empty_answer("json", both, &[]), None);
+    // An empty list runs no step at all.
+    assert_eq!(empty_answer("json-list", created, &[]), Some(true));
+    // No `return`; a branch without one; `stop`; a `split` that may find
+    // nothing; a called process that keeps a document.
+    assert_eq!(empty_answer("json", "  - log: hi\n", &[]), Some(true));
+    let one_branch =
+        "  - decision:\n      if: doc.a\n      then:\n        - return: { status: 201 }\n";
+    assert_eq!(empty_answer("json", one_branch, &[]), Some(true));
+    let stop = "  - decision:\n      if: doc.a\n      then:\n        - stop: {}\n  - return: { status: 201 }\n";
+    assert_eq!(empty_answer("json", stop, &[]), Some(true));
+    let split = "  - split: { path: /items }\n  - return: { status: 201 }\n";
+    assert_eq!(empty_answer("json", split, &[]), Some(true));
+    let call = "  - call: keep\n  - return: { status: 201 }\n";
+    let keep = [("processes/keep.yaml", "steps:\n  - log: kept\n")];
+    assert_eq!(empty_answer("json", call, &keep), Some(true));
+    let hand_back = [("processes/keep.yaml", "steps:\n  - return: {}\n")];
+    assert_eq!(empty_answer("json", call, &hand_back), None);
+    // A `return` without a status answers 200 with documents: its entry
+    // says what they are, content and all.
+    let plain = "  - decision:\n      if: doc.a\n      then:\n        - return: {}\n";
+    assert_eq!(empty_answer("json", plain, &[]), Some(false));
 }
 
 #[test]
@@ -458,4 +517,23 @@ fn json_profiles_keep_valid_references_in_components() {
     let pair = &ack7["definitions"]["pair"];
     assert_eq!(pair["prefixItems"][1], json!({ "type": "number" }));
     assert_eq!(pair["items"], json!(false));
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A REST path parameter's schema admits exactly the segments the
+        /// server lets through (sent percent-encoded, decoded once).
+        #[test]
+        fn path_parameters_admit_what_the_guard_lets_through(
+            segment in "[a./\\\\%\u{0}\u{1f}\u{7f}\u{80}\u{9f}\u{a0}é]{1,4}|\\PC{1,8}"
+        ) {
+            let encoded: String = segment.bytes().map(|b| format!("%{b:02X}")).collect();
+            let passes = crate::server::guard::normalize_path(&format!("/ws/rest/orders/{encoded}")).is_ok();
+            let schema = jsonschema::draft202012::new(&path_segment_schema()).unwrap();
+            prop_assert_eq!(schema.is_valid(&json!(segment)), passes, "{:?}", segment);
+        }
+    }
 }
