@@ -77,7 +77,10 @@ fn schemathesis_finds_the_demo_as_its_openapi_document_says() {
         return;
     };
     let server = Server::start(&repo_root());
+    // Schemathesis keeps a cache in its working directory.
+    let workdir = tempfile::tempdir().unwrap();
     let output = Command::new(schemathesis)
+        .current_dir(workdir.path())
         .arg("run")
         .arg(format!("{}/ws/rest/openapi.json", server.base))
         .args(["--url", &server.base])
