@@ -123,6 +123,9 @@ impl Document {
         id: &str,
     ) -> Value {
         let mut operation = self.operation(snapshot, process, listen, &Method::GET, id);
+        // The route takes a body, which a GET does not send: no 413 or 415,
+        // and a GET without a token is not the route, but a 405.
+        let not_allowed = self.problem_ref(ProblemResponse::MethodNotAllowed);
         if let Value::Object(map) = &mut operation {
             map.remove("requestBody");
             map.remove("description");
@@ -131,6 +134,14 @@ impl Document {
                 Value::from(format!("The next page of an answer of `{}`", process.name)),
             );
             map.insert("parameters".into(), json!([page_token_parameter(true)]));
+            if let Some(Value::Object(responses)) = map.get_mut("responses") {
+                let mut statuses: BTreeMap<String, Value> = std::mem::take(responses)
+                    .into_iter()
+                    .filter(|(status, _)| status != "413" && status != "415")
+                    .collect();
+                statuses.insert("405".to_owned(), not_allowed);
+                *responses = sort_statuses(statuses);
+            }
         }
         operation
     }
@@ -969,7 +980,9 @@ impl ProblemResponse {
                 "The caller may not use this route: the user is not permitted, or the client address is not allowed."
             }
             NotFound => "No route: the path is not (or no longer) served.",
-            MethodNotAllowed => "A body was sent to a process that takes none.",
+            MethodNotAllowed => {
+                "Not a method this route answers: a body sent to a process that takes none, or a GET without `page_token` to one that takes a body."
+            }
             PageGone => "The page token was used already, expired or never existed.",
             BodyTooLarge => "The body is over the gateway's `max_body`.",
             UnsupportedMediaType => "The body's content type is not one the route reads.",

@@ -394,6 +394,10 @@ fn statuses_from_the_steps() {
     assert!(!create.contains(&"200".to_owned()));
     let import = statuses("/ws/simple/createItem", "post");
     assert!(import.contains(&"207".to_owned()) && import.contains(&"410".to_owned()));
+    // The next page of a route that takes a body: a GET without a token is a 405.
+    let next_page = statuses("/ws/simple/createItem", "get");
+    assert!(next_page.contains(&"405".to_owned()), "{next_page:?}");
+    assert!(!next_page.contains(&"413".to_owned()) && !next_page.contains(&"415".to_owned()));
     assert!(!import.contains(&"418".to_owned()), "caught: {import:?}");
     let upload = statuses("/ws/rest/files/{folder}/{name}", "put");
     assert_eq!(upload.last().map(String::as_str), Some("default"));
