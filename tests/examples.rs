@@ -449,13 +449,13 @@ async fn enrich_orders() {
         root.path().join("processes/enrich-order.yaml"),
     )
     .unwrap();
-    // The process's tests name a sample, which must exist for the root to compile.
-    std::fs::create_dir(root.path().join("samples")).unwrap();
-    std::fs::copy(
-        example.join("samples/order.json"),
-        root.path().join("samples/order.json"),
-    )
-    .unwrap();
+    // The process's tests name a sample, which must exist for the root to
+    // compile, and its request profile.
+    for (folder, file) in [("samples", "order.json"), ("profiles", "order.schema.json")] {
+        std::fs::create_dir(root.path().join(folder)).unwrap();
+        let path = format!("{folder}/{file}");
+        std::fs::copy(example.join(&path), root.path().join(&path)).unwrap();
+    }
     let gateway = Server::start(root.path());
     let http = client();
     let order = std::fs::read_to_string(example.join("samples/order.json")).unwrap();
