@@ -136,13 +136,21 @@ pub struct Context<'a> {
     pub users: &'a Users,
     /// Whether `[server.https]` has a `client_ca`, without which `mtls` admits nobody.
     pub client_ca: bool,
+    /// Whether flowgate.toml's `[access]`, `[users]` and `[server.https]`
+    /// were read whole. When a bad value was left out there, the checks that
+    /// weigh a route against them stand aside: they would judge the gap, and
+    /// the value's own error already says what is wrong.
+    pub settings_whole: bool,
 }
 
 /// One access block over `base`: each key given replaces the base's.
+/// `whole`: nothing written in the block was left out for a bad value
+/// (else its keys are not weighed against each other).
 pub fn compile_access(
     raw: &Spanned<RawAccess>,
     base: &AccessPolicy,
     context: &Context<'_>,
+    whole: bool,
     source: &SourceFile,
     diagnostics: &mut Diagnostics,
 ) -> AccessPolicy {
@@ -151,13 +159,16 @@ pub fn compile_access(
         policy.auth = auth_methods(methods, raw.span, context, source, diagnostics);
     }
     if let Some(entries) = &raw.users {
-        policy.principals = principals(entries, context.users, source, diagnostics);
+        policy.principals = principals(entries, context, source, diagnostics);
     }
     if let Some(list) = &raw.allow_ips {
         policy.allow_ips = networks(list, source, diagnostics);
     }
     if let Some(cors) = &raw.cors {
         policy.cors = compile_cors(cors, source, diagnostics);
+    }
+    if !(whole && context.settings_whole) {
+        return policy;
     }
     if policy.auth.none && policy.principals.is_some() {
         diagnostics.push(
@@ -203,7 +214,7 @@ fn auth_methods(
             AuthMethod::Token => methods.token = true,
             AuthMethod::Mtls => {
                 methods.mtls = true;
-                if !context.client_ca {
+                if !context.client_ca && context.settings_whole {
                     diagnostics.push(
                         source
                             .error(
@@ -230,10 +241,11 @@ fn auth_methods(
 /// `users: [acme, "role:partners"]`; an empty list admits every user.
 fn principals(
     entries: &[Spanned<String>],
-    users: &Users,
+    context: &Context<'_>,
     source: &SourceFile,
     diagnostics: &mut Diagnostics,
 ) -> Option<Principals> {
+    let users = context.users;
     if entries.is_empty() {
         return None;
     }
@@ -245,14 +257,14 @@ fn principals(
     for entry in entries {
         if let Some(role) = entry.value.strip_prefix("role:") {
             let role = role.trim();
-            if !known_roles.contains(role) {
+            if !known_roles.contains(role) && context.settings_whole {
                 diagnostics
                     .push(source.warning(entry.span, format!("no user has the role `{role}`")));
             }
             principals.roles.push(role.to_owned());
         } else if users.by_name(&entry.value).is_some() {
             principals.users.push(entry.value.clone());
-        } else {
+        } else if context.settings_whole {
             let hint = did_you_mean(&entry.value, users.iter().map(|u| &*u.name))
                 .map(|name| format!("did you mean `{name}`?"))
                 .unwrap_or_else(|| {

@@ -121,6 +121,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         settings_source.map(Arc::as_ref),
         &mut diagnostics,
     );
+    let lacks = |path: &str| loaded.settings.as_ref().is_some_and(|s| s.lacks(path));
     let access_context = access::Context {
         users: &users,
         client_ca: raw_settings
@@ -128,12 +129,14 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
             .https
             .as_ref()
             .is_some_and(|https| https.client_ca.is_some()),
+        settings_whole: !(lacks("access") || lacks("users") || lacks("server.https")),
     };
     let default_access = match (&raw_settings.access, settings_source) {
         (Some(access), Some(source)) => access::compile_access(
             access,
             &AccessPolicy::default(),
             &access_context,
+            !lacks("access"),
             source,
             &mut diagnostics,
         ),
@@ -196,13 +199,18 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
                 access,
                 &default_access,
                 &access_context,
+                !file.lacks("access"),
                 source,
                 &mut diagnostics,
             ),
             None => default_access.clone(),
         };
+        // Public only by a default that stands in for a value written wrong:
+        // that value's error says enough.
+        let public_by_gap = file.lacks("access") || !access_context.settings_whole;
         if let (Some(raw_listen), Some(exposed)) = (&raw.listen, exposed.first())
             && access.auth.none
+            && !public_by_gap
         {
             let span = raw.access.as_ref().map_or(raw_listen.span, |a| a.span);
             diagnostics.push(
@@ -280,7 +288,11 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
     };
     let mut tests = TestPlan::default();
     for (index, file) in loaded.processes.iter().enumerate() {
-        if let Some(node) = &file.raw.tests {
+        // Tests are checked against the listen block, which would be judged
+        // by a gap where a value was written wrong.
+        if let Some(node) = &file.raw.tests
+            && !file.lacks("listen")
+        {
             let process = test_plan::TestedProcess {
                 id: ProcessId::from_index(index),
                 name: &names[index].0,
@@ -1387,6 +1399,44 @@ mod tests {
                 None => d.message.clone(),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_value_written_wrong_is_told_once_and_its_gap_is_not_judged() {
+        const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+        let settings = format!(
+            "[limits]\nmax_body = \"lots\"\n\n[access]\nauth = \"basic\"\n\n[users.ada]\npassword_hash = \"{HASH}\"\n"
+        );
+        let compilation = compile_files(&[
+            ("flowgate.toml", &settings),
+            // Its users stay known, and its `auth`, written wrong, is no `none`.
+            (
+                "processes/b.yaml",
+                "listen: { operation: get, object: B }\naccess: { users: [ada] }\nsteps:\n  - call: c\n",
+            ),
+            // No listen block because it was written wrong: its tests are not judged by one.
+            (
+                "processes/c.yaml",
+                "listen: 5\nsteps:\n  - return: {}\ntests:\n  - name: t\n    request: { path: /ws/simple/getC }\n    expect: { status: 200 }\n",
+            ),
+            // Compiled without its bad value: the step's own mistake shows.
+            (
+                "processes/d.yaml",
+                "listen: { operation: get, object: D, page_size: many }\nsteps:\n  - set: { x: \"{{ doc.a + }}\" }\n",
+            ),
+        ]);
+        let found = located(&compilation);
+        let expected = [
+            "flowgate.toml:2:12 `lots` is not a size",
+            "flowgate.toml:5:8 expected a list",
+            "processes/c.yaml:1:9 expected a listen block",
+            "processes/d.yaml:1:49 expected a whole number",
+            "processes/d.yaml:3:25 template error",
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for (found, expected) in found.iter().zip(expected) {
+            assert!(found.starts_with(expected), "{found} is not {expected}");
+        }
     }
 
     /// A chain of `count` processes `p0` → `p1` → …, each wrapping its

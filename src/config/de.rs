@@ -43,8 +43,12 @@ pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, DeError> {
 /// lacks) is not noted again.
 pub fn from_node_all<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, Vec<DeError>> {
     match from_node_lenient(node) {
-        (Some(value), errors) if errors.is_empty() => Ok(value),
-        (_, errors) => Err(errors),
+        Lenient {
+            value: Some(value),
+            errors,
+            ..
+        } if errors.is_empty() => Ok(value),
+        Lenient { errors, .. } => Err(errors),
     }
 }
 
@@ -55,7 +59,7 @@ pub fn from_node_all<'a, T: Deserialize<'a>>(node: &'a Node) -> Result<T, Vec<De
 /// found in the same run, and what the file defines (its process, its
 /// users) is still known to the others. The errors still fail the
 /// compilation. The value is `None` only when no run went through.
-pub fn from_node_lenient<'a, T: Deserialize<'a>>(node: &'a Node) -> (Option<T>, Vec<DeError>) {
+pub fn from_node_lenient<'a, T: Deserialize<'a>>(node: &'a Node) -> Lenient<T> {
     // The state of a decode that is running on this thread (none does
     // today) is put aside and given back.
     let outer = DECODE.with(|state| state.take());
@@ -96,7 +100,56 @@ pub fn from_node_lenient<'a, T: Deserialize<'a>>(node: &'a Node) -> (Option<T>, 
     };
     DECODE.with(|state| *state.borrow_mut() = outer);
     errors.sort_by_key(|e| e.span.map(|s| s.start));
-    (value, errors)
+    let left_out = left_out
+        .into_iter()
+        .filter_map(|entry| entry_path(node, entry))
+        .collect();
+    Lenient {
+        value,
+        errors,
+        left_out,
+    }
+}
+
+/// What [`from_node_lenient`] gives.
+#[derive(Debug)]
+pub struct Lenient<T> {
+    pub value: Option<T>,
+    pub errors: Vec<DeError>,
+    /// Where the entries left out of the value were written, as paths of
+    /// keys and list positions (`listen`, `access.auth`, `users[1]`): what
+    /// the value lacks because it was written wrong. A check that would
+    /// judge what is missing there can stand aside.
+    pub left_out: Vec<String>,
+}
+
+/// The path of `entry` in `node`: `listen.page_size`, `access.users[1]`.
+fn entry_path(node: &Node, entry: Entry) -> Option<String> {
+    let inner = |key: String, value: &Node| {
+        let rest = entry_path(value, entry)?;
+        Some(if rest.starts_with('[') {
+            format!("{key}{rest}")
+        } else {
+            format!("{key}.{rest}")
+        })
+    };
+    match &node.kind {
+        NodeKind::Map(entries) => entries.iter().find_map(|(key, value)| {
+            if entry == Entry::Key(key.span) {
+                Some(key.name.clone())
+            } else {
+                inner(key.name.clone(), value)
+            }
+        }),
+        NodeKind::Seq(items) => items.iter().enumerate().find_map(|(index, item)| {
+            if entry == Entry::Item(item.span) {
+                Some(format!("[{index}]"))
+            } else {
+                inner(format!("[{index}]"), item)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// Entries left out of one decode at most: past them it stops at the next mistake.
@@ -1132,7 +1185,12 @@ mod tests {
                 ),
             ],
         );
-        let (value, errors) = from_node_lenient::<Process>(&node);
+        let Lenient {
+            value,
+            errors,
+            left_out,
+        } = from_node_lenient::<Process>(&node);
+        assert_eq!(left_out, ["description", "page_size", "roles[1]"]);
         let value = value.expect("the value without its bad entries");
         assert_eq!(value.description, None);
         assert_eq!(value.page_size, None);
@@ -1246,7 +1304,7 @@ mod tests {
                 ),
             ],
         );
-        let (value, errors) = from_node_lenient::<Process>(&node);
+        let Lenient { value, errors, .. } = from_node_lenient::<Process>(&node);
         assert_eq!(value.map(|p| p.page_size), Some(Some(20)));
         assert_eq!(errors.len(), 1);
     }
@@ -1308,6 +1366,7 @@ mod tests {
                 let mut written = Vec::new();
                 let mut expected = Vec::new();
                 let mut good = Vec::new();
+                let mut bad: Vec<String> = Vec::new();
                 for (index, (field, how)) in entries.into_iter().enumerate() {
                     // Keys are 10 bytes apart: a key at 10·i, its value at 10·i + 5.
                     let at = 10 * index as u32;
@@ -1320,13 +1379,16 @@ mod tests {
                     } else if let Written::Bad = how {
                         let place = if name == "d" { s(at, at + 1) } else { s(at + 5, at + 6) };
                         expected.push((String::new(), place));
+                        bad.push(name.to_owned());
                     } else {
                         good.push(name);
                     }
                     written.push((name, s(at, at + name.len() as u32), value(name, how, at + 5)));
                 }
                 let node = map(s(0, 1000), written);
-                let (value, errors) = from_node_lenient::<Settings>(&node);
+                let Lenient { value, errors, left_out } = from_node_lenient::<Settings>(&node);
+                // Each bad field is left out under its own name.
+                prop_assert_eq!(&left_out, &bad, "{:?}", errors);
                 let places: Vec<Span> = errors.iter().map(|e| e.span.unwrap()).collect();
                 let expected_places: Vec<Span> = expected.iter().map(|(_, span)| *span).collect();
                 prop_assert_eq!(places, expected_places, "{:?}", errors);

@@ -117,12 +117,40 @@ impl std::fmt::Debug for NamedFile {
 pub struct Settings {
     pub source: Arc<SourceFile>,
     pub raw: RawSettings,
+    /// Entries of the file left out of `raw` for their bad values.
+    pub left_out: Vec<String>,
+}
+
+impl Settings {
+    /// Whether `raw` lacks something written under `path` (a table such as
+    /// `access`, or a key such as `access.auth`) because it was written wrong.
+    pub fn lacks(&self, path: &str) -> bool {
+        lacks(&self.left_out, path)
+    }
 }
 
 #[derive(Debug)]
 pub struct ProcessFile {
     pub source: Arc<SourceFile>,
     pub raw: RawProcess,
+    /// Entries of the file left out of `raw` for their bad values.
+    pub left_out: Vec<String>,
+}
+
+impl ProcessFile {
+    /// As [`Settings::lacks`].
+    pub fn lacks(&self, path: &str) -> bool {
+        lacks(&self.left_out, path)
+    }
+}
+
+/// Whether one of `left_out` is `path` or lies under it.
+fn lacks(left_out: &[String], path: &str) -> bool {
+    left_out.iter().any(|entry| {
+        entry
+            .strip_prefix(path)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    })
 }
 
 pub const SETTINGS_FILE: &str = "flowgate.toml";
@@ -162,14 +190,19 @@ pub fn load_root(root: &Path) -> LoadedRoot {
             &mut loaded.files,
             &mut loaded.diagnostics,
         )
-        && let Some(raw) = decode::<RawSettings>(&source, Format::Toml, &mut loaded.diagnostics)
+        && let Some((raw, left_out)) =
+            decode::<RawSettings>(&source, Format::Toml, &mut loaded.diagnostics)
     {
         let https = raw.server.https.iter().flat_map(|https| https.files());
         let upstreams = raw.upstreams.values().flat_map(|upstream| upstream.files());
         for written in https.chain(upstreams) {
             read_named(root, &written.value, &mut loaded);
         }
-        loaded.settings = Some(Settings { source, raw });
+        loaded.settings = Some(Settings {
+            source,
+            raw,
+            left_out,
+        });
     }
 
     let mut paths = Vec::new();
@@ -207,7 +240,11 @@ pub fn load_root(root: &Path) -> LoadedRoot {
             continue;
         }
         match decode::<RawProcess>(&source, format, &mut loaded.diagnostics) {
-            Some(raw) => loaded.processes.push(ProcessFile { source, raw }),
+            Some((raw, left_out)) => loaded.processes.push(ProcessFile {
+                source,
+                raw,
+                left_out,
+            }),
             None => loaded.unread_processes.push(source.path.clone()),
         }
     }
@@ -441,12 +478,14 @@ fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Parses and decodes one file; every problem becomes a diagnostic.
+/// Parses and decodes one file; every problem becomes a diagnostic. The
+/// value comes with the paths of the entries left out of it (see
+/// [`de::Lenient`]).
 fn decode<T: for<'a> serde::Deserialize<'a>>(
     source: &Arc<SourceFile>,
     format: Format,
     diagnostics: &mut Diagnostics,
-) -> Option<T> {
+) -> Option<(T, Vec<String>)> {
     let node = match format.parse(&source.text) {
         Ok(node) => node,
         Err(errors) => {
@@ -456,12 +495,13 @@ fn decode<T: for<'a> serde::Deserialize<'a>>(
             return None;
         }
     };
-    // Compiled on past unknown keys, so the mistakes further in are found too.
-    let (value, errors) = de::from_node_lenient::<T>(&node);
-    for err in &errors {
+    // Compiled on past unknown keys and bad values, so the mistakes further
+    // in are found too.
+    let decoded = de::from_node_lenient::<T>(&node);
+    for err in &decoded.errors {
         diagnostics.push(de_diagnostic(source, err));
     }
-    value
+    Some((decoded.value?, decoded.left_out))
 }
 
 /// A decode error as a diagnostic in `source`.
@@ -499,6 +539,17 @@ pub fn step_diagnostic(source: &SourceFile, err: &DeError) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_was_left_out_is_found_by_its_path_or_a_parent() {
+        let left_out = ["access.auth".to_owned(), "users[1]".to_owned()];
+        for path in ["access", "access.auth", "users"] {
+            assert!(lacks(&left_out, path), "{path}");
+        }
+        for path in ["access.users", "acc", "user", "listen"] {
+            assert!(!lacks(&left_out, path), "{path}");
+        }
+    }
 
     #[test]
     fn ignore_rules() {
