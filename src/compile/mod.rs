@@ -114,7 +114,11 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
             &loaded.named_files,
             &mut diagnostics,
         ),
-        raw_settings.upstreams.keys().map(|name| name.value.clone()),
+        raw_settings
+            .upstreams
+            .keys()
+            .map(|name| name.value.clone())
+            .chain(left_out_upstreams(loaded.settings.as_ref())),
     );
     let users = access::compile_users(
         raw_settings,
@@ -442,6 +446,17 @@ fn process_names(files: &[ProcessFile], diagnostics: &mut Diagnostics) -> Vec<(A
         names.push((name.into(), span));
     }
     names
+}
+
+/// Upstreams whose whole entry was left out of flowgate.toml for a bad
+/// value (a `base_url` of the wrong kind): declared all the same.
+fn left_out_upstreams(settings: Option<&config::Settings>) -> Vec<String> {
+    settings
+        .into_iter()
+        .flat_map(|settings| &settings.left_out)
+        .filter_map(|path| path.strip_prefix("upstreams."))
+        .map(|rest| rest.split(['.', '[']).next().unwrap_or(rest).to_owned())
+        .collect()
 }
 
 fn file_stem(path: &str) -> String {
@@ -1405,7 +1420,7 @@ mod tests {
     fn a_value_written_wrong_is_told_once_and_its_gap_is_not_judged() {
         const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
         let settings = format!(
-            "[limits]\nmax_body = \"lots\"\n\n[access]\nauth = \"basic\"\n\n[users.ada]\npassword_hash = \"{HASH}\"\n"
+            "[limits]\nmax_body = \"lots\"\n\n[access]\nauth = \"basic\"\n\n[users.ada]\npassword_hash = \"{HASH}\"\n\n[upstreams.billing]\nbase_url = [1]\n"
         );
         let compilation = compile_files(&[
             ("flowgate.toml", &settings),
@@ -1419,6 +1434,11 @@ mod tests {
                 "processes/c.yaml",
                 "listen: 5\nsteps:\n  - return: {}\ntests:\n  - name: t\n    request: { path: /ws/simple/getC }\n    expect: { status: 200 }\n",
             ),
+            // Declared, if written wrong: a step naming it is no second mistake.
+            (
+                "processes/e.yaml",
+                "steps:\n  - http: { upstream: billing, path: /x }\n",
+            ),
             // Compiled without its bad value: the step's own mistake shows.
             (
                 "processes/d.yaml",
@@ -1429,6 +1449,7 @@ mod tests {
         let expected = [
             "flowgate.toml:2:12 `lots` is not a size",
             "flowgate.toml:5:8 expected a list",
+            "flowgate.toml:11:12 expected a string",
             "processes/c.yaml:1:9 expected a listen block",
             "processes/d.yaml:1:49 expected a whole number",
             "processes/d.yaml:3:25 template error",
