@@ -427,6 +427,9 @@ fn process_names(files: &[ProcessFile], diagnostics: &mut Diagnostics) -> Vec<(A
             );
         }
         match first.get(&name) {
+            // A `name:` written wrong leaves the file name in its place: a
+            // clash of that stand-in is no mistake of its own.
+            Some(&earlier) if file.lacks("name") || files[earlier].lacks("name") => {}
             Some(&earlier) => {
                 let other = &files[earlier].source;
                 diagnostics.push(
@@ -1439,6 +1442,11 @@ mod tests {
                 "processes/e.yaml",
                 "steps:\n  - http: { upstream: billing, path: /x }\n",
             ),
+            // Its `name:` written wrong, it stands in as `b`: no clash with b.yaml.
+            (
+                "processes/sub/b.yaml",
+                "name: [b2]\nsteps:\n  - return: {}\n",
+            ),
             // Compiled without its bad value: the step's own mistake shows.
             (
                 "processes/d.yaml",
@@ -1453,6 +1461,7 @@ mod tests {
             "processes/c.yaml:1:9 expected a listen block",
             "processes/d.yaml:1:49 expected a whole number",
             "processes/d.yaml:3:25 template error",
+            "processes/sub/b.yaml:1:7 expected a string",
         ];
         assert_eq!(found.len(), expected.len(), "{found:#?}");
         for (found, expected) in found.iter().zip(expected) {
