@@ -118,14 +118,27 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
             .upstreams
             .keys()
             .map(|name| name.value.clone())
-            .chain(left_out_upstreams(loaded.settings.as_ref())),
+            // An upstream whose whole entry was left out for a bad value
+            // (a `base_url` of the wrong kind) is declared all the same.
+            .chain(
+                loaded
+                    .settings
+                    .iter()
+                    .flat_map(|s| s.left_out.keys_under("upstreams"))
+                    .map(str::to_owned),
+            ),
     );
     let users = access::compile_users(
         raw_settings,
         settings_source.map(Arc::as_ref),
         &mut diagnostics,
     );
-    let lacks = |path: &str| loaded.settings.as_ref().is_some_and(|s| s.lacks(path));
+    let lacks = |path: &str| {
+        loaded
+            .settings
+            .as_ref()
+            .is_some_and(|s| s.left_out.lacks(path))
+    };
     let access_context = access::Context {
         users: &users,
         client_ca: raw_settings
@@ -203,7 +216,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
                 access,
                 &default_access,
                 &access_context,
-                !file.lacks("access"),
+                !file.left_out.lacks("access"),
                 source,
                 &mut diagnostics,
             ),
@@ -211,7 +224,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         };
         // Public only by a default that stands in for a value written wrong:
         // that value's error says enough.
-        let public_by_gap = file.lacks("access") || !access_context.settings_whole;
+        let public_by_gap = file.left_out.lacks("access") || !access_context.settings_whole;
         if let (Some(raw_listen), Some(exposed)) = (&raw.listen, exposed.first())
             && access.auth.none
             && !public_by_gap
@@ -295,7 +308,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         // Tests are checked against the listen block, which would be judged
         // by a gap where a value was written wrong.
         if let Some(node) = &file.raw.tests
-            && !file.lacks("listen")
+            && !file.left_out.lacks("listen")
         {
             let process = test_plan::TestedProcess {
                 id: ProcessId::from_index(index),
@@ -429,7 +442,8 @@ fn process_names(files: &[ProcessFile], diagnostics: &mut Diagnostics) -> Vec<(A
         match first.get(&name) {
             // A `name:` written wrong leaves the file name in its place: a
             // clash of that stand-in is no mistake of its own.
-            Some(&earlier) if file.lacks("name") || files[earlier].lacks("name") => {}
+            Some(&earlier)
+                if file.left_out.lacks("name") || files[earlier].left_out.lacks("name") => {}
             Some(&earlier) => {
                 let other = &files[earlier].source;
                 diagnostics.push(
@@ -449,17 +463,6 @@ fn process_names(files: &[ProcessFile], diagnostics: &mut Diagnostics) -> Vec<(A
         names.push((name.into(), span));
     }
     names
-}
-
-/// Upstreams whose whole entry was left out of flowgate.toml for a bad
-/// value (a `base_url` of the wrong kind): declared all the same.
-fn left_out_upstreams(settings: Option<&config::Settings>) -> Vec<String> {
-    settings
-        .into_iter()
-        .flat_map(|settings| &settings.left_out)
-        .filter_map(|path| path.strip_prefix("upstreams."))
-        .map(|rest| rest.split(['.', '[']).next().unwrap_or(rest).to_owned())
-        .collect()
 }
 
 fn file_stem(path: &str) -> String {

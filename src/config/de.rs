@@ -100,10 +100,12 @@ pub fn from_node_lenient<'a, T: Deserialize<'a>>(node: &'a Node) -> Lenient<T> {
     };
     DECODE.with(|state| *state.borrow_mut() = outer);
     errors.sort_by_key(|e| e.span.map(|s| s.start));
-    let left_out = left_out
-        .into_iter()
-        .filter_map(|entry| entry_path(node, entry))
-        .collect();
+    let left_out = LeftOut(
+        left_out
+            .into_iter()
+            .filter_map(|entry| entry_path(node, entry))
+            .collect(),
+    );
     Lenient {
         value,
         errors,
@@ -116,11 +118,35 @@ pub fn from_node_lenient<'a, T: Deserialize<'a>>(node: &'a Node) -> Lenient<T> {
 pub struct Lenient<T> {
     pub value: Option<T>,
     pub errors: Vec<DeError>,
-    /// Where the entries left out of the value were written, as paths of
-    /// keys and list positions (`listen`, `access.auth`, `users[1]`): what
-    /// the value lacks because it was written wrong. A check that would
-    /// judge what is missing there can stand aside.
-    pub left_out: Vec<String>,
+    pub left_out: LeftOut,
+}
+
+/// Where the entries left out of a value were written, as paths of keys
+/// and list positions (`listen`, `access.auth`, `users[1]`): what the value
+/// lacks because it was written wrong. A check that would judge what is
+/// missing there can stand aside.
+#[derive(Debug, Default, PartialEq)]
+pub struct LeftOut(Vec<String>);
+
+impl LeftOut {
+    /// Whether something written at `path` (a table such as `access`, a key
+    /// such as `access.auth`) or under it was left out.
+    pub fn lacks(&self, path: &str) -> bool {
+        self.0.iter().any(|entry| {
+            entry
+                .strip_prefix(path)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+        })
+    }
+
+    /// The keys of the table `table` with something left out at or under
+    /// them: `billing` for `upstreams.billing` or `upstreams.billing.timeout`.
+    pub fn keys_under<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0.iter().filter_map(move |entry| {
+            let rest = entry.strip_prefix(table)?.strip_prefix('.')?;
+            rest.split(['.', '[']).next()
+        })
+    }
 }
 
 /// The path of `entry` in `node`: `listen.page_size`, `access.users[1]`.
@@ -1190,7 +1216,14 @@ mod tests {
             errors,
             left_out,
         } = from_node_lenient::<Process>(&node);
-        assert_eq!(left_out, ["description", "page_size", "roles[1]"]);
+        assert_eq!(
+            left_out,
+            LeftOut(vec![
+                "description".into(),
+                "page_size".into(),
+                "roles[1]".into()
+            ])
+        );
         let value = value.expect("the value without its bad entries");
         assert_eq!(value.description, None);
         assert_eq!(value.page_size, None);
@@ -1285,6 +1318,25 @@ mod tests {
             errors[0].hint().as_deref(),
             Some("did you mean `operation`?")
         );
+    }
+
+    #[test]
+    fn what_was_left_out_is_found_by_its_path_or_a_parent() {
+        let left_out = LeftOut(vec![
+            "access.auth".into(),
+            "users[1]".into(),
+            "upstreams.billing".into(),
+            "upstreams.stock.timeout".into(),
+        ]);
+        for path in ["access", "access.auth", "users", "upstreams.stock"] {
+            assert!(left_out.lacks(path), "{path}");
+        }
+        for path in ["access.users", "acc", "user", "listen"] {
+            assert!(!left_out.lacks(path), "{path}");
+        }
+        let upstreams: Vec<&str> = left_out.keys_under("upstreams").collect();
+        assert_eq!(upstreams, ["billing", "stock"]);
+        assert_eq!(left_out.keys_under("access").collect::<Vec<_>>(), ["auth"]);
     }
 
     #[test]
@@ -1388,7 +1440,7 @@ mod tests {
                 let node = map(s(0, 1000), written);
                 let Lenient { value, errors, left_out } = from_node_lenient::<Settings>(&node);
                 // Each bad field is left out under its own name.
-                prop_assert_eq!(&left_out, &bad, "{:?}", errors);
+                prop_assert_eq!(&left_out, &LeftOut(bad), "{:?}", errors);
                 let places: Vec<Span> = errors.iter().map(|e| e.span.unwrap()).collect();
                 let expected_places: Vec<Span> = expected.iter().map(|(_, span)| *span).collect();
                 prop_assert_eq!(places, expected_places, "{:?}", errors);

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
-use de::{DeError, DeErrorKind};
+use de::{DeError, DeErrorKind, LeftOut};
 use node::{Node, Span};
 use raw::{RawProcess, RawSettings};
 
@@ -118,15 +118,7 @@ pub struct Settings {
     pub source: Arc<SourceFile>,
     pub raw: RawSettings,
     /// Entries of the file left out of `raw` for their bad values.
-    pub left_out: Vec<String>,
-}
-
-impl Settings {
-    /// Whether `raw` lacks something written under `path` (a table such as
-    /// `access`, or a key such as `access.auth`) because it was written wrong.
-    pub fn lacks(&self, path: &str) -> bool {
-        lacks(&self.left_out, path)
-    }
+    pub left_out: LeftOut,
 }
 
 #[derive(Debug)]
@@ -134,23 +126,7 @@ pub struct ProcessFile {
     pub source: Arc<SourceFile>,
     pub raw: RawProcess,
     /// Entries of the file left out of `raw` for their bad values.
-    pub left_out: Vec<String>,
-}
-
-impl ProcessFile {
-    /// As [`Settings::lacks`].
-    pub fn lacks(&self, path: &str) -> bool {
-        lacks(&self.left_out, path)
-    }
-}
-
-/// Whether one of `left_out` is `path` or lies under it.
-fn lacks(left_out: &[String], path: &str) -> bool {
-    left_out.iter().any(|entry| {
-        entry
-            .strip_prefix(path)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
-    })
+    pub left_out: LeftOut,
 }
 
 pub const SETTINGS_FILE: &str = "flowgate.toml";
@@ -485,7 +461,7 @@ fn decode<T: for<'a> serde::Deserialize<'a>>(
     source: &Arc<SourceFile>,
     format: Format,
     diagnostics: &mut Diagnostics,
-) -> Option<(T, Vec<String>)> {
+) -> Option<(T, LeftOut)> {
     let node = match format.parse(&source.text) {
         Ok(node) => node,
         Err(errors) => {
@@ -539,17 +515,6 @@ pub fn step_diagnostic(source: &SourceFile, err: &DeError) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn what_was_left_out_is_found_by_its_path_or_a_parent() {
-        let left_out = ["access.auth".to_owned(), "users[1]".to_owned()];
-        for path in ["access", "access.auth", "users"] {
-            assert!(lacks(&left_out, path), "{path}");
-        }
-        for path in ["access.users", "acc", "user", "listen"] {
-            assert!(!lacks(&left_out, path), "{path}");
-        }
-    }
 
     #[test]
     fn ignore_rules() {
