@@ -123,9 +123,6 @@ impl Document {
         id: &str,
     ) -> Value {
         let mut operation = self.operation(snapshot, process, listen, &Method::GET, id);
-        // The route takes a body, which a GET does not send: no 413 or 415,
-        // and a GET without a token is not the route, but a 405.
-        let not_allowed = self.problem_ref(ProblemResponse::MethodNotAllowed);
         if let Value::Object(map) = &mut operation {
             map.remove("requestBody");
             map.remove("description");
@@ -134,14 +131,6 @@ impl Document {
                 Value::from(format!("The next page of an answer of `{}`", process.name)),
             );
             map.insert("parameters".into(), json!([page_token_parameter(true)]));
-            if let Some(Value::Object(responses)) = map.get_mut("responses") {
-                let mut statuses: BTreeMap<String, Value> = std::mem::take(responses)
-                    .into_iter()
-                    .filter(|(status, _)| status != "413" && status != "415")
-                    .collect();
-                statuses.insert("405".to_owned(), not_allowed);
-                *responses = sort_statuses(statuses);
-            }
         }
         operation
     }
@@ -916,7 +905,12 @@ impl ProblemResponse {
         if !access.auth.is_public_only() || access.allow_ips.is_some() {
             problems.push(Forbidden);
         }
-        if listen.takes_body() {
+        if listen.takes_body() && *method == Method::GET {
+            // The next-page GET of a route that takes a body (a GET carries
+            // none, so it is no other operation): without a token it is not
+            // the route.
+            problems.push(MethodNotAllowed);
+        } else if listen.takes_body() {
             problems.push(BodyTooLarge);
             if listen.input != DocType::Data {
                 problems.push(UnsupportedMediaType);
