@@ -7,6 +7,7 @@
 //! exists only when there is no error.
 
 mod access;
+mod fit;
 mod steps;
 mod test_plan;
 pub(crate) mod tls;

@@ -9,7 +9,7 @@ use http::{HeaderName, StatusCode};
 use minijinja::value::Value;
 
 use super::values::{content_type, node_to_value, span_within};
-use super::{Outbound, decode_error, default_media};
+use super::{Outbound, decode_error, default_media, fit};
 use crate::config::de::{self, Entries, Spanned};
 use crate::config::node::{Node, NodeKind, Span};
 use crate::config::raw::{
@@ -391,6 +391,17 @@ impl<'a> StepCompiler<'a> {
             return None;
         };
         let shape = self.shape(&step.value)?;
+        let misfits = fit::misfits(&target, &step.value);
+        if !misfits.is_empty() {
+            for misfit in misfits {
+                self.diagnostics.push(
+                    self.source
+                        .error(misfit.span, misfit.message)
+                        .with_hint_opt(misfit.hint),
+                );
+            }
+            return None;
+        }
         Some(StepKind::Map { target, shape })
     }
 

@@ -453,7 +453,7 @@ steps:
     // A map left out by its `$if` leaves its key out.
     let with_rush = process.replace(
         "        lines:\n",
-        "        rush:\n          $if: doc.order.priority == \"high\"\n          never: used\n        lines:\n",
+        "        rush:\n          $if: doc.order.priority == \"high\"\n          $value: true\n        lines:\n",
     );
     let returned = run_with(&extra, &with_rush, vec![json(input)])
         .await
@@ -464,13 +464,15 @@ steps:
 
 #[tokio::test]
 async fn map_reports_what_does_not_fit_the_profile() {
+    // The keys fit (compile holds them against the profile); what the
+    // leaves give does not, and shows only when they run.
     let process = r#"
 steps:
   - map:
       to: ack
       value:
         id: 7
-        lines: [ { sku: "a" } ]
+        lines: [ { sku: "a", qty: "{{ 'many' }}" } ]
   - return: {}
 "#;
     let err = run_with(

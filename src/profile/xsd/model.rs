@@ -112,6 +112,49 @@ impl ComplexType {
     pub fn content(&self) -> &Content {
         &self.content
     }
+
+    /// The local names of its child elements, in content-model order.
+    pub fn child_names(&self) -> impl Iterator<Item = &str> {
+        self.child_keys.iter().map(|key| key.local.as_str())
+    }
+
+    /// The declaration of the child elements named `local`, when one
+    /// declaration is used for every particle with that name; `None` when
+    /// there is no such child, or several declarations (one name in two
+    /// namespaces, or with two types at two places of the content model).
+    pub fn child(&self, local: &str) -> Option<ElementRef> {
+        let Content::Elements(particle) = &self.content else {
+            return None;
+        };
+        let mut found = None;
+        let mut unique = true;
+        particle.each_element(&mut |particle, element| {
+            if self.child_keys[particle.key as usize].local == local {
+                unique &= found.is_none_or(|seen| seen == element);
+                found = Some(element);
+            }
+        });
+        found.filter(|_| unique)
+    }
+
+    /// The local names every valid content of this type holds at least
+    /// once, in content-model order: the elements of required particles,
+    /// outside any choice whose alternatives do not all require them.
+    pub fn required_children(&self) -> Vec<&str> {
+        let Content::Elements(particle) = &self.content else {
+            return Vec::new();
+        };
+        let mut keys = Vec::new();
+        particle.required_keys(&mut keys);
+        let mut names: Vec<&str> = Vec::new();
+        for key in keys {
+            let local = self.child_keys[key as usize].local.as_str();
+            if !names.contains(&local) {
+                names.push(local);
+            }
+        }
+        names
+    }
 }
 
 /// A child element name of a complex type, as its value's map sees it.
@@ -166,6 +209,46 @@ impl Particle {
 
     pub fn term(&self) -> &Term {
         &self.term
+    }
+
+    /// Calls `f` with every element particle below this one (itself included).
+    fn each_element(&self, f: &mut impl FnMut(&Particle, ElementRef)) {
+        match &self.term {
+            Term::Element(element) => f(self, *element),
+            Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
+                for child in children {
+                    child.each_element(f);
+                }
+            }
+        }
+    }
+
+    /// Adds the child keys every match of this particle holds.
+    fn required_keys(&self, out: &mut Vec<u32>) {
+        if self.min_occurs == 0 {
+            return;
+        }
+        match &self.term {
+            Term::Element(_) => out.push(self.key),
+            Term::Sequence(children) | Term::All(children) => {
+                for child in children {
+                    child.required_keys(out);
+                }
+            }
+            // What every alternative requires.
+            Term::Choice(alternatives) => {
+                let mut common: Option<Vec<u32>> = None;
+                for alternative in alternatives {
+                    let mut keys = Vec::new();
+                    alternative.required_keys(&mut keys);
+                    common = Some(match common {
+                        None => keys,
+                        Some(so_far) => so_far.into_iter().filter(|k| keys.contains(k)).collect(),
+                    });
+                }
+                out.extend(common.unwrap_or_default());
+            }
+        }
     }
 }
 

@@ -1,0 +1,446 @@
+//! A `map` step's shape held against its target profile when the snapshot
+//! is built.
+//!
+//! A key the profile has no place for, or a place the profile requires and
+//! the shape never fills, fails every document that node is built for; so
+//! it is reported at the key, with the names that would fit, instead of as
+//! a 500 at run time. What a template leaf gives is known only when it
+//! runs (the writers check it then), so leaves, `$value` and whatever a
+//! profile leaves open are not judged. Every check here is one the written
+//! document must pass; a misfit reported is one the profile would refuse.
+//!
+//! How keys meet a profile is the writers' rule (`profile::xsd::write`,
+//! `JsonTree`): for an XSD, the shape is a map holding the document
+//! element, `@name` keys are attributes and `#text` the text beside them;
+//! for a JSON Schema, keys are property names.
+
+use serde_json::Value as Json;
+
+use crate::config::de::did_you_mean;
+use crate::config::node::{Key, Node, NodeKind, Span};
+use crate::profile::xsd::{Content, ElementDecl, TypeRef, XmlProfile};
+use crate::profile::{Profile, Schema};
+
+/// One way a shape cannot fit its profile.
+#[derive(Debug)]
+pub(super) struct Misfit {
+    pub span: Span,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Every misfit of `shape` (a `map` step's `value`) against `target`.
+pub(super) fn misfits(target: &Profile, shape: &Node) -> Vec<Misfit> {
+    let mut out = Vec::new();
+    match target.schema() {
+        Schema::Xml(xsd) => XmlFit {
+            profile: xsd,
+            name: target.name(),
+            out: &mut out,
+        }
+        .document(shape),
+        Schema::Json(json) => {
+            let root = json.schema();
+            JsonFit {
+                root,
+                name: target.name(),
+                follow_refs: !has_nested_id(root, true),
+                out: &mut out,
+            }
+            .node(root, shape.span, shape)
+        }
+    }
+    out
+}
+
+/// What a shape node builds, as far as it can be told before running.
+enum Form<'n> {
+    /// A template or a `$value`: known when it runs.
+    Leaf,
+    /// A map with these keys (`$if` may leave it out).
+    Map(Vec<(&'n Key, &'n Node)>),
+    /// A `$for` map: a list of maps with these keys.
+    Each(Vec<(&'n Key, &'n Node)>),
+    List(&'n [Node]),
+}
+
+fn form(node: &Node) -> Form<'_> {
+    match &node.kind {
+        NodeKind::Seq(items) => Form::List(items),
+        NodeKind::Map(entries) if entries.iter().any(|(key, _)| key.name == "$value") => Form::Leaf,
+        NodeKind::Map(entries) => {
+            let keys = entries
+                .iter()
+                .filter(|(key, _)| !key.name.starts_with('$'))
+                .map(|(key, value)| (key, value))
+                .collect();
+            if entries.iter().any(|(key, _)| key.name == "$for") {
+                Form::Each(keys)
+            } else {
+                Form::Map(keys)
+            }
+        }
+        _ => Form::Leaf,
+    }
+}
+
+/// The misfit of a map that never names what its profile requires.
+fn lacking<S: AsRef<str>>(at: Span, what: &str, missing: &[S], profile: &str) -> Option<Misfit> {
+    (!missing.is_empty()).then(|| Misfit {
+        span: at,
+        message: format!(
+            "{what} lacks {}, which profile `{profile}` requires",
+            crate::config::de::quoted_list(missing)
+        ),
+        hint: None,
+    })
+}
+
+fn hint(name: Option<&str>, prefix: &str) -> Option<String> {
+    name.map(|name| format!("did you mean `{prefix}{name}`?"))
+}
+
+struct XmlFit<'p, 'o> {
+    profile: &'p XmlProfile,
+    name: &'p str,
+    out: &'o mut Vec<Misfit>,
+}
+
+impl XmlFit<'_, '_> {
+    fn misfit(&mut self, span: Span, message: String, hint: Option<String>) {
+        self.out.push(Misfit {
+            span,
+            message,
+            hint,
+        });
+    }
+
+    /// The shape's root: a map holding the document element.
+    fn document(&mut self, shape: &Node) {
+        let profile = self.profile;
+        let root = profile.root();
+        let entries = match form(shape) {
+            Form::Leaf => return,
+            Form::Map(entries) => entries,
+            Form::Each(_) | Form::List(_) => {
+                let message = format!(
+                    "a `map` to the XML profile `{}` builds one document: a map holding `{}`, not a list",
+                    self.name,
+                    root.name()
+                );
+                self.misfit(shape.span, message, None);
+                return;
+            }
+        };
+        if entries.iter().any(|(key, _)| key.name == root.name()) {
+            for (key, value) in entries {
+                if key.name == root.name() {
+                    self.element(root, key.span, value);
+                } else {
+                    let message = format!(
+                        "the document element of profile `{}` is `{}`: there is no place for `{}` beside it",
+                        self.name,
+                        root.name(),
+                        key.name
+                    );
+                    self.misfit(key.span, message, None);
+                }
+            }
+            return;
+        }
+        // The keys of the document element, written without it?
+        let message = format!(
+            "a `map` to the XML profile `{}` is a map holding its document element `{}`",
+            self.name,
+            root.name()
+        );
+        let hint = match root.type_ref() {
+            TypeRef::Complex(complex)
+                if entries
+                    .iter()
+                    .any(|(key, _)| fits_in(profile, complex, &key.name)) =>
+            {
+                Some(format!("write these keys under `{}:`", root.name()))
+            }
+            _ => None,
+        };
+        self.misfit(shape.span, message, hint);
+    }
+
+    /// An element's value; `at` is where the element is named.
+    fn element(&mut self, decl: &ElementDecl, at: Span, node: &Node) {
+        let entries = match form(node) {
+            Form::Leaf => return,
+            Form::List(items) => {
+                for item in items {
+                    self.element(decl, item.span, item);
+                }
+                return;
+            }
+            Form::Map(entries) | Form::Each(entries) => entries,
+        };
+        let complex = match decl.type_ref() {
+            TypeRef::Complex(complex) => self.profile.complex_type(complex),
+            TypeRef::Simple(_) => {
+                let span = entries.first().map_or(at, |(key, _)| key.span);
+                let message = format!(
+                    "`{}` holds a single value in profile `{}`, not keys: give it a template or `$value`",
+                    decl.name(),
+                    self.name
+                );
+                self.misfit(span, message, None);
+                return;
+            }
+        };
+        let element = decl.name();
+        let mut given: Vec<&str> = Vec::new();
+        for (key, value) in entries {
+            let name = key.name.as_str();
+            if let Some(attribute) = name.strip_prefix('@') {
+                if complex.attributes().iter().any(|a| a.name() == attribute) {
+                    given.push(name);
+                } else {
+                    let names = complex.attributes().iter().map(|a| a.name());
+                    let message = format!("`{element}` has no attribute `{attribute}`");
+                    self.misfit(key.span, message, hint(did_you_mean(attribute, names), "@"));
+                }
+                continue;
+            }
+            if name == "#text" {
+                if !matches!(complex.content(), Content::Simple(_)) {
+                    let message = format!("`{element}` holds no text of its own (`#text`)");
+                    self.misfit(key.span, message, None);
+                }
+                continue;
+            }
+            match complex.content() {
+                Content::Elements(_) if complex.child_names().any(|c| c == name) => {
+                    given.push(name);
+                    if let Some(child) = complex.child(name) {
+                        self.element(self.profile.element(child), key.span, value);
+                    }
+                }
+                content => {
+                    let message = match content {
+                        Content::Simple(_) => format!(
+                            "`{element}` has no element `{name}`: it holds text (`#text`) and attributes"
+                        ),
+                        Content::Empty => {
+                            format!("`{element}` has no element `{name}`: it holds attributes only")
+                        }
+                        Content::Elements(_) => format!("`{element}` has no element `{name}`"),
+                    };
+                    let hint = if complex.attributes().iter().any(|a| a.name() == name) {
+                        Some(format!("`{name}` is an attribute: write it as `@{name}`"))
+                    } else {
+                        hint(did_you_mean(name, complex.child_names()), "")
+                    };
+                    self.misfit(key.span, message, hint);
+                }
+            }
+        }
+        let missing_attributes = complex
+            .attributes()
+            .iter()
+            .filter(|a| a.is_required())
+            .map(|a| format!("@{}", a.name()))
+            .filter(|name| !given.contains(&name.as_str()));
+        let missing: Vec<String> = missing_attributes
+            .chain(
+                complex
+                    .required_children()
+                    .into_iter()
+                    .filter(|name| !given.contains(name))
+                    .map(str::to_owned),
+            )
+            .collect();
+        self.out
+            .extend(lacking(at, &format!("`{element}`"), &missing, self.name));
+    }
+}
+
+/// Whether `name` is an attribute key or a child of the complex type.
+fn fits_in(profile: &XmlProfile, complex: crate::profile::xsd::ComplexTypeRef, name: &str) -> bool {
+    let complex = profile.complex_type(complex);
+    match name.strip_prefix('@') {
+        Some(attribute) => complex.attributes().iter().any(|a| a.name() == attribute),
+        None => name == "#text" || complex.child_names().any(|c| c == name),
+    }
+}
+
+/// `$ref` hops followed at one place before giving up (a cycle of references).
+const MAX_REF_HOPS: usize = 32;
+
+struct JsonFit<'p, 'o> {
+    root: &'p Json,
+    name: &'p str,
+    /// Local references are followed by JSON pointer, which is only right
+    /// while no subschema has an `$id` of its own (one would move the base).
+    follow_refs: bool,
+    out: &'o mut Vec<Misfit>,
+}
+
+impl<'p> JsonFit<'p, '_> {
+    fn misfit(&mut self, span: Span, message: String, hint: Option<String>) {
+        self.out.push(Misfit {
+            span,
+            message,
+            hint,
+        });
+    }
+
+    /// The schema a `$ref` names, when it is a local pointer; `schema`
+    /// itself without one. `None` where the check stops.
+    fn resolve(&self, mut schema: &'p Json) -> Option<&'p Json> {
+        for _ in 0..MAX_REF_HOPS {
+            let Some(reference) = schema.get("$ref") else {
+                return schema.is_object().then_some(schema);
+            };
+            if !self.follow_refs {
+                return None;
+            }
+            let pointer = reference.as_str()?.strip_prefix('#')?;
+            if pointer.contains('%') {
+                return None;
+            }
+            schema = if pointer.is_empty() {
+                self.root
+            } else {
+                self.root.pointer(pointer)?
+            };
+        }
+        None
+    }
+
+    /// A shape node against the schema of its place; `at` is where the
+    /// place is named (its key, or the shape itself at the top).
+    fn node(&mut self, schema: &'p Json, at: Span, node: &Node) {
+        let Some(schema) = self.resolve(schema) else {
+            return;
+        };
+        match form(node) {
+            Form::Leaf => {}
+            Form::List(items) => {
+                if self.is_not(schema, "array", at, "a list") {
+                    return;
+                }
+                if let Some(items_schema) = self.items(schema) {
+                    for item in items {
+                        match form(item) {
+                            // A `$for` map in a list adds its items to the list.
+                            Form::Each(entries) => self.object(items_schema, item.span, &entries),
+                            _ => self.node(items_schema, item.span, item),
+                        }
+                    }
+                }
+            }
+            Form::Each(entries) => {
+                if self.is_not(schema, "array", at, "a list (`$for`)") {
+                    return;
+                }
+                if let Some(items_schema) = self.items(schema) {
+                    self.object(items_schema, at, &entries);
+                }
+            }
+            Form::Map(entries) => self.object(schema, at, &entries),
+        }
+    }
+
+    /// The schema every item of an array follows, when there is one.
+    fn items(&self, schema: &'p Json) -> Option<&'p Json> {
+        if schema.get("prefixItems").is_some() {
+            return None;
+        }
+        // A list of schemas is draft-07's tuple form: items by position.
+        schema.get("items").filter(|items| items.is_object())
+    }
+
+    /// Whether the schema's `type` rules out `kind`; reported if so.
+    fn is_not(&mut self, schema: &Json, kind: &str, at: Span, builds: &str) -> bool {
+        let allowed = match schema.get("type") {
+            Some(Json::String(one)) => one == kind,
+            Some(Json::Array(many)) => many.iter().any(|t| t == kind),
+            _ => true,
+        };
+        if !allowed {
+            let wanted = match schema.get("type") {
+                Some(Json::String(one)) => format!("`{one}`"),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let message = format!(
+                "profile `{}` wants {wanted} here, and this builds {builds}",
+                self.name
+            );
+            self.misfit(at, message, None);
+        }
+        !allowed
+    }
+
+    /// A map's keys against an object schema.
+    fn object(&mut self, schema: &'p Json, at: Span, entries: &[(&Key, &Node)]) {
+        let Some(schema) = self.resolve(schema) else {
+            return;
+        };
+        if self.is_not(schema, "object", at, "an object") {
+            return;
+        }
+        let properties = schema.get("properties").and_then(Json::as_object);
+        let additional = schema.get("additionalProperties");
+        let closed =
+            additional == Some(&Json::Bool(false)) && schema.get("patternProperties").is_none();
+        for (key, value) in entries {
+            let name = key.name.as_str();
+            match properties.and_then(|p| p.get(name)) {
+                Some(property) => self.node(property, key.span, value),
+                None if closed => {
+                    let names = properties
+                        .into_iter()
+                        .flat_map(|p| p.keys().map(String::as_str));
+                    let message = format!("profile `{}` has no property `{name}` here", self.name);
+                    self.misfit(key.span, message, hint(did_you_mean(name, names), ""));
+                }
+                None => {
+                    if let Some(additional) = additional.filter(|a| a.is_object())
+                        && schema.get("patternProperties").is_none()
+                    {
+                        self.node(additional, key.span, value);
+                    }
+                }
+            }
+        }
+        let missing: Vec<&str> = schema
+            .get("required")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Json::as_str)
+            .filter(|name| !entries.iter().any(|(key, _)| key.name == *name))
+            .collect();
+        self.out
+            .extend(lacking(at, "this object", &missing, self.name));
+    }
+}
+
+/// Whether a schema below the root has an `$id` that moves the base URI.
+fn has_nested_id(schema: &Json, root: bool) -> bool {
+    match schema {
+        Json::Object(map) => {
+            (!root
+                && map
+                    .get("$id")
+                    .and_then(Json::as_str)
+                    .is_some_and(|id| !id.starts_with('#')))
+                || map.iter().any(|(key, value)| {
+                    // `enum`, `const` and `examples` hold data, not schemas.
+                    !matches!(key.as_str(), "enum" | "const" | "examples" | "default")
+                        && has_nested_id(value, false)
+                })
+        }
+        Json::Array(items) => items.iter().any(|item| has_nested_id(item, false)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

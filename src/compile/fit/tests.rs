@@ -1,0 +1,292 @@
+use super::*;
+use crate::diag::{Diagnostics, SourceFile};
+use crate::profile::json::JsonProfile;
+use crate::profile::xsd;
+
+const INVOICE_XSD: &str = r##"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Invoice">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Customer" type="xs:string"/>
+        <xs:choice>
+          <xs:element name="Card" type="xs:string"/>
+          <xs:sequence>
+            <xs:element name="Iban" type="xs:string"/>
+            <xs:element name="Bic" type="xs:string" minOccurs="0"/>
+          </xs:sequence>
+        </xs:choice>
+        <xs:element name="Line" minOccurs="0" maxOccurs="unbounded">
+          <xs:complexType>
+            <xs:sequence><xs:element name="Note" type="xs:string" minOccurs="0"/></xs:sequence>
+            <xs:attribute name="sku" type="xs:string" use="required"/>
+            <xs:attribute name="qty" type="xs:int"/>
+          </xs:complexType>
+        </xs:element>
+        <xs:element name="Total">
+          <xs:complexType>
+            <xs:simpleContent>
+              <xs:extension base="xs:decimal">
+                <xs:attribute name="currency" type="xs:string"/>
+              </xs:extension>
+            </xs:simpleContent>
+          </xs:complexType>
+        </xs:element>
+      </xs:sequence>
+      <xs:attribute name="number" type="xs:string" use="required"/>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"##;
+
+fn xml_profile(xsd: &str) -> Profile {
+    let (mut profiles, diagnostics) =
+        xsd::compile(&[SourceFile::new("profiles/p.xsd", xsd.to_owned())]);
+    assert_eq!(diagnostics.error_count(), 0, "{}", diagnostics.render());
+    let (name, profile) = profiles.remove(0);
+    Profile::new(&name, Schema::Xml(profile))
+}
+
+fn json_profile(schema: &str) -> Profile {
+    let mut diagnostics = Diagnostics::default();
+    let source = SourceFile::new("profiles/p.schema.json", schema.to_owned());
+    let profile = JsonProfile::compile(&source, &mut diagnostics).expect("the schema compiles");
+    Profile::new("p", Schema::Json(profile))
+}
+
+/// Each misfit as `line:column message (hint)`, for the shape in YAML.
+fn check(profile: &Profile, yaml: &str) -> Vec<String> {
+    let shape = crate::config::Format::Yaml
+        .parse(yaml)
+        .expect("the shape is YAML");
+    misfits(profile, &shape)
+        .into_iter()
+        .map(|m| {
+            let before = &yaml[..m.span.range().start];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            match m.hint {
+                Some(hint) => format!("{line}:{column} {} ({hint})", m.message),
+                None => format!("{line}:{column} {}", m.message),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_shape_that_fits_its_xsd_has_no_misfit() {
+    let profile = xml_profile(INVOICE_XSD);
+    let shape = r##"
+Invoice:
+  "@number": "{{ doc.id }}"
+  Customer: "{{ doc.customer }}"
+  Iban: DE00
+  Line:
+    $for: line in doc.lines
+    "@sku": "{{ line.sku }}"
+    Note: "{{ line.note }}"
+  Total:
+    "@currency": EUR
+    "#text": "{{ doc.total }}"
+"##;
+    assert_eq!(check(&profile, shape), Vec::<String>::new());
+    // Either side of the choice does; leaves and `$value` are not judged.
+    let card =
+        "Invoice: { '@number': x, Customer: c, Card: '{{ c }}', Total: { $value: '{{ t }}' } }";
+    assert_eq!(check(&profile, card), Vec::<String>::new());
+    assert_eq!(check(&profile, "'{{ doc }}'"), Vec::<String>::new());
+    assert_eq!(
+        check(&profile, "Invoice: '{{ doc.Invoice }}'"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn keys_without_a_place_in_the_xsd_are_named_with_what_fits() {
+    let profile = xml_profile(INVOICE_XSD);
+    let shape = r##"
+Invoice:
+  "@numbr": x
+  Customr: c
+  Card: x
+  sku: x
+  "#text": x
+  Line:
+    - { "@sku": a, Qty: 1 }
+  Total: { Amount: 1 }
+"##;
+    assert_eq!(
+        check(&profile, shape),
+        [
+            "3:3 `Invoice` has no attribute `numbr` (did you mean `@number`?)",
+            "4:3 `Invoice` has no element `Customr` (did you mean `Customer`?)",
+            "6:3 `Invoice` has no element `sku`",
+            "7:3 `Invoice` holds no text of its own (`#text`)",
+            "9:20 `Line` has no element `Qty`",
+            "10:12 `Total` has no element `Amount`: it holds text (`#text`) and attributes",
+            "2:1 `Invoice` lacks `@number`, `Customer`, which profile `p` requires",
+        ]
+    );
+    let line = "Invoice: { '@number': x, Customer: c, Card: x, Total: 1, Line: { sku: a } }";
+    assert_eq!(
+        check(&profile, line),
+        [
+            "1:66 `Line` has no element `sku` (`sku` is an attribute: write it as `@sku`)",
+            "1:58 `Line` lacks `@sku`, which profile `p` requires",
+        ]
+    );
+    let simple = "Invoice: { '@number': x, Customer: { Name: c }, Card: x, Total: 1 }";
+    assert_eq!(
+        check(&profile, simple),
+        [
+            "1:38 `Customer` holds a single value in profile `p`, not keys: give it a template or `$value`"
+        ]
+    );
+}
+
+#[test]
+fn the_document_element_is_the_one_key_of_an_xml_shape() {
+    let profile = xml_profile(INVOICE_XSD);
+    assert_eq!(
+        check(&profile, "'@number': x\nCustomer: c\nCard: x\nTotal: 1\n"),
+        [
+            "1:1 a `map` to the XML profile `p` is a map holding its document element `Invoice` (write these keys under `Invoice:`)"
+        ]
+    );
+    // One of them misspelled, the rest still says where they belong.
+    assert_eq!(
+        check(&profile, "Customr: c\nTotal: 1\n"),
+        [
+            "1:1 a `map` to the XML profile `p` is a map holding its document element `Invoice` (write these keys under `Invoice:`)"
+        ]
+    );
+    assert_eq!(
+        check(&profile, "Order: { Id: 1 }"),
+        ["1:1 a `map` to the XML profile `p` is a map holding its document element `Invoice`"]
+    );
+    assert_eq!(
+        check(
+            &profile,
+            "Invoice: { '@number': x, Customer: c, Card: x, Total: 1 }\nExtra: 1"
+        ),
+        [
+            "2:1 the document element of profile `p` is `Invoice`: there is no place for `Extra` beside it"
+        ]
+    );
+    assert_eq!(
+        check(&profile, "$for: x in docs\nInvoice: '{{ x }}'"),
+        [
+            "1:1 a `map` to the XML profile `p` builds one document: a map holding `Invoice`, not a list"
+        ]
+    );
+}
+
+#[test]
+fn a_name_declared_twice_is_not_followed() {
+    // `Part` is declared with two types: what is below it is not judged.
+    let profile = xml_profile(
+        r##"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Kit">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Part" type="xs:string"/>
+        <xs:element name="Part"><xs:complexType><xs:sequence>
+          <xs:element name="Id" type="xs:string"/>
+        </xs:sequence></xs:complexType></xs:element>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"##,
+    );
+    assert_eq!(
+        check(&profile, "Kit: { Part: [a, { Id: b }] }"),
+        Vec::<String>::new()
+    );
+}
+
+const ACK_SCHEMA: &str = r##"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "properties": {
+    "id": { "type": "string" },
+    "lines": { "type": "array", "items": { "$ref": "#/$defs/line" } },
+    "meta": { "type": "object" },
+    "tags": { "type": "array", "items": { "type": "string" } }
+  },
+  "required": ["id", "lines"],
+  "additionalProperties": false,
+  "$defs": {
+    "line": {
+      "type": "object",
+      "properties": { "sku": { "type": "string" }, "qty": { "type": "integer" } },
+      "required": ["sku"],
+      "additionalProperties": false
+    }
+  }
+}"##;
+
+#[test]
+fn a_shape_that_fits_its_json_schema_has_no_misfit() {
+    let profile = json_profile(ACK_SCHEMA);
+    let shape = r##"
+id: "{{ doc.id }}"
+lines:
+  $for: line in doc.lines
+  sku: "{{ line.sku }}"
+  qty: "{{ line.qty }}"
+meta: { anything: goes }
+tags: [a, "{{ b }}"]
+"##;
+    assert_eq!(check(&profile, shape), Vec::<String>::new());
+    assert_eq!(
+        check(&profile, "id: x\nlines: '{{ doc.lines }}'"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn json_keys_and_kinds_the_schema_refuses_are_named() {
+    let profile = json_profile(ACK_SCHEMA);
+    let shape = r##"
+id: x
+ident: y
+lines:
+  - { sku: a, quantity: 1 }
+  - $for: l in doc.lines
+    qty: 1
+tags: { first: a }
+"##;
+    assert_eq!(
+        check(&profile, shape),
+        [
+            "3:1 profile `p` has no property `ident` here (did you mean `id`?)",
+            "5:15 profile `p` has no property `quantity` here",
+            "6:5 this object lacks `sku`, which profile `p` requires",
+            "8:1 profile `p` wants `array` here, and this builds an object",
+        ]
+    );
+    assert_eq!(
+        check(&profile, "lines: []"),
+        ["1:1 this object lacks `id`, which profile `p` requires"]
+    );
+    assert_eq!(
+        check(&profile, "id: { $for: x in y, a: 1 }\nlines: []"),
+        ["1:1 profile `p` wants `string` here, and this builds a list (`$for`)"]
+    );
+}
+
+#[test]
+fn open_json_schemas_take_any_key() {
+    // No `additionalProperties: false`, or pattern properties beside it: any key may fit.
+    let open =
+        json_profile(r##"{ "type": "object", "properties": { "a": { "type": "string" } } }"##);
+    assert_eq!(check(&open, "b: 1"), Vec::<String>::new());
+    let patterned = json_profile(
+        r##"{ "type": "object", "patternProperties": { "^x-": {} }, "additionalProperties": false }"##,
+    );
+    assert_eq!(check(&patterned, "x-b: 1"), Vec::<String>::new());
+    // A reference that is not a local pointer is not followed.
+    let remote = json_profile(
+        r##"{ "type": "object", "properties": { "a": { "$ref": "#anchor" } },
+             "$defs": { "d": { "$anchor": "anchor", "type": "object", "additionalProperties": false } } }"##,
+    );
+    assert_eq!(check(&remote, "a: { b: 1 }"), Vec::<String>::new());
+}
