@@ -1424,6 +1424,66 @@ mod tests {
     }
 
     #[test]
+    fn a_split_path_is_held_against_the_profile_the_documents_have_there() {
+        let xsd = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Shipment"><xs:complexType><xs:sequence>
+    <xs:element name="Parcel" maxOccurs="unbounded"><xs:complexType><xs:sequence>
+      <xs:element name="Code" type="xs:string"/>
+    </xs:sequence></xs:complexType></xs:element>
+  </xs:sequence></xs:complexType></xs:element>
+</xs:schema>"#;
+        let process = |steps: &str| {
+            format!(
+                "listen: {{ operation: query, object: Parcel, input: xml, output: xml-list, request_profile: shipment }}\nsteps:\n{steps}  - return: {{}}\n"
+            )
+        };
+        let compile = |steps: &str| {
+            located(&compile_files(&[
+                ("profiles/shipment.xsd", xsd),
+                ("processes/p.yaml", &process(steps)),
+            ]))
+        };
+        assert_eq!(
+            compile("  - split: { path: /Shipment/Parcels }\n"),
+            [
+                "processes/p.yaml:3:20 the documents here follow profile `shipment`, which has no element at /Shipment/Parcels (no `Parcels` there)"
+            ]
+        );
+        let diagnostics = compile_files(&[
+            ("profiles/shipment.xsd", xsd),
+            ("processes/p.yaml", &process("  - split: /Shipmnt/Parcel\n")),
+        ])
+        .diagnostics;
+        let hints: Vec<_> = diagnostics.iter().filter_map(|d| d.hint.clone()).collect();
+        assert_eq!(hints, ["did you mean `Shipment`?"]);
+        // Steps that keep the documents keep their profile, in nested paths
+        // too; what one path does is not what the next one starts with.
+        assert_eq!(
+            compile("  - set: { a: b }\n  - decision: { if: 'true', then: [ { split: /Shipment/Parcel/Cod } ] }\n").len(),
+            1
+        );
+        assert_eq!(
+            compile("  - decision: { if: 'true', then: [ { message: '<a/>' } ], else: [ { split: /Shipment/Parcel/Cod } ] }\n").len(),
+            1
+        );
+        // Where the documents may be others, the path is left to run time.
+        for before in [
+            "  - message: '<Other/>'\n",
+            "  - decision: { if: 'true', then: [ { message: '<Other/>' } ] }\n",
+        ] {
+            assert_eq!(
+                compile(&format!("{before}  - split: /Other/Item\n")),
+                Vec::<String>::new(),
+                "{before}"
+            );
+        }
+        assert_eq!(
+            compile("  - split: /Shipment/Parcel\n"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
     fn a_value_written_wrong_is_told_once_and_its_gap_is_not_judged() {
         const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
         let settings = format!(

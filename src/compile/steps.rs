@@ -19,7 +19,7 @@ use crate::config::raw::{
 use crate::config::step_diagnostic;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::doc::MediaType;
-use crate::profile::Profiles;
+use crate::profile::{Profile, Profiles, Schema};
 use crate::snapshot::{
     HttpBody, HttpSpec, HttpTarget, Listen, MapShape, Pipeline, ProcessId, ReturnSpec, Shape,
     StatusSource, Step, StepKind, StepSite, UpstreamPath, ValueSource, http_status,
@@ -68,6 +68,10 @@ pub(super) struct StepCompiler<'a> {
     vars_hidden: usize,
     /// Whether a step compiled so far may read documents' parsed form.
     reads_documents: bool,
+    /// The profile every document has where the step being compiled runs,
+    /// while compile can tell: the request profile, until a step that
+    /// makes other documents; a `map`'s target after it.
+    profile_here: Option<Profile>,
 }
 
 impl<'a> StepCompiler<'a> {
@@ -94,6 +98,7 @@ impl<'a> StepCompiler<'a> {
             vars: root.vars,
             vars_hidden: 0,
             reads_documents: false,
+            profile_here: listen.and_then(|l| l.request_profile.clone()),
         }
     }
 
@@ -139,6 +144,9 @@ impl<'a> StepCompiler<'a> {
             }
         };
         let mut steps = Vec::with_capacity(items.len());
+        // A nested pipeline leaves the profile where it found it: its step
+        // tells the steps after it what they get.
+        let entry_profile = self.profile_here.clone();
         let mut ended_by: Option<&'static str> = None;
         for (index, item) in items.iter().enumerate() {
             if let Some(kind) = ended_by.take() {
@@ -159,9 +167,19 @@ impl<'a> StepCompiler<'a> {
                 ) {
                     ended_by = Some(step.kind.name());
                 }
+                self.profile_here = match &step.kind {
+                    StepKind::Set(_)
+                    | StepKind::Log { .. }
+                    | StepKind::Return(_)
+                    | StepKind::Stop
+                    | StepKind::Exception { .. } => self.profile_here.take(),
+                    StepKind::Map { target, .. } => Some(target.clone()),
+                    _ => None,
+                };
                 steps.push(step);
             }
         }
+        self.profile_here = entry_profile;
         steps.into_boxed_slice()
     }
 
@@ -591,7 +609,47 @@ impl<'a> StepCompiler<'a> {
             return None;
         }
         self.reads_documents = true;
+        if let Some(misfit) = self.split_misfit(&segments) {
+            self.diagnostics.push(
+                self.source
+                    .error(step.path.span, misfit.0)
+                    .with_hint_opt(misfit.1),
+            );
+            return None;
+        }
         Some(StepKind::Split { path: segments })
+    }
+
+    /// Why a split path cannot be in the documents, when their XML profile
+    /// is known here and has no element there; with the names that are.
+    fn split_misfit(&self, segments: &[String]) -> Option<(String, Option<String>)> {
+        let profile = self.profile_here.as_ref()?;
+        let Schema::Xml(xsd) = profile.schema() else {
+            return None;
+        };
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        xsd.element_at(&segments).is_none().then_some(())?;
+        // The first name that leads nowhere, and what its parent holds.
+        let (bad, parent) = (1..=segments.len())
+            .find(|&depth| xsd.element_at(&segments[..depth]).is_none())
+            .map(|depth| (segments[depth - 1], xsd.element_at(&segments[..depth - 1])))?;
+        let names: Vec<&str> = match parent {
+            None => vec![xsd.root().name()],
+            Some(element) => match xsd.element(element).type_ref() {
+                crate::profile::xsd::TypeRef::Complex(complex) => {
+                    xsd.complex_type(complex).child_names().collect()
+                }
+                crate::profile::xsd::TypeRef::Simple(_) => Vec::new(),
+            },
+        };
+        let message = format!(
+            "the documents here follow profile `{}`, which has no element at /{} (no `{bad}` there)",
+            profile.name(),
+            segments.join("/")
+        );
+        let hint = de::did_you_mean(bad, names.iter().copied())
+            .map(|best| format!("did you mean `{best}`?"));
+        Some((message, hint))
     }
 
     fn return_step(&mut self, node: &Node) -> Option<StepKind> {
