@@ -18,6 +18,7 @@ use serde_json::Value as Json;
 
 use crate::config::de::did_you_mean;
 use crate::config::node::{Key, Node, NodeKind, Span};
+use crate::profile::json::JsonProfile;
 use crate::profile::xsd::{Content, ElementDecl, TypeRef, XmlProfile};
 use crate::profile::{Profile, Schema};
 
@@ -39,16 +40,12 @@ pub(super) fn misfits(target: &Profile, shape: &Node) -> Vec<Misfit> {
             out: &mut out,
         }
         .document(shape),
-        Schema::Json(json) => {
-            let root = json.schema();
-            JsonFit {
-                root,
-                name: target.name(),
-                follow_refs: !has_nested_id(root, true),
-                out: &mut out,
-            }
-            .node(root, shape.span, shape)
+        Schema::Json(json) => JsonFit {
+            profile: json,
+            name: target.name(),
+            out: &mut out,
         }
+        .node(json.schema(), shape.span, shape),
     }
     out
 }
@@ -268,15 +265,9 @@ fn fits_in(profile: &XmlProfile, complex: crate::profile::xsd::ComplexTypeRef, n
     }
 }
 
-/// `$ref` hops followed at one place before giving up (a cycle of references).
-const MAX_REF_HOPS: usize = 32;
-
 struct JsonFit<'p, 'o> {
-    root: &'p Json,
+    profile: &'p JsonProfile,
     name: &'p str,
-    /// Local references are followed by JSON pointer, which is only right
-    /// while no subschema has an `$id` of its own (one would move the base).
-    follow_refs: bool,
     out: &'o mut Vec<Misfit>,
 }
 
@@ -289,27 +280,8 @@ impl<'p> JsonFit<'p, '_> {
         });
     }
 
-    /// The schema a `$ref` names, when it is a local pointer; `schema`
-    /// itself without one. `None` where the check stops.
-    fn resolve(&self, mut schema: &'p Json) -> Option<&'p Json> {
-        for _ in 0..MAX_REF_HOPS {
-            let Some(reference) = schema.get("$ref") else {
-                return schema.is_object().then_some(schema);
-            };
-            if !self.follow_refs {
-                return None;
-            }
-            let pointer = reference.as_str()?.strip_prefix('#')?;
-            if pointer.contains('%') {
-                return None;
-            }
-            schema = if pointer.is_empty() {
-                self.root
-            } else {
-                self.root.pointer(pointer)?
-            };
-        }
-        None
+    fn resolve(&self, schema: &'p Json) -> Option<&'p Json> {
+        self.profile.resolve(schema)
     }
 
     /// A shape node against the schema of its place; `at` is where the
@@ -419,26 +391,6 @@ impl<'p> JsonFit<'p, '_> {
             .collect();
         self.out
             .extend(lacking(at, "this object", &missing, self.name));
-    }
-}
-
-/// Whether a schema below the root has an `$id` that moves the base URI.
-fn has_nested_id(schema: &Json, root: bool) -> bool {
-    match schema {
-        Json::Object(map) => {
-            (!root
-                && map
-                    .get("$id")
-                    .and_then(Json::as_str)
-                    .is_some_and(|id| !id.starts_with('#')))
-                || map.iter().any(|(key, value)| {
-                    // `enum`, `const` and `examples` hold data, not schemas.
-                    !matches!(key.as_str(), "enum" | "const" | "examples" | "default")
-                        && has_nested_id(value, false)
-                })
-        }
-        Json::Array(items) => items.iter().any(|item| has_nested_id(item, false)),
-        _ => false,
     }
 }
 

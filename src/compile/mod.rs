@@ -25,7 +25,7 @@ use http::Method;
 use crate::access::AccessPolicy;
 use crate::access::net::{self, Networks};
 use crate::config::de::{self, Spanned};
-use crate::config::node::Span;
+use crate::config::node::{Node, NodeKind, Span};
 use crate::config::raw::{DocType, Mode, RawExecutions, RawListen, RawSettings};
 use crate::config::{self, LoadedRoot, ProcessFile, ProfileFile, ProfileKind};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
@@ -180,9 +180,18 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         .map(|path| file_stem(path))
         .filter(|name| !ids.contains_key(name))
         .collect();
+    // Processes that a `call` names get the caller's documents, whatever
+    // their own request profile says.
+    let called: HashSet<String> = loaded
+        .processes
+        .iter()
+        .filter_map(|file| file.raw.steps.as_ref())
+        .flat_map(called_names)
+        .collect();
     let root_names = steps::RootNames {
         process_ids: &ids,
         unread_processes: &unread,
+        called: &called,
         profiles: &profiles,
         outbound: &outbound,
         vars: &settings.vars,
@@ -248,6 +257,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
             &mut templates,
             &mut diagnostics,
             &root_names,
+            &names[index].0,
             listen.as_ref(),
         );
         let pipeline = compiler.pipeline(raw.steps.as_ref(), "steps");
@@ -1382,6 +1392,29 @@ pub(crate) fn default_media(listen: Option<&Listen>) -> MediaType {
     }
 }
 
+/// The process names `call` steps under `steps` name.
+fn called_names(steps: &Node) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut stack = vec![steps];
+    while let Some(node) = stack.pop() {
+        match &node.kind {
+            NodeKind::Seq(items) => stack.extend(items),
+            NodeKind::Map(entries) => {
+                for (key, value) in entries {
+                    if key.name == "call"
+                        && let Some(name) = value.as_str()
+                    {
+                        names.push(name.to_owned());
+                    }
+                    stack.push(value);
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
 /// Compiles a root made of the given files, for tests. The PEM files of
 /// `[server.https]` are given the same way, e.g. `("certs/server.pem", &pem)`:
 /// they are read with the root like in a real one.
@@ -1421,6 +1454,54 @@ mod tests {
                 None => d.message.clone(),
             })
             .collect()
+    }
+
+    #[test]
+    fn paths_through_doc_are_held_against_the_profile_the_documents_have() {
+        let xsd = crate::profile::view::tests::ORDER_XSD;
+        let listen = "listen: { operation: create, object: Order, input: xml, output: xml, request_profile: order }\n";
+        let compile = |steps: &str| {
+            located(&compile_files(&[
+                ("profiles/order.xsd", xsd),
+                (
+                    "processes/p.yaml",
+                    &format!("{listen}steps:\n{steps}  - return: {{}}\n"),
+                ),
+            ]))
+        };
+        assert_eq!(
+            compile(concat!(
+                "  - set: { a: '{{ doc.Order.Idd }}' }\n",
+                "  - decision: { if: \"doc.Order.Line.Sku == 'x'\", then: [ { log: '{{ doc.Order.Total.Amount }}' } ] }\n",
+                "  - log: \"{{ doc.Order.Total['#text'] }} {{ doc.Order['@id'] }} {{ doc.Order.Line[0].Sku }}\"\n",
+                "  - message: '<Other/>'\n",
+                "  - log: '{{ doc.Other }}'\n",
+            )),
+            [
+                "processes/p.yaml:3:29 `doc.Order.Idd` is always undefined in documents of profile `order`: `Order` has no `Idd`; every request that gets here fails",
+                "processes/p.yaml:4:37 `doc.Order.Line.Sku` is always undefined in documents of profile `order`: `Line` may repeat, so its value is a list: take one (`[0]`) or loop over it",
+                "processes/p.yaml:4:85 `doc.Order.Total.Amount` is always undefined in documents of profile `order`: `Total` has no `Amount`; every request that gets here fails",
+            ]
+        );
+        // Where `doc` is another name, it is not judged.
+        assert_eq!(
+            compile(concat!(
+                "  - log: '{% for doc in docs %}{{ doc.Other }}{% endfor %}'\n",
+                "  - map: { to: order, value: { Order: { Id: { $for: doc in docs, $value: '{{ doc.Other }}' }, Total: 1, Line: { Sku: a } } } }\n",
+            )),
+            Vec::<String>::new()
+        );
+        // A process that a `call` names gets its caller's documents.
+        let caller = "steps:\n  - call: p\n  - return: {}\n";
+        let called = located(&compile_files(&[
+            ("profiles/order.xsd", xsd),
+            (
+                "processes/p.yaml",
+                &format!("{listen}steps:\n  - log: '{{{{ doc.Other }}}}'\n  - return: {{}}\n"),
+            ),
+            ("processes/caller.yaml", caller),
+        ]));
+        assert_eq!(called, Vec::<String>::new());
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::snapshot::{
     HttpBody, HttpSpec, HttpTarget, Listen, MapShape, Pipeline, ProcessId, ReturnSpec, Shape,
     StatusSource, Step, StepKind, StepSite, UpstreamPath, ValueSource, http_status,
 };
-use crate::template::{self, Escape, ExprId, TemplateId, TemplatesBuilder};
+use crate::template::{self, Escape, ExprId, Seen, TemplateId, TemplatesBuilder};
 
 /// The most `retries` a `try` or `http` step may ask for.
 const MAX_RETRIES: u32 = 10;
@@ -37,10 +37,38 @@ pub(super) struct RootNames<'a> {
     pub process_ids: &'a HashMap<String, ProcessId>,
     /// Names of processes whose files did not read (see `LoadedRoot::unread_processes`).
     pub unread_processes: &'a HashSet<String>,
+    /// Names of processes some `call` step names.
+    pub called: &'a HashSet<String>,
     pub profiles: &'a Profiles,
     pub outbound: &'a Outbound,
     /// `[vars]` of flowgate.toml, to check the keys templates read.
     pub vars: &'a Value,
+}
+
+/// Whether the documents after a step are the ones before it, with their
+/// profile: steps that only read them or end the path, and steps whose
+/// paths hold only such steps.
+fn keeps_documents(kind: &StepKind) -> bool {
+    match kind {
+        StepKind::Set(_)
+        | StepKind::Log { .. }
+        | StepKind::Return(_)
+        | StepKind::Stop
+        | StepKind::Exception { .. } => true,
+        StepKind::Decision { .. }
+        | StepKind::Route { .. }
+        | StepKind::Branch(_)
+        | StepKind::Try { .. } => kind
+            .pipelines()
+            .iter()
+            .all(|pipeline| pipeline.iter().all(|step| keeps_documents(&step.kind))),
+        StepKind::Message { .. }
+        | StepKind::Map { .. }
+        | StepKind::Split { .. }
+        | StepKind::Combine { .. }
+        | StepKind::Call(_)
+        | StepKind::Http(_) => false,
+    }
 }
 
 /// The `call` steps of a process: the process each calls, and where.
@@ -66,12 +94,17 @@ pub(super) struct StepCompiler<'a> {
     /// How many enclosing `map` nodes have a `$for` named `vars`, which
     /// hides `[vars]` from the templates inside.
     vars_hidden: usize,
+    /// The same for `$for` nodes named `doc`, which hide the document.
+    doc_hidden: usize,
     /// Whether a step compiled so far may read documents' parsed form.
     reads_documents: bool,
     /// The profile every document has where the step being compiled runs,
     /// while compile can tell: the request profile, until a step that
     /// makes other documents; a `map`'s target after it.
     profile_here: Option<Profile>,
+    /// A step of the pipeline being compiled, or of one inside it, did
+    /// not compile and is left out.
+    dropped_step: bool,
 }
 
 impl<'a> StepCompiler<'a> {
@@ -80,6 +113,7 @@ impl<'a> StepCompiler<'a> {
         templates: &'a mut TemplatesBuilder,
         diagnostics: &'a mut Diagnostics,
         root: &RootNames<'a>,
+        name: &str,
         listen: Option<&Listen>,
     ) -> StepCompiler<'a> {
         StepCompiler {
@@ -97,14 +131,24 @@ impl<'a> StepCompiler<'a> {
             followed_calls: Vec::new(),
             vars: root.vars,
             vars_hidden: 0,
+            doc_hidden: 0,
+            dropped_step: false,
             reads_documents: false,
-            profile_here: listen.and_then(|l| l.request_profile.clone()),
+            // A called process gets its caller's documents, whatever
+            // profile they have.
+            profile_here: listen
+                .filter(|_| !root.called.contains(name))
+                .and_then(|l| l.request_profile.clone()),
         }
     }
 
-    /// The `[vars]` templates compiled now see, unless a `$for` hides them.
-    fn visible_vars(&self) -> Option<&'a Value> {
-        (self.vars_hidden == 0).then_some(self.vars)
+    /// What templates compiled now read that compile knows: `[vars]` and
+    /// the documents' profile, unless a `$for` hides them.
+    fn seen(&self) -> Seen<'_> {
+        Seen {
+            vars: (self.vars_hidden == 0).then_some(self.vars),
+            doc: self.profile_here.as_ref().filter(|_| self.doc_hidden == 0),
+        }
     }
 
     /// The processes this one calls, with where; and the calls that other
@@ -155,7 +199,16 @@ impl<'a> StepCompiler<'a> {
                     format!("this step never runs: the `{kind}` before it ends the path"),
                 ));
             }
-            if let Some(step) = self.step(item, format!("{path}[{index}]")) {
+            let dropped_before = std::mem::take(&mut self.dropped_step);
+            let compiled = self.step(item, format!("{path}[{index}]"));
+            // A step that did not compile (or one inside it) may have been
+            // one that brings other documents: what follows is not judged
+            // by a profile the documents may no longer have.
+            if compiled.is_none() || self.dropped_step {
+                self.profile_here = None;
+            }
+            self.dropped_step |= dropped_before || compiled.is_none();
+            if let Some(step) = compiled {
                 if let StepKind::Call(callee) = step.kind
                     && index + 1 < items.len()
                 {
@@ -168,12 +221,8 @@ impl<'a> StepCompiler<'a> {
                     ended_by = Some(step.kind.name());
                 }
                 self.profile_here = match &step.kind {
-                    StepKind::Set(_)
-                    | StepKind::Log { .. }
-                    | StepKind::Return(_)
-                    | StepKind::Stop
-                    | StepKind::Exception { .. } => self.profile_here.take(),
                     StepKind::Map { target, .. } => Some(target.clone()),
+                    kind if keeps_documents(kind) => self.profile_here.take(),
                     _ => None,
                 };
                 steps.push(step);
@@ -256,9 +305,7 @@ impl<'a> StepCompiler<'a> {
         self.note_source(&text.value);
         match self.templates.template(&text.value, escape) {
             Ok(id) => {
-                let findings = self
-                    .templates
-                    .check_template(&text.value, self.visible_vars());
+                let findings = self.templates.check_template(&text.value, self.seen());
                 self.report(text, 0, findings);
                 Some(id)
             }
@@ -276,7 +323,7 @@ impl<'a> StepCompiler<'a> {
         self.note_source(source);
         match self.templates.condition(source) {
             Ok(id) => {
-                let findings = self.templates.check_condition(source, self.visible_vars());
+                let findings = self.templates.check_condition(source, self.seen());
                 self.report(text, offset, findings);
                 Some(id)
             }
@@ -321,13 +368,13 @@ impl<'a> StepCompiler<'a> {
             let offset = text.find(expr).unwrap_or(0);
             if let Some(path) = template::Path::parse(expr) {
                 // A plain lookup has no filter or test, but may read `[vars]`.
-                let findings = self.templates.check_expression(expr, self.visible_vars());
+                let findings = self.templates.check_expression(expr, self.seen());
                 self.report(&spanned, offset, findings);
                 return Some(ValueSource::Path(path));
             }
             return match self.templates.expression(expr) {
                 Ok(id) => {
-                    let findings = self.templates.check_expression(expr, self.visible_vars());
+                    let findings = self.templates.check_expression(expr, self.seen());
                     self.report(&spanned, offset, findings);
                     Some(ValueSource::Expr(id))
                 }
@@ -442,14 +489,16 @@ impl<'a> StepCompiler<'a> {
                     entries: Vec::with_capacity(entries.len()),
                 };
                 let mut ok = true;
-                let hides_vars = entries.iter().any(|(key, value)| {
-                    key.name == "$for"
-                        && value
-                            .scalar_text()
-                            .and_then(|text| Some(text.split_once(" in ")?.0.trim() == "vars"))
-                            .unwrap_or(false)
-                });
+                // What `$for: NAME in …` names is hidden below it.
+                let bound = entries
+                    .iter()
+                    .find(|(key, _)| key.name == "$for")
+                    .and_then(|(_, value)| value.scalar_text())
+                    .and_then(|text| Some(text.split_once(" in ")?.0.trim().to_owned()));
+                let hides_vars = bound.as_deref() == Some("vars");
+                let hides_doc = bound.as_deref() == Some("doc");
                 self.vars_hidden += usize::from(hides_vars);
+                self.doc_hidden += usize::from(hides_doc);
                 for (key, value) in entries {
                     match key.name.as_str() {
                         "$for" => match self.each(value) {
@@ -486,6 +535,7 @@ impl<'a> StepCompiler<'a> {
                     }
                 }
                 self.vars_hidden -= usize::from(hides_vars);
+                self.doc_hidden -= usize::from(hides_doc);
                 if shape.value.is_some() && !shape.entries.is_empty() {
                     self.error(node.span, "a map with `$value` stands for that value: it can have `$if` and `$for`, but no other keys");
                     ok = false;
@@ -513,7 +563,7 @@ impl<'a> StepCompiler<'a> {
         self.note_source(expr);
         match self.templates.condition(expr) {
             Ok(id) => {
-                let findings = self.templates.check_condition(expr, self.visible_vars());
+                let findings = self.templates.check_condition(expr, self.seen());
                 self.report(&spanned, offset, findings);
                 Some((Arc::from(name), id))
             }

@@ -24,6 +24,9 @@ pub struct JsonProfile {
     validator: jsonschema::Validator,
     /// The same schema for the trees `map` builds.
     tree_validator: jsonschema::Validator<Trees>,
+    /// Local `$ref`s are JSON pointers into `schema`: no subschema has an
+    /// `$id` of its own, which would move the base they resolve against.
+    pointer_refs: bool,
 }
 
 impl std::fmt::Debug for JsonProfile {
@@ -102,6 +105,7 @@ impl JsonProfile {
             });
         match built {
             Ok((validator, tree_validator)) => Some(Arc::new(JsonProfile {
+                pointer_refs: !has_nested_id(&schema, true),
                 schema,
                 validator,
                 tree_validator,
@@ -118,6 +122,37 @@ impl JsonProfile {
 
     pub fn schema(&self) -> &serde_json::Value {
         &self.schema
+    }
+
+    /// The object schema `schema` (a part of this profile's) stands for:
+    /// itself, or what its `$ref` names when that is a JSON pointer here.
+    /// `None` for a boolean schema and a reference not followed (an
+    /// anchor, another document, a cycle), so that what follows from it is
+    /// not judged.
+    pub fn resolve<'s>(
+        &'s self,
+        mut schema: &'s serde_json::Value,
+    ) -> Option<&'s serde_json::Value> {
+        /// Hops followed before giving up on a cycle of references.
+        const MAX_HOPS: usize = 32;
+        for _ in 0..MAX_HOPS {
+            let Some(reference) = schema.get("$ref") else {
+                return schema.is_object().then_some(schema);
+            };
+            if !self.pointer_refs {
+                return None;
+            }
+            let pointer = reference.as_str()?.strip_prefix('#')?;
+            if pointer.contains('%') {
+                return None;
+            }
+            schema = if pointer.is_empty() {
+                &self.schema
+            } else {
+                self.schema.pointer(pointer)?
+            };
+        }
+        None
     }
 
     /// Every violation of `instance`, with its JSON pointer (at most 100).
@@ -462,6 +497,27 @@ pub fn from_value(value: &Value, path: &str) -> Result<serde_json::Value, Vec<Vi
 }
 
 /// The JSON text of a document that passed its schema.
+/// Whether a schema below the root has an `$id` that moves the base URI.
+fn has_nested_id(schema: &serde_json::Value, root: bool) -> bool {
+    use serde_json::Value as Json;
+    match schema {
+        Json::Object(map) => {
+            (!root
+                && map
+                    .get("$id")
+                    .and_then(Json::as_str)
+                    .is_some_and(|id| !id.starts_with('#')))
+                || map.iter().any(|(key, value)| {
+                    // `enum`, `const`, `examples` and `default` hold data, not schemas.
+                    !matches!(key.as_str(), "enum" | "const" | "examples" | "default")
+                        && has_nested_id(value, false)
+                })
+        }
+        Json::Array(items) => items.iter().any(|item| has_nested_id(item, false)),
+        _ => false,
+    }
+}
+
 fn json_text(document: &impl serde::Serialize) -> Result<String, Vec<Violation>> {
     serde_json::to_string(document).map_err(|e| {
         vec![Violation {

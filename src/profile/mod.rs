@@ -8,6 +8,7 @@ pub mod infer;
 pub mod json;
 mod json_diag;
 pub mod json_tree;
+pub mod view;
 pub mod xsd;
 
 use std::collections::HashMap;

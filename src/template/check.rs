@@ -1,10 +1,12 @@
 //! Checks of the names a template uses, made when it is compiled: its
-//! filters and tests, and the `[vars]` keys it reads.
+//! filters and tests, the `[vars]` keys it reads, and its paths through
+//! `doc` where the documents' profile is known.
 //!
 //! minijinja looks filters and tests up by name only when it runs, and a
-//! missing `[vars]` key is just an undefined value, so without these checks
-//! a typo compiles and then fails every request: a save would take a
-//! working route down (SPEC §5). This module reads the syntax tree and
+//! missing `[vars]` key or an element a profile does not declare is just an
+//! undefined value, so without these checks a typo compiles and then fails
+//! every request (a save would take a working route down, SPEC §5), or
+//! silently decides a condition. This module reads the syntax tree and
 //! reports; it never changes what is compiled or how it runs.
 
 use std::ops::Range;
@@ -15,6 +17,17 @@ use minijinja::{Environment, State};
 
 use crate::config::de::did_you_mean;
 use crate::diag::Severity;
+use crate::profile::Profile;
+use crate::profile::view::Lookup;
+
+/// What compile knows of the names a template reads.
+#[derive(Clone, Copy, Default)]
+pub struct Seen<'a> {
+    /// `[vars]` of flowgate.toml, unless hidden where the template is.
+    pub vars: Option<&'a Value>,
+    /// The profile of `doc`, where every document has it.
+    pub doc: Option<&'a Profile>,
+}
 
 /// Something wrong with a name in a template, positioned in its own source.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,14 +149,17 @@ pub(super) const TEST_NAMES: &[&str] = &[
 
 /// Checks a template's source; a source that does not parse has no findings
 /// (its syntax error is reported by compiling it).
-pub(super) fn template(source: &str, env: &Environment<'_>, vars: Option<&Value>) -> Vec<Finding> {
+pub(super) fn template(source: &str, env: &Environment<'_>, seen: Seen<'_>) -> Vec<Finding> {
     let syntax = minijinja::syntax::SyntaxConfig::default();
     let Ok(ast::Stmt::Template(template)) = machinery::parse(source, "t", syntax) else {
         return Vec::new();
     };
-    let vars = vars.filter(|_| !binds_vars(&template.children));
+    let seen = Seen {
+        vars: seen.vars.filter(|_| !binds(&template.children, "vars")),
+        doc: seen.doc.filter(|_| !binds(&template.children, "doc")),
+    };
     let state = env.empty_state();
-    let mut checker = Checker::new(&state, vars, Kind::Value);
+    let mut checker = Checker::new(&state, seen, Kind::Value);
     checker.stmts(&template.children);
     checker.findings
 }
@@ -153,13 +169,13 @@ pub(super) fn expression(
     source: &str,
     kind: Kind,
     env: &Environment<'_>,
-    vars: Option<&Value>,
+    seen: Seen<'_>,
 ) -> Vec<Finding> {
     let Ok(expr) = machinery::parse_expr(source) else {
         return Vec::new();
     };
     let state = env.empty_state();
-    let mut checker = Checker::new(&state, vars, kind);
+    let mut checker = Checker::new(&state, seen, kind);
     let top = match kind {
         Kind::Condition => Use::Guarded,
         Kind::Value => Use::Strict,
@@ -188,15 +204,18 @@ struct Checker<'s, 'env> {
     state: &'s State<'env, 'env>,
     /// `[vars]`, unless unknown (not a table) or rebound by the template.
     vars: Option<&'s Value>,
+    /// The profile of `doc`, unless unknown or rebound by the template.
+    doc: Option<&'s Profile>,
     kind: Kind,
     findings: Vec<Finding>,
 }
 
 impl<'s, 'env> Checker<'s, 'env> {
-    fn new(state: &'s State<'env, 'env>, vars: Option<&'s Value>, kind: Kind) -> Self {
+    fn new(state: &'s State<'env, 'env>, seen: Seen<'s>, kind: Kind) -> Self {
         Checker {
             state,
-            vars: vars.filter(|v| v.kind() == ValueKind::Map),
+            vars: seen.vars.filter(|v| v.kind() == ValueKind::Map),
+            doc: seen.doc,
             kind,
             findings: Vec::new(),
         }
@@ -278,7 +297,7 @@ impl<'s, 'env> Checker<'s, 'env> {
     }
 
     fn expr(&mut self, expr: &ast::Expr<'_>, used: Use) {
-        if self.vars_path(expr, used) {
+        if self.vars_path(expr, used) || self.doc_path(expr, used) {
             return;
         }
         match expr {
@@ -454,10 +473,21 @@ impl<'s, 'env> Checker<'s, 'env> {
         let Some(vars) = self.vars else {
             return false;
         };
-        let mut keys = Vec::new();
-        if !collect_vars_keys(expr, &mut keys) {
+        let mut path = Vec::new();
+        if !collect_keys(expr, "vars", &mut path) {
             return false;
         }
+        let keys: Vec<(&str, Range<usize>)> = match path
+            .into_iter()
+            .map(|(key, range)| match key {
+                PathKey::Name(name) => Some((name, range)),
+                PathKey::Index => None,
+            })
+            .collect()
+        {
+            Some(keys) => keys,
+            None => return false,
+        };
         let mut table = vars.clone();
         let mut table_name = "vars".to_owned();
         for (index, (key, range)) in keys.iter().enumerate() {
@@ -469,17 +499,7 @@ impl<'s, 'env> Checker<'s, 'env> {
                 .ok()
                 .filter(|value| !value.is_undefined());
             let Some(value) = found else {
-                let last = index + 1 == keys.len();
-                // Looking further into an undefined value fails unless undefined chains.
-                // An ordering comparison with it never fails and always
-                // comes out the same way: a typo that silently decides.
-                let ordered = last && used == Use::Ordered;
-                let severity = match (last, used, self.kind) {
-                    (_, Use::Strict, _) => Severity::Error,
-                    (false, _, Kind::Value) => Severity::Error,
-                    _ if ordered => Severity::Error,
-                    _ => Severity::Warning,
-                };
+                let (severity, ordered) = self.undefined(index + 1 == keys.len(), used);
                 let names: Vec<String> = table
                     .try_iter()
                     .into_iter()
@@ -528,31 +548,127 @@ impl<'s, 'env> Checker<'s, 'env> {
     }
 }
 
-/// Collects the keys of `vars.a['b']…` into `keys`, with where each is
-/// written; false if `expr` is not such a lookup.
-fn collect_vars_keys<'e>(expr: &'e ast::Expr<'_>, keys: &mut Vec<(&'e str, Range<usize>)>) -> bool {
+impl Checker<'_, '_> {
+    /// How bad an undefined value is where it is read: `last` says whether
+    /// the lookup ends there. The flag says it is an operand of an
+    /// ordering comparison in a condition.
+    fn undefined(&self, last: bool, used: Use) -> (Severity, bool) {
+        // Looking further into an undefined value fails unless undefined chains.
+        // An ordering comparison with it never fails and always
+        // comes out the same way: a typo that silently decides.
+        let ordered = last && used == Use::Ordered;
+        let severity = match (last, used, self.kind) {
+            (_, Use::Strict, _) => Severity::Error,
+            (false, _, Kind::Value) => Severity::Error,
+            _ if ordered => Severity::Error,
+            _ => Severity::Warning,
+        };
+        (severity, ordered)
+    }
+
+    /// If `expr` is `doc` followed by constant keys and indexes
+    /// (`doc.Order.Lines.Line[0]`, `doc['@id']`), follows them through the
+    /// documents' profile and reports the first one that is never there;
+    /// says it was such a lookup, which has nothing else in it to check.
+    fn doc_path(&mut self, expr: &ast::Expr<'_>, used: Use) -> bool {
+        let Some(profile) = self.doc else {
+            return false;
+        };
+        let mut keys = Vec::new();
+        if !collect_keys(expr, "doc", &mut keys) {
+            return false;
+        }
+        let mut place = profile.document_place();
+        let mut path = "doc".to_owned();
+        for (index, (key, range)) in keys.iter().enumerate() {
+            let lookup = match key {
+                PathKey::Name(name) => {
+                    path = format!("{path}.{name}");
+                    place.key(name)
+                }
+                PathKey::Index => {
+                    path.push_str("[…]");
+                    place.index()
+                }
+            };
+            let (what, names) = match lookup {
+                Lookup::Found(next) => {
+                    place = next;
+                    continue;
+                }
+                Lookup::Open => break,
+                Lookup::Never { what, names } => (what, names),
+            };
+            let (severity, ordered) = self.undefined(index + 1 == keys.len(), used);
+            let consequence = match severity {
+                Severity::Error if ordered => {
+                    "; undefined compares below every number, so this comparison always comes out the same"
+                }
+                Severity::Error => "; every request that gets here fails",
+                Severity::Warning => "",
+            };
+            let name = match key {
+                PathKey::Name(name) => *name,
+                PathKey::Index => "",
+            };
+            let hint = did_you_mean(name, names.iter().map(String::as_str))
+                .map(|best| format!("did you mean `{best}`?"));
+            self.findings.push(Finding {
+                severity,
+                message: format!(
+                    "`{path}` is always undefined in documents of profile `{}`: {what}{consequence}",
+                    profile.name()
+                ),
+                hint,
+                range: range.clone(),
+            });
+            break;
+        }
+        true
+    }
+}
+
+/// One step of a lookup path.
+enum PathKey<'e> {
+    Name(&'e str),
+    /// A number, or any subscript that is not a constant string.
+    Index,
+}
+
+/// Collects the keys and indexes of `ROOT.a['b'][0]…` into `keys`, with
+/// where each is written; false if `expr` is not such a lookup.
+fn collect_keys<'e>(
+    expr: &'e ast::Expr<'_>,
+    root: &str,
+    keys: &mut Vec<(PathKey<'e>, Range<usize>)>,
+) -> bool {
     match expr {
-        ast::Expr::Var(var) => var.id == "vars",
+        ast::Expr::Var(var) => var.id == root,
         ast::Expr::GetAttr(attr) => {
-            if !collect_vars_keys(&attr.expr, keys) {
+            if !collect_keys(&attr.expr, root, keys) {
                 return false;
             }
             let end = attr.span().end_offset as usize;
-            keys.push((attr.name, end.saturating_sub(attr.name.len())..end));
+            keys.push((
+                PathKey::Name(attr.name),
+                end.saturating_sub(attr.name.len())..end,
+            ));
             true
         }
         ast::Expr::GetItem(item) => {
             let ast::Expr::Const(key) = &item.subscript_expr else {
                 return false;
             };
-            let Some(name) = key.value.as_str() else {
-                return false;
+            let step = match key.value.as_str() {
+                Some(name) => PathKey::Name(name),
+                None if key.value.is_integer() => PathKey::Index,
+                None => return false,
             };
-            if !collect_vars_keys(&item.expr, keys) {
+            if !collect_keys(&item.expr, root, keys) {
                 return false;
             }
             let span = key.span();
-            keys.push((name, span.start_offset as usize..span.end_offset as usize));
+            keys.push((step, span.start_offset as usize..span.end_offset as usize));
             true
         }
         _ => false,
@@ -561,30 +677,30 @@ fn collect_vars_keys<'e>(expr: &'e ast::Expr<'_>, keys: &mut Vec<(&'e str, Range
 
 /// Whether a template binds the name `vars` itself (`set`, `for`, `with`),
 /// in which case what it reads as `vars` is not `[vars]`.
-fn binds_vars(stmts: &[ast::Stmt<'_>]) -> bool {
-    fn target(expr: &ast::Expr<'_>) -> bool {
+fn binds(stmts: &[ast::Stmt<'_>], name: &str) -> bool {
+    fn target(expr: &ast::Expr<'_>, name: &str) -> bool {
         match expr {
-            ast::Expr::Var(var) => var.id == "vars",
-            ast::Expr::Tuple(tuple) => tuple.items.iter().any(target),
-            ast::Expr::List(list) => list.items.iter().any(target),
+            ast::Expr::Var(var) => var.id == name,
+            ast::Expr::Tuple(tuple) => tuple.items.iter().any(|item| target(item, name)),
+            ast::Expr::List(list) => list.items.iter().any(|item| target(item, name)),
             _ => false,
         }
     }
     stmts.iter().any(|stmt| match stmt {
-        ast::Stmt::Template(template) => binds_vars(&template.children),
+        ast::Stmt::Template(template) => binds(&template.children, name),
         ast::Stmt::ForLoop(for_loop) => {
-            target(&for_loop.target)
-                || binds_vars(&for_loop.body)
-                || binds_vars(&for_loop.else_body)
+            target(&for_loop.target, name)
+                || binds(&for_loop.body, name)
+                || binds(&for_loop.else_body, name)
         }
-        ast::Stmt::IfCond(cond) => binds_vars(&cond.true_body) || binds_vars(&cond.false_body),
+        ast::Stmt::IfCond(cond) => binds(&cond.true_body, name) || binds(&cond.false_body, name),
         ast::Stmt::WithBlock(with) => {
-            with.assignments.iter().any(|(name, _)| target(name)) || binds_vars(&with.body)
+            with.assignments.iter().any(|(to, _)| target(to, name)) || binds(&with.body, name)
         }
-        ast::Stmt::Set(set) => target(&set.target),
-        ast::Stmt::SetBlock(set) => target(&set.target) || binds_vars(&set.body),
-        ast::Stmt::AutoEscape(block) => binds_vars(&block.body),
-        ast::Stmt::FilterBlock(block) => binds_vars(&block.body),
+        ast::Stmt::Set(set) => target(&set.target, name),
+        ast::Stmt::SetBlock(set) => target(&set.target, name) || binds(&set.body, name),
+        ast::Stmt::AutoEscape(block) => binds(&block.body, name),
+        ast::Stmt::FilterBlock(block) => binds(&block.body, name),
         ast::Stmt::EmitExpr(_) | ast::Stmt::EmitRaw(_) | ast::Stmt::Do(_) => false,
     })
 }
@@ -613,7 +729,7 @@ mod tests {
         let builder = TemplatesBuilder::new();
         for env in [&builder.envs.values, &builder.envs.conditions] {
             let state = env.empty_state();
-            let checker = Checker::new(&state, None, Kind::Value);
+            let checker = Checker::new(&state, Seen::default(), Kind::Value);
             let unknown = ["nofilter", "uper", "to_json", "nosuchtest"];
             for name in FILTER_NAMES.iter().chain(&unknown) {
                 let ran = env.compile_expression_owned(format!("none | {name}"));
@@ -644,7 +760,7 @@ mod tests {
     fn unknown_filters_and_tests_are_found_where_they_are_written() {
         let builder = TemplatesBuilder::new();
         let source = "a {{ x | uper }} b {{ x is od }} {{ x | upper | nofilter(1) }}";
-        let findings = builder.check_template(source, None);
+        let findings = builder.check_template(source, Seen::default());
         assert_eq!(unknown_names(source, &findings), ["uper", "od", "nofilter"]);
         assert_eq!(findings[0].message, "unknown filter `uper`");
         assert_eq!(findings[0].hint.as_deref(), Some("did you mean `upper`?"));
@@ -652,16 +768,21 @@ mod tests {
         assert_eq!(findings[1].hint.as_deref(), Some("did you mean `odd`?"));
         assert_eq!(findings[2].hint, None);
         assert!(findings.iter().all(|f| f.severity == Severity::Error));
-        let findings = builder.check_condition("x is not nosuchtest and y | d(1) > 2", None);
+        let findings =
+            builder.check_condition("x is not nosuchtest and y | d(1) > 2", Seen::default());
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].range, 9..19);
         assert!(
             builder
-                .check_expression("x | default(1) | upper", None)
+                .check_expression("x | default(1) | upper", Seen::default())
                 .is_empty()
         );
         // What does not parse is the syntax error's to report.
-        assert!(builder.check_template("{{ x | }}", None).is_empty());
+        assert!(
+            builder
+                .check_template("{{ x | }}", Seen::default())
+                .is_empty()
+        );
     }
 
     #[test]
@@ -686,7 +807,7 @@ mod tests {
             "{{ (v | f43).method(v | f44) }}",
             "{% do fn(v | f45) %}",
         );
-        let found = unknown_names(source, &builder.check_template(source, None));
+        let found = unknown_names(source, &builder.check_template(source, Seen::default()));
         let mut expected: Vec<String> = (1..=45).map(|n| format!("f{n}")).collect();
         expected.extend((1..=3).map(|n| format!("t{n}")));
         let mut sorted = found.clone();
@@ -733,9 +854,27 @@ mod tests {
         let builder = TemplatesBuilder::new();
         let vars = vars();
         match kind {
-            "template" => builder.check_template(source, Some(&vars)),
-            "value" => builder.check_expression(source, Some(&vars)),
-            _ => builder.check_condition(source, Some(&vars)),
+            "template" => builder.check_template(
+                source,
+                Seen {
+                    vars: Some(&vars),
+                    doc: None,
+                },
+            ),
+            "value" => builder.check_expression(
+                source,
+                Seen {
+                    vars: Some(&vars),
+                    doc: None,
+                },
+            ),
+            _ => builder.check_condition(
+                source,
+                Seen {
+                    vars: Some(&vars),
+                    doc: None,
+                },
+            ),
         }
     }
 
@@ -852,6 +991,10 @@ mod tests {
         assert!(check("{{ vars[doc.key] | default(1) }}", "template").is_empty());
         // Without a table (no `[vars]` known) nothing is checked.
         let builder = TemplatesBuilder::new();
-        assert!(builder.check_template("{{ vars.nope }}", None).is_empty());
+        assert!(
+            builder
+                .check_template("{{ vars.nope }}", Seen::default())
+                .is_empty()
+        );
     }
 }

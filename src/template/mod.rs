@@ -22,7 +22,7 @@ use minijinja::{
 
 pub(crate) use self::borrow::items;
 use self::borrow::{Got, is_invalid};
-pub use self::check::Finding;
+pub use self::check::{Finding, Seen};
 use self::fast::{FastExpr, FastTemplate};
 use crate::doc::{MediaType, xml};
 
@@ -190,20 +190,21 @@ impl TemplatesBuilder {
     }
 
     /// What is wrong with the names a template uses, each positioned in
-    /// `source`: a filter or test that does not exist, and, when `vars` is
-    /// given (the `[vars]` the template sees), a key it reads that is not there.
-    pub fn check_template(&self, source: &str, vars: Option<&Value>) -> Vec<Finding> {
-        check::template(source, &self.envs.values, vars)
+    /// `source`: a filter or test that does not exist, and what `seen`
+    /// knows of: a key it reads that `[vars]` does not have, a path through
+    /// `doc` its profile never has.
+    pub fn check_template(&self, source: &str, seen: Seen<'_>) -> Vec<Finding> {
+        check::template(source, &self.envs.values, seen)
     }
 
     /// As [`TemplatesBuilder::check_template`], for a value's expression.
-    pub fn check_expression(&self, source: &str, vars: Option<&Value>) -> Vec<Finding> {
-        check::expression(source, check::Kind::Value, &self.envs.values, vars)
+    pub fn check_expression(&self, source: &str, seen: Seen<'_>) -> Vec<Finding> {
+        check::expression(source, check::Kind::Value, &self.envs.values, seen)
     }
 
     /// As [`TemplatesBuilder::check_template`], for a condition.
-    pub fn check_condition(&self, source: &str, vars: Option<&Value>) -> Vec<Finding> {
-        check::expression(source, check::Kind::Condition, &self.envs.conditions, vars)
+    pub fn check_condition(&self, source: &str, seen: Seen<'_>) -> Vec<Finding> {
+        check::expression(source, check::Kind::Condition, &self.envs.conditions, seen)
     }
 
     fn add_expression(&mut self, source: &str, condition: bool) -> Result<ExprId, SyntaxError> {

@@ -118,6 +118,14 @@ impl ComplexType {
         self.child_keys.iter().map(|key| key.local.as_str())
     }
 
+    /// Whether the child elements named `local` may occur more than once
+    /// (their value is then always a list).
+    pub fn child_repeats(&self, local: &str) -> bool {
+        self.child_keys
+            .iter()
+            .any(|key| key.local == local && key.repeats)
+    }
+
     /// The declaration of the child elements named `local`, when one
     /// declaration is used for every particle with that name; `None` when
     /// there is no such child, or several declarations (one name in two
