@@ -1505,6 +1505,59 @@ mod tests {
     }
 
     #[test]
+    fn request_params_are_held_against_the_process_urls() {
+        let rest = "listen: { operation: get, object: Invoice, output: json, rest: 'GET /invoices/{region}' }\n";
+        let simple = "listen: { operation: get, object: Report, output: json }\n";
+        let steps = concat!(
+            "steps:\n",
+            "  - log: '{{ request.params.regoin }}'\n",
+            "  - log: '{{ request.params.region }}'\n",
+            "  - log: \"{{ request.params.region | default(request.query.region) }}\"\n",
+            "  - return: {}\n",
+        );
+        let compilation = compile_files(&[
+            ("processes/invoice.yaml", &format!("{rest}{steps}")),
+            ("processes/report.yaml", &format!("{simple}{steps}")),
+        ]);
+        let told: Vec<String> = compilation
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let severity = format!("{:?}", d.severity).to_lowercase();
+                let location = d
+                    .location
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                format!(
+                    "{severity} {location} {} ({})",
+                    d.message,
+                    d.hint.clone().unwrap_or_default()
+                )
+            })
+            .collect();
+        assert_eq!(
+            told,
+            [
+                "error processes/invoice.yaml:3:29 `request.params.regoin` is always undefined: no URL of this process has `{regoin}`: every request that gets here fails (did you mean `region`?)",
+                "warning processes/invoice.yaml:4:29 on /ws/simple/getInvoice, which has no path parameters, `request.params.region` is undefined, so requests there fail (give it a fallback, as `request.params.region | default(request.query.region)`)",
+                "error processes/report.yaml:3:29 `request.params.regoin` is always undefined: no URL of this process has `{regoin}`: every request that gets here fails (path parameters come from `{name}` segments of `rest`; the query string is `request.query`)",
+                "error processes/report.yaml:4:29 `request.params.region` is always undefined: no URL of this process has `{region}`: every request that gets here fails (path parameters come from `{name}` segments of `rest`; the query string is `request.query`)",
+                "warning processes/report.yaml:5:29 `request.params.region` is always undefined: no URL of this process has `{region}` (path parameters come from `{name}` segments of `rest`; the query string is `request.query`)",
+            ]
+        );
+        // A called process sees its caller's request.
+        let called = compile_files(&[
+            ("processes/report.yaml", &format!("{simple}{steps}")),
+            (
+                "processes/caller.yaml",
+                "steps:\n  - call: report\n  - return: {}\n",
+            ),
+        ]);
+        assert_eq!(located(&called), Vec::<String>::new());
+    }
+
+    #[test]
     fn a_split_path_is_held_against_the_profile_the_documents_have_there() {
         let xsd = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
   <xs:element name="Shipment"><xs:complexType><xs:sequence>

@@ -24,7 +24,7 @@ use crate::snapshot::{
     HttpBody, HttpSpec, HttpTarget, Listen, MapShape, Pipeline, ProcessId, ReturnSpec, Shape,
     StatusSource, Step, StepKind, StepSite, UpstreamPath, ValueSource, http_status,
 };
-use crate::template::{self, Escape, ExprId, Seen, TemplateId, TemplatesBuilder};
+use crate::template::{self, Escape, ExprId, Params, Seen, TemplateId, TemplatesBuilder};
 
 /// The most `retries` a `try` or `http` step may ask for.
 const MAX_RETRIES: u32 = 10;
@@ -91,17 +91,18 @@ pub(super) struct StepCompiler<'a> {
     followed_calls: CallSites,
     /// `[vars]` of flowgate.toml, to check the keys templates read.
     vars: &'a Value,
-    /// How many enclosing `map` nodes have a `$for` named `vars`, which
-    /// hides `[vars]` from the templates inside.
-    vars_hidden: usize,
-    /// The same for `$for` nodes named `doc`, which hide the document.
-    doc_hidden: usize,
+    /// The names the enclosing `map` nodes' `$for`s bind: each hides what
+    /// templates inside would see by that name (`[vars]`, the document).
+    for_names: Vec<String>,
     /// Whether a step compiled so far may read documents' parsed form.
     reads_documents: bool,
     /// The profile every document has where the step being compiled runs,
     /// while compile can tell: the request profile, until a step that
     /// makes other documents; a `map`'s target after it.
     profile_here: Option<Profile>,
+    /// The path parameters of the process's REST URL and its simple URL,
+    /// where requests are its own.
+    own_params: Option<(Vec<String>, String)>,
     /// A step of the pipeline being compiled, or of one inside it, did
     /// not compile and is left out.
     dropped_step: bool,
@@ -116,6 +117,8 @@ impl<'a> StepCompiler<'a> {
         name: &str,
         listen: Option<&Listen>,
     ) -> StepCompiler<'a> {
+        // A called process gets its caller's documents and request.
+        let own_listen = listen.filter(|_| !root.called.contains(name));
         StepCompiler {
             source,
             file: source.path.as_str().into(),
@@ -130,24 +133,37 @@ impl<'a> StepCompiler<'a> {
             calls: Vec::new(),
             followed_calls: Vec::new(),
             vars: root.vars,
-            vars_hidden: 0,
-            doc_hidden: 0,
+            for_names: Vec::new(),
             dropped_step: false,
             reads_documents: false,
             // A called process gets its caller's documents, whatever
             // profile they have.
-            profile_here: listen
-                .filter(|_| !root.called.contains(name))
-                .and_then(|l| l.request_profile.clone()),
+            profile_here: own_listen.and_then(|l| l.request_profile.clone()),
+            own_params: own_listen.map(|l| {
+                let names = l.rest.as_ref().map_or_else(Vec::new, |rest| {
+                    rest.pattern
+                        .split('/')
+                        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+                        .map(str::to_owned)
+                        .collect()
+                });
+                (names, l.simple_url())
+            }),
         }
     }
 
     /// What templates compiled now read that compile knows: `[vars]` and
     /// the documents' profile, unless a `$for` hides them.
     fn seen(&self) -> Seen<'_> {
+        let visible = |name: &str| !self.for_names.iter().any(|bound| bound == name);
         Seen {
-            vars: (self.vars_hidden == 0).then_some(self.vars),
-            doc: self.profile_here.as_ref().filter(|_| self.doc_hidden == 0),
+            vars: visible("vars").then_some(self.vars),
+            doc: self.profile_here.as_ref().filter(|_| visible("doc")),
+            params: self
+                .own_params
+                .as_ref()
+                .filter(|_| visible("request"))
+                .map(|(names, simple_url)| Params { names, simple_url }),
         }
     }
 
@@ -495,10 +511,8 @@ impl<'a> StepCompiler<'a> {
                     .find(|(key, _)| key.name == "$for")
                     .and_then(|(_, value)| value.scalar_text())
                     .and_then(|text| Some(text.split_once(" in ")?.0.trim().to_owned()));
-                let hides_vars = bound.as_deref() == Some("vars");
-                let hides_doc = bound.as_deref() == Some("doc");
-                self.vars_hidden += usize::from(hides_vars);
-                self.doc_hidden += usize::from(hides_doc);
+                let binds = bound.is_some();
+                self.for_names.extend(bound);
                 for (key, value) in entries {
                     match key.name.as_str() {
                         "$for" => match self.each(value) {
@@ -534,8 +548,9 @@ impl<'a> StepCompiler<'a> {
                         },
                     }
                 }
-                self.vars_hidden -= usize::from(hides_vars);
-                self.doc_hidden -= usize::from(hides_doc);
+                if binds {
+                    self.for_names.pop();
+                }
                 if shape.value.is_some() && !shape.entries.is_empty() {
                     self.error(node.span, "a map with `$value` stands for that value: it can have `$if` and `$for`, but no other keys");
                     ok = false;

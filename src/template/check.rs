@@ -27,6 +27,17 @@ pub struct Seen<'a> {
     pub vars: Option<&'a Value>,
     /// The profile of `doc`, where every document has it.
     pub doc: Option<&'a Profile>,
+    /// What `request.params` can hold, where the request is the process's own.
+    pub params: Option<Params<'a>>,
+}
+
+/// The path parameters of a process's URLs.
+#[derive(Clone, Copy)]
+pub struct Params<'a> {
+    /// The `{name}`s of its REST path; none without one.
+    pub names: &'a [String],
+    /// Its simple URL, which has no path parameters.
+    pub simple_url: &'a str,
 }
 
 /// Something wrong with a name in a template, positioned in its own source.
@@ -157,6 +168,9 @@ pub(super) fn template(source: &str, env: &Environment<'_>, seen: Seen<'_>) -> V
     let seen = Seen {
         vars: seen.vars.filter(|_| !binds(&template.children, "vars")),
         doc: seen.doc.filter(|_| !binds(&template.children, "doc")),
+        params: seen
+            .params
+            .filter(|_| !binds(&template.children, "request")),
     };
     let state = env.empty_state();
     let mut checker = Checker::new(&state, seen, Kind::Value);
@@ -206,6 +220,7 @@ struct Checker<'s, 'env> {
     vars: Option<&'s Value>,
     /// The profile of `doc`, unless unknown or rebound by the template.
     doc: Option<&'s Profile>,
+    params: Option<Params<'s>>,
     kind: Kind,
     findings: Vec<Finding>,
 }
@@ -216,6 +231,7 @@ impl<'s, 'env> Checker<'s, 'env> {
             state,
             vars: seen.vars.filter(|v| v.kind() == ValueKind::Map),
             doc: seen.doc,
+            params: seen.params,
             kind,
             findings: Vec::new(),
         }
@@ -297,7 +313,7 @@ impl<'s, 'env> Checker<'s, 'env> {
     }
 
     fn expr(&mut self, expr: &ast::Expr<'_>, used: Use) {
-        if self.vars_path(expr, used) || self.doc_path(expr, used) {
+        if self.vars_path(expr, used) || self.doc_path(expr, used) || self.params_path(expr, used) {
             return;
         }
         match expr {
@@ -546,9 +562,7 @@ impl<'s, 'env> Checker<'s, 'env> {
         }
         true
     }
-}
 
-impl Checker<'_, '_> {
     /// How bad an undefined value is where it is read: `last` says whether
     /// the lookup ends there. The flag says it is an operand of an
     /// ordering comparison in a condition.
@@ -600,13 +614,7 @@ impl Checker<'_, '_> {
                 Lookup::Never { what, names } => (what, names),
             };
             let (severity, ordered) = self.undefined(index + 1 == keys.len(), used);
-            let consequence = match severity {
-                Severity::Error if ordered => {
-                    "; undefined compares below every number, so this comparison always comes out the same"
-                }
-                Severity::Error => "; every request that gets here fails",
-                Severity::Warning => "",
-            };
+            let consequence = consequence(severity, ordered, "; ");
             let name = match key {
                 PathKey::Name(name) => *name,
                 PathKey::Index => "",
@@ -626,6 +634,73 @@ impl Checker<'_, '_> {
         }
         true
     }
+
+    /// If `expr` is `request.params.NAME…`, checks `NAME` against the
+    /// process's path parameters and says it was such a lookup.
+    fn params_path(&mut self, expr: &ast::Expr<'_>, used: Use) -> bool {
+        let Some(params) = self.params else {
+            return false;
+        };
+        let mut keys = Vec::new();
+        if !collect_keys(expr, "request", &mut keys) {
+            return false;
+        }
+        let [
+            (PathKey::Name("params"), _),
+            (PathKey::Name(name), range),
+            ..,
+        ] = keys.as_slice()
+        else {
+            return false;
+        };
+        let (severity, ordered) = self.undefined(keys.len() == 2, used);
+        if !params.names.iter().any(|known| known == name) {
+            let consequence = consequence(severity, ordered, ": ");
+            let hint = did_you_mean(name, params.names.iter().map(String::as_str))
+                .map(|best| format!("did you mean `{best}`?"))
+                .or_else(|| {
+                    Some(match params.names.is_empty() {
+                        true => "path parameters come from `{name}` segments of `rest`; the query string is `request.query`".to_owned(),
+                        false => format!("the path parameters are {}", crate::config::de::quoted_list(params.names)),
+                    })
+                });
+            self.findings.push(Finding {
+                severity,
+                message: format!(
+                    "`request.params.{name}` is always undefined: no URL of this process has `{{{name}}}`{consequence}"
+                ),
+                hint,
+                range: range.clone(),
+            });
+        } else if severity == Severity::Error {
+            // Fine on the REST URL; the simple URL has no path parameters.
+            self.findings.push(Finding {
+                severity: Severity::Warning,
+                message: format!(
+                    "on {}, which has no path parameters, `request.params.{name}` is undefined, so requests there fail",
+                    params.simple_url
+                ),
+                hint: Some(format!(
+                    "give it a fallback, as `request.params.{name} | default(request.query.{name})`"
+                )),
+                range: range.clone(),
+            });
+        }
+        true
+    }
+}
+
+/// What an undefined value does where it is read, for an error's message.
+/// `separator` goes before it; a warning has none.
+fn consequence(severity: Severity, ordered: bool, separator: &str) -> String {
+    let consequence = match severity {
+        Severity::Error if ordered => {
+            "undefined compares below every number, so this comparison always comes out the same"
+        }
+        Severity::Error => "every request that gets here fails",
+        Severity::Warning => return String::new(),
+    };
+    format!("{separator}{consequence}")
 }
 
 /// One step of a lookup path.
@@ -858,21 +933,21 @@ mod tests {
                 source,
                 Seen {
                     vars: Some(&vars),
-                    doc: None,
+                    ..Seen::default()
                 },
             ),
             "value" => builder.check_expression(
                 source,
                 Seen {
                     vars: Some(&vars),
-                    doc: None,
+                    ..Seen::default()
                 },
             ),
             _ => builder.check_condition(
                 source,
                 Seen {
                     vars: Some(&vars),
-                    doc: None,
+                    ..Seen::default()
                 },
             ),
         }
