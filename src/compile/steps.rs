@@ -97,8 +97,9 @@ pub(super) struct StepCompiler<'a> {
     /// Whether a step compiled so far may read documents' parsed form.
     reads_documents: bool,
     /// The profile every document has where the step being compiled runs,
-    /// while compile can tell: the request profile, until a step that
-    /// makes other documents; a `map`'s target after it.
+    /// while compile can tell: the request profile, until a step that may
+    /// bring other documents; a `map`'s target after it. `None` in a
+    /// process a `call` names: its caller's documents reach it.
     profile_here: Option<Profile>,
     /// The path parameters of the process's REST URL and its simple URL,
     /// where requests are its own.
@@ -136,8 +137,6 @@ impl<'a> StepCompiler<'a> {
             for_names: Vec::new(),
             dropped_step: false,
             reads_documents: false,
-            // A called process gets its caller's documents, whatever
-            // profile they have.
             profile_here: own_listen.and_then(|l| l.request_profile.clone()),
             own_params: own_listen.map(|l| {
                 let names = l.rest.as_ref().map_or_else(Vec::new, |rest| {
@@ -152,8 +151,8 @@ impl<'a> StepCompiler<'a> {
         }
     }
 
-    /// What templates compiled now read that compile knows: `[vars]` and
-    /// the documents' profile, unless a `$for` hides them.
+    /// What templates compiled now read that compile knows: `[vars]`, the
+    /// documents' profile and the path parameters, unless a `$for` hides them.
     fn seen(&self) -> Seen<'_> {
         let visible = |name: &str| !self.for_names.iter().any(|bound| bound == name);
         Seen {

@@ -1,6 +1,7 @@
 //! Checks of the names a template uses, made when it is compiled: its
-//! filters and tests, the `[vars]` keys it reads, and its paths through
-//! `doc` where the documents' profile is known.
+//! filters and tests, the `[vars]` keys it reads, its paths through `doc`
+//! where the documents' profile is known, and the `request.params` names
+//! it reads.
 //!
 //! minijinja looks filters and tests up by name only when it runs, and a
 //! missing `[vars]` key or an element a profile does not declare is just an
