@@ -19,7 +19,7 @@ use serde_json::Value as Json;
 use crate::config::de::did_you_mean;
 use crate::config::node::{Key, Node, NodeKind, Span};
 use crate::profile::json::JsonProfile;
-use crate::profile::xsd::{Content, ElementDecl, TypeRef, XmlProfile};
+use crate::profile::xsd::{ComplexTypeRef, Content, ElementDecl, TypeRef, XmlProfile};
 use crate::profile::{Profile, Schema};
 
 /// One way a shape cannot fit its profile.
@@ -257,7 +257,7 @@ impl XmlFit<'_, '_> {
 }
 
 /// Whether `name` is an attribute key or a child of the complex type.
-fn fits_in(profile: &XmlProfile, complex: crate::profile::xsd::ComplexTypeRef, name: &str) -> bool {
+fn fits_in(profile: &XmlProfile, complex: ComplexTypeRef, name: &str) -> bool {
     let complex = profile.complex_type(complex);
     match name.strip_prefix('@') {
         Some(attribute) => complex.attributes().iter().any(|a| a.name() == attribute),
