@@ -72,6 +72,27 @@ impl Profile {
         &self.name
     }
 
+    /// The profile of an XSD's text, named `name`, for tests; it must compile.
+    #[cfg(test)]
+    pub(crate) fn from_xsd(name: &str, xsd: &str) -> Profile {
+        let source = crate::diag::SourceFile::new(format!("profiles/{name}.xsd"), xsd.to_owned());
+        let (profiles, diagnostics) = xsd::compile(&[source]);
+        assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
+        let (_, profile) = profiles.into_iter().next().expect("one profile");
+        Profile::new(name, Schema::Xml(profile))
+    }
+
+    /// The profile of a JSON Schema's text, named `name`, for tests; it must compile.
+    #[cfg(test)]
+    pub(crate) fn from_json_schema(name: &str, schema: &str) -> Profile {
+        let path = format!("profiles/{name}.schema.json");
+        let source = crate::diag::SourceFile::new(path, schema.to_owned());
+        let mut diagnostics = crate::diag::Diagnostics::default();
+        let profile = JsonProfile::compile(&source, &mut diagnostics)
+            .unwrap_or_else(|| panic!("{}", diagnostics.render()));
+        Profile::new(name, Schema::Json(profile))
+    }
+
     pub fn schema(&self) -> &Schema {
         &self.schema
     }

@@ -482,21 +482,14 @@ mod tests {
     /// has a profile; only a document can break a profile.
     #[test]
     fn a_profile_judges_documents_not_broken_bodies() {
-        use crate::diag::{Diagnostics, SourceFile};
-        use crate::profile::json::JsonProfile;
         let limits = ParseLimits::default();
         let schema = r#"{"type": "object", "required": ["id"]}"#;
-        let source = SourceFile::new("profiles/p.schema.json", schema.to_owned());
-        let json = JsonProfile::compile(&source, &mut Diagnostics::default()).expect("compiles");
-        let json = Profile::new("p", Schema::Json(json));
+        let json = Profile::from_json_schema("p", schema);
         let xsd = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
             <xs:element name="Order"><xs:complexType><xs:sequence>
             <xs:element name="Id" type="xs:int"/></xs:sequence></xs:complexType></xs:element>
             </xs:schema>"#;
-        let (profiles, diagnostics) =
-            crate::profile::xsd::compile(&[SourceFile::new("profiles/o.xsd", xsd.to_owned())]);
-        assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
-        let xml = Profile::new("o", Schema::Xml(profiles[0].1.clone()));
+        let xml = Profile::from_xsd("o", xsd);
         let cases: [(DocType, &Profile, &'static [u8], &str, &str); 6] = [
             (
                 DocType::Json,

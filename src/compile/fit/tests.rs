@@ -1,7 +1,4 @@
 use super::*;
-use crate::diag::{Diagnostics, SourceFile};
-use crate::profile::json::JsonProfile;
-use crate::profile::xsd;
 
 const INVOICE_XSD: &str = r##"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
   <xs:element name="Invoice">
@@ -37,21 +34,6 @@ const INVOICE_XSD: &str = r##"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSch
   </xs:element>
 </xs:schema>"##;
 
-fn xml_profile(xsd: &str) -> Profile {
-    let (mut profiles, diagnostics) =
-        xsd::compile(&[SourceFile::new("profiles/p.xsd", xsd.to_owned())]);
-    assert_eq!(diagnostics.error_count(), 0, "{}", diagnostics.render());
-    let (name, profile) = profiles.remove(0);
-    Profile::new(&name, Schema::Xml(profile))
-}
-
-fn json_profile(schema: &str) -> Profile {
-    let mut diagnostics = Diagnostics::default();
-    let source = SourceFile::new("profiles/p.schema.json", schema.to_owned());
-    let profile = JsonProfile::compile(&source, &mut diagnostics).expect("the schema compiles");
-    Profile::new("p", Schema::Json(profile))
-}
-
 /// Each misfit as `line:column message (hint)`, for the shape in YAML.
 fn check(profile: &Profile, yaml: &str) -> Vec<String> {
     let shape = crate::config::Format::Yaml
@@ -73,7 +55,7 @@ fn check(profile: &Profile, yaml: &str) -> Vec<String> {
 
 #[test]
 fn a_shape_that_fits_its_xsd_has_no_misfit() {
-    let profile = xml_profile(INVOICE_XSD);
+    let profile = Profile::from_xsd("p", INVOICE_XSD);
     let shape = r##"
 Invoice:
   "@number": "{{ doc.id }}"
@@ -101,7 +83,7 @@ Invoice:
 
 #[test]
 fn keys_without_a_place_in_the_xsd_are_named_with_what_fits() {
-    let profile = xml_profile(INVOICE_XSD);
+    let profile = Profile::from_xsd("p", INVOICE_XSD);
     let shape = r##"
 Invoice:
   "@numbr": x
@@ -144,7 +126,7 @@ Invoice:
 
 #[test]
 fn the_document_element_is_the_one_key_of_an_xml_shape() {
-    let profile = xml_profile(INVOICE_XSD);
+    let profile = Profile::from_xsd("p", INVOICE_XSD);
     assert_eq!(
         check(&profile, "'@number': x\nCustomer: c\nCard: x\nTotal: 1\n"),
         [
@@ -182,7 +164,8 @@ fn the_document_element_is_the_one_key_of_an_xml_shape() {
 #[test]
 fn a_name_declared_twice_is_not_followed() {
     // `Part` is declared with two types: what is below it is not judged.
-    let profile = xml_profile(
+    let profile = Profile::from_xsd(
+        "p",
         r##"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
   <xs:element name="Kit">
     <xs:complexType>
@@ -225,7 +208,7 @@ const ACK_SCHEMA: &str = r##"{
 
 #[test]
 fn a_shape_that_fits_its_json_schema_has_no_misfit() {
-    let profile = json_profile(ACK_SCHEMA);
+    let profile = Profile::from_json_schema("p", ACK_SCHEMA);
     let shape = r##"
 id: "{{ doc.id }}"
 lines:
@@ -244,7 +227,7 @@ tags: [a, "{{ b }}"]
 
 #[test]
 fn json_keys_and_kinds_the_schema_refuses_are_named() {
-    let profile = json_profile(ACK_SCHEMA);
+    let profile = Profile::from_json_schema("p", ACK_SCHEMA);
     let shape = r##"
 id: x
 ident: y
@@ -276,15 +259,19 @@ tags: { first: a }
 #[test]
 fn open_json_schemas_take_any_key() {
     // No `additionalProperties: false`, or pattern properties beside it: any key may fit.
-    let open =
-        json_profile(r##"{ "type": "object", "properties": { "a": { "type": "string" } } }"##);
+    let open = Profile::from_json_schema(
+        "p",
+        r##"{ "type": "object", "properties": { "a": { "type": "string" } } }"##,
+    );
     assert_eq!(check(&open, "b: 1"), Vec::<String>::new());
-    let patterned = json_profile(
+    let patterned = Profile::from_json_schema(
+        "p",
         r##"{ "type": "object", "patternProperties": { "^x-": {} }, "additionalProperties": false }"##,
     );
     assert_eq!(check(&patterned, "x-b: 1"), Vec::<String>::new());
     // A reference that is not a local pointer is not followed.
-    let remote = json_profile(
+    let remote = Profile::from_json_schema(
+        "p",
         r##"{ "type": "object", "properties": { "a": { "$ref": "#anchor" } },
              "$defs": { "d": { "$anchor": "anchor", "type": "object", "additionalProperties": false } } }"##,
     );

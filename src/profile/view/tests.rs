@@ -1,5 +1,4 @@
 use super::*;
-use crate::diag::{Diagnostics, SourceFile};
 
 /// An order: an attribute, a simple element, one with text and an
 /// attribute, and one that repeats (also used by compile's tests).
@@ -16,13 +15,7 @@ pub(crate) const ORDER_XSD: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/200
 </xs:schema>"#;
 
 fn xml() -> Profile {
-    let (mut profiles, diagnostics) = crate::profile::xsd::compile(&[SourceFile::new(
-        "profiles/order.xsd",
-        ORDER_XSD.to_owned(),
-    )]);
-    assert_eq!(diagnostics.error_count(), 0, "{}", diagnostics.render());
-    let (name, profile) = profiles.remove(0);
-    Profile::new(&name, Schema::Xml(profile))
+    Profile::from_xsd("order", ORDER_XSD)
 }
 
 /// Follows `path` (`name`, or `[]` for an index): `Ok` with how it ends
@@ -88,11 +81,7 @@ fn json_documents_are_judged_only_where_the_schema_is_closed() {
   "additionalProperties": false,
   "$defs": { "line": { "type": "object", "properties": { "sku": {} }, "additionalProperties": false } }
 }"##;
-    let mut diagnostics = Diagnostics::default();
-    let source = SourceFile::new("profiles/ack.schema.json", schema.to_owned());
-    let json =
-        crate::profile::json::JsonProfile::compile(&source, &mut diagnostics).expect("compiles");
-    let ack = Profile::new("ack", Schema::Json(json));
+    let ack = Profile::from_json_schema("ack", schema);
     assert_eq!(follow(&ack, &["lines", "[]", "sku"]), Ok("found"));
     assert_eq!(follow(&ack, &["meta", "anything"]), Ok("open"));
     assert_eq!(
