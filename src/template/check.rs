@@ -490,20 +490,17 @@ impl<'s, 'env> Checker<'s, 'env> {
         let Some(vars) = self.vars else {
             return false;
         };
-        let mut path = Vec::new();
-        if !collect_keys(expr, "vars", &mut path) {
+        // `[vars]` is tables and values: an index into it is left alone.
+        let keys: Option<Vec<(&str, Range<usize>)>> = lookup_path(expr, "vars").and_then(|path| {
+            path.into_iter()
+                .map(|(key, range)| match key {
+                    PathKey::Name(name) => Some((name, range)),
+                    PathKey::Index => None,
+                })
+                .collect()
+        });
+        let Some(keys) = keys else {
             return false;
-        }
-        let keys: Vec<(&str, Range<usize>)> = match path
-            .into_iter()
-            .map(|(key, range)| match key {
-                PathKey::Name(name) => Some((name, range)),
-                PathKey::Index => None,
-            })
-            .collect()
-        {
-            Some(keys) => keys,
-            None => return false,
         };
         let mut table = vars.clone();
         let mut table_name = "vars".to_owned();
@@ -589,10 +586,9 @@ impl<'s, 'env> Checker<'s, 'env> {
         let Some(profile) = self.doc else {
             return false;
         };
-        let mut keys = Vec::new();
-        if !collect_keys(expr, "doc", &mut keys) {
+        let Some(keys) = lookup_path(expr, "doc") else {
             return false;
-        }
+        };
         let mut place = profile.document_place();
         let mut path = "doc".to_owned();
         for (index, (key, range)) in keys.iter().enumerate() {
@@ -642,10 +638,9 @@ impl<'s, 'env> Checker<'s, 'env> {
         let Some(params) = self.params else {
             return false;
         };
-        let mut keys = Vec::new();
-        if !collect_keys(expr, "request", &mut keys) {
+        let Some(keys) = lookup_path(expr, "request") else {
             return false;
-        }
+        };
         let [
             (PathKey::Name("params"), _),
             (PathKey::Name(name), range),
@@ -711,43 +706,38 @@ enum PathKey<'e> {
     Index,
 }
 
-/// Collects the keys and indexes of `ROOT.a['b'][0]…` into `keys`, with
-/// where each is written; false if `expr` is not such a lookup.
-fn collect_keys<'e>(
+/// The steps of a lookup `ROOT.a['b'][0]…`, each with where it is
+/// written; `None` if `expr` is no such lookup.
+fn lookup_path<'e>(
     expr: &'e ast::Expr<'_>,
     root: &str,
-    keys: &mut Vec<(PathKey<'e>, Range<usize>)>,
-) -> bool {
+) -> Option<Vec<(PathKey<'e>, Range<usize>)>> {
     match expr {
-        ast::Expr::Var(var) => var.id == root,
+        ast::Expr::Var(var) => (var.id == root).then(Vec::new),
         ast::Expr::GetAttr(attr) => {
-            if !collect_keys(&attr.expr, root, keys) {
-                return false;
-            }
+            let mut path = lookup_path(&attr.expr, root)?;
             let end = attr.span().end_offset as usize;
-            keys.push((
+            path.push((
                 PathKey::Name(attr.name),
                 end.saturating_sub(attr.name.len())..end,
             ));
-            true
+            Some(path)
         }
         ast::Expr::GetItem(item) => {
             let ast::Expr::Const(key) = &item.subscript_expr else {
-                return false;
+                return None;
             };
             let step = match key.value.as_str() {
                 Some(name) => PathKey::Name(name),
                 None if key.value.is_integer() => PathKey::Index,
-                None => return false,
+                None => return None,
             };
-            if !collect_keys(&item.expr, root, keys) {
-                return false;
-            }
+            let mut path = lookup_path(&item.expr, root)?;
             let span = key.span();
-            keys.push((step, span.start_offset as usize..span.end_offset as usize));
-            true
+            path.push((step, span.start_offset as usize..span.end_offset as usize));
+            Some(path)
         }
-        _ => false,
+        _ => None,
     }
 }
 
