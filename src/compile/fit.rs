@@ -329,24 +329,17 @@ impl<'p> JsonFit<'p, '_> {
 
     /// Whether the schema's `type` rules out `kind`; reported if so.
     fn is_not(&mut self, schema: &Json, kind: &str, at: Span, builds: &str) -> bool {
-        let allowed = match schema.get("type") {
-            Some(Json::String(one)) => one == kind,
-            Some(Json::Array(many)) => many.iter().any(|t| t == kind),
-            _ => true,
+        let wanted = match schema.get("type") {
+            Some(Json::String(one)) if one != kind => format!("`{one}`"),
+            Some(many @ Json::Array(types)) if !types.iter().any(|t| t == kind) => many.to_string(),
+            _ => return false,
         };
-        if !allowed {
-            let wanted = match schema.get("type") {
-                Some(Json::String(one)) => format!("`{one}`"),
-                Some(other) => other.to_string(),
-                None => String::new(),
-            };
-            let message = format!(
-                "profile `{}` wants {wanted} here, and this builds {builds}",
-                self.name
-            );
-            self.misfit(at, message, None);
-        }
-        !allowed
+        let message = format!(
+            "profile `{}` wants {wanted} here, and this builds {builds}",
+            self.name
+        );
+        self.misfit(at, message, None);
+        true
     }
 
     /// A map's keys against an object schema.

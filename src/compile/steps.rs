@@ -19,6 +19,7 @@ use crate::config::raw::{
 use crate::config::step_diagnostic;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::doc::MediaType;
+use crate::profile::xsd::TypeRef;
 use crate::profile::{Profile, Profiles, Schema};
 use crate::snapshot::{
     HttpBody, HttpSpec, HttpTarget, Listen, MapShape, Pipeline, ProcessId, ReturnSpec, Shape,
@@ -43,32 +44,6 @@ pub(super) struct RootNames<'a> {
     pub outbound: &'a Outbound,
     /// `[vars]` of flowgate.toml, to check the keys templates read.
     pub vars: &'a Value,
-}
-
-/// Whether the documents after a step are the ones before it, with their
-/// profile: steps that only read them or end the path, and steps whose
-/// paths hold only such steps.
-fn keeps_documents(kind: &StepKind) -> bool {
-    match kind {
-        StepKind::Set(_)
-        | StepKind::Log { .. }
-        | StepKind::Return(_)
-        | StepKind::Stop
-        | StepKind::Exception { .. } => true,
-        StepKind::Decision { .. }
-        | StepKind::Route { .. }
-        | StepKind::Branch(_)
-        | StepKind::Try { .. } => kind
-            .pipelines()
-            .iter()
-            .all(|pipeline| pipeline.iter().all(|step| keeps_documents(&step.kind))),
-        StepKind::Message { .. }
-        | StepKind::Map { .. }
-        | StepKind::Split { .. }
-        | StepKind::Combine { .. }
-        | StepKind::Call(_)
-        | StepKind::Http(_) => false,
-    }
 }
 
 /// The `call` steps of a process: the process each calls, and where.
@@ -107,6 +82,32 @@ pub(super) struct StepCompiler<'a> {
     /// A step of the pipeline being compiled, or of one inside it, did
     /// not compile and is left out.
     dropped_step: bool,
+}
+
+/// Whether the documents after a step are the ones before it, with their
+/// profile: steps that only read them or end the path, and steps whose
+/// paths hold only such steps.
+fn keeps_documents(kind: &StepKind) -> bool {
+    match kind {
+        StepKind::Set(_)
+        | StepKind::Log { .. }
+        | StepKind::Return(_)
+        | StepKind::Stop
+        | StepKind::Exception { .. } => true,
+        StepKind::Decision { .. }
+        | StepKind::Route { .. }
+        | StepKind::Branch(_)
+        | StepKind::Try { .. } => kind
+            .pipelines()
+            .iter()
+            .all(|pipeline| pipeline.iter().all(|step| keeps_documents(&step.kind))),
+        StepKind::Message { .. }
+        | StepKind::Map { .. }
+        | StepKind::Split { .. }
+        | StepKind::Combine { .. }
+        | StepKind::Call(_)
+        | StepKind::Http(_) => false,
+    }
 }
 
 impl<'a> StepCompiler<'a> {
@@ -700,10 +701,8 @@ impl<'a> StepCompiler<'a> {
         let names: Vec<&str> = match parent {
             None => vec![xsd.root().name()],
             Some(element) => match xsd.element(element).type_ref() {
-                crate::profile::xsd::TypeRef::Complex(complex) => {
-                    xsd.complex_type(complex).child_names().collect()
-                }
-                crate::profile::xsd::TypeRef::Simple(_) => Vec::new(),
+                TypeRef::Complex(complex) => xsd.complex_type(complex).child_names().collect(),
+                TypeRef::Simple(_) => Vec::new(),
             },
         };
         let message = format!(
