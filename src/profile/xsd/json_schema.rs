@@ -43,8 +43,8 @@ use serde_json::{Map, Value, json};
 
 use super::XmlProfile;
 use super::model::{
-    AttributeDecl, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs, Particle,
-    SimpleType, SimpleTypeRef, Term, TypeRef,
+    AttributeDecl, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs, SimpleType,
+    SimpleTypeRef, TypeRef,
 };
 use super::simple::{Atom, BuiltIn, Number};
 
@@ -163,14 +163,7 @@ impl<'p> Converter<'p> {
         let ct = self.profile.complex_type(complex);
         let mut properties = Map::new();
         let mut required = Vec::new();
-        let element_names = match ct.content() {
-            Content::Elements(particle) => {
-                let mut names = Vec::new();
-                collect_names(self.profile, particle, &mut names);
-                names
-            }
-            Content::Empty | Content::Simple(_) => Vec::new(),
-        };
+        let element_names: Vec<&str> = ct.child_names().collect();
         for attribute in ct.attributes() {
             let key = if element_names.contains(&attribute.name()) {
                 format!("@{}", attribute.name())
@@ -197,10 +190,10 @@ impl<'p> Converter<'p> {
                 required.push(Value::from(key.as_str()));
                 properties.insert(key, schema);
             }
-            Content::Elements(particle) => {
+            Content::Elements(_) => {
                 for name in element_names {
-                    let (min, max) = occurs(self.profile, particle, name);
-                    let Some(first) = first_named(self.profile, particle, name) else {
+                    let (min, max) = ct.occurs(name);
+                    let Some(first) = ct.first_child(name) else {
                         continue;
                     };
                     let schema = self.child(first, min, max);
@@ -496,58 +489,6 @@ fn ecma_body(source: &str) -> Option<String> {
         previous = c;
     }
     Some(out)
-}
-
-/// The distinct local names of a content model's elements, in order.
-fn collect_names<'p>(profile: &'p XmlProfile, particle: &Particle, out: &mut Vec<&'p str>) {
-    match particle.term() {
-        Term::Element(id) => {
-            let name = profile.element(*id).name();
-            if !out.contains(&name) {
-                out.push(name);
-            }
-        }
-        Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
-            for child in children {
-                collect_names(profile, child, out);
-            }
-        }
-    }
-}
-
-/// The first element of a content model with this local name.
-fn first_named(profile: &XmlProfile, particle: &Particle, name: &str) -> Option<ElementRef> {
-    match particle.term() {
-        Term::Element(id) => (profile.element(*id).name() == name).then_some(*id),
-        Term::Sequence(children) | Term::Choice(children) | Term::All(children) => children
-            .iter()
-            .find_map(|child| first_named(profile, child, name)),
-    }
-}
-
-/// How often elements of this local name occur in a valid document:
-/// sequences add up, a choice takes its least and its most branch, and a
-/// particle's own bounds multiply.
-fn occurs(profile: &XmlProfile, particle: &Particle, name: &str) -> (u32, MaxOccurs) {
-    let (min, max) = match particle.term() {
-        Term::Element(id) if profile.element(*id).name() == name => (1, MaxOccurs::Bounded(1)),
-        Term::Element(_) => (0, MaxOccurs::Bounded(0)),
-        Term::Sequence(children) | Term::All(children) => children
-            .iter()
-            .map(|child| occurs(profile, child, name))
-            .fold((0u32, MaxOccurs::Bounded(0)), |(min, max), (a, b)| {
-                (min.saturating_add(a), max.plus(b))
-            }),
-        Term::Choice(children) => children
-            .iter()
-            .map(|child| occurs(profile, child, name))
-            .reduce(|(min, max), (a, b)| (min.min(a), max.max(b)))
-            .unwrap_or((0, MaxOccurs::Bounded(0))),
-    };
-    (
-        min.saturating_mul(particle.min_occurs()),
-        max.times(particle.max_occurs()),
-    )
 }
 
 /// A name OpenAPI accepts for a component: `A-Z a-z 0-9 . - _`.

@@ -190,10 +190,7 @@ impl XmlProfile {
             let TypeRef::Complex(complex) = self.element(current).type_ref() else {
                 return None;
             };
-            let Content::Elements(particle) = self.complex_type(complex).content() else {
-                return None;
-            };
-            current = find_child(self, particle, name)?;
+            current = self.complex_type(complex).first_child(name)?;
         }
         Some(current)
     }
@@ -233,14 +230,5 @@ impl XmlProfile {
             step = self.simple_type(base);
         }
         Ok((text, atom))
-    }
-}
-
-fn find_child(profile: &XmlProfile, particle: &Particle, name: &str) -> Option<ElementRef> {
-    match particle.term() {
-        Term::Element(id) => (profile.element(*id).name() == name).then_some(*id),
-        Term::Sequence(children) | Term::Choice(children) | Term::All(children) => children
-            .iter()
-            .find_map(|child| find_child(profile, child, name)),
     }
 }

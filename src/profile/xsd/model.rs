@@ -137,7 +137,7 @@ impl ComplexType {
         let mut found = None;
         let mut unique = true;
         particle.each_element(&mut |particle, element| {
-            if self.child_keys[particle.key as usize].local == local {
+            if self.names(particle, local) {
                 unique &= found.is_none_or(|seen| seen == element);
                 found = Some(element);
             }
@@ -146,22 +146,65 @@ impl ComplexType {
     }
 
     /// The local names every valid content of this type holds at least
-    /// once, in content-model order: the elements of required particles,
-    /// outside any choice whose alternatives do not all require them.
+    /// once, in content-model order.
     pub fn required_children(&self) -> Vec<&str> {
-        let Content::Elements(particle) = &self.content else {
-            return Vec::new();
-        };
-        let mut keys = Vec::new();
-        particle.required_keys(&mut keys);
-        let mut names: Vec<&str> = Vec::new();
-        for key in keys {
-            let local = self.child_keys[key as usize].local.as_str();
-            if !names.contains(&local) {
-                names.push(local);
-            }
+        self.child_names()
+            .filter(|local| self.occurs(local).0 > 0)
+            .collect()
+    }
+
+    /// How often elements named `local` occur in a valid content of this
+    /// type: sequences add up, a choice takes its least and its most
+    /// branch, and a particle's own bounds multiply.
+    pub fn occurs(&self, local: &str) -> (u32, MaxOccurs) {
+        match &self.content {
+            Content::Elements(particle) => self.occurs_in(particle, local),
+            Content::Empty | Content::Simple(_) => (0, MaxOccurs::Bounded(0)),
         }
-        names
+    }
+
+    fn occurs_in(&self, particle: &Particle, local: &str) -> (u32, MaxOccurs) {
+        let (min, max) = match &particle.term {
+            Term::Element(_) if self.names(particle, local) => (1, MaxOccurs::Bounded(1)),
+            Term::Element(_) => (0, MaxOccurs::Bounded(0)),
+            Term::Sequence(children) | Term::All(children) => children
+                .iter()
+                .map(|child| self.occurs_in(child, local))
+                .fold((0u32, MaxOccurs::Bounded(0)), |(min, max), (a, b)| {
+                    (min.saturating_add(a), max.plus(b))
+                }),
+            Term::Choice(children) => children
+                .iter()
+                .map(|child| self.occurs_in(child, local))
+                .reduce(|(min, max), (a, b)| (min.min(a), max.max(b)))
+                .unwrap_or((0, MaxOccurs::Bounded(0))),
+        };
+        (
+            min.saturating_mul(particle.min_occurs),
+            max.times(particle.max_occurs),
+        )
+    }
+
+    /// The first child element declaration named `local`, in content-model order.
+    pub fn first_child(&self, local: &str) -> Option<ElementRef> {
+        let Content::Elements(particle) = &self.content else {
+            return None;
+        };
+        self.first_in(particle, local)
+    }
+
+    fn first_in(&self, particle: &Particle, local: &str) -> Option<ElementRef> {
+        match &particle.term {
+            Term::Element(id) => self.names(particle, local).then_some(*id),
+            Term::Sequence(children) | Term::Choice(children) | Term::All(children) => children
+                .iter()
+                .find_map(|child| self.first_in(child, local)),
+        }
+    }
+
+    /// Whether an element particle of this type's content is named `local`.
+    fn names(&self, particle: &Particle, local: &str) -> bool {
+        self.child_keys[particle.key as usize].local == local
     }
 }
 
@@ -227,34 +270,6 @@ impl Particle {
                 for child in children {
                     child.each_element(f);
                 }
-            }
-        }
-    }
-
-    /// Adds the child keys every match of this particle holds.
-    fn required_keys(&self, out: &mut Vec<u32>) {
-        if self.min_occurs == 0 {
-            return;
-        }
-        match &self.term {
-            Term::Element(_) => out.push(self.key),
-            Term::Sequence(children) | Term::All(children) => {
-                for child in children {
-                    child.required_keys(out);
-                }
-            }
-            // What every alternative requires.
-            Term::Choice(alternatives) => {
-                let mut common: Option<Vec<u32>> = None;
-                for alternative in alternatives {
-                    let mut keys = Vec::new();
-                    alternative.required_keys(&mut keys);
-                    common = Some(match common {
-                        None => keys,
-                        Some(so_far) => so_far.into_iter().filter(|k| keys.contains(k)).collect(),
-                    });
-                }
-                out.extend(common.unwrap_or_default());
             }
         }
     }
