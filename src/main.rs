@@ -92,6 +92,13 @@ enum Command {
         /// The request body (none for a process with `input: none`).
         #[arg(long, value_name = "FILE")]
         input: Option<PathBuf>,
+        /// The URL the request stands for, as a client would send it:
+        /// the process's simple URL or a path its `rest` pattern matches,
+        /// with a query if any (`/ws/rest/orders/eu-west?verbose=1`). It
+        /// fills `request.path`, `request.query` and `request.params`, and
+        /// the method is the route's. Without it, the simple URL, no query.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
         /// Also print each step: where it is, how long it took, documents
         /// in and out, and each document it produced with its properties.
         #[arg(long)]
@@ -244,8 +251,9 @@ fn main() -> ExitCode {
             root,
             process,
             input,
+            url,
             trace,
-        }) => run_once(&root, &process, input.as_deref(), trace),
+        }) => run_once(&root, &process, input.as_deref(), url.as_deref(), trace),
         Some(Command::Wsdl(args)) => Ok(contract(&args, |snapshot, base| {
             flowgate::contract::wsdl::generate(snapshot, &everyone(snapshot), base)
         })),
@@ -385,6 +393,7 @@ fn run_once(
     root: &std::path::Path,
     name: &str,
     input: Option<&std::path::Path>,
+    url: Option<&str>,
     trace: bool,
 ) -> anyhow::Result<ExitCode> {
     use flowgate::pipeline::trace::{Detail, Trace};
@@ -399,6 +408,10 @@ fn run_once(
             .unwrap_or_default();
         anyhow::bail!("there is no process `{name}` in {}{hint}", root.display());
     };
+    let target = url
+        .map(|url| offline::target(&snapshot, id, url))
+        .transpose()
+        .map_err(|err| anyhow::anyhow!(err))?;
     let body = match input {
         Some(path) => {
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
@@ -417,6 +430,7 @@ fn run_once(
         offline::Input {
             body: body.into(),
             content_type: content_type.map(str::to_owned),
+            target,
         },
         flowgate::outbound::Calls::Network,
         trace.clone(),

@@ -367,6 +367,41 @@ fn run_trace_shows_the_step_that_failed() {
 }
 
 #[test]
+fn run_at_a_url_fills_the_path_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("order.json");
+    std::fs::write(&input, r#"{"id": "A-17", "customer": "Ada", "lines": []}"#).unwrap();
+    let root = repo_root();
+    let run_at = |url: &str| {
+        flowgate(&[
+            "run",
+            root.to_str().unwrap(),
+            "echo-order",
+            "--input",
+            input.to_str().unwrap(),
+            "--url",
+            url,
+        ])
+    };
+    let output = run_at("/ws/rest/orders/eu-west");
+    assert_eq!(output.status.code(), Some(0));
+    let out = stdout(&output);
+    assert!(out.starts_with("201 Created\n"), "{out}");
+    assert!(
+        out.contains("location: /ws/rest/orders/eu-west/A-17\n"),
+        "{out}"
+    );
+
+    let output = run_at("/ws/rest/orders");
+    assert_eq!(output.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("`/ws/rest/orders` is not a URL of process `echo-order`; its URLs are `/ws/simple/createOrderEcho` and `POST /ws/rest/orders/{region}`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn run_refuses_an_unknown_process() {
     let root = repo_root();
     let output = flowgate(&["run", root.to_str().unwrap(), "helo"]);

@@ -163,7 +163,11 @@ async fn send(
         let answer = offline::run(
             snapshot,
             test.process,
-            offline::Input { body, content_type },
+            offline::Input {
+                body,
+                content_type,
+                target: None,
+            },
             calls,
             Some(trace.clone()),
         )

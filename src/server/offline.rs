@@ -11,9 +11,10 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 
 use super::dispatch::{execute, failed_problem};
+use super::guard;
 use super::input;
 use super::output;
 use super::problem::{Problem, prefers_xml};
@@ -21,7 +22,8 @@ use crate::doc::{Document, MediaType};
 use crate::outbound::Calls;
 use crate::pipeline::Execution;
 use crate::pipeline::trace::{DocumentRecord, Trace};
-use crate::snapshot::{Process, ProcessId, Snapshot};
+use crate::routes::RouteMatch;
+use crate::snapshot::{Listen, Process, ProcessId, Snapshot};
 use crate::template::context::RequestInfo;
 
 /// What one offline execution answered.
@@ -42,6 +44,84 @@ pub struct Input {
     /// The content type of `body`; without one, the process's input type
     /// decides (and `application/octet-stream` for a process without `listen`).
     pub content_type: Option<String>,
+    /// The URL the execution stands for (from [`target`]); without one,
+    /// the process's simple URL with no query.
+    pub target: Option<Target>,
+}
+
+/// One of a process's URLs, routed as the server would route it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    method: Method,
+    uri: Uri,
+    params: Vec<(String, String)>,
+}
+
+/// Routes `url` (a path with an optional query, or an absolute URL whose
+/// path and query are taken) to process `id`: it must be the process's
+/// simple URL or match its `rest` pattern, which fills `request.params`.
+pub fn target(snapshot: &Snapshot, id: ProcessId, url: &str) -> Result<Target, String> {
+    let process = snapshot.process(id);
+    let Some(listen) = &process.listen else {
+        return Err(format!(
+            "process `{}` has no `listen` block, so no URL",
+            process.name
+        ));
+    };
+    let uri = Uri::try_from(url).map_err(|err| format!("`{url}` is not a URL: {err}"))?;
+    let uri = match uri.path_and_query() {
+        Some(path_and_query) if uri.scheme().is_some() => Uri::from(path_and_query.clone()),
+        _ => uri,
+    };
+    let path = guard::normalize_path(uri.path())
+        .map_err(|refusal| format!("`{url}`: {}", refusal.detail))?;
+    let method = match &listen.rest {
+        Some(rest) if !path.starts_with(crate::routes::SIMPLE_PREFIX) => rest.method.clone(),
+        _ => simple_method(listen),
+    };
+    let urls = || {
+        let mut urls = format!("`{}`", listen.simple_url());
+        if let Some(rest) = &listen.rest {
+            urls.push_str(&format!(
+                " and `{} {}{}`",
+                rest.method,
+                crate::routes::REST_PREFIX,
+                rest.pattern
+            ));
+        }
+        urls
+    };
+    match snapshot.routes.lookup(&method, &path) {
+        RouteMatch::Found {
+            process: found,
+            params,
+        } if found == id => Ok(Target {
+            method,
+            uri,
+            params,
+        }),
+        RouteMatch::Found { process: found, .. } => Err(format!(
+            "`{path}` is a URL of process `{}`, not of `{}`, whose URLs are {}",
+            snapshot.process(found).name,
+            process.name,
+            urls()
+        )),
+        _ => Err(format!(
+            "`{path}` is not a URL of process `{}`; its URLs are {}",
+            process.name,
+            urls()
+        )),
+    }
+}
+
+/// The method a request to the simple URL has here: POST when the process
+/// takes a body, else GET.
+fn simple_method(listen: &Listen) -> Method {
+    if listen.takes_body() {
+        Method::POST
+    } else {
+        Method::GET
+    }
 }
 
 /// The content type of an input file for `process`: what its `listen`
@@ -68,22 +148,33 @@ pub fn content_type(process: &Process, file: Option<&std::path::Path>) -> Option
     }
 }
 
-/// What templates see as `request`: the request the process's simple URL
-/// would get, POST with the input's `Content-Type` when it takes a body,
-/// else GET. A process without `listen` has no route: GET `/`.
-fn request_info(process: &Process, headers: &HeaderMap) -> RequestInfo {
+/// What templates see as `request`: the request `target` stands for, or
+/// else the one the process's simple URL would get (POST when it takes a
+/// body, else GET), with the input's `Content-Type` when it takes a body.
+/// A process without `listen` has no route: GET `/`.
+fn request_info(process: &Process, headers: &HeaderMap, target: Option<Target>) -> RequestInfo {
     let Some(listen) = &process.listen else {
         return RequestInfo::offline();
     };
     let (mut parts, ()) = http::Request::new(()).into_parts();
     if listen.takes_body() {
-        parts.method = http::Method::POST;
         parts.headers = headers.clone();
     }
-    if let Ok(uri) = http::Uri::try_from(listen.simple_url()) {
-        parts.uri = uri;
-    }
-    RequestInfo::new(parts, Vec::new(), std::net::IpAddr::from([127, 0, 0, 1]))
+    let params = match target {
+        Some(target) => {
+            parts.method = target.method;
+            parts.uri = target.uri;
+            target.params
+        }
+        None => {
+            parts.method = simple_method(listen);
+            if let Ok(uri) = Uri::try_from(listen.simple_url()) {
+                parts.uri = uri;
+            }
+            Vec::new()
+        }
+    };
+    RequestInfo::new(parts, params, std::net::IpAddr::from([127, 0, 0, 1]))
 }
 
 /// Runs process `id` once on `input`; `http` steps call as `calls` says.
@@ -151,7 +242,7 @@ pub async fn run(
     let mut execution = Execution::new(
         snapshot.clone(),
         execution_id.clone(),
-        Arc::new(request_info(process, &headers)),
+        Arc::new(request_info(process, &headers, input.target)),
     )
     .with_calls(calls);
     if let Some(trace) = trace {
@@ -225,7 +316,7 @@ mod tests {
         let id = snapshot.process_by_name("items").unwrap();
         let input = Input {
             body: Bytes::from_static(b"[1, 2, 3, 4, 5]"),
-            content_type: None,
+            ..Input::default()
         };
         let answer = run(Arc::new(snapshot), id, input, Calls::Network, None).await;
         assert_eq!(answer.status, StatusCode::OK);
@@ -257,6 +348,7 @@ steps:
         let input = Input {
             body: Bytes::from_static(b"{}"),
             content_type: Some("application/json".to_owned()),
+            target: None,
         };
         let answer = run_one("create", input).await;
         assert_eq!(
@@ -265,5 +357,70 @@ steps:
         );
         let answer = run_one("get", Input::default()).await;
         assert_eq!(answer.body, r#"{"m": "GET", "p": "/ws/simple/getOrder"}"#);
+    }
+
+    #[tokio::test]
+    async fn a_url_fills_the_request_as_its_route_would() {
+        let create = "listen: { operation: create, object: Order, input: json, output: json, rest: \"PUT /orders/{region}/{id}\" }
+steps:
+  - message: '{\"m\": \"{{ request.method }}\", \"p\": \"{{ request.path }}\", \"r\": \"{{ request.params.region | default(\"-\") }}\", \"q\": \"{{ request.query.v | default(\"-\") }}\"}'
+  - return: {}
+";
+        let snapshot = Arc::new(super::super::tests::snapshot(&[
+            ("processes/create.yaml", create),
+            (
+                "processes/hello.yaml",
+                "listen: { operation: get, object: Hello, output: json }\nsteps:\n  - return: {}\n",
+            ),
+        ]));
+        let id = snapshot.process_by_name("create").unwrap();
+        let run_at = |url: &str| {
+            let target = target(&snapshot, id, url).unwrap();
+            let input = Input {
+                body: Bytes::from_static(b"{}"),
+                content_type: Some("application/json".to_owned()),
+                target: Some(target),
+            };
+            run(snapshot.clone(), id, input, Calls::Network, None)
+        };
+        let answer = run_at("/ws/rest/orders/eu%20west/A-17?v=1").await;
+        assert_eq!(
+            answer.body,
+            r#"{"m": "PUT", "p": "/ws/rest/orders/eu%20west/A-17", "r": "eu west", "q": "1"}"#
+        );
+        let answer = run_at("http://gateway.example/ws/simple/createOrder?v=2").await;
+        assert_eq!(
+            answer.body,
+            r#"{"m": "POST", "p": "/ws/simple/createOrder", "r": "-", "q": "2"}"#
+        );
+
+        let refused = |url: &str| target(&snapshot, id, url).unwrap_err();
+        assert_eq!(
+            refused("/ws/rest/orders/eu-west"),
+            "`/ws/rest/orders/eu-west` is not a URL of process `create`; its URLs are \
+             `/ws/simple/createOrder` and `PUT /ws/rest/orders/{region}/{id}`"
+        );
+        assert_eq!(
+            refused("/ws/simple/getHello"),
+            "`/ws/simple/getHello` is a URL of process `hello`, not of `create`, whose URLs are \
+             `/ws/simple/createOrder` and `PUT /ws/rest/orders/{region}/{id}`"
+        );
+        assert!(
+            refused("/ws/rest//x").contains("empty segment"),
+            "{}",
+            refused("/ws/rest//x")
+        );
+        assert!(
+            refused("orders").contains("must start with `/`"),
+            "{}",
+            refused("orders")
+        );
+        let hello = snapshot.process_by_name("hello").unwrap();
+        assert_eq!(
+            target(&snapshot, hello, "/ws/simple/getHello?name=Ada")
+                .unwrap()
+                .method,
+            Method::GET
+        );
     }
 }
