@@ -1505,6 +1505,47 @@ mod tests {
     }
 
     #[test]
+    fn loop_names_over_lists_of_the_profile_are_held_against_their_items() {
+        let xsd = crate::profile::view::tests::ORDER_XSD;
+        let listen = "listen: { operation: create, object: Order, input: xml, output: xml, request_profile: order }\n";
+        let compile = |steps: &str| {
+            located(&compile_files(&[
+                ("profiles/order.xsd", xsd),
+                (
+                    "processes/p.yaml",
+                    &format!("{listen}steps:\n{steps}  - return: {{}}\n"),
+                ),
+            ]))
+        };
+        assert_eq!(
+            compile(concat!(
+                "  - log: '{% for line in doc.Order.Line %}{{ line.Sku }}{{ line.Skuu }}{% endfor %}'\n",
+                "  - map: { to: order, value: { Order: { Id: x, Total: 1, Line: { $for: l in doc.Order.Line, Sku: '{{ l.Sku }}{{ l.Qty }}' } } } }\n",
+                // What `$for` loops over is read outside it, even under its own name.
+                "  - map: { to: order, value: { Order: { Id: x, Total: 1, Line: { $for: doc in doc.Order.Line, Sku: '{{ doc.Sk }}' } } } }\n",
+            )),
+            [
+                "processes/p.yaml:3:65 `line.Skuu` is always undefined in documents of profile `order`: `Line` has no `Skuu`; every request that gets here fails",
+                "processes/p.yaml:4:115 `l.Qty` is always undefined in documents of profile `order`: `Line` has no `Qty`; every request that gets here fails",
+                "processes/p.yaml:5:108 `doc.Sk` is always undefined in documents of profile `order`: `Line` has no `Sk`; every request that gets here fails",
+            ]
+        );
+        // Where the name may hold something else, it is not judged: a
+        // filtered list, a name bound again, a name out of its loop.
+        assert_eq!(
+            compile(concat!(
+                "  - log: '{% for line in doc.Order.Line | reverse %}{{ line.Other }}{% endfor %}'\n",
+                "  - log: '{% for line in doc.Order.Line %}{% set line = doc.Order %}{{ line.Id }}{% endfor %}'\n",
+                "  - log: '{% for line in doc.Order.Line %}{% endfor %}{{ line.Other | default(1) }}'\n",
+                "  - log: '{% for k, v in doc.Order.Line %}{{ k.Other }}{% endfor %}'\n",
+                "  - map: { to: order, value: { Order: { Id: x, Total: 1, Line: { $for: l in doc.Order.Line | reverse, Sku: '{{ l.Other }}' } } } }\n",
+                "  - map: { to: order, value: { Order: { Id: x, Total: 1, Line: { $for: l in doc.Order.Line, Sku: \"{% set l = doc.Order %}{{ l.Id }}\" } } } }\n",
+            )),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
     fn request_params_are_held_against_the_process_urls() {
         let rest = "listen: { operation: get, object: Invoice, output: json, rest: 'GET /invoices/{region}' }\n";
         let simple = "listen: { operation: get, object: Report, output: json }\n";

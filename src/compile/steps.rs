@@ -25,7 +25,7 @@ use crate::snapshot::{
     HttpBody, HttpSpec, HttpTarget, Listen, MapShape, Pipeline, ProcessId, ReturnSpec, Shape,
     StatusSource, Step, StepKind, StepSite, UpstreamPath, ValueSource, http_status,
 };
-use crate::template::{self, Escape, ExprId, Params, Seen, TemplateId, TemplatesBuilder};
+use crate::template::{self, Escape, ExprId, ForName, Params, Seen, TemplateId, TemplatesBuilder};
 
 /// The most `retries` a `try` or `http` step may ask for.
 const MAX_RETRIES: u32 = 10;
@@ -67,8 +67,9 @@ pub(super) struct StepCompiler<'a> {
     /// `[vars]` of flowgate.toml, to check the keys templates read.
     vars: &'a Value,
     /// The names the enclosing `map` nodes' `$for`s bind: each hides what
-    /// templates inside would see by that name (`[vars]`, the document).
-    for_names: Vec<String>,
+    /// templates inside would see by that name (`[vars]`, the document),
+    /// and stands for an item of what it loops over.
+    for_names: Vec<ForName>,
     /// Whether a step compiled so far may read documents' parsed form.
     reads_documents: bool,
     /// The profile every document has where the step being compiled runs,
@@ -155,15 +156,17 @@ impl<'a> StepCompiler<'a> {
     /// What templates compiled now read that compile knows: `[vars]`, the
     /// documents' profile and the path parameters, unless a `$for` hides them.
     fn seen(&self) -> Seen<'_> {
-        let visible = |name: &str| !self.for_names.iter().any(|bound| bound == name);
+        let visible = |name: &str| !self.for_names.iter().any(|bound| bound.name == name);
         Seen {
             vars: visible("vars").then_some(self.vars),
-            doc: self.profile_here.as_ref().filter(|_| visible("doc")),
+            // A `$for` that binds `doc` is among `loops`, which hide it.
+            doc: self.profile_here.as_ref(),
             params: self
                 .own_params
                 .as_ref()
                 .filter(|_| visible("request"))
                 .map(|(names, simple_url)| Params { names, simple_url }),
+            loops: &self.for_names,
         }
     }
 
@@ -510,15 +513,27 @@ impl<'a> StepCompiler<'a> {
                     .iter()
                     .find(|(key, _)| key.name == "$for")
                     .and_then(|(_, value)| value.scalar_text())
-                    .and_then(|text| Some(text.split_once(" in ")?.0.trim().to_owned()));
+                    .and_then(|text| {
+                        let (name, over) = text.split_once(" in ")?;
+                        Some(ForName {
+                            name: name.trim().to_owned(),
+                            over: over.to_owned(),
+                        })
+                    });
                 let binds = bound.is_some();
                 self.for_names.extend(bound);
                 for (key, value) in entries {
                     match key.name.as_str() {
-                        "$for" => match self.each(value) {
-                            Some(each) => shape.each = Some(each),
-                            None => ok = false,
-                        },
+                        // What it loops over is read where the map is, without its own name.
+                        "$for" => {
+                            let own = if binds { self.for_names.pop() } else { None };
+                            let each = self.each(value);
+                            self.for_names.extend(own);
+                            match each {
+                                Some(each) => shape.each = Some(each),
+                                None => ok = false,
+                            }
+                        }
                         "$if" => {
                             let text =
                                 Spanned::new(value.span, value.scalar_text().unwrap_or_default());

@@ -19,17 +19,30 @@ use minijinja::{Environment, State};
 use crate::config::de::did_you_mean;
 use crate::diag::Severity;
 use crate::profile::Profile;
-use crate::profile::view::Lookup;
+use crate::profile::view::{Lookup, Place};
 
 /// What compile knows of the names a template reads.
 #[derive(Clone, Copy, Default)]
 pub struct Seen<'a> {
     /// `[vars]` of flowgate.toml, unless hidden where the template is.
     pub vars: Option<&'a Value>,
-    /// The profile of `doc`, where every document has it.
+    /// The profile of `doc`, where every document has it (and of the
+    /// items of `loops` over paths through it).
     pub doc: Option<&'a Profile>,
     /// What `request.params` can hold, where the request is the process's own.
     pub params: Option<Params<'a>>,
+    /// The names enclosing `$for`s bind, outermost first.
+    pub loops: &'a [ForName],
+}
+
+/// A name a `map`'s `$for` binds, and what it loops over.
+#[derive(Clone, Debug)]
+pub struct ForName {
+    pub name: String,
+    /// The source of the expression after `in`: where it is a path through
+    /// `doc` (or an outer `$for` name) to a list, the name's lookups are
+    /// checked as that list's items.
+    pub over: String,
 }
 
 /// The path parameters of a process's URLs.
@@ -172,9 +185,16 @@ pub(super) fn template(source: &str, env: &Environment<'_>, seen: Seen<'_>) -> V
         params: seen
             .params
             .filter(|_| !binds(&template.children, "request")),
+        loops: seen.loops,
     };
     let state = env.empty_state();
     let mut checker = Checker::new(&state, seen, Kind::Value);
+    // A name the template binds itself at its top is not the `$for`'s.
+    for (name, place) in &mut checker.loops {
+        if binds(&template.children, name) {
+            *place = None;
+        }
+    }
     checker.stmts(&template.children);
     checker.findings
 }
@@ -222,19 +242,72 @@ struct Checker<'s, 'env> {
     /// The profile of `doc`, unless unknown or rebound by the template.
     doc: Option<&'s Profile>,
     params: Option<Params<'s>>,
+    /// Loop names in scope, innermost last, each with the place in the
+    /// documents' profile its items are at (`None`: not known).
+    loops: Vec<(String, Option<Place<'s>>)>,
     kind: Kind,
     findings: Vec<Finding>,
 }
 
 impl<'s, 'env> Checker<'s, 'env> {
     fn new(state: &'s State<'env, 'env>, seen: Seen<'s>, kind: Kind) -> Self {
-        Checker {
+        let mut checker = Checker {
             state,
             vars: seen.vars.filter(|v| v.kind() == ValueKind::Map),
             doc: seen.doc,
             params: seen.params,
+            loops: Vec::with_capacity(seen.loops.len()),
             kind,
             findings: Vec::new(),
+        };
+        for ForName { name, over } in seen.loops {
+            let place = machinery::parse_expr(over)
+                .ok()
+                .and_then(|over| checker.item_place(&over));
+            checker.loops.push((name.clone(), place));
+        }
+        checker
+    }
+
+    /// Notes the names a loop target of several names binds, as places
+    /// not known.
+    fn shadow(&mut self, target: &ast::Expr<'_>) {
+        match target {
+            ast::Expr::Var(var) => self.loops.push((var.id.to_owned(), None)),
+            ast::Expr::Tuple(tuple) => tuple.items.iter().for_each(|item| self.shadow(item)),
+            ast::Expr::List(list) => list.items.iter().for_each(|item| self.shadow(item)),
+            _ => {}
+        }
+    }
+
+    /// Where `root` starts, if it is a loop name with a known place or
+    /// `doc` with a known profile (and no loop takes the name).
+    fn root_place(&self, root: &str) -> Option<Place<'s>> {
+        match self.loops.iter().rev().find(|(name, _)| name == root) {
+            Some((_, place)) => *place,
+            None if root == "doc" => self.doc.map(Profile::document_place),
+            None => None,
+        }
+    }
+
+    /// The place of an item of the list `over` gives, if `over` is a path
+    /// that is known to reach a list.
+    fn item_place(&self, over: &ast::Expr<'_>) -> Option<Place<'s>> {
+        let (root, keys) = root_path(over)?;
+        let mut place = self.root_place(root)?;
+        for (key, _) in &keys {
+            let lookup = match key {
+                PathKey::Name(name) => place.key(name),
+                PathKey::Index => place.index(),
+            };
+            let Lookup::Found(next) = lookup else {
+                return None;
+            };
+            place = next;
+        }
+        match place.index() {
+            Lookup::Found(item) => Some(item),
+            _ => None,
         }
     }
 
@@ -276,10 +349,22 @@ impl<'s, 'env> Checker<'s, 'env> {
             ast::Stmt::EmitRaw(_) => {}
             ast::Stmt::ForLoop(for_loop) => {
                 self.expr(&for_loop.iter, self.read());
+                let bound = self.loops.len();
+                match &for_loop.target {
+                    // An item of a known list, unless the body binds the name again.
+                    ast::Expr::Var(var) => {
+                        let place = self
+                            .item_place(&for_loop.iter)
+                            .filter(|_| !binds(&for_loop.body, var.id));
+                        self.loops.push((var.id.to_owned(), place));
+                    }
+                    target => self.shadow(target),
+                }
                 if let Some(filter) = &for_loop.filter_expr {
                     self.expr(filter, Use::Guarded);
                 }
                 self.stmts(&for_loop.body);
+                self.loops.truncate(bound);
                 self.stmts(&for_loop.else_body);
             }
             ast::Stmt::IfCond(cond) => {
@@ -578,19 +663,22 @@ impl<'s, 'env> Checker<'s, 'env> {
         (severity, ordered)
     }
 
-    /// If `expr` is `doc` followed by constant keys and indexes
-    /// (`doc.Order.Lines.Line[0]`, `doc['@id']`), follows them through the
-    /// documents' profile and reports the first one that is never there;
-    /// says it was such a lookup, which has nothing else in it to check.
+    /// If `expr` is `doc`, or a loop name over a list of known items,
+    /// followed by constant keys and indexes (`doc.Order.Lines.Line[0]`,
+    /// `doc['@id']`, `line.Sku`), follows them through the documents'
+    /// profile and reports the first one that is never there; says it was
+    /// such a lookup, which has nothing else in it to check.
     fn doc_path(&mut self, expr: &ast::Expr<'_>, used: Use) -> bool {
         let Some(profile) = self.doc else {
             return false;
         };
-        let Some(keys) = lookup_path(expr, "doc") else {
+        let Some((root, keys)) = root_path(expr) else {
             return false;
         };
-        let mut place = profile.document_place();
-        let mut path = "doc".to_owned();
+        let Some(mut place) = self.root_place(root) else {
+            return false;
+        };
+        let mut path = root.to_owned();
         for (index, (key, range)) in keys.iter().enumerate() {
             let lookup = match key {
                 PathKey::Name(name) => {
@@ -706,12 +794,27 @@ enum PathKey<'e> {
     Index,
 }
 
+/// The steps of a lookup path, each with where it is written.
+type Keys<'e> = Vec<(PathKey<'e>, Range<usize>)>;
+
+/// The root name of a lookup `ROOT.a['b'][0]…` and its steps, each with
+/// where it is written; `None` if `expr` is no such lookup.
+fn root_path<'e>(expr: &'e ast::Expr<'_>) -> Option<(&'e str, Keys<'e>)> {
+    fn root<'e>(expr: &'e ast::Expr<'_>) -> Option<&'e str> {
+        match expr {
+            ast::Expr::Var(var) => Some(var.id),
+            ast::Expr::GetAttr(attr) => root(&attr.expr),
+            ast::Expr::GetItem(item) => root(&item.expr),
+            _ => None,
+        }
+    }
+    let root = root(expr)?;
+    Some((root, lookup_path(expr, root)?))
+}
+
 /// The steps of a lookup `ROOT.a['b'][0]…`, each with where it is
 /// written; `None` if `expr` is no such lookup.
-fn lookup_path<'e>(
-    expr: &'e ast::Expr<'_>,
-    root: &str,
-) -> Option<Vec<(PathKey<'e>, Range<usize>)>> {
+fn lookup_path<'e>(expr: &'e ast::Expr<'_>, root: &str) -> Option<Keys<'e>> {
     match expr {
         ast::Expr::Var(var) => (var.id == root).then(Vec::new),
         ast::Expr::GetAttr(attr) => {

@@ -22,7 +22,7 @@ use minijinja::{
 
 pub(crate) use self::borrow::items;
 use self::borrow::{Got, is_invalid};
-pub use self::check::{Finding, Params, Seen};
+pub use self::check::{Finding, ForName, Params, Seen};
 use self::fast::{FastExpr, FastTemplate};
 use crate::doc::{MediaType, xml};
 
