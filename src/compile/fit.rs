@@ -1,13 +1,14 @@
 //! A `map` step's shape held against its target profile when the snapshot
 //! is built.
 //!
-//! A key the profile has no place for, or a place the profile requires and
-//! the shape never fills, fails every document that node is built for; so
-//! it is reported at the key, with the names that would fit, instead of as
-//! a 500 at run time. What a template leaf gives is known only when it
-//! runs (the writers check it then), so leaves, `$value` and whatever a
-//! profile leaves open are not judged. Every check here is one the written
-//! document must pass; a misfit reported is one the profile would refuse.
+//! A key the profile has no place for, a place the profile requires and
+//! the shape never fills, or a constant leaf its place's type refuses,
+//! fails every document that node is built for; so it is reported at the
+//! key or the constant, with the names that would fit, instead of as a 500
+//! at run time. What a template leaf gives is known only when it runs (the
+//! writers check it then), so templates and whatever a profile leaves open
+//! are not judged. Every check here is one the written document must pass;
+//! a misfit reported is one the profile would refuse.
 //!
 //! How keys meet a profile is the writers' rule (`profile::xsd::write`,
 //! `JsonTree`): for an XSD, the shape is a map holding the document
@@ -16,11 +17,18 @@
 
 use serde_json::Value as Json;
 
+use minijinja::Value;
+
+use super::values::node_to_value;
 use crate::config::de::did_you_mean;
 use crate::config::node::{Key, Node, NodeKind, Span};
 use crate::profile::json::JsonProfile;
-use crate::profile::xsd::{ComplexTypeRef, Content, ElementDecl, TypeRef, XmlProfile};
+use crate::profile::json_tree::JsonTree;
+use crate::profile::xsd::{
+    ComplexTypeRef, Content, ElementDecl, SimpleTypeRef, TypeRef, XmlProfile,
+};
 use crate::profile::{Profile, Schema};
+use crate::template;
 
 /// One way a shape cannot fit its profile.
 #[derive(Debug)]
@@ -59,6 +67,38 @@ enum Form<'n> {
     /// A `$for` map: a list of maps with these keys.
     Each(Vec<(&'n Key, &'n Node)>),
     List(&'n [Node]),
+}
+
+/// The value a leaf always builds: a scalar that is no template, or the
+/// `$value` of a map that is one (without `$for`, which builds a list of
+/// it); with where it is written.
+fn constant(node: &Node) -> Option<(Value, Span)> {
+    match &node.kind {
+        NodeKind::Str(text)
+            if template::is_template(text) || template::single_expression(text).is_some() =>
+        {
+            None
+        }
+        NodeKind::Null
+        | NodeKind::Bool(_)
+        | NodeKind::Int(_)
+        | NodeKind::Float(_)
+        | NodeKind::Str(_) => Some((node_to_value(node), node.span)),
+        NodeKind::Map(entries) if entries.iter().all(|(key, _)| key.name != "$for") => entries
+            .iter()
+            .find(|(key, _)| key.name == "$value")
+            .and_then(|(_, value)| constant(value)),
+        NodeKind::Map(_) => None,
+        NodeKind::Seq(_) => None,
+    }
+}
+
+/// A constant as the file has it, for a message.
+fn shown(value: &Value) -> String {
+    match value.as_str() {
+        Some(text) => format!("{text:?}"),
+        None => value.to_string(),
+    }
 }
 
 fn form(node: &Node) -> Form<'_> {
@@ -167,7 +207,10 @@ impl XmlFit<'_, '_> {
     /// An element's value; `at` is where the element is named.
     fn element(&mut self, decl: &ElementDecl, at: Span, node: &Node) {
         let entries = match form(node) {
-            Form::Leaf => return,
+            Form::Leaf => {
+                self.constant_element(decl, node);
+                return;
+            }
             Form::List(items) => {
                 for item in items {
                     self.element(decl, item.span, item);
@@ -194,8 +237,11 @@ impl XmlFit<'_, '_> {
         for (key, value) in entries {
             let name = key.name.as_str();
             if let Some(attribute) = name.strip_prefix('@') {
-                if complex.attributes().iter().any(|a| a.name() == attribute) {
+                if let Some(declared) = complex.attributes().iter().find(|a| a.name() == attribute)
+                {
                     given.push(name);
+                    let place = format!("the attribute `{attribute}` of `{element}`");
+                    self.constant(declared.type_ref(), &place, value);
                 } else {
                     let names = complex.attributes().iter().map(|a| a.name());
                     let message = format!("`{element}` has no attribute `{attribute}`");
@@ -204,9 +250,14 @@ impl XmlFit<'_, '_> {
                 continue;
             }
             if name == "#text" {
-                if !matches!(complex.content(), Content::Simple(_)) {
-                    let message = format!("`{element}` holds no text of its own (`#text`)");
-                    self.misfit(key.span, message, None);
+                match complex.content() {
+                    Content::Simple(simple) => {
+                        self.constant(*simple, &format!("the text of `{element}`"), value)
+                    }
+                    _ => {
+                        let message = format!("`{element}` holds no text of its own (`#text`)");
+                        self.misfit(key.span, message, None);
+                    }
                 }
                 continue;
             }
@@ -256,6 +307,77 @@ impl XmlFit<'_, '_> {
     }
 }
 
+impl XmlFit<'_, '_> {
+    /// A leaf of an element, if it is a constant, as the writer takes it:
+    /// text of its simple type (or simple content), or an empty string for
+    /// an element that holds other elements or nothing.
+    fn constant_element(&mut self, decl: &ElementDecl, node: &Node) {
+        let place = format!("`{}`", decl.name());
+        match decl.type_ref() {
+            TypeRef::Simple(simple) => self.constant(simple, &place, node),
+            TypeRef::Complex(complex) => match self.profile.complex_type(complex).content() {
+                Content::Simple(simple) => self.constant(*simple, &place, node),
+                _ => {
+                    let Some((value, span)) = constant(node) else {
+                        return;
+                    };
+                    if value.is_none() || value.as_str() == Some("") {
+                        return;
+                    }
+                    let message = format!(
+                        "{place} holds elements or attributes in profile `{}`: give it keys, not {}",
+                        self.name,
+                        shown(&value)
+                    );
+                    self.misfit(span, message, None);
+                }
+            },
+        }
+    }
+
+    /// A constant leaf against the simple type of its place.
+    fn constant(&mut self, simple: SimpleTypeRef, place: &str, node: &Node) {
+        let Some((value, span)) = constant(node) else {
+            return;
+        };
+        // No value is an absent one: whether that may be is the required check's.
+        if value.is_none() {
+            return;
+        }
+        if let Err(problem) = self.profile.leaf_text(simple, &value) {
+            let message = format!(
+                "{place} in profile `{}` cannot be this constant: {problem}",
+                self.name
+            );
+            self.misfit(span, message, None);
+        }
+    }
+}
+
+/// Whether a JSON value is of a JSON Schema `type` (an integer is any
+/// number without a fraction, `1.0` too); an unknown type name is taken
+/// as met.
+fn is_type(value: &Json, name: &str) -> bool {
+    match name {
+        "null" => value.is_null(),
+        "boolean" => value.is_boolean(),
+        "string" => value.is_string(),
+        "number" => value.is_number(),
+        "integer" => value.as_f64().is_some_and(|x| x.fract() == 0.0),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        _ => true,
+    }
+}
+
+/// JSON Schema equality: numbers by value (`1` is `1.0`).
+fn same(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
 /// Whether `name` is an attribute key or a child of the complex type.
 fn fits_in(profile: &XmlProfile, complex: ComplexTypeRef, name: &str) -> bool {
     let complex = profile.complex_type(complex);
@@ -291,7 +413,7 @@ impl<'p> JsonFit<'p, '_> {
             return;
         };
         match form(node) {
-            Form::Leaf => {}
+            Form::Leaf => self.constant(schema, node),
             Form::List(items) => {
                 if self.is_not(schema, "array", at, "a list") {
                     return;
@@ -316,6 +438,47 @@ impl<'p> JsonFit<'p, '_> {
             }
             Form::Map(entries) => self.object(schema, at, &entries),
         }
+    }
+
+    /// A constant leaf against its place's `type`, `enum` and `const`.
+    fn constant(&mut self, schema: &Json, node: &Node) {
+        let Some((value, span)) = constant(node) else {
+            return;
+        };
+        // As the `map` step makes it.
+        let Ok(json) = JsonTree::from_value(&value, "").map(|tree| tree.to_json()) else {
+            return;
+        };
+        let types = match schema.get("type") {
+            Some(Json::String(one)) => vec![one.as_str()],
+            Some(Json::Array(many)) => many.iter().filter_map(Json::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let (wanted, hint) = if !types.is_empty() && !types.iter().any(|t| is_type(&json, t)) {
+            let wanted = match &schema["type"] {
+                Json::String(one) => format!("`{one}`"),
+                many => many.to_string(),
+            };
+            (wanted, None)
+        } else if let Some(allowed) = schema.get("enum").and_then(Json::as_array)
+            && !allowed.iter().any(|a| same(a, &json))
+        {
+            let close = json
+                .as_str()
+                .and_then(|text| did_you_mean(text, allowed.iter().filter_map(Json::as_str)));
+            (format!("one of {}", schema["enum"]), hint(close, ""))
+        } else if let Some(only) = schema.get("const")
+            && !same(only, &json)
+        {
+            (only.to_string(), None)
+        } else {
+            return;
+        };
+        let message = format!(
+            "profile `{}` wants {wanted} here, and this is always {}",
+            self.name, json
+        );
+        self.misfit(span, message, hint);
     }
 
     /// The schema every item of an array follows, when there is one.

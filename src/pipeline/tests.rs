@@ -471,7 +471,7 @@ steps:
   - map:
       to: ack
       value:
-        id: 7
+        id: "{{ 7 }}"
         lines: [ { sku: "a", qty: "{{ 'many' }}" } ]
   - return: {}
 "#;

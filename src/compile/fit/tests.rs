@@ -125,6 +125,38 @@ Invoice:
 }
 
 #[test]
+fn constant_leaves_are_held_against_their_simple_types() {
+    let profile = Profile::from_xsd("p", INVOICE_XSD);
+    let shape = r##"
+Invoice:
+  "@number": 17
+  Customer: 12
+  Card: "{{ 'many' }}"
+  Line:
+    - { "@sku": a, "@qty": many }
+    - { "@sku": b, "@qty": { $value: 2.5 } }
+    - oops
+    - ""
+  Total: { "@currency": EUR, "#text": abc }
+"##;
+    assert_eq!(
+        check(&profile, shape),
+        [
+            r#"7:28 the attribute `qty` of `Line` in profile `p` cannot be this constant: "many" is not an integer"#,
+            "8:38 the attribute `qty` of `Line` in profile `p` cannot be this constant: 2.5 is not an integer",
+            r#"9:7 `Line` holds elements or attributes in profile `p`: give it keys, not "oops""#,
+            r#"11:39 the text of `Total` in profile `p` cannot be this constant: "abc" is not a decimal number"#,
+        ]
+    );
+    // As the writer makes them: 1.5e3 is written 1500, and true is no number.
+    let total = "Invoice: { '@number': x, Customer: c, Card: 1.5e3, Total: true }";
+    assert_eq!(
+        check(&profile, total),
+        [r#"1:59 `Total` in profile `p` cannot be this constant: "true" is not a decimal number"#]
+    );
+}
+
+#[test]
 fn the_document_element_is_the_one_key_of_an_xml_shape() {
     let profile = Profile::from_xsd("p", INVOICE_XSD);
     assert_eq!(
@@ -253,6 +285,43 @@ tags: { first: a }
     assert_eq!(
         check(&profile, "id: { $for: x in y, a: 1 }\nlines: []"),
         ["1:1 profile `p` wants `string` here, and this builds a list (`$for`)"]
+    );
+}
+
+#[test]
+fn constant_json_leaves_are_held_against_type_enum_and_const() {
+    let profile = Profile::from_json_schema(
+        "p",
+        r#"{
+          "type": "object",
+          "properties": {
+            "status": { "enum": ["accepted", "review"] },
+            "qty": { "type": "integer" },
+            "kind": { "const": "ack" },
+            "total": { "type": ["number", "null"] },
+            "ratio": { "const": 1 },
+            "tags": { "type": "array", "items": { "type": "integer" } }
+          }
+        }"#,
+    );
+    // A `$for` with a constant `$value` builds a list of it.
+    let fits = "status: review\nqty: 2.0\nkind: ack\ntotal: ~\nratio: 1.0\ntags: { $for: x in y, $value: 1 }\n";
+    assert_eq!(check(&profile, fits), Vec::<String>::new());
+    let shape = r##"
+status: Accepted
+qty: { $value: 2.5 }
+kind: nak
+total: "12"
+ratio: "{{ 2 }}"
+"##;
+    assert_eq!(
+        check(&profile, shape),
+        [
+            r#"2:9 profile `p` wants one of ["accepted","review"] here, and this is always "Accepted" (did you mean `accepted`?)"#,
+            "3:16 profile `p` wants `integer` here, and this is always 2.5",
+            r#"4:7 profile `p` wants "ack" here, and this is always "nak""#,
+            r#"5:8 profile `p` wants ["number","null"] here, and this is always "12""#,
+        ]
     );
 }
 

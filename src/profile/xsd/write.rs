@@ -473,53 +473,55 @@ impl<'p> Writer<'p> {
         take
     }
 
-    /// A leaf's text in its type's lexical form, checked as `read` checks it:
-    /// borrowed from a string value, made for a number.
+    /// A leaf's text in its type's lexical form (see [`XmlProfile::leaf_text`]).
     fn leaf<'v>(&mut self, simple: SimpleTypeRef, value: &'v Value) -> Option<Cow<'v, str>> {
-        let builtin = self.profile.simple_type(simple).builtin;
-        let raw: Cow<'v, str> = match value.kind() {
-            ValueKind::String => Cow::Borrowed(value.as_str().unwrap_or_default()),
-            ValueKind::Number if builtin == BuiltIn::Boolean => {
-                self.violation_here(format!("expected true or false, found {value}"));
-                return None;
-            }
-            ValueKind::Number => match number_text(builtin, value) {
-                Ok(text) => Cow::Owned(text),
-                Err(message) => {
-                    self.violation_here(message);
-                    return None;
-                }
-            },
-            ValueKind::Bool => Cow::Borrowed(if value.is_true() { "true" } else { "false" }),
-            _ => {
-                self.violation_here(format!(
-                    "expected a value of type xs:{}, found {}",
-                    builtin.name(),
-                    kind_name(value)
-                ));
-                return None;
-            }
-        };
-        if let Some(c) = raw.chars().find(|&c| !xml::is_xml_char(c)) {
-            self.violation_here(format!(
-                "character U+{:04X} cannot be written in XML",
-                u32::from(c)
-            ));
-            return None;
-        }
-        let checked = match &raw {
-            Cow::Borrowed(raw) => self.profile.check_simple(simple, raw).map(|(text, _)| text),
-            Cow::Owned(raw) => self
-                .profile
-                .check_simple(simple, raw)
-                .map(|(text, _)| Cow::Owned(text.into_owned())),
-        };
-        match checked {
+        match self.profile.leaf_text(simple, value) {
             Ok(text) => Some(text),
             Err(message) => {
                 self.violation_here(message);
                 None
             }
+        }
+    }
+}
+
+impl XmlProfile {
+    /// A leaf's text in its type's lexical form, checked as `read` checks it:
+    /// borrowed from a string value, made for a number; or why the value
+    /// cannot be that type. How `write` writes every leaf, and how compile
+    /// judges a constant one.
+    pub(crate) fn leaf_text<'v>(
+        &self,
+        simple: SimpleTypeRef,
+        value: &'v Value,
+    ) -> Result<Cow<'v, str>, String> {
+        let builtin = self.simple_type(simple).builtin;
+        let raw: Cow<'v, str> = match value.kind() {
+            ValueKind::String => Cow::Borrowed(value.as_str().unwrap_or_default()),
+            ValueKind::Number if builtin == BuiltIn::Boolean => {
+                return Err(format!("expected true or false, found {value}"));
+            }
+            ValueKind::Number => Cow::Owned(number_text(builtin, value)?),
+            ValueKind::Bool => Cow::Borrowed(if value.is_true() { "true" } else { "false" }),
+            _ => {
+                return Err(format!(
+                    "expected a value of type xs:{}, found {}",
+                    builtin.name(),
+                    kind_name(value)
+                ));
+            }
+        };
+        if let Some(c) = raw.chars().find(|&c| !xml::is_xml_char(c)) {
+            return Err(format!(
+                "character U+{:04X} cannot be written in XML",
+                u32::from(c)
+            ));
+        }
+        match &raw {
+            Cow::Borrowed(raw) => self.check_simple(simple, raw).map(|(text, _)| text),
+            Cow::Owned(raw) => self
+                .check_simple(simple, raw)
+                .map(|(text, _)| Cow::Owned(text.into_owned())),
         }
     }
 }
