@@ -1486,8 +1486,8 @@ mod tests {
         // Where `doc` is another name, it is not judged.
         assert_eq!(
             compile(concat!(
-                "  - log: '{% for doc in docs %}{{ doc.Other }}{% endfor %}'\n",
-                "  - map: { to: order, value: { Order: { Id: { $for: doc in docs, $value: '{{ doc.Other }}' }, Total: 1, Line: { Sku: a } } } }\n",
+                "  - log: '{% for doc in props.list %}{{ doc.Other }}{% endfor %}'\n",
+                "  - map: { to: order, value: { Order: { Id: { $for: doc in props.list, $value: '{{ doc.Other }}' }, Total: 1, Line: { Sku: a } } } }\n",
             )),
             Vec::<String>::new()
         );
@@ -1528,6 +1528,20 @@ mod tests {
                 "processes/p.yaml:3:65 `line.Skuu` is always undefined in documents of profile `order`: `Line` has no `Skuu`; every request that gets here fails",
                 "processes/p.yaml:4:115 `l.Qty` is always undefined in documents of profile `order`: `Line` has no `Qty`; every request that gets here fails",
                 "processes/p.yaml:5:108 `doc.Sk` is always undefined in documents of profile `order`: `Line` has no `Sk`; every request that gets here fails",
+            ]
+        );
+        // `docs` is the batch: a list of documents of the profile.
+        assert_eq!(
+            compile(concat!(
+                "  - log: \"{{ docs[0].Order.Id }} {{ docs[0].Order.Idd }}\"\n",
+                "  - log: '{% for d in docs %}{{ d.Order.Line[0].Sku }}{{ d.Order.Idd }}{% endfor %}'\n",
+                "  - log: \"{{ docs.Order | default('') }}\"\n",
+                "  - log: '{% set docs = [1] %}{{ docs[0].Order }}'\n",
+            )),
+            [
+                "processes/p.yaml:3:51 `docs[…].Order.Idd` is always undefined in documents of profile `order`: `Order` has no `Idd`; every request that gets here fails",
+                "processes/p.yaml:4:66 `d.Order.Idd` is always undefined in documents of profile `order`: `Order` has no `Idd`; every request that gets here fails",
+                "processes/p.yaml:5:19 `docs.Order` is always undefined in documents of profile `order`: `docs` is the list of documents: take one (`docs[0]`) or loop over it",
             ]
         );
         // Where the name may hold something else, it is not judged: a

@@ -18,6 +18,8 @@ use super::{Profile, Schema};
 /// A place in the value of a document of a profile.
 #[derive(Clone, Copy)]
 pub enum Place<'p> {
+    /// The documents of a batch (`docs`), each of the profile.
+    Documents(&'p Profile),
     /// A whole XML document: a map holding its document element.
     XmlDocument(&'p XmlProfile),
     /// One occurrence of an element.
@@ -54,6 +56,14 @@ impl<'p> Place<'p> {
     /// `place.name` (or `place['name']`).
     pub fn key(self, name: &str) -> Lookup<'p> {
         match self {
+            Place::Documents(profile) => match name.parse::<usize>() {
+                Ok(_) => Lookup::Found(profile.document_place()),
+                Err(_) => Lookup::Never {
+                    what: "`docs` is the list of documents: take one (`docs[0]`) or loop over it"
+                        .to_owned(),
+                    names: Vec::new(),
+                },
+            },
             Place::XmlDocument(xsd) => {
                 let root = xsd.root();
                 if root.name() == name {
@@ -103,6 +113,7 @@ impl<'p> Place<'p> {
     /// `place[n]` for a number `n`.
     pub fn index(self) -> Lookup<'p> {
         match self {
+            Place::Documents(profile) => Lookup::Found(profile.document_place()),
             Place::XmlList(xsd, element) => Lookup::Found(Place::XmlElement(xsd, element)),
             Place::Json(json, schema) => match json.resolve(schema) {
                 Some(schema) if schema.get("prefixItems").is_none() => schema

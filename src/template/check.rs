@@ -189,11 +189,15 @@ pub(super) fn template(source: &str, env: &Environment<'_>, seen: Seen<'_>) -> V
     };
     let state = env.empty_state();
     let mut checker = Checker::new(&state, seen, Kind::Value);
-    // A name the template binds itself at its top is not the `$for`'s.
+    // A name the template binds itself at its top is not the `$for`'s,
+    // nor the batch's.
     for (name, place) in &mut checker.loops {
         if binds(&template.children, name) {
             *place = None;
         }
+    }
+    if binds(&template.children, "docs") {
+        checker.loops.push(("docs".to_owned(), None));
     }
     checker.stmts(&template.children);
     checker.findings
@@ -286,6 +290,7 @@ impl<'s, 'env> Checker<'s, 'env> {
         match self.loops.iter().rev().find(|(name, _)| name == root) {
             Some((_, place)) => *place,
             None if root == "doc" => self.doc.map(Profile::document_place),
+            None if root == "docs" => self.doc.map(Place::Documents),
             None => None,
         }
     }
@@ -663,9 +668,9 @@ impl<'s, 'env> Checker<'s, 'env> {
         (severity, ordered)
     }
 
-    /// If `expr` is `doc`, or a loop name over a list of known items,
-    /// followed by constant keys and indexes (`doc.Order.Lines.Line[0]`,
-    /// `doc['@id']`, `line.Sku`), follows them through the documents'
+    /// If `expr` is `doc`, `docs`, or a loop name over a list of known
+    /// items, followed by constant keys and indexes (`doc.Order.Lines.Line[0]`,
+    /// `doc['@id']`, `docs[0].Order`, `line.Sku`), follows them through the documents'
     /// profile and reports the first one that is never there; says it was
     /// such a lookup, which has nothing else in it to check.
     fn doc_path(&mut self, expr: &ast::Expr<'_>, used: Use) -> bool {
