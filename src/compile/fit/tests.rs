@@ -346,3 +346,53 @@ fn open_json_schemas_take_any_key() {
     );
     assert_eq!(check(&remote, "a: { b: 1 }"), Vec::<String>::new());
 }
+
+/// A JSON value as a YAML scalar that builds it.
+fn yaml_scalar(value: &Json) -> String {
+    match value {
+        Json::Null => "~".to_owned(),
+        Json::String(text) => format!("{text:?}"),
+        Json::Number(n) if n.is_f64() => format!("{:?}", n.as_f64().unwrap_or_default()),
+        other => other.to_string(),
+    }
+}
+
+fn scalar() -> impl proptest::strategy::Strategy<Value = Json> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just(Json::Null),
+        any::<bool>().prop_map(Json::Bool),
+        (-3i64..3).prop_map(Json::from),
+        prop_oneof![Just(-1.0), Just(0.0), Just(2.0), Just(2.5)].prop_map(Json::from),
+        prop_oneof![Just("a"), Just("b"), Just("2"), Just("")].prop_map(Json::from),
+    ]
+}
+
+fn keyword() -> impl proptest::strategy::Strategy<Value = Json> {
+    use proptest::prelude::*;
+    let types = [
+        "null", "boolean", "integer", "number", "string", "array", "object",
+    ];
+    prop_oneof![
+        proptest::sample::select(types.to_vec()).prop_map(|t| serde_json::json!({ "type": t })),
+        proptest::sample::subsequence(types.to_vec(), 1..3)
+            .prop_map(|t| serde_json::json!({ "type": t })),
+        proptest::collection::vec(scalar(), 1..4).prop_map(|e| serde_json::json!({ "enum": e })),
+        scalar().prop_map(|c| serde_json::json!({ "const": c })),
+    ]
+}
+
+proptest::proptest! {
+    /// A constant leaf is reported exactly when jsonschema refuses it.
+    #[test]
+    fn constant_json_leaves_are_judged_as_jsonschema_judges_them(
+        value in scalar(),
+        schema in keyword(),
+    ) {
+        let document = serde_json::json!({ "type": "object", "properties": { "x": schema } });
+        let profile = Profile::from_json_schema("p", &document.to_string());
+        let misfits = check(&profile, &format!("x: {}", yaml_scalar(&value)));
+        let valid = jsonschema::is_valid(&schema, &value);
+        proptest::prop_assert_eq!(misfits.is_empty(), valid, "{} for {}: {:?}", value, schema, misfits);
+    }
+}
