@@ -94,6 +94,77 @@ impl BuiltIn {
     }
 }
 
+/// A built-in type XML Schema derives from a supported one (Part 2 §3.4),
+/// supported as that restriction: its base, bounds and whitespace.
+pub(crate) struct DerivedBuiltIn {
+    pub name: &'static str,
+    pub base: BuiltIn,
+    pub min_inclusive: Option<&'static str>,
+    pub max_inclusive: Option<&'static str>,
+    pub whitespace: Option<WhiteSpace>,
+}
+
+const fn derived(
+    name: &'static str,
+    base: BuiltIn,
+    min_inclusive: Option<&'static str>,
+    max_inclusive: Option<&'static str>,
+) -> DerivedBuiltIn {
+    DerivedBuiltIn {
+        name,
+        base,
+        min_inclusive,
+        max_inclusive,
+        whitespace: None,
+    }
+}
+
+/// The derived built-in types supported, by name.
+pub(crate) const DERIVED_BUILTINS: [DerivedBuiltIn; 12] = [
+    DerivedBuiltIn {
+        whitespace: Some(WhiteSpace::Replace),
+        ..derived("normalizedString", BuiltIn::String, None, None)
+    },
+    DerivedBuiltIn {
+        whitespace: Some(WhiteSpace::Collapse),
+        ..derived("token", BuiltIn::String, None, None)
+    },
+    // A double's lexical space and values; flowgate does not round to 32 bits.
+    derived("float", BuiltIn::Double, None, None),
+    derived("nonNegativeInteger", BuiltIn::Integer, Some("0"), None),
+    derived("positiveInteger", BuiltIn::Integer, Some("1"), None),
+    derived("nonPositiveInteger", BuiltIn::Integer, None, Some("0")),
+    derived("negativeInteger", BuiltIn::Integer, None, Some("-1")),
+    derived("short", BuiltIn::Int, Some("-32768"), Some("32767")),
+    derived("byte", BuiltIn::Int, Some("-128"), Some("127")),
+    derived("unsignedInt", BuiltIn::Long, Some("0"), Some("4294967295")),
+    derived("unsignedShort", BuiltIn::Int, Some("0"), Some("65535")),
+    derived("unsignedByte", BuiltIn::Int, Some("0"), Some("255")),
+];
+
+impl DerivedBuiltIn {
+    pub(crate) fn by_name(name: &str) -> Option<&'static DerivedBuiltIn> {
+        DERIVED_BUILTINS.iter().find(|d| d.name == name)
+    }
+
+    /// Its facets, as a restriction step of its base.
+    pub(crate) fn facets(&self) -> Facets {
+        let bound = |lexical: &str| {
+            let atom = parse_lexical(self.base, lexical).ok()?;
+            Some(Bound {
+                lexical: lexical.to_owned(),
+                number: Number::from_atom(atom)?,
+            })
+        };
+        Facets {
+            min_inclusive: self.min_inclusive.and_then(bound),
+            max_inclusive: self.max_inclusive.and_then(bound),
+            white_space: self.whitespace,
+            ..Facets::default()
+        }
+    }
+}
+
 /// The `whiteSpace` facet: what happens to whitespace before a value is checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WhiteSpace {

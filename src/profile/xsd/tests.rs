@@ -264,6 +264,71 @@ fn a_restriction_only_narrows_its_base() {
 }
 
 #[test]
+fn derived_built_in_types_are_their_restrictions() {
+    let xsd = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:element name="R"><xs:complexType><xs:sequence>
+  <xs:element name="Count" type="xs:positiveInteger"/>
+  <xs:element name="Small" type="xs:unsignedByte"/>
+  <xs:element name="Code" type="xs:token"/>
+  <xs:element name="Ratio" type="xs:float"/>
+</xs:sequence></xs:complexType></xs:element></xs:schema>"#;
+    let (profile, diagnostics) = compile_one(xsd);
+    let profile = profile.unwrap_or_else(|| panic!("{}", diagnostics.render()));
+    assert_eq!(
+        read_ok(
+            &profile,
+            "<R><Count>3</Count><Small>255</Small><Code>  a \t b </Code><Ratio>1.5e2</Ratio></R>"
+        ),
+        "{'R': {'Count': 3, 'Small': 255, 'Code': 'a b', 'Ratio': 150.0}}"
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            "<R><Count>0</Count><Small>256</Small><Code>x</Code><Ratio>x</Ratio></R>"
+        ),
+        [
+            "/R/Count: 0 is less than the minimum 1",
+            "/R/Small: 256 is greater than the maximum 255",
+            r#"/R/Ratio: "x" is not a number"#,
+        ]
+    );
+    // Written back by their own names, and bounded in JSON Schema.
+    let emitted = emitted::emit_files(&[&profile]);
+    assert!(
+        emitted[0].1.contains(r#"type="xs:positiveInteger""#),
+        "{emitted:?}"
+    );
+    let schema = profile.json_schema("#/$defs/");
+    let properties = &schema.definitions["R"]["properties"];
+    assert_eq!(properties["Count"]["minimum"], 1);
+    assert_eq!(properties["Small"]["minimum"], 0);
+    assert_eq!(properties["Small"]["maximum"], 255);
+    // A restriction of one narrows it further, never wider.
+    let restricted = |facet: &str| {
+        compile_one(&format!(
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:simpleType name="D"><xs:restriction base="xs:positiveInteger"><{facet}/></xs:restriction></xs:simpleType>
+<xs:element name="R" type="D"/></xs:schema>"#
+        ))
+    };
+    let (profile, diagnostics) = restricted(r#"xs:maxInclusive value="100""#);
+    let profile = profile.unwrap_or_else(|| panic!("{}", diagnostics.render()));
+    assert_eq!(
+        read_err(&profile, "<R>101</R>"),
+        ["/R: 101 is greater than the maximum 100"]
+    );
+    let (profile, diagnostics) = restricted(r#"xs:minInclusive value="0""#);
+    assert!(profile.is_none());
+    assert!(
+        diagnostics
+            .render()
+            .contains("xs:minInclusive 0 is wider than the base type's minInclusive 1"),
+        "{}",
+        diagnostics.render()
+    );
+}
+
+#[test]
 fn diagnostics_of_bad_schemas() {
     let files = load(&[
         "bad/unsupported.xsd",

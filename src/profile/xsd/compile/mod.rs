@@ -65,11 +65,9 @@ const UNSUPPORTED: [&str; 19] = [
 ];
 
 /// Built-in types of XML Schema outside the supported subset.
-const UNSUPPORTED_BUILTINS: [&str; 34] = [
+const UNSUPPORTED_BUILTINS: [&str; 22] = [
     "anyType",
     "anySimpleType",
-    "normalizedString",
-    "token",
     "language",
     "Name",
     "NCName",
@@ -82,17 +80,7 @@ const UNSUPPORTED_BUILTINS: [&str; 34] = [
     "ENTITIES",
     "QName",
     "NOTATION",
-    "float",
-    "short",
-    "byte",
-    "nonNegativeInteger",
-    "positiveInteger",
-    "nonPositiveInteger",
-    "negativeInteger",
     "unsignedLong",
-    "unsignedInt",
-    "unsignedShort",
-    "unsignedByte",
     "duration",
     "gYear",
     "gYearMonth",

@@ -21,7 +21,7 @@ use crate::profile::xsd::model::{
     Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef,
 };
 use crate::profile::xsd::schema::{Node, NodeAttr, NodeId, SchemaDoc, XSD_NAMESPACE};
-use crate::profile::xsd::simple::{BuiltIn, Facets};
+use crate::profile::xsd::simple::{BuiltIn, DERIVED_BUILTINS, DerivedBuiltIn, Facets};
 
 /// XSD keeps element names and type names apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,6 +70,7 @@ pub(super) struct SetCompiler<'s> {
     /// Simple types being compiled: meeting one again is a cycle.
     pub(super) simple_in_progress: HashSet<Site>,
     pub(super) builtins: HashMap<BuiltIn, SimpleTypeRef>,
+    pub(super) derived_builtins: HashMap<&'static str, SimpleTypeRef>,
     pub(super) queue: Vec<Pending>,
     /// How deep the current chain of simple-type derivations is.
     pub(super) derivation_depth: usize,
@@ -118,6 +119,7 @@ impl<'s> SetCompiler<'s> {
             named_simple: HashMap::new(),
             simple_in_progress: HashSet::new(),
             builtins: HashMap::new(),
+            derived_builtins: HashMap::new(),
             queue: Vec::new(),
             derivation_depth: 0,
         };
@@ -1132,7 +1134,14 @@ impl<'s> SetCompiler<'s> {
             if let Some(builtin) = BuiltIn::from_name(&qname.local) {
                 return Some(TypeRef::Simple(self.builtin(builtin)));
             }
-            let supported: Vec<&str> = BuiltIn::ALL.iter().map(|b| b.name()).collect();
+            if let Some(derived) = DerivedBuiltIn::by_name(&qname.local) {
+                return Some(TypeRef::Simple(self.derived_builtin(derived)));
+            }
+            let supported: Vec<&str> = BuiltIn::ALL
+                .iter()
+                .map(|b| b.name())
+                .chain(DERIVED_BUILTINS.iter().map(|d| d.name))
+                .collect();
             let message = if UNSUPPORTED_BUILTINS.contains(&qname.local.as_str()) {
                 format!("the built-in type `{}` is not supported", attr.value.trim())
             } else {
@@ -1187,6 +1196,28 @@ impl<'s> SetCompiler<'s> {
             whitespace: builtin.default_whitespace(),
         });
         self.builtins.insert(builtin, id);
+        id
+    }
+
+    /// A derived built-in type: a named restriction of its base.
+    fn derived_builtin(&mut self, derived: &'static DerivedBuiltIn) -> SimpleTypeRef {
+        if let Some(&id) = self.derived_builtins.get(derived.name) {
+            return id;
+        }
+        let base = self.builtin(derived.base);
+        let base_whitespace = self.simple_types[base.0 as usize].whitespace;
+        let id = SimpleTypeRef(index_u32(self.simple_types.len()));
+        self.simple_types.push(SimpleType {
+            name: Some(QName {
+                namespace: Some(XSD_NAMESPACE.to_owned()),
+                local: derived.name.to_owned(),
+            }),
+            builtin: derived.base,
+            base: Some(base),
+            facets: derived.facets(),
+            whitespace: derived.whitespace.unwrap_or(base_whitespace),
+        });
+        self.derived_builtins.insert(derived.name, id);
         id
     }
 }
