@@ -1456,19 +1456,25 @@ mod tests {
             .collect()
     }
 
+    /// A process taking documents of `view::tests::ORDER_XSD`.
+    const ORDER_LISTEN: &str = "listen: { operation: create, object: Order, input: xml, output: xml, request_profile: order }\n";
+
+    /// The diagnostics of that process with `steps` (each line `  - …\n`).
+    fn compile_order_steps(steps: &str) -> Vec<String> {
+        located(&compile_files(&[
+            ("profiles/order.xsd", crate::profile::view::tests::ORDER_XSD),
+            (
+                "processes/p.yaml",
+                &format!("{ORDER_LISTEN}steps:\n{steps}  - return: {{}}\n"),
+            ),
+        ]))
+    }
+
     #[test]
     fn paths_through_doc_are_held_against_the_profile_the_documents_have() {
         let xsd = crate::profile::view::tests::ORDER_XSD;
-        let listen = "listen: { operation: create, object: Order, input: xml, output: xml, request_profile: order }\n";
-        let compile = |steps: &str| {
-            located(&compile_files(&[
-                ("profiles/order.xsd", xsd),
-                (
-                    "processes/p.yaml",
-                    &format!("{listen}steps:\n{steps}  - return: {{}}\n"),
-                ),
-            ]))
-        };
+        let listen = ORDER_LISTEN;
+        let compile = compile_order_steps;
         assert_eq!(
             compile(concat!(
                 "  - set: { a: '{{ doc.Order.Idd }}' }\n",
@@ -1506,17 +1512,7 @@ mod tests {
 
     #[test]
     fn loop_names_over_lists_of_the_profile_are_held_against_their_items() {
-        let xsd = crate::profile::view::tests::ORDER_XSD;
-        let listen = "listen: { operation: create, object: Order, input: xml, output: xml, request_profile: order }\n";
-        let compile = |steps: &str| {
-            located(&compile_files(&[
-                ("profiles/order.xsd", xsd),
-                (
-                    "processes/p.yaml",
-                    &format!("{listen}steps:\n{steps}  - return: {{}}\n"),
-                ),
-            ]))
-        };
+        let compile = compile_order_steps;
         assert_eq!(
             compile(concat!(
                 "  - log: '{% for line in doc.Order.Line %}{{ line.Sku }}{{ line.Skuu }}{% endfor %}'\n",
