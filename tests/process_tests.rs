@@ -413,21 +413,7 @@ fn run_refuses_an_unknown_process() {
 
 #[test]
 fn every_root_of_the_repository_passes_its_own_tests() {
-    let root = repo_root();
-    let mut roots = vec![root.clone()];
-    for entry in std::fs::read_dir(root.join("examples")).unwrap() {
-        let dir = entry.unwrap().path();
-        if dir.join("flowgate.toml").is_file() {
-            roots.push(dir.clone());
-        }
-        for nested in std::fs::read_dir(&dir).unwrap() {
-            let nested = nested.unwrap().path();
-            if nested.join("flowgate.toml").is_file() {
-                roots.push(nested);
-            }
-        }
-    }
-    for root in roots {
+    for root in repository_roots() {
         for file in process_files(&root.join("processes")) {
             let text = std::fs::read_to_string(&file).unwrap();
             assert!(
@@ -446,6 +432,47 @@ fn every_root_of_the_repository_passes_its_own_tests() {
             String::from_utf8_lossy(&output.stderr)
         );
         assert!(out.contains(" passed, 0 failed"), "{out}");
+    }
+}
+
+/// The config roots the repository ships: itself, each example and each
+/// root nested in an example.
+fn repository_roots() -> Vec<std::path::PathBuf> {
+    let root = repo_root();
+    let mut roots = vec![root.clone()];
+    for entry in std::fs::read_dir(root.join("examples")).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.join("flowgate.toml").is_file() {
+            roots.push(dir.clone());
+        }
+        for nested in std::fs::read_dir(&dir).unwrap() {
+            let nested = nested.unwrap().path();
+            if nested.join("flowgate.toml").is_file() {
+                roots.push(nested);
+            }
+        }
+    }
+    roots
+}
+
+/// What the repository shows users is clean: not even a warning.
+#[test]
+fn every_root_of_the_repository_checks_without_a_warning() {
+    for root in repository_roots() {
+        let output = flowgate(&["check", root.to_str().unwrap()]);
+        let out = stdout(&output);
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}:\n{out}{err}",
+            root.display()
+        );
+        assert!(
+            format!("{out}{err}").contains("(0 errors, 0 warnings)"),
+            "{}:\n{out}{err}",
+            root.display()
+        );
     }
 }
 
