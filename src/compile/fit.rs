@@ -18,6 +18,7 @@
 use serde_json::Value as Json;
 
 use minijinja::Value;
+use minijinja::value::ValueKind;
 
 use super::values::node_to_value;
 use crate::config::de::did_you_mean;
@@ -25,7 +26,7 @@ use crate::config::node::{Key, Node, NodeKind, Span};
 use crate::profile::json::JsonProfile;
 use crate::profile::json_tree::JsonTree;
 use crate::profile::xsd::{
-    ComplexTypeRef, Content, ElementDecl, SimpleTypeRef, TypeRef, XmlProfile,
+    BuiltIn, ComplexTypeRef, Content, ElementDecl, SimpleTypeRef, TypeRef, XmlProfile,
 };
 use crate::profile::{Profile, Schema};
 use crate::template;
@@ -91,6 +92,16 @@ fn constant(node: &Node) -> Option<(Value, Span)> {
         NodeKind::Map(_) => None,
         NodeKind::Seq(_) => None,
     }
+}
+
+/// Where text is wanted and the file's constant is a number or a boolean
+/// (YAML and TOML type `01234`, `1.10` and `yes`-like words before flowgate
+/// sees them): how to keep the text as written.
+fn quote_hint(value: &Value, wants_text: bool) -> Option<String> {
+    let typed = matches!(value.kind(), ValueKind::Number | ValueKind::Bool);
+    (wants_text && typed).then(|| {
+        "this is read as a number or a boolean, not as the text written: put it in quotes to keep it as text".to_owned()
+    })
 }
 
 /// A constant as the file has it, for a message.
@@ -349,7 +360,8 @@ impl XmlFit<'_, '_> {
                 "{place} in profile `{}` cannot be this constant: {problem}",
                 self.name
             );
-            self.misfit(span, message, None);
+            let wants_text = self.profile.simple_type(simple).builtin() == BuiltIn::String;
+            self.misfit(span, message, quote_hint(&value, wants_text));
         }
     }
 }
@@ -459,18 +471,20 @@ impl<'p> JsonFit<'p, '_> {
                 Json::String(one) => format!("`{one}`"),
                 many => many.to_string(),
             };
-            (wanted, None)
+            (wanted, quote_hint(&value, types.contains(&"string")))
         } else if let Some(allowed) = schema.get("enum").and_then(Json::as_array)
             && !allowed.iter().any(|a| same(a, &json))
         {
             let close = json
                 .as_str()
                 .and_then(|text| did_you_mean(text, allowed.iter().filter_map(Json::as_str)));
-            (format!("one of {}", schema["enum"]), hint(close, ""))
+            let wants_text = allowed.iter().any(Json::is_string);
+            let hint = hint(close, "").or_else(|| quote_hint(&value, wants_text));
+            (format!("one of {}", schema["enum"]), hint)
         } else if let Some(only) = schema.get("const")
             && !same(only, &json)
         {
-            (only.to_string(), None)
+            (only.to_string(), quote_hint(&value, only.is_string()))
         } else {
             return;
         };

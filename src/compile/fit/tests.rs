@@ -157,6 +157,36 @@ Invoice:
 }
 
 #[test]
+fn a_constant_the_file_typed_as_a_number_is_told_to_be_quoted() {
+    let profile = Profile::from_xsd(
+        "p",
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Zip"><xs:simpleType><xs:restriction base="xs:string">
+    <xs:pattern value="[0-9]{5}"/></xs:restriction></xs:simpleType></xs:element>
+</xs:schema>"#,
+    );
+    assert_eq!(
+        check(&profile, "Zip: 01234"),
+        [concat!(
+            r#"1:6 `Zip` in profile `p` cannot be this constant: "1234" does not match the pattern "[0-9]{5}" "#,
+            "(this is read as a number or a boolean, not as the text written: put it in quotes to keep it as text)"
+        )]
+    );
+    assert_eq!(check(&profile, "Zip: '01234'"), Vec::<String>::new());
+    let json = Profile::from_json_schema(
+        "p",
+        r#"{ "properties": { "zip": { "type": "string" }, "price": { "const": "1.10" } } }"#,
+    );
+    assert_eq!(
+        check(&json, "zip: 01234\nprice: 1.10"),
+        [
+            "1:6 profile `p` wants `string` here, and this is always 1234 (this is read as a number or a boolean, not as the text written: put it in quotes to keep it as text)",
+            r#"2:8 profile `p` wants "1.10" here, and this is always 1.1 (this is read as a number or a boolean, not as the text written: put it in quotes to keep it as text)"#,
+        ]
+    );
+}
+
+#[test]
 fn the_document_element_is_the_one_key_of_an_xml_shape() {
     let profile = Profile::from_xsd("p", INVOICE_XSD);
     assert_eq!(
