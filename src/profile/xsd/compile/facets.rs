@@ -109,6 +109,17 @@ impl<'s> SetCompiler<'s> {
             }
         };
         let facets = self.facets(d, restriction, base)?;
+        Some(self.restriction(name, base, facets))
+    }
+
+    /// A restriction step of `base` by `facets`: its built-in type is the
+    /// base's, and so is its whitespace unless a facet sets it.
+    pub(super) fn restriction(
+        &mut self,
+        name: Option<QName>,
+        base: SimpleTypeRef,
+        facets: Facets,
+    ) -> SimpleTypeRef {
         let base_type = &self.simple_types[base.0 as usize];
         let builtin = base_type.builtin;
         let whitespace = facets.white_space.unwrap_or(base_type.whitespace);
@@ -120,7 +131,7 @@ impl<'s> SetCompiler<'s> {
             facets,
             whitespace,
         });
-        Some(id)
+        id
     }
 
     /// The facets of an `xs:restriction` of `base`.

@@ -1205,18 +1205,11 @@ impl<'s> SetCompiler<'s> {
             return id;
         }
         let base = self.builtin(derived.base);
-        let base_whitespace = self.simple_types[base.0 as usize].whitespace;
-        let id = SimpleTypeRef(index_u32(self.simple_types.len()));
-        self.simple_types.push(SimpleType {
-            name: Some(QName {
-                namespace: Some(XSD_NAMESPACE.to_owned()),
-                local: derived.name.to_owned(),
-            }),
-            builtin: derived.base,
-            base: Some(base),
-            facets: derived.facets(),
-            whitespace: derived.whitespace.unwrap_or(base_whitespace),
-        });
+        let name = QName {
+            namespace: Some(XSD_NAMESPACE.to_owned()),
+            local: derived.name.to_owned(),
+        };
+        let id = self.restriction(Some(name), base, derived.facets());
         self.derived_builtins.insert(derived.name, id);
         id
     }
