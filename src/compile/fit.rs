@@ -75,11 +75,7 @@ enum Form<'n> {
 /// it); with where it is written.
 fn constant(node: &Node) -> Option<(Value, Span)> {
     match &node.kind {
-        NodeKind::Str(text)
-            if template::is_template(text) || template::single_expression(text).is_some() =>
-        {
-            None
-        }
+        NodeKind::Str(text) if template::is_template(text) => None,
         NodeKind::Null
         | NodeKind::Bool(_)
         | NodeKind::Int(_)
@@ -316,9 +312,7 @@ impl XmlFit<'_, '_> {
         self.out
             .extend(lacking(at, &format!("`{element}`"), &missing, self.name));
     }
-}
 
-impl XmlFit<'_, '_> {
     /// A leaf of an element, if it is a constant, as the writer takes it:
     /// text of its simple type (or simple content), or an empty string for
     /// an element that holds other elements or nothing.
