@@ -252,6 +252,13 @@ impl Listen {
     pub fn takes_body(&self) -> bool {
         self.input != DocType::None
     }
+
+    /// Its URLs as people are told them: the simple URL, then the REST route.
+    pub fn urls(&self) -> Vec<String> {
+        let mut urls = vec![self.simple_url()];
+        urls.extend(self.rest.as_ref().map(RestRoute::url));
+        urls
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,6 +266,18 @@ pub struct RestRoute {
     pub method: Method,
     /// The pattern as written after `/ws/rest`, e.g. `/orders/{region}`.
     pub pattern: String,
+}
+
+impl RestRoute {
+    /// The method and the whole path pattern: `POST /ws/rest/orders/{region}`.
+    pub fn url(&self) -> String {
+        format!(
+            "{} {}{}",
+            self.method,
+            crate::routes::REST_PREFIX,
+            self.pattern
+        )
+    }
 }
 
 /// A list of steps run in order on a batch.

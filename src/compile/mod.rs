@@ -1118,13 +1118,7 @@ fn add_routes(
         match routes.add_rest(rest.method.clone(), &rest.pattern, id) {
             Ok(()) => {}
             Err(PatternError::Taken(other)) => {
-                let url = format!(
-                    "{} {}{}",
-                    rest.method,
-                    crate::routes::REST_PREFIX,
-                    rest.pattern
-                );
-                diagnostics.push(clash(other, url, raw_rest.span, true));
+                diagnostics.push(clash(other, rest.url(), raw_rest.span, true));
             }
             Err(PatternError::Invalid(message)) => {
                 diagnostics.push(source.error(raw_rest.span, message))

@@ -25,7 +25,7 @@ use crate::process_tests::{
     Expect, ExpectedBody, ExpectedError, ExpectedProblem, ProcessTest, Source, TestRequest,
     TestStub,
 };
-use crate::routes::{REST_PREFIX, RouteMatch, RouteTable, SIMPLE_PREFIX};
+use crate::routes::{RouteMatch, RouteTable, SIMPLE_PREFIX};
 use crate::snapshot::{Listen, ProcessId};
 
 /// What the tests of every process are checked against.
@@ -310,13 +310,7 @@ impl TestCompiler<'_, '_> {
             }
             return;
         }
-        let urls = || {
-            let mut urls = vec![format!("{SIMPLE_PREFIX}{}", listen.simple_path)];
-            if let Some(rest) = &listen.rest {
-                urls.push(format!("{} {REST_PREFIX}{}", rest.method, rest.pattern));
-            }
-            format!("its URLs: {}", urls.join(", "))
-        };
+        let urls = || format!("its URLs: {}", listen.urls().join(", "));
         match self.context.routes.lookup(method, path) {
             RouteMatch::Found { process, .. } if process == self.process.id => {}
             RouteMatch::Found { .. } => self.error_hint(

@@ -80,16 +80,8 @@ pub fn target(snapshot: &Snapshot, id: ProcessId, url: &str) -> Result<Target, S
         _ => simple_method(listen),
     };
     let urls = || {
-        let mut urls = format!("`{}`", listen.simple_url());
-        if let Some(rest) = &listen.rest {
-            urls.push_str(&format!(
-                " and `{} {}{}`",
-                rest.method,
-                crate::routes::REST_PREFIX,
-                rest.pattern
-            ));
-        }
-        urls
+        let urls: Vec<String> = listen.urls().iter().map(|url| format!("`{url}`")).collect();
+        urls.join(" and ")
     };
     match snapshot.routes.lookup(&method, &path) {
         RouteMatch::Found {
