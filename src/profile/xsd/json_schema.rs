@@ -23,7 +23,7 @@
 //! | `simpleContent` without attributes | the text's schema |
 //! | `enumeration` | `enum`, typed as the built-in type (numbers, booleans, strings) |
 //! | `pattern` | `pattern`, anchored (`^(?:…)$`); several in one step are alternatives, several steps `allOf`; XSD-only syntax (`\i`, `\c`, class subtraction) leaves `pattern` out and keeps the source as `x-xsd-pattern` |
-//! | `length`, `minLength`, `maxLength` | `minLength`, `maxLength` (not for `base64Binary`, whose lengths count bytes) |
+//! | `length`, `minLength`, `maxLength` | `minLength`, `maxLength` (not for `base64Binary` and `hexBinary`, whose lengths count bytes) |
 //! | `minInclusive`, `maxInclusive`, `minExclusive`, `maxExclusive` | `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum` |
 //! | `totalDigits`, `fractionDigits`, `whiteSpace` | nothing |
 //!
@@ -31,7 +31,14 @@
 //! (int32); `long` → integer (int64); `integer` → integer; `decimal` →
 //! number; `double` → number (double); `date`, `dateTime`, `time` → string
 //! (date, date-time, time); `base64Binary` → string with `contentEncoding:
-//! base64`; `anyURI` → string (uri).
+//! base64`; `anyURI` → string (uri); `hexBinary` → string with
+//! `contentEncoding: base16`; `duration` and the `g…` types (`gYear`,
+//! `gYearMonth`, `gMonthDay`, `gDay`, `gMonth`) → string with a `pattern`
+//! of the lexical form (along with any `pattern` facet, in an `allOf`).
+//! The derived built-in types are their base with the facets XSD gives
+//! them (`positiveInteger` → integer, minimum 1; `language` → string with
+//! its pattern; `NCName` and the other name types → string with the
+//! pattern as `x-xsd-pattern`).
 //!
 //! OpenAPI 3.1 has no way to say "this property is the element's text"
 //! (3.2 adds `xml.nodeType: text`); the `x-text` extension marks it, and
@@ -265,7 +272,7 @@ impl<'p> Converter<'p> {
             insert(&mut schema, "enum", Value::Array(values));
         }
         add_patterns(&mut schema, &steps);
-        if builtin.has_length() && builtin != BuiltIn::Base64Binary {
+        if builtin.has_length() && !matches!(builtin, BuiltIn::Base64Binary | BuiltIn::HexBinary) {
             add_lengths(&mut schema, &steps);
         }
         if builtin.is_numeric() {
@@ -277,7 +284,11 @@ impl<'p> Converter<'p> {
 
 /// Every step's patterns: one `pattern`, or an `allOf` of them.
 fn add_patterns(schema: &mut Value, steps: &[&SimpleType]) {
-    let mut portable = Vec::new();
+    // A built-in type's own lexical pattern holds along with the facets'.
+    let mut portable: Vec<String> = match schema.as_object_mut().map(|s| s.remove("pattern")) {
+        Some(Some(Value::String(lexical))) => vec![lexical],
+        _ => Vec::new(),
+    };
     let mut unportable = Vec::new();
     for step in steps.iter().filter(|s| !s.facets().patterns.is_empty()) {
         let sources: Vec<&str> = step.facets().patterns.iter().map(|p| p.source()).collect();
@@ -339,7 +350,38 @@ fn builtin_schema(builtin: BuiltIn) -> Value {
         BuiltIn::Time => json!({ "type": "string", "format": "time" }),
         BuiltIn::Base64Binary => json!({ "type": "string", "contentEncoding": "base64" }),
         BuiltIn::AnyUri => json!({ "type": "string", "format": "uri" }),
+        BuiltIn::HexBinary => json!({ "type": "string", "contentEncoding": "base16" }),
+        // Lexical forms as patterns: the format keywords (RFC 3339's
+        // `duration`) are narrower than XSD's (which allows `-P1D`).
+        BuiltIn::Duration => lexical(concat!(
+            r"-?P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+D)?",
+            r"(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?"
+        )),
+        BuiltIn::GYear => lexical(concat!(
+            r"-?(?:[1-9]\d{4,}|\d{4})",
+            r"(?:Z|[+-]\d{2}:\d{2})?"
+        )),
+        BuiltIn::GYearMonth => lexical(concat!(
+            r"-?(?:[1-9]\d{4,}|\d{4})-(?:0[1-9]|1[0-2])",
+            r"(?:Z|[+-]\d{2}:\d{2})?"
+        )),
+        BuiltIn::GMonthDay => lexical(concat!(
+            r"--(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])",
+            r"(?:Z|[+-]\d{2}:\d{2})?"
+        )),
+        BuiltIn::GDay => lexical(concat!(
+            r"---(?:0[1-9]|[12]\d|3[01])",
+            r"(?:Z|[+-]\d{2}:\d{2})?"
+        )),
+        BuiltIn::GMonth => lexical(concat!(r"--(?:0[1-9]|1[0-2])", r"(?:Z|[+-]\d{2}:\d{2})?")),
     }
+}
+
+/// A string of a lexical form, anchored as every `pattern` here is. It
+/// may let through what the XSD refuses (a 30th of February), never the
+/// other way round.
+fn lexical(pattern: &str) -> Value {
+    json!({ "type": "string", "pattern": format!("^(?:{pattern})$") })
 }
 
 /// Enumeration values as JSON of their type; `None` when one has no JSON

@@ -43,8 +43,10 @@
 //! derivation), `simpleContent` restriction, `list`, `union`, identity
 //! constraints, global attributes and attribute `ref`, `default`/`fixed`,
 //! `nillable`, `abstract`, `mixed`, substitution groups, chameleon
-//! includes, built-in types beyond the twelve of SPEC §7, bound facets on
-//! non-numeric types, and patterns with Unicode block escapes. Not
+//! includes, built-in types outside `simple::BuiltIn` and
+//! `simple::DERIVED_BUILTINS` (`ID`, `IDREF`, `ENTITY`, the list types,
+//! `QName`, `NOTATION`, `anyType`, `anySimpleType`, `unsignedLong`), bound
+//! facets on non-numeric types, and patterns with Unicode block escapes. Not
 //! checked: that a schema imports a namespace before using its names, and
 //! full Unique Particle Attribution (the common ambiguities are warned
 //! about; documents are matched greedily).

@@ -21,6 +21,8 @@ use regex::{Regex, RegexBuilder};
 pub struct Pattern {
     source: String,
     regex: Regex,
+    /// What a value that matches is, in words, for a built-in type's pattern.
+    meaning: Option<&'static str>,
 }
 
 impl fmt::Debug for Pattern {
@@ -45,7 +47,22 @@ impl Pattern {
         Ok(Pattern {
             source: source.to_owned(),
             regex,
+            meaning: None,
         })
+    }
+
+    /// A pattern that defines a built-in type: a value that does not match
+    /// is said not to be `meaning` ("an NCName, …").
+    pub(crate) fn defining(source: &str, meaning: &'static str) -> Result<Pattern, String> {
+        Ok(Pattern {
+            meaning: Some(meaning),
+            ..Pattern::new(source)?
+        })
+    }
+
+    /// What a matching value is, when the pattern defines a built-in type.
+    pub(crate) fn meaning(&self) -> Option<&'static str> {
+        self.meaning
     }
 
     /// The pattern as written in the schema.

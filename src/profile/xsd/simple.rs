@@ -11,7 +11,8 @@ use minijinja::Value;
 
 use super::pattern::Pattern;
 
-/// The built-in types of the supported subset (SPEC §7).
+/// The primitive built-in types supported: the twelve of SPEC §7 and
+/// seven more that partners' schemas use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BuiltIn {
     String,
@@ -26,10 +27,18 @@ pub enum BuiltIn {
     Time,
     Base64Binary,
     AnyUri,
+    // Not named by SPEC §7: common in partner schemas.
+    HexBinary,
+    Duration,
+    GYear,
+    GYearMonth,
+    GMonthDay,
+    GDay,
+    GMonth,
 }
 
 impl BuiltIn {
-    pub const ALL: [BuiltIn; 12] = [
+    pub const ALL: [BuiltIn; 19] = [
         BuiltIn::String,
         BuiltIn::Boolean,
         BuiltIn::Int,
@@ -42,6 +51,13 @@ impl BuiltIn {
         BuiltIn::Time,
         BuiltIn::Base64Binary,
         BuiltIn::AnyUri,
+        BuiltIn::HexBinary,
+        BuiltIn::Duration,
+        BuiltIn::GYear,
+        BuiltIn::GYearMonth,
+        BuiltIn::GMonthDay,
+        BuiltIn::GDay,
+        BuiltIn::GMonth,
     ];
 
     /// The local name in the XML Schema namespace.
@@ -59,6 +75,13 @@ impl BuiltIn {
             BuiltIn::Time => "time",
             BuiltIn::Base64Binary => "base64Binary",
             BuiltIn::AnyUri => "anyURI",
+            BuiltIn::HexBinary => "hexBinary",
+            BuiltIn::Duration => "duration",
+            BuiltIn::GYear => "gYear",
+            BuiltIn::GYearMonth => "gYearMonth",
+            BuiltIn::GMonthDay => "gMonthDay",
+            BuiltIn::GDay => "gDay",
+            BuiltIn::GMonth => "gMonth",
         }
     }
 
@@ -77,11 +100,11 @@ impl BuiltIn {
     }
 
     /// The types whose length facets count something (characters, or bytes
-    /// for base64Binary).
+    /// for the binary types).
     pub fn has_length(self) -> bool {
         matches!(
             self,
-            BuiltIn::String | BuiltIn::AnyUri | BuiltIn::Base64Binary
+            BuiltIn::String | BuiltIn::AnyUri | BuiltIn::Base64Binary | BuiltIn::HexBinary
         )
     }
 
@@ -102,6 +125,8 @@ pub(crate) struct DerivedBuiltIn {
     pub min_inclusive: Option<&'static str>,
     pub max_inclusive: Option<&'static str>,
     pub whitespace: Option<WhiteSpace>,
+    /// The `pattern` facet of the name types, and what a value of it is.
+    pub pattern: Option<(&'static str, &'static str)>,
 }
 
 const fn derived(
@@ -116,11 +141,25 @@ const fn derived(
         min_inclusive,
         max_inclusive,
         whitespace: None,
+        pattern: None,
+    }
+}
+
+/// A name type: a token of a pattern (Part 2 §3.3.3 and §3.4.5 to §3.4.9).
+const fn name_type(
+    name: &'static str,
+    pattern: &'static str,
+    meaning: &'static str,
+) -> DerivedBuiltIn {
+    DerivedBuiltIn {
+        whitespace: Some(WhiteSpace::Collapse),
+        pattern: Some((pattern, meaning)),
+        ..derived(name, BuiltIn::String, None, None)
     }
 }
 
 /// The derived built-in types supported, by name.
-pub(crate) const DERIVED_BUILTINS: [DerivedBuiltIn; 12] = [
+pub(crate) const DERIVED_BUILTINS: &[DerivedBuiltIn] = &[
     DerivedBuiltIn {
         whitespace: Some(WhiteSpace::Replace),
         ..derived("normalizedString", BuiltIn::String, None, None)
@@ -140,6 +179,25 @@ pub(crate) const DERIVED_BUILTINS: [DerivedBuiltIn; 12] = [
     derived("unsignedInt", BuiltIn::Long, Some("0"), Some("4294967295")),
     derived("unsignedShort", BuiltIn::Int, Some("0"), Some("65535")),
     derived("unsignedByte", BuiltIn::Int, Some("0"), Some("255")),
+    // Not `ID`, `IDREF` or `ENTITY`: what they mean beyond their names
+    // (unique in the document, a reference to an ID, a DTD entity) is not
+    // checked, so they stay refused.
+    name_type(
+        "language",
+        "[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*",
+        "a language tag (such as en or pt-BR, xs:language)",
+    ),
+    name_type("Name", r"\i\c*", "an XML name (xs:Name)"),
+    name_type(
+        "NCName",
+        r"[\i-[:]][\c-[:]]*",
+        "an XML name without a colon (xs:NCName)",
+    ),
+    name_type(
+        "NMTOKEN",
+        r"\c+",
+        "a name token (XML name characters only, xs:NMTOKEN)",
+    ),
 ];
 
 impl DerivedBuiltIn {
@@ -160,6 +218,12 @@ impl DerivedBuiltIn {
             min_inclusive: self.min_inclusive.and_then(bound),
             max_inclusive: self.max_inclusive.and_then(bound),
             white_space: self.whitespace,
+            // The patterns are this file's own; a test compiles each.
+            patterns: self
+                .pattern
+                .and_then(|(source, meaning)| Pattern::defining(source, meaning).ok())
+                .into_iter()
+                .collect(),
             ..Facets::default()
         }
     }
@@ -353,6 +417,11 @@ impl Facets {
             return Err(format!("{} is not one of {allowed}", quoted(text)));
         }
         if !self.patterns.is_empty() && !self.patterns.iter().any(|p| p.is_match(text)) {
+            if let [pattern] = &self.patterns[..]
+                && let Some(meaning) = pattern.meaning()
+            {
+                return Err(format!("{} is not {meaning}", quoted(text)));
+            }
             let which = if self.patterns.len() == 1 {
                 format!("the pattern {}", quoted(self.patterns[0].source()))
             } else {
@@ -371,6 +440,7 @@ impl Facets {
         }
         let (length, unit) = match builtin {
             BuiltIn::Base64Binary => (base64_length(text), "bytes"),
+            BuiltIn::HexBinary => (text.len() as u64 / 2, "bytes"),
             _ => (text.chars().count() as u64, "characters"),
         };
         let problem = if self.length.is_some_and(|n| length != n) {
@@ -545,6 +615,39 @@ pub(crate) fn parse_lexical(builtin: BuiltIn, text: &str) -> Result<Atom, String
                 invalid("base64")
             }
         }
+        BuiltIn::HexBinary => {
+            if text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                Ok(Atom::Text)
+            } else {
+                invalid("hexadecimal octets (pairs of 0-9, a-f, A-F)")
+            }
+        }
+        BuiltIn::Duration => {
+            if is_duration(text.as_bytes()) {
+                Ok(Atom::Text)
+            } else {
+                invalid("a duration (such as P1Y2M3DT4H5M6.5S or -PT15M)")
+            }
+        }
+        BuiltIn::GYear
+        | BuiltIn::GYearMonth
+        | BuiltIn::GMonthDay
+        | BuiltIn::GDay
+        | BuiltIn::GMonth => {
+            let b = text.as_bytes();
+            let mut at = 0;
+            if calendar_part(builtin, b, &mut at) && timezone(b, &mut at) && at == b.len() {
+                Ok(Atom::Text)
+            } else {
+                invalid(match builtin {
+                    BuiltIn::GYear => "a year (YYYY)",
+                    BuiltIn::GYearMonth => "a year and month (YYYY-MM)",
+                    BuiltIn::GMonthDay => "a month and day (--MM-DD)",
+                    BuiltIn::GDay => "a day of the month (---DD)",
+                    _ => "a month (--MM)",
+                })
+            }
+        }
     }
 }
 
@@ -620,17 +723,10 @@ fn eat(b: &[u8], at: &mut usize, expected: u8) -> bool {
 /// `-?YYYY-MM-DD`: at least four year digits (more only without a leading
 /// zero), no year 0000, and a day that exists in that month.
 fn date(b: &[u8], at: &mut usize) -> bool {
-    eat(b, at, b'-');
-    let year_start = *at;
-    let year_digits = digits(b, at);
-    let year_text = &b[year_start..*at];
-    if year_digits < 4 || year_digits > 4 && year_text[0] == b'0' || year_digits > 9 {
+    let Some(year) = year(b, at) else {
         return false;
-    }
-    let year = year_text
-        .iter()
-        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-    if year == 0 || !eat(b, at, b'-') {
+    };
+    if !eat(b, at, b'-') {
         return false;
     }
     let Some(month) = fixed_digits(b, at, 2) else {
@@ -642,7 +738,27 @@ fn date(b: &[u8], at: &mut usize) -> bool {
     let Some(day) = fixed_digits(b, at, 2) else {
         return false;
     };
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    day_exists(Some(year), month, day)
+}
+
+/// `-?YYYY`: at least four digits (more only without a leading zero), not 0000.
+fn year(b: &[u8], at: &mut usize) -> Option<u64> {
+    eat(b, at, b'-');
+    let year_start = *at;
+    let year_digits = digits(b, at);
+    let year_text = &b[year_start..*at];
+    if year_digits < 4 || year_digits > 4 && year_text[0] == b'0' || year_digits > 9 {
+        return None;
+    }
+    let year = year_text
+        .iter()
+        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    (year != 0).then_some(year)
+}
+
+/// Whether `day` is a day of `month`; without a year, February has 29.
+fn day_exists(year: Option<u64>, month: u32, day: u32) -> bool {
+    let leap = year.is_none_or(|year| year % 4 == 0 && (year % 100 != 0 || year % 400 == 0));
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -651,6 +767,83 @@ fn date(b: &[u8], at: &mut usize) -> bool {
         _ => return false,
     };
     (1..=days).contains(&day)
+}
+
+/// A month: two digits, 01 to 12.
+fn month(b: &[u8], at: &mut usize) -> Option<u32> {
+    fixed_digits(b, at, 2).filter(|month| (1..=12).contains(month))
+}
+
+/// The parts of a date the `g…` types hold, before their timezone:
+/// `YYYY`, `YYYY-MM`, `--MM-DD`, `---DD`, `--MM`.
+fn calendar_part(builtin: BuiltIn, b: &[u8], at: &mut usize) -> bool {
+    match builtin {
+        BuiltIn::GYear => year(b, at).is_some(),
+        BuiltIn::GYearMonth => year(b, at).is_some() && eat(b, at, b'-') && month(b, at).is_some(),
+        BuiltIn::GMonthDay => {
+            if !(eat(b, at, b'-') && eat(b, at, b'-')) {
+                return false;
+            }
+            let Some(month) = month(b, at) else {
+                return false;
+            };
+            eat(b, at, b'-')
+                && fixed_digits(b, at, 2).is_some_and(|day| day_exists(None, month, day))
+        }
+        BuiltIn::GDay => {
+            (0..3).all(|_| eat(b, at, b'-'))
+                && fixed_digits(b, at, 2).is_some_and(|day| (1..=31).contains(&day))
+        }
+        BuiltIn::GMonth => eat(b, at, b'-') && eat(b, at, b'-') && month(b, at).is_some(),
+        _ => false,
+    }
+}
+
+/// `-?PnYnMnDTnHnMnS`: each part optional and in this order, at least one
+/// present, a `T` only before a time part, a fraction only on the seconds.
+fn is_duration(b: &[u8]) -> bool {
+    let mut at = 0;
+    eat(b, &mut at, b'-');
+    if !eat(b, &mut at, b'P') {
+        return false;
+    }
+    let Some(date_parts) = duration_parts(b, &mut at, b"YMD") else {
+        return false;
+    };
+    let time_parts = if eat(b, &mut at, b'T') {
+        match duration_parts(b, &mut at, b"HMS") {
+            Some(0) | None => return false,
+            Some(parts) => parts,
+        }
+    } else {
+        0
+    };
+    date_parts + time_parts > 0 && at == b.len()
+}
+
+/// The parts of one half of a duration (`nYnMnD` or `nHnMnS`), each digits
+/// then one of `letters` in their order; only the seconds (`S`) take a
+/// fraction. Stops before anything that is not digits; `None` when a part
+/// is broken.
+fn duration_parts(b: &[u8], at: &mut usize, letters: &[u8]) -> Option<usize> {
+    let mut next = 0;
+    let mut parts = 0;
+    while b.get(*at).is_some_and(u8::is_ascii_digit) {
+        digits(b, at);
+        let fraction = eat(b, at, b'.');
+        if fraction && digits(b, at) == 0 {
+            return None;
+        }
+        let found = letters[next..].iter().position(|l| b.get(*at) == Some(l))?;
+        let letter = letters[next + found];
+        if fraction && letter != b'S' {
+            return None;
+        }
+        *at += 1;
+        next += found + 1;
+        parts += 1;
+    }
+    Some(parts)
 }
 
 /// `hh:mm:ss(.s+)?`; `24:00:00` is the end of a day.
@@ -888,6 +1081,78 @@ mod tests {
         assert!(parsed(BuiltIn::DateTime, "2024-05-01T10:30:00.5Z").is_ok());
         assert!(parsed(BuiltIn::DateTime, "2024-05-01 10:30:00").is_err());
         assert!(parsed(BuiltIn::DateTime, "2024-05-01").is_err());
+    }
+
+    #[test]
+    fn durations_and_calendar_parts() {
+        for good in [
+            "P1Y",
+            "P1Y2M3DT4H5M6S",
+            "-P1D",
+            "PT15M",
+            "PT0.5S",
+            "P0D",
+            "PT1H1S",
+            "P12M",
+        ] {
+            assert!(parsed(BuiltIn::Duration, good).is_ok(), "{good}");
+        }
+        for bad in [
+            "P", "PT", "-P", "P1DT", "1D", "P1.5D", "PT1.5M", "P1M1Y", "P1D1D", "PT1S1M", "P-1D",
+            "P1", "PT1.S", "P1DT1H ", "+P1D",
+        ] {
+            assert!(parsed(BuiltIn::Duration, bad).is_err(), "{bad}");
+        }
+        let cases: [(BuiltIn, &[&str], &[&str]); 5] = [
+            (
+                BuiltIn::GYear,
+                &["2024", "-0044", "12024", "2024Z", "2024+14:00"],
+                &["24", "0000", "02024", "2024-01", "2024+15:00"],
+            ),
+            (
+                BuiltIn::GYearMonth,
+                &["2024-02", "-0001-12Z"],
+                &["2024-00", "2024-13", "2024-2", "2024"],
+            ),
+            (
+                BuiltIn::GMonthDay,
+                &["--02-29", "--12-31", "--01-01-05:00"],
+                &["--02-30", "--04-31", "--13-01", "-02-01", "--0201"],
+            ),
+            (
+                BuiltIn::GDay,
+                &["---01", "---31Z"],
+                &["---00", "---32", "--01", "---1"],
+            ),
+            (
+                BuiltIn::GMonth,
+                &["--01", "--12+01:00"],
+                &["--00", "--13", "--1", "--01-"],
+            ),
+        ];
+        for (builtin, good, bad) in cases {
+            for text in good {
+                assert!(parsed(builtin, text).is_ok(), "{builtin:?} {text}");
+            }
+            for text in bad {
+                assert!(parsed(builtin, text).is_err(), "{builtin:?} {text}");
+            }
+        }
+        assert!(parsed(BuiltIn::HexBinary, "").is_ok());
+        assert!(parsed(BuiltIn::HexBinary, "00fFaA").is_ok());
+        for bad in ["0", "0g", "0x00", "0 0"] {
+            assert!(parsed(BuiltIn::HexBinary, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_name_types_patterns_compile() {
+        for derived in DERIVED_BUILTINS {
+            if let Some((source, _)) = derived.pattern {
+                assert!(Pattern::new(source).is_ok(), "{}", derived.name);
+                assert_eq!(derived.facets().patterns.len(), 1, "{}", derived.name);
+            }
+        }
     }
 
     #[test]

@@ -51,6 +51,26 @@ fn note() -> Arc<XmlProfile> {
     fixture(&["ns/default.xsd"], "default")
 }
 
+/// One optional element of each supported built-in type, primitive and
+/// derived, so the property tests meet every type as it is added.
+fn every_built_in_type() -> Arc<XmlProfile> {
+    let mut xsd = String::from(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="Types"><xs:complexType><xs:sequence>"#,
+    );
+    let names = BuiltIn::ALL
+        .iter()
+        .map(|builtin| builtin.name())
+        .chain(simple::DERIVED_BUILTINS.iter().map(|derived| derived.name));
+    for name in names {
+        xsd.push_str(&format!(
+            r#"<xs:element name="{name}" type="xs:{name}" minOccurs="0"/>"#
+        ));
+    }
+    xsd.push_str("</xs:sequence></xs:complexType></xs:element></xs:schema>");
+    let (profile, diagnostics) = compile_one(&xsd);
+    profile.unwrap_or_else(|| panic!("{}", diagnostics.render()))
+}
+
 /// Compiles one schema given as text, as `profiles/test.xsd`.
 fn compile_one(xsd: &str) -> (Option<Arc<XmlProfile>>, Diagnostics) {
     let (profiles, diagnostics) = compile(&[SourceFile::new("profiles/test.xsd", xsd.to_owned())]);
@@ -326,6 +346,117 @@ fn derived_built_in_types_are_their_restrictions() {
         "{}",
         diagnostics.render()
     );
+}
+
+#[test]
+fn name_binary_duration_and_calendar_types() {
+    let xsd = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:simpleType name="Digest"><xs:restriction base="xs:hexBinary">
+  <xs:length value="2"/></xs:restriction></xs:simpleType>
+<xs:simpleType name="Season"><xs:restriction base="xs:gMonth">
+  <xs:pattern value="--0[1-6]"/></xs:restriction></xs:simpleType>
+<xs:element name="R"><xs:complexType><xs:sequence>
+  <xs:element name="Lang" type="xs:language"/>
+  <xs:element name="Key" type="xs:NCName"/>
+  <xs:element name="Name" type="xs:Name"/>
+  <xs:element name="Token" type="xs:NMTOKEN"/>
+  <xs:element name="Digest" type="Digest"/>
+  <xs:element name="Wait" type="xs:duration"/>
+  <xs:element name="Year" type="xs:gYear"/>
+  <xs:element name="Month" type="xs:gYearMonth"/>
+  <xs:element name="Birthday" type="xs:gMonthDay"/>
+  <xs:element name="Day" type="xs:gDay"/>
+  <xs:element name="Season" type="Season"/>
+</xs:sequence></xs:complexType></xs:element></xs:schema>"#;
+    let (profile, diagnostics) = compile_one(xsd);
+    let profile = profile.unwrap_or_else(|| panic!("{}", diagnostics.render()));
+    assert_eq!(
+        read_ok(
+            &profile,
+            "<R><Lang> pt-BR </Lang><Key>order-1</Key><Name>ns:order</Name><Token>1.0</Token>\
+             <Digest>0aFF</Digest><Wait>-P1DT2.5S</Wait><Year>2024Z</Year><Month>2024-02</Month>\
+             <Birthday>--02-29</Birthday><Day>---31</Day><Season>--06</Season></R>"
+        ),
+        "{'R': {'Lang': 'pt-BR', 'Key': 'order-1', 'Name': 'ns:order', 'Token': '1.0', \
+         'Digest': '0aFF', 'Wait': '-P1DT2.5S', 'Year': '2024Z', 'Month': '2024-02', \
+         'Birthday': '--02-29', 'Day': '---31', 'Season': '--06'}}"
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            "<R><Lang>en_GB</Lang><Key>ns:order</Key><Name>1st</Name><Token>a b</Token>\
+             <Digest>0aF</Digest><Wait>P1.5D</Wait><Year>24</Year><Month>2024-13</Month>\
+             <Birthday>--04-31</Birthday><Day>---32</Day><Season>--07</Season></R>"
+        ),
+        [
+            r#"/R/Lang: "en_GB" is not a language tag (such as en or pt-BR, xs:language)"#,
+            r#"/R/Key: "ns:order" is not an XML name without a colon (xs:NCName)"#,
+            r#"/R/Name: "1st" is not an XML name (xs:Name)"#,
+            r#"/R/Token: "a b" is not a name token (XML name characters only, xs:NMTOKEN)"#,
+            r#"/R/Digest: "0aF" is not hexadecimal octets (pairs of 0-9, a-f, A-F)"#,
+            r#"/R/Wait: "P1.5D" is not a duration (such as P1Y2M3DT4H5M6.5S or -PT15M)"#,
+            r#"/R/Year: "24" is not a year (YYYY)"#,
+            r#"/R/Month: "2024-13" is not a year and month (YYYY-MM)"#,
+            r#"/R/Birthday: "--04-31" is not a month and day (--MM-DD)"#,
+            r#"/R/Day: "---32" is not a day of the month (---DD)"#,
+            r#"/R/Season: "--07" does not match the pattern "--0[1-6]""#,
+        ]
+    );
+    // hexBinary lengths count octets.
+    assert_eq!(
+        read_err(
+            &profile,
+            "<R><Lang>en</Lang><Key>k</Key><Name>n</Name><Token>t</Token>\
+             <Digest>0a0b0c</Digest><Wait>PT1M</Wait><Year>2024</Year><Month>2024-01</Month>\
+             <Birthday>--01-01</Birthday><Day>---01</Day><Season>--01</Season></R>"
+        ),
+        [r#"/R/Digest: "0a0b0c" has 3 bytes, expected exactly 2"#]
+    );
+    // Written back by their own names; in JSON Schema by their lexical forms.
+    let emitted = emitted::emit_files(&[&profile]);
+    for name in ["xs:language", "xs:NCName", "xs:duration", "xs:gMonthDay"] {
+        assert!(
+            emitted[0].1.contains(&format!(r#"type="{name}""#)),
+            "{name}: {emitted:?}"
+        );
+    }
+    let schema = profile.json_schema("#/$defs/");
+    let properties = &schema.definitions["R"]["properties"];
+    assert_eq!(
+        properties["Lang"]["pattern"],
+        "^(?:[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*)$"
+    );
+    assert_eq!(properties["Key"]["x-xsd-pattern"], r"[\i-[:]][\c-[:]]*");
+    assert_eq!(properties["Digest"]["contentEncoding"], "base16");
+    assert!(properties["Digest"].get("minLength").is_none());
+    let pattern = |name: &str| {
+        let source = properties[name]["pattern"].as_str().unwrap_or_default();
+        regex::Regex::new(source).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    // `regex` has no lookahead: the duration pattern is checked by jsonschema below.
+    for (name, good, bad) in [
+        ("Year", "-0044+01:00", "24"),
+        ("Month", "2024-12", "2024-13"),
+        ("Birthday", "--12-25", "--13-01"),
+        ("Day", "---01Z", "---1"),
+    ] {
+        assert!(pattern(name).is_match(good), "{name} {good}");
+        assert!(!pattern(name).is_match(bad), "{name} {bad}");
+    }
+    // A pattern facet holds along with the type's own lexical pattern.
+    let season = &properties["Season"]["allOf"];
+    assert_eq!(
+        season[0]["pattern"],
+        "^(?:--(?:0[1-9]|1[0-2])(?:Z|[+-]\\d{2}:\\d{2})?)$"
+    );
+    assert_eq!(season[1]["pattern"], "^(?:--0[1-6])$");
+    let wait = jsonschema::validator_for(&properties["Wait"]).expect("a schema");
+    for good in ["P1Y", "-PT15M", "P1DT2.5S", "PT0S"] {
+        assert!(wait.is_valid(&serde_json::json!(good)), "{good}");
+    }
+    for bad in ["P", "PT", "P1DT", "P1.5D", "P1M1Y"] {
+        assert!(!wait.is_valid(&serde_json::json!(bad)), "{bad}");
+    }
 }
 
 #[test]
@@ -1107,6 +1238,26 @@ mod properties {
                 .map(text)
                 .to_vec(),
             BuiltIn::Base64Binary => ["", "QUJD", "QUI=", "QU JD", "Q"].map(text).to_vec(),
+            BuiltIn::HexBinary => ["", "0A", "0a1F", "ABC", "zz"].map(text).to_vec(),
+            BuiltIn::Duration => ["P1Y2M3DT4H5M6.5S", "-PT15M", " P1D ", "P", "PT", "P1.5D"]
+                .map(text)
+                .to_vec(),
+            BuiltIn::GYear => vec![
+                text("2024"),
+                text("-0044"),
+                text("12024Z"),
+                text("24"),
+                text("0000"),
+                (Value::from(1999), "1999".into()),
+            ],
+            BuiltIn::GYearMonth => ["2024-02", "2024-02+01:00", "2024-13", "2024-2"]
+                .map(text)
+                .to_vec(),
+            BuiltIn::GMonthDay => ["--02-29", "--12-25Z", "--04-31", "--2-01"]
+                .map(text)
+                .to_vec(),
+            BuiltIn::GDay => ["---01", "---31Z", "---32", "--01"].map(text).to_vec(),
+            BuiltIn::GMonth => ["--12", "--01-05:00", "--13", "--1"].map(text).to_vec(),
         };
         // Values of the wrong kind for any type, never picked as valid.
         out.push((Value::from(vec![Value::from(1)]), "\u{1}".into()));
@@ -1233,7 +1384,9 @@ mod properties {
     /// The fixture profiles, compiled once for all cases.
     fn profiles() -> &'static [Arc<XmlProfile>] {
         static PROFILES: std::sync::LazyLock<Vec<Arc<XmlProfile>>> =
-            std::sync::LazyLock::new(|| vec![order(), shapes(), envelope(), note()]);
+            std::sync::LazyLock::new(|| {
+                vec![order(), shapes(), envelope(), note(), every_built_in_type()]
+            });
         &PROFILES
     }
 
@@ -1243,7 +1396,7 @@ mod properties {
         /// Whatever `write` accepts, `read` accepts and gives back.
         #[test]
         fn write_then_read_gives_the_value_back(
-            which in 0usize..4,
+            which in 0usize..5,
             mischief in any::<bool>(),
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
@@ -1265,7 +1418,7 @@ mod properties {
         /// Values built from the profile without mischief are written.
         #[test]
         fn valid_values_are_written(
-            which in 0usize..4,
+            which in 0usize..5,
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
             let profile = &profiles()[which];
@@ -1277,7 +1430,7 @@ mod properties {
 
         /// Reading never panics, whatever the text.
         #[test]
-        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..4) {
+        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..5) {
             let profile = &profiles()[which];
             let _ = profile.read(&text, &limits());
         }
@@ -1452,7 +1605,8 @@ mod properties {
     fn emitted_pairs() -> &'static [(Arc<XmlProfile>, Arc<XmlProfile>)] {
         static PAIRS: std::sync::LazyLock<Vec<(Arc<XmlProfile>, Arc<XmlProfile>)>> =
             std::sync::LazyLock::new(|| {
-                let mut profiles = vec![order(), shapes(), envelope(), note()];
+                let mut profiles =
+                    vec![order(), shapes(), envelope(), note(), every_built_in_type()];
                 profiles.extend(super::emitted::repository_profiles());
                 profiles
                     .into_iter()
@@ -2031,7 +2185,7 @@ mod emitted {
 
     #[test]
     fn emitted_schemas_compile_to_the_same_outline() {
-        let mut profiles = vec![order(), shapes(), envelope(), note()];
+        let mut profiles = vec![order(), shapes(), envelope(), note(), every_built_in_type()];
         profiles.extend(repository_profiles());
         for profile in profiles {
             let again = recompiled(&profile);

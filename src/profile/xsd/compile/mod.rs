@@ -65,13 +65,9 @@ const UNSUPPORTED: [&str; 19] = [
 ];
 
 /// Built-in types of XML Schema outside the supported subset.
-const UNSUPPORTED_BUILTINS: [&str; 22] = [
+const UNSUPPORTED_BUILTINS: [&str; 11] = [
     "anyType",
     "anySimpleType",
-    "language",
-    "Name",
-    "NCName",
-    "NMTOKEN",
     "NMTOKENS",
     "ID",
     "IDREF",
@@ -81,13 +77,6 @@ const UNSUPPORTED_BUILTINS: [&str; 22] = [
     "QName",
     "NOTATION",
     "unsignedLong",
-    "duration",
-    "gYear",
-    "gYearMonth",
-    "gMonth",
-    "gMonthDay",
-    "gDay",
-    "hexBinary",
 ];
 
 pub(crate) fn compile(files: &[Arc<SourceFile>]) -> (Vec<(String, Arc<XmlProfile>)>, Diagnostics) {
