@@ -446,7 +446,9 @@ impl<'p> JsonFit<'p, '_> {
         }
     }
 
-    /// A constant leaf against its place's `type`, `enum` and `const`.
+    /// A constant leaf against its place's `type`, `enum` and `const`, then
+    /// the keywords that judge a value by itself (bounds, lengths, `pattern`,
+    /// `format`).
     fn constant(&mut self, schema: &Json, node: &Node) {
         let Some((value, span)) = constant(node) else {
             return;
@@ -480,6 +482,11 @@ impl<'p> JsonFit<'p, '_> {
         {
             (only.to_string(), quote_hint(&value, only.is_string()))
         } else {
+            if let Some(problem) = self.profile.refuses_scalar(schema, &json) {
+                let message = format!("profile `{}` refuses this constant: {problem}", self.name);
+                let wants_text = schema.get("type").is_some_and(|t| t == "string");
+                self.misfit(span, message, quote_hint(&value, wants_text));
+            }
             return;
         };
         let message = format!(

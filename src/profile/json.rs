@@ -27,6 +27,7 @@ pub struct JsonProfile {
     /// Local `$ref`s are JSON pointers into `schema`: no subschema has an
     /// `$id` of its own, which would move the base they resolve against.
     pointer_refs: bool,
+    draft: jsonschema::Draft,
 }
 
 impl std::fmt::Debug for JsonProfile {
@@ -106,6 +107,7 @@ impl JsonProfile {
         match built {
             Ok((validator, tree_validator)) => Some(Arc::new(JsonProfile {
                 pointer_refs: !has_nested_id(&schema, true),
+                draft,
                 schema,
                 validator,
                 tree_validator,
@@ -153,6 +155,44 @@ impl JsonProfile {
             };
         }
         None
+    }
+
+    /// Why the keywords of `place` (a part of this schema) that judge a
+    /// value by itself — bounds, lengths, `pattern`, `format` — refuse
+    /// `value`, as jsonschema says it; `None` when they take it or there
+    /// are none. What a place says through other keywords (`allOf`, …) is
+    /// not judged here.
+    pub fn refuses_scalar(
+        &self,
+        place: &serde_json::Value,
+        value: &serde_json::Value,
+    ) -> Option<String> {
+        const KEYWORDS: [&str; 9] = [
+            "minimum",
+            "maximum",
+            "exclusiveMinimum",
+            "exclusiveMaximum",
+            "multipleOf",
+            "minLength",
+            "maxLength",
+            "pattern",
+            "format",
+        ];
+        let keywords: serde_json::Map<String, serde_json::Value> = KEYWORDS
+            .iter()
+            .filter_map(|&keyword| Some((keyword.to_owned(), place.get(keyword)?.clone())))
+            .collect();
+        if keywords.is_empty() {
+            return None;
+        }
+        // As the profile's own validator is built (they compiled there).
+        let validator = jsonschema::options()
+            .with_draft(self.draft)
+            .should_validate_formats(true)
+            .build(&serde_json::Value::Object(keywords))
+            .ok()?;
+        let error = validator.iter_errors(value).next()?;
+        Some(explain(error.kind(), error.instance(), error.to_string()))
     }
 
     /// Every violation of `instance`, with its JSON pointer (at most 100).

@@ -356,6 +356,37 @@ ratio: "{{ 2 }}"
 }
 
 #[test]
+fn constant_json_leaves_are_held_against_bounds_lengths_patterns_and_formats() {
+    let profile = Profile::from_json_schema(
+        "p",
+        r##"{
+          "type": "object",
+          "properties": {
+            "qty": { "type": "integer", "minimum": 1 },
+            "code": { "type": "string", "pattern": "^[A-Z]{2}$" },
+            "zip": { "type": "string", "minLength": 5 },
+            "due": { "type": "string", "format": "date" },
+            "line": { "$ref": "#/$defs/line" }
+          },
+          "$defs": { "line": { "type": "number", "multipleOf": 0.5 } }
+        }"##,
+    );
+    let fits = "qty: 1\ncode: DE\nzip: '01234'\ndue: '2026-11-30'\nline: 2.5\n";
+    assert_eq!(check(&profile, fits), Vec::<String>::new());
+    let shape = "qty: 0\ncode: de\nzip: '0123'\ndue: tomorrow\nline: 0.3\n";
+    assert_eq!(
+        check(&profile, shape),
+        [
+            "1:6 profile `p` refuses this constant: 0 is too small: the least allowed is 1",
+            r#"2:7 profile `p` refuses this constant: "de" does not match "^[A-Z]{2}$""#,
+            r#"3:6 profile `p` refuses this constant: "0123" is shorter than 5 characters"#,
+            r#"4:6 profile `p` refuses this constant: "tomorrow" is not a "date""#,
+            "5:7 profile `p` refuses this constant: 0.3 is not a multiple of 0.5",
+        ]
+    );
+}
+
+#[test]
 fn open_json_schemas_take_any_key() {
     // No `additionalProperties: false`, or pattern properties beside it: any key may fit.
     let open = Profile::from_json_schema(
@@ -409,6 +440,14 @@ fn keyword() -> impl proptest::strategy::Strategy<Value = Json> {
             .prop_map(|t| serde_json::json!({ "type": t })),
         proptest::collection::vec(scalar(), 1..4).prop_map(|e| serde_json::json!({ "enum": e })),
         scalar().prop_map(|c| serde_json::json!({ "const": c })),
+        (-2i64..3).prop_map(|n| serde_json::json!({ "minimum": n })),
+        (-2i64..3).prop_map(|n| serde_json::json!({ "exclusiveMaximum": n })),
+        prop_oneof![Just(0.5), Just(2.0)].prop_map(|n| serde_json::json!({ "multipleOf": n })),
+        (0u64..3).prop_map(|n| serde_json::json!({ "minLength": n })),
+        (0u64..2).prop_map(|n| serde_json::json!({ "maxLength": n })),
+        prop_oneof![Just("^[a-z]$"), Just("[0-9]")]
+            .prop_map(|p| serde_json::json!({ "pattern": p })),
+        prop_oneof![Just("date"), Just("email")].prop_map(|f| serde_json::json!({ "format": f })),
     ]
 }
 
@@ -422,7 +461,12 @@ proptest::proptest! {
         let document = serde_json::json!({ "type": "object", "properties": { "x": schema } });
         let profile = Profile::from_json_schema("p", &document.to_string());
         let misfits = check(&profile, &format!("x: {}", yaml_scalar(&value)));
-        let valid = jsonschema::is_valid(&schema, &value);
+        // Formats are checked, as profiles check them (see `JsonProfile::compile`).
+        let valid = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .map(|validator| validator.is_valid(&value));
+        let valid = valid.unwrap_or(false);
         proptest::prop_assert_eq!(misfits.is_empty(), valid, "{} for {}: {:?}", value, schema, misfits);
     }
 }
