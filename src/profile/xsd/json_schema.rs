@@ -357,24 +357,22 @@ fn builtin_schema(builtin: BuiltIn) -> Value {
             r"-?P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+D)?",
             r"(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?"
         )),
-        BuiltIn::GYear => lexical(concat!(
-            r"-?(?:[1-9]\d{4,}|\d{4})",
-            r"(?:Z|[+-]\d{2}:\d{2})?"
-        )),
-        BuiltIn::GYearMonth => lexical(concat!(
-            r"-?(?:[1-9]\d{4,}|\d{4})-(?:0[1-9]|1[0-2])",
-            r"(?:Z|[+-]\d{2}:\d{2})?"
-        )),
-        BuiltIn::GMonthDay => lexical(concat!(
-            r"--(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])",
-            r"(?:Z|[+-]\d{2}:\d{2})?"
-        )),
-        BuiltIn::GDay => lexical(concat!(
-            r"---(?:0[1-9]|[12]\d|3[01])",
-            r"(?:Z|[+-]\d{2}:\d{2})?"
-        )),
-        BuiltIn::GMonth => lexical(concat!(r"--(?:0[1-9]|1[0-2])", r"(?:Z|[+-]\d{2}:\d{2})?")),
+        BuiltIn::GYear => calendar(YEAR),
+        BuiltIn::GYearMonth => calendar(&format!("{YEAR}-{MONTH}")),
+        BuiltIn::GMonthDay => calendar(&format!("--{MONTH}-{DAY}")),
+        BuiltIn::GDay => calendar(&format!("---{DAY}")),
+        BuiltIn::GMonth => calendar(&format!("--{MONTH}")),
     }
+}
+
+/// The parts of the `g…` types' lexical forms.
+const YEAR: &str = r"-?(?:[1-9]\d{4,}|\d{4})";
+const MONTH: &str = "(?:0[1-9]|1[0-2])";
+const DAY: &str = r"(?:0[1-9]|[12]\d|3[01])";
+
+/// A `g…` type's form: its date parts and an optional timezone.
+fn calendar(parts: &str) -> Value {
+    lexical(&format!(r"{parts}(?:Z|[+-]\d{{2}}:\d{{2}})?"))
 }
 
 /// A string of a lexical form, anchored as every `pattern` here is. It
