@@ -2628,3 +2628,58 @@ fn nesting_through_groups_is_bounded() {
     let profile = profile.expect("compiles");
     assert!(profile.to_string().lines().count() > 160);
 }
+
+#[test]
+fn attribute_groups_in_simple_content() {
+    let xsd = format!(
+        r#"<xs:schema {XS}>
+  <xs:element name="Amount" type="Taxed"/>
+  <xs:attributeGroup name="Currency"><xs:attribute name="currency" type="xs:string" use="required"/></xs:attributeGroup>
+  <xs:complexType name="Money">
+    <xs:simpleContent>
+      <xs:extension base="xs:decimal"><xs:attributeGroup ref="Currency"/></xs:extension>
+    </xs:simpleContent>
+  </xs:complexType>
+  <xs:complexType name="Taxed">
+    <xs:simpleContent>
+      <xs:extension base="Money"><xs:attribute name="rate" type="xs:decimal"/></xs:extension>
+    </xs:simpleContent>
+  </xs:complexType>
+</xs:schema>"#
+    );
+    let (profile, diagnostics) = compile_one(&xsd);
+    assert!(diagnostics.is_empty(), "{}", diagnostics.render());
+    let profile = profile.expect("compiles");
+    let text = r#"<Amount currency="EUR" rate="0.2">10</Amount>"#;
+    assert_eq!(
+        read_ok(&profile, text),
+        "{'Amount': {'@currency': 'EUR', '@rate': 0.2, '#text': 10.0}}"
+    );
+    assert_eq!(
+        read_err(&profile, "<Amount>10</Amount>"),
+        ["/Amount: missing attribute `currency`"]
+    );
+    let emitted = emitted::emit_files(&[&profile]);
+    assert!(
+        emitted[0]
+            .1
+            .contains(r#"<xs:attributeGroup ref="Currency"/>"#),
+        "{emitted:?}"
+    );
+    let again = emitted::recompiled(&profile);
+    assert_eq!(read_ok(&again, text), read_ok(&profile, text));
+    assert!(again.read("<Amount>10</Amount>", &limits()).is_err());
+    // An attribute group adding an attribute the base has already.
+    let twice = xsd.replace(
+        r#"<xs:attribute name="rate" type="xs:decimal"/>"#,
+        r#"<xs:attributeGroup ref="Currency"/>"#,
+    );
+    let (_, diagnostics) = compile_one(&twice);
+    let messages: Vec<String> = diagnostics.iter().map(|d| d.message.clone()).collect();
+    assert_eq!(
+        messages,
+        [
+            "attribute `currency` is declared by the base type already (from attribute group `Currency`)"
+        ]
+    );
+}
