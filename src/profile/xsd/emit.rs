@@ -17,12 +17,21 @@
 //! `elementFormDefault` are chosen only when the schemas are written, from
 //! everything gathered.
 //!
+//! Named model groups, attribute groups and `xs:complexContent` extensions
+//! are written as the schema declared them: each group once, in its own
+//! namespace's schema, and referred to; a derived type as an extension of
+//! its base, adding only its own particle and attributes. The model holds
+//! them expanded, but a qualified local declaration can only be written in
+//! the schema of its own namespace, which is where the group or base type
+//! is.
+//!
 //! What the model does not keep is not written: annotations, declarations
-//! no document element reaches, and the complex base of a simple-content
-//! extension (its attributes are repeated on an extension of the simple
-//! type, which accepts the same elements). An emitted schema, compiled
-//! again, accepts exactly the documents its profile accepts and reads them
-//! to the same values (`tests.rs`, "emitted schemas").
+//! no document element reaches, references to attribute groups that add
+//! no attribute, and the complex base of a simple-content extension (its
+//! attributes are repeated on an extension of the simple type, which
+//! accepts the same elements). An emitted schema, compiled again, accepts
+//! exactly the documents its profile accepts and reads them to the same
+//! values (`tests.rs`, "emitted schemas").
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -30,17 +39,20 @@ use crate::doc::xml;
 
 use super::XmlProfile;
 use super::model::{
-    ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs, Particle, QName, SimpleTypeRef,
-    Term, TypeRef,
+    Added, AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, Extension,
+    MaxOccurs, Particle, QName, SimpleTypeRef, Term, TypeRef,
 };
 use super::schema::XSD_NAMESPACE;
 use super::simple::Facets;
 
-/// XSD keeps element names and type names (complex and simple alike) apart.
+/// XSD keeps the names of elements, types (complex and simple alike),
+/// model groups and attribute groups apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Space {
     Element,
     Type,
+    Group,
+    AttributeGroup,
 }
 
 impl Space {
@@ -48,6 +60,8 @@ impl Space {
         match self {
             Space::Element => "element",
             Space::Type => "type",
+            Space::Group => "group",
+            Space::AttributeGroup => "attribute group",
         }
     }
 }
@@ -265,10 +279,18 @@ impl SchemaSet {
             profile,
             queue: Vec::new(),
             seen: HashSet::new(),
+            groups: Vec::new(),
+            seen_groups: HashSet::new(),
         };
         walk.visit(Named::Element(profile.root), &element_name(profile.root()));
         let mut clashes = Vec::new();
-        while let Some((named, name)) = walk.queue.pop() {
+        loop {
+            for (space, name, node) in std::mem::take(&mut walk.groups) {
+                clashes.extend(self.add(space, name, node, origin));
+            }
+            let Some((named, name)) = walk.queue.pop() else {
+                break;
+            };
             let (space, name, node) = walk.declaration(named, name);
             clashes.extend(self.add(space, name, node, origin));
         }
@@ -298,7 +320,8 @@ impl SchemaSet {
     }
 
     /// Adds a global declaration (`node` is its `xs:element`,
-    /// `xs:complexType` or `xs:simpleType`, with its `name`).
+    /// `xs:complexType`, `xs:simpleType`, `xs:group` or
+    /// `xs:attributeGroup`, with its `name`).
     pub fn add(
         &mut self,
         space: Space,
@@ -584,6 +607,10 @@ struct Walk<'p> {
     profile: &'p XmlProfile,
     queue: Vec<(Named, QName)>,
     seen: HashSet<Named>,
+    /// Group declarations, made where the first reference to each is met:
+    /// the model has no handle for a group, only copies of it.
+    groups: Vec<(Space, QName, XsNode)>,
+    seen_groups: HashSet<(Space, QName)>,
 }
 
 impl Walk<'_> {
@@ -645,30 +672,19 @@ impl Walk<'_> {
     fn complex_type(&mut self, id: ComplexTypeRef) -> XsNode {
         let profile = self.profile;
         let complex = profile.complex_type(id);
-        let mut node = XsNode::new("complexType");
-        let mut attributes = Vec::new();
-        for attribute in &complex.attributes {
-            let mut declaration = XsNode::new("attribute").attr("name", &attribute.name);
-            declaration = match self.simple_reference(attribute.type_ref) {
-                Some(name) => declaration.name_attr("type", name),
-                None => declaration.child(self.simple_type(attribute.type_ref)),
-            };
-            if attribute.required {
-                declaration = declaration.attr("use", "required");
-            }
-            attributes.push(declaration.qualified(attribute.namespace.is_some()));
+        let node = XsNode::new("complexType");
+        if let Some(extension) = complex.extension
+            && let Some(base) = profile.complex_type(extension.base).name.clone()
+        {
+            let extension = self.extension(complex, extension, base);
+            return node.child(XsNode::new("complexContent").child(extension));
         }
+        let all: Vec<&AttributeDecl> = complex.attributes.iter().collect();
+        let mut attributes = self.attribute_uses(&all, 0);
+        let mut node = node;
         match &complex.content {
             Content::Empty => {}
-            Content::Elements(particle) => {
-                let group = match particle.term {
-                    // A content model is always a group; a lone element is
-                    // put in a sequence to be written as one.
-                    Term::Element(_) => XsNode::new("sequence").child(self.particle(particle)),
-                    _ => self.particle(particle),
-                };
-                node = node.child(group);
-            }
+            Content::Elements(particle) => node = node.child(self.content_model(particle)),
             Content::Simple(simple) => {
                 let base = self.extension_base(*simple);
                 let mut extension = XsNode::new("extension").name_attr("base", base);
@@ -682,6 +698,87 @@ impl Walk<'_> {
             node = node.child(attribute);
         }
         node
+    }
+
+    /// A content model, which is always a group: a lone element is put in
+    /// a sequence to be written as one.
+    fn content_model(&mut self, particle: &Particle) -> XsNode {
+        match particle.term {
+            Term::Element(_) => XsNode::new("sequence").child(self.particle(particle)),
+            _ => self.particle(particle),
+        }
+    }
+
+    /// The `xs:extension` of a type derived by complex content: its base,
+    /// and only the particle and attributes it adds.
+    fn extension(&mut self, complex: &ComplexType, extension: Extension, base: QName) -> XsNode {
+        self.visit(Named::Complex(extension.base), &base);
+        let mut node = XsNode::new("extension").name_attr("base", base);
+        let added = match (extension.added, &complex.content) {
+            (Added::Whole, Content::Elements(particle)) => Some(particle),
+            (Added::Second, Content::Elements(particle)) => match &particle.term {
+                Term::Sequence(both) => both.get(1),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(particle) = added {
+            node = node.child(self.content_model(particle));
+        }
+        let inherited = self.profile.complex_type(extension.base).attributes.len();
+        let own: Vec<&AttributeDecl> = complex.attributes.iter().skip(inherited).collect();
+        for attribute in self.attribute_uses(&own, 0) {
+            node = node.child(attribute);
+        }
+        node
+    }
+
+    /// Attribute declarations, with those that come through an attribute
+    /// group (`depth` groups down) written as one reference to it, where
+    /// its first attribute is.
+    fn attribute_uses(&mut self, attributes: &[&AttributeDecl], depth: usize) -> Vec<XsNode> {
+        let mut out = Vec::new();
+        let mut referenced: Vec<&QName> = Vec::new();
+        for attribute in attributes {
+            let Some(group) = attribute.groups.get(depth) else {
+                out.push(self.attribute(attribute));
+                continue;
+            };
+            if referenced.contains(&group) {
+                continue;
+            }
+            referenced.push(group);
+            if self
+                .seen_groups
+                .insert((Space::AttributeGroup, group.clone()))
+            {
+                let members: Vec<&AttributeDecl> = attributes
+                    .iter()
+                    .copied()
+                    .filter(|a| a.groups.get(depth) == Some(group))
+                    .collect();
+                let mut declaration = XsNode::new("attributeGroup").attr("name", &group.local);
+                for child in self.attribute_uses(&members, depth + 1) {
+                    declaration = declaration.child(child);
+                }
+                self.groups
+                    .push((Space::AttributeGroup, group.clone(), declaration));
+            }
+            out.push(XsNode::new("attributeGroup").name_attr("ref", group.clone()));
+        }
+        out
+    }
+
+    fn attribute(&mut self, attribute: &AttributeDecl) -> XsNode {
+        let mut declaration = XsNode::new("attribute").attr("name", &attribute.name);
+        declaration = match self.simple_reference(attribute.type_ref) {
+            Some(name) => declaration.name_attr("type", name),
+            None => declaration.child(self.simple_type(attribute.type_ref)),
+        };
+        if attribute.required {
+            declaration = declaration.attr("use", "required");
+        }
+        declaration.qualified(attribute.namespace.is_some())
     }
 
     /// The base of a simple-content extension. The compiler only makes
@@ -706,6 +803,21 @@ impl Walk<'_> {
     }
 
     fn particle(&mut self, particle: &Particle) -> XsNode {
+        if let Some(group) = &particle.group {
+            if self.seen_groups.insert((Space::Group, group.clone())) {
+                let model = match &particle.term {
+                    Term::Element(id) => XsNode::new("sequence").child(self.particle_element(*id)),
+                    Term::Sequence(children) => self.group("sequence", children),
+                    Term::Choice(children) => self.group("choice", children),
+                    Term::All(children) => self.group("all", children),
+                };
+                let declaration = XsNode::new("group").attr("name", &group.local).child(model);
+                self.groups.push((Space::Group, group.clone(), declaration));
+            }
+            return XsNode::new("group")
+                .name_attr("ref", group.clone())
+                .occurs(particle.min_occurs, particle.max_occurs);
+        }
         let node = match &particle.term {
             Term::Element(id) => self.particle_element(*id),
             Term::Sequence(children) => self.group("sequence", children),

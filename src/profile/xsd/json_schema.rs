@@ -747,6 +747,12 @@ mod tests {
                 r#"<m:Envelope xmlns:m="urn:example:main" xmlns:c="urn:example:common" stamp="2024-01-01T00:00:00Z"><Header><From>x</From></Header><c:Address c:kind="home"><c:Street>s</c:Street><c:City>c</c:City></c:Address><Part unit="kg">3</Part><Part>4</Part></m:Envelope>"#,
             ],
         );
+        check_documents(
+            &named(&fixtures, "invoice"),
+            &[
+                r#"<Invoice xmlns="urn:example:invoice" xmlns:c="urn:example:codes" at="2024-05-01T10:00:00Z" currency="EUR"><Number>1</Number><Issued>2024-05-01</Issued><Seller id="s"><Name>A</Name><Street>x</Street></Seller><Buyer tier="1"><Name>B</Name><Vip>false</Vip><Manager>C</Manager></Buyer><Line c:code="ABC" version="2"><Sku>S</Sku><Qty>1</Qty></Line><Net xmlns="">1.5</Net><Gross xmlns="">2</Gross><Terms flag="true"><Days>30</Days></Terms></Invoice>"#,
+            ],
+        );
         let shipped = profiles_in(&Path::new(ROOT).join("profiles"));
         check_documents(
             &named(&shipped, "order"),

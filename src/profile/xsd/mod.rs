@@ -36,20 +36,33 @@
 //! of `boolean` booleans; everything else is the text, whitespace
 //! collapsed for every type but `xs:string`.
 //!
+//! # Beyond SPEC §7
+//!
+//! SPEC §7 does not name them, but partner schemas use them constantly:
+//! seven more primitive built-in types (`hexBinary`, `duration`, the `g…`
+//! date parts) and the built-in types XML Schema derives by facets; named
+//! model groups (`xs:group`) and attribute groups (`xs:attributeGroup`);
+//! and `xs:complexContent` extension of a complex type with element or
+//! empty content. Groups and extensions are compiled into the model as
+//! the content they stand for (a group's particle where it is referred
+//! to; the base's content model followed by the extension's), so reading,
+//! writing and the OpenAPI schema see ordinary complex types; the model
+//! keeps their names only for `emit`, which writes them back as declared.
+//!
 //! # Outside the subset
 //!
-//! Refused with a diagnostic: `xs:redefine`/`override`, `group`,
-//! `attributeGroup`, `any`, `anyAttribute`, `complexContent` (type
-//! derivation), `simpleContent` restriction, `list`, `union`, identity
-//! constraints, global attributes and attribute `ref`, `default`/`fixed`,
-//! `nillable`, `abstract`, `mixed`, substitution groups, chameleon
-//! includes, built-in types outside `simple::BuiltIn` and
-//! `simple::DERIVED_BUILTINS` (`ID`, `IDREF`, `ENTITY`, the list types,
-//! `QName`, `NOTATION`, `anyType`, `anySimpleType`, `unsignedLong`), bound
-//! facets on non-numeric types, and patterns with Unicode block escapes. Not
-//! checked: that a schema imports a namespace before using its names, and
-//! full Unique Particle Attribution (the common ambiguities are warned
-//! about; documents are matched greedily).
+//! Refused with a diagnostic: `xs:redefine`/`override`, `any`,
+//! `anyAttribute`, `complexContent` restriction and extension of a type
+//! with simple content, `simpleContent` restriction, `list`, `union`,
+//! identity constraints, global attributes and attribute `ref`,
+//! `default`/`fixed`, `nillable`, `abstract`, `mixed`, substitution
+//! groups, chameleon includes, built-in types outside `simple::BuiltIn`
+//! and `simple::DERIVED_BUILTINS` (`ID`, `IDREF`, `ENTITY`, the list
+//! types, `QName`, `NOTATION`, `anyType`, `anySimpleType`,
+//! `unsignedLong`), bound facets on non-numeric types, and patterns with
+//! Unicode block escapes. Not checked: that a schema imports a namespace
+//! before using its names, and full Unique Particle Attribution (the
+//! common ambiguities are reported; documents are matched greedily).
 
 mod compile;
 pub mod emit;

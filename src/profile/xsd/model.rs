@@ -97,6 +97,30 @@ pub struct ComplexType {
     pub(crate) child_keys: Vec<ChildKey>,
     /// How many particles the content model has: the size of its matching state.
     pub(crate) slots: u32,
+    /// For a type derived by `xs:complexContent` extension: how, so that
+    /// the WSDL declares it as its schema does. `content` and `attributes`
+    /// hold the derived type in full either way.
+    pub(crate) extension: Option<Extension>,
+}
+
+/// How a type derived by `xs:complexContent` extension is made of its
+/// base: the base's attributes come first in its own, and its content is
+/// the base's, the extension's particle, or a sequence of the two.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Extension {
+    pub(crate) base: ComplexTypeRef,
+    pub(crate) added: Added,
+}
+
+/// Where the particle an extension adds is in the derived type's content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Added {
+    /// It adds none: the content is the base's.
+    Nothing,
+    /// The base's content is empty: the content is the added particle.
+    Whole,
+    /// The content is a sequence of the base's particle and the added one.
+    Second,
 }
 
 impl ComplexType {
@@ -230,7 +254,7 @@ pub enum Content {
 }
 
 /// A term with its occurrence bounds.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Particle {
     pub(crate) min_occurs: u32,
     pub(crate) max_occurs: MaxOccurs,
@@ -247,6 +271,9 @@ pub struct Particle {
     pub(crate) first: Vec<ElementRef>,
     /// For an element term: its index in the type's `child_keys`.
     pub(crate) key: u32,
+    /// The global `xs:group` this particle refers to (its term is a copy of
+    /// the group's), so that the WSDL refers to it too.
+    pub(crate) group: Option<QName>,
 }
 
 impl Particle {
@@ -276,7 +303,7 @@ impl Particle {
 }
 
 /// What a particle matches.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Term {
     Element(ElementRef),
     Sequence(Vec<Particle>),
@@ -347,6 +374,9 @@ pub struct AttributeDecl {
     pub(crate) key: Value,
     /// The qualified name `write` gives the attribute.
     pub(crate) written_name: String,
+    /// The `xs:attributeGroup`s it comes through, outermost first; empty
+    /// for an attribute declared in its type. The WSDL refers to them.
+    pub(crate) groups: Vec<QName>,
 }
 
 impl AttributeDecl {

@@ -71,6 +71,18 @@ fn every_built_in_type() -> Arc<XmlProfile> {
     profile.unwrap_or_else(|| panic!("{}", diagnostics.render()))
 }
 
+/// Named groups, attribute groups and complex-content extension, across files.
+fn invoice() -> Arc<XmlProfile> {
+    fixture(
+        &[
+            "derived/invoice.xsd",
+            "derived/parties.xsd",
+            "derived/codes.xsd",
+        ],
+        "invoice",
+    )
+}
+
 /// Compiles one schema given as text, as `profiles/test.xsd`.
 fn compile_one(xsd: &str) -> (Option<Arc<XmlProfile>>, Diagnostics) {
     let (profiles, diagnostics) = compile(&[SourceFile::new("profiles/test.xsd", xsd.to_owned())]);
@@ -174,6 +186,11 @@ fn shapes_outline() {
 fn namespaces_outline() {
     insta::assert_snapshot!("namespaces_outline", envelope().to_string());
     insta::assert_snapshot!("default_namespace_outline", note().to_string());
+}
+
+#[test]
+fn groups_and_extensions_outline() {
+    insta::assert_snapshot!("invoice_outline", invoice().to_string());
 }
 
 #[test]
@@ -1385,7 +1402,14 @@ mod properties {
     fn profiles() -> &'static [Arc<XmlProfile>] {
         static PROFILES: std::sync::LazyLock<Vec<Arc<XmlProfile>>> =
             std::sync::LazyLock::new(|| {
-                vec![order(), shapes(), envelope(), note(), every_built_in_type()]
+                vec![
+                    order(),
+                    shapes(),
+                    envelope(),
+                    note(),
+                    invoice(),
+                    every_built_in_type(),
+                ]
             });
         &PROFILES
     }
@@ -1396,7 +1420,7 @@ mod properties {
         /// Whatever `write` accepts, `read` accepts and gives back.
         #[test]
         fn write_then_read_gives_the_value_back(
-            which in 0usize..5,
+            which in 0usize..6,
             mischief in any::<bool>(),
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
@@ -1418,7 +1442,7 @@ mod properties {
         /// Values built from the profile without mischief are written.
         #[test]
         fn valid_values_are_written(
-            which in 0usize..5,
+            which in 0usize..6,
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
             let profile = &profiles()[which];
@@ -1430,7 +1454,7 @@ mod properties {
 
         /// Reading never panics, whatever the text.
         #[test]
-        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..5) {
+        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..6) {
             let profile = &profiles()[which];
             let _ = profile.read(&text, &limits());
         }
@@ -1460,6 +1484,8 @@ mod properties {
             "import",
             "annotation",
             "group",
+            "attributeGroup",
+            "complexContent",
             "any",
         ];
         let attributes = vec![
@@ -1470,6 +1496,7 @@ mod properties {
             " type=\"T\"",
             " type=\"xs:token\"",
             " ref=\"a\"",
+            " ref=\"T\"",
             " base=\"xs:string\"",
             " base=\"T\"",
             " base=\"xs:decimal\"",
@@ -1532,6 +1559,8 @@ mod properties {
                 prop_assert!(!diagnostics.iter().any(|d| d.is_error()
                     && d.location.as_ref().is_some_and(|l| l.file == file)));
                 let _ = profile.to_string();
+                let _ = super::emitted::emit_files(&[&profile]);
+                let _ = profile.json_schema("#/$defs/");
                 let _ = profile.read("<a><b>5</b></a>", &limits());
                 let _ = profile.write(&value(r#"{"a": {"b": [5, "x"], "@a": 1}}"#));
             }
@@ -1605,8 +1634,14 @@ mod properties {
     fn emitted_pairs() -> &'static [(Arc<XmlProfile>, Arc<XmlProfile>)] {
         static PAIRS: std::sync::LazyLock<Vec<(Arc<XmlProfile>, Arc<XmlProfile>)>> =
             std::sync::LazyLock::new(|| {
-                let mut profiles =
-                    vec![order(), shapes(), envelope(), note(), every_built_in_type()];
+                let mut profiles = vec![
+                    order(),
+                    shapes(),
+                    envelope(),
+                    note(),
+                    invoice(),
+                    every_built_in_type(),
+                ];
                 profiles.extend(super::emitted::repository_profiles());
                 profiles
                     .into_iter()
@@ -1740,7 +1775,7 @@ mod properties {
         /// the same documents, and reads them to the same values.
         #[test]
         fn emitted_schemas_validate_the_same_documents(
-            which in 0usize..6,
+            which in 0usize..64,
             mutations in 0usize..3,
             choices in prop::collection::vec(any::<u32>(), 0..400),
             changes in prop::collection::vec(any::<u32>(), 0..8),
@@ -2169,6 +2204,7 @@ mod emitted {
             ("emitted_shapes", shapes()),
             ("emitted_namespaces", envelope()),
             ("emitted_default_namespace", note()),
+            ("emitted_invoice", invoice()),
         ] {
             insta::assert_snapshot!(name, shown(&emit_files(&[&profile])));
         }
@@ -2185,7 +2221,14 @@ mod emitted {
 
     #[test]
     fn emitted_schemas_compile_to_the_same_outline() {
-        let mut profiles = vec![order(), shapes(), envelope(), note(), every_built_in_type()];
+        let mut profiles = vec![
+            order(),
+            shapes(),
+            envelope(),
+            note(),
+            invoice(),
+            every_built_in_type(),
+        ];
         profiles.extend(repository_profiles());
         for profile in profiles {
             let again = recompiled(&profile);
@@ -2355,4 +2398,462 @@ fn a_list_element_holds_items_and_nothing_else() {
             "{body}: {described:?}"
         );
     }
+}
+
+// --- named groups, attribute groups and complex content
+
+const INVOICE_DOC: &str = r#"<Invoice xmlns="urn:example:invoice" xmlns:c="urn:example:codes" at="2024-05-01T10:00:00Z" createdBy="ada" currency="EUR">
+  <Number>INV-1</Number>
+  <Issued>2024-05-01</Issued>
+  <Seller id="s1"><Name>Acme</Name><Street>Main St 1</Street></Seller>
+  <Buyer id="b1" tier="2"><Name>Ada</Name><Vip>true</Vip><Manager>Bob</Manager></Buyer>
+  <Line c:code="ABC" version="1"><Sku>X-1</Sku><Qty>2</Qty></Line>
+  <Line c:code="DEF"><Sku>X-2</Sku><Qty>1</Qty></Line>
+  <Net xmlns="">10.5</Net>
+  <Gross xmlns="">12.6</Gross>
+  <Terms flag="true"><Note>net 30</Note><Days>30</Days></Terms>
+</Invoice>"#;
+
+#[test]
+fn groups_and_extensions_read_as_their_expansion() {
+    let profile = invoice();
+    insta::assert_snapshot!("invoice_value", read_ok(&profile, INVOICE_DOC));
+    // Empty content extended by nothing but an optional xs:all.
+    let least = r#"<i:Invoice xmlns:i="urn:example:invoice" at="2024-05-01T10:00:00Z" currency="EUR"><i:Number>2</i:Number><i:Issued>2024-05-02</i:Issued><i:Seller><i:Name>A</i:Name></i:Seller><i:Buyer><i:Name>B</i:Name><i:Manager>C</i:Manager></i:Buyer><i:Line i:code="ABC" xmlns:i2="urn:example:codes"><i:Sku>S</i:Sku><i:Qty>1</i:Qty></i:Line><Gross>1</Gross><i:Terms/></i:Invoice>"#;
+    assert_eq!(
+        read_err(&profile, least),
+        [
+            "/Invoice/Line[1]/@code: attribute `code` must be in namespace `urn:example:codes`, not in namespace `urn:example:invoice`",
+            "/Invoice/Line[1]: missing attribute `code`",
+        ]
+    );
+    let least = least.replace("i:code", "i2:code");
+    assert_eq!(
+        read_ok(&profile, &least),
+        "{'Invoice': {'@at': '2024-05-01T10:00:00Z', '@currency': 'EUR', 'Number': '2', 'Issued': '2024-05-02', 'Seller': {'Name': 'A', 'Street': []}, 'Buyer': {'Name': 'B', 'Manager': 'C', 'Street': []}, 'Line': [{'@code': 'ABC', 'Sku': 'S', 'Qty': 1}], 'Gross': [1.0], 'Terms': {}, 'Net': []}}"
+    );
+    let bad = r#"<Invoice xmlns="urn:example:invoice" xmlns:c="urn:example:codes" createdBy="x" currency="EUR">
+  <Number>INV-1</Number>
+  <Issued>2024-05-01</Issued>
+  <Seller><Name>Acme</Name><Street>a</Street><Street>b</Street><Street>c</Street></Seller>
+  <Buyer><Name>Ada</Name><Vip>maybe</Vip></Buyer>
+  <Line code="ABC"><Sku>X</Sku><Qty>1</Qty></Line>
+  <Net>1</Net>
+  <Terms><Days>1</Days><Days>2</Days></Terms>
+</Invoice>"#;
+    assert_eq!(
+        read_err(&profile, bad),
+        [
+            "/Invoice: missing attribute `at`",
+            "/Invoice/Seller/Street: `Street` cannot occur again here, expected the end of `Seller`",
+            "/Invoice/Buyer/Vip: \"maybe\" is not a boolean (true, false, 1 or 0)",
+            "/Invoice/Buyer: missing element `Manager`",
+            "/Invoice/Line[1]/@code: attribute `code` must be in namespace `urn:example:codes`, not in no namespace",
+            "/Invoice/Line[1]: missing attribute `code`",
+            "/Invoice/Net[1]: element `Net` must be in no namespace, not in namespace `urn:example:invoice`",
+            "/Invoice/Terms/Days: `Days` cannot occur again here, expected `Note`",
+        ]
+    );
+}
+
+#[test]
+fn groups_and_extensions_write_in_content_model_order() {
+    let profile = invoice();
+    let read = profile.read(INVOICE_DOC, &limits()).expect("valid");
+    let text = profile.write(&read).expect("writes what it reads");
+    // Attributes of the base (through attribute groups) come first, the
+    // base's elements before the extension's, `Net` and `Gross` in no
+    // namespace, an xs:all in declaration order.
+    assert_eq!(
+        text,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<i:Invoice xmlns:i="urn:example:invoice" xmlns:c="urn:example:codes" createdBy="ada" at="2024-05-01T10:00:00Z" currency="EUR"><i:Number>INV-1</i:Number><i:Issued>2024-05-01</i:Issued><i:Seller id="s1"><i:Name>Acme</i:Name><i:Street>Main St 1</i:Street></i:Seller><i:Buyer id="b1" tier="2"><i:Name>Ada</i:Name><i:Vip>true</i:Vip><i:Manager>Bob</i:Manager></i:Buyer><i:Line c:code="ABC" version="1"><i:Sku>X-1</i:Sku><i:Qty>2</i:Qty></i:Line><i:Line c:code="DEF"><i:Sku>X-2</i:Sku><i:Qty>1</i:Qty></i:Line><Net>10.5</Net><Gross>12.6</Gross><i:Terms flag="true"><i:Days>30</i:Days><i:Note>net 30</i:Note></i:Terms></i:Invoice>"#
+    );
+    assert_eq!(
+        read_ok(&profile, &text),
+        "{'Invoice': {'@createdBy': 'ada', '@at': '2024-05-01T10:00:00Z', '@currency': 'EUR', 'Number': 'INV-1', 'Issued': '2024-05-01', 'Seller': {'@id': 's1', 'Name': 'Acme', 'Street': ['Main St 1']}, 'Buyer': {'@id': 'b1', '@tier': 2, 'Name': 'Ada', 'Vip': True, 'Manager': 'Bob', 'Street': []}, 'Line': [{'@code': 'ABC', '@version': 1, 'Sku': 'X-1', 'Qty': 2}, {'@code': 'DEF', 'Sku': 'X-2', 'Qty': 1}], 'Net': [10.5], 'Gross': [12.6], 'Terms': {'@flag': True, 'Days': 30, 'Note': 'net 30'}}}"
+    );
+    let bad = value(
+        r#"{"Invoice": {"@currency": "EUR", "Number": "1", "Issued": "2024-01-01", "Seller": {"Name": "A", "Street": ["a", "b", "c"]}, "Buyer": {"Name": "B"}, "Line": [{"@code": "abc", "Sku": "S", "Qty": 1}], "Net": [1, 2, 3], "Terms": {"Note": "n"}}}"#,
+    );
+    let violations: Vec<String> = profile
+        .write(&bad)
+        .expect_err("invalid")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        violations,
+        [
+            "/Invoice: missing attribute `at`",
+            "/Invoice/Seller: too many `Street` elements: 3 given, 2 fit here",
+            "/Invoice/Buyer: missing element `Manager`",
+            "/Invoice/Line[1]/@code: \"abc\" does not match the pattern \"[A-Z]{3}\"",
+            "/Invoice/Terms: missing element `Days`",
+            "/Invoice: too many `Net` elements: 3 given, 2 fit here",
+        ]
+    );
+}
+
+#[test]
+fn group_and_derivation_mistakes() {
+    let xsd = format!(
+        r#"<xs:schema {XS} xmlns:t="urn:t" targetNamespace="urn:t">
+  <xs:element name="Root">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:group ref="t:Nope"/>
+        <xs:group ref="t:Fieldz"/>
+        <xs:group ref="t:Both"/>
+        <xs:group name="Local"/>
+        <xs:group ref="t:Fields"><xs:sequence/></xs:group>
+      </xs:sequence>
+      <xs:attributeGroup ref="t:Missing"/>
+      <xs:attributeGroup ref="t:Ids"/>
+      <xs:attributeGroup ref="t:Ids"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:group name="Fields"><xs:sequence><xs:element name="F" type="xs:string"/></xs:sequence></xs:group>
+  <xs:group name="Both"><xs:all><xs:element name="A" type="xs:string"/></xs:all></xs:group>
+  <xs:group name="Fields"><xs:choice/></xs:group>
+  <xs:group name="Loop1"><xs:sequence><xs:group ref="t:Loop2"/></xs:sequence></xs:group>
+  <xs:group name="Loop2"><xs:choice><xs:group ref="t:Loop1" minOccurs="0"/></xs:choice></xs:group>
+  <xs:group name="Two" minOccurs="0"><xs:sequence/><xs:choice/></xs:group>
+  <xs:group name="Counted"><xs:sequence maxOccurs="2"/></xs:group>
+  <xs:group name="Empty"/>
+  <xs:group name="Tree">
+    <xs:sequence>
+      <xs:element name="Node"><xs:complexType><xs:group ref="t:Tree" minOccurs="0"/></xs:complexType></xs:element>
+    </xs:sequence>
+  </xs:group>
+  <xs:complexType name="AllTwice"><xs:group ref="t:Both" maxOccurs="2"/></xs:complexType>
+  <xs:complexType name="AllInAll"><xs:all><xs:group ref="t:Fields"/></xs:all></xs:complexType>
+  <xs:complexType name="AmbiguousChoice">
+    <xs:choice><xs:group ref="t:Fields"/><xs:element name="F" type="xs:string"/></xs:choice>
+  </xs:complexType>
+  <xs:complexType name="AmbiguousSequence">
+    <xs:sequence><xs:element name="F" type="xs:string" minOccurs="0"/><xs:group ref="t:Fields"/></xs:sequence>
+  </xs:complexType>
+
+  <xs:attributeGroup name="Ids"><xs:attribute name="id" type="xs:string"/><xs:anyAttribute/></xs:attributeGroup>
+  <xs:attributeGroup name="ALoop1"><xs:attributeGroup ref="t:ALoop2"/></xs:attributeGroup>
+  <xs:attributeGroup name="ALoop2"><xs:attributeGroup ref="t:ALoop1"/></xs:attributeGroup>
+  <xs:attributeGroup name="Wrong" ref="t:Ids"><xs:sequence/></xs:attributeGroup>
+  <xs:attributeGroup name="Twice"><xs:attribute name="id" type="xs:int"/><xs:attributeGroup ref="t:Ids"/></xs:attributeGroup>
+
+  <xs:complexType name="Base">
+    <xs:sequence><xs:element name="B" type="xs:string" minOccurs="0"/></xs:sequence>
+    <xs:attribute name="id" type="xs:string"/>
+  </xs:complexType>
+  <xs:complexType name="Restricted"><xs:complexContent><xs:restriction base="t:Base"/></xs:complexContent></xs:complexType>
+  <xs:complexType name="Mixed"><xs:complexContent mixed="true"><xs:extension base="t:Base"/></xs:complexContent></xs:complexType>
+  <xs:complexType name="MixedType" mixed="true"><xs:complexContent><xs:extension base="t:Base"/></xs:complexContent></xs:complexType>
+  <xs:complexType name="Money"><xs:simpleContent><xs:extension base="xs:decimal"/></xs:simpleContent></xs:complexType>
+  <xs:complexType name="OfSimpleContent"><xs:complexContent><xs:extension base="t:Money"/></xs:complexContent></xs:complexType>
+  <xs:complexType name="OfSimpleType"><xs:complexContent><xs:extension base="xs:string"/></xs:complexContent></xs:complexType>
+  <xs:complexType name="Cycle1"><xs:complexContent><xs:extension base="t:Cycle2"/></xs:complexContent></xs:complexType>
+  <xs:complexType name="Cycle2"><xs:complexContent><xs:extension base="t:Cycle1"/></xs:complexContent></xs:complexType>
+  <xs:complexType name="AllBase"><xs:all><xs:element name="X" type="xs:string"/></xs:all></xs:complexType>
+  <xs:complexType name="MoreThanAll">
+    <xs:complexContent><xs:extension base="t:AllBase"><xs:sequence><xs:element name="Y" type="xs:string"/></xs:sequence></xs:extension></xs:complexContent>
+  </xs:complexType>
+  <xs:complexType name="AllAfter">
+    <xs:complexContent><xs:extension base="t:Base"><xs:group ref="t:Both"/></xs:extension></xs:complexContent>
+  </xs:complexType>
+  <xs:complexType name="Redeclared">
+    <xs:complexContent><xs:extension base="t:Base"><xs:attribute name="id" type="xs:int"/></xs:extension></xs:complexContent>
+  </xs:complexType>
+  <xs:complexType name="Ambiguous">
+    <xs:complexContent><xs:extension base="t:Base"><xs:sequence><xs:element name="B" type="xs:string"/></xs:sequence></xs:extension></xs:complexContent>
+  </xs:complexType>
+  <xs:complexType name="Outside">
+    <xs:complexContent><xs:extension base="t:Base"/></xs:complexContent>
+    <xs:attribute name="late" type="xs:string"/>
+  </xs:complexType>
+  <xs:complexType name="Late">
+    <xs:complexContent><xs:extension base="t:Base"><xs:attribute name="a" type="xs:string"/><xs:sequence/></xs:extension></xs:complexContent>
+  </xs:complexType>
+  <xs:complexType name="NoBase"><xs:complexContent><xs:extension/></xs:complexContent></xs:complexType>
+  <xs:complexType name="Self">
+    <xs:sequence>
+      <xs:element name="Child"><xs:complexType><xs:complexContent><xs:extension base="t:Self"/></xs:complexContent></xs:complexType></xs:element>
+    </xs:sequence>
+  </xs:complexType>
+</xs:schema>"#
+    );
+    let (profile, diagnostics) = compile_one(&xsd);
+    assert!(profile.is_none());
+    insta::assert_snapshot!("group_and_derivation_mistakes", diagnostics.render());
+}
+
+#[test]
+fn groups_resolve_in_their_namespace() {
+    let main = format!(
+        r#"<xs:schema {XS} xmlns:c="urn:c" targetNamespace="urn:a">
+  <xs:import namespace="urn:c" schemaLocation="c.xsd"/>
+  <xs:element name="A">
+    <xs:complexType>
+      <xs:group ref="Fields"/>
+      <xs:attributeGroup ref="c:Stamp"/>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"#
+    );
+    let common = format!(
+        r#"<xs:schema {XS} targetNamespace="urn:c">
+  <xs:group name="Fields"><xs:sequence><xs:element name="F" type="xs:string"/></xs:sequence></xs:group>
+  <xs:attributeGroup name="Stamp"><xs:attribute name="at" type="xs:date"/></xs:attributeGroup>
+</xs:schema>"#
+    );
+    let (names, rendered) =
+        compile_texts(&[("profiles/a.xsd", &main), ("profiles/c.xsd", &common)]);
+    assert!(names.is_empty(), "{names:?}");
+    assert!(
+        rendered.contains("error: unknown group `Fields`\n --> profiles/a.xsd:5:17"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("= hint: did you mean `c:Fields`?"),
+        "{rendered}"
+    );
+    let fixed = main.replace(r#"ref="Fields""#, r#"ref="c:Fields""#);
+    let (profiles, diagnostics) = compile(&[
+        SourceFile::new("profiles/a.xsd", fixed),
+        SourceFile::new("profiles/c.xsd", common),
+    ]);
+    assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
+    let profile = &profiles[0].1;
+    // The group's local element is unqualified, in no namespace, as its
+    // own file declares it.
+    assert_eq!(
+        read_ok(
+            profile,
+            r#"<a:A xmlns:a="urn:a" at="2024-01-01"><F>x</F></a:A>"#
+        ),
+        "{'A': {'@at': '2024-01-01', 'F': 'x'}}"
+    );
+}
+
+/// A group or type may lead back to itself through the named type of an
+/// element, as any recursive structure does.
+#[test]
+fn recursion_through_named_types() {
+    let xsd = format!(
+        r#"<xs:schema {XS}>
+  <xs:element name="Tree" type="Node"/>
+  <xs:group name="Children">
+    <xs:sequence><xs:element name="Child" type="Node" minOccurs="0" maxOccurs="unbounded"/></xs:sequence>
+  </xs:group>
+  <xs:complexType name="Node">
+    <xs:sequence>
+      <xs:element name="Label" type="xs:string"/>
+      <xs:group ref="Children"/>
+      <xs:element name="Special" type="SpecialNode" minOccurs="0"/>
+    </xs:sequence>
+  </xs:complexType>
+  <xs:complexType name="SpecialNode">
+    <xs:complexContent>
+      <xs:extension base="Node"><xs:attribute name="why" type="xs:string" use="required"/></xs:extension>
+    </xs:complexContent>
+  </xs:complexType>
+</xs:schema>"#
+    );
+    let (profile, diagnostics) = compile_one(&xsd);
+    assert!(diagnostics.is_empty(), "{}", diagnostics.render());
+    let profile = profile.expect("compiles");
+    let text = r#"<Tree><Label>a</Label><Child><Label>b</Label><Child><Label>c</Label></Child></Child><Special why="x"><Label>d</Label></Special></Tree>"#;
+    assert_eq!(
+        read_ok(&profile, text),
+        "{'Tree': {'Label': 'a', 'Child': [{'Label': 'b', 'Child': [{'Label': 'c', 'Child': []}]}], 'Special': {'@why': 'x', 'Label': 'd', 'Child': []}}}"
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            "<Tree><Label>a</Label><Special><Label>d</Label></Special></Tree>"
+        ),
+        ["/Tree/Special: missing attribute `why`"]
+    );
+    let again = emitted::recompiled(&profile);
+    assert_eq!(read_ok(&again, text), read_ok(&profile, text));
+}
+
+#[test]
+fn group_expansion_is_bounded() {
+    // Each group holds the one before it twice: 2^20 copies of `E`.
+    let mut xsd = format!(
+        r#"<xs:schema {XS}><xs:element name="R"><xs:complexType><xs:group ref="G20"/></xs:complexType></xs:element>
+<xs:group name="G0"><xs:sequence><xs:element name="E" type="xs:string"/></xs:sequence></xs:group>"#
+    );
+    for i in 1..=20 {
+        let before = i - 1;
+        xsd.push_str(&format!(
+            r#"<xs:group name="G{i}"><xs:sequence><xs:group ref="G{before}"/><xs:group ref="G{before}"/></xs:sequence></xs:group>"#
+        ));
+    }
+    xsd.push_str("</xs:schema>");
+    let started = std::time::Instant::now();
+    let (profile, diagnostics) = compile_one(&xsd);
+    assert!(profile.is_none());
+    let messages: Vec<String> = diagnostics.iter().map(|d| d.message.clone()).collect();
+    assert_eq!(
+        messages,
+        [
+            "expanding group references and extensions makes this schema too large (more than 100000 particles)"
+        ]
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn unique_particle_attribution_sees_through_groups_and_bases() {
+    let schema = |types: &str| {
+        format!(
+            r#"<xs:schema {XS}>
+  <xs:element name="R" type="T"/>
+  <xs:group name="Pair"><xs:sequence><xs:element name="K" type="xs:string"/><xs:element name="V" type="xs:string"/></xs:sequence></xs:group>
+  <xs:group name="Tail"><xs:sequence><xs:element name="A" type="xs:string"/><xs:element name="B" type="xs:string" minOccurs="0"/></xs:sequence></xs:group>
+  <xs:complexType name="Base"><xs:group ref="Tail"/></xs:complexType>
+  {types}
+</xs:schema>"#
+        )
+    };
+    let messages = |types: &str| -> Vec<String> {
+        let (_, diagnostics) = compile_one(&schema(types));
+        diagnostics.iter().map(|d| d.message.clone()).collect()
+    };
+    // One group twice in a row, and an element after a group that cannot
+    // take it, are deterministic.
+    let pairs = r#"<xs:complexType name="T"><xs:sequence><xs:group ref="Pair"/><xs:group ref="Pair"/><xs:group ref="Tail"/><xs:element name="A" type="xs:string"/></xs:sequence></xs:complexType>"#;
+    let (profile, diagnostics) = compile_one(&schema(pairs));
+    assert!(diagnostics.is_empty(), "{}", diagnostics.render());
+    let profile = profile.expect("compiles");
+    assert_eq!(
+        read_ok(
+            &profile,
+            "<R><K>1</K><V>2</V><K>3</K><V>4</V><A>5</A><A>6</A></R>"
+        ),
+        "{'R': {'K': ['1', '3'], 'V': ['2', '4'], 'A': ['5', '6']}}"
+    );
+    // An optional element at the end of a group, or of a base type, and
+    // the same element after it.
+    let ambiguous = "element `B` can be matched by two particles of this xs:sequence: the content model is ambiguous";
+    assert_eq!(
+        messages(
+            r#"<xs:complexType name="T"><xs:sequence><xs:group ref="Tail"/><xs:element name="B" type="xs:string"/></xs:sequence></xs:complexType>"#
+        ),
+        [ambiguous]
+    );
+    assert_eq!(
+        messages(
+            r#"<xs:complexType name="T"><xs:complexContent><xs:extension base="Base"><xs:sequence><xs:element name="B" type="xs:string"/></xs:sequence></xs:extension></xs:complexContent></xs:complexType>"#
+        ),
+        [ambiguous.replace("xs:sequence", "xs:extension")]
+    );
+}
+
+/// Groups that each nest deeply and refer to the next: in declaration
+/// order, compiling one compiles the next inside it; in reverse order, each
+/// is compiled before the one using it, and the copies pile up. Either way
+/// the nesting is refused, before anything walks it.
+#[test]
+fn nesting_through_groups_is_bounded() {
+    // `groups` groups, each `levels` anonymous types deep.
+    let group = |g: usize, groups: usize, levels: usize| {
+        let mut xsd = format!("<xs:group name=\"G{g}\"><xs:sequence><xs:element name=\"L0\">");
+        for i in 1..=levels {
+            xsd.push_str(&format!(
+                "<xs:complexType><xs:sequence minOccurs=\"0\"><xs:element name=\"L{i}\">"
+            ));
+        }
+        if g + 1 < groups {
+            xsd.push_str(&format!(
+                "<xs:complexType><xs:group ref=\"G{}\"/></xs:complexType>",
+                g + 1
+            ));
+        } else {
+            xsd.push_str("<xs:simpleType><xs:restriction base=\"xs:int\"/></xs:simpleType>");
+        }
+        for _ in 1..=levels {
+            xsd.push_str("</xs:element></xs:sequence></xs:complexType>");
+        }
+        xsd.push_str("</xs:element></xs:sequence></xs:group>");
+        xsd
+    };
+    let root = r#"<xs:element name="R"><xs:complexType><xs:group ref="G0"/></xs:complexType></xs:element>"#;
+    let forward: String = (0..20).map(|g| group(g, 20, 80)).collect();
+    let reverse: String = (0..20).rev().map(|g| group(g, 20, 80)).collect();
+    for (order, groups) in [("forward", forward), ("reverse", reverse)] {
+        let (profile, diagnostics) =
+            compile_one(&format!("<xs:schema {XS}>{root}{groups}</xs:schema>"));
+        assert!(profile.is_none(), "{order}");
+        let rendered = diagnostics.render();
+        assert!(
+            rendered.contains("more than 256 levels deep"),
+            "{order}: {rendered}"
+        );
+    }
+    // Two groups of 40 levels fit, as one file of 80 levels does.
+    let (profile, diagnostics) = compile_one(&format!(
+        "<xs:schema {XS}>{root}{}{}</xs:schema>",
+        group(0, 2, 40),
+        group(1, 2, 40)
+    ));
+    assert!(diagnostics.is_empty(), "{}", diagnostics.render());
+    let profile = profile.expect("compiles");
+    assert!(profile.to_string().lines().count() > 160);
+}
+
+#[test]
+fn attribute_groups_in_simple_content() {
+    let xsd = format!(
+        r#"<xs:schema {XS}>
+  <xs:element name="Amount" type="Taxed"/>
+  <xs:attributeGroup name="Currency"><xs:attribute name="currency" type="xs:string" use="required"/></xs:attributeGroup>
+  <xs:complexType name="Money">
+    <xs:simpleContent>
+      <xs:extension base="xs:decimal"><xs:attributeGroup ref="Currency"/></xs:extension>
+    </xs:simpleContent>
+  </xs:complexType>
+  <xs:complexType name="Taxed">
+    <xs:simpleContent>
+      <xs:extension base="Money"><xs:attribute name="rate" type="xs:decimal"/></xs:extension>
+    </xs:simpleContent>
+  </xs:complexType>
+</xs:schema>"#
+    );
+    let (profile, diagnostics) = compile_one(&xsd);
+    assert!(diagnostics.is_empty(), "{}", diagnostics.render());
+    let profile = profile.expect("compiles");
+    let text = r#"<Amount currency="EUR" rate="0.2">10</Amount>"#;
+    assert_eq!(
+        read_ok(&profile, text),
+        "{'Amount': {'@currency': 'EUR', '@rate': 0.2, '#text': 10.0}}"
+    );
+    assert_eq!(
+        read_err(&profile, "<Amount>10</Amount>"),
+        ["/Amount: missing attribute `currency`"]
+    );
+    let emitted = emitted::emit_files(&[&profile]);
+    assert!(
+        emitted[0]
+            .1
+            .contains(r#"<xs:attributeGroup ref="Currency"/>"#),
+        "{emitted:?}"
+    );
+    let again = emitted::recompiled(&profile);
+    assert_eq!(read_ok(&again, text), read_ok(&profile, text));
+    assert!(again.read("<Amount>10</Amount>", &limits()).is_err());
+    // An attribute group adding an attribute the base has already.
+    let twice = xsd.replace(
+        r#"<xs:attribute name="rate" type="xs:decimal"/>"#,
+        r#"<xs:attributeGroup ref="Currency"/>"#,
+    );
+    let (_, diagnostics) = compile_one(&twice);
+    let messages: Vec<String> = diagnostics.iter().map(|d| d.message.clone()).collect();
+    assert_eq!(
+        messages,
+        [
+            "attribute `currency` is declared by the base type already (from attribute group `Currency`)"
+        ]
+    );
 }

@@ -7,7 +7,7 @@ use minijinja::Value;
 
 use super::set::index_u32;
 use crate::profile::xsd::model::{
-    ChildKey, Content, ElementDecl, ElementRef, MaxOccurs, Particle, Term,
+    ChildKey, ComplexType, Content, ElementDecl, ElementRef, MaxOccurs, Particle, Term, TypeRef,
 };
 
 /// A particle, with what can be known from its term alone.
@@ -51,6 +51,7 @@ pub(super) fn particle(min_occurs: u32, max_occurs: MaxOccurs, term: Term) -> Pa
         nullable: min_occurs == 0 || term_nullable,
         first,
         key: 0,
+        group: None,
     }
 }
 
@@ -59,6 +60,48 @@ pub(super) fn extend_unique(into: &mut Vec<ElementRef>, from: &[ElementRef]) {
         if !into.contains(id) {
             into.push(*id);
         }
+    }
+}
+
+/// The elements `particle` can still take at a point where it could also
+/// be complete: where another particle that could come next and starts
+/// with one of them makes a content model ambiguous.
+pub(super) fn continuations(particle: &Particle) -> Vec<ElementRef> {
+    let mut out = Vec::new();
+    add_continuations(particle, &mut out);
+    out
+}
+
+fn add_continuations(particle: &Particle, out: &mut Vec<ElementRef>) {
+    match &particle.term {
+        Term::Element(_) => {}
+        Term::Sequence(children) => {
+            // A sequence is complete inside a child when every child after
+            // it can match nothing; those children can still come.
+            let mut after: Vec<ElementRef> = Vec::new();
+            let mut all_nullable = true;
+            for child in children.iter().rev() {
+                add_continuations(child, out);
+                extend_unique(out, &after);
+                if !child.nullable {
+                    all_nullable = false;
+                    break;
+                }
+                extend_unique(&mut after, &child.first);
+            }
+            if all_nullable {
+                extend_unique(out, &after);
+            }
+        }
+        Term::Choice(children) | Term::All(children) => {
+            for child in children {
+                add_continuations(child, out);
+            }
+        }
+    }
+    // Complete before it starts, or between two occurrences of its term.
+    if particle.nullable || particle.max_occurs != MaxOccurs::Bounded(particle.min_occurs) {
+        extend_unique(out, &particle.first);
     }
 }
 
@@ -78,6 +121,48 @@ pub(super) fn max_count(particle: &Particle) -> u32 {
     match inner.times(particle.max_occurs) {
         MaxOccurs::Bounded(n) => n,
         MaxOccurs::Unbounded => u32::MAX,
+    }
+}
+
+/// How deep `particle` nests: its particles and, below its local
+/// elements, their anonymous types' content models, which the reader, the
+/// writer and the generators all walk into.
+pub(super) fn nesting(
+    particle: &Particle,
+    elements: &[ElementDecl],
+    complex_types: &[ComplexType],
+) -> usize {
+    let below = match &particle.term {
+        Term::Element(id) => {
+            let element = &elements[id.0 as usize];
+            let inner = match element.type_ref {
+                TypeRef::Complex(complex) if !element.global => {
+                    let complex = &complex_types[complex.0 as usize];
+                    match (&complex.name, &complex.content) {
+                        (None, Content::Elements(inner)) => Some(inner),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            inner.map_or(0, |inner| 1 + nesting(inner, elements, complex_types))
+        }
+        Term::Sequence(children) | Term::Choice(children) | Term::All(children) => children
+            .iter()
+            .map(|child| nesting(child, elements, complex_types))
+            .max()
+            .unwrap_or(0),
+    };
+    1 + below
+}
+
+/// How many particles `particle` is made of, itself included.
+pub(super) fn particle_count(particle: &Particle) -> usize {
+    match &particle.term {
+        Term::Element(_) => 1,
+        Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
+            1 + children.iter().map(particle_count).sum::<usize>()
+        }
     }
 }
 

@@ -11,17 +11,26 @@
 //!
 //! Named components may refer to each other in cycles (a `Part` type
 //! holding `Part` elements), so complex types and global elements get
-//! their handle first and are compiled from a work list. Nothing here
-//! recurses deeper than a schema file's nesting or a simple type's chain of
-//! restrictions (bounded by [`MAX_DERIVATION_DEPTH`]).
+//! their handle first and are compiled from a work list. What a component
+//! is made from (the base type it derives from, the model and attribute
+//! groups it refers to) is compiled when first needed, so meeting it again
+//! while it is compiled is a cycle, which XSD forbids. Nothing here
+//! recurses deeper than a chain of derivations and group references
+//! (bounded by [`MAX_DERIVATION_DEPTH`]) or nested content models and
+//! anonymous types (bounded by [`MAX_NESTING`], also for the content they
+//! fill in).
 //!
 //! This file handles files and their links; `set` compiles one schema set
 //! (elements, content models, complex types, attributes), `facets` its
-//! simple types, `content` analyses content models for the reader, and
-//! `names` picks the prefixes `write` uses.
+//! simple types, `groups` its named model and attribute groups,
+//! `complex_content` types derived by `xs:complexContent`, `content`
+//! analyses content models for the reader, and `names` picks the prefixes
+//! `write` uses.
 
+mod complex_content;
 mod content;
 mod facets;
+mod groups;
 mod names;
 mod set;
 
@@ -36,20 +45,25 @@ use super::schema::{Node, NodeAttr, SchemaDoc, XSD_NAMESPACE};
 use names::assemble;
 use set::SetCompiler;
 
-/// Longest chain of simple types restricting each other (or of simple
-/// content extending complex types) accepted.
+/// Longest chain of simple types restricting each other, of complex types
+/// extending each other, or of group references accepted.
 const MAX_DERIVATION_DEPTH: usize = 64;
+
+/// Deepest nesting of particles and anonymous types accepted, in a content
+/// model and while compiling one: about what one schema file can hold
+/// (the schema reader stops at 256 elements), so that only group
+/// references and extensions, which fill in content written elsewhere,
+/// can reach it. The reader, the writer and the generators walk content
+/// models recursively; this keeps them within their stack.
+const MAX_NESTING: usize = 256;
 
 /// XSD constructs that exist but are outside the supported subset: named
 /// in their diagnostic as "not supported" rather than "not allowed here".
-const UNSUPPORTED: [&str; 19] = [
+const UNSUPPORTED: [&str; 16] = [
     "redefine",
     "override",
-    "group",
-    "attributeGroup",
     "any",
     "anyAttribute",
-    "complexContent",
     "list",
     "union",
     "key",
@@ -292,6 +306,8 @@ impl DocInfo {
                 "element",
                 "complexType",
                 "simpleType",
+                "group",
+                "attributeGroup",
             ];
             if node.namespace.as_deref() == Some(XSD_NAMESPACE)
                 && allowed.contains(&node.local.as_str())

@@ -1,7 +1,9 @@
 //! One schema set at a time: global names, element declarations, content
 //! models, complex types and attributes. Simple types and facets are in
-//! [`facets`](super::facets); the analysis of content models in
-//! [`content`](super::content).
+//! [`facets`](super::facets); named model and attribute groups in
+//! [`groups`](super::groups); `xs:complexContent` in
+//! [`complex_content`](super::complex_content); the analysis of content
+//! models in [`content`](super::content).
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,10 +13,10 @@ use crate::config::node::Span;
 use crate::diag::Diagnostic;
 use crate::doc::xml;
 
-use super::content::{extend_unique, finish_content, max_count, particle};
+use super::content::{continuations, extend_unique, finish_content, max_count, nesting, particle};
 use super::{
-    DocInfo, MAX_DERIVATION_DEPTH, Sink, UNSUPPORTED_BUILTINS, check_attributes, form, misplaced,
-    schema_set,
+    DocInfo, MAX_DERIVATION_DEPTH, MAX_NESTING, Sink, UNSUPPORTED_BUILTINS, check_attributes, form,
+    misplaced, schema_set,
 };
 use crate::profile::xsd::model::{
     AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs,
@@ -23,19 +25,63 @@ use crate::profile::xsd::model::{
 use crate::profile::xsd::schema::{Node, NodeAttr, NodeId, SchemaDoc, XSD_NAMESPACE};
 use crate::profile::xsd::simple::{BuiltIn, DERIVED_BUILTINS, DerivedBuiltIn, Facets};
 
-/// XSD keeps element names and type names apart.
+/// XSD keeps the names of elements, types, model groups and attribute
+/// groups apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Space {
     Element,
     Type,
+    Group,
+    AttributeGroup,
 }
 
-/// Where a named complex type is in its compilation; `Compiling` twice is a cycle.
+impl Space {
+    /// What a global declaration of this space is called in messages.
+    pub(super) fn noun(self) -> &'static str {
+        match self {
+            Space::Element => "global element",
+            Space::Type => "type",
+            Space::Group => "group",
+            Space::AttributeGroup => "attribute group",
+        }
+    }
+}
+
+/// Where a named complex type is in its compilation; `Compiling` twice is a
+/// cycle. `Compiling` holds how many anonymous types were open when it
+/// began, to tell a cycle through one apart.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Progress {
     Queued,
-    Compiling,
+    Compiling(usize),
     Done,
+}
+
+/// A global group compiled on first use: meeting one that is still
+/// `Compiling` (with the anonymous types open when it began) is a cycle;
+/// `Done(None)` is a group that could not be compiled.
+pub(super) enum Built<T> {
+    Compiling(usize),
+    Done(Option<T>),
+}
+
+/// The attributes of a complex type or attribute group as they are
+/// gathered, to find duplicates.
+#[derive(Default)]
+pub(super) struct AttributeList {
+    pub(super) decls: Vec<AttributeDecl>,
+    /// How many of `decls`, at the front, the base type declares.
+    pub(super) inherited: usize,
+}
+
+impl AttributeList {
+    /// A list starting with a base type's attributes.
+    pub(super) fn inherited(decls: Vec<AttributeDecl>) -> AttributeList {
+        AttributeList {
+            inherited: decls.len(),
+            decls,
+        }
+    }
 }
 
 /// A place in the set's files: member index and node.
@@ -62,9 +108,22 @@ pub(super) struct SetCompiler<'s> {
     pub(super) global_elements: HashMap<Site, ElementRef>,
     pub(super) named_complex: HashMap<Site, (ComplexTypeRef, Progress)>,
     pub(super) complex_sites: HashMap<ComplexTypeRef, Site>,
-    /// Complex types whose simple content failed, so that types extending
+    /// Complex types whose derivation failed, so that types extending
     /// them do not report the same problem again.
-    pub(super) broken_simple_content: HashSet<ComplexTypeRef>,
+    pub(super) broken_content: HashSet<ComplexTypeRef>,
+    /// Global model groups by where they are declared: the model group's term.
+    pub(super) groups: HashMap<Site, Built<Term>>,
+    /// Global attribute groups by where they are declared, expanded.
+    pub(super) attribute_groups: HashMap<Site, Built<Vec<AttributeDecl>>>,
+    /// Particles copied so far for group references and extensions.
+    pub(super) copied_particles: usize,
+    /// How many anonymous complex types are being compiled, one inside another.
+    pub(super) anonymous_depth: usize,
+    /// How many model groups and anonymous types are being compiled, one
+    /// inside another.
+    pub(super) nesting: usize,
+    /// Nesting past [`MAX_NESTING`] was reported.
+    pub(super) reported_nesting: bool,
     /// `None` for a simple type that failed to compile.
     pub(super) named_simple: HashMap<Site, Option<SimpleTypeRef>>,
     /// Simple types being compiled: meeting one again is a cycle.
@@ -72,7 +131,7 @@ pub(super) struct SetCompiler<'s> {
     pub(super) builtins: HashMap<BuiltIn, SimpleTypeRef>,
     pub(super) derived_builtins: HashMap<&'static str, SimpleTypeRef>,
     pub(super) queue: Vec<Pending>,
-    /// How deep the current chain of simple-type derivations is.
+    /// How deep the current chain of derivations and group references is.
     pub(super) derivation_depth: usize,
 }
 
@@ -115,7 +174,13 @@ impl<'s> SetCompiler<'s> {
             global_elements: HashMap::new(),
             named_complex: HashMap::new(),
             complex_sites: HashMap::new(),
-            broken_simple_content: HashSet::new(),
+            broken_content: HashSet::new(),
+            groups: HashMap::new(),
+            attribute_groups: HashMap::new(),
+            copied_particles: 0,
+            anonymous_depth: 0,
+            nesting: 0,
+            reported_nesting: false,
             named_simple: HashMap::new(),
             simple_in_progress: HashSet::new(),
             builtins: HashMap::new(),
@@ -219,6 +284,10 @@ impl<'s> SetCompiler<'s> {
                     Space::Element
                 } else if node.is_xs("complexType") || node.is_xs("simpleType") {
                     Space::Type
+                } else if node.is_xs("group") {
+                    Space::Group
+                } else if node.is_xs("attributeGroup") {
+                    Space::AttributeGroup
                 } else {
                     continue;
                 };
@@ -244,12 +313,11 @@ impl<'s> SetCompiler<'s> {
                         .doc(first_doc)
                         .file
                         .locate(self.node(first_doc, first_node).span);
-                    let what = match space {
-                        Space::Element => "global element",
-                        Space::Type => "type",
-                    };
                     let diagnostic = doc
-                        .error(name.span, format!("duplicate {what} `{}`", name.value))
+                        .error(
+                            name.span,
+                            format!("duplicate {} `{}`", space.noun(), name.value),
+                        )
                         .with_note(format!("first declared at {first}"));
                     self.push(diagnostic);
                     continue;
@@ -282,6 +350,12 @@ impl<'s> SetCompiler<'s> {
                 }
                 Space::Type => {
                     self.named_simple_type(d, n);
+                }
+                Space::Group => {
+                    self.group_ready((d, n), None);
+                }
+                Space::AttributeGroup => {
+                    self.attribute_group_ready((d, n), None);
                 }
             }
             self.drain_queue();
@@ -628,9 +702,66 @@ impl<'s> SetCompiler<'s> {
 
     // --- content models
 
+    /// A model group or a reference to a global one (`xs:group ref`); `top`
+    /// when it is the whole content model of a complex type.
+    pub(super) fn content_particle(&mut self, d: usize, n: NodeId, top: bool) -> Option<Particle> {
+        if self.node(d, n).is_xs("group") {
+            self.group_ref(d, n, top)
+        } else {
+            self.model_group(d, n, top)
+        }
+    }
+
     /// `xs:sequence`, `xs:choice` or `xs:all`; `top` when it is the whole
     /// content model of a complex type (the only place `xs:all` may be).
     pub(super) fn model_group(&mut self, d: usize, n: NodeId, top: bool) -> Option<Particle> {
+        if !self.enter(d, self.node(d, n).span) {
+            return None;
+        }
+        let particle = self.build_model_group(d, n, top);
+        self.nesting -= 1;
+        particle
+    }
+
+    /// Goes one level deeper into content models and anonymous types;
+    /// past [`MAX_NESTING`], which only group references and extensions
+    /// can reach, refuses (reported once, at `span`).
+    pub(super) fn enter(&mut self, d: usize, span: Span) -> bool {
+        if self.nesting < MAX_NESTING {
+            self.nesting += 1;
+            return true;
+        }
+        if !self.reported_nesting {
+            self.reported_nesting = true;
+            self.error(
+                d,
+                span,
+                format!(
+                    "content models nest more than {MAX_NESTING} levels deep here, through group references and extensions"
+                ),
+            );
+        }
+        false
+    }
+
+    /// Reports a content model nesting deeper than [`MAX_NESTING`] once its
+    /// groups and base type are filled in; whether it does.
+    pub(super) fn too_deep(&mut self, d: usize, node: &Node, particle: &Particle) -> bool {
+        if nesting(particle, &self.elements, &self.complex_types) <= MAX_NESTING {
+            return false;
+        }
+        self.error(
+            d,
+            node.span,
+            format!(
+                "{} nests more than {MAX_NESTING} levels deep once its group references and base types are filled in",
+                node.display_name()
+            ),
+        );
+        true
+    }
+
+    fn build_model_group(&mut self, d: usize, n: NodeId, top: bool) -> Option<Particle> {
         let node = self.node(d, n);
         self.check_attributes(d, node, &["minOccurs", "maxOccurs", "id"]);
         self.no_text(d, node);
@@ -654,6 +785,7 @@ impl<'s> SetCompiler<'s> {
             );
         }
         let mut particles = Vec::new();
+        let reported = self.diagnostics.len();
         for &c in &node.children {
             let child = self.node(d, c);
             if child.is_xs("annotation") {
@@ -661,12 +793,12 @@ impl<'s> SetCompiler<'s> {
             }
             let particle = if child.is_xs("element") {
                 self.local_element(d, c)
-            } else if child.is_xs("sequence") || child.is_xs("choice") || child.is_xs("all") {
+            } else if is_model_group(child) || child.is_xs("group") {
                 if is_all {
                     self.error(d, child.span, "xs:all may hold only xs:element");
                     None
                 } else {
-                    self.model_group(d, c, false)
+                    self.content_particle(d, c, false)
                 }
             } else {
                 let message = misplaced(child, node);
@@ -691,7 +823,8 @@ impl<'s> SetCompiler<'s> {
         let term = if is_all {
             Term::All(particles)
         } else if node.is_xs("choice") {
-            if particles.is_empty() && min > 0 {
+            // A choice left empty by its alternatives' errors says nothing new.
+            if particles.is_empty() && min > 0 && self.diagnostics.len() == reported {
                 self.error(d, node.span, "an empty xs:choice can never be satisfied: give it minOccurs=\"0\" or alternatives");
             }
             self.warn_overlapping_choice(d, node, &particles);
@@ -731,9 +864,8 @@ impl<'s> SetCompiler<'s> {
         particles: &[Particle],
     ) {
         for (i, particle) in particles.iter().enumerate() {
-            let open_ended = particle.nullable
-                || !MaxOccurs::Bounded(particle.min_occurs).allows(max_count(particle));
-            if !open_ended {
+            let open = continuations(particle);
+            if open.is_empty() {
                 continue;
             }
             let mut following = Vec::new();
@@ -743,7 +875,7 @@ impl<'s> SetCompiler<'s> {
                     break;
                 }
             }
-            if let Some(name) = self.shared_name(&particle.first, &following) {
+            if let Some(name) = self.shared_name(&open, &following) {
                 self.ambiguous(d, node, &name);
                 return;
             }
@@ -803,19 +935,27 @@ impl<'s> SetCompiler<'s> {
             content: Content::Empty,
             child_keys: Vec::new(),
             slots: 0,
+            extension: None,
         });
         id
     }
 
     pub(super) fn build_named_complex(&mut self, site: Site, id: ComplexTypeRef) {
-        self.named_complex.insert(site, (id, Progress::Compiling));
+        self.named_complex
+            .insert(site, (id, Progress::Compiling(self.anonymous_depth)));
         self.build_complex(site.0, site.1, id, true);
         self.named_complex.insert(site, (id, Progress::Done));
     }
 
     pub(super) fn anonymous_complex_type(&mut self, d: usize, n: NodeId) -> ComplexTypeRef {
         let id = self.new_complex_type(None);
+        if !self.enter(d, self.node(d, n).span) {
+            return id;
+        }
+        self.anonymous_depth += 1;
         self.build_complex(d, n, id, false);
+        self.anonymous_depth -= 1;
+        self.nesting -= 1;
         id
     }
 
@@ -826,15 +966,18 @@ impl<'s> SetCompiler<'s> {
         self.no_text(d, node);
         let mut content = Content::Empty;
         let mut content_node: Option<&Node> = None;
-        let mut attributes: Vec<AttributeDecl> = Vec::new();
+        let mut attributes = AttributeList::default();
+        let mut extension = None;
+        let mut seen_attributes = false;
         for &c in &node.children {
             let child = self.node(d, c);
             if child.is_xs("annotation") {
                 continue;
             }
-            let is_model = child.is_xs("sequence") || child.is_xs("choice") || child.is_xs("all");
-            if is_model || child.is_xs("simpleContent") {
-                if content_node.is_some() || !attributes.is_empty() {
+            let is_model = is_model_group(child) || child.is_xs("group");
+            let is_derivation = child.is_xs("simpleContent") || child.is_xs("complexContent");
+            if is_model || is_derivation {
+                if content_node.is_some() || seen_attributes {
                     self.error(
                         d,
                         child.span,
@@ -847,54 +990,105 @@ impl<'s> SetCompiler<'s> {
                 }
                 content_node = Some(child);
                 if is_model {
-                    if let Some(particle) = self.model_group(d, c, true) {
+                    if let Some(particle) = self.content_particle(d, c, true) {
                         content = Content::Elements(particle);
                     }
-                } else if let Some((simple, inherited)) = self.simple_content(d, c) {
-                    content = Content::Simple(simple);
-                    attributes = inherited;
+                } else if child.is_xs("complexContent") {
+                    match self.complex_content(d, c) {
+                        Some((derived, inherited, how)) => {
+                            content = derived;
+                            attributes = inherited;
+                            extension = Some(how);
+                        }
+                        None => {
+                            self.broken_content.insert(id);
+                        }
+                    }
                 } else {
-                    self.broken_simple_content.insert(id);
-                }
-                if child.is_xs("simpleContent") {
+                    match self.simple_content(d, c) {
+                        Some((simple, inherited)) => {
+                            content = Content::Simple(simple);
+                            attributes = AttributeList::inherited(inherited);
+                        }
+                        None => {
+                            self.broken_content.insert(id);
+                        }
+                    }
                     self.extension_attributes(d, c, &mut attributes);
                 }
-            } else if child.is_xs("attribute") {
-                if let Some(attribute) = self.attribute(d, c) {
-                    self.add_attribute(d, child, &mut attributes, attribute);
+            } else if child.is_xs("attribute") || child.is_xs("attributeGroup") {
+                seen_attributes = true;
+                if content_node.is_some_and(|n| n.is_xs("complexContent")) {
+                    self.error(
+                        d,
+                        child.span,
+                        format!(
+                            "{} of a type with xs:complexContent belongs in its xs:extension",
+                            child.display_name()
+                        ),
+                    );
+                    continue;
                 }
+                self.attribute_use(d, c, &mut attributes);
             } else {
                 let message = misplaced(child, node);
                 self.error(d, child.span, message);
             }
         }
+        if let Content::Elements(particle) = &content
+            && self.too_deep(d, node, particle)
+        {
+            content = Content::Empty;
+        }
         let (content, child_keys, slots) = finish_content(content, &self.elements);
         let complex = &mut self.complex_types[id.0 as usize];
-        complex.attributes = attributes;
+        complex.attributes = attributes.decls;
         complex.content = content;
         complex.child_keys = child_keys;
         complex.slots = slots;
+        complex.extension = extension;
     }
 
+    /// An `xs:attribute` or `xs:attributeGroup` reference, added to `attributes`.
+    pub(super) fn attribute_use(&mut self, d: usize, n: NodeId, attributes: &mut AttributeList) {
+        let node = self.node(d, n);
+        if node.is_xs("attributeGroup") {
+            self.attribute_group_ref(d, n, attributes);
+        } else if let Some(attribute) = self.attribute(d, n) {
+            self.add_attribute(d, node, attributes, attribute, None);
+        }
+    }
+
+    /// Adds an attribute unless one of its name is there already. `group`
+    /// names the attribute group it comes from, for the message.
     pub(super) fn add_attribute(
         &mut self,
         d: usize,
         node: &Node,
-        attributes: &mut Vec<AttributeDecl>,
+        attributes: &mut AttributeList,
         attribute: AttributeDecl,
+        group: Option<&str>,
     ) {
         let duplicate = attributes
+            .decls
             .iter()
-            .any(|a| a.name == attribute.name && a.namespace == attribute.namespace);
-        if duplicate {
-            self.error(
-                d,
-                node.span,
-                format!("duplicate attribute `{}`", attribute.name),
-            );
+            .position(|a| a.name == attribute.name && a.namespace == attribute.namespace);
+        let Some(index) = duplicate else {
+            attributes.decls.push(attribute);
+            return;
+        };
+        let mut message = if index < attributes.inherited {
+            format!(
+                "attribute `{}` is declared by the base type already",
+                attribute.name
+            )
         } else {
-            attributes.push(attribute);
+            format!("duplicate attribute `{}`", attribute.name)
+        };
+        if let Some(group) = group {
+            message.push_str(&format!(" (from attribute group `{group}`)"));
         }
+        self.error(d, node.span, message);
     }
 
     /// `xs:simpleContent` with `xs:extension`: the text's type, and the
@@ -932,7 +1126,7 @@ impl<'s> SetCompiler<'s> {
             TypeRef::Simple(simple) => Some((simple, Vec::new())),
             TypeRef::Complex(complex) => {
                 self.complete_complex(d, base, complex)?;
-                if self.broken_simple_content.contains(&complex) {
+                if self.broken_content.contains(&complex) {
                     return None;
                 }
                 let base_type = &self.complex_types[complex.0 as usize];
@@ -959,7 +1153,7 @@ impl<'s> SetCompiler<'s> {
         &mut self,
         d: usize,
         n: NodeId,
-        attributes: &mut Vec<AttributeDecl>,
+        attributes: &mut AttributeList,
     ) {
         let node = self.node(d, n);
         let Some(extension) = node
@@ -975,10 +1169,8 @@ impl<'s> SetCompiler<'s> {
             if child.is_xs("annotation") {
                 continue;
             }
-            if child.is_xs("attribute") {
-                if let Some(attribute) = self.attribute(d, c) {
-                    self.add_attribute(d, child, attributes, attribute);
-                }
+            if child.is_xs("attribute") || child.is_xs("attributeGroup") {
+                self.attribute_use(d, c, attributes);
             } else {
                 let message = misplaced(child, extension.1);
                 self.error(d, child.span, message);
@@ -1008,12 +1200,14 @@ impl<'s> SetCompiler<'s> {
                 self.derivation_depth -= 1;
                 Some(())
             }
-            Some((_, Progress::Compiling)) => {
-                self.error(
-                    d,
-                    at.span,
-                    format!("`{}` is derived from itself", at.value.trim()),
-                );
+            Some((_, Progress::Compiling(since))) => {
+                let mut message = format!("`{}` is derived from itself", at.value.trim());
+                if self.anonymous_depth > since {
+                    message.push_str(
+                        ", through the anonymous type of an element inside it: give that type a name",
+                    );
+                }
+                self.error(d, at.span, message);
                 None
             }
             _ => Some(()),
@@ -1123,6 +1317,7 @@ impl<'s> SetCompiler<'s> {
             type_ref,
             key: Value::from(format!("@{}", name.value)),
             written_name: name.value.clone(),
+            groups: Vec::new(),
         })
     }
 
@@ -1213,6 +1408,11 @@ impl<'s> SetCompiler<'s> {
         self.derived_builtins.insert(derived.name, id);
         id
     }
+}
+
+/// `xs:sequence`, `xs:choice` or `xs:all`.
+pub(super) fn is_model_group(node: &Node) -> bool {
+    node.is_xs("sequence") || node.is_xs("choice") || node.is_xs("all")
 }
 
 /// Close enough to be a typo: a third of the letters wrong at most.
