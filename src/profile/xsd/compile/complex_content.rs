@@ -26,30 +26,11 @@ impl<'s> SetCompiler<'s> {
         d: usize,
         n: NodeId,
     ) -> Option<(Content, AttributeList, Extension)> {
-        let node = self.node(d, n);
-        self.check_attributes(d, node, &["id"]);
-        self.no_text(d, node);
-        let c = self.single_derivation(d, node, "xs:extension")?;
-        let extension = self.node(d, c);
-        if extension.is_xs("restriction") {
-            self.error(
-                d,
-                extension.span,
-                "xs:complexContent with xs:restriction is not supported: declare the restricted type's content in full",
-            );
-            return None;
-        }
-        if !extension.is_xs("extension") {
-            let message = misplaced(extension, node);
-            self.error(d, extension.span, message);
-            return None;
-        }
-        self.check_attributes(d, extension, &["base", "id"]);
-        self.no_text(d, extension);
-        let Some(base) = extension.attr("base") else {
-            self.error(d, extension.span, "xs:extension needs a `base` type");
-            return None;
-        };
+        let (extension, base) = self.extension(
+            d,
+            n,
+            "xs:complexContent with xs:restriction is not supported: declare the restricted type's content in full",
+        )?;
         let base_name = base.value.trim();
         let base_type = match self.type_by_name(d, base)? {
             TypeRef::Complex(complex) => complex,

@@ -1091,24 +1091,22 @@ impl<'s> SetCompiler<'s> {
         self.error(d, node.span, message);
     }
 
-    /// `xs:simpleContent` with `xs:extension`: the text's type, and the
-    /// attributes inherited from a complex base type.
-    pub(super) fn simple_content(
+    /// The one `xs:extension` of an `xs:simpleContent` or
+    /// `xs:complexContent` at `n`, and its `base`; `None` after an error.
+    /// An `xs:restriction` there is refused with `restriction`.
+    pub(super) fn extension(
         &mut self,
         d: usize,
         n: NodeId,
-    ) -> Option<(SimpleTypeRef, Vec<AttributeDecl>)> {
+        restriction: &str,
+    ) -> Option<(&'s Node, &'s NodeAttr)> {
         let node = self.node(d, n);
         self.check_attributes(d, node, &["id"]);
         self.no_text(d, node);
         let c = self.single_derivation(d, node, "xs:extension")?;
         let extension = self.node(d, c);
         if extension.is_xs("restriction") {
-            self.error(
-                d,
-                extension.span,
-                "xs:simpleContent with xs:restriction is not supported: use xs:extension of a simple type",
-            );
+            self.error(d, extension.span, restriction);
             return None;
         }
         if !extension.is_xs("extension") {
@@ -1122,6 +1120,21 @@ impl<'s> SetCompiler<'s> {
             self.error(d, extension.span, "xs:extension needs a `base` type");
             return None;
         };
+        Some((extension, base))
+    }
+
+    /// `xs:simpleContent` with `xs:extension`: the text's type, and the
+    /// attributes inherited from a complex base type.
+    pub(super) fn simple_content(
+        &mut self,
+        d: usize,
+        n: NodeId,
+    ) -> Option<(SimpleTypeRef, Vec<AttributeDecl>)> {
+        let (_, base) = self.extension(
+            d,
+            n,
+            "xs:simpleContent with xs:restriction is not supported: use xs:extension of a simple type",
+        )?;
         match self.type_by_name(d, base)? {
             TypeRef::Simple(simple) => Some((simple, Vec::new())),
             TypeRef::Complex(complex) => {
