@@ -83,6 +83,13 @@ fn invoice() -> Arc<XmlProfile> {
     )
 }
 
+/// [`compile_one`] of a schema that compiles without a diagnostic.
+fn compile_clean(xsd: &str) -> Arc<XmlProfile> {
+    let (profile, diagnostics) = compile_one(xsd);
+    assert!(diagnostics.is_empty(), "{}", diagnostics.render());
+    profile.expect("compiles")
+}
+
 /// Compiles one schema given as text, as `profiles/test.xsd`.
 fn compile_one(xsd: &str) -> (Option<Arc<XmlProfile>>, Diagnostics) {
     let (profiles, diagnostics) = compile(&[SourceFile::new("profiles/test.xsd", xsd.to_owned())]);
@@ -1929,9 +1936,7 @@ fn simple_content_extends_simple_content() {
   </xs:complexType>
 </xs:schema>"#
     );
-    let (profile, diagnostics) = compile_one(&xsd);
-    assert!(diagnostics.is_empty(), "{}", diagnostics.render());
-    let profile = profile.expect("compiles");
+    let profile = compile_clean(&xsd);
     assert_eq!(
         read_ok(
             &profile,
@@ -2028,9 +2033,7 @@ fn deeply_nested_schemas_compile() {
         xsd.push_str("</xs:element></xs:sequence></xs:complexType>");
     }
     xsd.push_str("</xs:element></xs:schema>");
-    let (profile, diagnostics) = compile_one(&xsd);
-    assert!(diagnostics.is_empty(), "{}", diagnostics.render());
-    let profile = profile.expect("compiles");
+    let profile = compile_clean(&xsd);
     assert!(profile.to_string().lines().count() > 2 * levels);
     let path: Vec<String> = (0..=levels).map(|i| format!("L{i}")).collect();
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -2658,9 +2661,7 @@ fn recursion_through_named_types() {
   </xs:complexType>
 </xs:schema>"#
     );
-    let (profile, diagnostics) = compile_one(&xsd);
-    assert!(diagnostics.is_empty(), "{}", diagnostics.render());
-    let profile = profile.expect("compiles");
+    let profile = compile_clean(&xsd);
     let text = r#"<Tree><Label>a</Label><Child><Label>b</Label><Child><Label>c</Label></Child></Child><Special why="x"><Label>d</Label></Special></Tree>"#;
     assert_eq!(
         read_ok(&profile, text),
@@ -2821,9 +2822,7 @@ fn attribute_groups_in_simple_content() {
   </xs:complexType>
 </xs:schema>"#
     );
-    let (profile, diagnostics) = compile_one(&xsd);
-    assert!(diagnostics.is_empty(), "{}", diagnostics.render());
-    let profile = profile.expect("compiles");
+    let profile = compile_clean(&xsd);
     let text = r#"<Amount currency="EUR" rate="0.2">10</Amount>"#;
     assert_eq!(
         read_ok(&profile, text),
