@@ -15,7 +15,8 @@
 //!
 //! The files: `schema` reads schema files into trees; `compile` resolves
 //! them into the `model`; `simple` and `pattern` check leaves; `read` and
-//! `write` handle documents; `render` prints a profile's outline; `emit`
+//! `write` handle documents, with `identity` for IDs and references to
+//! them; `render` prints a profile's outline; `emit`
 //! writes profiles back as XSD text, for the WSDL. XML
 //! syntax itself (well-formedness, DOCTYPE refusal, limits, namespaces)
 //! belongs to [`crate::doc::xml`], whose scanner drives both schema
@@ -40,7 +41,8 @@
 //!
 //! SPEC §7 does not name them, but partner schemas use them constantly:
 //! seven more primitive built-in types (`hexBinary`, `duration`, the `g…`
-//! date parts) and the built-in types XML Schema derives by facets; named
+//! date parts), the built-in types XML Schema derives by facets, and `ID`
+//! and `IDREF`, whose uniqueness and references `identity` checks; named
 //! model groups (`xs:group`) and attribute groups (`xs:attributeGroup`);
 //! and `xs:complexContent` extension of a complex type with element or
 //! empty content. Groups and extensions are compiled into the model as
@@ -57,15 +59,16 @@
 //! identity constraints, global attributes and attribute `ref`,
 //! `default`/`fixed`, `nillable`, `abstract`, `mixed`, substitution
 //! groups, chameleon includes, built-in types outside `simple::BuiltIn`
-//! and `simple::DERIVED_BUILTINS` (`ID`, `IDREF`, `ENTITY`, the list
-//! types, `QName`, `NOTATION`, `anyType`, `anySimpleType`,
-//! `unsignedLong`), bound facets on non-numeric types, and patterns with
+//! and `simple::DERIVED_BUILTINS` (`ENTITY`, the list types, `QName`,
+//! `NOTATION`, `anyType`, `anySimpleType`), bound facets on non-numeric types, and patterns with
 //! Unicode block escapes. Not checked: that a schema imports a namespace
 //! before using its names, and full Unique Particle Attribution (the
 //! common ambiguities are reported; documents are matched greedily).
 
 mod compile;
 pub mod emit;
+mod identity;
+pub use identity::Identity;
 mod json_schema;
 mod model;
 mod pattern;

@@ -11,6 +11,7 @@
 
 use minijinja::Value;
 
+use super::identity::Identity;
 use super::simple::{BuiltIn, Facets, WhiteSpace};
 
 /// A handle to an element declaration of one profile.
@@ -408,6 +409,9 @@ pub struct SimpleType {
     pub(crate) facets: Facets,
     /// The whitespace handling in effect, inherited unless this step sets it.
     pub(crate) whitespace: WhiteSpace,
+    /// Whether values are IDs or references to them (`xs:ID`, `xs:IDREF`
+    /// and their restrictions).
+    pub(crate) identity: Identity,
 }
 
 impl SimpleType {

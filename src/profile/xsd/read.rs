@@ -27,6 +27,7 @@ use crate::doc::xml::{
     self, Attr, CopyBudget, Handler, Inherited, Namespaces, StartTag, Text, XmlLimits,
 };
 
+use super::identity::{Identities, Identity};
 use super::model::{
     ComplexType, Content, ElementDecl, ElementRef, Particle, SimpleTypeRef, Term, TypeRef,
 };
@@ -297,6 +298,8 @@ struct Reader<'p, 'a> {
     /// Which declared attributes the current start tag has.
     seen_attributes: Vec<bool>,
     violations: Vec<Violation>,
+    /// The document's IDs and the references to them.
+    identities: Identities,
     /// Depth inside an element being skipped; 0 when not skipping.
     skipping: usize,
     result: Option<Value>,
@@ -315,6 +318,7 @@ impl<'p, 'a> Reader<'p, 'a> {
             text: String::new(),
             seen_attributes: Vec::new(),
             violations: Vec::new(),
+            identities: Identities::default(),
             skipping: 0,
             result: None,
         }
@@ -328,12 +332,16 @@ impl<'p, 'a> Reader<'p, 'a> {
         self.entries.clear();
         self.clear_text();
         self.violations.clear();
+        self.identities.clear();
         self.skipping = 0;
         self.result = None;
     }
 
     /// The document's value, or every violation found; taken from the reader.
     fn finish(&mut self) -> Result<Value, Vec<Violation>> {
+        for dangling in self.identities.dangling() {
+            self.violation(dangling.path, dangling.message);
+        }
         if !self.violations.is_empty() {
             return Err(std::mem::take(&mut self.violations));
         }
@@ -606,6 +614,7 @@ impl<'p, 'a> Reader<'p, 'a> {
             let decl = &complex.attributes[position];
             match self.profile.check_simple(decl.type_ref, &attr.value) {
                 Ok((text, atom)) => {
+                    self.identify(decl.type_ref, &text, Some(attr.local));
                     if self.building() {
                         let value = atom.into_value(&text);
                         self.entries.push((decl.key.clone(), Entry::One(value)));
@@ -629,11 +638,35 @@ impl<'p, 'a> Reader<'p, 'a> {
     fn leaf(&mut self, simple: SimpleTypeRef) -> Option<Value> {
         let text = self.borrowed.unwrap_or(&self.text);
         match self.profile.check_simple(simple, text) {
-            Ok((text, atom)) => Some(atom.into_value(&text)),
+            Ok((text, atom)) => {
+                let value = atom.into_value(&text);
+                if self.profile.simple_type(simple).identity != Identity::None {
+                    let text = text.into_owned();
+                    self.identify(simple, &text, None);
+                }
+                Some(value)
+            }
             Err(message) => {
                 self.violation(self.path(), message);
                 None
             }
+        }
+    }
+
+    /// Notes an ID or a reference to one: the value `text` of the current
+    /// element, or of its attribute `attribute`.
+    fn identify(&mut self, simple: SimpleTypeRef, text: &str, attribute: Option<&str>) {
+        let identity = self.profile.simple_type(simple).identity;
+        if identity == Identity::None {
+            return;
+        }
+        let mut path = self.path();
+        if let Some(name) = attribute {
+            path.push_str("/@");
+            path.push_str(name);
+        }
+        if let Some(duplicate) = self.identities.note(identity, text, path) {
+            self.violation(duplicate.path, duplicate.message);
         }
     }
 

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use minijinja::Value;
 
+use super::identity::Identity;
 use super::pattern::Pattern;
 
 /// The primitive built-in types supported: the twelve of SPEC §7 and
@@ -127,6 +128,7 @@ pub(crate) struct DerivedBuiltIn {
     pub whitespace: Option<WhiteSpace>,
     /// The `pattern` facet of the name types, and what a value of it is.
     pub pattern: Option<(&'static str, &'static str)>,
+    pub identity: Identity,
 }
 
 const fn derived(
@@ -142,8 +144,12 @@ const fn derived(
         max_inclusive,
         whitespace: None,
         pattern: None,
+        identity: Identity::None,
     }
 }
+
+/// XML names without a colon: `xs:NCName`, and `xs:ID` and `xs:IDREF`.
+const NCNAME: &str = r"[\i-[:]][\c-[:]]*";
 
 /// A name type: a token of a pattern (Part 2 §3.3.3 and §3.4.5 to §3.4.9).
 const fn name_type(
@@ -177,27 +183,34 @@ pub(crate) const DERIVED_BUILTINS: &[DerivedBuiltIn] = &[
     derived("short", BuiltIn::Int, Some("-32768"), Some("32767")),
     derived("byte", BuiltIn::Int, Some("-128"), Some("127")),
     derived("unsignedInt", BuiltIn::Long, Some("0"), Some("4294967295")),
+    // Values are 64-bit signed integers, as for `xs:integer`: a larger one
+    // is out of range, so the upper bound is implicit.
+    derived("unsignedLong", BuiltIn::Integer, Some("0"), None),
     derived("unsignedShort", BuiltIn::Int, Some("0"), Some("65535")),
     derived("unsignedByte", BuiltIn::Int, Some("0"), Some("255")),
-    // Not `ID`, `IDREF` or `ENTITY`: what they mean beyond their names
-    // (unique in the document, a reference to an ID, a DTD entity) is not
-    // checked, so they stay refused.
     name_type(
         "language",
         "[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*",
         "a language tag (such as en or pt-BR, xs:language)",
     ),
     name_type("Name", r"\i\c*", "an XML name (xs:Name)"),
-    name_type(
-        "NCName",
-        r"[\i-[:]][\c-[:]]*",
-        "an XML name without a colon (xs:NCName)",
-    ),
+    name_type("NCName", NCNAME, "an XML name without a colon (xs:NCName)"),
     name_type(
         "NMTOKEN",
         r"\c+",
         "a name token (XML name characters only, xs:NMTOKEN)",
     ),
+    // NCNames that are unique in their document, or name one that is
+    // (see `identity`). Not `ENTITY`: it names an entity of a DTD, which
+    // documents may not have.
+    DerivedBuiltIn {
+        identity: Identity::Id,
+        ..name_type("ID", NCNAME, "an XML name without a colon (xs:ID)")
+    },
+    DerivedBuiltIn {
+        identity: Identity::IdRef,
+        ..name_type("IDREF", NCNAME, "an XML name without a colon (xs:IDREF)")
+    },
 ];
 
 impl DerivedBuiltIn {

@@ -52,7 +52,8 @@ fn note() -> Arc<XmlProfile> {
 }
 
 /// One optional element of each supported built-in type, primitive and
-/// derived, so the property tests meet every type as it is added.
+/// derived, so the property tests meet every type as it is added; the
+/// `ID` element is required, so the `IDREF` after it has one to name.
 fn every_built_in_type() -> Arc<XmlProfile> {
     let mut xsd = String::from(
         r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="Types"><xs:complexType><xs:sequence>"#,
@@ -62,8 +63,9 @@ fn every_built_in_type() -> Arc<XmlProfile> {
         .map(|builtin| builtin.name())
         .chain(simple::DERIVED_BUILTINS.iter().map(|derived| derived.name));
     for name in names {
+        let min = u8::from(name == "ID");
         xsd.push_str(&format!(
-            r#"<xs:element name="{name}" type="xs:{name}" minOccurs="0"/>"#
+            r#"<xs:element name="{name}" type="xs:{name}" minOccurs="{min}"/>"#
         ));
     }
     xsd.push_str("</xs:sequence></xs:complexType></xs:element></xs:schema>");
@@ -481,6 +483,127 @@ fn name_binary_duration_and_calendar_types() {
     for bad in ["P", "PT", "P1DT", "P1.5D", "P1M1Y"] {
         assert!(!wait.is_valid(&serde_json::json!(bad)), "{bad}");
     }
+}
+
+/// `xs:ID` values are unique in their document and `xs:IDREF` values name
+/// one of them, before or after; restrictions of either inherit that.
+#[test]
+fn ids_are_unique_and_references_resolve() {
+    let profile = compile_clean(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:simpleType name="PartId"><xs:restriction base="xs:ID">
+  <xs:pattern value="p-\d+"/></xs:restriction></xs:simpleType>
+<xs:element name="Kit"><xs:complexType><xs:sequence>
+  <xs:element name="Part" maxOccurs="unbounded"><xs:complexType>
+    <xs:attribute name="id" type="PartId" use="required"/>
+    <xs:attribute name="fits" type="xs:IDREF"/>
+  </xs:complexType></xs:element>
+  <xs:element name="Main" type="xs:IDREF"/>
+  <xs:element name="Serial" type="xs:ID" minOccurs="0"/>
+</xs:sequence></xs:complexType></xs:element></xs:schema>"#,
+    );
+    assert_eq!(
+        read_ok(
+            &profile,
+            r#"<Kit><Part id=" p-1 " fits="p-2"/><Part id="p-2" fits="p-1"/><Main>p-2</Main><Serial>s9</Serial></Kit>"#
+        ),
+        "{'Kit': {'Part': [{'@id': 'p-1', '@fits': 'p-2'}, {'@id': 'p-2', '@fits': 'p-1'}], \
+         'Main': 'p-2', 'Serial': 's9'}}"
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            r#"<Kit><Part id="p-1" fits="p-7"/><Part id="p-1"/><Part id="q-3"/><Main>p:1</Main><Serial>p-1</Serial></Kit>"#
+        ),
+        [
+            r#"/Kit/Part[2]/@id: duplicate ID "p-1", first at /Kit/Part[1]/@id (an xs:ID is unique in its document)"#,
+            r#"/Kit/Part[3]/@id: "q-3" does not match the pattern "p-\d+""#,
+            r#"/Kit/Main: "p:1" is not an XML name without a colon (xs:IDREF)"#,
+            r#"/Kit/Serial: duplicate ID "p-1", first at /Kit/Part[1]/@id (an xs:ID is unique in its document)"#,
+            r#"/Kit/Part[1]/@fits: no ID "p-7" in the document (an xs:IDREF names an xs:ID of its document)"#,
+        ]
+    );
+    // Writing holds values to the same rules, so what it writes reads back.
+    let written = profile
+        .write(&value(
+            r#"{"Kit": {"Part": [{"@id": "p-1"}, {"@id": "p-2", "@fits": "p-1"}], "Main": "p-1"}}"#,
+        ))
+        .expect("writes");
+    assert!(profile.read(&written, &limits()).is_ok(), "{written}");
+    let refused = profile
+        .write(&value(
+            r#"{"Kit": {"Part": [{"@id": "p-1"}, {"@id": "p-1"}], "Main": "p-3"}}"#,
+        ))
+        .expect_err("a duplicate and a dangling reference");
+    assert_eq!(
+        refused.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            r#"/Kit/Part[2]/@id: duplicate ID "p-1", first at /Kit/Part[1]/@id (an xs:ID is unique in its document)"#,
+            r#"/Kit/Main: no ID "p-3" in the document (an xs:IDREF names an xs:ID of its document)"#,
+        ]
+    );
+    // Each item of a list is a document of its own: IDs repeat across items,
+    // and a reference does not reach into another item.
+    let list = r#"<KitList><Kit><Part id="p-1"/><Main>p-1</Main></Kit><Kit><Part id="p-1"/><Main>p-2</Main></Kit><Kit><Part id="p-2"/><Main>p-2</Main></Kit></KitList>"#;
+    let errors = match super::read::read_items(&profile, list, &limits()) {
+        Ok(items) => panic!("expected a dangling reference, read {} items", items.len()),
+        Err(ReadError::Invalid(errors)) => errors,
+        Err(ReadError::Malformed(message)) => panic!("{message}"),
+    };
+    assert_eq!(
+        errors
+            .iter()
+            .map(|(item, v)| format!("item {item}: {v}"))
+            .collect::<Vec<_>>(),
+        [
+            r#"item 1: /Kit/Main: no ID "p-2" in the document (an xs:IDREF names an xs:ID of its document)"#
+        ]
+    );
+    // Written back by name; in JSON Schema, NCNames (uniqueness is not a
+    // JSON Schema keyword).
+    let emitted = emitted::emit_files(&[&profile]);
+    for name in ["xs:ID", "xs:IDREF"] {
+        assert!(
+            emitted[0].1.contains(&format!(r#"type="{name}""#)),
+            "{name}: {emitted:?}"
+        );
+    }
+    let schema = profile.json_schema("#/$defs/");
+    let kit = &schema.definitions["Kit"]["properties"];
+    assert_eq!(kit["Main"]["x-xsd-pattern"], r"[\i-[:]][\c-[:]]*");
+    assert_eq!(kit["Main"]["type"], "string");
+}
+
+/// `xs:unsignedLong` is a non-negative integer; values are 64-bit, as for
+/// `xs:integer`.
+#[test]
+fn unsigned_long_is_a_non_negative_64_bit_integer() {
+    let profile = compile_clean(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:element name="Count" type="xs:unsignedLong"/></xs:schema>"#,
+    );
+    assert_eq!(
+        read_ok(&profile, "<Count> 9223372036854775807 </Count>"),
+        "{'Count': 9223372036854775807}"
+    );
+    assert_eq!(
+        read_err(&profile, "<Count>-1</Count>"),
+        [r#"/Count: -1 is less than the minimum 0"#]
+    );
+    assert_eq!(
+        read_err(&profile, "<Count>18446744073709551615</Count>"),
+        [r#"/Count: "18446744073709551615" is out of range for a 64-bit integer"#]
+    );
+    let emitted = emitted::emit_files(&[&profile]);
+    assert!(
+        emitted[0].1.contains(r#"type="xs:unsignedLong""#),
+        "{emitted:?}"
+    );
+    let schema = profile.json_schema("#/$defs/");
+    assert_eq!(
+        schema.root,
+        serde_json::json!({"type": "integer", "minimum": 0, "xml": {"name": "Count"}})
+    );
 }
 
 #[test]
@@ -1014,9 +1137,20 @@ mod properties {
         profile: &'p XmlProfile,
         tape: Tape<'t>,
         mischief: bool,
+        /// The `xs:ID` values given so far, which an `xs:IDREF` may name.
+        ids: Vec<Value>,
     }
 
-    impl Generator<'_, '_> {
+    impl<'p, 't> Generator<'p, 't> {
+        fn new(profile: &'p XmlProfile, choices: &'t [u32], mischief: bool) -> Self {
+            Generator {
+                profile,
+                tape: Tape { choices, at: 0 },
+                mischief,
+                ids: Vec::new(),
+            }
+        }
+
         fn document(&mut self) -> Value {
             let root = self.profile.root_ref();
             let value = self.element(root, 0);
@@ -1150,21 +1284,31 @@ mod properties {
         }
 
         /// A leaf for a simple type: mostly one that passes its checks.
+        /// An ID is one not given before, and a reference names one given
+        /// before (schemas here declare an ID ahead of the references).
         fn leaf(&mut self, simple: SimpleTypeRef) -> Value {
+            let identity = self.profile.simple_type(simple).identity;
             let candidates = candidates(self.profile.simple_type(simple).builtin());
             let valid: Vec<&(Value, String)> = candidates
                 .iter()
-                .filter(|(_, lexical)| {
+                .filter(|(value, lexical)| {
                     self.profile.check_simple(simple, lexical).is_ok()
                         && lexical.chars().all(crate::doc::xml::is_xml_char)
+                        && !(identity == Identity::Id && self.ids.contains(value))
                 })
                 .collect();
             let wild = self.mischief && self.tape.one_in(10) || valid.is_empty();
-            if wild {
+            let value = if wild {
                 candidates[self.tape.pick(candidates.len())].0.clone()
+            } else if identity == Identity::IdRef && !self.ids.is_empty() {
+                self.ids[self.tape.pick(self.ids.len())].clone()
             } else {
                 valid[self.tape.pick(valid.len())].0.clone()
+            };
+            if identity == Identity::Id {
+                self.ids.push(value.clone());
             }
+            value
         }
     }
 
@@ -1432,7 +1576,7 @@ mod properties {
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
             let profile = &profiles()[which];
-            let mut generator = Generator { profile, tape: Tape { choices: &choices, at: 0 }, mischief };
+            let mut generator = Generator::new(profile, &choices, mischief);
             let written = generator.document();
             match profile.write(&written) {
                 Err(violations) => prop_assert!(!violations.is_empty()),
@@ -1453,7 +1597,7 @@ mod properties {
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
             let profile = &profiles()[which];
-            let mut generator = Generator { profile, tape: Tape { choices: &choices, at: 0 }, mischief: false };
+            let mut generator = Generator::new(profile, &choices, false);
             let written = generator.document();
             let outcome = profile.write(&written);
             prop_assert!(outcome.is_ok(), "{:?}\n{written:?}", outcome);
@@ -1789,7 +1933,7 @@ mod properties {
         ) {
             let pairs = emitted_pairs();
             let (original, emitted) = &pairs[which % pairs.len()];
-            let mut generator = Generator { profile: original, tape: Tape { choices: &choices, at: 0 }, mischief: false };
+            let mut generator = Generator::new(original, &choices, false);
             let value = generator.document();
             let Ok(mut text) = original.write(&value) else {
                 return Ok(());

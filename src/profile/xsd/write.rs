@@ -30,6 +30,7 @@ use minijinja::value::ValueKind;
 
 use crate::doc::xml;
 
+use super::identity::{Identities, Identity};
 use super::model::{
     ComplexType, Content, ElementDecl, ElementRef, MaxOccurs, Particle, SimpleTypeRef, Term,
     TypeRef,
@@ -53,6 +54,7 @@ pub(crate) fn write(
         out: String::with_capacity(512),
         path: String::new(),
         violations: Vec::new(),
+        identities: Identities::default(),
         depth: 0,
     };
     writer
@@ -81,6 +83,9 @@ pub(crate) fn write(
     match found {
         Some(item) => writer.element(decl, &item, None, true),
         None => writer.violation_here(format!("missing the document element `{}`", decl.name)),
+    }
+    for dangling in writer.identities.dangling() {
+        writer.violation(dangling.path, dangling.message);
     }
     if writer.violations.is_empty() {
         Ok(writer.out)
@@ -154,6 +159,8 @@ struct Writer<'p> {
     /// The path of the element being written.
     path: String,
     violations: Vec<Violation>,
+    /// The document's IDs and the references to them.
+    identities: Identities,
     /// Elements open.
     depth: usize,
 }
@@ -476,7 +483,16 @@ impl<'p> Writer<'p> {
     /// A leaf's text in its type's lexical form (see [`XmlProfile::leaf_text`]).
     fn leaf<'v>(&mut self, simple: SimpleTypeRef, value: &'v Value) -> Option<Cow<'v, str>> {
         match self.profile.leaf_text(simple, value) {
-            Ok(text) => Some(text),
+            Ok(text) => {
+                let identity = self.profile.simple_type(simple).identity;
+                if identity != Identity::None
+                    && let Some(duplicate) =
+                        self.identities.note(identity, &text, self.path.clone())
+                {
+                    self.violation(duplicate.path, duplicate.message);
+                }
+                Some(text)
+            }
             Err(message) => {
                 self.violation_here(message);
                 None

@@ -123,6 +123,7 @@ impl<'s> SetCompiler<'s> {
         let base_type = &self.simple_types[base.0 as usize];
         let builtin = base_type.builtin;
         let whitespace = facets.white_space.unwrap_or(base_type.whitespace);
+        let identity = base_type.identity;
         let id = SimpleTypeRef(index_u32(self.simple_types.len()));
         self.simple_types.push(SimpleType {
             name,
@@ -130,6 +131,7 @@ impl<'s> SetCompiler<'s> {
             base: Some(base),
             facets,
             whitespace,
+            identity,
         });
         id
     }

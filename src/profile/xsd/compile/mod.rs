@@ -79,18 +79,15 @@ const UNSUPPORTED: [&str; 16] = [
 ];
 
 /// Built-in types of XML Schema outside the supported subset.
-const UNSUPPORTED_BUILTINS: [&str; 11] = [
+const UNSUPPORTED_BUILTINS: [&str; 8] = [
     "anyType",
     "anySimpleType",
     "NMTOKENS",
-    "ID",
-    "IDREF",
     "IDREFS",
     "ENTITY",
     "ENTITIES",
     "QName",
     "NOTATION",
-    "unsignedLong",
 ];
 
 pub(crate) fn compile(files: &[Arc<SourceFile>]) -> (Vec<(String, Arc<XmlProfile>)>, Diagnostics) {

@@ -18,6 +18,7 @@ use super::{
     DocInfo, MAX_DERIVATION_DEPTH, MAX_NESTING, Sink, UNSUPPORTED_BUILTINS, check_attributes, form,
     misplaced, schema_set,
 };
+use crate::profile::xsd::identity::Identity;
 use crate::profile::xsd::model::{
     AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs,
     Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef,
@@ -1402,6 +1403,7 @@ impl<'s> SetCompiler<'s> {
             base: None,
             facets: Facets::default(),
             whitespace: builtin.default_whitespace(),
+            identity: Identity::None,
         });
         self.builtins.insert(builtin, id);
         id
@@ -1418,6 +1420,7 @@ impl<'s> SetCompiler<'s> {
             local: derived.name.to_owned(),
         };
         let id = self.restriction(Some(name), base, derived.facets());
+        self.simple_types[id.0 as usize].identity = derived.identity;
         self.derived_builtins.insert(derived.name, id);
         id
     }
