@@ -17,19 +17,18 @@
 //! `elementFormDefault` are chosen only when the schemas are written, from
 //! everything gathered.
 //!
-//! Named model groups, attribute groups and `xs:complexContent` extensions
-//! are written as the schema declared them: each group once, in its own
-//! namespace's schema, and referred to; a derived type as an extension of
-//! its base, adding only its own particle and attributes. The model holds
+//! Named model groups, attribute groups and extensions of complex types
+//! (by `xs:complexContent`, or `xs:simpleContent` over a base with simple
+//! content) are written as the schema declared them: each group once, in
+//! its own namespace's schema, and referred to; a derived type as an
+//! extension of its base, adding only its own particle and attributes. The model holds
 //! them expanded, but a qualified local declaration can only be written in
 //! the schema of its own namespace, which is where the group or base type
 //! is.
 //!
 //! What the model does not keep is not written: annotations, declarations
-//! no document element reaches, references to attribute groups that add
-//! no attribute, and the complex base of a simple-content extension (its
-//! attributes are repeated on an extension of the simple type, which
-//! accepts the same elements). An emitted schema, compiled again, accepts
+//! no document element reaches, and references to attribute groups that
+//! add no attribute. An emitted schema, compiled again, accepts
 //! exactly the documents its profile accepts and reads them to the same
 //! values (`tests.rs`, "emitted schemas").
 
@@ -676,8 +675,12 @@ impl Walk<'_> {
         if let Some(extension) = complex.extension
             && let Some(base) = profile.complex_type(extension.base).name.clone()
         {
+            let derivation = match complex.content {
+                Content::Simple(_) => "simpleContent",
+                Content::Empty | Content::Elements(_) => "complexContent",
+            };
             let extension = self.extension(complex, extension, base);
-            return node.child(XsNode::new("complexContent").child(extension));
+            return node.child(XsNode::new(derivation).child(extension));
         }
         let all: Vec<&AttributeDecl> = complex.attributes.iter().collect();
         let mut attributes = self.attribute_uses(&all, 0);

@@ -98,15 +98,17 @@ pub struct ComplexType {
     pub(crate) child_keys: Vec<ChildKey>,
     /// How many particles the content model has: the size of its matching state.
     pub(crate) slots: u32,
-    /// For a type derived by `xs:complexContent` extension: how, so that
-    /// the WSDL declares it as its schema does. `content` and `attributes`
-    /// hold the derived type in full either way.
+    /// For a type derived by extension of a complex type (`xs:complexContent`,
+    /// or `xs:simpleContent` over a base with simple content): how, so
+    /// that the WSDL declares it as its schema does. `content` and
+    /// `attributes` hold the derived type in full either way.
     pub(crate) extension: Option<Extension>,
 }
 
-/// How a type derived by `xs:complexContent` extension is made of its
-/// base: the base's attributes come first in its own, and its content is
-/// the base's, the extension's particle, or a sequence of the two.
+/// How a type derived by extension of a complex type is made of its base:
+/// the base's attributes come first in its own, and its content is the
+/// base's (always so for simple content), the extension's particle, or a
+/// sequence of the two.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Extension {
     pub(crate) base: ComplexTypeRef,

@@ -3000,3 +3000,56 @@ fn attribute_groups_in_simple_content() {
         ]
     );
 }
+
+#[test]
+fn simple_content_extension_of_a_type_in_another_namespace_is_emitted_as_declared() {
+    let money = format!(
+        r#"<xs:schema {XS} targetNamespace="urn:money" attributeFormDefault="qualified">
+  <xs:complexType name="Money">
+    <xs:simpleContent>
+      <xs:extension base="xs:decimal"><xs:attribute name="currency" type="xs:string" use="required"/></xs:extension>
+    </xs:simpleContent>
+  </xs:complexType>
+</xs:schema>"#
+    );
+    let main = format!(
+        r#"<xs:schema {XS} xmlns:m="urn:money" xmlns:t="urn:tax" targetNamespace="urn:tax">
+  <xs:import namespace="urn:money" schemaLocation="money.xsd"/>
+  <xs:element name="Amount" type="t:Taxed"/>
+  <xs:complexType name="Taxed">
+    <xs:simpleContent>
+      <xs:extension base="m:Money"><xs:attribute name="rate" type="xs:decimal"/></xs:extension>
+    </xs:simpleContent>
+  </xs:complexType>
+</xs:schema>"#
+    );
+    let sources = vec![
+        SourceFile::new("profiles/amount.xsd", main),
+        SourceFile::new("profiles/money.xsd", money),
+    ];
+    let (profiles, diagnostics) = compile(&sources);
+    assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
+    let profile = profiles
+        .into_iter()
+        .find(|(name, _)| name == "amount")
+        .expect("a profile")
+        .1;
+    let text = r#"<t:Amount xmlns:t="urn:tax" xmlns:m="urn:money" rate="0.2" m:currency="EUR">10</t:Amount>"#;
+    let value = "{'Amount': {'@rate': 0.2, '@currency': 'EUR', '#text': 10.0}}";
+    assert_eq!(read_ok(&profile, text), value);
+    // The base keeps its qualified attribute in its own namespace's schema;
+    // the derived type extends it by name and adds only its own.
+    let files = emitted::emit_files(&[&profile]);
+    let taxed = &files
+        .iter()
+        .find(|(_, text)| text.contains(r#"targetNamespace="urn:tax""#))
+        .expect("the urn:tax schema")
+        .1;
+    assert!(
+        taxed.contains(r#"<xs:extension base="m:Money">"#),
+        "{taxed}"
+    );
+    assert!(!taxed.contains("currency"), "{taxed}");
+    let again = emitted::recompiled(&profile);
+    assert_eq!(read_ok(&again, text), value);
+}

@@ -20,8 +20,8 @@ use super::{
 };
 use crate::profile::xsd::identity::Identity;
 use crate::profile::xsd::model::{
-    AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs,
-    Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef,
+    Added, AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, Extension,
+    MaxOccurs, Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef,
 };
 use crate::profile::xsd::schema::{Node, NodeAttr, NodeId, SchemaDoc, XSD_NAMESPACE};
 use crate::profile::xsd::simple::{BuiltIn, DERIVED_BUILTINS, DerivedBuiltIn, Facets};
@@ -1007,9 +1007,15 @@ impl<'s> SetCompiler<'s> {
                     }
                 } else {
                     match self.simple_content(d, c) {
-                        Some((simple, inherited)) => {
+                        Some((simple, base)) => {
                             content = Content::Simple(simple);
-                            attributes = AttributeList::inherited(inherited);
+                            if let Some((base, inherited)) = base {
+                                attributes = AttributeList::inherited(inherited);
+                                extension = Some(Extension {
+                                    base,
+                                    added: Added::Nothing,
+                                });
+                            }
                         }
                         None => {
                             self.broken_content.insert(id);
@@ -1124,20 +1130,20 @@ impl<'s> SetCompiler<'s> {
         Some((extension, base))
     }
 
-    /// `xs:simpleContent` with `xs:extension`: the text's type, and the
-    /// attributes inherited from a complex base type.
+    /// `xs:simpleContent` with `xs:extension`: the text's type, and a
+    /// complex base type with the attributes inherited from it.
     pub(super) fn simple_content(
         &mut self,
         d: usize,
         n: NodeId,
-    ) -> Option<(SimpleTypeRef, Vec<AttributeDecl>)> {
+    ) -> Option<(SimpleTypeRef, Option<(ComplexTypeRef, Vec<AttributeDecl>)>)> {
         let (_, base) = self.extension(
             d,
             n,
             "xs:simpleContent with xs:restriction is not supported: use xs:extension of a simple type",
         )?;
         match self.type_by_name(d, base)? {
-            TypeRef::Simple(simple) => Some((simple, Vec::new())),
+            TypeRef::Simple(simple) => Some((simple, None)),
             TypeRef::Complex(complex) => {
                 self.complete_complex(d, base, complex)?;
                 if self.broken_content.contains(&complex) {
@@ -1147,7 +1153,7 @@ impl<'s> SetCompiler<'s> {
                 match base_type.content {
                     Content::Simple(simple) => {
                         let inherited = base_type.attributes.clone();
-                        Some((simple, inherited))
+                        Some((simple, Some((complex, inherited))))
                     }
                     _ => {
                         self.error(
