@@ -642,6 +642,11 @@ impl Walk<'_> {
     /// An element declaration with its type: a `type` naming it, or the
     /// anonymous type inline.
     fn typed(&mut self, node: XsNode, id: ElementRef) -> XsNode {
+        let node = if self.profile.element(id).nillable {
+            node.attr("nillable", "true")
+        } else {
+            node
+        };
         match self.profile.element(id).type_ref {
             TypeRef::Complex(complex) => match &self.profile.complex_type(complex).name {
                 Some(name) => {

@@ -122,10 +122,14 @@ impl<'p> Converter<'p> {
         }
     }
 
-    /// An element where it is used: its type, and its XML name.
+    /// An element where it is used: its type (or `null` if it is
+    /// nillable), and its XML name.
     fn element(&mut self, id: ElementRef) -> Value {
         let decl = self.profile.element(id);
         let mut schema = self.type_schema(decl.type_ref());
+        if decl.nillable {
+            schema = json!({ "anyOf": [schema, { "type": "null" }] });
+        }
         insert(&mut schema, "xml", Value::Object(element_xml(decl)));
         schema
     }

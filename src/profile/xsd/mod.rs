@@ -35,7 +35,8 @@
 //! integers (64-bit: a larger `xs:integer` is a violation), of `decimal`
 //! and `double` floats (so `decimal` keeps about 15 significant digits),
 //! of `boolean` booleans; everything else is the text, whitespace
-//! collapsed for every type but `xs:string`.
+//! collapsed for every type but `xs:string`. A nillable element given as
+//! `xsi:nil="true"` is `none` (or a map of its attributes).
 //!
 //! # Beyond SPEC §7
 //!
@@ -44,10 +45,11 @@
 //! date parts), the built-in types XML Schema derives by facets, and `ID`
 //! and `IDREF`, whose uniqueness and references `identity` checks; named
 //! model groups (`xs:group`) and attribute groups (`xs:attributeGroup`);
-//! and `xs:complexContent` extension of a complex type with element or
-//! empty content. Groups and extensions are compiled into the model as
-//! the content they stand for (a group's particle where it is referred
-//! to; the base's content model followed by the extension's), so reading,
+//! `xs:complexContent` extension of a complex type with element or empty
+//! content; and `nillable` elements. Groups and extensions are compiled
+//! into the model as the content they stand for (a group's particle where
+//! it is referred to; the base's content model followed by the
+//! extension's), so reading,
 //! writing and the OpenAPI schema see ordinary complex types; the model
 //! keeps their names only for `emit`, which writes them back as declared.
 //!
@@ -57,7 +59,7 @@
 //! `anyAttribute`, `complexContent` restriction and extension of a type
 //! with simple content, `simpleContent` restriction, `list`, `union`,
 //! identity constraints, global attributes and attribute `ref`,
-//! `default`/`fixed`, `nillable`, `abstract`, `mixed`, substitution
+//! `default`/`fixed`, `abstract`, `mixed`, substitution
 //! groups, chameleon includes, built-in types outside `simple::BuiltIn`
 //! and `simple::DERIVED_BUILTINS` (`ENTITY`, the list types, `QName`,
 //! `NOTATION`, `anyType`, `anySimpleType`), bound facets on non-numeric types, and patterns with

@@ -57,6 +57,9 @@ pub struct ElementDecl {
     pub(crate) namespace: Option<String>,
     pub(crate) type_ref: TypeRef,
     pub(crate) global: bool,
+    /// Whether a document may give it as `xsi:nil="true"`: empty, its
+    /// value `none`.
+    pub(crate) nillable: bool,
     /// The name as a template value, made once: the element's key in its parent's map.
     pub(crate) key: Value,
     /// The qualified name `write` gives the element (`tns:Order` or `Order`).
@@ -79,6 +82,10 @@ impl ElementDecl {
     /// Declared at the top of a schema (and so referable with `ref`).
     pub fn is_global(&self) -> bool {
         self.global
+    }
+
+    pub fn is_nillable(&self) -> bool {
+        self.nillable
     }
 
     pub(crate) fn matches(&self, local: &str, namespace: Option<&str>) -> bool {

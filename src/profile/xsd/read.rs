@@ -32,6 +32,7 @@ use super::model::{
     ComplexType, Content, ElementDecl, ElementRef, Particle, SimpleTypeRef, Term, TypeRef,
 };
 use super::schema::XSI_NAMESPACE;
+use super::simple::quoted;
 use super::{MAX_VIOLATIONS, Violation, XmlProfile};
 use crate::profile::ReadError;
 
@@ -275,6 +276,9 @@ struct Frame<'p> {
     /// How many of its entries are attributes: they come first.
     attributes: usize,
     text_reported: bool,
+    /// Given as `xsi:nil="true"`: it must be empty, and its value is `none`
+    /// (or its attributes, if it has any).
+    nil: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -545,8 +549,15 @@ impl<'p, 'a> Reader<'p, 'a> {
             entries: self.entries.len(),
             attributes: 0,
             text_reported: false,
+            nil: false,
         };
         self.frames.push(frame);
+        if element.nillable
+            && self.nil(attrs, namespaces)
+            && let Some(frame) = self.frames.last_mut()
+        {
+            frame.nil = true;
+        }
         self.clear_text();
         match kind {
             Kind::Simple(_) => self.no_attributes(attrs, namespaces),
@@ -570,10 +581,30 @@ impl<'p, 'a> Reader<'p, 'a> {
         }
     }
 
+    /// Whether a nillable element's start tag says `xsi:nil="true"`.
+    fn nil(&mut self, attrs: &[Attr<'_>], namespaces: &Namespaces<'_>) -> bool {
+        let Some(attr) = attrs.iter().find(|a| {
+            a.local == "nil" && a.prefix.and_then(|p| namespaces.resolve(p)) == Some(XSI_NAMESPACE)
+        }) else {
+            return false;
+        };
+        match attr.value.trim_matches([' ', '\t', '\n', '\r']) {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            other => {
+                let message = format!("{} is not a boolean (true, false, 1 or 0)", quoted(other));
+                let path = format!("{}/@nil", self.path());
+                self.violation(path, message);
+                false
+            }
+        }
+    }
+
     fn no_attributes(&mut self, attrs: &[Attr<'_>], namespaces: &Namespaces<'_>) {
+        let nillable = self.frames.last().is_some_and(|f| f.element.nillable);
         for attr in attrs.iter().filter(|a| !a.is_declaration) {
             let namespace = attr.prefix.and_then(|p| namespaces.resolve(p));
-            if let Some(message) = foreign_attribute(attr, namespace) {
+            if let Some(message) = foreign_attribute(attr, namespace, nillable) {
                 let path = format!("{}/@{}", self.path(), attr.local);
                 self.violation(path, message);
             }
@@ -588,6 +619,7 @@ impl<'p, 'a> Reader<'p, 'a> {
     ) {
         self.seen_attributes.clear();
         self.seen_attributes.resize(complex.attributes.len(), false);
+        let complex_nillable = self.frames.last().is_some_and(|f| f.element.nillable);
         for attr in attrs.iter().filter(|a| !a.is_declaration) {
             let namespace = attr.prefix.and_then(|p| namespaces.resolve(p));
             let found = complex.attributes.iter().position(|decl| {
@@ -602,7 +634,7 @@ impl<'p, 'a> Reader<'p, 'a> {
                         in_namespace(declared.namespace.as_deref()),
                         in_namespace(namespace)
                     )),
-                    None => foreign_attribute(attr, namespace),
+                    None => foreign_attribute(attr, namespace, complex_nillable),
                 };
                 if let Some(message) = message {
                     let path = format!("{}/@{}", self.path(), attr.local);
@@ -713,6 +745,20 @@ impl<'p, 'a> Reader<'p, 'a> {
         }
     }
 
+    /// The value of an element given as `xsi:nil="true"`: `none`, or a map
+    /// of its attributes if it has any.
+    fn nil_value(&mut self, frame: &Frame<'_>) -> Value {
+        if frame.attributes == 0 {
+            return Value::from(());
+        }
+        let pairs: Vec<(Value, Value)> = self
+            .entries
+            .drain(frame.entries..)
+            .map(|(key, entry)| (key, entry.into_value()))
+            .collect();
+        xml::element_map(pairs)
+    }
+
     /// Hands a finished child's value to its parent's entries.
     fn deliver(&mut self, key: u32, value: Value) {
         let Some(parent) = self.frames.last() else {
@@ -754,11 +800,14 @@ impl<'p, 'a> Reader<'p, 'a> {
 }
 
 /// Why an attribute nobody declared is wrong, or `None` when it is one
-/// of the schema-location hints documents may carry.
-fn foreign_attribute(attr: &Attr<'_>, namespace: Option<&str>) -> Option<String> {
+/// of the schema-location hints documents may carry, or `xsi:nil` on an
+/// element that is `nillable`.
+fn foreign_attribute(attr: &Attr<'_>, namespace: Option<&str>, nillable: bool) -> Option<String> {
     if namespace == Some(XSI_NAMESPACE) {
         return match attr.local {
             "schemaLocation" | "noNamespaceSchemaLocation" => None,
+            "nil" if nillable => None,
+            "nil" => Some("xsi:nil is not allowed: the element is not nillable".to_owned()),
             other => Some(format!("xsi:{other} is not supported")),
         };
     }
@@ -794,6 +843,15 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
                 self.violation(format!("/{}", tag.local), message);
                 None
             }
+        } else if let Some(parent) = self.frames.last()
+            && parent.nil
+        {
+            let message = format!(
+                "`{}` is nil (xsi:nil=\"true\"), so it cannot hold `{}`",
+                parent.element.name, tag.local
+            );
+            self.violation(format!("{}/{}", self.path(), tag.local), message);
+            None
         } else {
             self.child(tag.local, namespace)
         };
@@ -810,6 +868,17 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
         let Some(frame) = self.frames.last_mut() else {
             return;
         };
+        if frame.nil {
+            if !text.is_blank() && !frame.text_reported {
+                frame.text_reported = true;
+                let message = format!(
+                    "`{}` is nil (xsi:nil=\"true\"), so it cannot hold text",
+                    frame.element.name
+                );
+                self.violation(self.path(), message);
+            }
+            return;
+        }
         let collects = match frame.kind {
             Kind::Simple(_) => true,
             Kind::Complex(complex) => matches!(complex.content, Content::Simple(_)),
@@ -835,6 +904,7 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
         };
         // Checked while the frame is still open, so that messages have its path.
         let value = match frame.kind {
+            _ if frame.nil => self.building().then(|| self.nil_value(&frame)),
             Kind::Simple(simple) => self.leaf(simple),
             Kind::Complex(complex) => {
                 let text = match &complex.content {

@@ -70,6 +70,9 @@ impl XmlProfile {
         {
             let _ = write!(out, " [{min}..{max}]");
         }
+        if element.nillable {
+            out.push_str(" nillable");
+        }
         out.push_str(": ");
         match element.type_ref {
             TypeRef::Simple(simple) => {

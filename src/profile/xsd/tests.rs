@@ -53,7 +53,8 @@ fn note() -> Arc<XmlProfile> {
 
 /// One optional element of each supported built-in type, primitive and
 /// derived, so the property tests meet every type as it is added; the
-/// `ID` element is required, so the `IDREF` after it has one to name.
+/// `ID` element is required and not nillable, so the `IDREF` after it has
+/// one to name. The others are nillable, and may repeat.
 fn every_built_in_type() -> Arc<XmlProfile> {
     let mut xsd = String::from(
         r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="Types"><xs:complexType><xs:sequence>"#,
@@ -63,9 +64,13 @@ fn every_built_in_type() -> Arc<XmlProfile> {
         .map(|builtin| builtin.name())
         .chain(simple::DERIVED_BUILTINS.iter().map(|derived| derived.name));
     for name in names {
-        let min = u8::from(name == "ID");
+        let occurs = if name == "ID" {
+            r#"minOccurs="1""#
+        } else {
+            r#"minOccurs="0" maxOccurs="2" nillable="true""#
+        };
         xsd.push_str(&format!(
-            r#"<xs:element name="{name}" type="xs:{name}" minOccurs="{min}"/>"#
+            r#"<xs:element name="{name}" type="xs:{name}" {occurs}/>"#
         ));
     }
     xsd.push_str("</xs:sequence></xs:complexType></xs:element></xs:schema>");
@@ -572,6 +577,93 @@ fn ids_are_unique_and_references_resolve() {
     let kit = &schema.definitions["Kit"]["properties"];
     assert_eq!(kit["Main"]["x-xsd-pattern"], r"[\i-[:]][\c-[:]]*");
     assert_eq!(kit["Main"]["type"], "string");
+}
+
+/// A nillable element may be given as `xsi:nil="true"`: empty, its value
+/// `none` (or its attributes); `write` writes `none` that way.
+#[test]
+fn nillable_elements_may_be_nil() {
+    let profile = compile_clean(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:element name="Person"><xs:complexType><xs:sequence>
+  <xs:element name="Name" type="xs:string" nillable="true"/>
+  <xs:element name="Age" type="xs:int" minOccurs="0" nillable="1"/>
+  <xs:element name="Address" nillable="true"><xs:complexType>
+    <xs:sequence><xs:element name="City" type="xs:string"/></xs:sequence>
+    <xs:attribute name="kind" type="xs:string"/>
+  </xs:complexType></xs:element>
+  <xs:element name="Phone" type="xs:string" minOccurs="0" maxOccurs="unbounded" nillable="true"/>
+  <xs:element name="Note" type="xs:string" minOccurs="0"/>
+</xs:sequence></xs:complexType></xs:element></xs:schema>"#,
+    );
+    const XSI: &str = r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#;
+    assert_eq!(
+        read_ok(
+            &profile,
+            &format!(
+                r#"<Person {XSI}><Name xsi:nil="true"/><Age xsi:nil="false">7</Age><Address xsi:nil=" 1 " kind="home"/><Phone xsi:nil="true"></Phone><Phone>12</Phone></Person>"#
+            )
+        ),
+        "{'Person': {'Name': None, 'Age': 7, 'Address': {'@kind': 'home'}, 'Phone': [None, '12']}}"
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            &format!(
+                r#"<Person {XSI}><Name xsi:nil="true">Ada</Name><Age xsi:nil="maybe">7</Age><Address xsi:nil="true"><City>Rome</City></Address><Note xsi:nil="true"/></Person>"#
+            )
+        ),
+        [
+            r#"/Person/Name: `Name` is nil (xsi:nil="true"), so it cannot hold text"#,
+            r#"/Person/Age/@nil: "maybe" is not a boolean (true, false, 1 or 0)"#,
+            r#"/Person/Address/City: `Address` is nil (xsi:nil="true"), so it cannot hold `City`"#,
+            "/Person/Note/@nil: xsi:nil is not allowed: the element is not nillable",
+        ]
+    );
+    // `none` is written as nil where the element is nillable, and is an
+    // absent key where it is not.
+    let written = profile
+        .write(&value(
+            r#"{"Person": {"Name": null, "Age": null, "Address": null, "Phone": [null, "12"], "Note": null}}"#,
+        ))
+        .expect("writes");
+    assert!(
+        written.contains(
+            r#"<Name xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>"#
+        ),
+        "{written}"
+    );
+    assert!(!written.contains("Note"), "{written}");
+    assert_eq!(
+        read_ok(&profile, &written),
+        "{'Person': {'Name': None, 'Age': None, 'Address': None, 'Phone': [None, '12']}}"
+    );
+    // Written back in the WSDL; in JSON Schema, `null` is allowed.
+    let emitted = emitted::emit_files(&[&profile]);
+    assert!(
+        emitted[0]
+            .1
+            .contains(r#"<xs:element name="Name" nillable="true" type="xs:string"/>"#),
+        "{emitted:?}"
+    );
+    let again = emitted::recompiled(&profile);
+    assert_eq!(read_ok(&again, &written), read_ok(&profile, &written));
+    let schema = profile.json_schema("#/$defs/");
+    let name = &schema.definitions["Person"]["properties"]["Name"];
+    assert_eq!(name["anyOf"][1], serde_json::json!({"type": "null"}));
+    let (_, diagnostics) = compile_one(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:element name="A"><xs:complexType><xs:sequence>
+  <xs:element ref="B" nillable="true"/></xs:sequence></xs:complexType></xs:element>
+<xs:element name="B" type="xs:string"/></xs:schema>"#,
+    );
+    assert!(
+        diagnostics
+            .render()
+            .contains("`nillable` belongs on the global xs:element that `ref` names"),
+        "{}",
+        diagnostics.render()
+    );
 }
 
 /// `xs:unsignedLong` is a non-negative integer; values are 64-bit, as for
@@ -1158,6 +1250,9 @@ mod properties {
         }
 
         fn element(&mut self, id: ElementRef, depth: usize) -> Value {
+            if self.profile.element(id).is_nillable() && self.tape.one_in(4) {
+                return Value::from(());
+            }
             match self.profile.element(id).type_ref() {
                 TypeRef::Simple(simple) => self.leaf(simple),
                 TypeRef::Complex(complex) => self.complex(complex, depth),
@@ -1451,7 +1546,18 @@ mod properties {
                         .ok()
                         .filter(|x| !x.is_none() && !x.is_undefined())
                 };
+                // `none` written for a nillable element reads back as nil:
+                // `none`, or a list of one `none` where it may repeat.
+                let nil = |v: &Value| {
+                    v.is_none()
+                        || v.len() == Some(1)
+                            && v.get_item(&Value::from(0)).is_ok_and(|x| x.is_none())
+                };
                 for key in keys(read) {
+                    let raw = read.get_item(&key).unwrap_or_default();
+                    if nil(&raw) && written.get_item(&key).is_ok_and(|w| w.is_none()) {
+                        continue;
+                    }
                     let r = present(read, &key).unwrap_or_default();
                     match present(written, &key) {
                         Some(w) => same(&r, &w)?,
@@ -1469,6 +1575,7 @@ mod properties {
                 }
                 Ok(())
             }
+            (ValueKind::None, ValueKind::None) => Ok(()),
             (ValueKind::Seq, ValueKind::Seq) => {
                 let r: Vec<Value> = read.try_iter().map(|i| i.collect()).unwrap_or_default();
                 let w: Vec<Value> = written.try_iter().map(|i| i.collect()).unwrap_or_default();

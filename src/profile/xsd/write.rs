@@ -12,8 +12,9 @@
 //! for an element that may repeat is one occurrence (and a list of one for
 //! an element that may not); a string for a number is fine if it spells
 //! one; a plain value for an element with simple content is its `#text`;
-//! an empty string for a complex element is an empty element; `none` (or
-//! undefined) is the same as an absent key. Numbers are refused for
+//! an empty string for a complex element is an empty element; `none` is
+//! `xsi:nil="true"` for a nillable element and, like undefined, the same
+//! as an absent key for anything else. Numbers are refused for
 //! booleans, and non-integral numbers for integer types.
 //!
 //! Each element writes its children by walking its content model with a
@@ -44,6 +45,9 @@ use super::{MAX_VIOLATIONS, Violation, XmlProfile};
 /// documents are read with by default.
 pub(crate) const MAX_DEPTH: usize = 256;
 
+/// The end of the start tag of a nillable element that is `none`.
+const NIL: &str = r#" xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>"#;
+
 pub(crate) fn write(
     profile: &XmlProfile,
     root: ElementRef,
@@ -70,7 +74,7 @@ pub(crate) fn write(
         return Err(writer.violations);
     }
     let mut found = None;
-    for (key, item) in entries(value) {
+    for (key, item) in entries(value, &|_| false) {
         if key == decl.name {
             found = Some(item);
         } else {
@@ -95,26 +99,48 @@ pub(crate) fn write(
 }
 
 /// A map's entries with string keys; `none` and undefined values count as
-/// absent. The keys of an element map (what `map` builds for an XSD) are
-/// borrowed, those of other maps made.
-fn entries(value: &Value) -> Vec<(Cow<'_, str>, Value)> {
-    let present = |item: &Value| !(item.is_none() || item.is_undefined());
+/// absent, except `none` for a key `nil_allowed` accepts (a nillable
+/// element). The keys of an element map (what `map` builds for an XSD)
+/// are borrowed, those of other maps made.
+fn entries<'v>(value: &'v Value, nil_allowed: &dyn Fn(&str) -> bool) -> Vec<(Cow<'v, str>, Value)> {
+    let present = |key: &str, item: &Value| {
+        !(item.is_none() || item.is_undefined()) || item.is_none() && nil_allowed(key)
+    };
     if let Some(element) = value.downcast_object_ref::<xml::Element>() {
         return element
             .entries()
             .iter()
-            .filter(|(_, item)| present(item))
-            .map(|(key, item)| (key_text(key), item.clone()))
+            .map(|(key, item)| (key_text(key), item))
+            .filter(|(key, item)| present(key, item))
+            .map(|(key, item)| (key, item.clone()))
             .collect();
     }
     let Ok(keys) = value.try_iter() else {
         return Vec::new();
     };
     keys.filter_map(|key| {
-        let item = value.get_item(&key).ok().filter(present)?;
-        Some((Cow::Owned(key_text(&key).into_owned()), item))
+        let item = value.get_item(&key).ok()?;
+        let key = key_text(&key).into_owned();
+        if present(&key, &item) {
+            Some((Cow::Owned(key), item))
+        } else {
+            None
+        }
     })
     .collect()
+}
+
+/// Whether an element named `key` in the content model may be nil.
+fn nillable_child(profile: &XmlProfile, particle: &Particle, key: &str) -> bool {
+    match &particle.term {
+        Term::Element(id) => {
+            let decl = profile.element(*id);
+            decl.nillable && decl.name == key
+        }
+        Term::Sequence(children) | Term::Choice(children) | Term::All(children) => children
+            .iter()
+            .any(|child| nillable_child(profile, child, key)),
+    }
 }
 
 /// A map key as text: a string as it is, anything else displayed.
@@ -197,6 +223,25 @@ impl<'p> Writer<'p> {
         if root {
             self.out.push_str(&self.profile.declarations);
         }
+        if value.is_none() {
+            if decl.nillable {
+                self.out.push_str(NIL);
+            } else {
+                self.violation_here(format!(
+                    "`{}` is not nillable: it cannot be none",
+                    decl.name
+                ));
+            }
+        } else {
+            self.content(decl, value);
+        }
+        self.path.truncate(mark);
+        self.depth -= 1;
+    }
+
+    /// The rest of an element whose start tag is open: attributes, content
+    /// and end tag.
+    fn content(&mut self, decl: &ElementDecl, value: &Value) {
         match decl.type_ref {
             TypeRef::Simple(simple) => {
                 if let Some(text) = self.leaf(simple, value) {
@@ -208,8 +253,6 @@ impl<'p> Writer<'p> {
                 self.complex(decl, complex, value);
             }
         }
-        self.path.truncate(mark);
-        self.depth -= 1;
     }
 
     fn close_with_text(&mut self, decl: &ElementDecl, text: &str) {
@@ -226,7 +269,10 @@ impl<'p> Writer<'p> {
 
     fn complex(&mut self, decl: &ElementDecl, complex: &'p ComplexType, value: &Value) {
         let mut given = match value.kind() {
-            ValueKind::Map => entries(value),
+            ValueKind::Map => entries(value, &|key| match &complex.content {
+                Content::Elements(particle) => nillable_child(self.profile, particle, key),
+                Content::Empty | Content::Simple(_) => false,
+            }),
             _ if matches!(complex.content, Content::Simple(_)) => {
                 vec![(Cow::Borrowed("#text"), value.clone())]
             }
@@ -271,7 +317,15 @@ impl<'p> Writer<'p> {
                 let mut rest = Vec::new();
                 for (key, item) in given {
                     match complex.child_keys.iter().position(|k| k.local == key) {
-                        Some(i) => queues[i].items = self.items(&key, item),
+                        Some(i) => {
+                            let nillable = match &complex.content {
+                                Content::Elements(particle) => {
+                                    nillable_child(self.profile, particle, &key)
+                                }
+                                Content::Empty | Content::Simple(_) => false,
+                            };
+                            queues[i].items = self.items(&key, item, nillable);
+                        }
                         None => rest.push((key, item)),
                     }
                 }
@@ -295,8 +349,9 @@ impl<'p> Writer<'p> {
         }
     }
 
-    /// The occurrences a value gives for one child name.
-    fn items(&mut self, key: &str, value: Value) -> Vec<Value> {
+    /// The occurrences a value gives for one child name; `none` is one
+    /// only for a nillable element.
+    fn items(&mut self, key: &str, value: Value, nillable: bool) -> Vec<Value> {
         if !matches!(value.kind(), ValueKind::Seq | ValueKind::Iterable) {
             return vec![value];
         }
@@ -305,7 +360,7 @@ impl<'p> Writer<'p> {
         };
         let mut out = Vec::new();
         for (i, item) in items.enumerate() {
-            if item.is_none() || item.is_undefined() {
+            if item.is_undefined() || item.is_none() && !nillable {
                 let path = format!("{}[{}]", self.child_path(key), i + 1);
                 self.violation(path, "an occurrence cannot be none".to_owned());
             } else {

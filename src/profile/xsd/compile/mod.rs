@@ -501,7 +501,10 @@ fn check_attributes(doc: &SchemaDoc, node: &Node, allowed: &[&str], sink: &mut S
         }
         let message = match name {
             "nillable" | "abstract" | "mixed" if attr.value.trim() == "false" => continue,
-            "nillable" | "abstract" | "mixed" => {
+            "nillable" if node.attr("ref").is_some() => {
+                "`nillable` belongs on the global xs:element that `ref` names".to_owned()
+            }
+            "abstract" | "mixed" => {
                 format!("`{name}=\"{}\"` is not supported", attr.value.trim())
             }
             "default" | "fixed" | "substitutionGroup" | "block" | "final" => {

@@ -369,7 +369,10 @@ impl<'s> SetCompiler<'s> {
             match pending {
                 Pending::Element((d, n), id) => {
                     let type_ref = self.element_type(d, n);
-                    self.elements[id.0 as usize].type_ref = type_ref;
+                    let nillable = self.nillable(d, n);
+                    let element = &mut self.elements[id.0 as usize];
+                    element.type_ref = type_ref;
+                    element.nillable = nillable;
                 }
                 Pending::Complex((d, n), id) => {
                     if self.named_complex.get(&(d, n)).map(|(_, p)| *p) == Some(Progress::Queued) {
@@ -419,6 +422,7 @@ impl<'s> SetCompiler<'s> {
                 "name",
                 "type",
                 "id",
+                "nillable",
                 "ref",
                 "minOccurs",
                 "maxOccurs",
@@ -445,10 +449,28 @@ impl<'s> SetCompiler<'s> {
             namespace: namespace.map(str::to_owned),
             type_ref: TypeRef::Simple(placeholder),
             global,
+            nillable: false,
             key: Value::from(name),
             written_name: name.to_owned(),
         });
         id
+    }
+
+    /// An element declaration's `nillable`: whether a document may give it
+    /// as `xsi:nil="true"`.
+    fn nillable(&mut self, d: usize, n: NodeId) -> bool {
+        let Some(attr) = self.node(d, n).attr("nillable") else {
+            return false;
+        };
+        match attr.value.trim() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            other => {
+                let message = format!("`{other}` is not a boolean: expected `true` or `false`");
+                self.error(d, attr.span, message);
+                false
+            }
+        }
     }
 
     /// The type of an element declaration: its `type`, or its inline type.
@@ -524,7 +546,15 @@ impl<'s> SetCompiler<'s> {
             self.check_attributes(
                 d,
                 node,
-                &["name", "type", "minOccurs", "maxOccurs", "form", "id"],
+                &[
+                    "name",
+                    "type",
+                    "minOccurs",
+                    "maxOccurs",
+                    "form",
+                    "id",
+                    "nillable",
+                ],
             );
             let Some(name) = node.attr("name") else {
                 self.error(d, node.span, "xs:element needs a `name` or a `ref`");
@@ -554,7 +584,10 @@ impl<'s> SetCompiler<'s> {
             };
             let id = self.new_element(&name.value, namespace, false);
             let type_ref = self.element_type(d, n);
-            self.elements[id.0 as usize].type_ref = type_ref;
+            let nillable = self.nillable(d, n);
+            let element = &mut self.elements[id.0 as usize];
+            element.type_ref = type_ref;
+            element.nillable = nillable;
             id
         };
         let (min, max) = occurs?;
@@ -1136,7 +1169,7 @@ impl<'s> SetCompiler<'s> {
         &mut self,
         d: usize,
         n: NodeId,
-    ) -> Option<(SimpleTypeRef, Option<(ComplexTypeRef, Vec<AttributeDecl>)>)> {
+    ) -> Option<(SimpleTypeRef, Option<ComplexBase>)> {
         let (_, base) = self.extension(
             d,
             n,
@@ -1431,6 +1464,10 @@ impl<'s> SetCompiler<'s> {
         id
     }
 }
+
+/// The complex type a simple-content extension extends, and the
+/// attributes the derived type inherits from it.
+pub(super) type ComplexBase = (ComplexTypeRef, Vec<AttributeDecl>);
 
 /// `xs:sequence`, `xs:choice` or `xs:all`.
 pub(super) fn is_model_group(node: &Node) -> bool {
