@@ -26,7 +26,8 @@ use crate::config::node::{Key, Node, NodeKind, Span};
 use crate::profile::json::JsonProfile;
 use crate::profile::json_tree::JsonTree;
 use crate::profile::xsd::{
-    BuiltIn, ComplexTypeRef, Content, ElementDecl, SimpleTypeRef, TypeRef, XmlProfile,
+    AttributeDecl, BuiltIn, ComplexTypeRef, Content, ElementDecl, SimpleTypeRef, TypeRef,
+    XmlProfile,
 };
 use crate::profile::{Profile, Schema};
 use crate::template;
@@ -249,6 +250,7 @@ impl XmlFit<'_, '_> {
                     given.push(name);
                     let place = format!("the attribute `{attribute}` of `{element}`");
                     self.constant(declared.type_ref(), &place, value);
+                    self.fixed(declared, &place, value);
                 } else {
                     let names = complex.attributes().iter().map(|a| a.name());
                     let message = format!("`{element}` has no attribute `{attribute}`");
@@ -337,6 +339,19 @@ impl XmlFit<'_, '_> {
                     self.misfit(span, message, None);
                 }
             },
+        }
+    }
+
+    /// A constant for an attribute with a `fixed` value must be that value.
+    fn fixed(&mut self, attribute: &AttributeDecl, place: &str, node: &Node) {
+        let Some((value, span)) = constant(node) else {
+            return;
+        };
+        if let Ok(text) = self.profile.leaf_text(attribute.type_ref(), &value)
+            && let Some(problem) = self.profile.not_fixed(attribute, &text)
+        {
+            let message = format!("{place} in profile `{}`: {problem}", self.name);
+            self.misfit(span, message, None);
         }
     }
 

@@ -157,6 +157,24 @@ Invoice:
 }
 
 #[test]
+fn a_constant_for_a_fixed_attribute_must_be_its_value() {
+    let profile = Profile::from_xsd(
+        "p",
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Order"><xs:complexType>
+    <xs:attribute name="version" type="xs:decimal" fixed="1.0"/>
+  </xs:complexType></xs:element></xs:schema>"#,
+    );
+    assert_eq!(check(&profile, "Order: { '@version': 1 }"), [] as [&str; 0]);
+    assert_eq!(
+        check(&profile, "Order: { '@version': 2.5 }"),
+        [
+            r#"1:22 the attribute `version` of `Order` in profile `p`: "2.5" is not the fixed value "1.0""#
+        ]
+    );
+}
+
+#[test]
 fn a_constant_the_file_typed_as_a_number_is_told_to_be_quoted() {
     let profile = Profile::from_xsd(
         "p",

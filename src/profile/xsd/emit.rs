@@ -786,6 +786,9 @@ impl Walk<'_> {
         if attribute.required {
             declaration = declaration.attr("use", "required");
         }
+        if let Some(constraint) = &attribute.constraint {
+            declaration = declaration.attr(constraint.keyword(), &constraint.lexical);
+        }
         declaration.qualified(attribute.namespace.is_some())
     }
 

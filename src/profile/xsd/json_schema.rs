@@ -244,6 +244,18 @@ impl<'p> Converter<'p> {
 
     fn attribute(&mut self, attribute: &AttributeDecl, key: &str) -> Value {
         let mut schema = self.simple(attribute.type_ref());
+        if let Some(constraint) = &attribute.constraint {
+            // A fixed value is the only one the attribute may have.
+            let keyword = if constraint.fixed { "const" } else { "default" };
+            let value = match constraint.atom {
+                Atom::Int(n) => Value::from(n),
+                Atom::Bool(b) => Value::from(b),
+                Atom::Float(x) => serde_json::Number::from_f64(x)
+                    .map_or_else(|| Value::from(constraint.text.as_str()), Value::Number),
+                Atom::Text => Value::from(constraint.text.as_str()),
+            };
+            insert(&mut schema, keyword, value);
+        }
         let mut xml = Map::new();
         if key != attribute.name() {
             xml.insert("name".into(), Value::from(attribute.name()));

@@ -46,7 +46,8 @@
 //! and `IDREF`, whose uniqueness and references `identity` checks; named
 //! model groups (`xs:group`) and attribute groups (`xs:attributeGroup`);
 //! `xs:complexContent` extension of a complex type with element or empty
-//! content; and `nillable` elements. Groups and extensions are compiled
+//! content; `nillable` elements; `default` and `fixed` attribute values
+//! (an absent attribute reads as its value). Groups and extensions are compiled
 //! into the model as the content they stand for (a group's particle where
 //! it is referred to; the base's content model followed by the
 //! extension's), so reading,
@@ -59,7 +60,7 @@
 //! `anyAttribute`, `complexContent` restriction and extension of a type
 //! with simple content, `simpleContent` restriction, `list`, `union`,
 //! identity constraints, global attributes and attribute `ref`,
-//! `default`/`fixed`, `abstract`, `mixed`, substitution
+//! `default`/`fixed` on elements, `abstract`, `mixed`, substitution
 //! groups, chameleon includes, built-in types outside `simple::BuiltIn`
 //! and `simple::DERIVED_BUILTINS` (`ENTITY`, the list types, `QName`,
 //! `NOTATION`, `anyType`, `anySimpleType`), bound facets on non-numeric types, and patterns with
@@ -240,15 +241,6 @@ impl XmlProfile {
         simple: SimpleTypeRef,
         raw: &'t str,
     ) -> Result<(Cow<'t, str>, Atom), String> {
-        let simple_type = self.simple_type(simple);
-        let text = simple_type.whitespace.apply(raw);
-        let atom = simple::parse_lexical(simple_type.builtin, &text)?;
-        let mut step = simple_type;
-        // Built-in types (no base) have no facets.
-        while let Some(base) = step.base {
-            step.facets.check(step.builtin, &text, atom)?;
-            step = self.simple_type(base);
-        }
-        Ok((text, atom))
+        simple::check(&self.simple_types, simple, raw)
     }
 }

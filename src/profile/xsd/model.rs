@@ -12,7 +12,7 @@
 use minijinja::Value;
 
 use super::identity::Identity;
-use super::simple::{BuiltIn, Facets, WhiteSpace};
+use super::simple::{Atom, BuiltIn, Facets, WhiteSpace, quoted};
 
 /// A handle to an element declaration of one profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -387,6 +387,51 @@ pub struct AttributeDecl {
     /// The `xs:attributeGroup`s it comes through, outermost first; empty
     /// for an attribute declared in its type. The WSDL refers to them.
     pub(crate) groups: Vec<QName>,
+    /// Its `default` or `fixed` value.
+    pub(crate) constraint: Option<ValueConstraint>,
+}
+
+/// An attribute's `default` or `fixed` value: what it reads as when it is
+/// absent, and for `fixed` the only value it may have.
+#[derive(Clone, Debug)]
+pub struct ValueConstraint {
+    pub(crate) fixed: bool,
+    /// As the schema writes it.
+    pub(crate) lexical: String,
+    /// After its type's whitespace handling, and its value.
+    pub(crate) text: String,
+    pub(crate) atom: Atom,
+}
+
+impl ValueConstraint {
+    /// Whether a value of the attribute's type, checked by
+    /// [`XmlProfile::check_simple`](super::XmlProfile), is this one:
+    /// numbers and booleans compare by value (`1.0` is `1`), the rest by
+    /// text.
+    pub(crate) fn is(&self, text: &str, atom: Atom) -> bool {
+        match (self.atom, atom) {
+            (Atom::Text, Atom::Text) => self.text == text,
+            (constraint, given) => constraint == given,
+        }
+    }
+
+    /// The template value of an absent attribute.
+    pub(crate) fn value(&self) -> Value {
+        self.atom.into_value(&self.text)
+    }
+
+    /// The violation of a value that is not the fixed one.
+    pub(crate) fn refusal(&self, text: &str) -> String {
+        format!(
+            "{} is not the fixed value {}",
+            quoted(text),
+            quoted(&self.lexical)
+        )
+    }
+
+    pub(crate) fn keyword(&self) -> &'static str {
+        if self.fixed { "fixed" } else { "default" }
+    }
 }
 
 impl AttributeDecl {

@@ -645,6 +645,19 @@ impl<'p, 'a> Reader<'p, 'a> {
             self.seen_attributes[position] = true;
             let decl = &complex.attributes[position];
             match self.profile.check_simple(decl.type_ref, &attr.value) {
+                Ok((text, atom))
+                    if decl
+                        .constraint
+                        .as_ref()
+                        .is_some_and(|c| c.fixed && !c.is(&text, atom)) =>
+                {
+                    let message = decl
+                        .constraint
+                        .as_ref()
+                        .map(|c| c.refusal(&text))
+                        .unwrap_or_default();
+                    self.violation(format!("{}/@{}", self.path(), attr.local), message);
+                }
                 Ok((text, atom)) => {
                     self.identify(decl.type_ref, &text, Some(attr.local));
                     if self.building() {
@@ -659,9 +672,17 @@ impl<'p, 'a> Reader<'p, 'a> {
             }
         }
         for (position, decl) in complex.attributes.iter().enumerate() {
-            if decl.required && !self.seen_attributes[position] {
+            if self.seen_attributes[position] {
+                continue;
+            }
+            if decl.required {
                 let message = format!("missing attribute `{}`", decl.name);
                 self.violation(self.path(), message);
+            } else if let Some(constraint) = &decl.constraint
+                && self.building()
+            {
+                self.entries
+                    .push((decl.key.clone(), Entry::One(constraint.value())));
             }
         }
     }

@@ -119,6 +119,11 @@ impl XmlProfile {
                 self.describe_simple(attribute.type_ref),
                 if attribute.required { ", required" } else { "" }
             );
+            if let Some(constraint) = &attribute.constraint {
+                // Before the line's end.
+                out.pop();
+                let _ = writeln!(out, ", {} {:?}", constraint.keyword(), constraint.lexical);
+            }
         }
         match complex.content() {
             Content::Empty => {}

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use minijinja::Value;
 
 use super::identity::Identity;
+use super::model::{SimpleType, SimpleTypeRef};
 use super::pattern::Pattern;
 
 /// The primitive built-in types supported: the twelve of SPEC §7 and
@@ -550,6 +551,26 @@ pub(crate) fn quoted(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Whitespace handling, the built-in type's lexical rules and every facet
+/// of the derivation of `simple` in `types`: the text to keep and its
+/// value.
+pub(crate) fn check<'t>(
+    types: &[SimpleType],
+    simple: SimpleTypeRef,
+    raw: &'t str,
+) -> Result<(Cow<'t, str>, Atom), String> {
+    let simple_type = &types[simple.0 as usize];
+    let text = simple_type.whitespace.apply(raw);
+    let atom = parse_lexical(simple_type.builtin, &text)?;
+    let mut step = simple_type;
+    // Built-in types (no base) have no facets.
+    while let Some(base) = step.base {
+        step.facets.check(step.builtin, &text, atom)?;
+        step = &types[base.0 as usize];
+    }
+    Ok((text, atom))
 }
 
 /// Checks `text` (whitespace already processed) against a built-in type's

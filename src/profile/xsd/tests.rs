@@ -666,6 +666,82 @@ fn nillable_elements_may_be_nil() {
     );
 }
 
+/// An absent attribute with a `default` or `fixed` value reads as that
+/// value; a present one with a `fixed` value must be it.
+#[test]
+fn attribute_defaults_and_fixed_values() {
+    let profile = compile_clean(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:simpleType name="Kind"><xs:restriction base="xs:token">
+  <xs:enumeration value="std"/><xs:enumeration value="exp"/></xs:restriction></xs:simpleType>
+<xs:element name="Order"><xs:complexType>
+  <xs:attribute name="currency" type="xs:string" default="EUR"/>
+  <xs:attribute name="version" type="xs:decimal" fixed="1.0" use="required"/>
+  <xs:attribute name="rush" type="xs:boolean" default="false"/>
+  <xs:attribute name="kind" type="Kind" fixed=" std "/>
+</xs:complexType></xs:element></xs:schema>"#,
+    );
+    assert_eq!(
+        read_ok(&profile, r#"<Order version="1" kind="std"/>"#),
+        "{'Order': {'@version': 1.0, '@kind': 'std', '@currency': 'EUR', '@rush': False}}"
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            r#"<Order currency="USD" version="1.5" kind="exp"/>"#
+        ),
+        [
+            r#"/Order/@version: "1.5" is not the fixed value "1.0""#,
+            r#"/Order/@kind: "exp" is not the fixed value " std ""#,
+        ]
+    );
+    let written = profile
+        .write(&value(r#"{"Order": {"@version": 1}}"#))
+        .expect("writes");
+    assert_eq!(
+        read_ok(&profile, &written),
+        "{'Order': {'@version': 1.0, '@currency': 'EUR', '@rush': False, '@kind': 'std'}}"
+    );
+    let refused = profile
+        .write(&value(r#"{"Order": {"@version": "2"}}"#))
+        .expect_err("not the fixed value");
+    assert_eq!(
+        refused[0].to_string(),
+        r#"/Order/@version: "2" is not the fixed value "1.0""#
+    );
+    // Written back in the WSDL; in JSON Schema, `default` and `const`.
+    let emitted = emitted::emit_files(&[&profile]);
+    for declared in [r#"default="EUR""#, r#"fixed="1.0""#, r#"fixed=" std ""#] {
+        assert!(emitted[0].1.contains(declared), "{declared}: {emitted:?}");
+    }
+    let again = emitted::recompiled(&profile);
+    assert_eq!(read_ok(&again, &written), read_ok(&profile, &written));
+    let schema = profile.json_schema("#/$defs/");
+    let order = &schema.definitions["Order"]["properties"];
+    assert_eq!(order["currency"]["default"], "EUR");
+    assert_eq!(order["rush"]["default"], false);
+    assert_eq!(order["version"]["const"], 1.0);
+    // What XSD forbids, or the type refuses, is a diagnostic.
+    let (_, diagnostics) = compile_one(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:element name="A"><xs:complexType>
+  <xs:attribute name="a" type="xs:string" default="x" fixed="x"/>
+  <xs:attribute name="b" type="xs:string" default="x" use="required"/>
+  <xs:attribute name="c" type="xs:int" default="many"/>
+  <xs:attribute name="d" type="xs:ID" fixed="x"/>
+</xs:complexType></xs:element></xs:schema>"#,
+    );
+    let rendered = diagnostics.render();
+    for message in [
+        "an attribute has a `default` or a `fixed` value, not both",
+        r#"an attribute with a `default` is optional: drop use="required" or the default"#,
+        r#"the default value does not fit the attribute's type: "many" is not an integer"#,
+        "an xs:ID or xs:IDREF attribute cannot have a `default` or `fixed` value",
+    ] {
+        assert!(rendered.contains(message), "{message}\n{rendered}");
+    }
+}
+
 /// `xs:unsignedLong` is a non-negative integer; values are 64-bit, as for
 /// `xs:integer`.
 #[test]

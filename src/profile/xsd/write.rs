@@ -33,8 +33,8 @@ use crate::doc::xml;
 
 use super::identity::{Identities, Identity};
 use super::model::{
-    ComplexType, Content, ElementDecl, ElementRef, MaxOccurs, Particle, SimpleTypeRef, Term,
-    TypeRef,
+    AttributeDecl, ComplexType, Content, ElementDecl, ElementRef, MaxOccurs, Particle,
+    SimpleTypeRef, Term, TypeRef,
 };
 use super::read::names;
 use super::simple::{BuiltIn, number_text};
@@ -386,7 +386,13 @@ impl<'p> Writer<'p> {
             let mark = self.path.len();
             self.path.push_str("/@");
             self.path.push_str(&attribute.name);
-            let text = self.leaf(attribute.type_ref, &value);
+            let mut text = self.leaf(attribute.type_ref, &value);
+            if let Some(given) = &text
+                && let Some(message) = self.profile.not_fixed(attribute, given)
+            {
+                self.violation_here(message);
+                text = None;
+            }
             self.path.truncate(mark);
             if let Some(text) = text {
                 self.out.push(' ');
@@ -557,6 +563,15 @@ impl<'p> Writer<'p> {
 }
 
 impl XmlProfile {
+    /// Why the text of an attribute with a `fixed` value is not that value,
+    /// or `None` when it is (or the attribute has none). The text has
+    /// passed the attribute's type.
+    pub(crate) fn not_fixed(&self, attribute: &AttributeDecl, text: &str) -> Option<String> {
+        let constraint = attribute.constraint.as_ref().filter(|c| c.fixed)?;
+        let (text, atom) = self.check_simple(attribute.type_ref, text).ok()?;
+        (!constraint.is(&text, atom)).then(|| constraint.refusal(&text))
+    }
+
     /// A leaf's text in its type's lexical form, checked as `read` checks it:
     /// borrowed from a string value, made for a number; or why the value
     /// cannot be that type. How `write` writes every leaf, and how compile

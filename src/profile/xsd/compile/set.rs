@@ -21,10 +21,10 @@ use super::{
 use crate::profile::xsd::identity::Identity;
 use crate::profile::xsd::model::{
     Added, AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, Extension,
-    MaxOccurs, Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef,
+    MaxOccurs, Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef, ValueConstraint,
 };
 use crate::profile::xsd::schema::{Node, NodeAttr, NodeId, SchemaDoc, XSD_NAMESPACE};
-use crate::profile::xsd::simple::{BuiltIn, DERIVED_BUILTINS, DerivedBuiltIn, Facets};
+use crate::profile::xsd::simple::{self, BuiltIn, DERIVED_BUILTINS, DerivedBuiltIn, Facets};
 
 /// XSD keeps the names of elements, types, model groups and attribute
 /// groups apart.
@@ -1277,7 +1277,11 @@ impl<'s> SetCompiler<'s> {
             );
             return None;
         }
-        self.check_attributes(d, node, &["name", "type", "use", "form", "id"]);
+        self.check_attributes(
+            d,
+            node,
+            &["name", "type", "use", "form", "id", "default", "fixed"],
+        );
         self.no_text(d, node);
         let Some(name) = node.attr("name") else {
             self.error(d, node.span, "xs:attribute needs a `name`");
@@ -1363,6 +1367,7 @@ impl<'s> SetCompiler<'s> {
                 return None;
             }
         };
+        let constraint = self.value_constraint(d, node, type_ref, required)?;
         Some(AttributeDecl {
             name: name.value.clone(),
             namespace: namespace.map(str::to_owned),
@@ -1371,7 +1376,63 @@ impl<'s> SetCompiler<'s> {
             key: Value::from(format!("@{}", name.value)),
             written_name: name.value.clone(),
             groups: Vec::new(),
+            constraint,
         })
+    }
+
+    /// An attribute's `default` or `fixed`, checked against its type.
+    /// `None` when the declaration is wrong (diagnosed here).
+    fn value_constraint(
+        &mut self,
+        d: usize,
+        node: &Node,
+        type_ref: SimpleTypeRef,
+        required: bool,
+    ) -> Option<Option<ValueConstraint>> {
+        let (attr, fixed) = match (node.attr("default"), node.attr("fixed")) {
+            (None, None) => return Some(None),
+            (Some(_), Some(fixed)) => {
+                self.error(
+                    d,
+                    fixed.span,
+                    "an attribute has a `default` or a `fixed` value, not both",
+                );
+                return None;
+            }
+            (Some(default), None) => (default, false),
+            (None, Some(fixed)) => (fixed, true),
+        };
+        if required && !fixed {
+            let message =
+                "an attribute with a `default` is optional: drop use=\"required\" or the default";
+            self.error(d, attr.span, message);
+            return None;
+        }
+        if self.simple_types[type_ref.0 as usize].identity != Identity::None {
+            self.error(
+                d,
+                attr.span,
+                "an xs:ID or xs:IDREF attribute cannot have a `default` or `fixed` value",
+            );
+            return None;
+        }
+        match simple::check(&self.simple_types, type_ref, &attr.value) {
+            Ok((text, atom)) => Some(Some(ValueConstraint {
+                fixed,
+                lexical: attr.value.clone(),
+                text: text.into_owned(),
+                atom,
+            })),
+            Err(problem) => {
+                let keyword = if fixed { "fixed" } else { "default" };
+                self.error(
+                    d,
+                    attr.span,
+                    format!("the {keyword} value does not fit the attribute's type: {problem}"),
+                );
+                None
+            }
+        }
     }
 
     // --- types by name
