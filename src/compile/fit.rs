@@ -26,7 +26,7 @@ use crate::config::node::{Key, Node, NodeKind, Span};
 use crate::profile::json::JsonProfile;
 use crate::profile::json_tree::JsonTree;
 use crate::profile::xsd::{
-    AttributeDecl, BuiltIn, ComplexTypeRef, Content, ElementDecl, SimpleTypeRef, TypeRef,
+    BuiltIn, ComplexTypeRef, Content, ElementDecl, SimpleTypeRef, TypeRef, ValueConstraint,
     XmlProfile,
 };
 use crate::profile::{Profile, Schema};
@@ -250,7 +250,7 @@ impl XmlFit<'_, '_> {
                     given.push(name);
                     let place = format!("the attribute `{attribute}` of `{element}`");
                     self.constant(declared.type_ref(), &place, value);
-                    self.fixed(declared, &place, value);
+                    self.fixed(declared.constraint(), declared.type_ref(), &place, value);
                 } else {
                     let names = complex.attributes().iter().map(|a| a.name());
                     let message = format!("`{element}` has no attribute `{attribute}`");
@@ -320,35 +320,53 @@ impl XmlFit<'_, '_> {
     /// an element that holds other elements or nothing.
     fn constant_element(&mut self, decl: &ElementDecl, node: &Node) {
         let place = format!("`{}`", decl.name());
-        match decl.type_ref() {
-            TypeRef::Simple(simple) => self.constant(simple, &place, node),
+        let simple = match decl.type_ref() {
+            TypeRef::Simple(simple) => Some(simple),
             TypeRef::Complex(complex) => match self.profile.complex_type(complex).content() {
-                Content::Simple(simple) => self.constant(*simple, &place, node),
-                _ => {
-                    let Some((value, span)) = constant(node) else {
-                        return;
-                    };
-                    if value.is_none() || value.as_str() == Some("") {
-                        return;
-                    }
-                    let message = format!(
-                        "{place} holds elements or attributes in profile `{}`: give it keys, not {}",
-                        self.name,
-                        shown(&value)
-                    );
-                    self.misfit(span, message, None);
-                }
+                Content::Simple(simple) => Some(*simple),
+                _ => None,
             },
+        };
+        if let Some(simple) = simple {
+            // Empty, an element with a default or fixed value reads as it.
+            if decl.constraint().is_some()
+                && constant(node).is_some_and(|(v, _)| v.as_str() == Some(""))
+            {
+                return;
+            }
+            self.constant(simple, &place, node);
+            self.fixed(decl.constraint(), simple, &place, node);
+            return;
         }
-    }
-
-    /// A constant for an attribute with a `fixed` value must be that value.
-    fn fixed(&mut self, attribute: &AttributeDecl, place: &str, node: &Node) {
+        // An element that holds elements or nothing: keys, or nothing.
         let Some((value, span)) = constant(node) else {
             return;
         };
-        if let Ok(text) = self.profile.leaf_text(attribute.type_ref(), &value)
-            && let Some(problem) = self.profile.not_fixed(attribute, &text)
+        if value.is_none() || value.as_str() == Some("") {
+            return;
+        }
+        let message = format!(
+            "{place} holds elements or attributes in profile `{}`: give it keys, not {}",
+            self.name,
+            shown(&value)
+        );
+        self.misfit(span, message, None);
+    }
+
+    /// A constant for an attribute or element with a `fixed` value must
+    /// be that value (or, for an element, empty).
+    fn fixed(
+        &mut self,
+        constraint: Option<&ValueConstraint>,
+        simple: SimpleTypeRef,
+        place: &str,
+        node: &Node,
+    ) {
+        let Some((value, span)) = constant(node) else {
+            return;
+        };
+        if let Ok(text) = self.profile.leaf_text(simple, &value)
+            && let Some(problem) = self.profile.not_fixed(constraint, simple, &text)
         {
             let message = format!("{place} in profile `{}`: {problem}", self.name);
             self.misfit(span, message, None);

@@ -157,15 +157,21 @@ Invoice:
 }
 
 #[test]
-fn a_constant_for_a_fixed_attribute_must_be_its_value() {
+fn a_constant_for_a_fixed_attribute_or_element_must_be_its_value() {
     let profile = Profile::from_xsd(
         "p",
         r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
   <xs:element name="Order"><xs:complexType>
+    <xs:sequence><xs:element name="Kind" type="xs:string" fixed="std" minOccurs="0"/></xs:sequence>
     <xs:attribute name="version" type="xs:decimal" fixed="1.0"/>
   </xs:complexType></xs:element></xs:schema>"#,
     );
-    assert_eq!(check(&profile, "Order: { '@version': 1 }"), [] as [&str; 0]);
+    let fits = "Order: { '@version': 1, Kind: '' }";
+    assert_eq!(check(&profile, fits), [] as [&str; 0]);
+    assert_eq!(
+        check(&profile, "Order: { Kind: exp }"),
+        [r#"1:16 `Kind` in profile `p`: "exp" is not the fixed value "std""#]
+    );
     assert_eq!(
         check(&profile, "Order: { '@version': 2.5 }"),
         [

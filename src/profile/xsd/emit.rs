@@ -642,11 +642,14 @@ impl Walk<'_> {
     /// An element declaration with its type: a `type` naming it, or the
     /// anonymous type inline.
     fn typed(&mut self, node: XsNode, id: ElementRef) -> XsNode {
-        let node = if self.profile.element(id).nillable {
-            node.attr("nillable", "true")
-        } else {
-            node
-        };
+        let element = self.profile.element(id);
+        let mut node = node;
+        if element.nillable {
+            node = node.attr("nillable", "true");
+        }
+        if let Some(constraint) = &element.constraint {
+            node = node.attr(constraint.keyword(), &constraint.lexical);
+        }
         match self.profile.element(id).type_ref {
             TypeRef::Complex(complex) => match &self.profile.complex_type(complex).name {
                 Some(name) => {

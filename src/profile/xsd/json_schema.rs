@@ -51,7 +51,7 @@ use serde_json::{Map, Value, json};
 use super::XmlProfile;
 use super::model::{
     AttributeDecl, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs, SimpleType,
-    SimpleTypeRef, TypeRef,
+    SimpleTypeRef, TypeRef, ValueConstraint,
 };
 use super::simple::{Atom, BuiltIn, Number};
 
@@ -127,6 +127,9 @@ impl<'p> Converter<'p> {
     fn element(&mut self, id: ElementRef) -> Value {
         let decl = self.profile.element(id);
         let mut schema = self.type_schema(decl.type_ref());
+        if let Some(constraint) = &decl.constraint {
+            constrain(&mut schema, constraint);
+        }
         if decl.nillable {
             schema = json!({ "anyOf": [schema, { "type": "null" }] });
         }
@@ -245,16 +248,7 @@ impl<'p> Converter<'p> {
     fn attribute(&mut self, attribute: &AttributeDecl, key: &str) -> Value {
         let mut schema = self.simple(attribute.type_ref());
         if let Some(constraint) = &attribute.constraint {
-            // A fixed value is the only one the attribute may have.
-            let keyword = if constraint.fixed { "const" } else { "default" };
-            let value = match constraint.atom {
-                Atom::Int(n) => Value::from(n),
-                Atom::Bool(b) => Value::from(b),
-                Atom::Float(x) => serde_json::Number::from_f64(x)
-                    .map_or_else(|| Value::from(constraint.text.as_str()), Value::Number),
-                Atom::Text => Value::from(constraint.text.as_str()),
-            };
-            insert(&mut schema, keyword, value);
+            constrain(&mut schema, constraint);
         }
         let mut xml = Map::new();
         if key != attribute.name() {
@@ -567,6 +561,20 @@ pub fn component_name(name: &str) -> String {
 }
 
 /// Adds a keyword to an object schema; `$ref` objects take siblings in 2020-12.
+/// A `default` value as the schema's `default`; a `fixed` one, the only
+/// value there may be, as its `const`.
+fn constrain(schema: &mut Value, constraint: &ValueConstraint) {
+    let keyword = if constraint.fixed { "const" } else { "default" };
+    let value = match constraint.atom {
+        Atom::Int(n) => Value::from(n),
+        Atom::Bool(b) => Value::from(b),
+        Atom::Float(x) => serde_json::Number::from_f64(x)
+            .map_or_else(|| Value::from(constraint.text.as_str()), Value::Number),
+        Atom::Text => Value::from(constraint.text.as_str()),
+    };
+    insert(schema, keyword, value);
+}
+
 fn insert(schema: &mut Value, key: &str, value: Value) {
     if let Value::Object(map) = schema {
         map.insert(key.to_owned(), value);

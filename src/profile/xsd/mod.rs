@@ -46,8 +46,8 @@
 //! and `IDREF`, whose uniqueness and references `identity` checks; named
 //! model groups (`xs:group`) and attribute groups (`xs:attributeGroup`);
 //! `xs:complexContent` extension of a complex type with element or empty
-//! content; `nillable` elements; `default` and `fixed` attribute values
-//! (an absent attribute reads as its value). Groups and extensions are compiled
+//! content; `nillable` elements; `default` and `fixed` values (an absent
+//! attribute or an empty element reads as its value). Groups and extensions are compiled
 //! into the model as the content they stand for (a group's particle where
 //! it is referred to; the base's content model followed by the
 //! extension's), so reading,
@@ -60,7 +60,7 @@
 //! `anyAttribute`, `complexContent` restriction and extension of a type
 //! with simple content, `simpleContent` restriction, `list`, `union`,
 //! identity constraints, global attributes and attribute `ref`,
-//! `default`/`fixed` on elements, `abstract`, `mixed`, substitution
+//! `abstract`, `mixed`, substitution
 //! groups, chameleon includes, built-in types outside `simple::BuiltIn`
 //! and `simple::DERIVED_BUILTINS` (`ENTITY`, the list types, `QName`,
 //! `NOTATION`, `anyType`, `anySimpleType`), bound facets on non-numeric types, and patterns with
@@ -98,7 +98,7 @@ use crate::profile::ReadError;
 pub use json_schema::{XmlJsonSchema, component_name};
 pub use model::{
     AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs,
-    Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef,
+    Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef, ValueConstraint,
 };
 pub use pattern::Pattern;
 pub use simple::{Bound, BuiltIn, EnumValue, Facets, WhiteSpace};

@@ -60,6 +60,8 @@ pub struct ElementDecl {
     /// Whether a document may give it as `xsi:nil="true"`: empty, its
     /// value `none`.
     pub(crate) nillable: bool,
+    /// Its `default` or `fixed` value: what it reads as when it is empty.
+    pub(crate) constraint: Option<ValueConstraint>,
     /// The name as a template value, made once: the element's key in its parent's map.
     pub(crate) key: Value,
     /// The qualified name `write` gives the element (`tns:Order` or `Order`).
@@ -86,6 +88,11 @@ impl ElementDecl {
 
     pub fn is_nillable(&self) -> bool {
         self.nillable
+    }
+
+    /// Its `default` or `fixed` value.
+    pub fn constraint(&self) -> Option<&ValueConstraint> {
+        self.constraint.as_ref()
     }
 
     pub(crate) fn matches(&self, local: &str, namespace: Option<&str>) -> bool {
@@ -391,8 +398,9 @@ pub struct AttributeDecl {
     pub(crate) constraint: Option<ValueConstraint>,
 }
 
-/// An attribute's `default` or `fixed` value: what it reads as when it is
-/// absent, and for `fixed` the only value it may have.
+/// The `default` or `fixed` value of an attribute or element: what an
+/// absent attribute or an empty element reads as, and for `fixed` the only
+/// value it may have.
 #[derive(Clone, Debug)]
 pub struct ValueConstraint {
     pub(crate) fixed: bool,
@@ -445,6 +453,11 @@ impl AttributeDecl {
 
     pub fn is_required(&self) -> bool {
         self.required
+    }
+
+    /// Its `default` or `fixed` value.
+    pub fn constraint(&self) -> Option<&ValueConstraint> {
+        self.constraint.as_ref()
     }
 
     pub fn type_ref(&self) -> SimpleTypeRef {

@@ -688,9 +688,24 @@ impl<'p, 'a> Reader<'p, 'a> {
     }
 
     /// Checks the text of a simple-typed element or simple content.
+    /// An empty element with a `default` or `fixed` value has that value.
     fn leaf(&mut self, simple: SimpleTypeRef) -> Option<Value> {
+        let constraint = self
+            .frames
+            .last()
+            .and_then(|f| f.element.constraint.as_ref());
         let text = self.borrowed.unwrap_or(&self.text);
+        if let Some(constraint) = constraint
+            && text.is_empty()
+        {
+            return Some(constraint.value());
+        }
         match self.profile.check_simple(simple, text) {
+            Ok((text, atom)) if constraint.is_some_and(|c| c.fixed && !c.is(&text, atom)) => {
+                let message = constraint.map(|c| c.refusal(&text)).unwrap_or_default();
+                self.violation(self.path(), message);
+                None
+            }
             Ok((text, atom)) => {
                 let value = atom.into_value(&text);
                 if self.profile.simple_type(simple).identity != Identity::None {

@@ -73,6 +73,9 @@ impl XmlProfile {
         if element.nillable {
             out.push_str(" nillable");
         }
+        if let Some(constraint) = &element.constraint {
+            let _ = write!(out, " {} {:?}", constraint.keyword(), constraint.lexical);
+        }
         out.push_str(": ");
         match element.type_ref {
             TypeRef::Simple(simple) => {

@@ -742,6 +742,83 @@ fn attribute_defaults_and_fixed_values() {
     }
 }
 
+/// An empty element with a `default` or `fixed` value reads as that value;
+/// one with text and a `fixed` value must have that value.
+#[test]
+fn element_defaults_and_fixed_values() {
+    let profile = compile_clean(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:element name="Order"><xs:complexType><xs:sequence>
+  <xs:element name="Currency" type="xs:string" default="EUR" minOccurs="0"/>
+  <xs:element name="Version" type="xs:decimal" fixed="1.0"/>
+  <xs:element name="Total" default="0" minOccurs="0"><xs:complexType><xs:simpleContent>
+    <xs:extension base="xs:int"><xs:attribute name="unit" type="xs:string"/></xs:extension>
+  </xs:simpleContent></xs:complexType></xs:element>
+</xs:sequence></xs:complexType></xs:element></xs:schema>"#,
+    );
+    assert_eq!(
+        read_ok(
+            &profile,
+            r#"<Order><Currency/><Version/><Total unit="pcs"></Total></Order>"#
+        ),
+        "{'Order': {'Currency': 'EUR', 'Version': 1.0, 'Total': {'@unit': 'pcs', '#text': 0}}}"
+    );
+    // An absent element stays absent; a present one is read as usual.
+    assert_eq!(
+        read_ok(&profile, "<Order><Version> 1.00 </Version></Order>"),
+        "{'Order': {'Version': 1.0}}"
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            "<Order><Currency> </Currency><Version>2</Version></Order>"
+        ),
+        [r#"/Order/Version: "2" is not the fixed value "1.0""#]
+    );
+    let written = profile
+        .write(&value(r#"{"Order": {"Currency": "", "Version": ""}}"#))
+        .expect("writes");
+    assert_eq!(
+        read_ok(&profile, &written),
+        "{'Order': {'Currency': 'EUR', 'Version': 1.0}}"
+    );
+    let refused = profile
+        .write(&value(r#"{"Order": {"Version": 3}}"#))
+        .expect_err("not the fixed value");
+    assert_eq!(
+        refused[0].to_string(),
+        r#"/Order/Version: "3" is not the fixed value "1.0""#
+    );
+    let emitted = emitted::emit_files(&[&profile]);
+    for declared in [r#"default="EUR""#, r#"fixed="1.0""#, r#"default="0""#] {
+        assert!(emitted[0].1.contains(declared), "{declared}: {emitted:?}");
+    }
+    let again = emitted::recompiled(&profile);
+    assert_eq!(read_ok(&again, &written), read_ok(&profile, &written));
+    let schema = profile.json_schema("#/$defs/");
+    let order = &schema.definitions["Order"]["properties"];
+    assert_eq!(order["Currency"]["default"], "EUR");
+    assert_eq!(order["Version"]["const"], 1.0);
+    let (_, diagnostics) = compile_one(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<xs:element name="A"><xs:complexType><xs:sequence>
+  <xs:element ref="B" default="x"/>
+  <xs:element name="C" default="x"><xs:complexType><xs:sequence>
+    <xs:element name="D" type="xs:string"/></xs:sequence></xs:complexType></xs:element>
+  <xs:element name="E" type="xs:int" fixed="one"/>
+</xs:sequence></xs:complexType></xs:element>
+<xs:element name="B" type="xs:string"/></xs:schema>"#,
+    );
+    let rendered = diagnostics.render();
+    for message in [
+        "`default` belongs on the global xs:element that `ref` names",
+        "a `default` or `fixed` value is for an element of a simple type or with simple content",
+        r#"the fixed value does not fit the element's type: "one" is not an integer"#,
+    ] {
+        assert!(rendered.contains(message), "{message}\n{rendered}");
+    }
+}
+
 /// `xs:unsignedLong` is a non-negative integer; values are 64-bit, as for
 /// `xs:integer`.
 #[test]

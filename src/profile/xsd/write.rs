@@ -33,8 +33,8 @@ use crate::doc::xml;
 
 use super::identity::{Identities, Identity};
 use super::model::{
-    AttributeDecl, ComplexType, Content, ElementDecl, ElementRef, MaxOccurs, Particle,
-    SimpleTypeRef, Term, TypeRef,
+    ComplexType, Content, ElementDecl, ElementRef, MaxOccurs, Particle, SimpleTypeRef, Term,
+    TypeRef, ValueConstraint,
 };
 use super::read::names;
 use super::simple::{BuiltIn, number_text};
@@ -244,7 +244,7 @@ impl<'p> Writer<'p> {
     fn content(&mut self, decl: &ElementDecl, value: &Value) {
         match decl.type_ref {
             TypeRef::Simple(simple) => {
-                if let Some(text) = self.leaf(simple, value) {
+                if let Some(text) = self.element_text(decl, simple, value) {
                     self.close_with_text(decl, &text);
                 }
             }
@@ -300,7 +300,7 @@ impl<'p> Writer<'p> {
                     .map(|i| given.swap_remove(i).1)
                     .unwrap_or_else(|| Value::from(""));
                 self.unknown_keys(decl, &given);
-                if let Some(text) = self.leaf(*simple, &text_value) {
+                if let Some(text) = self.element_text(decl, *simple, &text_value) {
                     self.close_with_text(decl, &text);
                 }
             }
@@ -388,7 +388,9 @@ impl<'p> Writer<'p> {
             self.path.push_str(&attribute.name);
             let mut text = self.leaf(attribute.type_ref, &value);
             if let Some(given) = &text
-                && let Some(message) = self.profile.not_fixed(attribute, given)
+                && let Some(message) =
+                    self.profile
+                        .not_fixed(attribute.constraint.as_ref(), attribute.type_ref, given)
             {
                 self.violation_here(message);
                 text = None;
@@ -541,6 +543,31 @@ impl<'p> Writer<'p> {
         take
     }
 
+    /// The text of an element of a simple type or with simple content:
+    /// empty, or its type's and its `fixed` value's.
+    fn element_text<'v>(
+        &mut self,
+        decl: &ElementDecl,
+        simple: SimpleTypeRef,
+        value: &'v Value,
+    ) -> Option<Cow<'v, str>> {
+        // Empty, it reads as its default or fixed value.
+        if decl.constraint.is_some() && value.as_str() == Some("") {
+            return Some(Cow::Borrowed(""));
+        }
+        let text = self.leaf(simple, value)?;
+        match self
+            .profile
+            .not_fixed(decl.constraint.as_ref(), simple, &text)
+        {
+            Some(message) => {
+                self.violation_here(message);
+                None
+            }
+            None => Some(text),
+        }
+    }
+
     /// A leaf's text in its type's lexical form (see [`XmlProfile::leaf_text`]).
     fn leaf<'v>(&mut self, simple: SimpleTypeRef, value: &'v Value) -> Option<Cow<'v, str>> {
         match self.profile.leaf_text(simple, value) {
@@ -563,12 +590,17 @@ impl<'p> Writer<'p> {
 }
 
 impl XmlProfile {
-    /// Why the text of an attribute with a `fixed` value is not that value,
-    /// or `None` when it is (or the attribute has none). The text has
-    /// passed the attribute's type.
-    pub(crate) fn not_fixed(&self, attribute: &AttributeDecl, text: &str) -> Option<String> {
-        let constraint = attribute.constraint.as_ref().filter(|c| c.fixed)?;
-        let (text, atom) = self.check_simple(attribute.type_ref, text).ok()?;
+    /// Why the text of an attribute or element with a `fixed` value is not
+    /// that value, or `None` when it is (or there is none). The text has
+    /// passed the simple type; an empty element takes the fixed value.
+    pub(crate) fn not_fixed(
+        &self,
+        constraint: Option<&ValueConstraint>,
+        simple: SimpleTypeRef,
+        text: &str,
+    ) -> Option<String> {
+        let constraint = constraint.filter(|c| c.fixed)?;
+        let (text, atom) = self.check_simple(simple, text).ok()?;
         (!constraint.is(&text, atom)).then(|| constraint.refusal(&text))
     }
 

@@ -501,13 +501,13 @@ fn check_attributes(doc: &SchemaDoc, node: &Node, allowed: &[&str], sink: &mut S
         }
         let message = match name {
             "nillable" | "abstract" | "mixed" if attr.value.trim() == "false" => continue,
-            "nillable" if node.attr("ref").is_some() => {
-                "`nillable` belongs on the global xs:element that `ref` names".to_owned()
+            "nillable" | "default" | "fixed" if node.attr("ref").is_some() => {
+                format!("`{name}` belongs on the global xs:element that `ref` names")
             }
             "abstract" | "mixed" => {
                 format!("`{name}=\"{}\"` is not supported", attr.value.trim())
             }
-            "default" | "fixed" | "substitutionGroup" | "block" | "final" => {
+            "substitutionGroup" | "block" | "final" => {
                 format!("`{name}` is not supported on {}", node.display_name())
             }
             _ => format!("unknown attribute `{name}` on {}", node.display_name()),

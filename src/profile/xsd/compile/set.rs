@@ -132,6 +132,9 @@ pub(super) struct SetCompiler<'s> {
     pub(super) builtins: HashMap<BuiltIn, SimpleTypeRef>,
     pub(super) derived_builtins: HashMap<&'static str, SimpleTypeRef>,
     pub(super) queue: Vec<Pending>,
+    /// Elements with a `default` or `fixed` value, checked once every type
+    /// is complete (see `settle_element_constraints`).
+    pub(super) element_constraints: Vec<(ElementRef, Site)>,
     /// How deep the current chain of derivations and group references is.
     pub(super) derivation_depth: usize,
 }
@@ -187,6 +190,7 @@ impl<'s> SetCompiler<'s> {
             builtins: HashMap::new(),
             derived_builtins: HashMap::new(),
             queue: Vec::new(),
+            element_constraints: Vec::new(),
             derivation_depth: 0,
         };
         compiler.collect_globals();
@@ -367,13 +371,7 @@ impl<'s> SetCompiler<'s> {
     pub(super) fn drain_queue(&mut self) {
         while let Some(pending) = self.queue.pop() {
             match pending {
-                Pending::Element((d, n), id) => {
-                    let type_ref = self.element_type(d, n);
-                    let nillable = self.nillable(d, n);
-                    let element = &mut self.elements[id.0 as usize];
-                    element.type_ref = type_ref;
-                    element.nillable = nillable;
-                }
+                Pending::Element((d, n), id) => self.element_declaration(id, d, n),
                 Pending::Complex((d, n), id) => {
                     if self.named_complex.get(&(d, n)).map(|(_, p)| *p) == Some(Progress::Queued) {
                         self.build_named_complex((d, n), id);
@@ -383,7 +381,47 @@ impl<'s> SetCompiler<'s> {
         }
     }
 
-    pub(super) fn finish(self) -> SetParts {
+    /// What an element declaration says beyond its name: its type,
+    /// `nillable`, and (checked later) a `default` or `fixed` value.
+    fn element_declaration(&mut self, id: ElementRef, d: usize, n: NodeId) {
+        let type_ref = self.element_type(d, n);
+        let nillable = self.nillable(d, n);
+        let element = &mut self.elements[id.0 as usize];
+        element.type_ref = type_ref;
+        element.nillable = nillable;
+        let node = self.node(d, n);
+        if node.attr("default").is_some() || node.attr("fixed").is_some() {
+            self.element_constraints.push((id, (d, n)));
+        }
+    }
+
+    /// Checks each element's `default` or `fixed` value against its simple
+    /// type or simple content, now that every type is complete.
+    fn settle_element_constraints(&mut self) {
+        for (id, (d, n)) in std::mem::take(&mut self.element_constraints) {
+            let simple = match self.elements[id.0 as usize].type_ref {
+                TypeRef::Simple(simple) => Some(simple),
+                TypeRef::Complex(complex) => match self.complex_types[complex.0 as usize].content {
+                    Content::Simple(simple) => Some(simple),
+                    Content::Empty | Content::Elements(_) => None,
+                },
+            };
+            let node = self.node(d, n);
+            let Some(simple) = simple else {
+                let span = node
+                    .attr("default")
+                    .or(node.attr("fixed"))
+                    .map_or(node.span, |a| a.span);
+                self.error(d, span, "a `default` or `fixed` value is for an element of a simple type or with simple content");
+                continue;
+            };
+            let constraint = self.value_constraint(d, node, simple, false, "element");
+            self.elements[id.0 as usize].constraint = constraint.flatten();
+        }
+    }
+
+    pub(super) fn finish(mut self) -> SetParts {
+        self.settle_element_constraints();
         let mut prefixes = Vec::new();
         for (doc, _) in &self.members {
             for (prefix, namespace) in &doc.prefixes {
@@ -423,6 +461,8 @@ impl<'s> SetCompiler<'s> {
                 "type",
                 "id",
                 "nillable",
+                "default",
+                "fixed",
                 "ref",
                 "minOccurs",
                 "maxOccurs",
@@ -450,6 +490,7 @@ impl<'s> SetCompiler<'s> {
             type_ref: TypeRef::Simple(placeholder),
             global,
             nillable: false,
+            constraint: None,
             key: Value::from(name),
             written_name: name.to_owned(),
         });
@@ -554,6 +595,8 @@ impl<'s> SetCompiler<'s> {
                     "form",
                     "id",
                     "nillable",
+                    "default",
+                    "fixed",
                 ],
             );
             let Some(name) = node.attr("name") else {
@@ -583,11 +626,7 @@ impl<'s> SetCompiler<'s> {
                 None
             };
             let id = self.new_element(&name.value, namespace, false);
-            let type_ref = self.element_type(d, n);
-            let nillable = self.nillable(d, n);
-            let element = &mut self.elements[id.0 as usize];
-            element.type_ref = type_ref;
-            element.nillable = nillable;
+            self.element_declaration(id, d, n);
             id
         };
         let (min, max) = occurs?;
@@ -1367,7 +1406,7 @@ impl<'s> SetCompiler<'s> {
                 return None;
             }
         };
-        let constraint = self.value_constraint(d, node, type_ref, required)?;
+        let constraint = self.value_constraint(d, node, type_ref, required, "attribute")?;
         Some(AttributeDecl {
             name: name.value.clone(),
             namespace: namespace.map(str::to_owned),
@@ -1380,14 +1419,16 @@ impl<'s> SetCompiler<'s> {
         })
     }
 
-    /// An attribute's `default` or `fixed`, checked against its type.
-    /// `None` when the declaration is wrong (diagnosed here).
+    /// The `default` or `fixed` of an attribute or element (`what`),
+    /// checked against its simple type. `None` when the declaration is
+    /// wrong (diagnosed here).
     fn value_constraint(
         &mut self,
         d: usize,
         node: &Node,
         type_ref: SimpleTypeRef,
         required: bool,
+        what: &str,
     ) -> Option<Option<ValueConstraint>> {
         let (attr, fixed) = match (node.attr("default"), node.attr("fixed")) {
             (None, None) => return Some(None),
@@ -1395,7 +1436,7 @@ impl<'s> SetCompiler<'s> {
                 self.error(
                     d,
                     fixed.span,
-                    "an attribute has a `default` or a `fixed` value, not both",
+                    format!("an {what} has a `default` or a `fixed` value, not both"),
                 );
                 return None;
             }
@@ -1412,7 +1453,7 @@ impl<'s> SetCompiler<'s> {
             self.error(
                 d,
                 attr.span,
-                "an xs:ID or xs:IDREF attribute cannot have a `default` or `fixed` value",
+                format!("an xs:ID or xs:IDREF {what} cannot have a `default` or `fixed` value"),
             );
             return None;
         }
@@ -1428,7 +1469,7 @@ impl<'s> SetCompiler<'s> {
                 self.error(
                     d,
                     attr.span,
-                    format!("the {keyword} value does not fit the attribute's type: {problem}"),
+                    format!("the {keyword} value does not fit the {what}'s type: {problem}"),
                 );
                 None
             }
