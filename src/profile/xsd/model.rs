@@ -428,13 +428,16 @@ impl ValueConstraint {
         self.atom.into_value(&self.text)
     }
 
-    /// The violation of a value that is not the fixed one.
-    pub(crate) fn refusal(&self, text: &str) -> String {
-        format!(
-            "{} is not the fixed value {}",
-            quoted(text),
-            quoted(&self.lexical)
-        )
+    /// Why a value checked by its type may not be given here: it is not
+    /// the fixed one.
+    pub(crate) fn refuses(&self, text: &str, atom: Atom) -> Option<String> {
+        (self.fixed && !self.is(text, atom)).then(|| {
+            format!(
+                "{} is not the fixed value {}",
+                quoted(text),
+                quoted(&self.lexical)
+            )
+        })
     }
 
     pub(crate) fn keyword(&self) -> &'static str {

@@ -644,18 +644,13 @@ impl<'p, 'a> Reader<'p, 'a> {
             };
             self.seen_attributes[position] = true;
             let decl = &complex.attributes[position];
-            match self.profile.check_simple(decl.type_ref, &attr.value) {
-                Ok((text, atom))
-                    if decl
-                        .constraint
-                        .as_ref()
-                        .is_some_and(|c| c.fixed && !c.is(&text, atom)) =>
-                {
-                    let message = decl
-                        .constraint
-                        .as_ref()
-                        .map(|c| c.refusal(&text))
-                        .unwrap_or_default();
+            let checked = self.profile.check_simple(decl.type_ref, &attr.value);
+            let refused = checked
+                .as_ref()
+                .ok()
+                .and_then(|(text, atom)| decl.constraint.as_ref()?.refuses(text, *atom));
+            match checked {
+                Ok(_) if let Some(message) = refused => {
                     self.violation(format!("{}/@{}", self.path(), attr.local), message);
                 }
                 Ok((text, atom)) => {
@@ -700,9 +695,13 @@ impl<'p, 'a> Reader<'p, 'a> {
         {
             return Some(constraint.value());
         }
-        match self.profile.check_simple(simple, text) {
-            Ok((text, atom)) if constraint.is_some_and(|c| c.fixed && !c.is(&text, atom)) => {
-                let message = constraint.map(|c| c.refusal(&text)).unwrap_or_default();
+        let checked = self.profile.check_simple(simple, text);
+        let refused = checked
+            .as_ref()
+            .ok()
+            .and_then(|(text, atom)| constraint?.refuses(text, *atom));
+        match checked {
+            Ok(_) if let Some(message) = refused => {
                 self.violation(self.path(), message);
                 None
             }

@@ -601,7 +601,7 @@ impl XmlProfile {
     ) -> Option<String> {
         let constraint = constraint.filter(|c| c.fixed)?;
         let (text, atom) = self.check_simple(simple, text).ok()?;
-        (!constraint.is(&text, atom)).then(|| constraint.refusal(&text))
+        constraint.refuses(&text, atom)
     }
 
     /// A leaf's text in its type's lexical form, checked as `read` checks it:
