@@ -373,7 +373,7 @@ async fn soap_warehouse() {
     );
     let text = response.text().await.unwrap();
     assert!(
-        text.contains("<ws:PickOrderList><PickTicket><Order>P-1</Order><Lines>2</Lines><Units>6</Units></PickTicket></ws:PickOrderList>"),
+        text.contains("<ws:PickOrderList><PickTicket><Order>P-1</Order><Lines>2</Lines><Units>6</Units><Priority>normal</Priority></PickTicket></ws:PickOrderList>"),
         "{text}"
     );
 

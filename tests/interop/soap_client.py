@@ -13,6 +13,7 @@ import sys
 
 import requests
 import zeep
+from zeep import xsd
 from zeep.exceptions import Fault
 
 BASE = sys.argv[1].rstrip("/")
@@ -36,12 +37,14 @@ def check_stock(service):
 
 
 def check_pick(service):
+    # A nil note (xsi:nil="true"), and a priority left to its default.
     tickets = service.createPickOrder(PickOrderList={"PickOrder": [
-        {"Id": "P-1", "Line": [{"Sku": "GEAR-12", "Qty": 4}, {"Sku": "AXLE-3", "Qty": 2}]},
+        {"Id": "P-1", "priority": "rush",
+         "Line": [{"Sku": "GEAR-12", "Qty": 4, "Note": xsd.Nil}, {"Sku": "AXLE-3", "Qty": 2}]},
         {"Id": "P-2", "Line": [{"Sku": "BOLT-M6", "Qty": 100}]},
     ]})
-    got = [(t.Order, t.Lines, t.Units) for t in tickets]
-    assert got == [("P-1", 2, 6), ("P-2", 1, 100)], got
+    got = [(t.Order, t.Lines, t.Units, t.Priority) for t in tickets]
+    assert got == [("P-1", 2, 6, "rush"), ("P-2", 1, 100, "normal")], got
 
 
 def check_ping(service):
