@@ -52,7 +52,9 @@
 //!   (`B` before `C` in one place, after it in another) or the repeats of
 //!   an element split by another (`A B A`): both are refused with an error
 //!   naming the places, rather than loosened into a schema that would not
-//!   check order.
+//!   check order. An element some instance gives as `xsi:nil="true"` is
+//!   `nillable="true"`, its type from the instances with a value; the
+//!   `xsi:schemaLocation` hints are passed over.
 //! - **Mixed content** (non-whitespace text next to child elements, in one
 //!   instance or across instances of one path) is refused: the subset has
 //!   no `mixed="true"`, and dropping the text would make a profile the
@@ -98,6 +100,7 @@ pub const MAX_DEPTH: usize = 64;
 
 const JSON_SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 const XSD_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema";
+const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// The format of a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -519,6 +522,36 @@ pub fn xsd_from_sample(sample: &str, name: &str) -> Result<String, InferError> {
     model.render(name)
 }
 
+/// An attribute of a start tag in the XML Schema instance namespace.
+struct XsiAttribute {
+    /// As written (`xsi:nil`).
+    key: String,
+    local: String,
+    value: String,
+}
+
+/// The attributes of `start` bound to the XML Schema instance namespace.
+fn xsi_attributes(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Vec<XsiAttribute> {
+    start
+        .attributes()
+        .with_checks(false)
+        .flatten()
+        .filter_map(|attribute| {
+            let (bound, local) = reader.resolver().resolve_attribute(attribute.key);
+            let ResolveResult::Bound(namespace) = bound else {
+                return None;
+            };
+            let key: &str = attribute.key.as_ref();
+            let local: &str = local.as_ref();
+            (attribute_value(namespace.0) == XSI_NAMESPACE).then(|| XsiAttribute {
+                key: key.to_owned(),
+                local: local.to_owned(),
+                value: attribute_value(&attribute.value),
+            })
+        })
+        .collect()
+}
+
 /// What is known about the elements at one path.
 struct ElementNode {
     name: String,
@@ -538,6 +571,8 @@ struct ElementNode {
     /// "Child slot `.0` came right before child slot `.1`", first seen at `.2`.
     order: Vec<(usize, usize, usize)>,
     order_seen: HashSet<(usize, usize)>,
+    /// An instance was given as `xsi:nil="true"`.
+    nillable: bool,
 }
 
 impl ElementNode {
@@ -555,6 +590,7 @@ impl ElementNode {
             child_index: HashMap::new(),
             order: Vec::new(),
             order_seen: HashSet::new(),
+            nillable: false,
         }
     }
 
@@ -587,6 +623,8 @@ struct Frame {
     /// Child slots seen in this instance, and the last one.
     seen: HashSet<usize>,
     last: Option<usize>,
+    /// Given as `xsi:nil="true"`: its (empty) text says nothing of its type.
+    nil: bool,
 }
 
 struct XmlModel<'a> {
@@ -621,11 +659,13 @@ impl<'a> XmlModel<'a> {
             let raw = body.get(at..end).unwrap_or_default();
             match event {
                 Event::Start(start) => {
-                    let frame = model.start(&start, namespace, at, open.last_mut())?;
+                    let xsi = xsi_attributes(&reader, &start);
+                    let frame = model.start(&start, namespace, &xsi, at, open.last_mut())?;
                     open.push(frame);
                 }
                 Event::Empty(start) => {
-                    let frame = model.start(&start, namespace, at, open.last_mut())?;
+                    let xsi = xsi_attributes(&reader, &start);
+                    let frame = model.start(&start, namespace, &xsi, at, open.last_mut())?;
                     model.end(frame)?;
                 }
                 Event::End(_) => {
@@ -687,10 +727,14 @@ impl<'a> XmlModel<'a> {
         }
     }
 
+    /// `xsi` holds the start tag's attributes in the XML Schema instance
+    /// namespace: `nil` makes the element nillable, the location hints are
+    /// passed over.
     fn start(
         &mut self,
         start: &BytesStart<'_>,
         namespace: Option<String>,
+        xsi: &[XsiAttribute],
         at: usize,
         parent: Option<&mut Frame>,
     ) -> Result<Frame, InferError> {
@@ -718,6 +762,10 @@ impl<'a> XmlModel<'a> {
             }
         };
         self.nodes[node].instances += 1;
+        let nil = xsi
+            .iter()
+            .any(|a| a.local == "nil" && matches!(a.value.trim(), "true" | "1"));
+        self.nodes[node].nillable |= nil;
 
         let mut present = HashSet::new();
         for attribute in start.attributes().with_checks(false) {
@@ -727,6 +775,16 @@ impl<'a> XmlModel<'a> {
             }
             let element = &mut self.nodes[node];
             let key: &str = attribute.key.as_ref();
+            let hint = |a: &XsiAttribute| {
+                a.key == key
+                    && matches!(
+                        a.local.as_str(),
+                        "nil" | "schemaLocation" | "noNamespaceSchemaLocation"
+                    )
+            };
+            if xsi.iter().any(hint) {
+                continue;
+            }
             if attribute.key.prefix().is_some() {
                 let (line, column) = xml::line_and_column(self.body, at);
                 return Err(InferError::QualifiedAttribute {
@@ -765,6 +823,7 @@ impl<'a> XmlModel<'a> {
             has_children: false,
             seen: HashSet::new(),
             last: None,
+            nil,
         })
     }
 
@@ -833,6 +892,16 @@ impl<'a> XmlModel<'a> {
 
     fn end(&mut self, frame: Frame) -> Result<(), InferError> {
         let node = &self.nodes[frame.node];
+        if frame.nil {
+            if frame.has_children || !frame.text.chars().all(is_xml_whitespace) {
+                let message = format!(
+                    "`{}` is given as xsi:nil=\"true\" but is not empty",
+                    node.path
+                );
+                return Err(self.malformed(frame.at, message));
+            }
+            return Ok(());
+        }
         if frame.has_children {
             if node.text_at.is_some() {
                 return Err(self.mixed(frame.node, frame.at));
@@ -957,7 +1026,12 @@ impl<'a> XmlModel<'a> {
         depth: usize,
     ) -> Result<(), InferError> {
         let element = &self.nodes[node];
-        let head = format!("<xs:element name=\"{}\"", element.name);
+        let nillable = if element.nillable {
+            " nillable=\"true\""
+        } else {
+            ""
+        };
+        let head = format!("<xs:element name=\"{}\"{nillable}", element.name);
         if !element.is_complex() && element.attributes.is_empty() {
             let kind = element.text.unwrap_or(Kind::String);
             line(
@@ -1878,6 +1952,30 @@ mod tests {
   <Link href="https://example.com/i/17?a=1&amp;b=2"/>
   <Paid on="2024-02-02T10:15:00+01:00"/>
 </Invoice>"#;
+
+    /// An element a sample gives as `xsi:nil="true"` is nillable, and its
+    /// type comes from the instances that have a value; the location hints
+    /// are passed over. The sample reads with the profile.
+    #[test]
+    fn nil_elements_are_nillable() {
+        let sample = r#"<L xmlns:i="http://www.w3.org/2001/XMLSchema-instance" i:noNamespaceSchemaLocation="l.xsd"><P><Age>3</Age></P><P><Age i:nil="1"/></P><P><Age>4</Age></P></L>"#;
+        let xsd = xsd_from_sample(sample, "l").expect("inferred");
+        assert!(
+            xsd.contains(r#"<xs:element name="Age" nillable="true" type="xs:integer"/>"#),
+            "{xsd}"
+        );
+        let profile = crate::profile::Profile::from_xsd("l", &xsd);
+        let read = profile.read(sample.as_bytes(), &crate::doc::ParseLimits::default());
+        assert_eq!(
+            read.map(|v| format!("{v:?}")).map_err(|e| format!("{e:?}")),
+            Ok("{'L': {'P': [{'Age': 3}, {'Age': None}, {'Age': 4}]}}".to_owned())
+        );
+        let stuffed = r#"<P xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Age xsi:nil="true">4</Age></P>"#;
+        assert!(xsd_from_sample(stuffed, "p").is_err_and(|e| {
+            e.to_string()
+                .contains("is given as xsi:nil=\"true\" but is not empty")
+        }),);
+    }
 
     #[test]
     fn attributes_and_simple_content() {
