@@ -806,10 +806,21 @@ fn element_defaults_and_fixed_values() {
   <xs:element name="C" default="x"><xs:complexType><xs:sequence>
     <xs:element name="D" type="xs:string"/></xs:sequence></xs:complexType></xs:element>
   <xs:element name="E" type="xs:int" fixed="one"/>
+  <xs:element name="F" default="1"><xs:complexType><xs:simpleContent>
+    <xs:extension base="Nope"/></xs:simpleContent></xs:complexType></xs:element>
 </xs:sequence></xs:complexType></xs:element>
 <xs:element name="B" type="xs:string"/></xs:schema>"#,
     );
     let rendered = diagnostics.render();
+    // `F`'s broken type is its one error: the default adds none.
+    assert_eq!(
+        rendered
+            .matches("is for an element of a simple type")
+            .count(),
+        1,
+        "{rendered}"
+    );
+    assert!(rendered.contains("unknown type `Nope`"), "{rendered}");
     for message in [
         "`default` belongs on the global xs:element that `ref` names",
         "a `default` or `fixed` value is for an element of a simple type or with simple content",

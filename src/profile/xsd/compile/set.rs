@@ -401,6 +401,8 @@ impl<'s> SetCompiler<'s> {
         for (id, (d, n)) in std::mem::take(&mut self.element_constraints) {
             let simple = match self.elements[id.0 as usize].type_ref {
                 TypeRef::Simple(simple) => Some(simple),
+                // Its type's own error says enough.
+                TypeRef::Complex(complex) if self.broken_content.contains(&complex) => continue,
                 TypeRef::Complex(complex) => match self.complex_types[complex.0 as usize].content {
                     Content::Simple(simple) => Some(simple),
                     Content::Empty | Content::Elements(_) => None,
