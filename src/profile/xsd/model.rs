@@ -257,6 +257,9 @@ pub(crate) struct ChildKey {
     /// Its effective maxOccurs is above one, counting enclosing groups and
     /// other particles with the same name: its value is always a list.
     pub(crate) repeats: bool,
+    /// An element of this name here is nillable: `write` takes `none` for
+    /// it as `xsi:nil`.
+    pub(crate) nillable: bool,
 }
 
 /// What a complex type holds between its tags.

@@ -594,7 +594,9 @@ fn nillable_elements_may_be_nil() {
   </xs:complexType></xs:element>
   <xs:element name="Phone" type="xs:string" minOccurs="0" maxOccurs="unbounded" nillable="true"/>
   <xs:element name="Note" type="xs:string" minOccurs="0"/>
-</xs:sequence></xs:complexType></xs:element></xs:schema>"#,
+  <xs:element ref="Extra" minOccurs="0"/>
+</xs:sequence></xs:complexType></xs:element>
+<xs:element name="Extra" type="xs:string" nillable="true"/></xs:schema>"#,
     );
     const XSI: &str = r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#;
     assert_eq!(
@@ -624,7 +626,7 @@ fn nillable_elements_may_be_nil() {
     // absent key where it is not.
     let written = profile
         .write(&value(
-            r#"{"Person": {"Name": null, "Age": null, "Address": null, "Phone": [null, "12"], "Note": null}}"#,
+            r#"{"Person": {"Name": null, "Age": null, "Address": null, "Phone": [null, "12"], "Note": null, "Extra": null}}"#,
         ))
         .expect("writes");
     assert!(
@@ -636,7 +638,7 @@ fn nillable_elements_may_be_nil() {
     assert!(!written.contains("Note"), "{written}");
     assert_eq!(
         read_ok(&profile, &written),
-        "{'Person': {'Name': None, 'Age': None, 'Address': None, 'Phone': [None, '12']}}"
+        "{'Person': {'Name': None, 'Age': None, 'Address': None, 'Phone': [None, '12'], 'Extra': None}}"
     );
     // Written back in the WSDL; in JSON Schema, `null` is allowed.
     let emitted = emitted::emit_files(&[&profile]);

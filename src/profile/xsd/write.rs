@@ -130,19 +130,6 @@ fn entries<'v>(value: &'v Value, nil_allowed: &dyn Fn(&str) -> bool) -> Vec<(Cow
     .collect()
 }
 
-/// Whether an element named `key` in the content model may be nil.
-fn nillable_child(profile: &XmlProfile, particle: &Particle, key: &str) -> bool {
-    match &particle.term {
-        Term::Element(id) => {
-            let decl = profile.element(*id);
-            decl.nillable && decl.name == key
-        }
-        Term::Sequence(children) | Term::Choice(children) | Term::All(children) => children
-            .iter()
-            .any(|child| nillable_child(profile, child, key)),
-    }
-}
-
 /// A map key as text: a string as it is, anything else displayed.
 fn key_text(key: &Value) -> Cow<'_, str> {
     match key.as_str() {
@@ -269,9 +256,11 @@ impl<'p> Writer<'p> {
 
     fn complex(&mut self, decl: &ElementDecl, complex: &'p ComplexType, value: &Value) {
         let mut given = match value.kind() {
-            ValueKind::Map => entries(value, &|key| match &complex.content {
-                Content::Elements(particle) => nillable_child(self.profile, particle, key),
-                Content::Empty | Content::Simple(_) => false,
+            ValueKind::Map => entries(value, &|key| {
+                complex
+                    .child_keys
+                    .iter()
+                    .any(|child| child.nillable && child.local == key)
             }),
             _ if matches!(complex.content, Content::Simple(_)) => {
                 vec![(Cow::Borrowed("#text"), value.clone())]
@@ -318,12 +307,7 @@ impl<'p> Writer<'p> {
                 for (key, item) in given {
                     match complex.child_keys.iter().position(|k| k.local == key) {
                         Some(i) => {
-                            let nillable = match &complex.content {
-                                Content::Elements(particle) => {
-                                    nillable_child(self.profile, particle, &key)
-                                }
-                                Content::Empty | Content::Simple(_) => false,
-                            };
+                            let nillable = complex.child_keys[i].nillable;
                             queues[i].items = self.items(&key, item, nillable);
                         }
                         None => rest.push((key, item)),

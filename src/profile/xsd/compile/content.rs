@@ -193,14 +193,19 @@ fn number_particles(
     *next_slot += 1;
     match &mut particle.term {
         Term::Element(id) => {
-            let name = &elements[id.0 as usize].name;
+            let element = &elements[id.0 as usize];
+            let name = &element.name;
             particle.key = match keys.iter().position(|k| &k.local == name) {
-                Some(index) => index_u32(index),
+                Some(index) => {
+                    keys[index].nillable |= element.nillable;
+                    index_u32(index)
+                }
                 None => {
                     keys.push(ChildKey {
                         local: name.clone(),
                         key: Value::from(name.as_str()),
                         repeats: false,
+                        nillable: element.nillable,
                     });
                     index_u32(keys.len() - 1)
                 }

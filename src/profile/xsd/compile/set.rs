@@ -381,14 +381,11 @@ impl<'s> SetCompiler<'s> {
         }
     }
 
-    /// What an element declaration says beyond its name: its type,
-    /// `nillable`, and (checked later) a `default` or `fixed` value.
+    /// What an element declaration says beyond its name and `nillable`:
+    /// its type, and (checked later) a `default` or `fixed` value.
     fn element_declaration(&mut self, id: ElementRef, d: usize, n: NodeId) {
         let type_ref = self.element_type(d, n);
-        let nillable = self.nillable(d, n);
-        let element = &mut self.elements[id.0 as usize];
-        element.type_ref = type_ref;
-        element.nillable = nillable;
+        self.elements[id.0 as usize].type_ref = type_ref;
         let node = self.node(d, n);
         if node.attr("default").is_some() || node.attr("fixed").is_some() {
             self.element_constraints.push((id, (d, n)));
@@ -473,6 +470,8 @@ impl<'s> SetCompiler<'s> {
         );
         let name = node.attr("name").map_or("", |a| a.value.as_str());
         let id = self.new_element(name, self.target_namespace(d), true);
+        // Known now, so that content models referring to it see it.
+        self.elements[id.0 as usize].nillable = self.nillable(d, n);
         self.global_elements.insert((d, n), id);
         self.queue.push(Pending::Element((d, n), id));
         id
@@ -628,6 +627,7 @@ impl<'s> SetCompiler<'s> {
                 None
             };
             let id = self.new_element(&name.value, namespace, false);
+            self.elements[id.0 as usize].nillable = self.nillable(d, n);
             self.element_declaration(id, d, n);
             id
         };
