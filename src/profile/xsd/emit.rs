@@ -21,10 +21,10 @@
 //! (by `xs:complexContent`, or `xs:simpleContent` over a base with simple
 //! content) are written as the schema declared them: each group once, in
 //! its own namespace's schema, and referred to; a derived type as an
-//! extension of its base, adding only its own particle and attributes. The model holds
-//! them expanded, but a qualified local declaration can only be written in
-//! the schema of its own namespace, which is where the group or base type
-//! is.
+//! extension of its base, adding only its own particle and attributes.
+//! The model holds them expanded, but a qualified local declaration can
+//! only be written in the schema of its own namespace, which is where the
+//! group or base type is.
 //!
 //! What the model does not keep is not written: annotations, declarations
 //! no document element reaches, and references to attribute groups that
@@ -650,7 +650,7 @@ impl Walk<'_> {
         if let Some(constraint) = &element.constraint {
             node = node.attr(constraint.keyword(), &constraint.lexical);
         }
-        match self.profile.element(id).type_ref {
+        match element.type_ref {
             TypeRef::Complex(complex) => match &self.profile.complex_type(complex).name {
                 Some(name) => {
                     let name = name.clone();

@@ -53,7 +53,7 @@ use super::model::{
     AttributeDecl, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs, SimpleType,
     SimpleTypeRef, TypeRef, ValueConstraint,
 };
-use super::simple::{Atom, BuiltIn, Number};
+use super::simple::{Atom, BuiltIn, EnumValue, Number};
 
 /// The property that holds the text of a simple-content element.
 const TEXT_PROPERTY: &str = "value";
@@ -395,16 +395,19 @@ fn lexical(pattern: &str) -> Value {
 /// Enumeration values as JSON of their type; `None` when one has no JSON
 /// form (a `double` `NaN` or `INF`), so that no `enum` is better than a
 /// wrong one.
-fn enum_values(values: &[super::simple::EnumValue]) -> Option<Vec<Value>> {
-    values
-        .iter()
-        .map(|value| match value.atom {
-            Atom::Text => Some(Value::from(value.lexical.as_str())),
-            Atom::Int(n) => Some(Value::from(n)),
-            Atom::Float(x) => serde_json::Number::from_f64(x).map(Value::Number),
-            Atom::Bool(b) => Some(Value::Bool(b)),
-        })
-        .collect()
+fn enum_values(values: &[EnumValue]) -> Option<Vec<Value>> {
+    values.iter().map(json_value).collect()
+}
+
+/// A schema-given value as JSON; `None` for a float JSON has no number
+/// for (`NaN`, `INF`).
+fn json_value(value: &EnumValue) -> Option<Value> {
+    match value.atom {
+        Atom::Text => Some(Value::from(value.lexical.as_str())),
+        Atom::Int(n) => Some(Value::from(n)),
+        Atom::Float(x) => serde_json::Number::from_f64(x).map(Value::Number),
+        Atom::Bool(b) => Some(Value::Bool(b)),
+    }
 }
 
 /// The tightest length bounds of all steps.
@@ -560,21 +563,17 @@ pub fn component_name(name: &str) -> String {
     }
 }
 
-/// Adds a keyword to an object schema; `$ref` objects take siblings in 2020-12.
 /// A `default` value as the schema's `default`; a `fixed` one, the only
-/// value there may be, as its `const`.
+/// value there may be, as its `const`. A float JSON cannot write (`INF`)
+/// is left out, as in enumerations.
 fn constrain(schema: &mut Value, constraint: &ValueConstraint) {
     let keyword = if constraint.fixed { "const" } else { "default" };
-    let value = match constraint.atom {
-        Atom::Int(n) => Value::from(n),
-        Atom::Bool(b) => Value::from(b),
-        Atom::Float(x) => serde_json::Number::from_f64(x)
-            .map_or_else(|| Value::from(constraint.text.as_str()), Value::Number),
-        Atom::Text => Value::from(constraint.text.as_str()),
-    };
-    insert(schema, keyword, value);
+    if let Some(value) = json_value(&constraint.value) {
+        insert(schema, keyword, value);
+    }
 }
 
+/// Adds a keyword to an object schema; `$ref` objects take siblings in 2020-12.
 fn insert(schema: &mut Value, key: &str, value: Value) {
     if let Value::Object(map) = schema {
         map.insert(key.to_owned(), value);

@@ -12,7 +12,7 @@
 use minijinja::Value;
 
 use super::identity::Identity;
-use super::simple::{Atom, BuiltIn, Facets, WhiteSpace, quoted};
+use super::simple::{Atom, BuiltIn, EnumValue, Facets, WhiteSpace, quoted};
 
 /// A handle to an element declaration of one profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -409,32 +409,21 @@ pub struct ValueConstraint {
     pub(crate) fixed: bool,
     /// As the schema writes it.
     pub(crate) lexical: String,
-    /// After its type's whitespace handling, and its value.
-    pub(crate) text: String,
-    pub(crate) atom: Atom,
+    /// Checked by its type: the text after whitespace handling, and its
+    /// value, compared as an enumeration's values are.
+    pub(crate) value: EnumValue,
 }
 
 impl ValueConstraint {
-    /// Whether a value of the attribute's type, checked by
-    /// [`XmlProfile::check_simple`](super::XmlProfile), is this one:
-    /// numbers and booleans compare by value (`1.0` is `1`), the rest by
-    /// text.
-    pub(crate) fn is(&self, text: &str, atom: Atom) -> bool {
-        match (self.atom, atom) {
-            (Atom::Text, Atom::Text) => self.text == text,
-            (constraint, given) => constraint == given,
-        }
-    }
-
-    /// The template value of an absent attribute.
+    /// The template value of an absent attribute or empty element.
     pub(crate) fn value(&self) -> Value {
-        self.atom.into_value(&self.text)
+        self.value.atom.into_value(&self.value.lexical)
     }
 
     /// Why a value checked by its type may not be given here: it is not
-    /// the fixed one.
+    /// the fixed one (numbers and booleans compare by value: `1.0` is `1`).
     pub(crate) fn refuses(&self, text: &str, atom: Atom) -> Option<String> {
-        (self.fixed && !self.is(text, atom)).then(|| {
+        (self.fixed && !self.value.matches(text, atom)).then(|| {
             format!(
                 "{} is not the fixed value {}",
                 quoted(text),

@@ -32,7 +32,7 @@ use super::model::{
     ComplexType, Content, ElementDecl, ElementRef, Particle, SimpleTypeRef, Term, TypeRef,
 };
 use super::schema::XSI_NAMESPACE;
-use super::simple::quoted;
+use super::simple::{self, Atom, BuiltIn};
 use super::{MAX_VIOLATIONS, Violation, XmlProfile};
 use crate::profile::ReadError;
 
@@ -588,11 +588,10 @@ impl<'p, 'a> Reader<'p, 'a> {
         }) else {
             return false;
         };
-        match attr.value.trim_matches([' ', '\t', '\n', '\r']) {
-            "true" | "1" => true,
-            "false" | "0" => false,
-            other => {
-                let message = format!("{} is not a boolean (true, false, 1 or 0)", quoted(other));
+        let text = attr.value.trim_matches([' ', '\t', '\n', '\r']);
+        match simple::parse_lexical(BuiltIn::Boolean, text) {
+            Ok(atom) => atom == Atom::Bool(true),
+            Err(message) => {
                 let path = format!("{}/@nil", self.path());
                 self.violation(path, message);
                 false
@@ -619,7 +618,7 @@ impl<'p, 'a> Reader<'p, 'a> {
     ) {
         self.seen_attributes.clear();
         self.seen_attributes.resize(complex.attributes.len(), false);
-        let complex_nillable = self.frames.last().is_some_and(|f| f.element.nillable);
+        let nillable = self.frames.last().is_some_and(|f| f.element.nillable);
         for attr in attrs.iter().filter(|a| !a.is_declaration) {
             let namespace = attr.prefix.and_then(|p| namespaces.resolve(p));
             let found = complex.attributes.iter().position(|decl| {
@@ -634,7 +633,7 @@ impl<'p, 'a> Reader<'p, 'a> {
                         in_namespace(declared.namespace.as_deref()),
                         in_namespace(namespace)
                     )),
-                    None => foreign_attribute(attr, namespace, complex_nillable),
+                    None => foreign_attribute(attr, namespace, nillable),
                 };
                 if let Some(message) = message {
                     let path = format!("{}/@{}", self.path(), attr.local);

@@ -350,7 +350,8 @@ impl Number {
     }
 }
 
-/// A value of an `enumeration` facet.
+/// A value a schema gives for a simple type, checked by it: one of an
+/// `enumeration` facet, or a `default` or `fixed` value.
 #[derive(Clone, Debug)]
 pub struct EnumValue {
     /// As written in the schema, whitespace processed.
@@ -360,7 +361,7 @@ pub struct EnumValue {
 
 impl EnumValue {
     /// Equality in the value space: `01` equals `1` for numbers.
-    fn matches(&self, text: &str, atom: Atom) -> bool {
+    pub(crate) fn matches(&self, text: &str, atom: Atom) -> bool {
         match (self.atom, atom) {
             (Atom::Text, Atom::Text) => self.lexical == text,
             (Atom::Int(a), Atom::Int(b)) => a == b,

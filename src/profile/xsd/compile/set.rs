@@ -24,7 +24,9 @@ use crate::profile::xsd::model::{
     MaxOccurs, Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef, ValueConstraint,
 };
 use crate::profile::xsd::schema::{Node, NodeAttr, NodeId, SchemaDoc, XSD_NAMESPACE};
-use crate::profile::xsd::simple::{self, BuiltIn, DERIVED_BUILTINS, DerivedBuiltIn, Facets};
+use crate::profile::xsd::simple::{
+    self, Atom, BuiltIn, DERIVED_BUILTINS, DerivedBuiltIn, EnumValue, Facets,
+};
 
 /// XSD keeps the names of elements, types, model groups and attribute
 /// groups apart.
@@ -504,11 +506,11 @@ impl<'s> SetCompiler<'s> {
         let Some(attr) = self.node(d, n).attr("nillable") else {
             return false;
         };
-        match attr.value.trim() {
-            "true" | "1" => true,
-            "false" | "0" => false,
-            other => {
-                let message = format!("`{other}` is not a boolean: expected `true` or `false`");
+        let value = attr.value.trim();
+        match simple::parse_lexical(BuiltIn::Boolean, value) {
+            Ok(atom) => atom == Atom::Bool(true),
+            Err(_) => {
+                let message = format!("`{value}` is not a boolean: expected `true` or `false`");
                 self.error(d, attr.span, message);
                 false
             }
@@ -1463,8 +1465,10 @@ impl<'s> SetCompiler<'s> {
             Ok((text, atom)) => Some(Some(ValueConstraint {
                 fixed,
                 lexical: attr.value.clone(),
-                text: text.into_owned(),
-                atom,
+                value: EnumValue {
+                    lexical: text.into_owned(),
+                    atom,
+                },
             })),
             Err(problem) => {
                 let keyword = if fixed { "fixed" } else { "default" };
