@@ -73,7 +73,7 @@ impl Identities {
     /// The references to no ID of the document, in document order; the
     /// notes are cleared for the next document.
     pub(crate) fn dangling(&mut self) -> Vec<Violation> {
-        let ids = std::mem::take(&mut self.ids);
+        let ids = &self.ids;
         let dangling = self
             .refs
             .drain(..)
@@ -85,8 +85,6 @@ impl Identities {
                 path,
             })
             .collect();
-        // Keep the table's allocation for the next document.
-        self.ids = ids;
         self.ids.clear();
         dangling
     }
