@@ -387,7 +387,13 @@ impl XmlFit<'_, '_> {
                 "{place} in profile `{}` cannot be this constant: {problem}",
                 self.name
             );
-            let wants_text = self.profile.simple_type(simple).builtin() == BuiltIn::String;
+            let simple_type = self.profile.simple_type(simple);
+            let wants_text = match simple_type.members() {
+                [] => simple_type.builtin() == BuiltIn::String,
+                members => members
+                    .iter()
+                    .all(|m| self.profile.simple_type(*m).builtin() == BuiltIn::String),
+            };
             self.misfit(span, message, quote_hint(&value, wants_text));
         }
     }

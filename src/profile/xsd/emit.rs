@@ -119,6 +119,8 @@ pub struct XsNode {
 enum AttrValue {
     Text(String),
     Name(QName),
+    /// A list of names (`memberTypes`).
+    Names(Vec<QName>),
 }
 
 impl XsNode {
@@ -168,8 +170,14 @@ impl XsNode {
 
     fn names(&self, out: &mut BTreeSet<Option<String>>) {
         for (_, value) in &self.attributes {
-            if let AttrValue::Name(name) = value {
-                out.insert(name.namespace.clone());
+            match value {
+                AttrValue::Name(name) => {
+                    out.insert(name.namespace.clone());
+                }
+                AttrValue::Names(names) => {
+                    out.extend(names.iter().map(|name| name.namespace.clone()));
+                }
+                AttrValue::Text(_) => {}
             }
         }
         for child in &self.children {
@@ -556,6 +564,11 @@ fn write_node(
         let text = match value {
             AttrValue::Text(text) => text.clone(),
             AttrValue::Name(name) => prefixes.qualify(name),
+            AttrValue::Names(names) => names
+                .iter()
+                .map(|name| prefixes.qualify(name))
+                .collect::<Vec<_>>()
+                .join(" "),
         };
         out.push_str(&format!(" {name}=\"{}\"", xml::escape(&text)));
     }
@@ -863,6 +876,30 @@ impl Walk<'_> {
 
     fn simple_type(&mut self, id: SimpleTypeRef) -> XsNode {
         let simple = self.profile.simple_type(id);
+        if simple.base.is_none() && !simple.members.is_empty() {
+            // A union: named members in `memberTypes`, anonymous ones
+            // inline, which XSD puts after those; a named member that comes
+            // after an anonymous one is inline too (a restriction of it
+            // without facets), so that the members keep their order.
+            let mut names = Vec::new();
+            let mut union = XsNode::new("union");
+            for &member in &simple.members {
+                match self.simple_reference(member) {
+                    Some(name) if union.children.is_empty() => names.push(name),
+                    Some(name) => {
+                        let restriction = XsNode::new("restriction").name_attr("base", name);
+                        union = union.child(XsNode::new("simpleType").child(restriction));
+                    }
+                    None => union = union.child(self.simple_type(member)),
+                }
+            }
+            if !names.is_empty() {
+                union
+                    .attributes
+                    .push(("memberTypes", AttrValue::Names(names)));
+            }
+            return XsNode::new("simpleType").child(union);
+        }
         let mut restriction = XsNode::new("restriction");
         // A built-in type has no base; it is only ever referred to by name.
         if let Some(base) = simple.base {

@@ -271,7 +271,15 @@ impl<'p> Converter<'p> {
             steps.push(step);
             next = step.base();
         }
-        let mut schema = builtin_schema(builtin);
+        let members = self.profile.simple_type(simple).members();
+        let mut schema = if members.is_empty() {
+            builtin_schema(builtin)
+        } else {
+            // A union: any of its members, and its own facets (pattern,
+            // enumeration) over them.
+            let any: Vec<Value> = members.iter().map(|m| self.simple(*m)).collect();
+            json!({ "anyOf": any })
+        };
         // The most derived enumeration is the one in force: XSD requires
         // it to be a subset of its base's.
         if let Some(values) = steps
@@ -282,6 +290,9 @@ impl<'p> Converter<'p> {
             insert(&mut schema, "enum", Value::Array(values));
         }
         add_patterns(&mut schema, &steps);
+        if !members.is_empty() {
+            return schema;
+        }
         if builtin.has_length() && !matches!(builtin, BuiltIn::Base64Binary | BuiltIn::HexBinary) {
             add_lengths(&mut schema, &steps);
         }

@@ -47,7 +47,9 @@
 //! model groups (`xs:group`) and attribute groups (`xs:attributeGroup`);
 //! `xs:complexContent` extension of a complex type with element or empty
 //! content; `nillable` elements; `default` and `fixed` values (an absent
-//! attribute or an empty element reads as its value). Groups and extensions are compiled
+//! attribute or an empty element reads as its value); `xs:union`, whose
+//! value is the first member's that takes the text (`simple::check`
+//! tries them in order). Groups and extensions are compiled
 //! into the model as the content they stand for (a group's particle where
 //! it is referred to; the base's content model followed by the
 //! extension's), so reading,
@@ -58,7 +60,7 @@
 //!
 //! Refused with a diagnostic: `xs:redefine`/`override`, `any`,
 //! `anyAttribute`, `complexContent` restriction and extension of a type
-//! with simple content, `simpleContent` restriction, `list`, `union`,
+//! with simple content, `simpleContent` restriction, `list`,
 //! identity constraints, global attributes and attribute `ref`,
 //! `abstract`, `mixed`, substitution
 //! groups, chameleon includes, built-in types outside `simple::BuiltIn`

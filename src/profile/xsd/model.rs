@@ -474,6 +474,12 @@ pub struct SimpleType {
     /// Whether values are IDs or references to them (`xs:ID`, `xs:IDREF`
     /// and their restrictions).
     pub(crate) identity: Identity,
+    /// For an `xs:union` and its restrictions: the member types, in order,
+    /// unions among them replaced by their own members. A value is read by
+    /// the first that accepts it; `builtin` is then only a placeholder
+    /// (`xs:string`) and `whitespace` is each member's own. Empty for every
+    /// other type.
+    pub(crate) members: Vec<SimpleTypeRef>,
 }
 
 impl SimpleType {
@@ -498,5 +504,11 @@ impl SimpleType {
 
     pub fn whitespace(&self) -> WhiteSpace {
         self.whitespace
+    }
+
+    /// The member types of a union (or a restriction of one); empty for
+    /// any other type.
+    pub fn members(&self) -> &[SimpleTypeRef] {
+        &self.members
     }
 }

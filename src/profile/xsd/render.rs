@@ -173,7 +173,20 @@ impl XmlProfile {
     pub(crate) fn describe_simple(&self, id: SimpleTypeRef) -> String {
         let simple = self.simple_type(id);
         let Some(base) = simple.base else {
-            return format!("xs:{}", simple.builtin.name());
+            if simple.members.is_empty() {
+                return format!("xs:{}", simple.builtin.name());
+            }
+            let members: Vec<String> = simple
+                .members
+                .iter()
+                .map(|m| self.describe_simple(*m))
+                .collect();
+            let name = simple
+                .name
+                .as_ref()
+                .map(|n| format!("{} ", n.local))
+                .unwrap_or_default();
+            return format!("{name}xs:union({})", members.join(" | "));
         };
         let mut out = String::new();
         if let Some(name) = &simple.name {

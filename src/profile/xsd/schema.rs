@@ -61,6 +61,9 @@ pub(crate) struct NodeAttr {
     /// For `type`, `ref` and `base`: the value as a QName in this element's
     /// scope, or why it is not one.
     pub(crate) qname: Option<Result<QName, String>>,
+    /// For `memberTypes`: each name of the list as a QName in this
+    /// element's scope, or why it is not one.
+    pub(crate) qnames: Vec<Result<QName, String>>,
 }
 
 impl Node {
@@ -163,6 +166,15 @@ impl<'a> Handler<'a> for TreeBuilder {
             let name_length = attr.local.len() + attr.prefix.map_or(0, |p| p.len() + 1);
             let qname = (attr.prefix.is_none() && matches!(attr.local, "type" | "ref" | "base"))
                 .then(|| resolve_qname(attr.value.trim(), namespaces));
+            let qnames = if attr.prefix.is_none() && attr.local == "memberTypes" {
+                attr.value
+                    .split(xml::is_xml_whitespace)
+                    .filter(|name| !name.is_empty())
+                    .map(|name| resolve_qname(name, namespaces))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             node.attrs.push(NodeAttr {
                 namespace: attr
                     .prefix
@@ -172,6 +184,7 @@ impl<'a> Handler<'a> for TreeBuilder {
                 value: attr.value.clone().into_owned(),
                 span: self.span(attr.name_at, name_length),
                 qname,
+                qnames,
             });
         }
         if node.is_xs("annotation") {

@@ -563,10 +563,48 @@ pub(crate) fn check<'t>(
     raw: &'t str,
 ) -> Result<(Cow<'t, str>, Atom), String> {
     let simple_type = &types[simple.0 as usize];
+    if !simple_type.members.is_empty() {
+        return check_union(types, simple_type, raw);
+    }
     let text = simple_type.whitespace.apply(raw);
     let atom = parse_lexical(simple_type.builtin, &text)?;
     let mut step = simple_type;
     // Built-in types (no base) have no facets.
+    while let Some(base) = step.base {
+        step.facets.check(step.builtin, &text, atom)?;
+        step = &types[base.0 as usize];
+    }
+    Ok((text, atom))
+}
+
+/// [`check`] for a union or a restriction of one: the value of the first
+/// member type that accepts the text (with that member's whitespace rule),
+/// then the facets of the restriction steps (`pattern` and `enumeration`)
+/// on it.
+fn check_union<'t>(
+    types: &[SimpleType],
+    union: &SimpleType,
+    raw: &'t str,
+) -> Result<(Cow<'t, str>, Atom), String> {
+    let mut refusals = Vec::with_capacity(union.members.len());
+    let mut accepted = None;
+    for &member in &union.members {
+        match check(types, member, raw) {
+            Ok(value) => {
+                accepted = Some(value);
+                break;
+            }
+            Err(message) => refusals.push(message),
+        }
+    }
+    let Some((text, atom)) = accepted else {
+        return Err(format!(
+            "{} is none of the union's member types ({})",
+            quoted(raw),
+            refusals.join("; ")
+        ));
+    };
+    let mut step = union;
     while let Some(base) = step.base {
         step.facets.check(step.builtin, &text, atom)?;
         step = &types[base.0 as usize];

@@ -1544,12 +1544,31 @@ mod properties {
             }
         }
 
+        /// Values for a simple type: its built-in type's, or a union's
+        /// members', and the enumerations of its derivation as text.
+        fn candidates(&self, simple: SimpleTypeRef) -> Vec<(Value, String)> {
+            let simple_type = self.profile.simple_type(simple);
+            let mut out = match simple_type.members() {
+                [] => candidates(simple_type.builtin()),
+                members => members.iter().flat_map(|m| self.candidates(*m)).collect(),
+            };
+            let mut step = Some(simple);
+            while let Some(id) = step {
+                let step_type = self.profile.simple_type(id);
+                for value in &step_type.facets().enumeration {
+                    out.push((Value::from(value.lexical.as_str()), value.lexical.clone()));
+                }
+                step = step_type.base();
+            }
+            out
+        }
+
         /// A leaf for a simple type: mostly one that passes its checks.
         /// An ID is one not given before, and a reference names one given
         /// before (schemas here declare an ID ahead of the references).
         fn leaf(&mut self, simple: SimpleTypeRef) -> Value {
             let identity = self.profile.simple_type(simple).identity;
-            let candidates = candidates(self.profile.simple_type(simple).builtin());
+            let candidates = self.candidates(simple);
             let valid: Vec<&(Value, String)> = candidates
                 .iter()
                 .filter(|(value, lexical)| {
@@ -1833,6 +1852,7 @@ mod properties {
                     note(),
                     invoice(),
                     every_built_in_type(),
+                    compile_clean(UNIONS),
                 ]
             });
         &PROFILES
@@ -1844,7 +1864,7 @@ mod properties {
         /// Whatever `write` accepts, `read` accepts and gives back.
         #[test]
         fn write_then_read_gives_the_value_back(
-            which in 0usize..6,
+            which in 0usize..7,
             mischief in any::<bool>(),
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
@@ -1866,7 +1886,7 @@ mod properties {
         /// Values built from the profile without mischief are written.
         #[test]
         fn valid_values_are_written(
-            which in 0usize..6,
+            which in 0usize..7,
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
             let profile = &profiles()[which];
@@ -1878,7 +1898,7 @@ mod properties {
 
         /// Reading never panics, whatever the text.
         #[test]
-        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..6) {
+        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..7) {
             let profile = &profiles()[which];
             let _ = profile.read(&text, &limits());
         }
@@ -2065,6 +2085,7 @@ mod properties {
                     note(),
                     invoice(),
                     every_built_in_type(),
+                    compile_clean(UNIONS),
                 ];
                 profiles.extend(super::emitted::repository_profiles());
                 profiles
@@ -2771,7 +2792,7 @@ fn a_derivation_is_one_and_only_one() {
     };
     assert_eq!(
         messages(&schema("<xs:simpleType><xs:annotation/></xs:simpleType>")),
-        ["xs:simpleType needs an xs:restriction"]
+        ["xs:simpleType needs an xs:restriction or xs:union"]
     );
     assert_eq!(
         messages(&schema(
@@ -3325,4 +3346,199 @@ fn simple_content_extension_of_a_type_in_another_namespace_is_emitted_as_declare
     assert!(!taxed.contains("currency"), "{taxed}");
     let again = emitted::recompiled(&profile);
     assert_eq!(read_ok(&again, text), value);
+}
+
+// --- xs:union
+
+const UNIONS: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Shipment">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="When" type="DateOrDateTime" maxOccurs="unbounded"/>
+        <xs:element name="Size" type="Size" maxOccurs="unbounded"/>
+        <xs:element name="Code" type="LocalCode" maxOccurs="unbounded"/>
+      </xs:sequence>
+      <xs:attribute name="weight" type="Weight"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:simpleType name="DateOrDateTime">
+    <xs:union memberTypes="xs:date xs:dateTime"/>
+  </xs:simpleType>
+  <xs:simpleType name="Size">
+    <xs:union memberTypes="xs:int">
+      <xs:simpleType>
+        <xs:restriction base="xs:string">
+          <xs:enumeration value="S"/>
+          <xs:enumeration value="M"/>
+        </xs:restriction>
+      </xs:simpleType>
+    </xs:union>
+  </xs:simpleType>
+  <xs:simpleType name="AnyCode">
+    <xs:union>
+      <xs:simpleType>
+        <xs:restriction base="xs:string"><xs:pattern value="X-[a-z]+"/></xs:restriction>
+      </xs:simpleType>
+      <xs:simpleType>
+        <xs:union memberTypes="Known"/>
+      </xs:simpleType>
+    </xs:union>
+  </xs:simpleType>
+  <xs:simpleType name="LocalCode">
+    <xs:restriction base="AnyCode"><xs:pattern value="[A-Z]{3}|X-[a-z]{1,3}"/></xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="Known">
+    <xs:restriction base="xs:string">
+      <xs:enumeration value="EXP"/>
+      <xs:enumeration value="STD"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="Weight">
+    <xs:restriction>
+      <xs:simpleType><xs:union memberTypes="xs:decimal Unknown"/></xs:simpleType>
+      <xs:enumeration value="1.5"/>
+      <xs:enumeration value="unknown"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="Unknown">
+    <xs:restriction base="xs:string"><xs:enumeration value="unknown"/></xs:restriction>
+  </xs:simpleType>
+</xs:schema>"#;
+
+const SHIPMENT: &str = r#"<Shipment weight="1.50">
+  <When>2024-02-29</When><When> 2024-02-29T10:00:00Z </When>
+  <Size>42</Size><Size>M</Size>
+  <Code>EXP</Code><Code>X-abc</Code>
+</Shipment>"#;
+
+/// A union's value is its first member's that takes the text, typed as
+/// that member types it; the facets of a restriction of the union apply
+/// to it, compared as values.
+#[test]
+fn a_union_reads_a_value_by_its_first_member_that_takes_it() {
+    let profile = compile_clean(UNIONS);
+    assert_eq!(
+        read_ok(&profile, SHIPMENT),
+        "{'Shipment': {'@weight': 1.5, 'When': ['2024-02-29', '2024-02-29T10:00:00Z'], \
+         'Size': [42, 'M'], 'Code': ['EXP', 'X-abc']}}"
+    );
+    let bad = r#"<Shipment weight="2"><When>tomorrow</When><Size>L</Size><Code>X-abcd</Code><Code>X-A</Code></Shipment>"#;
+    assert_eq!(
+        read_err(&profile, bad),
+        [
+            r#"/Shipment/@weight: "2" is not one of "1.5", "unknown""#,
+            r#"/Shipment/When[1]: "tomorrow" is none of the union's member types ("tomorrow" is not a date (YYYY-MM-DD); "tomorrow" is not a date and time (YYYY-MM-DDThh:mm:ss))"#,
+            r#"/Shipment/Size[1]: "L" is none of the union's member types ("L" is not an integer; "L" is not one of "S", "M")"#,
+            r#"/Shipment/Code[1]: "X-abcd" does not match the pattern "[A-Z]{3}|X-[a-z]{1,3}""#,
+            r#"/Shipment/Code[2]: "X-A" is none of the union's member types ("X-A" does not match the pattern "X-[a-z]+"; "X-A" is not one of "EXP", "STD")"#,
+        ]
+    );
+}
+
+/// `write` gives a leaf of a union the text of the first member that can
+/// write the value and that reads back; the outline, the emitted schema
+/// and the JSON Schema keep the members.
+#[test]
+fn a_union_is_written_emitted_and_described_with_its_members() {
+    let profile = compile_clean(UNIONS);
+    let written = profile
+        .write(&value(
+            r#"{"Shipment": {"@weight": "unknown", "When": ["2024-01-31"], "Size": [7, "S"], "Code": ["STD"]}}"#,
+        ))
+        .expect("writes");
+    assert!(
+        written.contains(r#"<Shipment weight="unknown"><When>2024-01-31</When><Size>7</Size><Size>S</Size><Code>STD</Code></Shipment>"#),
+        "{written}"
+    );
+    let refused = profile
+        .write(&value(
+            r#"{"Shipment": {"When": [true], "Size": ["L"], "Code": ["EXP"]}}"#,
+        ))
+        .expect_err("refused");
+    let refused: Vec<String> = refused.iter().map(ToString::to_string).collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(
+        refused[1].starts_with(r#"/Shipment/Size[1]: the value fits none of the union's member types ("L" is not an integer"#),
+        "{refused:?}"
+    );
+
+    let outline = profile.to_string();
+    assert!(
+        outline.contains("Size xs:union(xs:int | (xs:string; enumeration \"S\" | \"M\"))"),
+        "{outline}"
+    );
+
+    let files = emitted::emit_files(&[&profile]);
+    let text = &files[0].1;
+    assert!(
+        text.contains(r#"<xs:union memberTypes="xs:date xs:dateTime"/>"#),
+        "{text}"
+    );
+    // The nested union is flattened; its named member follows an anonymous
+    // one, so it is written inline to keep the order.
+    assert!(text.contains(r#"<xs:restriction base="Known"/>"#), "{text}");
+    let again = emitted::recompiled(&profile);
+    assert_eq!(read_ok(&again, SHIPMENT), read_ok(&profile, SHIPMENT));
+
+    let schema = profile.json_schema("#/$defs/");
+    let shipment = &schema.definitions["Shipment"];
+    let size = &shipment["properties"]["Size"]["items"];
+    assert_eq!(
+        size["anyOf"].as_array().map(Vec::len),
+        Some(2),
+        "{shipment}"
+    );
+    assert_eq!(size["anyOf"][1]["enum"], serde_json::json!(["S", "M"]));
+    let weight = &shipment["properties"]["weight"];
+    assert_eq!(
+        weight["enum"],
+        serde_json::json!([1.5, "unknown"]),
+        "{weight}"
+    );
+}
+
+#[test]
+fn unions_that_cannot_be_are_errors_at_their_place() {
+    let (profile, diagnostics) = compile_one(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Root">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Empty"><xs:simpleType><xs:union/></xs:simpleType></xs:element>
+        <xs:element name="OfComplex"><xs:simpleType><xs:union memberTypes="C"/></xs:simpleType></xs:element>
+        <xs:element name="OfIds"><xs:simpleType><xs:union memberTypes="xs:ID xs:int"/></xs:simpleType></xs:element>
+        <xs:element name="Unknown"><xs:simpleType><xs:union memberTypes="xs:int Nope"/></xs:simpleType></xs:element>
+        <xs:element name="Loop" type="Loop"/>
+        <xs:element name="Long">
+          <xs:simpleType>
+            <xs:restriction base="Either"><xs:maxLength value="3"/></xs:restriction>
+          </xs:simpleType>
+        </xs:element>
+        <xs:element name="Enum">
+          <xs:simpleType>
+            <xs:restriction base="Either"><xs:enumeration value="maybe"/></xs:restriction>
+          </xs:simpleType>
+        </xs:element>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+  <xs:complexType name="C"><xs:sequence/></xs:complexType>
+  <xs:simpleType name="Loop"><xs:union memberTypes="xs:int Loop"/></xs:simpleType>
+  <xs:simpleType name="Either"><xs:union memberTypes="xs:int xs:boolean"/></xs:simpleType>
+</xs:schema>"#,
+    );
+    assert!(profile.is_none());
+    let rendered = diagnostics.render();
+    for message in [
+        "xs:union needs `memberTypes` or an inline xs:simpleType",
+        "`C` is a complex type: a union's members are simple types",
+        "a union of xs:ID or xs:IDREF types is not supported",
+        "unknown type `Nope`",
+        "simple type `Loop` is derived from itself",
+        "xs:maxLength does not apply to a union: restrict it by pattern or enumeration",
+        r#"the enumeration value does not fit the base type: "maybe" is none of the union's member types"#,
+    ] {
+        assert!(rendered.contains(message), "{message}\n{rendered}");
+    }
+    assert_eq!(diagnostics.error_count(), 7, "{rendered}");
 }

@@ -597,6 +597,10 @@ impl XmlProfile {
         simple: SimpleTypeRef,
         value: &'v Value,
     ) -> Result<Cow<'v, str>, String> {
+        let members = &self.simple_type(simple).members;
+        if !members.is_empty() {
+            return self.union_text(simple, members, value);
+        }
         let builtin = self.simple_type(simple).builtin;
         let raw: Cow<'v, str> = match value.kind() {
             ValueKind::String => Cow::Borrowed(value.as_str().unwrap_or_default()),
@@ -625,6 +629,33 @@ impl XmlProfile {
                 .check_simple(simple, raw)
                 .map(|(text, _)| Cow::Owned(text.into_owned())),
         }
+    }
+}
+
+impl XmlProfile {
+    /// [`leaf_text`](Self::leaf_text) for a union: the text of the first
+    /// member type that can write the value, if the union reads it back
+    /// (its own facets included).
+    fn union_text<'v>(
+        &self,
+        union: SimpleTypeRef,
+        members: &[SimpleTypeRef],
+        value: &'v Value,
+    ) -> Result<Cow<'v, str>, String> {
+        let mut refusals = Vec::with_capacity(members.len());
+        for &member in members {
+            match self.leaf_text(member, value) {
+                Ok(text) => match self.check_simple(union, &text) {
+                    Ok(_) => return Ok(text),
+                    Err(message) => refusals.push(message),
+                },
+                Err(message) => refusals.push(message),
+            }
+        }
+        Err(format!(
+            "the value fits none of the union's member types ({})",
+            refusals.join("; ")
+        ))
     }
 }
 

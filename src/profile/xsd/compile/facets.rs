@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use super::set::{SetCompiler, index_u32};
 use super::{MAX_DERIVATION_DEPTH, misplaced};
+use crate::profile::xsd::identity::Identity;
 use crate::profile::xsd::model::{QName, SimpleType, SimpleTypeRef, TypeRef};
 use crate::profile::xsd::pattern::Pattern;
 use crate::profile::xsd::schema::{Node, NodeId, XSD_NAMESPACE};
@@ -39,7 +40,7 @@ impl<'s> SetCompiler<'s> {
         id
     }
 
-    /// An `xs:simpleType`: a restriction of another simple type.
+    /// An `xs:simpleType`: a restriction of another simple type, or a union.
     pub(super) fn simple_type(
         &mut self,
         d: usize,
@@ -54,8 +55,11 @@ impl<'s> SetCompiler<'s> {
         };
         self.check_attributes(d, node, allowed);
         self.no_text(d, node);
-        let r = self.single_derivation(d, node, "xs:restriction")?;
+        let r = self.single_derivation(d, node, "xs:restriction or xs:union")?;
         let restriction = self.node(d, r);
+        if restriction.is_xs("union") {
+            return self.union(d, r, name);
+        }
         if !restriction.is_xs("restriction") {
             let message = misplaced(restriction, node);
             self.error(d, restriction.span, message);
@@ -112,6 +116,111 @@ impl<'s> SetCompiler<'s> {
         Some(self.restriction(name, base, facets))
     }
 
+    /// An `xs:union` of the types `memberTypes` names and of its inline
+    /// `xs:simpleType`s, in that order. A member that is a union brings its
+    /// own members; one of IDs or references is refused (what a value
+    /// means would depend on which member took it).
+    fn union(&mut self, d: usize, n: NodeId, name: Option<QName>) -> Option<SimpleTypeRef> {
+        let node = self.node(d, n);
+        self.check_attributes(d, node, &["memberTypes", "id"]);
+        self.no_text(d, node);
+        let mut valid = true;
+        // Each member with where it is written, for its errors.
+        let mut members: Vec<(SimpleTypeRef, crate::config::node::Span)> = Vec::new();
+        if let Some(attr) = node.attr("memberTypes") {
+            let written: Vec<&str> = attr
+                .value
+                .split(crate::doc::xml::is_xml_whitespace)
+                .filter(|name| !name.is_empty())
+                .collect();
+            for (qname, written) in attr.qnames.iter().zip(written) {
+                let qname = match qname {
+                    Ok(qname) => qname,
+                    Err(message) => {
+                        self.error(d, attr.span, message.clone());
+                        valid = false;
+                        continue;
+                    }
+                };
+                match self.type_by_qname(d, qname, written, attr.span) {
+                    Some(TypeRef::Simple(simple)) => members.push((simple, attr.span)),
+                    Some(TypeRef::Complex(_)) => {
+                        self.error(
+                            d,
+                            attr.span,
+                            format!(
+                                "`{written}` is a complex type: a union's members are simple types"
+                            ),
+                        );
+                        valid = false;
+                    }
+                    None => valid = false,
+                }
+            }
+        }
+        for &c in &node.children {
+            let child = self.node(d, c);
+            if child.is_xs("annotation") {
+                continue;
+            }
+            if !child.is_xs("simpleType") {
+                let message = misplaced(child, node);
+                self.error(d, child.span, message);
+                valid = false;
+                continue;
+            }
+            if self.derivation_depth >= MAX_DERIVATION_DEPTH {
+                self.error(d, child.span, "type derivations are nested too deep");
+                return None;
+            }
+            self.derivation_depth += 1;
+            let member = self.simple_type(d, c, None);
+            self.derivation_depth -= 1;
+            match member {
+                Some(member) => members.push((member, child.span)),
+                None => valid = false,
+            }
+        }
+        if members.is_empty() && valid {
+            self.error(
+                d,
+                node.span,
+                "xs:union needs `memberTypes` or an inline xs:simpleType",
+            );
+            return None;
+        }
+        let mut flat = Vec::with_capacity(members.len());
+        for (member, span) in members {
+            let member_type = &self.simple_types[member.0 as usize];
+            if member_type.identity != Identity::None {
+                self.error(
+                    d,
+                    span,
+                    "a union of xs:ID or xs:IDREF types is not supported: which member reads a value would decide whether it is an ID",
+                );
+                valid = false;
+            } else if member_type.members.is_empty() {
+                flat.push(member);
+            } else {
+                flat.extend(member_type.members.iter().copied());
+            }
+        }
+        if !valid {
+            return None;
+        }
+        let id = SimpleTypeRef(index_u32(self.simple_types.len()));
+        self.simple_types.push(SimpleType {
+            name,
+            builtin: BuiltIn::String,
+            base: None,
+            facets: Facets::default(),
+            whitespace: WhiteSpace::Collapse,
+            identity: Identity::None,
+            members: flat,
+        });
+        Some(id)
+    }
+
     /// A restriction step of `base` by `facets`: its built-in type is the
     /// base's, and so is its whitespace unless a facet sets it.
     pub(super) fn restriction(
@@ -124,6 +233,7 @@ impl<'s> SetCompiler<'s> {
         let builtin = base_type.builtin;
         let whitespace = facets.white_space.unwrap_or(base_type.whitespace);
         let identity = base_type.identity;
+        let members = base_type.members.clone();
         let id = SimpleTypeRef(index_u32(self.simple_types.len()));
         self.simple_types.push(SimpleType {
             name,
@@ -132,6 +242,7 @@ impl<'s> SetCompiler<'s> {
             facets,
             whitespace,
             identity,
+            members,
         });
         id
     }
@@ -205,7 +316,18 @@ impl<'s> SetCompiler<'s> {
                 valid = false;
                 continue;
             }
+            let union = !self.simple_types[base.0 as usize].members.is_empty();
+            if union && !matches!(facet, "enumeration" | "pattern") {
+                self.error(
+                    d,
+                    node.span,
+                    format!("xs:{facet} does not apply to a union: restrict it by pattern or enumeration"),
+                );
+                valid = false;
+                continue;
+            }
             let applies = match facet {
+                _ if union => true,
                 "enumeration" => builtin != BuiltIn::Boolean,
                 "pattern" => true,
                 "length" | "minLength" | "maxLength" => builtin.has_length(),
@@ -413,6 +535,17 @@ impl<'s> SetCompiler<'s> {
             }
         };
         match facet {
+            // A union's value is its first member's that takes it.
+            "enumeration" if !self.simple_types[base.0 as usize].members.is_empty() => {
+                let (lexical, atom) =
+                    crate::profile::xsd::simple::check(&self.simple_types, base, value).map_err(
+                        |e| format!("the enumeration value does not fit the base type: {e}"),
+                    )?;
+                facets.enumeration.push(EnumValue {
+                    lexical: lexical.into_owned(),
+                    atom,
+                });
+            }
             "enumeration" => {
                 let lexical = whitespace.apply(value);
                 let atom = parse_lexical(builtin, &lexical)

@@ -1486,6 +1486,17 @@ impl<'s> SetCompiler<'s> {
 
     pub(super) fn type_by_name(&mut self, d: usize, attr: &NodeAttr) -> Option<TypeRef> {
         let qname = self.qname(d, attr)?;
+        self.type_by_qname(d, &qname, attr.value.trim(), attr.span)
+    }
+
+    /// The type named `qname`, written `written` at `span`.
+    pub(super) fn type_by_qname(
+        &mut self,
+        d: usize,
+        qname: &QName,
+        written: &str,
+        span: Span,
+    ) -> Option<TypeRef> {
         if qname.namespace.as_deref() == Some(XSD_NAMESPACE) {
             if let Some(builtin) = BuiltIn::from_name(&qname.local) {
                 return Some(TypeRef::Simple(self.builtin(builtin)));
@@ -1499,16 +1510,16 @@ impl<'s> SetCompiler<'s> {
                 .chain(DERIVED_BUILTINS.iter().map(|d| d.name))
                 .collect();
             let message = if UNSUPPORTED_BUILTINS.contains(&qname.local.as_str()) {
-                format!("the built-in type `{}` is not supported", attr.value.trim())
+                format!("the built-in type `{}` is not supported", written)
             } else {
-                format!("unknown built-in type `{}`", attr.value.trim())
+                format!("unknown built-in type `{}`", written)
             };
             let close = supported
                 .iter()
                 .find(|name| is_close(name, &qname.local))
                 .map(|name| format!("did you mean `{name}`? "))
                 .unwrap_or_default();
-            let diagnostic = self.doc(d).error(attr.span, message).with_hint(format!(
+            let diagnostic = self.doc(d).error(span, message).with_hint(format!(
                 "{close}the supported built-in types are {}",
                 supported.join(", ")
             ));
@@ -1521,10 +1532,10 @@ impl<'s> SetCompiler<'s> {
             qname.local.as_str(),
         );
         let Some(&(td, tn)) = self.globals.get(&key) else {
-            let hint = self.suggest(Space::Type, d, &qname, attr.value.trim());
+            let hint = self.suggest(Space::Type, d, qname, written);
             let diagnostic = self
                 .doc(d)
-                .error(attr.span, format!("unknown type `{}`", attr.value.trim()))
+                .error(span, format!("unknown type `{}`", written))
                 .with_hint_opt(hint);
             self.push(diagnostic);
             return None;
@@ -1551,6 +1562,7 @@ impl<'s> SetCompiler<'s> {
             facets: Facets::default(),
             whitespace: builtin.default_whitespace(),
             identity: Identity::None,
+            members: Vec::new(),
         });
         self.builtins.insert(builtin, id);
         id
