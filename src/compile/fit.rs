@@ -220,6 +220,17 @@ impl XmlFit<'_, '_> {
                 return;
             }
             Form::List(items) => {
+                // For a list type, a list is its items (or occurrences of
+                // one item each): each constant is held against the item type.
+                if let TypeRef::Simple(simple) = decl.type_ref()
+                    && let Some(item_type) = self.profile.simple_type(simple).item()
+                {
+                    let place = format!("an item of `{}`", decl.name());
+                    for item in items {
+                        self.constant(item_type, &place, item);
+                    }
+                    return;
+                }
                 for item in items {
                     self.element(decl, item.span, item);
                 }

@@ -494,3 +494,29 @@ proptest::proptest! {
         proptest::prop_assert_eq!(misfits.is_empty(), valid, "{} for {}: {:?}", value, schema, misfits);
     }
 }
+
+/// A list given for an element of a list type is its items (or, where it
+/// repeats, occurrences of one item each): each constant is held against
+/// the item type; a text constant is the whole list.
+#[test]
+fn constants_of_a_list_type_are_held_against_its_items() {
+    let profile = Profile::from_xsd(
+        "p",
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Kit"><xs:complexType><xs:sequence>
+    <xs:element name="Sizes"><xs:simpleType><xs:list itemType="xs:int"/></xs:simpleType></xs:element>
+  </xs:sequence></xs:complexType></xs:element></xs:schema>"#,
+    );
+    assert_eq!(check(&profile, "Kit: { Sizes: [1, 2] }"), [] as [&str; 0]);
+    assert_eq!(check(&profile, "Kit: { Sizes: '1 2' }"), [] as [&str; 0]);
+    assert_eq!(
+        check(&profile, "Kit: { Sizes: [1, x] }"),
+        [
+            r#"1:19 an item of `Sizes` in profile `p` cannot be this constant: "x" is not an integer"#
+        ]
+    );
+    assert_eq!(
+        check(&profile, "Kit: { Sizes: '1 x' }"),
+        [r#"1:15 `Sizes` in profile `p` cannot be this constant: item 2: "x" is not an integer"#]
+    );
+}

@@ -876,6 +876,13 @@ impl Walk<'_> {
 
     fn simple_type(&mut self, id: SimpleTypeRef) -> XsNode {
         let simple = self.profile.simple_type(id);
+        if let (None, Some(item)) = (simple.base, simple.item) {
+            let list = match self.simple_reference(item) {
+                Some(name) => XsNode::new("list").name_attr("itemType", name),
+                None => XsNode::new("list").child(self.simple_type(item)),
+            };
+            return XsNode::new("simpleType").child(list);
+        }
         if simple.base.is_none() && !simple.members.is_empty() {
             // A union: named members in `memberTypes`, anonymous ones
             // inline, which XSD puts after those; a named member that comes

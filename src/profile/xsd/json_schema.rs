@@ -272,7 +272,11 @@ impl<'p> Converter<'p> {
             next = step.base();
         }
         let members = self.profile.simple_type(simple).members();
-        let mut schema = if members.is_empty() {
+        let item = self.profile.simple_type(simple).item();
+        let mut schema = if let Some(item) = item {
+            // A list is text on the wire: its items separated by spaces.
+            json!({ "type": "string", "x-xsd-list": self.simple(item) })
+        } else if members.is_empty() {
             builtin_schema(builtin)
         } else {
             // A union: any of its members, and its own facets (pattern,
@@ -290,7 +294,7 @@ impl<'p> Converter<'p> {
             insert(&mut schema, "enum", Value::Array(values));
         }
         add_patterns(&mut schema, &steps);
-        if !members.is_empty() {
+        if !members.is_empty() || item.is_some() {
             return schema;
         }
         if builtin.has_length() && !matches!(builtin, BuiltIn::Base64Binary | BuiltIn::HexBinary) {

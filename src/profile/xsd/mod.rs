@@ -35,7 +35,8 @@
 //! integers (64-bit: a larger `xs:integer` is a violation), of `decimal`
 //! and `double` floats (so `decimal` keeps about 15 significant digits),
 //! of `boolean` booleans; everything else is the text, whitespace
-//! collapsed for every type but `xs:string`. A nillable element given as
+//! collapsed for every type but `xs:string`; a list type's leaf is the list
+//! of its items' values. A nillable element given as
 //! `xsi:nil="true"` is `none` (or a map of its attributes).
 //!
 //! # Beyond SPEC §7
@@ -49,7 +50,8 @@
 //! content; `nillable` elements; `default` and `fixed` values (an absent
 //! attribute or an empty element reads as its value); `xs:union`, whose
 //! value is the first member's that takes the text (`simple::check`
-//! tries them in order). Groups and extensions are compiled
+//! tries them in order); `xs:list`, and `NMTOKENS` and `IDREFS`
+//! (`simple::LIST_BUILTINS`). Groups and extensions are compiled
 //! into the model as the content they stand for (a group's particle where
 //! it is referred to; the base's content model followed by the
 //! extension's), so reading,
@@ -60,11 +62,11 @@
 //!
 //! Refused with a diagnostic: `xs:redefine`/`override`, `any`,
 //! `anyAttribute`, `complexContent` restriction and extension of a type
-//! with simple content, `simpleContent` restriction, `list`,
+//! with simple content, `simpleContent` restriction,
 //! identity constraints, global attributes and attribute `ref`,
 //! `abstract`, `mixed`, substitution
 //! groups, chameleon includes, built-in types outside `simple::BuiltIn`
-//! and `simple::DERIVED_BUILTINS` (`ENTITY`, the list types, `QName`,
+//! and `simple::DERIVED_BUILTINS` (`ENTITY`, `ENTITIES`, `QName`,
 //! `NOTATION`, `anyType`, `anySimpleType`), bound facets on non-numeric types, and patterns with
 //! Unicode block escapes. Not checked: that a schema imports a namespace
 //! before using its names, and full Unique Particle Attribution (the
@@ -244,5 +246,28 @@ impl XmlProfile {
         raw: &'t str,
     ) -> Result<(Cow<'t, str>, Atom), String> {
         simple::check(&self.simple_types, simple, raw)
+    }
+
+    /// The value of a text [`check_simple`](Self::check_simple) gave: the
+    /// atom's, or the items' for a list type.
+    pub(crate) fn simple_value(
+        &self,
+        simple: SimpleTypeRef,
+        text: &str,
+        atom: simple::Atom,
+    ) -> Value {
+        simple::value(&self.simple_types, simple, text, atom)
+    }
+
+    /// The IDs or references a checked text holds: itself, or each item
+    /// of a list.
+    pub(crate) fn identity_tokens<'t>(
+        &self,
+        simple: SimpleTypeRef,
+        text: &'t str,
+    ) -> impl Iterator<Item = &'t str> {
+        let list = self.simple_type(simple).item.is_some();
+        text.split(move |c| list && c == ' ')
+            .filter(|token| !token.is_empty())
     }
 }

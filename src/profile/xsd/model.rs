@@ -480,6 +480,10 @@ pub struct SimpleType {
     /// (`xs:string`) and `whitespace` is each member's own. Empty for every
     /// other type.
     pub(crate) members: Vec<SimpleTypeRef>,
+    /// For an `xs:list` and its restrictions: the type of its items. A
+    /// value is whitespace-separated items (read as a list of them); the
+    /// length facets count items, and `identity` is the items'.
+    pub(crate) item: Option<SimpleTypeRef>,
 }
 
 impl SimpleType {
@@ -510,5 +514,10 @@ impl SimpleType {
     /// any other type.
     pub fn members(&self) -> &[SimpleTypeRef] {
         &self.members
+    }
+
+    /// The item type of a list (or a restriction of one).
+    pub fn item(&self) -> Option<SimpleTypeRef> {
+        self.item
     }
 }

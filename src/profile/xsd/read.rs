@@ -655,7 +655,7 @@ impl<'p, 'a> Reader<'p, 'a> {
                 Ok((text, atom)) => {
                     self.identify(decl.type_ref, &text, Some(attr.local));
                     if self.building() {
-                        let value = atom.into_value(&text);
+                        let value = self.profile.simple_value(decl.type_ref, &text, atom);
                         self.entries.push((decl.key.clone(), Entry::One(value)));
                     }
                 }
@@ -705,7 +705,7 @@ impl<'p, 'a> Reader<'p, 'a> {
                 None
             }
             Ok((text, atom)) => {
-                let value = atom.into_value(&text);
+                let value = self.profile.simple_value(simple, &text, atom);
                 if self.profile.simple_type(simple).identity != Identity::None {
                     let text = text.into_owned();
                     self.identify(simple, &text, None);
@@ -731,8 +731,10 @@ impl<'p, 'a> Reader<'p, 'a> {
             path.push_str("/@");
             path.push_str(name);
         }
-        if let Some(duplicate) = self.identities.note(identity, text, path) {
-            self.violation(duplicate.path, duplicate.message);
+        for token in self.profile.identity_tokens(simple, text) {
+            if let Some(duplicate) = self.identities.note(identity, token, path.clone()) {
+                self.violation(duplicate.path, duplicate.message);
+            }
         }
     }
 

@@ -173,6 +173,14 @@ impl XmlProfile {
     pub(crate) fn describe_simple(&self, id: SimpleTypeRef) -> String {
         let simple = self.simple_type(id);
         let Some(base) = simple.base else {
+            if let Some(item) = simple.item {
+                let name = simple
+                    .name
+                    .as_ref()
+                    .map(|n| format!("{} ", n.local))
+                    .unwrap_or_default();
+                return format!("{name}xs:list({})", self.describe_simple(item));
+            }
             if simple.members.is_empty() {
                 return format!("xs:{}", simple.builtin.name());
             }

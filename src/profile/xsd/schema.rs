@@ -58,7 +58,7 @@ pub(crate) struct NodeAttr {
     pub(crate) value: String,
     /// The attribute's name.
     pub(crate) span: Span,
-    /// For `type`, `ref` and `base`: the value as a QName in this element's
+    /// For `type`, `ref`, `base` and `itemType`: the value as a QName in this element's
     /// scope, or why it is not one.
     pub(crate) qname: Option<Result<QName, String>>,
     /// For `memberTypes`: each name of the list as a QName in this
@@ -164,8 +164,9 @@ impl<'a> Handler<'a> for TreeBuilder {
                 continue;
             }
             let name_length = attr.local.len() + attr.prefix.map_or(0, |p| p.len() + 1);
-            let qname = (attr.prefix.is_none() && matches!(attr.local, "type" | "ref" | "base"))
-                .then(|| resolve_qname(attr.value.trim(), namespaces));
+            let qname = (attr.prefix.is_none()
+                && matches!(attr.local, "type" | "ref" | "base" | "itemType"))
+            .then(|| resolve_qname(attr.value.trim(), namespaces));
             let qnames = if attr.prefix.is_none() && attr.local == "memberTypes" {
                 attr.value
                     .split(xml::is_xml_whitespace)

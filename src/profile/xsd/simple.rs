@@ -218,7 +218,14 @@ impl DerivedBuiltIn {
     pub(crate) fn by_name(name: &str) -> Option<&'static DerivedBuiltIn> {
         DERIVED_BUILTINS.iter().find(|d| d.name == name)
     }
+}
 
+/// The built-in list types flowgate supports, each with its item type:
+/// a list of at least one item (`minLength 1`), as XML Schema derives them.
+/// Not `ENTITIES`: its items are `ENTITY`, which names an entity of a DTD.
+pub(crate) const LIST_BUILTINS: [(&str, &str); 2] = [("NMTOKENS", "NMTOKEN"), ("IDREFS", "IDREF")];
+
+impl DerivedBuiltIn {
     /// Its facets, as a restriction step of its base.
     pub(crate) fn facets(&self) -> Facets {
         let bound = |lexical: &str| {
@@ -418,19 +425,62 @@ impl Facets {
     /// Checks a value that already passed its built-in type's lexical rules.
     pub(crate) fn check(&self, builtin: BuiltIn, text: &str, atom: Atom) -> Result<(), String> {
         if !self.enumeration.is_empty() && !self.enumeration.iter().any(|e| e.matches(text, atom)) {
-            let mut allowed = String::new();
-            for (i, value) in self.enumeration.iter().enumerate() {
-                if i == 10 {
-                    allowed.push_str(", …");
-                    break;
-                }
-                if i > 0 {
-                    allowed.push_str(", ");
-                }
-                allowed.push_str(&quoted(&value.lexical));
-            }
-            return Err(format!("{} is not one of {allowed}", quoted(text)));
+            return Err(self.not_enumerated(text));
         }
+        self.check_patterns(text)?;
+        self.check_length(builtin, text)?;
+        self.check_bounds(text, atom)?;
+        self.check_digits(text)
+    }
+
+    /// [`check`](Self::check) for a list of `items` (of the type `item`),
+    /// written `text`: enumeration values are compared item by item, and
+    /// the length facets count items.
+    pub(crate) fn check_list(
+        &self,
+        types: &[SimpleType],
+        item: SimpleTypeRef,
+        text: &str,
+        items: &[(Cow<'_, str>, Atom)],
+    ) -> Result<(), String> {
+        let same = |lexical: &str| {
+            let mut tokens = lexical.split(' ').filter(|t| !t.is_empty());
+            items.iter().all(|(text, atom)| {
+                tokens
+                    .next()
+                    .is_some_and(|token| match check(types, item, token) {
+                        Ok((lexical, expected)) => EnumValue {
+                            lexical: lexical.into_owned(),
+                            atom: expected,
+                        }
+                        .matches(text, *atom),
+                        Err(_) => false,
+                    })
+            }) && tokens.next().is_none()
+        };
+        if !self.enumeration.is_empty() && !self.enumeration.iter().any(|e| same(&e.lexical)) {
+            return Err(self.not_enumerated(text));
+        }
+        self.check_patterns(text)?;
+        self.check_count(items.len() as u64, "items", text)
+    }
+
+    fn not_enumerated(&self, text: &str) -> String {
+        let mut allowed = String::new();
+        for (i, value) in self.enumeration.iter().enumerate() {
+            if i == 10 {
+                allowed.push_str(", …");
+                break;
+            }
+            if i > 0 {
+                allowed.push_str(", ");
+            }
+            allowed.push_str(&quoted(&value.lexical));
+        }
+        format!("{} is not one of {allowed}", quoted(text))
+    }
+
+    fn check_patterns(&self, text: &str) -> Result<(), String> {
         if !self.patterns.is_empty() && !self.patterns.iter().any(|p| p.is_match(text)) {
             if let [pattern] = &self.patterns[..]
                 && let Some(meaning) = pattern.meaning()
@@ -444,9 +494,7 @@ impl Facets {
             };
             return Err(format!("{} does not match {which}", quoted(text)));
         }
-        self.check_length(builtin, text)?;
-        self.check_bounds(text, atom)?;
-        self.check_digits(text)
+        Ok(())
     }
 
     fn check_length(&self, builtin: BuiltIn, text: &str) -> Result<(), String> {
@@ -458,6 +506,11 @@ impl Facets {
             BuiltIn::HexBinary => (text.len() as u64 / 2, "bytes"),
             _ => (text.chars().count() as u64, "characters"),
         };
+        self.check_count(length, unit, text)
+    }
+
+    /// The length facets against a length counted in `unit`s.
+    fn check_count(&self, length: u64, unit: &str, text: &str) -> Result<(), String> {
         let problem = if self.length.is_some_and(|n| length != n) {
             self.length.map(|n| format!("exactly {n}"))
         } else if self.min_length.is_some_and(|n| length < n) {
@@ -566,6 +619,9 @@ pub(crate) fn check<'t>(
     if !simple_type.members.is_empty() {
         return check_union(types, simple_type, raw);
     }
+    if let Some(item) = simple_type.item {
+        return check_list(types, simple_type, item, raw);
+    }
     let text = simple_type.whitespace.apply(raw);
     let atom = parse_lexical(simple_type.builtin, &text)?;
     let mut step = simple_type;
@@ -575,6 +631,48 @@ pub(crate) fn check<'t>(
         step = &types[base.0 as usize];
     }
     Ok((text, atom))
+}
+
+/// [`check`] for a list or a restriction of one: each item by the item
+/// type, then the facets of the restriction steps. The text is the items
+/// separated by single spaces; its atom is text (see [`value`] for the items).
+fn check_list<'t>(
+    types: &[SimpleType],
+    list: &SimpleType,
+    item: SimpleTypeRef,
+    raw: &'t str,
+) -> Result<(Cow<'t, str>, Atom), String> {
+    let text = WhiteSpace::Collapse.apply(raw);
+    {
+        let mut items = Vec::new();
+        for (i, token) in text.split(' ').filter(|t| !t.is_empty()).enumerate() {
+            let checked = check(types, item, token).map_err(|e| format!("item {}: {e}", i + 1))?;
+            items.push(checked);
+        }
+        let mut step = list;
+        while let Some(base) = step.base {
+            step.facets.check_list(types, item, &text, &items)?;
+            step = &types[base.0 as usize];
+        }
+    }
+    Ok((text, Atom::Text))
+}
+
+/// The value of a text that passed [`check`] as `atom`: a list of its
+/// items' values for a list type, else the atom's value.
+pub(crate) fn value(types: &[SimpleType], simple: SimpleTypeRef, text: &str, atom: Atom) -> Value {
+    let Some(item) = types[simple.0 as usize].item else {
+        return atom.into_value(text);
+    };
+    let items: Vec<Value> = text
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(|token| match check(types, item, token) {
+            Ok((text, atom)) => atom.into_value(&text),
+            Err(_) => Value::from(token),
+        })
+        .collect();
+    Value::from(items)
 }
 
 /// [`check`] for a union or a restriction of one: the value of the first

@@ -1452,7 +1452,20 @@ mod properties {
                             .child_keys
                             .iter()
                             .any(|k| k.local == name && k.repeats);
-                        let value = if !repeats && items.len() == 1 && !self.tape.one_in(8) {
+                        // A list-typed value given as its text is not
+                        // wrapped: a list there is the items.
+                        let text_of_list = items.len() == 1
+                            && items[0].kind() == ValueKind::String
+                            && complex.first_child(&name).is_some_and(|id| {
+                                matches!(
+                                    self.profile.element(id).type_ref(),
+                                    TypeRef::Simple(s) if self.profile.simple_type(s).item().is_some()
+                                )
+                            });
+                        let value = if !repeats
+                            && items.len() == 1
+                            && (text_of_list || !self.tape.one_in(8))
+                        {
                             items.into_iter().next().unwrap_or_default()
                         } else if repeats && items.len() == 1 && self.tape.one_in(4) {
                             // A single value for a repeating element is one occurrence.
@@ -1548,9 +1561,10 @@ mod properties {
         /// members', and the enumerations of its derivation as text.
         fn candidates(&self, simple: SimpleTypeRef) -> Vec<(Value, String)> {
             let simple_type = self.profile.simple_type(simple);
-            let mut out = match simple_type.members() {
-                [] => candidates(simple_type.builtin()),
-                members => members.iter().flat_map(|m| self.candidates(*m)).collect(),
+            let mut out = match (simple_type.members(), simple_type.item()) {
+                (_, Some(item)) => self.list_candidates(item),
+                ([], None) => candidates(simple_type.builtin()),
+                (members, None) => members.iter().flat_map(|m| self.candidates(*m)).collect(),
             };
             let mut step = Some(simple);
             while let Some(id) = step {
@@ -1559,6 +1573,30 @@ mod properties {
                     out.push((Value::from(value.lexical.as_str()), value.lexical.clone()));
                 }
                 step = step_type.base();
+            }
+            out
+        }
+
+        /// Lists of none, one and two of the item type's values that can
+        /// be items, given as lists and as their text.
+        fn list_candidates(&self, item: SimpleTypeRef) -> Vec<(Value, String)> {
+            let items: Vec<(Value, String)> = self
+                .candidates(item)
+                .into_iter()
+                .filter(|(_, lexical)| {
+                    !lexical.is_empty()
+                        && !lexical.contains(crate::doc::xml::is_xml_whitespace)
+                        && self.profile.check_simple(item, lexical).is_ok()
+                })
+                .collect();
+            let mut out = vec![(Value::from(Vec::<Value>::new()), String::new())];
+            for (i, (value, lexical)) in items.iter().enumerate() {
+                out.push((Value::from(vec![value.clone()]), lexical.clone()));
+                if let Some((next, next_lexical)) = items.get(i + 1) {
+                    let text = format!("{lexical} {next_lexical}");
+                    out.push((Value::from(vec![value.clone(), next.clone()]), text.clone()));
+                    out.push((Value::from(text.as_str()), text));
+                }
             }
             out
         }
@@ -1764,6 +1802,13 @@ mod properties {
             (ValueKind::Seq, ValueKind::Seq) => {
                 let r: Vec<Value> = read.try_iter().map(|i| i.collect()).unwrap_or_default();
                 let w: Vec<Value> = written.try_iter().map(|i| i.collect()).unwrap_or_default();
+                // A list type's value given as one occurrence of it.
+                if let [only] = &w[..]
+                    && only.kind() == ValueKind::Seq
+                    && r.len() != 1
+                {
+                    return same(read, only);
+                }
                 if r.len() != w.len() {
                     return mismatch();
                 }
@@ -1771,6 +1816,21 @@ mod properties {
             }
             (ValueKind::Seq, _) if read.len() == Some(1) => {
                 same(&read.get_item(&Value::from(0)).unwrap_or_default(), written)
+            }
+            // A list type given as its text: item by item.
+            (ValueKind::Seq, ValueKind::String) => {
+                let r: Vec<Value> = read.try_iter().map(|i| i.collect()).unwrap_or_default();
+                let w: Vec<Value> = written
+                    .as_str()
+                    .unwrap_or_default()
+                    .split(crate::doc::xml::is_xml_whitespace)
+                    .filter(|t| !t.is_empty())
+                    .map(Value::from)
+                    .collect();
+                if r.len() != w.len() {
+                    return mismatch();
+                }
+                r.iter().zip(&w).try_for_each(|(r, w)| same(r, w))
             }
             (_, ValueKind::Seq) if written.len() == Some(1) => {
                 same(read, &written.get_item(&Value::from(0)).unwrap_or_default())
@@ -1853,6 +1913,7 @@ mod properties {
                     invoice(),
                     every_built_in_type(),
                     compile_clean(UNIONS),
+                    compile_clean(LISTS),
                 ]
             });
         &PROFILES
@@ -1864,7 +1925,7 @@ mod properties {
         /// Whatever `write` accepts, `read` accepts and gives back.
         #[test]
         fn write_then_read_gives_the_value_back(
-            which in 0usize..7,
+            which in 0usize..8,
             mischief in any::<bool>(),
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
@@ -1886,7 +1947,7 @@ mod properties {
         /// Values built from the profile without mischief are written.
         #[test]
         fn valid_values_are_written(
-            which in 0usize..7,
+            which in 0usize..8,
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
             let profile = &profiles()[which];
@@ -1898,7 +1959,7 @@ mod properties {
 
         /// Reading never panics, whatever the text.
         #[test]
-        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..7) {
+        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..8) {
             let profile = &profiles()[which];
             let _ = profile.read(&text, &limits());
         }
@@ -2086,6 +2147,7 @@ mod properties {
                     invoice(),
                     every_built_in_type(),
                     compile_clean(UNIONS),
+                    compile_clean(LISTS),
                 ];
                 profiles.extend(super::emitted::repository_profiles());
                 profiles
@@ -2792,7 +2854,7 @@ fn a_derivation_is_one_and_only_one() {
     };
     assert_eq!(
         messages(&schema("<xs:simpleType><xs:annotation/></xs:simpleType>")),
-        ["xs:simpleType needs an xs:restriction or xs:union"]
+        ["xs:simpleType needs an xs:restriction, xs:list or xs:union"]
     );
     assert_eq!(
         messages(&schema(
@@ -3350,6 +3412,18 @@ fn simple_content_extension_of_a_type_in_another_namespace_is_emitted_as_declare
 
 // --- xs:union
 
+/// Compiles `xsd`, which must be refused with exactly one error holding
+/// each of `messages`.
+fn refused_with_each(xsd: &str, messages: &[&str]) {
+    let (profile, diagnostics) = compile_one(xsd);
+    assert!(profile.is_none());
+    let rendered = diagnostics.render();
+    for message in messages {
+        assert!(rendered.contains(message), "{message}\n{rendered}");
+    }
+    assert_eq!(diagnostics.error_count(), messages.len(), "{rendered}");
+}
+
 const UNIONS: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
   <xs:element name="Shipment">
     <xs:complexType>
@@ -3499,7 +3573,7 @@ fn a_union_is_written_emitted_and_described_with_its_members() {
 
 #[test]
 fn unions_that_cannot_be_are_errors_at_their_place() {
-    let (profile, diagnostics) = compile_one(
+    refused_with_each(
         r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
   <xs:element name="Root">
     <xs:complexType>
@@ -3526,19 +3600,183 @@ fn unions_that_cannot_be_are_errors_at_their_place() {
   <xs:simpleType name="Loop"><xs:union memberTypes="xs:int Loop"/></xs:simpleType>
   <xs:simpleType name="Either"><xs:union memberTypes="xs:int xs:boolean"/></xs:simpleType>
 </xs:schema>"#,
+        &[
+            "xs:union needs `memberTypes` or an inline xs:simpleType",
+            "`C` is a complex type: a union's members are simple types",
+            "a union of xs:ID or xs:IDREF types is not supported",
+            "unknown type `Nope`",
+            "simple type `Loop` is derived from itself",
+            "xs:maxLength does not apply to a union: restrict it by pattern or enumeration",
+            r#"the enumeration value does not fit the base type: "maybe" is none of the union's member types"#,
+        ],
     );
-    assert!(profile.is_none());
-    let rendered = diagnostics.render();
-    for message in [
-        "xs:union needs `memberTypes` or an inline xs:simpleType",
-        "`C` is a complex type: a union's members are simple types",
-        "a union of xs:ID or xs:IDREF types is not supported",
-        "unknown type `Nope`",
-        "simple type `Loop` is derived from itself",
-        "xs:maxLength does not apply to a union: restrict it by pattern or enumeration",
-        r#"the enumeration value does not fit the base type: "maybe" is none of the union's member types"#,
+}
+
+// --- xs:list
+
+const LISTS: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Kit">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Part" maxOccurs="unbounded">
+          <xs:complexType>
+            <xs:attribute name="id" type="xs:ID" use="required"/>
+            <xs:attribute name="fits" type="xs:IDREFS"/>
+          </xs:complexType>
+        </xs:element>
+        <xs:element name="Sizes" type="Sizes"/>
+        <xs:element name="Tags" type="xs:NMTOKENS" minOccurs="0"/>
+        <xs:element name="Pair" minOccurs="0">
+          <xs:simpleType>
+            <xs:restriction>
+              <xs:simpleType><xs:list itemType="xs:decimal"/></xs:simpleType>
+              <xs:length value="2"/>
+            </xs:restriction>
+          </xs:simpleType>
+        </xs:element>
+        <xs:element name="Grid" type="Grid" minOccurs="0"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+  <xs:simpleType name="Sizes">
+    <xs:list>
+      <xs:simpleType>
+        <xs:restriction base="xs:int"><xs:minInclusive value="1"/></xs:restriction>
+      </xs:simpleType>
+    </xs:list>
+  </xs:simpleType>
+  <xs:simpleType name="Grid">
+    <xs:restriction base="Sizes">
+      <xs:enumeration value="1 2"/>
+      <xs:enumeration value="3  04"/>
+    </xs:restriction>
+  </xs:simpleType>
+</xs:schema>"#;
+
+const KIT: &str = r#"<Kit><Part id="a"/><Part id="b" fits=" a
+  b "/><Sizes> 1 2
+ 3 </Sizes><Tags>red big</Tags><Pair>1.5 2</Pair><Grid>3 4</Grid></Kit>"#;
+
+/// A list's value is the list of its items' values; its length facets
+/// count items, its enumeration compares item by item, and each item of
+/// an `IDREFS` names an ID.
+#[test]
+fn a_list_reads_as_the_values_of_its_items() {
+    let profile = compile_clean(LISTS);
+    assert_eq!(
+        read_ok(&profile, KIT),
+        "{'Kit': {'Part': [{'@id': 'a'}, {'@id': 'b', '@fits': ['a', 'b']}], \
+         'Sizes': [1, 2, 3], 'Tags': ['red', 'big'], 'Pair': [1.5, 2.0], 'Grid': [3, 4]}}"
+    );
+    let bad = r#"<Kit><Part id="a" fits="a z"/><Sizes>1 0 x</Sizes><Tags></Tags><Pair>1</Pair><Grid>2 1</Grid></Kit>"#;
+    assert_eq!(
+        read_err(&profile, bad),
+        [
+            r#"/Kit/Sizes: item 2: 0 is less than the minimum 1"#,
+            r#"/Kit/Tags: "" has 0 items, expected at least 1"#,
+            r#"/Kit/Pair: "1" has 1 items, expected exactly 2"#,
+            r#"/Kit/Grid: "2 1" is not one of "1 2", "3 04""#,
+            r#"/Kit/Part[1]/@fits: no ID "z" in the document (an xs:IDREF names an xs:ID of its document)"#,
+        ]
+    );
+}
+
+/// `write` takes a list as a list of item values or as its text; the
+/// outline, the emitted schema and the JSON Schema keep the item type.
+#[test]
+fn a_list_is_written_emitted_and_described_with_its_item_type() {
+    let profile = compile_clean(LISTS);
+    let written = profile
+        .write(&value(
+            r#"{"Kit": {"Part": [{"@id": "p", "@fits": ["p"]}], "Sizes": [5, "6"], "Tags": "x y", "Pair": [1, 2.5]}}"#,
+        ))
+        .expect("writes");
+    assert!(
+        written.contains(r#"<Kit><Part id="p" fits="p"/><Sizes>5 6</Sizes><Tags>x y</Tags><Pair>1 2.5</Pair></Kit>"#),
+        "{written}"
+    );
+    let refused = profile
+        .write(&value(
+            r#"{"Kit": {"Part": [{"@id": "p"}], "Sizes": [0], "Tags": ["a b"]}}"#,
+        ))
+        .expect_err("refused");
+    let refused: Vec<String> = refused.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        refused,
+        [
+            r#"/Kit/Sizes: item 1: 0 is less than the minimum 1"#,
+            r#"/Kit/Tags: item 1: "a b" is not a name token (XML name characters only, xs:NMTOKEN)"#,
+        ]
+    );
+
+    let outline = profile.to_string();
+    assert!(
+        outline.contains("Sizes xs:list((xs:int; minInclusive 1))"),
+        "{outline}"
+    );
+
+    let files = emitted::emit_files(&[&profile]);
+    let text = &files[0].1;
+    for declared in [
+        r#"type="xs:IDREFS""#,
+        r#"type="xs:NMTOKENS""#,
+        r#"<xs:list itemType="xs:decimal"/>"#,
+        r#"<xs:enumeration value="3 04"/>"#,
     ] {
-        assert!(rendered.contains(message), "{message}\n{rendered}");
+        assert!(text.contains(declared), "{declared}\n{text}");
     }
-    assert_eq!(diagnostics.error_count(), 7, "{rendered}");
+    let again = emitted::recompiled(&profile);
+    assert_eq!(read_ok(&again, KIT), read_ok(&profile, KIT));
+
+    let schema = profile.json_schema("#/$defs/");
+    let kit = &schema.definitions["Kit"];
+    assert_eq!(kit["properties"]["Sizes"]["type"], "string", "{kit}");
+    assert_eq!(
+        kit["properties"]["Sizes"]["x-xsd-list"]["type"], "integer",
+        "{kit}"
+    );
+}
+
+#[test]
+fn lists_that_cannot_be_are_errors_at_their_place() {
+    refused_with_each(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Root">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Empty"><xs:simpleType><xs:list/></xs:simpleType></xs:element>
+        <xs:element name="OfComplex"><xs:simpleType><xs:list itemType="C"/></xs:simpleType></xs:element>
+        <xs:element name="OfLists"><xs:simpleType><xs:list itemType="xs:NMTOKENS"/></xs:simpleType></xs:element>
+        <xs:element name="Bound">
+          <xs:simpleType>
+            <xs:restriction base="Ints"><xs:maxInclusive value="3"/></xs:restriction>
+          </xs:simpleType>
+        </xs:element>
+        <xs:element name="Defaulted" type="Ints" default="1 2"/>
+        <xs:element name="Both">
+          <xs:simpleType>
+            <xs:list itemType="xs:int"><xs:simpleType><xs:restriction base="xs:int"/></xs:simpleType></xs:list>
+          </xs:simpleType>
+        </xs:element>
+        <xs:element name="Enum">
+          <xs:simpleType>
+            <xs:restriction base="Ints"><xs:enumeration value="1 x"/></xs:restriction>
+          </xs:simpleType>
+        </xs:element>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+  <xs:complexType name="C"><xs:sequence/></xs:complexType>
+  <xs:simpleType name="Ints"><xs:list itemType="xs:int"/></xs:simpleType>
+</xs:schema>"#,
+        &[
+            "xs:list needs `itemType` or an inline xs:simpleType",
+            "`C` is a complex type: a list's items are of a simple type",
+            "the items of a list cannot be lists themselves",
+            "xs:maxInclusive does not apply to a list: restrict it by length, pattern or enumeration",
+            "a `default` or `fixed` value on a list-typed element is not supported",
+            "xs:list has both `itemType` and an inline xs:simpleType",
+            r#"the enumeration value does not fit the base type: item 2: "x" is not an integer"#,
+        ],
+    );
 }

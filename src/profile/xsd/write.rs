@@ -307,8 +307,23 @@ impl<'p> Writer<'p> {
                 for (key, item) in given {
                     match complex.child_keys.iter().position(|k| k.local == key) {
                         Some(i) => {
-                            let nillable = complex.child_keys[i].nillable;
-                            queues[i].items = self.items(&key, item, nillable);
+                            let child = &complex.child_keys[i];
+                            // A list given for an element that occurs once
+                            // is its value if its type is a list type (whose
+                            // items are never lists: a list of lists is
+                            // occurrences, as for any element).
+                            let first_is_list = item
+                                .get_item(&Value::from(0))
+                                .is_ok_and(|first| first.kind() == ValueKind::Seq);
+                            queues[i].items = if !child.repeats
+                                && item.kind() == ValueKind::Seq
+                                && !first_is_list
+                                && self.holds_list(complex, &key)
+                            {
+                                vec![item]
+                            } else {
+                                self.items(&key, item, child.nillable)
+                            };
                         }
                         None => rest.push((key, item)),
                     }
@@ -331,6 +346,22 @@ impl<'p> Writer<'p> {
                 self.out.push('>');
             }
         }
+    }
+
+    /// Whether the child `key` of `complex` has a list type (or simple
+    /// content of one).
+    fn holds_list(&self, complex: &ComplexType, key: &str) -> bool {
+        let Some(id) = complex.first_child(key) else {
+            return false;
+        };
+        let simple = match self.profile.element(id).type_ref {
+            TypeRef::Simple(simple) => simple,
+            TypeRef::Complex(complex) => match self.profile.complex_type(complex).content {
+                Content::Simple(simple) => simple,
+                Content::Empty | Content::Elements(_) => return false,
+            },
+        };
+        self.profile.simple_type(simple).item.is_some()
     }
 
     /// The occurrences a value gives for one child name; `none` is one
@@ -557,11 +588,14 @@ impl<'p> Writer<'p> {
         match self.profile.leaf_text(simple, value) {
             Ok(text) => {
                 let identity = self.profile.simple_type(simple).identity;
-                if identity != Identity::None
-                    && let Some(duplicate) =
-                        self.identities.note(identity, &text, self.path.clone())
-                {
-                    self.violation(duplicate.path, duplicate.message);
+                if identity != Identity::None {
+                    for token in self.profile.identity_tokens(simple, &text) {
+                        if let Some(duplicate) =
+                            self.identities.note(identity, token, self.path.clone())
+                        {
+                            self.violation(duplicate.path, duplicate.message);
+                        }
+                    }
                 }
                 Some(text)
             }
@@ -601,6 +635,11 @@ impl XmlProfile {
         if !members.is_empty() {
             return self.union_text(simple, members, value);
         }
+        if let Some(item) = self.simple_type(simple).item
+            && value.kind() == ValueKind::Seq
+        {
+            return self.list_text(simple, item, value).map(Cow::Owned);
+        }
         let builtin = self.simple_type(simple).builtin;
         let raw: Cow<'v, str> = match value.kind() {
             ValueKind::String => Cow::Borrowed(value.as_str().unwrap_or_default()),
@@ -633,6 +672,37 @@ impl XmlProfile {
 }
 
 impl XmlProfile {
+    /// [`leaf_text`](Self::leaf_text) for a list given as a list: each
+    /// item's text by the item type, separated by spaces, checked as the
+    /// list (a list may also be given as its text).
+    fn list_text(
+        &self,
+        list: SimpleTypeRef,
+        item: SimpleTypeRef,
+        value: &Value,
+    ) -> Result<String, String> {
+        let mut text = String::new();
+        let items = value.try_iter().map_err(|e| e.to_string())?;
+        for (i, each) in items.enumerate() {
+            let each_text = self
+                .leaf_text(item, &each)
+                .map_err(|e| format!("item {}: {e}", i + 1))?;
+            if each_text.is_empty() || each_text.contains(xml::is_xml_whitespace) {
+                return Err(format!(
+                    "item {}: {} cannot be an item of a list, whose items are separated by spaces",
+                    i + 1,
+                    super::simple::quoted(&each_text)
+                ));
+            }
+            if i > 0 {
+                text.push(' ');
+            }
+            text.push_str(&each_text);
+        }
+        self.check_simple(list, &text)?;
+        Ok(text)
+    }
+
     /// [`leaf_text`](Self::leaf_text) for a union: the text of the first
     /// member type that can write the value, if the union reads it back
     /// (its own facets included).

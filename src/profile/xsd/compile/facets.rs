@@ -55,10 +55,13 @@ impl<'s> SetCompiler<'s> {
         };
         self.check_attributes(d, node, allowed);
         self.no_text(d, node);
-        let r = self.single_derivation(d, node, "xs:restriction or xs:union")?;
+        let r = self.single_derivation(d, node, "xs:restriction, xs:list or xs:union")?;
         let restriction = self.node(d, r);
         if restriction.is_xs("union") {
             return self.union(d, r, name);
+        }
+        if restriction.is_xs("list") {
+            return self.list(d, r, name);
         }
         if !restriction.is_xs("restriction") {
             let message = misplaced(restriction, node);
@@ -73,45 +76,9 @@ impl<'s> SetCompiler<'s> {
             .copied()
             .filter(|&c| self.node(d, c).is_xs("simpleType"))
             .collect();
-        let base = match (restriction.attr("base"), inline.as_slice()) {
-            (Some(attr), []) => match self.type_by_name(d, attr)? {
-                TypeRef::Simple(simple) => simple,
-                TypeRef::Complex(_) => {
-                    self.error(
-                        d,
-                        attr.span,
-                        "a simple type can only restrict a simple type",
-                    );
-                    return None;
-                }
-            },
-            (None, [c]) => {
-                if self.derivation_depth >= MAX_DERIVATION_DEPTH {
-                    self.error(d, restriction.span, "type derivations are nested too deep");
-                    return None;
-                }
-                self.derivation_depth += 1;
-                let base = self.simple_type(d, *c, None);
-                self.derivation_depth -= 1;
-                base?
-            }
-            (None, []) => {
-                self.error(
-                    d,
-                    restriction.span,
-                    "xs:restriction needs a `base` or an inline xs:simpleType",
-                );
-                return None;
-            }
-            (_, _) => {
-                self.error(
-                    d,
-                    restriction.span,
-                    "xs:restriction has both a `base` and an inline xs:simpleType",
-                );
-                return None;
-            }
-        };
+        let base = self.named_or_inline(d, restriction, "base", &inline, |_| {
+            "a simple type can only restrict a simple type".to_owned()
+        })?;
         let facets = self.facets(d, restriction, base)?;
         Some(self.restriction(name, base, facets))
     }
@@ -169,14 +136,7 @@ impl<'s> SetCompiler<'s> {
                 valid = false;
                 continue;
             }
-            if self.derivation_depth >= MAX_DERIVATION_DEPTH {
-                self.error(d, child.span, "type derivations are nested too deep");
-                return None;
-            }
-            self.derivation_depth += 1;
-            let member = self.simple_type(d, c, None);
-            self.derivation_depth -= 1;
-            match member {
+            match self.inline_simple_type(d, c, child.span) {
                 Some(member) => members.push((member, child.span)),
                 None => valid = false,
             }
@@ -192,7 +152,14 @@ impl<'s> SetCompiler<'s> {
         let mut flat = Vec::with_capacity(members.len());
         for (member, span) in members {
             let member_type = &self.simple_types[member.0 as usize];
-            if member_type.identity != Identity::None {
+            if member_type.item.is_some() {
+                self.error(
+                    d,
+                    span,
+                    "a union of list types is not supported: its value would be a list or not depending on the text",
+                );
+                valid = false;
+            } else if member_type.identity != Identity::None {
                 self.error(
                     d,
                     span,
@@ -208,6 +175,64 @@ impl<'s> SetCompiler<'s> {
         if !valid {
             return None;
         }
+        Some(self.constructed(name, Identity::None, flat, None))
+    }
+
+    /// An `xs:list` of the type `itemType` names or of its inline
+    /// `xs:simpleType`. Items are atomic or unions: a list of lists is
+    /// not a type XSD has.
+    fn list(&mut self, d: usize, n: NodeId, name: Option<QName>) -> Option<SimpleTypeRef> {
+        let node = self.node(d, n);
+        self.check_attributes(d, node, &["itemType", "id"]);
+        self.no_text(d, node);
+        let mut inline = Vec::new();
+        for &c in &node.children {
+            let child = self.node(d, c);
+            if child.is_xs("simpleType") {
+                inline.push(c);
+            } else if !child.is_xs("annotation") {
+                let message = misplaced(child, node);
+                self.error(d, child.span, message);
+                return None;
+            }
+        }
+        let item = self.named_or_inline(d, node, "itemType", &inline, |written| {
+            format!("`{written}` is a complex type: a list's items are of a simple type")
+        })?;
+        // Where the item type is given, for its error.
+        let span = match (inline.first(), node.attr("itemType")) {
+            (Some(&c), _) => self.node(d, c).span,
+            (None, Some(attr)) => attr.span,
+            (None, None) => node.span,
+        };
+        let item_type = &self.simple_types[item.0 as usize];
+        if item_type.item.is_some() {
+            self.error(
+                d,
+                span,
+                "the items of a list cannot be lists themselves: use the item type of that list",
+            );
+            return None;
+        }
+        Some(self.new_list(name, item))
+    }
+
+    /// A list of `item`, whose IDs or references its items are.
+    pub(super) fn new_list(&mut self, name: Option<QName>, item: SimpleTypeRef) -> SimpleTypeRef {
+        let identity = self.simple_types[item.0 as usize].identity;
+        self.constructed(name, identity, Vec::new(), Some(item))
+    }
+
+    /// A union (`members`) or a list (`item`): no base and no facets of its
+    /// own; its built-in type is a placeholder and its whitespace that of
+    /// the text around its members' or items' own.
+    fn constructed(
+        &mut self,
+        name: Option<QName>,
+        identity: Identity,
+        members: Vec<SimpleTypeRef>,
+        item: Option<SimpleTypeRef>,
+    ) -> SimpleTypeRef {
         let id = SimpleTypeRef(index_u32(self.simple_types.len()));
         self.simple_types.push(SimpleType {
             name,
@@ -215,10 +240,65 @@ impl<'s> SetCompiler<'s> {
             base: None,
             facets: Facets::default(),
             whitespace: WhiteSpace::Collapse,
-            identity: Identity::None,
-            members: flat,
+            identity,
+            members,
+            item,
         });
-        Some(id)
+        id
+    }
+
+    /// The simple type `node` names in `attribute` or holds as its one
+    /// inline `xs:simpleType` (`inline`); `complex` says why the name of a
+    /// complex type (as written) cannot be it.
+    fn named_or_inline(
+        &mut self,
+        d: usize,
+        node: &Node,
+        attribute: &str,
+        inline: &[NodeId],
+        complex: impl FnOnce(&str) -> String,
+    ) -> Option<SimpleTypeRef> {
+        let what = node.display_name();
+        match (node.attr(attribute), inline) {
+            (Some(attr), []) => match self.type_by_name(d, attr)? {
+                TypeRef::Simple(simple) => Some(simple),
+                TypeRef::Complex(_) => {
+                    self.error(d, attr.span, complex(attr.value.trim()));
+                    None
+                }
+            },
+            (None, [c]) => self.inline_simple_type(d, *c, node.span),
+            (None, []) => {
+                let message = format!("{what} needs `{attribute}` or an inline xs:simpleType");
+                self.error(d, node.span, message);
+                None
+            }
+            (_, _) => {
+                let message = format!(
+                    "{what} has both `{attribute}` and an inline xs:simpleType, or more than one inline type"
+                );
+                self.error(d, node.span, message);
+                None
+            }
+        }
+    }
+
+    /// An anonymous `xs:simpleType` inside another declaration (at `span`),
+    /// within the bound on nested derivations.
+    fn inline_simple_type(
+        &mut self,
+        d: usize,
+        n: NodeId,
+        span: crate::config::node::Span,
+    ) -> Option<SimpleTypeRef> {
+        if self.derivation_depth >= MAX_DERIVATION_DEPTH {
+            self.error(d, span, "type derivations are nested too deep");
+            return None;
+        }
+        self.derivation_depth += 1;
+        let simple = self.simple_type(d, n, None);
+        self.derivation_depth -= 1;
+        simple
     }
 
     /// A restriction step of `base` by `facets`: its built-in type is the
@@ -234,6 +314,7 @@ impl<'s> SetCompiler<'s> {
         let whitespace = facets.white_space.unwrap_or(base_type.whitespace);
         let identity = base_type.identity;
         let members = base_type.members.clone();
+        let item = base_type.item;
         let id = SimpleTypeRef(index_u32(self.simple_types.len()));
         self.simple_types.push(SimpleType {
             name,
@@ -243,6 +324,7 @@ impl<'s> SetCompiler<'s> {
             whitespace,
             identity,
             members,
+            item,
         });
         id
     }
@@ -316,6 +398,21 @@ impl<'s> SetCompiler<'s> {
                 valid = false;
                 continue;
             }
+            let list = self.simple_types[base.0 as usize].item.is_some();
+            if list
+                && !matches!(
+                    facet,
+                    "enumeration" | "pattern" | "length" | "minLength" | "maxLength" | "whiteSpace"
+                )
+            {
+                self.error(
+                    d,
+                    node.span,
+                    format!("xs:{facet} does not apply to a list: restrict it by length, pattern or enumeration"),
+                );
+                valid = false;
+                continue;
+            }
             let union = !self.simple_types[base.0 as usize].members.is_empty();
             if union && !matches!(facet, "enumeration" | "pattern") {
                 self.error(
@@ -327,7 +424,7 @@ impl<'s> SetCompiler<'s> {
                 continue;
             }
             let applies = match facet {
-                _ if union => true,
+                _ if union || list => true,
                 "enumeration" => builtin != BuiltIn::Boolean,
                 "pattern" => true,
                 "length" | "minLength" | "maxLength" => builtin.has_length(),
@@ -535,8 +632,12 @@ impl<'s> SetCompiler<'s> {
             }
         };
         match facet {
-            // A union's value is its first member's that takes it.
-            "enumeration" if !self.simple_types[base.0 as usize].members.is_empty() => {
+            // A union's value is its first member's that takes it; a
+            // list's, its items (compared item by item).
+            "enumeration"
+                if !self.simple_types[base.0 as usize].members.is_empty()
+                    || self.simple_types[base.0 as usize].item.is_some() =>
+            {
                 let (lexical, atom) =
                     crate::profile::xsd::simple::check(&self.simple_types, base, value).map_err(
                         |e| format!("the enumeration value does not fit the base type: {e}"),

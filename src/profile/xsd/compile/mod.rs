@@ -59,12 +59,11 @@ const MAX_NESTING: usize = 256;
 
 /// XSD constructs that exist but are outside the supported subset: named
 /// in their diagnostic as "not supported" rather than "not allowed here".
-const UNSUPPORTED: [&str; 15] = [
+const UNSUPPORTED: [&str; 14] = [
     "redefine",
     "override",
     "any",
     "anyAttribute",
-    "list",
     "key",
     "keyref",
     "unique",
@@ -78,11 +77,9 @@ const UNSUPPORTED: [&str; 15] = [
 ];
 
 /// Built-in types of XML Schema outside the supported subset.
-const UNSUPPORTED_BUILTINS: [&str; 8] = [
+const UNSUPPORTED_BUILTINS: [&str; 6] = [
     "anyType",
     "anySimpleType",
-    "NMTOKENS",
-    "IDREFS",
     "ENTITY",
     "ENTITIES",
     "QName",

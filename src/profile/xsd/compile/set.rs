@@ -25,7 +25,7 @@ use crate::profile::xsd::model::{
 };
 use crate::profile::xsd::schema::{Node, NodeAttr, NodeId, SchemaDoc, XSD_NAMESPACE};
 use crate::profile::xsd::simple::{
-    self, Atom, BuiltIn, DERIVED_BUILTINS, DerivedBuiltIn, EnumValue, Facets,
+    self, Atom, BuiltIn, DERIVED_BUILTINS, DerivedBuiltIn, EnumValue, Facets, LIST_BUILTINS,
 };
 
 /// XSD keeps the names of elements, types, model groups and attribute
@@ -1461,6 +1461,14 @@ impl<'s> SetCompiler<'s> {
             );
             return None;
         }
+        if self.simple_types[type_ref.0 as usize].item.is_some() {
+            self.error(
+                d,
+                attr.span,
+                format!("a `default` or `fixed` value on a list-typed {what} is not supported"),
+            );
+            return None;
+        }
         match simple::check(&self.simple_types, type_ref, &attr.value) {
             Ok((text, atom)) => Some(Some(ValueConstraint {
                 fixed,
@@ -1504,10 +1512,14 @@ impl<'s> SetCompiler<'s> {
             if let Some(derived) = DerivedBuiltIn::by_name(&qname.local) {
                 return Some(TypeRef::Simple(self.derived_builtin(derived)));
             }
+            if let Some(list) = LIST_BUILTINS.iter().find(|(name, _)| *name == qname.local) {
+                return Some(TypeRef::Simple(self.list_builtin(list)));
+            }
             let supported: Vec<&str> = BuiltIn::ALL
                 .iter()
                 .map(|b| b.name())
                 .chain(DERIVED_BUILTINS.iter().map(|d| d.name))
+                .chain(LIST_BUILTINS.iter().map(|(name, _)| *name))
                 .collect();
             let message = if UNSUPPORTED_BUILTINS.contains(&qname.local.as_str()) {
                 format!("the built-in type `{}` is not supported", written)
@@ -1563,8 +1575,33 @@ impl<'s> SetCompiler<'s> {
             whitespace: builtin.default_whitespace(),
             identity: Identity::None,
             members: Vec::new(),
+            item: None,
         });
         self.builtins.insert(builtin, id);
+        id
+    }
+
+    /// A built-in list type: a named restriction, by `minLength 1`, of a
+    /// list of its item type.
+    fn list_builtin(&mut self, &(name, item): &(&'static str, &'static str)) -> SimpleTypeRef {
+        if let Some(&id) = self.derived_builtins.get(name) {
+            return id;
+        }
+        let item = match DerivedBuiltIn::by_name(item) {
+            Some(derived) => self.derived_builtin(derived),
+            None => self.builtin(BuiltIn::String),
+        };
+        let list = self.new_list(None, item);
+        let facets = Facets {
+            min_length: Some(1),
+            ..Facets::default()
+        };
+        let name_q = QName {
+            namespace: Some(XSD_NAMESPACE.to_owned()),
+            local: name.to_owned(),
+        };
+        let id = self.restriction(Some(name_q), list, facets);
+        self.derived_builtins.insert(name, id);
         id
     }
 
