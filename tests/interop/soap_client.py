@@ -37,14 +37,17 @@ def check_stock(service):
 
 
 def check_pick(service):
-    # A nil note (xsi:nil="true"), and a priority left to its default.
+    # A nil note (xsi:nil="true"), a priority left to its default, and a
+    # list of zones (xs:list: zeep writes a Python list; xs:NMTOKENS comes
+    # back as its text).
     tickets = service.createPickOrder(PickOrderList={"PickOrder": [
         {"Id": "P-1", "priority": "rush",
-         "Line": [{"Sku": "GEAR-12", "Qty": 4, "Note": xsd.Nil}, {"Sku": "AXLE-3", "Qty": 2}]},
+         "Line": [{"Sku": "GEAR-12", "Qty": 4, "Note": xsd.Nil}, {"Sku": "AXLE-3", "Qty": 2}],
+         "Zones": ["north", "dock-2"]},
         {"Id": "P-2", "Line": [{"Sku": "BOLT-M6", "Qty": 100}]},
     ]})
-    got = [(t.Order, t.Lines, t.Units, t.Priority) for t in tickets]
-    assert got == [("P-1", 2, 6, "rush"), ("P-2", 1, 100, "normal")], got
+    got = [(t.Order, t.Lines, t.Units, t.Priority, t.Zones) for t in tickets]
+    assert got == [("P-1", 2, 6, "rush", "north dock-2"), ("P-2", 1, 100, "normal", None)], got
 
 
 def check_ping(service):
