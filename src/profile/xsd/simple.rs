@@ -218,14 +218,7 @@ impl DerivedBuiltIn {
     pub(crate) fn by_name(name: &str) -> Option<&'static DerivedBuiltIn> {
         DERIVED_BUILTINS.iter().find(|d| d.name == name)
     }
-}
 
-/// The built-in list types flowgate supports, each with its item type:
-/// a list of at least one item (`minLength 1`), as XML Schema derives them.
-/// Not `ENTITIES`: its items are `ENTITY`, which names an entity of a DTD.
-pub(crate) const LIST_BUILTINS: [(&str, &str); 2] = [("NMTOKENS", "NMTOKEN"), ("IDREFS", "IDREF")];
-
-impl DerivedBuiltIn {
     /// Its facets, as a restriction step of its base.
     pub(crate) fn facets(&self) -> Facets {
         let bound = |lexical: &str| {
@@ -249,6 +242,11 @@ impl DerivedBuiltIn {
         }
     }
 }
+
+/// The built-in list types flowgate supports, each with its item type:
+/// a list of at least one item (`minLength 1`), as XML Schema derives them.
+/// Not `ENTITIES`: its items are `ENTITY`, which names an entity of a DTD.
+pub(crate) const LIST_BUILTINS: [(&str, &str); 2] = [("NMTOKENS", "NMTOKEN"), ("IDREFS", "IDREF")];
 
 /// The `whiteSpace` facet: what happens to whitespace before a value is checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -369,13 +367,19 @@ pub struct EnumValue {
 impl EnumValue {
     /// Equality in the value space: `01` equals `1` for numbers.
     pub(crate) fn matches(&self, text: &str, atom: Atom) -> bool {
-        match (self.atom, atom) {
-            (Atom::Text, Atom::Text) => self.lexical == text,
-            (Atom::Int(a), Atom::Int(b)) => a == b,
-            (Atom::Float(a), Atom::Float(b)) => a == b || a.is_nan() && b.is_nan(),
-            (Atom::Bool(a), Atom::Bool(b)) => a == b,
-            _ => false,
-        }
+        same_value(&self.lexical, self.atom, text, atom)
+    }
+}
+
+/// Equality of two checked values of one type, as [`EnumValue::matches`]
+/// compares them.
+fn same_value(a_text: &str, a: Atom, b_text: &str, b: Atom) -> bool {
+    match (a, b) {
+        (Atom::Text, Atom::Text) => a_text == b_text,
+        (Atom::Int(a), Atom::Int(b)) => a == b,
+        (Atom::Float(a), Atom::Float(b)) => a == b || a.is_nan() && b.is_nan(),
+        (Atom::Bool(a), Atom::Bool(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -449,11 +453,7 @@ impl Facets {
                 tokens
                     .next()
                     .is_some_and(|token| match check(types, item, token) {
-                        Ok((lexical, expected)) => EnumValue {
-                            lexical: lexical.into_owned(),
-                            atom: expected,
-                        }
-                        .matches(text, *atom),
+                        Ok((lexical, expected)) => same_value(&lexical, expected, text, *atom),
                         Err(_) => false,
                     })
             }) && tokens.next().is_none()
@@ -684,7 +684,7 @@ fn check_union<'t>(
     union: &SimpleType,
     raw: &'t str,
 ) -> Result<(Cow<'t, str>, Atom), String> {
-    let mut refusals = Vec::with_capacity(union.members.len());
+    let mut refusals = Vec::new();
     let mut accepted = None;
     for &member in &union.members {
         match check(types, member, raw) {

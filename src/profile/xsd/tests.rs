@@ -3477,6 +3477,12 @@ const UNIONS: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
   <xs:simpleType name="Unknown">
     <xs:restriction base="xs:string"><xs:enumeration value="unknown"/></xs:restriction>
   </xs:simpleType>
+  <xs:simpleType name="SmallOrCode">
+    <xs:union memberTypes="Small xs:date"/>
+  </xs:simpleType>
+  <xs:simpleType name="Small">
+    <xs:restriction base="Size"><xs:enumeration value="1"/><xs:enumeration value="S"/></xs:restriction>
+  </xs:simpleType>
 </xs:schema>"#;
 
 const SHIPMENT: &str = r#"<Shipment weight="1.50">
@@ -3496,6 +3502,18 @@ fn a_union_reads_a_value_by_its_first_member_that_takes_it() {
         "{'Shipment': {'@weight': 1.5, 'When': ['2024-02-29', '2024-02-29T10:00:00Z'], \
          'Size': [42, 'M'], 'Code': ['EXP', 'X-abc']}}"
     );
+    // A restriction of a union among the members keeps its facets.
+    let small = super::simple::check(
+        &profile.simple_types,
+        profile
+            .simple_types
+            .iter()
+            .position(|t| t.name.as_ref().is_some_and(|n| n.local == "SmallOrCode"))
+            .map(|i| SimpleTypeRef(i as u32))
+            .expect("SmallOrCode"),
+        "M",
+    );
+    assert!(small.is_err(), "{small:?}");
     let bad = r#"<Shipment weight="2"><When>tomorrow</When><Size>L</Size><Code>X-abcd</Code><Code>X-A</Code></Shipment>"#;
     assert_eq!(
         read_err(&profile, bad),

@@ -712,7 +712,7 @@ impl XmlProfile {
         members: &[SimpleTypeRef],
         value: &'v Value,
     ) -> Result<Cow<'v, str>, String> {
-        let mut refusals = Vec::with_capacity(members.len());
+        let mut refusals = Vec::new();
         for &member in members {
             match self.leaf_text(member, value) {
                 Ok(text) => match self.check_simple(union, &text) {

@@ -84,8 +84,8 @@ impl<'s> SetCompiler<'s> {
     }
 
     /// An `xs:union` of the types `memberTypes` names and of its inline
-    /// `xs:simpleType`s, in that order. A member that is a union brings its
-    /// own members; one of IDs or references is refused (what a value
+    /// `xs:simpleType`s, in that order. A member that is a union (not a
+    /// restriction of one) brings its own members; one of IDs or references is refused (what a value
     /// means would depend on which member took it).
     fn union(&mut self, d: usize, n: NodeId, name: Option<QName>) -> Option<SimpleTypeRef> {
         let node = self.node(d, n);
@@ -166,10 +166,12 @@ impl<'s> SetCompiler<'s> {
                     "a union of xs:ID or xs:IDREF types is not supported: which member reads a value would decide whether it is an ID",
                 );
                 valid = false;
-            } else if member_type.members.is_empty() {
-                flat.push(member);
-            } else {
+            } else if member_type.base.is_none() && !member_type.members.is_empty() {
+                // A union as it is: its members take its place. (A
+                // restriction of one stays a member, with its facets.)
                 flat.extend(member_type.members.iter().copied());
+            } else {
+                flat.push(member);
             }
         }
         if !valid {
