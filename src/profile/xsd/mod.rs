@@ -248,15 +248,14 @@ impl XmlProfile {
         simple::check(&self.simple_types, simple, raw)
     }
 
-    /// The value of a text [`check_simple`](Self::check_simple) gave: the
-    /// atom's, or the items' for a list type.
-    pub(crate) fn simple_value(
+    /// [`check_simple`](Self::check_simple) and the value the text gives
+    /// (for a list type, its items' values), in one pass.
+    pub(crate) fn check_simple_value<'t>(
         &self,
         simple: SimpleTypeRef,
-        text: &str,
-        atom: simple::Atom,
-    ) -> Value {
-        simple::value(&self.simple_types, simple, text, atom)
+        raw: &'t str,
+    ) -> Result<(Cow<'t, str>, Atom, Value), String> {
+        simple::check_value(&self.simple_types, simple, raw)
     }
 
     /// The IDs or references a checked text holds: itself, or each item

@@ -643,19 +643,18 @@ impl<'p, 'a> Reader<'p, 'a> {
             };
             self.seen_attributes[position] = true;
             let decl = &complex.attributes[position];
-            let checked = self.profile.check_simple(decl.type_ref, &attr.value);
+            let checked = self.profile.check_simple_value(decl.type_ref, &attr.value);
             let refused = checked
                 .as_ref()
                 .ok()
-                .and_then(|(text, atom)| decl.constraint.as_ref()?.refuses(text, *atom));
+                .and_then(|(text, atom, _)| decl.constraint.as_ref()?.refuses(text, *atom));
             match checked {
                 Ok(_) if let Some(message) = refused => {
                     self.violation(format!("{}/@{}", self.path(), attr.local), message);
                 }
-                Ok((text, atom)) => {
+                Ok((text, _, value)) => {
                     self.identify(decl.type_ref, &text, Some(attr.local));
                     if self.building() {
-                        let value = self.profile.simple_value(decl.type_ref, &text, atom);
                         self.entries.push((decl.key.clone(), Entry::One(value)));
                     }
                 }
@@ -694,18 +693,17 @@ impl<'p, 'a> Reader<'p, 'a> {
         {
             return Some(constraint.value());
         }
-        let checked = self.profile.check_simple(simple, text);
+        let checked = self.profile.check_simple_value(simple, text);
         let refused = checked
             .as_ref()
             .ok()
-            .and_then(|(text, atom)| constraint?.refuses(text, *atom));
+            .and_then(|(text, atom, _)| constraint?.refuses(text, *atom));
         match checked {
             Ok(_) if let Some(message) = refused => {
                 self.violation(self.path(), message);
                 None
             }
-            Ok((text, atom)) => {
-                let value = self.profile.simple_value(simple, &text, atom);
+            Ok((text, _, value)) => {
                 if self.profile.simple_type(simple).identity != Identity::None {
                     let text = text.into_owned();
                     self.identify(simple, &text, None);

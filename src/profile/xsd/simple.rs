@@ -620,7 +620,7 @@ pub(crate) fn check<'t>(
         return check_union(types, simple_type, raw);
     }
     if let Some(item) = simple_type.item {
-        return check_list(types, simple_type, item, raw);
+        return check_list(types, simple_type, item, raw, None);
     }
     let text = simple_type.whitespace.apply(raw);
     let atom = parse_lexical(simple_type.builtin, &text)?;
@@ -635,12 +635,14 @@ pub(crate) fn check<'t>(
 
 /// [`check`] for a list or a restriction of one: each item by the item
 /// type, then the facets of the restriction steps. The text is the items
-/// separated by single spaces; its atom is text (see [`value`] for the items).
+/// separated by single spaces; its atom is text. The items' values go to
+/// `values` when it is given (see [`check_value`]).
 fn check_list<'t>(
     types: &[SimpleType],
     list: &SimpleType,
     item: SimpleTypeRef,
     raw: &'t str,
+    values: Option<&mut Vec<Value>>,
 ) -> Result<(Cow<'t, str>, Atom), String> {
     let text = WhiteSpace::Collapse.apply(raw);
     {
@@ -654,25 +656,33 @@ fn check_list<'t>(
             step.facets.check_list(types, item, &text, &items)?;
             step = &types[base.0 as usize];
         }
+        if let Some(values) = values {
+            values.extend(items.iter().map(|(text, atom)| atom.into_value(text)));
+        }
     }
     Ok((text, Atom::Text))
 }
 
-/// The value of a text that passed [`check`] as `atom`: a list of its
-/// items' values for a list type, else the atom's value.
-pub(crate) fn value(types: &[SimpleType], simple: SimpleTypeRef, text: &str, atom: Atom) -> Value {
-    let Some(item) = types[simple.0 as usize].item else {
-        return atom.into_value(text);
-    };
-    let items: Vec<Value> = text
-        .split(' ')
-        .filter(|t| !t.is_empty())
-        .map(|token| match check(types, item, token) {
-            Ok((text, atom)) => atom.into_value(&text),
-            Err(_) => Value::from(token),
-        })
-        .collect();
-    Value::from(items)
+/// [`check`] and the value it gives, in one pass: the atom's value, or
+/// for a list type the list of its items' values.
+pub(crate) fn check_value<'t>(
+    types: &[SimpleType],
+    simple: SimpleTypeRef,
+    raw: &'t str,
+) -> Result<(Cow<'t, str>, Atom, Value), String> {
+    let simple_type = &types[simple.0 as usize];
+    match simple_type.item {
+        Some(item) if simple_type.members.is_empty() => {
+            let mut values = Vec::new();
+            let (text, atom) = check_list(types, simple_type, item, raw, Some(&mut values))?;
+            Ok((text, atom, Value::from(values)))
+        }
+        _ => {
+            let (text, atom) = check(types, simple, raw)?;
+            let value = atom.into_value(&text);
+            Ok((text, atom, value))
+        }
+    }
 }
 
 /// [`check`] for a union or a restriction of one: the value of the first

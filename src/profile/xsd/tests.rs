@@ -3412,10 +3412,15 @@ fn simple_content_extension_of_a_type_in_another_namespace_is_emitted_as_declare
 
 // --- xs:union
 
-/// Compiles `xsd`, which must be refused with exactly one error holding
-/// each of `messages`.
-fn refused_with_each(xsd: &str, messages: &[&str]) {
-    let (profile, diagnostics) = compile_one(xsd);
+/// Compiles a schema whose element `Root` holds `elements` in a sequence,
+/// beside `globals` and an empty complex type `C`: it must be refused with
+/// exactly one error holding each of `messages`.
+fn refused_with_each(elements: &str, globals: &str, messages: &[&str]) {
+    let xsd = format!(
+        r#"<xs:schema {XS}><xs:element name="Root"><xs:complexType><xs:sequence>{elements}</xs:sequence></xs:complexType></xs:element>
+<xs:complexType name="C"><xs:sequence/></xs:complexType>{globals}</xs:schema>"#
+    );
+    let (profile, diagnostics) = compile_one(&xsd);
     assert!(profile.is_none());
     let rendered = diagnostics.render();
     for message in messages {
@@ -3592,10 +3597,7 @@ fn a_union_is_written_emitted_and_described_with_its_members() {
 #[test]
 fn unions_that_cannot_be_are_errors_at_their_place() {
     refused_with_each(
-        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
-  <xs:element name="Root">
-    <xs:complexType>
-      <xs:sequence>
+        r#"
         <xs:element name="Empty"><xs:simpleType><xs:union/></xs:simpleType></xs:element>
         <xs:element name="OfComplex"><xs:simpleType><xs:union memberTypes="C"/></xs:simpleType></xs:element>
         <xs:element name="OfIds"><xs:simpleType><xs:union memberTypes="xs:ID xs:int"/></xs:simpleType></xs:element>
@@ -3611,13 +3613,11 @@ fn unions_that_cannot_be_are_errors_at_their_place() {
             <xs:restriction base="Either"><xs:enumeration value="maybe"/></xs:restriction>
           </xs:simpleType>
         </xs:element>
-      </xs:sequence>
-    </xs:complexType>
-  </xs:element>
-  <xs:complexType name="C"><xs:sequence/></xs:complexType>
+"#,
+        r#"
   <xs:simpleType name="Loop"><xs:union memberTypes="xs:int Loop"/></xs:simpleType>
   <xs:simpleType name="Either"><xs:union memberTypes="xs:int xs:boolean"/></xs:simpleType>
-</xs:schema>"#,
+"#,
         &[
             "xs:union needs `memberTypes` or an inline xs:simpleType",
             "`C` is a complex type: a union's members are simple types",
@@ -3758,10 +3758,7 @@ fn a_list_is_written_emitted_and_described_with_its_item_type() {
 #[test]
 fn lists_that_cannot_be_are_errors_at_their_place() {
     refused_with_each(
-        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
-  <xs:element name="Root">
-    <xs:complexType>
-      <xs:sequence>
+        r#"
         <xs:element name="Empty"><xs:simpleType><xs:list/></xs:simpleType></xs:element>
         <xs:element name="OfComplex"><xs:simpleType><xs:list itemType="C"/></xs:simpleType></xs:element>
         <xs:element name="OfLists"><xs:simpleType><xs:list itemType="xs:NMTOKENS"/></xs:simpleType></xs:element>
@@ -3781,12 +3778,10 @@ fn lists_that_cannot_be_are_errors_at_their_place() {
             <xs:restriction base="Ints"><xs:enumeration value="1 x"/></xs:restriction>
           </xs:simpleType>
         </xs:element>
-      </xs:sequence>
-    </xs:complexType>
-  </xs:element>
-  <xs:complexType name="C"><xs:sequence/></xs:complexType>
+"#,
+        r#"
   <xs:simpleType name="Ints"><xs:list itemType="xs:int"/></xs:simpleType>
-</xs:schema>"#,
+"#,
         &[
             "xs:list needs `itemType` or an inline xs:simpleType",
             "`C` is a complex type: a list's items are of a simple type",

@@ -364,6 +364,8 @@ impl<'s> SetCompiler<'s> {
             }
         }
         let mut facet_spans: Vec<(&str, crate::config::node::Span)> = Vec::new();
+        let list = self.simple_types[base.0 as usize].item.is_some();
+        let union = !self.simple_types[base.0 as usize].members.is_empty();
         for node in facet_nodes {
             let facet = node.local.as_str();
             let known = [
@@ -400,7 +402,6 @@ impl<'s> SetCompiler<'s> {
                 valid = false;
                 continue;
             }
-            let list = self.simple_types[base.0 as usize].item.is_some();
             if list
                 && !matches!(
                     facet,
@@ -415,7 +416,6 @@ impl<'s> SetCompiler<'s> {
                 valid = false;
                 continue;
             }
-            let union = !self.simple_types[base.0 as usize].members.is_empty();
             if union && !matches!(facet, "enumeration" | "pattern") {
                 self.error(
                     d,
