@@ -262,6 +262,8 @@ impl XmlFit<'_, '_> {
                     let place = format!("the attribute `{attribute}` of `{element}`");
                     self.constant(declared.type_ref(), &place, value);
                     self.fixed(declared.constraint(), declared.type_ref(), &place, value);
+                } else if complex.writes_undeclared_attributes() {
+                    given.push(name);
                 } else {
                     let names = complex.attributes().iter().map(|a| a.name());
                     let message = format!("`{element}` has no attribute `{attribute}`");
@@ -438,7 +440,10 @@ fn same(a: &Json, b: &Json) -> bool {
 fn fits_in(profile: &XmlProfile, complex: ComplexTypeRef, name: &str) -> bool {
     let complex = profile.complex_type(complex);
     match name.strip_prefix('@') {
-        Some(attribute) => complex.attributes().iter().any(|a| a.name() == attribute),
+        Some(attribute) => {
+            complex.writes_undeclared_attributes()
+                || complex.attributes().iter().any(|a| a.name() == attribute)
+        }
         None => name == "#text" || complex.child_names().any(|c| c == name),
     }
 }

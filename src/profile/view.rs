@@ -146,7 +146,9 @@ fn xml_key<'p>(xsd: &'p XmlProfile, element: ElementRef, name: &str) -> Lookup<'
         names: xsd_names,
     };
     if let Some(attribute) = name.strip_prefix('@') {
-        return if complex.attributes().iter().any(|a| a.name() == attribute) {
+        return if complex.reads_undeclared_attributes()
+            || complex.attributes().iter().any(|a| a.name() == attribute)
+        {
             Lookup::Open
         } else {
             known(attributes.collect())

@@ -39,15 +39,19 @@ def check_stock(service):
 def check_pick(service):
     # A nil note (xsi:nil="true"), a priority left to its default, and a
     # list of zones (xs:list: zeep writes a Python list; xs:NMTOKENS comes
-    # back as its text).
+    # back as its text), and an attribute of the partner's own namespace
+    # (xs:anyAttribute: zeep takes it as `_attr_1`).
     tickets = service.createPickOrder(PickOrderList={"PickOrder": [
         {"Id": "P-1", "priority": "rush",
          "Line": [{"Sku": "GEAR-12", "Qty": 4, "Note": xsd.Nil}, {"Sku": "AXLE-3", "Qty": 2}],
-         "Zones": ["north", "dock-2"]},
+         "Zones": ["north", "dock-2"], "_attr_1": {"{urn:example:partner}source": "edi"}},
         {"Id": "P-2", "Line": [{"Sku": "BOLT-M6", "Qty": 100}]},
     ]})
-    got = [(t.Order, t.Lines, t.Units, t.Priority, t.Zones) for t in tickets]
-    assert got == [("P-1", 2, 6, "rush", "north dock-2"), ("P-2", 1, 100, "normal", None)], got
+    got = [(t.Order, t.Lines, t.Units, t.Priority, t.Zones, t.Source) for t in tickets]
+    assert got == [
+        ("P-1", 2, 6, "rush", "north dock-2", "edi"),
+        ("P-2", 1, 100, "normal", None, None),
+    ], got
 
 
 def check_ping(service):

@@ -520,3 +520,38 @@ fn constants_of_a_list_type_are_held_against_its_items() {
         [r#"1:15 `Sizes` in profile `p` cannot be this constant: item 2: "x" is not an integer"#]
     );
 }
+
+/// An `xs:anyAttribute` that `write` can fill takes attributes of any name;
+/// a strict one, or one for other namespaces only, takes none.
+#[test]
+fn an_open_attribute_wildcard_takes_any_attribute_key() {
+    let profile = Profile::from_xsd(
+        "p",
+        r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Tag">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Strict"><xs:complexType><xs:anyAttribute/></xs:complexType></xs:element>
+        <xs:element name="Other">
+          <xs:complexType><xs:anyAttribute namespace="##other" processContents="lax"/></xs:complexType>
+        </xs:element>
+      </xs:sequence>
+      <xs:anyAttribute processContents="skip"/>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"###,
+    );
+    let shape = r###"
+Tag:
+  "@color": red
+  Strict: { "@size": 1 }
+  Other: { "@size": 1 }
+"###;
+    assert_eq!(
+        check(&profile, shape),
+        [
+            "4:13 `Strict` has no attribute `size`",
+            "5:12 `Other` has no attribute `size`",
+        ]
+    );
+}

@@ -93,3 +93,19 @@ fn json_documents_are_judged_only_where_the_schema_is_closed() {
     );
     assert!(follow(&ack, &["ident"]).is_err());
 }
+
+/// A type whose `xs:anyAttribute` is `lax` or `skip` may hold attributes of
+/// any name; a `strict` one holds the declared ones only.
+#[test]
+fn an_attribute_wildcard_opens_attribute_lookups() {
+    let profile = Profile::from_xsd(
+        "tag",
+        r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Tag"><xs:complexType><xs:sequence>
+    <xs:element name="Strict"><xs:complexType><xs:anyAttribute/></xs:complexType></xs:element>
+  </xs:sequence><xs:anyAttribute namespace="##other" processContents="lax"/></xs:complexType></xs:element>
+</xs:schema>"###,
+    );
+    assert_eq!(follow(&profile, &["Tag", "@color"]), Ok("open"));
+    assert!(follow(&profile, &["Tag", "Strict", "@size"]).is_err());
+}

@@ -38,8 +38,8 @@ use crate::doc::xml;
 
 use super::XmlProfile;
 use super::model::{
-    Added, AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, Extension,
-    MaxOccurs, Particle, QName, SimpleTypeRef, Term, TypeRef,
+    Added, AttributeDecl, AttributeWildcard, ComplexType, ComplexTypeRef, Content, ElementDecl,
+    ElementRef, Extension, MaxOccurs, Particle, QName, SimpleTypeRef, Term, TypeRef,
 };
 use super::schema::XSD_NAMESPACE;
 use super::simple::Facets;
@@ -531,6 +531,13 @@ fn ordered(schema: &Schema) -> impl Iterator<Item = &Declaration> {
     documents.chain(rest).map(|(_, declaration)| declaration)
 }
 
+/// An `xs:anyAttribute` as the compiled wildcard says it.
+fn any_attribute(wildcard: &AttributeWildcard) -> XsNode {
+    XsNode::new("anyAttribute")
+        .attr("namespace", wildcard.namespaces.to_string())
+        .attr("processContents", wildcard.process.keyword())
+}
+
 /// A schema's `elementFormDefault` and `attributeFormDefault`, as booleans.
 #[derive(Clone, Copy)]
 struct Forms {
@@ -705,6 +712,7 @@ impl Walk<'_> {
         }
         let all: Vec<&AttributeDecl> = complex.attributes.iter().collect();
         let mut attributes = self.attribute_uses(&all, 0);
+        attributes.extend(complex.any_attribute.as_ref().map(any_attribute));
         let mut node = node;
         match &complex.content {
             Content::Empty => {}
@@ -749,10 +757,20 @@ impl Walk<'_> {
         if let Some(particle) = added {
             node = node.child(self.content_model(particle));
         }
-        let inherited = self.profile.complex_type(extension.base).attributes.len();
-        let own: Vec<&AttributeDecl> = complex.attributes.iter().skip(inherited).collect();
+        let base = self.profile.complex_type(extension.base);
+        let own: Vec<&AttributeDecl> = complex
+            .attributes
+            .iter()
+            .skip(base.attributes.len())
+            .collect();
         for attribute in self.attribute_uses(&own, 0) {
             node = node.child(attribute);
+        }
+        // The base's wildcard is inherited; only one the extension adds is written.
+        if let Some(wildcard) = &complex.any_attribute
+            && base.any_attribute.as_ref() != Some(wildcard)
+        {
+            node = node.child(any_attribute(wildcard));
         }
         node
     }

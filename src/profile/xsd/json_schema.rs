@@ -21,6 +21,7 @@
 //! | other anonymous complex type | inline `type: object`, `additionalProperties: false` |
 //! | `simpleContent` with attributes | an object: the attributes, and the text as the property `value` (`_value` when an attribute is named `value`) marked `xml.x-text: true` |
 //! | `simpleContent` without attributes | the text's schema |
+//! | `anyAttribute` | `x-xsd-any-attribute` with its `namespace` and `processContents`; `lax` or `skip` make `additionalProperties` a string attribute (`strict`, which admits declared attributes only, keeps it `false`) |
 //! | `enumeration` | `enum`, typed as the built-in type (numbers, booleans, strings) |
 //! | `pattern` | `pattern`, anchored (`^(?:…)$`); several in one step are alternatives, several steps `allOf`; XSD-only syntax (`\i`, `\c`, class subtraction) leaves `pattern` out and keeps the source as `x-xsd-pattern` |
 //! | `length`, `minLength`, `maxLength` | `minLength`, `maxLength` (not for `base64Binary` and `hexBinary`, whose lengths count bytes) |
@@ -50,8 +51,8 @@ use serde_json::{Map, Value, json};
 
 use super::XmlProfile;
 use super::model::{
-    AttributeDecl, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs, SimpleType,
-    SimpleTypeRef, TypeRef, ValueConstraint,
+    AttributeDecl, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs, ProcessContents,
+    SimpleType, SimpleTypeRef, TypeRef, ValueConstraint,
 };
 use super::simple::{Atom, BuiltIn, EnumValue, Number};
 
@@ -192,7 +193,9 @@ impl<'p> Converter<'p> {
         }
         match ct.content() {
             Content::Empty => {}
-            Content::Simple(text) if ct.attributes().is_empty() => return self.simple(*text),
+            Content::Simple(text) if ct.attributes().is_empty() && ct.any_attribute().is_none() => {
+                return self.simple(*text);
+            }
             Content::Simple(text) => {
                 let key = if properties.contains_key(TEXT_PROPERTY) {
                     format!("_{TEXT_PROPERTY}")
@@ -225,7 +228,26 @@ impl<'p> Converter<'p> {
         if !required.is_empty() {
             insert(&mut schema, "required", Value::Array(required));
         }
-        insert(&mut schema, "additionalProperties", Value::Bool(false));
+        let others = match ct.any_attribute() {
+            Some(wildcard) => {
+                insert(
+                    &mut schema,
+                    "x-xsd-any-attribute",
+                    json!({
+                        "namespace": wildcard.namespaces().to_string(),
+                        "processContents": wildcard.process().keyword(),
+                    }),
+                );
+                match wildcard.process() {
+                    ProcessContents::Strict => Value::Bool(false),
+                    ProcessContents::Lax | ProcessContents::Skip => {
+                        json!({ "type": "string", "xml": { "attribute": true } })
+                    }
+                }
+            }
+            None => Value::Bool(false),
+        };
+        insert(&mut schema, "additionalProperties", others);
         schema
     }
 
@@ -804,6 +826,12 @@ mod tests {
         )
         .unwrap();
         check_documents(&named(&bridge, "customer"), &[&customer]);
+        let (wildcards, diagnostics) = super::super::compile(&[crate::diag::SourceFile::new(
+            "profiles/box.xsd",
+            super::super::tests::WILDCARDS.to_owned(),
+        )]);
+        assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
+        check_documents(&wildcards[0].1, &[super::super::tests::BOX]);
     }
 
     #[test]

@@ -51,7 +51,9 @@
 //! attribute or an empty element reads as its value); `xs:union`, whose
 //! value is the first member's that takes the text (`simple::check`
 //! tries them in order); `xs:list`, and `NMTOKENS` and `IDREFS`
-//! (`simple::LIST_BUILTINS`). Groups and extensions are compiled
+//! (`simple::LIST_BUILTINS`); `xs:anyAttribute`, one per type
+//! (`model::AttributeWildcard`), whose admitted attributes are text.
+//! Groups and extensions are compiled
 //! into the model as the content they stand for (a group's particle where
 //! it is referred to; the base's content model followed by the
 //! extension's), so reading,
@@ -60,8 +62,9 @@
 //!
 //! # Outside the subset
 //!
-//! Refused with a diagnostic: `xs:redefine`/`override`, `any`,
-//! `anyAttribute`, `complexContent` restriction and extension of a type
+//! Refused with a diagnostic: `xs:redefine`/`override`, `any`, two
+//! different attribute wildcards in one type, `complexContent`
+//! restriction and extension of a type
 //! with simple content, `simpleContent` restriction,
 //! identity constraints, global attributes and attribute `ref`,
 //! `abstract`, `mixed`, substitution

@@ -112,11 +112,104 @@ pub struct ComplexType {
     pub(crate) child_keys: Vec<ChildKey>,
     /// How many particles the content model has: the size of its matching state.
     pub(crate) slots: u32,
+    /// Its `xs:anyAttribute`, from the type, an attribute group or the
+    /// base type: which attributes no declaration names it admits.
+    pub(crate) any_attribute: Option<AttributeWildcard>,
     /// For a type derived by extension of a complex type (`xs:complexContent`,
     /// or `xs:simpleContent` over a base with simple content): how, so
     /// that the WSDL declares it as its schema does. `content` and
     /// `attributes` hold the derived type in full either way.
     pub(crate) extension: Option<Extension>,
+}
+
+/// `xs:anyAttribute`: attributes that no declaration names, admitted by
+/// their namespace. Their values are text: a profile has no global
+/// attribute declarations, so `lax` and `skip` check nothing more, and
+/// `strict` (the default) admits no attribute a document can give.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttributeWildcard {
+    pub(crate) namespaces: NamespaceConstraint,
+    pub(crate) process: ProcessContents,
+}
+
+impl AttributeWildcard {
+    /// Whether an attribute in `namespace` is one of those it admits.
+    pub(crate) fn admits(&self, namespace: Option<&str>) -> bool {
+        self.namespaces.admits(namespace)
+    }
+
+    pub fn namespaces(&self) -> &NamespaceConstraint {
+        &self.namespaces
+    }
+
+    pub fn process(&self) -> ProcessContents {
+        self.process
+    }
+}
+
+/// The `namespace` of a wildcard.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NamespaceConstraint {
+    /// `##any`.
+    Any,
+    /// `##other`: any namespace but this one (the schema's target
+    /// namespace, if it has one), and not no namespace.
+    Other(Option<String>),
+    /// These namespaces; `None` is no namespace (`##local`).
+    Listed(Vec<Option<String>>),
+}
+
+impl NamespaceConstraint {
+    pub(crate) fn admits(&self, namespace: Option<&str>) -> bool {
+        match self {
+            NamespaceConstraint::Any => true,
+            NamespaceConstraint::Other(target) => {
+                namespace.is_some() && namespace != target.as_deref()
+            }
+            NamespaceConstraint::Listed(listed) => {
+                listed.iter().any(|allowed| allowed.as_deref() == namespace)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for NamespaceConstraint {
+    /// As a schema writes it, with `##local` for no namespace.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NamespaceConstraint::Any => f.write_str("##any"),
+            NamespaceConstraint::Other(_) => f.write_str("##other"),
+            NamespaceConstraint::Listed(listed) => {
+                let mut first = true;
+                for namespace in listed {
+                    if !first {
+                        f.write_str(" ")?;
+                    }
+                    first = false;
+                    f.write_str(namespace.as_deref().unwrap_or("##local"))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The `processContents` of a wildcard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessContents {
+    Strict,
+    Lax,
+    Skip,
+}
+
+impl ProcessContents {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ProcessContents::Strict => "strict",
+            ProcessContents::Lax => "lax",
+            ProcessContents::Skip => "skip",
+        }
+    }
 }
 
 /// How a type derived by extension of a complex type is made of its base:
@@ -148,6 +241,27 @@ impl ComplexType {
 
     pub fn attributes(&self) -> &[AttributeDecl] {
         &self.attributes
+    }
+
+    /// Its `xs:anyAttribute`, if it has one.
+    pub fn any_attribute(&self) -> Option<&AttributeWildcard> {
+        self.any_attribute.as_ref()
+    }
+
+    /// Whether a read document's value may hold attributes no declaration
+    /// names: its `xs:anyAttribute` is `lax` or `skip`.
+    pub fn reads_undeclared_attributes(&self) -> bool {
+        self.any_attribute
+            .as_ref()
+            .is_some_and(|wildcard| wildcard.process != ProcessContents::Strict)
+    }
+
+    /// Whether `write` takes attributes no declaration names: its
+    /// `xs:anyAttribute` is `lax` or `skip` and admits them in no namespace.
+    pub fn writes_undeclared_attributes(&self) -> bool {
+        self.any_attribute.as_ref().is_some_and(|wildcard| {
+            wildcard.process != ProcessContents::Strict && wildcard.admits(None)
+        })
     }
 
     pub fn content(&self) -> &Content {

@@ -29,7 +29,8 @@ use crate::doc::xml::{
 
 use super::identity::{Identities, Identity};
 use super::model::{
-    ComplexType, Content, ElementDecl, ElementRef, Particle, SimpleTypeRef, Term, TypeRef,
+    AttributeWildcard, ComplexType, Content, ElementDecl, ElementRef, Particle, ProcessContents,
+    SimpleTypeRef, Term, TypeRef,
 };
 use super::schema::XSI_NAMESPACE;
 use super::simple::{self, Atom, BuiltIn};
@@ -626,6 +627,13 @@ impl<'p, 'a> Reader<'p, 'a> {
             });
             let Some(position) = found else {
                 let same_name = complex.attributes.iter().find(|d| d.name == attr.local);
+                if namespace != Some(XSI_NAMESPACE)
+                    && let Some(wildcard) = &complex.any_attribute
+                    && wildcard.admits(namespace)
+                {
+                    self.wildcard_attribute(wildcard, attr, same_name.is_none());
+                    continue;
+                }
                 let message = match same_name {
                     Some(declared) => Some(format!(
                         "attribute `{}` must be{}, not{}",
@@ -676,6 +684,29 @@ impl<'p, 'a> Reader<'p, 'a> {
             {
                 self.entries
                     .push((decl.key.clone(), Entry::One(constraint.value())));
+            }
+        }
+    }
+
+    /// An attribute no declaration names, admitted by the type's
+    /// `xs:anyAttribute`: its value is its text, under `@` and its local
+    /// name, unless a declared attribute has that key already.
+    fn wildcard_attribute(&mut self, wildcard: &AttributeWildcard, attr: &Attr<'_>, keyed: bool) {
+        match wildcard.process {
+            ProcessContents::Strict => {
+                let message = format!(
+                    "attribute `{}` is not declared, and the xs:anyAttribute here is strict: it admits declared attributes only (processContents=\"lax\" or \"skip\" admits any)",
+                    attr.local
+                );
+                let path = format!("{}/@{}", self.path(), attr.local);
+                self.violation(path, message);
+            }
+            ProcessContents::Lax | ProcessContents::Skip => {
+                if keyed && self.building() {
+                    let key = Value::from(format!("@{}", attr.local));
+                    let value = Value::from(&*attr.value);
+                    self.entries.push((key, Entry::One(value)));
+                }
             }
         }
     }

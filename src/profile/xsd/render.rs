@@ -128,6 +128,15 @@ impl XmlProfile {
                 let _ = writeln!(out, ", {} {:?}", constraint.keyword(), constraint.lexical);
             }
         }
+        if let Some(wildcard) = complex.any_attribute() {
+            indent(out, depth + 1);
+            let _ = writeln!(
+                out,
+                "@*: xs:anyAttribute, namespace {}, {}",
+                wildcard.namespaces(),
+                wildcard.process().keyword()
+            );
+        }
         match complex.content() {
             Content::Empty => {}
             Content::Simple(simple) => {

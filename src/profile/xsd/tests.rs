@@ -1441,6 +1441,15 @@ mod properties {
                     ));
                 }
             }
+            // An attribute no declaration names, where the type writes one.
+            if complex.writes_undeclared_attributes() && self.tape.one_in(2) {
+                let value = match self.tape.pick(3) {
+                    0 => Value::from("free & <text>"),
+                    1 => Value::from(12),
+                    _ => Value::from(""),
+                };
+                pairs.push(("@wild-extra".to_owned(), value));
+            }
             match complex.content() {
                 Content::Empty => {}
                 Content::Simple(simple) => pairs.push(("#text".to_owned(), self.leaf(*simple))),
@@ -1914,6 +1923,7 @@ mod properties {
                     every_built_in_type(),
                     compile_clean(UNIONS),
                     compile_clean(LISTS),
+                    compile_clean(WILDCARDS),
                 ]
             });
         &PROFILES
@@ -1925,7 +1935,7 @@ mod properties {
         /// Whatever `write` accepts, `read` accepts and gives back.
         #[test]
         fn write_then_read_gives_the_value_back(
-            which in 0usize..8,
+            which in 0usize..9,
             mischief in any::<bool>(),
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
@@ -1947,7 +1957,7 @@ mod properties {
         /// Values built from the profile without mischief are written.
         #[test]
         fn valid_values_are_written(
-            which in 0usize..8,
+            which in 0usize..9,
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
             let profile = &profiles()[which];
@@ -1959,7 +1969,7 @@ mod properties {
 
         /// Reading never panics, whatever the text.
         #[test]
-        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..8) {
+        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..9) {
             let profile = &profiles()[which];
             let _ = profile.read(&text, &limits());
         }
@@ -2148,6 +2158,7 @@ mod properties {
                     every_built_in_type(),
                     compile_clean(UNIONS),
                     compile_clean(LISTS),
+                    compile_clean(WILDCARDS),
                 ];
                 profiles.extend(super::emitted::repository_profiles());
                 profiles
@@ -3790,6 +3801,178 @@ fn lists_that_cannot_be_are_errors_at_their_place() {
             "a `default` or `fixed` value on a list-typed element is not supported",
             "xs:list has both `itemType` and an inline xs:simpleType",
             r#"the enumeration value does not fit the base type: item 2: "x" is not an integer"#,
+        ],
+    );
+}
+
+// --- xs:anyAttribute
+
+pub(super) const WILDCARDS: &str = r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+    xmlns:t="urn:t" targetNamespace="urn:t" elementFormDefault="qualified">
+  <xs:element name="Box">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Label" type="t:Label"/>
+        <xs:element name="Item" type="t:Item" minOccurs="0" maxOccurs="unbounded"/>
+        <xs:element name="Seal" minOccurs="0">
+          <xs:complexType><xs:anyAttribute/></xs:complexType>
+        </xs:element>
+      </xs:sequence>
+      <xs:attribute name="id" type="xs:int" use="required"/>
+      <xs:anyAttribute namespace="##other" processContents="lax"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:complexType name="Label">
+    <xs:simpleContent>
+      <xs:extension base="xs:string">
+        <xs:attributeGroup ref="t:Open"/>
+      </xs:extension>
+    </xs:simpleContent>
+  </xs:complexType>
+  <xs:attributeGroup name="Open">
+    <xs:attribute name="lang" type="xs:language"/>
+    <xs:anyAttribute namespace="##local" processContents="skip"/>
+  </xs:attributeGroup>
+  <xs:complexType name="Base">
+    <xs:sequence/>
+    <xs:anyAttribute namespace="##any" processContents="skip"/>
+  </xs:complexType>
+  <xs:complexType name="Item">
+    <xs:complexContent>
+      <xs:extension base="t:Base">
+        <xs:sequence><xs:element name="Sku" type="xs:string"/></xs:sequence>
+      </xs:extension>
+    </xs:complexContent>
+  </xs:complexType>
+</xs:schema>"###;
+
+pub(super) const BOX: &str = r###"<t:Box xmlns:t="urn:t" xmlns:x="urn:x" id="7" x:trace="abc" x:id="shadowed">
+  <t:Label lang="en" color="red">Fragile</t:Label>
+  <t:Item note="1" x:n="2"><t:Sku>A</t:Sku></t:Item>
+</t:Box>"###;
+
+/// Attributes no declaration names are taken where an `xs:anyAttribute`
+/// admits their namespace (from the type, an attribute group or the base
+/// type), as text under their local name; a declared attribute keeps its
+/// key.
+#[test]
+fn any_attribute_admits_attributes_by_namespace() {
+    let profile = compile_clean(WILDCARDS);
+    assert_eq!(
+        read_ok(&profile, BOX),
+        "{'Box': {'@id': 7, '@trace': 'abc', 'Label': {'@lang': 'en', '@color': 'red', \
+         '#text': 'Fragile'}, 'Item': [{'@note': '1', '@n': '2', 'Sku': 'A'}]}}"
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            r###"<t:Box xmlns:t="urn:t" xmlns:x="urn:x" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="7" trace="local" xsi:type="t:Other">
+  <t:Label x:color="red">Fragile</t:Label>
+  <t:Seal extra="1"/>
+</t:Box>"###
+        ),
+        [
+            "/Box/@trace: no attribute `trace` here",
+            "/Box/@type: xsi:type is not supported",
+            "/Box/Label/@color: no attribute `color` here",
+            "/Box/Seal/@extra: attribute `extra` is not declared, and the xs:anyAttribute here \
+             is strict: it admits declared attributes only (processContents=\"lax\" or \"skip\" \
+             admits any)",
+        ]
+    );
+}
+
+#[test]
+fn any_attribute_is_written_emitted_and_described() {
+    let profile = compile_clean(WILDCARDS);
+    let written = profile
+        .write(&value(
+            r###"{"Box": {"@id": 7, "Label": {"#text": "Fragile", "@color": "red"},
+                 "Item": [{"Sku": "A", "@note": 1, "@seen": true}]}}"###,
+        ))
+        .expect("writes");
+    assert!(
+        written.contains(r###"<Box xmlns="urn:t" id="7"><Label color="red">Fragile</Label><Item note="1" seen="true"><Sku>A</Sku></Item></Box>"###),
+        "{written}"
+    );
+    let refused = profile
+        .write(&value(
+            r###"{"Box": {"@id": 7, "@trace": "abc", "Label": {"#text": "F", "@bad name": "x"},
+                 "Item": [{"Sku": "A", "@note": [1]}], "Seal": {"@extra": "1"}}}"###,
+        ))
+        .expect_err("refused");
+    let refused: Vec<String> = refused.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        refused,
+        [
+            "/Box/@trace: no attribute `trace` here: the xs:anyAttribute here admits attributes \
+             in namespace ##other only, and `write` gives undeclared attributes no namespace",
+            "/Box/Label/@bad name: `bad name` is not a valid attribute name",
+            "/Box/Item[1]/@note: expected text, a number or a boolean for an attribute, found a list",
+            "/Box/Seal/@extra: no attribute `extra` here: the xs:anyAttribute here is strict, and \
+             admits declared attributes only",
+        ]
+    );
+
+    let outline = profile.to_string();
+    assert!(
+        outline.contains("@*: xs:anyAttribute, namespace ##other, lax"),
+        "{outline}"
+    );
+
+    let files = emitted::emit_files(&[&profile]);
+    let text = &files[0].1;
+    assert!(
+        text.contains(r###"<xs:anyAttribute namespace="##other" processContents="lax"/>"###),
+        "{text}"
+    );
+    // The base's wildcard is the extension's too: written once, in the base.
+    assert_eq!(
+        text.matches(r###"namespace="##any" processContents="skip""###)
+            .count(),
+        1,
+        "{text}"
+    );
+    let again = emitted::recompiled(&profile);
+    assert_eq!(read_ok(&again, BOX), read_ok(&profile, BOX));
+
+    let schema = profile.json_schema("#/$defs/");
+    let json = serde_json::to_string(&schema.definitions).expect("json");
+    let definitions: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let box_type = &definitions["Box"];
+    assert_eq!(
+        box_type["x-xsd-any-attribute"],
+        serde_json::json!({ "namespace": "##other", "processContents": "lax" })
+    );
+    assert_eq!(
+        box_type["additionalProperties"],
+        serde_json::json!({ "type": "string", "xml": { "attribute": true } })
+    );
+    let seal = &box_type["properties"]["Seal"];
+    assert_eq!(seal["additionalProperties"], false, "{seal}");
+}
+
+#[test]
+fn any_attributes_that_cannot_be_are_errors_at_their_place() {
+    refused_with_each(
+        r###"
+        <xs:element name="A"><xs:complexType><xs:anyAttribute processContents="loose"/></xs:complexType></xs:element>
+        <xs:element name="B"><xs:complexType><xs:anyAttribute namespace="##any ##local"/></xs:complexType></xs:element>
+        <xs:element name="D"><xs:complexType><xs:anyAttribute namespace="##foo"/></xs:complexType></xs:element>
+        <xs:element name="E">
+          <xs:complexType><xs:anyAttribute/><xs:attribute name="a" type="xs:string"/></xs:complexType>
+        </xs:element>
+        <xs:element name="F">
+          <xs:complexType><xs:attributeGroup ref="G"/><xs:anyAttribute processContents="lax"/></xs:complexType>
+        </xs:element>
+"###,
+        r###"<xs:attributeGroup name="G"><xs:anyAttribute processContents="skip"/></xs:attributeGroup>"###,
+        &[
+            "`processContents` is strict, lax or skip, not `loose`",
+            "`##any` stands alone in `namespace`, not in a list",
+            "`##foo` is not a namespace keyword",
+            "xs:attribute must come before xs:anyAttribute",
+            "a second xs:anyAttribute, different from the first (namespace `##any`, processContents `skip`)",
         ],
     );
 }

@@ -33,8 +33,8 @@ use crate::doc::xml;
 
 use super::identity::{Identities, Identity};
 use super::model::{
-    ComplexType, Content, ElementDecl, ElementRef, MaxOccurs, Particle, SimpleTypeRef, Term,
-    TypeRef, ValueConstraint,
+    ComplexType, Content, ElementDecl, ElementRef, MaxOccurs, Particle, ProcessContents,
+    SimpleTypeRef, Term, TypeRef, ValueConstraint,
 };
 use super::read::names;
 use super::simple::{BuiltIn, number_text};
@@ -135,6 +135,29 @@ fn key_text(key: &Value) -> Cow<'_, str> {
     match key.as_str() {
         Some(key) => Cow::Borrowed(key),
         None => Cow::Owned(key.to_string()),
+    }
+}
+
+/// The text of an attribute that an `xs:anyAttribute` admits: untyped,
+/// so a string as it is, a number or a boolean as templates print it.
+fn wildcard_text(value: &Value) -> Result<Cow<'_, str>, String> {
+    let text = match value.kind() {
+        ValueKind::String => Cow::Borrowed(value.as_str().unwrap_or_default()),
+        ValueKind::Number => Cow::Owned(value.to_string()),
+        ValueKind::Bool => Cow::Borrowed(if value.is_true() { "true" } else { "false" }),
+        _ => {
+            return Err(format!(
+                "expected text, a number or a boolean for an attribute, found {}",
+                kind_name(value)
+            ));
+        }
+    };
+    match text.chars().find(|&c| !xml::is_xml_char(c)) {
+        Some(c) => Err(format!(
+            "character U+{:04X} cannot be written in XML",
+            u32::from(c)
+        )),
+        None => Ok(text),
     }
 }
 
@@ -419,19 +442,59 @@ impl<'p> Writer<'p> {
                 self.out.push('"');
             }
         }
-        given.retain(|(key, _)| {
-            let Some(name) = key.strip_prefix('@') else {
-                return true;
-            };
-            let path = format!("{}/@{name}", self.path);
-            if self.violations.len() < MAX_VIOLATIONS {
-                self.violations.push(Violation {
-                    path,
-                    message: format!("no attribute `{name}` here"),
-                });
+        let mut i = 0;
+        while i < given.len() {
+            if given[i].0.starts_with('@') {
+                let (key, value) = given.remove(i);
+                self.undeclared_attribute(complex, &key[1..], &value);
+            } else {
+                i += 1;
             }
-            false
-        });
+        }
+    }
+
+    /// An `@name` key that no declared attribute takes: written when the
+    /// type's `xs:anyAttribute` admits an attribute of that name in no
+    /// namespace (the only one `write` can give a name without a prefix)
+    /// and is `lax` or `skip`; a violation otherwise.
+    fn undeclared_attribute(&mut self, complex: &ComplexType, name: &str, value: &Value) {
+        let wildcard = complex.any_attribute.as_ref();
+        let refused = match wildcard {
+            None => Some(format!("no attribute `{name}` here")),
+            Some(wildcard) if wildcard.process == ProcessContents::Strict => Some(format!(
+                "no attribute `{name}` here: the xs:anyAttribute here is strict, and admits declared attributes only"
+            )),
+            Some(wildcard) if !wildcard.admits(None) => Some(format!(
+                "no attribute `{name}` here: the xs:anyAttribute here admits attributes in namespace {} only, and `write` gives undeclared attributes no namespace",
+                wildcard.namespaces
+            )),
+            Some(_) if !xml::is_ncname(name) => {
+                Some(format!("`{name}` is not a valid attribute name"))
+            }
+            Some(_) => None,
+        };
+        let mark = self.path.len();
+        self.path.push_str("/@");
+        self.path.push_str(name);
+        let text = match refused {
+            Some(message) => Err(message),
+            None if value.is_none() || value.is_undefined() => {
+                self.path.truncate(mark);
+                return;
+            }
+            None => wildcard_text(value),
+        };
+        match text {
+            Ok(text) => {
+                self.out.push(' ');
+                self.out.push_str(name);
+                self.out.push_str("=\"");
+                push_escaped(&mut self.out, &text, true);
+                self.out.push('"');
+            }
+            Err(message) => self.violation_here(message),
+        }
+        self.path.truncate(mark);
     }
 
     /// Reports the keys no declaration took.

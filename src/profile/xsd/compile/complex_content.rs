@@ -16,7 +16,7 @@ use crate::profile::xsd::schema::{Node, NodeId};
 
 use super::content::{particle, particle_count};
 use super::misplaced;
-use super::set::{AttributeList, SetCompiler, is_model_group};
+use super::set::{AttributeList, SetCompiler, is_attribute_use, is_model_group};
 
 impl<'s> SetCompiler<'s> {
     /// `xs:complexContent`: the content and attributes of the derived type,
@@ -50,7 +50,10 @@ impl<'s> SetCompiler<'s> {
             return None;
         }
         let base_complex = &self.complex_types[base_type.0 as usize];
-        let mut attributes = AttributeList::inherited(base_complex.attributes.clone());
+        let mut attributes = AttributeList::inherited(
+            base_complex.attributes.clone(),
+            base_complex.any_attribute.clone(),
+        );
         let base_particle = match &base_complex.content {
             Content::Simple(_) => {
                 self.error(
@@ -150,7 +153,7 @@ impl<'s> SetCompiler<'s> {
                     .content_particle(d, c, true)
                     .filter(|particle| !is_empty(particle))
                     .map(|particle| (particle, child));
-            } else if child.is_xs("attribute") || child.is_xs("attributeGroup") {
+            } else if is_attribute_use(child) {
                 seen_attributes = true;
                 self.attribute_use(d, c, attributes);
             } else {

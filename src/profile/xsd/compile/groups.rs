@@ -22,13 +22,15 @@
 //! any content model's ([`MAX_NESTING`](super::MAX_NESTING)).
 
 use crate::config::node::Span;
-use crate::profile::xsd::model::{AttributeDecl, MaxOccurs, Particle, Term};
+use crate::profile::xsd::model::{MaxOccurs, Particle, Term};
 use crate::profile::xsd::schema::{Node, NodeAttr, NodeId};
 
 use super::MAX_DERIVATION_DEPTH;
 use super::content::{particle, particle_count};
 use super::misplaced;
-use super::set::{AttributeList, Built, SetCompiler, Site, Space, is_model_group};
+use super::set::{
+    AttributeList, Built, SetCompiler, Site, Space, is_attribute_use, is_model_group,
+};
 
 /// Most particles one schema set may copy for group references and
 /// extensions: far more than any real schema needs.
@@ -193,9 +195,12 @@ impl<'s> SetCompiler<'s> {
         let group = group.clone();
         let name = reference.value.trim();
         let qname = self.type_name(site.0, site.1);
-        for mut attribute in group {
+        for mut attribute in group.decls {
             attribute.groups.splice(0..0, qname.clone());
             self.add_attribute(d, node, attributes, attribute, Some(name));
+        }
+        if let Some(wildcard) = group.wildcard {
+            self.add_wildcard(d, node, attributes, wildcard, Some(name));
         }
     }
 
@@ -229,7 +234,7 @@ impl<'s> SetCompiler<'s> {
 
     /// A global `xs:attributeGroup`: attributes and references to other
     /// attribute groups, expanded.
-    fn build_attribute_group(&mut self, (d, n): Site) -> Vec<AttributeDecl> {
+    fn build_attribute_group(&mut self, (d, n): Site) -> AttributeList {
         let node = self.node(d, n);
         if let Some(attr) = node.attr("ref") {
             self.error(
@@ -243,14 +248,14 @@ impl<'s> SetCompiler<'s> {
         let mut attributes = AttributeList::default();
         for c in self.content_children(d, node) {
             let child = self.node(d, c);
-            if child.is_xs("attribute") || child.is_xs("attributeGroup") {
+            if is_attribute_use(child) {
                 self.attribute_use(d, c, &mut attributes);
             } else {
                 let message = misplaced(child, node);
                 self.error(d, child.span, message);
             }
         }
-        attributes.decls
+        attributes
     }
 
     /// The `ref` of a local `xs:group` or `xs:attributeGroup`, which holds

@@ -20,8 +20,9 @@ use super::{
 };
 use crate::profile::xsd::identity::Identity;
 use crate::profile::xsd::model::{
-    Added, AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, Extension,
-    MaxOccurs, Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef, ValueConstraint,
+    Added, AttributeDecl, AttributeWildcard, ComplexType, ComplexTypeRef, Content, ElementDecl,
+    ElementRef, Extension, MaxOccurs, NamespaceConstraint, Particle, ProcessContents, QName,
+    SimpleType, SimpleTypeRef, Term, TypeRef, ValueConstraint,
 };
 use crate::profile::xsd::schema::{Node, NodeAttr, NodeId, SchemaDoc, XSD_NAMESPACE};
 use crate::profile::xsd::simple::{
@@ -70,19 +71,28 @@ pub(super) enum Built<T> {
 
 /// The attributes of a complex type or attribute group as they are
 /// gathered, to find duplicates.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct AttributeList {
     pub(super) decls: Vec<AttributeDecl>,
     /// How many of `decls`, at the front, the base type declares.
     pub(super) inherited: usize,
+    /// The `xs:anyAttribute` of the type, a group it refers to or its base.
+    pub(super) wildcard: Option<AttributeWildcard>,
+    /// An `xs:anyAttribute` was written here: nothing may follow it.
+    pub(super) closed: bool,
 }
 
 impl AttributeList {
-    /// A list starting with a base type's attributes.
-    pub(super) fn inherited(decls: Vec<AttributeDecl>) -> AttributeList {
+    /// A list starting with a base type's attributes and wildcard.
+    pub(super) fn inherited(
+        decls: Vec<AttributeDecl>,
+        wildcard: Option<AttributeWildcard>,
+    ) -> AttributeList {
         AttributeList {
             inherited: decls.len(),
             decls,
+            wildcard,
+            closed: false,
         }
     }
 }
@@ -117,7 +127,7 @@ pub(super) struct SetCompiler<'s> {
     /// Global model groups by where they are declared: the model group's term.
     pub(super) groups: HashMap<Site, Built<Term>>,
     /// Global attribute groups by where they are declared, expanded.
-    pub(super) attribute_groups: HashMap<Site, Built<Vec<AttributeDecl>>>,
+    pub(super) attribute_groups: HashMap<Site, Built<AttributeList>>,
     /// Particles copied so far for group references and extensions.
     pub(super) copied_particles: usize,
     /// How many anonymous complex types are being compiled, one inside another.
@@ -1012,6 +1022,7 @@ impl<'s> SetCompiler<'s> {
             content: Content::Empty,
             child_keys: Vec::new(),
             slots: 0,
+            any_attribute: None,
             extension: None,
         });
         id
@@ -1086,7 +1097,9 @@ impl<'s> SetCompiler<'s> {
                         Some((simple, base)) => {
                             content = Content::Simple(simple);
                             if let Some((base, inherited)) = base {
-                                attributes = AttributeList::inherited(inherited);
+                                let wildcard =
+                                    self.complex_types[base.0 as usize].any_attribute.clone();
+                                attributes = AttributeList::inherited(inherited, wildcard);
                                 extension = Some(Extension {
                                     base,
                                     added: Added::Nothing,
@@ -1099,7 +1112,7 @@ impl<'s> SetCompiler<'s> {
                     }
                     self.extension_attributes(d, c, &mut attributes);
                 }
-            } else if child.is_xs("attribute") || child.is_xs("attributeGroup") {
+            } else if is_attribute_use(child) {
                 seen_attributes = true;
                 if content_node.is_some_and(|n| n.is_xs("complexContent")) {
                     self.error(
@@ -1126,20 +1139,123 @@ impl<'s> SetCompiler<'s> {
         let (content, child_keys, slots) = finish_content(content, &self.elements);
         let complex = &mut self.complex_types[id.0 as usize];
         complex.attributes = attributes.decls;
+        complex.any_attribute = attributes.wildcard;
         complex.content = content;
         complex.child_keys = child_keys;
         complex.slots = slots;
         complex.extension = extension;
     }
 
-    /// An `xs:attribute` or `xs:attributeGroup` reference, added to `attributes`.
+    /// An `xs:attribute`, an `xs:attributeGroup` reference or the
+    /// `xs:anyAttribute` (which comes last), added to `attributes`.
     pub(super) fn attribute_use(&mut self, d: usize, n: NodeId, attributes: &mut AttributeList) {
         let node = self.node(d, n);
-        if node.is_xs("attributeGroup") {
+        if attributes.closed {
+            let message = format!("{} must come before xs:anyAttribute", node.display_name());
+            self.error(d, node.span, message);
+            return;
+        }
+        if node.is_xs("anyAttribute") {
+            attributes.closed = true;
+            if let Some(wildcard) = self.attribute_wildcard(d, node) {
+                self.add_wildcard(d, node, attributes, wildcard, None);
+            }
+        } else if node.is_xs("attributeGroup") {
             self.attribute_group_ref(d, n, attributes);
         } else if let Some(attribute) = self.attribute(d, n) {
             self.add_attribute(d, node, attributes, attribute, None);
         }
+    }
+
+    /// The wildcard an `xs:anyAttribute` declares; `None` after an error.
+    fn attribute_wildcard(&mut self, d: usize, node: &Node) -> Option<AttributeWildcard> {
+        self.check_attributes(d, node, &["namespace", "processContents", "id"]);
+        self.no_text(d, node);
+        if let Some(&c) = self.content_children(d, node).first() {
+            let message = misplaced(self.node(d, c), node);
+            self.error(d, self.node(d, c).span, message);
+        }
+        let target = self.target_namespace(d);
+        let namespaces = match node.attr("namespace") {
+            None => NamespaceConstraint::Any,
+            Some(attr) => match attr.value.trim() {
+                "##any" => NamespaceConstraint::Any,
+                "##other" => NamespaceConstraint::Other(target.map(str::to_owned)),
+                list => {
+                    let mut listed = Vec::new();
+                    for token in list.split_ascii_whitespace() {
+                        let namespace = match token {
+                            "##local" => None,
+                            "##targetNamespace" => target.map(str::to_owned),
+                            "##any" | "##other" => {
+                                let message =
+                                    format!("`{token}` stands alone in `namespace`, not in a list");
+                                self.error(d, attr.span, message);
+                                return None;
+                            }
+                            keyword if keyword.starts_with("##") => {
+                                let message = format!(
+                                    "`{keyword}` is not a namespace keyword: `namespace` takes ##any, ##other, or a list of URIs, ##targetNamespace and ##local"
+                                );
+                                self.error(d, attr.span, message);
+                                return None;
+                            }
+                            uri => Some(uri.to_owned()),
+                        };
+                        if !listed.contains(&namespace) {
+                            listed.push(namespace);
+                        }
+                    }
+                    NamespaceConstraint::Listed(listed)
+                }
+            },
+        };
+        let process = match node.attr("processContents") {
+            None => ProcessContents::Strict,
+            Some(attr) => match attr.value.trim() {
+                "strict" => ProcessContents::Strict,
+                "lax" => ProcessContents::Lax,
+                "skip" => ProcessContents::Skip,
+                other => {
+                    let message =
+                        format!("`processContents` is strict, lax or skip, not `{other}`");
+                    self.error(d, attr.span, message);
+                    return None;
+                }
+            },
+        };
+        Some(AttributeWildcard {
+            namespaces,
+            process,
+        })
+    }
+
+    /// Gives `attributes` its wildcard. Wildcards are not combined: the
+    /// same one again (through an attribute group, or from the base type)
+    /// adds nothing, a different one is an error. `group` names the
+    /// attribute group it comes from, for the message.
+    pub(super) fn add_wildcard(
+        &mut self,
+        d: usize,
+        node: &Node,
+        attributes: &mut AttributeList,
+        wildcard: AttributeWildcard,
+        group: Option<&str>,
+    ) {
+        let Some(existing) = &attributes.wildcard else {
+            attributes.wildcard = Some(wildcard);
+            return;
+        };
+        if *existing == wildcard {
+            return;
+        }
+        let from = group.map_or_else(String::new, |g| format!(" (from attribute group `{g}`)"));
+        let message = format!(
+            "a second xs:anyAttribute{from}, different from the first (namespace `{}`, processContents `{}`): combining two is not supported, give the type one",
+            existing.namespaces,
+            existing.process.keyword()
+        );
+        self.error(d, node.span, message);
     }
 
     /// Adds an attribute unless one of its name is there already. `group`
@@ -1265,7 +1381,7 @@ impl<'s> SetCompiler<'s> {
             if child.is_xs("annotation") {
                 continue;
             }
-            if child.is_xs("attribute") || child.is_xs("attributeGroup") {
+            if is_attribute_use(child) {
                 self.attribute_use(d, c, attributes);
             } else {
                 let message = misplaced(child, extension.1);
@@ -1629,6 +1745,12 @@ pub(super) type ComplexBase = (ComplexTypeRef, Vec<AttributeDecl>);
 /// `xs:sequence`, `xs:choice` or `xs:all`.
 pub(super) fn is_model_group(node: &Node) -> bool {
     node.is_xs("sequence") || node.is_xs("choice") || node.is_xs("all")
+}
+
+/// What may stand among the attributes of a type, an extension or an
+/// attribute group.
+pub(super) fn is_attribute_use(node: &Node) -> bool {
+    node.is_xs("attribute") || node.is_xs("attributeGroup") || node.is_xs("anyAttribute")
 }
 
 /// Close enough to be a typo: a third of the letters wrong at most.
