@@ -290,6 +290,8 @@ impl XmlFit<'_, '_> {
                         self.element(self.profile.element(child), key.span, value);
                     }
                 }
+                // An element an `xs:any` writes: checked when it is written.
+                Content::Elements(_) if complex.writes_undeclared_elements() => {}
                 content => {
                     let message = match content {
                         Content::Simple(_) => format!(
@@ -444,7 +446,11 @@ fn fits_in(profile: &XmlProfile, complex: ComplexTypeRef, name: &str) -> bool {
             complex.writes_undeclared_attributes()
                 || complex.attributes().iter().any(|a| a.name() == attribute)
         }
-        None => name == "#text" || complex.child_names().any(|c| c == name),
+        None => {
+            name == "#text"
+                || complex.child_names().any(|c| c == name)
+                || complex.writes_undeclared_elements()
+        }
     }
 }
 

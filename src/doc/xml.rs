@@ -1675,9 +1675,10 @@ struct Checker;
 
 impl Handler<'_> for Checker {}
 
-/// Builds the template value of a document, one element at a time.
+/// Builds the template value of a document, one element at a time; also
+/// the value of an element an XSD wildcard takes untyped.
 #[derive(Default)]
-struct ValueBuilder<'a> {
+pub(crate) struct ValueBuilder<'a> {
     /// Open elements, innermost last.
     open: Vec<Frame<'a>>,
     /// Character data of the innermost open element since its last child.
@@ -1749,7 +1750,12 @@ impl<'a> Handler<'a> for ValueBuilder<'a> {
     }
 }
 
-impl ValueBuilder<'_> {
+impl<'a> ValueBuilder<'a> {
+    /// The element it was given, by local name, and its value.
+    pub(crate) fn into_root(self) -> Option<(&'a str, Value)> {
+        self.root
+    }
+
     fn finish(self) -> Value {
         match self.root {
             Some((name, value)) => element_map_of_distinct(vec![(Value::from(name), value)]),

@@ -168,6 +168,9 @@ fn xml_key<'p>(xsd: &'p XmlProfile, element: ElementRef, name: &str) -> Lookup<'
             None => Lookup::Open,
         };
     }
+    if complex.reads_undeclared_elements() {
+        return Lookup::Open;
+    }
     known(
         complex
             .child_names()

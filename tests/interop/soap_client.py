@@ -13,6 +13,7 @@ import sys
 
 import requests
 import zeep
+from lxml import etree
 from zeep import xsd
 from zeep.exceptions import Fault
 
@@ -37,20 +38,24 @@ def check_stock(service):
 
 
 def check_pick(service):
+    carrier = etree.Element("{urn:example:partner}Carrier")
+    carrier.text = "DHL"
     # A nil note (xsi:nil="true"), a priority left to its default, and a
     # list of zones (xs:list: zeep writes a Python list; xs:NMTOKENS comes
-    # back as its text), and an attribute of the partner's own namespace
-    # (xs:anyAttribute: zeep takes it as `_attr_1`).
+    # back as its text), and an attribute and an element of the partner's
+    # own namespace (xs:anyAttribute and xs:any: zeep takes them as
+    # `_attr_1` and `_value_1`).
     tickets = service.createPickOrder(PickOrderList={"PickOrder": [
         {"Id": "P-1", "priority": "rush",
          "Line": [{"Sku": "GEAR-12", "Qty": 4, "Note": xsd.Nil}, {"Sku": "AXLE-3", "Qty": 2}],
-         "Zones": ["north", "dock-2"], "_attr_1": {"{urn:example:partner}source": "edi"}},
+         "Zones": ["north", "dock-2"], "_attr_1": {"{urn:example:partner}source": "edi"},
+         "_value_1": [carrier]},
         {"Id": "P-2", "Line": [{"Sku": "BOLT-M6", "Qty": 100}]},
     ]})
-    got = [(t.Order, t.Lines, t.Units, t.Priority, t.Zones, t.Source) for t in tickets]
+    got = [(t.Order, t.Lines, t.Units, t.Priority, t.Zones, t.Source, t.Carrier) for t in tickets]
     assert got == [
-        ("P-1", 2, 6, "rush", "north dock-2", "edi"),
-        ("P-2", 1, 100, "normal", None, None),
+        ("P-1", 2, 6, "rush", "north dock-2", "edi", "DHL"),
+        ("P-2", 1, 100, "normal", None, None, None),
     ], got
 
 

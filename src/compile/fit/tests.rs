@@ -555,3 +555,37 @@ Tag:
         ]
     );
 }
+
+/// Keys no child declares fit where an `xs:any` admits elements in no
+/// namespace, where `write` gives them; not where it admits others only.
+#[test]
+fn an_element_wildcard_takes_undeclared_keys_in_no_namespace() {
+    let profile = Profile::from_xsd(
+        "p",
+        r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Box">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Id" type="xs:int"/>
+        <xs:any processContents="lax" minOccurs="0" maxOccurs="unbounded"/>
+        <xs:element name="Other">
+          <xs:complexType>
+            <xs:sequence><xs:any namespace="urn:x" minOccurs="0"/></xs:sequence>
+          </xs:complexType>
+        </xs:element>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"###,
+    );
+    let shape = r##"
+Box:
+  Id: 1
+  Color: red
+  Other: { Color: red }
+"##;
+    assert_eq!(
+        check(&profile, shape),
+        ["5:12 `Other` has no element `Color`"]
+    );
+}

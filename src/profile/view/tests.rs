@@ -109,3 +109,19 @@ fn an_attribute_wildcard_opens_attribute_lookups() {
     assert_eq!(follow(&profile, &["Tag", "@color"]), Ok("open"));
     assert!(follow(&profile, &["Tag", "Strict", "@size"]).is_err());
 }
+
+/// A content model with an `xs:any` may hold elements of any name.
+#[test]
+fn an_element_wildcard_opens_element_lookups() {
+    let profile = Profile::from_xsd(
+        "box",
+        r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Box"><xs:complexType><xs:sequence>
+    <xs:element name="Id" type="xs:int"/>
+    <xs:any namespace="##other" processContents="skip" minOccurs="0"/>
+  </xs:sequence></xs:complexType></xs:element>
+</xs:schema>"###,
+    );
+    assert_eq!(follow(&profile, &["Box", "Trace"]), Ok("open"));
+    assert_eq!(follow(&profile, &["Box", "Id"]), Ok("found"));
+}

@@ -38,8 +38,8 @@ use crate::doc::xml;
 
 use super::XmlProfile;
 use super::model::{
-    Added, AttributeDecl, AttributeWildcard, ComplexType, ComplexTypeRef, Content, ElementDecl,
-    ElementRef, Extension, MaxOccurs, Particle, QName, SimpleTypeRef, Term, TypeRef,
+    Added, AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, Extension,
+    MaxOccurs, Particle, ProcessContents, QName, SimpleTypeRef, Term, TypeRef, Wildcard,
 };
 use super::schema::XSD_NAMESPACE;
 use super::simple::Facets;
@@ -531,11 +531,15 @@ fn ordered(schema: &Schema) -> impl Iterator<Item = &Declaration> {
     documents.chain(rest).map(|(_, declaration)| declaration)
 }
 
-/// An `xs:anyAttribute` as the compiled wildcard says it.
-fn any_attribute(wildcard: &AttributeWildcard) -> XsNode {
-    XsNode::new("anyAttribute")
+/// An `xs:any` or `xs:anyAttribute` as the compiled wildcard says it.
+fn wildcard_node(tag: &'static str, wildcard: &Wildcard) -> XsNode {
+    XsNode::new(tag)
         .attr("namespace", wildcard.namespaces.to_string())
         .attr("processContents", wildcard.process.keyword())
+}
+
+fn any_attribute(wildcard: &Wildcard) -> XsNode {
+    wildcard_node("anyAttribute", wildcard)
 }
 
 /// A schema's `elementFormDefault` and `attributeFormDefault`, as booleans.
@@ -736,7 +740,9 @@ impl Walk<'_> {
     /// a sequence to be written as one.
     fn content_model(&mut self, particle: &Particle) -> XsNode {
         match particle.term {
-            Term::Element(_) => XsNode::new("sequence").child(self.particle(particle)),
+            Term::Element(_) | Term::Any(_) => {
+                XsNode::new("sequence").child(self.particle(particle))
+            }
             _ => self.particle(particle),
         }
     }
@@ -852,6 +858,10 @@ impl Walk<'_> {
             if self.seen_groups.insert((Space::Group, group.clone())) {
                 let model = match &particle.term {
                     Term::Element(id) => XsNode::new("sequence").child(self.particle_element(*id)),
+                    Term::Any(wildcard) => {
+                        self.visit_wildcard_elements(wildcard);
+                        XsNode::new("sequence").child(wildcard_node("any", wildcard))
+                    }
                     Term::Sequence(children) => self.group("sequence", children),
                     Term::Choice(children) => self.group("choice", children),
                     Term::All(children) => self.group("all", children),
@@ -865,6 +875,10 @@ impl Walk<'_> {
         }
         let node = match &particle.term {
             Term::Element(id) => self.particle_element(*id),
+            Term::Any(wildcard) => {
+                self.visit_wildcard_elements(wildcard);
+                wildcard_node("any", wildcard)
+            }
             Term::Sequence(children) => self.group("sequence", children),
             Term::Choice(children) => self.group("choice", children),
             Term::All(children) => self.group("all", children),
@@ -881,6 +895,24 @@ impl Walk<'_> {
     }
 
     /// A global element by `ref`, or a local declaration.
+    /// The global elements a `strict` or `lax` wildcard reads documents
+    /// by: written too, so that the schema reads what the profile reads.
+    fn visit_wildcard_elements(&mut self, wildcard: &Wildcard) {
+        if wildcard.process == ProcessContents::Skip {
+            return;
+        }
+        let profile = self.profile;
+        for (index, element) in profile.elements.iter().enumerate() {
+            if element.global
+                && wildcard.admits(element.namespace.as_deref())
+                && let Ok(index) = u32::try_from(index)
+            {
+                let name = element_name(element);
+                self.visit(Named::Element(ElementRef(index)), &name);
+            }
+        }
+    }
+
     fn particle_element(&mut self, id: ElementRef) -> XsNode {
         let element = self.profile.element(id);
         if element.global {

@@ -21,6 +21,7 @@
 //! | other anonymous complex type | inline `type: object`, `additionalProperties: false` |
 //! | `simpleContent` with attributes | an object: the attributes, and the text as the property `value` (`_value` when an attribute is named `value`) marked `xml.x-text: true` |
 //! | `simpleContent` without attributes | the text's schema |
+//! | `any` | `x-xsd-any`, a list of each wildcard's `namespace` and `processContents`; `additionalProperties: true` (what it takes may have any name and content) |
 //! | `anyAttribute` | `x-xsd-any-attribute` with its `namespace` and `processContents`; `lax` or `skip` make `additionalProperties` a string attribute (`strict`, which admits declared attributes only, keeps it `false`) |
 //! | `enumeration` | `enum`, typed as the built-in type (numbers, booleans, strings) |
 //! | `pattern` | `pattern`, anchored (`^(?:…)$`); several in one step are alternatives, several steps `allOf`; XSD-only syntax (`\i`, `\c`, class subtraction) leaves `pattern` out and keeps the source as `x-xsd-pattern` |
@@ -228,6 +229,19 @@ impl<'p> Converter<'p> {
         if !required.is_empty() {
             insert(&mut schema, "required", Value::Array(required));
         }
+        let elements = ct.element_wildcards();
+        if !elements.is_empty() {
+            let described: Vec<Value> = elements
+                .iter()
+                .map(|wildcard| {
+                    json!({
+                        "namespace": wildcard.namespaces().to_string(),
+                        "processContents": wildcard.process().keyword(),
+                    })
+                })
+                .collect();
+            insert(&mut schema, "x-xsd-any", Value::Array(described));
+        }
         let others = match ct.any_attribute() {
             Some(wildcard) => {
                 insert(
@@ -246,6 +260,12 @@ impl<'p> Converter<'p> {
                 }
             }
             None => Value::Bool(false),
+        };
+        // Elements an `xs:any` takes may have any name and content.
+        let others = if elements.is_empty() {
+            others
+        } else {
+            Value::Bool(true)
         };
         insert(&mut schema, "additionalProperties", others);
         schema
@@ -832,6 +852,12 @@ mod tests {
         )]);
         assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
         check_documents(&wildcards[0].1, &[super::super::tests::BOX]);
+        let (any, diagnostics) = super::super::compile(&[crate::diag::SourceFile::new(
+            "profiles/any.xsd",
+            super::super::tests::ANY.to_owned(),
+        )]);
+        assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
+        check_documents(&any[0].1, &[super::super::tests::ANY_BOX]);
     }
 
     #[test]

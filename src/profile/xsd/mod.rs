@@ -51,8 +51,10 @@
 //! attribute or an empty element reads as its value); `xs:union`, whose
 //! value is the first member's that takes the text (`simple::check`
 //! tries them in order); `xs:list`, and `NMTOKENS` and `IDREFS`
-//! (`simple::LIST_BUILTINS`); `xs:anyAttribute`, one per type
-//! (`model::AttributeWildcard`), whose admitted attributes are text.
+//! (`simple::LIST_BUILTINS`); `xs:any`, whose elements `read` takes by a
+//! global declaration or untyped (`xml::ValueBuilder`), and
+//! `xs:anyAttribute`, one per type, whose attributes are text (both a
+//! `model::Wildcard`).
 //! Groups and extensions are compiled
 //! into the model as the content they stand for (a group's particle where
 //! it is referred to; the base's content model followed by the
@@ -62,8 +64,8 @@
 //!
 //! # Outside the subset
 //!
-//! Refused with a diagnostic: `xs:redefine`/`override`, `any`, two
-//! different attribute wildcards in one type, `complexContent`
+//! Refused with a diagnostic: `xs:redefine`/`override`, `any` in
+//! `xs:all`, two different attribute wildcards in one type, `complexContent`
 //! restriction and extension of a type
 //! with simple content, `simpleContent` restriction,
 //! identity constraints, global attributes and attribute `ref`,
@@ -73,7 +75,8 @@
 //! `NOTATION`, `anyType`, `anySimpleType`), bound facets on non-numeric types, and patterns with
 //! Unicode block escapes. Not checked: that a schema imports a namespace
 //! before using its names, and full Unique Particle Attribution (the
-//! common ambiguities are reported; documents are matched greedily).
+//! common ambiguities are reported, none involving `xs:any`; documents
+//! are matched greedily).
 
 mod compile;
 pub mod emit;
@@ -105,7 +108,8 @@ use crate::profile::ReadError;
 pub use json_schema::{XmlJsonSchema, component_name};
 pub use model::{
     AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, MaxOccurs,
-    Particle, QName, SimpleType, SimpleTypeRef, Term, TypeRef, ValueConstraint,
+    NamespaceConstraint, Particle, ProcessContents, QName, SimpleType, SimpleTypeRef, Term,
+    TypeRef, ValueConstraint, Wildcard,
 };
 pub use pattern::Pattern;
 pub use simple::{Bound, BuiltIn, EnumValue, Facets, WhiteSpace};
@@ -174,6 +178,19 @@ impl XmlProfile {
     /// The target namespace of the profile's own file.
     pub fn target_namespace(&self) -> Option<&str> {
         self.target_namespace.as_deref()
+    }
+
+    /// The global element declaration named `local` in `namespace`.
+    pub(crate) fn global_element(
+        &self,
+        local: &str,
+        namespace: Option<&str>,
+    ) -> Option<ElementRef> {
+        self.elements
+            .iter()
+            .position(|element| element.global && element.matches(local, namespace))
+            .and_then(|index| u32::try_from(index).ok())
+            .map(ElementRef)
     }
 
     pub fn element(&self, element: ElementRef) -> &ElementDecl {

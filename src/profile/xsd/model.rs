@@ -114,7 +114,7 @@ pub struct ComplexType {
     pub(crate) slots: u32,
     /// Its `xs:anyAttribute`, from the type, an attribute group or the
     /// base type: which attributes no declaration names it admits.
-    pub(crate) any_attribute: Option<AttributeWildcard>,
+    pub(crate) any_attribute: Option<Wildcard>,
     /// For a type derived by extension of a complex type (`xs:complexContent`,
     /// or `xs:simpleContent` over a base with simple content): how, so
     /// that the WSDL declares it as its schema does. `content` and
@@ -122,20 +122,30 @@ pub struct ComplexType {
     pub(crate) extension: Option<Extension>,
 }
 
-/// `xs:anyAttribute`: attributes that no declaration names, admitted by
-/// their namespace. Their values are text: a profile has no global
+/// `xs:any` or `xs:anyAttribute`: elements or attributes that no
+/// declaration of the content model or type names, admitted by their
+/// namespace. An attribute's value is its text: a profile has no global
 /// attribute declarations, so `lax` and `skip` check nothing more, and
-/// `strict` (the default) admits no attribute a document can give.
+/// `strict` (the default) admits no attribute a document can give. An
+/// element is read by the profile's global element of its name where
+/// `strict` or `lax` finds one; else `strict` refuses it and the others
+/// take it untyped, as a document without a profile is read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AttributeWildcard {
+pub struct Wildcard {
     pub(crate) namespaces: NamespaceConstraint,
     pub(crate) process: ProcessContents,
 }
 
-impl AttributeWildcard {
+impl Wildcard {
     /// Whether an attribute in `namespace` is one of those it admits.
-    pub(crate) fn admits(&self, namespace: Option<&str>) -> bool {
+    pub fn admits(&self, namespace: Option<&str>) -> bool {
         self.namespaces.admits(namespace)
+    }
+
+    /// Whether `write` gives what it admits, in no namespace: it is `lax`
+    /// or `skip`, and admits no namespace.
+    pub fn writes_in_no_namespace(&self) -> bool {
+        self.process != ProcessContents::Strict && self.admits(None)
     }
 
     pub fn namespaces(&self) -> &NamespaceConstraint {
@@ -244,8 +254,43 @@ impl ComplexType {
     }
 
     /// Its `xs:anyAttribute`, if it has one.
-    pub fn any_attribute(&self) -> Option<&AttributeWildcard> {
+    pub fn any_attribute(&self) -> Option<&Wildcard> {
         self.any_attribute.as_ref()
+    }
+
+    /// The `xs:any` wildcards of its content model, in order.
+    pub fn element_wildcards(&self) -> Vec<&Wildcard> {
+        fn collect<'p>(particle: &'p Particle, out: &mut Vec<&'p Wildcard>) {
+            match &particle.term {
+                Term::Any(wildcard) => out.push(wildcard),
+                Term::Element(_) => {}
+                Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
+                    for child in children {
+                        collect(child, out);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if let Content::Elements(particle) = &self.content {
+            collect(particle, &mut out);
+        }
+        out
+    }
+
+    /// Whether a read document's value may hold elements no declaration of
+    /// the content model names: it has an `xs:any`.
+    pub fn reads_undeclared_elements(&self) -> bool {
+        !self.element_wildcards().is_empty()
+    }
+
+    /// Whether `write` may take elements no declaration of the content
+    /// model names: an `xs:any` of it admits them in no namespace (where
+    /// `write` gives them).
+    pub fn writes_undeclared_elements(&self) -> bool {
+        self.element_wildcards()
+            .iter()
+            .any(|wildcard| wildcard.admits(None))
     }
 
     /// Whether a read document's value may hold attributes no declaration
@@ -259,9 +304,9 @@ impl ComplexType {
     /// Whether `write` takes attributes no declaration names: its
     /// `xs:anyAttribute` is `lax` or `skip` and admits them in no namespace.
     pub fn writes_undeclared_attributes(&self) -> bool {
-        self.any_attribute.as_ref().is_some_and(|wildcard| {
-            wildcard.process != ProcessContents::Strict && wildcard.admits(None)
-        })
+        self.any_attribute
+            .as_ref()
+            .is_some_and(Wildcard::writes_in_no_namespace)
     }
 
     pub fn content(&self) -> &Content {
@@ -321,7 +366,7 @@ impl ComplexType {
     fn occurs_in(&self, particle: &Particle, local: &str) -> (u32, MaxOccurs) {
         let (min, max) = match &particle.term {
             Term::Element(_) if self.names(particle, local) => (1, MaxOccurs::Bounded(1)),
-            Term::Element(_) => (0, MaxOccurs::Bounded(0)),
+            Term::Element(_) | Term::Any(_) => (0, MaxOccurs::Bounded(0)),
             Term::Sequence(children) | Term::All(children) => children
                 .iter()
                 .map(|child| self.occurs_in(child, local))
@@ -351,6 +396,7 @@ impl ComplexType {
     fn first_in(&self, particle: &Particle, local: &str) -> Option<ElementRef> {
         match &particle.term {
             Term::Element(id) => self.names(particle, local).then_some(*id),
+            Term::Any(_) => None,
             Term::Sequence(children) | Term::Choice(children) | Term::All(children) => children
                 .iter()
                 .find_map(|child| self.first_in(child, local)),
@@ -403,6 +449,8 @@ pub struct Particle {
     pub(crate) nullable: bool,
     /// The elements one occurrence of the term can start with.
     pub(crate) first: Vec<ElementRef>,
+    /// The element wildcards (`xs:any`) one occurrence can start with.
+    pub(crate) first_any: Vec<Wildcard>,
     /// For an element term: its index in the type's `child_keys`.
     pub(crate) key: u32,
     /// The global `xs:group` this particle refers to (its term is a copy of
@@ -427,6 +475,7 @@ impl Particle {
     fn each_element(&self, f: &mut impl FnMut(&Particle, ElementRef)) {
         match &self.term {
             Term::Element(element) => f(self, *element),
+            Term::Any(_) => {}
             Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
                 for child in children {
                     child.each_element(f);
@@ -444,6 +493,8 @@ pub enum Term {
     Choice(Vec<Particle>),
     /// Every particle is an element occurring at most once, in any order.
     All(Vec<Particle>),
+    /// `xs:any`: one element its wildcard admits.
+    Any(Wildcard),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -29,8 +29,8 @@ use crate::doc::xml::{
 
 use super::identity::{Identities, Identity};
 use super::model::{
-    AttributeWildcard, ComplexType, Content, ElementDecl, ElementRef, Particle, ProcessContents,
-    SimpleTypeRef, Term, TypeRef,
+    ComplexType, Content, ElementDecl, ElementRef, NamespaceConstraint, Particle, ProcessContents,
+    SimpleTypeRef, Term, TypeRef, Wildcard,
 };
 use super::schema::XSI_NAMESPACE;
 use super::simple::{self, Atom, BuiltIn};
@@ -307,6 +307,10 @@ struct Reader<'p, 'a> {
     identities: Identities,
     /// Depth inside an element being skipped; 0 when not skipping.
     skipping: usize,
+    /// An element an `xs:any` takes untyped, being built, and the depth
+    /// inside it; 0 when there is none.
+    raw: Option<xml::ValueBuilder<'a>>,
+    raw_depth: usize,
     result: Option<Value>,
 }
 
@@ -325,6 +329,8 @@ impl<'p, 'a> Reader<'p, 'a> {
             violations: Vec::new(),
             identities: Identities::default(),
             skipping: 0,
+            raw: None,
+            raw_depth: 0,
             result: None,
         }
     }
@@ -339,6 +345,8 @@ impl<'p, 'a> Reader<'p, 'a> {
         self.violations.clear();
         self.identities.clear();
         self.skipping = 0;
+        self.raw = None;
+        self.raw_depth = 0;
         self.result = None;
     }
 
@@ -421,11 +429,7 @@ impl<'p, 'a> Reader<'p, 'a> {
 
     /// Finds the declaration of a child of the innermost element and
     /// advances its content model; reports and gives `None` when it does not fit.
-    fn child(
-        &mut self,
-        local: &str,
-        namespace: Option<&str>,
-    ) -> Option<(ElementRef, Option<u32>, u32)> {
+    fn child(&mut self, local: &str, namespace: Option<&str>) -> Option<Child> {
         let profile = self.profile;
         let frame = *self.frames.last()?;
         let (complex, particle) = match frame.kind {
@@ -451,13 +455,15 @@ impl<'p, 'a> Reader<'p, 'a> {
         };
         let region = frame.slots..frame.slots + complex.slots as usize;
         let name = Name { local, namespace };
-        if let Some((id, key)) = feed(
+        match feed(
             &profile.elements,
             particle,
             &mut self.slots[region.clone()],
             &name,
         ) {
-            return Some(self.count_child(&frame, complex, id, key));
+            Some(Hit::Element(id, key)) => return Some(self.count_child(&frame, complex, id, key)),
+            Some(Hit::Any(wildcard)) => return self.wildcard_child(wildcard, local, namespace),
+            None => {}
         }
         let mut expected = Vec::new();
         acceptable(particle, &self.slots[region.clone()], &mut expected);
@@ -472,15 +478,17 @@ impl<'p, 'a> Reader<'p, 'a> {
                 local,
                 namespace: declared.namespace.as_deref(),
             };
-            let (id, key) = feed(
+            let child = match feed(
                 &profile.elements,
                 particle,
                 &mut self.slots[region],
                 &as_declared,
-            )?;
-            let child = self.count_child(&frame, complex, id, key);
+            )? {
+                Hit::Element(id, key) => self.count_child(&frame, complex, id, key),
+                Hit::Any(_) => Child::Untyped,
+            };
             let mut path = self.child_path(local);
-            if let Some(index) = child.1 {
+            if let Child::Declared(_, Some(index), _) = child {
                 let _ = write!(path, "[{index}]");
             }
             let message = format!(
@@ -518,13 +526,42 @@ impl<'p, 'a> Reader<'p, 'a> {
         complex: &ComplexType,
         id: ElementRef,
         key: u32,
-    ) -> (ElementRef, Option<u32>, u32) {
+    ) -> Child {
         let key_state = &mut self.keys[frame.keys + key as usize];
         key_state.count += 1;
         let index = complex.child_keys[key as usize]
             .repeats
             .then_some(key_state.count);
-        (id, index, key)
+        Child::Declared(id, index, key)
+    }
+
+    /// A child an `xs:any` takes: read by the profile's global element of
+    /// its name where `strict` or `lax` finds one, untyped where `lax` or
+    /// `skip` does not; `strict` without one refuses it.
+    fn wildcard_child(
+        &mut self,
+        wildcard: &Wildcard,
+        local: &str,
+        namespace: Option<&str>,
+    ) -> Option<Child> {
+        let global = match wildcard.process {
+            ProcessContents::Skip => None,
+            ProcessContents::Lax | ProcessContents::Strict => {
+                self.profile.global_element(local, namespace)
+            }
+        };
+        match (global, wildcard.process) {
+            (Some(id), _) => Some(Child::Global(id)),
+            (None, ProcessContents::Strict) => {
+                let message = format!(
+                    "element `{local}`{} is not declared, and the xs:any here is strict: it admits the profile's global elements only (processContents=\"lax\" or \"skip\" admits any)",
+                    in_namespace(namespace)
+                );
+                self.violation(self.child_path(local), message);
+                None
+            }
+            (None, _) => Some(Child::Untyped),
+        }
     }
 
     fn open(
@@ -691,7 +728,7 @@ impl<'p, 'a> Reader<'p, 'a> {
     /// An attribute no declaration names, admitted by the type's
     /// `xs:anyAttribute`: its value is its text, under `@` and its local
     /// name, unless a declared attribute has that key already.
-    fn wildcard_attribute(&mut self, wildcard: &AttributeWildcard, attr: &Attr<'_>, keyed: bool) {
+    fn wildcard_attribute(&mut self, wildcard: &Wildcard, attr: &Attr<'_>, keyed: bool) {
         match wildcard.process {
             ProcessContents::Strict => {
                 let message = format!(
@@ -864,6 +901,52 @@ impl<'p, 'a> Reader<'p, 'a> {
     }
 }
 
+impl Reader<'_, '_> {
+    /// Hands the value of a child an `xs:any` took to its parent's
+    /// entries, under its local name: a list once the name occurs twice. A
+    /// child of the content model with that name keeps the key.
+    fn deliver_wildcard(&mut self, name: &str, value: Value) {
+        let Some(parent) = self.frames.last() else {
+            return;
+        };
+        let Kind::Complex(complex) = parent.kind else {
+            return;
+        };
+        if complex.child_keys.iter().any(|key| key.local == name) {
+            return;
+        }
+        let siblings = parent.entries + parent.attributes;
+        let found = self.entries[siblings..]
+            .iter_mut()
+            .find(|(key, _)| key.as_str() == Some(name));
+        match found {
+            Some((_, Entry::Many(values))) => values.push(value),
+            Some((_, entry @ Entry::One(_))) => {
+                let Entry::One(first) = std::mem::replace(entry, Entry::Many(Vec::new())) else {
+                    return;
+                };
+                *entry = Entry::Many(vec![first, value]);
+            }
+            None => self.entries.push((Value::from(name), Entry::One(value))),
+        }
+    }
+}
+
+/// The key of a frame opened for a child an `xs:any` took: it has none in
+/// the parent's `child_keys`, and is delivered by name.
+const WILDCARD_KEY: u32 = u32::MAX;
+
+/// A child element as the content model takes it.
+enum Child {
+    /// By a declaration of the content model: its position among its
+    /// siblings of that name (if it may repeat) and its key.
+    Declared(ElementRef, Option<u32>, u32),
+    /// By an `xs:any`, as the profile's global element of its name.
+    Global(ElementRef),
+    /// By an `xs:any`, untyped, as a document without a profile is read.
+    Untyped,
+}
+
 /// Why an attribute nobody declared is wrong, or `None` when it is one
 /// of the schema-location hints documents may carry, or `xsi:nil` on an
 /// element that is `nillable`.
@@ -888,6 +971,13 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
             self.skipping += 1;
             return;
         }
+        if self.raw_depth > 0 {
+            self.raw_depth += 1;
+            if let Some(raw) = &mut self.raw {
+                raw.start(tag, attrs, namespaces);
+            }
+            return;
+        }
         if self.violations.len() >= MAX_VIOLATIONS {
             self.skipping = 1;
             return;
@@ -896,7 +986,7 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
         let found = if self.frames.is_empty() {
             let root = self.profile.element(self.root);
             if root.matches(tag.local, namespace) {
-                Some((self.root, None, 0))
+                Some(Child::Declared(self.root, None, 0))
             } else {
                 let message = format!(
                     "expected the document element `{}`{}, found `{}`{}",
@@ -921,13 +1011,26 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
             self.child(tag.local, namespace)
         };
         match found {
-            Some((id, index, key)) => self.open(id, index, key, attrs, namespaces),
+            Some(Child::Declared(id, index, key)) => self.open(id, index, key, attrs, namespaces),
+            Some(Child::Global(id)) => self.open(id, None, WILDCARD_KEY, attrs, namespaces),
+            Some(Child::Untyped) => {
+                let mut raw = xml::ValueBuilder::default();
+                raw.start(tag, attrs, namespaces);
+                self.raw = Some(raw);
+                self.raw_depth = 1;
+            }
             None => self.skipping = 1,
         }
     }
 
     fn text(&mut self, text: Text<'a>) {
         if self.skipping > 0 {
+            return;
+        }
+        if self.raw_depth > 0 {
+            if let Some(raw) = &mut self.raw {
+                raw.text(text);
+            }
             return;
         }
         let Some(frame) = self.frames.last_mut() else {
@@ -959,9 +1062,22 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
         }
     }
 
-    fn end(&mut self, _depth: usize, _end: usize) {
+    fn end(&mut self, depth: usize, end: usize) {
         if self.skipping > 0 {
             self.skipping -= 1;
+            return;
+        }
+        if self.raw_depth > 0 {
+            if let Some(raw) = &mut self.raw {
+                raw.end(depth, end);
+            }
+            self.raw_depth -= 1;
+            if self.raw_depth == 0
+                && let Some((name, value)) = self.raw.take().and_then(|raw| raw.into_root())
+                && self.building()
+            {
+                self.deliver_wildcard(name, value);
+            }
             return;
         }
         let Some(&frame) = self.frames.last() else {
@@ -996,7 +1112,11 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
         if let Some(value) = value
             && self.building()
         {
-            self.deliver(frame.key, value);
+            if frame.key == WILDCARD_KEY {
+                self.deliver_wildcard(&frame.element.name, value);
+            } else {
+                self.deliver(frame.key, value);
+            }
         }
     }
 }
@@ -1026,18 +1146,40 @@ fn in_first(elements: &[ElementDecl], particle: &Particle, name: &Name<'_>) -> b
         .first
         .iter()
         .any(|id| elements[id.0 as usize].matches(name.local, name.namespace))
+        || particle
+            .first_any
+            .iter()
+            .any(|wildcard| wildcard.admits(name.namespace))
+}
+
+/// What took a child element: a declaration of the content model (with
+/// its key), or an `xs:any`.
+#[derive(Clone, Copy)]
+enum Hit<'p> {
+    Element(ElementRef, u32),
+    Any(&'p Wildcard),
 }
 
 /// Gives one child element to a particle. On success the particle's state
-/// has advanced and the element's declaration and key are returned; on
-/// failure the state is unchanged.
-fn feed(
+/// has advanced and what took the element is returned; on failure the
+/// state is unchanged.
+fn feed<'p>(
     elements: &[ElementDecl],
-    particle: &Particle,
+    particle: &'p Particle,
     state: &mut [SlotState],
     name: &Name<'_>,
-) -> Option<(ElementRef, u32)> {
+) -> Option<Hit<'p>> {
     let count = slot(state, particle).count;
+    if let Term::Any(wildcard) = &particle.term {
+        if !particle.max_occurs.allows(count + 1) || !wildcard.admits(name.namespace) {
+            return None;
+        }
+        state[particle.slot as usize] = SlotState {
+            count: count + 1,
+            pos: 0,
+        };
+        return Some(Hit::Any(wildcard));
+    }
     if let Term::Element(id) = &particle.term {
         // The usual particle, taken directly: an element term has no
         // occurrence in progress to continue, and its first set is itself.
@@ -1050,7 +1192,7 @@ fn feed(
             count: count + 1,
             pos: 0,
         };
-        return Some((*id, particle.key));
+        return Some(Hit::Element(*id, particle.key));
     }
     if count > 0 {
         if let Some(hit) = continue_term(elements, particle, state, name) {
@@ -1075,15 +1217,15 @@ fn feed(
 }
 
 /// Offers an element to the occurrence of the term in progress.
-fn continue_term(
+fn continue_term<'p>(
     elements: &[ElementDecl],
-    particle: &Particle,
+    particle: &'p Particle,
     state: &mut [SlotState],
     name: &Name<'_>,
-) -> Option<(ElementRef, u32)> {
+) -> Option<Hit<'p>> {
     let pos = slot(state, particle).pos as usize;
     match &particle.term {
-        Term::Element(_) => None,
+        Term::Element(_) | Term::Any(_) => None,
         Term::Sequence(children) => {
             let current = children.get(pos)?;
             if let Some(hit) = feed(elements, current, state, name) {
@@ -1100,16 +1242,19 @@ fn continue_term(
 }
 
 /// Starts a fresh occurrence of the term with an element that is in its first set.
-fn start_term(
+fn start_term<'p>(
     elements: &[ElementDecl],
-    particle: &Particle,
+    particle: &'p Particle,
     state: &mut [SlotState],
     name: &Name<'_>,
-) -> Option<(ElementRef, u32)> {
+) -> Option<Hit<'p>> {
     match &particle.term {
         Term::Element(id) => elements[id.0 as usize]
             .matches(name.local, name.namespace)
-            .then_some((*id, particle.key)),
+            .then_some(Hit::Element(*id, particle.key)),
+        Term::Any(wildcard) => wildcard
+            .admits(name.namespace)
+            .then_some(Hit::Any(wildcard)),
         Term::Sequence(children) => advance_sequence(elements, particle, children, 0, state, name),
         Term::Choice(children) => {
             for (i, child) in children.iter().enumerate() {
@@ -1125,14 +1270,14 @@ fn start_term(
 }
 
 /// Tries the sequence's particles from `from` on, passing over those that may be empty.
-fn advance_sequence(
+fn advance_sequence<'p>(
     elements: &[ElementDecl],
     particle: &Particle,
-    children: &[Particle],
+    children: &'p [Particle],
     from: usize,
     state: &mut [SlotState],
     name: &Name<'_>,
-) -> Option<(ElementRef, u32)> {
+) -> Option<Hit<'p>> {
     for (i, child) in children.iter().enumerate().skip(from) {
         if let Some(hit) = feed(elements, child, state, name) {
             state[particle.slot as usize].pos = u32::try_from(i).unwrap_or(u32::MAX);
@@ -1145,12 +1290,12 @@ fn advance_sequence(
     None
 }
 
-fn take_from_all(
+fn take_from_all<'p>(
     elements: &[ElementDecl],
-    children: &[Particle],
+    children: &'p [Particle],
     state: &mut [SlotState],
     name: &Name<'_>,
-) -> Option<(ElementRef, u32)> {
+) -> Option<Hit<'p>> {
     for child in children {
         if let Term::Element(id) = &child.term
             && elements[id.0 as usize].matches(name.local, name.namespace)
@@ -1159,7 +1304,7 @@ fn take_from_all(
                 return None;
             }
             state[child.slot as usize].count = 1;
-            return Some((*id, child.key));
+            return Some(Hit::Element(*id, child.key));
         }
     }
     None
@@ -1178,7 +1323,7 @@ fn can_end(particle: &Particle, state: &[SlotState]) -> bool {
 fn term_can_end(particle: &Particle, state: &[SlotState]) -> bool {
     let pos = slot(state, particle).pos as usize;
     match &particle.term {
-        Term::Element(_) => true,
+        Term::Element(_) | Term::Any(_) => true,
         Term::Sequence(children) => {
             children
                 .get(pos)
@@ -1205,7 +1350,7 @@ fn acceptable(particle: &Particle, state: &[SlotState], out: &mut Vec<ElementRef
     }
     let pos = pos as usize;
     match &particle.term {
-        Term::Element(_) => {}
+        Term::Element(_) | Term::Any(_) => {}
         Term::Sequence(children) => {
             if let Some(current) = children.get(pos) {
                 acceptable(current, state, out);
@@ -1252,7 +1397,7 @@ fn missing(elements: &[ElementDecl], particle: &Particle, state: &[SlotState]) -
     let pos = pos as usize;
     if !term_can_end(particle, state) {
         match &particle.term {
-            Term::Element(_) => {}
+            Term::Element(_) | Term::Any(_) => {}
             Term::Sequence(children) => {
                 if let Some(current) = children.get(pos)
                     && !can_end(current, state)
@@ -1289,6 +1434,11 @@ fn missing(elements: &[ElementDecl], particle: &Particle, state: &[SlotState]) -
             "`{}` occurs {count} times, at least {} expected",
             elements[id.0 as usize].name, particle.min_occurs
         ),
+        Term::Any(wildcard) => format!(
+            "{count} elements of {}, at least {} expected",
+            wildcard_elements(wildcard),
+            particle.min_occurs
+        ),
         _ => required(elements, particle),
     }
 }
@@ -1315,14 +1465,32 @@ fn required(elements: &[ElementDecl], particle: &Particle) -> String {
                 all_required(elements, &needed)
             }
         }
+        Term::Any(wildcard) if particle.min_occurs > 1 => format!(
+            "missing {} (at least {})",
+            wildcard_elements(wildcard),
+            particle.min_occurs
+        ),
+        Term::Any(wildcard) => format!("missing {}", wildcard_elements(wildcard)),
         Term::Choice(_) | Term::All(_) => {
-            let names = names(elements, &particle.first);
-            if particle.first.len() == 1 {
-                format!("missing element {names}")
+            let mut alternatives: Vec<String> = Vec::new();
+            if !particle.first.is_empty() {
+                alternatives.push(names(elements, &particle.first));
+            }
+            alternatives.extend(particle.first_any.iter().map(wildcard_elements));
+            if particle.first.len() + particle.first_any.len() == 1 {
+                format!("missing element {}", alternatives.join(", "))
             } else {
-                format!("missing one of {names}")
+                format!("missing one of {}", alternatives.join(", "))
             }
         }
+    }
+}
+
+/// What an `xs:any` takes, for messages: `an element of namespace ##other`.
+pub(crate) fn wildcard_elements(wildcard: &Wildcard) -> String {
+    match &wildcard.namespaces {
+        NamespaceConstraint::Any => "an element (xs:any)".to_owned(),
+        namespaces => format!("an element of namespace {namespaces} (xs:any)"),
     }
 }
 

@@ -163,6 +163,20 @@ impl XmlProfile {
                 self.render_element(out, *id, Some(occurs), Some(parent), depth, shown);
                 return;
             }
+            Term::Any(wildcard) => {
+                indent(out, depth);
+                let _ = write!(
+                    out,
+                    "* xs:any, namespace {}, {}",
+                    wildcard.namespaces(),
+                    wildcard.process().keyword()
+                );
+                if occurs != (1, MaxOccurs::Bounded(1)) {
+                    let _ = write!(out, " [{}..{}]", occurs.0, occurs.1);
+                }
+                out.push('\n');
+                return;
+            }
             Term::Sequence(children) => ("sequence", children),
             Term::Choice(children) => ("choice", children),
             Term::All(children) => ("all", children),

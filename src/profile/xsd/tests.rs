@@ -1541,6 +1541,35 @@ mod properties {
                             None => out.push((name, vec![value])),
                         }
                     }
+                    Term::Any(wildcard) => {
+                        // A global element in no namespace where the
+                        // wildcard reads by one, else untyped text.
+                        let globals: Vec<ElementRef> = (0..self.profile.elements.len())
+                            .map(|i| ElementRef(i as u32))
+                            .filter(|id| {
+                                let e = self.profile.element(*id);
+                                e.is_global() && e.namespace().is_none()
+                            })
+                            .collect();
+                        let (name, value) = match wildcard.process() {
+                            _ if !wildcard.admits(None) => continue,
+                            ProcessContents::Strict if globals.is_empty() => continue,
+                            ProcessContents::Lax | ProcessContents::Strict
+                                if !globals.is_empty()
+                                    && (wildcard.process() == ProcessContents::Strict
+                                        || self.tape.one_in(2)) =>
+                            {
+                                let id = globals[self.tape.pick(globals.len())];
+                                let name = self.profile.element(id).name().to_owned();
+                                (name, self.element(id, depth + 1))
+                            }
+                            _ => ("wild-any".to_owned(), Value::from("any text")),
+                        };
+                        match out.iter_mut().find(|(n, _)| *n == name) {
+                            Some((_, items)) => items.push(value),
+                            None => out.push((name, vec![value])),
+                        }
+                    }
                     Term::Sequence(children) | Term::All(children) => {
                         for child in children {
                             self.particle(child, depth, out);
@@ -1924,6 +1953,7 @@ mod properties {
                     compile_clean(UNIONS),
                     compile_clean(LISTS),
                     compile_clean(WILDCARDS),
+                    compile_clean(ANY),
                 ]
             });
         &PROFILES
@@ -1935,7 +1965,7 @@ mod properties {
         /// Whatever `write` accepts, `read` accepts and gives back.
         #[test]
         fn write_then_read_gives_the_value_back(
-            which in 0usize..9,
+            which in 0usize..10,
             mischief in any::<bool>(),
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
@@ -1957,7 +1987,7 @@ mod properties {
         /// Values built from the profile without mischief are written.
         #[test]
         fn valid_values_are_written(
-            which in 0usize..9,
+            which in 0usize..10,
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
             let profile = &profiles()[which];
@@ -1969,7 +1999,7 @@ mod properties {
 
         /// Reading never panics, whatever the text.
         #[test]
-        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..9) {
+        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..10) {
             let profile = &profiles()[which];
             let _ = profile.read(&text, &limits());
         }
@@ -2159,6 +2189,7 @@ mod properties {
                     compile_clean(UNIONS),
                     compile_clean(LISTS),
                     compile_clean(WILDCARDS),
+                    compile_clean(ANY),
                 ];
                 profiles.extend(super::emitted::repository_profiles());
                 profiles
@@ -3973,6 +4004,188 @@ fn any_attributes_that_cannot_be_are_errors_at_their_place() {
             "`##foo` is not a namespace keyword",
             "xs:attribute must come before xs:anyAttribute",
             "a second xs:anyAttribute, different from the first (namespace `##any`, processContents `skip`)",
+        ],
+    );
+}
+
+// --- xs:any
+
+pub(super) const ANY: &str = r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Box">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Id" type="xs:int"/>
+        <xs:any processContents="lax" minOccurs="0" maxOccurs="unbounded"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="Weight" type="xs:decimal"/>
+  <xs:element name="Sealed">
+    <xs:complexType>
+      <xs:choice>
+        <xs:element name="Code" type="xs:string"/>
+        <xs:any namespace="##local"/>
+      </xs:choice>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="Skipped">
+    <xs:complexType>
+      <xs:sequence><xs:any processContents="skip" maxOccurs="2"/></xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"###;
+
+pub(super) const ANY_BOX: &str = r###"<Box>
+  <Id>7</Id>
+  <Weight>2.50</Weight>
+  <Color>red</Color><Color>blue</Color>
+  <Meta a="1">note<K>v</K><K>w</K></Meta>
+  <Sealed><Weight>1</Weight></Sealed>
+  <Skipped><Weight>heavy</Weight></Skipped>
+</Box>"###;
+
+/// An `xs:any` takes elements its namespace admits: by the profile's
+/// global element of their name where `lax` or `strict` finds one, else
+/// untyped (`lax`, `skip`) or not at all (`strict`).
+#[test]
+fn any_takes_elements_by_global_declaration_or_untyped() {
+    let profile = compile_clean(ANY);
+    assert_eq!(
+        read_ok(&profile, ANY_BOX),
+        "{'Box': {'Id': 7, 'Weight': 2.5, 'Color': ['red', 'blue'], \
+         'Meta': {'@a': '1', '#text': 'note', 'K': ['v', 'w']}, \
+         'Sealed': {'Weight': 1.0}, 'Skipped': {'Weight': 'heavy'}}}"
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            r###"<Box><Id>7</Id><Weight>heavy</Weight><Sealed><Unknown/></Sealed>
+<Skipped><A/><B/><C/></Skipped><Sealed/></Box>"###
+        ),
+        [
+            r#"/Box/Weight: "heavy" is not a decimal number"#,
+            "/Box/Sealed/Unknown: element `Unknown` in no namespace is not declared, and the \
+             xs:any here is strict: it admits the profile's global elements only \
+             (processContents=\"lax\" or \"skip\" admits any)",
+            "/Box/Skipped/C: no element `C` here, expected the end of `Skipped`",
+            "/Box/Sealed: missing one of `Code`, an element of namespace ##local (xs:any)",
+        ]
+    );
+}
+
+#[test]
+fn any_admits_by_namespace() {
+    let profile = compile_clean(
+        r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t" elementFormDefault="qualified">
+  <xs:element name="Envelope">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Id" type="xs:int"/>
+        <xs:any namespace="##other" processContents="skip" minOccurs="0" maxOccurs="unbounded"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"###,
+    );
+    let text = r###"<t:Envelope xmlns:t="urn:t" xmlns:x="urn:x"><t:Id>1</t:Id><x:Trace x:at="now">abc</x:Trace></t:Envelope>"###;
+    assert_eq!(
+        read_ok(&profile, text),
+        "{'Envelope': {'Id': 1, 'Trace': {'@at': 'now', '#text': 'abc'}}}"
+    );
+    assert_eq!(
+        read_err(
+            &profile,
+            r###"<t:Envelope xmlns:t="urn:t"><t:Id>1</t:Id><t:Other/><Local/></t:Envelope>"###
+        ),
+        [
+            "/Envelope/Other: no element `Other` here, expected the end of `Envelope`",
+            "/Envelope/Local: no element `Local` here, expected the end of `Envelope`",
+        ]
+    );
+    // `write` gives undeclared elements no namespace, which ##other refuses.
+    let refused = profile
+        .write(&value(r#"{"Envelope": {"Id": 1, "Trace": "abc"}}"#))
+        .expect_err("refused");
+    assert_eq!(
+        refused[0].to_string(),
+        "/Envelope/Trace: no element `Trace` here"
+    );
+}
+
+#[test]
+fn any_is_written_emitted_and_described() {
+    let profile = compile_clean(ANY);
+    let written = profile
+        .write(&value(
+            r##"{"Box": {"Id": 7, "Weight": 2.5, "Color": ["red", "blue"],
+                 "Meta": {"@a": 1, "#text": "note & more", "K": ["v", "w"]}, "Empty": null}}"##,
+        ))
+        .expect("writes");
+    assert!(
+        written.contains(
+            r#"<Box><Id>7</Id><Weight>2.5</Weight><Color>red</Color><Color>blue</Color><Meta a="1">note &amp; more<K>v</K><K>w</K></Meta></Box>"#
+        ),
+        "{written}"
+    );
+    let refused = profile
+        .write(&value(
+            r##"{"Box": {"Id": 7, "Weight": "heavy", "bad name": 1, "Meta": {"K": [[1]]}}}"##,
+        ))
+        .expect_err("refused");
+    let refused: Vec<String> = refused.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        refused,
+        [
+            r#"/Box/Weight: "heavy" is not a decimal number"#,
+            "/Box/bad name: `bad name` is not a valid element name",
+            "/Box/Meta/K: expected text, a number or a boolean for an attribute, found a list",
+        ]
+    );
+
+    let outline = profile.to_string();
+    assert!(
+        outline.contains("* xs:any, namespace ##any, lax [0..unbounded]"),
+        "{outline}"
+    );
+
+    let files = emitted::emit_files(&[&profile]);
+    let text = &files[0].1;
+    assert!(
+        text.contains(r###"<xs:any namespace="##any" processContents="lax" minOccurs="0" maxOccurs="unbounded"/>"###),
+        "{text}"
+    );
+    // The global elements a lax wildcard reads by are written with it.
+    assert!(
+        text.contains(r#"<xs:element name="Weight" type="xs:decimal"/>"#),
+        "{text}"
+    );
+    let again = emitted::recompiled(&profile);
+    assert_eq!(read_ok(&again, ANY_BOX), read_ok(&profile, ANY_BOX));
+
+    let schema = profile.json_schema("#/$defs/");
+    let json = serde_json::to_string(&schema.definitions).expect("json");
+    let definitions: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let box_type = &definitions["Box"];
+    assert_eq!(
+        box_type["x-xsd-any"],
+        serde_json::json!([{ "namespace": "##any", "processContents": "lax" }])
+    );
+    assert_eq!(box_type["additionalProperties"], true, "{box_type}");
+}
+
+#[test]
+fn anys_that_cannot_be_are_errors_at_their_place() {
+    refused_with_each(
+        r###"
+        <xs:any processContents="loose"/>
+        <xs:element name="All"><xs:complexType><xs:all><xs:any/></xs:all></xs:complexType></xs:element>
+        <xs:any maxOccurs="-1"/>
+"###,
+        "",
+        &[
+            "`processContents` is strict, lax or skip, not `loose`",
+            "xs:all may hold only xs:element",
+            "maxOccurs",
         ],
     );
 }

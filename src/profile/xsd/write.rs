@@ -34,9 +34,9 @@ use crate::doc::xml;
 use super::identity::{Identities, Identity};
 use super::model::{
     ComplexType, Content, ElementDecl, ElementRef, MaxOccurs, Particle, ProcessContents,
-    SimpleTypeRef, Term, TypeRef, ValueConstraint,
+    SimpleTypeRef, Term, TypeRef, ValueConstraint, Wildcard,
 };
-use super::read::names;
+use super::read::{names, wildcard_elements};
 use super::simple::{BuiltIn, number_text};
 use super::{MAX_VIOLATIONS, Violation, XmlProfile};
 
@@ -60,6 +60,7 @@ pub(crate) fn write(
         violations: Vec::new(),
         identities: Identities::default(),
         depth: 0,
+        wild: Vec::new(),
     };
     writer
         .out
@@ -199,6 +200,17 @@ struct Writer<'p> {
     identities: Identities,
     /// Elements open.
     depth: usize,
+    /// For each element being written with element content, innermost
+    /// last: the keys no child of its content model takes, which its
+    /// `xs:any`s may write.
+    wild: Vec<Vec<WildEntry>>,
+}
+
+/// A key of an element's value that no declared child takes.
+struct WildEntry {
+    name: String,
+    value: Value,
+    taken: bool,
 }
 
 impl<'p> Writer<'p> {
@@ -266,15 +278,7 @@ impl<'p> Writer<'p> {
     }
 
     fn close_with_text(&mut self, decl: &ElementDecl, text: &str) {
-        if text.is_empty() {
-            self.out.push_str("/>");
-            return;
-        }
-        self.out.push('>');
-        push_escaped(&mut self.out, text, false);
-        self.out.push_str("</");
-        self.out.push_str(&decl.written_name);
-        self.out.push('>');
+        self.close_named(&decl.written_name, text);
     }
 
     fn complex(&mut self, decl: &ElementDecl, complex: &'p ComplexType, value: &Value) {
@@ -351,9 +355,31 @@ impl<'p> Writer<'p> {
                         None => rest.push((key, item)),
                     }
                 }
-                self.unknown_keys(decl, &rest);
+                let text = rest.iter().position(|(key, _)| key == "#text");
+                if let Some(text) = text {
+                    let text = rest.remove(text);
+                    self.unknown_keys(decl, &[text]);
+                }
+                self.wild.push(
+                    rest.into_iter()
+                        .map(|(name, value)| WildEntry {
+                            name: name.into_owned(),
+                            value,
+                            taken: false,
+                        })
+                        .collect(),
+                );
                 self.out.push('>');
                 self.particle(complex, particle, &mut queues);
+                let left: Vec<(Cow<'_, str>, Value)> = self
+                    .wild
+                    .pop()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|entry| !entry.taken)
+                    .map(|entry| (Cow::Owned(entry.name), entry.value))
+                    .collect();
+                self.unknown_keys(decl, &left);
                 for (key, queue) in complex.child_keys.iter().zip(&queues) {
                     if queue.remaining() > 0 && !queue.reported {
                         self.violation_here(format!(
@@ -473,25 +499,29 @@ impl<'p> Writer<'p> {
             }
             Some(_) => None,
         };
+        self.untyped_attribute(name, value, refused);
+    }
+
+    /// An attribute of no declaration, its value as text (`none` leaves
+    /// it out), unless it is `refused`.
+    fn untyped_attribute(&mut self, name: &str, value: &Value, refused: Option<String>) {
         let mark = self.path.len();
         self.path.push_str("/@");
         self.path.push_str(name);
         let text = match refused {
             Some(message) => Err(message),
-            None if value.is_none() || value.is_undefined() => {
-                self.path.truncate(mark);
-                return;
-            }
-            None => wildcard_text(value),
+            None if value.is_none() || value.is_undefined() => Ok(None),
+            None => wildcard_text(value).map(Some),
         };
         match text {
-            Ok(text) => {
+            Ok(Some(text)) => {
                 self.out.push(' ');
                 self.out.push_str(name);
                 self.out.push_str("=\"");
                 push_escaped(&mut self.out, &text, true);
                 self.out.push('"');
             }
+            Ok(None) => {}
             Err(message) => self.violation_here(message),
         }
         self.path.truncate(mark);
@@ -516,13 +546,18 @@ impl<'p> Writer<'p> {
         particle: &'p Particle,
         queues: &mut [Queue],
     ) -> usize {
+        let wild = self
+            .wild
+            .last()
+            .is_some_and(|pool| pool.iter().any(|entry| !entry.taken));
         match &particle.term {
             Term::Element(id) => self.element_particle(complex, particle, *id, queues),
+            Term::Any(wildcard) => self.any_particle(particle, wildcard),
             Term::Sequence(children) | Term::All(children) => {
                 let mut written = 0;
                 let mut occurrence = 0;
                 while particle.max_occurs.allows(occurrence + 1) {
-                    if occurrence >= particle.min_occurs && !has_items(particle, queues) {
+                    if occurrence >= particle.min_occurs && !has_items(particle, queues, wild) {
                         break;
                     }
                     let before = written;
@@ -541,8 +576,10 @@ impl<'p> Writer<'p> {
                 let mut written = 0;
                 let mut occurrence = 0;
                 while particle.max_occurs.allows(occurrence + 1) {
-                    let present: Vec<&'p Particle> =
-                        children.iter().filter(|c| has_items(c, queues)).collect();
+                    let present: Vec<&'p Particle> = children
+                        .iter()
+                        .filter(|c| has_items(c, queues, wild))
+                        .collect();
                     let Some(&chosen) = present.first() else {
                         if occurrence < particle.min_occurs && !particle.term_nullable {
                             let message = format!(
@@ -578,6 +615,174 @@ impl<'p> Writer<'p> {
                 written
             }
         }
+    }
+
+    /// Writes the keys no declared child takes that an `xs:any` can write
+    /// (in no namespace, which it must admit; by the profile's global
+    /// element of the key's name, which `strict` needs and `skip` ignores,
+    /// or untyped), each item of a list an element, as many as it may
+    /// take; returns how many.
+    fn any_particle(&mut self, particle: &Particle, wildcard: &Wildcard) -> usize {
+        let mut pool = self.wild.pop().unwrap_or_default();
+        let mut written = 0;
+        if wildcard.admits(None) {
+            for entry in pool.iter_mut().filter(|entry| !entry.taken) {
+                if wildcard.process == ProcessContents::Strict
+                    && self.profile.global_element(&entry.name, None).is_none()
+                {
+                    continue;
+                }
+                let items: Vec<Value> = match entry.value.kind() {
+                    ValueKind::Seq => entry
+                        .value
+                        .try_iter()
+                        .map(Iterator::collect)
+                        .unwrap_or_default(),
+                    ValueKind::None | ValueKind::Undefined => Vec::new(),
+                    _ => vec![entry.value.clone()],
+                };
+                let fits = match particle.max_occurs {
+                    MaxOccurs::Bounded(max) => written + items.len() <= max as usize,
+                    MaxOccurs::Unbounded => true,
+                };
+                if !fits {
+                    continue;
+                }
+                entry.taken = true;
+                for item in &items {
+                    self.wildcard_element(&entry.name, item, wildcard);
+                }
+                written += items.len();
+            }
+        }
+        if written < particle.min_occurs as usize {
+            let message = format!("missing {}", wildcard_elements(wildcard));
+            self.violation_here(message);
+        }
+        self.wild.push(pool);
+        written
+    }
+
+    /// An element an `xs:any` writes: by the profile's global element of
+    /// its name in no namespace, unless the wildcard is `skip` or there is
+    /// none, and then untyped.
+    fn wildcard_element(&mut self, name: &str, value: &Value, wildcard: &Wildcard) {
+        let declared = match wildcard.process {
+            ProcessContents::Skip => None,
+            ProcessContents::Lax | ProcessContents::Strict => {
+                self.profile.global_element(name, None)
+            }
+        };
+        match declared {
+            Some(id) => {
+                let decl = self.profile.element(id);
+                self.element(decl, value, None, false);
+            }
+            None => self.untyped(name, value),
+        }
+    }
+
+    /// An element of no declaration, from a value as a document without a
+    /// profile reads: a map's `@name` keys are attributes, `#text` its text
+    /// and other keys elements (a list one per item); anything else is the
+    /// text.
+    fn untyped(&mut self, name: &str, value: &Value) {
+        if value.is_none() || value.is_undefined() {
+            return;
+        }
+        let mark = self.path.len();
+        self.path.push('/');
+        self.path.push_str(name);
+        if self.depth >= MAX_DEPTH {
+            self.violation_here(format!("nesting deeper than {MAX_DEPTH} elements"));
+        } else if !xml::is_ncname(name) {
+            self.violation_here(format!("`{name}` is not a valid element name"));
+        } else {
+            self.depth += 1;
+            self.untyped_content(name, value);
+            self.depth -= 1;
+        }
+        self.path.truncate(mark);
+    }
+
+    fn untyped_content(&mut self, name: &str, value: &Value) {
+        self.out.push('<');
+        self.out.push_str(name);
+        if value.kind() != ValueKind::Map {
+            match wildcard_text(value) {
+                Ok(text) => {
+                    let text = text.into_owned();
+                    self.close_named(name, &text);
+                }
+                Err(message) => {
+                    self.out.push_str("/>");
+                    self.violation_here(message);
+                }
+            }
+            return;
+        }
+        let entries = entries(value, &|_| false);
+        let mut text = None;
+        let mut children = Vec::new();
+        for (key, item) in entries {
+            if let Some(attribute) = key.strip_prefix('@') {
+                let refused = (!xml::is_ncname(attribute))
+                    .then(|| format!("`{attribute}` is not a valid attribute name"));
+                self.untyped_attribute(attribute, &item, refused);
+            } else if key == "#text" {
+                text = Some(item);
+            } else {
+                children.push((key.into_owned(), item));
+            }
+        }
+        if children.is_empty() {
+            let text = match &text {
+                Some(text) => match wildcard_text(text) {
+                    Ok(text) => text.into_owned(),
+                    Err(message) => {
+                        self.violation_here(message);
+                        String::new()
+                    }
+                },
+                None => String::new(),
+            };
+            self.close_named(name, &text);
+            return;
+        }
+        self.out.push('>');
+        if let Some(text) = text {
+            match wildcard_text(&text) {
+                Ok(text) => push_escaped(&mut self.out, &text, false),
+                Err(message) => self.violation_here(message),
+            }
+        }
+        for (child, item) in children {
+            match item.kind() {
+                ValueKind::Seq => {
+                    for each in item.try_iter().into_iter().flatten() {
+                        self.untyped(&child, &each);
+                    }
+                }
+                _ => self.untyped(&child, &item),
+            }
+        }
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    /// Ends the start tag of the element written `name` with its text and
+    /// end tag (or as an empty element).
+    fn close_named(&mut self, name: &str, text: &str) {
+        if text.is_empty() {
+            self.out.push_str("/>");
+            return;
+        }
+        self.out.push('>');
+        push_escaped(&mut self.out, text, false);
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
     }
 
     fn element_particle(
@@ -793,13 +998,15 @@ impl XmlProfile {
 }
 
 /// Whether any element below the particle still has items to write.
-fn has_items(particle: &Particle, queues: &[Queue]) -> bool {
+/// `wild`: whether keys no declared child takes are left for an `xs:any`.
+fn has_items(particle: &Particle, queues: &[Queue], wild: bool) -> bool {
     match &particle.term {
         Term::Element(_) => queues
             .get(particle.key as usize)
             .is_some_and(|q| q.remaining() > 0),
+        Term::Any(wildcard) => wild && wildcard.admits(None),
         Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
-            children.iter().any(|c| has_items(c, queues))
+            children.iter().any(|c| has_items(c, queues, wild))
         }
     }
 }
@@ -807,10 +1014,11 @@ fn has_items(particle: &Particle, queues: &[Queue]) -> bool {
 fn present_elements(particle: &Particle, queues: &[Queue], out: &mut Vec<ElementRef>) {
     match &particle.term {
         Term::Element(id) => {
-            if has_items(particle, queues) && !out.contains(id) {
+            if has_items(particle, queues, false) && !out.contains(id) {
                 out.push(*id);
             }
         }
+        Term::Any(_) => {}
         Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
             for child in children {
                 present_elements(child, queues, out);
@@ -821,6 +1029,7 @@ fn present_elements(particle: &Particle, queues: &[Queue], out: &mut Vec<Element
 
 fn mark_reported(particle: &Particle, queues: &mut [Queue]) {
     match &particle.term {
+        Term::Any(_) => {}
         Term::Element(_) => {
             if let Some(queue) = queues.get_mut(particle.key as usize) {
                 queue.reported = true;

@@ -168,7 +168,7 @@ impl<'s> SetCompiler<'s> {
 /// A model group with nothing in it, which XSD counts as empty content.
 fn is_empty(particle: &Particle) -> bool {
     match &particle.term {
-        Term::Element(_) => false,
+        Term::Element(_) | Term::Any(_) => false,
         Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
             children.is_empty()
         }

@@ -8,17 +8,24 @@ use minijinja::Value;
 use super::set::index_u32;
 use crate::profile::xsd::model::{
     ChildKey, ComplexType, Content, ElementDecl, ElementRef, MaxOccurs, Particle, Term, TypeRef,
+    Wildcard,
 };
 
 /// A particle, with what can be known from its term alone.
 pub(super) fn particle(min_occurs: u32, max_occurs: MaxOccurs, term: Term) -> Particle {
+    let mut first_any = Vec::new();
     let (term_nullable, first) = match &term {
         Term::Element(id) => (false, vec![*id]),
+        Term::Any(wildcard) => {
+            first_any.push(wildcard.clone());
+            (false, Vec::new())
+        }
         Term::Sequence(children) => {
             let mut first = Vec::new();
             let mut nullable = true;
             for child in children {
                 extend_unique(&mut first, &child.first);
+                extend_wildcards(&mut first_any, &child.first_any);
                 if !child.nullable {
                     nullable = false;
                     break;
@@ -30,6 +37,7 @@ pub(super) fn particle(min_occurs: u32, max_occurs: MaxOccurs, term: Term) -> Pa
             let mut first = Vec::new();
             for child in children {
                 extend_unique(&mut first, &child.first);
+                extend_wildcards(&mut first_any, &child.first_any);
             }
             (children.iter().any(|c| c.nullable), first)
         }
@@ -50,8 +58,17 @@ pub(super) fn particle(min_occurs: u32, max_occurs: MaxOccurs, term: Term) -> Pa
         term_nullable,
         nullable: min_occurs == 0 || term_nullable,
         first,
+        first_any,
         key: 0,
         group: None,
+    }
+}
+
+fn extend_wildcards(into: &mut Vec<Wildcard>, from: &[Wildcard]) {
+    for wildcard in from {
+        if !into.contains(wildcard) {
+            into.push(wildcard.clone());
+        }
     }
 }
 
@@ -74,7 +91,7 @@ pub(super) fn continuations(particle: &Particle) -> Vec<ElementRef> {
 
 fn add_continuations(particle: &Particle, out: &mut Vec<ElementRef>) {
     match &particle.term {
-        Term::Element(_) => {}
+        Term::Element(_) | Term::Any(_) => {}
         Term::Sequence(children) => {
             // A sequence is complete inside a child when every child after
             // it can match nothing; those children can still come.
@@ -108,7 +125,7 @@ fn add_continuations(particle: &Particle, out: &mut Vec<ElementRef>) {
 /// The most elements one particle can match.
 pub(super) fn max_count(particle: &Particle) -> u32 {
     let inner = match &particle.term {
-        Term::Element(_) => MaxOccurs::Bounded(1),
+        Term::Element(_) | Term::Any(_) => MaxOccurs::Bounded(1),
         Term::Sequence(children) | Term::All(children) => {
             children.iter().fold(MaxOccurs::Bounded(0), |sum, c| {
                 sum.plus(MaxOccurs::Bounded(max_count(c)))
@@ -147,6 +164,7 @@ pub(super) fn nesting(
             };
             inner.map_or(0, |inner| 1 + nesting(inner, elements, complex_types))
         }
+        Term::Any(_) => 0,
         Term::Sequence(children) | Term::Choice(children) | Term::All(children) => children
             .iter()
             .map(|child| nesting(child, elements, complex_types))
@@ -159,7 +177,7 @@ pub(super) fn nesting(
 /// How many particles `particle` is made of, itself included.
 pub(super) fn particle_count(particle: &Particle) -> usize {
     match &particle.term {
-        Term::Element(_) => 1,
+        Term::Element(_) | Term::Any(_) => 1,
         Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
             1 + children.iter().map(particle_count).sum::<usize>()
         }
@@ -211,6 +229,7 @@ fn number_particles(
                 }
             };
         }
+        Term::Any(_) => {}
         Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
             for child in children {
                 number_particles(child, next_slot, keys, elements);
@@ -225,6 +244,7 @@ fn number_particles(
 fn occurrences(particle: &Particle, local: &str, elements: &[ElementDecl]) -> u32 {
     let inner = match &particle.term {
         Term::Element(id) => MaxOccurs::Bounded(u32::from(elements[id.0 as usize].name == local)),
+        Term::Any(_) => MaxOccurs::Bounded(0),
         Term::Sequence(children) | Term::All(children) => {
             children.iter().fold(MaxOccurs::Bounded(0), |sum, c| {
                 sum.plus(MaxOccurs::Bounded(occurrences(c, local, elements)))

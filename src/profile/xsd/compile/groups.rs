@@ -376,7 +376,7 @@ impl<'s> SetCompiler<'s> {
 /// How many particles a copy of `term` makes.
 fn term_size(term: &Term) -> usize {
     match term {
-        Term::Element(_) => 0,
+        Term::Element(_) | Term::Any(_) => 0,
         Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
             children.iter().map(particle_count).sum()
         }

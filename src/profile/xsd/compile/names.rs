@@ -142,7 +142,16 @@ fn reachable_namespaces(
         }
         if let Content::Elements(particle) = &complex.content {
             let mut found = Vec::new();
-            collect_elements(particle, &mut found);
+            if collect_elements(particle, &mut found) {
+                // `write` gives what such an `xs:any` takes in no namespace,
+                // by a global declaration there or untyped.
+                any_unqualified = true;
+                found.extend(
+                    (0..elements.len())
+                        .filter(|&i| elements[i].global && elements[i].namespace.is_none())
+                        .filter_map(|i| u32::try_from(i).ok().map(ElementRef)),
+                );
+            }
             // Reversed so that the work list visits children in model order.
             work.extend(found.into_iter().rev());
         }
@@ -150,13 +159,21 @@ fn reachable_namespaces(
     (element_namespaces, attribute_namespaces, any_unqualified)
 }
 
-fn collect_elements(particle: &Particle, out: &mut Vec<ElementRef>) {
+/// Gathers the element declarations of a content model; whether it has an
+/// `xs:any` that `write` may fill (it writes them in no namespace).
+fn collect_elements(particle: &Particle, out: &mut Vec<ElementRef>) -> bool {
     match &particle.term {
-        Term::Element(id) => out.push(*id),
+        Term::Element(id) => {
+            out.push(*id);
+            false
+        }
+        Term::Any(wildcard) => wildcard.admits(None),
         Term::Sequence(children) | Term::Choice(children) | Term::All(children) => {
+            let mut writes = false;
             for child in children {
-                collect_elements(child, out);
+                writes |= collect_elements(child, out);
             }
+            writes
         }
     }
 }

@@ -20,9 +20,9 @@ use super::{
 };
 use crate::profile::xsd::identity::Identity;
 use crate::profile::xsd::model::{
-    Added, AttributeDecl, AttributeWildcard, ComplexType, ComplexTypeRef, Content, ElementDecl,
-    ElementRef, Extension, MaxOccurs, NamespaceConstraint, Particle, ProcessContents, QName,
-    SimpleType, SimpleTypeRef, Term, TypeRef, ValueConstraint,
+    Added, AttributeDecl, ComplexType, ComplexTypeRef, Content, ElementDecl, ElementRef, Extension,
+    MaxOccurs, NamespaceConstraint, Particle, ProcessContents, QName, SimpleType, SimpleTypeRef,
+    Term, TypeRef, ValueConstraint, Wildcard,
 };
 use crate::profile::xsd::schema::{Node, NodeAttr, NodeId, SchemaDoc, XSD_NAMESPACE};
 use crate::profile::xsd::simple::{
@@ -77,7 +77,7 @@ pub(super) struct AttributeList {
     /// How many of `decls`, at the front, the base type declares.
     pub(super) inherited: usize,
     /// The `xs:anyAttribute` of the type, a group it refers to or its base.
-    pub(super) wildcard: Option<AttributeWildcard>,
+    pub(super) wildcard: Option<Wildcard>,
     /// An `xs:anyAttribute` was written here: nothing may follow it.
     pub(super) closed: bool,
 }
@@ -86,7 +86,7 @@ impl AttributeList {
     /// A list starting with a base type's attributes and wildcard.
     pub(super) fn inherited(
         decls: Vec<AttributeDecl>,
-        wildcard: Option<AttributeWildcard>,
+        wildcard: Option<Wildcard>,
     ) -> AttributeList {
         AttributeList {
             inherited: decls.len(),
@@ -880,6 +880,13 @@ impl<'s> SetCompiler<'s> {
             }
             let particle = if child.is_xs("element") {
                 self.local_element(d, c)
+            } else if child.is_xs("any") {
+                if is_all {
+                    self.error(d, child.span, "xs:all may hold only xs:element");
+                    None
+                } else {
+                    self.any_element(d, c)
+                }
             } else if is_model_group(child) || child.is_xs("group") {
                 if is_all {
                     self.error(d, child.span, "xs:all may hold only xs:element");
@@ -1157,7 +1164,8 @@ impl<'s> SetCompiler<'s> {
         }
         if node.is_xs("anyAttribute") {
             attributes.closed = true;
-            if let Some(wildcard) = self.attribute_wildcard(d, node) {
+            self.check_attributes(d, node, &["namespace", "processContents", "id"]);
+            if let Some(wildcard) = self.wildcard(d, node) {
                 self.add_wildcard(d, node, attributes, wildcard, None);
             }
         } else if node.is_xs("attributeGroup") {
@@ -1167,9 +1175,31 @@ impl<'s> SetCompiler<'s> {
         }
     }
 
-    /// The wildcard an `xs:anyAttribute` declares; `None` after an error.
-    fn attribute_wildcard(&mut self, d: usize, node: &Node) -> Option<AttributeWildcard> {
-        self.check_attributes(d, node, &["namespace", "processContents", "id"]);
+    /// `xs:any` in a model group: a particle of its wildcard.
+    fn any_element(&mut self, d: usize, n: NodeId) -> Option<Particle> {
+        let node = self.node(d, n);
+        self.check_attributes(
+            d,
+            node,
+            &[
+                "namespace",
+                "processContents",
+                "minOccurs",
+                "maxOccurs",
+                "id",
+            ],
+        );
+        let occurs = self.occurs(d, node);
+        let wildcard = self.wildcard(d, node)?;
+        let (min, max) = occurs?;
+        if max == MaxOccurs::Bounded(0) {
+            return None;
+        }
+        Some(particle(min, max, Term::Any(wildcard)))
+    }
+
+    /// The wildcard an `xs:any` or `xs:anyAttribute` declares; `None` after an error.
+    fn wildcard(&mut self, d: usize, node: &Node) -> Option<Wildcard> {
         self.no_text(d, node);
         if let Some(&c) = self.content_children(d, node).first() {
             let message = misplaced(self.node(d, c), node);
@@ -1224,7 +1254,7 @@ impl<'s> SetCompiler<'s> {
                 }
             },
         };
-        Some(AttributeWildcard {
+        Some(Wildcard {
             namespaces,
             process,
         })
@@ -1239,7 +1269,7 @@ impl<'s> SetCompiler<'s> {
         d: usize,
         node: &Node,
         attributes: &mut AttributeList,
-        wildcard: AttributeWildcard,
+        wildcard: Wildcard,
         group: Option<&str>,
     ) {
         let Some(existing) = &attributes.wildcard else {
