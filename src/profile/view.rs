@@ -140,7 +140,8 @@ fn xml_key<'p>(xsd: &'p XmlProfile, element: ElementRef, name: &str) -> Lookup<'
         .attributes()
         .iter()
         .map(|a| format!("@{}", a.name()));
-    let text = matches!(complex.content(), Content::Simple(_)).then(|| "#text".to_owned());
+    let text = (complex.is_mixed() || matches!(complex.content(), Content::Simple(_)))
+        .then(|| "#text".to_owned());
     let known = |xsd_names: Vec<String>| Lookup::Never {
         what: format!("`{}` has no `{name}`", decl.name()),
         names: xsd_names,

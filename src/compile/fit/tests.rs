@@ -589,3 +589,36 @@ Box:
         ["5:12 `Other` has no element `Color`"]
     );
 }
+
+/// A mixed element takes `#text` beside its children.
+#[test]
+fn a_mixed_element_takes_text() {
+    let profile = Profile::from_xsd(
+        "p",
+        r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Note">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Body">
+          <xs:complexType mixed="true">
+            <xs:sequence><xs:element name="b" type="xs:string" minOccurs="0"/></xs:sequence>
+          </xs:complexType>
+        </xs:element>
+        <xs:element name="Plain">
+          <xs:complexType><xs:sequence><xs:element name="b" type="xs:string"/></xs:sequence></xs:complexType>
+        </xs:element>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"###,
+    );
+    let shape = r##"
+Note:
+  Body: { "#text": "hello", b: x }
+  Plain: { "#text": "hello", b: x }
+"##;
+    assert_eq!(
+        check(&profile, shape),
+        ["4:12 `Plain` holds no text of its own (`#text`)"]
+    );
+}

@@ -125,3 +125,18 @@ fn an_element_wildcard_opens_element_lookups() {
     assert_eq!(follow(&profile, &["Box", "Trace"]), Ok("open"));
     assert_eq!(follow(&profile, &["Box", "Id"]), Ok("found"));
 }
+
+/// A mixed element has text (`#text`) beside its children.
+#[test]
+fn a_mixed_element_has_text() {
+    let profile = Profile::from_xsd(
+        "note",
+        r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Note"><xs:complexType mixed="true"><xs:sequence>
+    <xs:element name="b" type="xs:string" minOccurs="0"/>
+  </xs:sequence></xs:complexType></xs:element>
+</xs:schema>"###,
+    );
+    assert_eq!(follow(&profile, &["Note", "#text"]), Ok("open"));
+    assert!(follow(&profile, &["Note", "i"]).is_err());
+}

@@ -703,7 +703,10 @@ impl Walk<'_> {
     fn complex_type(&mut self, id: ComplexTypeRef) -> XsNode {
         let profile = self.profile;
         let complex = profile.complex_type(id);
-        let node = XsNode::new("complexType");
+        let mut node = XsNode::new("complexType");
+        if complex.mixed {
+            node = node.attr("mixed", "true");
+        }
         if let Some(extension) = complex.extension
             && let Some(base) = profile.complex_type(extension.base).name.clone()
         {
@@ -717,7 +720,6 @@ impl Walk<'_> {
         let all: Vec<&AttributeDecl> = complex.attributes.iter().collect();
         let mut attributes = self.attribute_uses(&all, 0);
         attributes.extend(complex.any_attribute.as_ref().map(any_attribute));
-        let mut node = node;
         match &complex.content {
             Content::Empty => {}
             Content::Elements(particle) => node = node.child(self.content_model(particle)),

@@ -21,6 +21,7 @@
 //! | other anonymous complex type | inline `type: object`, `additionalProperties: false` |
 //! | `simpleContent` with attributes | an object: the attributes, and the text as the property `value` (`_value` when an attribute is named `value`) marked `xml.x-text: true` |
 //! | `simpleContent` without attributes | the text's schema |
+//! | `mixed="true"` | the text between the children as the string property `value` (`_value` when a child or attribute has that name) marked `xml.x-text: true`, not required |
 //! | `any` | `x-xsd-any`, a list of each wildcard's `namespace` and `processContents`; `additionalProperties: true` (what it takes may have any name and content) |
 //! | `anyAttribute` | `x-xsd-any-attribute` with its `namespace` and `processContents`; `lax` or `skip` make `additionalProperties` a string attribute (`strict`, which admits declared attributes only, keeps it `false`) |
 //! | `enumeration` | `enum`, typed as the built-in type (numbers, booleans, strings) |
@@ -221,6 +222,16 @@ impl<'p> Converter<'p> {
                     properties.insert(name.to_owned(), schema);
                 }
             }
+        }
+        if ct.is_mixed() {
+            // A mixed element's text, between its children.
+            let key = if properties.contains_key(TEXT_PROPERTY) {
+                format!("_{TEXT_PROPERTY}")
+            } else {
+                TEXT_PROPERTY.to_owned()
+            };
+            let text = json!({ "type": "string", "xml": { "x-text": true } });
+            properties.insert(key, text);
         }
         let mut schema = json!({ "type": "object" });
         if !properties.is_empty() {
@@ -846,18 +857,13 @@ mod tests {
         )
         .unwrap();
         check_documents(&named(&bridge, "customer"), &[&customer]);
-        let (wildcards, diagnostics) = super::super::compile(&[crate::diag::SourceFile::new(
-            "profiles/box.xsd",
-            super::super::tests::WILDCARDS.to_owned(),
-        )]);
-        assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
-        check_documents(&wildcards[0].1, &[super::super::tests::BOX]);
-        let (any, diagnostics) = super::super::compile(&[crate::diag::SourceFile::new(
-            "profiles/any.xsd",
-            super::super::tests::ANY.to_owned(),
-        )]);
-        assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
-        check_documents(&any[0].1, &[super::super::tests::ANY_BOX]);
+        use super::super::tests::{ANY, ANY_BOX, BOX, MIXED, MIXED_NOTE, WILDCARDS};
+        for (schema, document) in [(WILDCARDS, BOX), (ANY, ANY_BOX), (MIXED, MIXED_NOTE)] {
+            let file = crate::diag::SourceFile::new("profiles/p.xsd", schema.to_owned());
+            let (profiles, diagnostics) = super::super::compile(&[file]);
+            assert!(!diagnostics.has_errors(), "{}", diagnostics.render());
+            check_documents(&profiles[0].1, &[document]);
+        }
     }
 
     #[test]

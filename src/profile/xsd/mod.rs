@@ -54,7 +54,7 @@
 //! (`simple::LIST_BUILTINS`); `xs:any`, whose elements `read` takes by a
 //! global declaration or untyped (`xml::ValueBuilder`), and
 //! `xs:anyAttribute`, one per type, whose attributes are text (both a
-//! `model::Wildcard`).
+//! `model::Wildcard`); `mixed` content, whose text is `#text`.
 //! Groups and extensions are compiled
 //! into the model as the content they stand for (a group's particle where
 //! it is referred to; the base's content model followed by the
@@ -69,7 +69,7 @@
 //! restriction and extension of a type
 //! with simple content, `simpleContent` restriction,
 //! identity constraints, global attributes and attribute `ref`,
-//! `abstract`, `mixed`, substitution
+//! `abstract`, substitution
 //! groups, chameleon includes, built-in types outside `simple::BuiltIn`
 //! and `simple::DERIVED_BUILTINS` (`ENTITY`, `ENTITIES`, `QName`,
 //! `NOTATION`, `anyType`, `anySimpleType`), bound facets on non-numeric types, and patterns with

@@ -115,6 +115,8 @@ pub struct ComplexType {
     /// Its `xs:anyAttribute`, from the type, an attribute group or the
     /// base type: which attributes no declaration names it admits.
     pub(crate) any_attribute: Option<Wildcard>,
+    /// `mixed="true"`: text may stand between its child elements.
+    pub(crate) mixed: bool,
     /// For a type derived by extension of a complex type (`xs:complexContent`,
     /// or `xs:simpleContent` over a base with simple content): how, so
     /// that the WSDL declares it as its schema does. `content` and
@@ -251,6 +253,11 @@ impl ComplexType {
 
     pub fn attributes(&self) -> &[AttributeDecl] {
         &self.attributes
+    }
+
+    /// Whether text may stand between its child elements (`mixed="true"`).
+    pub fn is_mixed(&self) -> bool {
+        self.mixed
     }
 
     /// Its `xs:anyAttribute`, if it has one.

@@ -311,6 +311,9 @@ struct Reader<'p, 'a> {
     /// inside it; 0 when there is none.
     raw: Option<xml::ValueBuilder<'a>>,
     raw_depth: usize,
+    /// Text of the innermost element, when its type is mixed, since its
+    /// last child: kept under `#text` unless it is only whitespace.
+    mixed_run: String,
     result: Option<Value>,
 }
 
@@ -331,6 +334,7 @@ impl<'p, 'a> Reader<'p, 'a> {
             skipping: 0,
             raw: None,
             raw_depth: 0,
+            mixed_run: String::new(),
             result: None,
         }
     }
@@ -347,6 +351,7 @@ impl<'p, 'a> Reader<'p, 'a> {
         self.skipping = 0;
         self.raw = None;
         self.raw_depth = 0;
+        self.mixed_run.clear();
         self.result = None;
     }
 
@@ -902,6 +907,35 @@ impl<'p, 'a> Reader<'p, 'a> {
 }
 
 impl Reader<'_, '_> {
+    /// Adds the text of a mixed element since its last child to its
+    /// `#text`, unless it is only whitespace (layout between children).
+    fn flush_mixed(&mut self) {
+        if self.mixed_run.is_empty() {
+            return;
+        }
+        let run = std::mem::take(&mut self.mixed_run);
+        if run.chars().all(xml::is_xml_whitespace) || !self.building() {
+            return;
+        }
+        let Some(frame) = self.frames.last() else {
+            return;
+        };
+        let start = frame.entries + frame.attributes;
+        let existing = self.entries[start..]
+            .iter_mut()
+            .find(|(key, _)| key.as_str() == Some("#text"));
+        match existing {
+            Some((_, Entry::One(text))) => {
+                let joined = format!("{}{run}", text.as_str().unwrap_or_default());
+                *text = Value::from(joined);
+            }
+            Some((_, Entry::Many(_))) => {}
+            None => self
+                .entries
+                .push((Value::from("#text"), Entry::One(Value::from(run)))),
+        }
+    }
+
     /// Hands the value of a child an `xs:any` took to its parent's
     /// entries, under its local name: a list once the name occurs twice. A
     /// child of the content model with that name keeps the key.
@@ -982,6 +1016,7 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
             self.skipping = 1;
             return;
         }
+        self.flush_mixed();
         let namespace = namespaces.resolve(tag.prefix.unwrap_or(""));
         let found = if self.frames.is_empty() {
             let root = self.profile.element(self.root);
@@ -1049,6 +1084,15 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
         }
         let collects = match frame.kind {
             Kind::Simple(_) => true,
+            Kind::Complex(complex) if complex.mixed => {
+                match text {
+                    Text::Raw(text) | Text::Cdata(text) => {
+                        xml::push_normalized(&mut self.mixed_run, text);
+                    }
+                    Text::Char(c) => self.mixed_run.push(c),
+                }
+                return;
+            }
             Kind::Complex(complex) => matches!(complex.content, Content::Simple(_)),
         };
         if collects {
@@ -1083,6 +1127,7 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
         let Some(&frame) = self.frames.last() else {
             return;
         };
+        self.flush_mixed();
         // Checked while the frame is still open, so that messages have its path.
         let value = match frame.kind {
             _ if frame.nil => self.building().then(|| self.nil_value(&frame)),

@@ -104,8 +104,10 @@ impl XmlProfile {
                 return;
             }
             Some(name) => {
-                let _ = writeln!(out, "{}", name.local);
+                let _ = write!(out, "{}", name.local);
+                out.push_str(if complex.mixed { " (mixed)\n" } else { "\n" });
             }
+            None if complex.mixed => out.push_str("complex type (mixed)\n"),
             None => out.push_str("complex type\n"),
         }
         for attribute in complex.attributes() {

@@ -1450,6 +1450,9 @@ mod properties {
                 };
                 pairs.push(("@wild-extra".to_owned(), value));
             }
+            if complex.is_mixed() && self.tape.one_in(2) {
+                pairs.push(("#text".to_owned(), Value::from("some & <text>")));
+            }
             match complex.content() {
                 Content::Empty => {}
                 Content::Simple(simple) => pairs.push(("#text".to_owned(), self.leaf(*simple))),
@@ -1954,6 +1957,7 @@ mod properties {
                     compile_clean(LISTS),
                     compile_clean(WILDCARDS),
                     compile_clean(ANY),
+                    compile_clean(MIXED),
                 ]
             });
         &PROFILES
@@ -1965,7 +1969,7 @@ mod properties {
         /// Whatever `write` accepts, `read` accepts and gives back.
         #[test]
         fn write_then_read_gives_the_value_back(
-            which in 0usize..10,
+            which in 0usize..11,
             mischief in any::<bool>(),
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
@@ -1987,7 +1991,7 @@ mod properties {
         /// Values built from the profile without mischief are written.
         #[test]
         fn valid_values_are_written(
-            which in 0usize..10,
+            which in 0usize..11,
             choices in prop::collection::vec(any::<u32>(), 0..400),
         ) {
             let profile = &profiles()[which];
@@ -1999,7 +2003,7 @@ mod properties {
 
         /// Reading never panics, whatever the text.
         #[test]
-        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..10) {
+        fn read_never_panics(text in prop_oneof![any::<String>(), xmlish()], which in 0usize..11) {
             let profile = &profiles()[which];
             let _ = profile.read(&text, &limits());
         }
@@ -2190,6 +2194,7 @@ mod properties {
                     compile_clean(LISTS),
                     compile_clean(WILDCARDS),
                     compile_clean(ANY),
+                    compile_clean(MIXED),
                 ];
                 profiles.extend(super::emitted::repository_profiles());
                 profiles
@@ -3838,6 +3843,12 @@ fn lists_that_cannot_be_are_errors_at_their_place() {
 
 // --- xs:anyAttribute
 
+/// The definitions of a profile's JSON Schema, as one JSON object.
+fn json_definitions(profile: &XmlProfile) -> serde_json::Value {
+    let schema = profile.json_schema("#/$defs/");
+    serde_json::Value::Object(schema.definitions.into_iter().collect())
+}
+
 pub(super) const WILDCARDS: &str = r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
     xmlns:t="urn:t" targetNamespace="urn:t" elementFormDefault="qualified">
   <xs:element name="Box">
@@ -3939,7 +3950,7 @@ fn any_attribute_is_written_emitted_and_described() {
             "/Box/@trace: no attribute `trace` here: the xs:anyAttribute here admits attributes \
              in namespace ##other only, and `write` gives undeclared attributes no namespace",
             "/Box/Label/@bad name: `bad name` is not a valid attribute name",
-            "/Box/Item[1]/@note: expected text, a number or a boolean for an attribute, found a list",
+            "/Box/Item[1]/@note: expected text, a number or a boolean, found a list",
             "/Box/Seal/@extra: no attribute `extra` here: the xs:anyAttribute here is strict, and \
              admits declared attributes only",
         ]
@@ -3967,9 +3978,7 @@ fn any_attribute_is_written_emitted_and_described() {
     let again = emitted::recompiled(&profile);
     assert_eq!(read_ok(&again, BOX), read_ok(&profile, BOX));
 
-    let schema = profile.json_schema("#/$defs/");
-    let json = serde_json::to_string(&schema.definitions).expect("json");
-    let definitions: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let definitions = json_definitions(&profile);
     let box_type = &definitions["Box"];
     assert_eq!(
         box_type["x-xsd-any-attribute"],
@@ -4138,7 +4147,7 @@ fn any_is_written_emitted_and_described() {
         [
             r#"/Box/Weight: "heavy" is not a decimal number"#,
             "/Box/bad name: `bad name` is not a valid element name",
-            "/Box/Meta/K: expected text, a number or a boolean for an attribute, found a list",
+            "/Box/Meta/K: expected text, a number or a boolean, found a list",
         ]
     );
 
@@ -4162,9 +4171,7 @@ fn any_is_written_emitted_and_described() {
     let again = emitted::recompiled(&profile);
     assert_eq!(read_ok(&again, ANY_BOX), read_ok(&profile, ANY_BOX));
 
-    let schema = profile.json_schema("#/$defs/");
-    let json = serde_json::to_string(&schema.definitions).expect("json");
-    let definitions: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let definitions = json_definitions(&profile);
     let box_type = &definitions["Box"];
     assert_eq!(
         box_type["x-xsd-any"],
@@ -4186,6 +4193,113 @@ fn anys_that_cannot_be_are_errors_at_their_place() {
             "`processContents` is strict, lax or skip, not `loose`",
             "xs:all may hold only xs:element",
             "maxOccurs",
+        ],
+    );
+}
+
+// --- mixed content
+
+pub(super) const MIXED: &str = r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="Note">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Body" type="Body"/>
+        <xs:element name="Tags" type="Tags" minOccurs="0"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+  <xs:complexType name="Body" mixed="true">
+    <xs:choice minOccurs="0" maxOccurs="unbounded">
+      <xs:element name="b" type="xs:string"/>
+      <xs:element name="ref">
+        <xs:complexType mixed="true"><xs:attribute name="id" type="xs:int"/></xs:complexType>
+      </xs:element>
+    </xs:choice>
+  </xs:complexType>
+  <xs:complexType name="Tags">
+    <xs:complexContent mixed="true">
+      <xs:extension base="Body">
+        <xs:sequence><xs:element name="tag" type="xs:string" minOccurs="0"/></xs:sequence>
+      </xs:extension>
+    </xs:complexContent>
+  </xs:complexType>
+</xs:schema>"###;
+
+pub(super) const MIXED_NOTE: &str = r###"<Note>
+  <Body>Ship <b>today</b>, see <ref id="7">order 7</ref> &amp; call.</Body>
+  <Tags>urgent<tag>x</tag></Tags>
+</Note>"###;
+
+/// A mixed element's text between its children is its `#text`, joined;
+/// whitespace between children alone is layout.
+#[test]
+fn mixed_content_reads_text_between_children() {
+    let profile = compile_clean(MIXED);
+    assert_eq!(
+        read_ok(&profile, MIXED_NOTE),
+        "{'Note': {'Body': {'#text': 'Ship , see  & call.', 'b': ['today'], \
+         'ref': [{'@id': 7, '#text': 'order 7'}]}, \
+         'Tags': {'#text': 'urgent', 'tag': 'x', 'b': [], 'ref': []}}}"
+    );
+    // Text elsewhere is still refused.
+    assert_eq!(
+        read_err(&profile, "<Note>loose<Body/></Note>"),
+        ["/Note: text is not allowed in `Note`"]
+    );
+}
+
+#[test]
+fn mixed_content_is_written_emitted_and_described() {
+    let profile = compile_clean(MIXED);
+    let written = profile
+        .write(&value(
+            r##"{"Note": {"Body": {"#text": "a < b", "b": ["x"], "ref": [{"@id": 1, "#text": "r"}]}}}"##,
+        ))
+        .expect("writes");
+    assert!(
+        written.contains(r#"<Note><Body>a &lt; b<b>x</b><ref id="1">r</ref></Body></Note>"#),
+        "{written}"
+    );
+    let outline = profile.to_string();
+    assert!(outline.contains("Body (mixed)"), "{outline}");
+    let files = emitted::emit_files(&[&profile]);
+    let text = &files[0].1;
+    assert!(
+        text.contains(r#"<xs:complexType name="Body" mixed="true">"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"<xs:complexType name="Tags" mixed="true">"#),
+        "{text}"
+    );
+    let again = emitted::recompiled(&profile);
+    assert_eq!(read_ok(&again, MIXED_NOTE), read_ok(&profile, MIXED_NOTE));
+    let definitions = json_definitions(&profile);
+    assert_eq!(
+        definitions["Body"]["properties"]["value"],
+        serde_json::json!({ "type": "string", "xml": { "x-text": true } })
+    );
+}
+
+#[test]
+fn mixed_types_that_cannot_be_are_errors_at_their_place() {
+    refused_with_each(
+        r###"
+        <xs:element name="A">
+          <xs:complexType mixed="true">
+            <xs:simpleContent><xs:extension base="xs:string"/></xs:simpleContent>
+          </xs:complexType>
+        </xs:element>
+        <xs:element name="B">
+          <xs:complexType><xs:complexContent><xs:extension base="M"/></xs:complexContent></xs:complexType>
+        </xs:element>
+        <xs:element name="D"><xs:complexType mixed="maybe"/></xs:element>
+"###,
+        r###"<xs:complexType name="M" mixed="true"><xs:sequence><xs:element name="X" type="xs:string"/></xs:sequence></xs:complexType>"###,
+        &[
+            "`mixed=\"true\"` does not go with xs:simpleContent",
+            "`M` is mixed, so an extension of it must be `mixed=\"true\"` too",
+            "`mixed` is true or false, not `maybe`",
         ],
     );
 }

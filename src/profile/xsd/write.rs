@@ -139,8 +139,9 @@ fn key_text(key: &Value) -> Cow<'_, str> {
     }
 }
 
-/// The text of an attribute that an `xs:anyAttribute` admits: untyped,
-/// so a string as it is, a number or a boolean as templates print it.
+/// Untyped text (of an attribute or element a wildcard admits, or of a
+/// mixed element): a string as it is, a number or a boolean as templates
+/// print it.
 fn wildcard_text(value: &Value) -> Result<Cow<'_, str>, String> {
     let text = match value.kind() {
         ValueKind::String => Cow::Borrowed(value.as_str().unwrap_or_default()),
@@ -148,7 +149,7 @@ fn wildcard_text(value: &Value) -> Result<Cow<'_, str>, String> {
         ValueKind::Bool => Cow::Borrowed(if value.is_true() { "true" } else { "false" }),
         _ => {
             return Err(format!(
-                "expected text, a number or a boolean for an attribute, found {}",
+                "expected text, a number or a boolean, found {}",
                 kind_name(value)
             ));
         }
@@ -306,8 +307,21 @@ impl<'p> Writer<'p> {
         self.attributes(complex, &mut given);
         match &complex.content {
             Content::Empty => {
+                let text = given
+                    .iter()
+                    .position(|(key, _)| key == "#text" && complex.mixed)
+                    .map(|i| given.swap_remove(i).1);
                 self.unknown_keys(decl, &given);
-                self.out.push_str("/>");
+                match text.filter(|t| !t.is_none() && !t.is_undefined()) {
+                    Some(text) => match wildcard_text(&text) {
+                        Ok(text) => self.close_with_text(decl, &text),
+                        Err(message) => {
+                            self.out.push_str("/>");
+                            self.violation_here(message);
+                        }
+                    },
+                    None => self.out.push_str("/>"),
+                }
             }
             Content::Simple(simple) => {
                 let text_value = given
@@ -355,11 +369,18 @@ impl<'p> Writer<'p> {
                         None => rest.push((key, item)),
                     }
                 }
-                let text = rest.iter().position(|(key, _)| key == "#text");
-                if let Some(text) = text {
-                    let text = rest.remove(text);
-                    self.unknown_keys(decl, &[text]);
-                }
+                let text = rest
+                    .iter()
+                    .position(|(key, _)| key == "#text")
+                    .map(|i| rest.remove(i));
+                let text = match text {
+                    Some((_, text)) if complex.mixed => Some(text),
+                    Some(text) => {
+                        self.unknown_keys(decl, &[text]);
+                        None
+                    }
+                    None => None,
+                };
                 self.wild.push(
                     rest.into_iter()
                         .map(|(name, value)| WildEntry {
@@ -370,6 +391,16 @@ impl<'p> Writer<'p> {
                         .collect(),
                 );
                 self.out.push('>');
+                // A mixed element's text comes first, before its children.
+                if let Some(text) = text.filter(|t| !t.is_none() && !t.is_undefined()) {
+                    let mark = self.path.len();
+                    self.path.push_str("/#text");
+                    match wildcard_text(&text) {
+                        Ok(text) => push_escaped(&mut self.out, &text, false),
+                        Err(message) => self.violation_here(message),
+                    }
+                    self.path.truncate(mark);
+                }
                 self.particle(complex, particle, &mut queues);
                 let left: Vec<(Cow<'_, str>, Value)> = self
                     .wild

@@ -9,7 +9,8 @@
 //! that, the type only keeps its base and where the added particle is, for
 //! `emit` to write it as an extension again. `xsi:type` is refused in
 //! documents, so a derived type is only ever used by its own name.
-//! `xs:restriction` and `mixed` content are outside the subset.
+//! `xs:restriction` is outside the subset; an extension of a base with
+//! element content is `mixed` if and only if its base is.
 
 use crate::profile::xsd::model::{Added, Content, Extension, MaxOccurs, Particle, Term, TypeRef};
 use crate::profile::xsd::schema::{Node, NodeId};
@@ -25,6 +26,7 @@ impl<'s> SetCompiler<'s> {
         &mut self,
         d: usize,
         n: NodeId,
+        mixed: bool,
     ) -> Option<(Content, AttributeList, Extension)> {
         let (extension, base) = self.extension(
             d,
@@ -47,6 +49,22 @@ impl<'s> SetCompiler<'s> {
         };
         self.complete_complex(d, base, base_type)?;
         if self.broken_content.contains(&base_type) {
+            return None;
+        }
+        let base_complex = &self.complex_types[base_type.0 as usize];
+        // XSD: an extension of a type with element content is mixed if and
+        // only if its base is.
+        let base_has_elements =
+            matches!(&base_complex.content, Content::Elements(p) if !is_empty(p));
+        if base_has_elements && base_complex.mixed != mixed {
+            let message = if mixed {
+                format!("`{base_name}` is not mixed, so an extension of it cannot be")
+            } else {
+                format!(
+                    "`{base_name}` is mixed, so an extension of it must be `mixed=\"true\"` too"
+                )
+            };
+            self.error(d, base.span, message);
             return None;
         }
         let base_complex = &self.complex_types[base_type.0 as usize];

@@ -498,7 +498,7 @@ fn check_attributes(doc: &SchemaDoc, node: &Node, allowed: &[&str], sink: &mut S
             "nillable" | "default" | "fixed" if node.attr("ref").is_some() => {
                 format!("`{name}` belongs on the global xs:element that `ref` names")
             }
-            "abstract" | "mixed" => {
+            "abstract" => {
                 format!("`{name}=\"{}\"` is not supported", attr.value.trim())
             }
             "substitutionGroup" | "block" | "final" => {

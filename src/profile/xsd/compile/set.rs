@@ -1030,6 +1030,7 @@ impl<'s> SetCompiler<'s> {
             child_keys: Vec::new(),
             slots: 0,
             any_attribute: None,
+            mixed: false,
             extension: None,
         });
         id
@@ -1056,9 +1057,14 @@ impl<'s> SetCompiler<'s> {
 
     pub(super) fn build_complex(&mut self, d: usize, n: NodeId, id: ComplexTypeRef, named: bool) {
         let node = self.node(d, n);
-        let allowed: &[&str] = if named { &["name", "id"] } else { &["id"] };
+        let allowed: &[&str] = if named {
+            &["name", "id", "mixed"]
+        } else {
+            &["id", "mixed"]
+        };
         self.check_attributes(d, node, allowed);
         self.no_text(d, node);
+        let mut mixed = self.boolean_attr(d, node, "mixed");
         let mut content = Content::Empty;
         let mut content_node: Option<&Node> = None;
         let mut attributes = AttributeList::default();
@@ -1089,7 +1095,8 @@ impl<'s> SetCompiler<'s> {
                         content = Content::Elements(particle);
                     }
                 } else if child.is_xs("complexContent") {
-                    match self.complex_content(d, c) {
+                    mixed |= self.boolean_attr(d, child, "mixed");
+                    match self.complex_content(d, c, mixed) {
                         Some((derived, inherited, how)) => {
                             content = derived;
                             attributes = inherited;
@@ -1143,14 +1150,39 @@ impl<'s> SetCompiler<'s> {
         {
             content = Content::Empty;
         }
+        if mixed && let Some(simple) = content_node.filter(|n| n.is_xs("simpleContent")) {
+            self.error(
+                d,
+                simple.span,
+                "`mixed=\"true\"` does not go with xs:simpleContent, whose text is of its simple type",
+            );
+        }
         let (content, child_keys, slots) = finish_content(content, &self.elements);
         let complex = &mut self.complex_types[id.0 as usize];
         complex.attributes = attributes.decls;
         complex.any_attribute = attributes.wildcard;
+        complex.mixed = mixed;
         complex.content = content;
         complex.child_keys = child_keys;
         complex.slots = slots;
         complex.extension = extension;
+    }
+
+    /// A boolean attribute of the schema (`true`, `false`, `1`, `0`);
+    /// absent or wrong (reported) is false.
+    pub(super) fn boolean_attr(&mut self, d: usize, node: &Node, name: &str) -> bool {
+        let Some(attr) = node.attr(name) else {
+            return false;
+        };
+        match attr.value.trim() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            other => {
+                let message = format!("`{name}` is true or false, not `{other}`");
+                self.error(d, attr.span, message);
+                false
+            }
+        }
     }
 
     /// An `xs:attribute`, an `xs:attributeGroup` reference or the
@@ -1330,7 +1362,12 @@ impl<'s> SetCompiler<'s> {
         restriction: &str,
     ) -> Option<(&'s Node, &'s NodeAttr)> {
         let node = self.node(d, n);
-        self.check_attributes(d, node, &["id"]);
+        let allowed: &[&str] = if node.is_xs("complexContent") {
+            &["id", "mixed"]
+        } else {
+            &["id"]
+        };
+        self.check_attributes(d, node, allowed);
         self.no_text(d, node);
         let c = self.single_derivation(d, node, "xs:extension")?;
         let extension = self.node(d, c);
