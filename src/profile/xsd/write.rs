@@ -142,7 +142,7 @@ fn key_text(key: &Value) -> Cow<'_, str> {
 /// Untyped text (of an attribute or element a wildcard admits, or of a
 /// mixed element): a string as it is, a number or a boolean as templates
 /// print it.
-fn wildcard_text(value: &Value) -> Result<Cow<'_, str>, String> {
+fn untyped_text(value: &Value) -> Result<Cow<'_, str>, String> {
     let text = match value.kind() {
         ValueKind::String => Cow::Borrowed(value.as_str().unwrap_or_default()),
         ValueKind::Number => Cow::Owned(value.to_string()),
@@ -313,7 +313,7 @@ impl<'p> Writer<'p> {
                     .map(|i| given.swap_remove(i).1);
                 self.unknown_keys(decl, &given);
                 match text.filter(|t| !t.is_none() && !t.is_undefined()) {
-                    Some(text) => match wildcard_text(&text) {
+                    Some(text) => match untyped_text(&text) {
                         Ok(text) => self.close_with_text(decl, &text),
                         Err(message) => {
                             self.out.push_str("/>");
@@ -395,7 +395,7 @@ impl<'p> Writer<'p> {
                 if let Some(text) = text.filter(|t| !t.is_none() && !t.is_undefined()) {
                     let mark = self.path.len();
                     self.path.push_str("/#text");
-                    match wildcard_text(&text) {
+                    match untyped_text(&text) {
                         Ok(text) => push_escaped(&mut self.out, &text, false),
                         Err(message) => self.violation_here(message),
                     }
@@ -542,7 +542,7 @@ impl<'p> Writer<'p> {
         let text = match refused {
             Some(message) => Err(message),
             None if value.is_none() || value.is_undefined() => Ok(None),
-            None => wildcard_text(value).map(Some),
+            None => untyped_text(value).map(Some),
         };
         match text {
             Ok(Some(text)) => {
@@ -740,7 +740,7 @@ impl<'p> Writer<'p> {
         self.out.push('<');
         self.out.push_str(name);
         if value.kind() != ValueKind::Map {
-            match wildcard_text(value) {
+            match untyped_text(value) {
                 Ok(text) => {
                     let text = text.into_owned();
                     self.close_named(name, &text);
@@ -768,7 +768,7 @@ impl<'p> Writer<'p> {
         }
         if children.is_empty() {
             let text = match &text {
-                Some(text) => match wildcard_text(text) {
+                Some(text) => match untyped_text(text) {
                     Ok(text) => text.into_owned(),
                     Err(message) => {
                         self.violation_here(message);
@@ -782,7 +782,7 @@ impl<'p> Writer<'p> {
         }
         self.out.push('>');
         if let Some(text) = text {
-            match wildcard_text(&text) {
+            match untyped_text(&text) {
                 Ok(text) => push_escaped(&mut self.out, &text, false),
                 Err(message) => self.violation_here(message),
             }
