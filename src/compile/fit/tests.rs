@@ -567,12 +567,12 @@ fn an_element_wildcard_takes_undeclared_keys_in_no_namespace() {
     <xs:complexType>
       <xs:sequence>
         <xs:element name="Id" type="xs:int"/>
-        <xs:any processContents="lax" minOccurs="0" maxOccurs="unbounded"/>
         <xs:element name="Other">
           <xs:complexType>
             <xs:sequence><xs:any namespace="urn:x" minOccurs="0"/></xs:sequence>
           </xs:complexType>
         </xs:element>
+        <xs:any processContents="lax" minOccurs="0" maxOccurs="unbounded"/>
       </xs:sequence>
     </xs:complexType>
   </xs:element>

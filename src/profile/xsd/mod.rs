@@ -75,8 +75,8 @@
 //! `NOTATION`, `anyType`, `anySimpleType`), bound facets on non-numeric types, and patterns with
 //! Unicode block escapes. Not checked: that a schema imports a namespace
 //! before using its names, and full Unique Particle Attribution (the
-//! common ambiguities are reported, none involving `xs:any`; documents
-//! are matched greedily).
+//! common ambiguities are reported, wildcards included; documents are
+//! matched greedily).
 
 mod compile;
 pub mod emit;

@@ -172,6 +172,25 @@ pub enum NamespaceConstraint {
 }
 
 impl NamespaceConstraint {
+    /// Elements both admit, for a message (`an element of namespace
+    /// `urn:x``), or `None` when they admit none in common.
+    pub(crate) fn shared(&self, other: &NamespaceConstraint) -> Option<String> {
+        use NamespaceConstraint::{Any, Listed, Other};
+        match (self, other) {
+            (Listed(listed), constraint) | (constraint, Listed(listed)) => listed
+                .iter()
+                .find(|namespace| constraint.admits(namespace.as_deref()))
+                .map(|namespace| match namespace {
+                    Some(namespace) => format!("an element of namespace `{namespace}`"),
+                    None => "an element of no namespace".to_owned(),
+                }),
+            // Both admit every namespace but one or two.
+            (Any | Other(_), Any | Other(_)) => {
+                Some("an element of a namespace both wildcards admit".to_owned())
+            }
+        }
+    }
+
     pub(crate) fn admits(&self, namespace: Option<&str>) -> bool {
         match self {
             NamespaceConstraint::Any => true,

@@ -80,34 +80,64 @@ pub(super) fn extend_unique(into: &mut Vec<ElementRef>, from: &[ElementRef]) {
     }
 }
 
-/// The elements `particle` can still take at a point where it could also
-/// be complete: where another particle that could come next and starts
-/// with one of them makes a content model ambiguous.
-pub(super) fn continuations(particle: &Particle) -> Vec<ElementRef> {
-    let mut out = Vec::new();
+/// What a particle can start with, or still take: elements and `xs:any`
+/// wildcards.
+#[derive(Default)]
+pub(super) struct Starts {
+    pub(super) elements: Vec<ElementRef>,
+    pub(super) wildcards: Vec<Wildcard>,
+}
+
+impl Starts {
+    pub(super) fn first_of(particle: &Particle) -> Starts {
+        let mut starts = Starts::default();
+        starts.add_first(particle);
+        starts
+    }
+
+    pub(super) fn add_first(&mut self, particle: &Particle) {
+        extend_unique(&mut self.elements, &particle.first);
+        extend_wildcards(&mut self.wildcards, &particle.first_any);
+    }
+
+    fn add(&mut self, other: &Starts) {
+        extend_unique(&mut self.elements, &other.elements);
+        extend_wildcards(&mut self.wildcards, &other.wildcards);
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.elements.is_empty() && self.wildcards.is_empty()
+    }
+}
+
+/// What `particle` can still take at a point where it could also be
+/// complete: where another particle that could come next and starts with
+/// one of them makes a content model ambiguous.
+pub(super) fn continuations(particle: &Particle) -> Starts {
+    let mut out = Starts::default();
     add_continuations(particle, &mut out);
     out
 }
 
-fn add_continuations(particle: &Particle, out: &mut Vec<ElementRef>) {
+fn add_continuations(particle: &Particle, out: &mut Starts) {
     match &particle.term {
         Term::Element(_) | Term::Any(_) => {}
         Term::Sequence(children) => {
             // A sequence is complete inside a child when every child after
             // it can match nothing; those children can still come.
-            let mut after: Vec<ElementRef> = Vec::new();
+            let mut after = Starts::default();
             let mut all_nullable = true;
             for child in children.iter().rev() {
                 add_continuations(child, out);
-                extend_unique(out, &after);
+                out.add(&after);
                 if !child.nullable {
                     all_nullable = false;
                     break;
                 }
-                extend_unique(&mut after, &child.first);
+                after.add_first(child);
             }
             if all_nullable {
-                extend_unique(out, &after);
+                out.add(&after);
             }
         }
         Term::Choice(children) | Term::All(children) => {
@@ -118,7 +148,7 @@ fn add_continuations(particle: &Particle, out: &mut Vec<ElementRef>) {
     }
     // Complete before it starts, or between two occurrences of its term.
     if particle.nullable || particle.max_occurs != MaxOccurs::Bounded(particle.min_occurs) {
-        extend_unique(out, &particle.first);
+        out.add_first(particle);
     }
 }
 

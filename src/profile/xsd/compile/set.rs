@@ -13,7 +13,7 @@ use crate::config::node::Span;
 use crate::diag::Diagnostic;
 use crate::doc::xml;
 
-use super::content::{continuations, extend_unique, finish_content, max_count, nesting, particle};
+use super::content::{Starts, continuations, finish_content, max_count, nesting, particle};
 use super::{
     DocInfo, MAX_DERIVATION_DEPTH, MAX_NESTING, Sink, UNSUPPORTED_BUILTINS, check_attributes, form,
     misplaced, schema_set,
@@ -943,7 +943,7 @@ impl<'s> SetCompiler<'s> {
     ) {
         for (i, a) in particles.iter().enumerate() {
             for b in &particles[i + 1..] {
-                if let Some(name) = self.shared_name(&a.first, &b.first) {
+                if let Some(name) = self.overlap(&Starts::first_of(a), &Starts::first_of(b)) {
                     self.ambiguous(d, node, &name);
                     return;
                 }
@@ -962,38 +962,61 @@ impl<'s> SetCompiler<'s> {
             if open.is_empty() {
                 continue;
             }
-            let mut following = Vec::new();
+            let mut following = Starts::default();
             for next in &particles[i + 1..] {
-                extend_unique(&mut following, &next.first);
+                following.add_first(next);
                 if !next.nullable {
                     break;
                 }
             }
-            if let Some(name) = self.shared_name(&open, &following) {
+            if let Some(name) = self.overlap(&open, &following) {
                 self.ambiguous(d, node, &name);
                 return;
             }
         }
     }
 
-    pub(super) fn shared_name(&self, a: &[ElementRef], b: &[ElementRef]) -> Option<String> {
-        a.iter().find_map(|x| {
+    /// An element both `a` and `b` can take, as the message names it:
+    /// one they both declare, one a wildcard of either admits, or one of a
+    /// namespace two wildcards both admit.
+    pub(super) fn overlap(&self, a: &Starts, b: &Starts) -> Option<String> {
+        let admitted = |element: &ElementDecl, wildcards: &[Wildcard]| {
+            wildcards
+                .iter()
+                .any(|w| w.admits(element.namespace.as_deref()))
+        };
+        let named = a.elements.iter().find_map(|x| {
             let x = &self.elements[x.0 as usize];
-            b.iter()
-                .map(|y| &self.elements[y.0 as usize])
-                .find(|y| y.matches(&x.name, x.namespace.as_deref()))
-                .map(|_| x.name.clone())
-        })
+            let shared = b
+                .elements
+                .iter()
+                .any(|y| self.elements[y.0 as usize].matches(&x.name, x.namespace.as_deref()));
+            (shared || admitted(x, &b.wildcards)).then(|| format!("element `{}`", x.name))
+        });
+        named
+            .or_else(|| {
+                b.elements.iter().find_map(|y| {
+                    let y = &self.elements[y.0 as usize];
+                    admitted(y, &a.wildcards).then(|| format!("element `{}`", y.name))
+                })
+            })
+            .or_else(|| {
+                a.wildcards.iter().find_map(|x| {
+                    b.wildcards
+                        .iter()
+                        .find_map(|y| x.namespaces.shared(&y.namespaces))
+                })
+            })
     }
 
-    pub(super) fn ambiguous(&mut self, d: usize, node: &Node, name: &str) {
+    pub(super) fn ambiguous(&mut self, d: usize, node: &Node, what: &str) {
         let diagnostic = self
             .doc(d)
             .file
             .error(
                 node.span,
                 format!(
-                    "element `{name}` can be matched by two particles of this {}: the content model is ambiguous",
+                    "{what} can be matched by two particles of this {}: the content model is ambiguous",
                     node.display_name()
                 ),
             )
