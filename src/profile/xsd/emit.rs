@@ -904,13 +904,11 @@ impl Walk<'_> {
             return;
         }
         let profile = self.profile;
-        for (index, element) in profile.elements.iter().enumerate() {
-            if element.global
-                && wildcard.admits(element.namespace.as_deref())
-                && let Ok(index) = u32::try_from(index)
-            {
+        for &id in &profile.globals {
+            let element = profile.element(id);
+            if wildcard.admits(element.namespace.as_deref()) {
                 let name = element_name(element);
-                self.visit(Named::Element(ElementRef(index)), &name);
+                self.visit(Named::Element(id), &name);
             }
         }
     }

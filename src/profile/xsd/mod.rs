@@ -136,6 +136,8 @@ pub struct XmlProfile {
     pub(crate) elements: Vec<ElementDecl>,
     pub(crate) complex_types: Vec<ComplexType>,
     pub(crate) simple_types: Vec<SimpleType>,
+    /// The global element declarations, which `xs:any` reads and writes by.
+    pub(crate) globals: Vec<ElementRef>,
     /// The namespace declarations `write` puts on the document element.
     pub(crate) declarations: String,
 }
@@ -186,11 +188,10 @@ impl XmlProfile {
         local: &str,
         namespace: Option<&str>,
     ) -> Option<ElementRef> {
-        self.elements
+        self.globals
             .iter()
-            .position(|element| element.global && element.matches(local, namespace))
-            .and_then(|index| u32::try_from(index).ok())
-            .map(ElementRef)
+            .copied()
+            .find(|&id| self.element(id).matches(local, namespace))
     }
 
     pub fn element(&self, element: ElementRef) -> &ElementDecl {

@@ -921,8 +921,11 @@ impl Reader<'_, '_> {
             return;
         };
         let start = frame.entries + frame.attributes;
-        let existing = self.entries[start..]
-            .iter_mut()
+        let existing = self
+            .entries
+            .get_mut(start..)
+            .into_iter()
+            .flatten()
             .find(|(key, _)| key.as_str() == Some("#text"));
         match existing {
             Some((_, Entry::One(text))) => {
@@ -950,8 +953,11 @@ impl Reader<'_, '_> {
             return;
         }
         let siblings = parent.entries + parent.attributes;
-        let found = self.entries[siblings..]
-            .iter_mut()
+        let found = self
+            .entries
+            .get_mut(siblings..)
+            .into_iter()
+            .flatten()
             .find(|(key, _)| key.as_str() == Some(name));
         match found {
             Some((_, Entry::Many(values))) => values.push(value),

@@ -1547,12 +1547,12 @@ mod properties {
                     Term::Any(wildcard) => {
                         // A global element in no namespace where the
                         // wildcard reads by one, else untyped text.
-                        let globals: Vec<ElementRef> = (0..self.profile.elements.len())
-                            .map(|i| ElementRef(i as u32))
-                            .filter(|id| {
-                                let e = self.profile.element(*id);
-                                e.is_global() && e.namespace().is_none()
-                            })
+                        let globals: Vec<ElementRef> = self
+                            .profile
+                            .globals
+                            .iter()
+                            .copied()
+                            .filter(|id| self.profile.element(*id).namespace().is_none())
                             .collect();
                         let (name, value) = match wildcard.process() {
                             _ if !wildcard.admits(None) => continue,

@@ -577,10 +577,6 @@ impl<'p> Writer<'p> {
         particle: &'p Particle,
         queues: &mut [Queue],
     ) -> usize {
-        let wild = self
-            .wild
-            .last()
-            .is_some_and(|pool| pool.iter().any(|entry| !entry.taken));
         match &particle.term {
             Term::Element(id) => self.element_particle(complex, particle, *id, queues),
             Term::Any(wildcard) => self.any_particle(particle, wildcard),
@@ -588,7 +584,9 @@ impl<'p> Writer<'p> {
                 let mut written = 0;
                 let mut occurrence = 0;
                 while particle.max_occurs.allows(occurrence + 1) {
-                    if occurrence >= particle.min_occurs && !has_items(particle, queues, wild) {
+                    if occurrence >= particle.min_occurs
+                        && !has_items(particle, queues, self.wild_left())
+                    {
                         break;
                     }
                     let before = written;
@@ -607,6 +605,7 @@ impl<'p> Writer<'p> {
                 let mut written = 0;
                 let mut occurrence = 0;
                 while particle.max_occurs.allows(occurrence + 1) {
+                    let wild = self.wild_left();
                     let present: Vec<&'p Particle> = children
                         .iter()
                         .filter(|c| has_items(c, queues, wild))
@@ -646,6 +645,13 @@ impl<'p> Writer<'p> {
                 written
             }
         }
+    }
+
+    /// Whether keys no declared child takes are left for an `xs:any`.
+    fn wild_left(&self) -> bool {
+        self.wild
+            .last()
+            .is_some_and(|pool| pool.iter().any(|entry| !entry.taken))
     }
 
     /// Writes the keys no declared child takes that an `xs:any` can write

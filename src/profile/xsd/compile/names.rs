@@ -90,6 +90,7 @@ pub(super) fn assemble(
     for (namespace, prefix) in &prefixes {
         declarations.push_str(&format!(" xmlns:{prefix}=\"{}\"", xml::escape(namespace)));
     }
+    let globals = global_elements(&elements).collect();
     XmlProfile {
         name,
         target_namespace,
@@ -97,6 +98,7 @@ pub(super) fn assemble(
         elements,
         complex_types,
         simple_types,
+        globals,
         declarations,
     }
 }
@@ -147,9 +149,8 @@ fn reachable_namespaces(
                 // by a global declaration there or untyped.
                 any_unqualified = true;
                 found.extend(
-                    (0..elements.len())
-                        .filter(|&i| elements[i].global && elements[i].namespace.is_none())
-                        .filter_map(|i| u32::try_from(i).ok().map(ElementRef)),
+                    global_elements(elements)
+                        .filter(|id| elements[id.0 as usize].namespace.is_none()),
                 );
             }
             // Reversed so that the work list visits children in model order.
@@ -157,6 +158,14 @@ fn reachable_namespaces(
         }
     }
     (element_namespaces, attribute_namespaces, any_unqualified)
+}
+
+fn global_elements(elements: &[ElementDecl]) -> impl Iterator<Item = ElementRef> + '_ {
+    elements
+        .iter()
+        .enumerate()
+        .filter(|(_, element)| element.global)
+        .filter_map(|(i, _)| u32::try_from(i).ok().map(ElementRef))
 }
 
 /// Gathers the element declarations of a content model; whether it has an
