@@ -15,6 +15,10 @@
 //! envelope) instead of `samples/orders.xml`, to see how the cost grows
 //! with orders and lines. Either way the run is a probe, printed only:
 //! `bench/results/route.md` keeps the full run on the sample.
+//!
+//! `CALLS=N` sends each chosen route exactly N requests and measures
+//! nothing: `bench/instructions` runs it under callgrind to count the
+//! instructions of one request, a measure the host's load does not move.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -105,11 +109,27 @@ fn main() {
         .skip(1)
         .filter(|arg| !arg.starts_with('-'))
         .collect();
-    let mut hello = None;
-    for route in routes
+    let chosen = routes
         .iter()
-        .filter(|r| only.is_empty() || only.iter().any(|o| r.name.contains(o.as_str())))
-    {
+        .filter(|r| only.is_empty() || only.iter().any(|o| r.name.contains(o.as_str())));
+    if let Some(calls) = std::env::var_os("CALLS") {
+        // A fixed number of requests and no clock: bench/instructions runs
+        // this under callgrind, counting only inside `call`.
+        let calls: u32 = calls
+            .to_str()
+            .and_then(|c| c.parse().ok())
+            .expect("CALLS is a number of requests");
+        for route in chosen {
+            runtime.block_on(async {
+                for _ in 0..calls {
+                    call(&gateway, route).await;
+                }
+            });
+        }
+        return;
+    }
+    let mut hello = None;
+    for route in chosen {
         let per_request = runtime.block_on(measure(&gateway, route));
         let micros = per_request.as_secs_f64() * 1e6;
         let reference = *hello.get_or_insert(micros);

@@ -237,7 +237,9 @@ impl JsonProfile {
         if !self.tree_validator.is_valid(tree) {
             self.check(&tree.to_json())?;
         }
-        json_text(tree)
+        let mut text = String::with_capacity(256);
+        tree.write(&mut text);
+        Ok(text)
     }
 
     /// The text of a JSON value, validated.
@@ -947,7 +949,13 @@ mod tests {
             (-2i64..3).prop_map(serde_json::Value::from),
             Just(serde_json::Value::from(2.5)),
             Just(serde_json::Value::from(1.0)),
-            "[abx\"\\\\é]{0,3}".prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("JSON numbers are finite", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
+            "[abx\"\\\\é\u{0}\u{8}\u{c}\u{1f}\n\r\t\u{7f}\u{2028}/😀]{0,4}"
+                .prop_map(serde_json::Value::from),
         ];
         leaf.prop_recursive(3, 24, 4, |inner| {
             prop_oneof![

@@ -12,12 +12,12 @@
 //! [`JsonProfile::write_tree`](super::json::JsonProfile::write_tree)).
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use jsonschema::JsonType;
 use jsonschema::json::{Array, Json, Node, NodeIdentity, Object, cmp};
 use minijinja::value::Value;
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use super::Violation;
 use super::json::from_value;
@@ -94,29 +94,92 @@ impl From<serde_json::Value> for JsonTree {
     }
 }
 
-impl Serialize for JsonTree {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl JsonTree {
+    /// The document as JSON text, as `serde_json` writes it (compact; `"`,
+    /// `\\` and control characters escaped, nothing else), appended to `out`.
+    /// Written directly: it is the text of every JSON answer a `map` builds.
+    pub fn write(&self, out: &mut String) {
         match self {
-            JsonTree::Null => serializer.serialize_unit(),
-            JsonTree::Bool(b) => serializer.serialize_bool(*b),
-            JsonTree::Number(n) => n.serialize(serializer),
-            JsonTree::String(s) => serializer.serialize_str(s.as_str().unwrap_or_default()),
+            JsonTree::Null => out.push_str("null"),
+            JsonTree::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            JsonTree::Number(n) => write_number(out, n),
+            JsonTree::String(s) => write_string(out, s.as_str().unwrap_or_default()),
             JsonTree::Array(items) => {
-                let mut seq = serializer.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
+                out.push('[');
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        out.push(',');
+                    }
+                    item.write(out);
                 }
-                seq.end()
+                out.push(']');
             }
             JsonTree::Object(members) => {
-                let mut map = serializer.serialize_map(Some(members.len()))?;
-                for (name, value) in members {
-                    map.serialize_entry(&**name, value)?;
+                out.push('{');
+                for (index, (name, value)) in members.iter().enumerate() {
+                    if index > 0 {
+                        out.push(',');
+                    }
+                    write_string(out, name);
+                    out.push(':');
+                    value.write(out);
                 }
-                map.end()
+                out.push('}');
             }
         }
     }
+}
+
+/// A number as `serde_json` writes it: integers by `itoa`, floats by
+/// `zmij` (a `Number` is always finite).
+fn write_number(out: &mut String, n: &serde_json::Number) {
+    if let Some(u) = n.as_u64() {
+        out.push_str(itoa::Buffer::new().format(u));
+    } else if let Some(i) = n.as_i64() {
+        out.push_str(itoa::Buffer::new().format(i));
+    } else if let Some(f) = n.as_f64() {
+        out.push_str(zmij::Buffer::new().format_finite(f));
+    }
+}
+
+/// A JSON string literal, escaped as `serde_json` escapes it.
+fn write_string(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
+    out.push('"');
+    let bytes = text.as_bytes();
+    // Most strings need no escape: one pass to find that out, one copy.
+    if !bytes.iter().any(|&b| needs_escape(b)) {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
+    let mut clean = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        if !needs_escape(byte) {
+            continue;
+        }
+        // Only ASCII bytes are escaped, so both cuts are on char boundaries.
+        out.push_str(&text[clean..at]);
+        match byte {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            _ => {
+                let _ = write!(out, "\\u{byte:04x}");
+            }
+        }
+        clean = at + 1;
+    }
+    out.push_str(&text[clean..]);
+    out.push('"');
+}
+
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
 /// [`JsonTree`] as a representation jsonschema validates.

@@ -909,10 +909,9 @@ impl<'p, 'a> Reader<'p, 'a> {
 impl Reader<'_, '_> {
     /// Adds the text of a mixed element since its last child to its
     /// `#text`, unless it is only whitespace (layout between children).
+    /// Called only when there is such text: elements of other types pass by.
+    #[cold]
     fn flush_mixed(&mut self) {
-        if self.mixed_run.is_empty() {
-            return;
-        }
         let run = std::mem::take(&mut self.mixed_run);
         if run.chars().all(xml::is_xml_whitespace) || !self.building() {
             return;
@@ -1022,7 +1021,9 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
             self.skipping = 1;
             return;
         }
-        self.flush_mixed();
+        if !self.mixed_run.is_empty() {
+            self.flush_mixed();
+        }
         let namespace = namespaces.resolve(tag.prefix.unwrap_or(""));
         let found = if self.frames.is_empty() {
             let root = self.profile.element(self.root);
@@ -1133,7 +1134,9 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
         let Some(&frame) = self.frames.last() else {
             return;
         };
-        self.flush_mixed();
+        if !self.mixed_run.is_empty() {
+            self.flush_mixed();
+        }
         // Checked while the frame is still open, so that messages have its path.
         let value = match frame.kind {
             _ if frame.nil => self.building().then(|| self.nil_value(&frame)),
