@@ -55,11 +55,11 @@
 //!   check order. An element some instance gives as `xsi:nil="true"` is
 //!   `nillable="true"`, its type from the instances with a value; the
 //!   `xsi:schemaLocation` hints are passed over.
-//! - **Mixed content** (non-whitespace text next to child elements, in one
-//!   instance or across instances of one path) is refused: the subset has
-//!   no `mixed="true"`, and dropping the text would make a profile the
-//!   sample does not validate against. Whitespace between elements is
-//!   layout and ignored.
+//! - **Mixed content.** Non-whitespace text next to child elements, in one
+//!   instance or across instances of one path (text in one, children in
+//!   another), makes that path's type `mixed="true"`: its children keep
+//!   their sequence, and the text is read as the value's `#text`.
+//!   Whitespace between elements is layout and makes nothing mixed.
 //! - **Namespaces.** When the root element is in a namespace (declared as
 //!   `xmlns="…"` or with a prefix), the schema gets that `targetNamespace`
 //!   and `elementFormDefault="qualified"`. Every element must then be in
@@ -141,15 +141,6 @@ pub enum InferError {
     TooDeep {
         format: SampleFormat,
         max_depth: usize,
-        line: usize,
-        column: usize,
-    },
-    /// An element with text and child elements.
-    #[error(
-        "`{path}` has both text and child elements (line {line}, column {column}): mixed content cannot be inferred; put the text in an element of its own"
-    )]
-    MixedContent {
-        path: String,
         line: usize,
         column: usize,
     },
@@ -573,6 +564,9 @@ struct ElementNode {
     order_seen: HashSet<(usize, usize)>,
     /// An instance was given as `xsi:nil="true"`.
     nillable: bool,
+    /// Text and child elements meet at this path: in one instance, or one
+    /// instance has text and another children. Its type is `mixed="true"`.
+    mixed: bool,
 }
 
 impl ElementNode {
@@ -591,6 +585,7 @@ impl ElementNode {
             order: Vec::new(),
             order_seen: HashSet::new(),
             nillable: false,
+            mixed: false,
         }
     }
 
@@ -675,7 +670,7 @@ impl<'a> XmlModel<'a> {
                 }
                 Event::Text(_) => {
                     if let Some(frame) = open.last_mut() {
-                        model.text(frame, raw)?;
+                        model.text(frame, raw);
                     }
                 }
                 Event::CData(_) => {
@@ -684,7 +679,7 @@ impl<'a> XmlModel<'a> {
                             .strip_prefix("<![CDATA[")
                             .and_then(|rest| rest.strip_suffix("]]>"))
                             .unwrap_or_default();
-                        model.text(frame, content)?;
+                        model.text(frame, content);
                     }
                 }
                 Event::GeneralRef(_) => {
@@ -695,7 +690,7 @@ impl<'a> XmlModel<'a> {
                             .unwrap_or_default();
                         let mut buffer = [0; 4];
                         let text = resolve_reference(name).map(|c| &*c.encode_utf8(&mut buffer));
-                        model.text(frame, text.unwrap_or_default())?;
+                        model.text(frame, text.unwrap_or_default());
                     }
                 }
                 Event::Eof => break,
@@ -713,15 +708,6 @@ impl<'a> XmlModel<'a> {
         InferError::Malformed {
             format: SampleFormat::Xml,
             message,
-            line,
-            column,
-        }
-    }
-
-    fn mixed(&self, node: usize, at: usize) -> InferError {
-        let (line, column) = xml::line_and_column(self.body, at);
-        InferError::MixedContent {
-            path: self.nodes[node].path.clone(),
             line,
             column,
         }
@@ -830,7 +816,7 @@ impl<'a> XmlModel<'a> {
     /// Records a child element of the parent's instance; returns its node.
     fn child(&mut self, parent: &mut Frame, local: &str, at: usize) -> Result<usize, InferError> {
         if !parent.text.chars().all(is_xml_whitespace) {
-            return Err(self.mixed(parent.node, parent.at));
+            self.nodes[parent.node].mixed = true;
         }
         parent.text.clear();
         parent.has_children = true;
@@ -879,15 +865,12 @@ impl<'a> XmlModel<'a> {
         Ok(element.children[slot].node)
     }
 
-    fn text(&self, frame: &mut Frame, text: &str) -> Result<(), InferError> {
-        if frame.has_children {
-            if !text.chars().all(is_xml_whitespace) {
-                return Err(self.mixed(frame.node, frame.at));
-            }
-        } else {
+    fn text(&mut self, frame: &mut Frame, text: &str) {
+        if !frame.has_children {
             push_normalized(&mut frame.text, text);
+        } else if !text.chars().all(is_xml_whitespace) {
+            self.nodes[frame.node].mixed = true;
         }
-        Ok(())
     }
 
     fn end(&mut self, frame: Frame) -> Result<(), InferError> {
@@ -903,16 +886,13 @@ impl<'a> XmlModel<'a> {
             return Ok(());
         }
         if frame.has_children {
-            if node.text_at.is_some() {
-                return Err(self.mixed(frame.node, frame.at));
-            }
-            self.nodes[frame.node].children_at.get_or_insert(frame.at);
+            let node = &mut self.nodes[frame.node];
+            node.mixed |= node.text_at.is_some();
+            node.children_at.get_or_insert(frame.at);
         } else {
             let blank = frame.text.chars().all(is_xml_whitespace);
-            if !blank && node.is_complex() {
-                return Err(self.mixed(frame.node, frame.at));
-            }
             let node = &mut self.nodes[frame.node];
+            node.mixed |= !blank && node.is_complex();
             join_kind(&mut node.text, Kind::of(&frame.text));
             if !blank {
                 node.text_at.get_or_insert(frame.at);
@@ -1042,7 +1022,12 @@ impl<'a> XmlModel<'a> {
             return Ok(());
         }
         line(out, depth, &format!("{head}{occurs}>"));
-        line(out, depth + 1, "<xs:complexType>");
+        let mixed = if element.is_complex() && element.mixed {
+            " mixed=\"true\""
+        } else {
+            ""
+        };
+        line(out, depth + 1, &format!("<xs:complexType{mixed}>"));
         if element.is_complex() {
             line(out, depth + 2, "<xs:sequence>");
             for slot in self.sequence(node)? {
@@ -1496,6 +1481,8 @@ mod tests {
         unbounded: bool,
         attributes: Vec<AttributeDecl>,
         content: ContentDecl,
+        /// `mixed="true"`: text may stand beside the children.
+        mixed: bool,
     }
 
     #[derive(Debug)]
@@ -1556,6 +1543,7 @@ mod tests {
             Some(other) => panic!("maxOccurs={other}"),
         };
         let mut attributes = Vec::new();
+        let mut mixed = false;
         let content = if let Some(kind) = node.get("type") {
             assert!(node.children.is_empty());
             ContentDecl::Simple(simple_type(kind))
@@ -1564,7 +1552,12 @@ mod tests {
                 panic!("{name}: one xs:complexType expected");
             };
             assert_eq!(complex.tag, "xs:complexType");
-            complex.only(&[]);
+            complex.only(&["mixed"]);
+            mixed = match complex.get("mixed") {
+                None => false,
+                Some("true") => true,
+                Some(other) => panic!("{name}: mixed={other}"),
+            };
             let (first, rest) = complex.children.split_first().expect("content");
             match first.tag.as_str() {
                 "xs:sequence" => {
@@ -1575,6 +1568,7 @@ mod tests {
                 }
                 "xs:simpleContent" => {
                     assert!(rest.is_empty());
+                    assert!(!mixed, "{name}: mixed simple content");
                     first.only(&[]);
                     let [extension] = first.children.as_slice() else {
                         panic!("{name}: one xs:extension expected");
@@ -1606,6 +1600,7 @@ mod tests {
             unbounded,
             attributes,
             content,
+            mixed,
         }
     }
 
@@ -1729,7 +1724,7 @@ mod tests {
                 }
             }
             ContentDecl::Sequence(particles) => {
-                if !instance.text.chars().all(is_xml_whitespace) {
+                if !decl.mixed && !instance.text.chars().all(is_xml_whitespace) {
                     return Err(format!("{here}: text in element-only content"));
                 }
                 let mut rest = instance.children.as_slice();
@@ -2607,47 +2602,45 @@ mod tests {
     }
 
     #[test]
-    fn mixed_content_is_refused() {
-        let error = xml_error("<r>\n  <p>text <b>bold</b></p>\n</r>");
-        assert_eq!(
-            error,
-            InferError::MixedContent {
-                path: "/r/p".into(),
-                line: 2,
-                column: 3,
-            }
+    fn mixed_content_is_inferred() {
+        // `xsd` checks that the sample validates against what it infers.
+        let mixed = |sample: &str| {
+            let text = xsd(sample);
+            text.lines()
+                .filter(|line| line.contains("<xs:complexType mixed=\"true\">"))
+                .count()
+        };
+        assert_eq!(mixed("<r>\n  <p>text <b>bold</b> and more</p>\n</r>"), 1);
+        // Text after the children, references and CDATA are text too.
+        assert_eq!(mixed("<r><b/>tail</r>"), 1);
+        assert_eq!(mixed("<r><b/>&amp;</r>"), 1);
+        assert_eq!(mixed("<r><![CDATA[x]]><b/></r>"), 1);
+        // Across instances of one path, either way round: the children
+        // are optional, since an instance has none.
+        for sample in [
+            "<r><p><b/></p><p>text</p></r>",
+            "<r><p>text</p><p><b/></p></r>",
+        ] {
+            let text = xsd(sample);
+            assert!(text.contains("<xs:complexType mixed=\"true\">"), "{text}");
+            assert!(
+                text.contains(r#"<xs:element name="b" type="xs:string" minOccurs="0"/>"#),
+                "{text}"
+            );
+        }
+        // Whitespace between children is layout, and text-only elements
+        // keep their simple types.
+        assert_eq!(mixed("<r>\n  <p>1</p>\n  <q>x</q>\n</r>"), 0);
+        let text = xsd("<r><p a=\"1\">text <b>2</b></p></r>");
+        assert!(text.contains("<xs:complexType mixed=\"true\">"), "{text}");
+        assert!(
+            text.contains(r#"<xs:element name="b" type="xs:integer"/>"#),
+            "{text}"
         );
-        assert_eq!(
-            error.to_string(),
-            "`/r/p` has both text and child elements (line 2, column 3): mixed content cannot be inferred; put the text in an element of its own"
+        assert!(
+            text.contains(r#"<xs:attribute name="a" type="xs:integer" use="required"/>"#),
+            "{text}"
         );
-        // Text after the children.
-        assert!(matches!(
-            xml_error("<r><b/>tail</r>"),
-            InferError::MixedContent { .. }
-        ));
-        // Across instances of one path, either way round.
-        assert_eq!(
-            xml_error("<r><p><b/></p><p>text</p></r>"),
-            InferError::MixedContent {
-                path: "/r/p".into(),
-                line: 1,
-                column: 15,
-            }
-        );
-        assert!(matches!(
-            xml_error("<r><p>text</p><p><b/></p></r>"),
-            InferError::MixedContent { .. }
-        ));
-        // References and CDATA are text too.
-        assert!(matches!(
-            xml_error("<r><b/>&amp;</r>"),
-            InferError::MixedContent { .. }
-        ));
-        assert!(matches!(
-            xml_error("<r><![CDATA[x]]><b/></r>"),
-            InferError::MixedContent { .. }
-        ));
     }
 
     #[test]

@@ -219,6 +219,9 @@ mod round_trips {
         xml_round_trip(
             r#"<r xmlns="urn:x" v="1"><a>2024-01-02</a><a>2024-01-03T10:00:00Z</a><b t="x">1.5</b><c/></r>"#,
         );
+        // Mixed content, in one instance and across two.
+        xml_round_trip("<note>Call <b>Ada</b> at <i>9</i> sharp.</note>");
+        xml_round_trip("<r><p n=\"1\">text</p><p n=\"2\"><b>1</b>and text</p></r>");
     }
 
     proptest::proptest! {
@@ -248,11 +251,14 @@ mod round_trips {
             proptest::option::of(element("b")),
             element("c"),
             any::<bool>(),
+            proptest::option::of("[a-z][a-z ]{0,5}(&amp;)?"),
         )
-            .prop_map(|(a, b, c, attr)| {
+            .prop_map(|(a, b, c, attr, words)| {
                 let attr = if attr { " id=\"7\"" } else { "" };
+                // Text between the children of one item makes it mixed.
+                let words = words.unwrap_or_default();
                 format!(
-                    "<root{attr}><item>{a}{}{c}</item><item>{a}{c}</item></root>",
+                    "<root{attr}><item>{a}{words}{}{c}</item><item>{a}{c}</item></root>",
                     b.unwrap_or_default()
                 )
             })
