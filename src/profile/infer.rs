@@ -1022,11 +1022,8 @@ impl<'a> XmlModel<'a> {
             return Ok(());
         }
         line(out, depth, &format!("{head}{occurs}>"));
-        let mixed = if element.is_complex() && element.mixed {
-            " mixed=\"true\""
-        } else {
-            ""
-        };
+        // Only a path with child elements is ever mixed.
+        let mixed = if element.mixed { " mixed=\"true\"" } else { "" };
         line(out, depth + 1, &format!("<xs:complexType{mixed}>"));
         if element.is_complex() {
             line(out, depth + 2, "<xs:sequence>");

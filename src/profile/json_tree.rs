@@ -142,7 +142,11 @@ fn write_number(out: &mut String, n: &serde_json::Number) {
     }
 }
 
-/// A JSON string literal, escaped as `serde_json` escapes it.
+/// A JSON string literal, escaped as `serde_json` escapes it. Not
+/// [`crate::template::escape_json_into`], which also escapes DEL and has no
+/// `\b`/`\f`: a tree must write exactly as `serde_json` writes the same
+/// document (`JsonProfile::write_json`), so the answer of a process does not
+/// depend on which of the two built it.
 fn write_string(out: &mut String, text: &str) {
     out.reserve(text.len() + 2);
     out.push('"');

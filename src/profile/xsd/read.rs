@@ -254,6 +254,18 @@ enum Entry {
 }
 
 impl Entry {
+    /// Adds another value under the entry's name: a list from the second on.
+    fn push(&mut self, value: Value) {
+        let values = match std::mem::replace(self, Entry::Many(Vec::new())) {
+            Entry::One(first) => vec![first, value],
+            Entry::Many(mut values) => {
+                values.push(value);
+                values
+            }
+        };
+        *self = Entry::Many(values);
+    }
+
     fn into_value(self) -> Value {
         match self {
             Entry::One(value) => value,
@@ -884,15 +896,9 @@ impl<'p, 'a> Reader<'p, 'a> {
             .entry
             .and_then(|i| self.entries.get_mut(i as usize))
         {
-            Some((_, Entry::Many(values))) => values.push(value),
-            Some((_, entry @ Entry::One(_))) => {
-                // Not expected: a name that can occur twice is a list from its
-                // first occurrence. Should it happen, keep both values.
-                let Entry::One(first) = std::mem::replace(entry, Entry::Many(Vec::new())) else {
-                    return;
-                };
-                *entry = Entry::Many(vec![first, value]);
-            }
+            // A name that can occur twice is a list from its first
+            // occurrence; one that cannot, should it come twice, keeps both.
+            Some((_, entry)) => entry.push(value),
             None => {
                 key_state.entry = u32::try_from(self.entries.len()).ok();
                 let entry = if child.repeats {
@@ -913,25 +919,15 @@ impl Reader<'_, '_> {
     #[cold]
     fn flush_mixed(&mut self) {
         let run = std::mem::take(&mut self.mixed_run);
-        if run.chars().all(xml::is_xml_whitespace) || !self.building() {
+        if run.chars().all(xml::is_xml_whitespace) || !self.building() || self.frames.is_empty() {
             return;
         }
-        let Some(frame) = self.frames.last() else {
-            return;
-        };
-        let start = frame.entries + frame.attributes;
-        let existing = self
-            .entries
-            .get_mut(start..)
-            .into_iter()
-            .flatten()
-            .find(|(key, _)| key.as_str() == Some("#text"));
-        match existing {
-            Some((_, Entry::One(text))) => {
+        match self.child_entry("#text") {
+            Some(Entry::One(text)) => {
                 let joined = format!("{}{run}", text.as_str().unwrap_or_default());
                 *text = Value::from(joined);
             }
-            Some((_, Entry::Many(_))) => {}
+            Some(Entry::Many(_)) => {}
             None => self
                 .entries
                 .push((Value::from("#text"), Entry::One(Value::from(run)))),
@@ -951,23 +947,22 @@ impl Reader<'_, '_> {
         if complex.child_keys.iter().any(|key| key.local == name) {
             return;
         }
-        let siblings = parent.entries + parent.attributes;
-        let found = self
-            .entries
-            .get_mut(siblings..)
-            .into_iter()
-            .flatten()
-            .find(|(key, _)| key.as_str() == Some(name));
-        match found {
-            Some((_, Entry::Many(values))) => values.push(value),
-            Some((_, entry @ Entry::One(_))) => {
-                let Entry::One(first) = std::mem::replace(entry, Entry::Many(Vec::new())) else {
-                    return;
-                };
-                *entry = Entry::Many(vec![first, value]);
-            }
+        match self.child_entry(name) {
+            Some(entry) => entry.push(value),
             None => self.entries.push((Value::from(name), Entry::One(value))),
         }
+    }
+
+    /// The innermost element's entry named `name` among those after its
+    /// attributes (its children and `#text`).
+    fn child_entry(&mut self, name: &str) -> Option<&mut Entry> {
+        let frame = self.frames.last()?;
+        let start = frame.entries + frame.attributes;
+        self.entries
+            .get_mut(start..)?
+            .iter_mut()
+            .find(|(key, _)| key.as_str() == Some(name))
+            .map(|(_, entry)| entry)
     }
 }
 
