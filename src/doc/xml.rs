@@ -708,6 +708,15 @@ impl<'a> Scanner<'a> {
             .strip_prefix("</")
             .and_then(|rest| rest.strip_suffix('>'))
             .unwrap_or_default();
+        // Nearly every end tag is exactly the name of the element it closes,
+        // which its start tag has checked already.
+        if let Some(&(expected, _)) = self.open.last()
+            && same_name(inner, expected)
+        {
+            self.open.pop();
+            self.close(self.open.len() + 1, at + raw.len(), handler);
+            return Ok(());
+        }
         let name = leading_name(inner);
         // An end tag is its name and `>`. What else it runs to (the next
         // tag, when its `>` was forgotten) is reported by the name alone,

@@ -152,7 +152,7 @@ fn write_string(out: &mut String, text: &str) {
     out.push('"');
     let bytes = text.as_bytes();
     // Most strings need no escape: one pass to find that out, one copy.
-    if !bytes.iter().any(|&b| needs_escape(b)) {
+    if !any_needs_escape(bytes) {
         out.push_str(text);
         out.push('"');
         return;
@@ -184,6 +184,29 @@ fn write_string(out: &mut String, text: &str) {
 
 fn needs_escape(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// Whether any byte of `bytes` [`needs_escape`], eight bytes at a time.
+fn any_needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Nonzero when a byte of `x` is below `n` (at most 0x80): the classic
+    // test. A borrow can only start at such a byte, so there are no false
+    // positives when there is none, and "any" is exact.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_ne_bytes(word);
+        let hit = below(x, 0x20)
+            | below(x ^ (ONES * u64::from(b'"')), 1)
+            | below(x ^ (ONES * u64::from(b'\\')), 1);
+        if hit != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| needs_escape(b))
 }
 
 /// [`JsonTree`] as a representation jsonschema validates.
@@ -327,5 +350,30 @@ impl<'a> Array<'a, Trees> for &'a [JsonTree] {
 
     fn elements(&self) -> Self::ElementsIter {
         self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_word_test_finds_every_byte_to_escape_wherever_it_is() {
+        for len in 0..20 {
+            for at in 0..len {
+                for byte in 0..=0x7f_u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = byte;
+                    assert_eq!(
+                        any_needs_escape(&bytes),
+                        needs_escape(byte),
+                        "{byte:#x} at {at} of {len}"
+                    );
+                }
+            }
+        }
+        // Bytes of multi-byte characters never need an escape.
+        assert!(!any_needs_escape("naïve café – 東京 😀".as_bytes()));
+        assert!(!any_needs_escape(b""));
     }
 }
