@@ -361,7 +361,7 @@ mod tests {
     fn the_word_test_finds_every_byte_to_escape_wherever_it_is() {
         for len in 0..20 {
             for at in 0..len {
-                for byte in 0..=0x7f_u8 {
+                for byte in 0..=u8::MAX {
                     let mut bytes = vec![b'a'; len];
                     bytes[at] = byte;
                     assert_eq!(
