@@ -6,7 +6,8 @@
 //! written once and dropped. A [`JsonTree`] shares its keys with the
 //! compiled shape and its strings with the template values they came
 //! from; jsonschema validates it in place through its [`Json`]
-//! representation traits, and serde writes it. Only a tree that fails its
+//! representation traits, and [`JsonTree::write`] writes it, byte for byte
+//! as `serde_json` writes the same document. Only a tree that fails its
 //! schema is turned into a `serde_json::Value`, so its violations read
 //! exactly as those of any other document (see
 //! [`JsonProfile::write_tree`](super::json::JsonProfile::write_tree)).
