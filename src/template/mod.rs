@@ -610,12 +610,38 @@ fn write_scalar(
         (ValueKind::None, _) => Ok(()),
         (ValueKind::Bool, _) => out.write_str(if value.is_true() { "true" } else { "false" }),
         (ValueKind::Number, Escape::Html) | (ValueKind::String, Escape::Html) => return None,
-        (ValueKind::Number, _) => write!(out, "{value}"),
+        (ValueKind::Number, _) => write_number(out, value),
         (ValueKind::String, Escape::Json) => escape_json_into(out, text()),
         (ValueKind::String, Escape::Xml) => out.write_str(&xml::escape(text())),
         (ValueKind::String, Escape::None) => out.write_str(text()),
         _ => return None,
     })
+}
+
+/// A number exactly as minijinja prints it (`{value}`), without `fmt` for
+/// the usual ones: an integer that fits `i64` by `itoa`, a float by `zmij`
+/// where that spells it without an exponent. `zmij`, like `Display`, gives
+/// the shortest digits that read back as the same float, so the two differ
+/// only in notation: `Display` never writes an exponent, `zmij` does for very
+/// large and very small magnitudes, and those floats (and integers wider
+/// than `i64`, and NaN and the infinities) take `Display`. minijinja adds
+/// `.0` to a float `Display` writes without a point, as `zmij` writes it.
+/// The tests hold the two to the same text for any float.
+fn write_number(out: &mut impl std::fmt::Write, value: &Value) -> std::fmt::Result {
+    if value.is_integer() {
+        if let Some(int) = value.as_i64() {
+            return out.write_str(itoa::Buffer::new().format(int));
+        }
+    } else if let Ok(float) = f64::try_from(value.clone())
+        && float.is_finite()
+    {
+        let mut buffer = zmij::Buffer::new();
+        let text = buffer.format_finite(float);
+        if !text.contains('e') {
+            return out.write_str(text);
+        }
+    }
+    write!(out, "{value}")
 }
 
 /// `join` as minijinja has it, but with each item written as templates
@@ -1067,5 +1093,75 @@ mod tests {
         assert_eq!(single_expression("{{ }}"), None);
         assert!(is_template("a {{ b }}"));
         assert!(!is_template("plain"));
+    }
+
+    /// What `write_number` writes, for every escape that writes numbers.
+    fn written(value: &Value) -> String {
+        let mut outs = [Escape::None, Escape::Json, Escape::Xml].map(|escape| {
+            let mut out = String::new();
+            write_scalar(&mut out, value, escape).unwrap().unwrap();
+            out
+        });
+        assert!(outs.iter().all(|out| *out == outs[0]), "{outs:?}");
+        std::mem::take(&mut outs[0])
+    }
+
+    #[test]
+    fn numbers_are_written_as_the_engine_prints_them() {
+        let floats = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.1,
+            176.0,
+            578.5,
+            1e-5,
+            9.99e-6,
+            1e-7,
+            1.5e-300,
+            1e15,
+            1e16,
+            1.5e16,
+            1e21,
+            1e300,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            f64::EPSILON,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            123_456_789.123_456_79,
+        ];
+        for float in floats {
+            let value = Value::from(float);
+            assert_eq!(written(&value), value.to_string(), "{float:e}");
+        }
+        let integers = [
+            Value::from(0),
+            Value::from(-1),
+            Value::from(i64::MIN),
+            Value::from(i64::MAX),
+            Value::from(u64::MAX),
+            Value::from(i128::MIN),
+            Value::from(u128::MAX),
+        ];
+        for value in integers {
+            assert_eq!(written(&value), value.to_string());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_number_is_written_as_the_engine_prints_it(
+            bits in proptest::prelude::any::<u64>(),
+            int in proptest::prelude::any::<i64>(),
+            wide in proptest::prelude::any::<i128>(),
+        ) {
+            for value in [Value::from(f64::from_bits(bits)), Value::from(int), Value::from(wide)] {
+                proptest::prop_assert_eq!(written(&value), value.to_string());
+            }
+        }
     }
 }
