@@ -489,7 +489,7 @@ impl<'a> Scanner<'a> {
         };
         let raw = self.token(at, end)?;
         if next == b'/' {
-            self.end_tag(raw, at, handler)?;
+            self.end_tag(raw, name, at, handler)?;
         } else {
             let empty = raw[1..].ends_with("/>");
             self.start_tag(raw, name, at, empty, handler)?;
@@ -698,9 +698,12 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// An end tag `raw` at `at`, whose name `markup` has read (the longest
+    /// run of name characters after `</`, so it never holds the `>`).
     fn end_tag(
         &mut self,
         raw: &'a str,
+        name: &'a str,
         at: usize,
         handler: &mut impl Handler<'a>,
     ) -> Result<(), Fail> {
@@ -708,20 +711,13 @@ impl<'a> Scanner<'a> {
             .strip_prefix("</")
             .and_then(|rest| rest.strip_suffix('>'))
             .unwrap_or_default();
-        // Nearly every end tag is exactly the name of the element it closes,
-        // which its start tag has checked already.
-        if let Some(&(expected, _)) = self.open.last()
-            && same_name(inner, expected)
-        {
-            self.open.pop();
-            self.close(self.open.len() + 1, at + raw.len(), handler);
-            return Ok(());
-        }
-        let name = leading_name(inner);
         // An end tag is its name and `>`. What else it runs to (the next
         // tag, when its `>` was forgotten) is reported by the name alone,
         // so the message stays one line.
-        let after = inner[name.len()..].trim_start_matches(is_xml_whitespace);
+        let after = inner
+            .get(name.len()..)
+            .unwrap_or_default()
+            .trim_start_matches(is_xml_whitespace);
         if !name.is_empty() && !after.is_empty() {
             let message = if after.starts_with('<') {
                 format!("end tag </{}> is not closed: missing `>`", shorten(name))
