@@ -479,6 +479,9 @@ pub struct Particle {
     pub(crate) first_any: Vec<Wildcard>,
     /// For an element term: its index in the type's `child_keys`.
     pub(crate) key: u32,
+    /// A sequence taken at most once whose particles are all elements, the
+    /// usual content model: matched by one loop over its particles.
+    pub(crate) flat: bool,
     /// The global `xs:group` this particle refers to (its term is a copy of
     /// the group's), so that the WSDL refers to it too.
     pub(crate) group: Option<QName>,

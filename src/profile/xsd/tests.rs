@@ -2322,6 +2322,83 @@ mod properties {
         }
     }
 
+    /// The profile with every particle matched by the general path.
+    fn without_flat_sequences(mut profile: Arc<XmlProfile>) -> Arc<XmlProfile> {
+        fn unflatten(particle: &mut Particle) {
+            particle.flat = false;
+            if let Term::Sequence(children) | Term::Choice(children) | Term::All(children) =
+                &mut particle.term
+            {
+                children.iter_mut().for_each(unflatten);
+            }
+        }
+        let unique = Arc::get_mut(&mut profile).expect("a profile just compiled");
+        for complex in &mut unique.complex_types {
+            if let Content::Elements(particle) = &mut complex.content {
+                unflatten(particle);
+            }
+        }
+        profile
+    }
+
+    /// What reading a document gives, in a form two readings can be compared by.
+    fn outcome(profile: &XmlProfile, text: &str) -> Result<String, Vec<String>> {
+        profile
+            .read(text, &limits())
+            .map(|value| show(&value))
+            .map_err(|error| {
+                error
+                    .into_violations()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        /// A flat sequence is matched by one loop (`read::feed_flat`): every
+        /// document reads as the general matcher reads it, to the same
+        /// value or the same violations.
+        #[test]
+        fn flat_sequences_match_as_the_general_matcher_does(
+            particles in prop::collection::vec((0usize..3, 0u32..3, 0usize..4), 1..6),
+            children in prop::collection::vec(0usize..4, 0..10),
+        ) {
+            const NAMES: [&str; 4] = ["a", "b", "c", "d"];
+            let mut xsd = String::from(
+                r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="R"><xs:complexType><xs:sequence>"#,
+            );
+            for (name, min, max) in &particles {
+                let max = ["1", "2", "3", "unbounded"][*max];
+                let min = max.parse::<u32>().map_or(*min, |max| (*min).min(max));
+                xsd.push_str(&format!(
+                    r#"<xs:element name="{}" type="xs:int" minOccurs="{min}" maxOccurs="{max}"/>"#,
+                    NAMES[*name]
+                ));
+            }
+            xsd.push_str("</xs:sequence></xs:complexType></xs:element></xs:schema>");
+            let (flat, _) = compile_one(&xsd);
+            let (general, _) = compile_one(&xsd);
+            let (Some(flat), Some(general)) = (flat, general) else {
+                return Err(TestCaseError::reject("the schema does not compile"));
+            };
+            let root = flat.complex_types.iter().find_map(|c| match &c.content {
+                Content::Elements(particle) => Some(particle.flat),
+                _ => None,
+            });
+            prop_assert_eq!(root, Some(true));
+            let general = without_flat_sequences(general);
+            let mut text = String::from("<R>");
+            for (i, child) in children.iter().enumerate() {
+                text.push_str(&format!("<{0}>{i}</{0}>", NAMES[*child]));
+            }
+            text.push_str("</R>");
+            prop_assert_eq!(outcome(&flat, &text), outcome(&general, &text), "{}\n{}", xsd, text);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 

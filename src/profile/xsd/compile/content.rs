@@ -49,9 +49,13 @@ pub(super) fn particle(min_occurs: u32, max_occurs: MaxOccurs, term: Term) -> Pa
             (children.iter().all(|c| c.nullable), first)
         }
     };
+    let flat = max_occurs == MaxOccurs::Bounded(1)
+        && matches!(&term, Term::Sequence(children)
+            if children.iter().all(|c| matches!(c.term, Term::Element(_))));
     Particle {
         min_occurs,
         max_occurs,
+        flat,
         term,
         slot: 0,
         slot_end: 0,
