@@ -1081,20 +1081,69 @@ fn mark_reported(particle: &Particle, queues: &mut [Queue]) {
 }
 
 /// Escapes text for content or an attribute value, so that it reads back
-/// as written: line ends would be normalized, and in attributes tabs and
-/// line feeds would become spaces, unless written as references.
+/// as written: the five characters XML gives a meaning as entities
+/// (`xml::escape`'s), and as references the line ends that would be
+/// normalized and, in attributes, the tabs and line feeds that would
+/// become spaces. One pass over the bytes: every one escaped is ASCII, so
+/// the text is cut on character boundaries only.
 fn push_escaped(out: &mut String, text: &str, attribute: bool) {
-    let escaped = xml::escape(text);
-    let special = |c: char| c == '\r' || attribute && (c == '\n' || c == '\t');
-    if !escaped.contains(special) {
-        out.push_str(&escaped);
-        return;
+    let mut clean = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let escaped = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&apos;",
+            b'\r' => "&#13;",
+            b'\n' if attribute => "&#10;",
+            b'\t' if attribute => "&#9;",
+            _ => continue,
+        };
+        out.push_str(&text[clean..at]);
+        out.push_str(escaped);
+        clean = at + 1;
     }
-    for c in escaped.chars() {
-        if special(c) {
-            let _ = write!(out, "&#{};", u32::from(c));
-        } else {
-            out.push(c);
+    out.push_str(&text[clean..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What `push_escaped` writes, said character by character.
+    fn escaped_by_chars(text: &str, attribute: bool) -> String {
+        let mut out = String::new();
+        for c in xml::escape(text).chars() {
+            if c == '\r' || attribute && (c == '\n' || c == '\t') {
+                out.push_str(&format!("&#{};", u32::from(c)));
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn escapes_what_would_not_read_back() {
+        let mut out = String::new();
+        push_escaped(&mut out, "a&b<c>d\"e'f\r\n\tg é", false);
+        assert_eq!(out, "a&amp;b&lt;c&gt;d&quot;e&apos;f&#13;\n\tg é");
+        out.clear();
+        push_escaped(&mut out, "\r\n\t<", true);
+        assert_eq!(out, "&#13;&#10;&#9;&lt;");
+    }
+
+    proptest! {
+        #[test]
+        fn escapes_as_entities_and_references_say(
+            text in "(?s)[a-z&<>\"'\r\n\t é€😀]{0,24}",
+            attribute in any::<bool>(),
+        ) {
+            let mut out = String::from("<");
+            push_escaped(&mut out, &text, attribute);
+            prop_assert_eq!(&out[1..], escaped_by_chars(&text, attribute));
         }
     }
 }
