@@ -171,24 +171,48 @@ pub fn wrap(name: &str, attributes: &[(&str, &str)], items: &[&str]) -> String {
 
 /// Escapes text for XML content and attribute values.
 pub fn escape(text: &str) -> Cow<'_, str> {
-    const SPECIAL: [char; 5] = ['&', '<', '>', '"', '\''];
-    let Some(first) = text.find(SPECIAL) else {
+    let Some(first) = text.bytes().position(|byte| entity(byte).is_some()) else {
         return Cow::Borrowed(text);
     };
-    let (clean, rest) = text.split_at(first);
     let mut out = String::with_capacity(text.len() + 16);
-    out.push_str(clean);
-    for c in rest.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
+    out.push_str(&text[..first]);
+    push_replacing(&mut out, &text[first..], entity);
+    Cow::Owned(out)
+}
+
+/// The entity [`escape`] writes for `byte`, if it is one of the five
+/// characters XML gives a meaning.
+pub(crate) fn entity(byte: u8) -> Option<&'static str> {
+    match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\'' => Some("&apos;"),
+        _ => None,
+    }
+}
+
+/// Appends `text` to `out` with each ASCII byte that `replace` gives a
+/// text for replaced by it, in one pass over the bytes. Other bytes are
+/// never offered, so the text is cut on character boundaries only.
+pub(crate) fn push_replacing(
+    out: &mut String,
+    text: &str,
+    replace: impl Fn(u8) -> Option<&'static str>,
+) {
+    let mut clean = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        if !byte.is_ascii() {
+            continue;
+        }
+        if let Some(replacement) = replace(byte) {
+            out.push_str(&text[clean..at]);
+            out.push_str(replacement);
+            clean = at + 1;
         }
     }
-    Cow::Owned(out)
+    out.push_str(&text[clean..]);
 }
 
 /// Escapes text that flowgate writes about a request (a problem's detail, a
@@ -2987,6 +3011,24 @@ mod tests {
         }
 
         proptest! {
+            /// `escape` replaces the five characters XML gives a meaning,
+            /// character by character, and nothing else.
+            #[test]
+            fn escape_replaces_the_five_characters(text in "(?s)[a-z&<>\"'\r\n é€😀]{0,24}") {
+                let mut expected = String::new();
+                for c in text.chars() {
+                    match c {
+                        '&' => expected.push_str("&amp;"),
+                        '<' => expected.push_str("&lt;"),
+                        '>' => expected.push_str("&gt;"),
+                        '"' => expected.push_str("&quot;"),
+                        '\'' => expected.push_str("&apos;"),
+                        c => expected.push(c),
+                    }
+                }
+                prop_assert_eq!(escape(&text), expected);
+            }
+
             #[test]
             fn parse_and_check_agree_and_never_panic(
                 text in prop_oneof![any::<String>(), xmlish()],

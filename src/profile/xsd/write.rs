@@ -1082,29 +1082,16 @@ fn mark_reported(particle: &Particle, queues: &mut [Queue]) {
 
 /// Escapes text for content or an attribute value, so that it reads back
 /// as written: the five characters XML gives a meaning as entities
-/// (`xml::escape`'s), and as references the line ends that would be
+/// ([`xml::escape`]'s), and as references the line ends that would be
 /// normalized and, in attributes, the tabs and line feeds that would
-/// become spaces. One pass over the bytes: every one escaped is ASCII, so
-/// the text is cut on character boundaries only.
+/// become spaces.
 fn push_escaped(out: &mut String, text: &str, attribute: bool) {
-    let mut clean = 0;
-    for (at, byte) in text.bytes().enumerate() {
-        let escaped = match byte {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&apos;",
-            b'\r' => "&#13;",
-            b'\n' if attribute => "&#10;",
-            b'\t' if attribute => "&#9;",
-            _ => continue,
-        };
-        out.push_str(&text[clean..at]);
-        out.push_str(escaped);
-        clean = at + 1;
-    }
-    out.push_str(&text[clean..]);
+    xml::push_replacing(out, text, |byte| match byte {
+        b'\r' => Some("&#13;"),
+        b'\n' if attribute => Some("&#10;"),
+        b'\t' if attribute => Some("&#9;"),
+        _ => xml::entity(byte),
+    });
 }
 
 #[cfg(test)]
@@ -1115,11 +1102,16 @@ mod tests {
     /// What `push_escaped` writes, said character by character.
     fn escaped_by_chars(text: &str, attribute: bool) -> String {
         let mut out = String::new();
-        for c in xml::escape(text).chars() {
-            if c == '\r' || attribute && (c == '\n' || c == '\t') {
-                out.push_str(&format!("&#{};", u32::from(c)));
-            } else {
-                out.push(c);
+        for c in text.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&apos;"),
+                '\r' => out.push_str("&#13;"),
+                '\n' | '\t' if attribute => out.push_str(&format!("&#{};", u32::from(c))),
+                c => out.push(c),
             }
         }
         out
