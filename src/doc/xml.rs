@@ -444,6 +444,9 @@ struct Scanner<'a> {
     raw_attrs: Vec<RawAttr<'a>>,
     attrs: Vec<Attr<'a>>,
     seen: HashSet<&'a str>,
+    /// Whether [`Scanner::plain_tag`] reads the tags it can. Always on,
+    /// except in the test that holds it to the general path.
+    plain_tags: bool,
 }
 
 impl<'a> Scanner<'a> {
@@ -457,6 +460,7 @@ impl<'a> Scanner<'a> {
             raw_attrs: Vec::new(),
             attrs: Vec::new(),
             seen: HashSet::new(),
+            plain_tags: true,
         }
     }
 
@@ -502,6 +506,11 @@ impl<'a> Scanner<'a> {
         if matches!(next, b'!' | b'?') {
             return self.other_markup(at, handler);
         }
+        if self.plain_tags
+            && let Some(end) = self.plain_tag(at, next == b'/', handler)
+        {
+            return Ok(end);
+        }
         let name_at = at + 1 + usize::from(next == b'/');
         let name = leading_name(self.token(name_at, bytes.len())?);
         let end = match plain_tag_end(bytes, name_at + name.len()) {
@@ -519,6 +528,70 @@ impl<'a> Scanner<'a> {
             self.start_tag(raw, name, at, empty, handler)?;
         }
         Ok(end)
+    }
+
+    /// The tag at `at` when it is the usual kind, and well-formed: `<name>`,
+    /// `<name/>` or `</name>`, the name ASCII, its element allowed where it
+    /// is, its prefix bound and, for an end tag, the innermost open
+    /// element's. Reports it as [`Scanner::start_tag`] and
+    /// [`Scanner::end_tag`] would and returns where it ends; `None` leaves
+    /// any other tag to them, errors included, having changed nothing.
+    ///
+    /// Nearly every tag of a document is one of these, and reading it
+    /// takes one pass over its name instead of cutting the tag out, then
+    /// its name, then its parts and its attributes.
+    fn plain_tag(
+        &mut self,
+        at: usize,
+        closing: bool,
+        handler: &mut impl Handler<'a>,
+    ) -> Option<usize> {
+        let bytes = self.body.as_bytes();
+        let name_at = at + 1 + usize::from(closing);
+        let (length, colon) = plain_name(bytes.get(name_at..)?)?;
+        let name_end = name_at + length;
+        let (end, empty) = match bytes.get(name_end..)? {
+            [b'>', ..] => (name_end + 1, false),
+            [b'/', b'>', ..] if !closing => (name_end + 2, true),
+            _ => return None,
+        };
+        let name = self.body.get(name_at..name_end)?;
+        if closing {
+            let &(expected, _) = self.open.last()?;
+            if !same_name(name, expected) {
+                return None;
+            }
+            self.open.pop();
+            self.close(self.open.len() + 1, end, handler);
+            return Some(end);
+        }
+        let depth = self.open.len() + 1;
+        if self.root_closed || depth > self.limits.max_depth || length > self.limits.max_name_length
+        {
+            return None;
+        }
+        let (prefix, local) = match colon {
+            Some(colon) => (Some(name.get(..colon)?), name.get(colon + 1..)?),
+            None => (None, name),
+        };
+        if prefix.is_some_and(|prefix| !self.namespaces.is_bound(prefix)) {
+            return None;
+        }
+        self.attrs.clear();
+        let tag = StartTag {
+            local,
+            prefix,
+            start: at,
+            name_end,
+            depth,
+        };
+        handler.start(&tag, &self.attrs, &self.namespaces);
+        if empty {
+            self.close(depth, end, handler);
+        } else {
+            self.open.push((name, at));
+        }
+        Some(end)
     }
 
     /// A comment, CDATA section, processing instruction or XML declaration
@@ -1416,6 +1489,33 @@ fn find_any3(a: u8, b: u8, c: u8, haystack: &[u8]) -> Option<usize> {
 #[inline]
 pub(crate) fn same_name(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+/// The length of the ASCII qualified name at the start of `bytes`, and
+/// where its colon is, when it is a valid one: its prefix and local name
+/// each start with a letter or `_`, and it has at most one colon. `None`
+/// for any other start, non-ASCII names included (a non-ASCII byte right
+/// after the name ends no tag, so the caller gives such a name up too).
+fn plain_name(bytes: &[u8]) -> Option<(usize, Option<usize>)> {
+    let starts_part = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+    if !starts_part(bytes.first()) {
+        return None;
+    }
+    let mut colon = None;
+    let mut length = 1;
+    while let Some(&b) = bytes.get(length) {
+        if !ASCII_NAME_BYTES[usize::from(b)] {
+            break;
+        }
+        if b == b':' {
+            if colon.is_some() || !starts_part(bytes.get(length + 1)) {
+                return None;
+            }
+            colon = Some(length);
+        }
+        length += 1;
+    }
+    Some((length, colon))
 }
 
 /// Splits a qualified name into its prefix and local name, or `None` when
@@ -2989,6 +3089,116 @@ mod tests {
             })
         }
 
+        /// Documents made of tags of every kind `plain_tag` reads or gives
+        /// up: ASCII and other names, prefixes bound or not, names that
+        /// are no names, mismatched and unclosed tags, attributes.
+        fn tagged() -> impl Strategy<Value = String> {
+            let pieces = vec![
+                "<a>",
+                "</a>",
+                "<a/>",
+                "<a />",
+                "</a >",
+                "<ab>",
+                "</ab>",
+                "<_b.c-d9>",
+                "</_b.c-d9>",
+                "<p:a>",
+                "</p:a>",
+                "<p:a/>",
+                "<q:a>",
+                "</q:a>",
+                "<p:>",
+                "<:a>",
+                "<a:b:c>",
+                "<p:1>",
+                "<1a>",
+                "<-a>",
+                "<é>",
+                "</é>",
+                "<aé>",
+                "</aé>",
+                "<xml:a>",
+                "</xml:a>",
+                "<xmlns:a>",
+                "<a xmlns:p='u'>",
+                "<p:a xmlns:p='u'>",
+                "<a x='1'>",
+                "<a x='1'/>",
+                "<LongerName>",
+                "</LongerName>",
+                "text",
+                " ",
+                "&amp;",
+                "<!--c-->",
+                "<",
+                ">",
+                "/",
+                "<a",
+                "</a",
+                "</",
+            ];
+            prop::collection::vec(prop::sample::select(pieces), 0..16).prop_map(|v| v.concat())
+        }
+
+        /// Every report a scan makes, in order, in words.
+        #[derive(Default)]
+        struct Events(Vec<String>);
+
+        impl<'a> Handler<'a> for Events {
+            fn start(
+                &mut self,
+                tag: &StartTag<'a>,
+                attrs: &[Attr<'a>],
+                namespaces: &Namespaces<'a>,
+            ) {
+                let attrs: Vec<_> = attrs
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.prefix,
+                            a.local,
+                            a.name_at,
+                            a.value.clone(),
+                            a.is_declaration,
+                        )
+                    })
+                    .collect();
+                let namespace = namespaces.resolve(tag.prefix.unwrap_or_default());
+                self.0.push(format!(
+                    "start {:?} {} at {}..{} depth {} in {namespace:?} {attrs:?}",
+                    tag.prefix, tag.local, tag.start, tag.name_end, tag.depth
+                ));
+            }
+            fn text(&mut self, text: Text<'a>) {
+                self.0.push(match text {
+                    Text::Raw(raw) => format!("text {raw:?}"),
+                    Text::Cdata(raw) => format!("cdata {raw:?}"),
+                    Text::Char(c) => format!("char {c:?}"),
+                });
+            }
+            fn end(&mut self, depth: usize, end: usize) {
+                self.0.push(format!("end depth {depth} at {end}"));
+            }
+        }
+
+        /// The reports and the outcome of scanning `text`, with
+        /// `plain_tag` reading the tags it can or leaving all to the
+        /// general path.
+        fn scan_events(
+            text: &str,
+            limits: &XmlLimits,
+            plain_tags: bool,
+        ) -> (Vec<String>, Result<(), (usize, String)>) {
+            let mut events = Events::default();
+            let mut scanner = Scanner::new(text, limits);
+            scanner.plain_tags = plain_tags;
+            let outcome = scanner
+                .run(&mut events)
+                .map_err(|fail| (fail.at, fail.message));
+            (events.0, outcome)
+        }
+
         fn render(tree: &Tree, out: &mut String) {
             out.push('<');
             out.push_str(tree.name);
@@ -3047,6 +3257,23 @@ mod tests {
                     ),
                     _ => prop_assert_eq!(&split, &checked),
                 }
+            }
+
+            /// Tags read by `plain_tag` are reported exactly as the
+            /// general path reports them, and a document it gives up on
+            /// meets the same error at the same place.
+            #[test]
+            fn plain_tags_are_read_as_the_general_path_reads_them(
+                text in tagged(),
+                max_depth in 0usize..5,
+                max_name_length in 1usize..8,
+                max_attributes in 0usize..3,
+            ) {
+                let limits = XmlLimits { max_depth, max_attributes, max_name_length };
+                prop_assert_eq!(
+                    scan_events(&text, &limits, true),
+                    scan_events(&text, &limits, false)
+                );
             }
 
             #[test]
