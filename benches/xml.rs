@@ -5,6 +5,11 @@
 //! and on a generated 64 KB order; and how long hostile documents take to
 //! be refused. Medians of repeated runs, in one process; results go to
 //! stdout and `bench/results/xml.md`.
+//!
+//! `CALLS=N` checks `samples/orders.xml` (as `input: xml` does every body)
+//! exactly N times and measures nothing, for callgrind to count the
+//! instructions of one check:
+//! `CALLS=1000 valgrind --tool=callgrind --toggle-collect='flowgate::doc::xml::check' target/release/deps/xml-…`
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -28,6 +33,16 @@ fn main() {
 
     let orders =
         std::fs::read_to_string(root.join("samples/orders.xml")).expect("samples/orders.xml");
+    if let Some(calls) = std::env::var_os("CALLS") {
+        let calls: u32 = calls
+            .to_str()
+            .and_then(|c| c.parse().ok())
+            .expect("CALLS is a number of checks");
+        for _ in 0..calls {
+            assert!(xml::check(std::hint::black_box(&orders), &limits).is_ok());
+        }
+        return;
+    }
     let small = xml::split_children(&orders, &limits)
         .expect("orders")
         .remove(0);

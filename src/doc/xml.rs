@@ -548,7 +548,7 @@ impl<'a> Scanner<'a> {
     ) -> Option<usize> {
         let bytes = self.body.as_bytes();
         let name_at = at + 1 + usize::from(closing);
-        let (length, colon) = plain_name(bytes.get(name_at..)?)?;
+        let (length, colon) = plain_name(bytes.get(name_at..)?, self.limits.max_name_length)?;
         let name_end = name_at + length;
         let (end, empty) = match bytes.get(name_end..)? {
             [b'>', ..] => (name_end + 1, false),
@@ -566,8 +566,7 @@ impl<'a> Scanner<'a> {
             return Some(end);
         }
         let depth = self.open.len() + 1;
-        if self.root_closed || depth > self.limits.max_depth || length > self.limits.max_name_length
-        {
+        if self.root_closed || depth > self.limits.max_depth {
             return None;
         }
         let (prefix, local) = match colon {
@@ -1492,11 +1491,12 @@ pub(crate) fn same_name(a: &str, b: &str) -> bool {
 }
 
 /// The length of the ASCII qualified name at the start of `bytes`, and
-/// where its colon is, when it is a valid one: its prefix and local name
-/// each start with a letter or `_`, and it has at most one colon. `None`
-/// for any other start, non-ASCII names included (a non-ASCII byte right
-/// after the name ends no tag, so the caller gives such a name up too).
-fn plain_name(bytes: &[u8]) -> Option<(usize, Option<usize>)> {
+/// where its colon is, when it is a valid one no longer than `max`: its
+/// prefix and local name each start with a letter or `_`, and it has at
+/// most one colon. `None` for any other start, non-ASCII names included
+/// (a non-ASCII byte right after the name ends no tag, so the caller gives
+/// such a name up too); a name over `max` is given up as soon as it is.
+fn plain_name(bytes: &[u8], max: usize) -> Option<(usize, Option<usize>)> {
     let starts_part = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
     if !starts_part(bytes.first()) {
         return None;
@@ -1507,6 +1507,9 @@ fn plain_name(bytes: &[u8]) -> Option<(usize, Option<usize>)> {
         if !ASCII_NAME_BYTES[usize::from(b)] {
             break;
         }
+        if length == max {
+            return None;
+        }
         if b == b':' {
             if colon.is_some() || !starts_part(bytes.get(length + 1)) {
                 return None;
@@ -1515,7 +1518,7 @@ fn plain_name(bytes: &[u8]) -> Option<(usize, Option<usize>)> {
         }
         length += 1;
     }
-    Some((length, colon))
+    (length <= max).then_some((length, colon))
 }
 
 /// Splits a qualified name into its prefix and local name, or `None` when
@@ -3266,7 +3269,7 @@ mod tests {
             fn plain_tags_are_read_as_the_general_path_reads_them(
                 text in tagged(),
                 max_depth in 0usize..5,
-                max_name_length in 1usize..8,
+                max_name_length in 0usize..8,
                 max_attributes in 0usize..3,
             ) {
                 let limits = XmlLimits { max_depth, max_attributes, max_name_length };
