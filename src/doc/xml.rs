@@ -584,13 +584,27 @@ impl<'a> Scanner<'a> {
             name_end,
             depth,
         };
-        handler.start(&tag, &self.attrs, &self.namespaces);
-        if empty {
-            self.close(depth, end, handler);
-        } else {
-            self.open.push((name, at));
-        }
+        self.report_start(&tag, name, end, empty, handler);
         Some(end)
+    }
+
+    /// Reports a start tag that has passed every check, with the
+    /// attributes in `self.attrs`, and opens its element; or, for an empty
+    /// tag, which ends at `end`, closes it too. `name` is its qualified name.
+    fn report_start(
+        &mut self,
+        tag: &StartTag<'a>,
+        name: &'a str,
+        end: usize,
+        empty: bool,
+        handler: &mut impl Handler<'a>,
+    ) {
+        handler.start(tag, &self.attrs, &self.namespaces);
+        if empty {
+            self.close(tag.depth, end, handler);
+        } else {
+            self.open.push((name, tag.start));
+        }
     }
 
     /// A comment, CDATA section, processing instruction or XML declaration
@@ -741,12 +755,7 @@ impl<'a> Scanner<'a> {
             name_end,
             depth,
         };
-        handler.start(&tag, &self.attrs, &self.namespaces);
-        if empty {
-            self.close(depth, at + raw.len(), handler);
-        } else {
-            self.open.push((name, at));
-        }
+        self.report_start(&tag, name, at + raw.len(), empty, handler);
         Ok(())
     }
 
