@@ -444,8 +444,9 @@ struct Scanner<'a> {
     raw_attrs: Vec<RawAttr<'a>>,
     attrs: Vec<Attr<'a>>,
     seen: HashSet<&'a str>,
-    /// Whether [`Scanner::plain_tag`] reads the tags it can. Always on,
-    /// except in the test that holds it to the general path.
+    /// Whether [`Scanner::plain_tag`] reads the tags it can, and a
+    /// document's first [`COMMON_DECLARATIONS`] is skipped. Always on,
+    /// except in the test that holds both to the general path.
     plain_tags: bool,
 }
 
@@ -687,6 +688,18 @@ impl<'a> Scanner<'a> {
         // Caught before quick-xml reads the DTD, which may be huge or unclosed.
         if is_doctype(self.body, at) {
             return fail(at, "DOCTYPE is not allowed");
+        }
+        // Most documents open with one of a few declarations, each of which
+        // `declaration` accepts wherever it stands first: it is skipped.
+        if at == 0
+            && self.plain_tags
+            && let Some(common) = COMMON_DECLARATIONS.iter().find(|common| {
+                self.body
+                    .get(at..)
+                    .is_some_and(|rest| rest.starts_with(**common))
+            })
+        {
+            return Ok(at + common.len());
         }
         let mut reader = Reader::from_str(self.token(at, self.body.len())?);
         reader.config_mut().check_comments = true;
@@ -1165,6 +1178,19 @@ fn is_doctype(body: &str, at: usize) -> bool {
 fn to_offset(position: u64) -> usize {
     usize::try_from(position).unwrap_or(usize::MAX)
 }
+
+/// The XML declarations most documents open with. Each is one
+/// `Scanner::declaration` accepts at the start of any document (version
+/// 1.0, and UTF-8 if an encoding is named), so a document that opens with
+/// one has it skipped instead of read.
+const COMMON_DECLARATIONS: [&str; 6] = [
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?>",
+    "<?xml version=\"1.0\"?>",
+    "<?xml version='1.0' encoding='UTF-8'?>",
+    "<?xml version='1.0' encoding='utf-8'?>",
+    "<?xml version='1.0'?>",
+];
 
 /// Where a tag ends when it is the usual kind: a name (ending at
 /// `after_name`), then `>` or `/>`. No byte of that can be a quote, so the
@@ -3242,6 +3268,10 @@ mod tests {
                 "<a é='1'>",
                 "<a x='é'>",
                 "<a 1='1'>",
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+                "<?xml version='1.0'?>",
+                "<?xml version=\"1.0\" encoding=\"utf-8\" ?>",
+                "<?xml version=\"1.1\"?>",
                 "<LongerName>",
                 "</LongerName>",
                 "text",
@@ -3316,6 +3346,24 @@ mod tests {
             (events.0, outcome)
         }
 
+        /// Each declaration skipped is one the general path accepts at
+        /// the start of a document, ASCII or not, and rejects anywhere else.
+        #[test]
+        fn common_declarations_are_read_as_the_general_path_reads_them() {
+            for declaration in COMMON_DECLARATIONS {
+                for (text, well_formed) in [
+                    (format!("{declaration}<a/>"), true),
+                    (format!("{declaration}\n<a>é</a>"), true),
+                    (format!("{declaration}{declaration}<a/>"), false),
+                    (format!("<a>{declaration}</a>"), false),
+                ] {
+                    let fast = scan_events(&text, &limits(), true);
+                    assert_eq!(fast, scan_events(&text, &limits(), false), "{text}");
+                    assert_eq!(fast.1.is_ok(), well_formed, "{text}");
+                }
+            }
+        }
+
         fn render(tree: &Tree, out: &mut String) {
             out.push('<');
             out.push_str(tree.name);
@@ -3376,9 +3424,10 @@ mod tests {
                 }
             }
 
-            /// Tags read by `plain_tag` are reported exactly as the
-            /// general path reports them, and a document it gives up on
-            /// meets the same error at the same place.
+            /// Tags read by `plain_tag`, and common declarations skipped,
+            /// are reported exactly as the general path reports them, and
+            /// a document the fast paths give up on meets the same error
+            /// at the same place.
             #[test]
             fn plain_tags_are_read_as_the_general_path_reads_them(
                 text in tagged(),
