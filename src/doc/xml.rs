@@ -644,10 +644,7 @@ impl<'a> Scanner<'a> {
             let value_at = pos + 2;
             let value_length = find_byte(quote, bytes.get(value_at..)?)?;
             let value = body.get(value_at..value_at + value_length)?;
-            if value
-                .bytes()
-                .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
-            {
+            if !reads_as_written(value) {
                 return None;
             }
             self.attrs.push(Attr {
@@ -1360,10 +1357,7 @@ fn lex_attributes<'a>(
 fn attribute_value(raw: &str, at: usize) -> Result<Cow<'_, str>, Fail> {
     const SPECIAL: [char; 5] = ['&', '<', '\t', '\n', '\r'];
     // Most values hold none of them: a byte test is quicker than a char search.
-    if !raw
-        .bytes()
-        .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
-    {
+    if reads_as_written(raw) {
         return Ok(Cow::Borrowed(raw));
     }
     let mut out = String::with_capacity(raw.len());
@@ -1404,6 +1398,13 @@ fn attribute_value(raw: &str, at: usize) -> Result<Cow<'_, str>, Fail> {
     }
     out.push_str(rest);
     Ok(Cow::Owned(out))
+}
+
+/// Whether an attribute value as written is its value: it holds no
+/// reference, no `<` (an error), and no tab or line end (each read as a space).
+fn reads_as_written(raw: &str) -> bool {
+    !raw.bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
 }
 
 /// The character a reference (between `&` and `;`) stands for. Only the
