@@ -624,7 +624,9 @@ fn write_scalar(
 /// the shortest digits that read back as the same float, so the two differ
 /// only in notation: `Display` never writes an exponent, `zmij` does for very
 /// large and very small magnitudes, and those floats (and integers wider
-/// than `i64`, and NaN and the infinities) take `Display`. minijinja adds
+/// than `i64`, and NaN and the infinities) take `Display`; so do floats of
+/// more than 15 significant digits, of which the two may round a tie apart
+/// ([`significant_digits`]). minijinja adds
 /// `.0` to a float `Display` writes without a point, as `zmij` writes it.
 /// The tests hold the two to the same text for any float.
 fn write_number(out: &mut impl std::fmt::Write, value: &Value) -> std::fmt::Result {
@@ -637,11 +639,36 @@ fn write_number(out: &mut impl std::fmt::Write, value: &Value) -> std::fmt::Resu
     {
         let mut buffer = zmij::Buffer::new();
         let text = buffer.format_finite(float);
-        if !text.contains('e') {
+        if !text.contains('e') && significant_digits(text) <= 15 {
             return out.write_str(text);
         }
     }
     write!(out, "{value}")
+}
+
+/// How many significant digits a number written without an exponent has.
+///
+/// With 15 or fewer, the shortest digits that read back as a float are
+/// the only ones of their length: 15-digit decimals lie further apart than
+/// a float's neighbours. With 16 or 17 two can read back, the float lying
+/// exactly between them, and `zmij` and `Display` may pick different ones
+/// (`1658206780088562.2` and `.3` for the float ending in `.25`).
+fn significant_digits(text: &str) -> usize {
+    let digits = text.bytes().filter(u8::is_ascii_digit);
+    let leading_zeros = text
+        .bytes()
+        .filter(|b| *b != b'-' && *b != b'.')
+        .take_while(|b| *b == b'0')
+        .count();
+    let trailing_zeros = text
+        .bytes()
+        .rev()
+        .filter(|b| *b != b'.')
+        .take_while(|b| *b == b'0')
+        .count();
+    digits
+        .count()
+        .saturating_sub(leading_zeros + trailing_zeros)
 }
 
 /// `join` as minijinja has it, but with each item written as templates
@@ -1133,6 +1160,9 @@ mod tests {
             f64::INFINITY,
             f64::NEG_INFINITY,
             123_456_789.123_456_79,
+            // -1600084311066546.25: halfway between two shortest spellings
+            // (see `significant_digits`).
+            f64::from_bits(14_057_631_174_640_213_705),
         ];
         for float in floats {
             let value = Value::from(float);
