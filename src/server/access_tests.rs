@@ -645,6 +645,27 @@ async fn cors_preflights_for_listed_origins_only() {
 }
 
 #[tokio::test]
+async fn a_query_that_does_not_decode_to_utf8_is_400_before_anything_runs() {
+    let gateway = gateway();
+    let call = send(&gateway, get("/ws/simple/getPublic?name=caf%E9"), local()).await;
+    assert_eq!(call.status, StatusCode::BAD_REQUEST, "{}", call.body);
+    assert!(
+        call.body
+            .contains("the query parameter `name` does not decode to UTF-8"),
+        "{}",
+        call.body
+    );
+    assert!(!call.headers.contains_key("x-execution-id"));
+    let call = send(
+        &gateway,
+        get("/ws/simple/getPublic?name=caf%C3%A9"),
+        local(),
+    )
+    .await;
+    assert_eq!(call.status, StatusCode::OK, "{}", call.body);
+}
+
+#[tokio::test]
 async fn malformed_heads_are_400() {
     let gateway = gateway();
     let no_host = Request::builder()

@@ -96,10 +96,12 @@ where
     if request.uri().path() == STATUS_PATH {
         return status_response(&method, gateway.generation());
     }
-    let path = match guard::normalize_path(request.uri().path()) {
+    let target = guard::normalize_path(request.uri().path())
+        .and_then(|path| guard::check_query(request.uri().query()).map(|()| path));
+    let path = match target {
         Ok(path) => path,
         Err(refusal) => {
-            tracing::info!(method = %method, status = 400, reason = %refusal.detail, "Bad path");
+            tracing::info!(method = %method, status = 400, reason = %refusal.detail, "Bad request target");
             let problem = Problem::new(StatusCode::BAD_REQUEST, kind::BAD_REQUEST, refusal.detail);
             return unrouted(problem_response(&problem, wants_xml, None));
         }

@@ -6,11 +6,14 @@
 //! front, the router, a process) see different paths is refused instead of
 //! normalized: dot segments, doubled slashes, an encoded `/` or `\`, control
 //! characters, malformed escapes. Routes are case-sensitive, so a case
-//! variant is simply another path (a 404).
+//! variant is simply another path (a 404). The query is decoded where it is
+//! read (`request.query`), but a parameter that does not decode to UTF-8 is
+//! refused here, before anything reads it.
 
 use std::borrow::Cow;
 
 use http::{HeaderMap, Version, header};
+use percent_encoding::percent_decode_str;
 
 /// Why a request head is refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -105,6 +108,32 @@ pub fn normalize_path(raw: &str) -> Result<Cow<'_, str>, Refusal> {
     Ok(decoded)
 }
 
+/// Refuses a query whose parameter names or values do not decode to UTF-8
+/// (`?name=%E9`, Latin-1 for `é`): read as text, each such byte would reach
+/// the process as U+FFFD, and what the client sent would be lost unseen.
+/// An escape that is not one (`%zz`) stays as written, as `request.query`
+/// reads it.
+pub fn check_query(query: Option<&str>) -> Result<(), Refusal> {
+    let Some(query) = query.filter(|query| query.contains('%')) else {
+        return Ok(());
+    };
+    for pair in query.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let Ok(name) = percent_decode_str(name).decode_utf8() else {
+            return Err(Refusal::new(
+                "the name of a query parameter does not decode to UTF-8",
+            ));
+        };
+        if percent_decode_str(value).decode_utf8().is_err() {
+            let name = name.replace('+', " ");
+            return Err(Refusal::new(format!(
+                "the query parameter `{name}` does not decode to UTF-8"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Decodes `%XX` escapes; an escaped `/` would join two segments into one
 /// after routing, so it is refused.
 fn decode(raw: &str) -> Result<Vec<u8>, Refusal> {
@@ -185,6 +214,51 @@ mod tests {
             "ws/rest",
         ] {
             assert!(normalize_path(path).is_err(), "{path} should be refused");
+        }
+    }
+
+    #[test]
+    fn queries_that_do_not_decode_to_utf8_are_refused() {
+        for query in [None, Some(""), Some("name=Ada"), Some("name=caf%C3%A9&x")] {
+            assert_eq!(check_query(query), Ok(()), "{query:?}");
+        }
+        // Not an escape: kept as written, the way `request.query` reads it.
+        assert_eq!(check_query(Some("a=%zz&b=%4")), Ok(()));
+        assert_eq!(
+            check_query(Some("x=1&first+name=caf%E9"))
+                .unwrap_err()
+                .detail,
+            "the query parameter `first name` does not decode to UTF-8"
+        );
+        assert!(
+            check_query(Some("na%FFme=x"))
+                .unwrap_err()
+                .detail
+                .contains("the name of a query parameter")
+        );
+        // Half of a two-byte character.
+        assert!(check_query(Some("name=caf%C3")).is_err());
+    }
+
+    proptest! {
+        /// A query passes exactly when every name and value, percent-decoded
+        /// as `form_urlencoded` decodes them, is UTF-8: then `request.query`
+        /// reads what was sent, with no U+FFFD put in.
+        #[test]
+        fn a_query_passes_when_form_decoding_loses_nothing(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just("a"), Just("="), Just("&"), Just("+"), Just("%"), Just("%C3"),
+                    Just("%A9"), Just("%E9"), Just("%FF"), Just("%zz"), Just("%41"), Just("é"),
+                ],
+                0..12,
+            )
+        ) {
+            let query = pieces.concat();
+            let lossless = form_urlencoded::parse(query.as_bytes()).all(|(name, value)| {
+                !name.contains('\u{FFFD}') && !value.contains('\u{FFFD}')
+            });
+            prop_assert_eq!(check_query(Some(&query)).is_ok(), lossless, "{}", query);
         }
     }
 

@@ -74,6 +74,7 @@ pub fn target(snapshot: &Snapshot, id: ProcessId, url: &str) -> Result<Target, S
         _ => uri,
     };
     let path = guard::normalize_path(uri.path())
+        .and_then(|path| guard::check_query(uri.query()).map(|()| path))
         .map_err(|refusal| format!("`{url}`: {}", refusal.detail))?;
     let method = match &listen.rest {
         Some(rest) if !path.starts_with(crate::routes::SIMPLE_PREFIX) => rest.method.clone(),
@@ -406,6 +407,10 @@ steps:
             refused("orders").contains("must start with `/`"),
             "{}",
             refused("orders")
+        );
+        assert_eq!(
+            refused("/ws/simple/createOrder?v=%E9"),
+            "`/ws/simple/createOrder?v=%E9`: the query parameter `v` does not decode to UTF-8"
         );
         let hello = snapshot.process_by_name("hello").unwrap();
         assert_eq!(
