@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod admin;
+mod background;
 pub mod compile;
 pub mod config;
 pub mod contract;

@@ -393,23 +393,11 @@ struct Writer {
 /// The writer's nice value: the lowest priority. When the core is busy
 /// answering requests, they win and records wait (and drop when the queue
 /// is full); when it is not, the writer gets all it needs.
-#[cfg(target_os = "linux")]
 const WRITER_NICE: i32 = 19;
-
-/// Lowers the calling thread's priority to the lowest (Linux: nice values
-/// are per thread). Elsewhere the writer keeps the default.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    if let Err(err) =
-        rustix::process::setpriority_process(Some(rustix::thread::gettid()), WRITER_NICE)
-    {
-        tracing::debug!(error = %err, "Cannot lower the execution writer's priority");
-    }
-}
 
 impl Writer {
     fn run(mut self, queue: Receiver<Message>) {
-        lower_priority();
+        crate::background::lower_priority(WRITER_NICE, "execution writer");
         self.prune();
         let mut batch = Vec::with_capacity(BATCH);
         loop {
