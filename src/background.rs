@@ -22,16 +22,15 @@ pub(crate) fn lower_priority(nice: i32, what: &str) {
 /// without privileges, and the pool's threads go on to check passwords.
 /// `None` when the thread could not start or `work` panicked.
 pub(crate) async fn run<T: Send + 'static>(
-    name: &str,
+    name: &'static str,
     nice: i32,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
     let (done, result) = oneshot::channel();
-    let what = name.to_owned();
     std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || {
-            lower_priority(nice, &what);
+            lower_priority(nice, name);
             let _ = done.send(work());
         })
         .ok()?;

@@ -225,33 +225,24 @@ fn shipped_roots() -> Vec<PathBuf> {
 
 /// Copies what a root is made of (not the repository's code) into `to`.
 fn copy_root(root: &Path, to: &Path) {
-    for entry in std::fs::read_dir(root).expect("a root") {
-        let path = entry.expect("an entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let part_of_root = matches!(name, "flowgate.toml" | "processes" | "profiles" | "samples");
-        if !part_of_root {
-            continue;
-        }
-        let target = to.join(name);
-        if path.is_dir() {
-            std::fs::create_dir_all(&target).expect("a folder");
-            copy_root_folder(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("a copied file");
+    for name in ["flowgate.toml", "processes", "profiles", "samples"] {
+        let from = root.join(name);
+        if from.exists() {
+            copy_tree(&from, &to.join(name));
         }
     }
 }
 
-fn copy_root_folder(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("a folder") {
-        let path = entry.expect("an entry").path();
-        let target = to.join(path.file_name().expect("a name"));
-        if path.is_dir() {
-            std::fs::create_dir_all(&target).expect("a folder");
-            copy_root_folder(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("a copied file");
+/// Copies a file, or a folder with everything in it.
+fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).expect("a folder");
+        for entry in std::fs::read_dir(from).expect("a folder") {
+            let entry = entry.expect("an entry");
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
         }
+    } else {
+        std::fs::copy(from, to).expect("a copied file");
     }
 }
 

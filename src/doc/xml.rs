@@ -690,11 +690,9 @@ impl<'a> Scanner<'a> {
         // `declaration` accepts wherever it stands first: it is skipped.
         if at == 0
             && self.plain_tags
-            && let Some(common) = COMMON_DECLARATIONS.iter().find(|common| {
-                self.body
-                    .get(at..)
-                    .is_some_and(|rest| rest.starts_with(**common))
-            })
+            && let Some(common) = COMMON_DECLARATIONS
+                .iter()
+                .find(|common| self.body.starts_with(**common))
         {
             return Ok(at + common.len());
         }

@@ -96,9 +96,7 @@ where
     if request.uri().path() == STATUS_PATH {
         return status_response(&method, gateway.generation());
     }
-    let target = guard::normalize_path(request.uri().path())
-        .and_then(|path| guard::check_query(request.uri().query()).map(|()| path));
-    let path = match target {
+    let path = match guard::normalize_target(request.uri()) {
         Ok(path) => path,
         Err(refusal) => {
             tracing::info!(method = %method, status = 400, reason = %refusal.detail, "Bad request target");

@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use http::{HeaderMap, Version, header};
+use http::{HeaderMap, Uri, Version, header};
 use percent_encoding::percent_decode_str;
 
 /// Why a request head is refused.
@@ -64,8 +64,17 @@ pub fn check_head(version: Version, headers: &HeaderMap) -> Result<(), Refusal> 
     Ok(())
 }
 
+/// The path to route a request target by, percent-decoded once; refused
+/// when the path could be read as another or the query does not decode
+/// to UTF-8 ([`check_query`]).
+pub fn normalize_target(uri: &Uri) -> Result<Cow<'_, str>, Refusal> {
+    let path = normalize_path(uri.path())?;
+    check_query(uri.query())?;
+    Ok(path)
+}
+
 /// The path to route by: percent-decoded once, or refused.
-pub fn normalize_path(raw: &str) -> Result<Cow<'_, str>, Refusal> {
+pub(crate) fn normalize_path(raw: &str) -> Result<Cow<'_, str>, Refusal> {
     if !raw.starts_with('/') {
         return Err(Refusal::new("the path must start with `/`"));
     }
@@ -113,7 +122,7 @@ pub fn normalize_path(raw: &str) -> Result<Cow<'_, str>, Refusal> {
 /// the process as U+FFFD, and what the client sent would be lost unseen.
 /// An escape that is not one (`%zz`) stays as written, as `request.query`
 /// reads it.
-pub fn check_query(query: Option<&str>) -> Result<(), Refusal> {
+fn check_query(query: Option<&str>) -> Result<(), Refusal> {
     let Some(query) = query.filter(|query| query.contains('%')) else {
         return Ok(());
     };

@@ -73,9 +73,8 @@ pub fn target(snapshot: &Snapshot, id: ProcessId, url: &str) -> Result<Target, S
         Some(path_and_query) if uri.scheme().is_some() => Uri::from(path_and_query.clone()),
         _ => uri,
     };
-    let path = guard::normalize_path(uri.path())
-        .and_then(|path| guard::check_query(uri.query()).map(|()| path))
-        .map_err(|refusal| format!("`{url}`: {}", refusal.detail))?;
+    let path =
+        guard::normalize_target(&uri).map_err(|refusal| format!("`{url}`: {}", refusal.detail))?;
     let method = match &listen.rest {
         Some(rest) if !path.starts_with(crate::routes::SIMPLE_PREFIX) => rest.method.clone(),
         _ => simple_method(listen),
