@@ -18,7 +18,7 @@ use super::{ExecError, Execution, template_error, value_text};
 use crate::doc::{Document, MediaType};
 use crate::outbound::{self, Calls, Incoming, Outgoing};
 use crate::snapshot::{HttpBody, HttpSpec, HttpTarget, StepSite, UpstreamPath};
-use crate::template::context::Batch;
+use crate::template::context::{Batch, header_text};
 
 impl Execution {
     pub(super) async fn http(
@@ -215,13 +215,9 @@ impl Object for ResponseHeaders {
         if name.bytes().any(|b| b.is_ascii_uppercase()) {
             return None;
         }
-        let mut values = self.0.get_all(name).iter();
-        let first = String::from_utf8_lossy(values.next()?.as_bytes()).into_owned();
-        Some(Value::from(values.fold(first, |mut joined, value| {
-            joined.push_str(", ");
-            joined.push_str(&String::from_utf8_lossy(value.as_bytes()));
-            joined
-        })))
+        let values = self.0.get_all(name);
+        values.iter().next()?;
+        Some(Value::from(header_text(values)))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -268,6 +264,11 @@ mod tests {
         );
     }
 
+    fn render_with(env: &minijinja::Environment<'_>, headers: &Value, source: &str) -> String {
+        env.render_str(source, minijinja::context! { h => headers.clone() })
+            .unwrap()
+    }
+
     #[test]
     fn response_headers_read_like_a_map_of_lower_case_names() {
         let mut map = HeaderMap::new();
@@ -276,10 +277,7 @@ mod tests {
         map.append("set-cookie", HeaderValue::from_static("b=2"));
         let headers = Value::from_object(ResponseHeaders(map));
         let env = minijinja::Environment::new();
-        let render = |source: &str| {
-            env.render_str(source, minijinja::context! { h => headers.clone() })
-                .unwrap()
-        };
+        let render = |source: &str| render_with(&env, &headers, source);
         assert_eq!(render("{{ h['content-type'] }}"), "application/json");
         assert_eq!(render("{{ h['set-cookie'] }}"), "a=1, b=2");
         assert_eq!(render("{{ h['Content-Type'] is defined }}"), "False");
@@ -293,5 +291,10 @@ mod tests {
             crate::profile::json::from_value(&headers, "").unwrap(),
             serde_json::json!({"content-type": "application/json", "set-cookie": "a=1, b=2"})
         );
+
+        let mut latin1 = HeaderMap::new();
+        latin1.insert("x-name", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        let headers = Value::from_object(ResponseHeaders(latin1));
+        assert_eq!(render_with(&env, &headers, "{{ h['x-name'] }}"), "café");
     }
 }

@@ -184,22 +184,33 @@ impl RequestInfo {
     fn headers(&self) -> Value {
         self.headers
             .get_or_init(|| {
-                let mut entries: Vec<(String, String)> = Vec::new();
-                for name in self.parts.headers.keys() {
-                    let joined = self
-                        .parts
-                        .headers
-                        .get_all(name)
-                        .iter()
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    entries.push((name.as_str().to_owned(), joined));
-                }
-                Value::from_pairs(entries)
+                let headers = &self.parts.headers;
+                Value::from_pairs(
+                    headers
+                        .keys()
+                        .map(|name| (name.as_str(), header_text(headers.get_all(name)))),
+                )
             })
             .clone()
     }
+}
+
+/// The values of one header as templates read them: joined with `, `, each
+/// read as UTF-8 when it is UTF-8 and otherwise as ISO-8859-1, the charset
+/// HTTP once allowed in field values (RFC 9110 §5.5), so no byte a client or
+/// upstream sent is lost.
+pub(crate) fn header_text(values: http::header::GetAll<'_, http::HeaderValue>) -> String {
+    let mut text = String::new();
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        match std::str::from_utf8(value.as_bytes()) {
+            Ok(utf8) => text.push_str(utf8),
+            Err(_) => text.extend(value.as_bytes().iter().map(|&b| char::from(b))),
+        }
+    }
+    text
 }
 
 /// `request.query`: decoded on lookup, without building a map, since a
@@ -283,6 +294,7 @@ mod tests {
             .uri(uri)
             .header("X-Trace", "a")
             .header("x-trace", "b")
+            .header("x-name", http::HeaderValue::from_bytes(b"caf\xe9").unwrap())
             .body(())
             .unwrap();
         let (parts, ()) = req.into_parts();
@@ -313,6 +325,8 @@ mod tests {
                 .as_str(),
             Some("a, b")
         );
+        let headers = value.get_attr("headers").unwrap();
+        assert_eq!(headers.get_attr("x-name").unwrap().as_str(), Some("café"));
         assert_eq!(
             value
                 .get_attr("params")
@@ -327,5 +341,19 @@ mod tests {
             Some("10.1.2.3")
         );
         assert!(value.get_attr("user").unwrap().is_none());
+    }
+
+    #[test]
+    fn header_values_that_are_not_utf8_read_as_latin1() {
+        let mut headers = http::HeaderMap::new();
+        let name = http::HeaderName::from_static("x-name");
+        headers.append(&name, http::HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        headers.append(
+            &name,
+            http::HeaderValue::from_bytes("café".as_bytes()).unwrap(),
+        );
+        headers.append(&name, http::HeaderValue::from_bytes(b"\xc3").unwrap());
+        assert_eq!(header_text(headers.get_all(&name)), "café, café, Ã");
+        assert_eq!(header_text(headers.get_all("x-absent")), "");
     }
 }
