@@ -94,6 +94,8 @@ pub enum Denial {
     Address(String),
     /// 403: authenticated, but not allowed on this route.
     Forbidden(String),
+    /// 400: a trusted proxy passed on a client address that cannot be read.
+    Unreadable(net::UnreadableHop),
 }
 
 /// A credential as the request presents it.

@@ -73,37 +73,62 @@ fn canonical_net(net: IpNet) -> IpNet {
     }
 }
 
+/// A hop of `X-Forwarded-For` that the walk from the right reached, behind
+/// trusted proxies only, and that is no address: who sent the request
+/// cannot be told, so it is refused rather than taken for the proxy.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UnreadableHop(pub String);
+
+impl std::fmt::Display for UnreadableHop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the X-Forwarded-For hop `{}` passed on by a trusted proxy is not an IP address",
+            self.0.escape_debug()
+        )
+    }
+}
+
 /// The client's address: the socket peer, unless the peer is a trusted
 /// proxy; then the rightmost `X-Forwarded-For` entry that is not a trusted
 /// proxy. Entries left of an untrusted hop were written by the client and are
-/// never believed.
+/// never believed. A hop may carry a port (`192.0.2.7:5100`,
+/// `[2001:db8::7]:443`), as some load balancers write it.
 pub fn client_ip<'a>(
     peer: IpAddr,
-    forwarded_for: impl Iterator<Item = &'a str>,
+    forwarded_for: impl Iterator<Item = &'a [u8]>,
     trusted: &Networks,
-) -> IpAddr {
+) -> Result<IpAddr, UnreadableHop> {
     let peer = canonical(peer);
     if trusted.is_empty() || !trusted.contains(peer) {
-        return peer;
+        return Ok(peer);
     }
-    let hops: Vec<&str> = forwarded_for
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
+    let hops: Vec<&[u8]> = forwarded_for
+        .flat_map(|value| value.split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
         .collect();
     let mut client = peer;
     for hop in hops.iter().rev() {
-        match IpAddr::from_str(hop) {
-            Ok(addr) => {
-                client = canonical(addr);
-                if !trusted.contains(client) {
-                    return client;
-                }
-            }
-            // A hop we cannot read ends what we can believe.
-            Err(_) => return client,
+        client = hop_address(hop)
+            .map(canonical)
+            .ok_or_else(|| UnreadableHop(String::from_utf8_lossy(hop).into_owned()))?;
+        if !trusted.contains(client) {
+            return Ok(client);
         }
     }
-    client
+    Ok(client)
+}
+
+/// One hop's address: `IP`, `IPv4:port`, `[IPv6]` or `[IPv6]:port`.
+fn hop_address(hop: &[u8]) -> Option<IpAddr> {
+    let hop = std::str::from_utf8(hop).ok()?;
+    IpAddr::from_str(hop)
+        .ok()
+        .or_else(|| std::net::SocketAddr::from_str(hop).ok().map(|s| s.ip()))
+        .or_else(|| {
+            let bracketed = hop.strip_prefix('[')?.strip_suffix(']')?;
+            std::net::Ipv6Addr::from_str(bracketed).ok().map(IpAddr::V6)
+        })
 }
 
 #[cfg(test)]
@@ -147,30 +172,72 @@ mod tests {
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
         let trusted = nets(&["10.0.0.0/8"]);
         // Untrusted peer: the header is ignored, whatever it says.
-        let client = client_ip(ip("203.0.113.5"), ["1.2.3.4"].into_iter(), &trusted);
-        assert_eq!(client, ip("203.0.113.5"));
+        let client = client_ip(ip("203.0.113.5"), [&b"1.2.3.4"[..]].into_iter(), &trusted);
+        assert_eq!(client, Ok(ip("203.0.113.5")));
         // Trusted peer: the rightmost untrusted hop.
         let client = client_ip(
             ip("10.0.0.1"),
-            ["6.6.6.6, 198.51.100.7, 10.0.0.2"].into_iter(),
+            [&b"6.6.6.6, 198.51.100.7, 10.0.0.2"[..]].into_iter(),
             &trusted,
         );
-        assert_eq!(client, ip("198.51.100.7"));
+        assert_eq!(client, Ok(ip("198.51.100.7")));
         // Every hop trusted: the leftmost one.
-        let client = client_ip(ip("10.0.0.1"), ["10.0.0.9"].into_iter(), &trusted);
-        assert_eq!(client, ip("10.0.0.9"));
+        let client = client_ip(ip("10.0.0.1"), [&b"10.0.0.9"[..]].into_iter(), &trusted);
+        assert_eq!(client, Ok(ip("10.0.0.9")));
         // No header: the peer.
         assert_eq!(
             client_ip(ip("10.0.0.1"), std::iter::empty(), &trusted),
-            ip("10.0.0.1")
+            Ok(ip("10.0.0.1"))
         );
-        // Garbage stops the walk at the last good hop.
+    }
+
+    #[test]
+    fn hops_may_carry_ports() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        for (header, client) in [
+            ("9.9.9.9:1234", "9.9.9.9"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("[2001:db8::1]", "2001:db8::1"),
+            ("1.2.3.4, 9.9.9.9:443, 10.0.0.2:80", "9.9.9.9"),
+        ] {
+            assert_eq!(
+                client_ip(ip("10.0.0.1"), [header.as_bytes()].into_iter(), &trusted),
+                Ok(ip(client)),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_hop_that_is_no_address_is_refused_never_taken_for_the_proxy() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        for (header, hop) in [
+            ("unknown", "unknown"),
+            ("1.1.1.1, nonsense, 10.0.0.3", "nonsense"),
+            ("1.2.3.4,", ""),
+            ("", ""),
+            ("9.9.9.9:http", "9.9.9.9:http"),
+        ] {
+            assert_eq!(
+                client_ip(ip("10.0.0.1"), [header.as_bytes()].into_iter(), &trusted),
+                Err(UnreadableHop(hop.to_owned())),
+                "{header}"
+            );
+        }
+        // Bytes that are not UTF-8 are no address either, not a skipped value.
         let client = client_ip(
             ip("10.0.0.1"),
-            ["1.1.1.1, nonsense, 10.0.0.3"].into_iter(),
+            [&b"\xff9.9.9.9"[..], b"10.0.0.2"].into_iter(),
             &trusted,
         );
-        assert_eq!(client, ip("10.0.0.3"));
+        assert_eq!(client, Err(UnreadableHop("\u{FFFD}9.9.9.9".to_owned())));
+        // Left of the client's hop, nothing is read at all.
+        let client = client_ip(
+            ip("10.0.0.1"),
+            [&b"nonsense, \xff"[..], b"198.51.100.7"].into_iter(),
+            &trusted,
+        );
+        assert_eq!(client, Ok(ip("198.51.100.7")));
     }
 
     proptest! {
@@ -191,9 +258,9 @@ mod tests {
             let trusted = nets(&["10.0.0.0/8"]);
             let peer = IpAddr::V4(peer.into());
             let header = std::net::Ipv4Addr::from(claimed).to_string();
-            let client = client_ip(peer, [header.as_str()].into_iter(), &trusted);
+            let client = client_ip(peer, [header.as_bytes()].into_iter(), &trusted);
             if !trusted.contains(peer) {
-                prop_assert_eq!(client, peer);
+                prop_assert_eq!(client, Ok(peer));
             }
         }
     }

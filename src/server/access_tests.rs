@@ -424,6 +424,30 @@ async fn forwarded_for_counts_only_from_trusted_proxies() {
     .await;
     assert_eq!(call.status, StatusCode::OK, "{}", call.body);
     assert_eq!(call.json()["ip"], "192.0.2.1");
+    // A hop with a port, as some load balancers write it.
+    let call = send(
+        &gateway,
+        tokens().header("x-forwarded-for", "192.0.2.1:5100"),
+        from("10.1.1.1:1"),
+    )
+    .await;
+    assert_eq!(call.status, StatusCode::OK, "{}", call.body);
+    assert_eq!(call.json()["ip"], "192.0.2.1");
+    // A hop that is no address is never taken for the proxy's own.
+    let call = send(
+        &gateway,
+        tokens().header("x-forwarded-for", "192.0.2.1, unknown"),
+        from("10.1.1.1:1"),
+    )
+    .await;
+    assert_eq!(call.status, StatusCode::BAD_REQUEST, "{}", call.body);
+    assert!(
+        call.body.contains(
+            "the X-Forwarded-For hop `unknown` passed on by a trusted proxy is not an IP address"
+        ),
+        "{}",
+        call.body
+    );
 }
 
 #[tokio::test]

@@ -563,16 +563,21 @@ pub(super) async fn admit(
 
 /// The client's address: the socket peer, or the rightmost untrusted hop of
 /// `X-Forwarded-For` behind the snapshot's trusted proxies.
-fn remote_ip(snapshot: &Snapshot, headers: &http::HeaderMap, peer: &Peer) -> std::net::IpAddr {
+fn remote_ip(
+    snapshot: &Snapshot,
+    headers: &http::HeaderMap,
+    peer: &Peer,
+) -> Result<std::net::IpAddr, Denial> {
     let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok());
+        .map(HeaderValue::as_bytes);
     client_ip(
         peer.addr.ip(),
         forwarded,
         &snapshot.settings.trusted_proxies,
     )
+    .map_err(Denial::Unreadable)
 }
 
 /// [`admit`] without the log line, for asking which routes a caller may use.
@@ -582,7 +587,7 @@ pub(super) async fn check_access(
     headers: &http::HeaderMap,
     peer: &Peer,
 ) -> Result<Admitted, Denial> {
-    let remote_ip = remote_ip(snapshot, headers, peer);
+    let remote_ip = remote_ip(snapshot, headers, peer)?;
     let access = &process.access;
     let users = &snapshot.users;
     let acting_as = peer.in_process.as_ref().and_then(|c| c.user.as_deref());
@@ -769,6 +774,9 @@ pub(super) fn denial_problem(denial: Denial) -> Problem {
             Problem::new(StatusCode::FORBIDDEN, kind::FORBIDDEN_ADDRESS, detail)
         }
         Denial::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, kind::FORBIDDEN, detail),
+        Denial::Unreadable(hop) => {
+            Problem::new(StatusCode::BAD_REQUEST, kind::BAD_REQUEST, hop.to_string())
+        }
     }
 }
 
@@ -834,7 +842,10 @@ fn preflight(
             "this route does not take requests from browsers of other origins".to_owned(),
         );
     };
-    let remote_ip = remote_ip(snapshot, headers, peer);
+    let remote_ip = match remote_ip(snapshot, headers, peer) {
+        Ok(remote_ip) => remote_ip,
+        Err(denial) => return denied(denial, false, wants_xml),
+    };
     if access
         .allow_ips
         .as_ref()
