@@ -259,6 +259,14 @@ async fn bad_requests_get_problem_documents() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "GET, HEAD, DELETE, PATCH");
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("this route takes no input; send the POST without a body")
+    );
 
     // Malformed XML, and XML with a DOCTYPE: 400, as XML problems with the position.
     let summary = server.url("/ws/simple/executeOrderSummary");

@@ -158,9 +158,18 @@ impl Call {
 }
 
 async fn send(gateway: &Arc<Gateway>, request: http::request::Builder, peer: Peer) -> Call {
+    send_body(gateway, request, Bytes::new(), peer).await
+}
+
+async fn send_body(
+    gateway: &Arc<Gateway>,
+    request: http::request::Builder,
+    body: Bytes,
+    peer: Peer,
+) -> Call {
     let request = request
         .header(header::HOST, "gateway.test")
-        .body(Full::new(Bytes::new()))
+        .body(Full::new(body))
         .unwrap();
     let response = handle(gateway.clone(), request, peer).await;
     let (parts, body) = response.into_parts();
@@ -393,6 +402,24 @@ async fn address_allowlists_of_routes_and_users_ipv4_and_ipv6() {
     )
     .await;
     assert_eq!(call.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_body_the_route_does_not_take_is_refused_only_after_access() {
+    let gateway = gateway();
+    let post = || {
+        get("/ws/simple/getTokens")
+            .method("POST")
+            .header(header::CONTENT_LENGTH, "1")
+    };
+    let body = || Bytes::from_static(b"x");
+    // An outsider learns nothing about the route from its body.
+    let call = send_body(&gateway, post(), body(), local()).await;
+    assert_eq!(call.status, StatusCode::UNAUTHORIZED, "{}", call.body);
+    let admitted = post().header("x-api-key", "acme-token");
+    let call = send_body(&gateway, admitted, body(), local()).await;
+    assert_eq!(call.status, StatusCode::METHOD_NOT_ALLOWED, "{}", call.body);
+    assert_eq!(call.headers[header::ALLOW], "GET, HEAD, DELETE, PATCH");
 }
 
 #[tokio::test]

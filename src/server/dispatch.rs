@@ -396,13 +396,7 @@ where
     let wants_xml = prefers_xml(parts.headers.get(header::ACCEPT), listen.input.is_xml());
 
     let via_simple = parts.uri.path().starts_with(crate::routes::SIMPLE_PREFIX);
-    if let Some(response) = check_method(
-        process,
-        via_simple,
-        &parts.method,
-        &parts.headers,
-        wants_xml,
-    ) {
+    if let Some(response) = check_method(process, via_simple, &parts.method, wants_xml) {
         return Served::early(response);
     }
 
@@ -412,6 +406,9 @@ where
             return Served::early(denied(denial, process.access.auth.basic, wants_xml));
         }
     };
+    if let Some(response) = check_no_body(listen, &parts.method, &parts.headers, wants_xml) {
+        return Served::early(response);
+    }
     let user = admitted.user.clone();
 
     let execution_id = super::new_execution_id();
@@ -989,24 +986,40 @@ pub(super) async fn within<F: std::future::Future>(
 }
 
 /// Which methods a route takes beyond its match: a body-taking process wants
-/// POST, PUT or PATCH; one that takes none refuses a body (SPEC §2.1).
+/// POST, PUT or PATCH on its simple URL. Checked before access, like the
+/// method a REST route matched.
 fn check_method(
     process: &Process,
     via_simple: bool,
     method: &Method,
-    headers: &http::HeaderMap,
     wants_xml: bool,
 ) -> Option<Response<Body>> {
     let listen = process.listen.as_ref()?;
-    if listen.takes_body() {
-        // A REST route's method was matched already; compile refuses GET and DELETE with a body.
-        if via_simple && !matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
-            return Some(method_not_allowed(
-                method,
-                &[Method::POST, Method::PUT, Method::PATCH],
-                wants_xml,
-            ));
-        }
+    // A REST route's method was matched already; compile refuses GET and DELETE with a body.
+    if listen.takes_body()
+        && via_simple
+        && !matches!(*method, Method::POST | Method::PUT | Method::PATCH)
+    {
+        return Some(method_not_allowed(
+            method,
+            &[Method::POST, Method::PUT, Method::PATCH],
+            wants_xml,
+        ));
+    }
+    None
+}
+
+/// A process that takes no input refuses a POST or PUT with a body (SPEC
+/// §2.1); checked once the caller is admitted, so the answer tells an
+/// outsider nothing about the route. `Allow` lists the methods that take
+/// the request as sent: the others ignore a body.
+fn check_no_body(
+    listen: &crate::snapshot::Listen,
+    method: &Method,
+    headers: &http::HeaderMap,
+    wants_xml: bool,
+) -> Option<Response<Body>> {
+    if listen.takes_body() || !matches!(*method, Method::POST | Method::PUT) {
         return None;
     }
     let has_body = headers
@@ -1014,23 +1027,20 @@ fn check_method(
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim() != "0")
         .unwrap_or_else(|| headers.contains_key(header::TRANSFER_ENCODING));
-    if has_body && matches!(*method, Method::POST | Method::PUT) {
-        let problem = Problem::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            kind::UNEXPECTED_BODY,
-            format!(
-                "process `{}` takes no input; send the request without a body",
-                process.name
-            ),
-        );
-        let mut response = problem_response(&problem, wants_xml, None);
-        response.headers_mut().insert(
-            header::ALLOW,
-            HeaderValue::from_static("GET, HEAD, DELETE, POST, PUT, PATCH"),
-        );
-        return Some(response);
+    if !has_body {
+        return None;
     }
-    None
+    let problem = Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        kind::UNEXPECTED_BODY,
+        format!("this route takes no input; send the {method} without a body"),
+    );
+    let mut response = problem_response(&problem, wants_xml, None);
+    response.headers_mut().insert(
+        header::ALLOW,
+        HeaderValue::from_static("GET, HEAD, DELETE, PATCH"),
+    );
+    Some(response)
 }
 
 fn exec_problem(err: &ExecError) -> Problem {
