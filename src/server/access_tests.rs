@@ -256,8 +256,13 @@ async fn tokens_come_as_bearer_or_api_key() {
         assert_eq!(call.status, StatusCode::UNAUTHORIZED, "{}", call.body);
         assert!(call.body.contains(detail), "{detail}: {}", call.body);
         assert!(call.body.contains("urn:flowgate:problem:unauthenticated"));
-        // Basic is not allowed here, so no browser prompt is asked for.
-        assert!(!call.headers.contains_key(header::WWW_AUTHENTICATE));
+        // Tokens are asked for; basic is not allowed here, so no browser prompt is.
+        let challenges: Vec<_> = call
+            .headers
+            .get_all(header::WWW_AUTHENTICATE)
+            .iter()
+            .collect();
+        assert_eq!(challenges, ["Bearer realm=\"flowgate\""]);
     }
 }
 
@@ -294,9 +299,14 @@ async fn basic_checks_the_password_and_asks_for_one() {
             "{authorization:?}: {}",
             call.body
         );
+        let challenges: Vec<_> = call
+            .headers
+            .get_all(header::WWW_AUTHENTICATE)
+            .iter()
+            .collect();
         assert_eq!(
-            call.headers[header::WWW_AUTHENTICATE],
-            "Basic realm=\"flowgate\""
+            challenges,
+            ["Basic realm=\"flowgate\"", "Bearer realm=\"flowgate\""]
         );
         assert!(!call.body.contains("acme-password"));
     }

@@ -22,8 +22,8 @@ use super::pages::{self, Owner};
 use super::problem::{Problem, kind, prefers_xml};
 use super::soap;
 use super::{Gateway, Peer};
-use crate::access::Denial;
 use crate::access::net::client_ip;
+use crate::access::{AuthMethods, Denial};
 use crate::executions::{RecordedBody, Recording, Start};
 use crate::metrics::ActiveGuard;
 use crate::outbound::CallError;
@@ -403,7 +403,7 @@ where
     let admitted = match admit(&snapshot, process, &parts.headers, &peer).await {
         Ok(admitted) => admitted,
         Err(denial) => {
-            return Served::early(denied(denial, process.access.auth.basic, wants_xml));
+            return Served::early(denied(denial, process.access.auth, wants_xml));
         }
     };
     if let Some(response) = check_no_body(listen, &parts.method, &parts.headers, wants_xml) {
@@ -754,10 +754,10 @@ async fn run_to_end(
 }
 
 /// A refusal by the access rules as a 401 or 403.
-fn denied(denial: Denial, basic: bool, wants_xml: bool) -> Response<Body> {
+fn denied(denial: Denial, auth: AuthMethods, wants_xml: bool) -> Response<Body> {
     let problem = denial_problem(denial);
     let mut response = problem_response(&problem, wants_xml, None);
-    challenge(&mut response, basic);
+    challenge(&mut response, auth);
     response
 }
 
@@ -777,12 +777,24 @@ pub(super) fn denial_problem(denial: Denial) -> Problem {
     }
 }
 
-/// A 401 asks for basic credentials where the route takes them.
-pub(super) fn challenge(response: &mut Response<Body>, basic: bool) {
-    if response.status() == StatusCode::UNAUTHORIZED && basic {
-        response.headers_mut().insert(
+/// A 401 names the schemes the route takes that a client can answer:
+/// `Basic` for basic, `Bearer` for tokens (RFC 6750; the same tokens go in
+/// `X-API-Key`). A client certificate is asked for in the handshake, not here.
+pub(super) fn challenge(response: &mut Response<Body>, auth: AuthMethods) {
+    if response.status() != StatusCode::UNAUTHORIZED {
+        return;
+    }
+    let headers = response.headers_mut();
+    if auth.basic {
+        headers.append(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"flowgate\""),
+        );
+    }
+    if auth.token {
+        headers.append(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"flowgate\""),
         );
     }
 }
@@ -841,7 +853,7 @@ fn preflight(
     };
     let remote_ip = match remote_ip(snapshot, headers, peer) {
         Ok(remote_ip) => remote_ip,
-        Err(denial) => return denied(denial, false, wants_xml),
+        Err(denial) => return denied(denial, access.auth, wants_xml),
     };
     if access
         .allow_ips
@@ -850,7 +862,7 @@ fn preflight(
     {
         return denied(
             Denial::Address(format!("the address {remote_ip} may not use this route")),
-            false,
+            access.auth,
             wants_xml,
         );
     }
@@ -934,10 +946,7 @@ async fn serve_page<B>(
     let admitted = match admit(snapshot, process, request.headers(), peer).await {
         Ok(admitted) => admitted,
         Err(denial) => {
-            return (
-                denied(denial, process.access.auth.basic, wants_xml),
-                Some(id),
-            );
+            return (denied(denial, process.access.auth, wants_xml), Some(id));
         }
     };
     if admitted.user != owner.user {

@@ -28,7 +28,7 @@ use super::input;
 use super::output;
 use super::problem::{Problem, kind};
 use super::{Gateway, Peer};
-use crate::access::Denial;
+use crate::access::{AuthMethods, Denial};
 use crate::config::raw::DocType;
 use crate::contract::{list_element, response_wrapper};
 use crate::metrics::ActiveGuard;
@@ -154,11 +154,7 @@ where
     let admitted = match admit(&snapshot, process, &parts.headers, &peer).await {
         Ok(admitted) => admitted,
         Err(denial) => {
-            return routed(Served::early(denied(
-                version,
-                denial,
-                process.access.auth.basic,
-            )));
+            return routed(Served::early(denied(version, denial, process.access.auth)));
         }
     };
     let user = admitted.user.clone();
@@ -432,9 +428,9 @@ fn envelope_fault(version: Version, err: EnvelopeError) -> Response<Body> {
 
 /// A refusal by the access rules, as a fault: a 401 stays a 401 (so HTTP
 /// clients can answer the challenge), the rest is a 500 like every fault.
-fn denied(version: Version, denial: Denial, basic: bool) -> Response<Body> {
+fn denied(version: Version, denial: Denial, auth: AuthMethods) -> Response<Body> {
     let mut response = fault(version, &denial_problem(denial), None);
-    challenge(&mut response, basic);
+    challenge(&mut response, auth);
     response
 }
 
