@@ -259,6 +259,30 @@ fn content_length_with_transfer_encoding_is_400_and_closes() {
 }
 
 #[test]
+fn a_transfer_coding_other_than_chunked_is_501_and_closes() {
+    let fixture = start();
+    // hyper takes off the chunks only: the process would get gzip bytes.
+    let smuggled = "GET /ws/simple/getMe HTTP/1.1\r\nHost: x\r\n\r\n";
+    for coding in ["gzip, chunked", "x-unknown, chunked"] {
+        let request = format!(
+            "POST /ws/simple/createEcho HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: {coding}\r\n\r\n2\r\nok\r\n0\r\n\r\n{smuggled}"
+        );
+        let answer = exchange(&fixture.server, request.as_bytes());
+        assert_eq!(status_of(&answer), 501, "{coding}: {answer}");
+        assert!(
+            answer.contains("urn:flowgate:problem:not-implemented"),
+            "{answer}"
+        );
+        let first = coding.split(',').next().unwrap();
+        assert!(
+            answer.contains(&format!("the transfer coding `{first}` is not implemented")),
+            "{answer}"
+        );
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+    }
+}
+
+#[test]
 fn oversized_headers_are_431() {
     let fixture = start();
     let big = "a".repeat(20 * 1024);

@@ -83,10 +83,11 @@ where
         guard::check_head(request.version(), request.headers())
     };
     if let Err(refusal) = head {
-        tracing::info!(method = %method, status = 400, reason = %refusal.detail, "Bad request head");
-        let problem = Problem::new(StatusCode::BAD_REQUEST, kind::BAD_REQUEST, refusal.detail);
+        tracing::info!(method = %method, status = refusal.status.as_u16(), reason = %refusal.detail, "Bad request head");
+        let close = refusal.close;
+        let problem = refusal.into_problem();
         let mut response = problem_response(&problem, wants_xml, None);
-        if refusal.close {
+        if close {
             response
                 .headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));

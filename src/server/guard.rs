@@ -12,12 +12,16 @@
 
 use std::borrow::Cow;
 
-use http::{HeaderMap, Uri, Version, header};
+use http::{HeaderMap, StatusCode, Uri, Version, header};
+
+use super::problem::{Problem, kind};
 use percent_encoding::percent_decode_str;
 
 /// Why a request head is refused.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Refusal {
+    /// 400, or 501 for a transfer coding flowgate does not decode.
+    pub status: StatusCode,
     pub detail: String,
     /// The body's framing is in doubt: answer, then close the connection,
     /// so nothing the client sent after can be read as a request.
@@ -28,22 +32,49 @@ impl Refusal {
     /// Both `Content-Length` and `Transfer-Encoding`.
     pub fn framing() -> Refusal {
         Refusal {
+            status: StatusCode::BAD_REQUEST,
             detail: "the request has both Content-Length and Transfer-Encoding; send one"
                 .to_owned(),
             close: true,
         }
     }
 
+    /// A transfer coding other than `chunked`: hyper takes off the chunks
+    /// only, so the body would reach the process still coded (RFC 9112
+    /// §6.1: a coding the server does not understand is a 501). The body is
+    /// not read, so the connection closes after the answer.
+    fn unknown_coding(coding: &str) -> Refusal {
+        Refusal {
+            status: StatusCode::NOT_IMPLEMENTED,
+            detail: format!(
+                "the transfer coding `{}` is not implemented; flowgate decodes `chunked` only",
+                coding.escape_debug()
+            ),
+            close: true,
+        }
+    }
+
+    /// The problem document the client gets.
+    pub fn into_problem(self) -> Problem {
+        let kind = if self.status == StatusCode::NOT_IMPLEMENTED {
+            kind::NOT_IMPLEMENTED
+        } else {
+            kind::BAD_REQUEST
+        };
+        Problem::new(self.status, kind, self.detail)
+    }
+
     fn new(detail: impl Into<String>) -> Refusal {
         Refusal {
+            status: StatusCode::BAD_REQUEST,
             detail: detail.into(),
             close: false,
         }
     }
 }
 
-/// `Host` once (HTTP/1.1 requires it), and never `Content-Length` beside
-/// `Transfer-Encoding`.
+/// `Host` once (HTTP/1.1 requires it), never `Content-Length` beside
+/// `Transfer-Encoding`, and no transfer coding but `chunked`.
 pub fn check_head(version: Version, headers: &HeaderMap) -> Result<(), Refusal> {
     let hosts = headers.get_all(header::HOST).iter().count();
     if hosts > 1 {
@@ -60,6 +91,16 @@ pub fn check_head(version: Version, headers: &HeaderMap) -> Result<(), Refusal> 
         && headers.contains_key(header::TRANSFER_ENCODING)
     {
         return Err(Refusal::framing());
+    }
+    let codings = headers
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii);
+    for coding in codings {
+        if !coding.eq_ignore_ascii_case(b"chunked") {
+            return Err(Refusal::unknown_coding(&String::from_utf8_lossy(coding)));
+        }
     }
     Ok(())
 }

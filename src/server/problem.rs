@@ -17,6 +17,7 @@ pub mod kind {
     pub const NOT_FOUND: &str = "urn:flowgate:problem:not-found";
     pub const METHOD_NOT_ALLOWED: &str = "urn:flowgate:problem:method-not-allowed";
     pub const BAD_REQUEST: &str = "urn:flowgate:problem:bad-request";
+    pub const NOT_IMPLEMENTED: &str = "urn:flowgate:problem:not-implemented";
     pub const HEAD_TOO_LARGE: &str = "urn:flowgate:problem:head-too-large";
     pub const TARGET_TOO_LONG: &str = "urn:flowgate:problem:target-too-long";
     pub const UNAUTHENTICATED: &str = "urn:flowgate:problem:unauthenticated";
