@@ -461,19 +461,30 @@ impl Execution {
         site: &StepSite,
     ) -> Result<Value, ExecError> {
         let templates = &self.snapshot.templates;
-        match source {
-            ValueSource::Literal(value) => Ok(value.clone()),
-            ValueSource::Path(path) => path
-                .get(scope)
-                .map_err(|e| ExecError::step(site, template_error(&e))),
-            ValueSource::Expr(id) => templates
-                .eval(*id, scope)
-                .map_err(|e| ExecError::step(site, template_error(&e))),
-            ValueSource::Template(id) => templates
-                .render(*id, scope)
-                .map(Value::from)
-                .map_err(|e| ExecError::step(site, template_error(&e))),
+        let value = match source {
+            ValueSource::Literal(value) => return Ok(value.clone()),
+            ValueSource::Path(path) => path.get(scope),
+            ValueSource::Expr(id) => templates.eval(*id, scope),
+            ValueSource::Template(id) => templates.render(*id, scope).map(Value::from),
         }
+        .map_err(|e| ExecError::step(site, template_error(&e)))?;
+        // A value that is one `{{ expression }}` keeps its type, but
+        // undefined is no value: as when it is printed, a typo or a missing
+        // field fails the step here rather than a later one that reads it.
+        if value.is_undefined() {
+            let what = match source {
+                ValueSource::Path(path) => format!("`{}`", path.text()),
+                _ => "the value".to_owned(),
+            };
+            return Err(ExecError::step(
+                site,
+                format!(
+                    "{what} is undefined; test it with `is defined` or give it a `default` \
+                     where it may be missing"
+                ),
+            ));
+        }
+        Ok(value)
     }
 
     fn return_batch(

@@ -237,6 +237,39 @@ async fn template_failures_name_the_step() {
 }
 
 #[tokio::test]
+async fn an_undefined_value_fails_the_step_that_takes_it() {
+    for (process, path, detail) in [
+        (
+            "steps:\n  - set: { id: '{{ doc.Idd }}' }\n  - message: ok\n",
+            "steps[0].set",
+            "`doc.Idd` is undefined",
+        ),
+        (
+            "steps:\n  - set: { id: '{{ doc.Idd | upper }}' }\n",
+            "steps[0].set",
+            "undefined",
+        ),
+        (
+            "steps:\n  - set: { n: '{{ doc.id + doc.nope }}' }\n",
+            "steps[0].set",
+            "undefined",
+        ),
+        (
+            "steps:\n  - return: { status: '{{ doc.s }}' }\n",
+            "steps[0].return",
+            "`doc.s` is undefined",
+        ),
+    ] {
+        let err = run(process, vec![json(r#"{"id": 7}"#)]).await.unwrap_err();
+        assert_eq!(err.site().path, path, "{process}");
+        assert!(err.to_string().contains(detail), "{process}: {err}");
+    }
+    // Where a field may be missing, a default keeps the step going.
+    let process = "steps:\n  - set: { id: '{{ doc.Idd | default(none) }}' }\n  - return: {}\n";
+    assert!(run(process, vec![json(r#"{"id": 7}"#)]).await.is_ok());
+}
+
+#[tokio::test]
 async fn call_runs_another_process_and_continues_with_its_returns() {
     let helper = r#"
 steps:

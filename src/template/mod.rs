@@ -453,6 +453,11 @@ impl Path {
         Ok(value.into_owned())
     }
 
+    /// The whole path as written, for messages.
+    pub fn text(&self) -> String {
+        self.describe(self.steps.len())
+    }
+
     /// The path's first `steps` steps as written, for messages.
     fn describe(&self, steps: usize) -> String {
         let mut text = self.root.to_string();
