@@ -1810,6 +1810,64 @@ mod tests {
     }
 
     #[test]
+    fn steps_after_a_step_that_ends_every_path_never_run() {
+        let process = |steps: &str| {
+            format!(
+                "listen: {{ operation: get, object: P, output: json }}\nsteps:\n{steps}  - log: never\n"
+            )
+        };
+        let ends = [
+            ("  - stop: {}\n", "stop", "ends the path"),
+            (
+                "  - decision: { if: 'true', then: [ { return: {} } ], else: [ { exception: nope } ] }\n",
+                "decision",
+                "ends every path through it",
+            ),
+            (
+                "  - route: { by: '1', cases: { a: [ { stop: {} } ] }, default: [ { return: {} } ] }\n",
+                "route",
+                "ends every path through it",
+            ),
+            (
+                "  - branch: [ [ { return: {} } ], [ { decision: { if: 'true', then: [ { stop: {} } ], else: [ { stop: {} } ] } } ] ]\n",
+                "branch",
+                "ends every path through it",
+            ),
+            (
+                "  - try: { steps: [ { return: {} } ], catch: [ { stop: {} } ] }\n",
+                "try",
+                "ends every path through it",
+            ),
+            (
+                "  - try: { steps: [ { return: {} } ] }\n",
+                "try",
+                "ends every path through it",
+            ),
+        ];
+        for (steps, kind, how) in ends {
+            let compilation = compile_files(&[("processes/p.yaml", &process(steps))]);
+            assert_eq!(
+                messages(&compilation),
+                [format!(
+                    "this step never runs: the `{kind}` before it {how}"
+                )],
+                "{steps}"
+            );
+        }
+        // A path that lets documents through keeps the steps after it.
+        for steps in [
+            "  - decision: { if: 'true', then: [ { return: {} } ] }\n",
+            "  - route: { by: '1', cases: { a: [ { stop: {} } ] } }\n",
+            "  - branch: [ [ { return: {} } ], [ { set: { x: 1 } } ] ]\n",
+            "  - try: { steps: [ { return: {} } ], catch: [ { set: { x: 1 } } ] }\n",
+            "  - try: { steps: [ { set: { x: 1 } } ], catch: [ { stop: {} } ] }\n",
+        ] {
+            let compilation = compile_files(&[("processes/p.yaml", &process(steps))]);
+            assert_eq!(messages(&compilation), Vec::<String>::new(), "{steps}");
+        }
+    }
+
+    #[test]
     fn steps_nest_at_most_max_nesting_levels_through_calls() {
         // p_i nests 40 - i levels: p7 is the first over 32, at its call of p8.
         let compilation = compile_chain(&call_chain(40, 0));

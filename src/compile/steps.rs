@@ -85,6 +85,27 @@ pub(super) struct StepCompiler<'a> {
     dropped_step: bool,
 }
 
+/// Whether no document gets past this step: it ends the path (`return`,
+/// `stop`, `exception`), or every path through it does. An empty path lets
+/// documents through, and so does a `call`: the called process's returns
+/// come back.
+fn ends_path(kind: &StepKind) -> bool {
+    let ends = |pipeline: &Pipeline| pipeline.iter().any(|step| ends_path(&step.kind));
+    match kind {
+        StepKind::Return(_) | StepKind::Stop | StepKind::Exception { .. } => true,
+        StepKind::Decision {
+            then, otherwise, ..
+        } => ends(then) && ends(otherwise),
+        StepKind::Route { cases, default, .. } => {
+            cases.iter().all(|(_, pipeline)| ends(pipeline)) && ends(default)
+        }
+        StepKind::Branch(paths) => !paths.is_empty() && paths.iter().all(ends),
+        // Without a catch path, a failure fails the execution.
+        StepKind::Try { steps, catch, .. } => ends(steps) && (catch.is_empty() || ends(catch)),
+        _ => false,
+    }
+}
+
 /// Whether the documents after a step are the ones before it, with their
 /// profile: steps that only read them or end the path, and steps whose
 /// paths hold only such steps.
@@ -213,9 +234,13 @@ impl<'a> StepCompiler<'a> {
         let mut ended_by: Option<&'static str> = None;
         for (index, item) in items.iter().enumerate() {
             if let Some(kind) = ended_by.take() {
+                let how = match kind {
+                    "return" | "stop" | "exception" => "ends the path",
+                    _ => "ends every path through it",
+                };
                 self.diagnostics.push(self.source.warning(
                     item.span,
-                    format!("this step never runs: the `{kind}` before it ends the path"),
+                    format!("this step never runs: the `{kind}` before it {how}"),
                 ));
             }
             let dropped_before = std::mem::take(&mut self.dropped_step);
@@ -233,10 +258,7 @@ impl<'a> StepCompiler<'a> {
                 {
                     self.followed_calls.push((callee, item.span));
                 }
-                if matches!(
-                    step.kind,
-                    StepKind::Return(_) | StepKind::Stop | StepKind::Exception { .. }
-                ) {
+                if ends_path(&step.kind) {
                     ended_by = Some(step.kind.name());
                 }
                 self.profile_here = match &step.kind {
