@@ -156,7 +156,7 @@ pub fn compile_access(
 ) -> AccessPolicy {
     let mut policy = base.clone();
     if let Some(methods) = &raw.auth {
-        policy.auth = auth_methods(methods, raw.span, context, source, diagnostics);
+        policy.auth = auth_methods(methods, raw.span, context, whole, source, diagnostics);
     }
     if let Some(entries) = &raw.users {
         policy.principals = principals(entries, context, source, diagnostics);
@@ -182,7 +182,8 @@ pub fn compile_access(
                 ),
         );
     }
-    if !policy.auth.none && !anybody_can_sign_in(&policy, context.users) {
+    let takes_credentials = policy.auth.basic || policy.auth.token || policy.auth.mtls;
+    if takes_credentials && !policy.auth.none && !anybody_can_sign_in(&policy, context.users) {
         diagnostics.push(source.warning(
             raw.span,
             format!(
@@ -198,6 +199,7 @@ fn auth_methods(
     list: &[Spanned<AuthMethod>],
     block: Span,
     context: &Context<'_>,
+    whole: bool,
     source: &SourceFile,
     diagnostics: &mut Diagnostics,
 ) -> AuthMethods {
@@ -227,7 +229,8 @@ fn auth_methods(
             }
         }
     }
-    if list.is_empty() {
+    // A list emptied by a method that is not one has its own error.
+    if list.is_empty() && whole {
         diagnostics.push(
             source
                 .error(block, "`auth` lists no method, so nobody could call")

@@ -1810,6 +1810,22 @@ mod tests {
     }
 
     #[test]
+    fn an_auth_list_is_empty_only_when_written_so() {
+        let process = |auth: &str| {
+            format!(
+                "listen: {{ operation: get, object: K, output: json }}\naccess: {{ auth: {auth} }}\nsteps:\n  - return: {{}}\n"
+            )
+        };
+        let compilation = compile_files(&[("processes/k.yaml", &process("[kerberos]"))]);
+        assert_eq!(messages(&compilation), ["unknown value `kerberos`"]);
+        let compilation = compile_files(&[("processes/k.yaml", &process("[]"))]);
+        assert_eq!(
+            messages(&compilation),
+            ["`auth` lists no method, so nobody could call"]
+        );
+    }
+
+    #[test]
     fn steps_after_a_step_that_ends_every_path_never_run() {
         let process = |steps: &str| {
             format!(
