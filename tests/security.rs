@@ -295,6 +295,57 @@ fn oversized_headers_are_431() {
     assert!(answer.contains("max_header_bytes"), "{answer}");
 }
 
+#[tokio::test]
+async fn http2_heads_are_held_to_the_same_limits_with_a_problem_that_says_why() {
+    use http_body_util::BodyExt as _;
+    let fixture = start();
+    // HTTP/2 with prior knowledge on the plain listener.
+    let stream = tokio::net::TcpStream::connect(address(&fixture.server))
+        .await
+        .unwrap();
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    let mut get = async |headers: Vec<(String, String)>| {
+        let mut request = http::Request::get(fixture.server.url("/ws/simple/getMe"));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        let status = response.status();
+        let content_type = response.headers().get("content-type").cloned();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status.as_u16(),
+            content_type,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    };
+    let (status, content_type, body) = get(vec![("x-big".into(), "a".repeat(10 * 1024))]).await;
+    assert_eq!(status, 431, "{body}");
+    assert_eq!(content_type.unwrap(), "application/problem+json");
+    assert!(
+        body.contains("are over 8192 bytes (`max_header_bytes`)"),
+        "{body}"
+    );
+    let many = (0..=100)
+        .map(|i| (format!("x-{i}"), "v".to_owned()))
+        .collect();
+    let (status, _, body) = get(many).await;
+    assert_eq!(status, 431, "{body}");
+    assert!(body.contains("more than 100 header fields"), "{body}");
+    // Within both limits, the request is served.
+    let (status, _, body) = get(vec![("x-small".into(), "a".repeat(1024))]).await;
+    assert_ne!(status, 431, "{body}");
+}
+
 #[test]
 fn a_head_the_http_layer_cannot_parse_gets_a_problem_that_says_why() {
     let fixture = start();

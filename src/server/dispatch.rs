@@ -79,11 +79,18 @@ where
 
     let head = if peer.framing.seen() {
         Err(guard::Refusal::framing())
+    } else if request.version() == http::Version::HTTP_2 {
+        guard::check_h2_head(
+            request.method(),
+            request.uri(),
+            request.headers(),
+            snapshot.settings.limits.max_header_bytes,
+        )
     } else {
         guard::check_head(request.version(), request.headers())
     };
     if let Err(refusal) = head {
-        tracing::info!(method = %method, status = refusal.status.as_u16(), reason = %refusal.detail, "Bad request head");
+        tracing::info!(method = %method, status = refusal.status.as_u16(), reason = %refusal.detail, "Refused request head");
         let close = refusal.close;
         let problem = refusal.into_problem();
         let mut response = problem_response(&problem, wants_xml, None);

@@ -32,8 +32,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::problem::{Problem, kind};
 
-/// hyper's limit on header fields per request.
-const MAX_HEADERS: usize = 100;
+/// hyper's limit on header fields per HTTP/1 request; HTTP/2 requests are
+/// held to the same count (`guard::check_h2_head`).
+pub(super) const MAX_HEADERS: usize = 100;
 /// The longest request target `http::Uri` takes; hyper answers 414 past it.
 const MAX_TARGET: usize = u16::MAX as usize - 1;
 

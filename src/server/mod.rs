@@ -682,10 +682,15 @@ fn connection_builder(snapshot: &Snapshot) -> auto::Builder<TokioExecutor> {
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(max_head(snapshot));
+    // Twice the limit: dispatch holds the list to `max_header_bytes` and says
+    // why in a problem document; past this the HTTP/2 layer's bare 431 is
+    // all the client gets, and the memory a request may hold stays bounded.
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+        .max_header_list_size(
+            u32::try_from(limits.max_header_bytes.saturating_mul(2)).unwrap_or(u32::MAX),
+        );
     builder
 }
 
