@@ -32,6 +32,8 @@ pub mod kind {
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "urn:flowgate:problem:unsupported-media-type";
     pub const UNEXPECTED_BODY: &str = "urn:flowgate:problem:unexpected-body";
     pub const PROCESS_EXCEPTION: &str = "urn:flowgate:problem:process-exception";
+    /// Over SOAP, a `return` with an error status: the process's answer as a fault.
+    pub const PROCESS_STATUS: &str = "urn:flowgate:problem:process-status";
     pub const PROCESS_FAILED: &str = "urn:flowgate:problem:process-failed";
     pub const TIMEOUT: &str = "urn:flowgate:problem:timeout";
     pub const UPSTREAM_FAILED: &str = "urn:flowgate:problem:upstream-failed";

@@ -10,13 +10,14 @@
 //! exceptions an HTTP client must be able to act on: missing or wrong
 //! credentials are a 401 (with `WWW-Authenticate` where basic is allowed),
 //! and a content type of the other version, or a charset other than
-//! UTF-8, is a 415.
+//! UTF-8, is a 415. A `return` status of 400 or more is the process's
+//! answer as a fault; any other answers 200 with the response envelope.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
 
 use super::contract;
 use super::dispatch::{
@@ -209,10 +210,33 @@ where
             };
             break 'run routed(accept(execution, run, user.clone(), &peer).await);
         }
-        let returned = match execute(&execution, process, id, batch, limits.request_timeout).await {
-            Ok(returned) => returned,
-            Err(failure) => break 'run fail_with(failure.problem, failure.error),
-        };
+        let mut returned =
+            match execute(&execution, process, id, batch, limits.request_timeout).await {
+                Ok(returned) => returned,
+                Err(failure) => break 'run fail_with(failure.problem, failure.error),
+            };
+        let headers = passed_headers(std::mem::take(&mut returned.headers));
+        if let Some(status) = returned.status.filter(|status| status.as_u16() >= 400) {
+            // The process ran to its end; the fault is its answer, not a failure.
+            let problem = Problem::new(
+                status,
+                kind::PROCESS_STATUS,
+                match status.canonical_reason() {
+                    Some(reason) => format!("the process answered {} {reason}", status.as_u16()),
+                    None => format!("the process answered {}", status.as_u16()),
+                },
+            )
+            .with_execution_id(Some(&execution_id));
+            let mut response = fault(version, &problem, Some(&execution_id));
+            append(&mut response, headers);
+            break 'run routed(Served {
+                response,
+                execution_id: Some(execution_id.clone()),
+                user: user.clone(),
+                recording: None,
+                error: None,
+            });
+        }
         let documents = match output::xml_documents(listen, returned, &limits.parse) {
             Ok(documents) => documents,
             Err(err) => {
@@ -238,6 +262,7 @@ where
             header::CONTENT_TYPE,
             HeaderValue::from_static(version.content_type()),
         );
+        append(&mut response, headers);
         set_execution_id(&mut response, &execution_id);
         routed(Served {
             response,
@@ -249,6 +274,22 @@ where
     };
     soap_served.served.recording = recording;
     soap_served
+}
+
+/// The headers of `return` steps that a SOAP answer carries: all but the
+/// `Content-*` ones, which describe the documents the process returned,
+/// not the envelope that is sent instead.
+fn passed_headers(headers: Vec<(HeaderName, HeaderValue)>) -> Vec<(HeaderName, HeaderValue)> {
+    headers
+        .into_iter()
+        .filter(|(name, _)| !name.as_str().starts_with("content-"))
+        .collect()
+}
+
+fn append(response: &mut Response<Body>, headers: Vec<(HeaderName, HeaderValue)>) {
+    for (name, value) in headers {
+        response.headers_mut().append(name, value);
+    }
 }
 
 /// `?wsdl` (any value: flowgate writes one file with the schemas inline).

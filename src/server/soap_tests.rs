@@ -721,3 +721,117 @@ async fn a_must_understand_that_is_no_boolean_is_a_client_fault() {
         );
     }
 }
+
+/// A process that answers with the status and headers its request asks for.
+const ANSWER: &str = r#"listen: { operation: get, object: Answer, output: xml, response_profile: ack, soap: true }
+steps:
+  - message: '<Ack><Id>a</Id><Double>0</Double><By>x</By></Ack>'
+  - return:
+      status: "{{ request.query.status or 200 }}"
+      headers: { Retry-After: "7", Content-Language: de }
+"#;
+
+#[tokio::test]
+async fn a_return_status_of_4xx_or_5xx_is_a_fault_and_2xx_the_response() {
+    let gateway = Gateway::new(snapshot(&[
+        ("profiles/ack.xsd", ACK_XSD),
+        ("processes/answer.yaml", ANSWER),
+    ]));
+    let call = |status: &'static str, path: &'static str, namespace: &'static str| {
+        let gateway = gateway.clone();
+        async move {
+            let content_type = if path == "/ws/soap" {
+                "text/xml"
+            } else {
+                "application/soap+xml"
+            };
+            post(
+                &gateway,
+                &format!("{path}?status={status}"),
+                &[("content-type", content_type)],
+                &envelope(namespace, "", "<ws:getAnswer/>"),
+            )
+            .await
+        }
+    };
+    // On the simple URL the status is the answer's.
+    let simple = get(
+        &gateway,
+        "/ws/simple/getAnswer?status=409",
+        &[("host", "h")],
+    )
+    .await;
+    assert_eq!(simple.status, StatusCode::CONFLICT);
+
+    for (status, path, namespace, code) in [
+        (
+            "409",
+            "/ws/soap",
+            ENV11,
+            "<faultcode>soap:Client</faultcode>",
+        ),
+        (
+            "409",
+            "/ws/soap12",
+            ENV12,
+            "<soap:Value>soap:Sender</soap:Value>",
+        ),
+        (
+            "503",
+            "/ws/soap",
+            ENV11,
+            "<faultcode>soap:Server</faultcode>",
+        ),
+        (
+            "503",
+            "/ws/soap12",
+            ENV12,
+            "<soap:Value>soap:Receiver</soap:Value>",
+        ),
+    ] {
+        let answer = call(status, path, namespace).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{status} {path}: {}",
+            answer.body
+        );
+        assert!(
+            answer.body.contains(code),
+            "{status} {path}: {}",
+            answer.body
+        );
+        assert!(
+            answer
+                .body
+                .contains(&format!("the process answered {status} ")),
+            "{}",
+            answer.body
+        );
+        assert!(
+            answer.body.contains("urn:flowgate:problem:process-status"),
+            "{}",
+            answer.body
+        );
+        assert!(
+            !answer.body.contains("getAnswerResponse"),
+            "{}",
+            answer.body
+        );
+        assert_eq!(answer.headers["retry-after"], "7");
+        assert!(answer.headers.contains_key("x-execution-id"));
+    }
+    for status in ["200", "201", "204"] {
+        let answer = call(status, "/ws/soap", ENV11).await;
+        assert_eq!(answer.status, StatusCode::OK, "{status}: {}", answer.body);
+        assert!(
+            answer.body.contains("<ws:getAnswerResponse"),
+            "{}",
+            answer.body
+        );
+        assert_eq!(answer.headers["retry-after"], "7");
+        // The envelope's content type and language are not the document's.
+        assert_eq!(answer.headers["content-type"], "text/xml; charset=utf-8");
+        assert!(!answer.headers.contains_key("content-language"));
+    }
+}
