@@ -104,6 +104,34 @@ enum Presented<'a> {
     Token(&'a str),
 }
 
+impl Presented<'_> {
+    /// The user whose credential this is, or a 401.
+    async fn user(self, users: &Users) -> Result<UserId, Denial> {
+        match self {
+            Presented::Basic { user, password } => {
+                users.by_password(&user, &password).await.ok_or_else(|| {
+                    Denial::Unauthenticated("the user name or password is wrong".to_owned())
+                })
+            }
+            Presented::Token(token) => users
+                .by_token(token)
+                .ok_or_else(|| Denial::Unauthenticated("the token is not known".to_owned())),
+        }
+    }
+}
+
+/// The user whose credential a request presents in its headers, held
+/// against every user rather than one route's rules: `Ok(None)` when it
+/// presents none, a 401 when what it presents is wrong or unreadable. For
+/// the contracts, which anyone may read but which a caller who signs in
+/// must sign in to right.
+pub async fn identify(users: &Users, headers: &HeaderMap) -> Result<Option<UserId>, Denial> {
+    match presented(headers)? {
+        Some(presented) => presented.user(users).await.map(Some),
+        None => Ok(None),
+    }
+}
+
 impl AccessPolicy {
     /// Who the caller is: `Ok(None)` for an anonymous caller on a route that
     /// admits one. On a route that takes credentials, a credential the request
@@ -131,26 +159,9 @@ impl AccessPolicy {
             ));
         }
         match presented {
-            Some(Presented::Basic { user, password }) => {
-                if !auth.basic {
-                    return Err(self.wrong_method("basic"));
-                }
-                match users.by_password(&user, &password).await {
-                    Some(id) => Ok(Some(id)),
-                    None => Err(Denial::Unauthenticated(
-                        "the user name or password is wrong".to_owned(),
-                    )),
-                }
-            }
-            Some(Presented::Token(token)) => {
-                if !auth.token {
-                    return Err(self.wrong_method("token"));
-                }
-                match users.by_token(token) {
-                    Some(id) => Ok(Some(id)),
-                    None => Err(Denial::Unauthenticated("the token is not known".to_owned())),
-                }
-            }
+            Some(Presented::Basic { .. }) if !auth.basic => Err(self.wrong_method("basic")),
+            Some(Presented::Token(_)) if !auth.token => Err(self.wrong_method("token")),
+            Some(presented) => presented.user(users).await.map(Some),
             None => match certificate.filter(|_| auth.mtls) {
                 Some(certificate) => match users.by_certificate(certificate) {
                     Some(id) => Ok(Some(id)),

@@ -23,7 +23,7 @@ fn sha256(text: &str) -> String {
 }
 
 /// An argon2id hash with a small cost, so debug builds check it quickly.
-fn cheap_hash(password: &str) -> String {
+pub(super) fn cheap_hash(password: &str) -> String {
     use argon2::password_hash::{PasswordHasher, SaltString};
     let params = argon2::Params::new(256, 1, 1, None).unwrap();
     let argon2 = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);

@@ -3,14 +3,49 @@
 //! A caller sees only what it may use (SPEC §3): a process is in its WSDL
 //! or OpenAPI document when the process's access rules admit the caller
 //! right now, with the credentials, certificate and address of this very
-//! request. The generators themselves live in [`crate::contract`].
+//! request. A caller that presents no credentials sees what anonymous
+//! callers may use; one that presents wrong ones is refused with a 401, as
+//! on any route that reads credentials (SPEC §3.1). The generators
+//! themselves live in [`crate::contract`].
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Response, header};
 
 use super::Peer;
-use super::dispatch::{Body, check_access, method_not_allowed};
+use super::dispatch::{
+    Body, challenge, check_access, denial_problem, method_not_allowed, problem_response,
+};
 use crate::snapshot::{Listen, ProcessId, Snapshot};
+
+/// The 401 for a caller whose `Authorization` or `X-API-Key` credential is
+/// no user's, as a problem document (`xml` or JSON): wrong credentials are
+/// not quietly read as none. Where no process `filter` selects takes
+/// credentials, none are read, as on a public route. The challenge asks for
+/// basic credentials where one of those processes takes them.
+pub(super) async fn refusal(
+    snapshot: &Snapshot,
+    headers: &HeaderMap,
+    xml: bool,
+    filter: impl Fn(&Listen) -> bool,
+) -> Option<Response<Body>> {
+    let (mut reads, mut basic) = (false, false);
+    for process in &snapshot.processes {
+        if process.listen.as_ref().is_some_and(&filter) {
+            reads |= !process.access.auth.is_public_only();
+            basic |= process.access.auth.basic;
+        }
+    }
+    if !reads {
+        return None;
+    }
+    let denial = crate::access::identify(&snapshot.users, headers)
+        .await
+        .err()?;
+    tracing::info!(reason = ?denial, "Contract refused");
+    let mut response = problem_response(&denial_problem(denial), xml, None);
+    challenge(&mut response, basic);
+    Some(response)
+}
 
 /// The processes with a listen block that `filter` selects and whose access
 /// rules admit this caller.
@@ -41,6 +76,9 @@ pub(super) async fn openapi(
 ) -> Response<Body> {
     if parts.method != Method::GET && parts.method != Method::HEAD {
         return method_not_allowed(&parts.method, &[Method::GET, Method::HEAD], false);
+    }
+    if let Some(refused) = refusal(snapshot, &parts.headers, false, |_| true).await {
+        return refused;
     }
     let visible = visible(snapshot, &parts.headers, peer, |_| true).await;
     let base = base_url(

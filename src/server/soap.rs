@@ -305,6 +305,11 @@ fn asks_for_wsdl(query: Option<&str>) -> bool {
 
 /// The WSDL of the operations this caller may use.
 async fn wsdl(snapshot: &Snapshot, parts: &http::request::Parts, peer: &Peer) -> Response<Body> {
+    if let Some(refused) =
+        contract::refusal(snapshot, &parts.headers, true, |listen| listen.soap).await
+    {
+        return refused;
+    }
     let visible = contract::visible(snapshot, &parts.headers, peer, |listen| listen.soap).await;
     let base = contract::base_url(
         snapshot,

@@ -74,7 +74,10 @@ steps:
 
 fn gateway() -> Arc<Gateway> {
     let token = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"ping-token"));
-    let settings = format!("[users.ops]\ntoken_sha256 = \"{token}\"\n");
+    let alice = super::access_tests::cheap_hash("alice-password");
+    let settings = format!(
+        "[users.ops]\ntoken_sha256 = \"{token}\"\n[users.alice]\npassword_hash = \"{alice}\"\n"
+    );
     Gateway::new(snapshot(&[
         ("flowgate.toml", &settings),
         ("profiles/order.xsd", ORDER_XSD),
@@ -469,14 +472,6 @@ async fn the_wsdl_shows_a_caller_the_operations_it_may_use() {
         "{}",
         ops.body
     );
-    // A wrong credential shows nothing that needs one.
-    let wrong = get(
-        &gateway,
-        "/ws/soap?wsdl",
-        &[("host", "gw.example.com"), ("authorization", "Bearer nope")],
-    )
-    .await;
-    assert!(!wrong.body.contains("getPing"));
     // Without ?wsdl, a GET is not SOAP, and is told what it may have meant.
     let plain = get(&gateway, "/ws/soap", &[("host", "gw.example.com")]).await;
     assert_eq!(plain.status, StatusCode::BAD_REQUEST);
@@ -833,5 +828,76 @@ async fn a_return_status_of_4xx_or_5xx_is_a_fault_and_2xx_the_response() {
         // The envelope's content type and language are not the document's.
         assert_eq!(answer.headers["content-type"], "text/xml; charset=utf-8");
         assert!(!answer.headers.contains_key("content-language"));
+    }
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_a_401_on_the_contracts_and_none_the_anonymous_view() {
+    let gateway = gateway();
+    let basic = |credentials: &str| {
+        format!(
+            "Basic {}",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, credentials)
+        )
+    };
+    let wrong_password = basic("alice:wrong");
+    let no_such_user = basic("mallory:alice-password");
+    for uri in ["/ws/soap?wsdl", "/ws/soap12?wsdl", "/ws/rest/openapi.json"] {
+        for (name, value) in [
+            ("authorization", wrong_password.as_str()),
+            ("authorization", no_such_user.as_str()),
+            ("authorization", "Bearer nope"),
+            ("x-api-key", "nope"),
+            ("authorization", "Digest x"),
+        ] {
+            let answer = get(&gateway, uri, &[("host", "gw.example.com"), (name, value)]).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::UNAUTHORIZED,
+                "{uri} {value}: {}",
+                answer.body
+            );
+            // Ping takes basic credentials.
+            assert_eq!(
+                answer.headers["www-authenticate"], "Basic realm=\"flowgate\"",
+                "{uri}"
+            );
+            assert!(
+                answer.body.contains("urn:flowgate:problem:unauthenticated"),
+                "{uri}: {}",
+                answer.body
+            );
+            assert!(!answer.body.contains("getPing"), "{uri}: {}", answer.body);
+        }
+        let right = basic("alice:alice-password");
+        let signed_in = get(&gateway, uri, &[("host", "h"), ("authorization", &right)]).await;
+        assert_eq!(
+            signed_in.status,
+            StatusCode::OK,
+            "{uri}: {}",
+            signed_in.body
+        );
+        assert!(signed_in.body.contains("getPing"), "{uri}");
+        let anonymous = get(&gateway, uri, &[("host", "h")]).await;
+        assert_eq!(anonymous.status, StatusCode::OK, "{uri}");
+        assert!(!anonymous.body.contains("getPing"), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn where_no_operation_takes_credentials_the_contracts_do_not_read_them() {
+    let gateway = Gateway::new(snapshot(&[
+        ("profiles/order.xsd", ORDER_XSD),
+        ("processes/notify.yaml", NOTIFY),
+    ]));
+    for uri in ["/ws/soap?wsdl", "/ws/rest/openapi.json"] {
+        let answer = get(
+            &gateway,
+            uri,
+            &[("host", "h"), ("authorization", "Bearer anything")],
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.body);
+        assert!(answer.body.contains("executeNotice"), "{uri}");
     }
 }
