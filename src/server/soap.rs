@@ -452,16 +452,29 @@ fn client_problem(detail: impl Into<String>) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, kind::MALFORMED_BODY, detail)
 }
 
+/// The fault for an envelope that cannot be processed, in the endpoint's
+/// version; but a SOAP 1.1 envelope at the 1.2 endpoint is answered with a
+/// SOAP 1.1 fault, which its sender can read (SOAP 1.2 Appendix A). A
+/// version mismatch at the 1.2 endpoint names the envelope it takes in an
+/// `Upgrade` header block.
 fn envelope_fault(version: Version, err: EnvelopeError) -> Response<Body> {
     let detail = err.to_string();
     let problem = client_problem(detail.clone());
+    let mut answer = version;
     let code = match err {
         EnvelopeError::Malformed(_) => FaultCode::Client,
-        EnvelopeError::VersionMismatch(_) => FaultCode::VersionMismatch,
+        EnvelopeError::VersionMismatch { envelope, .. } => {
+            if version == Version::Soap12 && envelope == Some(Version::Soap11) {
+                answer = Version::Soap11;
+            }
+            FaultCode::VersionMismatch {
+                upgrade: (version == Version::Soap12).then_some(version),
+            }
+        }
         EnvelopeError::MustUnderstand(blocks) => FaultCode::MustUnderstand(blocks),
     };
     respond(
-        version,
+        answer,
         StatusCode::INTERNAL_SERVER_ERROR,
         &Fault {
             code,

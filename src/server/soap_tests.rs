@@ -901,3 +901,95 @@ async fn where_no_operation_takes_credentials_the_contracts_do_not_read_them() {
         assert!(answer.body.contains("executeNotice"), "{uri}");
     }
 }
+
+#[tokio::test]
+async fn an_envelope_of_another_version_is_a_version_mismatch_its_sender_can_read() {
+    let gateway = gateway();
+    let upgrade = format!(
+        "<soap:Header><upg:Upgrade xmlns:upg=\"{ENV12}\"><upg:SupportedEnvelope qname=\"v:Envelope\" xmlns:v=\"{ENV12}\"/></upg:Upgrade></soap:Header>"
+    );
+    // A SOAP 1.1 envelope at the 1.2 endpoint: a SOAP 1.1 fault, with the
+    // envelope the endpoint takes in an Upgrade block (SOAP 1.2 Appendix A).
+    let answer = post(
+        &gateway,
+        "/ws/soap12",
+        &[("content-type", "application/soap+xml")],
+        &envelope(ENV11, "", "<ws:getPing/>"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(answer.headers["content-type"], "text/xml; charset=utf-8");
+    assert!(
+        answer
+            .body
+            .contains(&format!("<soap:Envelope xmlns:soap=\"{ENV11}\">{upgrade}")),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer
+            .body
+            .contains("<faultcode>soap:VersionMismatch</faultcode><faultstring>this endpoint speaks SOAP 1.2; the envelope is SOAP 1.1 (send it to /ws/soap)</faultstring>"),
+        "{}",
+        answer.body
+    );
+    // A SOAP 1.2 envelope at the 1.1 endpoint: a SOAP 1.1 fault.
+    let answer = post(
+        &gateway,
+        "/ws/soap",
+        &[("content-type", "text/xml")],
+        &envelope(ENV12, "", "<ws:getPing/>"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(answer.headers["content-type"], "text/xml; charset=utf-8");
+    assert!(
+        answer.body.contains(&format!(
+            "<soap:Envelope xmlns:soap=\"{ENV11}\"><soap:Body><soap:Fault><faultcode>soap:VersionMismatch</faultcode>"
+        )),
+        "{}",
+        answer.body
+    );
+    // An envelope in a namespace no SOAP version has, at either endpoint.
+    let answer = post(
+        &gateway,
+        "/ws/soap",
+        &[("content-type", "text/xml")],
+        &envelope("urn:bogus", "", "<ws:getPing/>"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        answer
+            .body
+            .contains("<faultcode>soap:VersionMismatch</faultcode><faultstring>the envelope is in `urn:bogus`, which is no SOAP version&apos;s"),
+        "{}",
+        answer.body
+    );
+    let answer = post(
+        &gateway,
+        "/ws/soap12",
+        &[("content-type", "application/soap+xml")],
+        &envelope("urn:bogus", "", "<ws:getPing/>"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        answer.headers["content-type"],
+        "application/soap+xml; charset=utf-8"
+    );
+    assert!(
+        answer
+            .body
+            .contains(&format!("<soap:Envelope xmlns:soap=\"{ENV12}\">{upgrade}")),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer
+            .body
+            .contains("<soap:Value>soap:VersionMismatch</soap:Value>"),
+        "{}",
+        answer.body
+    );
+}

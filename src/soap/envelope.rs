@@ -34,8 +34,12 @@ pub struct Payload {
 pub enum EnvelopeError {
     /// Not XML, not an envelope, or not the shape SOAP requires.
     Malformed(String),
-    /// An envelope of the other SOAP version.
-    VersionMismatch(String),
+    /// An `Envelope` in another namespace than this version's: the other
+    /// SOAP version's (`envelope` says which) or one no SOAP version has.
+    VersionMismatch {
+        envelope: Option<Version>,
+        message: String,
+    },
     /// Header blocks addressed to flowgate with `mustUnderstand`.
     MustUnderstand(Vec<QName>),
 }
@@ -43,7 +47,7 @@ pub enum EnvelopeError {
 impl std::fmt::Display for EnvelopeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EnvelopeError::Malformed(message) | EnvelopeError::VersionMismatch(message) => {
+            EnvelopeError::Malformed(message) | EnvelopeError::VersionMismatch { message, .. } => {
                 f.write_str(message)
             }
             EnvelopeError::MustUnderstand(blocks) => {
@@ -181,14 +185,34 @@ impl<'a, 'l, H: Handler<'a>> Reader<'a, 'l, H> {
         if self.is_envelope(name, "Envelope") {
             return;
         }
-        let other = self.version.other();
-        if name.local == "Envelope" && name.namespace.as_deref() == Some(other.namespace()) {
-            let endpoint = other.path();
-            self.refuse(EnvelopeError::VersionMismatch(format!(
-                "this endpoint speaks {}; the envelope is {} (send it to {endpoint})",
-                describe(self.version),
-                describe(other)
-            )));
+        // SOAP 1.1 §4.4.1 and SOAP 1.2 §5.4.7: an Envelope in a namespace
+        // the node does not take is a version mismatch, whatever it is.
+        if name.local == "Envelope" {
+            let other = self.version.other();
+            let ours = describe(self.version);
+            let mismatch = if name.namespace.as_deref() == Some(other.namespace()) {
+                EnvelopeError::VersionMismatch {
+                    envelope: Some(other),
+                    message: format!(
+                        "this endpoint speaks {ours}; the envelope is {} (send it to {})",
+                        describe(other),
+                        other.path()
+                    ),
+                }
+            } else {
+                let namespace = match &name.namespace {
+                    Some(namespace) => format!("in `{namespace}`"),
+                    None => "in no namespace".to_owned(),
+                };
+                EnvelopeError::VersionMismatch {
+                    envelope: None,
+                    message: format!(
+                        "the envelope is {namespace}, which is no SOAP version's: this endpoint speaks {ours}, whose envelope is in `{}`",
+                        self.version.namespace()
+                    ),
+                }
+            };
+            self.refuse(mismatch);
             return;
         }
         self.malformed(format!(

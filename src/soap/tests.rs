@@ -133,7 +133,10 @@ fn an_empty_wrapper_has_no_payload() {
 fn the_other_version_is_a_version_mismatch() {
     let text = envelope(ENV12, "", "<op/>");
     match read(Version::Soap11, &text) {
-        Err(EnvelopeError::VersionMismatch(message)) => {
+        Err(EnvelopeError::VersionMismatch {
+            envelope: Some(Version::Soap12),
+            message,
+        }) => {
             assert!(message.contains("send it to /ws/soap12"), "{message}");
         }
         other => panic!("{other:?}"),
@@ -141,7 +144,32 @@ fn the_other_version_is_a_version_mismatch() {
     let text = envelope(ENV11, "", "<op/>");
     assert!(matches!(
         read(Version::Soap12, &text),
-        Err(EnvelopeError::VersionMismatch(_))
+        Err(EnvelopeError::VersionMismatch {
+            envelope: Some(Version::Soap11),
+            ..
+        })
+    ));
+    // An Envelope no SOAP version has is a mismatch too, for either version.
+    for (version, text) in [
+        (Version::Soap11, envelope("urn:bogus", "", "<op/>")),
+        (Version::Soap12, envelope("urn:bogus", "", "<op/>")),
+        (
+            Version::Soap11,
+            "<Envelope><Body><op/></Body></Envelope>".to_owned(),
+        ),
+    ] {
+        match read(version, &text) {
+            Err(EnvelopeError::VersionMismatch {
+                envelope: None,
+                message,
+            }) => assert!(message.contains("which is no SOAP version's"), "{message}"),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    // Another element than an Envelope is no envelope at all.
+    assert!(matches!(
+        read(Version::Soap11, "<s:Body xmlns:s=\"urn:bogus\"/>"),
+        Err(EnvelopeError::Malformed(_))
     ));
 }
 
@@ -350,6 +378,36 @@ fn faults_in_each_version() {
     for text in [fault_envelope(Version::Soap11, &fault), text] {
         crate::doc::xml::check(&text, &limits()).unwrap();
     }
+}
+
+#[test]
+fn a_version_mismatch_may_name_the_envelope_the_endpoint_takes() {
+    let mismatch = |upgrade| Fault {
+        code: FaultCode::VersionMismatch { upgrade },
+        reason: "wrong version".to_owned(),
+        detail: None,
+    };
+    // SOAP 1.2 Appendix A: a SOAP 1.1 fault with the 1.2 Upgrade block.
+    let text = fault_envelope(Version::Soap11, &mismatch(Some(Version::Soap12)));
+    assert_eq!(
+        text,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope xmlns:soap=\"{ENV11}\"><soap:Header><upg:Upgrade xmlns:upg=\"{ENV12}\"><upg:SupportedEnvelope qname=\"v:Envelope\" xmlns:v=\"{ENV12}\"/></upg:Upgrade></soap:Header><soap:Body><soap:Fault><faultcode>soap:VersionMismatch</faultcode><faultstring>wrong version</faultstring></soap:Fault></soap:Body></soap:Envelope>"
+        )
+    );
+    crate::doc::xml::check(&text, &limits()).unwrap();
+    let text = fault_envelope(Version::Soap12, &mismatch(Some(Version::Soap12)));
+    assert!(
+        text.contains(&format!("<soap:Envelope xmlns:soap=\"{ENV12}\"><soap:Header><upg:Upgrade xmlns:upg=\"{ENV12}\"><upg:SupportedEnvelope qname=\"v:Envelope\"")),
+        "{text}"
+    );
+    assert!(
+        text.contains("<soap:Value>soap:VersionMismatch</soap:Value>"),
+        "{text}"
+    );
+    crate::doc::xml::check(&text, &limits()).unwrap();
+    let text = fault_envelope(Version::Soap11, &mismatch(None));
+    assert!(!text.contains("Header"), "{text}");
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! document the simple and REST URLs would have sent, in XML.
 
 use super::{QName, Version};
+use crate::contract::SOAP12_ENVELOPE;
 use crate::doc::xml::{escape, escape_lossy, without_declaration};
 
 /// Who is at fault, in each version's words.
@@ -16,8 +17,9 @@ pub enum FaultCode {
     Client,
     /// flowgate or the process failed: `Server` (1.1), `Receiver` (1.2).
     Server,
-    /// The envelope is of the other version.
-    VersionMismatch,
+    /// The envelope is not of the version the endpoint speaks; `upgrade`
+    /// names the one it does in an `Upgrade` header block (SOAP 1.2 §5.4.7).
+    VersionMismatch { upgrade: Option<Version> },
     /// Header blocks flowgate must understand but does not.
     MustUnderstand(Vec<QName>),
 }
@@ -71,12 +73,18 @@ pub fn fault_envelope(version: Version, fault: &Fault) -> String {
     let mut out = String::with_capacity(512);
     open_envelope(&mut out, version);
     let detail = fault.detail.as_deref().map(without_declaration);
+    if let FaultCode::VersionMismatch {
+        upgrade: Some(supported),
+    } = &fault.code
+    {
+        upgrade(&mut out, *supported);
+    }
     match version {
         Version::Soap11 => {
             let code = match &fault.code {
                 FaultCode::Client => "Client",
                 FaultCode::Server => "Server",
-                FaultCode::VersionMismatch => "VersionMismatch",
+                FaultCode::VersionMismatch { .. } => "VersionMismatch",
                 FaultCode::MustUnderstand(_) => "MustUnderstand",
             };
             out.push_str("<soap:Body><soap:Fault><faultcode>soap:");
@@ -98,7 +106,7 @@ pub fn fault_envelope(version: Version, fault: &Fault) -> String {
             let code = match &fault.code {
                 FaultCode::Client => "Sender",
                 FaultCode::Server => "Receiver",
-                FaultCode::VersionMismatch => "VersionMismatch",
+                FaultCode::VersionMismatch { .. } => "VersionMismatch",
                 FaultCode::MustUnderstand(_) => "MustUnderstand",
             };
             out.push_str("<soap:Body><soap:Fault><soap:Code><soap:Value>soap:");
@@ -122,6 +130,17 @@ fn open_envelope(out: &mut String, version: Version) {
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope xmlns:soap=\"");
     out.push_str(version.namespace());
     out.push_str("\">");
+}
+
+/// SOAP 1.2's `Upgrade` header block, in the 1.2 namespace whatever the
+/// envelope's version (SOAP 1.2 Appendix A answers a 1.1 envelope with a
+/// 1.1 fault that carries it): the envelope the endpoint takes.
+fn upgrade(out: &mut String, supported: Version) {
+    out.push_str("<soap:Header><upg:Upgrade xmlns:upg=\"");
+    out.push_str(SOAP12_ENVELOPE);
+    out.push_str("\"><upg:SupportedEnvelope qname=\"v:Envelope\" xmlns:v=\"");
+    out.push_str(supported.namespace());
+    out.push_str("\"/></upg:Upgrade></soap:Header>");
 }
 
 /// SOAP 1.2 names the blocks it did not understand in the fault's header.
