@@ -1053,19 +1053,37 @@ impl<'a> Scanner<'a> {
                 );
             }
             // Documents are read as UTF-8. Where every byte is ASCII, the
-            // usual encodings agree; past that, a document that declares
-            // another would mean other characters to the next reader.
-            let utf8 = ["UTF-8", "UTF8"]
-                .iter()
-                .any(|name| attr.value.eq_ignore_ascii_case(name));
-            if !utf8 && !self.body.is_ascii() {
-                return fail(
-                    attr.value_at,
-                    format!(
-                        "the document declares encoding `{}` but holds UTF-8 text: declare UTF-8 or leave the encoding out",
-                        shorten(attr.value)
-                    ),
-                );
+            // encodings that agree with ASCII read the same characters;
+            // past that, or under any other encoding, the next reader
+            // would read other characters than flowgate did.
+            let name = shorten(attr.value);
+            match Encoding::named(attr.value) {
+                Encoding::Utf8 => {}
+                Encoding::AsciiCompatible if self.body.is_ascii() => {}
+                Encoding::AsciiCompatible => {
+                    return fail(
+                        attr.value_at,
+                        format!(
+                            "the document declares encoding `{name}` but holds UTF-8 text: declare UTF-8 or leave the encoding out"
+                        ),
+                    );
+                }
+                Encoding::Wide => {
+                    return fail(
+                        attr.value_at,
+                        format!(
+                            "the document declares encoding `{name}`, but its bytes are not {name}: documents are read as UTF-8; declare UTF-8 or leave the encoding out"
+                        ),
+                    );
+                }
+                Encoding::Other => {
+                    return fail(
+                        attr.value_at,
+                        format!(
+                            "the document declares encoding `{name}`, which flowgate does not read: documents are UTF-8 (or ASCII under US-ASCII, ISO-8859-n or windows-125n); declare UTF-8 or leave the encoding out"
+                        ),
+                    );
+                }
             }
         }
         if let Some(attr) = attrs.next_if(|attr| attr.name == "standalone")
@@ -1172,6 +1190,91 @@ fn is_doctype(body: &str, at: usize) -> bool {
 
 fn to_offset(position: u64) -> usize {
     usize::try_from(position).unwrap_or(usize::MAX)
+}
+
+/// What an XML declaration's `encoding` means for a document read as UTF-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    /// UTF-8 itself.
+    Utf8,
+    /// An encoding in which every ASCII byte is the ASCII character:
+    /// US-ASCII, ISO-8859-n, windows-125n and the like. A document of
+    /// ASCII bytes reads the same in it as in UTF-8.
+    AsciiCompatible,
+    /// UTF-16 or UTF-32 (UCS-2, UCS-4): a declaration that reads as ASCII
+    /// is not in them.
+    Wide,
+    /// Any other name: EBCDIC, UTF-7, or one flowgate does not know.
+    Other,
+}
+
+impl Encoding {
+    /// The encoding an XML declaration names, by its IANA name or a common
+    /// alias, in any case and with or without `-`, `_` and `.`.
+    fn named(name: &str) -> Encoding {
+        let key: String = name
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | '.' | ':'))
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let numbered = |prefix: &str, range: std::ops::RangeInclusive<u32>| {
+            key.strip_prefix(prefix)
+                .filter(|n| !n.starts_with('0'))
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| range.contains(&n))
+        };
+        const ASCII: [&str; 24] = [
+            "usascii",
+            "ascii",
+            "us",
+            "iso646us",
+            "ansix341968",
+            "ansix341986",
+            "iso646irv1991",
+            "isoir6",
+            "ibm367",
+            "cp367",
+            "csascii",
+            "cp819",
+            "ibm819",
+            "isoir100",
+            "csisolatin1",
+            "koi8r",
+            "koi8u",
+            "eucjp",
+            "euckr",
+            "gb2312",
+            "gbk",
+            "gb18030",
+            "big5",
+            "shiftjis",
+        ];
+        match key.as_str() {
+            "utf8" | "csutf8" => Encoding::Utf8,
+            _ if ASCII.contains(&key.as_str())
+                || (numbered("iso8859", 1..=16) && key != "iso885912")
+                || numbered("latin", 1..=10)
+                || numbered("windows", 1250..=1258)
+                || numbered("cp", 1250..=1258) =>
+            {
+                Encoding::AsciiCompatible
+            }
+            _ if [
+                "utf16",
+                "utf32",
+                "ucs2",
+                "ucs4",
+                "iso10646ucs2",
+                "iso10646ucs4",
+            ]
+            .iter()
+            .any(|wide| key.starts_with(wide)) =>
+            {
+                Encoding::Wide
+            }
+            _ => Encoding::Other,
+        }
+    }
 }
 
 /// The XML declarations most documents open with. Each is one
@@ -3081,20 +3184,55 @@ mod tests {
     #[test]
     fn a_declared_encoding_agrees_with_utf8_or_the_text_is_ascii() {
         let limits = XmlLimits::default();
-        for fine in [
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?><a>é</a>",
-            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>plain</a>",
-            "<?xml version=\"1.0\" encoding=\"US-ASCII\"?><a/>",
-        ] {
-            assert!(check(fine, &limits).is_ok(), "{fine}");
+        let declared = |encoding: &str, text: &str| {
+            format!("<?xml version=\"1.0\" encoding=\"{encoding}\"?><a>{text}</a>")
+        };
+        for utf8 in ["utf-8", "UTF-8", "UTF8", "csUTF8"] {
+            assert!(check(&declared(utf8, "é"), &limits).is_ok(), "{utf8}");
         }
-        assert!(
-            check(
-                "<?xml version=\"1.0\" encoding=\"windows-1252\"?><a>€</a>",
-                &limits
-            )
-            .is_err()
-        );
+        for ascii in [
+            "US-ASCII",
+            "ascii",
+            "ISO-8859-1",
+            "iso_8859-15",
+            "ISO8859-2",
+            "latin1",
+            "windows-1252",
+            "CP1251",
+            "Shift_JIS",
+            "EUC-JP",
+        ] {
+            assert!(check(&declared(ascii, "plain"), &limits).is_ok(), "{ascii}");
+            let refused = check(&declared(ascii, "€"), &limits).unwrap_err();
+            assert!(
+                refused
+                    .message
+                    .contains(&format!("declares encoding `{ascii}` but holds UTF-8 text")),
+                "{refused:?}"
+            );
+        }
+        for (encoding, says) in [
+            ("UTF-16", "its bytes are not UTF-16"),
+            ("utf-16le", "its bytes are not utf-16le"),
+            ("UTF-32", "its bytes are not UTF-32"),
+            ("ISO-10646-UCS-2", "its bytes are not ISO-10646-UCS-2"),
+            ("bogus-enc", "`bogus-enc`, which flowgate does not read"),
+            (
+                "EBCDIC-CP-US",
+                "`EBCDIC-CP-US`, which flowgate does not read",
+            ),
+            ("UTF-7", "`UTF-7`, which flowgate does not read"),
+            ("ISO-8859-12", "`ISO-8859-12`, which flowgate does not read"),
+            ("ISO-8859-01", "`ISO-8859-01`, which flowgate does not read"),
+            (
+                "windows-1259",
+                "`windows-1259`, which flowgate does not read",
+            ),
+        ] {
+            let refused = check(&declared(encoding, "plain"), &limits).unwrap_err();
+            assert!(refused.message.contains(says), "{encoding}: {refused:?}");
+            assert_eq!((refused.line, refused.column), (1, 31), "{encoding}");
+        }
     }
 
     #[test]

@@ -993,3 +993,67 @@ async fn an_envelope_of_another_version_is_a_version_mismatch_its_sender_can_rea
         answer.body
     );
 }
+
+#[tokio::test]
+async fn an_encoding_declaration_flowgate_does_not_read_is_refused_on_every_url() {
+    let gateway = gateway();
+    for encoding in ["UTF-16", "bogus-enc", "EBCDIC-CP-US"] {
+        let declaration = format!("<?xml version=\"1.0\" encoding=\"{encoding}\"?>");
+        let soap = envelope(ENV11, "", &orders(&[("E-1", 1)])).replacen(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>",
+            &declaration,
+            1,
+        );
+        let answer = post(&gateway, "/ws/soap", &[("content-type", "text/xml")], &soap).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{encoding}"
+        );
+        assert!(
+            answer.body.contains("<faultcode>soap:Client</faultcode>"),
+            "{}",
+            answer.body
+        );
+        assert!(
+            answer
+                .body
+                .contains(&format!("declares encoding `{encoding}`")),
+            "{}",
+            answer.body
+        );
+        let simple = format!(
+            "{declaration}<OrderList xmlns:o=\"urn:example:order\"><o:Order><o:Id>E-1</o:Id><o:Qty>1</o:Qty></o:Order></OrderList>"
+        );
+        let answer = post(
+            &gateway,
+            "/ws/simple/createOrder",
+            &[("content-type", "application/xml")],
+            &simple,
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{encoding}");
+        assert!(
+            answer.body.contains("urn:flowgate:problem:malformed-body"),
+            "{}",
+            answer.body
+        );
+        assert!(
+            answer
+                .body
+                .contains(&format!("declares encoding `{encoding}`")),
+            "{}",
+            answer.body
+        );
+    }
+    // ASCII under an encoding that agrees with ASCII is read.
+    let simple = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><OrderList xmlns:o=\"urn:example:order\"><o:Order><o:Id>E-1</o:Id><o:Qty>1</o:Qty></o:Order></OrderList>";
+    let answer = post(
+        &gateway,
+        "/ws/simple/createOrder",
+        &[("content-type", "application/xml")],
+        simple,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+}
