@@ -275,7 +275,9 @@ impl Document {
                 responses.insert("default".to_owned(), response);
             }
         }
-        for problem in ProblemResponse::for_route(listen, &process.access, method) {
+        for problem in
+            ProblemResponse::for_route(listen, &process.access, method, statuses.calls_out)
+        {
             responses
                 .entry(problem.status().to_string())
                 .or_insert_with(|| self.problem_ref(problem));
@@ -724,6 +726,9 @@ struct Statuses {
     dynamic: bool,
     /// Statuses of `exception` steps that can reach the client.
     raised: BTreeSet<u16>,
+    /// An `http` step whose failure can reach the client: a 502, or a 504
+    /// beside the process's own timeout.
+    calls_out: bool,
 }
 
 impl Statuses {
@@ -757,7 +762,8 @@ impl Statuses {
                 StepKind::Exception { status, .. } if !caught => {
                     self.raised.insert(status.as_u16());
                 }
-                StepKind::Call(id) if walk.called.insert(*id) => {
+                StepKind::Http(_) if !caught => self.calls_out = true,
+                StepKind::Call(id) if walk.called.insert((*id, caught)) => {
                     if let Some(called) = walk.snapshot.processes.get(id.index()) {
                         self.visit(walk, &called.steps, caught, true);
                     }
@@ -774,9 +780,10 @@ impl Statuses {
 /// Where a walk over the steps is.
 struct Walk<'s> {
     snapshot: &'s Snapshot,
-    /// Processes already walked into (calls cannot cycle, but one process
-    /// may be called from several steps).
-    called: HashSet<ProcessId>,
+    /// Processes already walked into, and whether their failures were
+    /// caught there (calls cannot cycle, but one process may be called from
+    /// several steps, inside a `try` and outside one).
+    called: HashSet<(ProcessId, bool)>,
 }
 
 /// Whether a document may go through a pipeline without passing a
@@ -889,15 +896,29 @@ enum ProblemResponse {
     UnsupportedMediaType,
     ProcessException,
     ProcessFailed,
+    UpstreamFailed,
     Overloaded,
     Timeout,
+    /// The 504 of a process with an `http` step: its own timeout or an upstream's.
+    TimeoutOrUpstream,
 }
 
 impl ProblemResponse {
-    /// What this route can answer besides its own statuses.
-    fn for_route(listen: &Listen, access: &AccessPolicy, method: &Method) -> Vec<ProblemResponse> {
+    /// What this route can answer besides its own statuses; `calls_out`: an
+    /// `http` step's failure can reach the client.
+    fn for_route(
+        listen: &Listen,
+        access: &AccessPolicy,
+        method: &Method,
+        calls_out: bool,
+    ) -> Vec<ProblemResponse> {
         use ProblemResponse::*;
-        let mut problems = vec![BadRequest, NotFound, ProcessFailed, Overloaded, Timeout];
+        let mut problems = vec![BadRequest, NotFound, ProcessFailed, Overloaded];
+        if calls_out {
+            problems.extend([UpstreamFailed, TimeoutOrUpstream]);
+        } else {
+            problems.push(Timeout);
+        }
         if !access.auth.is_public_only() {
             problems.push(Unauthenticated);
         }
@@ -938,8 +959,9 @@ impl ProblemResponse {
             // Listed under the `exception` steps' own statuses; 422 is the usual one.
             ProcessException => 422,
             ProcessFailed => 500,
+            UpstreamFailed => 502,
             Overloaded => 503,
-            Timeout => 504,
+            Timeout | TimeoutOrUpstream => 504,
         }
     }
 
@@ -956,8 +978,10 @@ impl ProblemResponse {
             UnsupportedMediaType => "UnsupportedMediaType",
             ProcessException => "ProcessException",
             ProcessFailed => "ProcessFailed",
+            UpstreamFailed => "UpstreamFailed",
             Overloaded => "Overloaded",
             Timeout => "Timeout",
+            TimeoutOrUpstream => "TimeoutOrUpstream",
         }
     }
 
@@ -985,7 +1009,13 @@ impl ProblemResponse {
                 "A step failed unexpectedly; the log has the detail under the execution id."
             }
             Overloaded => "Too many requests are running; retry after a second.",
+            UpstreamFailed => {
+                "An `http` step's upstream could not be reached, broke off, or answered an error status (`upstream-failed`)."
+            }
             Timeout => "The process ran past the gateway's `request_timeout`.",
+            TimeoutOrUpstream => {
+                "The process ran past the gateway's `request_timeout` (`timeout`), or an `http` step's upstream did not answer within the step's timeout (`upstream-timeout`)."
+            }
         }
     }
 

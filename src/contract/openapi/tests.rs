@@ -231,6 +231,15 @@ fn root() -> Snapshot {
             ),
         ),
         (
+            "processes/get-stock.yaml",
+            process(
+                "operation: get, object: Stock, output: json",
+                None,
+                "  - http: { url: \"http://stock.example/levels\" }\n  - return: {}\n",
+                Some("Ask the stock service"),
+            ),
+        ),
+        (
             "processes/hidden.yaml",
             process(
                 "operation: get, object: Secret, output: json, response_profile: notice",
@@ -312,7 +321,7 @@ fn operation_ids_are_unique() {
             assert!(seen.insert(id.clone()), "{id} twice ({method} {path})");
         }
     }
-    assert_eq!(seen.len(), 29, "{seen:?}");
+    assert_eq!(seen.len(), 31, "{seen:?}");
 }
 
 /// Every `$ref` in the document points at something in it.
@@ -468,6 +477,97 @@ fn the_empty_answer_is_listed_where_a_document_can_miss_every_return() {
     // says what they are, content and all.
     let plain = "  - decision:\n      if: doc.a\n      then:\n        - return: {}\n";
     assert_eq!(empty_answer("json", plain, &[]), Some(false));
+}
+
+/// The statuses an operation lists for a process of these steps, and the
+/// description of its 504.
+fn upstream_statuses(steps: &str, extra: &[(&str, &str)]) -> (Vec<String>, String) {
+    let listen = "operation: create, object: Thing, input: json, output: json";
+    let mut files = vec![(
+        "processes/thing.yaml".to_owned(),
+        process(listen, None, steps, None),
+    )];
+    files.extend(
+        extra
+            .iter()
+            .map(|(p, t)| ((*p).to_owned(), (*t).to_owned())),
+    );
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let compilation = compile_files(&borrowed);
+    let snapshot = compilation
+        .snapshot
+        .unwrap_or_else(|| panic!("{}", compilation.diagnostics.render()));
+    let thing = snapshot.process_by_name("thing").unwrap();
+    let document = generate(&snapshot, &[thing], BASE_URL);
+    let responses = &document["paths"]["/ws/simple/createThing"]["post"]["responses"];
+    let timeout = responses["504"]["$ref"].as_str().unwrap_or_default();
+    let name = timeout.rsplit('/').next().unwrap_or_default();
+    let description = document["components"]["responses"][name]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let statuses = responses.as_object().unwrap().keys().cloned().collect();
+    (statuses, description)
+}
+
+#[test]
+fn upstream_failures_are_listed_where_an_http_step_can_meet_one() {
+    let http =
+        |indent: &str| format!("{indent}- http: {{ url: \"http://stock.example/items\" }}\n");
+    let calls_out = [(
+        "processes/stock.yaml",
+        "steps:\n  - http: { url: \"http://stock.example/items\" }\n  - return: {}\n",
+    )];
+    let listed = |steps: &str, extra: &[(&str, &str)]| {
+        let (statuses, timeout) = upstream_statuses(steps, extra);
+        let has_502 = statuses.contains(&"502".to_owned());
+        assert!(statuses.contains(&"504".to_owned()), "{statuses:?}");
+        assert_eq!(
+            has_502,
+            timeout.contains("upstream-timeout"),
+            "the 504 says upstream exactly when 502 is listed: {timeout}"
+        );
+        has_502
+    };
+    let steps = format!("{}  - return: {{}}\n", http("  "));
+    assert!(listed(&steps, &[]), "a step of the process");
+    let decision = format!(
+        "  - decision:\n      if: doc.a\n      then:\n{}  - return: {{}}\n",
+        http("        ")
+    );
+    assert!(listed(&decision, &[]), "inside a decision");
+    let branch = "  - branch:\n      - - log: one\n      - - http: { url: \"http://stock.example/items\" }\n  - return: {}\n";
+    assert!(listed(branch, &[]), "inside a branch");
+    let retried = format!(
+        "  - try:\n      retries: 2\n      steps:\n{}  - return: {{}}\n",
+        http("        ")
+    );
+    assert!(listed(&retried, &[]), "a try without a catch");
+    let caught = format!(
+        "  - try:\n      steps:\n{}      catch:\n        - return: {{ status: 200 }}\n",
+        http("        ")
+    );
+    assert!(!listed(&caught, &[]), "a try whose catch answers");
+    let in_catch = format!(
+        "  - try:\n      steps:\n        - log: first\n      catch:\n{}  - return: {{}}\n",
+        http("        ")
+    );
+    assert!(listed(&in_catch, &[]), "inside a catch");
+    let call = "  - call: stock\n  - return: {}\n";
+    assert!(listed(call, &calls_out), "through a call");
+    let caught_call =
+        "  - try:\n      steps:\n        - call: stock\n      catch:\n        - return: {}\n";
+    assert!(
+        !listed(caught_call, &calls_out),
+        "a call whose failure is caught"
+    );
+    // Called inside a caught try first, then outside one.
+    let both = format!("{caught_call}  - call: stock\n");
+    assert!(listed(&both, &calls_out), "a call outside the try too");
+    assert!(!listed("  - return: {}\n", &[]), "no http step");
 }
 
 #[test]
