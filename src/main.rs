@@ -260,7 +260,7 @@ fn main() -> ExitCode {
         Some(Command::Openapi(args)) => Ok(contract(&args, |snapshot, base| {
             let document =
                 flowgate::contract::openapi::generate(snapshot, &everyone(snapshot), base);
-            serde_json::to_string_pretty(&document).unwrap_or_default()
+            flowgate::contract::openapi::text(&document)
         })),
         Some(Command::Executions(args)) => executions(args),
         Some(Command::HashPassword) => hash_password(),
@@ -509,7 +509,8 @@ fn contract(
         .as_deref()
         .map(|url| url.trim_end_matches('/').to_owned())
         .unwrap_or_else(|| flowgate::contract::default_base_url(&snapshot.settings));
-    println!("{}", generate(&snapshot, &base));
+    // The document ends with its line break: the bytes the server serves.
+    print!("{}", generate(&snapshot, &base));
     ExitCode::SUCCESS
 }
 

@@ -41,3 +41,29 @@ fn the_openapi_document_of_partner_api() {
     }
     insta::assert_snapshot!(serde_json::to_string_pretty(&document).unwrap());
 }
+
+/// `flowgate wsdl` and `flowgate openapi` print the bytes the server
+/// serves a caller who may use everything, line break and all.
+#[test]
+fn the_commands_print_what_the_server_serves() {
+    let wsdl_root = repo_root().join("examples/soap-warehouse");
+    let printed = support::run(&["wsdl", wsdl_root.to_str().unwrap(), "--base-url", BASE]);
+    assert!(printed.status.success(), "{printed:?}");
+    let snapshot = example("soap-warehouse");
+    let served = wsdl::generate(&snapshot, &everyone(&snapshot), BASE);
+    assert_eq!(String::from_utf8_lossy(&printed.stdout), served);
+    assert!(served.ends_with("</wsdl:definitions>\n"));
+
+    let openapi_root = repo_root().join("examples/partner-api");
+    let printed = support::run(&[
+        "openapi",
+        openapi_root.to_str().unwrap(),
+        "--base-url",
+        BASE,
+    ]);
+    assert!(printed.status.success(), "{printed:?}");
+    let snapshot = example("partner-api");
+    let served = openapi::text(&openapi::generate(&snapshot, &everyone(&snapshot), BASE));
+    assert_eq!(String::from_utf8_lossy(&printed.stdout), served);
+    assert!(served.ends_with("}\n") && !served.ends_with("\n\n"));
+}

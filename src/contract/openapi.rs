@@ -37,6 +37,15 @@ const EXECUTION_ID_HEADER: &str = "X-Execution-Id";
 /// The OpenAPI document of the `visible` processes' routes, served at
 /// `base_url`. Processes without a `listen` block have no route and are
 /// left out; an id that is not in the snapshot is ignored.
+/// The document as it is served and printed: pretty JSON ending with a
+/// line break, as the WSDL does, so `flowgate openapi` prints the very
+/// bytes `GET /ws/rest/openapi.json` serves.
+pub fn text(document: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(document).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 pub fn generate(snapshot: &Snapshot, visible: &[ProcessId], base_url: &str) -> Value {
     let mut ids = visible.to_vec();
     ids.sort();

@@ -88,7 +88,7 @@ pub(super) async fn openapi(
         peer,
     );
     let document = crate::contract::openapi::generate(snapshot, &visible, &base);
-    let body = serde_json::to_vec_pretty(&document).unwrap_or_default();
+    let body = crate::contract::openapi::text(&document);
     let mut response = Response::new(Body::new(Bytes::from(body)));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
