@@ -1057,3 +1057,23 @@ async fn an_encoding_declaration_flowgate_does_not_read_is_refused_on_every_url(
     .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 }
+
+#[tokio::test]
+async fn a_soap_11_must_understand_fault_has_no_detail() {
+    let gateway = gateway();
+    let header =
+        "<soap:Header><w:Security xmlns:w=\"urn:wsse\" soap:mustUnderstand=\"1\"/></soap:Header>";
+    let answer = post(
+        &gateway,
+        "/ws/soap",
+        &[("content-type", "text/xml")],
+        &envelope(ENV11, header, "<ws:getPing/>"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        answer.body.contains("<faultcode>soap:MustUnderstand</faultcode><faultstring>header blocks marked mustUnderstand are not understood: {urn:wsse}Security</faultstring></soap:Fault>"),
+        "{}",
+        answer.body
+    );
+}

@@ -374,6 +374,17 @@ fn faults_in_each_version() {
         fault_envelope(Version::Soap11, &must)
             .contains("<faultcode>soap:MustUnderstand</faultcode>")
     );
+    // SOAP 1.1 keeps `detail` for the Body's errors; 1.2 allows it for any.
+    let with_detail = Fault {
+        detail: Some("<problem xmlns=\"urn:ietf:rfc:7807\"/>".to_owned()),
+        ..must.clone()
+    };
+    let soap11 = fault_envelope(Version::Soap11, &with_detail);
+    assert!(
+        soap11.contains("<faultstring>not understood</faultstring></soap:Fault>"),
+        "{soap11}"
+    );
+    assert!(fault_envelope(Version::Soap12, &with_detail).contains("<soap:Detail><problem"));
     // Both parse as XML.
     for text in [fault_envelope(Version::Soap11, &fault), text] {
         crate::doc::xml::check(&text, &limits()).unwrap();

@@ -92,6 +92,9 @@ pub fn fault_envelope(version: Version, fault: &Fault) -> String {
             out.push_str("</faultcode><faultstring>");
             out.push_str(&escape_lossy(&fault.reason));
             out.push_str("</faultstring>");
+            // SOAP 1.1 §4.4: `detail` is for errors of the Body, never for
+            // those of header blocks; the faultstring names the blocks.
+            let detail = detail.filter(|_| !matches!(fault.code, FaultCode::MustUnderstand(_)));
             if let Some(detail) = detail {
                 out.push_str("<detail>");
                 out.push_str(detail);
