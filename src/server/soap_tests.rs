@@ -1059,6 +1059,33 @@ async fn an_encoding_declaration_flowgate_does_not_read_is_refused_on_every_url(
 }
 
 #[tokio::test]
+async fn soap_encoding_is_a_client_fault() {
+    let gateway = gateway();
+    let encoded = envelope(ENV11, "", &orders(&[("S-1", 1)])).replace(
+        "<soap:Body>",
+        "<soap:Body soap:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\">",
+    );
+    let answer = post(
+        &gateway,
+        "/ws/soap",
+        &[("content-type", "text/xml")],
+        &encoded,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        answer.body.contains("<faultcode>soap:Client</faultcode>"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains("SOAP encoding is not supported"),
+        "{}",
+        answer.body
+    );
+}
+
+#[tokio::test]
 async fn a_soap_11_must_understand_fault_has_no_detail() {
     let gateway = gateway();
     let header =

@@ -263,6 +263,34 @@ impl<'a, 'l, H: Handler<'a>> Reader<'a, 'l, H> {
         }
     }
 
+    /// SOAP encoding (`encodingStyle`) is not supported: messages are
+    /// document/literal, read by their XSDs. Claimed on the Envelope, the
+    /// Body, the operation element or its child, the message would mean
+    /// something else to its sender than to flowgate, so it is refused
+    /// rather than read as literal. An empty value claims nothing (SOAP 1.1
+    /// §4.1.1); header blocks are not read, so neither is their encoding.
+    fn encoding_style(
+        &mut self,
+        tag: &StartTag<'a>,
+        attrs: &[Attr<'a>],
+        namespaces: &Namespaces<'a>,
+    ) {
+        let claimed = attrs.iter().find(|attr| {
+            !attr.is_declaration
+                && attr.local == "encodingStyle"
+                && !attr.value.trim().is_empty()
+                && attr.prefix.and_then(|prefix| namespaces.resolve(prefix))
+                    == Some(self.version.namespace())
+        });
+        if let Some(attr) = claimed {
+            let name = qname(tag, namespaces);
+            self.malformed(format!(
+                "`{name}` has encodingStyle=\"{}\": SOAP encoding is not supported; messages are document/literal, as the WSDL (`?wsdl`) describes them",
+                attr.value
+            ));
+        }
+    }
+
     fn finish(self) -> Result<(Envelope, Option<H>), EnvelopeError> {
         if let Some(error) = self.error {
             return Err(error);
@@ -331,8 +359,20 @@ impl<'a, H: Handler<'a>> Handler<'a> for Reader<'a, '_, H> {
             return;
         }
         match (tag.depth, self.section) {
-            (1, _) => self.root(&qname(tag, namespaces)),
-            (2, _) => self.section(&qname(tag, namespaces)),
+            (1, _) => {
+                self.root(&qname(tag, namespaces));
+                self.encoding_style(tag, attrs, namespaces);
+            }
+            (2, _) => {
+                self.section(&qname(tag, namespaces));
+                if self.section == Section::Body {
+                    self.encoding_style(tag, attrs, namespaces);
+                }
+            }
+            (3 | 4, Section::Body) => self.encoding_style(tag, attrs, namespaces),
+            _ => {}
+        }
+        match (tag.depth, self.section) {
             (3, Section::Header) => self.header_block(qname(tag, namespaces), attrs, namespaces),
             (3, Section::Body) => {
                 if self.wrapper.is_some() {

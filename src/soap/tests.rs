@@ -286,6 +286,51 @@ fn envelopes_of_the_wrong_shape_say_what_is_wrong() {
 }
 
 #[test]
+fn soap_encoding_is_refused_where_the_body_would_be_read_by_it() {
+    let encoded = "s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"";
+    for text in [
+        format!("<s:Envelope xmlns:s=\"{ENV11}\" {encoded}><s:Body><op/></s:Body></s:Envelope>"),
+        envelope(ENV11, "", "<op/>").replace("<s:Body>", &format!("<s:Body {encoded}>")),
+        envelope(ENV11, "", &format!("<op {encoded}/>")),
+        envelope(ENV11, "", &format!("<op><o:Order {encoded}/></op>")),
+    ] {
+        let message = malformed(Version::Soap11, &text);
+        assert!(
+            message.contains("encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\": SOAP encoding is not supported"),
+            "{text}: {message}"
+        );
+    }
+    let message = malformed(
+        Version::Soap12,
+        &envelope(ENV12, "", "<op/>").replace(
+            "<s:Body>",
+            "<s:Body s:encodingStyle=\"http://www.w3.org/2003/05/soap-encoding\">",
+        ),
+    );
+    assert!(
+        message.contains("`{http://www.w3.org/2003/05/soap-envelope}Body` has encodingStyle"),
+        "{message}"
+    );
+    // An empty value claims nothing; another namespace's attribute is not
+    // SOAP's; header blocks are not read.
+    for text in [
+        envelope(ENV11, "", "<op s:encodingStyle=\"\"/>"),
+        envelope(
+            ENV11,
+            "",
+            "<op x:encodingStyle=\"urn:x\" xmlns:x=\"urn:x\"/>",
+        ),
+        envelope(
+            ENV11,
+            &format!("<s:Header><t:Trace xmlns:t=\"urn:trace\" {encoded}/></s:Header>"),
+            "<op/>",
+        ),
+    ] {
+        assert!(read(Version::Soap11, &text).is_ok(), "{text}");
+    }
+}
+
+#[test]
 fn no_entity_is_expanded_and_depth_is_bounded() {
     let doctype = format!(
         "<!DOCTYPE s:Envelope [<!ENTITY x \"boom\">]>{}",
