@@ -15,24 +15,34 @@ use super::Peer;
 use super::dispatch::{
     Body, challenge, check_access, denial_problem, method_not_allowed, problem_response,
 };
+use crate::access::AuthMethods;
 use crate::snapshot::{Listen, ProcessId, Snapshot};
 
 /// The 401 for a caller whose `Authorization` or `X-API-Key` credential is
 /// no user's, as a problem document (`xml` or JSON): wrong credentials are
 /// not quietly read as none. Where no process `filter` selects takes
-/// credentials, none are read, as on a public route. The challenge asks for
-/// basic credentials where one of those processes takes them.
+/// credentials, none are read, as on a public route. The challenge names
+/// the schemes those processes take (basic, tokens).
 pub(super) async fn refusal(
     snapshot: &Snapshot,
     headers: &HeaderMap,
     xml: bool,
     filter: impl Fn(&Listen) -> bool,
 ) -> Option<Response<Body>> {
-    let (mut reads, mut basic) = (false, false);
+    // The ways in of every process the contract covers, for the challenge.
+    let mut ways = AuthMethods {
+        none: false,
+        basic: false,
+        token: false,
+        mtls: false,
+    };
+    let mut reads = false;
     for process in &snapshot.processes {
         if process.listen.as_ref().is_some_and(&filter) {
-            reads |= !process.access.auth.is_public_only();
-            basic |= process.access.auth.basic;
+            let auth = process.access.auth;
+            reads |= !auth.is_public_only();
+            ways.basic |= auth.basic;
+            ways.token |= auth.token;
         }
     }
     if !reads {
@@ -43,7 +53,7 @@ pub(super) async fn refusal(
         .err()?;
     tracing::info!(reason = ?denial, "Contract refused");
     let mut response = problem_response(&denial_problem(denial), xml, None);
-    challenge(&mut response, basic);
+    challenge(&mut response, ways);
     Some(response)
 }
 
