@@ -186,6 +186,33 @@ async fn a_bad_change_keeps_the_old_snapshot_serving() {
 }
 
 #[tokio::test]
+async fn a_folder_that_cannot_be_read_keeps_the_old_snapshot_serving() {
+    let harness = Harness::start("", false, false);
+    write(
+        &harness.root.join("processes/sub/other.yaml"),
+        "steps:\n  - return: {}\n",
+    );
+    assert_eq!(harness.reload().await.result, ReloadResult::Success);
+    let before = harness.gateway.snapshot();
+    // What a folder that cannot be listed looks like to root, too: its
+    // processes must not vanish with a reload that reports success.
+    std::fs::remove_dir_all(harness.root.join("processes/sub")).unwrap();
+    std::os::unix::fs::symlink("sub", harness.root.join("processes/sub")).unwrap();
+    let report = harness.reload().await;
+    assert_eq!(report.result, ReloadResult::Failure);
+    let messages: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["processes/sub: cannot be read: Too many levels of symbolic links (os error 40)"]
+    );
+    assert!(Arc::ptr_eq(&before, &harness.gateway.snapshot()));
+}
+
+#[tokio::test]
 async fn unchanged_content_keeps_the_generation() {
     let harness = Harness::start("", false, false);
     // Rewriting the same bytes, and files that do not count, change nothing.
