@@ -1411,10 +1411,14 @@ fn called_names(steps: &Node) -> Vec<String> {
 
 /// Compiles a root made of the given files, for tests. The PEM files of
 /// `[server.https]` are given the same way, e.g. `("certs/server.pem", &pem)`:
-/// they are read with the root like in a real one.
+/// they are read with the root like in a real one. A root given no process
+/// gets one that does nothing, so that it has something to serve.
 #[cfg(test)]
 pub(crate) fn compile_files(files: &[(&str, &str)]) -> Compilation {
+    const IDLE: (&str, &str) = ("processes/idle.yaml", "steps:\n  - return: {}\n");
     let dir = tempfile::tempdir().expect("a temporary directory");
+    let idle = (!files.iter().any(|(path, _)| path.starts_with("processes/"))).then_some(&IDLE);
+    let files = files.iter().chain(idle);
     for (path, text) in files {
         let path = dir.path().join(path);
         if let Some(parent) = path.parent() {

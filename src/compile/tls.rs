@@ -571,7 +571,8 @@ mod tests {
                 "certs/clients.pem",
                 "certs/server.key",
                 "certs/server.pem",
-                "flowgate.toml"
+                "flowgate.toml",
+                "processes/idle.yaml"
             ]
         );
         // Debug shows file names, never key material.

@@ -17,7 +17,7 @@ mod yaml;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::diag::{Diagnostic, Diagnostics, Severity, SourceFile};
 use de::{DeError, DeErrorKind, LeftOut};
 use node::{Node, Span};
 use raw::{RawProcess, RawSettings};
@@ -184,6 +184,7 @@ pub fn load_root(root: &Path) -> LoadedRoot {
     let mut paths = Vec::new();
     let processes = root.join(PROCESSES_DIR);
     if processes.symlink_metadata().is_ok() {
+        let errors = loaded.diagnostics.error_count();
         collect_paths(
             root,
             &processes,
@@ -191,6 +192,26 @@ pub fn load_root(root: &Path) -> LoadedRoot {
             |name| Format::of(Path::new(name)).is_some(),
             &mut paths,
             &mut loaded.diagnostics,
+        );
+        // A folder that could not be read is an error of its own.
+        if paths.is_empty() && loaded.diagnostics.error_count() == errors {
+            loaded.diagnostics.push(Diagnostic::new(
+                Severity::Warning,
+                "the root has no processes: it serves no route",
+            ));
+        }
+    } else {
+        // A folder that vanishes is more often a volume not mounted yet or
+        // a sync half done than a wish to serve nothing; as an error, a
+        // reload keeps the routes that were served.
+        loaded.diagnostics.push(
+            Diagnostic::error(format!(
+                "the config root `{}` has no `{PROCESSES_DIR}/` folder",
+                root.display()
+            ))
+            .with_hint(format!(
+                "processes are files under `{PROCESSES_DIR}/`; an empty folder serves no route"
+            )),
         );
     }
     paths.sort();
@@ -718,6 +739,24 @@ mod tests {
             "{messages:?}"
         );
         assert!(loaded.diagnostics.iter().all(Diagnostic::is_error));
+    }
+
+    #[test]
+    fn a_root_without_processes_is_an_error_and_an_empty_one_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let loaded = load_root(root);
+        assert!(loaded.diagnostics.has_errors());
+        let message = &loaded.diagnostics.iter().next().unwrap().message;
+        assert!(message.ends_with("has no `processes/` folder"), "{message}");
+
+        std::fs::create_dir(root.join("processes")).unwrap();
+        std::fs::write(root.join("processes/README.md"), "notes").unwrap();
+        let loaded = load_root(root);
+        assert_eq!(
+            messages(&loaded),
+            ["warning: the root has no processes: it serves no route\n"]
+        );
     }
 
     /// `chmod 000` stops only a user without `CAP_DAC_READ_SEARCH`; as root

@@ -213,6 +213,28 @@ async fn a_folder_that_cannot_be_read_keeps_the_old_snapshot_serving() {
 }
 
 #[tokio::test]
+async fn a_vanished_processes_folder_keeps_the_old_snapshot_serving() {
+    let harness = Harness::start("", false, false);
+    let before = harness.gateway.snapshot();
+    std::fs::remove_dir_all(harness.root.join("processes")).unwrap();
+    let report = harness.reload().await;
+    assert_eq!(report.result, ReloadResult::Failure);
+    assert!(Arc::ptr_eq(&before, &harness.gateway.snapshot()));
+    assert_eq!(harness.word().await, "\"first\"");
+    // An empty folder is meant: it applies, with a warning.
+    std::fs::create_dir(harness.root.join("processes")).unwrap();
+    let report = harness.reload().await;
+    assert_eq!(report.result, ReloadResult::Success);
+    let messages: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(messages, ["the root has no processes: it serves no route"]);
+    assert!(harness.gateway.snapshot().processes.is_empty());
+}
+
+#[tokio::test]
 async fn unchanged_content_keeps_the_generation() {
     let harness = Harness::start("", false, false);
     // Rewriting the same bytes, and files that do not count, change nothing.
