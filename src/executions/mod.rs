@@ -7,8 +7,10 @@
 //! copied), and hands one [`ExecutionRecord`] to a bounded queue without
 //! waiting. One writer thread owns the SQLite connection; it runs at the
 //! lowest priority, redacts properties, writes what came in within 100 ms
-//! (up to 256 records) in one transaction, and deletes records past
-//! `retention` or `max_records`. When the queue is full the record is
+//! (up to 256 records) in one transaction, and every 30 seconds, whether
+//! records come or not, deletes records past `retention` or `max_records`
+//! of the live snapshot (in passes of at most 500, with writes between
+//! them). When the queue is full the record is
 //! dropped and counted (`flowgate_execution_records_total{result="dropped"}`),
 //! so a slow disk or a busy core never slows a response; a store that
 //! cannot be opened or written is logged and counted as `failed`, and
@@ -27,6 +29,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant, SystemTime};
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::HeaderMap;
 
@@ -55,6 +58,10 @@ const NAP: Duration = Duration::from_millis(5);
 /// How often retention runs, and how often a store that could not be
 /// opened is tried again.
 const HOUSEKEEPING: Duration = Duration::from_secs(30);
+/// The most records one pass of retention deletes, by age and again by
+/// count: a pass is one short transaction, and the writer writes what came
+/// in before it runs the next.
+const PRUNE_PASS: usize = 500;
 /// The least time between two log lines about a failing store.
 const COMPLAINT_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -77,8 +84,7 @@ pub struct ExecutionRecord {
     pub steps: Vec<StepRecord>,
     pub input: Option<RecordedBody>,
     pub output: Option<RecordedBody>,
-    /// The settings of the snapshot that served it: the redaction list, and
-    /// the retention the writer applies.
+    /// The settings of the snapshot that served it: the redaction list.
     pub settings: Arc<ExecutionSettings>,
 }
 
@@ -131,6 +137,9 @@ pub struct Recorder {
 struct Inner {
     queue: SyncSender<Message>,
     counts: Arc<RecordCounts>,
+    /// `[executions]` of the live snapshot: the retention the writer
+    /// applies, also while no record comes.
+    settings: Arc<ArcSwap<ExecutionSettings>>,
     /// The store's path as configured (relative to the root).
     relative: PathBuf,
     /// Where the store is.
@@ -150,15 +159,22 @@ impl Recorder {
     /// folder and tables) and starts the writer thread. A store that cannot
     /// be opened is logged; the writer tries again every 30 seconds and
     /// counts the records it cannot keep as failed meanwhile.
-    pub fn start(root: &Path, settings: &ExecutionSettings, counts: Arc<RecordCounts>) -> Recorder {
-        Recorder::with_capacity(root, settings, counts, QUEUE)
+    pub fn start(
+        root: &Path,
+        settings: &Arc<ExecutionSettings>,
+        counts: Arc<RecordCounts>,
+    ) -> Recorder {
+        Recorder::with_capacity(root, settings, counts, QUEUE, HOUSEKEEPING)
     }
 
+    /// [`Recorder::start`] with a queue of `capacity` and retention every
+    /// `housekeeping`.
     fn with_capacity(
         root: &Path,
-        settings: &ExecutionSettings,
+        settings: &Arc<ExecutionSettings>,
         counts: Arc<RecordCounts>,
         capacity: usize,
+        housekeeping: Duration,
     ) -> Recorder {
         let path = root.join(&settings.path);
         let store = match Store::open(&path) {
@@ -172,12 +188,15 @@ impl Recorder {
             }
         };
         let (queue, receiver) = mpsc::sync_channel(capacity);
+        let live = Arc::new(ArcSwap::new(settings.clone()));
         let writer = Writer {
             path: path.clone(),
             store,
             counts: counts.clone(),
-            retention: (settings.retention, settings.max_records),
+            settings: live.clone(),
+            housekeeping,
             last_prune: Instant::now(),
+            behind: false,
             since_prune: 0,
             last_open: Instant::now(),
             last_complaint: None,
@@ -192,10 +211,18 @@ impl Recorder {
             inner: Arc::new(Inner {
                 queue,
                 counts,
+                settings: live,
                 relative: settings.path.clone(),
                 path,
             }),
         }
+    }
+
+    /// Takes the `[executions]` settings of a snapshot just made live: the
+    /// writer applies their retention from its next pass on. (Its `path`
+    /// is the store's from start to restart.)
+    pub fn use_settings(&self, settings: Arc<ExecutionSettings>) {
+        self.inner.settings.store(settings);
     }
 
     /// Where the store is.
@@ -381,9 +408,15 @@ struct Writer {
     path: PathBuf,
     store: Option<Store>,
     counts: Arc<RecordCounts>,
-    /// `retention` and `max_records` of the latest record's snapshot.
-    retention: (Duration, u64),
+    /// `[executions]` of the live snapshot, for `retention` and
+    /// `max_records`.
+    settings: Arc<ArcSwap<ExecutionSettings>>,
+    /// How often retention runs: [`HOUSEKEEPING`], shorter in tests.
+    housekeeping: Duration,
     last_prune: Instant,
+    /// The last pass of retention reached [`PRUNE_PASS`]: the next runs as
+    /// soon as what is queued is written.
+    behind: bool,
     /// Records written since the last prune.
     since_prune: u64,
     last_open: Instant,
@@ -401,7 +434,14 @@ impl Writer {
         self.prune();
         let mut batch = Vec::with_capacity(BATCH);
         loop {
-            match queue.recv_timeout(HOUSEKEEPING) {
+            // Woken for retention when it is due, so a server that records
+            // nothing still lets old records go.
+            let due = if self.behind {
+                Duration::ZERO
+            } else {
+                self.housekeeping.saturating_sub(self.last_prune.elapsed())
+            };
+            match queue.recv_timeout(due) {
                 Ok(first) => {
                     self.take(first, &mut batch);
                     let started = Instant::now();
@@ -456,9 +496,6 @@ impl Writer {
         if batch.is_empty() {
             return;
         }
-        if let Some(last) = batch.last() {
-            self.retention = (last.settings.retention, last.settings.max_records);
-        }
         let count = batch.len() as u64;
         let result = match &mut self.store {
             Some(store) => store.insert(batch.drain(..)).map_err(|err| err.to_string()),
@@ -477,10 +514,11 @@ impl Writer {
         }
     }
 
-    /// Retention every [`HOUSEKEEPING`], or sooner when a tenth of
-    /// `max_records` came in since; reopening a store that would not open.
+    /// Retention every `housekeeping`, or sooner when a tenth of
+    /// `max_records` came in since or the last pass left more; reopening a
+    /// store that would not open.
     fn housekeeping(&mut self) {
-        if self.store.is_none() && self.last_open.elapsed() >= HOUSEKEEPING {
+        if self.store.is_none() && self.last_open.elapsed() >= self.housekeeping {
             self.last_open = Instant::now();
             match Store::open(&self.path) {
                 Ok(store) => {
@@ -491,22 +529,34 @@ impl Writer {
                     .complain(|| tracing::warn!(error = %err, "Cannot open the execution store")),
             }
         }
-        let (_, max_records) = self.retention;
-        if self.last_prune.elapsed() >= HOUSEKEEPING || self.since_prune > max_records / 10 {
+        let max_records = self.settings.load().max_records;
+        if self.behind
+            || self.last_prune.elapsed() >= self.housekeeping
+            || self.since_prune > max_records / 10
+        {
             self.prune();
         }
     }
 
+    /// One pass of retention, by the live snapshot's settings.
     fn prune(&mut self) {
         self.last_prune = Instant::now();
         self.since_prune = 0;
-        let (retention, max_records) = self.retention;
-        if let Some(store) = &self.store
-            && let Err(err) = store.prune(SystemTime::now(), retention, max_records)
-        {
-            self.complain(
+        self.behind = false;
+        let settings = self.settings.load();
+        let Some(store) = &self.store else {
+            return;
+        };
+        match store.prune(
+            SystemTime::now(),
+            settings.retention,
+            settings.max_records,
+            PRUNE_PASS,
+        ) {
+            Ok(pruned) => self.behind = pruned.more,
+            Err(err) => self.complain(
                 || tracing::warn!(error = %err, "Old execution records could not be deleted"),
-            );
+            ),
         }
     }
 

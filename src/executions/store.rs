@@ -68,6 +68,14 @@ pub enum StoreError {
     Newer { path: PathBuf, found: i64 },
 }
 
+/// What one pass of [`Store::prune`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pruned {
+    pub removed: usize,
+    /// A pass reached its limit: there may be more to delete.
+    pub more: bool,
+}
+
 /// An open store.
 pub struct Store {
     connection: Connection,
@@ -193,25 +201,38 @@ impl Store {
     }
 
     /// Deletes records that started before `now - retention`, then the
-    /// earliest written beyond `max_records`; how many went. Rows are
-    /// numbered in the order they were written, so the count needs no
+    /// earliest written beyond `max_records`, at most `limit` of each, so
+    /// that one pass is a short transaction whatever the backlog (a
+    /// retention cut from days to an hour, say): the writer runs passes
+    /// until one finds no more, writing new records between them. Rows
+    /// are numbered in the order they were written, so the count needs no
     /// sort, only the rows that go.
     pub fn prune(
         &self,
         now: SystemTime,
         retention: Duration,
         max_records: u64,
-    ) -> rusqlite::Result<usize> {
+        limit: usize,
+    ) -> rusqlite::Result<Pruned> {
         let oldest = now.checked_sub(retention).unwrap_or(UNIX_EPOCH);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let by_age = self.connection.execute(
-            "DELETE FROM executions WHERE started_us < ?1",
-            [micros_since_epoch(oldest)],
+            "DELETE FROM executions WHERE rowid IN
+                (SELECT rowid FROM executions WHERE started_us < ?1 LIMIT ?2)",
+            rusqlite::params![micros_since_epoch(oldest), limit],
         )?;
         let by_count = self.connection.execute(
-            "DELETE FROM executions WHERE rowid <= (SELECT max(rowid) FROM executions) - ?1",
-            [i64::try_from(max_records).unwrap_or(i64::MAX)],
+            "DELETE FROM executions WHERE rowid IN
+                (SELECT rowid FROM executions
+                 WHERE rowid <= (SELECT max(rowid) FROM executions) - ?1
+                 ORDER BY rowid LIMIT ?2)",
+            rusqlite::params![i64::try_from(max_records).unwrap_or(i64::MAX), limit],
         )?;
-        Ok(by_age + by_count)
+        let full = |deleted: usize| i64::try_from(deleted).unwrap_or(i64::MAX) >= limit;
+        Ok(Pruned {
+            removed: by_age + by_count,
+            more: full(by_age) || full(by_count),
+        })
     }
 
     /// The executions that `filter` selects, newest first.

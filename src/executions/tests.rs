@@ -60,10 +60,10 @@ struct Recorded {
 
 impl Recorded {
     fn start(files: &[(&str, &str)]) -> Recorded {
-        Recorded::with_capacity(files, QUEUE)
+        Recorded::with_capacity(files, QUEUE, HOUSEKEEPING)
     }
 
-    fn with_capacity(files: &[(&str, &str)], capacity: usize) -> Recorded {
+    fn with_capacity(files: &[(&str, &str)], capacity: usize, housekeeping: Duration) -> Recorded {
         let compilation = compile_files(files);
         let snapshot = compilation.snapshot.unwrap_or_else(|| {
             panic!("compiles:\n{}", compilation.diagnostics.render());
@@ -75,6 +75,7 @@ impl Recorded {
             &gateway.snapshot().settings.executions,
             gateway.metrics().records().clone(),
             capacity,
+            housekeeping,
         );
         gateway.record_with(recorder.clone());
         Recorded {
@@ -440,7 +441,7 @@ steps:
 
 #[tokio::test]
 async fn a_stalled_store_drops_records_and_requests_keep_answering() {
-    let recorded = Recorded::with_capacity(&[("processes/order.yaml", ORDER)], 3);
+    let recorded = Recorded::with_capacity(&[("processes/order.yaml", ORDER)], 3, HOUSEKEEPING);
     let release = recorded.recorder.hold();
     for n in 0..20 {
         let (status, _) = recorded
@@ -552,16 +553,97 @@ fn retention_by_age_and_by_count() {
         .unwrap();
     assert_eq!(recent.len(), 3);
 
+    let day = Duration::from_secs(24 * 3600);
+    let pruned = |removed, more| store::Pruned { removed, more };
     // By age: a day.
-    let removed = store
-        .prune(now, Duration::from_secs(24 * 3600), 100)
-        .unwrap();
-    assert_eq!(removed, 2);
+    assert_eq!(store.prune(now, day, 100, 100).unwrap(), pruned(2, false));
     assert_eq!(ids(&store), ["e5", "e4", "e3"]);
     // By count: the newest two stay.
-    let removed = store.prune(now, Duration::from_secs(24 * 3600), 2).unwrap();
-    assert_eq!(removed, 1);
+    assert_eq!(store.prune(now, day, 2, 100).unwrap(), pruned(1, false));
     assert_eq!(ids(&store), ["e5", "e4"]);
+}
+
+#[test]
+fn a_pass_of_retention_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("runs.db")).unwrap();
+    let now = UNIX_EPOCH + Duration::from_secs(1_795_871_924);
+    let hours_ago = |h: u64| now - Duration::from_secs(h * 3600);
+    store
+        .insert((1..=5).map(|n| record(&format!("e{n}"), "a", hours_ago(10 - n), 200)))
+        .unwrap();
+    let pruned = |removed, more| store::Pruned { removed, more };
+    let hour = Duration::from_secs(3600);
+    // Three are older than 6 hours; two passes of two take them, the
+    // oldest first.
+    assert_eq!(store.prune(now, 6 * hour, 100, 2).unwrap(), pruned(2, true));
+    assert_eq!(ids(&store), ["e5", "e4", "e3"]);
+    assert_eq!(
+        store.prune(now, 6 * hour, 100, 2).unwrap(),
+        pruned(1, false)
+    );
+    assert_eq!(ids(&store), ["e5", "e4"]);
+    // By count the same way: a pass that reaches its limit may have left
+    // more; the next says whether it did.
+    assert_eq!(store.prune(now, 6 * hour, 1, 1).unwrap(), pruned(1, true));
+    assert_eq!(ids(&store), ["e5"]);
+    assert_eq!(store.prune(now, 6 * hour, 1, 1).unwrap(), pruned(0, false));
+}
+
+/// Waits until the store of `recorded` holds `expected` records.
+fn wait_for_records(recorded: &Recorded, expected: usize) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let count = recorded.store().list(&Filter::default()).unwrap().len();
+        if count == expected {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{count} records, not {expected}, after {PATIENCE:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn retention_runs_while_nothing_is_recorded() {
+    let recorded = Recorded::with_capacity(
+        &[
+            ("flowgate.toml", "[executions]\nretention = \"1s\"\n"),
+            ("processes/order.yaml", ORDER),
+        ],
+        QUEUE,
+        Duration::from_millis(20),
+    );
+    recorded
+        .recorder
+        .submit(record("e1", "a", SystemTime::now(), 200));
+    recorded.flush();
+    // No record comes after it; it goes all the same once a second old.
+    wait_for_records(&recorded, 0);
+}
+
+#[test]
+fn a_retention_changed_by_reload_applies_without_a_record() {
+    let recorded = Recorded::with_capacity(
+        &[("processes/order.yaml", ORDER)],
+        QUEUE,
+        Duration::from_millis(20),
+    );
+    let two_days_ago = SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
+    recorded
+        .recorder
+        .submit(record("e1", "a", two_days_ago, 200));
+    recorded.flush();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(recorded.store().list(&Filter::default()).unwrap().len(), 1);
+    let reloaded = compile_files(&[
+        ("flowgate.toml", "[executions]\nretention = \"1d\"\n"),
+        ("processes/order.yaml", ORDER),
+    ]);
+    recorded.gateway.swap(reloaded.snapshot.unwrap());
+    wait_for_records(&recorded, 0);
 }
 
 #[test]
@@ -675,10 +757,10 @@ fn the_command_prints_a_table_and_one_execution() {
 #[test]
 fn the_store_and_its_companions_stay_where_configured() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = ExecutionSettings {
+    let settings = Arc::new(ExecutionSettings {
         path: Path::new("records/runs.db").to_path_buf(),
         ..ExecutionSettings::default()
-    };
+    });
     let counts = Arc::new(RecordCounts::default());
     let recorder = Recorder::start(dir.path(), &settings, counts.clone());
     recorder.submit(record("e1", "a", SystemTime::now(), 200));

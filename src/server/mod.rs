@@ -186,6 +186,9 @@ impl Gateway {
     /// generation.
     pub fn swap(&self, snapshot: Snapshot) -> u64 {
         let generation = self.generation() + 1;
+        if let Some(recorder) = self.recorder() {
+            recorder.use_settings(snapshot.settings.executions.clone());
+        }
         self.snapshot
             .store(Arc::new(Self::stamp(snapshot, generation, &self.metrics)));
         generation
