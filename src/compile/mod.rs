@@ -586,6 +586,16 @@ fn compile_settings(
             "`max_concurrency` must be at least 1".to_owned(),
         );
     }
+    // A zero would answer every request 504, and drop every connection
+    // before its first request.
+    for (timeout, name) in [
+        (&limits.header_read_timeout, "header_read_timeout"),
+        (&limits.request_timeout, "request_timeout"),
+    ] {
+        if timeout.value.0.is_zero() {
+            error(timeout.span, format!("`{name}` must be more than 0"));
+        }
+    }
     for (depth, name, max) in [
         (&limits.max_json_depth, "max_json_depth", 128),
         (&limits.max_xml_depth, "max_xml_depth", 1024),
@@ -639,8 +649,8 @@ fn compile_settings(
             max_body: limits.max_body.value.0,
             max_header_bytes: usize::try_from(limits.max_header_bytes.value.0)
                 .unwrap_or(usize::MAX),
-            header_read_timeout: limits.header_read_timeout.0,
-            request_timeout: limits.request_timeout.0,
+            header_read_timeout: limits.header_read_timeout.value.0,
+            request_timeout: limits.request_timeout.value.0,
             max_concurrency: limits.max_concurrency.value as usize,
             parse: ParseLimits {
                 max_json_depth: limits.max_json_depth.value as usize,
@@ -2471,6 +2481,23 @@ mod tests {
             3,
             "{:?}",
             messages(&compilation)
+        );
+    }
+
+    #[test]
+    fn limits_that_leave_nothing_served_are_errors_at_their_value() {
+        let compilation = compile_files(&[(
+            "flowgate.toml",
+            "[limits]\nmax_body = \"0B\"\nheader_read_timeout = \"0s\"\nrequest_timeout = \"0ms\"\nmax_concurrency = 0\n",
+        )]);
+        assert_eq!(
+            located(&compilation),
+            [
+                "flowgate.toml:2:12 `max_body` must be more than 0",
+                "flowgate.toml:3:23 `header_read_timeout` must be more than 0",
+                "flowgate.toml:4:19 `request_timeout` must be more than 0",
+                "flowgate.toml:5:19 `max_concurrency` must be at least 1",
+            ]
         );
     }
 

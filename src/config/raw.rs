@@ -82,8 +82,8 @@ impl RawHttps {
 pub struct RawLimits {
     pub max_body: Spanned<ByteSize>,
     pub max_header_bytes: Spanned<ByteSize>,
-    pub header_read_timeout: HumanDuration,
-    pub request_timeout: HumanDuration,
+    pub header_read_timeout: Spanned<HumanDuration>,
+    pub request_timeout: Spanned<HumanDuration>,
     pub max_concurrency: Spanned<u32>,
     pub max_xml_depth: Spanned<u32>,
     pub max_json_depth: Spanned<u32>,
@@ -96,8 +96,8 @@ impl Default for RawLimits {
         RawLimits {
             max_body: Spanned::new(at, ByteSize(1 << 20)),
             max_header_bytes: Spanned::new(at, ByteSize(16 << 10)),
-            header_read_timeout: HumanDuration(Duration::from_secs(10)),
-            request_timeout: HumanDuration(Duration::from_secs(30)),
+            header_read_timeout: Spanned::new(at, HumanDuration(Duration::from_secs(10))),
+            request_timeout: Spanned::new(at, HumanDuration(Duration::from_secs(30))),
             max_concurrency: Spanned::new(at, 250),
             max_xml_depth: Spanned::new(at, 64),
             max_json_depth: Spanned::new(at, 64),
