@@ -181,15 +181,40 @@ struct ServeArgs {
     /// The config root.
     #[arg(default_value = ".")]
     root: PathBuf,
-    /// Listen here instead of `[server] listen` (use port 0 for any free port).
-    #[arg(long, value_name = "ADDR")]
-    listen: Option<SocketAddr>,
+    /// Listen here instead of `[server] listen` (use port 0 for any free
+    /// port); `""` turns the plain listener off.
+    #[arg(long, value_name = "ADDR", value_parser = listen_flag)]
+    listen: Option<ListenFlag>,
     /// Listen for HTTPS here instead of `[server.https] listen`.
     #[arg(long, value_name = "ADDR")]
     https_listen: Option<SocketAddr>,
-    /// Run the admin listener here instead of `[admin] listen`.
-    #[arg(long, value_name = "ADDR")]
-    admin_listen: Option<SocketAddr>,
+    /// Run the admin listener here instead of `[admin] listen`; `""` turns
+    /// it off.
+    #[arg(long, value_name = "ADDR", value_parser = listen_flag)]
+    admin_listen: Option<ListenFlag>,
+}
+
+/// A listener's address on the command line, where `""` turns the
+/// listener off as it does in flowgate.toml.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ListenFlag(Option<SocketAddr>);
+
+impl ListenFlag {
+    /// The address to listen on: the flag's, or the file's without one.
+    fn or(flag: Option<ListenFlag>, file: Option<SocketAddr>) -> Option<SocketAddr> {
+        flag.map_or(file, |flag| flag.0)
+    }
+}
+
+fn listen_flag(text: &str) -> Result<ListenFlag, String> {
+    if text.is_empty() {
+        return Ok(ListenFlag(None));
+    }
+    text.parse()
+        .map(|addr| ListenFlag(Some(addr)))
+        .map_err(|_| {
+            format!("`{text}` is not an IP address and port like 127.0.0.1:9090, nor \"\" for off")
+        })
 }
 
 impl Default for ServeArgs {
@@ -523,7 +548,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::FAILURE);
     };
-    let public = args.listen.or(snapshot.settings.listen);
+    let public = ListenFlag::or(args.listen, snapshot.settings.listen);
     let https = match (args.https_listen, &snapshot.settings.https) {
         (Some(addr), Some(_)) => Some(addr),
         (None, Some(https)) => Some(https.listen),
@@ -533,11 +558,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         (None, None) => None,
     };
     if public.is_none() && https.is_none() {
-        anyhow::bail!(
-            "no listener: `[server] listen` is empty, there is no `[server.https]`, and no --listen was given"
-        );
+        match args.listen {
+            Some(_) => anyhow::bail!(
+                "no listener: --listen \"\" turns the plain listener off, and there is no `[server.https]`"
+            ),
+            None => anyhow::bail!(
+                "no listener: `[server] listen` is empty, there is no `[server.https]`, and no --listen was given"
+            ),
+        }
     }
-    let admin = args.admin_listen.or(snapshot.settings.admin_listen);
+    let admin = ListenFlag::or(args.admin_listen, snapshot.settings.admin_listen);
     let runtime = runtime()?;
     runtime.block_on(async move {
         let listener = bind(public, "").await?;
@@ -814,5 +844,44 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(args: &[&str]) -> Result<ServeArgs, clap::Error> {
+        let cli = Cli::try_parse_from(args)?;
+        match cli.command {
+            Some(Command::Serve(args)) => Ok(args),
+            _ => panic!("not serve: {args:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_listen_flag_turns_the_listener_off() {
+        let args =
+            serve_args(&["flowgate", "serve", "--listen", "", "--admin-listen", ""]).unwrap();
+        assert_eq!(args.listen, Some(ListenFlag(None)));
+        assert_eq!(args.admin_listen, Some(ListenFlag(None)));
+        let file: Option<SocketAddr> = Some("127.0.0.1:9091".parse().unwrap());
+        assert_eq!(ListenFlag::or(args.admin_listen, file), None);
+        assert_eq!(ListenFlag::or(None, file), file);
+
+        let args = serve_args(&["flowgate", "serve", "--admin-listen", "127.0.0.1:19221"]).unwrap();
+        assert_eq!(
+            ListenFlag::or(args.admin_listen, file),
+            Some("127.0.0.1:19221".parse().unwrap())
+        );
+        let Err(err) = serve_args(&["flowgate", "serve", "--admin-listen", "nowhere"]) else {
+            panic!("`nowhere` is no address");
+        };
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string()
+                .contains("`nowhere` is not an IP address and port"),
+            "{err}"
+        );
     }
 }

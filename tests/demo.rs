@@ -449,3 +449,61 @@ fn every_command_has_help() {
         assert!(String::from_utf8_lossy(&output.stdout).contains("Usage"));
     }
 }
+
+/// Starts `flowgate serve` with `args` and returns what it printed on
+/// stdout until its plain listener was up (or it ended), then stops it.
+fn serve_output(args: &[&str]) -> (Vec<String>, Option<i32>) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(support::binary())
+        .arg("serve")
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("flowgate starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+    {
+        let up = line.starts_with("flowgate listening on ");
+        lines.push(line);
+        if up {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let status = child.wait().expect("flowgate ends");
+    (lines, status.code())
+}
+
+#[test]
+fn an_empty_admin_listen_flag_turns_the_admin_listener_off() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("processes")).unwrap();
+    std::fs::write(
+        dir.path().join("processes/hello.yaml"),
+        "listen: { operation: get, object: Hello, output: json }\nsteps:\n  - message: '{}'\n  - return: {}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("flowgate.toml"),
+        "[admin]\nlisten = \"127.0.0.1:19229\"\n",
+    )
+    .unwrap();
+    let root = dir.path().to_string_lossy();
+    let (lines, _) = serve_output(&[&root, "--listen", "127.0.0.1:0", "--admin-listen", ""]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("flowgate listening on http://127.0.0.1:"));
+
+    // With the plain listener off too, nothing is left to serve.
+    let output = run(&["serve", &root, "--listen", "", "--admin-listen", ""]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--listen \"\" turns the plain listener off"),
+        "{stderr}"
+    );
+}
