@@ -144,9 +144,10 @@ struct ContractArgs {
     /// The config root.
     #[arg(default_value = ".")]
     root: PathBuf,
-    /// Where clients reach the server, like `https://api.example.com`
-    /// (default: `[server] base_url`, else the HTTPS or the plain listener).
-    #[arg(long, value_name = "URL")]
+    /// Where clients reach the server, an http or https URL like
+    /// `https://api.example.com` (default: `[server] base_url`, else the
+    /// HTTPS or the plain listener).
+    #[arg(long, value_name = "URL", value_parser = base_url_flag)]
     base_url: Option<String>,
 }
 
@@ -531,8 +532,7 @@ fn contract(
     };
     let base = args
         .base_url
-        .as_deref()
-        .map(|url| url.trim_end_matches('/').to_owned())
+        .clone()
         .unwrap_or_else(|| flowgate::contract::default_base_url(&snapshot.settings));
     // The document ends with its line break: the bytes the server serves.
     print!("{}", generate(&snapshot, &base));
@@ -662,6 +662,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 /// How long a shutdown waits for queued execution records to be written.
 const RECORDS_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `--base-url`: checked as `[server] base_url` is, except that there is no
+/// request to take it from, so it may not be empty.
+fn base_url_flag(text: &str) -> Result<String, String> {
+    match flowgate::contract::parse_base_url(text)? {
+        Some(url) => Ok(url),
+        None => Err("the base URL is empty: give one like `https://api.example.com`, or leave --base-url out for `[server] base_url` or the listener".to_owned()),
+    }
+}
 
 /// `--limit` of `flowgate executions`: the range the admin API takes, refused
 /// like any other bad argument.
@@ -883,5 +892,36 @@ mod tests {
                 .contains("`nowhere` is not an IP address and port"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_base_url_flag_is_checked_like_the_setting() {
+        let base_url =
+            |url: &str| match Cli::try_parse_from(["flowgate", "wsdl", ".", "--base-url", url]) {
+                Ok(Cli {
+                    command: Some(Command::Wsdl(args)),
+                    ..
+                }) => Ok(args.base_url.unwrap()),
+                Ok(_) => panic!("not wsdl"),
+                Err(err) => {
+                    assert_eq!(err.exit_code(), 2, "{err}");
+                    Err(err.to_string())
+                }
+            };
+        assert_eq!(
+            base_url("https://api.example.com/gw/").as_deref(),
+            Ok("https://api.example.com/gw")
+        );
+        for (url, says) in [
+            ("ftp://x", "is not an http or https URL with a host"),
+            ("not a url", "is not a URL"),
+            ("", "the base URL is empty"),
+            ("http://h/?q=1", "has a query or fragment"),
+        ] {
+            let err = base_url(url).unwrap_err();
+            assert!(err.contains(says), "{url}: {err}");
+        }
+        let openapi = Cli::try_parse_from(["flowgate", "openapi", "--base-url", "ftp://x"]);
+        assert!(openapi.is_err());
     }
 }

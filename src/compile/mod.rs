@@ -606,7 +606,7 @@ fn compile_settings(
     }
 
     let base_url = raw.server.base_url.as_ref().and_then(|url| {
-        parse_base_url(&url.value)
+        crate::contract::parse_base_url(&url.value)
             .map_err(|message| error(url.span, message))
             .ok()
             .flatten()
@@ -752,29 +752,6 @@ fn store_path(text: &str) -> Result<std::path::PathBuf, String> {
 
 /// `[soap] namespace` when it is not set.
 pub const DEFAULT_SOAP_NAMESPACE: &str = "urn:flowgate:ws";
-
-/// `[server] base_url`: `scheme://host[:port][/path]`, kept without a
-/// trailing slash; `""` means "from the request".
-fn parse_base_url(text: &str) -> Result<Option<String>, String> {
-    let text = text.trim().trim_end_matches('/');
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let uri: http::Uri = text
-        .parse()
-        .map_err(|_| format!("`{text}` is not a URL: write one like `https://api.example.com`"))?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
-        return Err(format!(
-            "`{text}` is not an http or https URL with a host: write one like `https://api.example.com`"
-        ));
-    }
-    if uri.query().is_some() || text.contains('#') {
-        return Err(format!(
-            "`{text}` has a query or fragment; the base URL is where `/ws/...` paths start"
-        ));
-    }
-    Ok(Some(text.to_owned()))
-}
 
 /// A URI as XML namespaces take them: a scheme, a colon, and no spaces.
 fn is_namespace_uri(text: &str) -> bool {

@@ -60,6 +60,31 @@ pub fn list_element(listen: &Listen) -> String {
     format!("{}List", listen.object)
 }
 
+/// Where clients reach the server, as `[server] base_url` and `flowgate
+/// wsdl|openapi --base-url` give it: `scheme://host[:port][/path]`, http or
+/// https, kept without a trailing slash; `""` is `None` (in flowgate.toml,
+/// "from the request").
+pub fn parse_base_url(text: &str) -> Result<Option<String>, String> {
+    let text = text.trim().trim_end_matches('/');
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let uri: http::Uri = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a URL: write one like `https://api.example.com`"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+        return Err(format!(
+            "`{text}` is not an http or https URL with a host: write one like `https://api.example.com`"
+        ));
+    }
+    if uri.query().is_some() || text.contains('#') {
+        return Err(format!(
+            "`{text}` has a query or fragment; the base URL is where `/ws/...` paths start"
+        ));
+    }
+    Ok(Some(text.to_owned()))
+}
+
 /// Where clients reach a server when no request says so (`flowgate wsdl`,
 /// `flowgate openapi`): `[server] base_url`, else the HTTPS listener, else
 /// the plain one.
