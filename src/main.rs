@@ -29,12 +29,22 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 ///
 /// A config root (flowgate.toml, processes/, profiles/, certs/) is compiled
 /// into one snapshot and served on shared HTTP and HTTPS listeners. Without
-/// a command, flowgate serves the current directory.
+/// a command, flowgate serves: `flowgate [ROOT] [--listen ADDR] …` is
+/// `flowgate serve [ROOT] [--listen ADDR] …`.
 #[derive(Parser)]
-#[command(name = "flowgate", version, propagate_version = true)]
+#[command(
+    name = "flowgate",
+    version,
+    propagate_version = true,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+
+    /// What bare `flowgate` serves, and how.
+    #[command(flatten)]
+    serve: ServeArgs,
 
     /// Log lines as text or as JSON objects.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -218,17 +228,6 @@ fn listen_flag(text: &str) -> Result<ListenFlag, String> {
         })
 }
 
-impl Default for ServeArgs {
-    fn default() -> Self {
-        ServeArgs {
-            root: PathBuf::from("."),
-            listen: None,
-            https_listen: None,
-            admin_listen: None,
-        }
-    }
-}
-
 #[derive(Clone, Copy, ValueEnum)]
 enum LogFormat {
     Text,
@@ -264,7 +263,10 @@ fn main() -> ExitCode {
         if quiet { "warn" } else { "info" },
     );
     let result = match cli.command {
-        None => serve(ServeArgs::default()),
+        None => {
+            misspelled_command(&cli.serve.root);
+            serve(cli.serve)
+        }
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Check { root, format }) => Ok(check(&root, format)),
         Some(Command::Routes { root }) => Ok(routes(&root)),
@@ -304,6 +306,24 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Bare `flowgate` takes a first word that is no command as the root to
+/// serve; when no such folder exists and the word is close to a command's
+/// name, says which was likely meant.
+fn misspelled_command(root: &std::path::Path) {
+    use clap::CommandFactory as _;
+    let Some(word) = root.to_str() else {
+        return;
+    };
+    if root.exists() || word.contains(['/', '.']) {
+        return;
+    }
+    let cli = Cli::command();
+    let names = cli.get_subcommands().map(|command| command.get_name());
+    if let Some(name) = flowgate::config::de::did_you_mean(word, names) {
+        eprintln!("hint: `{word}` is no folder to serve; did you mean `flowgate {name}`?");
     }
 }
 
@@ -864,8 +884,38 @@ mod tests {
         let cli = Cli::try_parse_from(args)?;
         match cli.command {
             Some(Command::Serve(args)) => Ok(args),
+            None => Ok(cli.serve),
             _ => panic!("not serve: {args:?}"),
         }
+    }
+
+    #[test]
+    fn bare_flowgate_takes_the_arguments_of_serve() {
+        let args = serve_args(&["flowgate"]).unwrap();
+        assert_eq!(args.root, PathBuf::from("."));
+        assert_eq!(args.listen, None);
+        let args = serve_args(&[
+            "flowgate",
+            "examples/order-desk",
+            "--listen",
+            "127.0.0.1:19222",
+            "--admin-listen",
+            "",
+            "--log-format",
+            "json",
+        ])
+        .unwrap();
+        assert_eq!(args.root, PathBuf::from("examples/order-desk"));
+        assert_eq!(
+            args.listen,
+            Some(ListenFlag(Some("127.0.0.1:19222".parse().unwrap())))
+        );
+        assert_eq!(args.admin_listen, Some(ListenFlag(None)));
+        // A command's name is the command, not a root.
+        let cli = Cli::try_parse_from(["flowgate", "check", "examples/order-desk"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Check { .. })));
+        // Serve's flags belong to serve, not to the other commands.
+        assert!(Cli::try_parse_from(["flowgate", "check", "--listen", "127.0.0.1:0"]).is_err());
     }
 
     #[test]

@@ -450,12 +450,12 @@ fn every_command_has_help() {
     }
 }
 
-/// Starts `flowgate serve` with `args` and returns what it printed on
-/// stdout until its plain listener was up (or it ended), then stops it.
+/// Starts `flowgate` with `args` (a serving command line) and returns
+/// what it printed on stdout until its plain listener was up (or it
+/// ended), then stops it.
 fn serve_output(args: &[&str]) -> (Vec<String>, Option<i32>) {
     use std::io::BufRead as _;
     let mut child = std::process::Command::new(support::binary())
-        .arg("serve")
         .args(args)
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
@@ -479,8 +479,8 @@ fn serve_output(args: &[&str]) -> (Vec<String>, Option<i32>) {
     (lines, status.code())
 }
 
-#[test]
-fn an_empty_admin_listen_flag_turns_the_admin_listener_off() {
+/// A root of one process whose admin listener would be on 127.0.0.1:19229.
+fn small_root() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("processes")).unwrap();
     std::fs::write(
@@ -493,8 +493,21 @@ fn an_empty_admin_listen_flag_turns_the_admin_listener_off() {
         "[admin]\nlisten = \"127.0.0.1:19229\"\n",
     )
     .unwrap();
+    dir
+}
+
+#[test]
+fn an_empty_admin_listen_flag_turns_the_admin_listener_off() {
+    let dir = small_root();
     let root = dir.path().to_string_lossy();
-    let (lines, _) = serve_output(&[&root, "--listen", "127.0.0.1:0", "--admin-listen", ""]);
+    let (lines, _) = serve_output(&[
+        "serve",
+        &root,
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "",
+    ]);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].starts_with("flowgate listening on http://127.0.0.1:"));
 
@@ -504,6 +517,24 @@ fn an_empty_admin_listen_flag_turns_the_admin_listener_off() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("--listen \"\" turns the plain listener off"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bare_flowgate_serves_a_root_with_the_flags_of_serve() {
+    let dir = small_root();
+    let root = dir.path().to_string_lossy();
+    let (lines, _) = serve_output(&[&root, "--listen", "127.0.0.1:0", "--admin-listen", ""]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("flowgate listening on http://127.0.0.1:"));
+
+    // A word close to a command's name is most likely that command.
+    let output = run(&["chek", "--listen", "127.0.0.1:0"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("did you mean `flowgate check`?"),
         "{stderr}"
     );
 }
