@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use flowgate::admin::Admin;
 use flowgate::executions::Recorder;
-use flowgate::reload::{Controller, ReloadState, Trigger};
+use flowgate::reload::{Controller, ReloadState, StartListeners, Started, Trigger};
 use flowgate::{logging, report};
 
 /// A request makes hundreds of small allocations that live no longer than
@@ -608,7 +608,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         gateway.record_with(recorder.clone());
         let reloads = Arc::new(ReloadState::default());
         let (triggers, receiver) = mpsc::unbounded_channel();
-        let controller = Controller::new(args.root.clone(), gateway.clone(), reloads.clone(), triggers.clone(), true);
+        let flag = |given: bool, name| given.then_some(name);
+        let started_with = StartListeners {
+            public: Started { bound: public, flag: flag(args.listen.is_some(), "--listen") },
+            https: Started { bound: https, flag: flag(args.https_listen.is_some(), "--https-listen") },
+            admin: Started { bound: admin, flag: flag(args.admin_listen.is_some(), "--admin-listen") },
+        };
+        let controller = Controller::new(args.root.clone(), gateway.clone(), reloads.clone(), triggers.clone(), started_with, true);
         tokio::spawn(controller.run(receiver));
         tokio::spawn(forward_sighup(triggers.clone()));
 

@@ -102,22 +102,52 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The listener addresses the process started with; they stay until restart.
-#[derive(Clone, Copy, Debug)]
+/// One listener as the process started it: where it listens (`None`:
+/// off), and the command-line flag that chose that, when one did. A flag
+/// outranks flowgate.toml's key from start to restart, so a change of the
+/// key changes nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Started {
+    pub bound: Option<SocketAddr>,
+    pub flag: Option<&'static str>,
+}
+
+/// The listeners the process started with; they stay until restart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StartListeners {
-    pub public: Option<SocketAddr>,
-    pub https: Option<SocketAddr>,
-    pub admin: Option<SocketAddr>,
+    pub public: Started,
+    pub https: Started,
+    pub admin: Started,
 }
 
 impl StartListeners {
+    /// The listeners `settings` ask for, started without flags.
     pub fn of(settings: &Settings) -> StartListeners {
+        let [public, https, admin] =
+            listen_keys(settings).map(|bound| Started { bound, flag: None });
         StartListeners {
-            public: settings.listen,
-            https: settings.https.as_ref().map(|https| https.listen),
-            admin: settings.admin_listen,
+            public,
+            https,
+            admin,
         }
     }
+}
+
+/// `[server] listen`, `[server.https] listen` and `[admin] listen`.
+fn listen_keys(settings: &Settings) -> [Option<SocketAddr>; 3] {
+    [
+        settings.listen,
+        settings.https.as_ref().map(|https| https.listen),
+        settings.admin_listen,
+    ]
+}
+
+/// A listen key of flowgate.toml that a reload changed.
+#[derive(Debug, PartialEq, Eq)]
+struct ListenChange {
+    message: String,
+    /// Applies after a restart (no flag overrides the key).
+    pending: bool,
 }
 
 pub struct Controller {
@@ -125,6 +155,8 @@ pub struct Controller {
     gateway: Arc<Gateway>,
     state: Arc<ReloadState>,
     started_with: StartListeners,
+    /// The listen keys of flowgate.toml at start, which a reload compares.
+    keys_at_start: [Option<SocketAddr>; 3],
     /// `[executions] path` at start: the store stays there until restart.
     store_path: PathBuf,
     triggers: mpsc::UnboundedSender<Trigger>,
@@ -132,16 +164,18 @@ pub struct Controller {
 }
 
 impl Controller {
-    /// A controller for the root the gateway serves. With `watch`, it also
-    /// watches the files, per the live snapshot's `[reload]` settings.
+    /// A controller for the root the gateway serves, on the listeners it
+    /// `started_with`. With `watch`, it also watches the files, per the live
+    /// snapshot's `[reload]` settings.
     pub fn new(
         root: PathBuf,
         gateway: Arc<Gateway>,
         state: Arc<ReloadState>,
         triggers: mpsc::UnboundedSender<Trigger>,
+        started_with: StartListeners,
         watch: bool,
     ) -> Controller {
-        let started_with = StartListeners::of(&gateway.snapshot().settings);
+        let keys_at_start = listen_keys(&gateway.snapshot().settings);
         let store_path = match gateway.recorder() {
             Some(recorder) => recorder.relative_path().to_path_buf(),
             None => gateway.snapshot().settings.executions.path.clone(),
@@ -151,6 +185,7 @@ impl Controller {
             gateway,
             state,
             started_with,
+            keys_at_start,
             store_path,
             triggers,
             watcher: None,
@@ -268,27 +303,14 @@ impl Controller {
         report
     }
 
-    /// Listener addresses are fixed at start: a change is reported, not applied.
+    /// Listener addresses are fixed at start: a change is reported, not
+    /// applied.
     fn note_restart_changes(&self, settings: &Settings) {
         let mut pending = Vec::new();
-        let now = StartListeners::of(settings);
-        for (what, before, after) in [
-            ("[server] listen", self.started_with.public, now.public),
-            ("[server.https] listen", self.started_with.https, now.https),
-            ("[admin] listen", self.started_with.admin, now.admin),
-        ] {
-            if before != after {
-                let show = |a: Option<SocketAddr>| {
-                    a.map(|a| a.to_string())
-                        .unwrap_or_else(|| "\"\"".to_owned())
-                };
-                let message = format!(
-                    "{what} changed from {} to {}; it applies after a restart",
-                    show(before),
-                    show(after)
-                );
-                tracing::warn!("{message}");
-                pending.push(message);
+        for change in self.listen_changes(settings) {
+            tracing::warn!("{}", change.message);
+            if change.pending {
+                pending.push(change.message);
             }
         }
         if settings.executions.path != self.store_path {
@@ -301,6 +323,53 @@ impl Controller {
             pending.push(message);
         }
         *lock(&self.state.pending_restart) = pending;
+    }
+
+    /// How the listen keys of `settings` differ from those at start, each
+    /// beside the address actually in use. A key that a flag overrides is
+    /// not pending: a restart with the same flag would not apply it either.
+    fn listen_changes(&self, settings: &Settings) -> Vec<ListenChange> {
+        let keys = ["[server] listen", "[server.https] listen", "[admin] listen"];
+        let started = [
+            self.started_with.public,
+            self.started_with.https,
+            self.started_with.admin,
+        ];
+        let show = |a: Option<SocketAddr>| {
+            a.map(|a| a.to_string())
+                .unwrap_or_else(|| "\"\"".to_owned())
+        };
+        let mut changes = Vec::new();
+        for (((key, started), before), after) in keys
+            .into_iter()
+            .zip(started)
+            .zip(self.keys_at_start)
+            .zip(listen_keys(settings))
+        {
+            if before == after {
+                continue;
+            }
+            let listening = match started.bound {
+                Some(address) => format!("the listener is on {address}"),
+                None => "the listener is off".to_owned(),
+            };
+            let changed = format!("{key} changed from {} to {}", show(before), show(after));
+            changes.push(match started.flag {
+                Some(flag) => ListenChange {
+                    message: format!(
+                        "{changed}, but {flag} overrides it: {listening}, also after a restart with {flag}"
+                    ),
+                    pending: false,
+                },
+                None => ListenChange {
+                    message: format!(
+                        "{changed}; it applies after a restart ({listening} until then)"
+                    ),
+                    pending: true,
+                },
+            });
+        }
+        changes
     }
 
     fn start_watching(&mut self, settings: ReloadSettings) {

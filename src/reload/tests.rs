@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Controller, ReloadReport, ReloadState, Trigger};
+use super::{
+    Controller, ListenChange, ReloadReport, ReloadState, StartListeners, Started, Trigger,
+};
 use crate::compile::compile_root;
 use crate::doc::Document;
 use crate::metrics::ReloadResult;
@@ -65,6 +67,7 @@ impl Harness {
         let snapshot = compile_root(&root)
             .snapshot
             .expect("the first root compiles");
+        let listeners = StartListeners::of(&snapshot.settings);
         let gateway = Gateway::new(snapshot);
         let state = Arc::new(ReloadState::default());
         let (triggers, receiver) = mpsc::unbounded_channel();
@@ -73,6 +76,7 @@ impl Harness {
             gateway.clone(),
             state.clone(),
             triggers.clone(),
+            listeners,
             watch,
         );
         tokio::spawn(controller.run(receiver));
@@ -286,10 +290,11 @@ async fn a_changed_listener_is_reported_and_the_rest_applies() {
     let report = harness.reload().await;
     assert_eq!(report.result, ReloadResult::Success);
     let pending = harness.state.pending_restart();
-    assert_eq!(pending.len(), 1);
-    assert!(
-        pending[0].contains("127.0.0.1:9090 to 127.0.0.1:9999"),
-        "{pending:?}"
+    assert_eq!(
+        pending,
+        [
+            "[server] listen changed from 127.0.0.1:9090 to 127.0.0.1:9999; it applies after a restart (the listener is on 127.0.0.1:9090 until then)"
+        ]
     );
     assert_eq!(
         harness
@@ -302,6 +307,55 @@ async fn a_changed_listener_is_reported_and_the_rest_applies() {
             .as_i64(),
         Some(1)
     );
+}
+
+#[tokio::test]
+async fn a_listen_key_that_a_flag_overrides_is_reported_as_overridden() {
+    let settings = |listen: &str, admin: &str| {
+        let text = format!("[server]\nlisten = \"{listen}\"\n[admin]\nlisten = \"{admin}\"\n");
+        crate::compile::compile_files(&[("flowgate.toml", &text)])
+            .snapshot
+            .expect("compiles")
+    };
+    let gateway = Gateway::new(settings("127.0.0.1:9090", "127.0.0.1:9091"));
+    let (triggers, _receiver) = mpsc::unbounded_channel();
+    // serve --listen 127.0.0.1:19140 --admin-listen '' with [admin] listen
+    // in the file; no flag for HTTPS.
+    let started_with = StartListeners {
+        public: Started {
+            bound: Some("127.0.0.1:19140".parse().unwrap()),
+            flag: Some("--listen"),
+        },
+        admin: Started {
+            bound: None,
+            flag: Some("--admin-listen"),
+        },
+        ..StartListeners::default()
+    };
+    let controller = Controller::new(
+        PathBuf::from("."),
+        gateway,
+        Arc::new(ReloadState::default()),
+        triggers,
+        started_with,
+        false,
+    );
+    let changes = controller.listen_changes(&settings("127.0.0.1:9999", "127.0.0.1:9998").settings);
+    assert_eq!(
+        changes,
+        [
+            ListenChange {
+                message: "[server] listen changed from 127.0.0.1:9090 to 127.0.0.1:9999, but --listen overrides it: the listener is on 127.0.0.1:19140, also after a restart with --listen".to_owned(),
+                pending: false,
+            },
+            ListenChange {
+                message: "[admin] listen changed from 127.0.0.1:9091 to 127.0.0.1:9998, but --admin-listen overrides it: the listener is off, also after a restart with --admin-listen".to_owned(),
+                pending: false,
+            },
+        ]
+    );
+    controller.note_restart_changes(&settings("127.0.0.1:9999", "127.0.0.1:9998").settings);
+    assert!(controller.state.pending_restart().is_empty());
 }
 
 #[tokio::test]
@@ -598,7 +652,7 @@ async fn a_changed_https_listener_is_reported() {
     assert_eq!(
         harness.state.pending_restart(),
         [
-            "[server.https] listen changed from 127.0.0.1:9443 to 127.0.0.1:9444; it applies after a restart"
+            "[server.https] listen changed from 127.0.0.1:9443 to 127.0.0.1:9444; it applies after a restart (the listener is on 127.0.0.1:9443 until then)"
         ]
     );
 }
