@@ -79,11 +79,17 @@ fn char_count(text: &str, from: usize, to: usize) -> usize {
     text.get(from..to).map(|s| s.chars().count()).unwrap_or(0)
 }
 
-/// Where a diagnostic points.
+/// Where a diagnostic points: a place in a file, or a whole file or folder
+/// (one that cannot be read), whose `line` and `column` are 0 and left out
+/// of every rendering.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Location {
     pub file: String,
+    /// 1-based; 0 for a whole file.
+    #[serde(skip_serializing_if = "is_zero")]
     pub line: usize,
+    /// 1-based, in characters; 0 for a whole file.
+    #[serde(skip_serializing_if = "is_zero")]
     pub column: usize,
     /// Characters underlined, at least one.
     #[serde(skip)]
@@ -92,8 +98,33 @@ pub struct Location {
     pub source_line: String,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Location {
+    /// A whole file or folder of the root, by its path relative to the root.
+    pub fn whole_file(path: impl Into<String>) -> Location {
+        Location {
+            file: path.into(),
+            line: 0,
+            column: 0,
+            width: 0,
+            source_line: String::new(),
+        }
+    }
+
+    pub fn is_whole_file(&self) -> bool {
+        self.line == 0
+    }
+}
+
 impl fmt::Display for Location {
+    /// `file:line:col`, or `file` for a whole file.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_whole_file() {
+            return write!(f, "{}", self.file);
+        }
         write!(f, "{}:{}:{}", self.file, self.line, self.column)
     }
 }
@@ -124,6 +155,12 @@ impl Diagnostic {
 
     pub fn error(message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(Severity::Error, message)
+    }
+
+    /// An error about a whole file or folder of the root (`path` relative
+    /// to it), such as one that cannot be read.
+    pub fn file_error(path: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(message).at(Location::whole_file(path))
     }
 
     pub fn at(mut self, location: Location) -> Diagnostic {
@@ -160,7 +197,10 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
         };
         writeln!(f, "{severity}: {}", self.message)?;
-        if let Some(loc) = &self.location {
+        if let Some(loc) = self.location.as_ref().filter(|loc| loc.is_whole_file()) {
+            writeln!(f, " --> {loc}")?;
+        }
+        if let Some(loc) = self.location.as_ref().filter(|loc| !loc.is_whole_file()) {
             let gutter = loc.line.to_string().len();
             let pad = " ".repeat(gutter);
             writeln!(f, "{pad}--> {loc}")?;
@@ -321,6 +361,26 @@ mod tests {
         assert_eq!(
             d.to_string(),
             "error: unknown step `mesage`\n --> processes/hello.yaml:2:5\n  |\n2 |   - mesage: hi\n  |     ^^^^^^\n  = hint: did you mean `message`?\n"
+        );
+    }
+
+    #[test]
+    fn a_whole_file_is_named_without_a_line() {
+        let d = Diagnostic::file_error(
+            "processes/sub",
+            "the folder cannot be read: Permission denied (os error 13)",
+        );
+        assert_eq!(
+            d.to_string(),
+            "error: the folder cannot be read: Permission denied (os error 13)\n --> processes/sub\n"
+        );
+        assert_eq!(
+            serde_json::to_value(&d).unwrap(),
+            serde_json::json!({
+                "severity": "error",
+                "message": "the folder cannot be read: Permission denied (os error 13)",
+                "file": "processes/sub"
+            })
         );
     }
 

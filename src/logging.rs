@@ -370,6 +370,26 @@ mod tests {
     }
 
     #[test]
+    fn a_field_without_a_value_is_left_out() {
+        let (sink, subscriber) = Sink::text_subscriber();
+        tracing::subscriber::with_default(subscriber, || {
+            let user: Option<&str> = None;
+            let address: Option<std::net::SocketAddr> = Some("127.0.0.1:19140".parse().unwrap());
+            let admin: Option<std::net::SocketAddr> = None;
+            tracing::info!(
+                user,
+                address = address.map(tracing::field::display),
+                admin = admin.map(tracing::field::display),
+                status = 200u64,
+                "Request"
+            );
+        });
+        let text = sink.text();
+        let (_, rest) = text.lines().next().unwrap().split_once(' ').unwrap();
+        assert_eq!(rest, "INFO Request address=127.0.0.1:19140 status=200");
+    }
+
+    #[test]
     fn lines_have_time_level_message_and_fields() {
         let (sink, subscriber) = Sink::text_subscriber();
         tracing::subscriber::with_default(subscriber, || {

@@ -645,7 +645,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             ));
             println!("flowgate admin listening on http://{address}");
         }
-        tracing::info!(address = ?public, https = ?https, admin = ?admin, processes, workers = cores(), root = %args.root.display(), "Serving");
+        // A listener that is off is left out of the line.
+        let address = |listener: Option<SocketAddr>| listener.map(tracing::field::display);
+        tracing::info!(address = address(public), https = address(https), admin = address(admin), processes, workers = cores(), root = %args.root.display(), "Serving");
         // One line per listener on stdout that scripts and tests can wait
         // for; the plain one comes last.
         if let Some(address) = https {

@@ -538,3 +538,29 @@ fn bare_flowgate_serves_a_root_with_the_flags_of_serve() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_serving_line_names_the_listeners_that_are_on() {
+    let dir = small_root();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let server = Server::start_logging(dir.path(), "info", log.reopen().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let line = loop {
+        let text = std::fs::read_to_string(log.path()).unwrap();
+        if let Some(line) = text.lines().find(|line| line.contains(" INFO Serving ")) {
+            break line.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no Serving line:\n{text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let address = server.base.trim_start_matches("http://").to_owned();
+    drop(server);
+    assert!(line.contains(&format!(" address={address} ")), "{line}");
+    assert!(line.contains(" admin=127.0.0.1:"), "{line}");
+    // No HTTPS listener: no field, rather than `https=None`.
+    assert!(!line.contains("https="), "{line}");
+    assert!(!line.contains("Some("), "{line}");
+}

@@ -17,7 +17,7 @@ mod yaml;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diag::{Diagnostic, Diagnostics, Severity, SourceFile};
+use crate::diag::{Diagnostic, Diagnostics, Location, Severity, SourceFile};
 use de::{DeError, DeErrorKind, LeftOut};
 use node::{Node, Span};
 use raw::{RawProcess, RawSettings};
@@ -195,10 +195,13 @@ pub fn load_root(root: &Path) -> LoadedRoot {
         );
         // A folder that could not be read is an error of its own.
         if paths.is_empty() && loaded.diagnostics.error_count() == errors {
-            loaded.diagnostics.push(Diagnostic::new(
-                Severity::Warning,
-                "the root has no processes: it serves no route",
-            ));
+            loaded.diagnostics.push(
+                Diagnostic::new(
+                    Severity::Warning,
+                    "the root has no processes: it serves no route",
+                )
+                .at(Location::whole_file(PROCESSES_DIR)),
+            );
         }
     } else {
         // A folder that vanishes is more often a volume not mounted yet or
@@ -333,17 +336,17 @@ fn collect_paths(
     diagnostics: &mut Diagnostics,
 ) {
     let unreadable = |path: &Path, err: &std::io::Error| {
-        Diagnostic::error(format!(
-            "{}: the folder cannot be read: {err}",
-            display_path(root, path)
-        ))
+        Diagnostic::file_error(
+            display_path(root, path),
+            format!("the folder cannot be read: {err}"),
+        )
     };
     if depth > MAX_DEPTH {
         diagnostics.push(
-            Diagnostic::error(format!(
-                "{}: folders nested more than {MAX_DEPTH} deep are not read",
-                display_path(root, dir)
-            ))
+            Diagnostic::file_error(
+                display_path(root, dir),
+                format!("folders nested more than {MAX_DEPTH} deep are not read"),
+            )
             .with_hint("a symlink to a folder above it makes such a loop"),
         );
         return;
@@ -380,10 +383,10 @@ fn collect_paths(
             }
             Ok(_) if wanted(name) => out.push(path),
             Ok(_) => {}
-            Err(err) => diagnostics.push(Diagnostic::error(format!(
-                "{}: cannot be read: {err}",
-                display_path(root, &path)
-            ))),
+            Err(err) => diagnostics.push(Diagnostic::file_error(
+                display_path(root, &path),
+                format!("cannot be read: {err}"),
+            )),
         }
     }
 }
@@ -408,9 +411,10 @@ fn read_source(
     // A FIFO or a device would block the read, or never end it.
     match std::fs::metadata(path) {
         Ok(metadata) if !metadata.is_file() => {
-            diagnostics.push(Diagnostic::error(format!(
-                "{shown}: not a regular file, so it is not read"
-            )));
+            diagnostics.push(Diagnostic::file_error(
+                shown,
+                "not a regular file, so it is not read",
+            ));
             return None;
         }
         _ => {}
@@ -443,7 +447,10 @@ fn read_source(
             }
         }
         Err(err) => {
-            diagnostics.push(Diagnostic::error(format!("{shown}: cannot be read: {err}")));
+            diagnostics.push(Diagnostic::file_error(
+                shown,
+                format!("cannot be read: {err}"),
+            ));
             None
         }
     }
@@ -668,9 +675,8 @@ mod tests {
         );
         if made.is_ok_and(|status| status.success()) {
             assert!(
-                messages
-                    .iter()
-                    .any(|m| m.contains("processes/fifo.yaml: not a regular file")),
+                messages.iter().any(|m| m
+                    .contains("not a regular file, so it is not read\n --> processes/fifo.yaml\n")),
                 "{messages:?}"
             );
         }
@@ -720,24 +726,29 @@ mod tests {
         let loaded = load_root(root);
         let messages = messages(&loaded);
         let has = |text: &str| messages.iter().any(|m| m.contains(text));
-        assert!(
-            has("processes/loop: cannot be read: Too many levels of symbolic links"),
-            "{messages:?}"
-        );
-        assert!(
-            has("processes/moved: cannot be read: No such file or directory"),
-            "{messages:?}"
-        );
-        assert!(
-            has(
-                "processes/sub/up/sub/up/sub/up/sub/up/sub/up/sub/up/sub/up/sub/up/sub: folders nested more than 16 deep are not read"
+        for (file, message) in [
+            (
+                "processes/loop",
+                "cannot be read: Too many levels of symbolic links (os error 40)",
             ),
-            "{messages:?}"
-        );
-        assert!(
-            has("profiles: the folder cannot be read: Not a directory"),
-            "{messages:?}"
-        );
+            (
+                "processes/moved",
+                "cannot be read: No such file or directory (os error 2)",
+            ),
+            (
+                "processes/sub/up/sub/up/sub/up/sub/up/sub/up/sub/up/sub/up/sub/up/sub",
+                "folders nested more than 16 deep are not read",
+            ),
+            (
+                "profiles",
+                "the folder cannot be read: Not a directory (os error 20)",
+            ),
+        ] {
+            assert!(
+                has(&format!("error: {message}\n --> {file}\n")),
+                "{messages:?}"
+            );
+        }
         assert!(loaded.diagnostics.iter().all(Diagnostic::is_error));
     }
 
@@ -755,7 +766,7 @@ mod tests {
         let loaded = load_root(root);
         assert_eq!(
             messages(&loaded),
-            ["warning: the root has no processes: it serves no route\n"]
+            ["warning: the root has no processes: it serves no route\n --> processes\n"]
         );
     }
 
@@ -782,7 +793,9 @@ mod tests {
         }
         assert_eq!(
             messages(&loaded),
-            ["error: processes/sub: the folder cannot be read: Permission denied (os error 13)\n"]
+            [
+                "error: the folder cannot be read: Permission denied (os error 13)\n --> processes/sub\n"
+            ]
         );
     }
 

@@ -323,7 +323,7 @@ where
                     origin = %outgoing.url.origin().ascii_serialization(),
                     path = outgoing.url.path(),
                     attempt,
-                    error = err.detail().unwrap_or_default(),
+                    error = err.detail(),
                     "Retrying an upstream call"
                 );
                 tokio::time::sleep(backoff(attempt)).await;

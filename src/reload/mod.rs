@@ -251,7 +251,7 @@ impl Controller {
                         trigger,
                         generation,
                         files = live.meta.files.len(),
-                        commit = live.meta.commit.as_deref().unwrap_or(""),
+                        commit = live.meta.commit.as_deref(),
                         "Reloaded"
                     );
                     if self
@@ -271,12 +271,10 @@ impl Controller {
                         "Reload failed; the live snapshot serves on"
                     );
                     for diagnostic in compilation.diagnostics.iter().filter(|d| d.is_error()) {
-                        let at = diagnostic
-                            .location
-                            .as_ref()
-                            .map(ToString::to_string)
-                            .unwrap_or_default();
-                        tracing::error!(at = %at, "{}", diagnostic.message);
+                        // `file:line:col`, the file alone, or left out
+                        // when the problem is not in one file.
+                        let at = diagnostic.location.as_ref().map(tracing::field::display);
+                        tracing::error!(at, "{}", diagnostic.message);
                     }
                     (ReloadResult::Failure, compilation.diagnostics)
                 }

@@ -211,8 +211,14 @@ async fn a_folder_that_cannot_be_read_keeps_the_old_snapshot_serving() {
         .collect();
     assert_eq!(
         messages,
-        ["processes/sub: cannot be read: Too many levels of symbolic links (os error 40)"]
+        ["cannot be read: Too many levels of symbolic links (os error 40)"]
     );
+    let files: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter_map(|d| Some(d.location.as_ref()?.to_string()))
+        .collect();
+    assert_eq!(files, ["processes/sub"]);
     assert!(Arc::ptr_eq(&before, &harness.gateway.snapshot()));
 }
 
@@ -236,6 +242,41 @@ async fn a_vanished_processes_folder_keeps_the_old_snapshot_serving() {
         .collect();
     assert_eq!(messages, ["the root has no processes: it serves no route"]);
     assert!(harness.gateway.snapshot().processes.is_empty());
+}
+
+#[tokio::test]
+async fn reload_logs_leave_out_what_has_no_value() {
+    let (sink, subscriber) = crate::logging::Sink::text_subscriber();
+    // The test runtime runs the controller on this thread.
+    let _default = tracing::subscriber::set_default(subscriber);
+    let harness = Harness::start("", false, false);
+    // Not a git checkout: a reload has no commit to log.
+    write(
+        &harness.root.join("processes/hello.yaml"),
+        &greeter("second"),
+    );
+    assert_eq!(harness.reload().await.result, ReloadResult::Success);
+    // A file that cannot be read is logged at its path.
+    std::os::unix::fs::symlink("loop.yaml", harness.root.join("processes/loop.yaml")).unwrap();
+    assert_eq!(harness.reload().await.result, ReloadResult::Failure);
+    let text = sink.text();
+    let line = |message: &str| {
+        text.lines()
+            .find(|line| line.contains(message))
+            .unwrap_or_else(|| panic!("no `{message}` in:\n{text}"))
+            .split_once(' ')
+            .unwrap()
+            .1
+            .to_owned()
+    };
+    assert_eq!(
+        line("INFO Reloaded"),
+        "INFO Reloaded trigger=admin generation=2 files=2"
+    );
+    assert_eq!(
+        line("cannot be read"),
+        "ERROR cannot be read: Too many levels of symbolic links (os error 40) at=processes/loop.yaml"
+    );
 }
 
 #[tokio::test]

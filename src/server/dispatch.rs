@@ -187,8 +187,8 @@ where
                         process = %name,
                         status = served.response.status().as_u16(),
                         duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                        execution_id = served.execution_id.as_deref().unwrap_or(""),
-                        user = served.user.as_deref().unwrap_or(""),
+                        execution_id = served.execution_id.as_deref(),
+                        user = served.user.as_deref(),
                         "Request"
                     );
                     record = served.recording.map(|recording| (recording, served.error));
@@ -268,12 +268,12 @@ where
     let status = served.response.status().as_u16();
     let name = process.map(|id| snapshot.process(id).name.clone());
     tracing::info!(
-        process = name.as_deref().unwrap_or(""),
+        process = name.as_deref(),
         endpoint = version.path(),
         status,
         duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        execution_id = served.execution_id.as_deref().unwrap_or(""),
-        user = served.user.as_deref().unwrap_or(""),
+        execution_id = served.execution_id.as_deref(),
+        user = served.user.as_deref(),
         "Request"
     );
     match process.and_then(|id| snapshot.metrics(id)) {
@@ -1113,7 +1113,7 @@ fn log_failure(process: &str, execution_id: &str, err: &ExecError) {
             upstream, error, ..
         } => tracing::warn!(
             process, execution_id, file = %site.file, step = %site.path, line = site.line, upstream = %upstream,
-            status = error.status().as_u16(), reason = %error, detail = error.detail().unwrap_or_default(),
+            status = error.status().as_u16(), reason = %error, detail = error.detail(),
             "Upstream call failed"
         ),
         ExecError::TimedOut { .. } => tracing::warn!(
