@@ -174,8 +174,8 @@ struct ExecutionsArgs {
     status: Option<flowgate::executions::StatusFilter>,
     /// Only executions since then: a duration back from now (`30m`, `1h`,
     /// `7d`) or an RFC 3339 time.
-    #[arg(long, value_name = "TIME")]
-    since: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = since_flag)]
+    since: Option<std::time::SystemTime>,
     /// At most this many, the newest (1 to 1000).
     #[arg(long, default_value_t = 50, value_parser = limit_parser())]
     limit: usize,
@@ -700,6 +700,12 @@ fn base_url_flag(text: &str) -> Result<String, String> {
     }
 }
 
+/// `--since` of `flowgate executions`: a duration back from now, read when
+/// the arguments are, or an RFC 3339 time; refused like any bad argument.
+fn since_flag(text: &str) -> Result<std::time::SystemTime, String> {
+    flowgate::executions::store::parse_since(text, std::time::SystemTime::now())
+}
+
 /// `--limit` of `flowgate executions`: the range the admin API takes, refused
 /// like any other bad argument.
 fn limit_parser() -> clap::builder::RangedU64ValueParser<usize> {
@@ -710,7 +716,7 @@ fn limit_parser() -> clap::builder::RangedU64ValueParser<usize> {
 /// `flowgate executions`: reads the store of a root, read-only.
 fn executions(args: ExecutionsArgs) -> anyhow::Result<ExitCode> {
     use flowgate::executions::render;
-    use flowgate::executions::store::{Filter, Store, parse_since};
+    use flowgate::executions::store::{Filter, Store};
     let (settings, diagnostics) = flowgate::compile::root_settings(&args.root);
     eprint!("{}", diagnostics.render());
     if diagnostics.has_errors() {
@@ -738,16 +744,10 @@ fn executions(args: ExecutionsArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let since = args
-        .since
-        .as_deref()
-        .map(|since| parse_since(since, std::time::SystemTime::now()))
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
     let filter = Filter {
         process: args.process,
         status: args.status,
-        since,
+        since: args.since,
         limit: args.limit,
     };
     let list = match &store {
@@ -949,6 +949,31 @@ mod tests {
             err.to_string()
                 .contains("`nowhere` is not an IP address and port"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_since_is_a_usage_error_like_a_bad_status_or_limit() {
+        for (flag, value) in [("--since", "5x"), ("--status", "fine"), ("--limit", "0")] {
+            let Err(err) = Cli::try_parse_from(["flowgate", "executions", ".", flag, value]) else {
+                panic!("{flag} {value} is refused");
+            };
+            assert_eq!(err.exit_code(), 2, "{flag} {value}: {err}");
+        }
+        let Err(err) = Cli::try_parse_from(["flowgate", "executions", "--since", "5x"]) else {
+            unreachable!()
+        };
+        assert!(err.to_string().contains("`5x` is not a time"), "{err}");
+        let Ok(Cli {
+            command: Some(Command::Executions(args)),
+            ..
+        }) = Cli::try_parse_from(["flowgate", "executions", "--since", "2026-11-28T14:00:00Z"])
+        else {
+            panic!("an RFC 3339 time is a time");
+        };
+        assert_eq!(
+            args.since,
+            Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_874_400))
         );
     }
 

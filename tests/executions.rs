@@ -185,8 +185,9 @@ fn a_root_without_records_lists_nothing() {
     assert!(output.status.success());
     assert_eq!(output.stdout, b"");
     assert!(String::from_utf8_lossy(&output.stderr).contains("no executions recorded yet"));
+    // A usage error, like a bad --status or --limit.
     let bad = run(&["executions", &root, "--since", "yesterday"]);
-    assert!(!bad.status.success());
+    assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a time"));
 }
 
