@@ -327,6 +327,27 @@ fn misspelled_command(root: &std::path::Path) {
     }
 }
 
+/// What a snapshot serves, counted as `flowgate routes` lists it:
+/// `6 processes, 7 routes and 1 SOAP operation`.
+fn served_counts(snapshot: &flowgate::snapshot::Snapshot) -> String {
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let soap = snapshot
+        .processes
+        .iter()
+        .filter(|process| process.listen.as_ref().is_some_and(|listen| listen.soap))
+        .count();
+    let processes = count(snapshot.processes.len(), "process", "processes");
+    let routes = count(snapshot.routes.entries().len(), "route", "routes");
+    match soap {
+        0 => format!("{processes}, {routes}"),
+        _ => format!(
+            "{processes}, {routes} and {}",
+            count(soap, "SOAP operation", "SOAP operations")
+        ),
+    }
+}
+
 /// Prints diagnostics to stderr; the snapshot when there was no error.
 fn compiled(root: &std::path::Path) -> Compilation {
     let compilation = compile_root(root);
@@ -341,9 +362,8 @@ fn check(root: &std::path::Path, format: CheckFormat) -> ExitCode {
             eprint!("{}", compilation.diagnostics.render());
             match &compilation.snapshot {
                 Some(snapshot) => println!(
-                    "ok: {} processes, {} routes ({})",
-                    snapshot.processes.len(),
-                    snapshot.routes.entries().len(),
+                    "ok: {} ({})",
+                    served_counts(snapshot),
                     compilation.diagnostics.summary()
                 ),
                 None => eprintln!("failed: {}", compilation.diagnostics.summary()),

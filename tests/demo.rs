@@ -387,7 +387,10 @@ fn check_and_routes_on_the_demo_root() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.starts_with("ok: 6 processes"), "{stdout}");
+    assert_eq!(
+        stdout,
+        "ok: 6 processes, 7 routes and 1 SOAP operation (0 errors, 0 warnings)\n"
+    );
 
     let output = run(&["routes", &root.to_string_lossy()]);
     let stdout = String::from_utf8_lossy(&output.stdout);
