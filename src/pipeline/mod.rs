@@ -461,30 +461,31 @@ impl Execution {
         site: &StepSite,
     ) -> Result<Value, ExecError> {
         let templates = &self.snapshot.templates;
-        let value = match source {
-            ValueSource::Literal(value) => return Ok(value.clone()),
-            ValueSource::Path(path) => path.get(scope),
-            ValueSource::Expr(id) => templates.eval(*id, scope),
-            ValueSource::Template(id) => templates.render(*id, scope).map(Value::from),
-        }
-        .map_err(|e| ExecError::step(site, template_error(&e)))?;
         // A value that is one `{{ expression }}` keeps its type, but
         // undefined is no value: as when it is printed, a typo or a missing
         // field fails the step here rather than a later one that reads it.
-        if value.is_undefined() {
-            let what = match source {
-                ValueSource::Path(path) => format!("`{}`", path.text()),
-                _ => "the value".to_owned(),
-            };
-            return Err(ExecError::step(
-                site,
-                format!(
-                    "{what} is undefined; test it with `is defined` or give it a `default` \
-                     where it may be missing"
-                ),
-            ));
+        let defined = |value: Value, what: &dyn Fn() -> String| {
+            if value.is_undefined() {
+                Err(undefined(site, what()))
+            } else {
+                Ok(value)
+            }
+        };
+        match source {
+            ValueSource::Literal(value) => Ok(value.clone()),
+            ValueSource::Path(path) => path
+                .get(scope)
+                .map_err(|e| ExecError::step(site, template_error(&e)))
+                .and_then(|value| defined(value, &|| format!("`{}`", path.text()))),
+            ValueSource::Expr(id) => templates
+                .eval(*id, scope)
+                .map_err(|e| ExecError::step(site, template_error(&e)))
+                .and_then(|value| defined(value, &|| "the value".to_owned())),
+            ValueSource::Template(id) => templates
+                .render(*id, scope)
+                .map(Value::from)
+                .map_err(|e| ExecError::step(site, template_error(&e))),
         }
-        Ok(value)
     }
 
     fn return_batch(
@@ -707,6 +708,16 @@ fn one_line(text: &str) -> Cow<'_, str> {
 }
 
 /// A value as text, the way it is compared with `route` cases and put in headers.
+#[cold]
+fn undefined(site: &StepSite, what: String) -> ExecError {
+    ExecError::step(
+        site,
+        format!(
+            "{what} is undefined; test it with `is defined` or give it a `default` where it may be missing"
+        ),
+    )
+}
+
 fn value_text(value: &Value) -> String {
     use minijinja::value::ValueKind;
     match value.kind() {
