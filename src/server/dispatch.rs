@@ -905,10 +905,10 @@ fn page_token(query: Option<&str>) -> Option<String> {
 }
 
 /// Answers a next-page link from the page store, without running anything.
-/// A request that follows a next-page link. It is a GET to the route that
-/// gave the first page, by the caller it gave it to: the route's access
-/// checks run again before the token is taken, so a leaked link gives
-/// nothing to anyone else. Answers with the process the token belongs to,
+/// A request that follows a next-page link. It is a GET (or a HEAD, which
+/// leaves the token) to the route that gave the first page, by the caller
+/// it gave it to: the route's access checks run again before the token is
+/// taken, so a leaked link gives nothing to anyone else. Answers with the process the token belongs to,
 /// when it is still served. `routed` is the process the request's method
 /// and path lead to, if any: its input type picks the problem format of a
 /// token that is gone.
@@ -966,12 +966,21 @@ async fn serve_page<B>(
         );
         return (problem_response(&problem, wants_xml, None), Some(id));
     }
-    let rest = match gateway.pages().take(token, path) {
-        Ok(rest) => rest,
+    // A HEAD gets the head of the page a GET would get, and leaves the
+    // token for that GET (RFC 9110 §9.2.1: HEAD is safe).
+    let head = request.method() == Method::HEAD;
+    let pending = if head {
+        gateway.pages().peek(token, path)
+    } else {
+        gateway.pages().take(token, path)
+    };
+    let pending = match pending {
+        Ok(pending) => pending,
         // Taken by a request that came in meanwhile.
         Err(err) => return (gone(&err, process.reads_xml()), Some(id)),
     };
-    let mut response = match output::next_page(rest, gateway.pages()) {
+    let store = (!head).then(|| gateway.pages());
+    let mut response = match output::next_page(pending, store) {
         Ok(encoded) => {
             let mut response = Response::new(Body::new(encoded.body));
             *response.status_mut() = encoded.status;

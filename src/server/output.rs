@@ -9,7 +9,7 @@
 use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, StatusCode, header};
 
-use super::pages::{Owner, PageStore, Rest, TOKEN_PARAM};
+use super::pages::{self, Owner, PageStore, Pending, Rest, TOKEN_PARAM};
 use crate::config::raw::DocType;
 use crate::doc::{Document, MediaType, ParseLimits, json, xml};
 use crate::pipeline::Returned;
@@ -94,7 +94,7 @@ pub fn encode(
                         page_size: listen.page_size.unwrap_or(usize::MAX),
                         items,
                     };
-                    page(rest, store)?
+                    page(rest, pages::new_token(), Some(store))?
                 }
                 None => {
                     let all = list_body(
@@ -151,10 +151,13 @@ pub fn xml_documents(
         .collect()
 }
 
-/// The next page of an answer, from what its token stood for.
-pub fn next_page(rest: Rest, pages: &PageStore) -> Result<Encoded, OutputError> {
-    let output = rest.output;
-    let (body, link) = page(rest, pages)?;
+/// The next page of an answer, from what its token stood for. The rest
+/// after it is kept in `store`; without one (a HEAD, which must leave the
+/// store as it was) the answer is the same, and its link names the token
+/// a GET would keep the rest under.
+pub fn next_page(pending: Pending, store: Option<&PageStore>) -> Result<Encoded, OutputError> {
+    let output = pending.rest.output;
+    let (body, link) = page(pending.rest, pending.next_token, store)?;
     let mut headers = http::HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
@@ -178,10 +181,14 @@ fn list_type(output: DocType) -> &'static str {
     }
 }
 
-/// The first `page_size` items as a list body; the rest, if any, kept
-/// under a token that the `Link` header (and, for XML, the wrapper's
-/// `pageToken` attribute) carries.
-fn page(mut rest: Rest, pages: &PageStore) -> Result<(Bytes, Option<HeaderValue>), OutputError> {
+/// The first `page_size` items as a list body; the rest, if any, kept in
+/// `store` under `token`, which the `Link` header (and, for XML, the
+/// wrapper's `pageToken` attribute) carries.
+fn page(
+    mut rest: Rest,
+    token: String,
+    store: Option<&PageStore>,
+) -> Result<(Bytes, Option<HeaderValue>), OutputError> {
     let now: Vec<Bytes> = if rest.items.len() > rest.page_size {
         let later = rest.items.split_off(rest.page_size);
         std::mem::replace(&mut rest.items, later)
@@ -191,12 +198,16 @@ fn page(mut rest: Rest, pages: &PageStore) -> Result<(Bytes, Option<HeaderValue>
     if rest.items.is_empty() {
         return Ok((list_body(rest.output, &rest.wrapper, &now, None), None));
     }
-    let path = rest.owner.path.clone();
-    let (output, wrapper) = (rest.output, rest.wrapper.clone());
-    let token = pages.put(rest).map_err(|e| OutputError(e.to_string()))?;
+    let path = &rest.owner.path;
     let link = HeaderValue::from_str(&format!("<{path}?{TOKEN_PARAM}={token}>; rel=\"next\""))
         .map_err(|_| OutputError("the next page link is not a valid header".to_owned()))?;
-    Ok((list_body(output, &wrapper, &now, Some(&token)), Some(link)))
+    let body = list_body(rest.output, &rest.wrapper, &now, Some(&token));
+    if let Some(store) = store {
+        store
+            .put(token, rest)
+            .map_err(|e| OutputError(e.to_string()))?;
+    }
+    Ok((body, Some(link)))
 }
 
 /// A list answer: a JSON array, or the XML wrapper holding the items (with

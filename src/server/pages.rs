@@ -7,6 +7,11 @@
 //! single-use and expire after five minutes; the store is bounded in pages
 //! and bytes, dropping the oldest first, so a client that never follows its
 //! links costs bounded memory.
+//!
+//! A HEAD on a link must answer the head its GET would, `Link` included,
+//! and leave the token as it was: so each kept page has the token of the
+//! page after it chosen when it is kept ([`Pending::next_token`]), and a
+//! HEAD [`PageStore::peek`]s where a GET [`PageStore::take`]s.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -70,9 +75,18 @@ impl Rest {
     }
 }
 
+/// A kept answer as a request finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub rest: Rest,
+    /// The token the rest after the next page is kept under, chosen with
+    /// the entry, so a HEAD can name it without keeping anything.
+    pub next_token: String,
+}
+
 #[derive(Debug)]
 struct Entry {
-    rest: Rest,
+    pending: Pending,
     created: Instant,
 }
 
@@ -106,18 +120,27 @@ pub enum Gone {
 )]
 pub struct TooLarge(pub usize);
 
+/// A new token: random, unguessable.
+pub fn new_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
 impl PageStore {
-    /// Keeps `rest` and returns its token.
-    pub fn put(&self, rest: Rest) -> Result<String, TooLarge> {
-        self.put_at(rest, Instant::now())
+    /// Keeps `rest` under `token` (from [`new_token`], or a
+    /// [`Pending::next_token`]).
+    pub fn put(&self, token: String, rest: Rest) -> Result<(), TooLarge> {
+        self.put_at(token, rest, Instant::now())
     }
 
-    fn put_at(&self, rest: Rest, now: Instant) -> Result<String, TooLarge> {
+    fn put_at(&self, token: String, rest: Rest, now: Instant) -> Result<(), TooLarge> {
         let size = rest.bytes();
         if size > MAX_BYTES {
             return Err(TooLarge(size));
         }
-        let token = uuid::Uuid::new_v4().simple().to_string();
+        let pending = Pending {
+            rest,
+            next_token: new_token(),
+        };
         let mut inner = self.lock();
         inner.expire(now);
         while inner.entries.len() >= MAX_PAGES || inner.bytes + size > MAX_BYTES {
@@ -127,10 +150,14 @@ impl PageStore {
         }
         inner.bytes += size;
         inner.order.push_back(token.clone());
-        inner
-            .entries
-            .insert(token.clone(), Entry { rest, created: now });
-        Ok(token)
+        inner.entries.insert(
+            token,
+            Entry {
+                pending,
+                created: now,
+            },
+        );
+        Ok(())
     }
 
     /// Whose answer `token` continues, if it is good for `path`; the token
@@ -138,25 +165,57 @@ impl PageStore {
     pub fn owner(&self, token: &str, path: &str) -> Result<Owner, Gone> {
         let mut inner = self.lock();
         inner.expire(Instant::now());
-        let owner = &inner.entries.get(token).ok_or(Gone::Unknown)?.rest.owner;
+        let owner = &inner
+            .entries
+            .get(token)
+            .ok_or(Gone::Unknown)?
+            .pending
+            .rest
+            .owner;
         owner.answered(path)?;
         Ok(owner.clone())
     }
 
     /// Takes what `token` stands for; it serves once.
-    pub fn take(&self, token: &str, path: &str) -> Result<Rest, Gone> {
+    pub fn take(&self, token: &str, path: &str) -> Result<Pending, Gone> {
         self.take_at(token, path, Instant::now())
     }
 
-    fn take_at(&self, token: &str, path: &str, now: Instant) -> Result<Rest, Gone> {
+    fn take_at(&self, token: &str, path: &str, now: Instant) -> Result<Pending, Gone> {
         let mut inner = self.lock();
         inner.expire(now);
         let entry = inner.entries.get(token).ok_or(Gone::Unknown)?;
-        entry.rest.owner.answered(path)?;
+        entry.pending.rest.owner.answered(path)?;
         let entry = inner.entries.remove(token).ok_or(Gone::Unknown)?;
-        inner.bytes -= entry.rest.bytes();
+        inner.bytes -= entry.pending.rest.bytes();
         inner.order.retain(|t| t != token);
-        Ok(entry.rest)
+        Ok(entry.pending)
+    }
+
+    /// What [`PageStore::take`] would give for the next page, for a HEAD:
+    /// the token stays, with the time it has left. Only the items of the
+    /// next page are copied, and one more to tell whether another follows.
+    pub fn peek(&self, token: &str, path: &str) -> Result<Pending, Gone> {
+        self.peek_at(token, path, Instant::now())
+    }
+
+    fn peek_at(&self, token: &str, path: &str, now: Instant) -> Result<Pending, Gone> {
+        let mut inner = self.lock();
+        inner.expire(now);
+        let pending = &inner.entries.get(token).ok_or(Gone::Unknown)?.pending;
+        let rest = &pending.rest;
+        rest.owner.answered(path)?;
+        let shown = rest.page_size.saturating_add(1);
+        Ok(Pending {
+            rest: Rest {
+                owner: rest.owner.clone(),
+                output: rest.output,
+                wrapper: rest.wrapper.clone(),
+                page_size: rest.page_size,
+                items: rest.items.iter().take(shown).cloned().collect(),
+            },
+            next_token: pending.next_token.clone(),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -184,7 +243,7 @@ impl Inner {
             return false;
         };
         if let Some(entry) = self.entries.remove(&token) {
-            self.bytes -= entry.rest.bytes();
+            self.bytes -= entry.pending.rest.bytes();
         }
         true
     }
@@ -213,20 +272,22 @@ mod tests {
         }
     }
 
+    fn keep(store: &PageStore, rest: Rest) -> Result<String, TooLarge> {
+        let token = new_token();
+        store.put(token.clone(), rest)?;
+        Ok(token)
+    }
+
     #[test]
     fn tokens_serve_once_and_only_their_path() {
         let store = PageStore::default();
-        let token = store.put(rest("/ws/simple/queryItems", 3)).unwrap();
+        let token = keep(&store, rest("/ws/simple/queryItems", 3)).unwrap();
         assert_eq!(token.len(), 32);
         assert_eq!(store.take(&token, "/other"), Err(Gone::OtherPath));
-        assert_eq!(
-            store
-                .take(&token, "/ws/simple/queryItems")
-                .unwrap()
-                .items
-                .len(),
-            3
-        );
+        let taken = store.take(&token, "/ws/simple/queryItems").unwrap();
+        assert_eq!(taken.rest.items.len(), 3);
+        assert_eq!(taken.next_token.len(), 32);
+        assert_ne!(taken.next_token, token);
         assert_eq!(
             store.take(&token, "/ws/simple/queryItems"),
             Err(Gone::Unknown)
@@ -238,10 +299,37 @@ mod tests {
     }
 
     #[test]
+    fn a_peek_leaves_the_token_as_it_was() {
+        let store = PageStore::default();
+        let start = Instant::now();
+        let token = new_token();
+        store.put_at(token.clone(), rest("/p", 5), start).unwrap();
+        assert_eq!(store.peek_at(&token, "/other", start), Err(Gone::OtherPath));
+        let peeked = store.peek_at(&token, "/p", start).unwrap();
+        // The next page and one more item: enough to tell another page follows.
+        assert_eq!(peeked.rest.items.len(), 3);
+        assert_eq!(store.peek(&token, "/p").unwrap(), peeked);
+        // The token still serves, once, and names the same next token…
+        let taken = store.take_at(&token, "/p", start).unwrap();
+        assert_eq!(taken.rest.items.len(), 5);
+        assert_eq!(taken.next_token, peeked.next_token);
+        assert_eq!(store.peek(&token, "/p"), Err(Gone::Unknown));
+        // …and a peek neither lengthens nor shortens its life.
+        let token = new_token();
+        store.put_at(token.clone(), rest("/p", 1), start).unwrap();
+        let almost = start + TOKEN_TTL - Duration::from_secs(1);
+        assert!(store.peek_at(&token, "/p", almost).is_ok());
+        let later = start + TOKEN_TTL;
+        assert_eq!(store.peek_at(&token, "/p", later), Err(Gone::Unknown));
+        assert_eq!(store.lock().bytes, 0);
+    }
+
+    #[test]
     fn tokens_expire() {
         let store = PageStore::default();
         let start = Instant::now();
-        let token = store.put_at(rest("/p", 1), start).unwrap();
+        let token = new_token();
+        store.put_at(token.clone(), rest("/p", 1), start).unwrap();
         let later = start + TOKEN_TTL + Duration::from_secs(1);
         assert_eq!(store.take_at(&token, "/p", later), Err(Gone::Unknown));
         assert_eq!(store.lock().bytes, 0);
@@ -254,15 +342,15 @@ mod tests {
             items: vec![Bytes::from(vec![b'x'; n])],
             ..rest("/p", 0)
         };
-        let first = store.put(big(40 << 20)).unwrap();
-        let second = store.put(big(40 << 20)).unwrap();
+        let first = keep(&store, big(40 << 20)).unwrap();
+        let second = keep(&store, big(40 << 20)).unwrap();
         assert_eq!(
             store.take(&first, "/p"),
             Err(Gone::Unknown),
             "the oldest made room"
         );
         assert!(store.take(&second, "/p").is_ok());
-        assert!(store.put(big(65 << 20)).is_err());
+        assert!(keep(&store, big(65 << 20)).is_err());
         assert!(store.lock().bytes <= MAX_BYTES);
     }
 }

@@ -313,6 +313,39 @@ async fn long_lists_are_paged_and_tokens_serve_once() {
 }
 
 #[tokio::test]
+async fn a_head_on_a_page_link_leaves_the_token_for_the_get() {
+    let process = "listen: { operation: query, object: Item, input: json-list, output: json-list, page_size: 2 }\nsteps:\n  - return: {}\n";
+    let gateway = Gateway::new(snapshot(&[("processes/items.yaml", process)]));
+    let (_, headers, _) = call(&gateway, "POST", "/ws/simple/queryItem", "[1, 2, 3, 4, 5]").await;
+    let second = next_link(&headers).expect("a next page");
+
+    // The listener leaves out the body of a HEAD; dispatch answers as for a GET.
+    let (status, head, body) = call(&gateway, "HEAD", &second, "").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "[3,4]"));
+    let third = next_link(&head).expect("a HEAD shows the link a GET gets");
+    let (status, again, _) = call(&gateway, "HEAD", &second, "").await;
+    assert_eq!(status, StatusCode::OK, "a HEAD leaves the token");
+    assert_eq!(again["link"], head["link"]);
+    assert_eq!(
+        call(&gateway, "HEAD", &third, "").await.0,
+        StatusCode::GONE,
+        "a HEAD keeps nothing: the third page is kept by the GET"
+    );
+
+    let (status, headers, body) = get(&gateway, &second).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "[3,4]"));
+    assert_eq!(headers["link"], head["link"]);
+    assert_eq!(headers["content-type"], head["content-type"]);
+    let (status, _, body) = get(&gateway, &third).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "[5]"));
+    assert_eq!(get(&gateway, &second).await.0, StatusCode::GONE);
+    assert_eq!(
+        call(&gateway, "HEAD", &second, "").await.0,
+        StatusCode::GONE
+    );
+}
+
+#[tokio::test]
 async fn xml_pages_carry_the_token_on_the_wrapper() {
     let process = "listen: { operation: query, object: Part, input: xml-list, output: xml-list, page_size: 1 }\nsteps:\n  - return: {}\n";
     let gateway = Gateway::new(snapshot(&[("processes/parts.yaml", process)]));
