@@ -235,6 +235,12 @@ pub struct Listen {
     pub response_profile: Option<Profile>,
     /// Documents per response page for list outputs.
     pub page_size: Option<usize>,
+    /// Whether the process has a `return` step of its own (a called
+    /// process's hands documents back instead). A list output of a process
+    /// that has one answers a list even when no document reached it (an
+    /// empty list in, every document stopped): `[]`, `<{Object}List/>`. A
+    /// process without any `return` answers 200 with an empty body.
+    pub returns: bool,
 }
 
 impl Listen {
@@ -353,6 +359,18 @@ pub enum StepKind {
 
 impl StepKind {
     /// The pipelines written inside this step (a `call`'s process is not one).
+    /// Whether `steps` hold a `return`, at any depth (not in called processes).
+    pub fn any_return(steps: &[Step]) -> bool {
+        steps.iter().any(|step| {
+            matches!(step.kind, StepKind::Return(_))
+                || step
+                    .kind
+                    .pipelines()
+                    .into_iter()
+                    .any(|pipeline| StepKind::any_return(pipeline))
+        })
+    }
+
     pub fn pipelines(&self) -> Vec<&Pipeline> {
         match self {
             StepKind::Decision {

@@ -58,7 +58,8 @@ async fn order_desk() {
         .post("/ws/simple/createOrder", "application/xml", "<OrderList/>")
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.text().await.unwrap(), "");
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(response.text().await.unwrap(), "[]");
 
     let response = server.get("/ws/rest/orders/A-7", &[]).await;
     assert_eq!(

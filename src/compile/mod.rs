@@ -263,6 +263,10 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         let pipeline = compiler.pipeline(raw.steps.as_ref(), "steps");
         let reads_documents = compiler.reads_documents();
         let (process_calls, process_followed_calls) = compiler.into_calls();
+        let mut listen = listen;
+        if let Some(listen) = &mut listen {
+            listen.returns = StepKind::any_return(&pipeline);
+        }
         calls.push(process_calls);
         followed_calls.push(process_followed_calls);
         processes.push(Process {
@@ -946,6 +950,8 @@ fn compile_listen(
         request_profile,
         response_profile,
         page_size,
+        // Known once the steps are compiled.
+        returns: false,
     }
 }
 

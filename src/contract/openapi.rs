@@ -260,6 +260,14 @@ impl Document {
                 let response = self.success_response(listen, Some(status), content.as_ref());
                 responses.insert(status.to_string(), response);
             }
+            if statuses.empty_list
+                && let Some(ok) = responses.get_mut("200")
+            {
+                ok["description"] = json!(format!(
+                    "{} (an empty list when no document reached a `return`)",
+                    ok["description"].as_str().unwrap_or("OK")
+                ));
+            }
             if statuses.nothing {
                 match responses.get_mut("200") {
                     // A `return` without a status answers 200 too, with
@@ -731,6 +739,9 @@ struct Statuses {
     default_200: bool,
     /// A request may end with no document returned: 200 with an empty body.
     nothing: bool,
+    /// A request may end with no document returned, which a list output
+    /// whose process has a `return` answers with an empty list and 200.
+    empty_list: bool,
     /// A `return` whose status is computed.
     dynamic: bool,
     /// Statuses of `exception` steps that can reach the client.
@@ -751,7 +762,15 @@ impl Statuses {
         // An empty list is no document: no step runs.
         let list = matches!(listen.input, DocType::XmlList | DocType::JsonList);
         let unreturned = Unreturned::of(snapshot, &process.steps, &mut HashSet::new());
-        statuses.nothing = list || unreturned.at_end || unreturned.lost;
+        let none_returned = list || unreturned.at_end || unreturned.lost;
+        if matches!(listen.output, DocType::XmlList | DocType::JsonList) && listen.returns {
+            // A list output whose process has a `return` answers an empty
+            // list then, with 200.
+            statuses.default_200 |= none_returned;
+            statuses.empty_list = none_returned;
+        } else {
+            statuses.nothing = none_returned;
+        }
         statuses
     }
 

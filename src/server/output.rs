@@ -56,7 +56,13 @@ pub fn encode(
         }
     }
     let (body, default_type): (Bytes, Option<&str>) = match listen.output {
-        _ if docs.is_empty() => (Bytes::new(), None),
+        // A list holding no document is still a list, when the process
+        // could have returned some; only a process without any `return`
+        // answers nothing.
+        DocType::JsonList | DocType::XmlList if docs.is_empty() && !listen.returns => {
+            (Bytes::new(), None)
+        }
+        DocType::Data | DocType::Json | DocType::Xml if docs.is_empty() => (Bytes::new(), None),
         DocType::None => (Bytes::new(), None),
         DocType::Data => {
             let media = listen

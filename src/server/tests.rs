@@ -272,6 +272,52 @@ async fn list_outputs_are_wrapped() {
     );
 }
 
+#[tokio::test]
+async fn a_list_that_holds_no_document_is_still_a_list() {
+    let echo = "listen: { operation: query, object: Item, input: json-list, output: json-list, page_size: 2 }\nsteps:\n  - return: {}\n";
+    let filter = "listen: { operation: query, object: Big, input: json-list, output: json-list }\nsteps:\n  - decision: { if: doc > 10, then: [ { return: { status: 201 } } ], else: [ stop ] }\n";
+    let xml = "listen: { operation: query, object: Part, input: xml-list, output: xml-list, page_size: 1 }\nsteps:\n  - return: {}\n";
+    let silent = "listen: { operation: query, object: Quiet, input: json-list, output: json-list }\nsteps:\n  - log: seen\n";
+    let gateway = Gateway::new(snapshot(&[
+        ("processes/echo.yaml", echo),
+        ("processes/filter.yaml", filter),
+        ("processes/xml.yaml", xml),
+        ("processes/silent.yaml", silent),
+    ]));
+    // No document reached a `return`, so none of its status or headers apply.
+    for (uri, body) in [
+        ("/ws/simple/queryItem", "[]"),
+        ("/ws/simple/queryBig", "[1, 2]"),
+    ] {
+        let (status, headers, answer) = call(&gateway, "POST", uri, body).await;
+        assert_eq!((status, answer.as_str()), (StatusCode::OK, "[]"), "{uri}");
+        assert_eq!(headers["content-type"], "application/json", "{uri}");
+        assert!(!headers.contains_key("link"), "{uri}");
+    }
+
+    let request = Request::builder()
+        .header("host", "gateway.test")
+        .method("POST")
+        .uri("/ws/simple/queryPart")
+        .header("content-type", "application/xml")
+        .body(Full::new(Bytes::from_static(b"<Parts/>")))
+        .unwrap();
+    let response = handle(gateway.clone(), request, peer()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/xml");
+    assert!(!response.headers().contains_key("link"));
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PartList></PartList>"
+    );
+
+    // A process without any `return` answers nothing, list output or not.
+    let (status, headers, body) = call(&gateway, "POST", "/ws/simple/queryQuiet", "[1]").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
+    assert!(!headers.contains_key("content-type"));
+}
+
 async fn get(gateway: &Arc<Gateway>, uri: &str) -> (StatusCode, http::HeaderMap, String) {
     call(gateway, "GET", uri, "").await
 }
