@@ -4,7 +4,8 @@
 use std::fmt;
 
 use minijinja::value::Value;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// A JSON body that was not accepted, with the position of the problem.
@@ -20,10 +21,17 @@ impl JsonError {
     fn from_serde(err: &serde_json::Error) -> JsonError {
         let text = err.to_string();
         // serde_json appends " at line L column C"; the fields carry it.
-        let message = match text.rfind(" at line ") {
+        let mut message = match text.rfind(" at line ") {
             Some(at) => text[..at].to_owned(),
             None => text,
         };
+        // serde_json's two ways of saying that a `\u` escape is half of a
+        // UTF-16 surrogate pair, which names no character.
+        if message == "unexpected end of hex escape"
+            || message == "lone leading surrogate in hex escape"
+        {
+            message = "a `\\u` escape of half a surrogate pair, with no other half".to_owned();
+        }
         JsonError {
             message,
             line: err.line(),
@@ -43,17 +51,33 @@ pub fn parse(body: &[u8], max_depth: usize) -> Result<Value, JsonError> {
     Ok(value)
 }
 
-/// Checks that a body is one JSON value within the depth limit, without building it.
+/// Checks that a body is one JSON value within the depth limit, without
+/// building it: it holds what [`parse`] takes, UTF-8 text whose `\u`
+/// escapes name characters (a lone surrogate, `"\ud800"`, names none).
+///
+/// serde_json skips an ignored string without looking at its bytes or
+/// escapes, and reading every string (as [`Checked`] does) costs about a
+/// fifth more; so the depth scan notes a `\u` escape, and only a body with
+/// one is read string by string. Any other body is checked to be UTF-8 at
+/// once (std's check runs a word at a time over ASCII), and read again
+/// only to place an error.
 pub fn check(body: &[u8], max_depth: usize) -> Result<(), JsonError> {
-    check_depth(body, max_depth)?;
-    serde_json::from_slice::<de::IgnoredAny>(body)
-        .map(|_| ())
+    let scan = check_depth(body, max_depth)?;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let read = if scan.unicode_escape || std::str::from_utf8(body).is_err() {
+        Checked.deserialize(&mut de)
+    } else {
+        IgnoredAny::deserialize(&mut de).map(|_| ())
+    };
+    read.and_then(|()| de.end())
         .map_err(|e| JsonError::from_serde(&e))
 }
 
-/// The items of a JSON array, each as its own JSON text, unparsed.
+/// The items of a JSON array, each as its own JSON text, unparsed. Each
+/// is UTF-8 (the split checks it) and its escapes name characters: a body
+/// with a `\u` escape is checked whole, once more.
 pub fn split_array(body: &[u8], max_depth: usize) -> Result<Vec<Box<RawValue>>, JsonError> {
-    check_depth(body, max_depth)?;
+    let scan = check_depth(body, max_depth)?;
     let items: Vec<&RawValue> = match serde_json::from_slice(body) {
         Ok(items) => items,
         Err(err) if err.is_data() => {
@@ -65,28 +89,105 @@ pub fn split_array(body: &[u8], max_depth: usize) -> Result<Vec<Box<RawValue>>, 
         }
         Err(err) => return Err(JsonError::from_serde(&err)),
     };
+    if scan.unicode_escape {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        Checked
+            .deserialize(&mut de)
+            .map_err(|e| JsonError::from_serde(&e))?;
+    }
     Ok(items.into_iter().map(RawValue::to_owned).collect())
+}
+
+/// Reads a JSON value and keeps nothing, but unlike `IgnoredAny` reads
+/// each string as a string: serde_json then checks that it is UTF-8 and
+/// that its escapes name characters, as a parse does. Strings without
+/// escapes are borrowed, so nothing is allocated for them.
+struct Checked;
+
+impl<'de> DeserializeSeed<'de> for Checked {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(Checked)
+    }
+}
+
+impl<'de> Visitor<'de> for Checked {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Checked)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(Checked)?.is_some() {
+            map.next_value_seed(Checked)?;
+        }
+        Ok(())
+    }
+}
+
+/// What the strings of a body hold, as far as [`check`] cares.
+#[derive(Debug, Default)]
+struct Scan {
+    /// A `\u` escape, which may be half of a surrogate pair.
+    unicode_escape: bool,
 }
 
 /// Fails when arrays and objects nest deeper than `max_depth`. A linear scan
 /// that runs before any parser, so a hostile body never drives recursion.
-fn check_depth(body: &[u8], max_depth: usize) -> Result<(), JsonError> {
+/// Most of a body is usually the text of its strings, which the scan
+/// crosses with `memchr` to the next quote or backslash.
+fn check_depth(body: &[u8], max_depth: usize) -> Result<Scan, JsonError> {
+    let mut scan = Scan::default();
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
     let (mut line, mut line_start) = (1usize, 0usize);
-    for (i, &byte) in body.iter().enumerate() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut i = 0;
+    while let Some(&byte) = body.get(i) {
         match byte {
-            b'"' => in_string = true,
+            b'"' => {
+                // To the quote that ends the string (or the end of an
+                // unclosed one), past escapes.
+                i += 1;
+                loop {
+                    let rest = body.get(i..).unwrap_or_default();
+                    match memchr::memchr2(b'"', b'\\', rest) {
+                        Some(at) if rest[at] == b'\\' => {
+                            scan.unicode_escape |= rest.get(at + 1) == Some(&b'u');
+                            i += at + 2;
+                        }
+                        Some(at) => {
+                            i += at;
+                            break;
+                        }
+                        None => {
+                            i = body.len();
+                            break;
+                        }
+                    }
+                }
+            }
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max_depth {
@@ -104,8 +205,9 @@ fn check_depth(body: &[u8], max_depth: usize) -> Result<(), JsonError> {
             }
             _ => {}
         }
+        i += 1;
     }
-    Ok(())
+    Ok(scan)
 }
 
 /// Builds a minijinja value straight from the JSON parser, keeping key order.
@@ -258,6 +360,47 @@ mod tests {
     }
 
     #[test]
+    fn a_check_refuses_what_a_parse_refuses() {
+        for body in [
+            &b"\"\xe9\""[..],
+            b"{\"caf\xe9\": 1}",
+            b"[\"\\ud800\"]",
+            b"{\"\\udc00\": 1}",
+            b"\"\\ud83d x\"",
+        ] {
+            let parsed = parse(body, 64).unwrap_err();
+            assert_eq!(check(body, 64), Err(parsed), "{}", body.escape_ascii());
+        }
+        assert_eq!(
+            check(b"\"\xe9\"", 64).unwrap_err().message,
+            "invalid unicode code point"
+        );
+        assert!(
+            check(b"[\"\\ud800\"]", 64)
+                .unwrap_err()
+                .message
+                .contains("surrogate")
+        );
+        // A surrogate pair names one character; other escapes are fine too.
+        for body in [
+            &br#"{"smile": "\ud83d\ude00", "\u00e9t\u00e9": "\n\\u"}"#[..],
+            "\"été\"".as_bytes(),
+        ] {
+            assert!(parse(body, 64).is_ok());
+            assert_eq!(check(body, 64), Ok(()));
+        }
+    }
+
+    #[test]
+    fn list_items_are_utf8_and_name_characters() {
+        assert!(split_array(b"[1, \"\xe9\"]", 64).is_err());
+        let err = split_array(br#"[1, "\ud800"]"#, 64).unwrap_err();
+        assert!(err.message.contains("surrogate"), "{err}");
+        let items = split_array(br#"["\ud83d\ude00", "\\u"]"#, 64).unwrap();
+        assert_eq!(items.len(), 2);
+    }
+
+    #[test]
     fn depth_is_bounded_exactly() {
         let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         assert!(parse(nested(64).as_bytes(), 64).is_ok());
@@ -265,6 +408,13 @@ mod tests {
         assert_eq!(err.message, "nesting deeper than 64 levels");
         // Brackets inside strings do not count.
         assert!(parse(br#"["[[[[[[[[[[[[[[[[[["]"#, 2).is_ok());
+        assert!(check(br#"["\"[[[[\\", "\\\"[[[["]"#, 2).is_ok());
+        // An unclosed string ends the scan: its brackets are text, and
+        // the parser says what is wrong.
+        for body in [&b"[\"[[[["[..], b"[\"ab\\", b"\"\\u"] {
+            let err = check(body, 2).unwrap_err();
+            assert!(err.message.contains("EOF"), "{err}");
+        }
         assert!(check(nested(100_000).as_bytes(), 64).is_err());
     }
 

@@ -318,6 +318,38 @@ async fn a_list_that_holds_no_document_is_still_a_list() {
     assert!(!headers.contains_key("content-type"));
 }
 
+#[tokio::test]
+async fn a_json_body_is_checked_whole_whether_a_step_reads_it_or_not() {
+    let passes = "listen: { operation: execute, object: Pass, input: json, output: json }\nsteps:\n  - return: {}\n";
+    let reads = "listen: { operation: execute, object: Read, input: json, output: json }\nsteps:\n  - set: { x: '{{ doc }}' }\n  - return: {}\n";
+    let gateway = Gateway::new(snapshot(&[
+        ("processes/pass.yaml", passes),
+        ("processes/read.yaml", reads),
+    ]));
+    let send = |uri: &'static str, body: &'static [u8]| {
+        let request = Request::builder()
+            .header("host", "gateway.test")
+            .method("POST")
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from_static(body)))
+            .unwrap();
+        handle(gateway.clone(), request, peer())
+    };
+    for uri in ["/ws/simple/executePass", "/ws/simple/executeRead"] {
+        // Latin-1 `é`, and an escape of half a character.
+        for body in [&b"\"\xe9\""[..], br#"{"a": "\ud800"}"#] {
+            let response = send(uri, body).await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{uri}");
+            let problem = response.into_body().collect().await.unwrap().to_bytes();
+            let problem = String::from_utf8_lossy(&problem);
+            assert!(problem.contains("malformed-body"), "{uri}: {problem}");
+        }
+        let response = send(uri, br#"{"a": "\ud83d\ude00 caf\u00e9"}"#).await;
+        assert_eq!(response.status(), StatusCode::OK, "{uri}");
+    }
+}
+
 async fn get(gateway: &Arc<Gateway>, uri: &str) -> (StatusCode, http::HeaderMap, String) {
     call(gateway, "GET", uri, "").await
 }
