@@ -19,7 +19,7 @@ use crate::access::net::Networks;
 use crate::access::users::Users;
 use crate::config::FileDigest;
 use crate::config::raw::{DocType, LogLevel, Mode, Operation};
-use crate::doc::{MediaType, ParseLimits};
+use crate::doc::{ContentType, ParseLimits};
 use crate::metrics::RequestMetrics;
 use crate::outbound::{CallPolicy, Upstream};
 use crate::profile::{Profile, Profiles};
@@ -310,7 +310,8 @@ pub struct StepSite {
 pub enum StepKind {
     Message {
         template: TemplateId,
-        media: MediaType,
+        /// The documents' content type: as declared, read as its media type.
+        content_type: ContentType,
         combine: bool,
     },
     Set(Vec<(String, ValueSource)>),
@@ -459,10 +460,10 @@ pub enum HttpBody {
     None,
     /// The current document, with its content type.
     Document,
-    /// A template rendered per document, escaped for and sent as `media`.
+    /// A template rendered per document, escaped for and sent as `content_type`.
     Template {
         template: TemplateId,
-        media: MediaType,
+        content_type: ContentType,
     },
 }
 

@@ -29,7 +29,7 @@ use crate::config::node::{Node, NodeKind, Span};
 use crate::config::raw::{DocType, Mode, RawExecutions, RawListen, RawSettings};
 use crate::config::{self, LoadedRoot, ProcessFile, ProfileFile, ProfileKind};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
-use crate::doc::{MediaType, ParseLimits};
+use crate::doc::{ContentType, MediaType, ParseLimits};
 use crate::process_tests::TestPlan;
 use crate::profile::json::JsonProfile;
 use crate::profile::{Profile, Profiles, Schema};
@@ -1365,17 +1365,17 @@ pub(crate) fn decode_error(source: &SourceFile, err: &de::DeError) -> Diagnostic
     config::de_diagnostic(source, err)
 }
 
-/// Media type of documents a process builds unless a step says otherwise.
-pub(crate) fn default_media(listen: Option<&Listen>) -> MediaType {
+/// Content type of documents a process builds unless a step says otherwise.
+pub(crate) fn default_media(listen: Option<&Listen>) -> ContentType {
     match listen.map(|l| l.output) {
-        Some(DocType::Json | DocType::JsonList) => MediaType::Json,
-        Some(DocType::Xml | DocType::XmlList) => MediaType::Xml,
-        Some(DocType::Data) => MediaType::from_content_type(
+        Some(DocType::Json | DocType::JsonList) => MediaType::Json.into(),
+        Some(DocType::Xml | DocType::XmlList) => MediaType::Xml.into(),
+        Some(DocType::Data) => ContentType::parse(
             listen
                 .and_then(|l| l.content_type.as_deref())
                 .unwrap_or("text/plain"),
         ),
-        _ => MediaType::Other("text/plain".into()),
+        _ => MediaType::Other("text/plain".into()).into(),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::config::raw::{
 };
 use crate::config::step_diagnostic;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
-use crate::doc::MediaType;
+use crate::doc::ContentType;
 use crate::profile::xsd::TypeRef;
 use crate::profile::{Profile, Profiles, Schema};
 use crate::snapshot::{
@@ -59,7 +59,7 @@ pub(super) struct StepCompiler<'a> {
     unread_processes: &'a HashSet<String>,
     profiles: &'a Profiles,
     outbound: &'a Outbound,
-    default_media: MediaType,
+    default_media: ContentType,
     default_wrap: Option<String>,
     calls: CallSites,
     /// Calls with more steps after them in their path.
@@ -443,7 +443,7 @@ impl<'a> StepCompiler<'a> {
         };
         let media = match &step.content_type {
             Some(ct) => match content_type(&ct.value) {
-                Ok(value) => MediaType::from_content_type(value),
+                Ok(value) => ContentType::parse(value),
                 Err(message) => {
                     self.error(ct.span, message);
                     return None;
@@ -451,10 +451,10 @@ impl<'a> StepCompiler<'a> {
             },
             None => self.default_media.clone(),
         };
-        let template = self.template(&step.template, Escape::for_media(&media))?;
+        let template = self.template(&step.template, Escape::for_media(&media.media))?;
         Some(StepKind::Message {
             template,
-            media,
+            content_type: media,
             combine: step.combine,
         })
     }
@@ -1136,14 +1136,15 @@ impl<'a> StepCompiler<'a> {
                     .flatten()
                     .find(|(name, _)| *name == http::header::CONTENT_TYPE)
                     .and_then(|(_, source)| match source {
-                        ValueSource::Literal(value) => {
-                            value.as_str().map(MediaType::from_content_type)
-                        }
+                        ValueSource::Literal(value) => value.as_str().map(ContentType::parse),
                         _ => None,
                     })
                     .unwrap_or_else(|| self.default_media.clone());
-                let template = self.template(body, Escape::for_media(&media))?;
-                Some(HttpBody::Template { template, media })
+                let template = self.template(body, Escape::for_media(&media.media))?;
+                Some(HttpBody::Template {
+                    template,
+                    content_type: media,
+                })
             }
             None if carries_body && *method != http::Method::DELETE => Some(HttpBody::Document),
             None => Some(HttpBody::None),

@@ -63,6 +63,44 @@ impl fmt::Display for MediaType {
     }
 }
 
+/// A content type as declared (by a step, a listen block, a request or an
+/// upstream), and the [`MediaType`] flowgate reads it as. The
+/// classification picks escaping and parsing; the declared text is what
+/// goes out again: `application/vnd.api+json` is read as JSON and sent as
+/// `application/vnd.api+json`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContentType {
+    pub media: MediaType,
+    /// The text as declared when it says more than `media`'s own name
+    /// (another JSON or XML type, or parameters such as a charset).
+    declared: Option<Arc<str>>,
+}
+
+impl ContentType {
+    pub fn parse(content_type: &str) -> ContentType {
+        let media = MediaType::from_content_type(content_type);
+        let text = content_type.trim();
+        let declared = match media {
+            MediaType::Json | MediaType::Xml if text != media.as_str() => Some(text.into()),
+            _ => None,
+        };
+        ContentType { media, declared }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.declared.as_deref().unwrap_or(self.media.as_str())
+    }
+}
+
+impl From<MediaType> for ContentType {
+    fn from(media: MediaType) -> ContentType {
+        ContentType {
+            media,
+            declared: None,
+        }
+    }
+}
+
 /// Parse limits, from `[limits]`.
 #[derive(Clone, Copy, Debug)]
 pub struct ParseLimits {
@@ -90,6 +128,9 @@ impl Default for ParseLimits {
 pub struct Document {
     pub body: Bytes,
     pub media: MediaType,
+    /// The content type as declared, when it says more than `media`
+    /// (see [`ContentType`]); [`Document::content_type`] gives either.
+    declared: Option<Arc<str>>,
     /// The properties set by `set` steps: a map value, shared until changed.
     pub props: Value,
     /// The profile the body follows, when known: it types the parsed value.
@@ -110,10 +151,12 @@ impl fmt::Debug for Document {
 }
 
 impl Document {
-    pub fn new(body: impl Into<Bytes>, media: MediaType) -> Document {
+    pub fn new(body: impl Into<Bytes>, content_type: impl Into<ContentType>) -> Document {
+        let ContentType { media, declared } = content_type.into();
         Document {
             body: body.into(),
             media,
+            declared,
             props: empty_map(),
             profile: None,
             parsed: Arc::new(OnceLock::new()),
@@ -124,16 +167,20 @@ impl Document {
     /// A document whose body was checked to be well-formed JSON or XML
     /// (by [`json::check`] or [`xml::check`] with the limits its parse will
     /// have), and is not parsed yet.
-    pub fn well_formed(body: impl Into<Bytes>, media: MediaType) -> Document {
+    pub fn well_formed(body: impl Into<Bytes>, content_type: impl Into<ContentType>) -> Document {
         Document {
             checked: true,
-            ..Document::new(body, media)
+            ..Document::new(body, content_type)
         }
     }
 
     /// A document whose parsed form is already known (it was parsed to be validated).
-    pub fn parsed(body: impl Into<Bytes>, media: MediaType, value: Value) -> Document {
-        let doc = Document::new(body, media);
+    pub fn parsed(
+        body: impl Into<Bytes>,
+        content_type: impl Into<ContentType>,
+        value: Value,
+    ) -> Document {
+        let doc = Document::new(body, content_type);
         let _ = doc.parsed.set(value);
         doc
     }
@@ -146,10 +193,16 @@ impl Document {
     }
 
     /// The same properties on a new body.
-    pub fn with_body(&self, body: impl Into<Bytes>, media: MediaType) -> Document {
+    pub fn with_body(
+        &self,
+        body: impl Into<Bytes>,
+        content_type: impl Into<ContentType>,
+    ) -> Document {
+        let ContentType { media, declared } = content_type.into();
         Document {
             body: body.into(),
             media,
+            declared,
             props: self.props.clone(),
             profile: None,
             parsed: Arc::new(OnceLock::new()),
@@ -167,6 +220,11 @@ impl Document {
     pub fn with_props(mut self, props: &Value) -> Document {
         self.props = props.clone();
         self
+    }
+
+    /// The content type as declared, else its media type's name.
+    pub fn content_type(&self) -> &str {
+        self.declared.as_deref().unwrap_or(self.media.as_str())
     }
 
     /// The body as text; bodies that are not UTF-8 show replacement characters.
@@ -294,6 +352,31 @@ mod tests {
             MediaType::from_content_type("text/plain").as_str(),
             "text/plain"
         );
+    }
+
+    #[test]
+    fn a_content_type_is_read_as_its_family_and_kept_as_declared() {
+        for (declared, media) in [
+            ("application/vnd.api+json", MediaType::Json),
+            ("application/json; charset=utf-8", MediaType::Json),
+            ("text/xml", MediaType::Xml),
+            ("application/soap+xml; charset=utf-8", MediaType::Xml),
+        ] {
+            let content_type = ContentType::parse(declared);
+            assert_eq!(content_type.media, media);
+            assert_eq!(content_type.as_str(), declared);
+            let doc = Document::new("", content_type.clone());
+            assert_eq!((doc.media.clone(), doc.content_type()), (media, declared));
+            // A new body takes the content type it is given.
+            let plain = doc.with_body("", MediaType::Json);
+            assert_eq!(plain.content_type(), "application/json");
+            assert_eq!(plain.with_body("", content_type).content_type(), declared);
+        }
+        assert_eq!(
+            ContentType::parse(" application/json ").as_str(),
+            "application/json"
+        );
+        assert_eq!(ContentType::parse("text/csv").as_str(), "text/csv");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use http::{HeaderMap, HeaderValue};
 use minijinja::value::{Enumerator, Object, Value};
 
 use super::{ExecError, Execution, template_error, value_text};
-use crate::doc::{Document, MediaType};
+use crate::doc::{ContentType, Document, MediaType};
 use crate::outbound::{self, Calls, Incoming, Outgoing};
 use crate::snapshot::{HttpBody, HttpSpec, HttpTarget, StepSite, UpstreamPath};
 use crate::template::context::{Batch, header_text};
@@ -111,11 +111,14 @@ impl Execution {
         let body = match &spec.body {
             HttpBody::None => None,
             HttpBody::Document => {
-                set_content_type(&mut headers, doc.media.as_str());
+                set_content_type(&mut headers, doc.content_type());
                 Some(doc.body.clone())
             }
-            HttpBody::Template { template, media } => {
-                set_content_type(&mut headers, media.as_str());
+            HttpBody::Template {
+                template,
+                content_type,
+            } => {
+                set_content_type(&mut headers, content_type.as_str());
                 Some(render(*template)?.into())
             }
         };
@@ -185,8 +188,8 @@ fn response_document(doc: &Document, incoming: Incoming) -> Document {
         .headers
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .map(MediaType::from_content_type)
-        .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()));
+        .map(ContentType::parse)
+        .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()).into());
     let mut out = doc.with_body(incoming.body, media);
     out.set_props([
         ("http_status", Value::from(incoming.status.as_u16())),

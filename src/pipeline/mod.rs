@@ -253,7 +253,7 @@ impl Execution {
         match &step.kind {
             StepKind::Message {
                 template,
-                media,
+                content_type,
                 combine: false,
             } => batch
                 .iter()
@@ -262,19 +262,19 @@ impl Execution {
                     let text = templates
                         .render(*template, &self.scope(doc, &all, process))
                         .map_err(|e| ExecError::step(site, template_error(&e)))?;
-                    Ok(doc.with_body(text, media.clone()))
+                    Ok(doc.with_body(text, content_type.clone()))
                 })
                 .collect(),
             StepKind::Message {
                 template,
-                media,
+                content_type,
                 combine: true,
             } => {
                 let first = &batch[0];
                 let text = templates
                     .render(*template, &self.scope(first, &all, process))
                     .map_err(|e| ExecError::step(site, template_error(&e)))?;
-                Ok(vec![first.with_body(text, media.clone())])
+                Ok(vec![first.with_body(text, content_type.clone())])
             }
             StepKind::Set(props) => {
                 let mut out = batch.to_vec();

@@ -94,7 +94,7 @@ impl DocumentRecord {
             end -= 1;
         }
         DocumentRecord {
-            media_type: doc.media.as_str().to_owned(),
+            media_type: doc.content_type().to_owned(),
             body: text[..end].to_owned(),
             bytes: doc.body.len(),
             cut: end < text.len(),

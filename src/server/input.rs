@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Limited};
 
 use super::problem::{Problem, kind};
 use crate::config::raw::DocType;
-use crate::doc::{Document, MediaType, ParseLimits, json, xml};
+use crate::doc::{ContentType, Document, MediaType, ParseLimits, json, xml};
 use crate::profile::xsd::{Item, XmlProfile};
 use crate::profile::{Profile, ReadError, Schema, Violation};
 use crate::snapshot::Limits;
@@ -149,8 +149,8 @@ pub fn decode(
             let media = headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .map(MediaType::from_content_type)
-                .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()));
+                .map(ContentType::parse)
+                .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()).into());
             return Ok(vec![Document::new(body, media)]);
         }
         DocType::Json | DocType::Xml if profile.is_some() => vec![body.clone()],

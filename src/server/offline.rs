@@ -18,7 +18,7 @@ use super::guard;
 use super::input;
 use super::output;
 use super::problem::{Problem, prefers_xml};
-use crate::doc::{Document, MediaType};
+use crate::doc::{ContentType, Document, MediaType};
 use crate::outbound::Calls;
 use crate::pipeline::Execution;
 use crate::pipeline::trace::{DocumentRecord, Trace};
@@ -225,8 +225,8 @@ pub async fn run(
             let media = input
                 .content_type
                 .as_deref()
-                .map(MediaType::from_content_type)
-                .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()));
+                .map(ContentType::parse)
+                .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()).into());
             vec![Document::new(input.body, media)]
         }
     };
@@ -272,7 +272,7 @@ pub async fn run(
                 returned
                     .documents
                     .first()
-                    .map(|d| d.media.as_str().to_owned())
+                    .map(|d| d.content_type().to_owned())
             });
             if let Some(value) = media.and_then(|m| HeaderValue::from_str(&m).ok()) {
                 headers.insert(header::CONTENT_TYPE, value);
@@ -315,6 +315,33 @@ mod tests {
         // No link: its token would die with the process.
         assert!(!answer.headers.contains_key(header::LINK));
         assert_eq!(answer.body, "[1,2,3,4,5]");
+    }
+
+    #[tokio::test]
+    async fn a_trace_shows_the_content_type_a_step_declared() {
+        let process = "listen: { operation: execute, object: Feed, input: data, output: data }\nsteps:\n  - message: { template: '<feed/>', content_type: application/atom+xml }\n  - return: {}\n";
+        let snapshot = super::super::tests::snapshot(&[("processes/feed.yaml", process)]);
+        let id = snapshot.process_by_name("feed").unwrap();
+        let trace = Arc::new(Trace::new(crate::pipeline::trace::Detail::Documents {
+            max_bytes: 1024,
+        }));
+        let input = Input {
+            body: Bytes::from_static(b"{}"),
+            content_type: Some("application/vnd.api+json".to_owned()),
+            target: None,
+        };
+        let answer = run(
+            Arc::new(snapshot),
+            id,
+            input,
+            Calls::Network,
+            Some(trace.clone()),
+        )
+        .await;
+        assert_eq!(answer.headers[header::CONTENT_TYPE], "application/atom+xml");
+        let steps = trace.steps();
+        assert_eq!(steps[0].output[0].media_type, "application/atom+xml");
+        assert_eq!(steps[1].output[0].media_type, "application/atom+xml");
     }
 
     #[tokio::test]

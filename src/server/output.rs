@@ -68,7 +68,7 @@ pub fn encode(
             let media = listen
                 .content_type
                 .as_deref()
-                .unwrap_or_else(|| docs[0].media.as_str());
+                .unwrap_or_else(|| docs[0].content_type());
             (concat(&docs), Some(media))
         }
         DocType::Json => {

@@ -350,6 +350,69 @@ async fn a_json_body_is_checked_whole_whether_a_step_reads_it_or_not() {
     }
 }
 
+#[tokio::test]
+async fn a_declared_content_type_goes_out_as_written() {
+    let message = |name: &str, content_type: &str, template: &str| {
+        format!(
+            "listen: {{ operation: get, object: {name}, output: data }}\nsteps:\n  - message: {{ template: '{template}', content_type: \"{content_type}\" }}\n  - return: {{}}\n"
+        )
+    };
+    let json = r#"{"q": "{{ request.query.q }}"}"#;
+    let xml = "<q>{{ request.query.q }}</q>";
+    let cases = [
+        ("VndApi", "application/vnd.api+json", json),
+        ("Charset", "application/json; charset=utf-8", json),
+        ("Problem", "application/problem+json", json),
+        ("Soap", "application/soap+xml", xml),
+        ("Atom", "application/atom+xml", xml),
+        ("TextXml", "text/xml", xml),
+    ];
+    let mut files: Vec<(String, String)> = cases
+        .iter()
+        .map(|(name, ct, template)| {
+            (
+                format!("processes/{name}.yaml"),
+                message(name, ct, template),
+            )
+        })
+        .collect();
+    // The listen block's content type is the default of `message` steps;
+    // a `return`'s wins over both.
+    files.push((
+        "processes/listen.yaml".to_owned(),
+        format!("listen: {{ operation: get, object: Listen, output: data, content_type: application/hal+json }}\nsteps:\n  - message: '{json}'\n  - return: {{}}\n"),
+    ));
+    files.push((
+        "processes/returned.yaml".to_owned(),
+        format!("listen: {{ operation: get, object: Returned, output: data }}\nsteps:\n  - message: {{ template: '{json}', content_type: application/json }}\n  - return: {{ content_type: application/merge-patch+json }}\n"),
+    ));
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let gateway = Gateway::new(snapshot(&files));
+    let expected = cases
+        .iter()
+        .map(|(name, ct, template)| (*name, *ct, *template == json))
+        .chain([
+            ("Listen", "application/hal+json", true),
+            ("Returned", "application/merge-patch+json", true),
+        ]);
+    for (name, content_type, is_json) in expected {
+        let (status, headers, body) =
+            get(&gateway, &format!("/ws/simple/get{name}?q=%22%3C")).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {body}");
+        assert_eq!(headers["content-type"], content_type, "{name}");
+        // Still escaped for its family.
+        let escaped = if is_json {
+            r#"{"q": "\"<"}"#
+        } else {
+            "<q>&quot;&lt;</q>"
+        };
+        assert_eq!(body, escaped, "{name}");
+    }
+}
+
 async fn get(gateway: &Arc<Gateway>, uri: &str) -> (StatusCode, http::HeaderMap, String) {
     call(gateway, "GET", uri, "").await
 }
