@@ -405,7 +405,11 @@ pub(crate) fn new_execution_id() -> Arc<str> {
 fn without_body(response: Response<Body>) -> Response<Body> {
     use http_body::Body as _;
     let (mut parts, body) = response.into_parts();
-    if let Some(length) = body.size_hint().exact() {
+    // A 204 has no Content-Length (RFC 9110 §8.6), and a 304's would be
+    // that of the content it stands for, which flowgate never made.
+    if let Some(length) = body.size_hint().exact()
+        && output::has_content(parts.status)
+    {
         parts
             .headers
             .entry(http::header::CONTENT_LENGTH)

@@ -49,6 +49,16 @@ pub fn encode(
     for (name, value) in returned.headers {
         headers.append(name, value);
     }
+    if !has_content(status) {
+        // The documents are not sent, so nothing describes them: no
+        // Content-Type (not even one a `return` names), no page link.
+        headers.remove(header::CONTENT_TYPE);
+        return Ok(Encoded {
+            status,
+            headers,
+            body: Bytes::new(),
+        });
+    }
     let docs = returned.documents;
     if let Some(profile) = &listen.response_profile {
         for (index, doc) in docs.iter().enumerate() {
@@ -131,6 +141,12 @@ pub fn encode(
         headers,
         body,
     })
+}
+
+/// Whether a response with `status` carries content: 204 (No Content) and
+/// 304 (Not Modified) never do (RFC 9110 §15.3.5, §15.4.5).
+pub fn has_content(status: StatusCode) -> bool {
+    status != StatusCode::NO_CONTENT && status != StatusCode::NOT_MODIFIED
 }
 
 /// The XML documents a process returned, checked as [`encode`] checks

@@ -413,6 +413,52 @@ async fn a_declared_content_type_goes_out_as_written() {
     }
 }
 
+#[tokio::test]
+async fn a_204_or_304_has_no_content_and_nothing_that_describes_it() {
+    let no_content = "listen: { operation: execute, object: Nothing, input: json, output: json }\nsteps:\n  - return: { status: 204, headers: { X-Kept: yes } }\n";
+    let not_modified = "listen: { operation: get, object: Same, output: data, content_type: text/csv }\nsteps:\n  - message: a,b\n  - return: { status: 304, headers: { ETag: '\"v1\"', Content-Type: text/csv }, content_type: text/csv }\n";
+    let paged = "listen: { operation: query, object: Item, input: json-list, output: json-list, page_size: 1 }\nsteps:\n  - return: { status: 204 }\n";
+    let gateway = Gateway::new(snapshot(&[
+        ("processes/nothing.yaml", no_content),
+        ("processes/same.yaml", not_modified),
+        ("processes/items.yaml", paged),
+    ]));
+    let (status, headers, body) = call(&gateway, "POST", "/ws/simple/executeNothing", "{}").await;
+    assert_eq!((status, body.as_str()), (StatusCode::NO_CONTENT, ""));
+    assert!(!headers.contains_key("content-type"), "{headers:?}");
+    assert_eq!(headers["x-kept"], "yes");
+    assert!(headers.contains_key("x-execution-id"));
+
+    let (status, headers, body) = get(&gateway, "/ws/simple/getSame").await;
+    assert_eq!((status, body.as_str()), (StatusCode::NOT_MODIFIED, ""));
+    assert!(!headers.contains_key("content-type"), "{headers:?}");
+    assert_eq!(headers["etag"], "\"v1\"");
+
+    // No page is kept for a list that is not sent.
+    let (status, headers, body) = call(&gateway, "POST", "/ws/simple/queryItem", "[1, 2, 3]").await;
+    assert_eq!((status, body.as_str()), (StatusCode::NO_CONTENT, ""));
+    assert!(!headers.contains_key("content-type") && !headers.contains_key("link"));
+}
+
+#[test]
+fn a_head_of_a_204_or_304_has_no_content_length() {
+    for (status, length) in [
+        (StatusCode::OK, Some("2")),
+        (StatusCode::NO_CONTENT, None),
+        (StatusCode::NOT_MODIFIED, None),
+    ] {
+        let mut response =
+            http::Response::new(super::dispatch::Body::new(Bytes::from_static(b"[]")));
+        *response.status_mut() = status;
+        let head = super::without_body(response);
+        let sent = head
+            .headers()
+            .get("content-length")
+            .map(|v| v.to_str().unwrap());
+        assert_eq!(sent, length, "{status}");
+    }
+}
+
 async fn get(gateway: &Arc<Gateway>, uri: &str) -> (StatusCode, http::HeaderMap, String) {
     call(gateway, "GET", uri, "").await
 }
