@@ -40,6 +40,14 @@ impl JsonError {
     }
 }
 
+/// A JSON text after its byte order mark, if it starts with one. RFC 8259
+/// §8.1 lets a parser ignore it, and forbids sending one: flowgate takes it
+/// off where JSON comes in (request bodies, upstream answers), so no
+/// document starts with one and none is sent on.
+pub fn without_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
+}
+
 /// Parses one JSON value into a template value.
 pub fn parse(body: &[u8], max_depth: usize) -> Result<Value, JsonError> {
     check_depth(body, max_depth)?;

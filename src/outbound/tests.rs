@@ -321,6 +321,24 @@ async fn a_full_url_and_the_document_as_body() {
 }
 
 #[tokio::test]
+async fn a_json_answer_loses_its_byte_order_mark() {
+    let upstream = start(None).await;
+    let process = format!(
+        "steps:\n  - http: {{ url: \"{}/echo\", method: post }}\n  - set: {{ id: '{{{{ doc.id }}}}' }}\n  - return: {{}}\n",
+        upstream.url("http")
+    );
+    let returned = run(
+        &[("processes/p.yaml", &process)],
+        vec![json("\u{FEFF}{\"id\": 7}")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(bodies(&returned), [r#"{"id": 7}"#]);
+    let props = &returned.documents[0].props;
+    assert_eq!(props.get_attr("id").unwrap().to_string(), "7");
+}
+
+#[tokio::test]
 async fn a_timeout_is_504_within_the_steps_timeout() {
     let upstream = start(None).await;
     let settings = upstream_settings("slow", &upstream.url("http"), "timeout = \"10s\"\n");

@@ -190,7 +190,13 @@ fn response_document(doc: &Document, incoming: Incoming) -> Document {
         .and_then(|value| value.to_str().ok())
         .map(ContentType::parse)
         .unwrap_or_else(|| MediaType::Other("application/octet-stream".into()).into());
-    let mut out = doc.with_body(incoming.body, media);
+    let body = match media.media {
+        MediaType::Json => incoming
+            .body
+            .slice_ref(crate::doc::json::without_bom(&incoming.body)),
+        _ => incoming.body,
+    };
+    let mut out = doc.with_body(body, media);
     out.set_props([
         ("http_status", Value::from(incoming.status.as_u16())),
         (

@@ -137,6 +137,11 @@ pub fn decode(
     limits: &ParseLimits,
     read: bool,
 ) -> Result<Vec<Document>, Problem> {
+    let body = if input.is_json() {
+        body.slice_ref(json::without_bom(&body))
+    } else {
+        body
+    };
     // With an XSD, a list is read, validated and typed in one pass.
     if let (DocType::XmlList, Some(profile)) = (input, profile)
         && let Schema::Xml(xsd) = profile.schema()
@@ -434,6 +439,58 @@ mod tests {
             assert_eq!(lazily.errors, decode(input, bad, true).unwrap_err().errors);
             // The depth limit holds without a parse.
             assert_eq!(decode(input, deep, false).unwrap_err().status, 400);
+        }
+    }
+
+    #[test]
+    fn a_json_body_may_start_with_a_byte_order_mark() {
+        let limits = ParseLimits::default();
+        let schema = r#"{"type": "object", "required": ["a"]}"#;
+        let profile = Profile::from_json_schema("thing", schema);
+        for (input, body, profile, read) in [
+            (DocType::Json, &b"\xEF\xBB\xBF{\"a\": 1}"[..], None, false),
+            (DocType::Json, b"\xEF\xBB\xBF{\"a\": 1}", None, true),
+            (
+                DocType::Json,
+                b"\xEF\xBB\xBF{\"a\": 1}",
+                Some(&profile),
+                true,
+            ),
+            (DocType::JsonList, b"\xEF\xBB\xBF[{\"a\": 1}]", None, false),
+            (
+                DocType::JsonList,
+                b"\xEF\xBB\xBF[{\"a\": 1}]",
+                Some(&profile),
+                true,
+            ),
+        ] {
+            let docs = decode(
+                input,
+                &HeaderMap::new(),
+                Bytes::copy_from_slice(body),
+                profile,
+                &limits,
+                read,
+            )
+            .unwrap_or_else(|p| panic!("{input:?}: {p:?}"));
+            // Taken off: a document never starts with one, nor sends one on.
+            assert_eq!(&docs[0].body[..], b"{\"a\": 1}", "{input:?}");
+        }
+        // Only at the start, and only one; errors count from after it.
+        for body in [
+            &b"{\"a\": \xEF\xBB\xBF1}"[..],
+            b"\xEF\xBB\xBF\xEF\xBB\xBF{}",
+        ] {
+            let err = decode(
+                DocType::Json,
+                &HeaderMap::new(),
+                Bytes::copy_from_slice(body),
+                None,
+                &limits,
+                false,
+            )
+            .unwrap_err();
+            assert_eq!(err.status, 400);
         }
     }
 
