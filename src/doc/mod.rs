@@ -72,8 +72,9 @@ impl fmt::Display for MediaType {
 pub struct ContentType {
     pub media: MediaType,
     /// The text as declared when it says more than `media`'s own name
-    /// (another JSON or XML type, or parameters such as a charset).
-    declared: Option<Arc<str>>,
+    /// (another JSON or XML type, or parameters such as a charset). A thin
+    /// pointer: every document carries one, and most carry none.
+    declared: Option<Arc<String>>,
 }
 
 impl ContentType {
@@ -81,14 +82,16 @@ impl ContentType {
         let media = MediaType::from_content_type(content_type);
         let text = content_type.trim();
         let declared = match media {
-            MediaType::Json | MediaType::Xml if text != media.as_str() => Some(text.into()),
+            MediaType::Json | MediaType::Xml if text != media.as_str() => {
+                Some(Arc::new(text.to_owned()))
+            }
             _ => None,
         };
         ContentType { media, declared }
     }
 
     pub fn as_str(&self) -> &str {
-        self.declared.as_deref().unwrap_or(self.media.as_str())
+        self.declared.as_deref().map_or(self.media.as_str(), String::as_str)
     }
 }
 
@@ -130,7 +133,7 @@ pub struct Document {
     pub media: MediaType,
     /// The content type as declared, when it says more than `media`
     /// (see [`ContentType`]); [`Document::content_type`] gives either.
-    declared: Option<Arc<str>>,
+    declared: Option<Arc<String>>,
     /// The properties set by `set` steps: a map value, shared until changed.
     pub props: Value,
     /// The profile the body follows, when known: it types the parsed value.
@@ -224,7 +227,7 @@ impl Document {
 
     /// The content type as declared, else its media type's name.
     pub fn content_type(&self) -> &str {
-        self.declared.as_deref().unwrap_or(self.media.as_str())
+        self.declared.as_deref().map_or(self.media.as_str(), String::as_str)
     }
 
     /// The body as text; bodies that are not UTF-8 show replacement characters.
