@@ -359,7 +359,6 @@ pub enum StepKind {
 }
 
 impl StepKind {
-    /// The pipelines written inside this step (a `call`'s process is not one).
     /// Whether `steps` hold a `return`, at any depth (not in called processes).
     pub fn any_return(steps: &[Step]) -> bool {
         steps.iter().any(|step| {
@@ -372,6 +371,7 @@ impl StepKind {
         })
     }
 
+    /// The pipelines written inside this step (a `call`'s process is not one).
     pub fn pipelines(&self) -> Vec<&Pipeline> {
         match self {
             StepKind::Decision {

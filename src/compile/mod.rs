@@ -1191,17 +1191,10 @@ fn report_calls_that_end_paths(
     files: &[ProcessFile],
     diagnostics: &mut Diagnostics,
 ) {
-    fn returns(steps: &[Step]) -> bool {
-        steps.iter().any(|step| {
-            matches!(step.kind, StepKind::Return(_))
-                || step
-                    .kind
-                    .pipelines()
-                    .into_iter()
-                    .any(|inner| returns(inner))
-        })
-    }
-    let returning: Vec<bool> = processes.iter().map(|p| returns(&p.steps)).collect();
+    let returning: Vec<bool> = processes
+        .iter()
+        .map(|p| StepKind::any_return(&p.steps))
+        .collect();
     for (caller, sites) in followed_calls.iter().enumerate() {
         for &(callee, span) in sites {
             if returning.get(callee.index()) == Some(&false) {

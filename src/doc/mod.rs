@@ -91,7 +91,9 @@ impl ContentType {
     }
 
     pub fn as_str(&self) -> &str {
-        self.declared.as_deref().map_or(self.media.as_str(), String::as_str)
+        self.declared
+            .as_deref()
+            .map_or(self.media.as_str(), String::as_str)
     }
 }
 
@@ -227,7 +229,9 @@ impl Document {
 
     /// The content type as declared, else its media type's name.
     pub fn content_type(&self) -> &str {
-        self.declared.as_deref().map_or(self.media.as_str(), String::as_str)
+        self.declared
+            .as_deref()
+            .map_or(self.media.as_str(), String::as_str)
     }
 
     /// The body as text; bodies that are not UTF-8 show replacement characters.
