@@ -407,6 +407,14 @@ fn run_tests(
             "failed: {}; no test was run",
             compilation.diagnostics.summary()
         );
+        // A report file of a CI job says why no test ran.
+        match format {
+            TestFormat::Text => {}
+            TestFormat::Junit => print!("{}", report::junit_not_compiled(&compilation.diagnostics)),
+            TestFormat::Json => {
+                println!("{:#}", report::json_not_compiled(&compilation.diagnostics))
+            }
+        }
         return Ok(ExitCode::FAILURE);
     };
     let runtime = runtime()?;

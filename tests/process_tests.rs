@@ -264,6 +264,7 @@ fn a_suite_reports_to_ci_as_junit_xml_and_as_json() {
     let output = flowgate(&["test", root, "--format", "json", "--filter", "greet/"]);
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["compiled"], true);
     assert_eq!(report["passed"], 1);
     assert_eq!(report["failed"], 6);
     let wrong = report["tests"]
@@ -282,6 +283,40 @@ fn a_suite_reports_to_ci_as_junit_xml_and_as_json() {
 
     let output = flowgate(&["test", root, "--format", "json", "--filter", "greet/passes"]);
     assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn a_root_that_does_not_compile_is_a_failed_report_not_an_empty_one() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[(
+            "processes/b.yaml",
+            "listen: { operation: get, object: B, output: json }\nsteps:\n  - mesage: x\n",
+        )],
+    );
+    let root = dir.path().to_str().unwrap();
+
+    let output = flowgate(&["test", root, "--format", "junit"]);
+    let xml = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{xml}");
+    flowgate::doc::xml::check(&xml, &Default::default()).expect("well-formed XML");
+    for part in [
+        r#"<testsuites name="flowgate" tests="1" failures="1" "#,
+        r#"<testcase name="the root compiles" classname="compile" "#,
+        r#"<failure message="failed: 1 error, 0 warnings; no test was run">error: unknown step `mesage`"#,
+        "--&gt; processes/b.yaml:3:5",
+    ] {
+        assert!(xml.contains(part), "no `{part}` in:\n{xml}");
+    }
+
+    let output = flowgate(&["test", root, "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["compiled"], false);
+    assert_eq!(report["tests"], serde_json::json!([]));
+    assert_eq!(report["diagnostics"][0]["message"], "unknown step `mesage`");
+    assert_eq!(report["diagnostics"][0]["line"], 3);
 }
 
 #[test]

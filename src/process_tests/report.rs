@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::run::{Failure, TestOutcome};
+use crate::diag::Diagnostics;
 use crate::report::{Timings, trace_text};
 
 /// `ok      process/name` or `FAILED  process/name`.
@@ -133,6 +134,39 @@ pub fn junit(outcomes: &[TestOutcome]) -> String {
     out
 }
 
+/// A root that does not compile, as JUnit XML: no test could run, so the
+/// report holds one failed `testcase`, "the root compiles", whose text is
+/// every diagnostic, and a CI server shows why instead of an empty report.
+pub fn junit_not_compiled(diagnostics: &Diagnostics) -> String {
+    use crate::doc::xml::escape_lossy as esc;
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str("<testsuites name=\"flowgate\" tests=\"1\" failures=\"1\" time=\"0.000000\">\n");
+    out.push_str("  <testsuite name=\"compile\" tests=\"1\" failures=\"1\" time=\"0.000000\">\n");
+    let _ = writeln!(
+        out,
+        "    <testcase name=\"the root compiles\" classname=\"compile\" time=\"0.000000\">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+        esc(&format!(
+            "failed: {}; no test was run",
+            diagnostics.summary()
+        )),
+        esc(&diagnostics.render())
+    );
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// A root that does not compile, as JSON: no tests, `compiled` false and
+/// the diagnostics as `flowgate check --format json` gives them.
+pub fn json_not_compiled(diagnostics: &Diagnostics) -> serde_json::Value {
+    serde_json::json!({
+        "compiled": false,
+        "tests": [],
+        "passed": 0,
+        "failed": 0,
+        "diagnostics": diagnostics,
+    })
+}
+
 /// The `tests`, `failures` and `time` attributes of a JUnit suite.
 fn totals(outcomes: &[&TestOutcome]) -> String {
     let failures = outcomes.iter().filter(|o| !o.passed()).count();
@@ -146,7 +180,7 @@ fn totals(outcomes: &[&TestOutcome]) -> String {
 /// The outcomes as JSON: `tests` (each with `id`, `process`, `name`,
 /// `file`, `line`, `passed`, `status`, `duration_ms` and its `failures`,
 /// each a `message` with the `expected` and `actual` bodies it compared),
-/// `passed` and `failed`.
+/// `passed` and `failed`, and `compiled` (true: see [`json_not_compiled`]).
 pub fn json(outcomes: &[TestOutcome]) -> serde_json::Value {
     let tests: Vec<serde_json::Value> = outcomes
         .iter()
@@ -177,6 +211,7 @@ pub fn json(outcomes: &[TestOutcome]) -> serde_json::Value {
         .collect();
     let passed = outcomes.iter().filter(|o| o.passed()).count();
     serde_json::json!({
+        "compiled": true,
         "tests": tests,
         "passed": passed,
         "failed": outcomes.len() - passed,
