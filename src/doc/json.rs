@@ -163,18 +163,33 @@ struct Scan {
     unicode_escape: bool,
 }
 
-/// Fails when arrays and objects nest deeper than `max_depth`. A linear scan
-/// that runs before any parser, so a hostile body never drives recursion.
-/// Most of a body is usually the text of its strings, which the scan
-/// crosses with `memchr` to the next quote or backslash.
+/// Fails when arrays and objects nest deeper than `max_depth`, or when an
+/// object names one member twice. A linear scan that runs before any
+/// parser, so a hostile body never drives recursion. Most of a body is
+/// usually the text of its strings, which the scan crosses with `memchr`
+/// to the next quote or backslash.
+///
+/// A repeated name is refused (RFC 7493 §2.3) because parsers disagree on
+/// what it means: flowgate's reading keeps the last value, another may keep
+/// the first, so a body validated against a profile could say something
+/// else to the service it is passed on to. The scan keeps each open
+/// object's member names and compares them, sorted, when it closes.
 fn check_depth(body: &[u8], max_depth: usize) -> Result<Scan, JsonError> {
     let mut scan = Scan::default();
-    let mut depth = 0usize;
+    // Per open array or object: where its names start in `names`, or
+    // `None` for an array.
+    let mut open: Vec<Option<usize>> = Vec::new();
+    let mut names: Vec<Name<'_>> = Vec::new();
+    // The last byte that was not whitespace: a string after `{` or `,`
+    // in an object is a member name.
+    let mut previous = 0u8;
     let (mut line, mut line_start) = (1usize, 0usize);
     let mut i = 0;
     while let Some(&byte) = body.get(i) {
         match byte {
             b'"' => {
+                let start = i + 1;
+                let mut escaped = false;
                 // To the quote that ends the string (or the end of an
                 // unclosed one), past escapes.
                 i += 1;
@@ -182,6 +197,7 @@ fn check_depth(body: &[u8], max_depth: usize) -> Result<Scan, JsonError> {
                     let rest = body.get(i..).unwrap_or_default();
                     match memchr::memchr2(b'"', b'\\', rest) {
                         Some(at) if rest[at] == b'\\' => {
+                            escaped = true;
                             scan.unicode_escape |= rest.get(at + 1) == Some(&b'u');
                             i += at + 2;
                         }
@@ -195,27 +211,89 @@ fn check_depth(body: &[u8], max_depth: usize) -> Result<Scan, JsonError> {
                         }
                     }
                 }
+                if matches!(previous, b'{' | b',') && matches!(open.last(), Some(Some(_))) {
+                    let raw = body.get(start..i).unwrap_or_default();
+                    names.push(Name::new(raw, escaped, start - 1));
+                }
+                previous = b'"';
             }
             b'[' | b'{' => {
-                depth += 1;
-                if depth > max_depth {
+                open.push((byte == b'{').then_some(names.len()));
+                if open.len() > max_depth {
                     return Err(JsonError {
                         message: format!("nesting deeper than {max_depth} levels"),
                         line,
                         column: i - line_start + 1,
                     });
                 }
+                previous = byte;
             }
-            b']' | b'}' => depth = depth.saturating_sub(1),
+            b']' | b'}' => {
+                if let Some(Some(first)) = open.pop() {
+                    let first = first.min(names.len());
+                    repeated_name(body, &mut names[first..])?;
+                    names.truncate(first);
+                }
+                previous = byte;
+            }
             b'\n' => {
                 line += 1;
                 line_start = i + 1;
             }
-            _ => {}
+            b' ' | b'\t' | b'\r' => {}
+            _ => previous = byte,
         }
         i += 1;
     }
     Ok(scan)
+}
+
+/// A member name as [`check_depth`] keeps it: its text as written, or
+/// unescaped when it has escapes (`"\u0061"` and `"a"` are one name).
+struct Name<'a> {
+    text: std::borrow::Cow<'a, [u8]>,
+    /// Where its opening quote is.
+    at: usize,
+}
+
+impl<'a> Name<'a> {
+    fn new(raw: &'a [u8], escaped: bool, at: usize) -> Self {
+        let text = if escaped {
+            // A bad escape is the parser's to report; as written, the name
+            // is still compared.
+            let quoted = [b"\"", raw, b"\""].concat();
+            match serde_json::from_slice::<String>(&quoted) {
+                Ok(text) => std::borrow::Cow::Owned(text.into_bytes()),
+                Err(_) => std::borrow::Cow::Borrowed(raw),
+            }
+        } else {
+            std::borrow::Cow::Borrowed(raw)
+        };
+        Name { text, at }
+    }
+}
+
+/// Fails on the second of two members of one object with the same name.
+fn repeated_name(body: &[u8], names: &mut [Name<'_>]) -> Result<(), JsonError> {
+    if names.len() < 2 {
+        return Ok(());
+    }
+    names.sort_unstable_by(|a, b| a.text.cmp(&b.text).then(a.at.cmp(&b.at)));
+    let Some(pair) = names.windows(2).find(|pair| pair[0].text == pair[1].text) else {
+        return Ok(());
+    };
+    let second = &pair[1];
+    let before = body.get(..second.at).unwrap_or_default();
+    let line = 1 + memchr::memchr_iter(b'\n', before).count();
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |at| at + 1);
+    Err(JsonError {
+        message: format!(
+            "the member `{}` is named twice in one object",
+            String::from_utf8_lossy(&second.text)
+        ),
+        line,
+        column: second.at - line_start + 1,
+    })
 }
 
 /// Builds a minijinja value straight from the JSON parser, keeping key order.
@@ -275,6 +353,21 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
+/// An integer beyond `i64` (above `i64::MAX` as JSON numbers up to
+/// `u64::MAX` are read, or wider from template arithmetic), written
+/// exactly: as a float it would lose its last digits.
+pub(crate) fn wide_integer(value: &Value) -> Option<String> {
+    if !value.is_integer() {
+        return None;
+    }
+    if let Ok(wide) = i128::try_from(value.clone()) {
+        return Some(itoa::Buffer::new().format(wide).to_owned());
+    }
+    u128::try_from(value.clone())
+        .ok()
+        .map(|wide| itoa::Buffer::new().format(wide).to_owned())
+}
+
 /// A template value as JSON text, for building JSON bodies from values.
 pub fn to_string(value: &Value) -> Result<String, minijinja::Error> {
     let mut out = String::new();
@@ -291,6 +384,8 @@ fn write_value(out: &mut String, value: &Value) -> Result<(), minijinja::Error> 
         ValueKind::Number => {
             if let Some(i) = value.as_i64() {
                 let _ = write!(out, "{i}");
+            } else if let Some(wide) = wide_integer(value) {
+                out.push_str(&wide);
             } else {
                 let f = f64::try_from(value.clone()).unwrap_or(f64::NAN);
                 if f.is_finite() {
@@ -433,6 +528,51 @@ mod tests {
         assert_eq!(texts, [r#"{"a": 1}"#, "2", r#""x""#]);
         let err = split_array(br#"{"a": 1}"#, 64).unwrap_err();
         assert_eq!(err.message, "expected a JSON array of items");
+    }
+
+    #[test]
+    fn a_member_named_twice_is_refused_wherever_it_is() {
+        for body in [
+            r#"{"amount": 1000000, "amount": 5}"#,
+            r#"{"a": {"b": [{"c": 1, "d": 2, "c": 3}]}}"#,
+            r#"{"\u0061": 1, "a": 2}"#,
+        ] {
+            let err = check(body.as_bytes(), 64).unwrap_err();
+            assert!(
+                err.message.contains("is named twice in one object"),
+                "{body}: {err}"
+            );
+            assert_eq!(parse(body.as_bytes(), 64).unwrap_err(), err);
+            assert_eq!(
+                split_array(format!("[{body}]").as_bytes(), 64)
+                    .unwrap_err()
+                    .message,
+                err.message
+            );
+        }
+        let err = check(b"{\n  \"x\": 1,\n  \"x\": 2\n}", 64).unwrap_err();
+        assert_eq!(
+            (err.line, err.column, err.message.as_str()),
+            (3, 3, "the member `x` is named twice in one object")
+        );
+        // The same name in different objects, or as a value, is no repeat.
+        for body in [
+            r#"{"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}"#,
+            r#"{"a": "a", "b": ["a", "a"]}"#,
+            r#"[{"a": 1}, {"a": 2}]"#,
+        ] {
+            check(body.as_bytes(), 64).unwrap();
+            parse(body.as_bytes(), 64).unwrap();
+        }
+    }
+
+    #[test]
+    fn integers_beyond_i64_keep_every_digit() {
+        let body = br#"[9223372036854775808,18446744073709551615,-9223372036854775808,1.5]"#;
+        let value = parse(body, 64).unwrap();
+        assert_eq!(to_string(&value).unwrap().as_bytes(), body);
+        let wider = Value::from(i128::from(u64::MAX) * 10);
+        assert_eq!(to_string(&wider).unwrap(), "184467440737095516150");
     }
 
     #[test]

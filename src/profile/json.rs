@@ -483,6 +483,17 @@ pub fn from_value(value: &Value, path: &str) -> Result<serde_json::Value, Vec<Vi
         ValueKind::Bool => serde_json::Value::Bool(value.is_true()),
         ValueKind::Number => match value.as_i64() {
             Some(i) => serde_json::Value::from(i),
+            None if value.is_integer() => match u64::try_from(value.clone()) {
+                Ok(u) => serde_json::Value::from(u),
+                Err(_) => {
+                    let text = crate::doc::json::wide_integer(value).unwrap_or_default();
+                    return Err(fail(format!(
+                        "{text} is too large for a JSON number: integers go from {} to {}",
+                        i64::MIN,
+                        u64::MAX
+                    )));
+                }
+            },
             None => {
                 let f = f64::try_from(value.clone()).unwrap_or(f64::NAN);
                 match serde_json::Number::from_f64(f) {
@@ -981,5 +992,21 @@ mod tests {
             from_value(&Value::UNDEFINED, "/x").unwrap_err()
         );
         assert!(JsonTree::from_value(&Value::from(f64::NAN), "").is_err());
+    }
+
+    #[test]
+    fn integers_keep_every_digit_or_say_why_they_cannot() {
+        let big = Value::from(u64::MAX);
+        assert_eq!(from_value(&big, "").unwrap(), serde_json::json!(u64::MAX));
+        let wider = Value::from(i128::from(u64::MAX) + 1);
+        let error = from_value(&wider, "/n").unwrap_err();
+        assert_eq!(error[0].path, "/n");
+        assert!(
+            error[0]
+                .message
+                .starts_with("18446744073709551616 is too large for a JSON number"),
+            "{}",
+            error[0].message
+        );
     }
 }

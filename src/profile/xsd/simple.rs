@@ -1132,8 +1132,14 @@ pub(crate) fn number_text(builtin: BuiltIn, value: &Value) -> Result<String, Str
         match i64::try_from(value.clone()) {
             Ok(n) => return Ok(n.to_string()),
             Err(_) if builtin.is_integer() => return out_of_range(),
-            // Beyond 64 bits: as a float for the other types.
-            Err(_) => {}
+            // Beyond 64 bits: a double holds it as a float; a decimal or a
+            // string keeps every digit.
+            Err(_) if builtin == BuiltIn::Double => {}
+            Err(_) => {
+                if let Some(wide) = crate::doc::json::wide_integer(value) {
+                    return Ok(wide);
+                }
+            }
         }
     }
     let Ok(x) = f64::try_from(value.clone()) else {
@@ -1413,6 +1419,17 @@ mod tests {
         assert_eq!(
             number_text(BuiltIn::String, &Value::from(1.5)),
             Ok("1.5".into())
+        );
+        // Integers beyond i64 keep every digit where the type can hold them.
+        for builtin in [BuiltIn::String, BuiltIn::Decimal] {
+            assert_eq!(
+                number_text(builtin, &Value::from(12_345_678_901_234_567_890_u64)),
+                Ok("12345678901234567890".into())
+            );
+        }
+        assert_eq!(
+            number_text(BuiltIn::Double, &Value::from(u64::MAX)),
+            Ok("1.8446744073709552e19".into())
         );
     }
 }
