@@ -104,6 +104,24 @@ struct HttpsView<'a> {
 
 impl Admin {
     pub async fn handle<B>(self: Arc<Self>, request: Request<B>) -> Response<Body> {
+        // One Host, as on the public listener: with two, the one checked
+        // below need not be the one a proxy or the client acted on.
+        let head = if request.version() == http::Version::HTTP_2 {
+            match request.headers().get_all(header::HOST).iter().count() {
+                0 | 1 => Ok(()),
+                _ => Err(Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    kind::BAD_REQUEST,
+                    "the request has more than one Host header",
+                )),
+            }
+        } else {
+            crate::server::guard::check_head(request.version(), request.headers())
+                .map_err(crate::server::guard::Refusal::into_problem)
+        };
+        if let Err(problem) = head {
+            return problem_response(&problem, false, None);
+        }
         let host = request_host(&request);
         if let Some(host) = host
             && !host_allowed(host, &self.gateway.snapshot().settings.admin_hosts)

@@ -245,6 +245,20 @@ async fn partner_api() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 
+    // An order without an id: the partner's mistake, named by the profile.
+    let response = http
+        .post(server.url("/ws/rest/orders"))
+        .header("content-type", "application/json")
+        .bearer_auth("acme-demo-token")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(problem_type(&body), "urn:flowgate:problem:profile-mismatch");
+    assert!(body["errors"].to_string().contains("id"), "{body}");
+
     // globex: not for placing orders, but for looking them up.
     let response = place("P-3")
         .header("x-api-key", "globex-demo-token")

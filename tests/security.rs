@@ -189,13 +189,17 @@ fn the_admin_api_answers_only_to_addresses_localhost_and_its_hosts() {
         .strip_prefix("http://")
         .expect("an admin listener")
         .to_owned();
-    let status_for = |host: &str| {
+    let answer_to = |head: &str| {
         let mut stream = TcpStream::connect(&admin).unwrap();
         stream.set_read_timeout(Some(SOCKET_LIMIT)).unwrap();
-        let request = format!("GET /metrics HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        let request = format!("GET /metrics {head}Connection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).unwrap();
         let mut answer = String::new();
         let _ = stream.read_to_string(&mut answer);
+        answer
+    };
+    let status_for = |host: &str| {
+        let answer = answer_to(&format!("HTTP/1.1\r\nHost: {host}\r\n"));
         answer.split(' ').nth(1).unwrap_or_default().to_owned()
     };
     for host in [
@@ -214,6 +218,20 @@ fn the_admin_api_answers_only_to_addresses_localhost_and_its_hosts() {
     ] {
         assert_eq!(status_for(host), "403", "{host}");
     }
+    // Two Hosts, whichever comes first, or none on HTTP/1.1: which host
+    // was meant is not clear, so nothing is answered.
+    for head in [
+        "HTTP/1.1\r\nHost: localhost\r\nHost: evil.example.com\r\n",
+        "HTTP/1.1\r\nHost: evil.example.com\r\nHost: localhost\r\n",
+        "HTTP/1.1\r\n",
+    ] {
+        let answer = answer_to(head);
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{head:?}: {answer}");
+        assert!(answer.contains("Host header"), "{answer}");
+    }
+    // HTTP/1.0 has no Host to send, and no browser sends that.
+    let answer = answer_to("HTTP/1.0\r\n");
+    assert_eq!(answer.split(' ').nth(1), Some("200"), "{answer}");
 }
 
 #[test]

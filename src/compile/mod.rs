@@ -505,7 +505,8 @@ fn compile_settings(
         "127.0.0.1:9091",
         &mut error,
     );
-    if listen.is_some() && listen == admin_listen {
+    // Port 0 asks the system for a free port each time: two of them never meet.
+    if listen.is_some_and(|address| address.port() != 0) && listen == admin_listen {
         let span = raw
             .admin
             .listen
@@ -1942,6 +1943,27 @@ mod tests {
         )]);
         let snapshot = compilation.snapshot.expect("compiles");
         assert_eq!(snapshot.settings.admin_hosts, ["ops.example.internal"]);
+    }
+
+    #[test]
+    fn the_admin_listener_may_not_share_the_public_address_but_port_0_is_never_shared() {
+        let compilation = compile_files(&[(
+            "flowgate.toml",
+            "[server]\nlisten = \"127.0.0.1:9000\"\n[admin]\nlisten = \"127.0.0.1:9000\"\n",
+        )]);
+        assert_eq!(
+            located(&compilation),
+            ["flowgate.toml:4:10 the admin listener cannot share the public listener's address"]
+        );
+        let compilation = compile_files(&[(
+            "flowgate.toml",
+            "[server]\nlisten = \"127.0.0.1:0\"\n[admin]\nlisten = \"127.0.0.1:0\"\n",
+        )]);
+        assert!(
+            compilation.snapshot.is_some(),
+            "{:?}",
+            located(&compilation)
+        );
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub fn process_schema() -> String {
     text
 }
 
+/// The step kinds whose options may all be left out, so the bare word is a
+/// step (`- stop`): those [`step_kinds`] gives as [`optional`].
+const BARE_KINDS: [&str; 3] = ["combine", "return", "stop"];
+
 /// The step kinds with the schema of each one's options, in the order the
 /// docs list them (SPEC §2.3).
 fn step_kinds(generator: &mut SchemaGenerator) -> Vec<(&'static str, Schema)> {
@@ -105,8 +109,13 @@ impl JsonSchema for Step {
                 })
             })
             .collect();
+        let mut variants = variants;
+        variants.push(json_schema!({
+            "description": "A step whose options are all left out, as the bare word.",
+            "enum": BARE_KINDS,
+        }));
         json_schema!({
-            "description": "A step: a map whose one key is the step kind (SPEC §2.3).",
+            "description": "A step: a map whose one key is the step kind (SPEC §2.3), or the bare kind of one without options.",
             "oneOf": variants,
         })
     }

@@ -26,8 +26,33 @@ pub fn parse(text: &str) -> Result<Node, FormatError> {
         Ok(YamlNode(node)) if node.kind == NodeKind::Null => {
             Ok(Node::new(Span::point(0), NodeKind::Map(Vec::new())))
         }
-        Ok(node) => Ok(node.0),
+        Ok(node) => {
+            repeated_key(&node.0)?;
+            Ok(node.0)
+        }
         Err(err) => Err(syntax_error(text, &err)),
+    }
+}
+
+/// Keys are text: `1:` and `"1":` are one key, which YAML's own check
+/// (of values, not texts) lets through. Two of them in one map are the
+/// same mistake as any repeated key.
+fn repeated_key(node: &Node) -> Result<(), FormatError> {
+    match &node.kind {
+        NodeKind::Map(entries) => {
+            for (index, (key, value)) in entries.iter().enumerate() {
+                if entries[..index].iter().any(|(k, _)| k.name == key.name) {
+                    return Err(FormatError {
+                        message: format!("the key `{}` appears twice in this map", key.name),
+                        span: Some(key.span),
+                    });
+                }
+                repeated_key(value)?;
+            }
+            Ok(())
+        }
+        NodeKind::Seq(items) => items.iter().try_for_each(repeated_key),
+        _ => Ok(()),
     }
 }
 
@@ -202,7 +227,9 @@ impl<'de> Deserialize<'de> for YamlKey {
             NodeKind::Int(i) => Ok(YamlKey(i.to_string())),
             NodeKind::Bool(b) => Ok(YamlKey(b.to_string())),
             NodeKind::Float(f) => Ok(YamlKey(f.to_string())),
-            NodeKind::Null => Ok(YamlKey(String::new())),
+            // As TOML spells the same key: a key is text, and `null:` is
+            // the text `null` (a `route` case of that name, as `null =`).
+            NodeKind::Null => Ok(YamlKey("null".to_owned())),
             other => Err(de::Error::custom(format_args!(
                 "a key must be a plain value, not {}",
                 other.describe()
@@ -311,6 +338,17 @@ mod tests {
         assert_eq!(node.get("b").unwrap().as_str(), Some("on"));
         assert_eq!(node.get("c").unwrap().kind, NodeKind::Bool(true));
         assert_eq!(node.get("d").unwrap().as_str(), Some("no"));
+    }
+
+    #[test]
+    fn keys_are_text_so_a_number_and_its_digits_are_one_key() {
+        let src = "route:\n  cases:\n    1: []\n    \"1\": []\n";
+        let err = parse(src).unwrap_err();
+        assert_eq!(err.message, "the key `1` appears twice in this map");
+        assert_eq!(text_at(src, err.span.unwrap()), "\"1\"");
+        let node = parse("cases: { null: [], ~x: [] }").unwrap();
+        let cases = node.get("cases").unwrap();
+        assert!(cases.key("null").is_some());
     }
 
     #[test]

@@ -630,10 +630,14 @@ impl<'a> Scanner<'a> {
             let declares = prefix == Some("xmlns") || (prefix.is_none() && local == "xmlns");
             if declares
                 || prefix.is_some_and(|prefix| !self.namespaces.is_bound(prefix))
-                || self
-                    .attrs
-                    .iter()
-                    .any(|a| a.prefix == prefix && same_name(a.local, local))
+                || self.attrs.iter().any(|a| {
+                    same_name(a.local, local)
+                        && (a.prefix == prefix
+                            || (a.prefix.is_some()
+                                && prefix.is_some()
+                                && self.namespaces.resolve(a.prefix.unwrap_or_default())
+                                    == self.namespaces.resolve(prefix.unwrap_or_default())))
+                })
             {
                 return None;
             }
@@ -799,6 +803,9 @@ impl<'a> Scanner<'a> {
                 if declared == "xmlns" {
                     return fail(attr.name_at, "the prefix `xmlns` cannot be declared");
                 }
+                if let Some(message) = reserved_binding(declared, &value) {
+                    return fail(attr.value_at, message);
+                }
                 if !declared.is_empty() && value.is_empty() {
                     return fail(
                         attr.value_at,
@@ -829,6 +836,7 @@ impl<'a> Scanner<'a> {
                 return fail(attr.name_at, undeclared_prefix(prefix));
             }
         }
+        self.check_expanded_duplicates()?;
 
         let tag = StartTag {
             local,
@@ -854,6 +862,40 @@ impl<'a> Scanner<'a> {
             );
         }
         Ok(())
+    }
+
+    /// Two attributes of one tag with the same namespace and local name
+    /// (`p:x` and `q:x`, both prefixes bound to one name) are one
+    /// attribute twice, which Namespaces in XML forbids as XML forbids
+    /// writing one name twice.
+    fn check_expanded_duplicates(&self) -> Result<(), Fail> {
+        let mut names: Vec<(&str, &str, usize)> = self
+            .attrs
+            .iter()
+            .filter(|attr| !attr.is_declaration)
+            .filter_map(|attr| {
+                let namespace = self.namespaces.resolve(attr.prefix?)?;
+                Some((namespace, attr.local, attr.name_at))
+            })
+            .collect();
+        if names.len() < 2 {
+            return Ok(());
+        }
+        names.sort_unstable();
+        match names
+            .windows(2)
+            .find(|pair| (pair[0].0, pair[0].1) == (pair[1].0, pair[1].1))
+        {
+            Some(pair) => fail(
+                pair[0].2.max(pair[1].2),
+                format!(
+                    "attribute `{}` in namespace `{}` is given twice",
+                    shorten(pair[1].1),
+                    shorten(pair[1].0)
+                ),
+            ),
+            None => Ok(()),
+        }
     }
 
     fn check_duplicates(&mut self) -> Result<(), Fail> {
@@ -1550,6 +1592,26 @@ fn reference_error(name: &str, at: usize) -> Fail {
         )
     };
     Fail { at, message }
+}
+
+/// What is wrong with declaring `prefix` (`""` for the default namespace)
+/// as `uri`, when it touches the two names Namespaces in XML reserves:
+/// `xml` is bound to its namespace and nothing else is, and the `xmlns`
+/// namespace is bound to nothing.
+fn reserved_binding(prefix: &str, uri: &str) -> Option<String> {
+    const XMLNS_NAMESPACE: &str = "http://www.w3.org/2000/xmlns/";
+    if prefix == "xml" {
+        return (uri != XML_NAMESPACE).then(|| {
+            format!("the prefix `xml` is bound to `{XML_NAMESPACE}` and to no other name")
+        });
+    }
+    if uri == XML_NAMESPACE {
+        return Some(format!(
+            "`{XML_NAMESPACE}` is the namespace of the prefix `xml` and of no other"
+        ));
+    }
+    (uri == XMLNS_NAMESPACE)
+        .then(|| format!("`{XMLNS_NAMESPACE}` is reserved for namespace declarations"))
 }
 
 fn undeclared_prefix(prefix: &str) -> String {
@@ -2793,6 +2855,31 @@ mod tests {
                 "<a xmlns:p=\"\"/>",
                 "namespace prefix `p` cannot be bound to an empty name",
                 (1, 13),
+            ),
+            (
+                "<a xmlns:p=\"urn:u\" xmlns:q=\"urn:u\" p:x=\"1\" q:x=\"2\"/>",
+                "attribute `x` in namespace `urn:u` is given twice",
+                (1, 44),
+            ),
+            (
+                "<a xmlns:p=\"urn:u\"><b xmlns:q=\"urn:u\" q:x=\"2\" p:x=\"1\"/></a>",
+                "attribute `x` in namespace `urn:u` is given twice",
+                (1, 47),
+            ),
+            (
+                "<a xmlns:xml=\"urn:wrong\"/>",
+                "the prefix `xml` is bound to `http://www.w3.org/XML/1998/namespace` and to no other name",
+                (1, 15),
+            ),
+            (
+                "<a xmlns:x=\"http://www.w3.org/XML/1998/namespace\"/>",
+                "`http://www.w3.org/XML/1998/namespace` is the namespace of the prefix `xml` and of no other",
+                (1, 13),
+            ),
+            (
+                "<a xmlns=\"http://www.w3.org/2000/xmlns/\"/>",
+                "`http://www.w3.org/2000/xmlns/` is reserved for namespace declarations",
+                (1, 11),
             ),
             (
                 "<a>]]></a>",

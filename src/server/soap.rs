@@ -619,7 +619,7 @@ mod tests {
             [
                 "/OrderList/Order[1]/Qty[1]",
                 "/OrderList/Order[2]/@rush",
-                "/OrderList/Order[2]/Qty",
+                "/OrderList/Order[2]/Qty[1]",
                 "/OrderList/Order[2]",
                 "/OrderList/Order[3]",
             ],

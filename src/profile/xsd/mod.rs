@@ -123,6 +123,15 @@ pub const MAX_VIOLATIONS: usize = 100;
 /// with paths relative to the root (`profiles/order.xsd`). Returns the
 /// profiles by name (a profile whose files have errors is left out) and
 /// every diagnostic, sorted by file and position.
+/// How often something occurs, in words: `once`, `twice`, `3 times`.
+fn times(count: usize) -> String {
+    match count {
+        1 => "once".to_owned(),
+        2 => "twice".to_owned(),
+        n => format!("{n} times"),
+    }
+}
+
 pub fn compile(files: &[Arc<SourceFile>]) -> (Vec<(String, Arc<XmlProfile>)>, Diagnostics) {
     compile::compile(files)
 }

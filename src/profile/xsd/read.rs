@@ -527,7 +527,19 @@ impl<'p, 'a> Reader<'p, 'a> {
             local,
             &frame.element.name,
         );
-        self.violation(self.child_path(local), message);
+        let mut path = self.child_path(local);
+        // One too many of an element that may repeat is still its nth
+        // occurrence: the path says which.
+        if let Some(key) = complex
+            .child_keys
+            .iter()
+            .position(|key| key.repeats && key.local == local)
+        {
+            let state = &mut self.keys[frame.keys + key];
+            state.count += 1;
+            let _ = write!(path, "[{}]", state.count);
+        }
+        self.violation(path, message);
         None
     }
 
@@ -1526,11 +1538,14 @@ fn missing(elements: &[ElementDecl], particle: &Particle, state: &[SlotState]) -
     }
     match &particle.term {
         Term::Element(id) => format!(
-            "`{}` occurs {count} times, at least {} expected",
-            elements[id.0 as usize].name, particle.min_occurs
+            "`{}` occurs {}, at least {} expected",
+            elements[id.0 as usize].name,
+            super::times(count as usize),
+            particle.min_occurs
         ),
         Term::Any(wildcard) => format!(
-            "{count} elements of {}, at least {} expected",
+            "{count} element{} of {}, at least {} expected",
+            if count == 1 { "" } else { "s" },
             wildcard_elements(wildcard),
             particle.min_occurs
         ),

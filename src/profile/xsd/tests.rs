@@ -1024,8 +1024,8 @@ fn all_groups_choices_and_recursion() {
         [
             "/Shapes/Settings/Width: `Width` cannot occur again here, expected one of `Height`, `Title`",
             "/Shapes/Settings: missing element `Height`",
-            "/Shapes/Mark: `Mark` cannot occur again here, expected one of `Blob`, `Link`, `Ratio`, `Big`, `Empty`",
-            "/Shapes/Label: no element `Label` here, expected one of `Blob`, `Link`, `Ratio`, `Big`, `Empty`",
+            "/Shapes/Mark[4]: `Mark` cannot occur again here, expected one of `Blob`, `Link`, `Ratio`, `Big`, `Empty`",
+            "/Shapes/Label[1]: no element `Label` here, expected one of `Blob`, `Link`, `Ratio`, `Big`, `Empty`",
         ]
     );
     assert_eq!(
@@ -1049,7 +1049,7 @@ fn all_groups_choices_and_recursion() {
         ),
         [
             "/Shapes/Empty: text is not allowed in `Empty`",
-            "/Shapes/Label: no element `Label` here, expected the end of `Shapes`"
+            "/Shapes/Label[1]: no element `Label` here, expected the end of `Shapes`"
         ]
     );
 }
@@ -3085,7 +3085,7 @@ fn groups_and_extensions_read_as_their_expansion() {
         read_err(&profile, bad),
         [
             "/Invoice: missing attribute `at`",
-            "/Invoice/Seller/Street: `Street` cannot occur again here, expected the end of `Seller`",
+            "/Invoice/Seller/Street[3]: `Street` cannot occur again here, expected the end of `Seller`",
             "/Invoice/Buyer/Vip: \"maybe\" is not a boolean (true, false, 1 or 0)",
             "/Invoice/Buyer: missing element `Manager`",
             "/Invoice/Line[1]/@code: attribute `code` must be in namespace `urn:example:codes`, not in no namespace",
@@ -4425,5 +4425,34 @@ fn mixed_types_that_cannot_be_are_errors_at_their_place() {
             "`M` is mixed, so an extension of it must be `mixed=\"true\"` too",
             "`mixed` is true or false, not `maybe`",
         ],
+    );
+}
+
+#[test]
+fn one_too_many_of_a_repeating_element_is_named_with_its_position() {
+    let profile = compile_clean(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="R">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:sequence maxOccurs="2"><xs:element name="C" type="xs:string"/></xs:sequence>
+        <xs:element name="E" type="xs:int" minOccurs="2" maxOccurs="3"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+</xs:schema>"#,
+    );
+    assert_eq!(
+        read_err(&profile, "<R><C>c</C><E>1</E><E>2</E><E>3</E><E>4</E></R>"),
+        ["/R/E[4]: `E` cannot occur again here, expected the end of `R`"]
+    );
+    let errors = read_err(
+        &profile,
+        "<R><C>c</C><C>c2</C><C>c3</C><E>1</E><E>2</E></R>",
+    );
+    assert!(errors[0].starts_with("/R/C[3]: "), "{errors:?}");
+    assert_eq!(
+        read_err(&profile, "<R><C>c</C><E>1</E></R>"),
+        ["/R: `E` occurs once, at least 2 expected"]
     );
 }

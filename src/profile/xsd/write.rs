@@ -843,8 +843,10 @@ impl<'p> Writer<'p> {
                 format!("missing element `{}`", decl.name)
             } else {
                 format!(
-                    "`{}` occurs {take} times, at least {} expected",
-                    decl.name, particle.min_occurs
+                    "`{}` occurs {}, at least {} expected",
+                    decl.name,
+                    super::times(take),
+                    particle.min_occurs
                 )
             };
             self.violation_here(message);
