@@ -51,6 +51,9 @@ pub struct Meta {
     pub commit: Option<String>,
     /// Every file it was compiled from, with its SHA-256.
     pub files: Vec<FileDigest>,
+    /// The files flowgate.toml and the tests name, as written
+    /// ([`crate::compile::Compilation::named_files`]).
+    pub named_files: Vec<String>,
 }
 
 impl Snapshot {

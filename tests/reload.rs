@@ -351,3 +351,114 @@ async fn a_server_on_one_core_serves_and_reloads() {
         "{log}"
     );
 }
+
+/// The version `getVersion` answers.
+async fn served_version(server: &Server) -> Value {
+    let body: Value = server
+        .get("/ws/simple/getVersion", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["version"].clone()
+}
+
+/// How many reloads ended with `result`, by `/metrics`.
+async fn reloads(server: &Server, result: &str) -> u64 {
+    let line = format!("flowgate_reloads_total{{result=\"{result}\"}} ");
+    let metrics = server.metrics().await;
+    let count = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(line.as_str()))
+        .expect("a reload counter");
+    count.parse().unwrap()
+}
+
+/// git-sync's layout, served as `cd gs && flowgate serve current`: the link
+/// swapped for a new revision is followed, and so are edits inside it.
+#[tokio::test]
+async fn a_root_given_as_a_relative_symlink_follows_its_swaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let gs = dir.path();
+    for (revision, n) in [("rev-a", 1), ("rev-b", 2)] {
+        std::fs::create_dir_all(gs.join(revision).join("processes")).unwrap();
+        std::fs::write(
+            gs.join(revision).join("flowgate.toml"),
+            "[reload]\ndebounce = \"50ms\"\n",
+        )
+        .unwrap();
+        std::fs::write(gs.join(revision).join("processes/version.yaml"), version(n)).unwrap();
+    }
+    std::os::unix::fs::symlink("rev-a", gs.join("current")).unwrap();
+    let log = std::fs::File::create(gs.join("flowgate.log")).unwrap();
+    let server = Server::start_in(gs, Path::new("current"), "info", log);
+    assert_eq!(served_version(&server).await, 1);
+
+    // ln -sfn rev-b tmp && mv -T tmp current
+    std::os::unix::fs::symlink("rev-b", gs.join("tmp")).unwrap();
+    std::fs::rename(gs.join("tmp"), gs.join("current")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while served_version(&server).await != 2 {
+        assert!(Instant::now() < deadline, "the new target was never served");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    write_atomically(&gs.join("rev-b/processes/version.yaml"), &version(3));
+    while served_version(&server).await != 3 {
+        assert!(
+            Instant::now() < deadline,
+            "an edit in the new target was never served"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `flowgate serve . > flowgate.log 2>&1` inside the root: the log it
+/// writes is no change of the config, so a bad save fails once, not at
+/// every line logged about it, and requests cause no reload.
+#[tokio::test]
+async fn the_servers_own_log_in_the_root_never_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("flowgate.toml"),
+        "[reload]\ndebounce = \"50ms\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("processes")).unwrap();
+    std::fs::write(root.join("processes/version.yaml"), version(1)).unwrap();
+    let log = std::fs::File::create(root.join("flowgate.log")).unwrap();
+    let server = Server::start_in(root, Path::new("."), "debug", log);
+
+    for _ in 0..20 {
+        assert_eq!(served_version(&server).await, 1);
+    }
+    // Long enough for a reload the log would have caused to have run.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(server.config().await["last_reload"], Value::Null);
+
+    write_atomically(
+        &root.join("processes/version.yaml"),
+        "steps:\n  - mesage: x\n",
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while reloads(&server, "failure").await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the bad save never failed a reload"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        reloads(&server, "failure").await,
+        1,
+        "one bad save, one failure"
+    );
+    assert_eq!(reloads(&server, "unchanged").await, 0);
+    assert!(
+        std::fs::read_to_string(root.join("flowgate.log"))
+            .unwrap()
+            .contains("Reload failed")
+    );
+}

@@ -52,6 +52,10 @@ pub struct Compilation {
     /// snapshot, not in it, so serving never carries them. Empty when
     /// there was an error.
     pub tests: TestPlan,
+    /// The files flowgate.toml and the tests name, as written, whether or
+    /// not they are there: a reload is due when one of them changes, and
+    /// when one that was missing comes.
+    pub named_files: Vec<String>,
 }
 
 /// Loads and compiles the config root at `root`.
@@ -319,6 +323,11 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         users: &users,
     };
     let mut tests = TestPlan::default();
+    let mut named_files: Vec<String> = loaded
+        .named_files
+        .iter()
+        .map(|file| file.written.clone())
+        .collect();
     for (index, file) in loaded.processes.iter().enumerate() {
         // Tests are checked against the listen block, which would be judged
         // by a gap where a value was written wrong.
@@ -336,6 +345,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
                 &test_context,
                 &file.source,
                 &mut diagnostics,
+                &mut named_files,
             ));
         }
     }
@@ -358,6 +368,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
                 loaded_at: std::time::SystemTime::now(),
                 commit: loaded.commit,
                 files: loaded.files,
+                named_files: named_files.clone(),
             },
             process_metrics: Vec::new(),
             profiles,
@@ -376,6 +387,7 @@ pub fn compile(loaded: LoadedRoot) -> Compilation {
         snapshot,
         diagnostics,
         tests,
+        named_files,
     }
 }
 

@@ -50,6 +50,7 @@ pub(super) fn compile_tests(
     context: &TestContext<'_>,
     source: &SourceFile,
     diagnostics: &mut Diagnostics,
+    named_files: &mut Vec<String>,
 ) -> Vec<ProcessTest> {
     let NodeKind::Seq(items) = &node.kind else {
         diagnostics.push(
@@ -67,6 +68,7 @@ pub(super) fn compile_tests(
         context,
         source,
         diagnostics,
+        named_files,
         ok: true,
     };
     let mut tests = Vec::new();
@@ -106,6 +108,9 @@ struct TestCompiler<'a, 'b> {
     context: &'a TestContext<'a>,
     source: &'a SourceFile,
     diagnostics: &'b mut Diagnostics,
+    /// Every file a test names, found or not (see
+    /// [`super::Compilation::named_files`]).
+    named_files: &'b mut Vec<String>,
     /// Whether the current test had no error.
     ok: bool,
 }
@@ -399,6 +404,9 @@ impl TestCompiler<'_, '_> {
     /// A file under the root that a test names.
     fn root_file(&mut self, file: &Spanned<String>) -> Option<PathBuf> {
         let written = file.value.trim();
+        if !self.named_files.iter().any(|named| named == written) {
+            self.named_files.push(written.to_owned());
+        }
         match root_file(self.context.root, written) {
             Ok(path) => Some(path),
             Err(message) => {

@@ -189,7 +189,7 @@ pub fn load_root(root: &Path) -> LoadedRoot {
             root,
             &processes,
             0,
-            |name| Format::of(Path::new(name)).is_some(),
+            is_process_file,
             &mut paths,
             &mut loaded.diagnostics,
         );
@@ -262,7 +262,7 @@ pub fn load_root(root: &Path) -> LoadedRoot {
             root,
             &profiles,
             0,
-            |name| ProfileKind::of(name).is_some(),
+            is_profile_file,
             &mut paths,
             &mut loaded.diagnostics,
         );
@@ -313,6 +313,73 @@ pub struct ProfileFile {
     pub name: String,
 }
 
+/// A file name the loader reads under `processes/`.
+fn is_process_file(name: &str) -> bool {
+    Format::of(Path::new(name)).is_some()
+}
+
+/// A file name the loader reads under `profiles/`.
+fn is_profile_file(name: &str) -> bool {
+    ProfileKind::of(name).is_some()
+}
+
+/// Which file names the loader reads in a folder it walks.
+type Wanted = fn(&str) -> bool;
+
+/// The folders the loader walks, each with the file names it reads there.
+const WALKED: [(&str, Wanted); 2] = [
+    (PROCESSES_DIR, is_process_file),
+    (PROFILES_DIR, is_profile_file),
+];
+
+/// Where a path under the root stands for the loader. It is the rule
+/// [`load_root`] walks by, so that the watcher, which asks it of every
+/// changed path, reloads exactly for what a load would read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootPath {
+    /// A file the loader reads: `flowgate.toml`, a process file under
+    /// `processes/`, a profile under `profiles/`.
+    Read,
+    /// `processes/`, `profiles/`, or an entry under them that is read if it
+    /// is a folder (whose files then are) and not otherwise, such as
+    /// `processes/team` or `processes/README.md`.
+    Walked,
+    /// Never read by the walk: hidden, an editor's leftover, or outside
+    /// the walked folders (a log file at the top of the root). Files that
+    /// flowgate.toml or a test names may still be read (see
+    /// [`crate::compile::Compilation::named_files`]).
+    Other,
+}
+
+impl RootPath {
+    /// `relative` is the path under the root, as `processes/a.yaml`.
+    pub fn of(relative: &Path) -> RootPath {
+        use std::path::Component;
+        let mut names = Vec::new();
+        for component in relative.components() {
+            match component {
+                Component::Normal(name) => match name.to_str() {
+                    Some(name) if !is_ignored(name) => names.push(name),
+                    _ => return RootPath::Other,
+                },
+                Component::CurDir => {}
+                _ => return RootPath::Other,
+            }
+        }
+        match names.as_slice() {
+            [SETTINGS_FILE] => RootPath::Read,
+            [top, rest @ ..] => match WALKED.iter().find(|(dir, _)| dir == top) {
+                Some((_, wanted)) => match rest.last() {
+                    Some(name) if wanted(name) => RootPath::Read,
+                    _ => RootPath::Walked,
+                },
+                None => RootPath::Other,
+            },
+            [] => RootPath::Other,
+        }
+    }
+}
+
 /// Hidden files, editor leftovers and files of other types are not config.
 pub fn is_ignored(name: &str) -> bool {
     name.starts_with('.')
@@ -331,7 +398,7 @@ fn collect_paths(
     root: &Path,
     dir: &Path,
     depth: usize,
-    wanted: fn(&str) -> bool,
+    wanted: Wanted,
     out: &mut Vec<PathBuf>,
     diagnostics: &mut Diagnostics,
 ) {
@@ -797,6 +864,53 @@ mod tests {
                 "error: the folder cannot be read: Permission denied (os error 13)\n --> processes/sub\n"
             ]
         );
+    }
+
+    #[test]
+    fn which_paths_the_loader_reads() {
+        for read in [
+            "flowgate.toml",
+            "processes/hello.yaml",
+            "processes/team/deep/hello.yml",
+            "processes/hello.toml",
+            "profiles/order.xsd",
+            "profiles/json/order-ack.schema.json",
+            "./processes/hello.yaml",
+        ] {
+            assert_eq!(RootPath::of(Path::new(read)), RootPath::Read, "{read}");
+        }
+        for walked in [
+            "processes",
+            "profiles",
+            "processes/team",
+            "processes/README.md",
+            "profiles/order.json",
+        ] {
+            assert_eq!(
+                RootPath::of(Path::new(walked)),
+                RootPath::Walked,
+                "{walked}"
+            );
+        }
+        for other in [
+            "",
+            "flowgate.log",
+            "flowgate.toml~",
+            "certs/server.pem",
+            "samples/order.json",
+            "processes.yaml",
+            "processes/.hello.yaml.swp",
+            "processes/hello.yaml~",
+            "processes/#hello.yaml#",
+            "processes/4913",
+            "processes/.team/hello.yaml",
+            ".git/index",
+            ".flowgate/executions.db",
+            "sub/flowgate.toml",
+            "../processes/hello.yaml",
+        ] {
+            assert_eq!(RootPath::of(Path::new(other)), RootPath::Other, "{other}");
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::diag::Diagnostics;
 use crate::metrics::ReloadResult;
 use crate::server::Gateway;
 use crate::snapshot::{ReloadSettings, Settings};
-use watch::RootWatcher;
+use watch::{NamedFiles, RootWatcher};
 
 /// The priority of a reload's load and compile. On a core that also answers
 /// requests, a compile at the workers' own priority takes the core from them
@@ -161,6 +161,9 @@ pub struct Controller {
     store_path: PathBuf,
     triggers: mpsc::UnboundedSender<Trigger>,
     watcher: Option<RootWatcher>,
+    /// The files the last compile found named, which the watcher watches
+    /// beside those the loader walks to; kept across watchers.
+    named: NamedFiles,
 }
 
 impl Controller {
@@ -189,7 +192,12 @@ impl Controller {
             store_path,
             triggers,
             watcher: None,
+            named: NamedFiles::default(),
         };
+        let live = controller.gateway.snapshot();
+        controller
+            .named
+            .set(live.meta.named_files.iter().map(String::as_str));
         if watch {
             let settings = controller.gateway.snapshot().settings.reload;
             controller.start_watching(settings);
@@ -240,9 +248,15 @@ impl Controller {
         .await;
 
         let (result, diagnostics) = match outcome {
-            Some(None) => (ReloadResult::Unchanged, Diagnostics::default()),
+            Some(None) => {
+                self.named
+                    .set(live.meta.named_files.iter().map(String::as_str));
+                (ReloadResult::Unchanged, Diagnostics::default())
+            }
             Some(Some(compilation)) => match compilation.snapshot {
                 Some(snapshot) => {
+                    self.named
+                        .set(snapshot.meta.named_files.iter().map(String::as_str));
                     self.note_restart_changes(&snapshot.settings);
                     let reload = snapshot.settings.reload;
                     let generation = self.gateway.swap(snapshot);
@@ -264,6 +278,16 @@ impl Controller {
                     (ReloadResult::Success, compilation.diagnostics)
                 }
                 None => {
+                    // Until the next good compile, a change to what either
+                    // names may be the one that fixes it, or brings back the
+                    // live snapshot's files.
+                    self.named.set(
+                        live.meta
+                            .named_files
+                            .iter()
+                            .chain(&compilation.named_files)
+                            .map(String::as_str),
+                    );
                     tracing::error!(
                         trigger,
                         errors = compilation.diagnostics.error_count(),
@@ -382,6 +406,7 @@ impl Controller {
             &self.root,
             settings,
             store.as_deref(),
+            self.named.clone(),
             self.triggers.clone(),
         ) {
             Ok(watcher) => {

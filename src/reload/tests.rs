@@ -33,6 +33,26 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// How a harness gives the controller its root.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Served {
+    /// The folder itself.
+    Folder,
+    /// A symlink `current` to the folder, by its absolute path.
+    Link,
+    /// That symlink by a path relative to the working directory, as
+    /// `flowgate serve gs/current` gives it.
+    RelativeLink,
+}
+
+/// `path` (absolute) relative to the working directory, through `..`.
+fn relative_to_cwd(path: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap();
+    let up = cwd.components().skip(1).map(|_| Path::new(".."));
+    let down = path.strip_prefix("/").unwrap();
+    up.chain([down]).collect()
+}
+
 /// A served root and its controller, running.
 struct Harness {
     _dir: tempfile::TempDir,
@@ -50,6 +70,12 @@ impl Harness {
 
     /// Like [`Harness::start`], with more files in the root.
     fn start_with(settings: &str, files: &[(&str, &str)], watch: bool, link: bool) -> Harness {
+        let served = if link { Served::Link } else { Served::Folder };
+        Harness::start_at(settings, files, watch, served)
+    }
+
+    /// Like [`Harness::start_with`], with the root given as `served` says.
+    fn start_at(settings: &str, files: &[(&str, &str)], watch: bool, served: Served) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let real = dir.path().join("rev-a");
         write(&real.join("flowgate.toml"), settings);
@@ -57,12 +83,17 @@ impl Harness {
             write(&real.join(path), text);
         }
         write(&real.join("processes/hello.yaml"), &greeter("first"));
-        let root = if link {
-            let link = dir.path().join("current");
-            std::os::unix::fs::symlink(&real, &link).unwrap();
-            link
-        } else {
-            real
+        let root = match served {
+            Served::Folder => real,
+            Served::Link | Served::RelativeLink => {
+                let link = dir.path().join("current");
+                std::os::unix::fs::symlink(&real, &link).unwrap();
+                if served == Served::RelativeLink {
+                    relative_to_cwd(&link)
+                } else {
+                    link
+                }
+            }
         };
         let snapshot = compile_root(&root)
             .snapshot
@@ -126,6 +157,21 @@ impl Harness {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// How many reloads ended with `result`, by the metrics.
+    fn reloads(&self, result: ReloadResult) -> u64 {
+        let label = serde_json::to_value(result).unwrap();
+        let line = format!(
+            "flowgate_reloads_total{{result=\"{}\"}} ",
+            label.as_str().unwrap()
+        );
+        let text = self.gateway.metrics().render();
+        let count = text
+            .lines()
+            .find_map(|l| l.strip_prefix(line.as_str()))
+            .expect("a reload counter");
+        count.parse().unwrap()
     }
 
     /// Waits long enough for a change to have been noticed, then checks nothing reloaded.
@@ -516,6 +562,24 @@ async fn hidden_folders_and_editor_files_never_reload() {
 #[tokio::test]
 async fn a_swapped_symlink_root_is_followed() {
     let harness = Harness::start("[reload]\ndebounce = \"50ms\"\n", true, true);
+    swap_the_link_and_edit(&harness).await;
+}
+
+#[tokio::test]
+async fn a_swapped_symlink_root_given_by_a_relative_path_is_followed() {
+    let harness = Harness::start_at(
+        "[reload]\ndebounce = \"50ms\"\n",
+        &[],
+        true,
+        Served::RelativeLink,
+    );
+    assert!(harness.root.is_relative());
+    swap_the_link_and_edit(&harness).await;
+}
+
+/// git-sync's swap of the root link for a new revision, then an edit
+/// inside it: a reload each.
+async fn swap_the_link_and_edit(harness: &Harness) {
     let parent = harness.root.parent().unwrap().to_path_buf();
     let rev_b = parent.join("rev-b");
     write(
@@ -719,4 +783,74 @@ async fn the_watcher_sees_a_new_certificate() {
     write(&harness.root.join("certs/server.pem"), &second.cert);
     harness.wait_for_generation(2).await;
     assert_eq!(harness.state.last().unwrap().trigger, "watch");
+}
+
+#[tokio::test]
+async fn writes_beside_the_config_never_reload() {
+    let harness = Harness::watching();
+    // A log kept in the root, notes, and files in the walked folders that
+    // the loader does not read.
+    for n in 0..5 {
+        write(
+            &harness.root.join("flowgate.log"),
+            &"a line\n".repeat(n + 1),
+        );
+    }
+    write(&harness.root.join("NOTES.md"), "x");
+    write(&harness.root.join("samples/order.json"), "{}");
+    write(&harness.root.join("processes/README.md"), "x");
+    harness.assert_quiet().await;
+}
+
+#[tokio::test]
+async fn a_process_copied_before_the_one_it_calls_is_one_good_reload() {
+    // The quiet period covers the whole root: the caller lands first, the
+    // process it calls a moment later, and the reload sees both.
+    let harness = Harness::start("[reload]\ndebounce = \"2s\"\n", true, false);
+    write(
+        &harness.root.join("processes/caller.yaml"),
+        "steps:\n  - call: q-new\n  - return: {}\n",
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    write(
+        &harness.root.join("processes/q-new.yaml"),
+        "steps:\n  - return: {}\n",
+    );
+    harness.wait_for_generation(2).await;
+    assert_eq!(harness.state.last().unwrap().result, ReloadResult::Success);
+    assert_eq!(harness.reloads(ReloadResult::Failure), 0);
+    assert_eq!(harness.reloads(ReloadResult::Success), 1);
+}
+
+#[tokio::test]
+async fn a_missing_file_a_test_names_is_watched_for() {
+    let harness = Harness::watching();
+    write(
+        &harness.root.join("processes/sampled.yaml"),
+        "listen: { operation: create, object: Sample, input: json, output: json }\n\
+         steps:\n  - return: {}\n\
+         tests:\n  - name: takes the sample\n    request: { body_file: samples/order.json }\n    expect: { status: 200 }\n",
+    );
+    let deadline = Instant::now() + PATIENCE;
+    while harness
+        .state
+        .last()
+        .is_none_or(|r| r.result != ReloadResult::Failure)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the missing sample never failed a reload"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Outside processes/ and profiles/, but named: its arrival reloads.
+    write(&harness.root.join("samples/order.json"), "{}");
+    harness.wait_for_generation(2).await;
+    assert!(
+        harness
+            .gateway
+            .snapshot()
+            .process_by_name("sampled")
+            .is_some()
+    );
 }

@@ -1,36 +1,52 @@
 //! Noticing changes under the root, and telling the controller.
 //!
-//! The OS's file events (inotify on Linux) go through notify's full
-//! debouncer, which waits for `[reload] debounce` of quiet and follows
-//! renames, so editors that write a temporary file and rename it, and a
-//! checkout that writes many files, each end as one trigger. Changes under
-//! hidden folders (`.git`, `.flowgate`) and to editor leftovers never
-//! trigger, nor do writes to the execution store (wherever `[executions]
-//! path` puts it) and its SQLite companions. When the OS watcher cannot start, or `[reload] poll` asks for
-//! it, files are polled instead.
+//! The OS's file events (inotify on Linux) are filtered as they come, and
+//! only a change a load can see counts (see [`Filter`]): a file the loader
+//! reads ([`RootPath`], the loader's own rule), a folder under `processes/`
+//! or `profiles/` made, removed or renamed, a file flowgate.toml or a test
+//! names ([`NamedFiles`]), and the root link itself. Writes elsewhere, such
+//! as a log file kept in the root, hidden folders (`.git`, `.flowgate`),
+//! editor leftovers and the execution store (wherever `[executions] path`
+//! puts it, with its SQLite companions) never trigger. When the OS watcher
+//! cannot start, or `[reload] poll` asks for it, files are polled instead;
+//! the same filter applies.
+//!
+//! `[reload] debounce` is a quiet period over the whole root
+//! ([`quiet_period`]): one trigger once no change has counted for that
+//! long, so a checkout of many files, or a copy that lands a process before
+//! the one it calls, reloads once, with every file there. A root that never
+//! goes quiet still reloads [`MAX_WAIT_DEBOUNCES`] debounces after the
+//! first change of the burst.
 //!
 //! A root that is a symlink (git-sync swaps `ROOT -> rev-A` for `rev-B`) is
 //! watched through the link, and its parent folder is watched for the link
 //! itself being replaced; [`RootWatcher::follow_root`] then moves the watch
-//! to the new target.
+//! to the new target. The OS reports paths under the absolute path it
+//! watches, so the root is made absolute (not resolved: the link must stay)
+//! before anything is watched or compared.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use notify::{EventKind, PollWatcher, RecommendedWatcher, RecursiveMode};
-use notify_debouncer_full::{
-    DebounceEventResult, Debouncer, NoCache, RecommendedCache, new_debouncer_opt,
-};
-use tokio::sync::mpsc::UnboundedSender;
+use notify::{Event, EventKind, PollWatcher, RecommendedWatcher, RecursiveMode, Watcher as _};
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::time::Instant;
 
 use super::Trigger;
-use crate::config::is_ignored;
+use crate::config::RootPath;
 use crate::snapshot::ReloadSettings;
 
 /// How often to poll when the OS watcher is not available and no `poll` is set.
 const FALLBACK_POLL: Duration = Duration::from_secs(2);
 
+/// A root whose files keep changing reloads at the latest this many
+/// debounces after the first change (2 s with the default 200 ms), so that
+/// a file rewritten without pause does not hold every other change back.
+pub const MAX_WAIT_DEBOUNCES: u32 = 10;
+
 pub struct RootWatcher {
+    /// The root as given, made absolute, never resolved.
     root: PathBuf,
     /// What the root is now: where it points and which folder that is. When
     /// it changes (a swapped symlink, a folder deleted and made again), the
@@ -41,40 +57,48 @@ pub struct RootWatcher {
 }
 
 enum Watcher {
-    Events(Debouncer<RecommendedWatcher, RecommendedCache>),
+    Events(RecommendedWatcher),
     Poll {
         /// Polls until dropped.
-        _debouncer: Debouncer<PollWatcher, NoCache>,
+        _watcher: PollWatcher,
         interval: Duration,
     },
 }
 
 impl RootWatcher {
-    /// Starts watching `root`; each relevant change sends [`Trigger::Watch`].
-    /// Changes to `store` (the execution store, relative to the root) and
-    /// its `-wal`, `-shm` and `-journal` files are not relevant.
+    /// Starts watching `root`; once the root is quiet after relevant
+    /// changes, sends [`Trigger::Watch`]. Changes to `store` (the execution
+    /// store, relative to the root) and its `-wal`, `-shm` and `-journal`
+    /// files are not relevant; changes to `named` files are. Must be called
+    /// within a tokio runtime, which runs the quiet period.
     pub fn start(
         root: &Path,
         settings: ReloadSettings,
         store: Option<&Path>,
+        named: NamedFiles,
         triggers: UnboundedSender<Trigger>,
     ) -> Result<RootWatcher, String> {
-        let root = root.to_path_buf();
+        let root = std::path::absolute(root)
+            .map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
         let identity = identity(&root);
         let filter = Filter {
             root: root.clone(),
             store: store.map(Path::to_path_buf),
+            named,
         };
+        let (changes, noticed) = mpsc::unbounded_channel();
         let watcher = match settings.poll {
-            Some(interval) => poll(&filter, settings.debounce, interval, &triggers)?,
-            None => match events(&filter, settings.debounce, &triggers) {
+            Some(interval) => poll(&filter, interval, &changes)?,
+            None => match events(&filter, &changes) {
                 Ok(watcher) => watcher,
                 Err(err) => {
                     tracing::warn!(error = %err, interval = ?FALLBACK_POLL, "File events are not available; polling instead");
-                    poll(&filter, settings.debounce, FALLBACK_POLL, &triggers)?
+                    poll(&filter, FALLBACK_POLL, &changes)?
                 }
             },
         };
+        // Ends when the watcher, and with it the last sender, is dropped.
+        tokio::spawn(quiet_period(noticed, settings.debounce, triggers));
         Ok(RootWatcher {
             root,
             identity,
@@ -103,15 +127,44 @@ impl RootWatcher {
         if now == self.identity {
             return;
         }
-        if let Watcher::Events(debouncer) = &mut self.watcher {
-            let _ = debouncer.unwatch(&self.root);
-            if let Err(err) = debouncer.watch(&self.root, RecursiveMode::Recursive) {
+        if let Watcher::Events(watcher) = &mut self.watcher {
+            let _ = watcher.unwatch(&self.root);
+            if let Err(err) = watcher.watch(&self.root, RecursiveMode::Recursive) {
                 tracing::error!(root = %self.root.display(), error = %err, "Cannot watch the root again");
             }
         }
         // A poll watcher walks the path on every poll: nothing to move.
         tracing::info!(root = %self.root.display(), "The root is a new folder now; watching it");
         self.identity = now;
+    }
+}
+
+/// Sends one [`Trigger::Watch`] for each burst of `changes`: once none has
+/// come for `debounce`, or `debounce` × [`MAX_WAIT_DEBOUNCES`] after the
+/// first of the burst if they keep coming. Changes that come while the
+/// controller reloads start the next burst, so they get a reload of their
+/// own. When the watcher is dropped in a burst, the burst is still sent.
+async fn quiet_period(
+    mut changes: UnboundedReceiver<()>,
+    debounce: Duration,
+    triggers: UnboundedSender<Trigger>,
+) {
+    let max_wait = debounce * MAX_WAIT_DEBOUNCES;
+    while changes.recv().await.is_some() {
+        let latest = Instant::now() + max_wait;
+        let mut due = Instant::now() + debounce;
+        loop {
+            tokio::select! {
+                change = changes.recv() => match change {
+                    Some(()) => due = Instant::now() + debounce,
+                    None => break,
+                },
+                () = tokio::time::sleep_until(due.min(latest)) => break,
+            }
+        }
+        if triggers.send(Trigger::Watch).is_err() {
+            return;
+        }
     }
 }
 
@@ -139,36 +192,122 @@ fn link_target(root: &Path) -> Option<PathBuf> {
     is_link.then(|| std::fs::canonicalize(root).ok()).flatten()
 }
 
-/// Which changes count: see [`counts`].
-#[derive(Clone)]
-struct Filter {
-    root: PathBuf,
-    store: Option<PathBuf>,
+/// The files flowgate.toml and the tests name (certificates, keys, sample
+/// bodies), under the root: the walk does not read them, yet a change to
+/// one, or one that was missing coming, changes what compiles. The
+/// controller sets them after each reload; the watcher reads them at each
+/// event.
+#[derive(Clone, Debug, Default)]
+pub struct NamedFiles(Arc<Mutex<Vec<PathBuf>>>);
+
+impl NamedFiles {
+    /// Takes the paths as written. One outside the root (absolute, or
+    /// climbing out) is read at each reload but not watched, like
+    /// everything outside the root.
+    pub fn set<'a>(&self, written: impl IntoIterator<Item = &'a str>) {
+        let paths = written
+            .into_iter()
+            .map(Path::new)
+            .filter(|path| {
+                path.components()
+                    .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+            })
+            .map(|path| {
+                path.components()
+                    .filter(|c| matches!(c, Component::Normal(_)))
+                    .collect::<PathBuf>()
+            })
+            .filter(|path| !path.as_os_str().is_empty())
+            .collect();
+        *super::lock(&self.0) = paths;
+    }
+
+    /// Whether `relative` is a named file or a folder on the way to one.
+    fn leads_to(&self, relative: &Path) -> bool {
+        super::lock(&self.0)
+            .iter()
+            .any(|named| named.starts_with(relative))
+    }
 }
 
-fn events(
-    filter: &Filter,
-    debounce: Duration,
-    triggers: &UnboundedSender<Trigger>,
-) -> Result<Watcher, String> {
-    let root = &filter.root;
-    let mut debouncer = new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
-        debounce,
-        None,
-        handler(filter.clone(), triggers.clone()),
-        RecommendedCache::new(),
+/// Which changes count: see [`Filter::counts`].
+#[derive(Clone)]
+struct Filter {
+    /// Absolute, as watched.
+    root: PathBuf,
+    store: Option<PathBuf>,
+    named: NamedFiles,
+}
+
+impl Filter {
+    /// Whether one event of the OS can change what a load reads.
+    fn relevant(&self, event: &Event) -> bool {
+        if event.need_rescan() {
+            // Events were lost: anything may have changed.
+            return true;
+        }
+        if !changes_content(&event.kind) {
+            return false;
+        }
+        let target = std::fs::canonicalize(&self.root).ok();
+        event
+            .paths
+            .iter()
+            .any(|path| self.counts(target.as_deref(), path, |path| path.is_file()))
+    }
+
+    /// Whether a change at `path` can change the config: it is the root
+    /// (or its link), a file the loader reads, a folder under the walked
+    /// folders (a path that is gone may have been one), or a file named in
+    /// the config or a folder on the way to one; never the execution store.
+    /// `is_file` asks the file system about `path` now.
+    fn counts(&self, target: Option<&Path>, path: &Path, is_file: impl Fn(&Path) -> bool) -> bool {
+        if path == self.root {
+            return true;
+        }
+        let Some(relative) = under(&self.root, target, path) else {
+            // Another entry of the symlinked root's parent folder.
+            return false;
+        };
+        if relative.as_os_str().is_empty() {
+            return true;
+        }
+        if is_store(self.store.as_deref(), relative) {
+            return false;
+        }
+        if self.named.leads_to(relative) {
+            return true;
+        }
+        match RootPath::of(relative) {
+            RootPath::Read => true,
+            RootPath::Walked => !is_file(path),
+            RootPath::Other => false,
+        }
+    }
+}
+
+/// `path` under the root, reached through the root's path or the folder
+/// it leads to.
+fn under<'a>(root: &Path, target: Option<&Path>, path: &'a Path) -> Option<&'a Path> {
+    path.strip_prefix(root)
+        .ok()
+        .or_else(|| target.and_then(|t| path.strip_prefix(t).ok()))
+}
+
+fn events(filter: &Filter, changes: &UnboundedSender<()>) -> Result<Watcher, String> {
+    let mut watcher = RecommendedWatcher::new(
+        handler(filter.clone(), changes.clone()),
         notify::Config::default(),
     )
     .map_err(|e| e.to_string())?;
-    watch_root(root, |path, mode| debouncer.watch(path, mode))?;
-    Ok(Watcher::Events(debouncer))
+    watch_root(&filter.root, |path, mode| watcher.watch(path, mode))?;
+    Ok(Watcher::Events(watcher))
 }
 
 fn poll(
     filter: &Filter,
-    debounce: Duration,
     interval: Duration,
-    triggers: &UnboundedSender<Trigger>,
+    changes: &UnboundedSender<()>,
 ) -> Result<Watcher, String> {
     // Modification times are compared in whole seconds: compare contents
     // too, or a save in the same second as the last poll goes unseen.
@@ -176,17 +315,11 @@ fn poll(
         .with_poll_interval(interval)
         .with_compare_contents(true)
         .with_follow_symlinks(true);
-    let mut debouncer = new_debouncer_opt::<_, PollWatcher, NoCache>(
-        debounce,
-        None,
-        handler(filter.clone(), triggers.clone()),
-        NoCache,
-        config,
-    )
-    .map_err(|e| e.to_string())?;
-    watch_root(&filter.root, |path, mode| debouncer.watch(path, mode))?;
+    let mut watcher = PollWatcher::new(handler(filter.clone(), changes.clone()), config)
+        .map_err(|e| e.to_string())?;
+    watch_root(&filter.root, |path, mode| watcher.watch(path, mode))?;
     Ok(Watcher::Poll {
-        _debouncer: debouncer,
+        _watcher: watcher,
         interval,
     })
 }
@@ -202,47 +335,27 @@ fn watch_root(
     if link_target(root).is_some()
         && let Some(parent) = root.parent()
     {
-        let parent = if parent.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            parent
-        };
         watch(parent, RecursiveMode::NonRecursive)
             .map_err(|e| format!("cannot watch {}: {e}", parent.display()))?;
     }
     Ok(())
 }
 
+/// Tells the quiet period about each relevant event, as the OS reports it.
 fn handler(
     filter: Filter,
-    triggers: UnboundedSender<Trigger>,
-) -> impl FnMut(DebounceEventResult) + Send + 'static {
-    move |result: DebounceEventResult| match result {
-        Ok(events) => {
-            let target = std::fs::canonicalize(&filter.root).ok();
-            let relevant = events
-                .iter()
-                .filter(|event| changes_content(&event.kind))
-                .flat_map(|event| event.paths.iter())
-                .any(|path| {
-                    counts(&filter.root, target.as_deref(), path)
-                        && !is_store(
-                            filter.store.as_deref(),
-                            &filter.root,
-                            target.as_deref(),
-                            path,
-                        )
-                });
-            if relevant {
-                let _ = triggers.send(Trigger::Watch);
+    changes: UnboundedSender<()>,
+) -> impl FnMut(notify::Result<Event>) + Send + 'static {
+    move |result: notify::Result<Event>| match result {
+        Ok(event) => {
+            if filter.relevant(&event) {
+                let _ = changes.send(());
             }
         }
-        Err(errors) => {
+        Err(error) => {
             // Events may have been lost (an overflowing queue): reload to be sure.
-            for error in &errors {
-                tracing::warn!(error = %error, "File watcher error");
-            }
-            let _ = triggers.send(Trigger::Watch);
+            tracing::warn!(error = %error, "File watcher error");
+            let _ = changes.send(());
         }
     }
 }
@@ -257,39 +370,10 @@ fn changes_content(kind: &EventKind) -> bool {
     )
 }
 
-/// Whether a change at `path` can change the config: it is the root link
-/// itself, or a file under the root that is not hidden, not under a hidden
-/// folder, and not an editor's leftover.
-fn counts(root: &Path, target: Option<&Path>, path: &Path) -> bool {
-    if path == root {
-        return true;
-    }
-    let relative = path
-        .strip_prefix(root)
-        .ok()
-        .or_else(|| target.and_then(|t| path.strip_prefix(t).ok()));
-    let Some(relative) = relative else {
-        // Another entry of the symlinked root's parent folder.
-        return false;
-    };
-    relative.components().all(|component| match component {
-        Component::Normal(name) => name.to_str().is_some_and(|name| !is_ignored(name)),
-        _ => true,
-    })
-}
-
-/// Whether `path` is the execution store or one of the files SQLite keeps
-/// beside it (`-wal`, `-shm`, `-journal`).
-fn is_store(store: Option<&Path>, root: &Path, target: Option<&Path>, path: &Path) -> bool {
-    let Some(store) = store else {
-        return false;
-    };
-    let relative = path
-        .strip_prefix(root)
-        .ok()
-        .or_else(|| target.and_then(|t| path.strip_prefix(t).ok()));
-    let (Some(relative), Some(name)) = (relative, store.file_name().and_then(|n| n.to_str()))
-    else {
+/// Whether `relative` (a path under the root) is the execution store or
+/// one of the files SQLite keeps beside it (`-wal`, `-shm`, `-journal`).
+fn is_store(store: Option<&Path>, relative: &Path) -> bool {
+    let (Some(store), Some(name)) = (store, store.and_then(|s| s.file_name()?.to_str())) else {
         return false;
     };
     let store = store.strip_prefix(".").unwrap_or(store);
@@ -305,65 +389,276 @@ fn is_store(store: Option<&Path>, root: &Path, target: Option<&Path>, path: &Pat
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_execution_store_is_not_a_change() {
-        let root = Path::new("/srv/config");
-        let store = Some(Path::new("records/runs.db"));
-        for quiet in [
-            "/srv/config/records/runs.db",
-            "/srv/config/records/runs.db-wal",
-            "/srv/config/records/runs.db-shm",
-            "/srv/config/records/runs.db-journal",
-        ] {
-            assert!(is_store(store, root, None, Path::new(quiet)), "{quiet}");
-        }
-        for change in [
-            "/srv/config/records/runs.db.yaml",
-            "/srv/config/records/other.db",
-            "/srv/config/runs.db",
-            "/srv/config/processes/records/runs.db",
-        ] {
-            assert!(!is_store(store, root, None, Path::new(change)), "{change}");
-        }
-        assert!(!is_store(
-            None,
-            root,
-            None,
-            Path::new("/srv/config/records/runs.db")
-        ));
+    fn filter(store: Option<&str>, named: &[&str]) -> Filter {
+        let filter = Filter {
+            root: PathBuf::from("/srv/config"),
+            store: store.map(PathBuf::from),
+            named: NamedFiles::default(),
+        };
+        filter.named.set(named.iter().copied());
+        filter
+    }
+
+    /// Whether a change at `path` counts, with `files` the paths that are
+    /// files now (every other path is a folder, or gone).
+    fn counts(filter: &Filter, target: Option<&str>, files: &[&str], path: &str) -> bool {
+        filter.counts(target.map(Path::new), Path::new(path), |path| {
+            files.iter().any(|file| Path::new(file) == path)
+        })
     }
 
     #[test]
-    fn what_counts_as_a_change() {
-        let root = Path::new("/srv/config");
-        let target = Some(Path::new("/srv/rev-b"));
-        assert!(counts(
-            root,
-            None,
-            Path::new("/srv/config/processes/hello.yaml")
-        ));
-        assert!(counts(root, None, Path::new("/srv/config/flowgate.toml")));
-        assert!(counts(
-            root,
-            None,
-            Path::new("/srv/config/processes/new-folder")
-        ));
-        assert!(counts(root, None, Path::new("/srv/config")));
-        assert!(counts(
-            root,
-            target,
-            Path::new("/srv/rev-b/processes/a.yaml")
-        ));
+    fn the_execution_store_is_not_a_change() {
+        let store = Some(Path::new("records/runs.db"));
         for quiet in [
+            "records/runs.db",
+            "records/runs.db-wal",
+            "records/runs.db-shm",
+            "records/runs.db-journal",
+        ] {
+            assert!(is_store(store, Path::new(quiet)), "{quiet}");
+        }
+        for change in [
+            "records/runs.db.yaml",
+            "records/other.db",
+            "runs.db",
+            "processes/records/runs.db",
+        ] {
+            assert!(!is_store(store, Path::new(change)), "{change}");
+        }
+        assert!(!is_store(None, Path::new("records/runs.db")));
+        let at_the_top = Some(Path::new("./runs.db"));
+        assert!(is_store(at_the_top, Path::new("runs.db-wal")));
+
+        // Even where it would otherwise count: named, or under processes/.
+        let filter = filter(Some("processes/runs.db"), &["processes/runs.db"]);
+        assert!(!counts(&filter, None, &[], "/srv/config/processes/runs.db"));
+    }
+
+    #[test]
+    fn what_the_loader_reads_counts() {
+        let filter = filter(None, &[]);
+        let target = Some("/srv/rev-b");
+        for change in [
+            "/srv/config/processes/hello.yaml",
+            "/srv/config/processes/team/deep/hello.toml",
+            "/srv/config/profiles/order.xsd",
+            "/srv/config/profiles/order.schema.json",
+            "/srv/config/flowgate.toml",
+            // The root itself, and the root link.
+            "/srv/config",
+            "/srv/rev-b",
+            // Through the folder the link leads to.
+            "/srv/rev-b/processes/a.yaml",
+        ] {
+            assert!(counts(&filter, target, &[change], change), "{change}");
+        }
+        for quiet in [
+            "/srv/config/flowgate.log",
+            "/srv/config/notes.md",
             "/srv/config/.git/index",
             "/srv/config/.flowgate/executions.db",
             "/srv/config/processes/.hello.yaml.swp",
             "/srv/config/processes/hello.yaml~",
+            "/srv/config/processes/#hello.yaml#",
             "/srv/config/processes/4913",
+            "/srv/config/processes/README.md",
+            "/srv/config/profiles/order.json",
+            "/srv/config/certs/server.pem",
+            "/srv/config/samples/order.json",
             "/srv/other/file",
             "/srv/rev-a",
         ] {
-            assert!(!counts(root, target, Path::new(quiet)), "{quiet}");
+            assert!(!counts(&filter, target, &[quiet], quiet), "{quiet}");
         }
+    }
+
+    #[test]
+    fn folders_under_the_walked_folders_count() {
+        let filter = filter(None, &[]);
+        // A folder made, or a path that is gone: removed or renamed away,
+        // it may have been a folder of processes.
+        for change in [
+            "/srv/config/processes",
+            "/srv/config/profiles",
+            "/srv/config/processes/team",
+            "/srv/config/processes/team/deep",
+            "/srv/config/profiles/json",
+            "/srv/config/processes/README.md",
+        ] {
+            assert!(counts(&filter, None, &[], change), "{change}");
+        }
+        // Folders elsewhere are not read.
+        for quiet in [
+            "/srv/config/logs",
+            "/srv/config/.git/objects",
+            "/srv/config/processes/.cache",
+        ] {
+            assert!(!counts(&filter, None, &[], quiet), "{quiet}");
+        }
+    }
+
+    #[test]
+    fn files_the_config_names_count() {
+        let filter = filter(
+            None,
+            &[
+                "certs/server.pem",
+                "./certs/server.key",
+                "samples/order.json",
+                "/etc/ssl/ca.pem",
+                "../outside.pem",
+            ],
+        );
+        for change in [
+            "/srv/config/certs/server.pem",
+            "/srv/config/certs/server.key",
+            "/srv/config/samples/order.json",
+            // Folders on the way, made or removed.
+            "/srv/config/certs",
+            "/srv/config/samples",
+        ] {
+            assert!(counts(&filter, None, &[change], change), "{change}");
+        }
+        for quiet in [
+            "/srv/config/certs/other.pem",
+            "/srv/config/samples/order.xml",
+            "/srv/config/flowgate.log",
+            "/srv/config/etc/ssl/ca.pem",
+            "/srv/outside.pem",
+        ] {
+            assert!(!counts(&filter, None, &[quiet], quiet), "{quiet}");
+        }
+        filter.named.set(["samples/order.xml"]);
+        assert!(!counts(&filter, None, &[], "/srv/config/certs/server.pem"));
+        assert!(counts(&filter, None, &[], "/srv/config/samples/order.xml"));
+    }
+
+    #[test]
+    fn reads_are_not_changes() {
+        use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, ModifyKind};
+        let filter = filter(None, &[]);
+        let at = |kind| Event::new(kind).add_path(PathBuf::from("/srv/config/flowgate.toml"));
+        assert!(!filter.relevant(&at(EventKind::Access(AccessKind::Read))));
+        assert!(!filter.relevant(&at(EventKind::Access(AccessKind::Close(AccessMode::Write)))));
+        assert!(filter.relevant(&at(EventKind::Modify(ModifyKind::Data(
+            DataChange::Content
+        )))));
+        assert!(filter.relevant(&at(EventKind::Create(CreateKind::File))));
+        let log = Event::new(EventKind::Modify(ModifyKind::Data(DataChange::Content)))
+            .add_path(PathBuf::from("/srv/config/flowgate.log"));
+        assert!(!filter.relevant(&log));
+        // Lost events: anything may have changed.
+        let rescan = Event::new(EventKind::Other).set_flag(notify::event::Flag::Rescan);
+        assert!(filter.relevant(&rescan));
+    }
+
+    const DEBOUNCE: Duration = Duration::from_millis(200);
+
+    /// A running quiet period, its input and when it sent each trigger,
+    /// on tokio's paused clock.
+    struct Quiet {
+        changes: Option<UnboundedSender<()>>,
+        sent: Arc<Mutex<Vec<Duration>>>,
+        /// Whether the quiet period has ended (its trigger channel closed).
+        ended: Arc<Mutex<bool>>,
+        start: Instant,
+    }
+
+    impl Quiet {
+        fn start() -> Quiet {
+            let (changes, noticed) = mpsc::unbounded_channel();
+            let (sender, mut triggers) = mpsc::unbounded_channel();
+            tokio::spawn(quiet_period(noticed, DEBOUNCE, sender));
+            let start = Instant::now();
+            let sent = Arc::new(Mutex::new(Vec::new()));
+            let ended = Arc::new(Mutex::new(false));
+            let (record, end) = (sent.clone(), ended.clone());
+            tokio::spawn(async move {
+                while let Some(trigger) = triggers.recv().await {
+                    assert!(matches!(trigger, Trigger::Watch));
+                    record.lock().unwrap().push(start.elapsed());
+                }
+                *end.lock().unwrap() = true;
+            });
+            Quiet {
+                changes: Some(changes),
+                sent,
+                ended,
+                start,
+            }
+        }
+
+        fn change(&self) {
+            self.changes.as_ref().unwrap().send(()).unwrap();
+        }
+
+        /// Changes `count` times, `apart` from each other.
+        async fn changes(&self, count: u32, apart: Duration) {
+            for n in 0..count {
+                if n > 0 {
+                    tokio::time::sleep(apart).await;
+                }
+                self.change();
+            }
+        }
+
+        /// When the triggers were sent, since the start, by `until` after it.
+        async fn triggers_until(&self, until: Duration) -> Vec<Duration> {
+            tokio::time::sleep_until(self.start + until).await;
+            self.sent.lock().unwrap().clone()
+        }
+    }
+
+    fn ms(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_change_reloads_after_the_debounce() {
+        let quiet = Quiet::start();
+        quiet.change();
+        assert_eq!(quiet.triggers_until(ms(5000)).await, [ms(200)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn changes_closer_than_the_debounce_are_one_reload_after_the_last() {
+        let quiet = Quiet::start();
+        // Eleven files, 100 ms apart: one reload, 200 ms after the last.
+        quiet.changes(11, ms(100)).await;
+        assert_eq!(quiet.triggers_until(ms(5000)).await, [ms(1200)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn changes_further_apart_than_the_debounce_are_reloads_of_their_own() {
+        let quiet = Quiet::start();
+        quiet.changes(3, ms(300)).await;
+        assert_eq!(
+            quiet.triggers_until(ms(5000)).await,
+            [ms(200), ms(500), ms(800)]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_root_that_never_goes_quiet_reloads_at_the_longest_wait() {
+        let quiet = Quiet::start();
+        // Every 150 ms from 0 to 5.1 s: ten debounces after the first
+        // change of each burst (at 0 and 2.1 s), and 200 ms after the last
+        // (the third burst begins at 4.2 s).
+        quiet.changes(35, ms(150)).await;
+        assert_eq!(
+            quiet.triggers_until(ms(10_000)).await,
+            [ms(2000), ms(4100), ms(5300)]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_cut_short_by_a_new_watcher_is_still_reloaded() {
+        let mut quiet = Quiet::start();
+        quiet.change();
+        tokio::time::sleep(ms(50)).await;
+        quiet.changes = None;
+        assert_eq!(quiet.triggers_until(ms(5000)).await, [ms(50)]);
+        assert!(*quiet.ended.lock().unwrap(), "the quiet period ended");
     }
 }

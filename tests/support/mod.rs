@@ -78,6 +78,7 @@ impl Server {
     pub fn start_on_one_core(root: &Path, level: &str, log: std::fs::File) -> Server {
         Server::spawn_with(
             &["taskset", "-c", "0", binary()],
+            None,
             root,
             PLAIN,
             level,
@@ -85,14 +86,21 @@ impl Server {
         )
     }
 
+    /// Like [`Server::start_logging`], run in the folder `cwd`, where
+    /// `root` may be a relative path.
+    pub fn start_in(cwd: &Path, root: &Path, level: &str, log: std::fs::File) -> Server {
+        Server::spawn_with(&[binary()], Some(cwd), root, PLAIN, level, Stdio::from(log))
+    }
+
     fn spawn(root: &Path, listeners: Listeners, level: &str, stderr: Stdio) -> Server {
-        Server::spawn_with(&[binary()], root, listeners, level, stderr)
+        Server::spawn_with(&[binary()], None, root, listeners, level, stderr)
     }
 
     /// Runs `command` (the binary, or a launcher and the binary) with the
-    /// arguments of `flowgate serve`, and waits until it listens.
+    /// arguments of `flowgate serve` (in `cwd` when given), and waits until it listens.
     fn spawn_with(
         command: &[&str],
+        cwd: Option<&Path>,
         root: &Path,
         listeners: Listeners,
         level: &str,
@@ -111,7 +119,11 @@ impl Server {
         if listeners.https {
             args.extend(["--https-listen".to_owned(), "127.0.0.1:0".to_owned()]);
         }
-        let mut child = Command::new(command[0])
+        let mut command = Command::new(command[0]);
+        if let Some(cwd) = cwd {
+            command.current_dir(cwd);
+        }
+        let mut child = command
             .args(&args)
             .env("RUST_LOG", level)
             .stdout(Stdio::piped())
