@@ -117,16 +117,7 @@ impl RouteTable {
                 _ => RouteMatch::NotFound,
             };
         }
-        let Some(rest) = path.strip_prefix(REST_PREFIX) else {
-            return RouteMatch::NotFound;
-        };
-        if !(rest.is_empty() || rest.starts_with('/')) {
-            return RouteMatch::NotFound;
-        }
-        let segments = split_path(rest);
-        let mut matches = Vec::new();
-        let mut values = Vec::new();
-        collect_matches(&self.rest, &segments, &mut values, &mut matches);
+        let matches = self.rest_matches(path);
         // A HEAD is answered as the GET would be (RFC 9110 §9.3.2).
         let takes = |endpoint: &&Endpoint| {
             endpoint.method == *method
@@ -146,17 +137,36 @@ impl RouteTable {
                 };
             }
         }
-        match matches.first() {
-            Some((node, _)) => {
-                let mut allow: Vec<Method> =
-                    node.endpoints.iter().map(|e| e.method.clone()).collect();
-                if allow.contains(&Method::GET) {
-                    allow.push(Method::HEAD);
-                }
-                RouteMatch::MethodNotAllowed { allow }
-            }
-            None => RouteMatch::NotFound,
+        if matches.is_empty() {
+            return RouteMatch::NotFound;
         }
+        RouteMatch::MethodNotAllowed {
+            allow: methods_of(&matches),
+        }
+    }
+
+    /// Every method a REST path is served with, HEAD where GET is: the
+    /// `Allow` of its answers. A method goes to the first route that has
+    /// it, fixed segments before `{param}`s, so the path takes the methods
+    /// of every route it matches. Empty for a path no REST route matches.
+    pub fn methods(&self, path: &str) -> Vec<Method> {
+        methods_of(&self.rest_matches(path))
+    }
+
+    /// The REST routes `path` matches, in the order they are tried, with
+    /// the values of their `{param}` segments.
+    fn rest_matches<'p>(&self, path: &'p str) -> Vec<(&Segment, Vec<&'p str>)> {
+        let mut matches = Vec::new();
+        let Some(rest) = path.strip_prefix(REST_PREFIX) else {
+            return matches;
+        };
+        if !(rest.is_empty() || rest.starts_with('/')) {
+            return matches;
+        }
+        let segments = split_path(rest);
+        let mut values = Vec::new();
+        collect_matches(&self.rest, &segments, &mut values, &mut matches);
+        matches
     }
 
     /// Every route: (method or `None` for any, full path, process).
@@ -175,6 +185,20 @@ impl RouteTable {
         });
         out
     }
+}
+
+/// The methods of the routes in `matches`, each once, HEAD where GET is.
+fn methods_of(matches: &[(&Segment, Vec<&str>)]) -> Vec<Method> {
+    let mut allow: Vec<Method> = Vec::new();
+    for endpoint in matches.iter().flat_map(|(node, _)| &node.endpoints) {
+        if !allow.contains(&endpoint.method) {
+            allow.push(endpoint.method.clone());
+        }
+    }
+    if allow.contains(&Method::GET) {
+        allow.push(Method::HEAD);
+    }
+    allow
 }
 
 fn method_order(method: &Option<Method>) -> String {
@@ -436,6 +460,32 @@ mod tests {
             t.lookup(&Method::HEAD, "/ws/rest/items"),
             RouteMatch::MethodNotAllowed { .. }
         ));
+    }
+
+    #[test]
+    fn a_path_takes_the_methods_of_every_route_it_matches() {
+        // GET /items/latest goes to the fixed route, POST to the param one.
+        let t = table(&[
+            (Method::GET, "/items/latest"),
+            (Method::POST, "/items/{id}"),
+            (Method::GET, "/items/{id}"),
+        ]);
+        assert_eq!(
+            t.methods("/ws/rest/items/latest"),
+            [Method::GET, Method::POST, Method::HEAD]
+        );
+        assert_eq!(
+            t.methods("/ws/rest/items/7"),
+            [Method::POST, Method::GET, Method::HEAD]
+        );
+        assert!(t.methods("/ws/rest/nothing").is_empty());
+        assert!(t.methods("/ws/simple/getItem").is_empty());
+        match t.lookup(&Method::DELETE, "/ws/rest/items/latest") {
+            RouteMatch::MethodNotAllowed { allow } => {
+                assert_eq!(allow, [Method::GET, Method::POST, Method::HEAD])
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -259,7 +259,10 @@ async fn bad_requests_get_problem_documents() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(response.headers()["allow"], "GET, HEAD, DELETE, PATCH");
+    assert_eq!(
+        response.headers()["allow"],
+        "GET, HEAD, POST, PUT, DELETE, PATCH"
+    );
     assert!(
         response
             .text()

@@ -17,6 +17,7 @@ use support::{Server, client, run};
 const SOCKET_LIMIT: Duration = Duration::from_secs(15);
 
 const ECHO: &str = "listen: { operation: create, object: Echo, input: data, output: data, content_type: text/plain }\nsteps:\n  - return: {}\n";
+const HELLO: &str = "listen: { operation: get, object: Hello, output: json }\nsteps:\n  - message: '{\"hi\": 1}'\n  - return: {}\n";
 const WHOAMI: &str = "listen: { operation: get, object: Me, output: json }\naccess: { auth: [basic, token] }\nsteps:\n  - message: '{\"user\": {{ request.user | tojson }}}'\n  - return: {}\n";
 
 fn root(dir: &Path, password_hash: &str) {
@@ -42,6 +43,7 @@ hosts = ["flowgate-admin.internal"]
     .unwrap();
     std::fs::write(dir.join("processes/echo.yaml"), ECHO).unwrap();
     std::fs::write(dir.join("processes/whoami.yaml"), WHOAMI).unwrap();
+    std::fs::write(dir.join("processes/hello.yaml"), HELLO).unwrap();
 }
 
 fn address(server: &Server) -> String {
@@ -517,4 +519,246 @@ fn hash_password_reads_stdin_and_refuses_an_empty_password() {
     let output = run(&["hash-password"]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("empty"));
+}
+
+/// Every answer in `stream`, read until the server closes: (status, head, body).
+fn answers(stream: &[u8]) -> Vec<(u16, String, String)> {
+    let text = String::from_utf8_lossy(stream).into_owned();
+    let mut rest = text.as_str();
+    let mut out = Vec::new();
+    while let Some((head, after)) = rest.split_once("\r\n\r\n") {
+        let length = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        let (body, after) = after.split_at(length.min(after.len()));
+        out.push((status_of(head), head.to_owned(), body.to_owned()));
+        rest = after;
+    }
+    out
+}
+
+/// Sends `request` and reads every answer until the server closes.
+fn exchange_all(server: &Server, request: &[u8]) -> Vec<(u16, String, String)> {
+    let mut stream = connect(server);
+    stream.write_all(request).unwrap();
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes);
+    answers(&bytes)
+}
+
+#[test]
+fn a_head_with_bare_lf_line_ends_does_not_hide_the_next_from_the_framing_check() {
+    let fixture = start();
+    // httparse, and so hyper, ends a head at LF LF: the conflict after it
+    // is found and refused, and the echo never runs.
+    let answers = exchange_all(
+        &fixture.server,
+        b"GET /ws/simple/getHello HTTP/1.1\nHost: x\n\nPOST /ws/simple/createEcho HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    );
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert_eq!(answers[0].0, 200, "{answers:?}");
+    assert_eq!(answers[1].0, 400, "{answers:?}");
+    assert!(
+        answers[1]
+            .2
+            .contains("Content-Length and Transfer-Encoding"),
+        "{answers:?}"
+    );
+    assert!(answers[1].1.contains("connection: close"), "{answers:?}");
+    // flowgate never switches protocols: hyper reads on after an
+    // `Upgrade`, and so does the framing check.
+    let answers = exchange_all(
+        &fixture.server,
+        b"GET /ws/simple/getHello HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\nPOST /ws/simple/createEcho HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    );
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert_eq!(answers[1].0, 400, "{answers:?}");
+    // A refused head with bare LFs gets the problem document too.
+    let answer = exchange(&fixture.server, b"GET /a<b HTTP/1.1\nHost: x\n\n");
+    assert_eq!(status_of(&answer), 400, "{answer}");
+    assert!(answer.contains("not a valid URI"), "{answer}");
+}
+
+#[test]
+fn a_head_over_max_header_bytes_is_431_behind_another_request_too() {
+    let fixture = start();
+    for size in [8300, 16_000] {
+        let request = format!(
+            "GET /ws/simple/getHello HTTP/1.1\r\nHost: x\r\n\r\nGET /ws/simple/getHello HTTP/1.1\r\nHost: x\r\nX-A: {}\r\n\r\n",
+            "a".repeat(size)
+        );
+        let answers = exchange_all(&fixture.server, request.as_bytes());
+        assert_eq!(answers.len(), 2, "{size}: {answers:?}");
+        assert_eq!(answers[0].0, 200, "{size}: {answers:?}");
+        let (status, head, body) = &answers[1];
+        assert_eq!(*status, 431, "{size}: {answers:?}");
+        assert!(head.contains("connection: close"), "{head}");
+        let problem: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(problem["type"], "urn:flowgate:problem:head-too-large");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("max_header_bytes")
+        );
+    }
+}
+
+#[test]
+fn a_body_sent_to_a_route_that_takes_none_is_judged_by_its_bytes() {
+    let fixture = start();
+    let post = |framing: &str, body: &str| {
+        format!(
+            "POST /ws/simple/getHello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{framing}\r\n\r\n{body}"
+        )
+    };
+    for (request, status) in [
+        (post("Transfer-Encoding: chunked", "0\r\n\r\n"), 200),
+        (post("Content-Length: 0", ""), 200),
+        (
+            post("Transfer-Encoding: chunked", "2\r\nhi\r\n0\r\n\r\n"),
+            405,
+        ),
+        (post("Content-Length: 2", "hi"), 405),
+    ] {
+        let answer = exchange(&fixture.server, request.as_bytes());
+        assert_eq!(status_of(&answer), status, "{request:?}: {answer}");
+        if status == 405 {
+            assert!(
+                answer.contains("allow: GET, HEAD, POST, PUT, DELETE, PATCH"),
+                "{answer}"
+            );
+            assert!(
+                answer.contains("urn:flowgate:problem:unexpected-body"),
+                "{answer}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_http2_body_sent_to_a_route_that_takes_none_is_405() {
+    use http_body_util::BodyExt as _;
+    let fixture = start();
+    let stream = tokio::net::TcpStream::connect(address(&fixture.server))
+        .await
+        .unwrap();
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    // A stream body: DATA frames and no content-length.
+    for (body, status) in [(&b"hi"[..], 405), (b"", 200)] {
+        let frames = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(
+            hyper::body::Frame::data(bytes::Bytes::from_static(body)),
+        )]);
+        let request = http::Request::post(fixture.server.url("/ws/simple/getHello"))
+            .body(http_body_util::StreamBody::new(frames))
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{body:?}");
+        let _ = response.into_body().collect().await;
+    }
+}
+
+#[test]
+fn broken_chunked_framing_is_a_400_that_says_so_and_closes() {
+    let fixture = start();
+    let chunked = |body: &str| {
+        format!(
+            "POST /ws/simple/createEcho HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n{body}"
+        )
+    };
+    let extension = format!("2;{}\r\nok\r\n0\r\n\r\n", "a".repeat(100_000));
+    for (body, cause) in [
+        ("zz\r\n", "missing size digit"),
+        ("ffffffffffffffffff\r\n", "overflow"),
+        ("5\r\nok\r\n0\r\n\r\n", "chunk"),
+        ("2\r\nok\r\n0\r\nX\rY\r\n\r\n", "trailer"),
+        (extension.as_str(), "extensions over limit"),
+    ] {
+        let answers = exchange_all(&fixture.server, chunked(body).as_bytes());
+        assert_eq!(answers.len(), 1, "{body:.20}: {answers:?}");
+        let (status, head, problem) = &answers[0];
+        assert_eq!(*status, 400, "{body:.20}: {problem}");
+        assert!(head.contains("connection: close"), "{head}");
+        assert!(!head.contains("x-execution-id"), "{head}");
+        let problem: serde_json::Value = serde_json::from_str(problem).unwrap();
+        assert_eq!(problem["type"], "urn:flowgate:problem:bad-request");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("the chunked framing of the body is broken ("),
+            "{detail}"
+        );
+        assert!(detail.contains(cause), "{body:.20}: {detail}");
+    }
+    // Recorded executions: only the request that ran, not the broken ones.
+    let answer = exchange(
+        &fixture.server,
+        chunked("2\r\nok\r\n0\r\n\r\n")
+            .replace("HTTP/1.1\r\n", "HTTP/1.1\r\nConnection: close\r\n")
+            .as_bytes(),
+    );
+    assert_eq!(status_of(&answer), 200, "{answer}");
+    let admin = fixture
+        .server
+        .admin
+        .strip_prefix("http://")
+        .unwrap()
+        .to_owned();
+    let mut recorded = Vec::new();
+    for _ in 0..200 {
+        let mut stream = TcpStream::connect(&admin).unwrap();
+        stream.set_read_timeout(Some(SOCKET_LIMIT)).unwrap();
+        stream
+            .write_all(b"GET /executions?process=echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut bytes = Vec::new();
+        let _ = stream.read_to_end(&mut bytes);
+        let answer = String::from_utf8_lossy(&bytes).into_owned();
+        let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        let listed: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        recorded = listed["executions"].as_array().cloned().unwrap_or_default();
+        if !recorded.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let statuses: Vec<_> = recorded.iter().map(|e| e["status"].clone()).collect();
+    assert_eq!(statuses, [serde_json::json!(200)], "{recorded:?}");
+}
+
+#[test]
+fn refused_heads_say_what_is_wrong_with_them() {
+    let fixture = start();
+    for (request, says) in [
+        (
+            &b"GET /ws/simple/getHello HTTP/1.1 extra\r\nHost: x\r\n\r\n"[..],
+            "goes on after its version",
+        ),
+        (
+            b"GET /ws/simple/getHello HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",
+            "obsolete line folding",
+        ),
+        (
+            b"GET /ws/rest/hello/\xe9 HTTP/1.1\r\nHost: x\r\n\r\n",
+            "not a valid URI: it holds bytes that are not UTF-8",
+        ),
+    ] {
+        let answer = exchange(&fixture.server, request);
+        assert_eq!(status_of(&answer), 400, "{answer}");
+        assert!(
+            answer.contains("urn:flowgate:problem:bad-request"),
+            "{answer}"
+        );
+        assert!(answer.contains(says), "{answer}");
+    }
 }

@@ -429,7 +429,10 @@ async fn a_body_the_route_does_not_take_is_refused_only_after_access() {
     let admitted = post().header("x-api-key", "acme-token");
     let call = send_body(&gateway, admitted, body(), local()).await;
     assert_eq!(call.status, StatusCode::METHOD_NOT_ALLOWED, "{}", call.body);
-    assert_eq!(call.headers[header::ALLOW], "GET, HEAD, DELETE, PATCH");
+    assert_eq!(
+        call.headers[header::ALLOW],
+        "GET, HEAD, POST, PUT, DELETE, PATCH"
+    );
 }
 
 #[tokio::test]

@@ -77,8 +77,8 @@ where
         response
     };
 
-    let head = if peer.framing.seen() {
-        Err(guard::Refusal::framing())
+    let head = if let Some(flaw) = &peer.framing {
+        Err(guard::Refusal::flawed(flaw))
     } else if request.version() == http::Version::HTTP_2 {
         guard::check_h2_head(
             request.method(),
@@ -414,8 +414,17 @@ where
             return Served::early(denied(denial, process.access.auth, wants_xml));
         }
     };
-    if let Some(response) = check_no_body(listen, &parts.method, &parts.headers, wants_xml) {
-        return Served::early(response);
+    let mut body = std::pin::pin!(body);
+    if !listen.takes_body() && matches!(parts.method, Method::POST | Method::PUT) {
+        let limits = &snapshot.settings.limits;
+        match input::body_is_empty(&parts.headers, body.as_mut(), limits).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let allow = no_input_methods(&snapshot, &parts, via_simple);
+                return Served::early(unexpected_body(&parts.method, &allow, wants_xml));
+            }
+            Err(unread) => return Served::early(unread_response(unread, wants_xml, None)),
+        }
     }
     let user = admitted.user.clone();
 
@@ -451,9 +460,14 @@ where
             if let Err(problem) = input::check_content_type(&parts.headers, listen.input) {
                 break 'run fail(problem);
             }
-            let bytes = match input::read_body(&parts.headers, body, &limits).await {
+            let bytes = match input::read_body(&parts.headers, body.as_mut(), &limits).await {
                 Ok(bytes) => bytes,
-                Err(problem) => break 'run fail(problem),
+                Err(input::Unread::Refused(problem)) => break 'run fail(problem),
+                Err(unread @ input::Unread::Broken(_)) => {
+                    // Nothing reached the process: no execution to record.
+                    recording = None;
+                    break 'run Served::early(unread_response(unread, wants_xml, None));
+                }
             };
             record_input(&mut recording, &parts.headers, &bytes);
             match input::decode(
@@ -1035,38 +1049,72 @@ fn check_method(
     None
 }
 
-/// A process that takes no input refuses a POST or PUT with a body (SPEC
-/// §2.1); checked once the caller is admitted, so the answer tells an
-/// outsider nothing about the route. `Allow` lists the methods that take
-/// the request as sent: the others ignore a body.
-fn check_no_body(
-    listen: &crate::snapshot::Listen,
-    method: &Method,
-    headers: &http::HeaderMap,
-    wants_xml: bool,
-) -> Option<Response<Body>> {
-    if listen.takes_body() || !matches!(*method, Method::POST | Method::PUT) {
-        return None;
+/// The methods on the URL of a process that takes no input, for the
+/// `Allow` of its 405 to a POST or PUT with a body (SPEC §2.1): the simple
+/// URL serves any method, and these are the ones docs/processes.md names;
+/// a REST path serves the methods of its routes. The methods a body is
+/// refused on are listed too: they are served without one.
+fn no_input_methods(
+    snapshot: &Snapshot,
+    parts: &http::request::Parts,
+    via_simple: bool,
+) -> Vec<Method> {
+    if via_simple {
+        return vec![
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::PATCH,
+        ];
     }
-    let has_body = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim() != "0")
-        .unwrap_or_else(|| headers.contains_key(header::TRANSFER_ENCODING));
-    if !has_body {
-        return None;
-    }
+    // Routed by this path already, so it normalizes.
+    guard::normalize_path(parts.uri.path())
+        .map(|path| snapshot.routes.methods(&path))
+        .unwrap_or_default()
+}
+
+/// A body sent to a process that takes none, with a POST or PUT (the
+/// other methods ignore a body). Checked once the caller is admitted, so
+/// the answer tells an outsider nothing about the route.
+fn unexpected_body(method: &Method, allow: &[Method], wants_xml: bool) -> Response<Body> {
     let problem = Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
         kind::UNEXPECTED_BODY,
         format!("this route takes no input; send the {method} without a body"),
     );
     let mut response = problem_response(&problem, wants_xml, None);
-    response.headers_mut().insert(
-        header::ALLOW,
-        HeaderValue::from_static("GET, HEAD, DELETE, PATCH"),
-    );
-    Some(response)
+    let list = allow
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(value) = HeaderValue::from_str(&list) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+/// The answer to a body that was not taken. One the HTTP layer could not
+/// read (broken chunked framing) closes the connection: hyper gives it up,
+/// and the client should know not to send another request down it.
+pub(super) fn unread_response(
+    unread: input::Unread,
+    as_xml: bool,
+    execution_id: Option<&str>,
+) -> Response<Body> {
+    match unread {
+        input::Unread::Refused(problem) => problem_response(&problem, as_xml, execution_id),
+        input::Unread::Broken(problem) => {
+            tracing::info!(status = 400, reason = %problem.detail, "Body could not be read");
+            let mut response = problem_response(&problem, as_xml, execution_id);
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
 }
 
 fn exec_problem(err: &ExecError) -> Problem {

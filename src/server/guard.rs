@@ -20,7 +20,8 @@ use percent_encoding::percent_decode_str;
 /// Why a request head is refused.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Refusal {
-    /// 400, or 501 for a transfer coding flowgate does not decode.
+    /// 400, 501 for a transfer coding flowgate does not decode, 431 or 414
+    /// for a head over a limit.
     pub status: StatusCode,
     pub detail: String,
     /// The body's framing is in doubt: answer, then close the connection,
@@ -36,6 +37,20 @@ impl Refusal {
             detail: "the request has both Content-Length and Transfer-Encoding; send one"
                 .to_owned(),
             close: true,
+        }
+    }
+
+    /// A head the scanner beneath hyper found flawed (see
+    /// [`super::framing`]): answered in place of the process, then the
+    /// connection closes.
+    pub fn flawed(flaw: &super::framing::Flaw) -> Refusal {
+        match flaw {
+            super::framing::Flaw::Conflict => Refusal::framing(),
+            super::framing::Flaw::Refused(refusal) => Refusal {
+                status: refusal.status(),
+                detail: refusal.detail().to_owned(),
+                close: true,
+            },
         }
     }
 
@@ -59,6 +74,7 @@ impl Refusal {
         let kind = match self.status {
             StatusCode::NOT_IMPLEMENTED => kind::NOT_IMPLEMENTED,
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => kind::HEAD_TOO_LARGE,
+            StatusCode::URI_TOO_LONG => kind::TARGET_TOO_LONG,
             _ => kind::BAD_REQUEST,
         };
         Problem::new(self.status, kind, self.detail)
@@ -92,9 +108,9 @@ pub fn check_head(version: Version, headers: &HeaderMap) -> Result<(), Refusal> 
         return Err(Refusal::new("an HTTP/1.1 request must have a Host header"));
     }
     // hyper drops `Content-Length` beside `Transfer-Encoding` before a
-    // request gets here; `server::framing` sees the raw head and raises the
-    // connection's flag, which dispatch checks. This catches the pair when
-    // a request is built in memory.
+    // request gets here; `server::framing` sees the raw head and marks the
+    // request, which dispatch checks. This catches the pair when a request
+    // is built in memory.
     if headers.contains_key(header::CONTENT_LENGTH)
         && headers.contains_key(header::TRANSFER_ENCODING)
     {

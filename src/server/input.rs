@@ -16,22 +16,35 @@ use crate::profile::xsd::{Item, XmlProfile};
 use crate::profile::{Profile, ReadError, Schema, Violation};
 use crate::snapshot::Limits;
 
+/// Why a body was not taken.
+#[derive(Debug)]
+pub enum Unread {
+    /// Over `max_body`, or too slow to arrive: the answer of the execution
+    /// the request began.
+    Refused(Problem),
+    /// The HTTP layer could not take the body off the connection: over
+    /// HTTP/1.1 its chunked framing is broken, and hyper gives up the
+    /// connection. No execution answers it (nothing of it reached a
+    /// process); the answer closes the connection.
+    Broken(Problem),
+}
+
 /// Reads the whole body, refusing more than `max_body` bytes and a body
 /// that takes longer than `request_timeout` to arrive.
-pub async fn read_body<B>(headers: &HeaderMap, body: B, limits: &Limits) -> Result<Bytes, Problem>
+pub async fn read_body<B>(headers: &HeaderMap, body: B, limits: &Limits) -> Result<Bytes, Unread>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let too_large = || {
-        Problem::new(
+        Unread::Refused(Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             kind::BODY_TOO_LARGE,
             format!(
                 "the body is larger than the limit of {}",
                 crate::units::ByteSize(limits.max_body)
             ),
-        )
+        ))
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -41,30 +54,95 @@ where
         return Err(too_large());
     }
     let limit = usize::try_from(limits.max_body).unwrap_or(usize::MAX);
-    let timeout = limits.request_timeout;
     // A body that never ends would hold its request's place among
     // `max_concurrency` for good: it has `request_timeout` to arrive.
     let Some(collected) =
-        super::dispatch::within(timeout, Limited::new(body, limit).collect()).await
+        super::dispatch::within(limits.request_timeout, Limited::new(body, limit).collect()).await
     else {
-        return Err(Problem::new(
-            StatusCode::REQUEST_TIMEOUT,
-            kind::BODY_TIMEOUT,
-            format!(
-                "the body did not arrive within `request_timeout` ({})",
-                crate::units::HumanDuration(timeout)
-            ),
-        ));
+        return Err(Unread::Refused(body_timeout(limits)));
     };
     match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(err) => Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            kind::MALFORMED_BODY,
-            format!("the body could not be read: {err}"),
-        )),
+        Err(err) => Err(Unread::Broken(broken_body(headers, &*err))),
     }
+}
+
+/// Whether a body holds nothing, read off the body itself rather than its
+/// headers: an empty chunked body is empty, and an HTTP/2 body has no
+/// header to say. Reads at most up to the first byte of data, within
+/// `request_timeout`; what it reads is dropped.
+pub async fn body_is_empty<B>(
+    headers: &HeaderMap,
+    mut body: std::pin::Pin<&mut B>,
+    limits: &Limits,
+) -> Result<bool, Unread>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    if body.is_end_stream() {
+        return Ok(true);
+    }
+    // A declared length: hyper delivers exactly that many bytes, or fails.
+    if body.size_hint().lower() > 0 {
+        return Ok(false);
+    }
+    let first_data = async {
+        loop {
+            match body.frame().await {
+                None => return Ok(true),
+                Some(Err(err)) => return Err(err.into()),
+                // Trailers, or a chunk of no bytes (an HTTP/2 DATA frame may be empty).
+                Some(Ok(frame)) if frame.data_ref().is_none_or(|data| data.is_empty()) => {}
+                Some(Ok(_)) => return Ok(false),
+            }
+        }
+    };
+    match super::dispatch::within(limits.request_timeout, first_data).await {
+        Some(Ok(empty)) => Ok(empty),
+        Some(Err(err)) => Err(Unread::Broken(broken_body(headers, &*err))),
+        None => Err(Unread::Refused(body_timeout(limits))),
+    }
+}
+
+/// The 408 of a body that did not arrive within `request_timeout`.
+fn body_timeout(limits: &Limits) -> Problem {
+    Problem::new(
+        StatusCode::REQUEST_TIMEOUT,
+        kind::BODY_TIMEOUT,
+        format!(
+            "the body did not arrive within `request_timeout` ({})",
+            crate::units::HumanDuration(limits.request_timeout)
+        ),
+    )
+}
+
+/// The problem of a body the HTTP layer could not read, with the cause it
+/// gives (hyper's chunk decoder names the part of the framing it stopped
+/// at). `malformed-body` is for documents that are not well-formed; this is
+/// a request that is not well-framed.
+fn broken_body(headers: &HeaderMap, err: &(dyn std::error::Error + 'static)) -> Problem {
+    // hyper's error says only that a body failed; its source says why.
+    let mut cause = err;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    let mut cause = cause.to_string();
+    if let Some(first) = cause.get(..1) {
+        let lower = first.to_ascii_lowercase();
+        cause.replace_range(..1, &lower);
+    }
+    let detail = if headers.contains_key(header::TRANSFER_ENCODING) {
+        format!(
+            "the chunked framing of the body is broken ({cause}): each chunk is its size in \
+             hex, CRLF, that many bytes and CRLF, and a chunk of size 0 and an empty line end \
+             the body"
+        )
+    } else {
+        format!("the body could not be read off the connection ({cause})")
+    };
+    Problem::new(StatusCode::BAD_REQUEST, kind::BAD_REQUEST, detail)
 }
 
 /// Whether the request's content type is one the input type can read. A

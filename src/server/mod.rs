@@ -55,9 +55,10 @@ pub struct Peer {
     pub local: Option<SocketAddr>,
     /// The client certificate, verified at the handshake.
     pub certificate: Option<Arc<ClientCertificate>>,
-    /// Raised when a request head on this connection had both
-    /// `Content-Length` and `Transfer-Encoding` (see [`framing`]).
-    pub framing: framing::Conflict,
+    /// What was wrong with this request's head that hyper let pass: both
+    /// `Content-Length` and `Transfer-Encoding`, or over `max_header_bytes`
+    /// (see [`framing`]). Set per request.
+    pub framing: Option<framing::Flaw>,
     /// Set only by [`dispatch::handle_in_process`]: a caller inside this
     /// process (`flowgate test`). Connections never have one, so no request
     /// from the network can act as a user without its credentials.
@@ -72,7 +73,7 @@ impl Peer {
             tls: false,
             local: None,
             certificate: None,
-            framing: framing::Conflict::default(),
+            framing: None,
             in_process: None,
         }
     }
@@ -360,17 +361,20 @@ where
         let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let io = Idle::new(io, self.idle_timeout, in_flight.clone());
         // Reads along with hyper to flag Content-Length with
-        // Transfer-Encoding, and to say why hyper refuses a head it cannot
-        // parse; HTTP/2 stops it at the preface.
-        let (io, framing) = framing::Framing::new(io, self.max_head);
-        let peer = Peer { framing, ..peer };
+        // Transfer-Encoding and heads over the limit, and to say why hyper
+        // refuses a head it cannot parse; HTTP/2 stops it at the preface.
+        let (io, heads) = framing::Framing::new(io, self.max_head);
         let handler = self.handler;
         let service = service_fn(move |request: Request<Incoming>| {
+            let peer = Peer {
+                framing: heads.next_request(),
+                ..peer.clone()
+            };
             let head = request.method() == http::Method::HEAD;
             let running = InFlight::enter(&in_flight);
             // Boxed where it is made: the request's future is several KiB,
             // and hyper and this block would otherwise move it by value.
-            let response = Box::pin(handler(request, peer.clone()));
+            let response = Box::pin(handler(request, peer));
             async move {
                 let response = response.await;
                 drop(running);

@@ -121,7 +121,18 @@ where
     let limits = snapshot.settings.limits;
     let bytes = match input::read_body(&parts.headers, body, &limits).await {
         Ok(bytes) => bytes,
-        Err(problem) => return SoapServed::unrouted(fault(version, &problem, None)),
+        Err(input::Unread::Refused(problem)) => {
+            return SoapServed::unrouted(fault(version, &problem, None));
+        }
+        Err(input::Unread::Broken(problem)) => {
+            tracing::info!(status = 400, reason = %problem.detail, "Body could not be read");
+            let mut response = fault(version, &problem, None);
+            // hyper gives up a connection whose body it cannot read.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return SoapServed::unrouted(response);
+        }
     };
     let Ok(text) = std::str::from_utf8(&bytes) else {
         let problem = client_problem("the envelope is not UTF-8");

@@ -634,3 +634,160 @@ async fn response_profiles_keep_bad_output_from_clients() {
         "{body}"
     );
 }
+
+/// One frame of a body made in a test, or the error that fails it.
+type TestFrame = Result<hyper::body::Frame<Bytes>, std::io::Error>;
+type TestBody =
+    http_body_util::StreamBody<futures_util::stream::Iter<std::vec::IntoIter<TestFrame>>>;
+
+/// A request to `uri` whose body is `frames`, each data or an error.
+fn framed(
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    frames: Vec<TestFrame>,
+) -> Request<TestBody> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", "gateway.test");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request
+        .body(http_body_util::StreamBody::new(futures_util::stream::iter(
+            frames,
+        )))
+        .unwrap()
+}
+
+async fn answer(
+    response: http::Response<super::dispatch::Body>,
+) -> (StatusCode, http::HeaderMap, String) {
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_body_sent_to_a_route_that_takes_none_is_judged_by_the_body_itself() {
+    use hyper::body::Frame;
+    let hello = "listen: { operation: get, object: Hello, output: json, rest: \"POST /things/{id}\" }\nsteps:\n  - message: '{\"hi\": 1}'\n  - return: {}\n";
+    let thing = "listen: { operation: get, object: Thing, output: json, rest: \"GET /things/{id}\" }\nsteps:\n  - message: '{\"thing\": 1}'\n  - return: {}\n";
+    let gateway = Gateway::new(snapshot(&[
+        ("processes/hello.yaml", hello),
+        ("processes/thing.yaml", thing),
+    ]));
+    let data = |bytes: &'static [u8]| Ok(Frame::data(Bytes::from_static(bytes)));
+    let trailers = || Ok(Frame::trailers(http::HeaderMap::new()));
+    // Empty whatever the headers say: no frame, an empty chunk, trailers only.
+    for frames in [vec![], vec![data(b"")], vec![data(b""), trailers()]] {
+        for method in ["POST", "PUT"] {
+            let chunked = [("transfer-encoding", "chunked")];
+            let request = framed(
+                method,
+                "/ws/simple/getHello",
+                &chunked,
+                frames_again(&frames),
+            );
+            let (status, _, body) = answer(handle(gateway.clone(), request, peer()).await).await;
+            assert_eq!(status, StatusCode::OK, "{method} {frames:?}: {body}");
+        }
+    }
+    // A byte is a body, with no header that says so (as over HTTP/2).
+    let request = framed(
+        "POST",
+        "/ws/simple/getHello",
+        &[],
+        vec![data(b""), data(b"hi")],
+    );
+    let (status, headers, body) = answer(handle(gateway.clone(), request, peer()).await).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    assert!(
+        body.contains("urn:flowgate:problem:unexpected-body"),
+        "{body}"
+    );
+    assert!(body.contains("send the POST without a body"), "{body}");
+    // `Allow` lists what the URL serves, POST and PUT (without a body) too.
+    assert_eq!(
+        headers[http::header::ALLOW],
+        "GET, HEAD, POST, PUT, DELETE, PATCH"
+    );
+    let request = framed("POST", "/ws/rest/things/7", &[], vec![data(b"hi")]);
+    let (status, headers, body) = answer(handle(gateway.clone(), request, peer()).await).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    let mut allow: Vec<&str> = headers[http::header::ALLOW]
+        .to_str()
+        .unwrap()
+        .split(", ")
+        .collect();
+    allow.sort_unstable();
+    assert_eq!(allow, ["GET", "HEAD", "POST"]);
+    // Other methods ignore a body.
+    let request = framed("PATCH", "/ws/simple/getHello", &[], vec![data(b"hi")]);
+    let (status, _, body) = answer(handle(gateway.clone(), request, peer()).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// The same frames again (an error is not `Clone`).
+fn frames_again(frames: &[TestFrame]) -> Vec<TestFrame> {
+    frames
+        .iter()
+        .map(|frame| match frame {
+            Ok(frame) if frame.is_data() => Ok(hyper::body::Frame::data(
+                frame.data_ref().cloned().unwrap_or_default(),
+            )),
+            Ok(frame) => Ok(hyper::body::Frame::trailers(
+                frame.trailers_ref().cloned().unwrap_or_default(),
+            )),
+            Err(err) => Err(std::io::Error::new(err.kind(), err.to_string())),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn broken_chunked_framing_is_a_bad_request_that_closes_and_runs_nothing() {
+    let echo = "listen: { operation: create, object: Echo, input: json, output: json }\nsteps:\n  - return: {}\n";
+    let hello = "listen: { operation: get, object: Hello, output: json }\nsteps:\n  - message: '{\"hi\": 1}'\n  - return: {}\n";
+    let gateway = Gateway::new(snapshot(&[
+        ("processes/echo.yaml", echo),
+        ("processes/hello.yaml", hello),
+    ]));
+    // What hyper's chunk decoder fails a body with.
+    let broken = |before: &'static [u8]| {
+        vec![
+            Ok(hyper::body::Frame::data(Bytes::from_static(before))),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "Invalid chunk size line: Invalid Size",
+            )),
+        ]
+    };
+    let chunked = [("transfer-encoding", "chunked")];
+    // A route that takes no body reads up to the first byte, so breaks
+    // before it.
+    for (uri, before) in [
+        ("/ws/simple/createEcho", &b"{"[..]),
+        ("/ws/simple/getHello", b""),
+    ] {
+        let request = framed("POST", uri, &chunked, broken(before));
+        let (status, headers, body) = answer(handle(gateway.clone(), request, peer()).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(problem["type"], "urn:flowgate:problem:bad-request", "{uri}");
+        assert!(
+            problem["detail"].as_str().unwrap().starts_with(
+                "the chunked framing of the body is broken (invalid chunk size line: Invalid Size)"
+            ),
+            "{uri}: {problem}"
+        );
+        assert_eq!(headers[http::header::CONNECTION], "close", "{uri}");
+        // No execution began: nothing of the body reached a process.
+        assert!(!headers.contains_key("x-execution-id"), "{uri}");
+        assert!(problem.get("execution_id").is_none(), "{uri}");
+    }
+}
