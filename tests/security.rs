@@ -364,6 +364,21 @@ async fn http2_heads_are_held_to_the_same_limits_with_a_problem_that_says_why() 
     // Within both limits, the request is served.
     let (status, _, body) = get(vec![("x-small".into(), "a".repeat(1024))]).await;
     assert_ne!(status, 431, "{body}");
+    // `Host` beside `:authority` names the same host, once.
+    let authority = address(&fixture.server);
+    let (status, _, body) = get(vec![("host".into(), authority.clone())]).await;
+    // Past the head's checks: this route then asks for credentials.
+    assert_eq!(status, 401, "{body}");
+    let (status, _, body) = get(vec![
+        ("host".into(), authority.clone()),
+        ("host".into(), authority.clone()),
+    ])
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("more than one Host header"), "{body}");
+    let (status, _, body) = get(vec![("host".into(), "evil.example".into())]).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("another host than"), "{body}");
 }
 
 #[test]

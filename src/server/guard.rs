@@ -174,6 +174,23 @@ pub fn check_h2_head(
             "the request's headers are over {max_bytes} bytes (`max_header_bytes`)"
         )));
     }
+    // `:authority` names the host on HTTP/2; a `Host` beside it must not
+    // name another (RFC 9113 §8.3.1), and two of them name none for sure.
+    let mut hosts = headers.get_all(header::HOST).iter();
+    if let Some(host) = hosts.next() {
+        if hosts.next().is_some() {
+            return Err(Refusal::new("the request has more than one Host header"));
+        }
+        if let Some(authority) = uri.authority()
+            && !host
+                .as_bytes()
+                .eq_ignore_ascii_case(authority.as_str().as_bytes())
+        {
+            return Err(Refusal::new(
+                "the Host header names another host than the request's `:authority`",
+            ));
+        }
+    }
     Ok(())
 }
 
