@@ -22,11 +22,37 @@ pub fn parse(text: &str) -> Result<Node, Vec<FormatError>> {
             .collect());
     }
     let span = table.span();
-    Ok(Node::new(
+    let node = Node::new(
         Span::new(span.start, span.end),
         table_kind(table.into_inner()),
-    ))
+    );
+    let mut errors = Vec::new();
+    non_finite(&node, &mut errors);
+    if errors.is_empty() {
+        Ok(node)
+    } else {
+        Err(errors)
+    }
 }
+
+/// What YAML's reader refuses, TOML's is held to: `inf` and `nan` have no
+/// JSON form, and a file means the same in either format.
+fn non_finite(node: &Node, errors: &mut Vec<FormatError>) {
+    match &node.kind {
+        NodeKind::Float(f) if !f.is_finite() => errors.push(FormatError {
+            message: NON_FINITE.to_owned(),
+            span: Some(node.span),
+        }),
+        NodeKind::Seq(items) => items.iter().for_each(|item| non_finite(item, errors)),
+        NodeKind::Map(entries) => entries
+            .iter()
+            .for_each(|(_, value)| non_finite(value, errors)),
+        _ => {}
+    }
+}
+
+/// Why a number that is not finite is refused, in YAML and TOML alike.
+pub(super) const NON_FINITE: &str = "a number must be finite: `inf` and `nan` have no JSON form (write a string if the text is meant)";
 
 fn table_kind(table: DeTable<'_>) -> NodeKind {
     NodeKind::Map(
@@ -90,6 +116,18 @@ mod tests {
         assert_eq!(status.kind, NodeKind::Int(201));
         assert_eq!(&src[status.span.range()], "201");
         assert_eq!(&src[steps[1].key("return").unwrap().span.range()], "return");
+    }
+
+    #[test]
+    fn numbers_that_are_not_finite_are_refused() {
+        let src = "a = inf\nb = [1.5, -nan]\n";
+        let errors = parse(src).unwrap_err();
+        let at: Vec<&str> = errors
+            .iter()
+            .map(|e| &src[e.span.expect("placed").range()])
+            .collect();
+        assert_eq!(at, ["inf", "-nan"]);
+        assert!(errors.iter().all(|e| e.message == NON_FINITE));
     }
 
     #[test]

@@ -100,6 +100,7 @@ fn syntax_error(text: &str, err: &serde_saphyr::Error) -> FormatError {
             span = Some(Span::new(tab, tab + 1));
             "a tab indents this line; YAML indents with spaces only".to_owned()
         }
+        _ if err.to_string().contains("non-finite float") => super::toml::NON_FINITE.to_owned(),
         _ => {
             // serde-saphyr appends " at line L column C"; the diagnostic shows the position itself.
             let message = err.to_string();
@@ -369,6 +370,11 @@ mod tests {
         let err = parse(src).unwrap_err();
         assert_eq!(err.message, "the key `output` appears twice in this map");
         assert_eq!(err.span.unwrap().range(), 25..31);
+
+        let src = "set:\n  f: .inf\n";
+        let err = parse(src).unwrap_err();
+        assert_eq!(err.message, crate::config::toml::NON_FINITE);
+        assert!(err.span.is_some());
 
         let src = "steps: []\n---\nsteps: []\n";
         let err = parse(src).unwrap_err();
