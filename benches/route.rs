@@ -49,6 +49,24 @@ struct Route {
     status: StatusCode,
 }
 
+/// A JSON order of 14 lines (about 850 bytes) for `processes/echo-order.toml`:
+/// validated by its JSON Schema, read by a `set` and a `message`.
+fn json_order() -> String {
+    let lines: Vec<String> = (0..14)
+        .map(|i| {
+            format!(
+                r#"{{"sku": "SKU-{i}", "qty": {}, "price": {}.5, "note": "n"}}"#,
+                i + 1,
+                i
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"id": "A-1001", "customer": "Lovelace Engines Ltd", "lines": [{}]}}"#,
+        lines.join(", ")
+    )
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let compilation = flowgate::compile::compile_root(root);
@@ -66,6 +84,7 @@ fn main() {
     let orders = std::fs::read_to_string(&orders_path)
         .unwrap_or_else(|err| panic!("{}: {err}", orders_path.display()));
     let envelope = soap_envelope(&orders);
+    let json_order = json_order();
     let routes = [
         Route {
             name: "hello",
@@ -81,6 +100,14 @@ fn main() {
             uri: "/ws/simple/createOrder",
             content_type: "application/xml",
             body: orders.clone(),
+            status: StatusCode::CREATED,
+        },
+        Route {
+            name: "json-order",
+            method: "POST",
+            uri: "/ws/rest/orders/eu",
+            content_type: "application/json",
+            body: json_order,
             status: StatusCode::CREATED,
         },
         Route {
