@@ -176,10 +176,11 @@ struct Scan {
 /// object's member names and compares them, sorted, when it closes.
 fn check_depth(body: &[u8], max_depth: usize) -> Result<Scan, JsonError> {
     let mut scan = Scan::default();
-    // Per open array or object: where its names start in `names`, or
-    // `None` for an array.
-    let mut open: Vec<Option<usize>> = Vec::new();
-    let mut names: Vec<Name<'_>> = Vec::new();
+    // Per open array or object: the object's names, or `None` for an array.
+    // Sized for the usual document, so neither grows as it is read.
+    let mut open: Vec<Option<Members>> = Vec::with_capacity(16);
+    // The names of every open object, each object's after its parent's.
+    let mut names: Vec<Name> = Vec::with_capacity(32);
     // The last byte that was not whitespace: a string after `{` or `,`
     // in an object is a member name.
     let mut previous = 0u8;
@@ -211,14 +212,23 @@ fn check_depth(body: &[u8], max_depth: usize) -> Result<Scan, JsonError> {
                         }
                     }
                 }
-                if matches!(previous, b'{' | b',') && matches!(open.last(), Some(Some(_))) {
-                    let raw = body.get(start..i).unwrap_or_default();
-                    names.push(Name::new(raw, escaped, start - 1));
+                if matches!(previous, b'{' | b',')
+                    && let Some(Some(members)) = open.last_mut()
+                {
+                    let name = Name {
+                        start,
+                        end: i.min(body.len()),
+                        escaped,
+                    };
+                    members.add(body, &mut names, name)?;
                 }
                 previous = b'"';
             }
             b'[' | b'{' => {
-                open.push((byte == b'{').then_some(names.len()));
+                open.push((byte == b'{').then_some(Members {
+                    first: names.len(),
+                    sort: false,
+                }));
                 if open.len() > max_depth {
                     return Err(JsonError {
                         message: format!("nesting deeper than {max_depth} levels"),
@@ -229,10 +239,8 @@ fn check_depth(body: &[u8], max_depth: usize) -> Result<Scan, JsonError> {
                 previous = byte;
             }
             b']' | b'}' => {
-                if let Some(Some(first)) = open.pop() {
-                    let first = first.min(names.len());
-                    repeated_name(body, &mut names[first..])?;
-                    names.truncate(first);
+                if let Some(Some(members)) = open.pop() {
+                    members.close(body, &mut names)?;
                 }
                 previous = byte;
             }
@@ -248,52 +256,97 @@ fn check_depth(body: &[u8], max_depth: usize) -> Result<Scan, JsonError> {
     Ok(scan)
 }
 
-/// A member name as [`check_depth`] keeps it: its text as written, or
-/// unescaped when it has escapes (`"\u0061"` and `"a"` are one name).
-struct Name<'a> {
-    text: std::borrow::Cow<'a, [u8]>,
-    /// Where its opening quote is.
-    at: usize,
+/// A member name as [`check_depth`] keeps it: where its text is in the body.
+#[derive(Clone, Copy)]
+struct Name {
+    start: usize,
+    end: usize,
+    /// It has escapes, so its text as written is not the name
+    /// (`"\u0061"` and `"a"` are one name).
+    escaped: bool,
 }
 
-impl<'a> Name<'a> {
-    fn new(raw: &'a [u8], escaped: bool, at: usize) -> Self {
-        let text = if escaped {
-            // A bad escape is the parser's to report; as written, the name
-            // is still compared.
-            let quoted = [b"\"", raw, b"\""].concat();
-            match serde_json::from_slice::<String>(&quoted) {
-                Ok(text) => std::borrow::Cow::Owned(text.into_bytes()),
-                Err(_) => std::borrow::Cow::Borrowed(raw),
+impl Name {
+    fn raw<'a>(&self, body: &'a [u8]) -> &'a [u8] {
+        body.get(self.start..self.end).unwrap_or_default()
+    }
+
+    /// The name itself: unescaped, when it has escapes. A bad escape is
+    /// the parser's to report; until then, the text as written stands.
+    fn text<'a>(&self, body: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        let raw = self.raw(body);
+        if self.escaped
+            && let Some(quoted) = body.get(self.start - 1..=self.end)
+            && let Ok(text) = serde_json::from_slice::<String>(quoted)
+        {
+            return std::borrow::Cow::Owned(text.into_bytes());
+        }
+        std::borrow::Cow::Borrowed(raw)
+    }
+}
+
+/// The names of one open object, from `first` in the shared list.
+struct Members {
+    first: usize,
+    /// Compared all at once when the object closes, sorted: it has an
+    /// escaped name, or too many for comparing each with those before.
+    sort: bool,
+}
+
+impl Members {
+    /// Names compared one by one with those before them, as they come.
+    const PAIRWISE: usize = 16;
+
+    /// Adds a name; fails at once when a usual object (a few names, none
+    /// escaped) already has it.
+    fn add(&mut self, body: &[u8], names: &mut Vec<Name>, name: Name) -> Result<(), JsonError> {
+        let earlier = names.get(self.first..).unwrap_or_default();
+        if name.escaped || earlier.len() >= Self::PAIRWISE {
+            self.sort = true;
+        }
+        if !self.sort {
+            let raw = name.raw(body);
+            if earlier.iter().any(|other| other.raw(body) == raw) {
+                return Err(named_twice(body, &name, raw));
             }
-        } else {
-            std::borrow::Cow::Borrowed(raw)
-        };
-        Name { text, at }
+        }
+        names.push(name);
+        Ok(())
+    }
+
+    /// Ends the object: its names leave the list, compared first if they
+    /// were not as they came.
+    fn close(self, body: &[u8], names: &mut Vec<Name>) -> Result<(), JsonError> {
+        let first = self.first.min(names.len());
+        if self.sort {
+            let mut texts: Vec<(std::borrow::Cow<'_, [u8]>, &Name)> = names[first..]
+                .iter()
+                .map(|name| (name.text(body), name))
+                .collect();
+            texts.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.start.cmp(&b.1.start)));
+            if let Some(pair) = texts.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+                return Err(named_twice(body, pair[1].1, &pair[1].0));
+            }
+        }
+        names.truncate(first);
+        Ok(())
     }
 }
 
-/// Fails on the second of two members of one object with the same name.
-fn repeated_name(body: &[u8], names: &mut [Name<'_>]) -> Result<(), JsonError> {
-    if names.len() < 2 {
-        return Ok(());
-    }
-    names.sort_unstable_by(|a, b| a.text.cmp(&b.text).then(a.at.cmp(&b.at)));
-    let Some(pair) = names.windows(2).find(|pair| pair[0].text == pair[1].text) else {
-        return Ok(());
-    };
-    let second = &pair[1];
-    let before = body.get(..second.at).unwrap_or_default();
+/// The error of the second member named `text` in one object, at its quote.
+fn named_twice(body: &[u8], second: &Name, text: &[u8]) -> JsonError {
+    let at = second.start - 1;
+    let before = body.get(..at).unwrap_or_default();
     let line = 1 + memchr::memchr_iter(b'\n', before).count();
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |at| at + 1);
-    Err(JsonError {
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
+    JsonError {
         message: format!(
             "the member `{}` is named twice in one object",
-            String::from_utf8_lossy(&second.text)
+            String::from_utf8_lossy(text)
         ),
         line,
-        column: second.at - line_start + 1,
-    })
+        column: at - line_start + 1,
+    }
 }
 
 /// Builds a minijinja value straight from the JSON parser, keeping key order.
@@ -555,6 +608,18 @@ mod tests {
             (err.line, err.column, err.message.as_str()),
             (3, 3, "the member `x` is named twice in one object")
         );
+        // Objects with many names are compared all at once: the same answers.
+        let many: Vec<String> = (0..40).map(|i| format!(r#""k{i}": {i}"#)).collect();
+        check(format!("{{{}}}", many.join(", ")).as_bytes(), 64).unwrap();
+        for repeat in ["k0", "k17", "k39"] {
+            let body = format!(r#"{{{}, "{repeat}": 0}}"#, many.join(", "));
+            let err = check(body.as_bytes(), 64).unwrap_err();
+            assert_eq!(
+                err.message,
+                format!("the member `{repeat}` is named twice in one object")
+            );
+            assert_eq!(err.column, body.len() - repeat.len() - 5);
+        }
         // The same name in different objects, or as a value, is no repeat.
         for body in [
             r#"{"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}"#,
