@@ -29,6 +29,7 @@ use crate::metrics::ReloadResult;
 use crate::reload::{ReloadReport, ReloadState, Trigger};
 use crate::server::Gateway;
 use crate::server::dispatch::{Body, problem_response};
+use crate::server::guard;
 use crate::server::problem::{Problem, kind};
 
 /// The host a request names (`Host`, or the authority of HTTP/2 and of an
@@ -107,20 +108,12 @@ impl Admin {
         // One Host, as on the public listener: with two, the one checked
         // below need not be the one a proxy or the client acted on.
         let head = if request.version() == http::Version::HTTP_2 {
-            match request.headers().get_all(header::HOST).iter().count() {
-                0 | 1 => Ok(()),
-                _ => Err(Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    kind::BAD_REQUEST,
-                    "the request has more than one Host header",
-                )),
-            }
+            guard::check_h2_host(request.uri(), request.headers())
         } else {
-            crate::server::guard::check_head(request.version(), request.headers())
-                .map_err(crate::server::guard::Refusal::into_problem)
+            guard::check_head(request.version(), request.headers())
         };
-        if let Err(problem) = head {
-            return problem_response(&problem, false, None);
+        if let Err(refusal) = head {
+            return problem_response(&refusal.into_problem(), false, None);
         }
         let host = request_host(&request);
         if let Some(host) = host

@@ -46,6 +46,26 @@ hosts = ["flowgate-admin.internal"]
     std::fs::write(dir.join("processes/hello.yaml"), HELLO).unwrap();
 }
 
+/// An HTTP/2 connection with prior knowledge to the plain listener.
+async fn http2<B>(server: &Server) -> hyper::client::conn::http2::SendRequest<B>
+where
+    B: http_body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = tokio::net::TcpStream::connect(address(server))
+        .await
+        .unwrap();
+    let (sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    sender
+}
+
 fn address(server: &Server) -> String {
     server
         .base
@@ -319,17 +339,7 @@ fn oversized_headers_are_431() {
 async fn http2_heads_are_held_to_the_same_limits_with_a_problem_that_says_why() {
     use http_body_util::BodyExt as _;
     let fixture = start();
-    // HTTP/2 with prior knowledge on the plain listener.
-    let stream = tokio::net::TcpStream::connect(address(&fixture.server))
-        .await
-        .unwrap();
-    let (mut sender, connection) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(stream),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(connection);
+    let mut sender = http2(&fixture.server).await;
     let mut get = async |headers: Vec<(String, String)>| {
         let mut request = http::Request::get(fixture.server.url("/ws/simple/getMe"));
         for (name, value) in headers {
@@ -660,16 +670,7 @@ fn a_body_sent_to_a_route_that_takes_none_is_judged_by_its_bytes() {
 async fn an_http2_body_sent_to_a_route_that_takes_none_is_405() {
     use http_body_util::BodyExt as _;
     let fixture = start();
-    let stream = tokio::net::TcpStream::connect(address(&fixture.server))
-        .await
-        .unwrap();
-    let (mut sender, connection) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(stream),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(connection);
+    let mut sender = http2(&fixture.server).await;
     // A stream body: DATA frames and no content-length.
     for (body, status) in [(&b"hi"[..], 405), (b"", 200)] {
         let frames = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(

@@ -40,8 +40,10 @@ pub fn parse(text: &str) -> Result<Node, FormatError> {
 fn repeated_key(node: &Node) -> Result<(), FormatError> {
     match &node.kind {
         NodeKind::Map(entries) => {
-            for (index, (key, value)) in entries.iter().enumerate() {
-                if entries[..index].iter().any(|(k, _)| k.name == key.name) {
+            // A set keeps a map of many keys linear.
+            let mut seen = std::collections::HashSet::with_capacity(entries.len());
+            for (key, value) in entries {
+                if !seen.insert(key.name.as_str()) {
                     return Err(FormatError {
                         message: format!("the key `{}` appears twice in this map", key.name),
                         span: Some(key.span),

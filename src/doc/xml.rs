@@ -869,6 +869,13 @@ impl<'a> Scanner<'a> {
     /// attribute twice, which Namespaces in XML forbids as XML forbids
     /// writing one name twice.
     fn check_expanded_duplicates(&self) -> Result<(), Fail> {
+        let prefixed = self
+            .attrs
+            .iter()
+            .filter(|attr| attr.prefix.is_some() && !attr.is_declaration);
+        if prefixed.count() < 2 {
+            return Ok(());
+        }
         let mut names: Vec<(&str, &str, usize)> = self
             .attrs
             .iter()
@@ -878,9 +885,6 @@ impl<'a> Scanner<'a> {
                 Some((namespace, attr.local, attr.name_at))
             })
             .collect();
-        if names.len() < 2 {
-            return Ok(());
-        }
         names.sort_unstable();
         match names
             .windows(2)

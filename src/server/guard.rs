@@ -174,8 +174,12 @@ pub fn check_h2_head(
             "the request's headers are over {max_bytes} bytes (`max_header_bytes`)"
         )));
     }
-    // `:authority` names the host on HTTP/2; a `Host` beside it must not
-    // name another (RFC 9113 §8.3.1), and two of them name none for sure.
+    check_h2_host(uri, headers)
+}
+
+/// `:authority` names the host on HTTP/2; a `Host` beside it must not name
+/// another (RFC 9113 §8.3.1), and two of them name none for sure.
+pub fn check_h2_host(uri: &Uri, headers: &HeaderMap) -> Result<(), Refusal> {
     let mut hosts = headers.get_all(header::HOST).iter();
     if let Some(host) = hosts.next() {
         if hosts.next().is_some() {
