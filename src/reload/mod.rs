@@ -195,9 +195,7 @@ impl Controller {
             named: NamedFiles::default(),
         };
         let live = controller.gateway.snapshot();
-        controller
-            .named
-            .set(live.meta.named_files.iter().map(String::as_str));
+        controller.name_files(&live.meta.named_files);
         if watch {
             let settings = controller.gateway.snapshot().settings.reload;
             controller.start_watching(settings);
@@ -249,14 +247,12 @@ impl Controller {
 
         let (result, diagnostics) = match outcome {
             Some(None) => {
-                self.named
-                    .set(live.meta.named_files.iter().map(String::as_str));
+                self.name_files(&live.meta.named_files);
                 (ReloadResult::Unchanged, Diagnostics::default())
             }
             Some(Some(compilation)) => match compilation.snapshot {
                 Some(snapshot) => {
-                    self.named
-                        .set(snapshot.meta.named_files.iter().map(String::as_str));
+                    self.name_files(&snapshot.meta.named_files);
                     self.note_restart_changes(&snapshot.settings);
                     let reload = snapshot.settings.reload;
                     let generation = self.gateway.swap(snapshot);
@@ -281,13 +277,7 @@ impl Controller {
                     // Until the next good compile, a change to what either
                     // names may be the one that fixes it, or brings back the
                     // live snapshot's files.
-                    self.named.set(
-                        live.meta
-                            .named_files
-                            .iter()
-                            .chain(&compilation.named_files)
-                            .map(String::as_str),
-                    );
+                    self.name_files(live.meta.named_files.iter().chain(&compilation.named_files));
                     tracing::error!(
                         trigger,
                         errors = compilation.diagnostics.error_count(),
@@ -392,6 +382,16 @@ impl Controller {
             });
         }
         changes
+    }
+
+    /// Notes the files a compile found named, and has the watcher watch
+    /// the folders of those outside the root.
+    fn name_files<'a>(&mut self, written: impl IntoIterator<Item = &'a String>) {
+        self.named
+            .set(&self.root, written.into_iter().map(String::as_str));
+        if let Some(watcher) = &mut self.watcher {
+            watcher.watch_named();
+        }
     }
 
     fn start_watching(&mut self, settings: ReloadSettings) {

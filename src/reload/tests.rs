@@ -786,6 +786,51 @@ async fn the_watcher_sees_a_new_certificate() {
 }
 
 #[tokio::test]
+async fn the_watcher_sees_a_certificate_outside_the_root_renewed() {
+    // As certbot renews: new files in an archive folder, and the links the
+    // config names, in another folder, replaced to point at them.
+    let ca = crate::test_pki::Ca::new("test CA");
+    let outside = tempfile::tempdir().unwrap();
+    let (archive, live) = (outside.path().join("archive"), outside.path().join("live"));
+    let link = |name: &str, file: &str| {
+        let temp = live.join(format!("{name}.new"));
+        std::os::unix::fs::symlink(archive.join(file), &temp).unwrap();
+        std::fs::rename(&temp, live.join(name)).unwrap();
+    };
+    let first = ca.server("first");
+    write(&archive.join("server1.pem"), &first.cert);
+    write(&archive.join("server1.key"), &first.key);
+    std::fs::create_dir_all(&live).unwrap();
+    link("server.pem", "server1.pem");
+    link("server.key", "server1.key");
+    let cert = live.join("server.pem");
+    let settings = format!(
+        "[reload]\ndebounce = \"50ms\"\n[server.https]\nlisten = \"127.0.0.1:9443\"\ncert = \"{}\"\nkey = \"{}\"\n",
+        cert.display(),
+        live.join("server.key").display()
+    );
+    let harness = Harness::start(&settings, true, false);
+    let shown = cert.display().to_string();
+    let before = digest(&harness.gateway, &shown).expect("the certificate counts");
+
+    // Files written beside it that nobody names never reload.
+    write(&live.join("README"), "x");
+    write(&archive.join("server9.pem"), "x");
+    harness.assert_quiet().await;
+
+    let second = ca.server("second");
+    write(&archive.join("server2.pem"), &second.cert);
+    write(&archive.join("server2.key"), &second.key);
+    // The key first: until the certificate follows, the pair does not
+    // match and a reload that runs in between keeps the old one.
+    link("server.key", "server2.key");
+    link("server.pem", "server2.pem");
+    harness.wait_for_generation(2).await;
+    assert_ne!(digest(&harness.gateway, &shown), Some(before));
+    assert_eq!(harness.state.last().unwrap().trigger, "watch");
+}
+
+#[tokio::test]
 async fn writes_beside_the_config_never_reload() {
     let harness = Harness::watching();
     // A log kept in the root, notes, and files in the walked folders that

@@ -4,7 +4,8 @@
 //! only a change a load can see counts (see [`Filter`]): a file the loader
 //! reads ([`RootPath`], the loader's own rule), a folder under `processes/`
 //! or `profiles/` made, removed or renamed, a file flowgate.toml or a test
-//! names ([`NamedFiles`]), and the root link itself. Writes elsewhere, such
+//! names ([`NamedFiles`]; one outside the root through a watch on its
+//! folder, [`RootWatcher::watch_named`]), and the root link itself. Writes elsewhere, such
 //! as a log file kept in the root, hidden folders (`.git`, `.flowgate`),
 //! editor leftovers and the execution store (wherever `[executions] path`
 //! puts it, with its SQLite companions) never trigger. When the OS watcher
@@ -54,15 +55,34 @@ pub struct RootWatcher {
     identity: Option<Identity>,
     settings: ReloadSettings,
     watcher: Watcher,
+    named: NamedFiles,
+    /// The folders watched for named files outside the root.
+    outside: Vec<PathBuf>,
 }
 
 enum Watcher {
     Events(RecommendedWatcher),
     Poll {
         /// Polls until dropped.
-        _watcher: PollWatcher,
+        watcher: PollWatcher,
         interval: Duration,
     },
+}
+
+impl Watcher {
+    fn watch(&mut self, path: &Path, mode: RecursiveMode) -> notify::Result<()> {
+        match self {
+            Watcher::Events(watcher) => watcher.watch(path, mode),
+            Watcher::Poll { watcher, .. } => watcher.watch(path, mode),
+        }
+    }
+
+    fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
+        match self {
+            Watcher::Events(watcher) => watcher.unwatch(path),
+            Watcher::Poll { watcher, .. } => watcher.unwatch(path),
+        }
+    }
 }
 
 impl RootWatcher {
@@ -84,7 +104,7 @@ impl RootWatcher {
         let filter = Filter {
             root: root.clone(),
             store: store.map(Path::to_path_buf),
-            named,
+            named: named.clone(),
         };
         let (changes, noticed) = mpsc::unbounded_channel();
         let watcher = match settings.poll {
@@ -99,12 +119,56 @@ impl RootWatcher {
         };
         // Ends when the watcher, and with it the last sender, is dropped.
         tokio::spawn(quiet_period(noticed, settings.debounce, triggers));
-        Ok(RootWatcher {
+        let mut watcher = RootWatcher {
             root,
             identity,
             settings,
             watcher,
-        })
+            named,
+            outside: Vec::new(),
+        };
+        watcher.watch_named();
+        Ok(watcher)
+    }
+
+    /// Watches the folders of the named files outside the root, as the
+    /// last [`NamedFiles::set`] placed them, and no others. A folder the
+    /// root's own watches cover (under the root, or its parent when it is
+    /// a symlink) is left to them.
+    pub fn watch_named(&mut self) {
+        let covered = |folder: &Path| {
+            folder.starts_with(&self.root)
+                || self
+                    .identity
+                    .as_ref()
+                    .is_some_and(|id| folder.starts_with(&id.target))
+                || (link_target(&self.root).is_some() && Some(folder) == self.root.parent())
+        };
+        let wanted: Vec<PathBuf> = self
+            .named
+            .outside_folders()
+            .into_iter()
+            .filter(|folder| !covered(folder))
+            .collect();
+        for gone in self.outside.iter().filter(|f| !wanted.contains(f)) {
+            let _ = self.watcher.unwatch(gone);
+        }
+        let mut watched = Vec::with_capacity(wanted.len());
+        for folder in wanted {
+            if self.outside.contains(&folder) {
+                watched.push(folder);
+                continue;
+            }
+            match self.watcher.watch(&folder, RecursiveMode::NonRecursive) {
+                Ok(()) => watched.push(folder),
+                Err(err) => tracing::warn!(
+                    folder = %folder.display(),
+                    error = %err,
+                    "Cannot watch the folder of a named file; reload with SIGHUP or POST /reload after changing it"
+                ),
+            }
+        }
+        self.outside = watched;
     }
 
     pub fn settings(&self) -> ReloadSettings {
@@ -193,40 +257,103 @@ fn link_target(root: &Path) -> Option<PathBuf> {
 }
 
 /// The files flowgate.toml and the tests name (certificates, keys, sample
-/// bodies), under the root: the walk does not read them, yet a change to
-/// one, or one that was missing coming, changes what compiles. The
-/// controller sets them after each reload; the watcher reads them at each
-/// event.
+/// bodies): the walk does not read them, yet a change to one, or one that
+/// was missing coming, changes what compiles. The controller sets them
+/// after each reload; the watcher reads them at each event.
 #[derive(Clone, Debug, Default)]
-pub struct NamedFiles(Arc<Mutex<Vec<PathBuf>>>);
+pub struct NamedFiles(Arc<Mutex<Named>>);
+
+#[derive(Debug, Default)]
+struct Named {
+    /// Under the root, relative to it.
+    inside: Vec<PathBuf>,
+    /// Outside the root (an absolute path, or one that climbs out).
+    outside: Vec<Outside>,
+}
+
+/// A named file outside the root, where the OS reports it.
+#[derive(Clone, Debug, PartialEq)]
+struct Outside {
+    /// The nearest folder on the way to the file that exists now, resolved:
+    /// watched, not recursively.
+    folder: PathBuf,
+    /// The file, under `folder`.
+    path: PathBuf,
+}
 
 impl NamedFiles {
-    /// Takes the paths as written. One outside the root (absolute, or
-    /// climbing out) is read at each reload but not watched, like
-    /// everything outside the root.
-    pub fn set<'a>(&self, written: impl IntoIterator<Item = &'a str>) {
-        let paths = written
-            .into_iter()
-            .map(Path::new)
-            .filter(|path| {
-                path.components()
-                    .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-            })
-            .map(|path| {
-                path.components()
+    /// Takes the paths as written, relative to `root`. One outside the root
+    /// is placed under the nearest folder on its way that exists now, which
+    /// [`RootWatcher::watch_named`] then watches.
+    pub fn set<'a>(&self, root: &Path, written: impl IntoIterator<Item = &'a str>) {
+        let mut named = Named::default();
+        for path in written.into_iter().map(Path::new) {
+            let inside = path
+                .components()
+                .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+            if inside {
+                let relative: PathBuf = path
+                    .components()
                     .filter(|c| matches!(c, Component::Normal(_)))
-                    .collect::<PathBuf>()
-            })
-            .filter(|path| !path.as_os_str().is_empty())
-            .collect();
-        *super::lock(&self.0) = paths;
+                    .collect();
+                if !relative.as_os_str().is_empty() {
+                    named.inside.push(relative);
+                }
+            } else if let Some(outside) = Outside::of(&root.join(path))
+                && !named.outside.contains(&outside)
+            {
+                named.outside.push(outside);
+            }
+        }
+        *super::lock(&self.0) = named;
     }
 
-    /// Whether `relative` is a named file or a folder on the way to one.
+    /// Whether `relative` is a named file under the root or a folder on the way to one.
     fn leads_to(&self, relative: &Path) -> bool {
         super::lock(&self.0)
+            .inside
             .iter()
             .any(|named| named.starts_with(relative))
+    }
+
+    /// Whether `path`, as the OS reports it, is a named file outside the
+    /// root or a folder on the way to one, from its watched folder down.
+    fn outside_leads_to(&self, path: &Path) -> bool {
+        super::lock(&self.0)
+            .outside
+            .iter()
+            .any(|named| path.starts_with(&named.folder) && named.path.starts_with(path))
+    }
+
+    /// The folders to watch for the named files outside the root.
+    fn outside_folders(&self) -> Vec<PathBuf> {
+        let mut folders: Vec<PathBuf> = super::lock(&self.0)
+            .outside
+            .iter()
+            .map(|named| named.folder.clone())
+            .collect();
+        folders.sort();
+        folders.dedup();
+        folders
+    }
+}
+
+impl Outside {
+    /// `file` (absolute, or relative to the working folder) under the
+    /// nearest folder on its way that exists, resolved as the OS resolves it.
+    fn of(file: &Path) -> Option<Outside> {
+        let file = std::path::absolute(file).ok()?;
+        file.ancestors().skip(1).find_map(|ancestor| {
+            let folder = std::fs::canonicalize(ancestor).ok()?;
+            if !folder.is_dir() {
+                return None;
+            }
+            let rest = file.strip_prefix(ancestor).ok()?;
+            Some(Outside {
+                path: folder.join(rest),
+                folder,
+            })
+        })
     }
 }
 
@@ -259,10 +386,11 @@ impl Filter {
     /// Whether a change at `path` can change the config: it is the root
     /// (or its link), a file the loader reads, a folder under the walked
     /// folders (a path that is gone may have been one), or a file named in
-    /// the config or a folder on the way to one; never the execution store.
+    /// the config or a folder on the way to one, inside the root or out;
+    /// never the execution store.
     /// `is_file` asks the file system about `path` now.
     fn counts(&self, target: Option<&Path>, path: &Path, is_file: impl Fn(&Path) -> bool) -> bool {
-        if path == self.root {
+        if path == self.root || self.named.outside_leads_to(path) {
             return true;
         }
         let Some(relative) = under(&self.root, target, path) else {
@@ -318,10 +446,7 @@ fn poll(
     let mut watcher = PollWatcher::new(handler(filter.clone(), changes.clone()), config)
         .map_err(|e| e.to_string())?;
     watch_root(&filter.root, |path, mode| watcher.watch(path, mode))?;
-    Ok(Watcher::Poll {
-        _watcher: watcher,
-        interval,
-    })
+    Ok(Watcher::Poll { watcher, interval })
 }
 
 /// Watches the root recursively and, when the root is a symlink, its parent
@@ -395,7 +520,9 @@ mod tests {
             store: store.map(PathBuf::from),
             named: NamedFiles::default(),
         };
-        filter.named.set(named.iter().copied());
+        filter
+            .named
+            .set(Path::new("/srv/config"), named.iter().copied());
         filter
     }
 
@@ -529,9 +656,49 @@ mod tests {
         ] {
             assert!(!counts(&filter, None, &[quiet], quiet), "{quiet}");
         }
-        filter.named.set(["samples/order.xml"]);
+        filter
+            .named
+            .set(Path::new("/srv/config"), ["samples/order.xml"]);
         assert!(!counts(&filter, None, &[], "/srv/config/certs/server.pem"));
         assert!(counts(&filter, None, &[], "/srv/config/samples/order.xml"));
+    }
+
+    #[test]
+    fn named_files_outside_the_root_count_from_the_nearest_folder_that_exists() {
+        let outside = tempfile::tempdir().unwrap();
+        let at = std::fs::canonicalize(outside.path()).unwrap();
+        std::fs::create_dir(at.join("live")).unwrap();
+        let cert = at.join("live/server.pem");
+        let missing = at.join("later/certs/ca.pem");
+        let filter = filter(None, &[]);
+        filter.named.set(
+            Path::new("/srv/config"),
+            [cert.to_str().unwrap(), missing.to_str().unwrap()],
+        );
+        assert_eq!(
+            filter.named.outside_folders(),
+            [at.clone(), at.join("live")],
+            "the file's folder, or the nearest one on the way that exists"
+        );
+        let path = |p: &Path| p.to_str().unwrap().to_owned();
+        for change in [&cert, &at.join("later"), &at.join("later/certs"), &missing] {
+            let change = path(change);
+            assert!(counts(&filter, None, &[], &change), "{change}");
+        }
+        for quiet in [
+            at.join("live/other.pem"),
+            at.join("live.pem"),
+            at.join("earlier"),
+        ] {
+            let quiet = path(&quiet);
+            assert!(!counts(&filter, None, &[&quiet], &quiet), "{quiet}");
+        }
+        // A path that climbs out of the root is outside too, resolved as the OS resolves it.
+        let root = at.join("root");
+        std::fs::create_dir(&root).unwrap();
+        filter.named.set(&root, ["../live/server.pem"]);
+        assert_eq!(filter.named.outside_folders(), [at.join("live")]);
+        assert!(counts(&filter, None, &[], &path(&cert)));
     }
 
     #[test]
