@@ -871,11 +871,7 @@ fn compile_listen(
             );
             None
         }
-        Some(size) if size.value == 0 => {
-            error(size.span, "`page_size` must be at least 1".to_owned());
-            None
-        }
-        Some(size) => Some(size.value as usize),
+        Some(size) => Some(size.value.get() as usize),
         None => None,
     };
     let soap = raw.soap.as_ref().is_some_and(|soap| soap.value);
@@ -1713,6 +1709,32 @@ mod tests {
         for (found, expected) in found.iter().zip(expected) {
             assert!(found.starts_with(expected), "{found} is not {expected}");
         }
+    }
+
+    #[test]
+    fn page_size_is_a_whole_number_from_1() {
+        for (written, found) in [
+            ("0", "the integer 0"),
+            ("-1", "the integer -1"),
+            ("2.5", "the number 2.5"),
+        ] {
+            let process = format!(
+                "listen: {{ operation: query, object: P, output: json-list, page_size: {written} }}\nsteps:\n  - return: {{}}\n"
+            );
+            let compilation = compile_files(&[("processes/p.yaml", &process)]);
+            assert_eq!(
+                located(&compilation),
+                [format!(
+                    "processes/p.yaml:1:70 expected a whole number from 1 to 4294967295, found {found}"
+                )]
+            );
+        }
+        let process = "listen: { operation: query, object: P, output: json-list, page_size: 1 }\nsteps:\n  - return: {}\n";
+        assert!(
+            compile_files(&[("processes/p.yaml", process)])
+                .snapshot
+                .is_some()
+        );
     }
 
     /// A chain of `count` processes `p0` → `p1` → …, each wrapping its

@@ -467,15 +467,16 @@ impl de::Error for DeError {
 /// types by their Rust names, and lists sequences.
 fn expected(exp: &dyn de::Expected) -> String {
     let name = exp.to_string();
-    let max = match name.as_str() {
+    let (min, max) = match name.as_str() {
         "a sequence" => return "a list".to_owned(),
-        "u8" => u64::from(u8::MAX),
-        "u16" => u64::from(u16::MAX),
-        "u32" => u64::from(u32::MAX),
-        "u64" | "usize" => u64::MAX,
+        "u8" => (0, u64::from(u8::MAX)),
+        "u16" => (0, u64::from(u16::MAX)),
+        "u32" => (0, u64::from(u32::MAX)),
+        "u64" | "usize" => (0, u64::MAX),
+        "a nonzero u32" => (1, u64::from(u32::MAX)),
         _ => return name,
     };
-    format!("a whole number from 0 to {max}")
+    format!("a whole number from {min} to {max}")
 }
 
 fn describe(unexp: &de::Unexpected<'_>) -> String {
