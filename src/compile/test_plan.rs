@@ -74,30 +74,35 @@ pub(super) fn compile_tests(
     let mut tests = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for item in items {
-        let raw = match de::from_node_all::<RawTest>(item) {
-            Ok(raw) => raw,
+        let raw = de::from_node_all::<RawTest>(item);
+        compiler.ok = true;
+        // A test with another mistake still takes its name: a later test
+        // of that name is reported in the same run.
+        let name = match &raw {
+            Ok(raw) => Some((raw.name.value.as_str(), raw.name.span)),
+            Err(_) => item.get("name").and_then(|n| Some((n.as_str()?, n.span))),
+        };
+        if let Some((name, span)) = name {
+            let name = name.trim();
+            if name.is_empty() {
+                compiler.error(span, "a test needs a name".to_owned());
+            } else if names.iter().any(|earlier| earlier == name) {
+                compiler.error(
+                    span,
+                    format!("two tests of this process are named `{name}`"),
+                );
+            }
+            names.push(name.to_owned());
+        }
+        match raw {
+            Ok(raw) => tests.extend(compiler.test(&raw)),
             Err(errors) => {
                 for err in &errors {
                     compiler
                         .diagnostics
                         .push(crate::config::de_diagnostic(source, err));
                 }
-                continue;
             }
-        };
-        compiler.ok = true;
-        let name = raw.name.value.trim();
-        if name.is_empty() {
-            compiler.error(raw.name.span, "a test needs a name".to_owned());
-        } else if names.iter().any(|earlier| earlier == name) {
-            compiler.error(
-                raw.name.span,
-                format!("two tests of this process are named `{name}`"),
-            );
-        }
-        names.push(name.to_owned());
-        if let Some(test) = compiler.test(&raw) {
-            tests.push(test);
         }
     }
     tests
