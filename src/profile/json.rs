@@ -735,6 +735,18 @@ mod tests {
     }
 
     #[test]
+    fn a_remote_dynamic_ref_is_placed_at_its_value() {
+        let (profile, diagnostics) =
+            compile("{\n  \"$dynamicRef\": \"https://example.com/meta.json#meta\"\n}");
+        assert!(profile.is_none());
+        let first = diagnostics.iter().next().unwrap();
+        assert!(first.message.contains("`$dynamicRef`"), "{}", first.message);
+        assert!(first.message.contains("is not local"), "{}", first.message);
+        let at = first.location.as_ref().map(|l| (l.line, l.column));
+        assert_eq!(at, Some((2, 18)));
+    }
+
+    #[test]
     fn remote_references_are_never_fetched() {
         let (profile, diagnostics) = compile(r#"{"$ref": "https://example.com/schema.json"}"#);
         assert!(profile.is_none());

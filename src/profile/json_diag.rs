@@ -308,18 +308,23 @@ fn check_refs(
     anchors: &HashSet<String>,
     bad: &mut Vec<BadRef>,
 ) {
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+    for keyword in ["$ref", "$dynamicRef"] {
+        let Some(reference) = schema.get(keyword).and_then(Value::as_str) else {
+            continue;
+        };
         let message = if let Some(fragment) = reference.strip_prefix('#') {
             if fragment.is_empty() || fragment.contains('%') {
                 None
             } else if fragment.starts_with('/') {
                 resource.pointer(fragment).is_none().then(|| {
-                    format!("`$ref` `{reference}` points at nothing: this file has no `{fragment}`")
+                    format!(
+                        "`{keyword}` `{reference}` points at nothing: this file has no `{fragment}`"
+                    )
                 })
             } else {
                 (!anchors.contains(fragment)).then(|| {
                     format!(
-                        "`$ref` `{reference}` points at nothing: no schema in this file has the anchor `{fragment}`"
+                        "`{keyword}` `{reference}` points at nothing: no schema in this file has the anchor `{fragment}`"
                     )
                 })
             }
@@ -330,16 +335,17 @@ fn check_refs(
                 .any(|id| id == base || id.ends_with(&format!("/{base}")));
             (!in_file).then(|| {
                 format!(
-                    "`$ref` `{reference}` is not local: a JSON profile may only refer into its own file"
+                    "`{keyword}` `{reference}` is not local: a JSON profile may only refer into its own file"
                 )
             })
         };
         if let Some(message) = message {
             bad.push(BadRef {
-                at: format!("{at}/$ref"),
+                at: format!("{at}/{keyword}"),
                 hint: Some(if reference.starts_with('#') {
-                    "a local `$ref` is a JSON pointer into this file, like `#/$defs/name`"
-                        .to_owned()
+                    format!(
+                        "a local `{keyword}` is a JSON pointer into this file, like `#/$defs/name`"
+                    )
                 } else {
                     "copy the schema into this file's `$defs` and refer to it as `#/$defs/name`"
                         .to_owned()
@@ -388,7 +394,10 @@ mod tests {
                 "e": { "$ref": "#missing" },
                 "f": { "enum": [{ "$ref": "not a schema" }] },
                 "g": { "$id": "https://example.com/g.json", "$defs": { "m": {} }, "$ref": "#/$defs/m" },
-                "h": { "$ref": "https://example.com/g.json" }
+                "h": { "$ref": "https://example.com/g.json" },
+                "i": { "$dynamicRef": "https://example.com/meta.json#meta" },
+                "j": { "$dynamicAnchor": "node", "items": { "$dynamicRef": "#node" } },
+                "k": { "$dynamicRef": "#nowhere" }
             }
         });
         let bad: Vec<String> = bad_refs(&schema).into_iter().map(|b| b.at).collect();
@@ -397,7 +406,9 @@ mod tests {
             [
                 "/properties/b/$ref",
                 "/properties/c/$ref",
-                "/properties/e/$ref"
+                "/properties/e/$ref",
+                "/properties/i/$dynamicRef",
+                "/properties/k/$dynamicRef"
             ]
         );
     }
