@@ -5,10 +5,10 @@
 //! reads ([`RootPath`], the loader's own rule), a folder under `processes/`
 //! or `profiles/` made, removed or renamed, a file flowgate.toml or a test
 //! names ([`NamedFiles`]; one outside the root through a watch on its
-//! folder, [`RootWatcher::watch_named`]), and the root link itself. Writes elsewhere, such
-//! as a log file kept in the root, hidden folders (`.git`, `.flowgate`),
-//! editor leftovers and the execution store (wherever `[executions] path`
-//! puts it, with its SQLite companions) never trigger. When the OS watcher
+//! folder, [`RootWatcher::watch_named`]), and the root link itself. Writes
+//! elsewhere, such as a log file kept in the root, hidden folders (`.git`,
+//! `.flowgate`), editor leftovers and the execution store (wherever
+//! `[executions] path` puts it, with its SQLite companions) never trigger. When the OS watcher
 //! cannot start, or `[reload] poll` asks for it, files are polled instead;
 //! the same filter applies.
 //!
