@@ -905,9 +905,17 @@ impl<'a> StepCompiler<'a> {
         let method = self.http_method(&step);
         let target = self.http_target(&step, node.span);
         let headers = self.header_templates(&step.headers);
+        let upstream_media = match &target {
+            Some(HttpTarget::Upstream { upstream, .. }) => upstream
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok())
+                .map(ContentType::parse),
+            _ => None,
+        };
         let body = method
             .as_ref()
-            .and_then(|method| self.http_body(&step, method, &headers));
+            .and_then(|method| self.http_body(&step, method, &headers, upstream_media));
         let timeout = match &step.timeout {
             Some(timeout) if timeout.value.0.is_zero() => {
                 self.error(timeout.span, "`timeout` must be more than 0");
@@ -1114,11 +1122,13 @@ impl<'a> StepCompiler<'a> {
     }
 
     /// The written `body`, else the current document for methods that carry one.
+    /// `upstream_media` is the `Content-Type` the upstream's headers set, if any.
     fn http_body(
         &mut self,
         step: &HttpStep,
         method: &http::Method,
         headers: &Option<Vec<(HeaderName, ValueSource)>>,
+        upstream_media: Option<ContentType>,
     ) -> Option<HttpBody> {
         let carries_body = !matches!(
             *method,
@@ -1130,7 +1140,9 @@ impl<'a> StepCompiler<'a> {
                 None
             }
             Some(body) => {
-                // A literal Content-Type header says how to escape; else the process's output.
+                // The body is escaped for the type it is sent with: the
+                // step's literal Content-Type, else the upstream's, else
+                // the process's output.
                 let media = headers
                     .iter()
                     .flatten()
@@ -1139,6 +1151,7 @@ impl<'a> StepCompiler<'a> {
                         ValueSource::Literal(value) => value.as_str().map(ContentType::parse),
                         _ => None,
                     })
+                    .or(upstream_media)
                     .unwrap_or_else(|| self.default_media.clone());
                 let template = self.template(body, Escape::for_media(&media.media))?;
                 Some(HttpBody::Template {

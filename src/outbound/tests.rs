@@ -321,6 +321,46 @@ async fn a_full_url_and_the_document_as_body() {
 }
 
 #[tokio::test]
+async fn an_upstreams_content_type_is_sent_and_escaped_for() {
+    let upstream = start(None).await;
+    let settings = upstream_settings(
+        "legacy",
+        &upstream.url("http"),
+        "headers = { Content-Type = \"application/xml\" }\n",
+    );
+    // The process answers JSON, the upstream takes XML: the body is escaped as XML.
+    let process = r#"
+listen: { operation: create, object: Note, input: json, output: json }
+steps:
+  - http: { upstream: legacy, path: /echo, body: "<note>{{ doc.text }}</note>" }
+  - return: {}
+"#;
+    let batch = vec![json(r#"{"text": "a < b & \"c\""}"#)];
+    let returned = run(
+        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
+        batch.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        bodies(&returned),
+        ["<note>a &lt; b &amp; &quot;c&quot;</note>"]
+    );
+    assert_eq!(returned.documents[0].media, MediaType::Xml);
+    // Without `body` the document goes as it is, under the upstream's type.
+    let process =
+        "steps:\n  - http: { upstream: legacy, path: /echo, method: post }\n  - return: {}\n";
+    let returned = run(
+        &[("flowgate.toml", &settings), ("processes/p.yaml", process)],
+        batch,
+    )
+    .await
+    .unwrap();
+    assert_eq!(bodies(&returned), [r#"{"text": "a < b & \"c\""}"#]);
+    assert_eq!(returned.documents[0].media, MediaType::Xml);
+}
+
+#[tokio::test]
 async fn a_json_answer_loses_its_byte_order_mark() {
     let upstream = start(None).await;
     let process = format!(
