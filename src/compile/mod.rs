@@ -517,8 +517,9 @@ fn compile_settings(
         "127.0.0.1:9091",
         &mut error,
     );
-    // Port 0 asks the system for a free port each time: two of them never meet.
-    if listen.is_some_and(|address| address.port() != 0) && listen == admin_listen {
+    if let (Some(listen), Some(admin)) = (listen, admin_listen)
+        && listeners_clash(listen, admin)
+    {
         let span = raw
             .admin
             .listen
@@ -785,6 +786,15 @@ fn is_namespace_uri(text: &str) -> bool {
 
 /// `[reload] debounce` when not given.
 pub const DEFAULT_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Whether two listeners would take one socket: the same port (not 0,
+/// which asks the system for a free one each time) on the same address, or
+/// on any address when one of them listens on all (`0.0.0.0`, `[::]`).
+pub(crate) fn listeners_clash(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() != 0
+        && a.port() == b.port()
+        && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+}
 
 /// A listen address, or `None` for `""` (disabled).
 fn parse_listen(
@@ -1989,15 +1999,38 @@ mod tests {
             located(&compilation),
             ["flowgate.toml:4:10 the admin listener cannot share the public listener's address"]
         );
-        let compilation = compile_files(&[(
-            "flowgate.toml",
-            "[server]\nlisten = \"127.0.0.1:0\"\n[admin]\nlisten = \"127.0.0.1:0\"\n",
-        )]);
-        assert!(
-            compilation.snapshot.is_some(),
-            "{:?}",
-            located(&compilation)
-        );
+        // One of them on every address takes the port on loopback too.
+        for (public, admin) in [
+            ("0.0.0.0:9000", "127.0.0.1:9000"),
+            ("127.0.0.1:9000", "0.0.0.0:9000"),
+            ("[::]:9000", "127.0.0.1:9000"),
+        ] {
+            let compilation = compile_files(&[(
+                "flowgate.toml",
+                &format!("[server]\nlisten = \"{public}\"\n[admin]\nlisten = \"{admin}\"\n"),
+            )]);
+            assert_eq!(
+                messages(&compilation),
+                ["the admin listener cannot share the public listener's address"],
+                "{public} and {admin}"
+            );
+        }
+        for (public, admin) in [
+            ("127.0.0.1:0", "127.0.0.1:0"),
+            ("0.0.0.0:0", "127.0.0.1:0"),
+            ("127.0.0.1:9000", "127.0.0.2:9000"),
+            ("127.0.0.1:9000", "[::1]:9000"),
+        ] {
+            let compilation = compile_files(&[(
+                "flowgate.toml",
+                &format!("[server]\nlisten = \"{public}\"\n[admin]\nlisten = \"{admin}\"\n"),
+            )]);
+            assert!(
+                compilation.snapshot.is_some(),
+                "{public} and {admin}: {:?}",
+                located(&compilation)
+            );
+        }
     }
 
     #[test]

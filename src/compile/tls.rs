@@ -230,10 +230,9 @@ fn https_listen(
     let addr = super::parse_listen(listen, "0.0.0.0:9093", &mut |span, message| {
         diagnostics.push(source.error(span, message));
     })?;
-    // Port 0 asks for any free port: two of them never clash.
     if let Some((name, _)) = taken
         .iter()
-        .find(|(_, other)| addr.port() != 0 && *other == Some(addr))
+        .find(|(_, other)| other.is_some_and(|other| super::listeners_clash(addr, other)))
     {
         diagnostics.push(source.error(
             listen.span,
@@ -723,6 +722,15 @@ mod tests {
         assert_eq!(
             error,
             "flowgate.toml:4:10 the HTTPS listener cannot share the address of `[server] listen`"
+        );
+        let settings = format!(
+            "[admin]\nlisten = \"127.0.0.1:9443\"\n{}",
+            HTTPS.replace("127.0.0.1:9443", "0.0.0.0:9443")
+        );
+        let error = only_error(&settings, &files);
+        assert_eq!(
+            error,
+            "flowgate.toml:4:10 the HTTPS listener cannot share the address of `[admin] listen`"
         );
     }
 
