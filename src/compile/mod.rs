@@ -2514,6 +2514,15 @@ mod tests {
             ),
             ("https://api.example.com/?a=1", "has a query or fragment"),
             ("https://exa mple.com", "is not a URL"),
+            (
+                "http://",
+                "`http://` is not an http or https URL with a host",
+            ),
+            (
+                "https://ops:s3cret@api.example.com",
+                "`https://…@api.example.com` holds a user name",
+            ),
+            ("https://ops@api.example.com/gw", "holds a user name"),
         ] {
             let (messages, _) = settings(&format!("[server]\nbase_url = \"{base_url}\"\n"));
             assert_eq!(messages.len(), 1, "{base_url}: {messages:?}");

@@ -64,22 +64,30 @@ pub fn list_element(listen: &Listen) -> String {
 /// wsdl|openapi --base-url` give it: `scheme://host[:port][/path]`, http or
 /// https, kept without a trailing slash; `""` is `None` (in flowgate.toml,
 /// "from the request").
-pub fn parse_base_url(text: &str) -> Result<Option<String>, String> {
-    let text = text.trim().trim_end_matches('/');
+pub fn parse_base_url(written: &str) -> Result<Option<String>, String> {
+    let written = written.trim();
+    let text = written.trim_end_matches('/');
     if text.is_empty() {
         return Ok(None);
     }
-    let uri: http::Uri = text
-        .parse()
-        .map_err(|_| format!("`{text}` is not a URL: write one like `https://api.example.com`"))?;
+    let uri: http::Uri = text.parse().map_err(|_| {
+        format!("`{written}` is not a URL: write one like `https://api.example.com`")
+    })?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
         return Err(format!(
-            "`{text}` is not an http or https URL with a host: write one like `https://api.example.com`"
+            "`{written}` is not an http or https URL with a host: write one like `https://api.example.com`"
+        ));
+    }
+    // The base URL is published in every WSDL and OpenAPI document.
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(format!(
+            "`{}` holds a user name: the base URL is published in the WSDL and OpenAPI documents, so it may hold no credentials",
+            crate::outbound::quoted_url(written)
         ));
     }
     if uri.query().is_some() || text.contains('#') {
         return Err(format!(
-            "`{text}` has a query or fragment; the base URL is where `/ws/...` paths start"
+            "`{written}` has a query or fragment; the base URL is where `/ws/...` paths start"
         ));
     }
     Ok(Some(text.to_owned()))
