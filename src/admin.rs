@@ -302,6 +302,7 @@ impl Admin {
 /// The filter of `GET /executions` from its query. Each parameter may be
 /// given once: a second `process` would otherwise silently replace the first.
 fn list_filter(query: Option<&str>, now: std::time::SystemTime) -> Result<Filter, String> {
+    crate::server::guard::check_query(query).map_err(|refusal| refusal.detail)?;
     let mut filter = Filter::default();
     let mut seen: Vec<std::borrow::Cow<'_, str>> = Vec::new();
     for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
@@ -310,6 +311,9 @@ fn list_filter(query: Option<&str>, now: std::time::SystemTime) -> Result<Filter
         }
         seen.push(name.clone());
         match &*name {
+            "process" if value.trim().is_empty() => {
+                return Err("`process` needs a process name".to_owned());
+            }
             "process" => filter.process = Some(value.into_owned()),
             "status" => filter.status = Some(value.parse::<StatusFilter>()?),
             "since" => filter.since = Some(parse_since(&value, now)?),
@@ -405,5 +409,13 @@ mod tests {
             );
         }
         assert_eq!(list_filter(Some("limit=1000"), now).unwrap().limit, 1000);
+        assert_eq!(
+            list_filter(Some("process=%E9"), now).unwrap_err(),
+            "the query parameter `process` does not decode to UTF-8"
+        );
+        assert_eq!(
+            list_filter(Some("process="), now).unwrap_err(),
+            "`process` needs a process name"
+        );
     }
 }

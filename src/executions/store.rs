@@ -270,6 +270,8 @@ impl Store {
     pub fn get(&self, id: &str) -> rusqlite::Result<Option<Execution>> {
         let sql =
             format!("SELECT {SUMMARY_COLUMNS}, steps, input, output FROM executions WHERE id = ?1");
+        // Ids are UUIDs, written in lower case; one may be given in either.
+        let id = id.trim().to_ascii_lowercase();
         self.connection
             .query_row(&sql, [id], |row| {
                 let summary = Summary::from_row(row)?;

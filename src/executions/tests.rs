@@ -174,6 +174,11 @@ async fn a_general_execution_is_recorded_with_its_steps_and_documents() {
     assert!(crate::logging::parse_rfc3339(&summary.started_at).is_some());
 
     let execution = recorded.get(&summary.id);
+    // An id is a UUID: upper case finds it too.
+    assert_eq!(
+        recorded.get(&summary.id.to_ascii_uppercase()).summary.id,
+        summary.id
+    );
     let kinds: Vec<&str> = execution.steps.iter().map(|s| s.kind.as_str()).collect();
     assert_eq!(kinds, ["set", "message", "return"]);
     assert_eq!(execution.steps[0].path, "steps[0].set");

@@ -256,7 +256,7 @@ pub(crate) fn normalize_path(raw: &str) -> Result<Cow<'_, str>, Refusal> {
 /// the process as U+FFFD, and what the client sent would be lost unseen.
 /// An escape that is not one (`%zz`) stays as written, as `request.query`
 /// reads it.
-fn check_query(query: Option<&str>) -> Result<(), Refusal> {
+pub(crate) fn check_query(query: Option<&str>) -> Result<(), Refusal> {
     let Some(query) = query.filter(|query| query.contains('%')) else {
         return Ok(());
     };
