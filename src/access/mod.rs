@@ -98,6 +98,18 @@ pub enum Denial {
     Unreadable(net::UnreadableHop),
 }
 
+/// What was refused and why, as the problem's detail says it.
+impl std::fmt::Display for Denial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Denial::Unauthenticated(detail)
+            | Denial::Address(detail)
+            | Denial::Forbidden(detail) => f.write_str(detail),
+            Denial::Unreadable(hop) => write!(f, "{hop}"),
+        }
+    }
+}
+
 /// A credential as the request presents it.
 enum Presented<'a> {
     Basic { user: String, password: String },

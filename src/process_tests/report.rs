@@ -170,7 +170,10 @@ pub fn json_not_compiled(diagnostics: &Diagnostics) -> serde_json::Value {
 /// The `tests`, `failures` and `time` attributes of a JUnit suite.
 fn totals(outcomes: &[&TestOutcome]) -> String {
     let failures = outcomes.iter().filter(|o| !o.passed()).count();
-    let time: f64 = outcomes.iter().map(|o| o.duration.as_secs_f64()).sum();
+    // Summed from +0: an empty sum of floats is -0, written `-0.000000`.
+    let time = outcomes
+        .iter()
+        .fold(0.0, |sum, o| sum + o.duration.as_secs_f64());
     format!(
         r#"tests="{}" failures="{failures}" time="{time:.6}""#,
         outcomes.len()
@@ -216,4 +219,14 @@ pub fn json(outcomes: &[TestOutcome]) -> serde_json::Value {
         "passed": passed,
         "failed": outcomes.len() - passed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_tests_take_no_time() {
+        assert_eq!(totals(&[]), r#"tests="0" failures="0" time="0.000000""#);
+    }
 }

@@ -51,7 +51,7 @@ pub(super) async fn refusal(
     let denial = crate::access::identify(&snapshot.users, headers)
         .await
         .err()?;
-    tracing::info!(reason = ?denial, "Contract refused");
+    tracing::info!(reason = %denial, "Contract refused");
     let mut response = problem_response(&denial_problem(denial), xml, None);
     challenge(&mut response, ways);
     Some(response)

@@ -576,7 +576,7 @@ pub(super) async fn admit(
     check_access(snapshot, process, headers, peer)
         .await
         .inspect_err(|denial| {
-            tracing::info!(process = %process.name, reason = ?denial, "Access denied");
+            tracing::info!(process = %process.name, reason = %denial, "Access denied");
         })
 }
 
