@@ -78,7 +78,7 @@ struct ConfigView<'a> {
     generation: u64,
     loaded_at: String,
     root: String,
-    commit: Option<&'a str>,
+    commit: Option<String>,
     files: &'a [FileDigest],
     listeners: Listeners,
     /// `[server.https]` of the live snapshot: file names, never contents.
@@ -174,7 +174,7 @@ impl Admin {
             generation: meta.generation,
             loaded_at: crate::logging::rfc3339(meta.loaded_at),
             root: self.root.display().to_string(),
-            commit: meta.commit.as_deref(),
+            commit: self.reloads.commit(&snapshot),
             files: &meta.files,
             listeners: Listeners {
                 public: self.public.map(|a| a.to_string()),

@@ -77,11 +77,23 @@ pub struct ReloadState {
     last: Mutex<Option<ReloadReport>>,
     pending_restart: Mutex<Vec<String>>,
     watching: Mutex<String>,
+    /// The commit a reload that changed nothing found checked out, with the
+    /// generation it found live: the same config, at a later commit.
+    unchanged_at: Mutex<Option<(u64, Option<String>)>>,
 }
 
 impl ReloadState {
     pub fn last(&self) -> Option<ReloadReport> {
         lock(&self.last).clone()
+    }
+
+    /// The commit of the live config: the one it was compiled from, or a
+    /// later one that a reload found with the same config files.
+    pub fn commit(&self, live: &crate::snapshot::Snapshot) -> Option<String> {
+        match &*lock(&self.unchanged_at) {
+            Some((generation, commit)) if *generation == live.meta.generation => commit.clone(),
+            _ => live.meta.commit.clone(),
+        }
     }
 
     /// Changes that apply only after a restart (listener addresses, the
@@ -239,18 +251,19 @@ impl Controller {
         let outcome = background::run("flowgate-reload", RELOAD_NICE, move || {
             let loaded = config::load_root(&root);
             if loaded.diagnostics.is_empty() && loaded.files == live_files {
-                return None;
+                return Err(loaded.commit);
             }
-            Some(compile::compile(loaded))
+            Ok(compile::compile(loaded))
         })
         .await;
 
         let (result, diagnostics) = match outcome {
-            Some(None) => {
+            Some(Err(commit)) => {
+                *lock(&self.state.unchanged_at) = Some((live.meta.generation, commit));
                 self.name_files(&live.meta.named_files);
                 (ReloadResult::Unchanged, Diagnostics::default())
             }
-            Some(Some(compilation)) => match compilation.snapshot {
+            Some(Ok(compilation)) => match compilation.snapshot {
                 Some(snapshot) => {
                     self.name_files(&snapshot.meta.named_files);
                     self.note_restart_changes(&snapshot.settings);

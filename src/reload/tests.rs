@@ -341,6 +341,34 @@ async fn unchanged_content_keeps_the_generation() {
 }
 
 #[tokio::test]
+async fn a_later_commit_of_the_same_config_is_the_live_commit() {
+    const A: &str = "1111111111111111111111111111111111111111";
+    const B: &str = "2222222222222222222222222222222222222222";
+    const C: &str = "3333333333333333333333333333333333333333";
+    let harness = Harness::start("", false, false);
+    let head = harness.root.join(".git/HEAD");
+    let commit = || harness.state.commit(&harness.gateway.snapshot());
+    write(&head, &format!("{A}\n"));
+    assert_eq!(harness.reload().await.result, ReloadResult::Unchanged);
+    assert_eq!(commit().as_deref(), Some(A), "the root became a checkout");
+    // A commit that changed only notes: the same config, and generation, at B.
+    write(&head, &format!("{B}\n"));
+    write(&harness.root.join("NOTES.md"), "notes");
+    assert_eq!(harness.reload().await.result, ReloadResult::Unchanged);
+    assert_eq!(harness.gateway.generation(), 1);
+    assert_eq!(commit().as_deref(), Some(B));
+    // A commit that changes the config is compiled from: its own.
+    write(&head, &format!("{C}\n"));
+    write(
+        &harness.root.join("processes/hello.yaml"),
+        &greeter("second"),
+    );
+    assert_eq!(harness.reload().await.result, ReloadResult::Success);
+    assert_eq!(harness.gateway.snapshot().meta.commit.as_deref(), Some(C));
+    assert_eq!(commit().as_deref(), Some(C));
+}
+
+#[tokio::test]
 async fn queued_triggers_make_one_reload() {
     let harness = Harness::start("", false, false);
     write(
