@@ -65,8 +65,9 @@ impl Upstream {
 /// `base` (an upstream's `base_url`, whose path is `base_path`) with `path` appended. The path always starts a
 /// new segment, and the result must keep the base's scheme, host and port
 /// and stay under its path (`..` and `%2e%2e` segments are resolved by the
-/// URL parser, as the upstream would resolve them): data in a path template
-/// can never send the call, with the upstream's headers, elsewhere.
+/// URL parser, as the upstream would resolve them, and one hidden behind an
+/// encoded slash is refused): data in a path template can never send the
+/// call, with the upstream's headers, elsewhere.
 pub fn url_under(
     base: &str,
     origin: &url::Origin,
@@ -90,7 +91,7 @@ pub fn url_under(
         .path()
         .strip_prefix(base_path)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-    if !under {
+    if !under || hides_dot_segment(&url.path()[base_path.len()..]) {
         return Err(format!(
             "the path `{}` leaves the upstream's base path `{}`",
             quoted_url(path),
@@ -98,6 +99,20 @@ pub fn url_under(
         ));
     }
     Ok(url)
+}
+
+/// Whether a segment of `path` holds an encoded `/` or `\` beside a `..`
+/// (`..%2Fadmin`): one segment here, but a climb out of the base path for
+/// an upstream that decodes the slash before it resolves dot segments. An
+/// encoded slash alone (`group%2Fproject`) is an ordinary name.
+fn hides_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        decoded.contains(['/', '\\'])
+            && decoded
+                .split(['/', '\\'])
+                .any(|part| part == ".." || part == "." || part.eq_ignore_ascii_case("%2e%2e"))
+    })
 }
 
 /// A URL or path as an error quotes it, for the log and execution records:

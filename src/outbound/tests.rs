@@ -743,6 +743,11 @@ fn paths_stay_on_the_upstream() {
         "/%2E%2e/%2e%2e/admin",
         "/items/..\\..\\admin",
         "/./../admin",
+        // One segment here; a climb for an upstream that decodes the slash first.
+        "/..%2fadmin",
+        "/items/..%2F..%2Fadmin",
+        "/x%2F..%5Cadmin",
+        "/%2e%2e%2fadmin",
     ] {
         let error = url(path).unwrap_err();
         assert!(
@@ -756,6 +761,11 @@ fn paths_stay_on_the_upstream() {
         "http://stock.internal:8080/api/stock"
     );
     assert!(url("/..a/b").is_ok());
+    // An encoded slash in a name is no climb.
+    assert_eq!(
+        url("/projects/group%2Fproject").unwrap().path(),
+        "/api/projects/group%2Fproject"
+    );
     // A sibling whose name starts with the base's is not under it.
     assert!(url("/../apix").is_err());
     // A base without a path lets a path go anywhere on its host.
