@@ -1722,6 +1722,26 @@ mod tests {
     }
 
     #[test]
+    fn integers_beyond_64_bits_are_errors_in_yaml_and_toml_alike() {
+        let yaml = "steps:\n  - set: { big: 18446744073709551615 }\n  - return: {}\n";
+        let toml = "[[steps]]\nset = { big = 18446744073709551615 }\n\n[[steps]]\nreturn = {}\n";
+        let expected = "`18446744073709551615` is beyond the integers a file holds (-9223372036854775808 to 9223372036854775807): write a string if the text is meant";
+        for (path, text, at) in [
+            ("processes/p.yaml", yaml, "processes/p.yaml:2:17"),
+            ("processes/p.toml", toml, "processes/p.toml:2:15"),
+        ] {
+            let compilation = compile_files(&[(path, text)]);
+            assert_eq!(located(&compilation), [format!("{at} {expected}")]);
+        }
+        let largest = "steps:\n  - set: { big: 9223372036854775807 }\n  - return: {}\n";
+        assert!(
+            compile_files(&[("processes/p.yaml", largest)])
+                .snapshot
+                .is_some()
+        );
+    }
+
+    #[test]
     fn page_size_is_a_whole_number_from_1() {
         for (written, found) in [
             ("0", "the integer 0"),

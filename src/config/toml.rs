@@ -22,11 +22,11 @@ pub fn parse(text: &str) -> Result<Node, Vec<FormatError>> {
             .collect());
     }
     let span = table.span();
+    let mut errors = Vec::new();
     let node = Node::new(
         Span::new(span.start, span.end),
-        table_kind(table.into_inner()),
+        table_kind(table.into_inner(), &mut errors),
     );
-    let mut errors = Vec::new();
     non_finite(&node, &mut errors);
     if errors.is_empty() {
         Ok(node)
@@ -54,7 +54,20 @@ fn non_finite(node: &Node, errors: &mut Vec<FormatError>) {
 /// Why a number that is not finite is refused, in YAML and TOML alike.
 pub(super) const NON_FINITE: &str = "a number must be finite: `inf` and `nan` have no JSON form (write a string if the text is meant)";
 
-fn table_kind(table: DeTable<'_>) -> NodeKind {
+/// Why an integer outside TOML's 64-bit range is refused, in YAML and TOML
+/// alike: TOML says so, and a YAML reader would round it.
+pub(super) fn too_wide(written: &str) -> String {
+    format!(
+        "`{written}` {TOO_WIDE} ({} to {}): write a string if the text is meant",
+        i64::MIN,
+        i64::MAX
+    )
+}
+
+/// The words of [`too_wide`] that say it is ours.
+pub(super) const TOO_WIDE: &str = "is beyond the integers a file holds";
+
+fn table_kind(table: DeTable<'_>, errors: &mut Vec<FormatError>) -> NodeKind {
     NodeKind::Map(
         table
             .into_iter()
@@ -65,21 +78,27 @@ fn table_kind(table: DeTable<'_>) -> NodeKind {
                         name: key.into_inner().into_owned(),
                         span: Span::new(span.start, span.end),
                     },
-                    node(value),
+                    node(value, errors),
                 )
             })
             .collect(),
     )
 }
 
-fn node(value: TomlSpanned<DeValue<'_>>) -> Node {
+fn node(value: TomlSpanned<DeValue<'_>>, errors: &mut Vec<FormatError>) -> Node {
     let span = value.span();
     let span = Span::new(span.start, span.end);
     let kind = match value.into_inner() {
         DeValue::String(s) => NodeKind::Str(s.into_owned()),
         DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
             Ok(n) => NodeKind::Int(n),
-            Err(_) => NodeKind::Str(i.as_str().to_owned()),
+            Err(_) => {
+                errors.push(FormatError {
+                    message: too_wide(i.as_str()),
+                    span: Some(span),
+                });
+                NodeKind::Null
+            }
         },
         DeValue::Float(f) => match f.as_str().replace('_', "").parse::<f64>() {
             Ok(n) => NodeKind::Float(n),
@@ -87,8 +106,10 @@ fn node(value: TomlSpanned<DeValue<'_>>) -> Node {
         },
         DeValue::Boolean(b) => NodeKind::Bool(b),
         DeValue::Datetime(d) => NodeKind::Str(d.to_string()),
-        DeValue::Array(items) => NodeKind::Seq(items.into_iter().map(node).collect()),
-        DeValue::Table(table) => table_kind(table),
+        DeValue::Array(items) => {
+            NodeKind::Seq(items.into_iter().map(|item| node(item, errors)).collect())
+        }
+        DeValue::Table(table) => table_kind(table, errors),
     };
     Node::new(span, kind)
 }

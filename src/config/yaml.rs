@@ -103,6 +103,14 @@ fn syntax_error(text: &str, err: &serde_saphyr::Error) -> FormatError {
             "a tab indents this line; YAML indents with spaces only".to_owned()
         }
         _ if err.to_string().contains("non-finite float") => super::toml::NON_FINITE.to_owned(),
+        // Our own refusal (`visit_u64`), not YAML's: no "syntax error".
+        _ if err.to_string().contains(super::toml::TOO_WIDE) => {
+            let message = err.to_string();
+            match message.find(" at line ") {
+                Some(at) => message[..at].to_owned(),
+                None => message,
+            }
+        }
         _ => {
             // serde-saphyr appends " at line L column C"; the diagnostic shows the position itself.
             let message = err.to_string();
@@ -275,7 +283,7 @@ impl<'de> Visitor<'de> for KindVisitor {
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<YamlKind, E> {
         match i64::try_from(v) {
             Ok(v) => Ok(YamlKind(NodeKind::Int(v))),
-            Err(_) => Ok(YamlKind(NodeKind::Float(v as f64))),
+            Err(_) => Err(E::custom(super::toml::too_wide(&v.to_string()))),
         }
     }
     fn visit_f64<E>(self, v: f64) -> Result<YamlKind, E> {

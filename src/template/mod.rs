@@ -15,7 +15,7 @@ mod fast;
 
 use std::sync::Arc;
 
-use minijinja::value::Value;
+use minijinja::value::{Value, ValueKind};
 use minijinja::{
     AutoEscape, Environment, Error, Expression, Output, State, Template, UndefinedBehavior,
 };
@@ -152,10 +152,12 @@ impl TemplatesBuilder {
         values.set_formatter(format_value);
         values.set_fuel(Some(fuel));
         values.add_filter("join", join);
+        values.add_filter("tojson", tojson);
         let mut conditions = Environment::new();
         conditions.set_undefined_behavior(UndefinedBehavior::Chainable);
         conditions.set_fuel(Some(fuel));
         conditions.add_filter("join", join);
+        conditions.add_filter("tojson", tojson);
         TemplatesBuilder {
             envs: Environments { values, conditions },
             templates: Vec::new(),
@@ -605,7 +607,6 @@ fn write_scalar(
     value: &Value,
     escape: Escape,
 ) -> Option<std::fmt::Result> {
-    use minijinja::value::ValueKind;
     if value.is_safe() {
         return Some(out.write_str(value.as_str().unwrap_or_default()));
     }
@@ -701,6 +702,50 @@ fn join(value: &Value, joiner: Option<&str>) -> Result<String, Error> {
         .map_err(Error::from)?;
     }
     Ok(out)
+}
+
+/// minijinja's `tojson`, except that a number JSON cannot hold (`inf`,
+/// `nan`) is an error, as it is for `map`, rather than `null`.
+fn tojson(
+    value: &Value,
+    indent: Option<Value>,
+    args: minijinja::value::Kwargs,
+) -> Result<Value, Error> {
+    if let Some(number) = non_finite(value, 0) {
+        return Err(Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("{number} is not a JSON number"),
+        ));
+    }
+    minijinja::filters::tojson(value, indent, args)
+}
+
+/// The first number in `value` that is not finite. Values nest no deeper
+/// than the documents they come from; past 256 levels the rest is left to
+/// `tojson` itself.
+fn non_finite(value: &Value, depth: usize) -> Option<f64> {
+    match value.kind() {
+        ValueKind::Number => f64::try_from(value.clone())
+            .ok()
+            .filter(|number| !number.is_finite()),
+        ValueKind::Seq | ValueKind::Map if depth < 256 => {
+            let iter = value.try_iter().ok()?;
+            for item in iter {
+                let found = match value.kind() {
+                    ValueKind::Map => value
+                        .get_item(&item)
+                        .ok()
+                        .and_then(|v| non_finite(&v, depth + 1)),
+                    _ => non_finite(&item, depth + 1),
+                };
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        }
+        _ => None,
+    }
 }
 
 /// A value as compact JSON text.
@@ -858,6 +903,23 @@ mod tests {
         // Inside quotes a list stays a valid string.
         let out = render(r#"{"v": "{{ x }}"}"#, Escape::Json, ctx(list)).unwrap();
         assert_eq!(out, r#"{"v": "[\"a\", 1]"}"#);
+        // A number JSON cannot hold is an error, however deep, never `null`.
+        for x in [
+            Value::from(f64::INFINITY),
+            Value::from(vec![Value::from(1.5), Value::from(f64::NAN)]),
+            Value::from_pairs([(
+                "a",
+                Value::from_pairs([("b", Value::from(f64::NEG_INFINITY))]),
+            )]),
+        ] {
+            let err = render("{{ x | tojson }}", Escape::Json, ctx(x)).unwrap_err();
+            assert!(err.to_string().contains("is not a JSON number"), "{err}");
+        }
+        let finite = Value::from_pairs([("a", Value::from(vec![Value::from(2.5)]))]);
+        assert_eq!(
+            render("{{ x | tojson }}", Escape::Json, ctx(finite)).unwrap(),
+            r#"{"a": [2.5]}"#
+        );
     }
 
     #[test]
