@@ -190,6 +190,8 @@ impl Gateway {
         if let Some(recorder) = self.recorder() {
             recorder.use_settings(snapshot.settings.executions.clone());
         }
+        self.pages
+            .keep_served(|process| snapshot.process_by_name(process).is_some());
         self.snapshot
             .store(Arc::new(Self::stamp(snapshot, generation, &self.metrics)));
         generation

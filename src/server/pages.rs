@@ -218,6 +218,22 @@ impl PageStore {
         })
     }
 
+    /// Drops the pages of processes `served` no longer names: a token
+    /// outlives a reload only while its process is served, and not once it
+    /// has been away, even if it comes back.
+    pub fn keep_served(&self, served: impl Fn(&str) -> bool) {
+        let mut inner = self.lock();
+        let mut freed = 0;
+        inner.entries.retain(|_, entry| {
+            let keep = served(&entry.pending.rest.owner.process);
+            if !keep {
+                freed += entry.pending.rest.bytes();
+            }
+            keep
+        });
+        inner.bytes -= freed;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner
             .lock()
@@ -322,6 +338,20 @@ mod tests {
         let later = start + TOKEN_TTL;
         assert_eq!(store.peek_at(&token, "/p", later), Err(Gone::Unknown));
         assert_eq!(store.lock().bytes, 0);
+    }
+
+    #[test]
+    fn a_reload_without_the_process_ends_its_tokens() {
+        let store = PageStore::default();
+        let mut other = rest("/b", 2);
+        other.owner.process = "other".into();
+        let other_bytes = other.bytes();
+        let gone = keep(&store, rest("/a", 2)).unwrap();
+        let kept = keep(&store, other).unwrap();
+        store.keep_served(|process| process == "other");
+        assert_eq!(store.lock().bytes, other_bytes);
+        assert_eq!(store.take(&gone, "/a").unwrap_err(), Gone::Unknown);
+        assert!(store.take(&kept, "/b").is_ok());
     }
 
     #[test]
