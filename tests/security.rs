@@ -391,8 +391,8 @@ async fn http2_heads_are_held_to_the_same_limits_with_a_problem_that_says_why() 
     assert!(body.contains("another host than"), "{body}");
 }
 
-#[test]
-fn a_head_the_http_layer_cannot_parse_gets_a_problem_that_says_why() {
+#[tokio::test]
+async fn a_head_the_http_layer_cannot_parse_gets_a_problem_that_says_why() {
     let fixture = start();
     for (request, status, says) in [
         (
@@ -433,6 +433,12 @@ fn a_head_the_http_layer_cannot_parse_gets_a_problem_that_says_why() {
     let second = read_all(&mut stream);
     assert_eq!(status_of(&second), 400, "{second}");
     assert!(second.contains("header name"), "{second}");
+    // Never dispatched, yet counted like any request answered.
+    let metrics = fixture.server.metrics().await;
+    assert!(
+        metrics.contains("flowgate_http_requests_total{process=\"\",status=\"400\"} 5\n"),
+        "{metrics}"
+    );
 }
 
 #[test]

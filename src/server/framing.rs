@@ -37,6 +37,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
 
 use http::StatusCode;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -96,17 +97,24 @@ pub struct Framing<S> {
     inner: S,
     scanner: Scanner,
     heads: Heads,
-    /// Why hyper will refuse a head the scanner has seen.
-    refusal: Option<HeadRefusal>,
+    /// Why hyper will refuse a head the scanner has seen, and when it was seen.
+    refusal: Option<(HeadRefusal, Instant)>,
     /// The problem document going out in place of hyper's bare answer, and
     /// how much of it is written.
     answer: Option<(Vec<u8>, usize)>,
+    /// Told of each answer written in place of hyper's (such a request never
+    /// reaches dispatch, which counts the others).
+    refused: Option<Refused>,
 }
+
+/// What is told of a request refused before dispatch: its status, and how
+/// long since its head was read.
+pub type Refused = Arc<dyn Fn(StatusCode, Duration) + Send + Sync>;
 
 impl<S> Framing<S> {
     /// `max_head` is hyper's `max_buf_size`: a head that does not end
     /// within it is refused with 431.
-    pub fn new(inner: S, max_head: usize) -> (Framing<S>, Heads) {
+    pub fn new(inner: S, max_head: usize, refused: Option<Refused>) -> (Framing<S>, Heads) {
         let heads = Heads::default();
         let framing = Framing {
             inner,
@@ -114,6 +122,7 @@ impl<S> Framing<S> {
             heads: heads.clone(),
             refusal: None,
             answer: None,
+            refused,
         };
         (framing, heads)
     }
@@ -127,9 +136,12 @@ impl<S: AsyncWrite + Unpin> Framing<S> {
             return true;
         }
         let status = automatic_answer(bytes);
-        let Some(refusal) = self.refusal.take_if(|r| status == Some(r.status)) else {
+        let Some((refusal, seen)) = self.refusal.take_if(|(r, _)| status == Some(r.status)) else {
             return false;
         };
+        if let Some(refused) = &self.refused {
+            refused(refusal.status, seen.elapsed());
+        }
         self.answer = Some((refusal.answer(bytes), 0));
         true
     }
@@ -166,7 +178,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Framing<S> {
                     let _ = this.heads.0.flawed.set(flawed);
                 }
                 if this.refusal.is_none() {
-                    this.refusal = seen.refusal;
+                    this.refusal = seen.refusal.map(|refusal| (refusal, Instant::now()));
                 }
             }
         }

@@ -235,11 +235,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let settings = gateway.clone();
+    // A head refused before dispatch is counted as dispatch counts an
+    // unrouted request.
+    let counter = gateway.clone();
+    let refused: framing::Refused = Arc::new(move |status, took| {
+        counter.metrics().unrouted().record(status.as_u16(), took);
+    });
     serve_connections(
         listener,
         transport,
         shutdown,
-        move || connecting(&settings.snapshot()),
+        move || Connecting {
+            refused: Some(refused.clone()),
+            ..connecting(&settings.snapshot())
+        },
         move |request, peer| dispatch::handle(gateway.clone(), request, peer),
     )
     .await;
@@ -299,11 +308,13 @@ pub async fn serve_connections<H, F>(
             builder,
             idle_timeout,
             max_head,
+            refused,
         } = connecting();
         let connection = Connection {
             builder,
             idle_timeout,
             max_head,
+            refused,
             handler: handler.clone(),
             // Taken here, before the task runs, so a shutdown that starts
             // meanwhile still waits for this connection.
@@ -345,6 +356,8 @@ struct Connection<H> {
     idle_timeout: Duration,
     /// hyper's limit on a request head (`max_buf_size`).
     max_head: usize,
+    /// Told of each head refused before dispatch.
+    refused: Option<framing::Refused>,
 }
 
 impl<H, F> Connection<H>
@@ -365,7 +378,7 @@ where
         // Reads along with hyper to flag Content-Length with
         // Transfer-Encoding and heads over the limit, and to say why hyper
         // refuses a head it cannot parse; HTTP/2 stops it at the preface.
-        let (io, heads) = framing::Framing::new(io, self.max_head);
+        let (io, heads) = framing::Framing::new(io, self.max_head, self.refused.clone());
         let handler = self.handler;
         let service = service_fn(move |request: Request<Incoming>| {
             let peer = Peer {
@@ -669,6 +682,9 @@ pub struct Connecting {
     pub idle_timeout: Duration,
     /// The longest request head hyper reads (`max_buf_size`).
     pub max_head: usize,
+    /// Told of each request head refused before dispatch (by [`framing`]);
+    /// the public listeners count them in the metrics.
+    pub refused: Option<framing::Refused>,
 }
 
 /// How connections are served, from the limits of the live snapshot.
@@ -677,6 +693,7 @@ pub fn connecting(snapshot: &Snapshot) -> Connecting {
         builder: connection_builder(snapshot),
         idle_timeout: snapshot.settings.limits.header_read_timeout,
         max_head: max_head(snapshot),
+        refused: None,
     }
 }
 

@@ -80,6 +80,7 @@ async fn start(
             ),
             idle_timeout: BOUND,
             max_head: 16 * 1024,
+            refused: None,
         },
         describe_peer,
     ));
@@ -254,6 +255,7 @@ async fn each_accept_takes_the_config_of_the_moment() {
             ),
             idle_timeout: BOUND,
             max_head: 16 * 1024,
+            refused: None,
         },
         describe_peer,
     ));
