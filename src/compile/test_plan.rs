@@ -74,13 +74,25 @@ pub(super) fn compile_tests(
     let mut tests = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for item in items {
-        let raw = de::from_node_all::<RawTest>(item);
+        let decoded = de::from_node_lenient::<RawTest>(item);
+        for err in &decoded.errors {
+            compiler
+                .diagnostics
+                .push(crate::config::de_diagnostic(source, err));
+        }
+        // Unknown keys alone leave the test whole, so its other mistakes
+        // are found in the same run; a value that did not decode leaves a
+        // test too partial to judge.
+        let raw = match decoded.value {
+            Some(raw) if decoded.left_out == de::LeftOut::default() => Some(raw),
+            _ => None,
+        };
         compiler.ok = true;
         // A test with another mistake still takes its name: a later test
         // of that name is reported in the same run.
         let name = match &raw {
-            Ok(raw) => Some((raw.name.value.as_str(), raw.name.span)),
-            Err(_) => item.get("name").and_then(|n| Some((n.as_str()?, n.span))),
+            Some(raw) => Some((raw.name.value.as_str(), raw.name.span)),
+            None => item.get("name").and_then(|n| Some((n.as_str()?, n.span))),
         };
         if let Some((name, span)) = name {
             let name = name.trim();
@@ -94,15 +106,8 @@ pub(super) fn compile_tests(
             }
             names.push(name.to_owned());
         }
-        match raw {
-            Ok(raw) => tests.extend(compiler.test(&raw)),
-            Err(errors) => {
-                for err in &errors {
-                    compiler
-                        .diagnostics
-                        .push(crate::config::de_diagnostic(source, err));
-                }
-            }
+        if let Some(raw) = raw {
+            tests.extend(compiler.test(&raw));
         }
     }
     tests
@@ -203,6 +208,9 @@ impl TestCompiler<'_, '_> {
                 _ => Method::POST,
             },
         };
+        // Set by a mistake after which the request is still checked, so
+        // that each of its mistakes is reported in one run.
+        let mut bad = false;
         let (path, mut query) = match (&raw.path, listen) {
             (Some(path), _) => {
                 let text = path.value.trim();
@@ -211,10 +219,12 @@ impl TestCompiler<'_, '_> {
                         path.span,
                         format!("`{text}` is not a path: write one like `/ws/simple/createOrder`"),
                     );
-                    return None;
+                    bad = true;
                 }
                 let (path, query) = text.split_once('?').unwrap_or((text, ""));
-                self.check_route(&method, path, path_span(raw));
+                if !bad {
+                    self.check_route(&method, path, path_span(raw));
+                }
                 (path.to_owned(), query.to_owned())
             }
             (None, Some(listen)) => (
@@ -246,7 +256,7 @@ impl TestCompiler<'_, '_> {
         } else {
             format!("{path}?{query}")
         };
-        if uri.parse::<http::Uri>().is_err() && !uri.is_empty() {
+        if !bad && uri.parse::<http::Uri>().is_err() && !uri.is_empty() {
             self.error(
                 path_span(raw),
                 format!("`{uri}` is not a valid request path"),
@@ -254,13 +264,7 @@ impl TestCompiler<'_, '_> {
         }
 
         let mut headers = self.headers(&raw.headers.0);
-        let (body, structured) = self.body(raw.body.as_ref(), raw.body_file.as_ref(), "request")?;
-        let body = body.unwrap_or(Source::Bytes(Bytes::new()));
-        if !headers.contains_key(CONTENT_TYPE)
-            && let Some(media) = default_content_type(listen, &body, structured)
-        {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(media));
-        }
+        let body = self.body(raw.body.as_ref(), raw.body_file.as_ref(), "request");
 
         let user = raw.user.as_ref().and_then(|user| {
             let name = user.value.trim();
@@ -287,11 +291,22 @@ impl TestCompiler<'_, '_> {
                         ip.span,
                         format!("`{}` is not an IP address", ip.value.trim()),
                     );
-                    return None;
+                    bad = true;
+                    IpAddr::from([127, 0, 0, 1])
                 }
             },
             None => IpAddr::from([127, 0, 0, 1]),
         };
+        let (body, structured) = body?;
+        if bad {
+            return None;
+        }
+        let body = body.unwrap_or(Source::Bytes(Bytes::new()));
+        if !headers.contains_key(CONTENT_TYPE)
+            && let Some(media) = default_content_type(listen, &body, structured)
+        {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(media));
+        }
         Some(TestRequest {
             method,
             uri,
