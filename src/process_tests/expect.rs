@@ -229,7 +229,9 @@ fn check_body(body: &ExpectedBody, seen: &Seen, failures: &mut Vec<Failure>) {
                 serde_json::from_str::<Value>(&actual),
             );
             let equal = match &as_json {
-                (Ok(e), Ok(a)) if seen.content_type().contains("json") => json_equal(e, a),
+                (Ok(e), Ok(a)) if seen.content_type().contains("json") => {
+                    json_equal(e, a) && wide_integers(&expected) == wide_integers(&actual)
+                }
                 _ => expected.trim_end() == actual.trim_end(),
             };
             if !equal {
@@ -480,6 +482,49 @@ fn text_is_number(text: &str, number: &serde_json::Number) -> bool {
     }
 }
 
+/// The integers of a JSON text beyond 64 bits, as written, in order of
+/// size: serde_json reads them as floats, which cannot tell
+/// `123456789012345678901234` from `…235`, so they are compared by their digits.
+fn wide_integers(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                at += 1;
+                while at < bytes.len() && bytes[at] != b'"' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                at += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = at;
+                at += 1;
+                while at < bytes.len() && bytes[at].is_ascii_digit() {
+                    at += 1;
+                }
+                let fraction = bytes
+                    .get(at)
+                    .is_some_and(|b| matches!(b, b'.' | b'e' | b'E'));
+                while at < bytes.len()
+                    && matches!(bytes[at], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                {
+                    at += 1;
+                }
+                let written = &text[start..at];
+                let fits = written.parse::<i64>().is_ok() || written.parse::<u64>().is_ok();
+                if !fraction && !fits {
+                    found.push(written.to_owned());
+                }
+            }
+            _ => at += 1,
+        }
+    }
+    found.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
+    found
+}
+
 fn integer(number: &serde_json::Number) -> Option<i128> {
     number
         .as_i64()
@@ -498,7 +543,38 @@ fn pretty(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process_tests::Source;
     use serde_json::json;
+
+    #[test]
+    fn integers_beyond_64_bits_are_compared_by_their_digits() {
+        let seen = |body: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+            Seen {
+                status: StatusCode::OK,
+                headers,
+                body: Bytes::from(body.to_owned()),
+                first_props: None,
+            }
+        };
+        let expect = |body: &str| Expect {
+            body: Some(ExpectedBody::Text(Source::Bytes(Bytes::from(
+                body.to_owned(),
+            )))),
+            ..Expect::default()
+        };
+        let body = r#"{"id": 123456789012345678901234, "n": "99999999999999999999999"}"#;
+        assert!(check(&expect(body), &seen(body)).is_empty());
+        let other = r#"{"n": "99999999999999999999999", "id": 123456789012345678901235}"#;
+        assert_eq!(check(&expect(body), &seen(other)).len(), 1);
+        let reordered = r#"{"n": "99999999999999999999999", "id": 123456789012345678901234}"#;
+        assert!(check(&expect(body), &seen(reordered)).is_empty());
+        assert_eq!(
+            wide_integers(r#"[1, -18446744073709551616, 2.5e30, "123456789012345678901234"]"#),
+            ["-18446744073709551616"]
+        );
+    }
 
     #[test]
     fn integers_are_compared_exactly() {
