@@ -3,7 +3,7 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -17,6 +17,16 @@ fn version(n: u64) -> String {
     format!(
         "listen: {{ operation: get, object: Version, output: json }}\nsteps:\n  - message: '{{\"version\": {n}}}'\n  - return: {{}}\n"
     )
+}
+
+/// Writes a root at `at`: `settings` as its flowgate.toml and
+/// `process` as its `processes/version.yaml`; gives that file's path.
+fn version_root(at: &Path, settings: &str, process: &str) -> PathBuf {
+    std::fs::create_dir_all(at.join("processes")).unwrap();
+    std::fs::write(at.join("flowgate.toml"), settings).unwrap();
+    let file = at.join("processes/version.yaml");
+    std::fs::write(&file, process).unwrap();
+    file
 }
 
 fn write_atomically(path: &Path, text: &str) {
@@ -80,14 +90,7 @@ async fn keep_alive_client(
 async fn requests_never_fail_while_the_root_changes_fifty_times() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    std::fs::write(
-        root.join("flowgate.toml"),
-        "[reload]\ndebounce = \"20ms\"\n",
-    )
-    .unwrap();
-    std::fs::create_dir(root.join("processes")).unwrap();
-    let process = root.join("processes/version.yaml");
-    std::fs::write(&process, version(0)).unwrap();
+    let process = version_root(root, "[reload]\ndebounce = \"20ms\"\n", &version(0));
     let server = Server::start(root);
     let addr = server.base.trim_start_matches("http://").to_owned();
 
@@ -173,9 +176,7 @@ async fn admin_api_and_sighup() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     // Polling rarely: the changes below are applied by SIGHUP and POST /reload, not the watcher.
-    std::fs::write(root.join("flowgate.toml"), "[reload]\npoll = \"1h\"\n").unwrap();
-    std::fs::create_dir(root.join("processes")).unwrap();
-    std::fs::write(root.join("processes/version.yaml"), version(1)).unwrap();
+    version_root(root, "[reload]\npoll = \"1h\"\n", &version(1));
     let commit = "0123456789abcdef0123456789abcdef01234567";
     std::fs::create_dir_all(root.join(".git/refs/heads")).unwrap();
     std::fs::write(root.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
@@ -306,15 +307,12 @@ async fn a_server_on_one_core_serves_and_reloads() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let hash = support::hash_password("secret");
-    std::fs::write(
-        root.join("flowgate.toml"),
-        format!("[reload]\ndebounce = \"20ms\"\n\n[users.ada]\npassword_hash = \"{hash}\"\n"),
-    )
-    .unwrap();
-    std::fs::create_dir(root.join("processes")).unwrap();
-    let process = root.join("processes/version.yaml");
     let basic = |n: u64| version(n).replacen("steps:", "access: { auth: [basic] }\nsteps:", 1);
-    std::fs::write(&process, basic(1)).unwrap();
+    let process = version_root(
+        root,
+        &format!("[reload]\ndebounce = \"20ms\"\n\n[users.ada]\npassword_hash = \"{hash}\"\n"),
+        &basic(1),
+    );
     let log_path = root.join("flowgate.log");
     let server = Server::start_on_one_core(root, "info", std::fs::File::create(&log_path).unwrap());
 
@@ -381,13 +379,11 @@ async fn a_root_given_as_a_relative_symlink_follows_its_swaps() {
     let dir = tempfile::tempdir().unwrap();
     let gs = dir.path();
     for (revision, n) in [("rev-a", 1), ("rev-b", 2)] {
-        std::fs::create_dir_all(gs.join(revision).join("processes")).unwrap();
-        std::fs::write(
-            gs.join(revision).join("flowgate.toml"),
+        version_root(
+            &gs.join(revision),
             "[reload]\ndebounce = \"50ms\"\n",
-        )
-        .unwrap();
-        std::fs::write(gs.join(revision).join("processes/version.yaml"), version(n)).unwrap();
+            &version(n),
+        );
     }
     std::os::unix::fs::symlink("rev-a", gs.join("current")).unwrap();
     let log = std::fs::File::create(gs.join("flowgate.log")).unwrap();
@@ -420,13 +416,7 @@ async fn a_root_given_as_a_relative_symlink_follows_its_swaps() {
 async fn the_servers_own_log_in_the_root_never_reloads() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    std::fs::write(
-        root.join("flowgate.toml"),
-        "[reload]\ndebounce = \"50ms\"\n",
-    )
-    .unwrap();
-    std::fs::create_dir(root.join("processes")).unwrap();
-    std::fs::write(root.join("processes/version.yaml"), version(1)).unwrap();
+    version_root(root, "[reload]\ndebounce = \"50ms\"\n", &version(1));
     let log = std::fs::File::create(root.join("flowgate.log")).unwrap();
     let server = Server::start_in(root, Path::new("."), "debug", log);
 

@@ -104,24 +104,20 @@ fn syntax_error(text: &str, err: &serde_saphyr::Error) -> FormatError {
         }
         _ if err.to_string().contains("non-finite float") => super::toml::NON_FINITE.to_owned(),
         // Our own refusal (`visit_u64`), not YAML's: no "syntax error".
-        _ if err.to_string().contains(super::toml::TOO_WIDE) => {
-            let message = err.to_string();
-            match message.find(" at line ") {
-                Some(at) => message[..at].to_owned(),
-                None => message,
-            }
-        }
-        _ => {
-            // serde-saphyr appends " at line L column C"; the diagnostic shows the position itself.
-            let message = err.to_string();
-            let message = match message.find(" at line ") {
-                Some(at) => message[..at].to_owned(),
-                None => message,
-            };
-            format!("YAML syntax error: {message}")
-        }
+        _ if err.to_string().contains(super::toml::TOO_WIDE) => without_position(err),
+        _ => format!("YAML syntax error: {}", without_position(err)),
     };
     FormatError { message, span }
+}
+
+/// serde-saphyr's message without the " at line L column C" it appends:
+/// the diagnostic shows the position itself.
+fn without_position(err: &serde_saphyr::Error) -> String {
+    let message = err.to_string();
+    match message.find(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message,
+    }
 }
 
 /// The first tab in the indentation of a line, from the line of `offset` on.

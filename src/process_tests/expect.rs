@@ -482,14 +482,15 @@ fn text_is_number(text: &str, number: &serde_json::Number) -> bool {
     }
 }
 
-/// The integers of a JSON text beyond 64 bits, as written, in order of
-/// size: serde_json reads them as floats, which cannot tell
+/// The integers of a JSON text beyond 64 bits, as written, sorted:
+/// serde_json reads them as floats, which cannot tell
 /// `123456789012345678901234` from `…235`, so they are compared by their digits.
 fn wide_integers(text: &str) -> Vec<String> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
+        let start = at;
         match bytes[at] {
             b'"' => {
                 at += 1;
@@ -499,29 +500,21 @@ fn wide_integers(text: &str) -> Vec<String> {
                 at += 1;
             }
             b'-' | b'0'..=b'9' => {
-                let start = at;
-                at += 1;
-                while at < bytes.len() && bytes[at].is_ascii_digit() {
-                    at += 1;
-                }
-                let fraction = bytes
-                    .get(at)
-                    .is_some_and(|b| matches!(b, b'.' | b'e' | b'E'));
                 while at < bytes.len()
                     && matches!(bytes[at], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
                 {
                     at += 1;
                 }
                 let written = &text[start..at];
-                let fits = written.parse::<i64>().is_ok() || written.parse::<u64>().is_ok();
-                if !fraction && !fits {
+                let integer = !written.contains(['.', 'e', 'E']);
+                if integer && written.parse::<i64>().is_err() && written.parse::<u64>().is_err() {
                     found.push(written.to_owned());
                 }
             }
             _ => at += 1,
         }
     }
-    found.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
+    found.sort();
     found
 }
 

@@ -162,6 +162,15 @@ struct ListenChange {
     pending: bool,
 }
 
+/// What a reload found on disk.
+enum Loaded {
+    /// The live snapshot's files, as they are: nothing to compile. The
+    /// commit checked out may be a later one.
+    Unchanged { commit: Option<String> },
+    /// Boxed: a compilation is large, and crosses a thread in this enum.
+    Compiled(Box<compile::Compilation>),
+}
+
 pub struct Controller {
     root: PathBuf,
     gateway: Arc<Gateway>,
@@ -251,19 +260,21 @@ impl Controller {
         let outcome = background::run("flowgate-reload", RELOAD_NICE, move || {
             let loaded = config::load_root(&root);
             if loaded.diagnostics.is_empty() && loaded.files == live_files {
-                return Err(loaded.commit);
+                return Loaded::Unchanged {
+                    commit: loaded.commit,
+                };
             }
-            Ok(compile::compile(loaded))
+            Loaded::Compiled(Box::new(compile::compile(loaded)))
         })
         .await;
 
         let (result, diagnostics) = match outcome {
-            Some(Err(commit)) => {
+            Some(Loaded::Unchanged { commit }) => {
                 *lock(&self.state.unchanged_at) = Some((live.meta.generation, commit));
                 self.name_files(&live.meta.named_files);
                 (ReloadResult::Unchanged, Diagnostics::default())
             }
-            Some(Ok(compilation)) => match compilation.snapshot {
+            Some(Loaded::Compiled(compilation)) => match compilation.snapshot {
                 Some(snapshot) => {
                     self.name_files(&snapshot.meta.named_files);
                     self.note_restart_changes(&snapshot.settings);

@@ -136,13 +136,14 @@ impl RootWatcher {
     /// root's own watches cover (under the root, or its parent when it is
     /// a symlink) is left to them.
     pub fn watch_named(&mut self) {
+        let parent_watched = link_target(&self.root).is_some();
         let covered = |folder: &Path| {
             folder.starts_with(&self.root)
                 || self
                     .identity
                     .as_ref()
                     .is_some_and(|id| folder.starts_with(&id.target))
-                || (link_target(&self.root).is_some() && Some(folder) == self.root.parent())
+                || (parent_watched && Some(folder) == self.root.parent())
         };
         let wanted: Vec<PathBuf> = self
             .named

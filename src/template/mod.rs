@@ -728,22 +728,14 @@ fn non_finite(value: &Value, depth: usize) -> Option<f64> {
         ValueKind::Number => f64::try_from(value.clone())
             .ok()
             .filter(|number| !number.is_finite()),
-        ValueKind::Seq | ValueKind::Map if depth < 256 => {
-            let iter = value.try_iter().ok()?;
-            for item in iter {
-                let found = match value.kind() {
-                    ValueKind::Map => value
-                        .get_item(&item)
-                        .ok()
-                        .and_then(|v| non_finite(&v, depth + 1)),
-                    _ => non_finite(&item, depth + 1),
-                };
-                if found.is_some() {
-                    return found;
-                }
-            }
-            None
-        }
+        ValueKind::Seq if depth < 256 => value
+            .try_iter()
+            .ok()?
+            .find_map(|item| non_finite(&item, depth + 1)),
+        ValueKind::Map if depth < 256 => value
+            .try_iter()
+            .ok()?
+            .find_map(|key| non_finite(&value.get_item(&key).ok()?, depth + 1)),
         _ => None,
     }
 }
