@@ -15,20 +15,33 @@ impl FromStr for ByteSize {
 
     fn from_str(text: &str) -> Result<ByteSize, String> {
         let (number, unit) = split_number(text);
-        let number: u64 = number.parse().map_err(|_| {
-            format!("`{text}` is not a size: write a number with a unit, like `1MiB`")
-        })?;
-        let factor: u64 = match unit.to_ascii_lowercase().as_str() {
-            "" | "b" => 1,
-            "kb" => 1000,
-            "kib" | "k" => 1024,
-            "mb" => 1000 * 1000,
-            "mib" | "m" => 1024 * 1024,
-            "gb" => 1000 * 1000 * 1000,
-            "gib" | "g" => 1024 * 1024 * 1024,
+        if unit.starts_with('.') && !number.is_empty() {
+            return Err(format!(
+                "`{text}` is not a size: write a whole number, like `1536KiB` for 1.5 MiB"
+            ));
+        }
+        let number: u64 = match number.parse() {
+            Ok(number) => number,
+            Err(_) if !number.is_empty() => return Err(format!("`{text}` is too large")),
+            Err(_) => {
+                return Err(format!(
+                    "`{text}` is not a size: write a number with a unit, like `1MiB`"
+                ));
+            }
+        };
+        // Exactly as written: `1k` or `1m` could mean 1000 or 1024.
+        let factor: u64 = match unit {
+            "" | "B" => 1,
+            "KB" => 1000,
+            "KiB" => 1024,
+            "MB" => 1000 * 1000,
+            "MiB" => 1024 * 1024,
+            "GB" => 1000 * 1000 * 1000,
+            "GiB" => 1024 * 1024 * 1024,
             _ => {
                 return Err(format!(
-                    "unknown size unit `{unit}` in `{text}`: use B, KB, KiB, MB, MiB, GB or GiB"
+                    "unknown size unit `{unit}` in `{text}`: use B, KB, KiB, MB, MiB, GB or GiB \
+                     (KB is 1000 bytes, KiB 1024)"
                 ));
             }
         };
@@ -159,6 +172,28 @@ mod tests {
                 .contains("unknown size unit")
         );
         assert!("MiB".parse::<ByteSize>().is_err());
+        for ambiguous in ["1k", "1K", "1m", "1mib", "1kb", "1G", "1b"] {
+            let err = ambiguous.parse::<ByteSize>().unwrap_err();
+            assert!(err.contains("unknown size unit"), "{ambiguous}: {err}");
+        }
+        assert!(
+            "1.5MiB"
+                .parse::<ByteSize>()
+                .unwrap_err()
+                .contains("whole number")
+        );
+        assert!(
+            "18446744073709551616"
+                .parse::<ByteSize>()
+                .unwrap_err()
+                .contains("too large")
+        );
+        assert!(
+            "17179869184GiB"
+                .parse::<ByteSize>()
+                .unwrap_err()
+                .contains("too large")
+        );
         assert_eq!(ByteSize(1 << 20).to_string(), "1MiB");
     }
 

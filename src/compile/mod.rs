@@ -1474,6 +1474,30 @@ mod tests {
     }
 
     #[test]
+    fn what_a_step_would_send_other_than_written_is_a_diagnostic() {
+        let process = concat!(
+            "listen: { operation: get, object: Thing, output: json }\n",
+            "steps:\n",
+            "  - set: { a: 1, f: [1, '{{ props.a }}'], h: { k: { l: '{% if 1 %}x{% endif %}' } } }\n",
+            "  - message: '{\"n\": \"{% filter upper %}{{ props.a }}{% endfilter %}\"}'\n",
+            "  - message: { template: '{% filter upper %}{{ props.a }}{% endfilter %}', content_type: text/plain }\n",
+            "  - combine: { wrap: 'x y' }\n",
+            "  - return: { headers: { x-execution-id: forged, X-Other: fine } }\n",
+        );
+        let found = located(&compile_files(&[("processes/p.yaml", process)]));
+        assert_eq!(
+            found,
+            [
+                "processes/p.yaml:3:25 a template inside a list or map is not rendered: the value is taken as written",
+                "processes/p.yaml:3:56 a template inside a list or map is not rendered: the value is taken as written",
+                "processes/p.yaml:4:25 a `{% filter %}` block reads the text after it is escaped for JSON, not the values written",
+                "processes/p.yaml:6:22 `x y` is no XML element name, so only JSON documents can be combined with this `wrap`",
+                "processes/p.yaml:7:26 `x-execution-id` cannot be set by a `return`: flowgate sets it to the execution's id on every response",
+            ]
+        );
+    }
+
+    #[test]
     fn paths_through_doc_are_held_against_the_profile_the_documents_have() {
         let xsd = crate::profile::view::tests::ORDER_XSD;
         let listen = ORDER_LISTEN;
@@ -1980,7 +2004,7 @@ mod tests {
             located(&compilation),
             [
                 "flowgate.toml:2:1 unknown key `lisen`",
-                "flowgate.toml:5:12 unknown size unit `gigabyte` in `1 gigabyte`: use B, KB, KiB, MB, MiB, GB or GiB",
+                "flowgate.toml:5:12 unknown size unit `gigabyte` in `1 gigabyte`: use B, KB, KiB, MB, MiB, GB or GiB (KB is 1000 bytes, KiB 1024)",
                 "processes/thing.yaml:4:3 unknown key `ouput`",
                 "processes/thing.yaml:5:1 unknown key `descripton`",
                 "processes/thing.yaml:7:15 unknown key `stauts`",

@@ -18,7 +18,7 @@ use crate::config::raw::{
 };
 use crate::config::step_diagnostic;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
-use crate::doc::ContentType;
+use crate::doc::{ContentType, xml};
 use crate::profile::xsd::TypeRef;
 use crate::profile::{Profile, Profiles, Schema};
 use crate::snapshot::{
@@ -301,6 +301,16 @@ impl<'a> StepCompiler<'a> {
             RawStep::Branch(n) => self.branch(n, &site.path),
             RawStep::Split(n) => self.split(n),
             RawStep::Combine(n) => self.decode::<CombineStep>(n).map(|c| {
+                if let Some(wrap) = c.wrap.as_ref().filter(|w| !xml::is_ncname(&w.value)) {
+                    self.diagnostics.push(
+                        self.source
+                            .warning(
+                                wrap.span,
+                                format!("`{}` is no XML element name, so only JSON documents can be combined with this `wrap`", wrap.value),
+                            )
+                            .with_hint("an XML name starts with a letter or `_` and holds letters, digits, `-`, `_` and `.`"),
+                    );
+                }
                 let wrap = c.wrap.map(|w| w.value);
                 let xml_wrap = wrap
                     .clone()
@@ -346,7 +356,9 @@ impl<'a> StepCompiler<'a> {
         self.note_source(&text.value);
         match self.templates.template(&text.value, escape) {
             Ok(id) => {
-                let findings = self.templates.check_template(&text.value, self.seen());
+                let findings = self
+                    .templates
+                    .check_template(&text.value, escape, self.seen());
                 self.report(text, 0, findings);
                 Some(id)
             }
@@ -401,7 +413,9 @@ impl<'a> StepCompiler<'a> {
     /// A value that keeps its type when it is one `{{ expression }}`.
     fn value_source(&mut self, node: &Node, escape: Escape) -> Option<ValueSource> {
         let NodeKind::Str(text) = &node.kind else {
-            return Some(ValueSource::Literal(node_to_value(node)));
+            return self
+                .no_nested_template(node)
+                .then(|| ValueSource::Literal(node_to_value(node)));
         };
         let spanned = Spanned::new(node.span, text.clone());
         if let Some(expr) = template::single_expression(text) {
@@ -430,6 +444,36 @@ impl<'a> StepCompiler<'a> {
             return self.template(&spanned, escape).map(ValueSource::Template);
         }
         Some(ValueSource::Literal(node_to_value(node)))
+    }
+
+    /// A list or map value is a literal: a template inside it would be
+    /// sent as its text, so each is an error. Says whether there were none.
+    fn no_nested_template(&mut self, node: &Node) -> bool {
+        fn templates_in(node: &Node, found: &mut Vec<Span>) {
+            match &node.kind {
+                NodeKind::Str(text) if template::is_template(text) => found.push(node.span),
+                NodeKind::Seq(items) => items.iter().for_each(|item| templates_in(item, found)),
+                NodeKind::Map(entries) => entries
+                    .iter()
+                    .for_each(|(_, value)| templates_in(value, found)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        templates_in(node, &mut found);
+        for span in &found {
+            self.diagnostics.push(
+                self.source
+                    .error(
+                        *span,
+                        "a template inside a list or map is not rendered: the value is taken as written",
+                    )
+                    .with_hint(
+                        "write the whole value as one expression, such as `{{ [1, props.a] }}` or `{{ {'id': doc.id} }}`",
+                    ),
+            );
+        }
+        found.is_empty()
     }
 
     fn message(&mut self, node: &Node) -> Option<StepKind> {
@@ -788,7 +832,16 @@ impl<'a> StepCompiler<'a> {
                 }
             },
         };
-        let headers = self.header_templates(&step.headers);
+        let mut headers = self.header_templates(&step.headers);
+        for (name, _) in &step.headers.0 {
+            if name.value.trim().eq_ignore_ascii_case("x-execution-id") {
+                self.error(
+                    name.span,
+                    format!("`{}` cannot be set by a `return`: flowgate sets it to the execution's id on every response", name.value),
+                );
+                headers = None;
+            }
+        }
         let content_type = match &step.content_type {
             Some(ct) => match content_type(&ct.value) {
                 Ok(value) => Some(value.to_owned()),

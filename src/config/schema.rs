@@ -284,8 +284,9 @@ impl JsonSchema for ByteSize {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "Bytes, or a number with a unit (`64KiB`, `1MiB`).",
+            "description": "Bytes, or a number with a unit (`64KiB`, `1MiB`; `KB` is 1000 bytes, `KiB` 1024).",
             "type": ["string", "integer"],
+            "pattern": "^\\s*[0-9]+\\s*(B|KB|KiB|MB|MiB|GB|GiB)?\\s*$",
         })
     }
 }

@@ -20,6 +20,7 @@ pub fn parse(text: &str) -> Result<Node, FormatError> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
         with_snippet: false,
+        null_as_string: true,
     };
     match serde_saphyr::from_str_with_options::<YamlNode>(text, options) {
         // A file of comments only reads as an empty map, like an empty file.
@@ -224,24 +225,16 @@ impl<'de> Deserialize<'de> for YamlNode {
     }
 }
 
+/// A map key, as written: keys are text, so `1.0:` is the key `1.0`, not
+/// the number's digits (`1`), and `0x1F:` is not `31`, as in TOML.
 struct YamlKey(String);
 
 impl<'de> Deserialize<'de> for YamlKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let kind = YamlKind::deserialize(deserializer)?;
-        match kind.0 {
-            NodeKind::Str(s) => Ok(YamlKey(s)),
-            NodeKind::Int(i) => Ok(YamlKey(i.to_string())),
-            NodeKind::Bool(b) => Ok(YamlKey(b.to_string())),
-            NodeKind::Float(f) => Ok(YamlKey(f.to_string())),
-            // As TOML spells the same key: a key is text, and `null:` is
-            // the text `null` (a `route` case of that name, as `null =`).
-            NodeKind::Null => Ok(YamlKey("null".to_owned())),
-            other => Err(de::Error::custom(format_args!(
-                "a key must be a plain value, not {}",
-                other.describe()
-            ))),
-        }
+        // A plain scalar read as a string is its text; `null:` is the text
+        // `null` (a `route` case of that name, as `null =`), by the
+        // `null_as_string` option, which only keys ask for.
+        String::deserialize(deserializer).map(YamlKey)
     }
 }
 
@@ -356,6 +349,23 @@ mod tests {
         let node = parse("cases: { null: [], ~x: [] }").unwrap();
         let cases = node.get("cases").unwrap();
         assert!(cases.key("null").is_some());
+    }
+
+    #[test]
+    fn keys_are_the_text_written() {
+        let node = parse("{1.0: a, 0x1F: b, True: c, 1e3: d, ~: e, -0: f, 'x y': g}").unwrap();
+        let NodeKind::Map(entries) = &node.kind else {
+            panic!("a map")
+        };
+        let names: Vec<&str> = entries.iter().map(|(key, _)| key.name.as_str()).collect();
+        assert_eq!(names, ["1.0", "0x1F", "True", "1e3", "~", "-0", "x y"]);
+        let err = parse(
+            "? [a, b]
+: c
+",
+        )
+        .unwrap_err();
+        assert!(err.span.is_some(), "{}", err.message);
     }
 
     #[test]

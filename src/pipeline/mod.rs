@@ -332,7 +332,10 @@ impl Execution {
                         .eval(*by, &self.scope(doc, &all, process))
                         .map_err(|e| ExecError::step(site, template_error(&e)))?;
                     let key = value_text(&value);
-                    match cases.iter().position(|(case, _)| *case == key) {
+                    match cases
+                        .iter()
+                        .position(|(case, _)| *case == key || same_number(case, &value))
+                    {
                         Some(index) => groups[index].push(doc.clone()),
                         None => unmatched.push(doc.clone()),
                     }
@@ -653,6 +656,14 @@ impl Execution {
             return Ok(first.with_body(out, MediaType::Json));
         }
         if batch.iter().all(|d| d.media == MediaType::Xml) {
+            if !xml::is_ncname(xml_wrap) {
+                return Err(ExecError::step(
+                    site,
+                    format!(
+                        "`combine` cannot wrap XML documents in `{xml_wrap}`: that is no XML element name"
+                    ),
+                ));
+            }
             let texts: Vec<Cow<'_, str>> = batch.iter().map(Document::text).collect();
             let items: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
             return Ok(first.with_body(xml::wrap(xml_wrap, &[], &items), MediaType::Xml));
@@ -724,6 +735,31 @@ fn value_text(value: &Value) -> String {
         ValueKind::None | ValueKind::Undefined => String::new(),
         ValueKind::Bool => (if value.is_true() { "true" } else { "false" }).to_owned(),
         _ => value.to_string(),
+    }
+}
+
+/// Whether a `route` case's name is a number equal to `value`, so that
+/// `100.0` (an `xs:decimal` of `100`) takes the case `100`, and `1` the case
+/// `1.0`. Two integers compare exactly, anything else as floats; a name
+/// only counts as a number written in decimal digits (`1e3` too, not `inf`).
+fn same_number(case: &str, value: &Value) -> bool {
+    if value.kind() != minijinja::value::ValueKind::Number
+        || !case
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+        || !case.bytes().any(|b| b.is_ascii_digit())
+    {
+        return false;
+    }
+    if let (Some(int), Ok(case)) = (
+        value.as_i64().filter(|_| value.is_integer()),
+        case.parse::<i64>(),
+    ) {
+        return int == case;
+    }
+    match (f64::try_from(value.clone()), case.parse::<f64>()) {
+        (Ok(value), Ok(case)) => value == case,
+        _ => false,
     }
 }
 

@@ -129,6 +129,57 @@ steps:
 }
 
 #[tokio::test]
+async fn route_cases_are_the_text_written_and_numbers_match_by_value() {
+    let process = r#"
+steps:
+  - route:
+      by: doc.v
+      cases:
+        1.0: [ { message: "one" } ]
+        1e3: [ { message: "thousand" } ]
+        0x1F: [ { message: "hex" } ]
+        "9007199254740992": [ { message: "2^53" } ]
+        True: [ { message: "True" } ]
+      default: [ { message: "other {{ doc.v }}" } ]
+  - return: {}
+"#;
+    let batch = [
+        "1",
+        "1.0",
+        "\"1.0\"",
+        "\"1\"",
+        "1000",
+        "1000.0",
+        "31",
+        "\"0x1F\"",
+        "9007199254740993",
+        "9007199254740992",
+        "true",
+        "\"True\"",
+    ]
+    .map(|v| json(&format!(r#"{{"v": {v}}}"#)))
+    .to_vec();
+    let returned = run(process, batch).await.unwrap();
+    assert_eq!(
+        bodies(&returned),
+        [
+            "one",
+            "one",
+            "one",
+            "thousand",
+            "thousand",
+            "hex",
+            "2^53",
+            "True",
+            "other 1",
+            "other 31",
+            "other 9007199254740993",
+            "other true"
+        ]
+    );
+}
+
+#[tokio::test]
 async fn branch_copies_the_batch_to_each_path() {
     let process = r#"
 steps:
@@ -173,6 +224,13 @@ steps:
         .await
         .unwrap();
     assert_eq!(bodies(&returned), [r#"{"items":[1,{"a":2}]}"#]);
+
+    // What is no XML name cannot wrap XML documents (`check` warns).
+    let process = "steps:\n  - combine: { wrap: 'x><y/><z' }\n  - return: {}\n";
+    let Err(err) = run(process, vec![xml("<a/>"), xml("<b/>")]).await else {
+        panic!("the combine fails")
+    };
+    assert!(err.to_string().contains("no XML element name"), "{err}");
 
     let process = "steps:\n  - split: /nothing/here\n  - return: {}\n";
     let returned = run(process, vec![json(r#"{"a": 1}"#)]).await.unwrap();

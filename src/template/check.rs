@@ -20,6 +20,7 @@ use crate::config::de::did_you_mean;
 use crate::diag::Severity;
 use crate::profile::Profile;
 use crate::profile::view::{Lookup, Place};
+use crate::template::Escape;
 
 /// What compile knows of the names a template reads.
 #[derive(Clone, Copy, Default)]
@@ -174,7 +175,12 @@ pub(super) const TEST_NAMES: &[&str] = &[
 
 /// Checks a template's source; a source that does not parse has no findings
 /// (its syntax error is reported by compiling it).
-pub(super) fn template(source: &str, env: &Environment<'_>, seen: Seen<'_>) -> Vec<Finding> {
+pub(super) fn template(
+    source: &str,
+    escape: Escape,
+    env: &Environment<'_>,
+    seen: Seen<'_>,
+) -> Vec<Finding> {
     let syntax = minijinja::syntax::SyntaxConfig::default();
     let Ok(ast::Stmt::Template(template)) = machinery::parse(source, "t", syntax) else {
         return Vec::new();
@@ -189,6 +195,11 @@ pub(super) fn template(source: &str, env: &Environment<'_>, seen: Seen<'_>) -> V
     };
     let state = env.empty_state();
     let mut checker = Checker::new(&state, seen, Kind::Value);
+    checker.escaped = match escape {
+        Escape::Json => Some("JSON"),
+        Escape::Xml => Some("XML"),
+        Escape::None | Escape::Html => None,
+    };
     // A name the template binds itself at its top is not the `$for`'s,
     // nor the batch's.
     for (name, place) in &mut checker.loops {
@@ -250,6 +261,11 @@ struct Checker<'s, 'env> {
     /// documents' profile its items are at (`None`: not known).
     loops: Vec<(String, Option<Place<'s>>)>,
     kind: Kind,
+    /// The format a template's output is escaped for, where text a block
+    /// captures is escaped before a filter or test could read it.
+    escaped: Option<&'static str>,
+    /// Names a `{% set %}…{% endset %}` block bound to escaped text.
+    captured: Vec<String>,
     findings: Vec<Finding>,
 }
 
@@ -262,6 +278,8 @@ impl<'s, 'env> Checker<'s, 'env> {
             params: seen.params,
             loops: Vec::with_capacity(seen.loops.len()),
             kind,
+            escaped: None,
+            captured: Vec::new(),
             findings: Vec::new(),
         };
         for ForName { name, over } in seen.loops {
@@ -350,7 +368,11 @@ impl<'s, 'env> Checker<'s, 'env> {
     fn stmt(&mut self, stmt: &ast::Stmt<'_>) {
         match stmt {
             ast::Stmt::Template(template) => self.stmts(&template.children),
-            ast::Stmt::EmitExpr(emit) => self.expr(&emit.expr, Use::Strict),
+            // Printing captured text as it is writes what was escaped once.
+            ast::Stmt::EmitExpr(emit) => match &emit.expr {
+                ast::Expr::Var(var) if self.captured.iter().any(|c| c == var.id) => {}
+                expr => self.expr(expr, Use::Strict),
+            },
             ast::Stmt::EmitRaw(_) => {}
             ast::Stmt::ForLoop(for_loop) => {
                 self.expr(&for_loop.iter, self.read());
@@ -384,12 +406,26 @@ impl<'s, 'env> Checker<'s, 'env> {
                 }
                 self.stmts(&with.body);
             }
-            ast::Stmt::Set(set) => self.expr(&set.expr, self.read()),
+            ast::Stmt::Set(set) => {
+                self.expr(&set.expr, self.read());
+                self.uncapture(&set.target);
+            }
             ast::Stmt::SetBlock(set) => {
                 if let Some(filter) = &set.filter {
                     self.expr(filter, Use::Strict);
+                    self.escaped_block(
+                        "a filter of `{% set %}`",
+                        set.span(),
+                        "set it from an expression instead: `{% set name = doc.name | upper %}`",
+                    );
                 }
                 self.stmts(&set.body);
+                match &set.target {
+                    ast::Expr::Var(var) if self.escaped.is_some() => {
+                        self.captured.push(var.id.to_owned());
+                    }
+                    target => self.uncapture(target),
+                }
             }
             ast::Stmt::AutoEscape(block) => {
                 self.expr(&block.enabled, self.read());
@@ -397,6 +433,11 @@ impl<'s, 'env> Checker<'s, 'env> {
             }
             ast::Stmt::FilterBlock(block) => {
                 self.expr(&block.filter, Use::Strict);
+                self.escaped_block(
+                    "a `{% filter %}` block",
+                    block.span(),
+                    "apply the filter to each value instead: `{{ doc.name | upper }}`",
+                );
                 self.stmts(&block.body);
             }
             ast::Stmt::Do(call) => self.call(&call.call),
@@ -408,7 +449,8 @@ impl<'s, 'env> Checker<'s, 'env> {
             return;
         }
         match expr {
-            ast::Expr::Var(_) | ast::Expr::Const(_) => {}
+            ast::Expr::Var(var) => self.captured_read(var),
+            ast::Expr::Const(_) => {}
             ast::Expr::Slice(slice) => {
                 self.expr(&slice.expr, self.read());
                 for bound in [&slice.start, &slice.stop, &slice.step]
@@ -518,6 +560,49 @@ impl<'s, 'env> Checker<'s, 'env> {
                 }
             }
         }
+    }
+
+    /// In a template escaped for JSON or XML, the text a block captures is
+    /// escaped before anything reads it: `upper` turns `&amp;` into
+    /// `&AMP;`, `length` counts the entity. Refused there, with `hint`.
+    fn escaped_block(&mut self, what: &str, span: minijinja::machinery::Span, hint: &str) {
+        let Some(format) = self.escaped else {
+            return;
+        };
+        self.findings.push(Finding {
+            severity: Severity::Error,
+            message: format!(
+                "{what} reads the text after it is escaped for {format}, not the values written"
+            ),
+            hint: Some(hint.to_owned()),
+            range: span.start_offset as usize..span.end_offset as usize,
+        });
+    }
+
+    /// A use of a name a `{% set %}` block bound to escaped text, other than
+    /// printing it: a filter, test or operator would see the escaped text.
+    fn captured_read(&mut self, var: &ast::Spanned<ast::Var<'_>>) {
+        let (Some(format), true) = (self.escaped, self.captured.iter().any(|c| c == var.id)) else {
+            return;
+        };
+        let span = var.span();
+        self.findings.push(Finding {
+            severity: Severity::Error,
+            message: format!(
+                "`{}` holds text that `{{% set %}}…{{% endset %}}` escaped for {format}, so this reads the escaped text",
+                var.id
+            ),
+            hint: Some(format!(
+                "print it alone as `{{{{ {} }}}}`, or set it from an expression: `{{% set {} = … %}}`",
+                var.id, var.id
+            )),
+            range: span.start_offset as usize..span.end_offset as usize,
+        });
+    }
+
+    /// A name bound again by `{% set %}` no longer holds captured text.
+    fn uncapture(&mut self, target: &ast::Expr<'_>) {
+        self.captured.retain(|name| !binds_target(target, name));
     }
 
     fn call(&mut self, call: &ast::Call<'_>) {
@@ -851,15 +936,18 @@ fn lookup_path<'e>(expr: &'e ast::Expr<'_>, root: &str) -> Option<Keys<'e>> {
 
 /// Whether a template binds the name `vars` itself (`set`, `for`, `with`),
 /// in which case what it reads as `vars` is not `[vars]`.
-fn binds(stmts: &[ast::Stmt<'_>], name: &str) -> bool {
-    fn target(expr: &ast::Expr<'_>, name: &str) -> bool {
-        match expr {
-            ast::Expr::Var(var) => var.id == name,
-            ast::Expr::Tuple(tuple) => tuple.items.iter().any(|item| target(item, name)),
-            ast::Expr::List(list) => list.items.iter().any(|item| target(item, name)),
-            _ => false,
-        }
+/// Whether an assignment's target binds `name`.
+fn binds_target(target: &ast::Expr<'_>, name: &str) -> bool {
+    match target {
+        ast::Expr::Var(var) => var.id == name,
+        ast::Expr::Tuple(tuple) => tuple.items.iter().any(|item| binds_target(item, name)),
+        ast::Expr::List(list) => list.items.iter().any(|item| binds_target(item, name)),
+        _ => false,
     }
+}
+
+fn binds(stmts: &[ast::Stmt<'_>], name: &str) -> bool {
+    let target = binds_target;
     stmts.iter().any(|stmt| match stmt {
         ast::Stmt::Template(template) => binds(&template.children, name),
         ast::Stmt::ForLoop(for_loop) => {
@@ -931,10 +1019,57 @@ mod tests {
     }
 
     #[test]
+    fn blocks_that_read_escaped_text_are_refused_where_output_is_escaped() {
+        let builder = TemplatesBuilder::new();
+        let found = |source: &str, escape: Escape| {
+            builder
+                .check_template(source, escape, Seen::default())
+                .into_iter()
+                .map(|f| (f.message, source[f.range].to_owned()))
+                .collect::<Vec<_>>()
+        };
+        let filter = "<a>{% filter upper %}{{ x }}{% endfilter %}</a>";
+        for escape in [Escape::Json, Escape::Xml] {
+            let findings = found(filter, escape);
+            assert_eq!(findings.len(), 1, "{escape:?}");
+            assert!(
+                findings[0]
+                    .0
+                    .starts_with("a `{% filter %}` block reads the text after it is escaped for")
+            );
+            assert!(
+                findings[0].1.starts_with("filter upper %}"),
+                "{:?}",
+                findings[0].1
+            );
+        }
+        assert_eq!(found(filter, Escape::None), []);
+        assert_eq!(found(filter, Escape::Html), []);
+        // Printing captured text alone is fine; reading it is not.
+        let printed = "{% set n %}{{ x }}!{% endset %}<a>{{ n }}</a>";
+        assert_eq!(found(printed, Escape::Xml), []);
+        let read =
+            "{% set n %}{{ x }}{% endset %}{{ n | upper }}{{ n ~ 'x' }}{% if n %}{% endif %}";
+        let findings = found(read, Escape::Json);
+        assert_eq!(findings.len(), 3, "{findings:?}");
+        assert!(
+            findings
+                .iter()
+                .all(|(message, at)| at == "n" && message.contains("escaped for JSON"))
+        );
+        assert_eq!(found(read, Escape::None), []);
+        // Bound again from an expression, the name holds a value.
+        let rebound = "{% set n %}{{ x }}{% endset %}{% set n = x %}{{ n | upper }}";
+        assert_eq!(found(rebound, Escape::Xml), []);
+        let filtered = "{% set n | upper %}{{ x }}{% endset %}{{ n }}";
+        assert_eq!(found(filtered, Escape::Xml).len(), 1);
+    }
+
+    #[test]
     fn unknown_filters_and_tests_are_found_where_they_are_written() {
         let builder = TemplatesBuilder::new();
         let source = "a {{ x | uper }} b {{ x is od }} {{ x | upper | nofilter(1) }}";
-        let findings = builder.check_template(source, Seen::default());
+        let findings = builder.check_template(source, Escape::None, Seen::default());
         assert_eq!(unknown_names(source, &findings), ["uper", "od", "nofilter"]);
         assert_eq!(findings[0].message, "unknown filter `uper`");
         assert_eq!(findings[0].hint.as_deref(), Some("did you mean `upper`?"));
@@ -954,7 +1089,7 @@ mod tests {
         // What does not parse is the syntax error's to report.
         assert!(
             builder
-                .check_template("{{ x | }}", Seen::default())
+                .check_template("{{ x | }}", Escape::None, Seen::default())
                 .is_empty()
         );
     }
@@ -981,7 +1116,10 @@ mod tests {
             "{{ (v | f43).method(v | f44) }}",
             "{% do fn(v | f45) %}",
         );
-        let found = unknown_names(source, &builder.check_template(source, Seen::default()));
+        let found = unknown_names(
+            source,
+            &builder.check_template(source, Escape::None, Seen::default()),
+        );
         let mut expected: Vec<String> = (1..=45).map(|n| format!("f{n}")).collect();
         expected.extend((1..=3).map(|n| format!("t{n}")));
         let mut sorted = found.clone();
@@ -1030,6 +1168,7 @@ mod tests {
         match kind {
             "template" => builder.check_template(
                 source,
+                Escape::None,
                 Seen {
                     vars: Some(&vars),
                     ..Seen::default()
@@ -1167,7 +1306,7 @@ mod tests {
         let builder = TemplatesBuilder::new();
         assert!(
             builder
-                .check_template("{{ vars.nope }}", Seen::default())
+                .check_template("{{ vars.nope }}", Escape::None, Seen::default())
                 .is_empty()
         );
     }

@@ -195,8 +195,8 @@ impl TemplatesBuilder {
     /// `source`: a filter or test that does not exist, and what `seen`
     /// knows of: a key it reads that `[vars]` does not have, a path through
     /// `doc` its profile never has.
-    pub fn check_template(&self, source: &str, seen: Seen<'_>) -> Vec<Finding> {
-        check::template(source, &self.envs.values, seen)
+    pub fn check_template(&self, source: &str, escape: Escape, seen: Seen<'_>) -> Vec<Finding> {
+        check::template(source, escape, &self.envs.values, seen)
     }
 
     /// As [`TemplatesBuilder::check_template`], for a value's expression.
@@ -591,7 +591,7 @@ fn format_value(
         Escape::Json | Escape::Xml if value.is_undefined() => Ok(()),
         Escape::Json => escape_json_into(out, &to_json(value)?).map_err(Error::from),
         Escape::Xml => out
-            .write_str(&xml::escape(&value.to_string()))
+            .write_str(&xml::escape_lossy(&value.to_string()))
             .map_err(Error::from),
         Escape::None | Escape::Html => minijinja::escape_formatter(out, state, value),
     }
@@ -618,7 +618,7 @@ fn write_scalar(
         (ValueKind::Number, Escape::Html) | (ValueKind::String, Escape::Html) => return None,
         (ValueKind::Number, _) => write_number(out, value),
         (ValueKind::String, Escape::Json) => escape_json_into(out, text()),
-        (ValueKind::String, Escape::Xml) => out.write_str(&xml::escape(text())),
+        (ValueKind::String, Escape::Xml) => out.write_str(&xml::escape_lossy(text())),
         (ValueKind::String, Escape::None) => out.write_str(text()),
         _ => return None,
     })
@@ -923,6 +923,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, "<a>&lt;/a&gt;&lt;b x=&apos;1&apos;&gt;&amp;</a>");
+    }
+
+    #[test]
+    fn characters_xml_does_not_allow_become_the_replacement_character() {
+        let text = ctx(Value::from("a\u{1}b\u{FFFE}c\t"));
+        assert_eq!(
+            render("<a>{{ x }}</a>", Escape::Xml, text).unwrap(),
+            "<a>a\u{FFFD}b\u{FFFD}c\t</a>"
+        );
     }
 
     #[test]
