@@ -152,6 +152,22 @@ fn write_value(out: &mut String, value: &str) {
 }
 
 /// A time as RFC 3339 in UTC with microseconds.
+/// Logs each diagnostic as one event, for `--log-format json`, where the
+/// compiler-style text would break the stream of JSON lines: the message,
+/// `at` (`file:line:col`, or the file alone), and the hint, at error or
+/// warn level by its severity.
+pub fn diagnostics(diagnostics: &crate::diag::Diagnostics) {
+    for diagnostic in diagnostics.iter() {
+        let at = diagnostic.location.as_ref().map(tracing::field::display);
+        let hint = diagnostic.hint.as_deref();
+        if diagnostic.is_error() {
+            tracing::error!(at, hint, "{}", diagnostic.message);
+        } else {
+            tracing::warn!(at, hint, "{}", diagnostic.message);
+        }
+    }
+}
+
 pub fn rfc3339(time: SystemTime) -> String {
     let mut out = String::with_capacity(27);
     let _ = write_timestamp(&mut out, time);

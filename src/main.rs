@@ -262,12 +262,13 @@ fn main() -> ExitCode {
         },
         if quiet { "warn" } else { "info" },
     );
+    let json_logs = matches!(cli.log_format, LogFormat::Json);
     let result = match cli.command {
         None => {
             misspelled_command(&cli.serve.root);
-            serve(cli.serve)
+            serve(cli.serve, json_logs)
         }
-        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Serve(args)) => serve(args, json_logs),
         Some(Command::Check { root, format }) => Ok(check(&root, format)),
         Some(Command::Routes { root }) => Ok(routes(&root)),
         Some(Command::Test {
@@ -302,6 +303,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(err) if json_logs => {
+            tracing::error!("{err:#}");
+            ExitCode::FAILURE
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
@@ -587,13 +592,23 @@ fn contract(
     ExitCode::SUCCESS
 }
 
-fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let compilation = compiled(&args.root);
+/// `json_logs`: the diagnostics of the first compile are log events like
+/// every other line, so the stream stays one JSON object per line.
+fn serve(args: ServeArgs, json_logs: bool) -> anyhow::Result<ExitCode> {
+    let compilation = match json_logs {
+        true => {
+            let compilation = compile_root(&args.root);
+            logging::diagnostics(&compilation.diagnostics);
+            compilation
+        }
+        false => compiled(&args.root),
+    };
     let Some(snapshot) = compilation.snapshot else {
-        eprintln!(
-            "failed: {}; nothing is served",
-            compilation.diagnostics.summary()
-        );
+        let summary = compilation.diagnostics.summary();
+        match json_logs {
+            true => tracing::error!("Failed: {summary}; nothing is served"),
+            false => eprintln!("failed: {summary}; nothing is served"),
+        }
         return Ok(ExitCode::FAILURE);
     };
     let public = ListenFlag::or(args.listen, snapshot.settings.listen);

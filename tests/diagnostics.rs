@@ -78,3 +78,38 @@ fn template_names_are_checked_where_they_are_written() {
     );
     insta::assert_snapshot!("broken_templates", rendered);
 }
+
+/// Under `--log-format json`, a root that does not compile is reported in
+/// log events like every other line: stderr stays one JSON object per line.
+#[test]
+fn serve_with_json_logs_reports_a_broken_root_in_json_lines() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_flowgate"))
+        .args(["serve", "--log-format", "json", "--listen", "127.0.0.1:0"])
+        .args(["--admin-listen", "127.0.0.1:0"])
+        .arg(fixture("broken"))
+        .output()
+        .expect("flowgate runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: not JSON: {line}")))
+        .collect();
+    let diagnostics = compile_root(&fixture("broken")).diagnostics;
+    let located = diagnostics
+        .iter()
+        .filter(|d| d.is_error() && d.location.is_some())
+        .count();
+    let logged = lines
+        .iter()
+        .filter(|line| line["level"] == "ERROR" && line["at"].is_string())
+        .count();
+    assert!(located > 0 && logged == located, "{stderr}");
+    let last = lines.last().expect("a line");
+    assert!(
+        last["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nothing is served")),
+        "{last}"
+    );
+}

@@ -748,12 +748,20 @@ fn store_path(text: &str) -> Result<std::path::PathBuf, String> {
         ));
     }
     let path = PathBuf::from(text);
+    // The path as the names it ends at, `..` taken off.
+    let mut resolved = PathBuf::new();
     let mut depth = 0usize;
     for component in path.components() {
         match component {
-            Component::Normal(_) => depth += 1,
+            Component::Normal(name) => {
+                depth += 1;
+                resolved.push(name);
+            }
             Component::CurDir => {}
-            Component::ParentDir if depth > 0 => depth -= 1,
+            Component::ParentDir if depth > 0 => {
+                depth -= 1;
+                resolved.pop();
+            }
             _ => {
                 return Err(format!(
                     "`{text}` leaves the config root: the store's path is relative to the root and stays inside it, like `{}`",
@@ -764,6 +772,15 @@ fn store_path(text: &str) -> Result<std::path::PathBuf, String> {
     }
     if depth == 0 {
         return Err(format!("`{text}` is not a file path inside the root"));
+    }
+    // The store is a database: where the loader reads config, the next
+    // load would take it for a process file, a profile or the settings,
+    // and where it walks folders, it is one.
+    if crate::config::RootPath::of(&resolved) != crate::config::RootPath::Other {
+        return Err(format!(
+            "`{text}` is where flowgate reads its config from: the store is a database file; put it outside `processes/` and `profiles/`, like `{}`",
+            ExecutionSettings::DEFAULT_PATH
+        ));
     }
     Ok(path)
 }
@@ -781,7 +798,12 @@ fn is_namespace_uri(text: &str) -> bool {
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !text.chars().any(|c| {
+            // What RFC 3986 never allows in a URI, even percent-encoded text.
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}')
+        })
 }
 
 /// `[reload] debounce` when not given.
@@ -810,7 +832,7 @@ fn parse_listen(
                 error(
                     value.span,
                     format!(
-                        "`{text}` is not a listen address: write `host:port`, like `{example}`"
+                        "`{text}` is not a listen address: write an IP address and a port, like `{example}` (host names are not looked up)"
                     ),
                 );
                 None
@@ -2407,6 +2429,19 @@ mod tests {
             ("path = \"../elsewhere.db\"", "leaves the config root"),
             ("path = \"/var/lib/flowgate.db\"", "leaves the config root"),
             ("path = \"a/../../b.db\"", "leaves the config root"),
+            (
+                "path = \"processes/store.yaml\"",
+                "where flowgate reads its config",
+            ),
+            (
+                "path = \"x/../flowgate.toml\"",
+                "where flowgate reads its config",
+            ),
+            ("path = \"profiles\"", "where flowgate reads its config"),
+            (
+                "path = \"processes/records/runs.db\"",
+                "where flowgate reads its config",
+            ),
             ("path = \"records/\"", "is not a file path"),
             ("retention = \"0s\"", "`retention` must be more than 0"),
             ("max_records = 0", "`max_records` must be at least 1"),
@@ -2567,6 +2602,7 @@ mod tests {
                 "`https://…@api.example.com` holds a user name",
             ),
             ("https://ops@api.example.com/gw", "holds a user name"),
+            ("https://x:99999", "a port is a number up to 65535"),
         ] {
             let (messages, _) = settings(&format!("[server]\nbase_url = \"{base_url}\"\n"));
             assert_eq!(messages.len(), 1, "{base_url}: {messages:?}");
@@ -2578,7 +2614,14 @@ mod tests {
         }
         let (messages, _) = settings("[server]\nbase_url = \"\"\n");
         assert!(messages.is_empty(), "{messages:?}");
-        for namespace in ["", "no-scheme", "urn:with space"] {
+        for namespace in [
+            "",
+            "no-scheme",
+            "urn:with space",
+            "urn:a<b>",
+            "urn:a\\\"b",
+            "urn:{x}",
+        ] {
             let (messages, _) = settings(&format!("[soap]\nnamespace = \"{namespace}\"\n"));
             assert_eq!(messages.len(), 1, "{namespace}: {messages:?}");
             assert!(

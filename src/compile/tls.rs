@@ -223,7 +223,7 @@ fn https_listen(
         diagnostics.push(
             source
                 .error(listen.span, "`[server.https] listen` is empty")
-                .with_hint("write `host:port`, like `0.0.0.0:9093`, or remove `[server.https]` to serve plain HTTP only"),
+                .with_hint("write an IP address and a port, like `0.0.0.0:9093`, or remove `[server.https]` to serve plain HTTP only"),
         );
         return None;
     }

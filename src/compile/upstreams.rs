@@ -140,6 +140,15 @@ fn headers(
             continue;
         }
         let text = match value.value.strip_prefix("env:") {
+            Some(variable) if variable.trim().is_empty() => {
+                diagnostics.push(
+                    source
+                        .error(value.span, "`env:` names no environment variable")
+                        .with_hint("write `env:NAME`, and set NAME where flowgate runs"),
+                );
+                ok = false;
+                continue;
+            }
             Some(variable) => match std::env::var(variable.trim()) {
                 Ok(text) => text,
                 Err(err) => {
@@ -302,6 +311,10 @@ mod tests {
             (
                 "[upstreams.stock]\nbase_url = \"https://stock.internal\"\nheaders = { Authorization = \"env:FLOWGATE_TEST_SURELY_UNSET\" }\n",
                 "flowgate.toml:3:29 error the environment variable `FLOWGATE_TEST_SURELY_UNSET` is not set (set it where flowgate runs; header `authorization` is sent with its value)",
+            ),
+            (
+                "[upstreams.stock]\nbase_url = \"https://stock.internal\"\nheaders = { Authorization = \"env: \" }\n",
+                "flowgate.toml:3:29 error `env:` names no environment variable (write `env:NAME`, and set NAME where flowgate runs)",
             ),
             (
                 "[upstreams.stock]\nbase_url = \"https://stock.internal\"\nheaders = { \"a b\" = \"x\" }\n",

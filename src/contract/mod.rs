@@ -90,6 +90,14 @@ pub fn parse_base_url(written: &str) -> Result<Option<String>, String> {
             "`{written}` has a query or fragment; the base URL is where `/ws/...` paths start"
         ));
     }
+    if uri
+        .authority()
+        .is_some_and(|a| !crate::server::guard::is_host(a.as_str().as_bytes()))
+    {
+        return Err(format!(
+            "`{written}` has no valid host and port: a port is a number up to 65535"
+        ));
+    }
     Ok(Some(text.to_owned()))
 }
 

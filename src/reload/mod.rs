@@ -270,6 +270,20 @@ impl Controller {
 
         let (result, diagnostics) = match outcome {
             Some(Loaded::Unchanged { commit }) => {
+                // After a failure, the root is healthy again: say so, or the
+                // failure would be the last word of the log.
+                let failed_before = lock(&self.state.last)
+                    .as_ref()
+                    .is_some_and(|last| last.result == ReloadResult::Failure);
+                if failed_before {
+                    tracing::info!(
+                        trigger,
+                        generation = live.meta.generation,
+                        "Root is back to the live snapshot's files; the last reload's errors are gone"
+                    );
+                } else {
+                    tracing::debug!(trigger, "Reload found nothing changed");
+                }
                 *lock(&self.state.unchanged_at) = Some((live.meta.generation, commit));
                 self.name_files(&live.meta.named_files);
                 (ReloadResult::Unchanged, Diagnostics::default())

@@ -133,14 +133,15 @@ pub(super) fn base_url(
         _ if peer.tls => "https",
         _ => "http",
     };
+    // An absolute-form target's authority wins over `Host` (RFC 9112 §3.2.2).
     let host = forwarded("x-forwarded-host")
+        .or(authority)
         .or_else(|| {
             headers
                 .get(http::header::HOST)
                 .and_then(|v| v.to_str().ok())
                 .map(str::trim)
         })
-        .or(authority)
         .filter(|host| is_host(host));
     match host {
         Some(host) => format!("{scheme}://{host}"),
@@ -176,6 +177,7 @@ fn last_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 fn is_host(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 255
+        && super::guard::is_host(text.as_bytes())
         && text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
@@ -251,6 +253,27 @@ mod tests {
             base_url(
                 &behind_proxy,
                 &headers(&[("host", "bad host")]),
+                None,
+                &reached
+            ),
+            "http://127.0.0.1:9400"
+        );
+
+        // An absolute-form target's authority wins over Host; a port
+        // beyond 65535 is no port.
+        assert_eq!(
+            base_url(
+                &behind_proxy,
+                &headers(&[("host", "good.example")]),
+                Some("other.example:9999"),
+                &reached
+            ),
+            "http://other.example:9999"
+        );
+        assert_eq!(
+            base_url(
+                &behind_proxy,
+                &headers(&[("host", "x:99999")]),
                 None,
                 &reached
             ),

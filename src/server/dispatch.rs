@@ -60,7 +60,73 @@ where
 }
 
 /// Serves one request. Generic over the body so tests can call it without a socket.
+///
+/// An HTTP/1 request answered before its body was read to the end (refused
+/// as too large, of a type the route cannot read, over `max_concurrency`)
+/// leaves the rest of the body on the connection, which then closes: the
+/// answer says `Connection: close`, so the client sends its next request
+/// down a new one.
 pub async fn handle<B>(gateway: Arc<Gateway>, request: Request<B>, peer: Peer) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    if request.version() >= http::Version::HTTP_2 || request.body().is_end_stream() {
+        return respond(gateway, request, peer).await;
+    }
+    let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let request = request.map(|body| Watched {
+        body,
+        ended: ended.clone(),
+    });
+    let mut response = respond(gateway, request, peer).await;
+    if !ended.load(std::sync::atomic::Ordering::Relaxed) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+pin_project_lite::pin_project! {
+    /// A request body that notes when it has been read to its end.
+    struct Watched<B> {
+        #[pin]
+        body: B,
+        ended: Arc<std::sync::atomic::AtomicBool>,
+    }
+}
+
+impl<B: http_body::Body> http_body::Body for Watched<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+        let this = self.project();
+        let polled = this.body.poll_frame(cx);
+        if matches!(polled, std::task::Poll::Ready(None)) {
+            this.ended.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        let end = self.body.is_end_stream();
+        if end {
+            self.ended.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        end
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+async fn respond<B>(gateway: Arc<Gateway>, request: Request<B>, peer: Peer) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -68,7 +134,7 @@ where
     let started = Instant::now();
     let snapshot = gateway.snapshot();
     let method = request.method().clone();
-    let wants_xml = prefers_xml(request.headers().get(header::ACCEPT), false);
+    let wants_xml = prefers_xml(request.headers(), false);
     let unrouted = |response: Response<Body>| {
         gateway
             .metrics()
@@ -101,8 +167,15 @@ where
         }
         return unrouted(response);
     }
-    if request.uri().path() == STATUS_PATH {
-        return status_response(&method, gateway.generation());
+    // A 2xx to CONNECT would open a tunnel: no process answers one.
+    if method == Method::CONNECT {
+        tracing::info!(method = %method, status = 501, "Refused request head");
+        let problem = Problem::new(
+            StatusCode::NOT_IMPLEMENTED,
+            kind::NOT_IMPLEMENTED,
+            "CONNECT is not served: flowgate opens no tunnels",
+        );
+        return unrouted(problem_response(&problem, wants_xml, None));
     }
     let path = match guard::normalize_target(request.uri()) {
         Ok(path) => path,
@@ -112,6 +185,9 @@ where
             return unrouted(problem_response(&problem, wants_xml, None));
         }
     };
+    if path == STATUS_PATH {
+        return status_response(&method, gateway.generation());
+    }
     if let Some(version) = soap::endpoint(&path) {
         return serve_soap(&gateway, snapshot, version, request, peer, started).await;
     }
@@ -197,10 +273,8 @@ where
                 None => {
                     let problem = overloaded_problem();
                     tracing::warn!(process = %name, status = 503, "Over max_concurrency");
-                    let as_xml = prefers_xml(
-                        request.headers().get(header::ACCEPT),
-                        snapshot.process(process).reads_xml(),
-                    );
+                    let as_xml =
+                        prefers_xml(request.headers(), snapshot.process(process).reads_xml());
                     let mut response = problem_response(&problem, as_xml, None);
                     response
                         .headers_mut()
@@ -242,6 +316,19 @@ where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    // The WSDL is a document, like OpenAPI's: served whatever runs.
+    let method = request.method();
+    if (method == Method::GET || method == Method::HEAD)
+        && soap::asks_for_wsdl(request.uri().query())
+    {
+        let (parts, _) = request.into_parts();
+        let response = soap::wsdl(&snapshot, &parts, &peer).await;
+        gateway
+            .metrics()
+            .unrouted()
+            .record(response.status().as_u16(), started.elapsed());
+        return response;
+    }
     let limit = snapshot.settings.limits.max_concurrency;
     let Some(running) = gateway.metrics().enter(limit) else {
         tracing::warn!(status = 503, "Over max_concurrency");
@@ -401,7 +488,7 @@ where
         return Served::early(problem_response(&problem, false, None));
     };
     let (parts, body) = request.into_parts();
-    let wants_xml = prefers_xml(parts.headers.get(header::ACCEPT), listen.input.is_xml());
+    let wants_xml = prefers_xml(&parts.headers, listen.input.is_xml());
 
     let via_simple = parts.uri.path().starts_with(crate::routes::SIMPLE_PREFIX);
     if let Some(response) = check_method(process, via_simple, &parts.method, wants_xml) {
@@ -410,8 +497,11 @@ where
 
     let admitted = match admit(&snapshot, process, &parts.headers, &peer).await {
         Ok(admitted) => admitted,
-        Err(denial) => {
-            return Served::early(denied(denial, process.access.auth, wants_xml));
+        Err(refused) => {
+            return Served {
+                user: refused.user,
+                ..Served::early(denied(refused.denial, process.access.auth, wants_xml))
+            };
         }
     };
     let mut body = std::pin::pin!(body);
@@ -572,12 +662,25 @@ pub(super) async fn admit(
     process: &Process,
     headers: &http::HeaderMap,
     peer: &Peer,
-) -> Result<Admitted, Denial> {
+) -> Result<Admitted, Refused> {
     check_access(snapshot, process, headers, peer)
         .await
-        .inspect_err(|denial| {
-            tracing::info!(process = %process.name, reason = %denial, "Access denied");
+        .inspect_err(|refused| {
+            tracing::info!(process = %process.name, user = refused.user.as_deref(), reason = %refused.denial, "Access denied");
         })
+}
+
+/// Why a request may not run its process, and who asked when that is
+/// known (signed in, but not allowed): the request's log line names them.
+pub(super) struct Refused {
+    pub denial: Denial,
+    pub user: Option<Arc<str>>,
+}
+
+impl From<Denial> for Refused {
+    fn from(denial: Denial) -> Refused {
+        Refused { denial, user: None }
+    }
 }
 
 /// The client's address: the socket peer, or the rightmost untrusted hop of
@@ -605,7 +708,7 @@ pub(super) async fn check_access(
     process: &Process,
     headers: &http::HeaderMap,
     peer: &Peer,
-) -> Result<Admitted, Denial> {
+) -> Result<Admitted, Refused> {
     let remote_ip = remote_ip(snapshot, headers, peer)?;
     let access = &process.access;
     let users = &snapshot.users;
@@ -618,15 +721,15 @@ pub(super) async fn check_access(
                 .await
         }
     };
-    let admitted = authenticated.and_then(|user| {
-        access
-            .authorize(users, user, remote_ip, &process.name)
-            .map(|()| user)
-    });
-    admitted.map(|user| Admitted {
-        user: user.map(|id| users.get(id).name.clone()),
-        remote_ip,
-    })
+    let user = authenticated?;
+    let name = user.map(|id| users.get(id).name.clone());
+    match access.authorize(users, user, remote_ip, &process.name) {
+        Ok(()) => Ok(Admitted {
+            user: name,
+            remote_ip,
+        }),
+        Err(denial) => Err(Refused { denial, user: name }),
+    }
 }
 
 /// A process that ended without an answer: the problem the client gets,
@@ -935,7 +1038,7 @@ async fn serve_page<B>(
     peer: &Peer,
 ) -> (Response<Body>, Option<ProcessId>) {
     let path = request.uri().path();
-    let accept = request.headers().get(header::ACCEPT);
+    let accept = request.headers();
     let gone = |gone: &dyn std::fmt::Display, xml_route: bool| {
         let problem = Problem::new(StatusCode::GONE, kind::PAGE_GONE, gone.to_string());
         problem_response(&problem, prefers_xml(accept, xml_route), None)
@@ -967,8 +1070,11 @@ async fn serve_page<B>(
     let wants_xml = prefers_xml(accept, process.reads_xml());
     let admitted = match admit(snapshot, process, request.headers(), peer).await {
         Ok(admitted) => admitted,
-        Err(denial) => {
-            return (denied(denial, process.access.auth, wants_xml), Some(id));
+        Err(refused) => {
+            return (
+                denied(refused.denial, process.access.auth, wants_xml),
+                Some(id),
+            );
         }
     };
     if admitted.user != owner.user {

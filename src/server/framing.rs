@@ -107,9 +107,9 @@ pub struct Framing<S> {
     refused: Option<Refused>,
 }
 
-/// What is told of a request refused before dispatch: its status, and how
-/// long since its head was read.
-pub type Refused = Arc<dyn Fn(StatusCode, Duration) + Send + Sync>;
+/// What is told of a request refused before dispatch: its status, why, and
+/// how long since its head was read.
+pub type Refused = Arc<dyn Fn(StatusCode, &str, Duration) + Send + Sync>;
 
 impl<S> Framing<S> {
     /// `max_head` is hyper's `max_buf_size`: a head that does not end
@@ -140,7 +140,7 @@ impl<S: AsyncWrite + Unpin> Framing<S> {
             return false;
         };
         if let Some(refused) = &self.refused {
-            refused(refusal.status, seen.elapsed());
+            refused(refusal.status, refusal.detail(), seen.elapsed());
         }
         self.answer = Some((refusal.answer(bytes), 0));
         true

@@ -75,6 +75,7 @@ impl Refusal {
             StatusCode::NOT_IMPLEMENTED => kind::NOT_IMPLEMENTED,
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => kind::HEAD_TOO_LARGE,
             StatusCode::URI_TOO_LONG => kind::TARGET_TOO_LONG,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => kind::UNSUPPORTED_MEDIA_TYPE,
             _ => kind::BAD_REQUEST,
         };
         Problem::new(self.status, kind, self.detail)
@@ -107,6 +108,14 @@ pub fn check_head(version: Version, headers: &HeaderMap) -> Result<(), Refusal> 
     if hosts == 0 && version == Version::HTTP_11 {
         return Err(Refusal::new("an HTTP/1.1 request must have a Host header"));
     }
+    if let Some(host) = headers.get(header::HOST)
+        && !is_host(host.as_bytes())
+    {
+        return Err(Refusal::new(format!(
+            "the Host header `{}` is not a host with an optional port",
+            String::from_utf8_lossy(host.as_bytes()).escape_debug()
+        )));
+    }
     // hyper drops `Content-Length` beside `Transfer-Encoding` before a
     // request gets here; `server::framing` sees the raw head and marks the
     // request, which dispatch checks. This catches the pair when a request
@@ -121,12 +130,49 @@ pub fn check_head(version: Version, headers: &HeaderMap) -> Result<(), Refusal> 
         .iter()
         .flat_map(|value| value.as_bytes().split(|&b| b == b','))
         .map(<[u8]>::trim_ascii);
+    let mut chunked = 0;
     for coding in codings {
+        // An empty item of a list is no item (RFC 9110 §5.6.1).
+        if coding.is_empty() {
+            continue;
+        }
         if !coding.eq_ignore_ascii_case(b"chunked") {
             return Err(Refusal::unknown_coding(&String::from_utf8_lossy(coding)));
         }
+        chunked += 1;
     }
-    Ok(())
+    // hyper takes off one layer of chunks; a second would reach the
+    // process still in the body (RFC 9112 §6.1: chunked is applied once).
+    if chunked > 1 {
+        return Err(Refusal {
+            close: true,
+            ..Refusal::new(
+                "`Transfer-Encoding` names `chunked` more than once; it may be applied only once",
+            )
+        });
+    }
+    check_content_headers(headers)
+}
+
+/// A `Host` value as RFC 9112 §3.2 has it: empty (a target without an
+/// authority), or a host (a name, an IPv4 address or a bracketed IPv6
+/// one) with an optional port up to 65535, and no user name.
+pub(crate) fn is_host(value: &[u8]) -> bool {
+    if value.is_empty() {
+        return true;
+    }
+    let Ok(authority) = http::uri::Authority::try_from(value) else {
+        return false;
+    };
+    let text = authority.as_str();
+    let port_ok = match text.rfind(':').filter(|&at| !text[at..].contains(']')) {
+        Some(at) => {
+            let port = &text[at + 1..];
+            port.is_empty() || port.parse::<u16>().is_ok()
+        }
+        None => true,
+    };
+    !text.contains('@') && !authority.host().is_empty() && port_ok
 }
 
 /// An HTTP/2 request's headers held to the limits of an HTTP/1 head: at
@@ -174,7 +220,36 @@ pub fn check_h2_head(
             "the request's headers are over {max_bytes} bytes (`max_header_bytes`)"
         )));
     }
-    check_h2_host(uri, headers)
+    check_h2_host(uri, headers)?;
+    check_content_headers(headers)
+}
+
+/// One `Content-Type` (the body is read by it: two could be read either
+/// way), and no content coding: flowgate reads bodies as they are sent,
+/// so a compressed one would be judged by its compressed bytes.
+fn check_content_headers(headers: &HeaderMap) -> Result<(), Refusal> {
+    if headers.get_all(header::CONTENT_TYPE).iter().count() > 1 {
+        return Err(Refusal::new(
+            "the request has more than one Content-Type header",
+        ));
+    }
+    let codings = headers
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .filter(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity"));
+    if let Some(coding) = codings.into_iter().next() {
+        return Err(Refusal {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            detail: format!(
+                "the content coding `{}` is not supported; send the body uncoded, without `Content-Encoding`",
+                String::from_utf8_lossy(coding).escape_debug()
+            ),
+            close: false,
+        });
+    }
+    Ok(())
 }
 
 /// `:authority` names the host on HTTP/2; a `Host` beside it must not name
@@ -445,6 +520,80 @@ mod tests {
         headers.insert(header::CONTENT_LENGTH, "5".parse().unwrap());
         headers.insert(header::TRANSFER_ENCODING, "chunked".parse().unwrap());
         assert!(check_head(Version::HTTP_11, &headers).unwrap_err().close);
+        // Chunks taken off once would leave chunks in the body.
+        headers.remove(header::CONTENT_LENGTH);
+        for twice in ["chunked, chunked", "CHUNKED,Chunked"] {
+            headers.insert(header::TRANSFER_ENCODING, twice.parse().unwrap());
+            let refusal = check_head(Version::HTTP_11, &headers).unwrap_err();
+            assert!(
+                refusal.close && refusal.status == StatusCode::BAD_REQUEST,
+                "{twice}"
+            );
+        }
+        headers.insert(header::TRANSFER_ENCODING, "chunked".parse().unwrap());
+        headers.append(header::TRANSFER_ENCODING, "chunked".parse().unwrap());
+        assert!(check_head(Version::HTTP_11, &headers).is_err());
+        // An empty item of the list is none.
+        headers.insert(header::TRANSFER_ENCODING, ", chunked".parse().unwrap());
+        assert_eq!(check_head(Version::HTTP_11, &headers), Ok(()));
+    }
+
+    #[test]
+    fn a_body_has_one_content_type_and_no_content_coding() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "a".parse().unwrap());
+        headers.append(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+        headers.append(header::CONTENT_ENCODING, "identity".parse().unwrap());
+        assert_eq!(check_head(Version::HTTP_11, &headers), Ok(()));
+        headers.append(header::CONTENT_TYPE, "application/json".parse().unwrap());
+        let refusal = check_head(Version::HTTP_11, &headers).unwrap_err();
+        assert_eq!(refusal.status, StatusCode::BAD_REQUEST);
+        headers.remove(header::CONTENT_TYPE);
+        headers.append(header::CONTENT_ENCODING, "gzip".parse().unwrap());
+        let refusal = check_head(Version::HTTP_11, &headers).unwrap_err();
+        assert_eq!(refusal.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(refusal.detail.contains("`gzip`"), "{}", refusal.detail);
+        let uri: Uri = "https://a/x".parse().unwrap();
+        let refusal = check_h2_head(&http::Method::POST, &uri, &headers, 16384).unwrap_err();
+        assert_eq!(
+            refusal.into_problem().status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        );
+    }
+
+    #[test]
+    fn a_host_is_a_host_with_an_optional_port() {
+        for good in [
+            "",
+            "a",
+            "gw.example.com:9090",
+            "10.0.0.5",
+            "[::1]",
+            "[::1]:80",
+            "x:",
+            "a,b",
+        ] {
+            assert!(is_host(good.as_bytes()), "{good}");
+        }
+        for bad in [
+            "[::1",
+            "x:99999",
+            "x:-1",
+            "a b",
+            "<x>",
+            "user@evil.example",
+            "x:80:80",
+            ":80",
+        ] {
+            assert!(!is_host(bad.as_bytes()), "{bad}");
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "x:99999".parse().unwrap());
+        let refusal = check_head(Version::HTTP_11, &headers).unwrap_err();
+        assert_eq!(
+            refusal.detail,
+            "the Host header `x:99999` is not a host with an optional port"
+        );
     }
 
     proptest! {

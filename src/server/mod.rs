@@ -235,10 +235,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let settings = gateway.clone();
-    // A head refused before dispatch is counted as dispatch counts an
-    // unrouted request.
+    // A head refused before dispatch is logged and counted as dispatch
+    // logs and counts one it refuses.
     let counter = gateway.clone();
-    let refused: framing::Refused = Arc::new(move |status, took| {
+    let refused: framing::Refused = Arc::new(move |status, reason, took| {
+        tracing::info!(status = status.as_u16(), reason, "Refused request head");
         counter.metrics().unrouted().record(status.as_u16(), took);
     });
     serve_connections(

@@ -191,7 +191,7 @@ pub async fn run(
     let as_xml = process.reads_xml();
     let fail = |problem: Problem| {
         let problem = problem.with_execution_id(Some(&execution_id));
-        let (content_type, body) = problem.render(prefers_xml(None, as_xml));
+        let (content_type, body) = problem.render(prefers_xml(&http::HeaderMap::new(), as_xml));
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_TYPE, content_type);
         Answer {

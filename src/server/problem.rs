@@ -155,14 +155,13 @@ impl Problem {
 }
 
 /// Whether a client should get XML problems: the route reads XML, or the
-/// `Accept` header names an XML type and no JSON one.
-pub fn prefers_xml(accept: Option<&HeaderValue>, route_reads_xml: bool) -> bool {
+/// `Accept` header names an XML type and no JSON one. Repeated `Accept`
+/// fields are one list (RFC 9110 §5.3), and media types are read in any
+/// case (§8.3.1).
+pub fn prefers_xml(headers: &http::HeaderMap, route_reads_xml: bool) -> bool {
     if route_reads_xml {
         return true;
     }
-    let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
     // A range with `q=0` is one the client refuses (RFC 9110 §12.4.2).
     let refused = |params: std::str::Split<'_, char>| {
         params
@@ -171,11 +170,14 @@ pub fn prefers_xml(accept: Option<&HeaderValue>, route_reads_xml: bool) -> bool 
                 name.trim().eq_ignore_ascii_case("q") && value.trim().parse::<f32>() == Ok(0.0)
             })
     };
-    let types: Vec<&str> = accept
-        .split(',')
+    let types: Vec<String> = headers
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
         .filter_map(|range| {
             let mut parts = range.split(';');
-            let media = parts.next().unwrap_or("").trim();
+            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
             (!refused(parts)).then_some(media)
         })
         .collect();
@@ -183,7 +185,7 @@ pub fn prefers_xml(accept: Option<&HeaderValue>, route_reads_xml: bool) -> bool 
         .iter()
         .any(|t| t.ends_with("/xml") || t.ends_with("+xml"));
     let json_or_any = types.iter().any(|t| {
-        t.ends_with("/json") || t.ends_with("+json") || *t == "*/*" || *t == "application/*"
+        t.ends_with("/json") || t.ends_with("+json") || t == "*/*" || t == "application/*"
     });
     xml && !json_or_any
 }
@@ -242,25 +244,39 @@ mod tests {
 
     #[test]
     fn negotiation() {
-        let h = |s: &'static str| HeaderValue::from_static(s);
-        assert!(prefers_xml(None, true));
-        assert!(!prefers_xml(None, false));
-        assert!(prefers_xml(Some(&h("application/xml")), false));
-        assert!(prefers_xml(Some(&h("text/xml;q=0.9")), false));
+        let h = |values: &[&'static str]| {
+            let mut headers = http::HeaderMap::new();
+            for value in values {
+                headers.append(http::header::ACCEPT, HeaderValue::from_static(value));
+            }
+            headers
+        };
+        assert!(prefers_xml(&h(&[]), true));
+        assert!(!prefers_xml(&h(&[]), false));
+        assert!(prefers_xml(&h(&["application/xml"]), false));
+        assert!(prefers_xml(&h(&["text/xml;q=0.9"]), false));
         assert!(!prefers_xml(
-            Some(&h("application/xml, application/json")),
+            &h(&["application/xml, application/json"]),
             false
         ));
-        assert!(!prefers_xml(Some(&h("application/xml, */*;q=0.1")), false));
+        assert!(!prefers_xml(&h(&["application/xml, */*;q=0.1"]), false));
         // A range refused with q=0 does not count.
         assert!(prefers_xml(
-            Some(&h("application/json;q=0, application/xml")),
+            &h(&["application/json;q=0, application/xml"]),
             false
         ));
+        assert!(prefers_xml(&h(&["application/xml, */*; Q=0.000"]), false));
+        assert!(!prefers_xml(&h(&["application/xml;q=0"]), false));
+        // Two fields are one list; types are read in any case.
+        assert!(!prefers_xml(
+            &h(&["application/xml", "application/json"]),
+            false
+        ));
+        assert!(!prefers_xml(&h(&["application/xml", "*/*"]), false));
+        assert!(prefers_xml(&h(&["APPLICATION/XML"]), false));
         assert!(prefers_xml(
-            Some(&h("application/xml, */*; Q=0.000")),
+            &h(&["Text/Xml", "application/problem+XML"]),
             false
         ));
-        assert!(!prefers_xml(Some(&h("application/xml;q=0")), false));
     }
 }

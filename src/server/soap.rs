@@ -77,10 +77,8 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (parts, body) = request.into_parts();
+    // A GET of the WSDL was answered before a place was taken.
     let is_get = parts.method == Method::GET || parts.method == Method::HEAD;
-    if is_get && asks_for_wsdl(parts.uri.query()) {
-        return SoapServed::unrouted(wsdl(&snapshot, &parts, &peer).await);
-    }
     if is_get {
         // The one GET here is the contract's.
         let problem = Problem::new(
@@ -165,8 +163,11 @@ where
 
     let admitted = match admit(&snapshot, process, &parts.headers, &peer).await {
         Ok(admitted) => admitted,
-        Err(denial) => {
-            return routed(Served::early(denied(version, denial, process.access.auth)));
+        Err(refused) => {
+            return routed(Served {
+                user: refused.user,
+                ..Served::early(denied(version, refused.denial, process.access.auth))
+            });
         }
     };
     let user = admitted.user.clone();
@@ -304,7 +305,7 @@ fn append(response: &mut Response<Body>, headers: Vec<(HeaderName, HeaderValue)>
 }
 
 /// `?wsdl` (any value: flowgate writes one file with the schemas inline).
-fn asks_for_wsdl(query: Option<&str>) -> bool {
+pub(super) fn asks_for_wsdl(query: Option<&str>) -> bool {
     query.is_some_and(|query| {
         query.split('&').any(|pair| {
             pair.split('=')
@@ -315,7 +316,11 @@ fn asks_for_wsdl(query: Option<&str>) -> bool {
 }
 
 /// The WSDL of the operations this caller may use.
-async fn wsdl(snapshot: &Snapshot, parts: &http::request::Parts, peer: &Peer) -> Response<Body> {
+pub(super) async fn wsdl(
+    snapshot: &Snapshot,
+    parts: &http::request::Parts,
+    peer: &Peer,
+) -> Response<Body> {
     if let Some(refused) =
         contract::refusal(snapshot, &parts.headers, true, |listen| listen.soap).await
     {

@@ -90,6 +90,11 @@ async fn over_max_concurrency_is_503() {
     let (status, headers, _) = call(&gateway, "POST", "/ws/simple/createNote", "<Note/>").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers["content-type"], "application/problem+xml");
+    // The published contracts are documents, served whatever runs.
+    for contract in ["/ws/soap?wsdl", "/ws/soap12?wsdl", "/ws/rest/openapi.json"] {
+        let (status, _, body) = call(&gateway, "GET", contract, "").await;
+        assert_eq!(status, StatusCode::OK, "{contract}: {body}");
+    }
     drop(held);
     let (status, _, _) = call(&gateway, "GET", "/ws/simple/getHello", "").await;
     assert_eq!(status, StatusCode::OK);
@@ -461,6 +466,55 @@ fn a_head_of_a_204_or_304_has_no_content_length() {
 
 async fn get(gateway: &Arc<Gateway>, uri: &str) -> (StatusCode, http::HeaderMap, String) {
     call(gateway, "GET", uri, "").await
+}
+
+#[tokio::test]
+async fn an_answer_before_the_body_was_read_closes_the_connection() {
+    let echo = "listen: { operation: create, object: Thing, input: json, output: json }\nsteps:\n  - return: {}\n";
+    let gateway = Gateway::new(snapshot(&[
+        ("processes/echo.yaml", echo),
+        ("processes/hello.yaml", &greeter("hi")),
+    ]));
+    let (status, headers, _) = call(&gateway, "POST", "/ws/simple/createThing", "{}").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!headers.contains_key("connection"));
+    // A GET route takes no body: 405 before reading it.
+    let (status, headers, _) = call(&gateway, "POST", "/ws/simple/getHello", "{}").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(headers["connection"], "close");
+    let request = Request::builder()
+        .header("host", "gateway.test")
+        .method("POST")
+        .uri("/ws/simple/createThing")
+        .header("content-type", "text/plain")
+        .body(Full::new(Bytes::from_static(b"{}")))
+        .unwrap();
+    let response = handle(gateway.clone(), request, peer()).await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(response.headers()["connection"], "close");
+    // HTTP/2 has no such header: a stream ends on its own.
+    let request = Request::builder()
+        .version(http::Version::HTTP_2)
+        .method("POST")
+        .uri("http://gateway.test/ws/simple/createThing")
+        .header("content-type", "text/plain")
+        .body(Full::new(Bytes::from_static(b"{}")))
+        .unwrap();
+    let response = handle(gateway.clone(), request, peer()).await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(!response.headers().contains_key("connection"));
+}
+
+#[tokio::test]
+async fn connect_runs_no_process_and_the_status_path_is_decoded_like_any() {
+    let gateway = Gateway::new(snapshot(&[("processes/hello.yaml", &greeter("hi"))]));
+    let (status, headers, body) = call(&gateway, "CONNECT", "/ws/simple/getHello", "").await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{body}");
+    assert!(!headers.contains_key("x-execution-id"));
+    assert!(body.contains("opens no tunnels"), "{body}");
+    let (status, _, body) = get(&gateway, "/_admin/%73tatus").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"generation\""), "{body}");
 }
 
 fn next_link(headers: &http::HeaderMap) -> Option<String> {

@@ -206,10 +206,11 @@ fn embedded_schemas_compile() {
 
 #[test]
 fn names_and_addresses_are_escaped() {
-    let snapshot = compiled(&[("flowgate.toml", "[soap]\nnamespace = \"urn:a&b<c>\"\n")]);
+    // A URI may hold `&` and `'`, which XML gives a meaning.
+    let snapshot = compiled(&[("flowgate.toml", "[soap]\nnamespace = \"urn:a&b'c\"\n")]);
     let wsdl = generate(&snapshot, &everyone(&snapshot), "https://h.example/a&b");
     assert!(
-        wsdl.contains("targetNamespace=\"urn:a&amp;b&lt;c&gt;\""),
+        wsdl.contains("targetNamespace=\"urn:a&amp;b&apos;c\""),
         "{wsdl}"
     );
     assert!(wsdl.contains("location=\"https://h.example/a&amp;b/ws/soap\""));
