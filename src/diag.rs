@@ -55,14 +55,19 @@ impl SourceFile {
             .unwrap_or(self.text.len());
         let line_text = self.text[line_start..line_end].trim_end_matches('\r');
         let column = char_count(&self.text, line_start, start) + 1;
-        let end = (span.end as usize).clamp(start, line_start + line_text.len());
+        // A span may start at the CR of a CRLF, past the line's text.
+        let end = (span.end as usize)
+            .min(line_start + line_text.len())
+            .max(start);
         let width = char_count(&self.text, start, end).max(1);
+        let (source_line, caret_column, width) = shown_line(line_text, column, width);
         Location {
             file: self.path.clone(),
             line: line_index + 1,
             column,
             width,
-            source_line: line_text.to_owned(),
+            source_line,
+            caret_column,
         }
     }
 
@@ -73,6 +78,35 @@ impl SourceFile {
     pub fn warning(&self, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(Severity::Warning, message).at(self.locate(span))
     }
+}
+
+/// Characters of a long source line shown with a diagnostic: the part
+/// around its column, so a file of one long line (minified, or mangled)
+/// costs each of its diagnostics a short copy.
+const SHOWN_CHARS: usize = 160;
+
+/// The source line as shown, the caret's column in it, and the caret's
+/// width: the whole line, or `SHOWN_CHARS` of it around `column` with `…`
+/// where it is cut.
+fn shown_line(line: &str, column: usize, width: usize) -> (String, usize, usize) {
+    let count = line.chars().count();
+    if count <= SHOWN_CHARS {
+        return (line.to_owned(), column, width);
+    }
+    let from = column
+        .saturating_sub(1 + SHOWN_CHARS / 4)
+        .min(count - SHOWN_CHARS);
+    let mut shown = String::with_capacity(SHOWN_CHARS + 8);
+    if from > 0 {
+        shown.push('…');
+    }
+    shown.extend(line.chars().skip(from).take(SHOWN_CHARS));
+    if from + SHOWN_CHARS < count {
+        shown.push('…');
+    }
+    let caret = column - from + usize::from(from > 0);
+    let room = (SHOWN_CHARS + 1).saturating_sub(column - from);
+    (shown, caret, width.min(room).max(1))
 }
 
 fn char_count(text: &str, from: usize, to: usize) -> usize {
@@ -94,8 +128,14 @@ pub struct Location {
     /// Characters underlined, at least one.
     #[serde(skip)]
     pub width: usize,
+    /// The line as shown: all of it, or the part around the column of a
+    /// long one.
     #[serde(skip)]
     pub source_line: String,
+    /// Where the caret goes in `source_line` (the column, unless the line
+    /// was cut before it).
+    #[serde(skip)]
+    pub caret_column: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -111,6 +151,7 @@ impl Location {
             column: 0,
             width: 0,
             source_line: String::new(),
+            caret_column: 0,
         }
     }
 
@@ -208,7 +249,7 @@ impl fmt::Display for Diagnostic {
             let shown = loc.source_line.replace('\t', " ");
             writeln!(f, "{} | {}", loc.line, shown)?;
             let mut caret = String::new();
-            caret.push_str(&" ".repeat(loc.column - 1));
+            caret.push_str(&" ".repeat(loc.caret_column.saturating_sub(1)));
             caret.push_str(&"^".repeat(loc.width));
             writeln!(f, "{pad} | {caret}")?;
             for note in &self.notes {
@@ -346,6 +387,58 @@ mod tests {
         let loc = file.locate(Span::new(start, start + 2));
         assert_eq!((loc.line, loc.column, loc.width), (2, 7, 2));
         assert_eq!(loc.source_line, "näme: ok");
+    }
+
+    #[test]
+    fn a_span_at_a_carriage_return_is_located() {
+        let file = SourceFile::new("flowgate.toml", "a = \"x\r\nb = 1\r".to_owned());
+        let loc = file.locate(Span::new(6, 8));
+        assert_eq!((loc.line, loc.column, loc.width), (1, 7, 1));
+        assert_eq!(loc.source_line, "a = \"x");
+        let loc = file.locate(Span::new(13, 14));
+        assert_eq!(
+            (loc.line, loc.column, loc.source_line.as_str()),
+            (2, 6, "b = 1")
+        );
+    }
+
+    #[test]
+    fn a_long_line_is_shown_around_the_column() {
+        let line = format!("{}<bad>{}", "x".repeat(1000), "y".repeat(1000));
+        let file = SourceFile::new("p.toml", line);
+        let loc = file.locate(Span::new(1000, 1005));
+        assert_eq!((loc.line, loc.column, loc.width), (1, 1001, 5));
+        assert!(loc.source_line.chars().count() <= SHOWN_CHARS + 2);
+        let caret_at: String = loc
+            .source_line
+            .chars()
+            .skip(loc.caret_column - 1)
+            .take(5)
+            .collect();
+        assert_eq!(caret_at, "<bad>");
+        // At either end too.
+        let loc = file.locate(Span::new(0, 1));
+        assert_eq!(
+            (loc.caret_column, loc.source_line.chars().next()),
+            (1, Some('x'))
+        );
+        let loc = file.locate(Span::new(2005, 2005));
+        assert!(loc.caret_column <= loc.source_line.chars().count() + 1);
+    }
+
+    proptest::proptest! {
+        /// Any span of any text is located without a panic.
+        #[test]
+        fn every_span_is_located(text in "[a\r\n\u{e9}]{0,12}|[ab\n]{150,400}", start in 0usize..420, len in 0usize..16) {
+            let file = SourceFile::new("f", text);
+            let loc = file.locate(Span::new(start, start + len));
+            proptest::prop_assert!(loc.line >= 1 && loc.column >= 1 && loc.width >= 1);
+            let shown = loc.source_line.chars().count();
+            proptest::prop_assert!(shown <= SHOWN_CHARS + 2);
+            proptest::prop_assert!(loc.caret_column == loc.column || loc.caret_column <= shown + 1);
+            // Rendering never panics either.
+            let _ = Diagnostic::new(Severity::Error, "x").at(loc).to_string();
+        }
     }
 
     #[test]

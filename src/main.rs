@@ -247,6 +247,35 @@ enum TestFormat {
     Json,
 }
 
+/// `print!` that does not panic: see [`write_stdout`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` that does not panic: see [`write_stdout`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// Writes to stdout. A reader that went away (`flowgate routes | head`)
+/// ends the program quietly, as for other command-line tools; any other
+/// failure (a full disk) with a one-line error, never a panic.
+fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {err}");
+        std::process::exit(1);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Tests and offline runs print their own report; a request's log line
@@ -294,7 +323,7 @@ fn main() -> ExitCode {
         Some(Command::Executions(args)) => executions(args),
         Some(Command::HashPassword) => hash_password(),
         Some(Command::Schema) => {
-            print!("{}", flowgate::config::schema::process_schema());
+            out!("{}", flowgate::config::schema::process_schema());
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Profile(ProfileCommand::Import { sample, name })) => {
@@ -366,7 +395,7 @@ fn check(root: &std::path::Path, format: CheckFormat) -> ExitCode {
         CheckFormat::Human => {
             eprint!("{}", compilation.diagnostics.render());
             match &compilation.snapshot {
-                Some(snapshot) => println!(
+                Some(snapshot) => outln!(
                     "ok: {} ({})",
                     served_counts(snapshot),
                     compilation.diagnostics.summary()
@@ -378,7 +407,7 @@ fn check(root: &std::path::Path, format: CheckFormat) -> ExitCode {
             let report =
                 report::CheckReport::new(compilation.snapshot.as_ref(), &compilation.diagnostics);
             match serde_json::to_string_pretty(&report) {
-                Ok(json) => println!("{json}"),
+                Ok(json) => outln!("{json}"),
                 Err(err) => eprintln!("error: {err}"),
             }
         }
@@ -393,7 +422,7 @@ fn check(root: &std::path::Path, format: CheckFormat) -> ExitCode {
 fn routes(root: &std::path::Path) -> ExitCode {
     match compiled(root).snapshot {
         Some(snapshot) => {
-            print!("{}", report::routes_table(&snapshot));
+            out!("{}", report::routes_table(&snapshot));
             ExitCode::SUCCESS
         }
         None => ExitCode::FAILURE,
@@ -415,9 +444,9 @@ fn run_tests(
         // A report file of a CI job says why no test ran.
         match format {
             TestFormat::Text => {}
-            TestFormat::Junit => print!("{}", report::junit_not_compiled(&compilation.diagnostics)),
+            TestFormat::Junit => out!("{}", report::junit_not_compiled(&compilation.diagnostics)),
             TestFormat::Json => {
-                println!("{:#}", report::json_not_compiled(&compilation.diagnostics))
+                outln!("{:#}", report::json_not_compiled(&compilation.diagnostics))
             }
         }
         return Ok(ExitCode::FAILURE);
@@ -428,7 +457,7 @@ fn run_tests(
     for test in compilation.tests.select(filter) {
         let outcome = runtime.block_on(process_tests::run(&gateway, test));
         if format == TestFormat::Text {
-            println!("{}", report::outcome_line(&outcome));
+            outln!("{}", report::outcome_line(&outcome));
         }
         outcomes.push(outcome);
     }
@@ -441,30 +470,30 @@ fn run_tests(
     match format {
         TestFormat::Text => {}
         TestFormat::Junit => {
-            print!("{}", report::junit(&outcomes));
+            out!("{}", report::junit(&outcomes));
             return Ok(code);
         }
         TestFormat::Json => {
-            println!("{:#}", report::json(&outcomes));
+            outln!("{:#}", report::json(&outcomes));
             return Ok(code);
         }
     }
     if outcomes.is_empty() {
         match filter {
-            Some(text) => println!("no test's `process/name` contains `{text}`"),
-            None => println!("no process of {} has `tests:`", root.display()),
+            Some(text) => outln!("no test's `process/name` contains `{text}`"),
+            None => outln!("no process of {} has `tests:`", root.display()),
         }
     }
     if failed {
-        println!("\nfailures:\n");
+        outln!("\nfailures:\n");
         for outcome in outcomes.iter().filter(|o| !o.passed()) {
-            println!(
+            outln!(
                 "{}",
                 report::failure_text(outcome, flowgate::report::Timings::Show)
             );
         }
     }
-    println!("{}", report::summary(&outcomes));
+    outln!("{}", report::summary(&outcomes));
     Ok(code)
 }
 
@@ -588,7 +617,7 @@ fn contract(
         .clone()
         .unwrap_or_else(|| flowgate::contract::default_base_url(&snapshot.settings));
     // The document ends with its line break: the bytes the server serves.
-    print!("{}", generate(&snapshot, &base));
+    out!("{}", generate(&snapshot, &base));
     ExitCode::SUCCESS
 }
 
@@ -686,7 +715,7 @@ fn serve(args: ServeArgs, json_logs: bool) -> anyhow::Result<ExitCode> {
                 move || server::connecting(&settings.snapshot()),
                 move |request, _peer| admin.clone().handle(request),
             ));
-            println!("flowgate admin listening on http://{address}");
+            outln!("flowgate admin listening on http://{address}");
         }
         // A listener that is off is left out of the line.
         let address = |listener: Option<SocketAddr>| listener.map(tracing::field::display);
@@ -694,10 +723,10 @@ fn serve(args: ServeArgs, json_logs: bool) -> anyhow::Result<ExitCode> {
         // One line per listener on stdout that scripts and tests can wait
         // for; the plain one comes last.
         if let Some(address) = https {
-            println!("flowgate https listening on https://{address}");
+            outln!("flowgate https listening on https://{address}");
         }
         if let Some(address) = public {
-            println!("flowgate listening on http://{address}");
+            outln!("flowgate listening on http://{address}");
         }
         std::io::stdout().flush().context("cannot write to stdout")?;
         let plain = listener.map(|listener| {
@@ -781,9 +810,9 @@ fn executions(args: ExecutionsArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         };
         if json {
-            println!("{}", serde_json::to_string_pretty(&execution)?);
+            outln!("{}", serde_json::to_string_pretty(&execution)?);
         } else {
-            print!("{}", render::show(&execution));
+            out!("{}", render::show(&execution));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -800,7 +829,7 @@ fn executions(args: ExecutionsArgs) -> anyhow::Result<ExitCode> {
         None => Vec::new(),
     };
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "executions": list }))?
         );
@@ -813,7 +842,7 @@ fn executions(args: ExecutionsArgs) -> anyhow::Result<ExitCode> {
             ),
         }
     } else {
-        print!("{}", render::table(&list));
+        out!("{}", render::table(&list));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -852,7 +881,7 @@ fn import_profile(sample: &std::path::Path, name: Option<String>) -> anyhow::Res
     };
     match profile {
         Ok(profile) => {
-            print!("{profile}");
+            out!("{profile}");
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {
@@ -880,7 +909,7 @@ fn hash_password() -> anyhow::Result<ExitCode> {
     }
     let hash =
         flowgate::access::users::hash_password(password.as_bytes()).map_err(anyhow::Error::msg)?;
-    println!("{hash}");
+    outln!("{hash}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -113,3 +113,24 @@ fn serve_with_json_logs_reports_a_broken_root_in_json_lines() {
         "{last}"
     );
 }
+
+/// Output that cannot be written is a one-line error, not a panic.
+#[test]
+fn output_that_cannot_be_written_is_an_error_not_a_panic() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // not on this system
+    };
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_flowgate"))
+        .args(["check", "--format", "json"])
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .stdout(full)
+        .output()
+        .expect("flowgate runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot write the output"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -1496,6 +1496,17 @@ mod tests {
     }
 
     #[test]
+    fn a_process_file_that_is_a_list_says_so() {
+        let found = located(&compile_files(&[("processes/p.yaml", "- listen: {}\n")]));
+        assert_eq!(
+            found,
+            [
+                "processes/p.yaml:1:1 expected a process: a map with `listen`, `steps` and other keys, found a list"
+            ]
+        );
+    }
+
+    #[test]
     fn what_a_step_would_send_other_than_written_is_a_diagnostic() {
         let process = concat!(
             "listen: { operation: get, object: Thing, output: json }\n",

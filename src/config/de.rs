@@ -596,6 +596,10 @@ impl<'de, 'a> Deserializer<'de> for NodeDeserializer<'a> {
                 value: None,
                 fields: Some(fields),
             })),
+            // A struct read from a sequence would be told its length.
+            NodeKind::Seq(_) => {
+                self.wrap(Err(de::Error::invalid_type(de::Unexpected::Seq, &visitor)))
+            }
             _ => self.deserialize_any(visitor),
         }
     }

@@ -137,6 +137,11 @@ pub const PROFILES_DIR: &str = "profiles";
 /// rather than read; it also stops symlink loops.
 const MAX_DEPTH: usize = 16;
 
+/// Entries (files and folders) read under `processes/` or `profiles/`: past
+/// this the rest are an error, not read. A link to `/` or another large
+/// tree would otherwise have the compile walk, and read, all of it.
+const MAX_ENTRIES: usize = 50_000;
+
 /// Why `root` cannot be a config root at all, if it cannot.
 pub fn root_problem(root: &Path) -> Option<Diagnostic> {
     (!root.is_dir()).then(|| {
@@ -159,7 +164,9 @@ pub fn load_root(root: &Path) -> LoadedRoot {
 
     loaded.commit = git::head_commit(root);
     let settings_path = root.join(SETTINGS_FILE);
-    if settings_path.is_file()
+    // There in any form: a folder, a FIFO or a link that leads nowhere is
+    // an error, not a root without settings.
+    if settings_path.symlink_metadata().is_ok()
         && let Some(source) = read_source(
             root,
             &settings_path,
@@ -191,6 +198,7 @@ pub fn load_root(root: &Path) -> LoadedRoot {
             0,
             is_process_file,
             &mut paths,
+            &mut 0,
             &mut loaded.diagnostics,
         );
         // A folder that could not be read is an error of its own.
@@ -264,6 +272,7 @@ pub fn load_root(root: &Path) -> LoadedRoot {
             0,
             is_profile_file,
             &mut paths,
+            &mut 0,
             &mut loaded.diagnostics,
         );
     }
@@ -400,6 +409,7 @@ fn collect_paths(
     depth: usize,
     wanted: Wanted,
     out: &mut Vec<PathBuf>,
+    entries_read: &mut usize,
     diagnostics: &mut Diagnostics,
 ) {
     let unreadable = |path: &Path, err: &std::io::Error| {
@@ -433,6 +443,17 @@ fn collect_paths(
                 continue;
             }
         };
+        *entries_read += 1;
+        if *entries_read > MAX_ENTRIES {
+            diagnostics.push(
+                Diagnostic::file_error(
+                    display_path(root, dir),
+                    format!("more than {MAX_ENTRIES} files and folders under one config folder: the rest are not read"),
+                )
+                .with_hint("a symlink to a large folder (`/`, a home) makes such a tree"),
+            );
+            return;
+        }
         let name = entry.file_name();
         let Some(name) = name.to_str() else {
             continue;
@@ -446,7 +467,18 @@ fn collect_paths(
         // processes, so it is an error too.
         match std::fs::metadata(&path) {
             Ok(metadata) if metadata.is_dir() => {
-                collect_paths(root, &path, depth + 1, wanted, out, diagnostics);
+                collect_paths(
+                    root,
+                    &path,
+                    depth + 1,
+                    wanted,
+                    out,
+                    entries_read,
+                    diagnostics,
+                );
+                if *entries_read > MAX_ENTRIES {
+                    return;
+                }
             }
             Ok(_) if wanted(name) => out.push(path),
             Ok(_) => {}
@@ -747,6 +779,55 @@ mod tests {
                 "{messages:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_tree_too_large_to_be_config_is_not_walked_to_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let many = root.join("processes/many");
+        std::fs::create_dir_all(&many).unwrap();
+        for i in 0..=MAX_ENTRIES {
+            std::fs::File::create(many.join(format!("{i}.txt"))).unwrap();
+        }
+        let loaded = load_root(root);
+        let too_many: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("the rest are not read"))
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(too_many.len(), 1, "{:?}", loaded.diagnostics);
+        assert!(too_many[0].contains("--> processes/many"), "{too_many:?}");
+    }
+
+    #[test]
+    fn a_settings_file_that_cannot_be_read_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("processes")).unwrap();
+        std::fs::write(root.join("processes/a.yaml"), "description: x\n").unwrap();
+        std::fs::create_dir(root.join(SETTINGS_FILE)).unwrap();
+        let loaded = load_root(root);
+        assert!(
+            loaded.diagnostics.iter().any(|d| d.is_error()
+                && d.to_string()
+                    .contains("not a regular file, so it is not read\n --> flowgate.toml\n")),
+            "{:?}",
+            loaded.diagnostics
+        );
+        std::fs::remove_dir(root.join(SETTINGS_FILE)).unwrap();
+        std::os::unix::fs::symlink("nowhere.toml", root.join(SETTINGS_FILE)).unwrap();
+        let loaded = load_root(root);
+        assert!(
+            loaded
+                .diagnostics
+                .iter()
+                .any(|d| d.is_error()
+                    && d.location.as_ref().is_some_and(|l| l.file == SETTINGS_FILE)),
+            "{:?}",
+            loaded.diagnostics
+        );
     }
 
     #[test]

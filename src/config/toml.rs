@@ -9,17 +9,31 @@ use toml::de::{DeTable, DeValue};
 use super::FormatError;
 use super::node::{Key, Node, NodeKind, Span};
 
-/// Parses a TOML document. A file with several syntax errors reports each.
+/// Syntax errors of one file reported one by one; the rest are counted.
+const MAX_SYNTAX_ERRORS: usize = 20;
+
+/// Parses a TOML document. A file with several syntax errors reports each,
+/// up to [`MAX_SYNTAX_ERRORS`].
 pub fn parse(text: &str) -> Result<Node, Vec<FormatError>> {
     let (table, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
-        return Err(errors
+        let more = errors.len().saturating_sub(MAX_SYNTAX_ERRORS);
+        let mut reported: Vec<FormatError> = errors
             .into_iter()
+            .take(MAX_SYNTAX_ERRORS + usize::from(more > 0))
             .map(|err| FormatError {
                 message: format!("TOML syntax error: {}", err.message().trim_end()),
                 span: err.span().map(|r| Span::new(r.start, r.end)),
             })
-            .collect());
+            .collect();
+        // A file garbled throughout would bury its first mistake, which
+        // often causes the rest, under thousands.
+        if let Some(next) = reported.get_mut(MAX_SYNTAX_ERRORS) {
+            next.message = format!(
+                "{more} more TOML syntax errors from here on are not shown; fix the ones above first"
+            );
+        }
+        return Err(reported);
     }
     let span = table.span();
     let mut errors = Vec::new();
@@ -137,6 +151,25 @@ mod tests {
         assert_eq!(status.kind, NodeKind::Int(201));
         assert_eq!(&src[status.span.range()], "201");
         assert_eq!(&src[steps[1].key("return").unwrap().span.range()], "return");
+    }
+
+    #[test]
+    fn a_file_garbled_throughout_reports_its_first_errors_and_counts_the_rest() {
+        let errors = parse(&"<a".repeat(4000)).unwrap_err();
+        assert_eq!(errors.len(), MAX_SYNTAX_ERRORS + 1);
+        let last = &errors[MAX_SYNTAX_ERRORS];
+        assert!(
+            last.message.contains("more TOML syntax errors"),
+            "{}",
+            last.message
+        );
+        assert!(last.span.is_some());
+        let few = parse("a = \nb = \n").unwrap_err();
+        assert!(few.len() < MAX_SYNTAX_ERRORS);
+        assert!(
+            few.iter()
+                .all(|e| e.message.starts_with("TOML syntax error"))
+        );
     }
 
     #[test]

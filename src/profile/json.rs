@@ -207,7 +207,7 @@ impl JsonProfile {
             .take(100)
             .map(|err| Violation {
                 path: err.instance_path().to_string(),
-                message: err.to_string(),
+                message: shortened(err.to_string()),
             })
             .collect();
         if violations.is_empty() {
@@ -431,6 +431,21 @@ fn upgrade_draft_07(map: &mut serde_json::Map<String, serde_json::Value>) {
     }
 }
 
+/// A violation's message with the value it quotes cut short: jsonschema
+/// writes the whole instance (`[…a megabyte…] is not of type "object"`),
+/// and the answer would repeat the body. The start of the value and the
+/// end of the message, which says what is wrong, are kept.
+fn shortened(message: String) -> String {
+    const KEEP: usize = 120;
+    let chars = message.chars().count();
+    if chars <= 3 * KEEP {
+        return message;
+    }
+    let head: String = message.chars().take(KEEP).collect();
+    let tail: String = message.chars().skip(chars - KEEP).collect();
+    format!("{head}…{tail}")
+}
+
 /// A JSON body into `serde_json`'s value, under the depth limit.
 pub fn parse(body: &[u8], max_depth: usize) -> Result<serde_json::Value, Vec<Violation>> {
     crate::doc::json::check(body, max_depth).map_err(|e| {
@@ -631,6 +646,21 @@ mod tests {
     }}
   }
 }"#;
+
+    #[test]
+    fn a_violation_quotes_a_long_value_cut_short() {
+        let (profile, _) = compile(ORDER);
+        let body = format!("[{}0]", "0,".repeat(50_000));
+        let instance: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let violations = profile.unwrap().check(&instance).unwrap_err();
+        assert_eq!(violations.len(), 1);
+        let message = &violations[0].message;
+        assert!(message.len() < 400, "{} bytes", message.len());
+        assert!(
+            message.starts_with("[0,0") && message.ends_with("is not of type \"object\""),
+            "{message}"
+        );
+    }
 
     #[test]
     fn validates_with_every_violation_and_its_path() {

@@ -653,6 +653,10 @@ impl Filter {
 /// Runs statements; `None` to leave the whole template to minijinja.
 fn run(stmts: &[Stmt], scope: &mut Scope<'_>, escape: Escape, out: &mut String) -> Option<()> {
     for stmt in stmts {
+        // Past the limit the engine runs the template, and fails there.
+        if out.len() > super::MAX_OUTPUT {
+            return None;
+        }
         match stmt {
             Stmt::Raw(raw) => out.push_str(raw),
             Stmt::Emit(node) => write_value(out, &node.defined(scope)?, escape)?,

@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use minijinja::value::{Value, ValueKind};
 use minijinja::{
-    AutoEscape, Environment, Error, Expression, Output, State, Template, UndefinedBehavior,
+    AutoEscape, Environment, Error, ErrorKind, Expression, Output, State, Template,
+    UndefinedBehavior,
 };
 
 pub(crate) use self::borrow::items;
@@ -105,6 +106,16 @@ impl SyntaxError {
 /// no input to be long. About a second of CPU on the machines we measure on.
 pub const FUEL: u64 = 50_000_000;
 
+/// The most text one template may write. Fuel bounds the work, but a
+/// short loop can write a long body over and over (`{% for x in doc.list
+/// %}{{ body }}{% endfor %}`): past this the template fails, rather than
+/// the server's memory.
+pub const MAX_OUTPUT: usize = 64 << 20;
+
+/// The widest `indent`: minijinja builds the indentation whether a line
+/// takes it or not, so `indent(500000000)` alone would take half a GiB.
+const MAX_INDENT: usize = 1024;
+
 /// Collects templates and expressions while a root is compiled.
 pub struct TemplatesBuilder {
     envs: Environments,
@@ -153,11 +164,13 @@ impl TemplatesBuilder {
         values.set_fuel(Some(fuel));
         values.add_filter("join", join);
         values.add_filter("tojson", tojson);
+        values.add_filter("indent", indent);
         let mut conditions = Environment::new();
         conditions.set_undefined_behavior(UndefinedBehavior::Chainable);
         conditions.set_fuel(Some(fuel));
         conditions.add_filter("join", join);
         conditions.add_filter("tojson", tojson);
+        conditions.add_filter("indent", indent);
         TemplatesBuilder {
             envs: Environments { values, conditions },
             templates: Vec::new(),
@@ -311,9 +324,19 @@ impl Templates {
         {
             return Ok(text);
         }
-        match compiled.templates.get(id.0 as usize) {
-            Some(template) => template.render(context.clone()),
-            None => Err(missing("template")),
+        let Some(template) = compiled.templates.get(id.0 as usize) else {
+            return Err(missing("template"));
+        };
+        let mut out = Capped(Vec::new());
+        match template.render_captured_to(context.clone(), &mut out) {
+            Ok(_) => String::from_utf8(out.0).map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    "the template wrote invalid UTF-8",
+                )
+            }),
+            Err(_) if out.0.len() > MAX_OUTPUT => Err(over_output()),
+            Err(err) => Err(err),
         }
     }
 
@@ -334,6 +357,51 @@ impl Templates {
             None => Err(missing("expression")),
         }
     }
+}
+
+/// A template's output, which refuses to grow past [`MAX_OUTPUT`].
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(bytes);
+        if self.0.len() > MAX_OUTPUT {
+            return Err(std::io::Error::other("over the output limit"));
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn over_output() -> Error {
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!(
+            "the template writes more than {} of text",
+            crate::units::ByteSize(MAX_OUTPUT as u64)
+        ),
+    )
+}
+
+/// minijinja's `indent`, no wider than [`MAX_INDENT`].
+fn indent(
+    value: minijinja::value::StringInput<'_>,
+    width: Option<usize>,
+    first: Option<bool>,
+    blank: Option<bool>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<Value, Error> {
+    let wide = width.or(kwargs.get::<Option<usize>>("width")?);
+    if wide.is_some_and(|width| width > MAX_INDENT) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("`indent` is at most {MAX_INDENT} wide"),
+        ));
+    }
+    minijinja::filters::indent(value, width, first, blank, kwargs)
 }
 
 fn missing(what: &str) -> Error {
@@ -931,6 +999,40 @@ mod tests {
         assert_eq!(
             render("<a>{{ x }}</a>", Escape::Xml, text).unwrap(),
             "<a>a\u{FFFD}b\u{FFFD}c\t</a>"
+        );
+    }
+
+    #[test]
+    fn a_template_writes_at_most_max_output_and_indents_at_most_max_indent() {
+        let items = Value::from((0..70).collect::<Vec<i64>>());
+        let long = Value::from("x".repeat(1 << 20));
+        let context = minijinja::context! { items => items, x => long };
+        // The fast form and the engine alike.
+        for source in [
+            "{% for i in items %}{{ x }}{% endfor %}",
+            "{% for i in items %}{{ x | lower }}{% endfor %}",
+        ] {
+            let err = render(source, Escape::None, context.clone()).unwrap_err();
+            assert!(
+                err.to_string().contains("more than 64MiB"),
+                "{source}: {err}"
+            );
+        }
+        assert!(render("{{ x }}", Escape::None, context.clone()).is_ok());
+        let err = render(
+            "{{ 'a' | indent(500000000) }}",
+            Escape::None,
+            ctx(Value::UNDEFINED),
+        );
+        assert!(err.unwrap_err().to_string().contains("at most 1024 wide"));
+        assert_eq!(
+            render(
+                "{{ 'a\nb' | indent(2) }}",
+                Escape::None,
+                ctx(Value::UNDEFINED)
+            )
+            .unwrap(),
+            "a\n  b"
         );
     }
 

@@ -747,7 +747,15 @@ pub(crate) fn parse_lexical(builtin: BuiltIn, text: &str) -> Result<Atom, String
             }
         }
         BuiltIn::Decimal => match decimal_end(text.as_bytes(), 0) {
-            Some(end) if end == text.len() => parse_float(text),
+            // Decimals are computed with as 64-bit floats: one beyond
+            // their range would be infinite, which no step can use.
+            Some(end) if end == text.len() => match parse_float(text) {
+                Ok(Atom::Float(float)) if float.is_infinite() => Err(format!(
+                    "{} is out of range: a decimal is at most about 1.8e308",
+                    quoted(text)
+                )),
+                parsed => parsed,
+            },
             _ => invalid("a decimal number"),
         },
         BuiltIn::Double => match text {
@@ -1210,6 +1218,12 @@ mod tests {
         assert_eq!(parsed(BuiltIn::Decimal, "12.50"), Ok(Atom::Float(12.5)));
         assert_eq!(parsed(BuiltIn::Decimal, "-.5"), Ok(Atom::Float(-0.5)));
         assert_eq!(parsed(BuiltIn::Decimal, "3."), Ok(Atom::Float(3.0)));
+        let huge = format!("1{}", "0".repeat(309));
+        assert!(
+            parsed(BuiltIn::Decimal, &huge)
+                .unwrap_err()
+                .contains("out of range")
+        );
         for bad in ["", ".", "1e3", "INF", "1,5", "--1", "1.2.3"] {
             assert!(parsed(BuiltIn::Decimal, bad).is_err(), "{bad}");
         }
