@@ -119,6 +119,40 @@ impl<'de> Deserialize<'de> for HumanDuration {
     }
 }
 
+/// A whole number from `MIN` to `MAX`, read as written: a value outside is
+/// an error that names the range, not the range of the type it is kept in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounded<const MIN: u64, const MAX: u64>(pub u64);
+
+impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Bounded<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Range<const MIN: u64, const MAX: u64>;
+        impl<const MIN: u64, const MAX: u64> de::Visitor<'_> for Range<MIN, MAX> {
+            type Value = Bounded<MIN, MAX>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "a whole number from {MIN} to {MAX}")
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                if (MIN..=MAX).contains(&v) {
+                    Ok(Bounded(v))
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Unsigned(v), &self))
+                }
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                match u64::try_from(v) {
+                    Ok(v) => self.visit_u64(v),
+                    Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+                }
+            }
+        }
+        d.deserialize_u64(Range::<MIN, MAX>)
+    }
+}
+
 /// Reads a value from its text, and says what it expected in its own terms
 /// when it is given something else (a list, a map).
 struct Parsed<T> {

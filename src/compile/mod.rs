@@ -598,12 +598,6 @@ fn compile_settings(
             "`max_header_bytes` must be at least 8KiB".to_owned(),
         );
     }
-    if limits.max_concurrency.value == 0 {
-        error(
-            limits.max_concurrency.span,
-            "`max_concurrency` must be at least 1".to_owned(),
-        );
-    }
     // A zero would answer every request 504, and drop every connection
     // before its first request.
     for (timeout, name) in [
@@ -612,14 +606,6 @@ fn compile_settings(
     ] {
         if timeout.value.0.is_zero() {
             error(timeout.span, format!("`{name}` must be more than 0"));
-        }
-    }
-    for (depth, name, max) in [
-        (&limits.max_json_depth, "max_json_depth", 128),
-        (&limits.max_xml_depth, "max_xml_depth", 1024),
-    ] {
-        if depth.value == 0 || depth.value > max {
-            error(depth.span, format!("`{name}` must be from 1 to {max}"));
         }
     }
 
@@ -669,10 +655,10 @@ fn compile_settings(
                 .unwrap_or(usize::MAX),
             header_read_timeout: limits.header_read_timeout.value.0,
             request_timeout: limits.request_timeout.value.0,
-            max_concurrency: limits.max_concurrency.value as usize,
+            max_concurrency: limits.max_concurrency.value.0 as usize,
             parse: ParseLimits {
-                max_json_depth: limits.max_json_depth.value as usize,
-                max_xml_depth: limits.max_xml_depth.value as usize,
+                max_json_depth: limits.max_json_depth.value.0 as usize,
+                max_xml_depth: limits.max_xml_depth.value.0 as usize,
             },
         },
         trusted_proxies: Networks::new(trusted_proxies),
@@ -709,10 +695,7 @@ fn compile_executions(
         settings.retention = retention.value.0;
     }
     if let Some(max) = &raw.max_records {
-        if max.value == 0 {
-            error(max.span, "`max_records` must be at least 1".to_owned());
-        }
-        settings.max_records = max.value;
+        settings.max_records = max.value.0;
     }
     if let Some(size) = &raw.max_document_bytes {
         if size.value.0 > MAX_RECORDED_DOCUMENT {
@@ -2455,7 +2438,10 @@ mod tests {
             ),
             ("path = \"records/\"", "is not a file path"),
             ("retention = \"0s\"", "`retention` must be more than 0"),
-            ("max_records = 0", "`max_records` must be at least 1"),
+            (
+                "max_records = 0",
+                "expected a whole number from 1 to 18446744073709551615, found the integer 0",
+            ),
             ("max_document_bytes = \"1GiB\"", "at most 16MiB"),
             ("redact = [\" \"]", "cannot be empty"),
             ("keep = 3", "unknown"),
@@ -2654,6 +2640,19 @@ mod tests {
             "{:?}",
             messages(&compilation)
         );
+        // Each says the range of its own key.
+        let found = messages(&compilation);
+        assert!(
+            found.contains(
+                &"expected a whole number from 1 to 128, found the integer 500".to_owned()
+            ),
+            "{found:?}"
+        );
+        let deep = compile_files(&[("flowgate.toml", "[limits]\nmax_xml_depth = -1\n")]);
+        assert_eq!(
+            messages(&deep),
+            ["expected a whole number from 1 to 1024, found the integer -1"]
+        );
     }
 
     #[test]
@@ -2668,7 +2667,7 @@ mod tests {
                 "flowgate.toml:2:12 `max_body` must be more than 0",
                 "flowgate.toml:3:23 `header_read_timeout` must be more than 0",
                 "flowgate.toml:4:19 `request_timeout` must be more than 0",
-                "flowgate.toml:5:19 `max_concurrency` must be at least 1",
+                "flowgate.toml:5:19 expected a whole number from 1 to 4294967295, found the integer 0",
             ]
         );
     }

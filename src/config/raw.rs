@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::de::{Entries, Spanned};
 use super::node::Node;
 use super::schema;
-use crate::units::{ByteSize, HumanDuration};
+use crate::units::{Bounded, ByteSize, HumanDuration};
 
 /// `flowgate.toml`.
 #[derive(Debug, Default, Deserialize)]
@@ -84,9 +84,9 @@ pub struct RawLimits {
     pub max_header_bytes: Spanned<ByteSize>,
     pub header_read_timeout: Spanned<HumanDuration>,
     pub request_timeout: Spanned<HumanDuration>,
-    pub max_concurrency: Spanned<u32>,
-    pub max_xml_depth: Spanned<u32>,
-    pub max_json_depth: Spanned<u32>,
+    pub max_concurrency: Spanned<Bounded<1, { u32::MAX as u64 }>>,
+    pub max_xml_depth: Spanned<Bounded<1, 1024>>,
+    pub max_json_depth: Spanned<Bounded<1, 128>>,
 }
 
 impl Default for RawLimits {
@@ -98,9 +98,9 @@ impl Default for RawLimits {
             max_header_bytes: Spanned::new(at, ByteSize(16 << 10)),
             header_read_timeout: Spanned::new(at, HumanDuration(Duration::from_secs(10))),
             request_timeout: Spanned::new(at, HumanDuration(Duration::from_secs(30))),
-            max_concurrency: Spanned::new(at, 250),
-            max_xml_depth: Spanned::new(at, 64),
-            max_json_depth: Spanned::new(at, 64),
+            max_concurrency: Spanned::new(at, Bounded(250)),
+            max_xml_depth: Spanned::new(at, Bounded(64)),
+            max_json_depth: Spanned::new(at, Bounded(64)),
         }
     }
 }
@@ -213,7 +213,7 @@ pub struct RawExecutions {
     /// Records older than this are deleted.
     pub retention: Option<Spanned<HumanDuration>>,
     /// At most this many records are kept; the oldest go first.
-    pub max_records: Option<Spanned<u64>>,
+    pub max_records: Option<Spanned<Bounded<1, { u64::MAX }>>>,
     /// Each recorded document's body is cut at this size.
     pub max_document_bytes: Option<Spanned<ByteSize>>,
     /// More property names to redact, beside the built-in ones.
