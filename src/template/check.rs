@@ -211,6 +211,7 @@ pub(super) fn template(
         checker.loops.push(("docs".to_owned(), None));
     }
     checker.stmts(&template.children);
+    checker.unknown_functions(|name| binds(&template.children, name));
     checker.findings
 }
 
@@ -231,6 +232,7 @@ pub(super) fn expression(
         Kind::Value => Use::Strict,
     };
     checker.expr(&expr, top);
+    checker.unknown_functions(|_| false);
     checker.findings
 }
 
@@ -266,6 +268,9 @@ struct Checker<'s, 'env> {
     escaped: Option<&'static str>,
     /// Names a `{% set %}…{% endset %}` block bound to escaped text.
     captured: Vec<String>,
+    /// Names called as functions (`range(3)`), with where they are written,
+    /// judged once the whole source is seen (it may bind them itself).
+    called: Vec<(String, usize)>,
     findings: Vec<Finding>,
 }
 
@@ -280,6 +285,7 @@ impl<'s, 'env> Checker<'s, 'env> {
             kind,
             escaped: None,
             captured: Vec::new(),
+            called: Vec::new(),
             findings: Vec::new(),
         };
         for ForName { name, over } in seen.loops {
@@ -606,8 +612,36 @@ impl<'s, 'env> Checker<'s, 'env> {
     }
 
     fn call(&mut self, call: &ast::Call<'_>) {
+        if let ast::Expr::Var(var) = &call.expr {
+            self.called
+                .push((var.id.to_owned(), var.span().start_offset as usize));
+        }
         self.expr(&call.expr, self.read());
         self.args(&call.args);
+    }
+
+    /// A function called by a name that is no function of the engine, nor
+    /// bound by the source, a loop or the context, fails every time it
+    /// runs: an error where it is written.
+    fn unknown_functions(&mut self, bound: impl Fn(&str) -> bool) {
+        const CONTEXT: [&str; 7] = ["doc", "body", "props", "docs", "request", "vars", "process"];
+        let called = std::mem::take(&mut self.called);
+        for (name, at) in called {
+            let known = self.state.lookup(&name).is_some()
+                || CONTEXT.contains(&name.as_str())
+                || self.loops.iter().any(|(looped, _)| *looped == name)
+                || bound(&name);
+            if !known {
+                let functions = self.state.env().globals().map(|(name, _)| name);
+                let hint = did_you_mean(&name, functions).map(|b| format!("did you mean `{b}`?"));
+                self.findings.push(Finding {
+                    severity: Severity::Error,
+                    message: format!("unknown function `{name}`"),
+                    hint,
+                    range: at..at + name.len(),
+                });
+            }
+        }
     }
 
     fn args(&mut self, args: &[ast::CallArg<'_>]) {
@@ -1066,6 +1100,43 @@ mod tests {
     }
 
     #[test]
+    fn unknown_functions_are_found_where_they_are_written() {
+        let builder = TemplatesBuilder::new();
+        let names = |source: &str| {
+            builder
+                .check_template(source, Escape::None, Seen::default())
+                .into_iter()
+                .map(|f| (f.message, source[f.range].to_owned(), f.hint))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("{{ nosuchfunc() }} {{ rnage(3) }}"),
+            [
+                (
+                    "unknown function `nosuchfunc`".to_owned(),
+                    "nosuchfunc".to_owned(),
+                    None
+                ),
+                (
+                    "unknown function `rnage`".to_owned(),
+                    "rnage".to_owned(),
+                    Some("did you mean `range`?".to_owned())
+                ),
+            ]
+        );
+        for fine in [
+            "{{ range(3) | join }}{{ dict(a=1) }}{% set ns = namespace(n=0) %}",
+            "{% set f = x %}{{ f() }}",
+            "{% for g in fs %}{{ g() }}{% endfor %}",
+        ] {
+            assert_eq!(names(fine), [], "{fine}");
+        }
+        let found = builder.check_condition("caller() > 1", Seen::default());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].message, "unknown function `caller`");
+    }
+
+    #[test]
     fn unknown_filters_and_tests_are_found_where_they_are_written() {
         let builder = TemplatesBuilder::new();
         let source = "a {{ x | uper }} b {{ x is od }} {{ x | upper | nofilter(1) }}";
@@ -1122,6 +1193,8 @@ mod tests {
         );
         let mut expected: Vec<String> = (1..=45).map(|n| format!("f{n}")).collect();
         expected.extend((1..=3).map(|n| format!("t{n}")));
+        // `fn` is no function either, called twice.
+        expected.extend(["fn".to_owned(), "fn".to_owned()]);
         let mut sorted = found.clone();
         sorted.sort();
         expected.sort();
