@@ -170,22 +170,27 @@ pub fn prefers_xml(headers: &http::HeaderMap, route_reads_xml: bool) -> bool {
                 name.trim().eq_ignore_ascii_case("q") && value.trim().parse::<f32>() == Ok(0.0)
             })
     };
-    let types: Vec<String> = headers
+    let types: Vec<&str> = headers
         .get_all(http::header::ACCEPT)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .filter_map(|range| {
             let mut parts = range.split(';');
-            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let media = parts.next().unwrap_or("").trim();
             (!refused(parts)).then_some(media)
         })
         .collect();
-    let xml = types
-        .iter()
-        .any(|t| t.ends_with("/xml") || t.ends_with("+xml"));
+    let ends = |text: &str, suffix: &str| {
+        text.len() >= suffix.len()
+            && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    let xml = types.iter().any(|t| ends(t, "/xml") || ends(t, "+xml"));
     let json_or_any = types.iter().any(|t| {
-        t.ends_with("/json") || t.ends_with("+json") || t == "*/*" || t == "application/*"
+        ends(t, "/json")
+            || ends(t, "+json")
+            || *t == "*/*"
+            || t.eq_ignore_ascii_case("application/*")
     });
     xml && !json_or_any
 }
