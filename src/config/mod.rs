@@ -252,7 +252,20 @@ pub fn load_root(root: &Path) -> LoadedRoot {
             loaded.unread_processes.push(source.path.clone());
             continue;
         }
+        let errors = loaded.diagnostics.error_count();
         match decode::<RawProcess>(&source, format, &mut loaded.diagnostics) {
+            // `{}` or `null`: as empty as a blank file, and as likely a
+            // save half done.
+            Some((raw, _)) if raw.is_empty() && loaded.diagnostics.error_count() == errors => {
+                loaded.diagnostics.push(
+                    source
+                        .error(Span::new(0, 0), "the process file holds nothing")
+                        .with_hint(
+                            "a process has at least `steps:`; delete the file to remove the process",
+                        ),
+                );
+                loaded.unread_processes.push(source.path.clone());
+            }
             Some((raw, left_out)) => loaded.processes.push(ProcessFile {
                 source,
                 raw,
@@ -837,6 +850,8 @@ mod tests {
         std::fs::create_dir(root.join("processes")).unwrap();
         std::fs::write(root.join("processes/blank.toml"), "# nothing yet\n\n").unwrap();
         std::fs::write(root.join("processes/empty.yaml"), "").unwrap();
+        std::fs::write(root.join("processes/braces.yaml"), "{}\n").unwrap();
+        std::fs::write(root.join("processes/null.yaml"), "~\n").unwrap();
         let loaded = load_root(root);
         let located: Vec<String> = loaded
             .diagnostics
@@ -847,7 +862,9 @@ mod tests {
             located,
             [
                 "processes/blank.toml:1:1 the process file is empty",
-                "processes/empty.yaml:1:1 the process file is empty"
+                "processes/braces.yaml:1:1 the process file holds nothing",
+                "processes/empty.yaml:1:1 the process file is empty",
+                "processes/null.yaml:1:1 the process file holds nothing"
             ]
         );
         assert!(loaded.processes.is_empty());

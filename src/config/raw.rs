@@ -247,6 +247,19 @@ pub struct RawProcess {
     pub tests: Option<Node>,
 }
 
+impl RawProcess {
+    /// Whether the file set no key at all (`{}`, `null`).
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.description.is_none()
+            && self.listen.is_none()
+            && self.access.is_none()
+            && self.mode.is_none()
+            && self.steps.is_none()
+            && self.tests.is_none()
+    }
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a listen block")]
 #[schemars(rename = "Listen")]

@@ -106,9 +106,23 @@ fn syntax_error(text: &str, err: &serde_saphyr::Error) -> FormatError {
         _ if err.to_string().contains("non-finite float") => super::toml::NON_FINITE.to_owned(),
         // Our own refusal (`visit_u64`), not YAML's: no "syntax error".
         _ if err.to_string().contains(super::toml::TOO_WIDE) => without_position(err),
-        _ => format!("YAML syntax error: {}", without_position(err)),
+        _ => format!(
+            "YAML syntax error: {}",
+            character_named(&without_position(err))
+        ),
     };
     FormatError { message, span }
+}
+
+/// The parser names a character it did not expect in Rust's own spelling
+/// (`` `\u{7}' ``): as a user reads it, `U+0007`.
+fn character_named(message: &str) -> String {
+    let named = message.split_once("`\\u{").and_then(|(before, rest)| {
+        let (hex, after) = rest.split_once("}'")?;
+        let code = u32::from_str_radix(hex, 16).ok()?;
+        Some(format!("{before}U+{code:04X}{after}"))
+    });
+    named.unwrap_or_else(|| message.to_owned())
 }
 
 /// serde-saphyr's message without the " at line L column C" it appends:
@@ -349,6 +363,16 @@ mod tests {
         let node = parse("cases: { null: [], ~x: [] }").unwrap();
         let cases = node.get("cases").unwrap();
         assert!(cases.key("null").is_some());
+    }
+
+    #[test]
+    fn a_control_character_is_named_by_its_code_point() {
+        let err = parse("a: \"x\u{0}\"\n").unwrap_err();
+        assert_eq!(
+            err.message,
+            "YAML syntax error: unexpected character: U+0000"
+        );
+        assert_eq!(character_named("no character here"), "no character here");
     }
 
     #[test]

@@ -52,15 +52,18 @@ const SUMMARY_COLUMNS: &str =
 /// Why the store cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create the folder of the execution store {path}: {source}")]
+    // The cause is in the message, and not also a `source` that a report
+    // of the whole chain (`{:#}`) would print again, with SQLite's own
+    // repeats of it.
+    #[error("cannot create the folder of the execution store {path}: {cause}")]
     Folder {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("execution store {path}: {source}")]
+    #[error("execution store {path}: {cause}")]
     Sqlite {
         path: PathBuf,
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     #[error(
         "execution store {path} was written by a newer flowgate (schema {found}, this one reads {SCHEMA_VERSION})"
@@ -87,14 +90,14 @@ impl Store {
     /// table as needed.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+            std::fs::create_dir_all(folder).map_err(|cause| StoreError::Folder {
                 path: folder.to_path_buf(),
-                source,
+                cause,
             })?;
         }
-        let sqlite = |source| StoreError::Sqlite {
+        let sqlite = |cause| StoreError::Sqlite {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let connection = Connection::open(path).map_err(sqlite)?;
         // WAL: readers see a consistent store while the writer writes, and a
@@ -134,9 +137,9 @@ impl Store {
         if !path.exists() {
             return Ok(None);
         }
-        let sqlite = |source| StoreError::Sqlite {
+        let sqlite = |cause| StoreError::Sqlite {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let connection = Connection::open_with_flags(
             path,
@@ -163,9 +166,9 @@ impl Store {
     fn schema_version(&self) -> Result<i64, StoreError> {
         self.connection
             .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(|source| StoreError::Sqlite {
+            .map_err(|cause| StoreError::Sqlite {
                 path: self.path.clone(),
-                source,
+                cause,
             })
     }
 

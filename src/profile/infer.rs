@@ -1123,11 +1123,20 @@ pub fn json_schema_from_sample(sample: &str, name: &str) -> Result<String, Infer
         });
     }
     check_json(sample)?;
-    let value: Json = serde_json::from_str(sample).map_err(|error| InferError::Malformed {
-        format: SampleFormat::Json,
-        message: error.to_string(),
-        line: error.line(),
-        column: error.column(),
+    let value: Json = serde_json::from_str(sample).map_err(|error| {
+        // serde_json ends its message with the position, which the error
+        // gives on its own.
+        let message = error.to_string();
+        let message = match message.rfind(" at line ") {
+            Some(at) => message[..at].to_owned(),
+            None => message,
+        };
+        InferError::Malformed {
+            format: SampleFormat::Json,
+            message,
+            line: error.line(),
+            column: error.column(),
+        }
     })?;
     let mut shape = Shape::default();
     shape.add(&value);
@@ -2525,6 +2534,14 @@ mod tests {
                 line: 2,
                 column: 1,
             }
+        );
+    }
+
+    #[test]
+    fn a_json_number_out_of_range_says_where_once() {
+        assert_eq!(
+            json_error("{\"a\": 1e999}").to_string(),
+            "the sample is not well-formed JSON: number out of range (line 1, column 11)"
         );
     }
 
