@@ -886,7 +886,7 @@ fn compile_listen(
             );
             None
         }
-        Some(size) => Some(size.value.get() as usize),
+        Some(size) => Some(size.value.0 as usize),
         None => None,
     };
     let soap = raw.soap.as_ref().is_some_and(|soap| soap.value);

@@ -300,24 +300,7 @@ impl<'a> StepCompiler<'a> {
             RawStep::Route(n) => self.route(n, &site.path),
             RawStep::Branch(n) => self.branch(n, &site.path),
             RawStep::Split(n) => self.split(n),
-            RawStep::Combine(n) => self.decode::<CombineStep>(n).map(|c| {
-                if let Some(wrap) = c.wrap.as_ref().filter(|w| !xml::is_ncname(&w.value)) {
-                    self.diagnostics.push(
-                        self.source
-                            .warning(
-                                wrap.span,
-                                format!("`{}` is no XML element name, so only JSON documents can be combined with this `wrap`", wrap.value),
-                            )
-                            .with_hint("an XML name starts with a letter or `_` and holds letters, digits, `-`, `_` and `.`"),
-                    );
-                }
-                let wrap = c.wrap.map(|w| w.value);
-                let xml_wrap = wrap
-                    .clone()
-                    .or_else(|| self.default_wrap.clone())
-                    .unwrap_or_else(|| "List".to_owned());
-                StepKind::Combine { wrap, xml_wrap }
-            }),
+            RawStep::Combine(n) => self.combine(n),
             RawStep::Return(n) => self.return_step(n),
             RawStep::Stop(n) => self.decode::<StopStep>(n).map(|_| StepKind::Stop),
             RawStep::Exception(n) => self.exception(n),
@@ -731,6 +714,26 @@ impl<'a> StepCompiler<'a> {
             pipelines.push(self.pipeline(Some(item), &format!("{path}[{index}]")));
         }
         Some(StepKind::Branch(pipelines))
+    }
+
+    fn combine(&mut self, node: &Node) -> Option<StepKind> {
+        let step = self.decode::<CombineStep>(node)?;
+        if let Some(wrap) = step.wrap.as_ref().filter(|w| !xml::is_ncname(&w.value)) {
+            self.diagnostics.push(
+                self.source
+                    .warning(
+                        wrap.span,
+                        format!("`{}` is no XML element name, so only JSON documents can be combined with this `wrap`", wrap.value),
+                    )
+                    .with_hint("an XML name starts with a letter or `_` and holds letters, digits, `-`, `_` and `.`"),
+            );
+        }
+        let wrap = step.wrap.map(|w| w.value);
+        let xml_wrap = wrap
+            .clone()
+            .or_else(|| self.default_wrap.clone())
+            .unwrap_or_else(|| "List".to_owned());
+        Some(StepKind::Combine { wrap, xml_wrap })
     }
 
     fn split(&mut self, node: &Node) -> Option<StepKind> {

@@ -473,7 +473,6 @@ fn expected(exp: &dyn de::Expected) -> String {
         "u16" => (0, u64::from(u16::MAX)),
         "u32" => (0, u64::from(u32::MAX)),
         "u64" | "usize" => (0, u64::MAX),
-        "a nonzero u32" => (1, u64::from(u32::MAX)),
         _ => return name,
     };
     format!("a whole number from {min} to {max}")

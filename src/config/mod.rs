@@ -241,15 +241,16 @@ pub fn load_root(root: &Path) -> LoadedRoot {
             let line = line.trim();
             line.is_empty() || line.starts_with('#')
         });
-        if blank {
-            loaded.diagnostics.push(
-                source
-                    .error(Span::new(0, 0), "the process file is empty")
-                    .with_hint(
-                        "a process has at least `steps:`; delete the file to remove the process",
-                    ),
-            );
+        let empty = |loaded: &mut LoadedRoot, message: &str| {
+            loaded
+                .diagnostics
+                .push(source.error(Span::new(0, 0), message).with_hint(
+                    "a process has at least `steps:`; delete the file to remove the process",
+                ));
             loaded.unread_processes.push(source.path.clone());
+        };
+        if blank {
+            empty(&mut loaded, "the process file is empty");
             continue;
         }
         let errors = loaded.diagnostics.error_count();
@@ -257,14 +258,7 @@ pub fn load_root(root: &Path) -> LoadedRoot {
             // `{}` or `null`: as empty as a blank file, and as likely a
             // save half done.
             Some((raw, _)) if raw.is_empty() && loaded.diagnostics.error_count() == errors => {
-                loaded.diagnostics.push(
-                    source
-                        .error(Span::new(0, 0), "the process file holds nothing")
-                        .with_hint(
-                            "a process has at least `steps:`; delete the file to remove the process",
-                        ),
-                );
-                loaded.unread_processes.push(source.path.clone());
+                empty(&mut loaded, "the process file holds nothing");
             }
             Some((raw, left_out)) => loaded.processes.push(ProcessFile {
                 source,

@@ -282,7 +282,7 @@ pub struct RawListen {
     /// The response's content type, for `output: data`.
     pub content_type: Option<Spanned<String>>,
     /// Documents per response page for `*-list` outputs.
-    pub page_size: Option<Spanned<std::num::NonZeroU32>>,
+    pub page_size: Option<Spanned<Bounded<1, { u32::MAX as u64 }>>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, JsonSchema)]

@@ -22,7 +22,7 @@ use super::raw::{
     CombineStep, DecisionStep, ExceptionStep, HttpStep, LogStep, MapStep, MessageStep, RawProcess,
     ReturnStep, RouteStep, SplitStep, StopStep, TryStep,
 };
-use crate::units::{ByteSize, HumanDuration};
+use crate::units::{Bounded, ByteSize, HumanDuration};
 
 /// The schema's identifier: a name, not an address (nothing is fetched).
 const ID: &str = "urn:flowgate:schema:process";
@@ -273,6 +273,24 @@ impl JsonSchema for HumanDuration {
             "type": "string",
             "description": "A whole number with a unit: ms, s, m, h or d (`250ms`, `30s`).",
             "pattern": "^\\s*[0-9]+\\s*(ms|s|m|h|d)\\s*$",
+        })
+    }
+}
+
+impl<const MIN: u64, const MAX: u64> JsonSchema for Bounded<MIN, MAX> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        format!("Integer_{MIN}_to_{MAX}").into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "integer",
+            "minimum": MIN,
+            "maximum": MAX,
         })
     }
 }

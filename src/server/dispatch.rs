@@ -1038,10 +1038,10 @@ async fn serve_page<B>(
     peer: &Peer,
 ) -> (Response<Body>, Option<ProcessId>) {
     let path = request.uri().path();
-    let accept = request.headers();
+    let headers = request.headers();
     let gone = |gone: &dyn std::fmt::Display, xml_route: bool| {
         let problem = Problem::new(StatusCode::GONE, kind::PAGE_GONE, gone.to_string());
-        problem_response(&problem, prefers_xml(accept, xml_route), None)
+        problem_response(&problem, prefers_xml(headers, xml_route), None)
     };
     let xml_route = routed.is_some_and(|id| snapshot.process(id).reads_xml());
     // Only a GET or HEAD follows a link, whatever the token: a POST with
@@ -1049,7 +1049,7 @@ async fn serve_page<B>(
     let method = request.method();
     if method != Method::GET && method != Method::HEAD {
         let allow = [Method::GET, Method::HEAD];
-        let wants_xml = prefers_xml(accept, xml_route);
+        let wants_xml = prefers_xml(headers, xml_route);
         return (method_not_allowed(method, &allow, wants_xml), routed);
     }
     let owner = match gateway.pages().owner(token, path) {
@@ -1067,7 +1067,7 @@ async fn serve_page<B>(
         return (gone(&detail, false), None);
     };
     let process = snapshot.process(id);
-    let wants_xml = prefers_xml(accept, process.reads_xml());
+    let wants_xml = prefers_xml(headers, process.reads_xml());
     let admitted = match admit(snapshot, process, request.headers(), peer).await {
         Ok(admitted) => admitted,
         Err(refused) => {

@@ -125,17 +125,8 @@ pub fn check_head(version: Version, headers: &HeaderMap) -> Result<(), Refusal> 
     {
         return Err(Refusal::framing());
     }
-    let codings = headers
-        .get_all(header::TRANSFER_ENCODING)
-        .iter()
-        .flat_map(|value| value.as_bytes().split(|&b| b == b','))
-        .map(<[u8]>::trim_ascii);
     let mut chunked = 0;
-    for coding in codings {
-        // An empty item of a list is no item (RFC 9110 §5.6.1).
-        if coding.is_empty() {
-            continue;
-        }
+    for coding in list_items(headers, header::TRANSFER_ENCODING) {
         if !coding.eq_ignore_ascii_case(b"chunked") {
             return Err(Refusal::unknown_coding(&String::from_utf8_lossy(coding)));
         }
@@ -224,6 +215,17 @@ pub fn check_h2_head(
     check_content_headers(headers)
 }
 
+/// The items of a comma-separated header, in every field of that name,
+/// trimmed; an empty item is no item (RFC 9110 §5.6.1).
+fn list_items(headers: &HeaderMap, name: header::HeaderName) -> impl Iterator<Item = &[u8]> {
+    headers
+        .get_all(name)
+        .into_iter()
+        .flat_map(|value| value.as_bytes().split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .filter(|item| !item.is_empty())
+}
+
 /// One `Content-Type` (the body is read by it: two could be read either
 /// way), and no content coding: flowgate reads bodies as they are sent,
 /// so a compressed one would be judged by its compressed bytes.
@@ -233,13 +235,9 @@ fn check_content_headers(headers: &HeaderMap) -> Result<(), Refusal> {
             "the request has more than one Content-Type header",
         ));
     }
-    let codings = headers
-        .get_all(header::CONTENT_ENCODING)
-        .iter()
-        .flat_map(|value| value.as_bytes().split(|&b| b == b','))
-        .map(<[u8]>::trim_ascii)
-        .filter(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity"));
-    if let Some(coding) = codings.into_iter().next() {
+    let mut codings = list_items(headers, header::CONTENT_ENCODING)
+        .filter(|coding| !coding.eq_ignore_ascii_case(b"identity"));
+    if let Some(coding) = codings.next() {
         return Err(Refusal {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
             detail: format!(

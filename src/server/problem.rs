@@ -170,28 +170,28 @@ pub fn prefers_xml(headers: &http::HeaderMap, route_reads_xml: bool) -> bool {
                 name.trim().eq_ignore_ascii_case("q") && value.trim().parse::<f32>() == Ok(0.0)
             })
     };
-    let types: Vec<&str> = headers
-        .get_all(http::header::ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|range| {
-            let mut parts = range.split(';');
-            let media = parts.next().unwrap_or("").trim();
-            (!refused(parts)).then_some(media)
-        })
-        .collect();
     let ends = |text: &str, suffix: &str| {
         text.len() >= suffix.len()
             && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
     };
-    let xml = types.iter().any(|t| ends(t, "/xml") || ends(t, "+xml"));
-    let json_or_any = types.iter().any(|t| {
-        ends(t, "/json")
-            || ends(t, "+json")
-            || *t == "*/*"
-            || t.eq_ignore_ascii_case("application/*")
-    });
+    let (mut xml, mut json_or_any) = (false, false);
+    let ranges = headers
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','));
+    for range in ranges {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim();
+        if refused(parts) {
+            continue;
+        }
+        xml |= ends(media, "/xml") || ends(media, "+xml");
+        json_or_any |= ends(media, "/json")
+            || ends(media, "+json")
+            || media == "*/*"
+            || media.eq_ignore_ascii_case("application/*");
+    }
     xml && !json_or_any
 }
 

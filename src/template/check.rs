@@ -624,11 +624,10 @@ impl<'s, 'env> Checker<'s, 'env> {
     /// bound by the source, a loop or the context, fails every time it
     /// runs: an error where it is written.
     fn unknown_functions(&mut self, bound: impl Fn(&str) -> bool) {
-        const CONTEXT: [&str; 7] = ["doc", "body", "props", "docs", "request", "vars", "process"];
         let called = std::mem::take(&mut self.called);
         for (name, at) in called {
             let known = self.state.lookup(&name).is_some()
-                || CONTEXT.contains(&name.as_str())
+                || super::context::NAMES.contains(&name.as_str())
                 || self.loops.iter().any(|(looped, _)| *looped == name)
                 || bound(&name);
             if !known {
@@ -981,20 +980,22 @@ fn binds_target(target: &ast::Expr<'_>, name: &str) -> bool {
 }
 
 fn binds(stmts: &[ast::Stmt<'_>], name: &str) -> bool {
-    let target = binds_target;
     stmts.iter().any(|stmt| match stmt {
         ast::Stmt::Template(template) => binds(&template.children, name),
         ast::Stmt::ForLoop(for_loop) => {
-            target(&for_loop.target, name)
+            binds_target(&for_loop.target, name)
                 || binds(&for_loop.body, name)
                 || binds(&for_loop.else_body, name)
         }
         ast::Stmt::IfCond(cond) => binds(&cond.true_body, name) || binds(&cond.false_body, name),
         ast::Stmt::WithBlock(with) => {
-            with.assignments.iter().any(|(to, _)| target(to, name)) || binds(&with.body, name)
+            with.assignments
+                .iter()
+                .any(|(to, _)| binds_target(to, name))
+                || binds(&with.body, name)
         }
-        ast::Stmt::Set(set) => target(&set.target, name),
-        ast::Stmt::SetBlock(set) => target(&set.target, name) || binds(&set.body, name),
+        ast::Stmt::Set(set) => binds_target(&set.target, name),
+        ast::Stmt::SetBlock(set) => binds_target(&set.target, name) || binds(&set.body, name),
         ast::Stmt::AutoEscape(block) => binds(&block.body, name),
         ast::Stmt::FilterBlock(block) => binds(&block.body, name),
         ast::Stmt::EmitExpr(_) | ast::Stmt::EmitRaw(_) | ast::Stmt::Do(_) => false,

@@ -12,6 +12,9 @@ use minijinja::value::{Enumerator, Object, Value};
 
 use crate::doc::{Document, ParseLimits};
 
+/// The names every template sees (SPEC §2.2).
+pub const NAMES: [&str; 7] = ["doc", "body", "props", "docs", "request", "vars", "process"];
+
 /// What every document of one execution shares.
 #[derive(Debug)]
 pub struct Shared {
@@ -114,7 +117,7 @@ impl Object for Scope {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(&["doc", "body", "props", "docs", "request", "vars", "process"])
+        Enumerator::Str(&NAMES)
     }
 }
 
