@@ -1479,6 +1479,59 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_key_does_not_hide_the_files_other_mistakes() {
+        let process = concat!(
+            "description: one\n",
+            "descripton: two\n",
+            "description: three\n",
+            "steps:\n",
+            "  - mesage: hi\n",
+        );
+        let found = located(&compile_files(&[("processes/p.yaml", process)]));
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert!(
+            found[0].starts_with("processes/p.yaml:2:1 unknown key `descripton`"),
+            "{found:#?}"
+        );
+        assert_eq!(
+            found[1],
+            "processes/p.yaml:3:1 the key `description` appears twice in this map"
+        );
+        assert!(
+            found[2].starts_with("processes/p.yaml:5:5 unknown step `mesage`"),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn a_steps_unknown_key_does_not_hide_its_other_mistakes() {
+        let process = concat!(
+            "listen: { operation: get, object: Thing, output: json }\n",
+            "steps:\n",
+            "  - map: { to: nothing, vlue: {}, value: {} }\n",
+            "  - return: { stauts: 201, status: 99 }\n",
+        );
+        let found = located(&compile_files(&[("processes/p.yaml", process)]));
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(
+            found[0].starts_with("processes/p.yaml:3:16 there is no profile `nothing`"),
+            "{found:#?}"
+        );
+        assert!(
+            found[1].starts_with("processes/p.yaml:3:25 unknown key `vlue`"),
+            "{found:#?}"
+        );
+        assert!(
+            found[2].starts_with("processes/p.yaml:4:15 unknown key `stauts`"),
+            "{found:#?}"
+        );
+        assert!(
+            found[3].starts_with("processes/p.yaml:4:36 `99` is not a status"),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
     fn a_process_file_that_is_a_list_says_so() {
         let found = located(&compile_files(&[("processes/p.yaml", "- listen: {}\n")]));
         assert_eq!(

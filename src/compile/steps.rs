@@ -313,16 +313,17 @@ impl<'a> StepCompiler<'a> {
         kind.map(|kind| Step { site, kind })
     }
 
+    /// A step's options, every mistake in them reported. A step whose only
+    /// mistakes are unknown keys is compiled on without them, so its other
+    /// mistakes (an unknown profile, a broken template) show in the same
+    /// run; one with a bad value is not, since what follows from the gap
+    /// would be reported too.
     fn decode<T: for<'de> serde::Deserialize<'de>>(&mut self, node: &Node) -> Option<T> {
-        match de::from_node_all::<T>(node) {
-            Ok(value) => Some(value),
-            Err(errors) => {
-                for err in &errors {
-                    self.diagnostics.push(decode_error(self.source, err));
-                }
-                None
-            }
+        let decoded = de::from_node_lenient::<T>(node);
+        for err in &decoded.errors {
+            self.diagnostics.push(decode_error(self.source, err));
         }
+        decoded.value.filter(|_| decoded.left_out.is_empty())
     }
 
     /// A step whose options may be one string: `log: "text"` for `log: {message: "text"}`.

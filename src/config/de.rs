@@ -129,6 +129,11 @@ pub struct Lenient<T> {
 pub struct LeftOut(Vec<String>);
 
 impl LeftOut {
+    /// Whether nothing was left out: every error, if any, was an unknown key.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Whether something written at `path` (a table such as `access`, a key
     /// such as `access.auth`) or under it was left out.
     pub fn lacks(&self, path: &str) -> bool {

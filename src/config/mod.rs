@@ -45,10 +45,12 @@ impl Format {
         }
     }
 
-    pub fn parse(self, text: &str) -> Result<Node, Vec<FormatError>> {
+    /// The tree of a file with the errors found on the way (a YAML key
+    /// given twice), or the errors that leave it without one.
+    pub fn parse(self, text: &str) -> Result<(Node, Vec<FormatError>), Vec<FormatError>> {
         match self {
             Format::Yaml => yaml::parse(text).map_err(|e| vec![e]),
-            Format::Toml => toml::parse(text),
+            Format::Toml => toml::parse(text).map(|node| (node, Vec::new())),
         }
     }
 }
@@ -650,15 +652,14 @@ fn decode<T: for<'a> serde::Deserialize<'a>>(
     format: Format,
     diagnostics: &mut Diagnostics,
 ) -> Option<(T, LeftOut)> {
-    let node = match format.parse(&source.text) {
-        Ok(node) => node,
-        Err(errors) => {
-            for err in errors {
-                diagnostics.push(source.error(err.span.unwrap_or_default(), err.message));
-            }
-            return None;
-        }
+    let (node, errors) = match format.parse(&source.text) {
+        Ok(parsed) => (Some(parsed.0), parsed.1),
+        Err(errors) => (None, errors),
     };
+    for err in errors {
+        diagnostics.push(source.error(err.span.unwrap_or_default(), err.message));
+    }
+    let node = node?;
     // Compiled on past unknown keys and bad values, so the mistakes further
     // in are found too.
     let decoded = de::from_node_lenient::<T>(&node);

@@ -13,49 +13,68 @@ use serde_saphyr::Spanned as YamlSpanned;
 use super::FormatError;
 use super::node::{Key, Node, NodeKind, Span};
 
-pub fn parse(text: &str) -> Result<Node, FormatError> {
+/// The tree of a YAML file, or why it has none. A key repeated in a map is
+/// an error too, but not one that ends the reading: the first entry stays,
+/// each later one is left out and reported, so the file's other mistakes
+/// are found in the same run.
+pub fn parse(text: &str) -> Result<(Node, Vec<FormatError>), FormatError> {
     if text.trim().is_empty() {
-        return Ok(Node::new(Span::point(0), NodeKind::Map(Vec::new())));
+        return Ok((
+            Node::new(Span::point(0), NodeKind::Map(Vec::new())),
+            Vec::new(),
+        ));
     }
     let options = serde_saphyr::options! {
         strict_booleans: true,
         with_snippet: false,
         null_as_string: true,
+        // Every entry reaches the tree, where `repeated_keys` finds them all.
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
     };
     match serde_saphyr::from_str_with_options::<YamlNode>(text, options) {
         // A file of comments only reads as an empty map, like an empty file.
-        Ok(YamlNode(node)) if node.kind == NodeKind::Null => {
-            Ok(Node::new(Span::point(0), NodeKind::Map(Vec::new())))
-        }
-        Ok(node) => {
-            repeated_key(&node.0)?;
-            Ok(node.0)
+        Ok(YamlNode(node)) if node.kind == NodeKind::Null => Ok((
+            Node::new(Span::point(0), NodeKind::Map(Vec::new())),
+            Vec::new(),
+        )),
+        Ok(YamlNode(mut node)) => {
+            let mut repeated = Vec::new();
+            repeated_keys(&mut node, &mut repeated);
+            repeated.sort_by_key(|err| err.span.map(|span| span.start));
+            Ok((node, repeated))
         }
         Err(err) => Err(syntax_error(text, &err)),
     }
 }
 
-/// Keys are text: `1:` and `"1":` are one key, which YAML's own check
-/// (of values, not texts) lets through. Two of them in one map are the
-/// same mistake as any repeated key.
-fn repeated_key(node: &Node) -> Result<(), FormatError> {
-    match &node.kind {
+/// Takes every repeated key out of its map, first entry kept, with an
+/// error at each one taken. Keys are text: `1:` and `"1":` are one key,
+/// which YAML's own check (of values, not texts) would let through.
+fn repeated_keys(node: &mut Node, errors: &mut Vec<FormatError>) {
+    match &mut node.kind {
         NodeKind::Map(entries) => {
             // A set keeps a map of many keys linear.
             let mut seen = std::collections::HashSet::with_capacity(entries.len());
-            for (key, value) in entries {
-                if !seen.insert(key.name.as_str()) {
-                    return Err(FormatError {
-                        message: format!("the key `{}` appears twice in this map", key.name),
-                        span: Some(key.span),
-                    });
+            entries.retain(|(key, _)| {
+                if seen.insert(key.name.clone()) {
+                    return true;
                 }
-                repeated_key(value)?;
+                errors.push(FormatError {
+                    message: format!("the key `{}` appears twice in this map", key.name),
+                    span: Some(key.span),
+                });
+                false
+            });
+            for (_, value) in entries {
+                repeated_keys(value, errors);
             }
-            Ok(())
         }
-        NodeKind::Seq(items) => items.iter().try_for_each(repeated_key),
-        _ => Ok(()),
+        NodeKind::Seq(items) => {
+            for item in items {
+                repeated_keys(item, errors);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -324,6 +343,32 @@ impl<'de> Visitor<'de> for KindVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tree, or the first error: a repeated key's or a fatal one.
+    fn parse(text: &str) -> Result<Node, FormatError> {
+        let (node, mut repeated) = super::parse(text)?;
+        if repeated.is_empty() {
+            Ok(node)
+        } else {
+            Err(repeated.remove(0))
+        }
+    }
+
+    #[test]
+    fn every_repeated_key_is_reported_and_the_first_entry_kept() {
+        let src = "a: 1\nb: { x: 1, x: 2, y: 3 }\na: 4\nc: [{ k: 1, k: 2 }]\n";
+        let (node, repeated) = super::parse(src).unwrap();
+        let spans: Vec<&str> = repeated
+            .iter()
+            .map(|err| text_at(src, err.span.unwrap()))
+            .collect();
+        assert_eq!(spans, ["x", "a", "k"], "{repeated:?}");
+        assert_eq!(repeated[0].message, "the key `x` appears twice in this map");
+        assert_eq!(node.get("a").unwrap().kind, NodeKind::Int(1));
+        let b = node.get("b").unwrap();
+        assert_eq!(b.get("x").unwrap().kind, NodeKind::Int(1));
+        assert!(b.get("y").is_some());
+    }
 
     fn text_at(src: &str, span: Span) -> &str {
         &src[span.range()]

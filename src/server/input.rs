@@ -296,9 +296,8 @@ pub fn decode(
         kind::PROFILE_MISMATCH,
         format!("the body does not match the profile `{}`", profile.name()),
     );
-    let wrapper = (input == DocType::XmlList)
-        .then(|| std::str::from_utf8(&body).ok().and_then(root_name))
-        .flatten();
+    // An `xml-list` with a profile was read by `read_xml_items`: compile
+    // gives it an XML profile only.
     for (index, item) in items.into_iter().enumerate() {
         match profile.read(&item, limits) {
             Ok(value) => documents
@@ -316,9 +315,6 @@ pub fn decode(
                 for violation in violations {
                     let path = match input {
                         DocType::JsonList => format!("/{index}{}", violation.path),
-                        DocType::XmlList => {
-                            item_path(wrapper.unwrap_or(""), index, &violation.path)
-                        }
                         _ => violation.path,
                     };
                     problem = problem.with_error(path, violation.message);
@@ -390,9 +386,9 @@ pub(super) fn item_documents<'t>(
                 kind::PROFILE_MISMATCH,
                 format!("the body does not match the profile `{}`", profile.name()),
             );
-            for (index, violation) in violations.into_iter().take(MAX_ERRORS) {
+            for (position, violation) in violations.into_iter().take(MAX_ERRORS) {
                 problem = problem.with_error(
-                    item_path(wrapper, index, &violation.path),
+                    item_path(wrapper, position, &violation.path),
                     violation.message,
                 );
             }
@@ -410,8 +406,10 @@ fn malformed(detail: &str, message: String) -> Problem {
 /// At most this many errors in one problem: enough to fix a request, bounded for a hostile one.
 const MAX_ERRORS: usize = 100;
 
-/// `/Order/Qty` of the second item of `<OrderList>` is `/OrderList/Order[2]/Qty`.
-fn item_path(wrapper: &str, index: usize, path: &str) -> String {
+/// `/Order/Qty` of the second `<Order>` item of `<OrderList>` is
+/// `/OrderList/Order[2]/Qty`: `position` counts the items of that name
+/// from 0, as element paths count elements of one name.
+fn item_path(wrapper: &str, position: usize, path: &str) -> String {
     let rest = path.strip_prefix('/').unwrap_or(path);
     let (item, below) = match rest.find('/') {
         Some(at) => rest.split_at(at),
@@ -420,7 +418,7 @@ fn item_path(wrapper: &str, index: usize, path: &str) -> String {
     if item.is_empty() {
         return format!("/{wrapper}");
     }
-    format!("/{wrapper}/{item}[{}]{below}", index + 1)
+    format!("/{wrapper}/{item}[{}]{below}", position + 1)
 }
 
 /// The name of a document's root element, as written. The document is
@@ -470,6 +468,48 @@ mod tests {
             check_content_type(&headers("text/xml; charset=iso-8859-1"), DocType::Xml).unwrap_err();
         assert!(err.detail.contains("UTF-8"));
         assert!(check_content_type(&headers("image/png"), DocType::Data).is_ok());
+    }
+
+    #[test]
+    fn a_list_items_violations_count_the_items_of_its_name() {
+        let profile = Profile::from_xsd(
+            "order",
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+                 <xs:element name="Order"><xs:complexType><xs:sequence>
+                   <xs:element name="Id" type="xs:int"/>
+                 </xs:sequence></xs:complexType></xs:element>
+               </xs:schema>"#,
+        );
+        let paths = |body: &str| -> Vec<String> {
+            let problem = decode(
+                DocType::XmlList,
+                &HeaderMap::new(),
+                Bytes::from(body.to_owned()),
+                Some(&profile),
+                &ParseLimits::default(),
+                true,
+            )
+            .unwrap_err();
+            problem.errors.into_iter().map(|e| e.path).collect()
+        };
+        // The bad order is the first `Order`, whatever comes before it.
+        assert_eq!(
+            paths(
+                "<List><Foo/><Order><Id>x</Id></Order><Bar/><Foo/><Order><Id>y</Id></Order></List>"
+            ),
+            [
+                "/List/Foo[1]",
+                "/List/Order[1]/Id",
+                "/List/Bar[1]",
+                "/List/Foo[2]",
+                "/List/Order[2]/Id",
+            ]
+        );
+        // A lone order sent for a list: its children are the items.
+        assert_eq!(
+            paths("<Order><Id>1</Id><Note/></Order>"),
+            ["/Order/Id[1]", "/Order/Note[1]"]
+        );
     }
 
     #[test]

@@ -123,7 +123,7 @@ pub fn encode(
                 }
             };
             if let Some(link) = link {
-                headers.insert(header::LINK, link);
+                headers.append(header::LINK, link);
             }
             (body, Some(list_type(listen.output)))
         }

@@ -22,8 +22,7 @@ use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, heade
 use super::contract;
 use super::dispatch::{
     Body, Detached, Served, accept, admit, begin_recording, challenge, denial_problem, execute,
-    execution_for, failed_problem, method_not_allowed, problem_response, record_input,
-    set_execution_id,
+    execution_for, failed_problem, record_input, set_execution_id,
 };
 use super::input;
 use super::output;
@@ -89,11 +88,23 @@ where
                 version.path()
             ),
         );
-        return SoapServed::unrouted(problem_response(&problem, true, None));
+        return SoapServed::unrouted(endpoint_fault(version, &problem));
     }
     if parts.method != Method::POST {
-        let allow = [Method::GET, Method::HEAD, Method::POST];
-        return SoapServed::unrouted(method_not_allowed(&parts.method, &allow, true));
+        let problem = Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            kind::METHOD_NOT_ALLOWED,
+            format!(
+                "{} is not allowed here; {} takes POSTed envelopes, and a GET of the WSDL (`?wsdl`)",
+                parts.method,
+                version.path()
+            ),
+        );
+        let mut response = endpoint_fault(version, &problem);
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
+        return SoapServed::unrouted(response);
     }
     let content_type = parts
         .headers
@@ -144,12 +155,18 @@ where
         Err(err) => return SoapServed::unrouted(envelope_fault(version, err)),
     };
     let Some(id) = operation(&snapshot, &envelope.operation) else {
-        let problem = client_problem(format!(
-            "there is no SOAP operation `{}`; operations are elements in `{}` (the WSDL at {}?wsdl lists them)",
-            envelope.operation,
-            snapshot.settings.soap_namespace,
-            version.path()
-        ));
+        // No such resource: a Client fault whose problem is the 404 the
+        // simple URL of an unknown operation gets.
+        let problem = Problem::new(
+            StatusCode::NOT_FOUND,
+            kind::NOT_FOUND,
+            format!(
+                "there is no SOAP operation `{}`; operations are elements in `{}` (the WSDL at {}?wsdl lists them)",
+                envelope.operation,
+                snapshot.settings.soap_namespace,
+                version.path()
+            ),
+        );
         return SoapServed::unrouted(fault(version, &problem, None));
     };
     let process = snapshot.process(id);
@@ -527,6 +544,18 @@ fn fault(version: Version, problem: &Problem, execution_id: Option<&str>) -> Res
         detail: Some(problem.to_xml()),
     };
     respond(version, status, &fault, execution_id)
+}
+
+/// A request the endpoint itself refuses before reading any envelope (a
+/// GET without `?wsdl`, another method than POST): a `Client`/`Sender`
+/// fault with the problem's own status, which says what HTTP got wrong.
+fn endpoint_fault(version: Version, problem: &Problem) -> Response<Body> {
+    let fault = Fault {
+        code: FaultCode::Client,
+        reason: problem.detail.clone(),
+        detail: Some(problem.to_xml()),
+    };
+    respond(version, problem.status(), &fault, None)
 }
 
 fn respond(

@@ -286,6 +286,20 @@ async fn the_wrapper_must_name_an_operation_and_hold_its_element() {
             answer.body
         );
         assert!(answer.body.contains(expected), "{body}: {}", answer.body);
+        // An unknown operation is no resource; a known one's wrong content is a bad body.
+        let (kind, status) = if expected.starts_with("there is no SOAP operation") {
+            ("not-found", 404)
+        } else {
+            ("malformed-body", 400)
+        };
+        assert!(
+            answer.body.contains(&format!(
+                "<type>urn:flowgate:problem:{kind}</type><title>{}</title><status>{status}</status>",
+                StatusCode::from_u16(status).unwrap().canonical_reason().unwrap()
+            )),
+            "{body}: {}",
+            answer.body
+        );
     }
 }
 
@@ -412,9 +426,30 @@ async fn a_one_way_operation_is_accepted_at_once() {
 #[tokio::test]
 async fn only_post_is_soap() {
     let gateway = gateway();
-    let answer = send(&gateway, "PUT", "/ws/soap", &[("host", "gateway.test")], "").await;
-    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(answer.headers["allow"], "GET, HEAD, POST");
+    // Refused with a fault of the endpoint's version, at the HTTP status.
+    for (path, content_type, code) in [
+        (
+            "/ws/soap",
+            "text/xml; charset=utf-8",
+            "<faultcode>soap:Client</faultcode>",
+        ),
+        (
+            "/ws/soap12",
+            "application/soap+xml; charset=utf-8",
+            "<soap:Value>soap:Sender</soap:Value>",
+        ),
+    ] {
+        let answer = send(&gateway, "PUT", path, &[("host", "gateway.test")], "").await;
+        assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(answer.headers["allow"], "GET, HEAD, POST");
+        assert_eq!(answer.headers["content-type"], content_type);
+        assert!(answer.body.contains(code), "{}", answer.body);
+        assert!(
+            answer.body.contains("PUT is not allowed here"),
+            "{}",
+            answer.body
+        );
+    }
 }
 
 async fn get(gateway: &Arc<Gateway>, uri: &str, headers: &[(&str, &str)]) -> Answer {
@@ -475,6 +510,12 @@ async fn the_wsdl_shows_a_caller_the_operations_it_may_use() {
     // Without ?wsdl, a GET is not SOAP, and is told what it may have meant.
     let plain = get(&gateway, "/ws/soap", &[("host", "gw.example.com")]).await;
     assert_eq!(plain.status, StatusCode::BAD_REQUEST);
+    assert_eq!(plain.headers["content-type"], "text/xml; charset=utf-8");
+    assert!(
+        plain.body.contains("<faultcode>soap:Client</faultcode>"),
+        "{}",
+        plain.body
+    );
     assert!(plain.body.contains("add `?wsdl`"), "{}", plain.body);
 }
 

@@ -554,6 +554,32 @@ async fn long_lists_are_paged_and_tokens_serve_once() {
 }
 
 #[tokio::test]
+async fn a_first_page_keeps_the_links_its_process_returned() {
+    let process = "listen: { operation: query, object: Item, input: json-list, output: json-list, page_size: 1 }\nsteps:\n  - return: { headers: { Link: '</docs/items>; rel=\"help\"' } }\n";
+    let gateway = Gateway::new(snapshot(&[("processes/items.yaml", process)]));
+    let (status, headers, _) = call(&gateway, "POST", "/ws/simple/queryItem", "[1, 2]").await;
+    assert_eq!(status, StatusCode::OK);
+    let links: Vec<&str> = headers
+        .get_all("link")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(links.len(), 2, "{links:?}");
+    assert_eq!(links[0], "</docs/items>; rel=\"help\"");
+    assert!(links[1].ends_with("rel=\"next\""), "{links:?}");
+    // Later pages carry the paging headers alone.
+    let next = links[1]
+        .strip_prefix('<')
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    let (status, headers, body) = get(&gateway, next).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "[2]"));
+    assert!(headers.get("link").is_none());
+}
+
+#[tokio::test]
 async fn a_head_on_a_page_link_leaves_the_token_for_the_get() {
     let process = "listen: { operation: query, object: Item, input: json-list, output: json-list, page_size: 2 }\nsteps:\n  - return: {}\n";
     let gateway = Gateway::new(snapshot(&[("processes/items.yaml", process)]));

@@ -36,7 +36,7 @@ const INVOICE_XSD: &str = r##"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSch
 
 /// Each misfit as `line:column message (hint)`, for the shape in YAML.
 fn check(profile: &Profile, yaml: &str) -> Vec<String> {
-    let shape = crate::config::Format::Yaml
+    let (shape, _) = crate::config::Format::Yaml
         .parse(yaml)
         .expect("the shape is YAML");
     misfits(profile, &shape)

@@ -40,7 +40,7 @@ fn to_json(node: &Node) -> serde_json::Value {
 
 fn parse(path: &Path, text: &str) -> serde_json::Value {
     let format = Format::of(path).expect("a process file");
-    let node = format
+    let (node, _) = format
         .parse(text)
         .unwrap_or_else(|e| panic!("{} parses: {e:?}", path.display()));
     to_json(&node)

@@ -74,8 +74,9 @@ pub struct Item {
 }
 
 /// Reads a list document in one pass: every child element of its root (the
-/// wrapper) is one document of the profile. Violations come with the index
-/// of their item.
+/// wrapper) is one document of the profile. Violations come with their
+/// item's position among the items of its name, counting from 0 (the `2` of
+/// `/OrderList/Order[3]`).
 pub(crate) fn read_items(
     profile: &XmlProfile,
     text: &str,
@@ -97,15 +98,18 @@ pub(crate) struct ListReader<'p, 'a> {
     current: Option<ItemStart<'a>>,
     /// The list element's local name while it is open.
     list: Option<&'a str>,
-    /// Items ended so far, good or bad.
-    seen: usize,
+    /// The item names seen so far, each with its count: an item's
+    /// position among those of its name places its violations. Counted
+    /// while violations may still be noted: every name but the profile's
+    /// is one, so the list stays short.
+    names: Vec<(&'a str, usize)>,
     items: Vec<Item>,
     violations: Vec<(usize, Violation)>,
     /// What the items may be given of their ancestors' declarations.
     budget: CopyBudget,
 }
 
-impl<'p> ListReader<'p, '_> {
+impl<'p, 'a> ListReader<'p, 'a> {
     /// A reader of the items of a document of `document_len` bytes.
     pub(crate) fn new(profile: &'p XmlProfile, item_depth: usize, document_len: usize) -> Self {
         ListReader {
@@ -113,14 +117,14 @@ impl<'p> ListReader<'p, '_> {
             item_depth,
             current: None,
             list: None,
-            seen: 0,
+            names: Vec::new(),
             items: Vec::new(),
             violations: Vec::new(),
             budget: CopyBudget::for_document(document_len),
         }
     }
 
-    /// The items read, or every violation with the index of its item.
+    /// The items read, or every violation with its item's position (see [`read_items`]).
     pub(crate) fn finish(self) -> Result<Vec<Item>, Vec<(usize, Violation)>> {
         if self.violations.is_empty() {
             Ok(self.items)
@@ -128,10 +132,30 @@ impl<'p> ListReader<'p, '_> {
             Err(self.violations)
         }
     }
+
+    /// The position of the next item named `local` among the items of
+    /// that name (0 once no more violations are noted: it places none).
+    fn position(&mut self, local: &'a str) -> usize {
+        if self.violations.len() >= MAX_VIOLATIONS {
+            return 0;
+        }
+        match self.names.iter_mut().find(|(name, _)| *name == local) {
+            Some((_, count)) => {
+                *count += 1;
+                *count - 1
+            }
+            None => {
+                self.names.push((local, 1));
+                0
+            }
+        }
+    }
 }
 
 /// The start of a list item: see [`Item`].
 struct ItemStart<'a> {
+    /// Its position among the items of its name.
+    position: usize,
     start: usize,
     name_end: usize,
     inherited: Inherited<'a>,
@@ -149,6 +173,7 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
         if tag.depth == self.item_depth {
             self.reader.reset();
             self.current = Some(ItemStart {
+                position: self.position(tag.local),
                 start: tag.start,
                 name_end: tag.name_end,
                 inherited: Inherited::new(tag.depth),
@@ -177,8 +202,7 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
             let message = format!("text is not allowed in `{list}`: it holds only the items");
             // The path of the list element itself (see `item_path`).
             let path = "/".to_owned();
-            self.violations
-                .push((self.seen, Violation { path, message }));
+            self.violations.push((0, Violation { path, message }));
         }
     }
 
@@ -195,6 +219,7 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
             return;
         }
         let Some(ItemStart {
+            position,
             start,
             name_end,
             inherited,
@@ -202,8 +227,6 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
         else {
             return;
         };
-        let index = self.seen;
-        self.seen += 1;
         match self.reader.finish() {
             // Once an item is bad the others are only checked.
             Ok(value) if self.violations.is_empty() => match self.budget.take(inherited) {
@@ -218,14 +241,15 @@ impl<'a> Handler<'a> for ListReader<'_, 'a> {
                     let message = CopyBudget::EXCEEDED.to_owned();
                     // The path of the list element itself (see `item_path`).
                     let path = "/".to_owned();
-                    self.violations.push((index, Violation { path, message }));
+                    self.violations
+                        .push((position, Violation { path, message }));
                 }
             },
             Ok(_) => {}
             Err(violations) => {
                 if self.violations.len() < MAX_VIOLATIONS {
                     self.violations
-                        .extend(violations.into_iter().map(|v| (index, v)));
+                        .extend(violations.into_iter().map(|v| (position, v)));
                 }
             }
         }
