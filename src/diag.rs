@@ -9,6 +9,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use serde::Serialize;
+use unicode_width::UnicodeWidthChar;
 
 use crate::config::node::Span;
 
@@ -248,9 +249,14 @@ impl fmt::Display for Diagnostic {
             writeln!(f, "{pad} |")?;
             let shown = loc.source_line.replace('\t', " ");
             writeln!(f, "{} | {}", loc.line, shown)?;
-            let mut caret = String::new();
-            caret.push_str(&" ".repeat(loc.caret_column.saturating_sub(1)));
-            caret.push_str(&"^".repeat(loc.width));
+            // Columns count characters; a terminal shows a wide one (CJK,
+            // most emoji) in two cells, so the caret moves by cells.
+            let cells = |c: char| c.width().unwrap_or(0);
+            let before = loc.caret_column.saturating_sub(1);
+            let indent: usize = shown.chars().take(before).map(cells).sum();
+            let under: usize = shown.chars().skip(before).take(loc.width).map(cells).sum();
+            let mut caret = " ".repeat(indent);
+            caret.push_str(&"^".repeat(under.max(1)));
             writeln!(f, "{pad} | {caret}")?;
             for note in &self.notes {
                 writeln!(f, "{pad} = note: {note}")?;
@@ -454,6 +460,24 @@ mod tests {
         assert_eq!(
             d.to_string(),
             "error: unknown step `mesage`\n --> processes/hello.yaml:2:5\n  |\n2 |   - mesage: hi\n  |     ^^^^^^\n  = hint: did you mean `message`?\n"
+        );
+    }
+
+    #[test]
+    fn the_caret_counts_the_cells_wide_characters_take() {
+        let file = SourceFile::new("p.yaml", "a: \"注文 🚚\" 数量: x\n".to_owned());
+        let start = file.text.find("数量").unwrap();
+        let d = file.error(Span::new(start, start + "数量".len()), "bad");
+        // Columns still count characters; the caret goes under the cells.
+        assert_eq!(d.location.as_ref().unwrap().column, 11);
+        let rendered = d.to_string();
+        let shown: Vec<&str> = rendered.lines().skip(3).take(2).collect();
+        assert_eq!(
+            shown,
+            [
+                "1 | a: \"注文 🚚\" 数量: x",
+                &format!("  | {}^^^^", " ".repeat(13))
+            ]
         );
     }
 

@@ -41,6 +41,23 @@ fn executions(root: &Path, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// `flowgate executions --format json` once it lists `count` executions
+/// (the store's writer is asynchronous), within 15 seconds.
+async fn recorded(root: &Path, count: usize) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let list: Value = serde_json::from_str(&executions(root, &["--format", "json"])).unwrap();
+        if list["executions"]
+            .as_array()
+            .is_some_and(|l| l.len() == count)
+        {
+            return list;
+        }
+        assert!(Instant::now() < deadline, "not recorded: {list}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn executions_are_listed_and_shown_while_the_server_runs() {
     let dir = tempfile::tempdir().unwrap();
@@ -77,15 +94,7 @@ async fn executions_are_listed_and_shown_while_the_server_runs() {
         .to_owned();
 
     // The writer is asynchronous: wait for both rows.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let listed: Value = loop {
-        let list: Value = serde_json::from_str(&executions(root, &["--format", "json"])).unwrap();
-        if list["executions"].as_array().is_some_and(|l| l.len() == 2) {
-            break list;
-        }
-        assert!(Instant::now() < deadline, "not recorded: {list}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let listed = recorded(root, 2).await;
     assert_eq!(
         listed["executions"][0]["id"],
         failed_id.as_str(),
@@ -207,4 +216,68 @@ fn a_limit_outside_1_to_1000_is_refused_like_any_bad_argument() {
             .status
             .success()
     );
+}
+
+/// A process calls `/first` (which answers after a moment), then `/second`.
+const TWO_CALLS: &str =
+    "listen: { operation: get, object: TwoCalls, output: data, content_type: text/plain }
+steps:
+  - http: { upstream: slow, path: /first }
+  - http: { upstream: slow, path: /second }
+  - return: {}
+";
+
+#[tokio::test]
+async fn a_client_that_goes_away_does_not_stop_its_process_halfway() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    // The upstream, on loopback: `/first` waits, `/second` notes its call.
+    let second = Arc::new(AtomicBool::new(false));
+    let noted = second.clone();
+    let app = axum::Router::new()
+        .route(
+            "/first",
+            axum::routing::get(|| async {
+                tokio::time::sleep(Duration::from_millis(800)).await;
+                "first"
+            }),
+        )
+        .route(
+            "/second",
+            axum::routing::get(move || async move {
+                noted.store(true, Ordering::SeqCst);
+                "second"
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "flowgate.toml",
+        &format!("[server]\nlisten = \"\"\n[upstreams.slow]\nbase_url = \"http://{upstream}\"\n"),
+    );
+    write(root, "processes/two-calls.yaml", TWO_CALLS);
+    let server = Server::start(root);
+
+    // The client gives up while the first call runs.
+    let gave_up = client()
+        .get(server.url("/ws/simple/getTwoCalls"))
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "answered within 200 ms: {gave_up:?}");
+
+    // The process runs to its end: the second call is made, and the
+    // execution is recorded with the answer it came to.
+    let listed = recorded(root, 1).await;
+    assert!(
+        second.load(Ordering::SeqCst),
+        "the second call was never made"
+    );
+    assert_eq!(listed["executions"][0]["status"], 200, "{listed}");
 }

@@ -18,6 +18,8 @@ const SOCKET_LIMIT: Duration = Duration::from_secs(15);
 
 const ECHO: &str = "listen: { operation: create, object: Echo, input: data, output: data, content_type: text/plain }\nsteps:\n  - return: {}\n";
 const HELLO: &str = "listen: { operation: get, object: Hello, output: json }\nsteps:\n  - message: '{\"hi\": 1}'\n  - return: {}\n";
+/// 100 KB per answer: a few answers fill the socket buffers of a client that does not read.
+const BIG: &str = "listen: { operation: get, object: Big, output: data, content_type: text/plain }\nsteps:\n  - message: \"{{ 'x' * 100000 }}\"\n  - return: {}\n";
 const WHOAMI: &str = "listen: { operation: get, object: Me, output: json }\naccess: { auth: [basic, token] }\nsteps:\n  - message: '{\"user\": {{ request.user | tojson }}}'\n  - return: {}\n";
 
 fn root(dir: &Path, password_hash: &str) {
@@ -44,6 +46,7 @@ hosts = ["flowgate-admin.internal"]
     std::fs::write(dir.join("processes/echo.yaml"), ECHO).unwrap();
     std::fs::write(dir.join("processes/whoami.yaml"), WHOAMI).unwrap();
     std::fs::write(dir.join("processes/hello.yaml"), HELLO).unwrap();
+    std::fs::write(dir.join("processes/big.yaml"), BIG).unwrap();
 }
 
 /// An HTTP/2 connection with prior knowledge to the plain listener.
@@ -176,6 +179,45 @@ fn a_client_that_never_finishes_its_headers_is_closed() {
     eprintln!(
         "closed after {:?} (header_read_timeout 1s)",
         started.elapsed()
+    );
+}
+
+#[test]
+fn a_client_that_stops_reading_its_answers_is_closed() {
+    const REQUESTS: usize = 100;
+    let fixture = start();
+    let mut stream = connect(&fixture.server);
+    let requests = "GET /ws/simple/getBig HTTP/1.1\r\nHost: x\r\n\r\n".repeat(REQUESTS);
+    // Written from a thread: once the answers fill the buffers, the server
+    // stops reading and this write waits until it closes.
+    let mut writer = stream.try_clone().unwrap();
+    let writing = std::thread::spawn(move || {
+        let _ = writer.write_all(requests.as_bytes());
+    });
+    // Not read for several timeouts (1s): the server gives up on the client.
+    std::thread::sleep(Duration::from_secs(5));
+    let started = Instant::now();
+    let mut received = 0usize;
+    let mut buf = vec![0u8; 64 * 1024];
+    let closed = loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => received += n,
+            Err(err)
+                if err.kind() == std::io::ErrorKind::WouldBlock
+                    || err.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                break false;
+            }
+            Err(_) => break true,
+        }
+    };
+    writing.join().unwrap();
+    assert!(closed, "still open after {:?}", started.elapsed());
+    // What the buffers held, not every answer: the rest was never made.
+    assert!(
+        received < REQUESTS * 100_000,
+        "{received} bytes: every answer came, so the server waited for the client"
     );
 }
 

@@ -108,13 +108,8 @@ pub fn check_head(version: Version, headers: &HeaderMap) -> Result<(), Refusal> 
     if hosts == 0 && version == Version::HTTP_11 {
         return Err(Refusal::new("an HTTP/1.1 request must have a Host header"));
     }
-    if let Some(host) = headers.get(header::HOST)
-        && !is_host(host.as_bytes())
-    {
-        return Err(Refusal::new(format!(
-            "the Host header `{}` is not a host with an optional port",
-            String::from_utf8_lossy(host.as_bytes()).escape_debug()
-        )));
+    if let Some(host) = headers.get(header::HOST) {
+        check_host("the Host header", host.as_bytes())?;
     }
     // hyper drops `Content-Length` beside `Transfer-Encoding` before a
     // request gets here; `server::framing` sees the raw head and marks the
@@ -143,6 +138,17 @@ pub fn check_head(version: Version, headers: &HeaderMap) -> Result<(), Refusal> 
         });
     }
     check_content_headers(headers)
+}
+
+/// `value` of `what` (the `Host` header, HTTP/2's `:authority`) if it [`is_host`].
+fn check_host(what: &str, value: &[u8]) -> Result<(), Refusal> {
+    if is_host(value) {
+        return Ok(());
+    }
+    Err(Refusal::new(format!(
+        "{what} `{}` is not a host with an optional port",
+        String::from_utf8_lossy(value).escape_debug()
+    )))
 }
 
 /// A `Host` value as RFC 9112 §3.2 has it: empty (a target without an
@@ -253,11 +259,16 @@ fn check_content_headers(headers: &HeaderMap) -> Result<(), Refusal> {
 /// `:authority` names the host on HTTP/2; a `Host` beside it must not name
 /// another (RFC 9113 §8.3.1), and two of them name none for sure.
 pub fn check_h2_host(uri: &Uri, headers: &HeaderMap) -> Result<(), Refusal> {
+    // `:authority` stands for `Host` (RFC 9113 §8.3.1): the same rule holds.
+    if let Some(authority) = uri.authority() {
+        check_host("the `:authority`", authority.as_str().as_bytes())?;
+    }
     let mut hosts = headers.get_all(header::HOST).iter();
     if let Some(host) = hosts.next() {
         if hosts.next().is_some() {
             return Err(Refusal::new("the request has more than one Host header"));
         }
+        check_host("the Host header", host.as_bytes())?;
         if let Some(authority) = uri.authority()
             && !host
                 .as_bytes()
@@ -591,6 +602,27 @@ mod tests {
         assert_eq!(
             refusal.detail,
             "the Host header `x:99999` is not a host with an optional port"
+        );
+        // On HTTP/2 `:authority` is held to the same rule, and so is a `Host`.
+        let post = http::Method::POST;
+        let refusal = check_h2_head(
+            &post,
+            &"https://x:99999/a".parse().unwrap(),
+            &HeaderMap::new(),
+            16384,
+        )
+        .unwrap_err();
+        assert_eq!(
+            refusal.detail,
+            "the `:authority` `x:99999` is not a host with an optional port"
+        );
+        let at: Uri = "https://user@evil.example/a".parse().unwrap();
+        assert!(check_h2_head(&post, &at, &HeaderMap::new(), 16384).is_err());
+        assert!(check_h2_head(&post, &"/a".parse().unwrap(), &headers, 16384).is_err());
+        let good: Uri = "https://gw.example.com:9090/a".parse().unwrap();
+        assert_eq!(
+            check_h2_head(&post, &good, &HeaderMap::new(), 16384),
+            Ok(())
         );
     }
 

@@ -390,7 +390,7 @@ where
             let running = InFlight::enter(&in_flight);
             // Boxed where it is made: the request's future is several KiB,
             // and hyper and this block would otherwise move it by value.
-            let response = Box::pin(handler(request, peer));
+            let response = Unstoppable(Some(Box::pin(handler(request, peer))));
             async move {
                 let response = response.await;
                 drop(running);
@@ -436,6 +436,52 @@ fn without_body(response: Response<Body>) -> Response<Body> {
             .or_insert_with(|| http::HeaderValue::from(length));
     }
     Response::from_parts(parts, Body::default())
+}
+
+/// A request's answer, worked out to its end even when nobody waits for
+/// it. hyper drops the future of a request whose connection ends (the
+/// client gave up, or went away); dropped unfinished, this one goes on in a
+/// task of its own. So a process is never stopped between two steps, with
+/// an upstream called and the next call never made, and its log line,
+/// metrics and execution record are written as for any other request. The
+/// answer it comes to is dropped. It costs nothing otherwise: most answers
+/// are ready long before their connection could end.
+struct Unstoppable<F: Future + Send + 'static>(Option<std::pin::Pin<Box<F>>>)
+where
+    F::Output: Send;
+
+impl<F: Future + Send + 'static> Future for Unstoppable<F>
+where
+    F::Output: Send,
+{
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let inner = self
+            .0
+            .as_mut()
+            .expect("Unstoppable polled after it completed");
+        let output = std::task::ready!(inner.as_mut().poll(cx));
+        self.0 = None;
+        std::task::Poll::Ready(output)
+    }
+}
+
+impl<F: Future + Send + 'static> Drop for Unstoppable<F>
+where
+    F::Output: Send,
+{
+    fn drop(&mut self) {
+        // Without a runtime (it is shutting down) there is nothing to finish on.
+        if let Some(rest) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(rest);
+        }
+    }
 }
 
 /// A request being answered on a connection, counted while it runs.
@@ -510,15 +556,46 @@ impl<IO: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Idle<IO> {
                 self.moves += 1;
                 Poll::Ready(Ok(()))
             }
-            Poll::Pending => {
-                while self.deadline.as_mut().poll(cx).is_ready() {
-                    if self.silent() {
-                        // Read as the end of the stream: the connection closes.
-                        return Poll::Ready(Ok(()));
-                    }
-                }
-                Poll::Pending
+            Poll::Pending if self.ended(cx) => {
+                // Read as the end of the stream: the connection closes.
+                Poll::Ready(Ok(()))
             }
+            other => other,
+        }
+    }
+}
+
+impl<IO> Idle<IO> {
+    /// Whether a period ended silent while the connection waits (for bytes
+    /// to read, or for the client to take what it is sent).
+    fn ended(&mut self, cx: &mut std::task::Context<'_>) -> bool {
+        while self.deadline.as_mut().poll(cx).is_ready() {
+            if self.silent() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// What a write that waits does when a period ends silent: a client
+    /// that stops reading its answer holds the connection (and the answer)
+    /// no longer than one that stops sending. The HTTP/1 layer stops
+    /// reading while its writes wait, so the read side would never see it.
+    fn written(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        written: std::task::Poll<std::io::Result<usize>>,
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        use std::task::Poll;
+        match written {
+            Poll::Ready(Ok(n)) if n > 0 => {
+                self.moves += 1;
+                Poll::Ready(Ok(n))
+            }
+            Poll::Pending if self.ended(cx) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client stopped reading",
+            ))),
             other => other,
         }
     }
@@ -531,10 +608,7 @@ impl<IO: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Idle<IO> {
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let written = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
-        if matches!(written, std::task::Poll::Ready(Ok(n)) if n > 0) {
-            self.moves += 1;
-        }
-        written
+        self.written(cx, written)
     }
 
     fn poll_write_vectored(
@@ -543,10 +617,7 @@ impl<IO: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Idle<IO> {
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let written = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if matches!(written, std::task::Poll::Ready(Ok(n)) if n > 0) {
-            self.moves += 1;
-        }
-        written
+        self.written(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -557,7 +628,8 @@ impl<IO: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Idle<IO> {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+        let flushed = std::pin::Pin::new(&mut self.inner).poll_flush(cx);
+        self.written(cx, flushed.map_ok(|()| 0)).map_ok(|_| ())
     }
 
     fn poll_shutdown(
