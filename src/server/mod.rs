@@ -374,8 +374,8 @@ where
         IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let addr = peer.addr;
-        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let io = Idle::new(io, self.idle_timeout, in_flight.clone());
+        let requests = Arc::new(Requests::default());
+        let io = Idle::new(io, self.idle_timeout, requests.clone());
         // Reads along with hyper to flag Content-Length with
         // Transfer-Encoding and heads over the limit, and to say why hyper
         // refuses a head it cannot parse; HTTP/2 stops it at the preface.
@@ -387,7 +387,7 @@ where
                 ..peer.clone()
             };
             let head = request.method() == http::Method::HEAD;
-            let running = InFlight::enter(&in_flight);
+            let running = InFlight::enter(&requests);
             // Boxed where it is made: the request's future is several KiB,
             // and hyper and this block would otherwise move it by value.
             let response = Unstoppable(Some(Box::pin(handler(request, peer))));
@@ -484,25 +484,42 @@ where
     }
 }
 
+/// The requests of one connection: how many are being answered, and how
+/// many were answered so far.
+#[derive(Default)]
+struct Requests {
+    running: std::sync::atomic::AtomicUsize,
+    answered: std::sync::atomic::AtomicU64,
+}
+
 /// A request being answered on a connection, counted while it runs.
-struct InFlight(Arc<std::sync::atomic::AtomicUsize>);
+struct InFlight(Arc<Requests>);
 
 impl InFlight {
-    fn enter(count: &Arc<std::sync::atomic::AtomicUsize>) -> InFlight {
-        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        InFlight(count.clone())
+    fn enter(requests: &Arc<Requests>) -> InFlight {
+        requests
+            .running
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InFlight(requests.clone())
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.0
+            .answered
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.0
+            .running
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
 /// A connection that ends when it has been silent, both ways, for a whole
-/// `header_read_timeout` with no request running (so between one and two
-/// timeouts after its last byte): it then reads as closed. hyper bounds an
+/// `header_read_timeout` with no request running or answered in it (so
+/// between one and two timeouts after its last byte or answer): it then
+/// reads as closed. An answer made just as a period ends has the next
+/// period to be written. hyper bounds an
 /// HTTP/1.1 connection between requests by itself, but not an HTTP/2 one,
 /// which could otherwise stay open for good after its preface without ever
 /// sending a request. Bytes are counted, not timed, so the timer is set
@@ -514,29 +531,35 @@ struct Idle<IO> {
     /// Reads and writes so far, and as many when the period began.
     moves: u64,
     moves_at_start: u64,
-    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    requests: Arc<Requests>,
+    /// Requests answered when the period began.
+    answered_at_start: u64,
 }
 
 impl<IO> Idle<IO> {
-    fn new(inner: IO, timeout: Duration, in_flight: Arc<std::sync::atomic::AtomicUsize>) -> Self {
+    fn new(inner: IO, timeout: Duration, requests: Arc<Requests>) -> Self {
         Idle {
             inner,
             timeout,
             deadline: Box::pin(tokio::time::sleep(timeout)),
             moves: 0,
             moves_at_start: 0,
-            in_flight,
+            requests,
+            answered_at_start: 0,
         }
     }
 
     /// At the end of a period: whether the connection was silent and idle
     /// through it; if not, the next period begins.
     fn silent(&mut self) -> bool {
-        let running = self.in_flight.load(std::sync::atomic::Ordering::Relaxed) > 0;
-        if self.moves == self.moves_at_start && !running {
+        use std::sync::atomic::Ordering::Relaxed;
+        let running = self.requests.running.load(Relaxed) > 0;
+        let answered = self.requests.answered.load(Relaxed);
+        if self.moves == self.moves_at_start && !running && answered == self.answered_at_start {
             return true;
         }
         self.moves_at_start = self.moves;
+        self.answered_at_start = answered;
         let next = tokio::time::Instant::now() + self.timeout;
         self.deadline.as_mut().reset(next);
         false

@@ -871,3 +871,30 @@ async fn broken_chunked_framing_is_a_bad_request_that_closes_and_runs_nothing() 
         assert!(problem.get("execution_id").is_none(), "{uri}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_made_as_a_period_ends_has_the_next_period_to_be_written() {
+    use std::time::Duration;
+    use tokio::io::AsyncReadExt;
+    // `far` is the client: it sends nothing, and stays connected.
+    let (near, _far) = tokio::io::duplex(64);
+    let requests = Arc::new(super::Requests::default());
+    let mut idle = super::Idle::new(near, Duration::from_secs(1), requests.clone());
+    let running = super::InFlight::enter(&requests);
+    let start = tokio::time::Instant::now();
+    let reader = tokio::spawn(async move {
+        let mut buf = [0u8; 8];
+        let read = idle.read(&mut buf).await.unwrap();
+        (read, start.elapsed())
+    });
+    // The first period ends with the request running; it is answered just
+    // before the second ends, whose answer then has a whole period more.
+    tokio::time::sleep(Duration::from_millis(1999)).await;
+    drop(running);
+    let (read, closed_after) = reader.await.unwrap();
+    assert_eq!(read, 0, "read as closed");
+    assert!(
+        closed_after >= Duration::from_secs(3),
+        "closed {closed_after:?} in, with an answer to write"
+    );
+}
