@@ -231,22 +231,26 @@ steps:
 async fn a_client_that_goes_away_does_not_stop_its_process_halfway() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::AsyncWriteExt;
 
-    // The upstream, on loopback: `/first` waits, `/second` notes its call.
+    // The upstream, on loopback: `/first` notes its call and waits, until
+    // long after the client has gone; `/second` notes its call.
+    let first = Arc::new(AtomicBool::new(false));
     let second = Arc::new(AtomicBool::new(false));
-    let noted = second.clone();
+    let (first_noted, second_noted) = (first.clone(), second.clone());
     let app = axum::Router::new()
         .route(
             "/first",
-            axum::routing::get(|| async {
-                tokio::time::sleep(Duration::from_millis(800)).await;
+            axum::routing::get(move || async move {
+                first_noted.store(true, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(500)).await;
                 "first"
             }),
         )
         .route(
             "/second",
             axum::routing::get(move || async move {
-                noted.store(true, Ordering::SeqCst);
+                second_noted.store(true, Ordering::SeqCst);
                 "second"
             }),
         );
@@ -264,13 +268,23 @@ async fn a_client_that_goes_away_does_not_stop_its_process_halfway() {
     write(root, "processes/two-calls.yaml", TWO_CALLS);
     let server = Server::start(root);
 
-    // The client gives up while the first call runs.
-    let gave_up = client()
-        .get(server.url("/ws/simple/getTwoCalls"))
-        .timeout(Duration::from_millis(200))
-        .send()
-        .await;
-    assert!(gave_up.is_err(), "answered within 200 ms: {gave_up:?}");
+    // The client goes away while the first call runs.
+    let address = server
+        .url("/")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut client = tokio::net::TcpStream::connect(address).await.unwrap();
+    client
+        .write_all(b"GET /ws/simple/getTwoCalls HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !first.load(Ordering::SeqCst) {
+        assert!(Instant::now() < deadline, "the first call was never made");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(client);
 
     // The process runs to its end: the second call is made, and the
     // execution is recorded with the answer it came to.
