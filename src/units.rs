@@ -80,6 +80,11 @@ impl FromStr for HumanDuration {
 
     fn from_str(text: &str) -> Result<HumanDuration, String> {
         let (number, unit) = split_number(text);
+        if unit.starts_with('.') && !number.is_empty() {
+            return Err(format!(
+                "`{text}` is not a duration: write a whole number, like `1500ms` for 1.5 s"
+            ));
+        }
         let bad = || format!("`{text}` is not a duration: write a number with a unit, like `30s`");
         let number: u64 = number.parse().map_err(|_| bad())?;
         let millis: u64 = match unit {
@@ -247,5 +252,9 @@ mod tests {
         );
         assert!("30".parse::<HumanDuration>().is_err());
         assert!("3 weeks".parse::<HumanDuration>().is_err());
+        assert_eq!(
+            "1.5s".parse::<HumanDuration>().unwrap_err(),
+            "`1.5s` is not a duration: write a whole number, like `1500ms` for 1.5 s"
+        );
     }
 }

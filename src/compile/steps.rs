@@ -1193,7 +1193,7 @@ impl<'a> StepCompiler<'a> {
         );
         match &step.body {
             Some(body) if !carries_body => {
-                self.error(body.span, format!("a {method} request carries no body"));
+                self.error(body.span, format!("{method} requests carry no body"));
                 None
             }
             Some(body) => {

@@ -275,7 +275,7 @@ mod tests {
             ),
             (
                 "{ upstream: stock, body: \"x\", method: get }",
-                "processes/p.yaml:2:36 error a GET request carries no body",
+                "processes/p.yaml:2:36 error GET requests carry no body",
             ),
             (
                 "{ upstream: stock, concurrency: 0 }",

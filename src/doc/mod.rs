@@ -275,7 +275,9 @@ impl Document {
 
     fn untyped(body: &Bytes, media: &MediaType, limits: &ParseLimits) -> Value {
         match media {
-            MediaType::Json => match json::parse(body, limits.max_json_depth) {
+            // A `data` body keeps its bytes as sent, a byte order mark too;
+            // read as JSON, it is read as a JSON body is.
+            MediaType::Json => match json::parse(json::without_bom(body), limits.max_json_depth) {
                 Ok(value) => value,
                 Err(err) => invalid(format!("the document is not valid JSON: {err}")),
             },
@@ -384,6 +386,16 @@ mod tests {
             "application/json"
         );
         assert_eq!(ContentType::parse("text/csv").as_str(), "text/csv");
+    }
+
+    #[test]
+    fn a_json_body_kept_as_bytes_is_read_past_its_byte_order_mark() {
+        let body = "\u{feff}{\"a\": 1}";
+        let doc = Document::new(body, MediaType::Json);
+        let value = doc.value(&ParseLimits::default());
+        assert_eq!(value.get_attr("a").unwrap(), Value::from(1));
+        // The bytes stay as they came.
+        assert_eq!(doc.text(), body);
     }
 
     #[test]

@@ -1254,6 +1254,29 @@ enum Encoding {
     Other,
 }
 
+/// The encoding the XML declaration at the start of `bytes` names, when
+/// it is not UTF-8, and whether it is read while every byte is ASCII: for
+/// the message about a body that is not UTF-8, whose text cannot be scanned.
+pub(crate) fn declared_encoding(bytes: &[u8]) -> Option<(&str, bool)> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let head = bytes.get(..bytes.len().min(256))?;
+    let declaration = head.strip_prefix(b"<?xml")?;
+    let declaration = &declaration[..declaration.windows(2).position(|w| w == b"?>")?];
+    let at = declaration.windows(8).position(|w| w == b"encoding")?;
+    let rest = declaration[at + 8..]
+        .trim_ascii_start()
+        .strip_prefix(b"=")?;
+    let rest = rest.trim_ascii_start();
+    let quote = *rest.first().filter(|q| matches!(q, b'"' | b'\''))?;
+    let name = &rest[1..1 + rest[1..].iter().position(|&b| b == quote)?];
+    let name = std::str::from_utf8(name).ok()?;
+    match Encoding::named(name) {
+        Encoding::Utf8 => None,
+        Encoding::AsciiCompatible => Some((name, true)),
+        Encoding::Wide | Encoding::Other => Some((name, false)),
+    }
+}
+
 impl Encoding {
     /// The encoding an XML declaration names, by its IANA name or a common
     /// alias, in any case and with or without `-`, `_` and `.`.

@@ -4,7 +4,9 @@
 //! A name is secret when it contains, ignoring case, one of [`WORDS`] or
 //! one of `[executions] redact`. Its value becomes `"[redacted]"` in
 //! properties (at any depth: `props.http_headers.authorization` too) and in
-//! JSON bodies that were recorded whole. Request headers are never recorded
+//! JSON bodies: parsed when they were recorded whole, read as far as they
+//! go when they were cut at `max_document_bytes` (a value cut short after a
+//! secret name is redacted to the end). Request headers are never recorded
 //! at all.
 
 use serde_json::Value;
@@ -44,18 +46,63 @@ impl<'a> Redactor<'a> {
             || self.extra.iter().any(|word| name.contains(word.as_str()))
     }
 
-    /// Redacts a document's properties, and its body when it is JSON that
-    /// was kept whole.
+    /// Redacts a document's properties, and its body when it is JSON.
     pub fn document(&self, document: &mut DocumentRecord) {
         self.value(&mut document.props);
-        if document.media_type.contains("json")
-            && !document.is_cut()
-            && let Ok(mut body) = serde_json::from_str::<Value>(&document.body)
+        if !document.media_type.contains("json") {
+            return;
+        }
+        if document.is_cut() {
+            if let Some(text) = self.cut_text(&document.body) {
+                document.body = text;
+            }
+        } else if let Ok(mut body) = serde_json::from_str::<Value>(&document.body)
             && self.value(&mut body)
             && let Ok(text) = serde_json::to_string(&body)
         {
             document.body = text;
         }
+    }
+
+    /// The start of a JSON text, cut anywhere, with the value after every
+    /// secret name replaced (to the end of the text, when the value goes
+    /// past it); `None` when it names no secret. Read token by token, not
+    /// parsed: what was cut off would make it invalid JSON. A value that is
+    /// a secret name's is replaced whole, whatever it holds.
+    fn cut_text(&self, text: &str) -> Option<String> {
+        let bytes = text.as_bytes();
+        let mut out = String::new();
+        let mut copied = 0;
+        let mut at = 0;
+        while at < bytes.len() {
+            if bytes[at] != b'"' {
+                at += 1;
+                continue;
+            }
+            let end = string_end(bytes, at);
+            let colon = skip_whitespace(bytes, end);
+            // A string followed by `:` is a name.
+            let secret = bytes.get(colon) == Some(&b':')
+                && serde_json::from_str::<String>(&text[at..end])
+                    .is_ok_and(|name| self.is_secret(&name));
+            if !secret {
+                at = end;
+                continue;
+            }
+            let value = skip_whitespace(bytes, colon + 1);
+            let value_end = value_end(bytes, value);
+            out.push_str(&text[copied..value]);
+            out.push('"');
+            out.push_str(REDACTED);
+            out.push('"');
+            copied = value_end;
+            at = value_end;
+        }
+        if copied == 0 {
+            return None;
+        }
+        out.push_str(&text[copied..]);
+        Some(out)
     }
 
     /// Replaces the values of secret keys at any depth; whether any was.
@@ -79,6 +126,69 @@ impl<'a> Redactor<'a> {
                 .iter_mut()
                 .fold(false, |changed, item| self.value(item) | changed),
             _ => false,
+        }
+    }
+}
+
+/// Where the JSON string starting at `start` (a `"`) ends: past its
+/// closing quote, or at the end of the text.
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut at = start + 1;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\\' => at += 2,
+            b'"' => return at + 1,
+            _ => at += 1,
+        }
+    }
+    bytes.len()
+}
+
+fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
+        at += 1;
+    }
+    at
+}
+
+/// Where the JSON value starting at `start` ends, or the end of the text:
+/// a string, an object or array to its matching close, or a scalar up to
+/// what follows it.
+fn value_end(bytes: &[u8], start: usize) -> usize {
+    match bytes.get(start) {
+        None => bytes.len(),
+        Some(b'"') => string_end(bytes, start),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut at = start;
+            while at < bytes.len() {
+                match bytes[at] {
+                    b'"' => {
+                        at = string_end(bytes, at);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return at + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                at += 1;
+            }
+            bytes.len()
+        }
+        Some(_) => {
+            let mut at = start;
+            while at < bytes.len()
+                && !matches!(bytes[at], b',' | b'}' | b']')
+                && !bytes[at].is_ascii_whitespace()
+            {
+                at += 1;
+            }
+            at
         }
     }
 }
@@ -119,6 +229,109 @@ mod tests {
             document.body,
             r#"{"user":"ada","Password":"[redacted]","cards":[{"IBAN":"[redacted]"}]}"#
         );
+    }
+
+    fn cut(body: &str) -> DocumentRecord {
+        DocumentRecord {
+            media_type: "application/json".to_owned(),
+            body: body.to_owned(),
+            bytes: body.len() + 100,
+            cut: true,
+            props: Value::Null,
+        }
+    }
+
+    #[test]
+    fn a_cut_body_is_redacted_as_far_as_it_goes() {
+        let redactor = Redactor::new(&[]);
+        for (body, redacted) in [
+            (
+                r#"{"password": "hunter2", "a": "0123"#,
+                r#"{"password": "[redacted]", "a": "0123"#,
+            ),
+            // A value cut short is redacted to the end.
+            (
+                r#"{"a": 1, "token": "abc"#,
+                r#"{"a": 1, "token": "[redacted]""#,
+            ),
+            (
+                r#"[{"auth": {"API_KEY": {"k": [1, "x"]}, "n": tr"#,
+                r#"[{"auth": {"API_KEY": "[redacted]", "n": tr"#,
+            ),
+            (
+                r#"{"secret" : 12.5e3, "b""#,
+                r#"{"secret" : "[redacted]", "b""#,
+            ),
+            // An escaped name is the name it spells.
+            (
+                r#"{"password": "x"}, {"#,
+                r#"{"password": "[redacted]"}, {"#,
+            ),
+            (r#"{"cookie":"#, r#"{"cookie":"[redacted]""#),
+        ] {
+            let mut document = cut(body);
+            redactor.document(&mut document);
+            assert_eq!(document.body, redacted, "{body}");
+        }
+        // A secret name inside a string is text, not a name.
+        let body = r#"{"note": ""password": x", "n": 1, "#;
+        let mut document = cut(body);
+        redactor.document(&mut document);
+        assert_eq!(document.body, body);
+    }
+
+    proptest::proptest! {
+        /// Whatever the document and wherever it is cut, no character of
+        /// a secret value is recorded (they are the only `Z`s in it).
+        #[test]
+        fn no_part_of_a_secret_survives_a_cut(
+            value in secret_documents(),
+            cut_at in 0usize..400,
+        ) {
+            let text = serde_json::to_string(&value).unwrap();
+            let mut end = cut_at.min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let mut document = cut(&text[..end]);
+            Redactor::new(&[]).document(&mut document);
+            proptest::prop_assert!(!document.body.contains('Z'), "{} -> {}", &text[..end], document.body);
+        }
+    }
+
+    /// JSON values whose secret names hold values with `Z`s, and nothing
+    /// else holds a `Z`.
+    fn secret_documents() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let secret = prop_oneof![
+            "Z{1,6}".prop_map(Value::from),
+            proptest::collection::vec("Z{1,3}".prop_map(Value::from), 0..3).prop_map(Value::from),
+        ];
+        let leaf = prop_oneof![
+            "[a-y \\\"]{0,6}".prop_map(Value::from),
+            any::<i32>().prop_map(Value::from),
+            Just(Value::Null),
+        ];
+        leaf.prop_recursive(3, 24, 4, move |inner| {
+            let secret = secret.clone();
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::vec(
+                    ("[a-y]{1,5}", inner.clone(), proptest::option::of(secret)),
+                    0..4
+                )
+                .prop_map(|entries| {
+                    let mut map = serde_json::Map::new();
+                    for (name, value, secret) in entries {
+                        match secret {
+                            Some(secret) => map.insert(format!("{name}_token"), secret),
+                            None => map.insert(name, value),
+                        };
+                    }
+                    Value::Object(map)
+                }),
+            ]
+        })
     }
 
     #[test]

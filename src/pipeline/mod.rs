@@ -751,16 +751,30 @@ fn same_number(case: &str, value: &Value) -> bool {
     {
         return false;
     }
-    if let (Some(int), Ok(case)) = (
-        value.as_i64().filter(|_| value.is_integer()),
-        case.parse::<i64>(),
-    ) {
-        return int == case;
+    let int_value = value.as_i64().filter(|_| value.is_integer());
+    match (int_value, case.parse::<i64>().ok()) {
+        (Some(value), Some(case)) => value == case,
+        // With an integer on one side, the float on the other must be that
+        // integer: `9007199254740992.0` is not the case `9007199254740993`,
+        // though the case as a float would round to it.
+        (Some(value), None) => case
+            .parse::<f64>()
+            .is_ok_and(|case| is_integer(case, value)),
+        (None, Some(case)) => {
+            f64::try_from(value.clone()).is_ok_and(|value| is_integer(value, case))
+        }
+        (None, None) => match (f64::try_from(value.clone()), case.parse::<f64>()) {
+            (Ok(value), Ok(case)) => value == case,
+            _ => false,
+        },
     }
-    match (f64::try_from(value.clone()), case.parse::<f64>()) {
-        (Ok(value), Ok(case)) => value == case,
-        _ => false,
-    }
+}
+
+/// Whether `float` is exactly `int`.
+fn is_integer(float: f64, int: i64) -> bool {
+    // i64::MIN is -2^63 exactly; 2^63 is one past i64::MAX.
+    const BOUND: f64 = 9_223_372_036_854_775_808.0;
+    float.fract() == 0.0 && (-BOUND..BOUND).contains(&float) && float as i64 == int
 }
 
 /// `props.error` in a `catch` path.

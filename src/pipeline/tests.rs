@@ -180,6 +180,30 @@ steps:
 }
 
 #[tokio::test]
+async fn a_float_takes_an_integer_case_only_when_it_is_that_integer() {
+    let process = r#"
+steps:
+  - route:
+      by: doc.v
+      cases:
+        "9007199254740993": [ { message: "2^53+1" } ]
+        "4.0e0": [ { message: "four" } ]
+      default: [ { message: "other {{ doc.v }}" } ]
+  - return: {}
+"#;
+    // 2^53 + 1 has no float: a float of 2^53 is not it, nor is the integer
+    // 4 the case `4.0e0` unless they are equal (they are).
+    let batch = ["9007199254740992.0", "9007199254740993", "4", "4.5"]
+        .map(|v| json(&format!(r#"{{"v": {v}}}"#)))
+        .to_vec();
+    let returned = run(process, batch).await.unwrap();
+    assert_eq!(
+        bodies(&returned),
+        ["2^53+1", "four", "other 9007199254740992.0", "other 4.5"]
+    );
+}
+
+#[tokio::test]
 async fn branch_copies_the_batch_to_each_path() {
     let process = r#"
 steps:

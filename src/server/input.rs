@@ -250,8 +250,7 @@ pub fn decode(
             return Ok(vec![doc]);
         }
         DocType::Xml => {
-            let text = std::str::from_utf8(&body)
-                .map_err(|e| malformed("the body is not UTF-8", e.to_string()))?;
+            let text = xml_text(&body)?;
             let invalid =
                 |e: xml::XmlError| malformed("the body is not well-formed XML", xml_message(&e));
             let doc = if read {
@@ -269,8 +268,7 @@ pub fn decode(
             .map(|item| Bytes::from(String::from(Box::<str>::from(item))))
             .collect(),
         DocType::XmlList => {
-            let text = std::str::from_utf8(&body)
-                .map_err(|e| malformed("the body is not UTF-8", e.to_string()))?;
+            let text = xml_text(&body)?;
             xml::split_children(text, &limits.xml())
                 .map_err(|e| malformed("the body is not a well-formed XML list", xml_message(&e)))?
                 .into_iter()
@@ -339,14 +337,7 @@ fn read_xml_items(
     xsd: &XmlProfile,
     limits: &ParseLimits,
 ) -> Result<Vec<Document>, Problem> {
-    let text = std::str::from_utf8(body).map_err(|e| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            kind::MALFORMED_BODY,
-            "the body is not UTF-8",
-        )
-        .with_error("", e.to_string())
-    })?;
+    let text = xml_text(body)?;
     let read = xsd.read_items(text, &limits.xml());
     item_documents(body, text, profile, read, || root_name(text).unwrap_or(""))
 }
@@ -395,6 +386,28 @@ pub(super) fn item_documents<'t>(
             Err(problem)
         }
     }
+}
+
+/// An XML body's text, or the 400 of one that is not UTF-8, which names
+/// the encoding its declaration gives, if any: a Latin-1 body that says so
+/// is told why it is refused.
+pub(super) fn xml_text(body: &[u8]) -> Result<&str, Problem> {
+    std::str::from_utf8(body).map_err(|err| match xml::declared_encoding(body) {
+        Some((name, ascii)) => {
+            let read = if ascii {
+                "which flowgate reads only while every byte is ASCII"
+            } else {
+                "which flowgate does not read"
+            };
+            malformed(
+                "the body is not UTF-8",
+                format!(
+                    "{err}: the body declares encoding `{name}`, {read}; send UTF-8 and declare it, or leave the encoding out"
+                ),
+            )
+        }
+        None => malformed("the body is not UTF-8", err.to_string()),
+    })
 }
 
 /// The problem of a body that is no document of its kind: `detail` says
@@ -510,6 +523,31 @@ mod tests {
             paths("<Order><Id>1</Id><Note/></Order>"),
             ["/Order/Id[1]", "/Order/Note[1]"]
         );
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_told_what_its_declaration_says() {
+        let latin1 = b"<?xml version='1.0' encoding = \"ISO-8859-1\"?><a>caf\xe9</a>";
+        let problem = xml_text(latin1).unwrap_err();
+        assert_eq!(problem.detail, "the body is not UTF-8");
+        let message = &problem.errors[0].message;
+        assert!(
+            message.contains("declares encoding `ISO-8859-1`, which flowgate reads only while every byte is ASCII"),
+            "{message}"
+        );
+        let other = b"<?xml version=\"1.0\" encoding=\"bogus-enc\"?><a>\xe9</a>";
+        let message = &xml_text(other).unwrap_err().errors[0].message;
+        assert!(
+            message.contains("`bogus-enc`, which flowgate does not read"),
+            "{message}"
+        );
+        for plain in [
+            &b"<a>\xe9</a>"[..],
+            b"<?xml version=\"1.0\" encoding=\"utf-8\"?><a>\xe9</a>",
+        ] {
+            let message = &xml_text(plain).unwrap_err().errors[0].message;
+            assert!(!message.contains("declares"), "{message}");
+        }
     }
 
     #[test]

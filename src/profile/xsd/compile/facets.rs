@@ -29,7 +29,11 @@ impl<'s> SetCompiler<'s> {
             return None;
         }
         if self.derivation_depth >= MAX_DERIVATION_DEPTH {
-            self.error(d, node.span, "type derivations are nested too deep");
+            self.error(
+                d,
+                node.span,
+                format!("type derivations are nested more than {MAX_DERIVATION_DEPTH} deep"),
+            );
             return None;
         }
         self.derivation_depth += 1;
@@ -294,7 +298,11 @@ impl<'s> SetCompiler<'s> {
         span: crate::config::node::Span,
     ) -> Option<SimpleTypeRef> {
         if self.derivation_depth >= MAX_DERIVATION_DEPTH {
-            self.error(d, span, "type derivations are nested too deep");
+            self.error(
+                d,
+                span,
+                format!("type derivations are nested more than {MAX_DERIVATION_DEPTH} deep"),
+            );
             return None;
         }
         self.derivation_depth += 1;

@@ -348,7 +348,11 @@ impl<'s> SetCompiler<'s> {
             Some((d, attr)) => (d, attr.span),
             None => (gd, self.node(gd, gn).span),
         };
-        self.error(d, span, format!("{what} are nested too deep"));
+        self.error(
+            d,
+            span,
+            format!("{what} are nested more than {MAX_DERIVATION_DEPTH} deep"),
+        );
         false
     }
 

@@ -1494,7 +1494,13 @@ impl<'s> SetCompiler<'s> {
         match site {
             Some((site, Progress::Queued)) => {
                 if self.derivation_depth >= MAX_DERIVATION_DEPTH {
-                    self.error(d, at.span, "type derivations are nested too deep");
+                    self.error(
+                        d,
+                        at.span,
+                        format!(
+                            "type derivations are nested more than {MAX_DERIVATION_DEPTH} deep"
+                        ),
+                    );
                     return None;
                 }
                 self.derivation_depth += 1;
