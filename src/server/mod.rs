@@ -518,11 +518,11 @@ impl Drop for InFlight {
 /// A connection that ends when it has been silent, both ways, for a whole
 /// `header_read_timeout` with no request running or answered in it (so
 /// between one and two timeouts after its last byte or answer): it then
-/// reads as closed. An answer made just as a period ends has the next
-/// period to be written. hyper bounds an
-/// HTTP/1.1 connection between requests by itself, but not an HTTP/2 one,
-/// which could otherwise stay open for good after its preface without ever
-/// sending a request. Bytes are counted, not timed, so the timer is set
+/// reads as closed, and a write that waits fails. An answer made just as a
+/// period ends has the next period to be written. hyper bounds an HTTP/1.1
+/// connection between requests by itself, but not an HTTP/2 one, which
+/// could otherwise stay open for good after its preface without ever
+/// sending a request, nor one whose client stops reading. Bytes are counted, not timed, so the timer is set
 /// once per period rather than on every read.
 struct Idle<IO> {
     inner: IO,
