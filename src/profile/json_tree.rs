@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use jsonschema::JsonType;
 use jsonschema::json::{Array, Json, Node, NodeIdentity, Object, cmp};
-use minijinja::value::Value;
+use minijinja::value::{Value, ValueKind};
 
 use super::Violation;
 use super::json::from_value;
@@ -45,7 +45,37 @@ impl JsonTree {
         if value.as_str().is_some() {
             return Ok(JsonTree::String(value.clone()));
         }
+        if let Some(scalar) = JsonTree::scalar(value) {
+            return Ok(scalar);
+        }
         from_value(value, path).map(JsonTree::from)
+    }
+
+    /// The JSON form of none, a boolean or a number, as [`from_value`]
+    /// gives it, made directly: `from_value` asks a float for an integer
+    /// first (minijinja's conversion, which builds an error for every
+    /// float with a fraction) and goes through a `serde_json::Value`, for
+    /// the leaves a `map` makes most. `None` for everything else, and for
+    /// what `from_value` refuses (floats that are not finite, integers
+    /// wider than `i64`), which it handles, message and all.
+    fn scalar(value: &Value) -> Option<JsonTree> {
+        let number = |n: serde_json::Number| Some(JsonTree::Number(n));
+        match value.kind() {
+            ValueKind::None => Some(JsonTree::Null),
+            ValueKind::Bool => Some(JsonTree::Bool(value.is_true())),
+            ValueKind::Number if value.is_integer() => number(value.as_i64()?.into()),
+            ValueKind::Number => {
+                let float = f64::try_from(value.clone()).ok()?;
+                // minijinja gives a float with an integral value as an integer.
+                let integral = float as i64;
+                if integral as f64 == float {
+                    number(integral.into())
+                } else {
+                    number(serde_json::Number::from_f64(float)?)
+                }
+            }
+            _ => None,
+        }
     }
 
     /// The same document as a `serde_json::Value`.
@@ -357,6 +387,80 @@ impl<'a> Array<'a, Trees> for &'a [JsonTree] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A leaf as the general conversion makes it, through `serde_json`.
+    fn general(value: &Value) -> Result<serde_json::Value, Vec<Violation>> {
+        from_value(value, "/x")
+    }
+
+    fn direct(value: &Value) -> Result<serde_json::Value, Vec<Violation>> {
+        JsonTree::from_value(value, "/x").map(|tree| tree.to_json())
+    }
+
+    fn same(value: Value) -> Result<(), TestCaseError> {
+        let (general, direct) = (general(&value), direct(&value));
+        prop_assert_eq!(
+            general.as_ref().map_err(|v| describe(v)),
+            direct.as_ref().map_err(|v| describe(v)),
+            "{:?}",
+            value
+        );
+        // Equal as JSON is not enough: 1 and 1.0 are equal numbers.
+        if let (Ok(general), Ok(direct)) = (general, direct) {
+            prop_assert_eq!(general.to_string(), direct.to_string());
+        }
+        Ok(())
+    }
+
+    fn describe(violations: &[Violation]) -> String {
+        crate::profile::describe(violations)
+    }
+
+    proptest! {
+        #[test]
+        fn scalars_convert_as_the_general_path_converts_them(
+            float in any::<f64>(),
+            int in any::<i64>(),
+            wide in any::<i128>(),
+            small in -1_000_000i64..1_000_000,
+            flag in any::<bool>(),
+        ) {
+            for value in [
+                Value::from(float),
+                Value::from(small as f64),
+                Value::from(small as f64 / 8.0),
+                Value::from(int),
+                Value::from(int as f64),
+                Value::from(wide),
+                Value::from(wide as u128),
+                Value::from(flag),
+                Value::from(()),
+            ] {
+                same(value)?;
+            }
+        }
+    }
+
+    #[test]
+    fn edge_scalars_convert_as_the_general_path_converts_them() {
+        for value in [
+            Value::from(f64::NAN),
+            Value::from(f64::INFINITY),
+            Value::from(f64::NEG_INFINITY),
+            Value::from(-0.0),
+            Value::from(i64::MAX as f64),
+            Value::from(i64::MIN as f64),
+            Value::from(1e300),
+            Value::from(0.1 + 0.2),
+            Value::from(u64::MAX),
+            Value::from(i128::MAX),
+            Value::from(i128::MIN),
+            Value::UNDEFINED,
+        ] {
+            same(value).unwrap();
+        }
+    }
 
     #[test]
     fn the_word_test_finds_every_byte_to_escape_wherever_it_is() {

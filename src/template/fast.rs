@@ -24,6 +24,7 @@ use minijinja::value::{Value, ValueKind};
 
 use super::Escape;
 use super::borrow::{self, Got, is_invalid};
+use crate::doc::xml::same_name;
 
 /// An expression the fast path can evaluate.
 #[derive(Debug)]
@@ -404,7 +405,8 @@ impl<'c> Scope<'c> {
     }
 
     fn lookup(&self, name: &str) -> Option<Got<'_>> {
-        if let Some((_, value)) = self.locals.iter().rev().find(|(n, _)| &**n == name) {
+        // Names are compared as the document's are, without a call to `memcmp`.
+        if let Some((_, value)) = self.locals.iter().rev().find(|(n, _)| same_name(n, name)) {
             return Some(Got::Ref(value));
         }
         // What the context lacks may be one of the engine's globals.
