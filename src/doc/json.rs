@@ -48,6 +48,69 @@ pub fn without_bom(body: &[u8]) -> &[u8] {
     body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
 }
 
+// The shape of JSON text, read without parsing it: for places that must
+// find a value in text that may not parse (a schema with an error in it, a
+// body cut short).
+
+/// Past the JSON whitespace at `at`.
+pub(crate) fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(|b| b" \t\r\n".contains(b)) {
+        at += 1;
+    }
+    at
+}
+
+/// Just past the string whose opening quote is at `at` (the end of the
+/// text, if it is cut short).
+pub(crate) fn string_end(bytes: &[u8], mut at: usize) -> usize {
+    at += 1;
+    while let Some(&b) = bytes.get(at) {
+        match b {
+            b'\\' => at += 2,
+            b'"' => return at + 1,
+            _ => at += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Just past the value that starts at `at` (the end of the text, if it is
+/// cut short).
+pub(crate) fn value_end(bytes: &[u8], at: usize) -> usize {
+    match bytes.get(at) {
+        Some(b'"') => string_end(bytes, at),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut i = at;
+            while let Some(&b) = bytes.get(i) {
+                match b {
+                    b'"' => {
+                        i = string_end(bytes, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            bytes.len()
+        }
+        _ => {
+            let mut i = at;
+            while bytes.get(i).is_some_and(|b| !b" \t\r\n,]}".contains(b)) {
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
 /// Parses one JSON value into a template value.
 pub fn parse(body: &[u8], max_depth: usize) -> Result<Value, JsonError> {
     check_depth(body, max_depth)?;

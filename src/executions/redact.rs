@@ -11,6 +11,8 @@
 
 use serde_json::Value;
 
+use crate::doc::json::{skip_space, string_end, value_end};
+
 use crate::pipeline::trace::DocumentRecord;
 
 /// Parts of names that are always secret.
@@ -80,7 +82,7 @@ impl<'a> Redactor<'a> {
                 continue;
             }
             let end = string_end(bytes, at);
-            let colon = skip_whitespace(bytes, end);
+            let colon = skip_space(bytes, end);
             // A string followed by `:` is a name.
             let secret = bytes.get(colon) == Some(&b':')
                 && serde_json::from_str::<String>(&text[at..end])
@@ -89,7 +91,7 @@ impl<'a> Redactor<'a> {
                 at = end;
                 continue;
             }
-            let value = skip_whitespace(bytes, colon + 1);
+            let value = skip_space(bytes, colon + 1);
             let value_end = value_end(bytes, value);
             out.push_str(&text[copied..value]);
             out.push('"');
@@ -126,69 +128,6 @@ impl<'a> Redactor<'a> {
                 .iter_mut()
                 .fold(false, |changed, item| self.value(item) | changed),
             _ => false,
-        }
-    }
-}
-
-/// Where the JSON string starting at `start` (a `"`) ends: past its
-/// closing quote, or at the end of the text.
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut at = start + 1;
-    while at < bytes.len() {
-        match bytes[at] {
-            b'\\' => at += 2,
-            b'"' => return at + 1,
-            _ => at += 1,
-        }
-    }
-    bytes.len()
-}
-
-fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
-    while bytes.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
-        at += 1;
-    }
-    at
-}
-
-/// Where the JSON value starting at `start` ends, or the end of the text:
-/// a string, an object or array to its matching close, or a scalar up to
-/// what follows it.
-fn value_end(bytes: &[u8], start: usize) -> usize {
-    match bytes.get(start) {
-        None => bytes.len(),
-        Some(b'"') => string_end(bytes, start),
-        Some(b'{' | b'[') => {
-            let mut depth = 0usize;
-            let mut at = start;
-            while at < bytes.len() {
-                match bytes[at] {
-                    b'"' => {
-                        at = string_end(bytes, at);
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return at + 1;
-                        }
-                    }
-                    _ => {}
-                }
-                at += 1;
-            }
-            bytes.len()
-        }
-        Some(_) => {
-            let mut at = start;
-            while at < bytes.len()
-                && !matches!(bytes[at], b',' | b'}' | b']')
-                && !bytes[at].is_ascii_whitespace()
-            {
-                at += 1;
-            }
-            at
         }
     }
 }

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::json::{SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_ONE};
 use crate::config::node::Span;
+use crate::doc::json::{skip_space, string_end, value_end};
 
 /// The span of the value at `pointer` (RFC 6901) in `text`, a JSON text
 /// that parsed. `None` if the pointer leads nowhere.
@@ -75,62 +76,6 @@ fn element(bytes: &[u8], mut at: usize, index: usize) -> Option<usize> {
         at = skip_space(bytes, at + 1);
     }
     Some(at)
-}
-
-fn skip_space(bytes: &[u8], mut at: usize) -> usize {
-    while bytes.get(at).is_some_and(|b| b" \t\r\n".contains(b)) {
-        at += 1;
-    }
-    at
-}
-
-/// Just past the string whose opening quote is at `at`.
-fn string_end(bytes: &[u8], mut at: usize) -> usize {
-    at += 1;
-    while let Some(&b) = bytes.get(at) {
-        match b {
-            b'\\' => at += 2,
-            b'"' => return at + 1,
-            _ => at += 1,
-        }
-    }
-    bytes.len()
-}
-
-/// Just past the value that starts at `at`.
-fn value_end(bytes: &[u8], at: usize) -> usize {
-    match bytes.get(at) {
-        Some(b'"') => string_end(bytes, at),
-        Some(b'{' | b'[') => {
-            let mut depth = 0usize;
-            let mut i = at;
-            while let Some(&b) = bytes.get(i) {
-                match b {
-                    b'"' => {
-                        i = string_end(bytes, i);
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return i + 1;
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            bytes.len()
-        }
-        _ => {
-            let mut i = at;
-            while bytes.get(i).is_some_and(|b| !b" \t\r\n,]}".contains(b)) {
-                i += 1;
-            }
-            i
-        }
-    }
 }
 
 /// A metaschema violation (or a keyword jsonschema could not compile) as a
