@@ -653,7 +653,7 @@ fn decode<T: for<'a> serde::Deserialize<'a>>(
     diagnostics: &mut Diagnostics,
 ) -> Option<(T, LeftOut)> {
     let (node, errors) = match format.parse(&source.text) {
-        Ok(parsed) => (Some(parsed.0), parsed.1),
+        Ok((node, errors)) => (Some(node), errors),
         Err(errors) => (None, errors),
     };
     for err in errors {

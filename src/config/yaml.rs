@@ -93,18 +93,6 @@ fn syntax_error(text: &str, err: &serde_saphyr::Error) -> FormatError {
         cause = error;
     }
     let message = match cause {
-        serde_saphyr::Error::DuplicateMappingKey { key: Some(key), .. } => {
-            if let Some(at) = offset.filter(|&at| {
-                text.get(at..)
-                    .is_some_and(|rest| rest.starts_with(key.as_str()))
-            }) {
-                span = Some(Span::new(at, at + key.len()));
-            }
-            format!("the key `{key}` appears twice in this map")
-        }
-        serde_saphyr::Error::DuplicateMappingKey { key: None, .. } => {
-            "a key appears twice in this map".to_owned()
-        }
         serde_saphyr::Error::MultipleDocuments { .. } => {
             // It points at the second document's content; its `---` is what to remove.
             if let Some(marker) = offset.and_then(|at| document_marker_before(text, at)) {

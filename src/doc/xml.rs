@@ -1262,16 +1262,12 @@ enum Encoding {
 pub(crate) fn declared_encoding(bytes: &[u8]) -> Option<(&str, bool)> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let head = bytes.get(..bytes.len().min(256))?;
-    let declaration = head.strip_prefix(b"<?xml")?;
-    let declaration = &declaration[..declaration.windows(2).position(|w| w == b"?>")?];
-    let at = declaration.windows(8).position(|w| w == b"encoding")?;
-    let rest = declaration[at + 8..]
-        .trim_ascii_start()
-        .strip_prefix(b"=")?;
-    let rest = rest.trim_ascii_start();
-    let quote = *rest.first().filter(|q| matches!(q, b'"' | b'\''))?;
-    let name = &rest[1..1 + rest[1..].iter().position(|&b| b == quote)?];
-    let name = std::str::from_utf8(name).ok()?;
+    let content = head.strip_prefix(b"<?xml")?;
+    let content = &content[..content.windows(2).position(|w| w == b"?>")?];
+    // Read as the scanner reads a declaration's pseudo-attributes.
+    let mut attrs = Vec::new();
+    lex_attributes(std::str::from_utf8(content).ok()?, 0, 4, &mut attrs).ok()?;
+    let name = attrs.iter().find(|attr| attr.name == "encoding")?.value;
     match Encoding::named(name) {
         Encoding::Utf8 => None,
         Encoding::AsciiCompatible => Some((name, true)),

@@ -92,13 +92,12 @@ impl<'a> Redactor<'a> {
                 continue;
             }
             let value = skip_space(bytes, colon + 1);
-            let value_end = value_end(bytes, value);
             out.push_str(&text[copied..value]);
             out.push('"');
             out.push_str(REDACTED);
             out.push('"');
-            copied = value_end;
-            at = value_end;
+            copied = value_end(bytes, value);
+            at = copied;
         }
         if copied == 0 {
             return None;

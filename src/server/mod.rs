@@ -460,10 +460,11 @@ where
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<F::Output> {
-        let inner = self
-            .0
-            .as_mut()
-            .expect("Unstoppable polled after it completed");
+        // Done already: a finished future is not polled again (hyper awaits
+        // the service's future once), and has nothing more to give.
+        let Some(inner) = self.0.as_mut() else {
+            return std::task::Poll::Pending;
+        };
         let output = std::task::ready!(inner.as_mut().poll(cx));
         self.0 = None;
         std::task::Poll::Ready(output)
@@ -600,25 +601,32 @@ impl<IO> Idle<IO> {
         false
     }
 
-    /// What a write that waits does when a period ends silent: a client
-    /// that stops reading its answer holds the connection (and the answer)
-    /// no longer than one that stops sending. The HTTP/1 layer stops
-    /// reading while its writes wait, so the read side would never see it.
+    /// A write, counted when it moved bytes (see [`Idle::given_up`]).
     fn written(
         &mut self,
         cx: &mut std::task::Context<'_>,
         written: std::task::Poll<std::io::Result<usize>>,
     ) -> std::task::Poll<std::io::Result<usize>> {
-        use std::task::Poll;
-        match written {
-            Poll::Ready(Ok(n)) if n > 0 => {
-                self.moves += 1;
-                Poll::Ready(Ok(n))
-            }
-            Poll::Pending if self.ended(cx) => Poll::Ready(Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "the client stopped reading",
-            ))),
+        if matches!(written, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.moves += 1;
+        }
+        self.given_up(cx, written)
+    }
+
+    /// A write or flush that waits, once a period ends silent: failed. A
+    /// client that stops reading its answer holds the connection (and the
+    /// answer) no longer than one that stops sending. The HTTP/1 layer
+    /// stops reading while its writes wait, so the read side would never
+    /// see it.
+    fn given_up<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        polled: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
+        match polled {
+            std::task::Poll::Pending if self.ended(cx) => std::task::Poll::Ready(Err(
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading"),
+            )),
             other => other,
         }
     }
@@ -652,7 +660,7 @@ impl<IO: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Idle<IO> {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         let flushed = std::pin::Pin::new(&mut self.inner).poll_flush(cx);
-        self.written(cx, flushed.map_ok(|()| 0)).map_ok(|_| ())
+        self.given_up(cx, flushed)
     }
 
     fn poll_shutdown(

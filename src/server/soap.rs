@@ -529,14 +529,31 @@ fn denied(version: Version, denial: Denial, auth: AuthMethods) -> Response<Body>
 /// `problem` as a fault: `Client`/`Sender` for the client's errors,
 /// `Server`/`Receiver` for the rest.
 fn fault(version: Version, problem: &Problem, execution_id: Option<&str>) -> Response<Body> {
+    let status = match problem.status() {
+        status @ (StatusCode::UNAUTHORIZED | StatusCode::UNSUPPORTED_MEDIA_TYPE) => status,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    fault_at(version, status, problem, execution_id)
+}
+
+/// A request the endpoint itself refuses before reading any envelope (a
+/// GET without `?wsdl`, another method than POST): a `Client`/`Sender`
+/// fault with the problem's own status, which says what HTTP got wrong.
+fn endpoint_fault(version: Version, problem: &Problem) -> Response<Body> {
+    fault_at(version, problem.status(), problem, None)
+}
+
+/// `problem` as a fault answered with `status`.
+fn fault_at(
+    version: Version,
+    status: StatusCode,
+    problem: &Problem,
+    execution_id: Option<&str>,
+) -> Response<Body> {
     let code = if problem.status < 500 {
         FaultCode::Client
     } else {
         FaultCode::Server
-    };
-    let status = match problem.status() {
-        status @ (StatusCode::UNAUTHORIZED | StatusCode::UNSUPPORTED_MEDIA_TYPE) => status,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let fault = Fault {
         code,
@@ -544,18 +561,6 @@ fn fault(version: Version, problem: &Problem, execution_id: Option<&str>) -> Res
         detail: Some(problem.to_xml()),
     };
     respond(version, status, &fault, execution_id)
-}
-
-/// A request the endpoint itself refuses before reading any envelope (a
-/// GET without `?wsdl`, another method than POST): a `Client`/`Sender`
-/// fault with the problem's own status, which says what HTTP got wrong.
-fn endpoint_fault(version: Version, problem: &Problem) -> Response<Body> {
-    let fault = Fault {
-        code: FaultCode::Client,
-        reason: problem.detail.clone(),
-        detail: Some(problem.to_xml()),
-    };
-    respond(version, problem.status(), &fault, None)
 }
 
 fn respond(
