@@ -22,6 +22,7 @@ use crate::config::raw::{DocType, LogLevel, Mode, Operation};
 use crate::doc::{ContentType, ParseLimits};
 use crate::metrics::RequestMetrics;
 use crate::outbound::{CallPolicy, Upstream};
+use crate::profile::json_tree::MemberName;
 use crate::profile::{Profile, Profiles};
 use crate::routes::RouteTable;
 use crate::template::{ExprId, Path, TemplateId, Templates};
@@ -498,7 +499,7 @@ pub struct MapShape {
     pub condition: Option<ExprId>,
     /// `$value: …`: the map stands for this value (a leaf kept by its `$if`).
     pub value: Option<ValueSource>,
-    pub entries: Vec<(Arc<str>, Shape)>,
+    pub entries: Vec<(Arc<MemberName>, Shape)>,
 }
 
 #[derive(Debug)]

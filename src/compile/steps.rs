@@ -19,6 +19,7 @@ use crate::config::raw::{
 use crate::config::step_diagnostic;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::doc::{ContentType, xml};
+use crate::profile::json_tree::MemberName;
 use crate::profile::xsd::TypeRef;
 use crate::profile::{Profile, Profiles, Schema};
 use crate::snapshot::{
@@ -608,7 +609,10 @@ impl<'a> StepCompiler<'a> {
                             ok = false;
                         }
                         _ => match self.shape(value) {
-                            Some(inner) => shape.entries.push((key.name.as_str().into(), inner)),
+                            Some(inner) => {
+                                let name = MemberName::new(key.name.as_str().into());
+                                shape.entries.push((Arc::new(name), inner))
+                            }
                             None => ok = false,
                         },
                     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use minijinja::value::{Value, ValueKind};
 
 use super::{ExecError, Execution, template_error};
-use crate::profile::json_tree::JsonTree;
+use crate::profile::json_tree::{JsonTree, MemberName};
 use crate::profile::{Profile, Schema, Violation, describe};
 use crate::snapshot::{MapShape, Shape, StepSite};
 use crate::template;
@@ -24,7 +24,7 @@ trait Tree: Sized {
     fn leaf(value: Value) -> Result<Self, String>;
     fn list(items: Vec<Self>) -> Self;
     fn map_with_capacity(capacity: usize) -> Self::Map;
-    fn insert(map: &mut Self::Map, key: &Arc<str>, value: Self);
+    fn insert(map: &mut Self::Map, key: &Arc<MemberName>, value: Self);
     fn map(map: Self::Map) -> Self;
 }
 
@@ -39,8 +39,8 @@ impl Tree for Value {
     fn map_with_capacity(capacity: usize) -> Self::Map {
         Vec::with_capacity(capacity)
     }
-    fn insert(map: &mut Self::Map, key: &Arc<str>, value: Self) {
-        map.push((Value::from(key.clone()), value));
+    fn insert(map: &mut Self::Map, key: &Arc<MemberName>, value: Self) {
+        map.push((Value::from(key.name().clone()), value));
     }
     // A shape's keys are distinct: a small map is scanned, not hashed, by
     // the XSD writer that reads it.
@@ -50,9 +50,9 @@ impl Tree for Value {
 }
 
 impl Tree for JsonTree {
-    type Map = Vec<(Arc<str>, JsonTree)>;
+    type Map = Vec<(Arc<MemberName>, JsonTree)>;
     fn leaf(value: Value) -> Result<Self, String> {
-        JsonTree::from_value(&value, "").map_err(|violations| describe(&violations))
+        JsonTree::from_owned(value, "").map_err(|violations| describe(&violations))
     }
     fn list(items: Vec<Self>) -> Self {
         JsonTree::Array(items)
@@ -60,7 +60,7 @@ impl Tree for JsonTree {
     fn map_with_capacity(capacity: usize) -> Self::Map {
         Vec::with_capacity(capacity)
     }
-    fn insert(map: &mut Self::Map, key: &Arc<str>, value: Self) {
+    fn insert(map: &mut Self::Map, key: &Arc<MemberName>, value: Self) {
         map.push((key.clone(), value));
     }
     fn map(map: Self::Map) -> Self {

@@ -34,7 +34,32 @@ pub enum JsonTree {
     Array(Vec<JsonTree>),
     /// Members in the shape's order; their names are distinct (a shape's
     /// keys are, and so are those of the JSON objects a leaf converts).
-    Object(Vec<(Arc<str>, JsonTree)>),
+    Object(Vec<(Arc<MemberName>, JsonTree)>),
+}
+
+/// The name of an object member with the text [`JsonTree::write`] writes
+/// for it (`"name":`), escaped once: a `map` shape's names are known when
+/// it is compiled, and writing them is most of what writing a tree does.
+#[derive(Debug)]
+pub struct MemberName {
+    name: Arc<str>,
+    written: Box<str>,
+}
+
+impl MemberName {
+    pub fn new(name: Arc<str>) -> MemberName {
+        let mut written = String::with_capacity(name.len() + 3);
+        write_string(&mut written, &name);
+        written.push(':');
+        MemberName {
+            name,
+            written: written.into(),
+        }
+    }
+
+    pub fn name(&self) -> &Arc<str> {
+        &self.name
+    }
 }
 
 impl JsonTree {
@@ -45,6 +70,19 @@ impl JsonTree {
         if value.as_str().is_some() {
             return Ok(JsonTree::String(value.clone()));
         }
+        JsonTree::from_other(value, path)
+    }
+
+    /// [`JsonTree::from_value`] of a value the caller no longer needs: a
+    /// string is kept, not shared.
+    pub fn from_owned(value: Value, path: &str) -> Result<JsonTree, Vec<Violation>> {
+        if value.as_str().is_some() {
+            return Ok(JsonTree::String(value));
+        }
+        JsonTree::from_other(&value, path)
+    }
+
+    fn from_other(value: &Value, path: &str) -> Result<JsonTree, Vec<Violation>> {
         if let Some(scalar) = JsonTree::scalar(value) {
             return Ok(scalar);
         }
@@ -91,7 +129,7 @@ impl JsonTree {
             JsonTree::Object(members) => serde_json::Value::Object(
                 members
                     .iter()
-                    .map(|(name, value)| (String::from(&**name), value.to_json()))
+                    .map(|(name, value)| (String::from(&*name.name), value.to_json()))
                     .collect(),
             ),
         }
@@ -118,7 +156,10 @@ impl From<serde_json::Value> for JsonTree {
             serde_json::Value::Object(members) => JsonTree::Object(
                 members
                     .into_iter()
-                    .map(|(name, value)| (Arc::from(name), JsonTree::from(value)))
+                    .map(|(name, value)| {
+                        let name = Arc::new(MemberName::new(Arc::from(name)));
+                        (name, JsonTree::from(value))
+                    })
                     .collect(),
             ),
         }
@@ -151,8 +192,7 @@ impl JsonTree {
                     if index > 0 {
                         out.push(',');
                     }
-                    write_string(out, name);
-                    out.push(':');
+                    out.push_str(&name.written);
                     value.write(out);
                 }
                 out.push('}');
@@ -263,7 +303,7 @@ impl Json for Trees {
 }
 
 impl<'a> Node<'a, Trees> for &'a JsonTree {
-    type Object = &'a [(Arc<str>, JsonTree)];
+    type Object = &'a [(Arc<MemberName>, JsonTree)];
     type Array = &'a [JsonTree];
     type Number = &'a serde_json::Number;
 
@@ -341,7 +381,7 @@ impl<'a> Node<'a, Trees> for &'a JsonTree {
     }
 }
 
-impl<'a> Object<'a, Trees> for &'a [(Arc<str>, JsonTree)] {
+impl<'a> Object<'a, Trees> for &'a [(Arc<MemberName>, JsonTree)] {
     type Node = &'a JsonTree;
     type MemberName = &'a str;
     type MembersIter = Members<'a>;
@@ -352,7 +392,7 @@ impl<'a> Object<'a, Trees> for &'a [(Arc<str>, JsonTree)] {
 
     fn get(&self, key: &Box<str>) -> Option<&'a JsonTree> {
         self.iter()
-            .find(|(name, _)| **name == **key)
+            .find(|(name, _)| *name.name == **key)
             .map(|(_, value)| value)
     }
 
@@ -361,13 +401,13 @@ impl<'a> Object<'a, Trees> for &'a [(Arc<str>, JsonTree)] {
     }
 }
 
-pub struct Members<'a>(std::slice::Iter<'a, (Arc<str>, JsonTree)>);
+pub struct Members<'a>(std::slice::Iter<'a, (Arc<MemberName>, JsonTree)>);
 
 impl<'a> Iterator for Members<'a> {
     type Item = (&'a str, &'a JsonTree);
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.0.next().map(|(name, value)| (&**name, value))
+        self.0.next().map(|(name, value)| (&*name.name, value))
     }
 }
 
