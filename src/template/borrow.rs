@@ -25,10 +25,17 @@ pub(crate) fn entry<'a>(value: &'a Value, name: &str) -> Option<Option<&'a Value
     if let Some(element) = value.downcast_object_ref::<Element>() {
         return Some(element.entry(name));
     }
-    if let Some(bound) = value.downcast_object_ref::<Bound>() {
-        return bound.entry(name);
+    context_entry(value, name)
+}
+
+/// [`entry`] of a template's context, which is a [`Scope`] or a [`Bound`]
+/// over one: asked for those alone, without first asking whether it is an
+/// element (each ask is a call through the object's vtable).
+fn context_entry<'a>(value: &'a Value, name: &str) -> Option<Option<&'a Value>> {
+    if let Some(scope) = value.downcast_object_ref::<Scope>() {
+        return scope.entry(name);
     }
-    value.downcast_object_ref::<Scope>()?.entry(name)
+    value.downcast_object_ref::<Bound>()?.entry(name)
 }
 
 /// Whether `value` is an error value. An object never is, and is not
@@ -65,6 +72,15 @@ impl<'a> Got<'a> {
         match self {
             Got::Ref(value) => value.clone(),
             Got::Own(value) => value,
+        }
+    }
+
+    /// `context.name`, the first step of a path, as [`Got::attr`] gives it.
+    pub(crate) fn root(context: &'a Value, name: &str) -> Result<Got<'a>, Error> {
+        match context_entry(context, name) {
+            Some(Some(found)) => Ok(Got::Ref(found)),
+            Some(None) => Ok(Got::Own(Value::UNDEFINED)),
+            None => Got::Ref(context).attr(name),
         }
     }
 

@@ -91,9 +91,9 @@ enum Node {
     Var(Arc<str>),
     /// `ns.name` for a namespace made by `set ns = namespace(…)`.
     NsAttr(usize, Arc<str>),
-    Attr(Box<Node>, Arc<str>),
-    /// A subscript by a constant: `x['@currency']`, `x[0]`.
-    Item(Box<Node>, Value),
+    /// Lookups one after another from a base: `doc.Order['@currency']`.
+    /// A path is followed in one loop, not a node per step.
+    Path(Box<Node>, Vec<Step>),
     Math(Math, Box<Node>, Box<Node>),
     Neg(Box<Node>),
     Concat(Box<Node>, Box<Node>),
@@ -107,6 +107,14 @@ enum Node {
         otherwise: Option<Box<Node>>,
     },
     Filter(Filter, Box<Node>),
+}
+
+/// One step of a [`Node::Path`].
+#[derive(Debug)]
+enum Step {
+    Attr(Arc<str>),
+    /// A subscript by a constant: `x['@currency']`, `x[0]`.
+    Item(Value),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -255,10 +263,10 @@ impl Compiler {
                 ast::Expr::Var(var) if self.namespaces.contains_key(var.id) => {
                     Node::NsAttr(self.namespaces[var.id], attr.name.into())
                 }
-                base => Node::Attr(boxed(base)?, attr.name.into()),
+                base => self.expr(base)?.then(Step::Attr(attr.name.into())),
             },
             ast::Expr::GetItem(item) => match &item.subscript_expr {
-                ast::Expr::Const(key) => Node::Item(boxed(&item.expr)?, key.value.clone()),
+                ast::Expr::Const(key) => self.expr(&item.expr)?.then(Step::Item(key.value.clone())),
                 _ => return None,
             },
             ast::Expr::UnaryOp(unary) => match unary.op {
@@ -410,7 +418,7 @@ impl<'c> Scope<'c> {
             return Some(Got::Ref(value));
         }
         // What the context lacks may be one of the engine's globals.
-        let value = Got::Ref(self.context).attr(name).ok()?;
+        let value = Got::root(self.context, name).ok()?;
         is_defined(value.value()).then_some(value)
     }
 
@@ -445,6 +453,10 @@ enum Num {
 impl Num {
     fn of(value: &Value) -> Option<Num> {
         if value.is_integer() {
+            // `as_usize` reads a small integer in place; `as_i64` converts a copy.
+            if let Some(int) = value.as_usize().and_then(|u| i64::try_from(u).ok()) {
+                return Some(Num::Int(int));
+            }
             value.as_i64().map(Num::Int)
         } else if value.is_number() {
             f64::try_from(value.clone()).ok().map(Num::Float)
@@ -508,17 +520,40 @@ fn math(op: Math, left: &Value, right: &Value) -> Option<Value> {
 }
 
 impl Node {
+    /// This node, then one more lookup.
+    fn then(self, step: Step) -> Node {
+        match self {
+            Node::Path(base, mut steps) => {
+                steps.push(step);
+                Node::Path(base, steps)
+            }
+            base => Node::Path(Box::new(base), vec![step]),
+        }
+    }
+
     /// What a lookup reaches, borrowed where it can be: a path clones only
     /// the value it ends on.
     fn got<'s>(&'s self, scope: &'s Scope<'_>) -> Option<Got<'s>> {
-        let reached = match self {
-            Node::Var(name) => return scope.lookup(name),
-            Node::Attr(base, name) => base.got_defined(scope)?.attr(name),
-            Node::Item(base, key) => base.got_defined(scope)?.item(key),
-            _ => return self.eval(scope).map(Got::Own),
-        };
-        // Undefined goes on (only `default` takes it); an error gives way.
-        reached.ok().filter(|value| !is_invalid(value.value()))
+        match self {
+            Node::Var(name) => scope.lookup(name),
+            Node::Path(base, steps) => {
+                let mut value = base.got_defined(scope)?;
+                for (index, step) in steps.iter().enumerate() {
+                    // Only the last step may reach undefined.
+                    if index > 0 && !is_defined(value.value()) {
+                        return None;
+                    }
+                    let reached = match step {
+                        Step::Attr(name) => value.attr(name),
+                        Step::Item(key) => value.item(key),
+                    };
+                    // Undefined goes on (only `default` takes it); an error gives way.
+                    value = reached.ok().filter(|value| !is_invalid(value.value()))?;
+                }
+                Some(value)
+            }
+            _ => self.eval(scope).map(Got::Own),
+        }
     }
 
     fn got_defined<'s>(&'s self, scope: &'s Scope<'_>) -> Option<Got<'s>> {
@@ -529,7 +564,7 @@ impl Node {
     fn eval(&self, scope: &Scope<'_>) -> Option<Value> {
         match self {
             Node::Const(value) => Some(value.clone()),
-            Node::Var(_) | Node::Attr(..) | Node::Item(..) => self.got(scope).map(Got::into_owned),
+            Node::Var(_) | Node::Path(..) => self.got(scope).map(Got::into_owned),
             Node::NsAttr(slot, name) => {
                 let entries = scope.namespaces.get(*slot)?.as_ref()?;
                 let (_, value) = entries.iter().find(|(n, _)| n == name)?;

@@ -510,7 +510,7 @@ impl Path {
     /// Follows the path from a context. As with the expression, a missing
     /// last step is undefined, and going on from an undefined value is an error.
     pub fn get(&self, context: &Value) -> Result<Value, Error> {
-        let mut value = Got::Ref(context).attr(&self.root)?;
+        let mut value = Got::root(context, &self.root)?;
         for (index, step) in self.steps.iter().enumerate() {
             if value.value().is_undefined() {
                 return Err(Error::new(
@@ -578,7 +578,7 @@ impl Lookup {
 
     /// The condition's value, or `None` to leave it to the expression.
     fn eval_chained(&self, context: &Value) -> Option<Value> {
-        let mut value = Got::Ref(context).attr(&self.path.root).ok()?;
+        let mut value = Got::root(context, &self.path.root).ok()?;
         for step in &self.path.steps {
             if is_invalid(value.value()) {
                 return None;
