@@ -476,8 +476,20 @@ impl<'a> Scanner<'a> {
                 b'<' => self.markup(at, handler)?,
                 b'&' => self.reference(at, handler)?,
                 _ => {
-                    let end = find_either(b'<', b'&', &bytes[at..]).map_or(bytes.len(), |i| at + i);
-                    self.text(self.token(at, end)?, at, handler)?;
+                    // A run of text ends at a `<` or `&`. A `>` in it is rare
+                    // (and an error only in `]]>`): found in the same search,
+                    // it sends the run to be looked at closer.
+                    let (end, has_gt) = match find_any3(b'<', b'&', b'>', &bytes[at..]) {
+                        Some(i) if bytes[at + i] == b'>' => {
+                            let after = at + i;
+                            let end = find_either(b'<', b'&', &bytes[after..])
+                                .map_or(bytes.len(), |j| after + j);
+                            (end, true)
+                        }
+                        Some(i) => (at + i, false),
+                        None => (bytes.len(), false),
+                    };
+                    self.text(self.token(at, end)?, at, has_gt, handler)?;
                     end
                 }
             };
@@ -1003,10 +1015,12 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// A run of text `raw` at `at`; `has_gt` when it holds a `>`.
     fn text(
         &mut self,
         raw: &'a str,
         at: usize,
+        has_gt: bool,
         handler: &mut impl Handler<'a>,
     ) -> Result<(), Fail> {
         if self.open.is_empty() {
@@ -1015,10 +1029,7 @@ impl<'a> Scanner<'a> {
                 None => Ok(()),
             };
         }
-        // Most text holds no `>` at all, and a byte search costs far less to start.
-        if find_byte(b'>', raw.as_bytes()).is_some()
-            && let Some(i) = raw.find("]]>")
-        {
+        if has_gt && let Some(i) = raw.find("]]>") {
             return fail(at + i, "`]]>` is not allowed in text (write it as ]]&gt;)");
         }
         handler.text(Text::Raw(raw));
@@ -1921,7 +1932,12 @@ impl<'a> Namespaces<'a> {
 
     /// The namespace name bound to `prefix` (`""` for the default
     /// namespace), or `None` when it is unbound or undeclared with `xmlns=""`.
+    #[inline]
     pub(crate) fn resolve(&self, prefix: &str) -> Option<&str> {
+        // Most documents declare no namespace at all.
+        if self.declarations.is_empty() && prefix != "xml" {
+            return None;
+        }
         if prefix == "xml" {
             return Some(XML_NAMESPACE);
         }
@@ -2542,6 +2558,8 @@ mod tests {
     fn text_is_kept_as_written() {
         assert_eq!(show("<a>  two  words \n</a>"), "{'a': '  two  words \\n'}");
         assert_eq!(show("<a>   </a>"), "{'a': '   '}");
+        assert_eq!(show("<a>1 > 0 ]> ]]</a>"), "{'a': '1 > 0 ]> ]]'}");
+        assert_eq!(show("<a>> &amp; ></a>"), "{'a': '> & >'}");
     }
 
     #[test]
@@ -2910,6 +2928,11 @@ mod tests {
                 "<a>]]></a>",
                 "`]]>` is not allowed in text (write it as ]]&gt;)",
                 (1, 4),
+            ),
+            (
+                "<a>1 > 0, x ]]> y</a>",
+                "`]]>` is not allowed in text (write it as ]]&gt;)",
+                (1, 13),
             ),
             (
                 "<a>\u{1}</a>",

@@ -687,6 +687,15 @@ impl SimpleType {
         self.name.as_ref()
     }
 
+    /// `xs:string` itself: every text is a value of it, as written.
+    pub(crate) fn is_plain_string(&self) -> bool {
+        self.builtin == BuiltIn::String
+            && self.base.is_none()
+            && self.members.is_empty()
+            && self.item.is_none()
+            && self.whitespace == WhiteSpace::Preserve
+    }
+
     /// The built-in type at the root of the derivation.
     pub fn builtin(&self) -> BuiltIn {
         self.builtin

@@ -283,14 +283,10 @@ enum Entry {
 impl Entry {
     /// Adds another value under the entry's name: a list from the second on.
     fn push(&mut self, value: Value) {
-        let values = match std::mem::replace(self, Entry::Many(Vec::new())) {
-            Entry::One(first) => vec![first, value],
-            Entry::Many(mut values) => {
-                values.push(value);
-                values
-            }
-        };
-        *self = Entry::Many(values);
+        match self {
+            Entry::Many(values) => values.push(value),
+            Entry::One(first) => *self = Entry::Many(vec![std::mem::take(first), value]),
+        }
     }
 
     fn into_value(self) -> Value {
@@ -358,13 +354,16 @@ struct Reader<'p, 'a> {
 
 impl<'p, 'a> Reader<'p, 'a> {
     fn new(profile: &'p XmlProfile, root: ElementRef) -> Self {
+        // Sized for the usual document, a few levels of a few children
+        // each, so that they are allocated once rather than grown.
+        const USUAL: usize = 16;
         Reader {
             profile,
             root,
-            frames: Vec::new(),
-            slots: Vec::new(),
-            keys: Vec::new(),
-            entries: Vec::new(),
+            frames: Vec::with_capacity(USUAL),
+            slots: Vec::with_capacity(USUAL),
+            keys: Vec::with_capacity(USUAL),
+            entries: Vec::with_capacity(USUAL),
             borrowed: None,
             text: String::new(),
             seen_attributes: Vec::new(),
@@ -941,7 +940,11 @@ impl<'p, 'a> Reader<'p, 'a> {
             None => {
                 key_state.entry = u32::try_from(self.entries.len()).ok();
                 let entry = if child.repeats {
-                    Entry::Many(vec![value])
+                    // Grown to the four places a list of more
+                    // than one would be given at its second anyway.
+                    let mut values = Vec::with_capacity(4);
+                    values.push(value);
+                    Entry::Many(values)
                 } else {
                     Entry::One(value)
                 };
@@ -1099,6 +1102,9 @@ impl<'a> Handler<'a> for Reader<'_, 'a> {
         }
     }
 
+    // Inlined into the list reader: most text is a leaf's or the layout
+    // between elements, quickly dealt with, and comes as often as elements.
+    #[inline]
     fn text(&mut self, text: Text<'a>) {
         if self.skipping > 0 {
             return;

@@ -273,13 +273,14 @@ impl WhiteSpace {
             WhiteSpace::Preserve => Cow::Borrowed(text),
             WhiteSpace::Replace if !text.contains(['\t', '\n', '\r']) => Cow::Borrowed(text),
             WhiteSpace::Replace => Cow::Owned(text.replace(['\t', '\n', '\r'], " ")),
+            // The usual leaf (a number, a code) holds no whitespace at all.
+            WhiteSpace::Collapse if !text.bytes().any(is_space_byte) => Cow::Borrowed(text),
             WhiteSpace::Collapse => {
                 let trimmed = text.trim_matches(is_space);
                 // Whitespace is ASCII, and no byte of another character is.
                 let mut previous_space = false;
                 let clean = trimmed.bytes().all(|b| {
-                    let ok =
-                        b == b' ' && !previous_space || !matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+                    let ok = b == b' ' && !previous_space || !is_space_byte(b);
                     previous_space = b == b' ';
                     ok
                 });
@@ -297,6 +298,11 @@ impl WhiteSpace {
             }
         }
     }
+}
+
+/// XML whitespace, which is ASCII; no byte of another character is one.
+fn is_space_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// A checked leaf in the value space of its built-in type. Text stays with
@@ -671,6 +677,9 @@ pub(crate) fn check_value<'t>(
     raw: &'t str,
 ) -> Result<(Cow<'t, str>, Atom, Value), String> {
     let simple_type = &types[simple.0 as usize];
+    if simple_type.is_plain_string() {
+        return Ok((Cow::Borrowed(raw), Atom::Text, Value::from(raw)));
+    }
     match simple_type.item {
         Some(item) if simple_type.members.is_empty() => {
             let mut values = Vec::new();
@@ -732,21 +741,26 @@ pub(crate) fn parse_lexical(builtin: BuiltIn, text: &str) -> Result<Atom, String
             _ => invalid("a boolean (true, false, 1 or 0)"),
         },
         BuiltIn::Int | BuiltIn::Integer | BuiltIn::Long => {
-            if !is_integer_lexical(text) {
+            let Some(value) = integer_value(text) else {
                 return invalid("an integer");
-            }
+            };
             let range = match builtin {
                 BuiltIn::Int => "xs:int",
                 BuiltIn::Long => "xs:long",
                 _ => "a 64-bit integer",
             };
-            let out_of_range = || Err(format!("{} is out of range for {range}", quoted(text)));
-            match text.parse::<i64>() {
-                Ok(n) if builtin != BuiltIn::Int || i32::try_from(n).is_ok() => Ok(Atom::Int(n)),
-                _ => out_of_range(),
+            match value {
+                Some(n) if builtin != BuiltIn::Int || i32::try_from(n).is_ok() => Ok(Atom::Int(n)),
+                _ => Err(format!("{} is out of range for {range}", quoted(text))),
             }
         }
         BuiltIn::Decimal => match decimal_end(text.as_bytes(), 0) {
+            Some(end)
+                if end == text.len()
+                    && let Some(x) = short_decimal_value(text) =>
+            {
+                Ok(Atom::Float(x))
+            }
             // Decimals are computed with as 64-bit floats: one beyond
             // their range would be infinite, which no step can use.
             Some(end) if end == text.len() => match parse_float(text) {
@@ -846,9 +860,69 @@ fn parse_float(text: &str) -> Result<Atom, String> {
         .map_err(|_| format!("{} is not a number", quoted(text)))
 }
 
-fn is_integer_lexical(text: &str) -> bool {
-    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+/// An integer `[+-]?[0-9]+` and its value, read in one pass: `None` when
+/// the text is no integer, `Some(None)` when it is one beyond 64 bits.
+fn integer_value(text: &str) -> Option<Option<i64>> {
+    let (negative, digits) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        digits => (false, digits),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    // Summed below zero, which reaches one further than above: i64::MIN.
+    let mut sum = Some(0i64);
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        sum = sum
+            .and_then(|n| n.checked_mul(10))
+            .and_then(|n| n.checked_sub(i64::from(d - b'0')));
+    }
+    Some(if negative {
+        sum
+    } else {
+        sum.and_then(i64::checked_neg)
+    })
+}
+
+/// The value of a decimal [`decimal_end`] has read, when it is short (at
+/// most 16 bytes after its sign) and its digits, as an integer, are below
+/// 2^53: that integer and the power of ten of its fraction are both exact
+/// doubles, so their quotient is the correctly rounded value, the double
+/// `str::parse` gives, without a general float parse. `None` for any
+/// other decimal.
+fn short_decimal_value(text: &str) -> Option<f64> {
+    /// The powers of ten up to a 15-digit fraction, each an exact double.
+    const POWERS: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (negative, unsigned) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        unsigned => (false, unsigned),
+    };
+    if unsigned.len() > 16 {
+        return None;
+    }
+    // At most 16 digits: no overflow.
+    let mut digits = 0u64;
+    let mut fraction = None;
+    for (i, &b) in unsigned.iter().enumerate() {
+        match b {
+            b'.' => fraction = Some(unsigned.len() - i - 1),
+            b'0'..=b'9' => digits = digits * 10 + u64::from(b - b'0'),
+            _ => return None,
+        }
+    }
+    if digits >= 1 << 53 {
+        return None;
+    }
+    // Exact: below 2^53.
+    let magnitude = digits as f64 / POWERS.get(fraction.unwrap_or(0))?;
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// The end of a decimal `[+-]?(d+(.d*)?|.d+)` starting at `at`, if there is one.
@@ -1238,6 +1312,97 @@ mod tests {
         }
     }
 
+    /// What `parse_lexical` read before it had its own integer and
+    /// decimal readers: the lexical check, then the standard library's parse.
+    fn parsed_by_std(builtin: BuiltIn, text: &str) -> Result<Atom, String> {
+        let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+        match builtin {
+            BuiltIn::Int | BuiltIn::Integer | BuiltIn::Long => {
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!("{} is not an integer", quoted(text)));
+                }
+                let range = match builtin {
+                    BuiltIn::Int => "xs:int",
+                    BuiltIn::Long => "xs:long",
+                    _ => "a 64-bit integer",
+                };
+                match text.parse::<i64>() {
+                    Ok(n) if builtin != BuiltIn::Int || i32::try_from(n).is_ok() => {
+                        Ok(Atom::Int(n))
+                    }
+                    _ => Err(format!("{} is out of range for {range}", quoted(text))),
+                }
+            }
+            BuiltIn::Decimal if decimal_end(text.as_bytes(), 0) == Some(text.len()) => {
+                parse_float(text)
+            }
+            _ => parse_lexical(builtin, text),
+        }
+    }
+
+    /// Floats compared by their bits: `-0` is not `0`.
+    fn same_bits(a: &Result<Atom, String>, b: &Result<Atom, String>) -> bool {
+        match (a, b) {
+            (Ok(Atom::Float(x)), Ok(Atom::Float(y))) => x.to_bits() == y.to_bits(),
+            _ => a == b,
+        }
+    }
+
+    proptest::proptest! {
+        /// Integers are read in one pass to the same value, or the same
+        /// refusal, as a lexical check and `str::parse` give.
+        #[test]
+        fn integers_read_as_std_parses_them(
+            text in "[+-]?[0-9]{0,21}|[+-]?[0-9]{1,5}[ .a+-][0-9]{0,3}|[+-]?(214748364[6-9]|922337203685477580[6-9])"
+        ) {
+            for builtin in [BuiltIn::Int, BuiltIn::Integer, BuiltIn::Long] {
+                proptest::prop_assert_eq!(parsed(builtin, &text), parsed_by_std(builtin, &text));
+            }
+        }
+
+        /// Short decimals are divided out exactly as `str::parse` rounds
+        /// them; long ones go to it.
+        #[test]
+        fn decimals_read_as_std_parses_them(
+            text in "[+-]?[0-9]{0,20}(\\.[0-9]{0,20})?|[+-]?9007199254740(99[0-9]|100[0-9])(\\.[0-9])?"
+        ) {
+            let ours = parsed(BuiltIn::Decimal, &text);
+            let std = parsed_by_std(BuiltIn::Decimal, &text);
+            proptest::prop_assert!(same_bits(&ours, &std), "{:?}: {:?} != {:?}", text, ours, std);
+        }
+    }
+
+    /// `xs:string` is read without the general path, to the same text and value.
+    #[test]
+    fn plain_strings_read_as_the_general_path_reads_them() {
+        let types = [SimpleType {
+            name: None,
+            builtin: BuiltIn::String,
+            base: None,
+            facets: Facets::default(),
+            whitespace: WhiteSpace::Preserve,
+            identity: Identity::None,
+            members: Vec::new(),
+            item: None,
+        }];
+        assert!(types[0].is_plain_string());
+        let string = SimpleTypeRef(0);
+        for raw in [
+            "",
+            " ",
+            "Ada",
+            " a\t b \n",
+            "Babbage & Sons",
+            "é€😀",
+            &"x".repeat(40),
+        ] {
+            let (text, atom, value) = check_value(&types, string, raw).unwrap();
+            let (general_text, general_atom) = check(&types, string, raw).unwrap();
+            assert_eq!((&text, atom), (&general_text, general_atom), "{raw:?}");
+            assert_eq!(value, general_atom.into_value(&general_text), "{raw:?}");
+        }
+    }
+
     #[test]
     fn booleans() {
         assert_eq!(parsed(BuiltIn::Boolean, "1"), Ok(Atom::Bool(true)));
@@ -1370,6 +1535,11 @@ mod tests {
 
     #[test]
     fn whitespace() {
+        assert!(matches!(
+            WhiteSpace::Collapse.apply("12.50"),
+            Cow::Borrowed("12.50")
+        ));
+        assert_eq!(WhiteSpace::Collapse.apply("\t12\r\n"), "12");
         assert_eq!(WhiteSpace::Collapse.apply("  a \t\n b  "), "a b");
         assert!(matches!(
             WhiteSpace::Collapse.apply("a b"),
