@@ -535,15 +535,12 @@ impl Facets {
         }
     }
 
-    fn check_bounds(&self, text: &str, atom: Atom) -> Result<(), String> {
+    /// Each bound facet with the orderings of the value it allows, and
+    /// what a value outside it is.
+    fn bounds(&self) -> [BoundFacet<'_>; 4] {
         use std::cmp::Ordering::{Greater, Less};
-        // Each bound with the orderings of the value it allows.
-        let checks = [
-            (
-                &self.min_inclusive,
-                (|o| o != Less) as fn(std::cmp::Ordering) -> bool,
-                "less than the minimum",
-            ),
+        [
+            (&self.min_inclusive, |o| o != Less, "less than the minimum"),
             (&self.min_exclusive, |o| o == Greater, "not greater than"),
             (
                 &self.max_inclusive,
@@ -551,8 +548,11 @@ impl Facets {
                 "greater than the maximum",
             ),
             (&self.max_exclusive, |o| o == Less, "not less than"),
-        ];
-        for (bound, allows, problem) in checks {
+        ]
+    }
+
+    fn check_bounds(&self, text: &str, atom: Atom) -> Result<(), String> {
+        for (bound, allows, problem) in self.bounds() {
             if let Some(bound) = bound
                 && !bound.number.compare(atom).is_some_and(allows)
             {
@@ -560,6 +560,23 @@ impl Facets {
             }
         }
         Ok(())
+    }
+
+    /// Whether the bound facets are all this step has (its `whiteSpace`
+    /// aside), and `atom` is within them.
+    fn only_bounds_admit(&self, atom: Atom) -> bool {
+        self.enumeration.is_empty()
+            && self.patterns.is_empty()
+            && self.length.is_none()
+            && self.min_length.is_none()
+            && self.max_length.is_none()
+            && self.total_digits.is_none()
+            && self.fraction_digits.is_none()
+            && self.bounds().into_iter().all(|(bound, allows, _)| {
+                bound
+                    .as_ref()
+                    .is_none_or(|bound| bound.number.compare(atom).is_some_and(allows))
+            })
     }
 
     fn check_digits(&self, text: &str) -> Result<(), String> {
@@ -583,6 +600,14 @@ impl Facets {
         Ok(())
     }
 }
+
+/// A bound facet, the orderings of the value it allows and what a value
+/// outside it is (see [`Facets::bounds`]).
+type BoundFacet<'f> = (
+    &'f Option<Bound>,
+    fn(std::cmp::Ordering) -> bool,
+    &'static str,
+);
 
 /// Digits of a decimal's value, as `totalDigits` and `fractionDigits` count
 /// them: leading zeros and trailing fraction zeros do not count.
@@ -680,6 +705,9 @@ pub(crate) fn check_value<'t>(
     if simple_type.is_plain_string() {
         return Ok((Cow::Borrowed(raw), Atom::Text, Value::from(raw)));
     }
+    if let Some(atom) = quick_number(types, simple_type, raw) {
+        return Ok((Cow::Borrowed(raw), atom, atom.into_value(raw)));
+    }
     match simple_type.item {
         Some(item) if simple_type.members.is_empty() => {
             let mut values = Vec::new();
@@ -692,6 +720,32 @@ pub(crate) fn check_value<'t>(
             Ok((text, atom, value))
         }
     }
+}
+
+/// The value of the everyday numeric leaf, which [`check`] would give
+/// too: text without whitespace that is an `xs:int`, `xs:integer`,
+/// `xs:long` or short `xs:decimal` (see [`short_decimal_value`]) within
+/// the bound facets, if any, of a derivation that has no other facets.
+/// `None` for every other text and type, and for a value that fails: the
+/// general path says why.
+fn quick_number(types: &[SimpleType], simple_type: &SimpleType, raw: &str) -> Option<Atom> {
+    if !simple_type.members.is_empty() || simple_type.item.is_some() {
+        return None;
+    }
+    let atom = match simple_type.builtin {
+        BuiltIn::Int => Atom::Int(integer_value(raw)?.filter(|n| i32::try_from(*n).is_ok())?),
+        BuiltIn::Integer | BuiltIn::Long => Atom::Int(integer_value(raw)??),
+        BuiltIn::Decimal => Atom::Float(short_decimal_value(raw)?),
+        _ => return None,
+    };
+    let mut step = simple_type;
+    while let Some(base) = step.base {
+        if !step.facets.only_bounds_admit(atom) {
+            return None;
+        }
+        step = types.get(base.0 as usize)?;
+    }
+    Some(atom)
 }
 
 /// [`check`] for a union or a restriction of one: the value of the first
@@ -888,12 +942,12 @@ fn integer_value(text: &str) -> Option<Option<i64>> {
     })
 }
 
-/// The value of a decimal [`decimal_end`] has read, when it is short (at
-/// most 16 bytes after its sign) and its digits, as an integer, are below
-/// 2^53: that integer and the power of ten of its fraction are both exact
+/// The value of a decimal `[+-]?(d+(.d*)?|.d+)` when it is short (at most
+/// 16 bytes after its sign) and its digits, as an integer, are below 2^53:
+/// that integer and the power of ten of its fraction are both exact
 /// doubles, so their quotient is the correctly rounded value, the double
 /// `str::parse` gives, without a general float parse. `None` for any
-/// other decimal.
+/// other decimal, and for text that is none.
 fn short_decimal_value(text: &str) -> Option<f64> {
     /// The powers of ten up to a 15-digit fraction, each an exact double.
     const POWERS: [f64; 16] = [
@@ -912,12 +966,13 @@ fn short_decimal_value(text: &str) -> Option<f64> {
     let mut fraction = None;
     for (i, &b) in unsigned.iter().enumerate() {
         match b {
-            b'.' => fraction = Some(unsigned.len() - i - 1),
+            b'.' if fraction.is_none() => fraction = Some(unsigned.len() - i - 1),
             b'0'..=b'9' => digits = digits * 10 + u64::from(b - b'0'),
             _ => return None,
         }
     }
-    if digits >= 1 << 53 {
+    // Not `.` alone (nor nothing).
+    if unsigned.len() == usize::from(fraction.is_some()) || digits >= 1 << 53 {
         return None;
     }
     // Exact: below 2^53.
@@ -1369,6 +1424,110 @@ mod tests {
             let ours = parsed(BuiltIn::Decimal, &text);
             let std = parsed_by_std(BuiltIn::Decimal, &text);
             proptest::prop_assert!(same_bits(&ours, &std), "{:?}: {:?} != {:?}", text, ours, std);
+        }
+    }
+
+    /// Numeric types as partners write them: built-in, restricted by
+    /// bounds only, and restricted by other facets too.
+    fn numeric_types() -> Vec<SimpleType> {
+        let builtin = |builtin: BuiltIn| SimpleType {
+            name: None,
+            builtin,
+            base: None,
+            facets: Facets::default(),
+            whitespace: builtin.default_whitespace(),
+            identity: Identity::None,
+            members: Vec::new(),
+            item: None,
+        };
+        let restricted = |base: u32, facets: Facets| SimpleType {
+            base: Some(SimpleTypeRef(base)),
+            facets,
+            ..builtin(builtin_of(base))
+        };
+        let bound = |lexical: &str, number: Number| {
+            Some(Bound {
+                lexical: lexical.to_owned(),
+                number,
+            })
+        };
+        vec![
+            builtin(BuiltIn::Int),
+            builtin(BuiltIn::Integer),
+            builtin(BuiltIn::Long),
+            builtin(BuiltIn::Decimal),
+            // 4: 1 to 999, as a quantity.
+            restricted(
+                0,
+                Facets {
+                    min_inclusive: bound("1", Number::Int(1)),
+                    max_inclusive: bound("999", Number::Int(999)),
+                    ..Facets::default()
+                },
+            ),
+            // 5: above 0, below 100.5.
+            restricted(
+                3,
+                Facets {
+                    min_exclusive: bound("0", Number::Float(0.0)),
+                    max_exclusive: bound("100.5", Number::Float(100.5)),
+                    ..Facets::default()
+                },
+            ),
+            // 6: a restriction of 4, bounds again.
+            restricted(
+                4,
+                Facets {
+                    max_inclusive: bound("50", Number::Int(50)),
+                    ..Facets::default()
+                },
+            ),
+            // 7: other facets, left to the general path.
+            restricted(
+                3,
+                Facets {
+                    total_digits: Some(3),
+                    ..Facets::default()
+                },
+            ),
+            restricted(
+                1,
+                Facets {
+                    enumeration: vec![EnumValue {
+                        lexical: "7".to_owned(),
+                        atom: Atom::Int(7),
+                    }],
+                    ..Facets::default()
+                },
+            ),
+        ]
+    }
+
+    /// The built-in type at the root of `numeric_types()[base]`.
+    fn builtin_of(base: u32) -> BuiltIn {
+        [
+            BuiltIn::Int,
+            BuiltIn::Integer,
+            BuiltIn::Long,
+            BuiltIn::Decimal,
+            BuiltIn::Int,
+        ][base as usize]
+    }
+
+    proptest::proptest! {
+        /// Numbers that take the quick path read to what the general path
+        /// gives them; the rest go the general path's way.
+        #[test]
+        fn numbers_read_as_the_general_path_reads_them(
+            text in "[+-]?[0-9]{0,20}(\\.[0-9]{0,4})?|[ \t]?[0-9]{1,3}[ \n]?|[0-9]{1,3}[a.e+][0-9]{0,2}|[0-9]{2,3}|100\\.[45][0-9]?"
+        ) {
+            let types = numeric_types();
+            for simple in 0..types.len() {
+                let simple = SimpleTypeRef(u32::try_from(simple).unwrap());
+                let general = check(&types, simple, &text)
+                    .map(|(text, atom)| (text.clone(), atom, atom.into_value(&text)));
+                proptest::prop_assert_eq!(check_value(&types, simple, &text), general, "{:?}", simple);
+            }
         }
     }
 
