@@ -1799,6 +1799,31 @@ pub(crate) fn same_name(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
+/// How [`plain_name`] sees a byte: one lookup tells the usual name
+/// character from the colon and from a byte that ends the name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NameByte {
+    Ends,
+    Name,
+    Colon,
+}
+
+const NAME_BYTES: [NameByte; 256] = {
+    let mut table = [NameByte::Ends; 256];
+    let mut b = 0;
+    while b < 256 {
+        if ASCII_NAME_BYTES[b] {
+            table[b] = if b as u8 == b':' {
+                NameByte::Colon
+            } else {
+                NameByte::Name
+            };
+        }
+        b += 1;
+    }
+    table
+};
+
 /// The length of the ASCII qualified name at the start of `bytes`, and
 /// where its colon is, when it is a valid one no longer than `max`: its
 /// prefix and local name each start with a letter or `_`, and it has at
@@ -1810,20 +1835,21 @@ fn plain_name(bytes: &[u8], max: usize) -> Option<(usize, Option<usize>)> {
     if !starts_part(bytes.first()) {
         return None;
     }
+    // A name byte at `max` means the name is too long: looking no further
+    // than that keeps the length check out of the loop.
+    let window = &bytes[..bytes.len().min(max.saturating_add(1))];
     let mut colon = None;
     let mut length = 1;
-    while let Some(&b) = bytes.get(length) {
-        if !ASCII_NAME_BYTES[usize::from(b)] {
-            break;
-        }
-        if length == max {
-            return None;
-        }
-        if b == b':' {
-            if colon.is_some() || !starts_part(bytes.get(length + 1)) {
-                return None;
+    while let Some(&b) = window.get(length) {
+        match NAME_BYTES[usize::from(b)] {
+            NameByte::Name => {}
+            NameByte::Ends => break,
+            NameByte::Colon => {
+                if colon.is_some() || !starts_part(bytes.get(length + 1)) {
+                    return None;
+                }
+                colon = Some(length);
             }
-            colon = Some(length);
         }
         length += 1;
     }
@@ -3712,6 +3738,42 @@ mod tests {
                     scan_events(&text, &limits, true),
                     scan_events(&text, &limits, false)
                 );
+            }
+
+            /// `plain_name` reads a name as checking every byte in turn
+            /// would: the same length and colon, and `None` for the same
+            /// starts (a name over `max` included).
+            #[test]
+            fn plain_name_reads_names_byte_by_byte(
+                text in "[a-c_:.0-9\\-<>/ é]{0,12}",
+                max in 0usize..10,
+            ) {
+                let bytes = text.as_bytes();
+                let starts_part = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+                let expected = (|| {
+                    if !starts_part(bytes.first()) {
+                        return None;
+                    }
+                    let mut colon = None;
+                    let mut length = 1;
+                    while let Some(&b) = bytes.get(length) {
+                        if !ASCII_NAME_BYTES[usize::from(b)] {
+                            break;
+                        }
+                        if length == max {
+                            return None;
+                        }
+                        if b == b':' {
+                            if colon.is_some() || !starts_part(bytes.get(length + 1)) {
+                                return None;
+                            }
+                            colon = Some(length);
+                        }
+                        length += 1;
+                    }
+                    (length <= max).then_some((length, colon))
+                })();
+                prop_assert_eq!(plain_name(bytes, max), expected);
             }
 
             #[test]
