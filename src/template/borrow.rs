@@ -31,7 +31,7 @@ pub(crate) fn entry<'a>(value: &'a Value, name: &str) -> Option<Option<&'a Value
 /// [`entry`] of a template's context, which is a [`Scope`] or a [`Bound`]
 /// over one: asked for those alone, without first asking whether it is an
 /// element (each ask is a call through the object's vtable).
-fn context_entry<'a>(value: &'a Value, name: &str) -> Option<Option<&'a Value>> {
+pub(super) fn context_entry<'a>(value: &'a Value, name: &str) -> Option<Option<&'a Value>> {
     if let Some(scope) = value.downcast_object_ref::<Scope>() {
         return scope.entry(name);
     }

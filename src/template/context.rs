@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use http::request::Parts;
 use minijinja::value::{Enumerator, Object, Value};
 
+use crate::doc::xml::same_name;
 use crate::doc::{Document, ParseLimits};
 
 /// The names every template sees (SPEC §2.2).
@@ -144,11 +145,14 @@ impl Object for Bound {
 
 impl Bound {
     /// Its name's value, or what its parent lends (see [`Scope::entry`]).
+    /// The parent is a context (a `Scope`, or the `Bound` of an outer
+    /// `$for`), so it is not first asked whether it is an element; the
+    /// name is compared as a document's are, without a call to `memcmp`.
     pub(crate) fn entry(&self, key: &str) -> Option<Option<&Value>> {
-        if key == &*self.name {
+        if same_name(key, &self.name) {
             return Some(Some(&self.value));
         }
-        super::borrow::entry(&self.parent, key)
+        super::borrow::context_entry(&self.parent, key)
     }
 }
 
