@@ -681,6 +681,23 @@ pub struct SimpleType {
 }
 
 impl SimpleType {
+    /// The built-in type itself, named in the XSD namespace (`xs:int`).
+    pub(crate) fn of_builtin(builtin: BuiltIn) -> SimpleType {
+        SimpleType {
+            name: Some(QName {
+                namespace: Some(super::schema::XSD_NAMESPACE.to_owned()),
+                local: builtin.name().to_owned(),
+            }),
+            builtin,
+            base: None,
+            facets: Facets::default(),
+            whitespace: builtin.default_whitespace(),
+            identity: Identity::None,
+            members: Vec::new(),
+            item: None,
+        }
+    }
+
     /// The type's name: `{http://www.w3.org/2001/XMLSchema}int` for a
     /// built-in type, `None` for an anonymous one.
     pub fn name(&self) -> Option<&QName> {

@@ -418,18 +418,20 @@ pub struct Facets {
 
 impl Facets {
     pub fn is_empty(&self) -> bool {
+        self.only_bounds()
+            && self.bounds().iter().all(|(bound, _, _)| bound.is_none())
+            && self.white_space.is_none()
+    }
+
+    /// Whether every facet of this step is a bound (its `whiteSpace` aside).
+    fn only_bounds(&self) -> bool {
         self.enumeration.is_empty()
             && self.patterns.is_empty()
             && self.length.is_none()
             && self.min_length.is_none()
             && self.max_length.is_none()
-            && self.min_inclusive.is_none()
-            && self.max_inclusive.is_none()
-            && self.min_exclusive.is_none()
-            && self.max_exclusive.is_none()
             && self.total_digits.is_none()
             && self.fraction_digits.is_none()
-            && self.white_space.is_none()
     }
 
     /// Checks a value that already passed its built-in type's lexical rules.
@@ -565,13 +567,7 @@ impl Facets {
     /// Whether the bound facets are all this step has (its `whiteSpace`
     /// aside), and `atom` is within them.
     fn only_bounds_admit(&self, atom: Atom) -> bool {
-        self.enumeration.is_empty()
-            && self.patterns.is_empty()
-            && self.length.is_none()
-            && self.min_length.is_none()
-            && self.max_length.is_none()
-            && self.total_digits.is_none()
-            && self.fraction_digits.is_none()
+        self.only_bounds()
             && self.bounds().into_iter().all(|(bound, allows, _)| {
                 bound
                     .as_ref()
@@ -1430,17 +1426,9 @@ mod tests {
     /// Numeric types as partners write them: built-in, restricted by
     /// bounds only, and restricted by other facets too.
     fn numeric_types() -> Vec<SimpleType> {
-        let builtin = |builtin: BuiltIn| SimpleType {
-            name: None,
-            builtin,
-            base: None,
-            facets: Facets::default(),
-            whitespace: builtin.default_whitespace(),
-            identity: Identity::None,
-            members: Vec::new(),
-            item: None,
-        };
+        let builtin = SimpleType::of_builtin;
         let restricted = |base: u32, facets: Facets| SimpleType {
+            name: None,
             base: Some(SimpleTypeRef(base)),
             facets,
             ..builtin(builtin_of(base))
@@ -1534,16 +1522,7 @@ mod tests {
     /// `xs:string` is read without the general path, to the same text and value.
     #[test]
     fn plain_strings_read_as_the_general_path_reads_them() {
-        let types = [SimpleType {
-            name: None,
-            builtin: BuiltIn::String,
-            base: None,
-            facets: Facets::default(),
-            whitespace: WhiteSpace::Preserve,
-            identity: Identity::None,
-            members: Vec::new(),
-            item: None,
-        }];
+        let types = [SimpleType::of_builtin(BuiltIn::String)];
         assert!(types[0].is_plain_string());
         let string = SimpleTypeRef(0);
         for raw in [

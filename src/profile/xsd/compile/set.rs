@@ -1776,19 +1776,7 @@ impl<'s> SetCompiler<'s> {
             return id;
         }
         let id = SimpleTypeRef(index_u32(self.simple_types.len()));
-        self.simple_types.push(SimpleType {
-            name: Some(QName {
-                namespace: Some(XSD_NAMESPACE.to_owned()),
-                local: builtin.name().to_owned(),
-            }),
-            builtin,
-            base: None,
-            facets: Facets::default(),
-            whitespace: builtin.default_whitespace(),
-            identity: Identity::None,
-            members: Vec::new(),
-            item: None,
-        });
+        self.simple_types.push(SimpleType::of_builtin(builtin));
         self.builtins.insert(builtin, id);
         id
     }
